@@ -1,0 +1,55 @@
+import type {
+  MigrateParams,
+  MigrationProgress,
+  NodeFacts,
+  NetSection,
+  ScaleParams,
+  ScaleProgress,
+  StorageSection,
+  SwarmSection,
+  VirtSection,
+} from "@nimbus/domain";
+
+/**
+ * The agent's capabilities, each behind one interface. The real drivers run host tools
+ * (virsh, ip, ovs-vsctl, docker, showmount); the lab's drivers read one simulated world. The
+ * agent core and the server cannot tell them apart.
+ */
+export interface SectionSource<T> {
+  snapshot(): Promise<T>;
+  /** Calls `onChange` whenever the section may have changed; returns an unsubscribe. */
+  watch(onChange: () => void): () => void;
+}
+
+export interface JobContext<P> {
+  report(progress: P): void;
+  /** Aborted when the server cancels the job. */
+  signal: AbortSignal;
+}
+
+export interface NodeDriver extends SectionSource<NodeFacts> {}
+
+export interface VirtDriver extends SectionSource<VirtSection> {
+  /** Resolves when the VM runs on the destination; rejects (VM still on the source) otherwise. */
+  migrate(params: MigrateParams, ctx: JobContext<MigrationProgress>): Promise<{ downtimeMs: number | null }>;
+  power(domain: string, action: "start" | "shutdown" | "reboot" | "destroy"): Promise<void>;
+}
+
+export interface NetDriver extends SectionSource<NetSection> {}
+
+export interface SwarmDriver extends SectionSource<SwarmSection> {
+  scale(params: ScaleParams, ctx: JobContext<ScaleProgress>): Promise<void>;
+  setAvailability(node: string, availability: "active" | "pause" | "drain"): Promise<void>;
+  joinTokens(): Promise<{ worker: string; manager: string }>;
+}
+
+export interface StorageDriver extends SectionSource<StorageSection> {}
+
+export interface AgentDrivers {
+  hostname: string;
+  node: NodeDriver;
+  virt?: VirtDriver;
+  net?: NetDriver;
+  swarm?: SwarmDriver;
+  storage?: StorageDriver;
+}

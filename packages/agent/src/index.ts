@@ -1,0 +1,4 @@
+export * from "./drivers.js";
+export * from "./errors.js";
+export * from "./jobs.js";
+export * from "./serve.js";

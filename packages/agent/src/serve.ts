@@ -1,0 +1,187 @@
+import { createInterface } from "node:readline";
+import type { Readable, Writable } from "node:stream";
+import {
+  AgentErrorCode,
+  MAX_MESSAGE_BYTES,
+  PROTOCOL_VERSION,
+  RpcRequest,
+  methods,
+  type Capability,
+  type HostInventory,
+  type MethodName,
+  type NotificationName,
+  type NotificationParams,
+  type SectionName,
+} from "@nimbus/domain";
+import type { AgentDrivers, SectionSource } from "./drivers.js";
+import { AgentError, unsupported } from "./errors.js";
+import { JobRegistry } from "./jobs.js";
+
+export interface ServeOptions {
+  input: Readable;
+  output: Writable;
+  drivers: AgentDrivers;
+  agentVersion: string;
+  /** Pass a shared registry to keep jobs across protocol sessions (the lab does). */
+  jobs?: JobRegistry;
+  bootId?: string;
+  /** Coalesce bursts of changes in one section into one push. */
+  pushDelayMs?: number;
+}
+
+type Handler = (params: any) => Promise<unknown>;
+
+/**
+ * One protocol session: reads JSON-RPC requests line by line, answers them, and pushes a section
+ * whenever its driver reports a change (only after the server took a snapshot, so the server
+ * never misses the state a push is relative to). Resolves when the input ends.
+ */
+export function serveAgent(opts: ServeOptions): Promise<void> {
+  const { drivers, output } = opts;
+  const jobs = opts.jobs ?? new JobRegistry();
+  const bootId = opts.bootId ?? `${process.pid}-${Date.now().toString(36)}`;
+  const pushDelay = opts.pushDelayMs ?? 25;
+  const sources: Partial<Record<SectionName, SectionSource<unknown>>> = {
+    node: drivers.node,
+    virt: drivers.virt,
+    net: drivers.net,
+    swarm: drivers.swarm,
+    storage: drivers.storage,
+  };
+  const capabilities = (["virt", "net", "swarm", "storage"] as const).filter((c) => drivers[c]) as Capability[];
+  const lastSent = new Map<SectionName, string>();
+  const pending = new Map<SectionName, NodeJS.Timeout>();
+  const unwatch: (() => void)[] = [];
+  let watching = false;
+  let closed = false;
+
+  const write = (msg: object) => {
+    if (closed) return;
+    output.write(JSON.stringify(msg) + "\n");
+  };
+  const notify = <N extends NotificationName>(method: N, params: NotificationParams<N>) => write({ jsonrpc: "2.0", method, params });
+
+  const pushSection = (name: SectionName) => {
+    if (pending.has(name)) return;
+    pending.set(
+      name,
+      setTimeout(async () => {
+        pending.delete(name);
+        try {
+          const data = await sources[name]!.snapshot();
+          const json = JSON.stringify(data);
+          if (json === lastSent.get(name)) return;
+          lastSent.set(name, json);
+          notify("inventory.section", { section: name, data });
+        } catch (err) {
+          notify("host.event", { at: new Date().toISOString(), level: "error", message: `${name}: ${errMessage(err)}` });
+        }
+      }, pushDelay),
+    );
+  };
+
+  const startWatching = () => {
+    if (watching) return;
+    watching = true;
+    for (const [name, src] of Object.entries(sources) as [SectionName, SectionSource<unknown> | undefined][]) {
+      if (src) unwatch.push(src.watch(() => pushSection(name)));
+    }
+    unwatch.push(jobs.subscribe((job) => notify("job.update", { job })));
+  };
+
+  const handlers: Record<MethodName, Handler> = {
+    hello: async () => ({ protocol: PROTOCOL_VERSION, agentVersion: opts.agentVersion, hostname: drivers.hostname, capabilities, bootId }),
+    "inventory.snapshot": async () => {
+      const inv: HostInventory = { node: null, virt: null, net: null, swarm: null, storage: null };
+      await Promise.all(
+        (Object.keys(sources) as SectionName[]).map(async (name) => {
+          const src = sources[name];
+          if (!src) return;
+          const data = await src.snapshot();
+          lastSent.set(name, JSON.stringify(data));
+          (inv as Record<SectionName, unknown>)[name] = data;
+        }),
+      );
+      startWatching();
+      return inv;
+    },
+    "job.list": async () => jobs.list(),
+    "job.cancel": async ({ jobId }) => {
+      jobs.cancel(jobId);
+      return { ok: true };
+    },
+    "virt.migrate": async (p) => {
+      const virt = drivers.virt ?? throwErr(unsupported("virt"));
+      const job = jobs.start(p.jobId, "migrate", async (ctx) => {
+        let last: Parameters<typeof ctx.report>[0] | undefined;
+        const { downtimeMs } = await virt.migrate(p, {
+          signal: ctx.signal,
+          report: (progress) => {
+            last = progress;
+            ctx.report(progress);
+          },
+        });
+        return last ? { ...last, phase: "done", percent: 100, memoryRemainingBytes: 0, downtimeMs } : undefined;
+      });
+      return { jobId: job.id };
+    },
+    "virt.power": async ({ domain, action }) => {
+      await (drivers.virt ?? throwErr(unsupported("virt"))).power(domain, action);
+      return { ok: true };
+    },
+    "swarm.scale": async (p) => {
+      const swarm = drivers.swarm ?? throwErr(unsupported("swarm"));
+      const job = jobs.start(p.jobId, "scale", (ctx) => swarm.scale(p, ctx));
+      return { jobId: job.id };
+    },
+    "swarm.availability": async ({ node, availability }) => {
+      await (drivers.swarm ?? throwErr(unsupported("swarm"))).setAvailability(node, availability);
+      return { ok: true };
+    },
+    "swarm.joinTokens": async () => (drivers.swarm ?? throwErr(unsupported("swarm"))).joinTokens(),
+  };
+
+  const handleLine = async (line: string) => {
+    if (!line.trim()) return;
+    if (line.length > MAX_MESSAGE_BYTES) return write(rpcError(null, AgentErrorCode.invalidRequest, "message too large"));
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      return write(rpcError(null, AgentErrorCode.parse, "not JSON"));
+    }
+    const req = RpcRequest.safeParse(raw);
+    if (!req.success) return write(rpcError(null, AgentErrorCode.invalidRequest, "not a JSON-RPC request"));
+    const { id, method } = req.data;
+    const spec = methods[method as MethodName];
+    if (!spec) return write(rpcError(id, AgentErrorCode.methodNotFound, `unknown method ${method}`));
+    const params = spec.params.safeParse(req.data.params ?? {});
+    if (!params.success) return write(rpcError(id, AgentErrorCode.invalidParams, params.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")));
+    try {
+      const result = await handlers[method as MethodName](params.data);
+      write({ jsonrpc: "2.0", id, result });
+    } catch (err) {
+      if (err instanceof AgentError) write(rpcError(id, err.code, err.message, err.data));
+      else write(rpcError(id, AgentErrorCode.internal, errMessage(err)));
+    }
+  };
+
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: opts.input, crlfDelay: Infinity });
+    rl.on("line", (line) => void handleLine(line));
+    rl.on("close", () => {
+      closed = true;
+      for (const u of unwatch) u();
+      for (const t of pending.values()) clearTimeout(t);
+      resolve();
+    });
+  });
+}
+
+function rpcError(id: string | number | null, code: number, message: string, data?: unknown) {
+  return { jsonrpc: "2.0", id, error: data === undefined ? { code, message } : { code, message, data } };
+}
+const errMessage = (e: unknown) => (e instanceof Error ? e.message : String(e));
+function throwErr(e: Error): never {
+  throw e;
+}

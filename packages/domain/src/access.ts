@@ -1,0 +1,55 @@
+import { z } from "zod";
+
+/**
+ * Who may do what. The API's middleware asks these functions; the UI asks them too, but only to
+ * hide buttons — the server never trusts that.
+ */
+export const Role = z.enum(["admin", "operator", "oncall", "tenant"]);
+export type Role = z.infer<typeof Role>;
+
+export interface Viewer {
+  userId: string;
+  name: string;
+  role: Role;
+  /** Set for tenant members; null for staff roles, who see every tenant. */
+  tenant: string | null;
+}
+
+export type Permission =
+  | "read:fleet" // hosts, bridges, storage servers: infrastructure beyond one tenant
+  | "read:tenant" // instances, services and network of the viewer's own tenant
+  | "workload:migrate"
+  | "workload:scale"
+  | "workload:power"
+  | "host:maintenance"
+  | "host:keys"
+  | "swarm:tokens"
+  | "alerts:ack"
+  | "admin:users"
+  | "audit:read";
+
+const grants: Record<Role, readonly Permission[]> = {
+  admin: [
+    "read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "host:maintenance",
+    "host:keys", "swarm:tokens", "alerts:ack", "admin:users", "audit:read",
+  ],
+  operator: ["read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "host:maintenance", "alerts:ack"],
+  oncall: ["read:fleet", "read:tenant", "alerts:ack", "audit:read"],
+  // Tenant power actions depend on the tenant's own setting (see canPower).
+  tenant: ["read:tenant"],
+};
+
+export const can = (viewer: Pick<Viewer, "role">, permission: Permission): boolean =>
+  grants[viewer.role].includes(permission);
+
+/** Staff see everything; a tenant member sees objects labelled with their tenant only. */
+export const canSeeTenantObject = (viewer: Pick<Viewer, "role" | "tenant">, objectTenant: string | null): boolean =>
+  viewer.role !== "tenant" || (viewer.tenant !== null && objectTenant === viewer.tenant);
+
+export function visibleTo<T>(viewer: Pick<Viewer, "role" | "tenant">, items: readonly T[], tenantOf: (t: T) => string | null): T[] {
+  if (viewer.role !== "tenant") return [...items];
+  return items.filter((i) => canSeeTenantObject(viewer, tenantOf(i)));
+}
+
+export const canPower = (viewer: Pick<Viewer, "role" | "tenant">, tenantAllowsPower: boolean): boolean =>
+  can(viewer, "workload:power") || (viewer.role === "tenant" && tenantAllowsPower);

@@ -1,0 +1,79 @@
+import { z } from "zod";
+import { DomainName, HostName, ServiceName } from "./names.js";
+
+/**
+ * A job is long work an agent does for the server (a migration, a scale). The server names it
+ * with its operation id so that, after a reconnect or a server restart, `job.list` on the agent
+ * tells the server how each operation ended.
+ */
+export const JobState = z.enum(["running", "succeeded", "failed", "cancelled"]);
+export type JobState = z.infer<typeof JobState>;
+
+export const MigrationPhase = z.enum(["preparing", "copying", "switchover", "finishing", "done"]);
+
+export const MigrationProgress = z.object({
+  kind: z.literal("migrate"),
+  phase: MigrationPhase,
+  memoryTotalBytes: z.number().nonnegative(),
+  memoryProcessedBytes: z.number().nonnegative(),
+  memoryRemainingBytes: z.number().nonnegative(),
+  bandwidthBytesPerSec: z.number().nonnegative(),
+  dirtyRateBytesPerSec: z.number().nonnegative(),
+  iteration: z.number().int().nonnegative(),
+  expectedDowntimeMs: z.number().nonnegative().nullable(),
+  /** Monotonic 0-100: re-sent dirty pages raise the iteration, never lower this. */
+  percent: z.number().min(0).max(100),
+  /** Measured at the end, when the tool reports it. */
+  downtimeMs: z.number().nonnegative().nullable(),
+});
+export type MigrationProgress = z.infer<typeof MigrationProgress>;
+
+export const ScaleProgress = z.object({
+  kind: z.literal("scale"),
+  service: z.string(),
+  desired: z.number().int().nonnegative(),
+  running: z.number().int().nonnegative(),
+});
+export type ScaleProgress = z.infer<typeof ScaleProgress>;
+
+export const JobProgress = z.discriminatedUnion("kind", [MigrationProgress, ScaleProgress]);
+export type JobProgress = z.infer<typeof JobProgress>;
+
+export const Job = z.object({
+  id: z.string(),
+  kind: z.enum(["migrate", "scale"]),
+  state: JobState,
+  progress: JobProgress.nullable(),
+  error: z.string().nullable(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+});
+export type Job = z.infer<typeof Job>;
+
+export const MigrateOptions = z.object({
+  /** MiB/s; null means unlimited. */
+  bandwidthMiBps: z.number().int().positive().max(100_000).nullable().default(null),
+  maxDowntimeMs: z.number().int().positive().max(60_000).nullable().default(null),
+  autoConverge: z.boolean().default(false),
+  postCopy: z.boolean().default(false),
+});
+export type MigrateOptions = z.infer<typeof MigrateOptions>;
+
+export const MigrateParams = z.object({
+  jobId: z.string().min(1).max(64),
+  domain: DomainName,
+  destination: z.object({
+    host: HostName,
+    /** libvirt URI the source's virsh connects to, e.g. qemu+ssh://kvm2/system. */
+    uri: z.string().max(512),
+  }),
+  options: MigrateOptions,
+});
+export type MigrateParams = z.infer<typeof MigrateParams>;
+
+export const ScaleParams = z.object({
+  jobId: z.string().min(1).max(64),
+  service: ServiceName,
+  replicas: z.number().int().min(0).max(1000),
+});
+export type ScaleParams = z.infer<typeof ScaleParams>;

@@ -1,0 +1,110 @@
+import { z } from "zod";
+import { DomainName, SwarmNodeRef } from "./names.js";
+import { HostInventory, SectionName } from "./inventory.js";
+import { Job, MigrateParams, ScaleParams } from "./jobs.js";
+
+/**
+ * The agent protocol: JSON-RPC 2.0, one message per line, over the stdio of one SSH exec channel.
+ * The server sends requests; the agent answers and pushes notifications (section updates, job
+ * updates) on the same channel. Both ends validate every message with these schemas.
+ */
+export const PROTOCOL_VERSION = 1;
+export const AGENT_COMMAND = "nimbus-agent serve --stdio";
+
+export const Capability = z.enum(["virt", "net", "swarm", "storage"]);
+export type Capability = z.infer<typeof Capability>;
+
+export const HelloResult = z.object({
+  protocol: z.number().int(),
+  agentVersion: z.string(),
+  hostname: z.string(),
+  capabilities: z.array(Capability),
+  /** Changes when the agent process restarts, so the server knows jobs may have been lost. */
+  bootId: z.string(),
+});
+export type HelloResult = z.infer<typeof HelloResult>;
+
+const ok = z.object({ ok: z.literal(true) });
+
+/** Every request method: its params and its result. */
+export const methods = {
+  hello: { params: z.object({ protocol: z.number().int(), server: z.string() }), result: HelloResult },
+  "inventory.snapshot": { params: z.object({}), result: HostInventory },
+  "job.list": { params: z.object({}), result: z.array(Job) },
+  "job.cancel": { params: z.object({ jobId: z.string() }), result: ok },
+  "virt.migrate": { params: MigrateParams, result: z.object({ jobId: z.string() }) },
+  "virt.power": {
+    params: z.object({ domain: DomainName, action: z.enum(["start", "shutdown", "reboot", "destroy"]) }),
+    result: ok,
+  },
+  "swarm.scale": { params: ScaleParams, result: z.object({ jobId: z.string() }) },
+  "swarm.availability": {
+    params: z.object({ node: SwarmNodeRef, availability: z.enum(["active", "pause", "drain"]) }),
+    result: ok,
+  },
+  "swarm.joinTokens": { params: z.object({}), result: z.object({ worker: z.string(), manager: z.string() }) },
+} as const;
+
+export type MethodName = keyof typeof methods;
+export type MethodParams<M extends MethodName> = z.input<(typeof methods)[M]["params"]>;
+export type MethodResult<M extends MethodName> = z.infer<(typeof methods)[M]["result"]>;
+
+/** Pushed by the agent, never answered. */
+export const notifications = {
+  "inventory.section": z.object({ section: SectionName, data: z.unknown() }),
+  "job.update": z.object({ job: Job }),
+  /** A line for the host's event log (domain lifecycle, link changes). */
+  "host.event": z.object({
+    at: z.string(),
+    level: z.enum(["info", "warn", "error"]),
+    message: z.string(),
+  }),
+} as const;
+export type NotificationName = keyof typeof notifications;
+export type NotificationParams<N extends NotificationName> = z.infer<(typeof notifications)[N]>;
+
+/** Error codes carried in JSON-RPC errors, so the server can map them to typed failures. */
+export const AgentErrorCode = {
+  parse: -32700,
+  invalidRequest: -32600,
+  methodNotFound: -32601,
+  invalidParams: -32602,
+  internal: -32603,
+  /** A tool exited non-zero or timed out. */
+  toolFailed: -32001,
+  /** A tool's output could not be parsed. */
+  unparseable: -32002,
+  /** The object named does not exist on this host. */
+  notFound: -32003,
+  /** The request conflicts with the current state (already migrating, ...). */
+  conflict: -32004,
+  /** This host has no such capability. */
+  unsupported: -32005,
+} as const;
+
+export const RpcRequest = z.object({
+  jsonrpc: z.literal("2.0"),
+  id: z.union([z.number(), z.string()]),
+  method: z.string(),
+  params: z.unknown().optional(),
+});
+export const RpcNotification = z.object({
+  jsonrpc: z.literal("2.0"),
+  method: z.string(),
+  params: z.unknown().optional(),
+});
+export const RpcError = z.object({
+  code: z.number().int(),
+  message: z.string(),
+  data: z.unknown().optional(),
+});
+export const RpcResponse = z.union([
+  z.object({ jsonrpc: z.literal("2.0"), id: z.union([z.number(), z.string()]), result: z.unknown() }),
+  z.object({ jsonrpc: z.literal("2.0"), id: z.union([z.number(), z.string(), z.null()]), error: RpcError }),
+]);
+export type RpcRequest = z.infer<typeof RpcRequest>;
+export type RpcResponse = z.infer<typeof RpcResponse>;
+export type RpcNotification = z.infer<typeof RpcNotification>;
+
+/** Upper bound for one line; a longer one is a protocol error, not an out-of-memory. */
+export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;

@@ -1,0 +1,109 @@
+import type { Domain, DomainState } from "./inventory.js";
+import type { ConnectionState, HostRecord, HostRole } from "./fleet.js";
+import { hostRoles } from "./fleet.js";
+
+/**
+ * Projections of the fleet that pages show. Pure functions over the in-memory inventory, so the
+ * server computes them without I/O and tests feed them fixtures.
+ */
+export interface TenantInfo {
+  slug: string;
+  name: string;
+  vni: number | null;
+}
+
+export interface InstanceView {
+  name: string;
+  uuid: string;
+  host: string;
+  hostState: ConnectionState;
+  tenant: string | null;
+  role: string | null;
+  state: DomainState;
+  vcpus: number;
+  memoryMiB: number;
+  vlans: number[];
+  vni: number | null;
+  bridges: string[];
+  diskPaths: string[];
+  macs: string[];
+  ipAddresses: string[];
+}
+
+export function instanceView(host: HostRecord, d: Domain, tenants: ReadonlyMap<string, TenantInfo>): InstanceView {
+  const vlans = [...new Set(d.nics.flatMap((n) => (n.vlan === null ? [] : [n.vlan])))].sort((a, b) => a - b);
+  return {
+    name: d.name,
+    uuid: d.uuid,
+    host: host.name,
+    hostState: host.connection.state,
+    tenant: d.tenant,
+    role: d.role,
+    state: d.state,
+    vcpus: d.vcpus,
+    memoryMiB: d.memoryMiB,
+    vlans,
+    vni: d.tenant ? (tenants.get(d.tenant)?.vni ?? null) : null,
+    bridges: [...new Set(d.nics.map((n) => n.bridge))],
+    diskPaths: d.disks.map((k) => k.path),
+    macs: d.nics.map((n) => n.mac),
+    ipAddresses: d.nics.flatMap((n) => n.ipAddresses),
+  };
+}
+
+/** Running copies win over stale shut-off definitions left on another host. */
+export function instancesOf(host: HostRecord, tenants: ReadonlyMap<string, TenantInfo>): InstanceView[] {
+  return (host.inventory.virt?.domains ?? []).map((d) => instanceView(host, d, tenants));
+}
+
+export interface HostSummary {
+  name: string;
+  address: string;
+  roles: HostRole[];
+  state: ConnectionState;
+  since: string;
+  lastSeen: string | null;
+  message: string | null;
+  maintenance: boolean;
+  agentVersion: string | null;
+  cpuCount: number | null;
+  cpuUsagePct: number | null;
+  memoryTotalMiB: number | null;
+  memoryUsedMiB: number | null;
+  diskTotalBytes: number | null;
+  diskUsedBytes: number | null;
+  vmsRunning: number;
+  vmsTotal: number;
+  bridges: number;
+}
+
+export function hostSummary(h: HostRecord): HostSummary {
+  const n = h.inventory.node;
+  const domains = h.inventory.virt?.domains ?? [];
+  return {
+    name: h.name,
+    address: h.address,
+    roles: hostRoles(h),
+    state: h.connection.state,
+    since: h.connection.since,
+    lastSeen: h.connection.lastSeen,
+    message: h.connection.message,
+    maintenance: h.maintenance,
+    agentVersion: h.connection.agentVersion,
+    cpuCount: n?.cpuCount ?? null,
+    cpuUsagePct: n?.cpuUsagePct ?? null,
+    memoryTotalMiB: n?.memoryTotalMiB ?? null,
+    memoryUsedMiB: n?.memoryUsedMiB ?? null,
+    diskTotalBytes: n?.diskTotalBytes ?? null,
+    diskUsedBytes: n?.diskUsedBytes ?? null,
+    vmsRunning: domains.filter((d) => d.state === "running").length,
+    vmsTotal: domains.length,
+    bridges: h.inventory.net?.bridges.length ?? 0,
+  };
+}
+
+/** RAM the running domains of a host have been given, in MiB. */
+export const committedMemoryMiB = (h: HostRecord) =>
+  (h.inventory.virt?.domains ?? []).filter((d) => d.state === "running").reduce((s, d) => s + d.memoryMiB, 0);
+export const committedVcpus = (h: HostRecord) =>
+  (h.inventory.virt?.domains ?? []).filter((d) => d.state === "running").reduce((s, d) => s + d.vcpus, 0);

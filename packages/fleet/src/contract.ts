@@ -1,0 +1,54 @@
+import type {
+  HostRecord,
+  Job,
+  MethodName,
+  MethodParams,
+  MethodResult,
+  Operation,
+  SectionName,
+} from "@nimbus/domain";
+
+/**
+ * What the rest of the server sees of the fleet. The API package depends only on these types;
+ * `Fleet` (ssh + agent protocol + inventory) and `OperationManager` implement them.
+ */
+
+/** One host as configured: where to reach it over SSH. */
+export interface HostConfig {
+  name: string;
+  address: string;
+  port: number;
+  user: string;
+}
+
+/** Pinned host keys (trust on first use). Backed by the database in the server. */
+export interface KnownHostsStore {
+  get(host: string): Promise<{ fingerprint: string; key: string } | null>;
+  set(host: string, entry: { fingerprint: string; key: string }): Promise<void>;
+}
+
+/** Where operations are recorded, so they survive a server restart. */
+export interface OperationStore {
+  insert(op: Operation): Promise<void>;
+  update(op: Operation): Promise<void>;
+  /** Operations still pending/running, to reconcile at start. */
+  listUnfinished(): Promise<Operation[]>;
+  list(filter: { limit: number; target?: { type: string; name: string } }): Promise<Operation[]>;
+  get(id: string): Promise<Operation | null>;
+}
+
+export type FleetEvent =
+  | { type: "host"; host: HostRecord; changed: (SectionName | "connection" | "maintenance")[] }
+  | { type: "job"; host: string; job: Job }
+  | { type: "host-event"; host: string; at: string; level: "info" | "warn" | "error"; message: string };
+
+export interface FleetView {
+  hosts(): readonly HostRecord[];
+  host(name: string): HostRecord | undefined;
+  /** Sends one request to a host's agent; rejects with a NimbusError naming the host. */
+  request<M extends MethodName>(host: string, method: M, params: MethodParams<M>, opts?: { timeoutMs?: number }): Promise<MethodResult<M>>;
+  /** Admin action: trust the key the host now offers and reconnect. */
+  acceptHostKey(host: string): Promise<void>;
+  setMaintenance(host: string, on: boolean): void;
+  subscribe(listener: (e: FleetEvent) => void): () => void;
+}
