@@ -9,3 +9,4 @@ export * from "./access.js";
 export * from "./health.js";
 export * from "./views.js";
 export * from "./preflight.js";
+export * from "./config.js";
