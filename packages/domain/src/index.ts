@@ -10,3 +10,5 @@ export * from "./health.js";
 export * from "./views.js";
 export * from "./preflight.js";
 export * from "./config.js";
+export * from "./overviews.js";
+export * from "./live.js";

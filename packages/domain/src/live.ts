@@ -1,0 +1,20 @@
+import type { HealthCheck } from "./health.js";
+import type { Operation } from "./operations.js";
+import type { StorageOverview, SwarmOverview } from "./overviews.js";
+import type { HostSummary, InstanceView } from "./views.js";
+import type { HostNetworkView } from "./overviews.js";
+
+/**
+ * What the server pushes to a browser on the live channel, already filtered for that viewer.
+ * Each event replaces one slice of a cached query, so the client patches instead of refetching.
+ */
+export type LiveEvent =
+  /** Full state at (re)subscription, when the client's last event id is unknown. */
+  | { type: "reset" }
+  | { type: "host"; summary: HostSummary }
+  | { type: "host-instances"; host: string; instances: InstanceView[] }
+  | { type: "host-network"; network: HostNetworkView }
+  | { type: "swarm"; swarm: SwarmOverview }
+  | { type: "storage"; storage: StorageOverview }
+  | { type: "health"; checks: HealthCheck[] }
+  | { type: "operation"; operation: Operation };

@@ -1,0 +1,101 @@
+import type { Bridge, Datastore, SwarmNode, SwarmService, SwarmTask } from "./inventory.js";
+import type { ConnectionState, HostRecord } from "./fleet.js";
+import type { HealthCheck } from "./health.js";
+import { visibleTo, type Viewer } from "./access.js";
+
+/** Cluster-wide projections for the Swarm, Storage and Network pages. Pure, like views.ts. */
+
+export interface SwarmOverview {
+  /** Host whose agent answered for the cluster (the leader manager), null when none is online. */
+  managerHost: string | null;
+  clusterId: string | null;
+  nodes: SwarmNode[];
+  services: SwarmService[];
+  tasks: SwarmTask[];
+}
+
+export function swarmOverview(hosts: readonly HostRecord[], viewer: Pick<Viewer, "role" | "tenant">): SwarmOverview {
+  const managers = hosts.filter((h) => h.connection.state === "online" && h.inventory.swarm?.role === "manager");
+  const leader =
+    managers.find((h) => h.inventory.swarm!.nodes.some((n) => n.leader && n.id === h.inventory.swarm!.nodeId)) ?? managers[0];
+  const swarm = leader?.inventory.swarm;
+  if (!swarm) return { managerHost: null, clusterId: null, nodes: [], services: [], tasks: [] };
+  const services = visibleTo(viewer, swarm.services, (s) => s.tenant);
+  const ids = new Set(services.map((s) => s.id));
+  return {
+    managerHost: leader.name,
+    clusterId: swarm.clusterId,
+    // Nodes are infrastructure: tenants do not see them.
+    nodes: viewer.role === "tenant" ? [] : swarm.nodes,
+    services,
+    tasks: swarm.tasks.filter((t) => ids.has(t.serviceId)).map((t) => (viewer.role === "tenant" ? { ...t, node: null } : t)),
+  };
+}
+
+export interface StorageServerView {
+  host: string;
+  state: ConnectionState;
+  serverRunning: boolean;
+  keepalivedState: "master" | "backup" | "fault" | "stopped" | null;
+  holdsVip: boolean;
+  vip: string | null;
+  exports: { path: string; clients: string[] }[];
+  datastores: Datastore[];
+}
+
+export interface StorageOverview {
+  servers: StorageServerView[];
+  vip: string | null;
+  vipHolder: string | null;
+  datastores: (Datastore & { server: string; usedPct: number; level: "ok" | "warn" | "crit" })[];
+  mounts: { host: string; source: string; target: string }[];
+}
+
+export const CAPACITY_WARN_PCT = 80;
+export const CAPACITY_CRIT_PCT = 90;
+export const capacityLevel = (pct: number) => (pct >= CAPACITY_CRIT_PCT ? "crit" : pct >= CAPACITY_WARN_PCT ? "warn" : "ok");
+
+export function storageOverview(hosts: readonly HostRecord[]): StorageOverview {
+  const servers: StorageServerView[] = hosts
+    .filter((h) => h.inventory.storage?.nfs)
+    .map((h) => {
+      const nfs = h.inventory.storage!.nfs!;
+      return {
+        host: h.name,
+        state: h.connection.state,
+        serverRunning: nfs.serverRunning,
+        keepalivedState: nfs.keepalivedState,
+        holdsVip: h.connection.state === "online" && !!nfs.vip?.heldHere,
+        vip: nfs.vip?.address ?? null,
+        exports: nfs.exports,
+        datastores: nfs.datastores,
+      };
+    });
+  const holder = servers.find((s) => s.holdsVip);
+  const source = holder ?? servers.find((s) => s.state === "online");
+  return {
+    servers,
+    vip: servers.find((s) => s.vip)?.vip ?? null,
+    vipHolder: holder?.host ?? null,
+    datastores: (source?.datastores ?? []).map((d) => {
+      const usedPct = d.totalBytes ? (100 * d.usedBytes) / d.totalBytes : 0;
+      return { ...d, server: source!.host, usedPct, level: capacityLevel(usedPct) };
+    }),
+    mounts: hosts.flatMap((h) => (h.inventory.storage?.mounts ?? []).map((m) => ({ host: h.name, source: m.source, target: m.target }))),
+  };
+}
+
+export interface HostNetworkView {
+  host: string;
+  state: ConnectionState;
+  bridges: Bridge[];
+}
+
+export interface OverviewCounts {
+  hosts: { total: number; online: number; problem: number };
+  instances: { total: number; running: number };
+  services: { total: number; converged: number };
+  health: { crit: number; warn: number };
+  operationsRunning: number;
+  problems: HealthCheck[];
+}
