@@ -12,3 +12,4 @@ export * from "./preflight.js";
 export * from "./config.js";
 export * from "./overviews.js";
 export * from "./live.js";
+export * from "./health-rules.js";

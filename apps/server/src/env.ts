@@ -1,0 +1,36 @@
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+
+/** The one place that reads process.env. */
+const repoRoot = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+
+const Env = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  NIMBUS_PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
+  /** Loopback by default: exposing the console is a decision, not an accident. */
+  NIMBUS_BIND: z.string().default("127.0.0.1"),
+  NIMBUS_DATA_DIR: z.string().default(resolve(repoRoot, ".nimbus")),
+  /** Fleet config file; without it the embedded lab starts. */
+  NIMBUS_CONFIG: z.string().optional(),
+  DATABASE_URL: z.string().optional(),
+  NIMBUS_ADMIN_PASSWORD: z.string().min(12).optional(),
+  NIMBUS_AUTH_SECRET: z.string().min(32).optional(),
+  /** Public URL when behind a TLS proxy; enables Secure cookies when https. */
+  NIMBUS_PUBLIC_URL: z.url().optional(),
+  NIMBUS_LAB_SPEED: z.coerce.number().positive().max(100).default(1),
+  NIMBUS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Skip Next.js (API-only), for benchmarks and API tests. */
+  NIMBUS_NO_WEB: z.stringbool().default(false),
+});
+
+export type ServerEnv = z.infer<typeof Env> & { repoRoot: string };
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
+  const parsed = Env.safeParse(source);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
+    throw new Error(`invalid environment:\n${problems}`);
+  }
+  return { ...parsed.data, repoRoot };
+}

@@ -1,0 +1,74 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import { createHTTPHandler } from "@trpc/server/adapters/standalone";
+import { appRouter, type Context } from "@nimbus/api";
+import type { Logger } from "pino";
+import { sameOrigin, securityHeaders, toHeaders } from "./security.js";
+
+type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+
+export interface HttpOptions {
+  logger: Logger;
+  dev: boolean;
+  https: boolean;
+  allowedOrigins: string[];
+  /** Builds the tRPC context; the viewer comes from the session cookie. */
+  context: (req: IncomingMessage, requestId: string) => Promise<Context>;
+  /** better-auth's Node handler for /api/auth/*. */
+  auth: Handler;
+  /** Next.js request handler for everything else; null when serving the API only. */
+  web: Handler | null;
+  /** Extra readiness detail for /healthz. */
+  ready: () => Record<string, unknown>;
+}
+
+/**
+ * One origin for pages, API and the live channel: /api/trpc (queries, mutations and the SSE
+ * subscription), /api/auth (sign-in), /healthz, and Next.js for the rest.
+ */
+export function createHttpServer(opts: HttpOptions): Server {
+  const trpc = createHTTPHandler({
+    router: appRouter,
+    basePath: "/api/trpc/",
+    createContext: ({ req }) => opts.context(req, (req as IncomingMessage & { id?: string }).id ?? randomUUID()),
+    onError: ({ error, path }) => {
+      if (error.code === "INTERNAL_SERVER_ERROR") opts.logger.error({ err: error.cause ?? error, path }, "procedure failed");
+    },
+  });
+
+  const server = createServer(async (req, res) => {
+    const requestId = randomUUID();
+    (req as IncomingMessage & { id?: string }).id = requestId;
+    res.setHeader("X-Request-Id", requestId);
+    securityHeaders(res, opts);
+    const url = req.url ?? "/";
+    try {
+      if (url.startsWith("/api/")) {
+        if (!sameOrigin(req, opts.allowedOrigins)) return deny(res, 403, "cross-site request refused");
+        if (url.startsWith("/api/trpc/")) return trpc(req, res);
+        if (url.startsWith("/api/auth/")) return await opts.auth(req, res);
+        return deny(res, 404, "no such API");
+      }
+      if (url === "/healthz") {
+        res.setHeader("Content-Type", "application/json");
+        return res.end(JSON.stringify({ ok: true, ...opts.ready() }));
+      }
+      if (!opts.web) return deny(res, 404, "the web app is not served by this process");
+      await opts.web(req, res);
+    } catch (err) {
+      opts.logger.error({ err, url, requestId }, "request failed");
+      if (!res.headersSent) deny(res, 500, "internal error");
+      else res.end();
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+function deny(res: ServerResponse, status: number, message: string) {
+  res.statusCode = status;
+  res.setHeader("Content-Type", "application/json");
+  res.end(JSON.stringify({ error: message }));
+}
+
+export { toHeaders };

@@ -1,0 +1,95 @@
+import type { FleetView, OperationStore } from "@nimbus/fleet";
+import type { MigrateRequest, Operation, Role, TenantInfo, Viewer } from "@nimbus/domain";
+
+/**
+ * What the API needs from the rest of the server. The server wires real implementations (fleet,
+ * database, better-auth); tests wire the same ones over the lab. Routers see only these shapes.
+ */
+
+export interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  tenant: string | null;
+  disabled: boolean;
+  createdAt: string;
+}
+
+export interface AuthService {
+  viewerFromHeaders(headers: Headers): Promise<Viewer | null>;
+  listUsers(): Promise<UserRow[]>;
+  createUser(input: { email: string; name: string; password: string; role: Role; tenant: string | null }): Promise<UserRow>;
+  setRole(userId: string, role: Role, tenant: string | null): Promise<UserRow>;
+  resetPassword(userId: string): Promise<{ password: string }>;
+  setDisabled(userId: string, disabled: boolean): Promise<UserRow>;
+}
+
+export interface TenantRow extends TenantInfo {
+  allowPower: boolean;
+  createdAt: string;
+}
+
+export interface TenantService {
+  list(): Promise<TenantRow[]>;
+  /** In-memory map kept current by create/update, for synchronous projections. */
+  directory(): ReadonlyMap<string, TenantInfo>;
+  get(slug: string): Promise<TenantRow | null>;
+  create(input: { slug: string; name: string; vni: number | null; allowPower: boolean }): Promise<TenantRow>;
+  update(slug: string, patch: { name?: string; allowPower?: boolean }): Promise<TenantRow>;
+}
+
+export interface AuditEntry {
+  at: string;
+  userId: string | null;
+  userName: string | null;
+  role: string | null;
+  tenant: string | null;
+  action: string;
+  target: string | null;
+  inputSummary: Record<string, unknown>;
+  result: "ok" | "error";
+  errorCode: string | null;
+  requestId: string;
+  ip: string | null;
+}
+
+export interface AuditFilter {
+  user?: string;
+  action?: string;
+  target?: string;
+  from?: string;
+  to?: string;
+  limit: number;
+  offset: number;
+}
+
+export interface AuditService {
+  append(entry: AuditEntry): Promise<void>;
+  query(filter: AuditFilter): Promise<{ rows: (AuditEntry & { id: string })[]; total: number }>;
+  toCsv(rows: readonly (AuditEntry & { id: string })[]): string;
+}
+
+export interface OperationsService {
+  startMigration(req: MigrateRequest, requestedBy: string): Promise<Operation>;
+  startScale(req: { service: string; replicas: number }, requestedBy: string): Promise<Operation>;
+  cancel(id: string): Promise<void>;
+  running(): readonly Operation[];
+  store: Pick<OperationStore, "list" | "get">;
+  subscribe(listener: (op: Operation) => void): () => void;
+}
+
+export interface ApiDeps {
+  fleet: FleetView;
+  operations: OperationsService;
+  tenants: TenantService;
+  auth: AuthService;
+  audit: AuditService;
+  /** Present only when the embedded lab runs; lets admins inject faults from the UI. */
+  lab?: LabControl;
+}
+
+export interface LabControl {
+  faults: readonly { name: string; args: readonly string[]; description: string }[];
+  inject(name: string, args: readonly string[]): Promise<void>;
+}

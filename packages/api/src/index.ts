@@ -1,0 +1,6 @@
+export { appRouter, type AppRouter } from "./root.js";
+export { createCallerFactory, type Context, type Meta } from "./trpc.js";
+export type * from "./deps.js";
+export { LiveHub } from "./services/live-hub.js";
+export { HealthMonitor } from "./services/health-monitor.js";
+export { maskHost } from "./services/projections.js";

@@ -1,0 +1,28 @@
+import { router } from "./trpc.js";
+import { sessionRouter } from "./routers/session.js";
+import { overviewRouter } from "./routers/overview.js";
+import { hostsRouter } from "./routers/hosts.js";
+import { instancesRouter } from "./routers/instances.js";
+import { networkRouter, storageRouter, healthRouter } from "./routers/infra.js";
+import { swarmRouter } from "./routers/swarm.js";
+import { operationsRouter } from "./routers/operations.js";
+import { liveRouter } from "./routers/live.js";
+import { adminRouter, auditRouter, labRouter } from "./routers/admin.js";
+
+export const appRouter = router({
+  session: sessionRouter,
+  overview: overviewRouter,
+  hosts: hostsRouter,
+  instances: instancesRouter,
+  network: networkRouter,
+  swarm: swarmRouter,
+  storage: storageRouter,
+  health: healthRouter,
+  operations: operationsRouter,
+  live: liveRouter,
+  admin: adminRouter,
+  audit: auditRouter,
+  lab: labRouter,
+});
+
+export type AppRouter = typeof appRouter;

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { HostName, type HostRecord, type HostSummary, type InstanceView } from "@nimbus/domain";
+import { notFound, router, staffProcedure } from "../trpc.js";
+import { hostSummary } from "../services/projections.js";
+import { instancesOf } from "@nimbus/domain";
+
+const byName = z.object({ name: HostName });
+
+export const hostsRouter = router({
+  list: staffProcedure("read:fleet").query(({ ctx }): HostSummary[] => ctx.deps.fleet.hosts().map(hostSummary)),
+
+  get: staffProcedure("read:fleet")
+    .input(byName)
+    .query(({ ctx, input }): { host: HostRecord; summary: HostSummary; instances: InstanceView[] } => {
+      const host = ctx.deps.fleet.host(input.name);
+      if (!host) throw notFound(`host ${input.name}`);
+      return { host, summary: hostSummary(host), instances: instancesOf(host, ctx.deps.tenants.directory()) };
+    }),
+
+  acceptKey: staffProcedure("host:keys")
+    .input(byName)
+    .mutation(async ({ ctx, input }) => {
+      if (!ctx.deps.fleet.host(input.name)) throw notFound(`host ${input.name}`);
+      await ctx.deps.fleet.acceptHostKey(input.name);
+      return { ok: true as const };
+    }),
+
+  setMaintenance: staffProcedure("host:maintenance")
+    .input(byName.extend({ on: z.boolean() }))
+    .mutation(({ ctx, input }): HostSummary => {
+      const host = ctx.deps.fleet.host(input.name);
+      if (!host) throw notFound(`host ${input.name}`);
+      ctx.deps.fleet.setMaintenance(input.name, input.on);
+      return hostSummary(ctx.deps.fleet.host(input.name)!);
+    }),
+});

@@ -1,0 +1,83 @@
+import { z } from "zod";
+import {
+  DomainName,
+  HostName,
+  MigrateOptions,
+  NimbusError,
+  canPower,
+  canSeeTenantObject,
+  preflight,
+  rankDestinations,
+  type Domain,
+  type HostRecord,
+  type Operation,
+  type Viewer,
+} from "@nimbus/domain";
+import type { ApiDeps } from "../deps.js";
+import { notFound, router, staffProcedure, tenantProcedure } from "../trpc.js";
+import { instancesFor, maskInstance, operationFor } from "../services/projections.js";
+import { instanceView } from "@nimbus/domain";
+
+/** Finds a VM the viewer may see; another tenant's VM is "not found", exactly like a missing one. */
+export function findInstance(deps: ApiDeps, viewer: Viewer, name: string): { host: HostRecord; domain: Domain } {
+  const found = deps.fleet
+    .hosts()
+    .flatMap((host) => (host.inventory.virt?.domains ?? []).filter((d) => d.name === name).map((domain) => ({ host, domain })))
+    .sort((a, b) => Number(b.domain.state === "running") - Number(a.domain.state === "running"))[0];
+  if (!found || !canSeeTenantObject(viewer, found.domain.tenant)) throw notFound(`instance ${name}`);
+  return found;
+}
+
+const busyInstances = (deps: ApiDeps) =>
+  new Set(deps.operations.running().filter((o) => o.target.type === "instance").map((o) => o.target.name));
+
+export const instancesRouter = router({
+  list: tenantProcedure.query(({ ctx }) => {
+    const directory = ctx.deps.tenants.directory();
+    return ctx.deps.fleet.hosts().flatMap((h) => instancesFor(ctx.viewer, h, directory));
+  }),
+
+  get: tenantProcedure.input(z.object({ name: DomainName })).query(async ({ ctx, input }) => {
+    const { host, domain } = findInstance(ctx.deps, ctx.viewer, input.name);
+    const view = instanceView(host, domain, ctx.deps.tenants.directory());
+    const ops = await ctx.deps.operations.store.list({ limit: 50, target: { type: "instance", name: input.name } });
+    const staff = ctx.viewer.role !== "tenant";
+    return {
+      instance: staff ? view : maskInstance(view),
+      domain: staff ? domain : { ...domain, nics: domain.nics.map((n) => ({ ...n, bridge: "", device: null })) },
+      operations: ops.map((o) => operationFor(ctx.viewer, o)).filter((o): o is Operation => o !== null),
+    };
+  }),
+
+  migrationTargets: staffProcedure("workload:migrate")
+    .input(z.object({ name: DomainName }))
+    .query(({ ctx, input }) => {
+      const { host: source, domain } = findInstance(ctx.deps, ctx.viewer, input.name);
+      const tenantVni = domain.tenant ? (ctx.deps.tenants.directory().get(domain.tenant)?.vni ?? null) : null;
+      const busy = busyInstances(ctx.deps);
+      const candidates = ctx.deps.fleet
+        .hosts()
+        .filter((h) => h.name !== source.name && (h.inventory.virt || h.connection.capabilities.includes("virt")))
+        .map((destination) => ({ host: destination, checks: preflight({ domain, source, destination, tenantVni, busyInstances: busy }) }));
+      return rankDestinations(candidates);
+    }),
+
+  migrate: staffProcedure("workload:migrate")
+    .input(z.object({ instance: DomainName, destination: HostName, options: MigrateOptions }))
+    .mutation(async ({ ctx, input }): Promise<Operation> => {
+      findInstance(ctx.deps, ctx.viewer, input.instance);
+      if (!ctx.deps.fleet.host(input.destination)) throw notFound(`host ${input.destination}`);
+      return ctx.deps.operations.startMigration(input, ctx.viewer.name);
+    }),
+
+  power: tenantProcedure
+    .input(z.object({ name: DomainName, action: z.enum(["start", "shutdown", "reboot", "destroy"]) }))
+    .mutation(async ({ ctx, input }) => {
+      const { host, domain } = findInstance(ctx.deps, ctx.viewer, input.name);
+      const tenant = domain.tenant ? await ctx.deps.tenants.get(domain.tenant) : null;
+      if (!canPower(ctx.viewer, tenant?.allowPower ?? false))
+        throw new NimbusError("FORBIDDEN", "your role may not change the power state of this instance");
+      await ctx.deps.fleet.request(host.name, "virt.power", { domain: domain.name, action: input.action });
+      return { ok: true as const };
+    }),
+});

@@ -1,0 +1,36 @@
+import { z } from "zod";
+import { NimbusError, type Operation } from "@nimbus/domain";
+import { notFound, router, staffProcedure, tenantProcedure } from "../trpc.js";
+import { operationFor } from "../services/projections.js";
+
+const Target = z.object({ type: z.enum(["instance", "service", "host"]), name: z.string().max(64) });
+
+export const operationsRouter = router({
+  list: tenantProcedure
+    .input(z.object({ target: Target.optional(), limit: z.number().int().min(1).max(500).default(100) }).default({ limit: 100 }))
+    .query(async ({ ctx, input }) => {
+      // Tenants' rows are filtered after the query; ask for more so a busy fleet still fills a page.
+      const rows = await ctx.deps.operations.store.list({ limit: ctx.viewer.role === "tenant" ? 500 : input.limit, target: input.target });
+      return rows
+        .map((o) => operationFor(ctx.viewer, o))
+        .filter((o): o is Operation => o !== null)
+        .slice(0, input.limit);
+    }),
+
+  get: tenantProcedure.input(z.object({ id: z.string().max(64) })).query(async ({ ctx, input }) => {
+    const op = await ctx.deps.operations.store.get(input.id);
+    const visible = op && operationFor(ctx.viewer, op);
+    if (!visible) throw notFound(`operation ${input.id}`);
+    return visible;
+  }),
+
+  cancel: staffProcedure("workload:migrate")
+    .input(z.object({ id: z.string().max(64) }))
+    .mutation(async ({ ctx, input }) => {
+      const op = await ctx.deps.operations.store.get(input.id);
+      if (!op) throw notFound(`operation ${input.id}`);
+      if (op.state !== "running" && op.state !== "pending") throw new NimbusError("CONFLICT", `operation ${input.id} is already ${op.state}`);
+      await ctx.deps.operations.cancel(input.id);
+      return { ok: true as const };
+    }),
+});

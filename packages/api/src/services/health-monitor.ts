@@ -1,0 +1,98 @@
+import { evaluateHealth, observe, byUrgency, type HealthCheck, type Hysteresis, type ProbeState, type RawCheck } from "@nimbus/domain";
+import type { FleetView } from "@nimbus/fleet";
+
+export interface HealthMonitorOptions {
+  /** Sampling period of the in-memory evaluation; no host is contacted. */
+  intervalMs?: number;
+  hysteresis?: Hysteresis;
+  /** Called for each reported state change, e.g. to keep a history in the database. */
+  onTransition?: (check: HealthCheck) => void;
+}
+
+/**
+ * Samples the fleet's health from the in-memory inventory and applies rise/fall hysteresis, so a
+ * check flips only after consecutive samples agree. Host connection checks fall after two samples
+ * (the SSH layer already retried), everything else uses the default thresholds.
+ */
+export class HealthMonitor {
+  private readonly probes = new Map<string, ProbeState>();
+  private readonly reported = new Map<string, HealthCheck>();
+  private readonly listeners = new Set<(checks: HealthCheck[]) => void>();
+  private timer: NodeJS.Timeout | null = null;
+  private snapshot: HealthCheck[] = [];
+
+  constructor(
+    private readonly fleet: FleetView,
+    private readonly opts: HealthMonitorOptions = {},
+  ) {}
+
+  start() {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.opts.intervalMs ?? 1000);
+    this.timer.unref();
+  }
+
+  stop() {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  checks(): readonly HealthCheck[] {
+    return this.snapshot;
+  }
+
+  subscribe(l: (checks: HealthCheck[]) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  /** One sample; public so tests can step the monitor without timers. */
+  sample(now = new Date().toISOString()) {
+    const raw = evaluateHealth(this.fleet.hosts());
+    let changed = false;
+    const seen = new Set<string>();
+    for (const r of raw) {
+      seen.add(r.id);
+      const h = r.category === "host" ? { rise: 1, fall: 2 } : (this.opts.hysteresis ?? undefined);
+      const prevProbe = this.probes.get(r.id);
+      // "unknown" (connecting) is neither pass nor fail: keep the last verdict.
+      const probe = r.state === "unknown" && prevProbe ? prevProbe : observe(prevProbe, r.state === "ok", now, h);
+      this.probes.set(r.id, probe);
+      const next = this.toCheck(r, probe, prevProbe === undefined);
+      const prev = this.reported.get(r.id);
+      if (!prev || prev.state !== next.state || prev.message !== next.message || prev.since !== next.since || prev.affects.join() !== next.affects.join()) {
+        this.reported.set(r.id, next);
+        changed = true;
+        if (prev?.state !== next.state) this.opts.onTransition?.(next);
+      }
+    }
+    for (const id of [...this.reported.keys()]) {
+      if (!seen.has(id)) {
+        this.reported.delete(id);
+        this.probes.delete(id);
+        changed = true;
+      }
+    }
+    if (changed) {
+      this.snapshot = [...this.reported.values()].sort(byUrgency);
+      for (const l of this.listeners) l(this.snapshot);
+    }
+  }
+
+  private toCheck(r: RawCheck, probe: ProbeState, first: boolean): HealthCheck {
+    // While the probe still reports "up", show ok even if this one sample failed (hysteresis),
+    // but keep the failing message visible as a hint.
+    const state = probe.up ? "ok" : r.state === "ok" ? (this.reported.get(r.id)?.state ?? "warn") : r.state;
+    const pending = probe.streak > 0 ? ` (${probe.up ? "failing" : "recovering"}, ${probe.streak} sample${probe.streak > 1 ? "s" : ""})` : "";
+    return {
+      id: r.id,
+      category: r.category,
+      target: r.target,
+      state: first && r.state === "unknown" ? "unknown" : state,
+      since: probe.since,
+      message: r.message + pending,
+      affects: r.affects,
+      tenants: r.tenants,
+    };
+  }
+}
