@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { can, canPower, canSeeTenantObject, visibleTo, type Permission, type Role } from "../src/index.js";
+
+describe("roles", () => {
+  const matrix: [Role, Permission, boolean][] = [
+    ["admin", "admin:users", true],
+    ["operator", "admin:users", false],
+    ["operator", "workload:migrate", true],
+    ["oncall", "workload:migrate", false],
+    ["oncall", "alerts:ack", true],
+    ["oncall", "read:fleet", true],
+    ["tenant", "read:fleet", false],
+    ["tenant", "workload:scale", false],
+    ["admin", "swarm:tokens", true],
+    ["operator", "swarm:tokens", false],
+  ];
+  it.each(matrix)("%s may %s: %s", (role, perm, expected) => {
+    expect(can({ role }, perm)).toBe(expected);
+  });
+
+  it("tenant members see only their tenant's objects; staff see all", () => {
+    const items = [{ t: "acme" }, { t: "globex" }, { t: null }];
+    expect(visibleTo({ role: "tenant", tenant: "acme" }, items, (i) => i.t)).toEqual([{ t: "acme" }]);
+    expect(visibleTo({ role: "oncall", tenant: null }, items, (i) => i.t)).toHaveLength(3);
+    expect(canSeeTenantObject({ role: "tenant", tenant: null }, null)).toBe(false);
+  });
+
+  it("tenant power actions follow the tenant's setting", () => {
+    expect(canPower({ role: "tenant", tenant: "acme" }, false)).toBe(false);
+    expect(canPower({ role: "tenant", tenant: "acme" }, true)).toBe(true);
+    expect(canPower({ role: "oncall", tenant: null }, true)).toBe(false);
+    expect(canPower({ role: "operator", tenant: null }, false)).toBe(true);
+  });
+});

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import { FleetConfig, MigrateParams, RpcResponse, methods, notifications, HostName, DomainName } from "../src/index.js";
+
+describe("agent protocol schemas", () => {
+  it("rejects names that could smuggle arguments or shell syntax", () => {
+    for (const bad of ["-rf", "a b", "x;rm", "$(id)", "", "a".repeat(64), "../etc"]) {
+      expect(DomainName.safeParse(bad).success, bad).toBe(false);
+      expect(HostName.safeParse(bad).success, bad).toBe(false);
+    }
+    expect(DomainName.safeParse("worker-1.acme_2").success).toBe(true);
+  });
+
+  it("fills migrate option defaults and bounds bandwidth", () => {
+    const p = MigrateParams.parse({ jobId: "op1", domain: "web1", destination: { host: "kvm2", uri: "qemu+ssh://kvm2/system" }, options: {} });
+    expect(p.options).toEqual({ bandwidthMiBps: null, maxDowntimeMs: null, autoConverge: false, postCopy: false });
+    expect(MigrateParams.safeParse({ ...p, options: { bandwidthMiBps: -1 } }).success).toBe(false);
+  });
+
+  it("every method has params and result schemas; hello's result is strict about types", () => {
+    for (const [name, spec] of Object.entries(methods)) {
+      expect(spec.params, name).toBeDefined();
+      expect(spec.result, name).toBeDefined();
+    }
+    expect(methods.hello.result.safeParse({ protocol: "1", agentVersion: "x", hostname: "h", capabilities: [], bootId: "b" }).success).toBe(false);
+    expect(methods.hello.result.safeParse({ protocol: 1, agentVersion: "x", hostname: "h", capabilities: ["virt"], bootId: "b" }).success).toBe(true);
+  });
+
+  it("parses responses and errors", () => {
+    expect(RpcResponse.safeParse({ jsonrpc: "2.0", id: 1, result: { ok: true } }).success).toBe(true);
+    expect(RpcResponse.safeParse({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "not JSON" } }).success).toBe(true);
+    expect(RpcResponse.safeParse({ jsonrpc: "1.0", id: 1, result: 1 }).success).toBe(false);
+    expect(notifications["job.update"].safeParse({ job: { id: "j" } }).success).toBe(false);
+  });
+
+  it("validates fleet config files with defaults", () => {
+    const cfg = FleetConfig.parse({ ssh: { user: "nimbus", privateKeyPath: "/k" }, hosts: [{ name: "kvm1", address: "10.0.0.1" }] });
+    expect(cfg.hosts[0]!.port).toBe(22);
+    expect(cfg.tenants).toEqual([]);
+    expect(FleetConfig.safeParse({ ssh: { user: "n", privateKeyPath: "/k" }, hosts: [] }).success).toBe(false);
+  });
+});
