@@ -1,0 +1,126 @@
+import { PassThrough } from "node:stream";
+import { createInterface } from "node:readline";
+import { describe, expect, it } from "vitest";
+import type { MigrationProgress, NodeFacts, VirtSection } from "@nimbus/domain";
+import { AgentError, JobRegistry, serveAgent, type AgentDrivers } from "../../src/index.js";
+
+const facts: NodeFacts = {
+  hostname: "h1", os: "Debian", kernel: "6.1", cpuModel: "x", cpuFeatures: [], cpuCount: 2, cpuUsagePct: 1,
+  memoryTotalMiB: 1024, memoryUsedMiB: 100, diskTotalBytes: 10, diskUsedBytes: 1, uptimeSeconds: 5,
+};
+
+/** A fake host: drivers that change when the test says so, wired to serveAgent through pipes. */
+function harness() {
+  let virt: VirtSection = { hypervisor: "test", domains: [] };
+  const listeners = new Set<() => void>();
+  let release: (() => void) | null = null;
+  const drivers: AgentDrivers = {
+    hostname: "h1",
+    node: { snapshot: async () => facts, watch: () => () => {} },
+    virt: {
+      snapshot: async () => virt,
+      watch: (cb) => (listeners.add(cb), () => listeners.delete(cb)),
+      migrate: (p, ctx) =>
+        new Promise((resolve, reject) => {
+          const progress: MigrationProgress = { kind: "migrate", phase: "copying", memoryTotalBytes: 100, memoryProcessedBytes: 50, memoryRemainingBytes: 50, bandwidthBytesPerSec: 1, dirtyRateBytesPerSec: 0, iteration: 1, expectedDowntimeMs: 10, percent: 50, downtimeMs: null };
+          ctx.report(progress);
+          if (p.domain === "missing") return reject(new AgentError(-32003, "domain missing not found"));
+          ctx.signal.addEventListener("abort", () => reject(new Error("migration cancelled")));
+          release = () => resolve({ downtimeMs: 12 });
+        }),
+      power: async () => {},
+    },
+  };
+  const input = new PassThrough();
+  const output = new PassThrough();
+  const jobs = new JobRegistry();
+  const done = serveAgent({ input, output, drivers, agentVersion: "9.9.9", jobs, pushDelayMs: 1 });
+  const messages: any[] = [];
+  const waiters: { pred: (m: any) => boolean; resolve: (m: any) => void }[] = [];
+  createInterface({ input: output }).on("line", (l) => {
+    const m = JSON.parse(l);
+    messages.push(m);
+    for (const w of [...waiters]) if (w.pred(m)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(m));
+  });
+  let id = 0;
+  const waitFor = (pred: (m: any) => boolean) =>
+    new Promise<any>((resolve) => {
+      const hit = messages.find(pred);
+      if (hit) return resolve(hit);
+      waiters.push({ pred, resolve });
+    });
+  const call = (method: string, params?: unknown) => {
+    const myId = ++id;
+    input.write(JSON.stringify({ jsonrpc: "2.0", id: myId, method, params }) + "\n");
+    return waitFor((m) => m.id === myId);
+  };
+  return {
+    call, waitFor, messages, jobs, input, done,
+    change: (next: VirtSection) => { virt = next; for (const l of listeners) l(); },
+    finishMigration: () => release?.(),
+  };
+}
+
+describe("serveAgent", () => {
+  it("answers hello with version and capabilities", async () => {
+    const h = harness();
+    const r = await h.call("hello", { protocol: 1, server: "t" });
+    expect(r.result).toMatchObject({ protocol: 1, agentVersion: "9.9.9", hostname: "h1", capabilities: ["virt"] });
+  });
+
+  it("pushes a section only after a snapshot, and only when it changed", async () => {
+    const h = harness();
+    h.change({ hypervisor: "test", domains: [] });
+    const snap = await h.call("inventory.snapshot", {});
+    expect(snap.result.node.hostname).toBe("h1");
+    expect(h.messages.some((m) => m.method === "inventory.section")).toBe(false);
+    h.change({ hypervisor: "test2", domains: [] });
+    const push = await h.waitFor((m) => m.method === "inventory.section");
+    expect(push.params).toEqual({ section: "virt", data: { hypervisor: "test2", domains: [] } });
+  });
+
+  it("rejects unknown methods, bad params and garbage with JSON-RPC errors", async () => {
+    const h = harness();
+    expect((await h.call("nope")).error.code).toBe(-32601);
+    expect((await h.call("virt.migrate", { domain: "$(id)" })).error.code).toBe(-32602);
+    h.input.write("{not json\n");
+    expect((await h.waitFor((m) => m.id === null)).error.code).toBe(-32700);
+  });
+
+  it("runs a migration as a job: progress, success, listed afterwards", async () => {
+    const h = harness();
+    await h.call("inventory.snapshot", {});
+    const r = await h.call("virt.migrate", { jobId: "op-1", domain: "web1", destination: { host: "kvm2", uri: "qemu+ssh://kvm2/system" }, options: {} });
+    expect(r.result).toEqual({ jobId: "op-1" });
+    await h.waitFor((m) => m.method === "job.update" && m.params.job.progress?.percent === 50);
+    h.finishMigration();
+    const done = await h.waitFor((m) => m.method === "job.update" && m.params.job.state === "succeeded");
+    expect(done.params.job.progress).toMatchObject({ phase: "done", percent: 100, downtimeMs: 12 });
+    expect((await h.call("job.list", {})).result[0]).toMatchObject({ id: "op-1", state: "succeeded" });
+  });
+
+  it("cancels a running job; a second cancel is a conflict", async () => {
+    const h = harness();
+    await h.call("inventory.snapshot", {});
+    await h.call("virt.migrate", { jobId: "op-2", domain: "web1", destination: { host: "kvm2", uri: "u" }, options: {} });
+    expect((await h.call("job.cancel", { jobId: "op-2" })).result).toEqual({ ok: true });
+    const end = await h.waitFor((m) => m.method === "job.update" && m.params.job.state !== "running");
+    expect(end.params.job).toMatchObject({ state: "cancelled", error: "migration cancelled" });
+    expect((await h.call("job.cancel", { jobId: "op-2" })).error.code).toBe(-32004);
+  });
+
+  it("reports a failed job with the driver's message; unsupported capability is a typed error", async () => {
+    const h = harness();
+    await h.call("inventory.snapshot", {});
+    await h.call("virt.migrate", { jobId: "op-3", domain: "missing", destination: { host: "kvm2", uri: "u" }, options: {} });
+    const end = await h.waitFor((m) => m.method === "job.update" && m.params.job.state === "failed");
+    expect(end.params.job.error).toBe("domain missing not found");
+    expect((await h.call("swarm.joinTokens", {})).error).toMatchObject({ code: -32005, message: "swarm is not available on this host" });
+  });
+
+  it("ends the session when the input closes", async () => {
+    const h = harness();
+    h.input.end();
+    await expect(h.done).resolves.toBeUndefined();
+  });
+});
