@@ -1,0 +1,42 @@
+#!/bin/sh
+# `npm test`: the whole suite, every runner, ending with "N passed, N failed".
+set -u
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+REPORTS="$PWD/.nimbus/test-reports"
+rm -rf "$REPORTS" && mkdir -p "$REPORTS"
+export CI="${CI:-}"
+
+step() { echo; echo "━━ $*"; }
+
+step "install"
+pnpm install --frozen-lockfile --reporter=silent || exit 1
+sh scripts/system-deps.sh || exit 1
+
+step "build (web app, agent bundle)"
+pnpm exec turbo run build --output-logs=errors-only || exit 1
+
+step "unit and integration tests (vitest, embedded database, simulated lab over SSH)"
+pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$REPORTS/vitest.json"
+
+step "database and accounts on a real PostgreSQL"
+sh packages/db/scripts/with-postgres.sh pnpm exec vitest run --project packages/db --project packages/auth \
+  --reporter=default --reporter=json --outputFile.json="$REPORTS/postgres.json"
+
+step "end-to-end (Playwright, Debian's Chromium)"
+PLAYWRIGHT_JSON_OUTPUT_NAME="$REPORTS/e2e.json" pnpm exec playwright test -c e2e/playwright.config.ts --reporter=list,json
+
+runners="vitest=$REPORTS/vitest.json postgres=$REPORTS/postgres.json e2e=$REPORTS/e2e.json"
+if [ "$(id -u)" = 0 ] && [ -z "${NIMBUS_SKIP_REAL_LAB:-}" ]; then
+  step "real lab: real daemons in network namespaces (contract suite, failure modes)"
+  if pnpm --filter @nimbus/lab-real lab:real up; then
+    NIMBUS_REAL_LAB_REPORT="$REPORTS/real-lab.json" pnpm --filter @nimbus/lab-real test:real
+  fi
+  pnpm --filter @nimbus/lab-real lab:real down
+  runners="$runners real-lab=$REPORTS/real-lab.json"
+else
+  echo; echo "━━ real lab skipped: it needs root (set by NIMBUS_SKIP_REAL_LAB or not root)"
+fi
+
+step "summary"
+node scripts/summarize.mjs $runners
