@@ -1,0 +1,60 @@
+import { defineConfig, devices } from "@playwright/test";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+/**
+ * End-to-end against the real product: the server (built web app + API) with the embedded lab
+ * in a fresh data directory, driven through Debian's Chromium (never a downloaded browser).
+ */
+const port = Number(process.env.NIMBUS_E2E_PORT ?? 3199);
+export const baseURL = `http://127.0.0.1:${port}`;
+export const ADMIN = { email: "admin@nimbus.local", password: "e2e-admin-password-1" };
+const dataDir = process.env.NIMBUS_E2E_DATA ?? mkdtempSync(join(tmpdir(), "nimbus-e2e-"));
+process.env.NIMBUS_E2E_DATA = dataDir;
+
+export default defineConfig({
+  testDir: ".",
+  testMatch: "*.spec.ts",
+  forbidOnly: !!process.env.CI,
+  retries: process.env.CI ? 1 : 0,
+  workers: 1,
+  timeout: 60_000,
+  expect: { timeout: 15_000 },
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+      ],
+    },
+  },
+  projects: [
+    { name: "desktop", use: { ...devices["Desktop Chrome"], viewport: { width: 1440, height: 900 } } },
+  ],
+  outputDir: "../.nimbus/e2e-results",
+  webServer: {
+    command: "pnpm --filter @nimbus/server start",
+    url: `${baseURL}/healthz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: "pipe",
+    env: {
+      NIMBUS_PORT: String(port),
+      NIMBUS_DATA_DIR: dataDir,
+      NIMBUS_ADMIN_PASSWORD: ADMIN.password,
+      NIMBUS_LAB_SPEED: "3",
+      NIMBUS_LOG_LEVEL: "warn",
+    },
+  },
+});
