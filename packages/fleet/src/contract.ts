@@ -19,6 +19,8 @@ export interface HostConfig {
   address: string;
   port: number;
   user: string;
+  /** libvirt URI other hypervisors migrate to; default qemu+ssh://ADDRESS/system. */
+  migrationUri?: string;
 }
 
 /** Pinned host keys (trust on first use). Backed by the database in the server. */
@@ -45,6 +47,8 @@ export type FleetEvent =
 export interface FleetView {
   hosts(): readonly HostRecord[];
   host(name: string): HostRecord | undefined;
+  /** How a host is reached (migration needs its libvirt URI). Optional so API test fakes need not provide it. */
+  hostConfig?(name: string): HostConfig | undefined;
   /** Sends one request to a host's agent; rejects with a NimbusError naming the host. */
   request<M extends MethodName>(host: string, method: M, params: MethodParams<M>, opts?: { timeoutMs?: number }): Promise<MethodResult<M>>;
   /** Admin action: trust the key the host now offers and reconnect. */

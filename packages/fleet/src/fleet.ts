@@ -1,0 +1,156 @@
+import { NimbusError, type HostRecord, type MethodName, type MethodParams, type MethodResult } from "@nimbus/domain";
+import { pino, type Logger } from "pino";
+import type { FleetEvent, FleetView, HostConfig, KnownHostsStore } from "./contract.js";
+import { DEFAULT_TIMING, HostConnection, type ConnectionTiming, type Dialer, type EnsureAgent } from "./host-connection.js";
+import { ConcurrencyLimiter } from "./limiter.js";
+import { connectHost } from "./ssh/index.js";
+
+export interface FleetOptions {
+  hosts: readonly HostConfig[];
+  /** The server's SSH private key (OpenSSH format). */
+  privateKey: Buffer | string;
+  knownHosts: KnownHostsStore;
+  /** Hosts in maintenance at start (persisted by the server). */
+  maintenance?: ReadonlySet<string>;
+  /** Simultaneous SSH handshakes; 16-32 saturate two cores. */
+  concurrency?: number;
+  connectTimeoutMs?: number;
+  /** SSH keepalive interval; a silent peer is declared lost after 3 missed answers. */
+  keepaliveMs?: number;
+  timing?: Partial<ConnectionTiming>;
+  serverName?: string;
+  logger?: Logger;
+  ensureAgent?: EnsureAgent;
+  /** Replaces SSH (tests of the state machine); defaults to connectHost with the options above. */
+  dial?: Dialer;
+}
+
+/**
+ * The live fleet: one HostConnection per host and their records held in memory. Subscribers get
+ * every change as an event carrying the changed host's record (never a copy of the whole fleet).
+ */
+export class Fleet implements FleetView {
+  private readonly connections = new Map<string, HostConnection>();
+  private readonly listeners = new Set<(e: FleetEvent) => void>();
+  private readonly limiter: ConcurrencyLimiter;
+  private readonly timing: ConnectionTiming;
+  private readonly dial: Dialer;
+  private readonly logger: Logger;
+  private started = false;
+
+  constructor(private readonly opts: FleetOptions) {
+    this.limiter = new ConcurrencyLimiter(opts.concurrency ?? 24);
+    this.timing = { ...DEFAULT_TIMING, ...opts.timing };
+    this.logger = opts.logger ?? pino({ level: "silent" });
+    this.dial =
+      opts.dial ??
+      ((config) =>
+        connectHost(config, {
+          privateKey: opts.privateKey,
+          knownHosts: opts.knownHosts,
+          timeoutMs: opts.connectTimeoutMs ?? 10_000,
+          keepaliveMs: opts.keepaliveMs,
+        }));
+    for (const h of opts.hosts) this.create(h);
+  }
+
+  /** Starts every connection; resolves once each host's first attempt ended (online or not). */
+  async start(): Promise<void> {
+    this.started = true;
+    for (const c of this.connections.values()) c.start();
+    await Promise.all([...this.connections.values()].map((c) => c.firstAttempt));
+  }
+
+  stop(): void {
+    this.started = false;
+    for (const c of this.connections.values()) c.stop();
+  }
+
+  hosts(): readonly HostRecord[] {
+    return Array.from(this.connections.values(), (c) => c.record);
+  }
+
+  host(name: string): HostRecord | undefined {
+    return this.connections.get(name)?.record;
+  }
+
+  hostConfig(name: string): HostConfig | undefined {
+    return this.connections.get(name)?.config;
+  }
+
+  request<M extends MethodName>(host: string, method: M, params: MethodParams<M>, opts?: { timeoutMs?: number }): Promise<MethodResult<M>> {
+    const conn = this.connections.get(host);
+    if (!conn) return Promise.reject(new NimbusError("NOT_FOUND", `host ${host} is not part of the fleet`, { host }));
+    return conn.request(method, params, opts);
+  }
+
+  acceptHostKey(host: string): Promise<void> {
+    return this.connection(host).acceptHostKey();
+  }
+
+  setMaintenance(host: string, on: boolean): void {
+    this.connection(host).setMaintenance(on);
+  }
+
+  /** Retry a host now (after fixing its agent or credentials) instead of waiting for the backoff. */
+  reconnect(host: string): void {
+    this.connection(host).reconnect();
+  }
+
+  subscribe(listener: (e: FleetEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  addHost(config: HostConfig): void {
+    if (this.connections.has(config.name)) throw new NimbusError("CONFLICT", `host ${config.name} is already part of the fleet`, { host: config.name });
+    const conn = this.create(config);
+    if (this.started) conn.start();
+  }
+
+  removeHost(name: string): void {
+    this.connection(name).stop();
+    this.connections.delete(name);
+  }
+
+  private connection(name: string): HostConnection {
+    const conn = this.connections.get(name);
+    if (!conn) throw new NimbusError("NOT_FOUND", `host ${name} is not part of the fleet`, { host: name });
+    return conn;
+  }
+
+  private create(config: HostConfig): HostConnection {
+    const host = config.name;
+    const conn = new HostConnection(
+      config,
+      {
+        dial: this.dial,
+        knownHosts: this.opts.knownHosts,
+        limiter: this.limiter,
+        timing: this.timing,
+        serverName: this.opts.serverName ?? "nimbus-server",
+        logger: this.logger,
+        ensureAgent: this.opts.ensureAgent,
+        events: {
+          record: (record, changed) => this.emit({ type: "host", host: record, changed }),
+          job: (job) => this.emit({ type: "job", host, job }),
+          hostEvent: (e) => this.emit({ type: "host-event", host, ...e }),
+        },
+      },
+      { maintenance: this.opts.maintenance?.has(host) ?? false },
+    );
+    this.connections.set(host, conn);
+    return conn;
+  }
+
+  /** A throwing listener must not stop the others or the connection that emitted. */
+  private emit(e: FleetEvent) {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.logger.error({ err }, "fleet event listener failed");
+      }
+    }
+  }
+}

@@ -1,0 +1,376 @@
+import {
+  AGENT_COMMAND,
+  HostInventory,
+  NimbusError,
+  PROTOCOL_VERSION,
+  emptyInventory,
+  type ConnectionState,
+  type HostConnection as ConnectionInfo,
+  type HostRecord,
+  type Job,
+  type MethodName,
+  type MethodParams,
+  type MethodResult,
+  type SectionName,
+} from "@nimbus/domain";
+import type { Logger } from "pino";
+import { backoffDelay, type BackoffPolicy } from "./backoff.js";
+import { HandshakeFailure, classifyFailure, type ConnectFailure } from "./connect-failure.js";
+import type { HostConfig, KnownHostsStore } from "./contract.js";
+import type { ConcurrencyLimiter } from "./limiter.js";
+import { ProtocolClient, type AgentNotification } from "./protocol-client.js";
+import type { ExecChannel, PinnedKey, SshSession } from "./ssh/index.js";
+import { captureTail } from "./stderr-tail.js";
+
+export type HostChange = SectionName | "connection" | "maintenance";
+export type HostEventLevel = "info" | "warn" | "error";
+
+export interface HostConnectionEvents {
+  record(record: HostRecord, changed: HostChange[]): void;
+  job(job: Job): void;
+  hostEvent(e: { at: string; level: HostEventLevel; message: string }): void;
+}
+
+export interface ConnectionTiming {
+  requestTimeoutMs: number;
+  /** Bounds hello and the first inventory snapshot. */
+  handshakeTimeoutMs: number;
+  backoff: BackoffPolicy;
+  /** For failures that retrying soon cannot fix (auth refused, agent missing, protocol mismatch). */
+  slowRetryMs: number;
+  /** How long to wait for an ended agent's exit status, to tell "agent missing" from a lost link. */
+  exitGraceMs: number;
+}
+
+export const DEFAULT_TIMING: ConnectionTiming = {
+  requestTimeoutMs: 30_000,
+  handshakeTimeoutMs: 15_000,
+  backoff: { initialMs: 1_000, maxMs: 30_000, jitter: 0.25 },
+  slowRetryMs: 60_000,
+  exitGraceMs: 1_000,
+};
+
+export type Dialer = (config: HostConfig) => Promise<SshSession>;
+/** Hook run after SSH is up and before the agent starts (e.g. to upload or update the agent). */
+export type EnsureAgent = (session: SshSession, config: HostConfig) => Promise<void>;
+
+export interface HostConnectionDeps {
+  dial: Dialer;
+  knownHosts: KnownHostsStore;
+  limiter: ConcurrencyLimiter;
+  timing: ConnectionTiming;
+  /** Sent in hello so the agent can log who connected. */
+  serverName: string;
+  events: HostConnectionEvents;
+  logger: Logger;
+  ensureAgent?: EnsureAgent;
+  random?: () => number;
+}
+
+const ALL_SECTIONS: SectionName[] = ["node", "virt", "net", "swarm", "storage"];
+
+/**
+ * One host's connection lifecycle: connecting -> hello -> inventory snapshot -> online; pushed
+ * sections replace the inventory's sections; a lost link becomes `unreachable` and is retried
+ * with backoff. A changed host key blocks the host until an admin accepts the new key.
+ */
+export class HostConnection {
+  private current: HostRecord;
+  private session: SshSession | null = null;
+  private client: ProtocolClient | null = null;
+  /** Bumped by every attempt and by stop(); callbacks from older attempts are ignored. */
+  private generation = 0;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private offeredKey: PinnedKey | null = null;
+  private lastGarbageReport = 0;
+  private suppressedGarbage = 0;
+  private settleFirstAttempt!: () => void;
+  /** Resolves once the first attempt ended either way (or on stop). */
+  readonly firstAttempt = new Promise<void>((resolve) => (this.settleFirstAttempt = resolve));
+
+  constructor(
+    readonly config: HostConfig,
+    private readonly deps: HostConnectionDeps,
+    initial: { maintenance?: boolean } = {},
+  ) {
+    const now = new Date().toISOString();
+    this.current = {
+      name: config.name,
+      address: config.address,
+      port: config.port,
+      maintenance: initial.maintenance ?? false,
+      connection: {
+        state: "connecting",
+        since: now,
+        lastSeen: null,
+        message: null,
+        agentVersion: null,
+        capabilities: [],
+        pinnedKey: null,
+        offeredKey: null,
+        nextRetryAt: null,
+      },
+      inventory: emptyInventory(),
+    };
+  }
+
+  get record(): HostRecord {
+    return this.current;
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+
+  start(): void {
+    if (!this.stopped) void this.connect();
+  }
+
+  /** Retry now instead of waiting for the next scheduled attempt. */
+  reconnect(): void {
+    if (this.stopped) return;
+    this.failures = 0;
+    void this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.generation++;
+    this.clearRetry();
+    this.closeSession();
+    this.settleFirstAttempt();
+  }
+
+  request<M extends MethodName>(method: M, params: MethodParams<M>, opts?: { timeoutMs?: number }): Promise<MethodResult<M>> {
+    const { state, message } = this.current.connection;
+    if (state !== "online" || !this.client)
+      return Promise.reject(
+        new NimbusError("HOST_UNREACHABLE", `${this.name} is ${state}${message ? `: ${message}` : ""}`, { host: this.name, state }),
+      );
+    return this.client.request(method, params, { timeoutMs: opts?.timeoutMs ?? this.deps.timing.requestTimeoutMs });
+  }
+
+  async acceptHostKey(): Promise<void> {
+    const offered = this.offeredKey;
+    const { state, pinnedKey } = this.current.connection;
+    if (state !== "key-changed" || !offered)
+      throw new NimbusError("CONFLICT", `${this.name}: no changed host key to accept (host is ${state})`, { host: this.name });
+    await this.deps.knownHosts.set(this.name, offered);
+    this.offeredKey = null;
+    this.report("info", `${this.name}: new host key ${offered.fingerprint} accepted (was ${pinnedKey ?? "unknown"})`);
+    this.reconnect();
+  }
+
+  setMaintenance(on: boolean): void {
+    if (this.current.maintenance === on) return;
+    this.current = { ...this.current, maintenance: on };
+    this.emit(["maintenance"]);
+  }
+
+  private async connect(): Promise<void> {
+    const gen = ++this.generation;
+    this.clearRetry();
+    this.closeSession();
+    // Retries of a failing host keep its failure state (and `since`) instead of flickering.
+    const { state } = this.current.connection;
+    if (state === "online" || state === "key-changed") this.setConnection({ state: "connecting", message: null, nextRetryAt: null });
+    try {
+      const { session, client, hello, inventory } = await this.handshake(gen);
+      if (gen !== this.generation) return;
+      this.failures = 0;
+      this.current = {
+        ...this.current,
+        inventory,
+        connection: {
+          ...this.connectionPatch({ state: "online", message: null, nextRetryAt: null }),
+          agentVersion: hello.agentVersion,
+          capabilities: hello.capabilities,
+          pinnedKey: session.hostKey.fingerprint,
+          offeredKey: null,
+          lastSeen: client.lastMessageAt?.toISOString() ?? new Date().toISOString(),
+        },
+      };
+      this.deps.logger.info({ host: this.name, agentVersion: hello.agentVersion }, "host online");
+      this.emit(["connection", ...ALL_SECTIONS]);
+      this.settleFirstAttempt();
+    } catch (err) {
+      if (gen !== this.generation) return;
+      this.fail(classifyFailure(err));
+      this.settleFirstAttempt();
+    }
+  }
+
+  private async handshake(gen: number) {
+    const session = await this.deps.limiter.run(() => this.deps.dial(this.config));
+    if (gen !== this.generation) {
+      session.close();
+      throw new Error("superseded");
+    }
+    this.session = session;
+    session.onClose((failure) => this.onLost(session, failure?.message ?? "SSH connection closed"));
+    await this.deps.ensureAgent?.(session, this.config);
+
+    let channel: ExecChannel;
+    try {
+      channel = await session.exec(AGENT_COMMAND);
+    } catch (err) {
+      throw new HandshakeFailure({ state: "agent-missing", message: `${this.name}: could not start the agent: ${(err as Error).message}` });
+    }
+    const stderr = captureTail(channel.stderr);
+    const client: ProtocolClient = new ProtocolClient({
+      host: this.name,
+      input: channel.stdout,
+      output: channel.stdin,
+      requestTimeoutMs: this.deps.timing.requestTimeoutMs,
+      onNotification: (n) => this.onNotification(client, n),
+      onProtocolError: (e) => this.onProtocolError(client, e),
+      onClose: () => this.onLost(client, "agent channel closed"),
+    });
+    this.client = client;
+    const timeoutMs = this.deps.timing.handshakeTimeoutMs;
+    try {
+      const hello = await client.request("hello", { protocol: PROTOCOL_VERSION, server: this.deps.serverName }, { timeoutMs });
+      if (hello.protocol !== PROTOCOL_VERSION)
+        throw new HandshakeFailure({
+          state: "protocol-mismatch",
+          message: `${this.name}: agent ${hello.agentVersion} speaks protocol ${hello.protocol}, this server speaks ${PROTOCOL_VERSION}; install a matching agent`,
+        });
+      const inventory = await client.request("inventory.snapshot", {}, { timeoutMs });
+      return { session, client, hello, inventory };
+    } catch (err) {
+      if (err instanceof HandshakeFailure) throw err;
+      const exit = await Promise.race([channel.exit, delay(this.deps.timing.exitGraceMs).then(() => null)]);
+      if (exit) {
+        const status = exit.code !== null ? `exit ${exit.code}` : exit.signal ? `signal ${exit.signal}` : "no exit status";
+        throw new HandshakeFailure({
+          state: "agent-missing",
+          message: `${this.name}: the agent ended before answering (${status}): ${stderr() || "no output on stderr"}`,
+        });
+      }
+      if (err instanceof NimbusError && err.code === "UNPARSEABLE_OUTPUT" && err.details?.method === "hello")
+        throw new HandshakeFailure({ state: "protocol-mismatch", message: err.message });
+      throw err;
+    }
+  }
+
+  private onLost(source: ProtocolClient | SshSession, reason: string) {
+    if (source !== this.client && source !== this.session) return;
+    // During the handshake the pending request reports the failure instead.
+    if (this.current.connection.state !== "online") return;
+    const lastSeen = this.client?.lastMessageAt;
+    this.closeSession();
+    this.deps.logger.warn({ host: this.name, reason }, "host connection lost");
+    this.fail({ state: "unreachable", message: `${this.name}: connection lost (${reason})` }, lastSeen);
+  }
+
+  private fail(failure: ConnectFailure, lastSeen?: Date | null) {
+    this.closeSession();
+    if (this.stopped) return;
+    const seen = lastSeen ? { lastSeen: lastSeen.toISOString() } : {};
+    const previous = this.current.connection.state;
+    if (failure.state === "key-changed") {
+      this.offeredKey = failure.offered ?? null;
+      this.current = {
+        ...this.current,
+        connection: {
+          ...this.connectionPatch({ state: "key-changed", message: failure.message, nextRetryAt: null }),
+          ...seen,
+          pinnedKey: failure.pinned ?? this.current.connection.pinnedKey,
+          offeredKey: failure.offered?.fingerprint ?? null,
+        },
+      };
+      this.emit(["connection"]);
+    } else {
+      const delayMs =
+        failure.state === "unreachable"
+          ? backoffDelay(this.failures++, this.deps.timing.backoff, this.deps.random)
+          : Math.round(this.deps.timing.slowRetryMs * (1 - this.deps.timing.backoff.jitter * (this.deps.random ?? Math.random)()));
+      const nextRetryAt = new Date(Date.now() + delayMs).toISOString();
+      this.current = {
+        ...this.current,
+        connection: { ...this.connectionPatch({ state: failure.state, message: failure.message, nextRetryAt }), ...seen },
+      };
+      this.emit(["connection"]);
+      this.retryTimer = setTimeout(() => void this.connect(), delayMs);
+      this.retryTimer.unref();
+    }
+    if (previous !== failure.state) {
+      this.deps.logger.warn({ host: this.name, state: failure.state }, failure.message);
+      this.report(failure.state === "unreachable" ? "warn" : "error", failure.message);
+    }
+  }
+
+  private onNotification(client: ProtocolClient, n: AgentNotification) {
+    if (client !== this.client) return;
+    switch (n.method) {
+      case "inventory.section": {
+        const { section } = n.params;
+        const parsed = HostInventory.shape[section].safeParse(n.params.data);
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0];
+          return this.report("error", `${this.name}: pushed ${section} section does not match the schema (${issue?.path.join(".")}: ${issue?.message})`);
+        }
+        this.current = {
+          ...this.current,
+          inventory: { ...this.current.inventory, [section]: parsed.data },
+          connection: { ...this.current.connection, lastSeen: client.lastMessageAt?.toISOString() ?? null },
+        };
+        return this.emit([section]);
+      }
+      case "job.update":
+        return this.deps.events.job(n.params.job);
+      case "host.event":
+        return this.deps.events.hostEvent(n.params);
+    }
+  }
+
+  /** Garbage on the channel is reported, but at most one event per 10 s so a noisy host cannot flood the log. */
+  private onProtocolError(client: ProtocolClient, err: NimbusError) {
+    if (client !== this.client) return;
+    this.deps.logger.warn({ host: this.name, err: err.message }, "protocol error");
+    const now = Date.now();
+    if (now - this.lastGarbageReport < 10_000) {
+      this.suppressedGarbage++;
+      return;
+    }
+    const more = this.suppressedGarbage ? ` (${this.suppressedGarbage} more since the last report)` : "";
+    this.lastGarbageReport = now;
+    this.suppressedGarbage = 0;
+    this.report("warn", err.message + more);
+  }
+
+  private connectionPatch(patch: { state: ConnectionState; message: string | null; nextRetryAt: string | null }): ConnectionInfo {
+    const prev = this.current.connection;
+    return { ...prev, ...patch, since: prev.state === patch.state ? prev.since : new Date().toISOString() };
+  }
+
+  private setConnection(patch: { state: ConnectionState; message: string | null; nextRetryAt: string | null }) {
+    this.current = { ...this.current, connection: this.connectionPatch(patch) };
+    this.emit(["connection"]);
+  }
+
+  private emit(changed: HostChange[]) {
+    this.deps.events.record(this.current, changed);
+  }
+
+  private report(level: HostEventLevel, message: string) {
+    this.deps.events.hostEvent({ at: new Date().toISOString(), level, message });
+  }
+
+  private closeSession() {
+    const { client, session } = this;
+    this.client = null;
+    this.session = null;
+    client?.close();
+    session?.close();
+  }
+
+  private clearRetry() {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+  }
+}
+
+const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());

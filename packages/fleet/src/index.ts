@@ -1,0 +1,20 @@
+export * from "./contract.js";
+export { Fleet, type FleetOptions } from "./fleet.js";
+export { DEFAULT_TIMING, HostConnection, type ConnectionTiming, type Dialer, type EnsureAgent, type HostChange } from "./host-connection.js";
+export { OperationManager, type OperationManagerOptions } from "./operations.js";
+export { MemoryKnownHosts, MemoryOperationStore } from "./memory-stores.js";
+export { ProtocolClient, type AgentNotification, type ProtocolClientOptions } from "./protocol-client.js";
+export { applyJob, settleLostJob } from "./operation-rules.js";
+export { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
+export { agentError, nimbusCodeOf } from "./agent-errors.js";
+export { locateInstance, swarmManager, findService } from "./locate.js";
+export {
+  connectHost,
+  HostKeyChanged,
+  SshFailure,
+  sha256Fingerprint,
+  type ConnectOptions,
+  type ExecChannel,
+  type PinnedKey,
+  type SshSession,
+} from "./ssh/index.js";

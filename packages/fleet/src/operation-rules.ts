@@ -1,0 +1,72 @@
+import { isFinal, type HostRecord, type Job, type Operation, type OperationState } from "@nimbus/domain";
+
+/**
+ * Pure rules that move an operation from the agent's reports: job updates while connected, and
+ * the inventory when the agent no longer knows the job (it restarted while we were away).
+ */
+const stateOfJob: Record<Job["state"], OperationState> = {
+  running: "running",
+  succeeded: "succeeded",
+  failed: "failed",
+  cancelled: "cancelled",
+};
+
+export function applyJob(op: Operation, job: Job, now: string): Operation {
+  if (isFinal(op.state)) return op;
+  const state = stateOfJob[job.state];
+  const final = isFinal(state);
+  return {
+    ...op,
+    state,
+    progress: job.progress ?? op.progress,
+    error: final && state !== "succeeded" ? (job.error ?? (state === "cancelled" ? "cancelled" : "failed without a message")) : null,
+    updatedAt: now,
+    finishedAt: final ? (job.finishedAt ?? now) : null,
+  };
+}
+
+const isUp = (d: { state: string }) => d.state === "running" || d.state === "paused";
+const runsOn = (host: HostRecord | undefined, domain: string) => !!host?.inventory.virt?.domains.some((d) => d.name === domain && isUp(d));
+
+/**
+ * Settles an operation whose job the agent does not know, from what the hosts report now.
+ * Returns null while the answer cannot be known yet (a host it depends on is not online).
+ */
+export function settleLostJob(op: Operation, hosts: ReadonlyMap<string, HostRecord>, now: string): Operation | null {
+  const settle = (state: "succeeded" | "failed", note: string): Operation =>
+    state === "succeeded"
+      ? { ...op, state, summary: `${op.summary} (${note})`, error: null, updatedAt: now, finishedAt: now }
+      : { ...op, state, error: note, updatedAt: now, finishedAt: now };
+  const online = (name: string) => {
+    const h = hosts.get(name);
+    return h?.connection.state === "online" ? h : undefined;
+  };
+
+  switch (op.kind) {
+    case "migrate": {
+      const source = online(op.host);
+      const destName = String(op.params.destination ?? "");
+      const dest = online(destName);
+      if (!source || !dest) return null;
+      const vm = op.target.name;
+      const onSource = runsOn(source, vm);
+      const onDest = runsOn(dest, vm);
+      if (onDest && !onSource) return settle("succeeded", `outcome reconciled: ${vm} runs on ${destName}`);
+      if (onDest && onSource) return settle("failed", `outcome reconciled: ${vm} runs on both ${op.host} and ${destName}`);
+      if (onSource) return settle("failed", `outcome reconciled: VM still on source ${op.host}`);
+      return settle("failed", `outcome reconciled: ${vm} runs on neither ${op.host} nor ${destName}`);
+    }
+    case "scale": {
+      const manager = online(op.host);
+      if (!manager?.inventory.swarm) return null;
+      const wanted = Number(op.params.replicas);
+      const svc = manager.inventory.swarm.services.find((s) => s.name === op.target.name);
+      if (!svc) return settle("failed", `outcome reconciled: service ${op.target.name} no longer exists`);
+      if (svc.replicasDesired === wanted)
+        return settle("succeeded", `outcome reconciled: ${svc.replicasDesired} replicas desired, ${svc.replicasRunning} running`);
+      return settle("failed", `outcome reconciled: service has ${svc.replicasDesired} replicas desired, not ${wanted}`);
+    }
+    default:
+      return settle("failed", `outcome reconciled: ${op.host}'s agent lost the job; its result is unknown`);
+  }
+}

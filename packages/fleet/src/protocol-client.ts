@@ -1,0 +1,177 @@
+import type { Readable, Writable } from "node:stream";
+import {
+  MAX_MESSAGE_BYTES,
+  NimbusError,
+  RpcNotification,
+  RpcResponse,
+  methods,
+  notifications,
+  type MethodName,
+  type MethodParams,
+  type MethodResult,
+  type NotificationName,
+  type NotificationParams,
+} from "@nimbus/domain";
+import type { z } from "zod";
+import { agentError } from "./agent-errors.js";
+import { LineSplitter } from "./line-splitter.js";
+
+export type AgentNotification = { [N in NotificationName]: { method: N; params: NotificationParams<N> } }[NotificationName];
+
+export interface ProtocolClientOptions {
+  host: string;
+  /** The agent's stdout. */
+  input: Readable;
+  /** The agent's stdin. */
+  output: Writable;
+  requestTimeoutMs?: number;
+  maxLineBytes?: number;
+  onNotification?: (n: AgentNotification) => void;
+  /** A message that could not be used (garbage line, invalid notification, unknown id); never fatal. */
+  onProtocolError?: (err: NimbusError) => void;
+  /** The input ended or `close()` was called. */
+  onClose?: () => void;
+}
+
+interface Pending {
+  method: MethodName;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const describeIssues = (error: z.ZodError) =>
+  error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
+    .join("; ");
+
+/**
+ * The server's end of the agent protocol: JSON-RPC 2.0, one message per line. Validates every
+ * answer and notification against the schemas in @nimbus/domain; whatever does not fit becomes a
+ * typed error naming the host and method, and never takes the process down.
+ */
+export class ProtocolClient {
+  readonly host: string;
+  /** When the last message (of any kind) arrived; null before the first. */
+  lastMessageAt: Date | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private readonly splitter: LineSplitter;
+  private readonly timeoutMs: number;
+  private nextId = 1;
+  private closed = false;
+
+  constructor(private readonly opts: ProtocolClientOptions) {
+    this.host = opts.host;
+    this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
+    this.splitter = new LineSplitter(opts.maxLineBytes ?? MAX_MESSAGE_BYTES);
+    opts.input.on("data", this.onData);
+    opts.input.once("end", this.onEnd);
+    opts.input.once("close", this.onEnd);
+    // A broken pipe on the agent's stdin must not become an uncaught exception.
+    opts.output.on("error", this.onOutputError);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  request<M extends MethodName>(method: M, params: MethodParams<M>, opts?: { timeoutMs?: number }): Promise<MethodResult<M>> {
+    if (this.closed) return Promise.reject(this.closedError(method));
+    const parsed = methods[method].params.safeParse(params);
+    if (!parsed.success)
+      return Promise.reject(
+        new NimbusError("BAD_INPUT", `${this.host}: invalid ${method} request: ${describeIssues(parsed.error)}`, { host: this.host, method }),
+      );
+    const id = this.nextId++;
+    const timeoutMs = opts?.timeoutMs ?? this.timeoutMs;
+    return new Promise<MethodResult<M>>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new NimbusError("TIMEOUT", `${this.host}: ${method} got no answer within ${timeoutMs} ms`, { host: this.host, method }));
+      }, timeoutMs);
+      this.pending.set(id, { method, resolve: resolve as (v: unknown) => void, reject, timer });
+      this.opts.output.write(JSON.stringify({ jsonrpc: "2.0", id, method, params: parsed.data }) + "\n");
+    });
+  }
+
+  /** Rejects every pending request and stops reading. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.opts.input.off("data", this.onData);
+    this.opts.input.off("end", this.onEnd);
+    this.opts.input.off("close", this.onEnd);
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      this.pending.delete(id);
+      p.reject(this.closedError(p.method));
+    }
+    this.opts.onClose?.();
+  }
+
+  private closedError(method: string) {
+    return new NimbusError("HOST_UNREACHABLE", `${this.host}: connection closed before ${method} was answered`, { host: this.host, method });
+  }
+
+  private readonly onEnd = () => this.close();
+  private readonly onOutputError = () => this.close();
+
+  private readonly onData = (chunk: Buffer | string) => {
+    const { lines, oversized } = this.splitter.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+    for (let i = 0; i < oversized; i++) this.protocolError(`a message exceeded the ${MAX_MESSAGE_BYTES}-byte limit and was dropped`);
+    for (const line of lines) this.handleLine(line);
+  };
+
+  private protocolError(message: string, details: Record<string, unknown> = {}) {
+    this.opts.onProtocolError?.(new NimbusError("UNPARSEABLE_OUTPUT", `${this.host}: ${message}`, { host: this.host, ...details }));
+  }
+
+  private handleLine(line: string) {
+    if (!line.trim()) return;
+    this.lastMessageAt = new Date();
+    let raw: unknown;
+    try {
+      raw = JSON.parse(line);
+    } catch {
+      return this.protocolError(`agent sent a line that is not JSON: ${JSON.stringify(line.slice(0, 120))}`);
+    }
+    if (raw && typeof raw === "object" && "id" in raw) return this.handleResponse(raw);
+    const note = RpcNotification.safeParse(raw);
+    if (!note.success) return this.protocolError(`agent sent a message that is neither an answer nor a notification`);
+    this.handleNotification(note.data.method, note.data.params);
+  }
+
+  private handleResponse(raw: object) {
+    const msg = RpcResponse.safeParse(raw);
+    if (!msg.success) return this.protocolError(`agent sent a malformed answer: ${describeIssues(msg.error)}`);
+    const { id } = msg.data;
+    const pending = typeof id === "number" ? this.pending.get(id) : undefined;
+    if (!pending) {
+      const why = "error" in msg.data ? `: ${msg.data.error.message}` : "";
+      return this.protocolError(`agent answered unknown or timed-out request ${JSON.stringify(id)}${why}`);
+    }
+    this.pending.delete(id as number);
+    clearTimeout(pending.timer);
+    if ("error" in msg.data) return pending.reject(agentError(this.host, pending.method, msg.data.error));
+    const result = methods[pending.method].result.safeParse(msg.data.result);
+    if (!result.success)
+      return pending.reject(
+        new NimbusError(
+          "UNPARSEABLE_OUTPUT",
+          `${this.host}: answer to ${pending.method} does not match the protocol: ${describeIssues(result.error)}`,
+          { host: this.host, method: pending.method },
+        ),
+      );
+    pending.resolve(result.data);
+  }
+
+  private handleNotification(method: string, params: unknown) {
+    const schema = notifications[method as NotificationName];
+    if (!schema) return this.protocolError(`agent sent unknown notification ${method}`, { method });
+    const parsed = schema.safeParse(params);
+    if (!parsed.success)
+      return this.protocolError(`${method} notification does not match the protocol: ${describeIssues(parsed.error)}`, { method });
+    this.opts.onNotification?.({ method, params: parsed.data } as AgentNotification);
+  }
+}
