@@ -1,0 +1,105 @@
+import type { z } from "zod";
+import { unparseable } from "../../errors.js";
+
+/**
+ * Shared building blocks for tool-output parsers. Every parser is a pure function from the
+ * tool's text to domain data, and every shape it does not recognise becomes
+ * `unparseable(tool, reason, output)` rather than a silently wrong inventory.
+ */
+
+export function parseJson(tool: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw unparseable(tool, `not JSON (${(e as Error).message})`, text);
+  }
+}
+
+/** `--format '{{json .}}'` prints one JSON object per line. */
+export function parseJsonLines(tool: string, text: string): unknown[] {
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((line) => parseJson(tool, line));
+}
+
+/** Validates parsed data against the fields a parser relies on. */
+export function check<S extends z.ZodType>(schema: S, tool: string, value: unknown, text: string): z.infer<S> {
+  const res = schema.safeParse(value);
+  if (!res.success) {
+    const issue = res.error.issues[0]!;
+    throw unparseable(tool, `${issue.path.join(".") || "(root)"}: ${issue.message}`, text);
+  }
+  return res.data;
+}
+
+export const parseJsonWith = <S extends z.ZodType>(schema: S, tool: string, text: string): z.infer<S> =>
+  check(schema, tool, parseJson(tool, text), text);
+
+/**
+ * "Key:   value" lines (virsh dominfo, nodeinfo, domjobinfo). Continuation lines (no key) are
+ * appended to the previous value; keys are kept as printed.
+ */
+export function keyValues(tool: string, text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  let last: string | null = null;
+  for (const raw of text.split("\n")) {
+    if (!raw.trim()) continue;
+    const m = /^([A-Za-z][^:]*):\s*(.*)$/.exec(raw);
+    if (m && !/^\s/.test(raw)) {
+      last = m[1]!.trim();
+      out.set(last, m[2]!.trim());
+    } else if (last !== null && /^\s/.test(raw)) {
+      out.set(last, `${out.get(last)} ${raw.trim()}`.trim());
+    } else {
+      throw unparseable(tool, `unexpected line "${raw.trim().slice(0, 60)}"`, text);
+    }
+  }
+  return out;
+}
+
+export function requireKey(tool: string, kv: Map<string, string>, key: string, text: string): string {
+  const v = kv.get(key);
+  if (v === undefined) throw unparseable(tool, `missing "${key}"`, text);
+  return v;
+}
+
+/**
+ * A virsh-style table: a header row, a row of dashes, then rows whose columns start where the
+ * header's words start (values such as "shut off" contain single spaces, so splitting on
+ * whitespace would be wrong).
+ */
+export function parseTable(tool: string, text: string): Record<string, string>[] {
+  const lines = text.split("\n").filter((l) => l.trim() !== "");
+  const header = lines[0];
+  if (!header || !/^-+$/.test(lines[1]?.trim() ?? "")) throw unparseable(tool, "no table header", text);
+  const starts: { name: string; at: number }[] = [];
+  const re = /\S+(?: \S+)*/g;
+  for (let m = re.exec(header); m; m = re.exec(header)) starts.push({ name: m[0], at: m.index });
+  return lines.slice(2).map((line) =>
+    Object.fromEntries(
+      starts.map((col, i) => {
+        const end = starts[i + 1]?.at ?? line.length;
+        return [col.name, line.slice(col.at, end).trim()];
+      }),
+    ),
+  );
+}
+
+/** "65536 KiB", "2.5 GiB", "1024 B" -> bytes. */
+export function sizeToBytes(tool: string, value: string, text: string): number {
+  const m = /^([\d.]+)\s*(B|bytes|KiB|MiB|GiB|TiB|KB|MB|GB|TB|k|K)?$/.exec(value.trim());
+  if (!m) throw unparseable(tool, `"${value}" is not a size`, text);
+  const unit = m[2] ?? "B";
+  const factor: Record<string, number> = {
+    B: 1, bytes: 1, k: 1024, K: 1024, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4,
+    KB: 1000, MB: 1000 ** 2, GB: 1000 ** 3, TB: 1000 ** 4,
+  };
+  return Math.round(Number(m[1]) * factor[unit]!);
+}
+
+export function toInt(tool: string, value: string | undefined, what: string, text: string): number {
+  const n = value === undefined ? NaN : Number(value.trim());
+  if (!Number.isFinite(n)) throw unparseable(tool, `${what} "${value ?? ""}" is not a number`, text);
+  return n;
+}

@@ -1,0 +1,125 @@
+import { describe, expect, it } from "vitest";
+import {
+  blockCapacities,
+  parseDomjobinfo,
+  parseDominfo,
+  parseDomstate,
+  parseDomstats,
+  parseNodeinfo,
+  parsePoolList,
+  parseVersion,
+  parseVirshList,
+} from "../../../src/real/parse/virsh.js";
+import { sample } from "../../fixtures/samples.js";
+import { expectUnparseable } from "../expect-unparseable.js";
+
+describe("virsh list --all", () => {
+  it("reads a running domain from real QEMU", () => {
+    expect(parseVirshList(sample("virsh-qemu-list-all.txt"))).toEqual([{ id: 1, name: "pa-vm1", state: "running" }]);
+  });
+  it("reads a shut-off domain without an id", () => {
+    expect(parseVirshList(sample("virsh-test-list-all-shutoff.txt"))).toEqual([{ id: null, name: "test", state: "shutoff" }]);
+  });
+  it("reads several rows", () => {
+    expect(parseVirshList(sample("virsh-test-list-all-two.txt")).map((d) => d.name)).toEqual(["test", "acme-web1"]);
+  });
+  it("reads an empty table", () => {
+    expect(parseVirshList(" Id   Name   State\n--------------------\n\n")).toEqual([]);
+  });
+  it("rejects output without a header", () => expectUnparseable(() => parseVirshList("pa-vm1\n"), "virsh list", /header/));
+  it("rejects a row without a state", () =>
+    expectUnparseable(() => parseVirshList(" Id   Name     State\n------------------\n 1    pa-vm1\n"), "virsh list"));
+});
+
+describe("virsh dominfo", () => {
+  it("reads the real QEMU output, including multi-line messages", () => {
+    expect(parseDominfo(sample("virsh-qemu-dominfo-kvm.txt"))).toEqual({
+      name: "pa-vm1",
+      uuid: "60e025f5-28a4-48d2-89b6-08076bc1fa91",
+      state: "running",
+      vcpus: 1,
+      maxMemoryKiB: 65536,
+      persistent: true,
+      autostart: false,
+    });
+  });
+  it("reads the test driver's output", () => {
+    expect(parseDominfo(sample("virsh-test-dominfo.txt"))).toMatchObject({ name: "test", vcpus: 2, maxMemoryKiB: 8388608 });
+  });
+  it("rejects output missing a field", () =>
+    expectUnparseable(() => parseDominfo(sample("virsh-qemu-dominfo-kvm.txt").replace(/^UUID:.*\n/m, "")), "virsh dominfo", /UUID/));
+  it("rejects garbage", () => expectUnparseable(() => parseDominfo("<html>oops</html>"), "virsh dominfo"));
+  it("rejects a CPU count that is not a number", () =>
+    expectUnparseable(() => parseDominfo(sample("virsh-test-dominfo.txt").replace("CPU(s):         2", "CPU(s):         two")), "virsh dominfo", /CPU/));
+});
+
+describe("virsh nodeinfo", () => {
+  it("reads the real QEMU host", () => {
+    expect(parseNodeinfo(sample("virsh-qemu-nodeinfo.txt"))).toEqual({ cpuModel: "x86_64", cpus: 2, mhz: 2596, memoryKiB: 6514904 });
+  });
+  it("rejects truncated output", () =>
+    expectUnparseable(() => parseNodeinfo(sample("virsh-qemu-nodeinfo.txt").split("\n").slice(0, 2).join("\n")), "virsh nodeinfo", /Memory size|CPU frequency/));
+});
+
+describe("virsh domjobinfo", () => {
+  it("reads an idle domain", () => {
+    expect(parseDomjobinfo(sample("virsh-qemu-domjobinfo-idle.txt"))).toMatchObject({ type: "None", totalBytes: 0, iteration: 0, expectedDowntimeMs: null });
+  });
+  it("reads a migration in progress", () => {
+    const job = parseDomjobinfo(sample("virsh-qemu-domjobinfo-migrating.txt"));
+    expect(job.type).toBe("Unbounded");
+    expect(job.operation).toBe("Outgoing migration");
+    expect(job.totalBytes).toBeGreaterThan(0);
+    expect(job.processedBytes).toBeGreaterThan(0);
+    expect(job.iteration).toBeGreaterThanOrEqual(1);
+    expect(job.bandwidthBytesPerSec).toBeGreaterThan(0);
+  });
+  it("reads a completed migration's downtime", () => {
+    const job = parseDomjobinfo(sample("virsh-qemu-domjobinfo-completed.txt"));
+    expect(job.type).toBe("Completed");
+    expect(job.totalDowntimeMs).toBeGreaterThanOrEqual(0);
+  });
+  it("converts a dirty rate in pages/s with the page size", () => {
+    const job = parseDomjobinfo("Job type: Unbounded\nData total: 1.000 MiB\nDirty rate: 10 pages/s\nPage size: 4096 bytes\n");
+    expect(job.dirtyRateBytesPerSec).toBe(40960);
+  });
+  it("rejects an active job without totals", () =>
+    expectUnparseable(() => parseDomjobinfo("Job type: Unbounded\nIteration: 2\n"), "virsh domjobinfo", /Data total/));
+  it("rejects a size it cannot read", () =>
+    expectUnparseable(() => parseDomjobinfo("Job type: Unbounded\nData total: lots\n"), "virsh domjobinfo", /size/));
+  it("rejects output without a job type", () => expectUnparseable(() => parseDomjobinfo("Iteration: 2\n"), "virsh domjobinfo", /Job type/));
+});
+
+describe("virsh domstate --reason", () => {
+  it("reads state and reason", () => {
+    expect(parseDomstate(sample("virsh-qemu-domstate-reason.txt"))).toEqual({ state: "running", reason: "migrated" });
+    expect(parseDomstate(sample("virsh-test-domstate-reason-shutoff.txt"))).toEqual({ state: "shutoff", reason: "shutdown" });
+  });
+  it("rejects garbage", () => expectUnparseable(() => parseDomstate("error: 42"), "virsh domstate"));
+});
+
+describe("virsh domstats", () => {
+  it("reads block capacities per target", () => {
+    const stats = parseDomstats(sample("virsh-qemu-domstats.txt"));
+    expect([...stats.keys()]).toEqual(["pa-vm1"]);
+    expect(blockCapacities(stats.get("pa-vm1"))).toEqual(new Map([["vda", 67108864]]));
+  });
+  it("reads domains without block stats", () => {
+    expect(blockCapacities(parseDomstats(sample("virsh-test-domstats.txt")).get("test"))).toEqual(new Map());
+  });
+  it("rejects a field outside any domain", () => expectUnparseable(() => parseDomstats("  state.state=1\n"), "virsh domstats"));
+});
+
+describe("virsh pool-list / version", () => {
+  it("reads pools", () => {
+    expect(parsePoolList(sample("virsh-test-pool-list-all.txt"))).toEqual([{ name: "default-pool", active: true, autostart: false }]);
+    expect(parsePoolList(sample("virsh-qemu-pool-list-all.txt"))).toEqual([]);
+  });
+  it("rejects a pool list without header", () => expectUnparseable(() => parsePoolList("default-pool active\n"), "virsh pool-list"));
+  it("reads the hypervisor", () => {
+    expect(parseVersion(sample("virsh-qemu-version.txt"))).toEqual({ library: "9.0.0", hypervisor: "QEMU 7.2.22" });
+    expect(parseVersion(sample("virsh-test-version.txt")).hypervisor).toBe("TEST 0.0.2");
+  });
+  it("rejects a version without hypervisor", () =>
+    expectUnparseable(() => parseVersion("Compiled against library: libvirt 9.0.0\nUsing library: libvirt 9.0.0\n"), "virsh version", /hypervisor/));
+});
