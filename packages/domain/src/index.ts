@@ -13,3 +13,4 @@ export * from "./config.js";
 export * from "./overviews.js";
 export * from "./live.js";
 export * from "./health-rules.js";
+export * from "./topology/index.js";

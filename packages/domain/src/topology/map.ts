@@ -1,0 +1,250 @@
+import type { Finding } from "./findings.js";
+import { mapIds, type MapEdge, type MapFilter, type MapGraph, type MapNode, type MapOptions, type TunnelEdge } from "./map-types.js";
+import type { Topology, TopoHost, TopoNic, TopoPort, TopoTunnel, TopoVm } from "./model.js";
+import { isTrunkLike, pushTo, sortNumbers, sortStrings } from "./vlans.js";
+
+interface Group {
+  id: string;
+  parentId: string;
+  host: string;
+  bridge: string | null;
+  vlan: number | null;
+  members: { vm: TopoVm; placement: TopoNic | undefined }[];
+}
+
+/**
+ * Nodes and edges for the network map. VMs are grouped per (host, bridge, VLAN) so a fleet of
+ * 50 hosts and 1,000 VMs draws as a few hundred nodes; a group shows its VMs when opened (or
+ * when it is small). One pass over hosts, ports, VMs and tunnels.
+ */
+export function mapGraph(t: Topology, options: MapOptions = {}): MapGraph {
+  const filter = options.filter ?? {};
+  const filtered = filter.tenant !== undefined || filter.vni !== undefined || filter.vlan !== undefined;
+  const expandUpTo = options.expandUpTo ?? 3;
+  const badges = badgeIndex(options.findings ?? []);
+  const vniOwners = new Set<string>();
+  if (filter.vni !== undefined) {
+    for (const x of t.tenants) if (x.vni === filter.vni) vniOwners.add(x.slug);
+    for (const x of t.tunnels) if (x.vni === filter.vni) x.tenants.forEach((s) => vniOwners.add(s));
+  }
+  const vmMatches = (vm: TopoVm) =>
+    (filter.tenant === undefined || vm.tenant === filter.tenant) &&
+    (filter.vni === undefined || vm.nics.some((n) => n.vnis.includes(filter.vni!)) || (vm.tenant !== null && vniOwners.has(vm.tenant))) &&
+    (filter.vlan === undefined || vm.nics.some((n) => n.vlan === filter.vlan));
+
+  const shownHosts = new Set<string>();
+  const shownBridges = new Set<string>();
+  const groupsByHost = new Map<string, Map<string, Group>>();
+  for (const h of t.hosts) {
+    const bridgeNames = new Set(h.bridges.map((b) => b.name));
+    const groups = new Map<string, Group>();
+    groupsByHost.set(h.name, groups);
+    for (const vm of h.vms) {
+      if (!vmMatches(vm)) continue;
+      shownHosts.add(h.name);
+      for (const n of vm.nics) if (bridgeNames.has(n.bridge)) shownBridges.add(mapIds.bridge(h.name, n.bridge));
+      const placement = (filter.vlan !== undefined ? vm.nics.find((n) => n.vlan === filter.vlan) : undefined) ?? vm.nics[0];
+      const id = mapIds.group(h.name, placement?.bridge ?? null, placement?.vlan ?? null);
+      let g = groups.get(id);
+      if (!g) {
+        const onBridge = placement && bridgeNames.has(placement.bridge);
+        g = {
+          id,
+          parentId: onBridge ? mapIds.bridge(h.name, placement.bridge) : mapIds.host(h.name),
+          host: h.name,
+          bridge: placement?.bridge ?? null,
+          vlan: placement?.vlan ?? null,
+          members: [],
+        };
+        groups.set(id, g);
+      }
+      g.members.push({ vm, placement });
+    }
+    for (const b of h.bridges)
+      if (!filtered || b.ports.some((p) => portMatches(p, filter))) {
+        shownBridges.add(mapIds.bridge(h.name, b.name));
+        shownHosts.add(h.name);
+      }
+    if (!filtered) shownHosts.add(h.name);
+  }
+
+  const tunnelEdges = buildTunnelEdges(t, filter, badges, (host, bridge) => {
+    shownHosts.add(host);
+    if (bridge) shownBridges.add(mapIds.bridge(host, bridge));
+  });
+
+  const nodes: MapNode[] = [];
+  const edges: MapEdge[] = [];
+  const nicEdges = new Map<string, MapEdge & { kind: "nic" }>();
+  for (const h of t.hosts) {
+    if (!shownHosts.has(h.name)) continue;
+    const groups = [...groupsByHost.get(h.name)!.values()].sort((a, b) => a.id.localeCompare(b.id));
+    nodes.push({
+      id: mapIds.host(h.name),
+      kind: "host",
+      parentId: null,
+      label: h.name,
+      host: h.name,
+      state: h.state,
+      vmCount: groups.reduce((s, g) => s + g.members.length, 0),
+      findingIds: badges.host.get(h.name) ?? [],
+    });
+    pushBridges(nodes, h, shownBridges, badges);
+    for (const g of groups) {
+      const open = g.members.length <= expandUpTo || (options.expanded?.has(g.id) ?? false);
+      pushGroup(nodes, g, open, badges);
+      for (const { vm, placement } of g.members) {
+        const source = open ? mapIds.vm(h.name, vm.name) : g.id;
+        for (const n of vm.nics) {
+          if (n === placement || !shownBridges.has(mapIds.bridge(h.name, n.bridge))) continue;
+          const target = mapIds.bridge(h.name, n.bridge);
+          const id = `nic:${source}->${target}`;
+          const e = nicEdges.get(id);
+          if (e) e.count++;
+          else nicEdges.set(id, { id, kind: "nic", source, target, count: 1 });
+        }
+      }
+    }
+  }
+  const remotes = new Map<string, string[]>();
+  for (const e of tunnelEdges.values())
+    if (e.target.startsWith("remote:")) remotes.set(e.target, sortStrings([...(remotes.get(e.target) ?? []), ...e.findingIds]));
+  for (const [id, findingIds] of remotes) {
+    const address = id.slice("remote:".length);
+    nodes.push({ id, kind: "remote", parentId: null, label: address, address, findingIds });
+  }
+  edges.push(...nicEdges.values(), ...tunnelEdges.values());
+  return { nodes, edges };
+}
+
+function portMatches(p: TopoPort, f: MapFilter): boolean {
+  return (
+    (f.tenant === undefined || p.tenants.includes(f.tenant)) &&
+    (f.vni === undefined || p.vxlan?.vni === f.vni) &&
+    (f.vlan === undefined || p.vlan === f.vlan || (isTrunkLike(p) && p.trunks.includes(f.vlan)))
+  );
+}
+
+const tunnelMatches = (x: TopoTunnel, f: MapFilter) =>
+  (f.tenant === undefined || x.tenants.includes(f.tenant)) &&
+  (f.vni === undefined || x.vni === f.vni) &&
+  (f.vlan === undefined || x.vlan === f.vlan);
+
+function pushBridges(nodes: MapNode[], h: TopoHost, shown: ReadonlySet<string>, badges: BadgeIndex): void {
+  const nicVlans = new Map<string, number[]>();
+  for (const vm of h.vms) for (const n of vm.nics) if (n.vlan !== null) pushTo(nicVlans, n.bridge, n.vlan);
+  for (const b of h.bridges) {
+    const id = mapIds.bridge(h.name, b.name);
+    if (!shown.has(id)) continue;
+    const vlans = b.ports.flatMap((p) => (p.vlan !== null && !isTrunkLike(p) ? [p.vlan] : []));
+    vlans.push(...(nicVlans.get(b.name) ?? []));
+    nodes.push({
+      id,
+      kind: "bridge",
+      parentId: mapIds.host(h.name),
+      label: b.name,
+      host: h.name,
+      bridge: b.name,
+      bridgeType: b.type,
+      mtu: b.mtu,
+      vlans: sortNumbers(vlans),
+      vnis: sortNumbers(b.ports.flatMap((p) => (p.vxlan ? [p.vxlan.vni] : []))),
+      findingIds: sortStrings(b.ports.flatMap((p) => badges.port.get(p.id) ?? [])),
+    });
+  }
+}
+
+function pushGroup(nodes: MapNode[], g: Group, open: boolean, badges: BadgeIndex): void {
+  const vmFindings = (vm: TopoVm) => (badges.vm.get(vm.name) ?? []).filter((b) => !b.hosts || b.hosts.includes(vm.host)).map((b) => b.id);
+  const count = g.members.length;
+  nodes.push({
+    id: g.id,
+    kind: "vm-group",
+    parentId: g.parentId,
+    label: `${g.bridge === null ? "no NIC" : g.vlan === null ? "untagged" : `VLAN ${g.vlan}`} · ${count} VM${count === 1 ? "" : "s"}`,
+    host: g.host,
+    bridge: g.bridge,
+    vlan: g.vlan,
+    vmCount: count,
+    tenants: sortStrings(g.members.flatMap((m) => (m.vm.tenant ? [m.vm.tenant] : []))),
+    vnis: sortNumbers(g.members.flatMap((m) => m.placement?.vnis ?? [])),
+    expanded: open,
+    findingIds: sortStrings(g.members.flatMap((m) => vmFindings(m.vm))),
+  });
+  if (!open) return;
+  for (const { vm, placement } of g.members)
+    nodes.push({
+      id: mapIds.vm(vm.host, vm.name),
+      kind: "vm",
+      parentId: g.id,
+      label: vm.name,
+      host: vm.host,
+      vm: vm.name,
+      tenant: vm.tenant,
+      state: vm.state,
+      vlan: placement?.vlan ?? null,
+      vnis: placement?.vnis ?? [],
+      findingIds: vmFindings(vm),
+    });
+}
+
+/**
+ * One edge per VNI and pair of endpoints, both directions merged. The target is the peer's
+ * bridge that holds the VNI (preferring the port pointing back), else the peer host, else a
+ * remote node for an address no host owns. Endpoints without a single remote draw no edge.
+ */
+function buildTunnelEdges(
+  t: Topology,
+  filter: MapFilter,
+  badges: BadgeIndex,
+  show: (host: string, bridge: string | null) => void,
+): Map<string, TunnelEdge> {
+  const peers = new Map<string, TopoTunnel[]>();
+  for (const x of t.tunnels) pushTo(peers, `${x.from}|${x.vni}`, x);
+  const edges = new Map<string, TunnelEdge>();
+  for (const x of t.tunnels) {
+    if (x.remote === null || !tunnelMatches(x, filter)) continue;
+    const source = mapIds.bridge(x.from, x.bridge);
+    show(x.from, x.bridge);
+    let target: string;
+    if (x.to) {
+      const candidates = peers.get(`${x.to}|${x.vni}`) ?? [];
+      const peer = candidates.find((c) => c.to === x.from) ?? candidates[0];
+      target = peer ? mapIds.bridge(x.to, peer.bridge) : mapIds.host(x.to);
+      show(x.to, peer?.bridge ?? null);
+    } else target = mapIds.remote(x.remote);
+    const [a, b] = source < target ? [source, target] : [target, source];
+    const id = `tunnel:${x.vni}:${a}~${b}`;
+    const e = edges.get(id);
+    if (!e) {
+      edges.set(id, { id, kind: "tunnel", source, target, vni: x.vni, tenants: [...x.tenants], bidirectional: false, up: x.up, ports: [x.id], findingIds: [] });
+      continue;
+    }
+    if (e.source !== source) e.bidirectional = true;
+    e.up &&= x.up;
+    e.ports.push(x.id);
+    e.tenants = sortStrings([...e.tenants, ...x.tenants]);
+  }
+  // A missing direction shows as bidirectional: false; the mesh finding itself badges the hosts.
+  for (const e of edges.values()) {
+    e.ports.sort();
+    e.findingIds = sortStrings(e.ports.flatMap((p) => badges.port.get(p) ?? []));
+  }
+  return edges;
+}
+
+interface BadgeIndex {
+  host: Map<string, string[]>;
+  port: Map<string, string[]>;
+  vm: Map<string, { id: string; hosts: string[] | undefined }[]>;
+}
+
+function badgeIndex(findings: readonly Finding[]): BadgeIndex {
+  const ix: BadgeIndex = { host: new Map(), port: new Map(), vm: new Map() };
+  for (const f of findings) {
+    for (const h of f.objects.hosts ?? []) pushTo(ix.host, h, f.id);
+    for (const p of f.objects.ports ?? []) pushTo(ix.port, p, f.id);
+    for (const v of f.objects.vms ?? []) pushTo(ix.vm, v, { id: f.id, hosts: f.objects.hosts });
+  }
+  return ix;
+}
