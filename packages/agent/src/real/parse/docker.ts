@@ -1,0 +1,236 @@
+import { z } from "zod";
+import { TenantSlug, type SwarmNode, type SwarmSection, type SwarmService, type SwarmTask } from "@nimbus/domain";
+import { unparseable } from "../../errors.js";
+import { check, parseJsonLines, parseJsonWith } from "./text.js";
+
+/** docker CLI output: `--format '{{json .}}'` lines and `inspect` arrays. */
+
+export const TENANT_LABEL = "nimbus.tenant";
+export const STACK_LABEL = "com.docker.stack.namespace";
+
+const InfoJson = z.looseObject({
+  Name: z.string(),
+  Swarm: z.looseObject({
+    NodeID: z.string(),
+    NodeAddr: z.string().optional(),
+    LocalNodeState: z.string(),
+    ControlAvailable: z.boolean().optional(),
+    Cluster: z.looseObject({ ID: z.string() }).nullish(),
+  }),
+});
+
+export interface DockerInfo {
+  name: string;
+  nodeId: string;
+  nodeAddr: string | null;
+  /** "active" once part of a swarm; "inactive", "pending", "error", "locked" otherwise. */
+  swarmState: string;
+  manager: boolean;
+  clusterId: string | null;
+}
+
+/** `docker info --format '{{json .}}'` */
+export function parseDockerInfo(text: string): DockerInfo {
+  const info = parseJsonWith(InfoJson, "docker info", text);
+  return {
+    name: info.Name,
+    nodeId: info.Swarm.NodeID,
+    nodeAddr: info.Swarm.NodeAddr || null,
+    swarmState: info.Swarm.LocalNodeState,
+    manager: info.Swarm.ControlAvailable === true,
+    clusterId: info.Swarm.Cluster?.ID ?? null,
+  };
+}
+
+const NodeLsJson = z.looseObject({
+  ID: z.string(),
+  Hostname: z.string(),
+  Availability: z.string(),
+  Status: z.string(),
+  ManagerStatus: z.string(),
+  EngineVersion: z.string().optional(),
+  Self: z.boolean().optional(),
+});
+
+const lower = <T extends string>(tool: string, allowed: readonly T[], value: string, text: string): T => {
+  const v = value.toLowerCase() as T;
+  if (!allowed.includes(v)) throw unparseable(tool, `unknown value "${value}"`, text);
+  return v;
+};
+
+/** `docker node ls --format '{{json .}}'` (addresses come from `docker node inspect`). */
+export function parseNodeLs(text: string): SwarmNode[] {
+  const tool = "docker node ls";
+  return parseJsonLines(tool, text).map((raw) => {
+    const n = check(NodeLsJson, tool, raw, text);
+    return {
+      id: n.ID,
+      hostname: n.Hostname,
+      role: n.ManagerStatus ? "manager" : "worker",
+      availability: lower(tool, ["active", "pause", "drain"] as const, n.Availability, text),
+      status: lower(tool, ["ready", "down", "unknown", "disconnected"] as const, n.Status, text),
+      leader: n.ManagerStatus === "Leader",
+      engineVersion: n.EngineVersion || null,
+      address: null,
+    };
+  });
+}
+
+const NodeInspectJson = z.array(
+  z.looseObject({
+    ID: z.string(),
+    Status: z.looseObject({ State: z.string(), Addr: z.string().optional() }),
+    ManagerStatus: z.looseObject({ Leader: z.boolean().optional(), Addr: z.string().optional() }).optional(),
+  }),
+);
+
+/** `docker node inspect ID...`: each node's address. */
+export function parseNodeAddresses(text: string): Map<string, string> {
+  const nodes = parseJsonWith(NodeInspectJson, "docker node inspect", text);
+  return new Map(nodes.filter((n) => n.Status.Addr).map((n) => [n.ID, n.Status.Addr!]));
+}
+
+const ServiceLsJson = z.looseObject({ ID: z.string(), Name: z.string(), Mode: z.string(), Replicas: z.string(), Image: z.string() });
+
+export interface ListedService {
+  id: string;
+  name: string;
+  mode: "replicated" | "global";
+  running: number;
+  desired: number;
+  image: string;
+}
+
+/** `docker service ls --format '{{json .}}'`: Replicas is "running/desired" (plus notes such as "(max 2 per node)"). */
+export function parseServiceLs(text: string): ListedService[] {
+  const tool = "docker service ls";
+  return parseJsonLines(tool, text).map((raw) => {
+    const s = check(ServiceLsJson, tool, raw, text);
+    const m = /^(\d+)\/(\d+)/.exec(s.Replicas);
+    if (!m) throw unparseable(tool, `replicas "${s.Replicas}" is not running/desired`, text);
+    return {
+      id: s.ID,
+      name: s.Name,
+      mode: s.Mode.startsWith("global") ? "global" : "replicated",
+      running: Number(m[1]),
+      desired: Number(m[2]),
+      image: s.Image,
+    };
+  });
+}
+
+const PortJson = z.looseObject({
+  Protocol: z.enum(["tcp", "udp", "sctp"]).default("tcp"),
+  TargetPort: z.number().int(),
+  PublishedPort: z.number().int().default(0),
+  PublishMode: z.enum(["ingress", "host"]).default("ingress"),
+});
+const ServiceInspectJson = z.array(
+  z.looseObject({
+    ID: z.string(),
+    UpdatedAt: z.string().optional(),
+    Spec: z.looseObject({ Name: z.string(), Labels: z.record(z.string(), z.string()).nullish() }),
+    Endpoint: z.looseObject({ Ports: z.array(PortJson).nullish() }).optional(),
+  }),
+);
+
+export interface ServiceDetails {
+  labels: Record<string, string>;
+  ports: SwarmService["ports"];
+  updatedAt: string | null;
+}
+
+/** `docker service inspect ID...`: labels (tenant, stack), published ports, last update. */
+export function parseServiceInspect(text: string): Map<string, ServiceDetails> {
+  const services = parseJsonWith(ServiceInspectJson, "docker service inspect", text);
+  return new Map(
+    services.map((s) => [
+      s.ID,
+      {
+        labels: s.Spec.Labels ?? {},
+        ports: (s.Endpoint?.Ports ?? []).map((p) => ({ published: p.PublishedPort, target: p.TargetPort, protocol: p.Protocol, mode: p.PublishMode })),
+        updatedAt: s.UpdatedAt ?? null,
+      },
+    ]),
+  );
+}
+
+const TaskJson = z.looseObject({
+  ID: z.string(),
+  Name: z.string(),
+  Node: z.string(),
+  DesiredState: z.string(),
+  CurrentState: z.string(),
+  Error: z.string(),
+});
+
+/**
+ * `docker service ps --no-trunc --format '{{json .}}' SERVICE...`. Task names are
+ * "SERVICE.SLOT" (replicated) or "SERVICE.NODEID" (global), with a "\_ " prefix on history rows;
+ * CurrentState is "Running 57 seconds ago": the first word is the state.
+ */
+export function parseServicePs(text: string, serviceIds: Map<string, string>): SwarmTask[] {
+  const tool = "docker service ps";
+  return parseJsonLines(tool, text).map((raw) => {
+    const t = check(TaskJson, tool, raw, text);
+    const name = t.Name.replace(/^\s*\\_\s*/, "");
+    const dot = name.lastIndexOf(".");
+    if (dot <= 0) throw unparseable(tool, `task name "${t.Name}" is not SERVICE.SLOT`, text);
+    const serviceName = name.slice(0, dot);
+    const suffix = name.slice(dot + 1);
+    return {
+      id: t.ID,
+      serviceId: serviceIds.get(serviceName) ?? serviceName,
+      serviceName,
+      slot: /^\d+$/.test(suffix) ? Number(suffix) : null,
+      node: t.Node || null,
+      desiredState: t.DesiredState.toLowerCase(),
+      state: (t.CurrentState.split(" ")[0] ?? "").toLowerCase(),
+      error: t.Error || null,
+    };
+  });
+}
+
+export interface SwarmParts {
+  info: DockerInfo;
+  nodes: SwarmNode[];
+  addresses: Map<string, string>;
+  services: ListedService[];
+  details: Map<string, ServiceDetails>;
+  tasks: SwarmTask[];
+}
+
+/** `service ls` prints short ids, `inspect` full ones: the full id is the service's id. */
+export function detailsOf(details: Map<string, ServiceDetails>, shortId: string): [string, ServiceDetails | undefined] {
+  for (const [id, d] of details) if (id.startsWith(shortId)) return [id, d];
+  return [shortId, undefined];
+}
+
+export function buildSwarmSection(p: SwarmParts): SwarmSection {
+  const tenantOf = (labels: Record<string, string>) => {
+    const t = labels[TENANT_LABEL];
+    return t && TenantSlug.safeParse(t).success ? t : null;
+  };
+  return {
+    nodeId: p.info.nodeId,
+    role: p.info.manager ? "manager" : "worker",
+    clusterId: p.info.clusterId,
+    nodes: p.nodes.map((n) => ({ ...n, address: p.addresses.get(n.id) ?? n.address })),
+    services: p.services.map((s) => {
+      const [id, d] = detailsOf(p.details, s.id);
+      return {
+        id,
+        name: s.name,
+        mode: s.mode,
+        replicasDesired: s.desired,
+        replicasRunning: s.running,
+        image: s.image,
+        ports: d?.ports ?? [],
+        tenant: tenantOf(d?.labels ?? {}),
+        stack: d?.labels[STACK_LABEL] ?? null,
+        updatedAt: d?.updatedAt ?? null,
+      };
+    }),
+    tasks: p.tasks,
+  };
+}
