@@ -1,0 +1,59 @@
+import { z } from "zod";
+import type { LabFaults } from "../faults.js";
+
+/**
+ * Every fault by its command name, with its arguments: one table for the HTTP control endpoint
+ * and the CLI, so both accept exactly the same faults. Arguments arrive as strings from the
+ * command line and as JSON over HTTP; numbers are coerced either way.
+ */
+const host = z.string().min(1);
+const num = z.coerce.number();
+
+interface FaultSpec<A extends z.ZodTuple = z.ZodTuple> {
+  args: A;
+  usage: string;
+  describe: string;
+  run: (faults: LabFaults, args: z.infer<A>) => void | Promise<void>;
+}
+const spec = <A extends z.ZodTuple>(s: FaultSpec<A>) => s as unknown as FaultSpec;
+
+export const FAULTS: Record<string, FaultSpec> = {
+  "stop-host": spec({ args: z.tuple([host]), usage: "HOST", describe: "power a host off (VMs on a hypervisor stop)", run: (f, [h]) => f.stopHost(h) }),
+  "start-host": spec({ args: z.tuple([host]), usage: "HOST", describe: "power a host on again", run: (f, [h]) => f.startHost(h) }),
+  "cut-link": spec({
+    args: z.tuple([host]).rest(num),
+    usage: "HOST [FOR_MS]",
+    describe: "drop a host's SSH connections and leave new ones unanswered (for FOR_MS lab ms, or until restore-link)",
+    run: (f, [h, forMs]) => f.cutLink(h, forMs),
+  }),
+  "restore-link": spec({ args: z.tuple([host]), usage: "HOST", describe: "undo cut-link", run: (f, [h]) => f.restoreLink(h) }),
+  "change-host-key": spec({ args: z.tuple([host]), usage: "HOST", describe: "give a host a new SSH host key", run: (f, [h]) => f.changeHostKey(h) }),
+  "restore-host-key": spec({ args: z.tuple([host]), usage: "HOST", describe: "give a host its original host key back", run: (f, [h]) => f.restoreHostKey(h) }),
+  "fail-nfs-primary": spec({ args: z.tuple([]), usage: "", describe: "stop the primary NFS server's daemon (VIP moves to the backup)", run: (f) => f.failNfsPrimary() }),
+  "restore-nfs-primary": spec({ args: z.tuple([]), usage: "", describe: "start it again (VIP moves back)", run: (f) => f.restoreNfsPrimary() }),
+  "fill-datastore": spec({ args: z.tuple([z.string().startsWith("/"), num]), usage: "PATH PERCENT", describe: "set a datastore's usage", run: (f, [p, pct]) => f.fillDatastore(p, pct) }),
+  "restore-datastore": spec({ args: z.tuple([z.string().startsWith("/")]), usage: "PATH", describe: "back to the scenario's usage", run: (f, [p]) => f.restoreDatastore(p) }),
+  "stop-libvirtd": spec({ args: z.tuple([host]), usage: "HOST", describe: "stop libvirtd on a hypervisor (migrations to/from it fail)", run: (f, [h]) => f.stopLibvirtd(h) }),
+  "start-libvirtd": spec({ args: z.tuple([host]), usage: "HOST", describe: "start libvirtd again", run: (f, [h]) => f.startLibvirtd(h) }),
+  "swarm-node-down": spec({ args: z.tuple([host]), usage: "NODE", describe: "stop dockerd on a swarm node (its tasks move elsewhere)", run: (f, [n]) => f.swarmNodeDown(n) }),
+  "swarm-node-up": spec({ args: z.tuple([host]), usage: "NODE", describe: "start dockerd again", run: (f, [n]) => f.swarmNodeUp(n) }),
+  "break-tunnel": spec({ args: z.tuple([host, num]), usage: "HOST VNI", describe: "remove a VNI's OVS VXLAN port(s) on one hypervisor", run: (f, [h, v]) => f.breakTunnel(h, v) }),
+  "repair-tunnel": spec({ args: z.tuple([host, num]), usage: "HOST VNI", describe: "put them back", run: (f, [h, v]) => f.repairTunnel(h, v) }),
+  "remove-vlan": spec({ args: z.tuple([host, num]), usage: "HOST VLAN", describe: "stop carrying a VLAN on a hypervisor's OVS trunk", run: (f, [h, v]) => f.removeVlan(h, v) }),
+  "restore-vlan": spec({ args: z.tuple([host, num]), usage: "HOST VLAN", describe: "carry it again", run: (f, [h, v]) => f.restoreVlan(h, v) }),
+  "set-mtu": spec({ args: z.tuple([host, z.string().min(1), num]), usage: "HOST IFACE MTU", describe: "change an interface's MTU on a hypervisor", run: (f, [h, i, m]) => f.setMtu(h, i, m) }),
+  "restore-mtu": spec({ args: z.tuple([host, z.string().min(1)]), usage: "HOST IFACE", describe: "back to the original MTU", run: (f, [h, i]) => f.restoreMtu(h, i) }),
+  "fail-service-health": spec({ args: z.tuple([z.string().min(1)]), usage: "SERVICE", describe: "make a swarm service's health checks fail", run: (f, [s]) => f.failServiceHealth(s) }),
+  "restore-service-health": spec({ args: z.tuple([z.string().min(1)]), usage: "SERVICE", describe: "make them pass again", run: (f, [s]) => f.restoreServiceHealth(s) }),
+};
+
+export class FaultUsageError extends Error {}
+
+/** Validates the arguments of a named fault and applies it. */
+export async function applyFault(faults: LabFaults, name: string, args: readonly unknown[]): Promise<void> {
+  const fault = FAULTS[name];
+  if (!fault) throw new FaultUsageError(`unknown fault "${name}" (faults: ${Object.keys(FAULTS).join(", ")})`);
+  const parsed = fault.args.safeParse(args);
+  if (!parsed.success) throw new FaultUsageError(`usage: fault ${name} ${fault.usage}`.trim());
+  await fault.run(faults, parsed.data);
+}

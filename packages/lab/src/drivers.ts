@@ -1,0 +1,58 @@
+import { AgentError, type AgentDrivers, type SectionSource } from "@nimbus/agent";
+import { AgentErrorCode, type SectionName } from "@nimbus/domain";
+import { migrateDomain } from "./world/migration.js";
+import { powerDomain } from "./world/power.js";
+import { netSection } from "./world/sections/net.js";
+import { nodeFacts } from "./world/sections/node.js";
+import { storageSection } from "./world/sections/storage.js";
+import { swarmSection } from "./world/sections/swarm.js";
+import { virtSection } from "./world/sections/virt.js";
+import type { World } from "./world/world.js";
+
+/**
+ * The agent drivers of one lab host, reading the shared world. What a host has follows its
+ * kind, as on real machines: hypervisors node+virt+net+storage (mounts), storage servers
+ * node+net+storage (nfs), swarm VMs node+net+swarm.
+ */
+export function simDriversFor(world: World, host: string): AgentDrivers {
+  const kind = world.host(host).kind;
+  const source = <T>(section: SectionName, build: (w: World, h: string) => T): SectionSource<T> => ({
+    snapshot: async () => build(world, host),
+    watch: (onChange) => world.watch(host, section, onChange),
+  });
+  const drivers: AgentDrivers = { hostname: host, node: source("node", nodeFacts), net: source("net", netSection) };
+  if (kind === "hypervisor") {
+    drivers.virt = {
+      ...source("virt", virtSection),
+      migrate: (params, ctx) => migrateDomain(world, host, params, ctx),
+      power: (domain, action) => powerDomain(world, host, domain, action),
+    };
+    drivers.storage = source("storage", storageSection);
+  }
+  if (kind === "storage") drivers.storage = source("storage", storageSection);
+  if (kind === "swarm-vm") {
+    const node = world.swarm!.nodes.get(host)!;
+    const sim = world.swarmSim!;
+    const asManager = () => {
+      if (!node.engineUp) throw new AgentError(AgentErrorCode.toolFailed, `docker on ${host}: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?`);
+      if (node.role !== "manager")
+        throw new AgentError(AgentErrorCode.toolFailed, `docker on ${host}: This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state.`);
+    };
+    drivers.swarm = {
+      ...source("swarm", swarmSection),
+      scale: async (params, ctx) => {
+        asManager();
+        return sim.scale(params, ctx);
+      },
+      setAvailability: async (ref, availability) => {
+        asManager();
+        sim.setAvailability(ref, availability);
+      },
+      joinTokens: async () => {
+        asManager();
+        return { ...world.swarm!.tokens };
+      },
+    };
+  }
+  return drivers;
+}

@@ -1,0 +1,268 @@
+import { powerOffHost, powerOnHost } from "./world/power.js";
+import type { World } from "./world/world.js";
+
+/** A fault that cannot be applied as asked (unknown host, wrong kind, nothing to undo). */
+export class LabFaultError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "LabFaultError";
+  }
+}
+
+/** Host keys live in the SSH layer; faults reach them through this. */
+export interface HostKeyControl {
+  rotate(host: string): Promise<void>;
+  restore(host: string): Promise<void>;
+}
+
+export interface ActiveFault {
+  fault: string;
+  target: string;
+  since: string;
+}
+
+/**
+ * Named, reversible faults on a running lab. Each changes the world the way the real failure
+ * would and lets the world's rules play out (VIP failover, task rescheduling, migrations
+ * failing); `active()` lists what is currently broken, for `pnpm lab status`.
+ */
+export class LabFaults {
+  private readonly activeFaults = new Map<string, ActiveFault>();
+  private readonly originalMtus = new Map<string, number>();
+  private readonly linkTimers = new Map<string, () => void>();
+
+  constructor(
+    private readonly world: World,
+    private readonly hostKeys?: HostKeyControl,
+  ) {}
+
+  active(): ActiveFault[] {
+    return [...this.activeFaults.values()];
+  }
+
+  /** The machine powers off: its endpoint refuses connections; a hypervisor's VMs stop with it. */
+  stopHost(host: string): void {
+    this.known(host);
+    powerOffHost(this.world, host);
+    this.set("stop-host", host);
+  }
+
+  startHost(host: string): void {
+    this.known(host);
+    try {
+      powerOnHost(this.world, host);
+    } catch (err) {
+      throw new LabFaultError(err instanceof Error ? err.message : String(err));
+    }
+    this.clear("stop-host", host);
+  }
+
+  /** The management link goes: connections drop, new ones hang unanswered (until restoreLink or `forMs`). */
+  cutLink(host: string, forMs?: number): void {
+    const h = this.world.host(this.known(host));
+    h.linkCut = true;
+    this.linkTimers.get(host)?.();
+    if (forMs !== undefined) this.linkTimers.set(host, this.world.clock.after(forMs, () => this.restoreLink(host)));
+    this.set("cut-link", host);
+    this.world.changed(host, "reachability");
+  }
+
+  restoreLink(host: string): void {
+    const h = this.world.host(this.known(host));
+    this.linkTimers.get(host)?.();
+    this.linkTimers.delete(host);
+    h.linkCut = false;
+    this.clear("cut-link", host);
+    this.world.changed(host, "reachability");
+  }
+
+  /** The host offers a new SSH host key (reinstalled): a pinned client must see "key changed". */
+  async changeHostKey(host: string): Promise<void> {
+    await this.keys().rotate(this.known(host));
+    this.set("change-host-key", host);
+  }
+
+  async restoreHostKey(host: string): Promise<void> {
+    await this.keys().restore(this.known(host));
+    this.clear("change-host-key", host);
+  }
+
+  /** The primary NFS server's daemon dies; keepalived's check fails and the VIP moves to the backup. */
+  failNfsPrimary(): void {
+    const primary = this.primary();
+    primary.nfsRunning = false;
+    this.set("fail-nfs-primary", primary.name);
+    this.world.changed(primary.name, "storage", "node");
+  }
+
+  restoreNfsPrimary(): void {
+    const primary = this.primary();
+    primary.nfsRunning = true;
+    this.clear("fail-nfs-primary", primary.name);
+    this.world.changed(primary.name, "storage", "node");
+  }
+
+  fillDatastore(path: string, percent: number): void {
+    if (!(percent >= 0 && percent <= 100)) throw new LabFaultError(`percent must be 0-100, got ${percent}`);
+    const ds = this.datastore(path);
+    ds.usedBytes = Math.round((ds.totalBytes * percent) / 100);
+    this.set("fill-datastore", path);
+    this.storageChanged();
+  }
+
+  restoreDatastore(path: string): void {
+    const ds = this.datastore(path);
+    ds.usedBytes = ds.initialUsedBytes;
+    this.clear("fill-datastore", path);
+    this.storageChanged();
+  }
+
+  /** libvirtd stops; running VMs go on (QEMU processes live), but nothing can be migrated to or from it. */
+  stopLibvirtd(host: string): void {
+    this.hypervisor(host).libvirtdUp = false;
+    this.set("stop-libvirtd", host);
+  }
+
+  startLibvirtd(host: string): void {
+    this.hypervisor(host).libvirtdUp = true;
+    this.clear("stop-libvirtd", host);
+  }
+
+  /** dockerd on a swarm node stops: the manager marks it down and moves its tasks after a delay. */
+  swarmNodeDown(node: string): void {
+    this.swarmNode(node).engineUp = false;
+    this.set("swarm-node-down", node);
+    this.world.changed(node, "swarm");
+  }
+
+  swarmNodeUp(node: string): void {
+    this.swarmNode(node).engineUp = true;
+    this.clear("swarm-node-down", node);
+    this.world.changed(node, "swarm");
+  }
+
+  /** Removes the OVS VXLAN port(s) of a tenant VNI on one hypervisor (the other side keeps its own). */
+  breakTunnel(host: string, vni: number): void {
+    const hv = this.hypervisor(host);
+    this.tenantVni(vni);
+    hv.brokenVnis.add(vni);
+    this.set("break-tunnel", `${host}/${vni}`);
+    this.world.changed(host, "net");
+  }
+
+  repairTunnel(host: string, vni: number): void {
+    const hv = this.hypervisor(host);
+    this.tenantVni(vni);
+    hv.brokenVnis.delete(vni);
+    this.clear("break-tunnel", `${host}/${vni}`);
+    this.world.changed(host, "net");
+  }
+
+  /** The hypervisor's OVS trunk stops carrying a VLAN: migrations of that VLAN's VMs to it fail. */
+  removeVlan(host: string, vlan: number): void {
+    const hv = this.hypervisor(host);
+    if (!hv.trunkVlans.has(vlan)) throw new LabFaultError(`${host}'s trunk does not carry VLAN ${vlan}`);
+    // OVS reads an empty trunks list as "all VLANs", so the last one cannot go this way.
+    if (hv.trunkVlans.size === 1) throw new LabFaultError(`VLAN ${vlan} is the last one on ${host}'s trunk; an empty trunk list would carry every VLAN`);
+    hv.trunkVlans.delete(vlan);
+    this.set("remove-vlan", `${host}/${vlan}`);
+    this.world.changed(host, "net");
+  }
+
+  restoreVlan(host: string, vlan: number): void {
+    const hv = this.hypervisor(host);
+    if (!hv.spec.network.ovsBridge.vlans.includes(vlan)) throw new LabFaultError(`VLAN ${vlan} was never on ${host}'s trunk`);
+    hv.trunkVlans.add(vlan);
+    this.clear("remove-vlan", `${host}/${vlan}`);
+    this.world.changed(host, "net");
+  }
+
+  setMtu(host: string, iface: string, mtu: number): void {
+    const hv = this.hypervisor(host);
+    const current = hv.mtus.get(iface);
+    if (current === undefined) throw new LabFaultError(`${host} has no interface ${iface} (has ${[...hv.mtus.keys()].join(", ")})`);
+    if (!Number.isInteger(mtu) || mtu < 68 || mtu > 65_535) throw new LabFaultError(`MTU must be 68-65535, got ${mtu}`);
+    const key = `${host}/${iface}`;
+    if (!this.originalMtus.has(key)) this.originalMtus.set(key, current);
+    hv.mtus.set(iface, mtu);
+    if (mtu === this.originalMtus.get(key)) this.clear("set-mtu", key);
+    else this.set("set-mtu", key);
+    this.world.changed(host, "net");
+  }
+
+  restoreMtu(host: string, iface: string): void {
+    const original = this.originalMtus.get(`${host}/${iface}`);
+    if (original === undefined) throw new LabFaultError(`the MTU of ${iface} on ${host} was not changed`);
+    this.setMtu(host, iface, original);
+  }
+
+  /** Every health probe of a service's tasks fails: tasks turn unhealthy after `fall` probes and are replaced. */
+  failServiceHealth(service: string): void {
+    this.service(service).healthFault = true;
+    this.set("fail-service-health", service);
+  }
+
+  restoreServiceHealth(service: string): void {
+    this.service(service).healthFault = false;
+    this.clear("fail-service-health", service);
+  }
+
+  private set(fault: string, target: string) {
+    const key = `${fault}:${target}`;
+    if (!this.activeFaults.has(key)) this.activeFaults.set(key, { fault, target, since: new Date().toISOString() });
+  }
+
+  private clear(fault: string, target: string) {
+    this.activeFaults.delete(`${fault}:${target}`);
+  }
+
+  private known(host: string): string {
+    if (!this.world.hosts.has(host)) throw new LabFaultError(`${host} is not a host of this lab (hosts: ${this.sample(this.world.hostNames())})`);
+    return host;
+  }
+
+  private hypervisor(host: string) {
+    const hv = this.world.hypervisors.get(host);
+    if (!hv) throw new LabFaultError(`${host} is not a hypervisor of this lab (hypervisors: ${this.sample([...this.world.hypervisors.keys()])})`);
+    return hv;
+  }
+
+  private swarmNode(node: string) {
+    const n = this.world.swarm?.nodes.get(node);
+    if (!n) throw new LabFaultError(`${node} is not a swarm node of this lab`);
+    return n;
+  }
+
+  private service(name: string) {
+    const s = this.world.swarm?.services.get(name);
+    if (!s) throw new LabFaultError(`${name} is not a swarm service of this lab`);
+    return s;
+  }
+
+  private tenantVni(vni: number) {
+    if (!this.world.tenants.some((t) => t.vni === vni)) throw new LabFaultError(`VNI ${vni} belongs to no tenant (VNIs: ${this.world.tenants.map((t) => t.vni).join(", ")})`);
+  }
+
+  private primary() {
+    return [...this.world.nfs.servers].sort((a, b) => b.priority - a.priority)[0]!;
+  }
+
+  private datastore(path: string) {
+    const ds = this.world.nfs.datastores.find((d) => d.path === path);
+    if (!ds) throw new LabFaultError(`no datastore ${path} (datastores: ${this.world.nfs.datastores.map((d) => d.path).join(", ")})`);
+    return ds;
+  }
+
+  private storageChanged() {
+    for (const s of this.world.nfs.servers) this.world.changed(s.name, "storage");
+  }
+
+  private keys(): HostKeyControl {
+    if (!this.hostKeys) throw new LabFaultError("this world runs without SSH endpoints, so it has no host keys to change");
+    return this.hostKeys;
+  }
+
+  private sample(names: string[]): string {
+    return names.length > 8 ? `${names.slice(0, 8).join(", ")}, ...` : names.join(", ");
+  }
+}

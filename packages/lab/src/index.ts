@@ -1,0 +1,11 @@
+export { startLab, LAB_AGENT_VERSION, LAB_SSH_USER, type Lab, type LabHostConfig, type StartLabOptions } from "./lab.js";
+export { World, type WorldOptions } from "./world/world.js";
+export { simDriversFor } from "./drivers.js";
+export { LabFaults, LabFaultError, type ActiveFault, type HostKeyControl } from "./faults.js";
+export { FAULTS, applyFault } from "./control/fault-table.js";
+export { LabControlClient, readControlInfo } from "./control/client.js";
+export { Scenario, ScenarioTenant, type ScenarioInput } from "./scenario/schema.js";
+export { defaultScenario, loadScenario, DEFAULT_SCENARIO_PATH } from "./scenario/load.js";
+export { generateScenario, type GenerateOptions } from "./scenario/generate.js";
+export { writeFleetConfig, ensureClientKey } from "./fleet-file.js";
+export { TIMINGS } from "./world/timings.js";

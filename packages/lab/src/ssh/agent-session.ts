@@ -1,0 +1,40 @@
+import { PassThrough, Writable } from "node:stream";
+import type { ServerChannel } from "ssh2";
+import { serveAgent } from "@nimbus/agent";
+import { simDriversFor } from "../drivers.js";
+import type { World } from "../world/world.js";
+
+/** Runs one agent protocol session over an SSH exec channel; ends when the client closes its side. */
+export function runAgentSession(channel: ServerChannel, world: World, host: string, agentVersion: string): void {
+  let open = true;
+  // The agent reads until its input ends. A channel torn down with its connection emits
+  // 'close' without 'end', so both end the input: the session never outlives the channel.
+  const input = new PassThrough();
+  channel.on("data", (chunk: Buffer) => input.write(chunk));
+  const finish = () => {
+    open = false;
+    input.end();
+  };
+  channel.on("end", finish);
+  channel.on("close", finish);
+  channel.on("error", finish);
+  const output = new Writable({
+    write(chunk, _enc, done) {
+      if (open) channel.write(chunk);
+      done();
+    },
+  });
+  void serveAgent({
+    input,
+    output,
+    drivers: simDriversFor(world, host),
+    jobs: world.jobsOf(host),
+    bootId: world.bootId(host),
+    agentVersion,
+  }).then(() => {
+    if (!open) return;
+    open = false;
+    channel.exit(0);
+    channel.end();
+  });
+}

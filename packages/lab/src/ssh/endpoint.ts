@@ -1,0 +1,196 @@
+import { createServer, type Server as NetServer, type Socket } from "node:net";
+import ssh2, { type Connection, type ParsedKey, type Server as SshServer } from "ssh2";
+import { AGENT_COMMAND } from "@nimbus/domain";
+import type { World } from "../world/world.js";
+import { runAgentSession } from "./agent-session.js";
+import { publicKeyAccepted } from "./client-auth.js";
+
+export interface EndpointOptions {
+  host: string;
+  address: string;
+  /** 0: any free port (known after start()). */
+  port: number;
+  world: World;
+  hostKey: Buffer;
+  authorizedKeys: readonly ParsedKey[];
+  user: string;
+  agentVersion: string;
+}
+
+type Mode = "open" | "blackhole" | "closed";
+
+/**
+ * One lab host's SSH endpoint. We own the TCP listener and hand accepted sockets to an ssh2
+ * Server, which lets the endpoint follow the world: a powered-off host closes its listener
+ * (connection refused), a cut link keeps accepting but never answers (clients time out), and
+ * a new host key swaps the ssh2 Server without touching the port.
+ */
+export class HostEndpoint {
+  readonly host: string;
+  readonly address: string;
+  private boundPort: number;
+  private listener: NetServer | null = null;
+  private ssh: SshServer;
+  private readonly live = new Set<Socket>();
+  private readonly held = new Set<Socket>();
+  private mode: Mode = "closed";
+  private queue: Promise<void> = Promise.resolve();
+  private readonly unwatch: () => void;
+  private started = false;
+  private stopped = false;
+
+  constructor(private readonly opts: EndpointOptions) {
+    this.host = opts.host;
+    this.address = opts.address;
+    this.boundPort = opts.port;
+    this.ssh = this.sshServer(opts.hostKey);
+    this.unwatch = opts.world.watch(opts.host, "reachability", () => void this.sync());
+  }
+
+  get port(): number {
+    return this.boundPort;
+  }
+
+  /**
+   * Binds the port (even for a host that starts powered off, so its address is known), then
+   * follows the world. `anyPortIfTaken`: a remembered port that is now taken gives way to a free one.
+   */
+  async start(anyPortIfTaken = false): Promise<void> {
+    await this.enqueue(async () => {
+      try {
+        await this.listen();
+      } catch (err) {
+        if (!anyPortIfTaken || (err as NodeJS.ErrnoException).code !== "EADDRINUSE") throw err;
+        this.boundPort = 0;
+        await this.listen();
+      }
+      this.mode = "open";
+      this.started = true;
+    });
+    await this.sync();
+  }
+
+  /** Aligns the listener and connections with the world's view of this host. */
+  sync(): Promise<void> {
+    return this.enqueue(async () => {
+      if (!this.started) return;
+      const { world } = this.opts;
+      const want: Mode = this.stopped || !world.isPoweredOn(this.host) ? "closed" : world.host(this.host).linkCut ? "blackhole" : "open";
+      if (want === this.mode) return;
+      this.mode = want;
+      if (want !== "open") this.dropAll();
+      if (want === "open") this.releaseHeld();
+      if (want === "closed") await this.closeListener();
+      else if (!this.listener) await this.relisten();
+    });
+  }
+
+  /** New host key: new ssh2 Server, and existing sessions drop so clients reconnect and see it. */
+  setHostKey(key: Buffer): Promise<void> {
+    return this.enqueue(async () => {
+      this.ssh = this.sshServer(key);
+      this.dropAll();
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.unwatch();
+    await this.sync();
+    await this.enqueue(async () => {
+      this.dropAll();
+      await this.closeListener();
+    });
+  }
+
+  private enqueue(step: () => Promise<void>): Promise<void> {
+    this.queue = this.queue.then(step, step);
+    return this.queue;
+  }
+
+  private listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const server = createServer((socket) => this.accept(socket));
+      server.once("error", reject);
+      server.listen({ host: this.address, port: this.boundPort, exclusive: true }, () => {
+        server.off("error", reject);
+        server.on("error", () => {});
+        this.boundPort = (server.address() as { port: number }).port;
+        this.listener = server;
+        resolve();
+      });
+    });
+  }
+
+  /** Back on the same address and port; if something took the port meanwhile the host stays dark. */
+  private async relisten(): Promise<void> {
+    try {
+      await this.listen();
+    } catch (err) {
+      this.mode = "closed";
+      console.warn(`lab: ${this.host} cannot listen on ${this.address}:${this.boundPort} again: ${(err as Error).message}`);
+    }
+  }
+
+  private closeListener(): Promise<void> {
+    const server = this.listener;
+    this.listener = null;
+    if (!server) return Promise.resolve();
+    return new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  private accept(socket: Socket): void {
+    socket.on("error", () => {});
+    // Nagle + delayed ACK make each SSH handshake ~20x slower on loopback (toolchain notes).
+    socket.setNoDelay(true);
+    if (this.mode === "blackhole") {
+      this.held.add(socket);
+      socket.once("close", () => this.held.delete(socket));
+      return;
+    }
+    if (this.mode !== "open") return void socket.destroy();
+    this.live.add(socket);
+    socket.once("close", () => this.live.delete(socket));
+    this.ssh.injectSocket(socket);
+  }
+
+  private dropAll(): void {
+    for (const s of this.live) s.destroy();
+    this.live.clear();
+    this.releaseHeld();
+  }
+
+  private releaseHeld(): void {
+    for (const s of this.held) s.destroy();
+    this.held.clear();
+  }
+
+  private sshServer(hostKey: Buffer): SshServer {
+    const { authorizedKeys, user, world, host, agentVersion } = this.opts;
+    return new ssh2.Server({ hostKeys: [hostKey] }, (client: Connection) => {
+      // A client vanishing mid-handshake or mid-request is routine here, never an error.
+      client.on("error", () => {});
+      client.on("authentication", (ctx) => {
+        if (ctx.method === "publickey" && ctx.username === user && publicKeyAccepted(ctx, authorizedKeys)) return ctx.accept();
+        ctx.reject(["publickey"]);
+      });
+      client.on("ready", () => {
+        client.on("session", (acceptSession) => {
+          const session = acceptSession();
+          session.on("exec", (acceptExec, _reject, info) => {
+            const channel = acceptExec();
+            channel.on("error", () => {});
+            if (info.command.trim() === AGENT_COMMAND) return runAgentSession(channel, world, host, agentVersion);
+            channel.stderr.write(`sh: 1: ${info.command.split(/\s+/)[0] ?? ""}: not found (lab host ${host} only runs "${AGENT_COMMAND}")\n`);
+            channel.exit(127);
+            channel.end();
+          });
+          session.on("shell", (_accept, reject) => reject());
+          session.on("subsystem", (_accept, reject) => reject());
+          session.on("pty", (accept) => accept?.());
+          session.on("env", (accept) => accept?.());
+        });
+      });
+    });
+  }
+}

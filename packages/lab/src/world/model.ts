@@ -1,0 +1,129 @@
+import type { DomainState, ProbeState } from "@nimbus/domain";
+import type { Hardware, ScenarioHypervisor, ScenarioService, ScenarioVm } from "../scenario/schema.js";
+
+/** The mutable state of the simulated datacenter. Section builders read it; world rules change it. */
+
+export type HostKind = "hypervisor" | "storage" | "swarm-vm";
+
+/** Anything with its own SSH endpoint. */
+export interface LabHost {
+  name: string;
+  kind: HostKind;
+  /** In-world address (underlay / VM IP), not the loopback address its endpoint listens on. */
+  address: string;
+  /** Hypervisors and storage servers; a swarm VM's power is its domain's state. */
+  powered: boolean;
+  /** cutLink: the management path (SSH, migration over ssh) is gone; the machine runs on. */
+  linkCut: boolean;
+  bootId: string;
+  /** Wall-clock ms of the last boot, for uptime. */
+  bootedAt: number;
+  cpuUsagePct: number;
+}
+
+export interface VmState {
+  spec: ScenarioVm;
+  uuid: string;
+  macs: string[];
+  /** Hypervisor the domain is defined on. */
+  host: string;
+  state: DomainState;
+  /** Host-side tap device per NIC while running (vnetN), null otherwise. */
+  devices: (string | null)[];
+  migrating: boolean;
+  /** The guest OS answers (SSH up): false while it boots or reboots. */
+  guestReady: boolean;
+  /** Cancels a pending transition (guest shutdown, boot) when another action overrides it. */
+  pending: (() => void) | null;
+}
+
+export interface HypervisorState {
+  name: string;
+  spec: ScenarioHypervisor;
+  hardware: Hardware;
+  libvirtdUp: boolean;
+  /** Current MTU per interface name (setMtu changes it). */
+  mtus: Map<string, number>;
+  /** VLANs the OVS trunk port carries. */
+  trunkVlans: Set<number>;
+  /** VNIs whose VXLAN ports were removed (breakTunnel). */
+  brokenVnis: Set<number>;
+  nextVnet: number;
+  domains: Map<string, VmState>;
+}
+
+export interface DatastoreState {
+  path: string;
+  clients: string[];
+  totalBytes: number;
+  usedBytes: number;
+  initialUsedBytes: number;
+}
+
+export interface StorageServerState {
+  name: string;
+  address: string;
+  priority: number;
+  hardware: Hardware;
+  /** The NFS daemon (nfs-ganesha) runs. */
+  nfsRunning: boolean;
+  /** keepalived's vrrp_script check of the NFS daemon, with rise/fall. */
+  check: ProbeState;
+}
+
+export interface NfsClusterState {
+  vip: string;
+  /** Server holding the VIP, or null while nobody does. */
+  master: string | null;
+  servers: StorageServerState[];
+  datastores: DatastoreState[];
+}
+
+export interface SwarmNodeState {
+  id: string;
+  hostname: string;
+  role: "manager" | "worker";
+  availability: "active" | "pause" | "drain";
+  /** dockerd runs (swarmNodeDown stops it). */
+  engineUp: boolean;
+  /** Lab ms since the node stopped answering heartbeats; null while it answers. */
+  silentSince: number | null;
+  /** What the manager believes, after the heartbeat timeout. */
+  status: "ready" | "down";
+  address: string;
+}
+
+export interface ServiceState {
+  id: string;
+  spec: ScenarioService;
+  desired: number;
+  updatedAt: string;
+  /** failServiceHealth: every health probe of this service's tasks fails. */
+  healthFault: boolean;
+  /** Lab ms before which the scheduler leaves this service alone (one task at a time). */
+  nextStepAt: number;
+}
+
+export interface TaskState {
+  id: string;
+  service: string;
+  slot: number | null;
+  node: string;
+  desiredState: "running" | "shutdown";
+  state: "starting" | "running" | "failed" | "shutdown" | "orphaned";
+  error: string | null;
+  /** Health probe with rise/fall; a starting task becomes running after `rise` passes. */
+  probe: ProbeState;
+  /** Lab ms when the container is up and health probes start. */
+  probesFrom: number;
+  createdAt: number;
+}
+
+export interface SwarmState {
+  clusterId: string;
+  engineVersion: string;
+  tokens: { worker: string; manager: string };
+  nodes: Map<string, SwarmNodeState>;
+  services: Map<string, ServiceState>;
+  tasks: TaskState[];
+}

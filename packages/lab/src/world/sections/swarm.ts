@@ -1,0 +1,64 @@
+import type { SwarmSection } from "@nimbus/domain";
+import type { SwarmState, TaskState } from "../model.js";
+import type { World } from "../world.js";
+
+/** How many finished tasks per service the manager still lists (docker's task history). */
+export const TASK_HISTORY_PER_SERVICE = 5;
+
+/** A task the service counts as running: up, on a node the manager sees ready. */
+export const isLiveTask = (sw: SwarmState, t: TaskState) => t.state === "running" && sw.nodes.get(t.node)?.status === "ready";
+
+/**
+ * One engine's view of the swarm. Only the manager lists nodes, services and tasks; workers
+ * report themselves with empty lists, as `docker node ls` refuses to run on them. An engine
+ * that is down reports no cluster (its `docker info` has no swarm).
+ */
+export function swarmSection(world: World, name: string): SwarmSection {
+  const sw = world.swarm;
+  const self = sw?.nodes.get(name);
+  if (!sw || !self) throw new Error(`${name} is not a swarm node of this lab`);
+  if (!self.engineUp || self.role === "worker") {
+    return { nodeId: self.id, role: self.role, clusterId: self.engineUp ? sw.clusterId : null, nodes: [], services: [], tasks: [] };
+  }
+  const services = [...sw.services.values()];
+  return {
+    nodeId: self.id,
+    role: self.role,
+    clusterId: sw.clusterId,
+    nodes: [...sw.nodes.values()].map((n) => ({
+      id: n.id,
+      hostname: n.hostname,
+      role: n.role,
+      availability: n.availability,
+      status: n.status,
+      leader: n.role === "manager" && n.hostname === name,
+      engineVersion: n.status === "ready" ? sw.engineVersion : null,
+      address: n.address,
+    })),
+    services: services.map((s) => ({
+      id: s.id,
+      name: s.spec.name,
+      mode: s.spec.mode,
+      replicasDesired: s.spec.mode === "global" ? [...sw.nodes.values()].filter((n) => n.status === "ready" && n.availability === "active").length : s.desired,
+      replicasRunning: sw.tasks.filter((t) => t.service === s.spec.name && isLiveTask(sw, t)).length,
+      image: s.spec.image,
+      ports: s.spec.ports.map((p) => ({ ...p })),
+      tenant: s.spec.tenant,
+      stack: s.spec.stack,
+      updatedAt: s.updatedAt,
+    })),
+    tasks: sw.tasks.map((t) => {
+      const svc = sw.services.get(t.service)!;
+      return {
+        id: t.id,
+        serviceId: svc.id,
+        serviceName: t.service,
+        slot: t.slot,
+        node: t.node,
+        desiredState: t.desiredState,
+        state: t.state,
+        error: t.error,
+      };
+    }),
+  };
+}

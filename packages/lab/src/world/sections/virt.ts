@@ -1,0 +1,38 @@
+import type { Domain, VirtSection } from "@nimbus/domain";
+import type { VmState } from "../model.js";
+import type { World } from "../world.js";
+
+/** The domains defined on one hypervisor, as `virsh list --all` + `dumpxml` would describe them. */
+export function virtSection(world: World, name: string): VirtSection {
+  const hv = world.hypervisor(name);
+  return { hypervisor: `QEMU 7.2.0 / libvirt 9.0.0 on ${name}`, domains: [...hv.domains.values()].map((vm) => domainOf(world, vm)) };
+}
+
+export function domainOf(world: World, vm: VmState): Domain {
+  const hv = world.hypervisor(vm.host);
+  const { spec } = vm;
+  const running = vm.state === "running" || vm.state === "paused";
+  return {
+    name: spec.name,
+    uuid: vm.uuid,
+    state: vm.state,
+    vcpus: spec.vcpus,
+    memoryMiB: spec.memoryMiB,
+    tenant: spec.tenant,
+    role: spec.role,
+    cpuModel: null,
+    cpuFeatures: [],
+    disks: [{ target: "vda", path: `${spec.diskDir}/${spec.name}.qcow2`, pool: spec.pool, capacityBytes: spec.diskGiB * 1024 ** 3 }],
+    nics: spec.nics.map((nic, i) => ({
+      mac: vm.macs[i]!,
+      bridge: nic.bridge,
+      bridgeType: nic.bridge === hv.spec.network.ovsBridge.name ? ("ovs" as const) : ("linux" as const),
+      device: vm.devices[i] ?? null,
+      vlan: nic.vlan,
+      model: "virtio",
+      ipAddresses: running && nic.ip ? [nic.ip] : [],
+    })),
+    persistent: true,
+    autostart: spec.autostart,
+  };
+}

@@ -1,0 +1,37 @@
+/** How long things take in the lab, in lab milliseconds (divided by the world's speed). */
+export const TIMINGS = {
+  /** Node facts (CPU usage) move this often per host. */
+  nodeJitterMs: 5_000,
+  /** `virsh start` returns after this; the guest answers SSH after guestBootMs more. */
+  domainStartMs: 600,
+  guestBootMs: 1_200,
+  /** ACPI shutdown: the guest powers off after this. */
+  guestShutdownMs: 2_000,
+  /** A started hypervisor runs its autostart domains after this. */
+  hostBootMs: 1_000,
+
+  migrationTickMs: 250,
+  migrationPrepareMs: 400,
+  migrationFinishMs: 300,
+  /** ~400 MiB/s: a 2 GiB VM copies in about 5-6 s at speed 1. */
+  migrationBandwidthBytesPerSec: 400 * 1024 * 1024,
+  /** libvirt's default max downtime. */
+  migrationMaxDowntimeMs: 300,
+
+  swarmTickMs: 250,
+  /** The manager marks a silent node down after this... */
+  heartbeatTimeoutMs: 1_500,
+  /** ...and moves its tasks elsewhere after this much more. */
+  rescheduleDelayMs: 1_500,
+  /** A new container is up and probed after this. */
+  taskStartMs: 300,
+  /** Pause between two scheduler actions on one service: tasks come and go one by one. */
+  scaleStepMs: 500,
+
+  /** keepalived advert / vrrp_script interval. */
+  vrrpIntervalMs: 333,
+} as const;
+
+/** Rise/fall of the lab's health checks (task health, keepalived's NFS check). */
+export const TASK_HYSTERESIS = { rise: 2, fall: 3 } as const;
+export const VRRP_HYSTERESIS = { rise: 2, fall: 3 } as const;
