@@ -1,0 +1,20 @@
+import { FleetConfig } from "@nimbus/domain";
+import { SSH_LOOPBACK, SSH_USER, migrationUri, nodes, sshPort, tenants } from "./topology.js";
+
+/**
+ * The Nimbus config that points the server at the real lab: every node through its loopback
+ * forwarder, hypervisors with the URI the other hypervisor's libvirtd migrates to (reachable
+ * from inside the source node's namespace, not from the root namespace).
+ */
+export function buildFleetConfig(privateKeyPath: string): FleetConfig {
+  return FleetConfig.parse({
+    ssh: { user: SSH_USER, privateKeyPath },
+    hosts: nodes.map((n) => ({
+      name: n.name,
+      address: SSH_LOOPBACK,
+      port: sshPort(n),
+      ...(n.role === "hypervisor" ? { migrationUri: migrationUri(n) } : {}),
+    })),
+    tenants: tenants.map((t) => ({ slug: t.slug, name: t.name, vni: t.vni })),
+  });
+}

@@ -1,0 +1,27 @@
+import { run } from "./exec.js";
+
+/** Debian packages the lab needs (Debian 12 names). */
+export const REQUIRED_PACKAGES = [
+  "openssh-server", "openvswitch-switch", "libvirt-daemon-system", "libvirt-clients", "qemu-system-x86",
+  "docker.io", "busybox-static", "nfs-ganesha", "nfs-ganesha-vfs", "nfs-common", "keepalived", "ethtool",
+  "iproute2", "libnfs-utils", "rpcbind", "socat", "util-linux",
+] as const;
+
+export async function missingPackages(): Promise<string[]> {
+  const { stdout } = await run("dpkg-query", ["-W", "-f", "${Package} ${db:Status-Status}\n", ...REQUIRED_PACKAGES], { check: false });
+  const installed = new Set(
+    stdout.split("\n").filter((l) => l.endsWith(" installed")).map((l) => l.split(" ")[0]),
+  );
+  return REQUIRED_PACKAGES.filter((p) => !installed.has(p));
+}
+
+/** Installs what is missing; installing starts no service on this machine kind (no init). */
+export async function installPackages(log: (line: string) => void): Promise<string[]> {
+  const missing = await missingPackages();
+  if (missing.length === 0) return [];
+  log(`installing ${missing.join(" ")}`);
+  const env = { PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", DEBIAN_FRONTEND: "noninteractive", LANG: "C.UTF-8" };
+  await run("apt-get", ["update", "-q"], { env, timeoutMs: 300_000 });
+  await run("apt-get", ["install", "-y", "-q", "--no-install-recommends", ...missing], { env, timeoutMs: 600_000 });
+  return missing;
+}

@@ -1,0 +1,154 @@
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { installAgent } from "./agent.js";
+import { createService, docker, buildImageTar, importImage, initSwarm, joinSwarm, runningReplicas, startDockerd, swarmNodeStates } from "./docker.js";
+import { LabError } from "./errors.js";
+import type { NodeExec } from "./exec.js";
+import { buildFleetConfig } from "./fleet-config.js";
+import { startForwarders, waitForSsh } from "./forwarders.js";
+import { startHolder } from "./holder.js";
+import { HOST_MOUNT_POINTS, type Layout } from "./layout.js";
+import { startLibvirtd, waitForLibvirt, writeLibvirtConfig } from "./libvirt.js";
+import { buildLinuxBridge } from "./linux-bridge.js";
+import { createFabric, createNodeNamespace, plugIntoFabric } from "./netns.js";
+import { startGanesha, startKeepalived, startRpcbind, vipHolder, writeNfsConfig } from "./nfs.js";
+import { buildOvsTopology, startOvs } from "./ovs.js";
+import { installPackages } from "./packages.js";
+import { readRecord } from "./procs.js";
+import { ensureClientKey, ensureUser, prepareSshd, startSshd } from "./sshd.js";
+import { timer, writeState, type LabState } from "./state.js";
+import { BR0_PREFIX, accessPrefix, hypervisors, nfsNodes, nodes, services, swarmManager, swarmNodes, tenants, type LabNode } from "./topology.js";
+import { defineAndStartVms, kvmUsable } from "./vms.js";
+import { waitFor } from "./wait.js";
+import { down } from "./down.js";
+
+type Log = (line: string) => void;
+type Execs = Map<string, NodeExec>;
+const execOf = (execs: Execs, node: LabNode) => {
+  const e = execs.get(node.name);
+  if (!e) throw new LabError(`${node.name}: node was not started`, { node: node.name });
+  return e;
+};
+
+/** Builds the whole lab; on any failure the caller runs `down` (idempotent) to clean up. */
+export async function up(l: Layout, log: Log): Promise<LabState> {
+  if (process.getuid?.() !== 0) throw new LabError("the real lab needs root (network namespaces, daemons, mounts)");
+  const state: LabState = { startedAt: new Date().toISOString(), finishedAt: null, hypervisor: kvmUsable() ? "kvm" : "tcg", timingsMs: {}, checks: {} };
+  const step = timer(state, log);
+  const t0 = Date.now();
+
+  const installed = await step("packages", () => installPackages(log));
+  state.checks.packages = installed.length ? `installed ${installed.join(" ")}` : "all present";
+  await step("clean leftovers", () => down(l, () => undefined));
+  const { publicKey, owner, imageTar } = await step("prepare", () => prepare(l));
+  await writeState(l, state);
+
+  await step("fabric", () => createFabric());
+  const execs: Execs = new Map();
+  await step("nodes (netns, holder, sshd, forwarders)", () =>
+    Promise.all(nodes.map(async (node) => execs.set(node.name, await startNode(node, l, publicKey, owner)))),
+  );
+  await step("services (OVS+libvirt+VMs | dockerd+swarm | NFS+VRRP)", () =>
+    Promise.all([
+      step("hypervisors", () => Promise.all(hypervisors().map((n) => bringUpHypervisor(n, l, execOf(execs, n))))),
+      step("swarm", () => bringUpSwarm(l, execs, imageTar)),
+      step("storage", () => Promise.all(nfsNodes().map((n) => bringUpNfsNode(n, l, execOf(execs, n))))),
+    ]),
+  );
+  await step("checks", () => runChecks(state, execs));
+  await writeFile(l.fleetConfig, JSON.stringify(buildFleetConfig(l.clientKey), null, 2) + "\n");
+  state.timingsMs.total = Date.now() - t0;
+  state.finishedAt = new Date().toISOString();
+  await writeState(l, state);
+  return state;
+}
+
+async function prepare(l: Layout) {
+  await rm(l.nodesDir, { recursive: true, force: true });
+  await rm(l.instance, { recursive: true, force: true });
+  for (const dir of [l.labDir, l.nodesDir, l.instance, l.pids, l.sockets]) await mkdir(dir, { recursive: true });
+  for (const dir of HOST_MOUNT_POINTS) await mkdir(dir, { recursive: true });
+  const publicKey = await ensureClientKey(l);
+  const owner = await ensureUser();
+  const imageTar = await buildImageTar(l);
+  return { publicKey, owner, imageTar };
+}
+
+async function startNode(node: LabNode, l: Layout, publicKey: string, owner: { uid: number; gid: number }): Promise<NodeExec> {
+  const n = l.node(node.name);
+  await mkdir(n.logs, { recursive: true });
+  await createNodeNamespace(node);
+  if (node.role === "hypervisor") await plugIntoFabric(node, "eth1");
+  await installAgent(node, l);
+  if (node.role === "hypervisor") await writeLibvirtConfig(node, l);
+  if (node.role === "nfs") await writeNfsConfig(node, l);
+  await prepareSshd(node, l, publicKey, owner);
+  const exec = await startHolder(node, l);
+  const holder = (await readRecord(l.pids, `${node.name}.holder`))!.pid;
+  await startSshd(node, l, holder);
+  await startForwarders(node, l, holder);
+  await waitForSsh(node);
+  return exec;
+}
+
+const holderOf = async (l: Layout, node: LabNode) => (await readRecord(l.pids, `${node.name}.holder`))!.pid;
+
+async function bringUpHypervisor(node: LabNode, l: Layout, exec: NodeExec): Promise<void> {
+  const holder = await holderOf(l, node);
+  await startOvs(node, l, holder, exec);
+  await buildOvsTopology(node, exec);
+  await buildLinuxBridge(node, exec);
+  await startLibvirtd(node, l, holder);
+  await waitForLibvirt(node, exec);
+  await defineAndStartVms(node, l, exec);
+}
+
+async function bringUpSwarm(l: Layout, execs: Execs, imageTar: string): Promise<void> {
+  await Promise.all(
+    swarmNodes().map(async (n) => {
+      await startDockerd(n, l, await holderOf(l, n), execOf(execs, n));
+      await importImage(execOf(execs, n), imageTar);
+    }),
+  );
+  const manager = swarmManager();
+  const mgr = execOf(execs, manager);
+  const { worker } = await initSwarm(manager, mgr);
+  await Promise.all(swarmNodes().filter((n) => n !== manager).map((n) => joinSwarm(n, execOf(execs, n), manager, worker)));
+  await waitFor("all swarm nodes Ready", async () => {
+    const st = await swarmNodeStates(mgr);
+    return st.length === swarmNodes().length && st.every((s) => s.status === "Ready");
+  });
+  for (const s of services) await createService(mgr, s);
+  await waitFor("swarm services to converge", async () => {
+    const r = await runningReplicas(mgr);
+    return services.every((s) => r.get(s.name)?.running === s.replicas);
+  }, { timeoutMs: 90_000 });
+}
+
+async function bringUpNfsNode(node: LabNode, l: Layout, exec: NodeExec): Promise<void> {
+  const holder = await holderOf(l, node);
+  await startRpcbind(node, l, holder, exec);
+  await startGanesha(node, l, holder, exec);
+  await startKeepalived(node, l, holder);
+}
+
+/** Proves the pieces talk to each other, not only that processes run. */
+async function runChecks(state: LabState, execs: Execs): Promise<void> {
+  const [kvm1, kvm2] = hypervisors();
+  const e1 = execOf(execs, kvm1!);
+  const ping = (addr: string) => async () => (await e1("busybox", ["ping", "-c", "1", "-W", "1", addr], { check: false })).code === 0;
+  for (const t of tenants) {
+    const addr = `${accessPrefix(t.vlan)}.${kvm2!.octet}`;
+    await waitFor(`${t.slug}'s VXLAN ${t.vni} (OVS) from kvm1 to ${addr}`, ping(addr), { timeoutMs: 15_000 });
+    state.checks[`ovs-vxlan-${t.vni}`] = `kvm1 acc${t.vlan} -> kvm2 ${addr} ok`;
+  }
+  const br0Peer = `${BR0_PREFIX}.${kvm2!.octet}`;
+  await waitFor(`br0's kernel VXLAN from kvm1 to ${br0Peer}`, ping(br0Peer), { timeoutMs: 15_000 });
+  state.checks["br0-vxlan"] = `kvm1 br0 -> kvm2 ${br0Peer} ok`;
+  const nfs = nfsNodes().map((node) => ({ node, exec: execOf(execs, node) }));
+  const holder = await waitFor("the NFS VIP to be held", () => vipHolder(nfs), { timeoutMs: 20_000 });
+  state.checks.vip = `held by ${holder}`;
+  const mgr = execOf(execs, swarmManager());
+  state.checks.swarm = (await swarmNodeStates(mgr)).map((s) => `${s.hostname}:${s.status}`).join(" ");
+  const { stdout } = await docker(mgr, ["service", "ls", "--format", "{{.Name}}={{.Replicas}}"]);
+  state.checks.services = stdout.trim().split("\n").join(" ");
+}

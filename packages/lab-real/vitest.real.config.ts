@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+// Tests against the real lab (`pnpm lab:real up` first, as root). They share one lab, so they
+// run one file at a time and one test at a time: each failure test restores what it broke.
+export default defineConfig({
+  test: {
+    include: ["test/real/**/*.test.ts"],
+    fileParallelism: false,
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
