@@ -44,6 +44,8 @@ export function vlanTable(t: Topology): VlanRow[] {
 
 function vlanRowsOfHost(h: TopoHost, ownersOf: (vni: number) => readonly string[]): Map<number, VlanHostRow> {
   const rows = new Map<number, VlanHostRow>();
+  /** `vlan|bridge` where the VLAN is in use: an all-VLAN trunk carries it only there. */
+  const inUse = new Set<string>();
   const row = (vlan: number) => {
     let r = rows.get(vlan);
     if (!r) rows.set(vlan, (r = { host: h.name, bridges: [], present: false, carried: false, trunkPorts: [], vnis: [], vms: [], tenants: [] }));
@@ -55,6 +57,7 @@ function vlanRowsOfHost(h: TopoHost, ownersOf: (vni: number) => readonly string[
         const r = row(p.vlan);
         r.present = true;
         r.bridges.push(b.name);
+        inUse.add(`${p.vlan}|${b.name}`);
         if (p.vxlan) {
           r.vnis.push(p.vxlan.vni);
           r.tenants.push(...ownersOf(p.vxlan.vni));
@@ -68,13 +71,17 @@ function vlanRowsOfHost(h: TopoHost, ownersOf: (vni: number) => readonly string[
       const r = row(n.vlan);
       r.present = true;
       r.bridges.push(n.bridge);
+      inUse.add(`${n.vlan}|${n.bridge}`);
       r.vms.push(vm.name);
       if (vm.tenant) r.tenants.push(vm.tenant);
     }
   const trunks = h.bridges.flatMap((b) => b.ports.filter(isTrunkLike));
   for (const [vlan, r] of rows) {
-    // An all-VLAN trunk only counts for VLANs in use here: it cannot list what it would carry.
-    r.trunkPorts = trunks.filter((p) => (p.trunks.length || r.present) && carriesVlan(p, vlan)).map((p) => p.id).sort();
+    // An all-VLAN trunk only counts on a bridge where the VLAN is in use: it lists nothing itself.
+    r.trunkPorts = trunks
+      .filter((p) => (p.trunks.length || inUse.has(`${vlan}|${p.bridge}`)) && carriesVlan(p, vlan))
+      .map((p) => p.id)
+      .sort();
     r.carried = r.trunkPorts.length > 0;
     r.bridges = sortStrings(r.bridges);
     r.vnis = sortNumbers(r.vnis);

@@ -1,4 +1,5 @@
-import type { Bridge, BridgePort, Domain, DomainNic, HostRecord, NetInterface, TenantInfo } from "../../src/index.js";
+import { buildTopology, findings } from "../../src/index.js";
+import type { Bridge, BridgePort, Domain, DomainNic, Finding, FindingKind, HostRecord, NetInterface, TenantInfo } from "../../src/index.js";
 
 /**
  * Builders for network fixtures. Shapes follow what the real drivers report (see
@@ -208,3 +209,20 @@ export const bridgeOf = (h: HostRecord, name: string): Bridge => {
   if (!b) throw new Error(`fixture has no bridge ${name} on ${h.name}`);
   return b;
 };
+
+/** Findings of one kind for a fleet. */
+export function findingsOf(kind: FindingKind, hosts: HostRecord[], tenants: TenantInfo[] = LAB_TENANTS): Finding[] {
+  return findings(buildTopology(hosts, tenants)).filter((f) => f.kind === kind);
+}
+
+/** Plugs one more VM into a host's `br-ovs` on an access port `device` with `vlan`. */
+export function addVm(h: HostRecord, name: string, tenant: string | null, vlan: number, device: string, over: Partial<Domain> = {}): void {
+  const m = `52:54:00:ff:${h.name.replace(/\D/g, "").padStart(2, "0")}:${device.replace(/\D/g, "").padStart(2, "0")}`;
+  h.inventory.virt!.domains.push(domain(name, tenant, [{ mac: m, device, vlan }], over));
+  bridgeOf(h, "br-ovs").ports.push(vmPort(device, vlan, { domain: name, mac: m }));
+}
+
+export function removePort(h: HostRecord, bridge: string, port: string): void {
+  const b = bridgeOf(h, bridge);
+  b.ports = b.ports.filter((p) => p.name !== port);
+}
