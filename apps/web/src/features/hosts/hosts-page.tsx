@@ -1,0 +1,69 @@
+"use client";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { PageHeader } from "@/components/ui/panel";
+import { SearchInput, Select } from "@/components/ui/field";
+import { Toolbar, countLabel } from "@/components/ui/toolbar";
+import { notify } from "@/lib/notify";
+import { useCan } from "@/lib/session";
+import { useTRPC } from "@/lib/trpc";
+import { useUrlParam } from "@/lib/url-state";
+import { useUrlSort } from "@/lib/url-sort";
+import { replaceHostSummary } from "@/lib/live-patch";
+import { filterHosts, type HostFilter } from "./host-filters";
+import { HostsTable } from "./hosts-table";
+
+export function HostsPage() {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const hosts = useQuery(trpc.hosts.list.queryOptions());
+  const [q, setQ] = useUrlParam("q");
+  const [state, setState] = useUrlParam("state");
+  const [role, setRole] = useUrlParam("role");
+  const [sorting, setSorting] = useUrlSort([{ id: "name", desc: false }]);
+  const mayMaintain = useCan("host:maintenance");
+
+  const maintenance = useMutation(
+    trpc.hosts.setMaintenance.mutationOptions({
+      onSuccess: (summary) => {
+        qc.setQueryData(trpc.hosts.list.queryKey(), (list) => replaceHostSummary(list, summary));
+        notify.ok(summary.maintenance ? `${summary.name} is in maintenance` : `${summary.name} left maintenance`);
+      },
+      onError: (e, v) => notify.error(e, `Maintenance on ${v.name}`),
+    }),
+  );
+
+  const filter: HostFilter = { q, state: state as HostFilter["state"], role };
+  const shown = hosts.data ? filterHosts(hosts.data, filter) : undefined;
+  const filtered = !!(q || state || role);
+
+  return (
+    <>
+      <PageHeader title="Hosts" description="Every machine Nimbus reaches over SSH: hypervisors, storage servers and swarm VMs." />
+      <Toolbar count={countLabel(shown?.length, hosts.data?.length, "hosts")}>
+        <SearchInput value={q} onChange={setQ} placeholder="Search name, address, message" />
+        <Select aria-label="Connection" value={state} onChange={(e) => setState(e.target.value)}>
+          <option value="">Any connection</option>
+          <option value="online">Online</option>
+          <option value="problem">With a problem</option>
+          <option value="maintenance">In maintenance</option>
+        </Select>
+        <Select aria-label="Role" value={role} onChange={(e) => setRole(e.target.value)}>
+          <option value="">Any role</option>
+          <option value="hypervisor">Hypervisor</option>
+          <option value="storage">Storage</option>
+          <option value="swarm">Swarm</option>
+        </Select>
+      </Toolbar>
+      <HostsTable
+        hosts={shown}
+        isLoading={hosts.isPending}
+        error={hosts.error}
+        onRetry={() => void hosts.refetch()}
+        sorting={sorting}
+        onSortingChange={setSorting}
+        filtered={filtered}
+        actions={mayMaintain ? { setMaintenance: (h, on) => maintenance.mutate({ name: h.name, on }) } : {}}
+      />
+    </>
+  );
+}

@@ -1,0 +1,141 @@
+"use client";
+import type { HostSummary } from "@nimbus/domain";
+import { createColumnHelper, type SortingState } from "@tanstack/react-table";
+import Link from "next/link";
+import { DataTable } from "@/components/table/data-table";
+import { Tag } from "@/components/ui/status-badge";
+import { UsageBar } from "@/components/ui/usage-bar";
+import { ActionMenu, type MenuItem } from "@/components/ui/menu";
+import { formatBytes, formatMiB, percentOf } from "@/lib/format";
+import { ConnectionCell } from "./connection-cell";
+
+const col = createColumnHelper<HostSummary>();
+const stateRank: Record<HostSummary["state"], number> = {
+  "key-changed": 0, unreachable: 1, "auth-failed": 2, "protocol-mismatch": 3, "agent-missing": 4, connecting: 5, online: 6,
+};
+
+export interface HostActions {
+  setMaintenance?: (host: HostSummary, on: boolean) => void;
+}
+
+function columns(actions: HostActions) {
+  return [
+    col.accessor("name", {
+      header: "Host",
+      cell: (c) => (
+        <div>
+          <Link href={`/hosts/${encodeURIComponent(c.getValue())}`} className="font-medium text-fg hover:text-accent hover:underline">
+            {c.getValue()}
+          </Link>
+          <div className="font-mono text-[11px] text-faint">{c.row.original.address}</div>
+        </div>
+      ),
+    }),
+    col.accessor((h) => h.roles.join(","), {
+      id: "roles",
+      header: "Roles",
+      meta: { hideBelow: "lg" },
+      cell: (c) => (
+        <div className="flex gap-1">
+          {c.row.original.roles.map((r) => (
+            <Tag key={r}>{r}</Tag>
+          ))}
+        </div>
+      ),
+    }),
+    col.accessor((h) => stateRank[h.state], {
+      id: "state",
+      header: "Connection",
+      cell: (c) => <ConnectionCell host={c.row.original} />,
+    }),
+    col.accessor((h) => h.cpuUsagePct ?? -1, {
+      id: "cpu",
+      header: "CPU",
+      meta: { hideBelow: "md" },
+      cell: (c) => {
+        const h = c.row.original;
+        return <UsageBar pct={h.cpuUsagePct} detail={h.cpuCount ? `${h.cpuCount} CPUs` : undefined} width="w-16" />;
+      },
+    }),
+    col.accessor((h) => percentOf(h.memoryUsedMiB, h.memoryTotalMiB) ?? -1, {
+      id: "memory",
+      header: "Memory",
+      meta: { hideBelow: "md" },
+      cell: (c) => {
+        const h = c.row.original;
+        return <UsageBar pct={percentOf(h.memoryUsedMiB, h.memoryTotalMiB)} detail={`${formatMiB(h.memoryUsedMiB)} of ${formatMiB(h.memoryTotalMiB)}`} width="w-16" />;
+      },
+    }),
+    col.accessor((h) => percentOf(h.diskUsedBytes, h.diskTotalBytes) ?? -1, {
+      id: "disk",
+      header: "Disk",
+      meta: { hideBelow: "lg" },
+      cell: (c) => {
+        const h = c.row.original;
+        return <UsageBar pct={percentOf(h.diskUsedBytes, h.diskTotalBytes)} detail={`${formatBytes(h.diskUsedBytes)} of ${formatBytes(h.diskTotalBytes)}`} width="w-16" />;
+      },
+    }),
+    col.accessor("vmsRunning", {
+      header: "VMs",
+      meta: { align: "right" },
+      cell: (c) => (c.row.original.vmsTotal ? `${c.getValue()} / ${c.row.original.vmsTotal}` : <span className="text-faint">—</span>),
+    }),
+    col.accessor("maintenance", {
+      header: "Maint.",
+      meta: { hideBelow: "sm" },
+      cell: (c) => (c.getValue() ? <Tag>maintenance</Tag> : null),
+    }),
+    col.display({
+      id: "actions",
+      header: () => <span className="sr-only">Actions</span>,
+      cell: (c) => {
+        const h = c.row.original;
+        const items: MenuItem[] = [];
+        if (actions.setMaintenance)
+          items.push({
+            label: h.maintenance ? "Exit maintenance" : "Enter maintenance",
+            onSelect: () => actions.setMaintenance!(h, !h.maintenance),
+            testId: "host-maintenance",
+          });
+        return <ActionMenu label={`Actions for ${h.name}`} items={items} />;
+      },
+    }),
+  ];
+}
+
+export function HostsTable({
+  hosts,
+  isLoading,
+  error,
+  onRetry,
+  sorting,
+  onSortingChange,
+  actions = {},
+  filtered,
+}: {
+  hosts: HostSummary[] | undefined;
+  isLoading?: boolean;
+  error?: unknown;
+  onRetry?: () => void;
+  sorting: SortingState;
+  onSortingChange: (s: SortingState) => void;
+  actions?: HostActions;
+  filtered?: boolean;
+}) {
+  return (
+    <DataTable
+      testId="hosts-table"
+      data={hosts}
+      columns={columns(actions)}
+      getRowId={(h) => h.name}
+      rowTestId={(h) => `host-row-${h.name}`}
+      isLoading={isLoading}
+      error={error}
+      onRetry={onRetry}
+      sorting={sorting}
+      onSortingChange={onSortingChange}
+      emptyTitle={filtered ? "No hosts match" : "No hosts yet"}
+      emptyHint={filtered ? "Clear the search or filters to see every host." : "Add hosts to the fleet config file, or start the embedded lab."}
+    />
+  );
+}

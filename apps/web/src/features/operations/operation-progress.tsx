@@ -1,0 +1,89 @@
+import type { Operation } from "@nimbus/domain";
+import { Button } from "@/components/ui/button";
+import { ProgressBar } from "@/components/ui/usage-bar";
+import { cx } from "@/lib/cx";
+import { destinationOf, migrationFigures, operationHeadline, operationOutcome, sourceOf } from "@/lib/operation-text";
+
+const isFinal = (s: Operation["state"]) => s === "succeeded" || s === "failed" || s === "cancelled";
+
+/** Percent complete for the bar: the migration's own (monotonic) figure, or replicas converged. */
+export function progressPercent(op: Operation): number | null {
+  const p = op.progress;
+  if (op.state === "succeeded") return 100;
+  if (p?.kind === "migrate") return p.percent;
+  if (p?.kind === "scale") {
+    if (p.running === p.desired) return 100;
+    return p.running < p.desired ? (100 * p.running) / Math.max(1, p.desired) : (100 * p.desired) / Math.max(1, p.running);
+  }
+  return null;
+}
+
+/**
+ * The one progress display for long work, in a table row (compact) or on a detail page. Drawn
+ * from the operation alone, so fixtures render it and the live cache keeps it moving.
+ */
+export function OperationProgress({
+  op,
+  onCancel,
+  cancelling,
+  compact,
+}: {
+  op: Operation;
+  /** Absent when the viewer may not cancel (or the operation cannot be cancelled). */
+  onCancel?: () => void;
+  cancelling?: boolean;
+  compact?: boolean;
+}) {
+  const final = isFinal(op.state);
+  const pct = progressPercent(op);
+  const route = op.kind === "migrate" && destinationOf(op) ? `${sourceOf(op)} → ${destinationOf(op)}` : null;
+
+  if (final) {
+    const tone = op.state === "succeeded" ? "text-ok" : op.state === "cancelled" ? "text-warn" : "text-crit";
+    return (
+      <div data-testid="operation-outcome" data-state={op.state} role={op.state === "failed" ? "alert" : "status"} className={cx("text-[12.5px]", tone)}>
+        <span className="font-medium">{op.state === "succeeded" ? "Done: " : op.state === "cancelled" ? "Cancelled: " : "Failed: "}</span>
+        <span className="text-fg">{operationOutcome(op)}</span>
+      </div>
+    );
+  }
+
+  const figures = migrationFigures(op);
+  return (
+    <div data-testid="operation-progress" data-state={op.state} className={cx("flex flex-col", compact ? "gap-1" : "gap-2")}>
+      <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
+        <span className="text-[12.5px] font-semibold text-accent" data-testid="operation-headline" aria-live="polite">
+          {operationHeadline(op)}
+        </span>
+        {route && <span className="text-[12px] text-muted">{route}</span>}
+        <div className="min-w-32 flex-1">
+          <ProgressBar pct={pct ?? 0} label={`${op.summary}: ${Math.floor(pct ?? 0)} %`} />
+        </div>
+        {onCancel && (
+          <Button size="sm" variant="ghost" onClick={onCancel} busy={cancelling} data-testid="operation-cancel">
+            Cancel
+          </Button>
+        )}
+      </div>
+      {figures.length > 0 &&
+        (compact ? (
+          <div className="flex flex-wrap gap-x-4 gap-y-0.5 text-[11.5px] text-muted tabular-nums">
+            {figures.map(([k, v]) => (
+              <span key={k}>
+                {k} <span className="text-fg">{v}</span>
+              </span>
+            ))}
+          </div>
+        ) : (
+          <dl className="grid grid-cols-2 gap-x-6 gap-y-1.5 text-[12.5px] sm:grid-cols-4">
+            {figures.map(([k, v]) => (
+              <div key={k}>
+                <dt className="text-[11.5px] text-muted">{k}</dt>
+                <dd className="tabular-nums">{v}</dd>
+              </div>
+            ))}
+          </dl>
+        ))}
+    </div>
+  );
+}

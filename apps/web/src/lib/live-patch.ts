@@ -1,0 +1,89 @@
+import type { HostNetworkView, HostSummary, InstanceView, Operation } from "@nimbus/domain";
+
+/**
+ * Pure updates of cached query data from pushed live events. Each returns new arrays/objects (the
+ * cache compares by identity) and leaves a missing cache entry missing: an event never creates a
+ * list the page has not loaded yet.
+ */
+
+const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
+
+export function replaceHostSummary(list: HostSummary[] | undefined, summary: HostSummary): HostSummary[] | undefined {
+  if (!list) return list;
+  const rest = list.filter((h) => h.name !== summary.name);
+  return [...rest, summary].sort(byName);
+}
+
+/** The event carries every domain one host now reports; a migrated VM moves rows by itself. */
+export function replaceHostInstances(
+  list: InstanceView[] | undefined,
+  host: string,
+  instances: InstanceView[],
+): InstanceView[] | undefined {
+  if (!list) return list;
+  return [...list.filter((i) => i.host !== host), ...instances].sort((a, b) => byName(a, b) || a.host.localeCompare(b.host));
+}
+
+export function replaceHostNetwork(list: HostNetworkView[] | undefined, view: HostNetworkView): HostNetworkView[] | undefined {
+  if (!list) return list;
+  return [...list.filter((n) => n.host !== view.host), view].sort((a, b) => a.host.localeCompare(b.host));
+}
+
+/**
+ * The newer of two versions of one operation. An update older than the cached one (a mutation
+ * response arriving after the first pushed progress) is dropped, and a migration's percent is
+ * never lowered, so the bar cannot run backwards.
+ */
+export function mergeOperation(prev: Operation | undefined, next: Operation): Operation {
+  if (!prev || prev.id !== next.id) return next;
+  if (Date.parse(next.updatedAt) < Date.parse(prev.updatedAt)) return prev;
+  const p = prev.progress;
+  const n = next.progress;
+  if (p?.kind === "migrate" && n?.kind === "migrate" && n.percent < p.percent) {
+    return { ...next, progress: { ...n, percent: p.percent } };
+  }
+  if (p && !n && !isFinalState(next.state)) return { ...next, progress: p };
+  return next;
+}
+
+const isFinalState = (s: Operation["state"]) => s === "succeeded" || s === "failed" || s === "cancelled";
+
+export interface OperationsFilter {
+  target?: { type: Operation["target"]["type"]; name: string };
+  limit?: number;
+}
+
+export const operationMatches = (op: Operation, filter: OperationsFilter | undefined): boolean =>
+  !filter?.target || (op.target.type === filter.target.type && op.target.name === filter.target.name);
+
+/** Insert or update one operation in a newest-first list, honouring that list's filter and limit. */
+export function upsertOperation(list: Operation[] | undefined, op: Operation, filter?: OperationsFilter): Operation[] | undefined {
+  if (!list || !operationMatches(op, filter)) return list;
+  const index = list.findIndex((o) => o.id === op.id);
+  if (index >= 0) {
+    const merged = mergeOperation(list[index], op);
+    if (merged === list[index]) return list;
+    const copy = [...list];
+    copy[index] = merged;
+    return copy;
+  }
+  const sorted = [op, ...list].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return filter?.limit ? sorted.slice(0, filter.limit) : sorted;
+}
+
+/**
+ * What a table row shows inline for a target: its newest operation while it runs, and for a
+ * minute after it ends so the outcome ("Migrated", "VM still running on kvm1: …") is seen.
+ */
+export function rowOperationFor(
+  ops: readonly Operation[] | undefined,
+  target: Operation["target"],
+  now: number,
+  keepMs = 60_000,
+): Operation | undefined {
+  const latest = ops?.find((o) => o.target.type === target.type && o.target.name === target.name);
+  if (!latest) return undefined;
+  if (!isFinalState(latest.state)) return latest;
+  const ended = Date.parse(latest.finishedAt ?? latest.updatedAt);
+  return now - ended < keepMs ? latest : undefined;
+}

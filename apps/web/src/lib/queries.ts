@@ -1,0 +1,103 @@
+import type { QueryClient, QueryKey } from "@tanstack/react-query";
+import type { LiveEvent, Operation } from "@nimbus/domain";
+import type { useTRPC } from "./trpc";
+import {
+  mergeOperation,
+  replaceHostInstances,
+  replaceHostNetwork,
+  replaceHostSummary,
+  upsertOperation,
+  type OperationsFilter,
+} from "./live-patch";
+
+/**
+ * The one place that knows which cached queries hold what. tRPC derives each key from the
+ * procedure path and input; the only inputs chosen by hand are here, so the pages that read a
+ * list and the live channel that patches it always agree.
+ */
+export type Trpc = ReturnType<typeof useTRPC>;
+
+/** Input of the operations list every page shares (Operations page, table rows, overview). */
+export const RECENT_OPERATIONS = { limit: 100 } as const;
+export const operationsForTarget = (type: Operation["target"]["type"], name: string) => ({ target: { type, name }, limit: 50 });
+
+const inputOf = (key: QueryKey): OperationsFilter | undefined => (key[1] as { input?: OperationsFilter } | undefined)?.input;
+
+/** Put a fresh operation (mutation result or pushed update) everywhere it is shown. */
+export function storeOperation(qc: QueryClient, trpc: Trpc, op: Operation) {
+  qc.setQueryData(trpc.operations.get.queryKey({ id: op.id }), (prev: Operation | undefined) => mergeOperation(prev, op));
+  for (const [key, list] of qc.getQueriesData<Operation[]>({ queryKey: trpc.operations.list.pathKey() })) {
+    const next = upsertOperation(list, op, inputOf(key));
+    if (next !== list) qc.setQueryData(key, next);
+  }
+  qc.setQueriesData({ queryKey: trpc.instances.get.pathKey() }, (detail: { instance: { name: string }; operations: Operation[] } | undefined) => {
+    if (!detail || op.target.type !== "instance" || detail.instance.name !== op.target.name) return detail;
+    return { ...detail, operations: upsertOperation(detail.operations, op) ?? detail.operations };
+  });
+}
+
+/** Counts on the overview are computed by the server; refresh them at most once a second. */
+const pending = new Map<string, ReturnType<typeof setTimeout>>();
+function invalidateSoon(qc: QueryClient, key: QueryKey, ms = 1_000) {
+  const id = JSON.stringify(key);
+  if (pending.has(id)) return;
+  pending.set(
+    id,
+    setTimeout(() => {
+      pending.delete(id);
+      void qc.invalidateQueries({ queryKey: key });
+    }, ms),
+  );
+}
+
+/** Patch the cache from one pushed event: no refetch of what the event already carries. */
+export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
+  switch (ev.type) {
+    case "reset":
+      void qc.invalidateQueries();
+      return;
+    case "host": {
+      const { summary } = ev;
+      qc.setQueryData(trpc.hosts.list.queryKey(), (list) => replaceHostSummary(list, summary));
+      const detailKey = trpc.hosts.get.queryKey({ name: summary.name });
+      const detail = qc.getQueryData(detailKey);
+      if (detail) {
+        qc.setQueryData(detailKey, { ...detail, summary });
+        // The connection record (pinned/offered key, retry time) is not in the event: reload
+        // this one host when its state changed.
+        if (detail.host.connection.state !== summary.state || detail.host.maintenance !== summary.maintenance) invalidateSoon(qc, detailKey, 0);
+      }
+      break;
+    }
+    case "host-instances": {
+      const { host, instances } = ev;
+      qc.setQueryData(trpc.instances.list.queryKey(), (list) => replaceHostInstances(list, host, instances));
+      const detailKey = trpc.hosts.get.queryKey({ name: host });
+      qc.setQueryData(detailKey, (d) => (d ? { ...d, instances } : d));
+      qc.setQueriesData({ queryKey: trpc.instances.get.pathKey() }, (d: { instance: { name: string; host: string } } | undefined) => {
+        if (!d) return d;
+        const fresh = instances.find((i) => i.name === d.instance.name);
+        // Moved away from this host: the destination's event (or this one) carries the new row.
+        if (!fresh) return d;
+        return { ...d, instance: fresh };
+      });
+      break;
+    }
+    case "host-network":
+      qc.setQueryData(trpc.network.overview.queryKey(), (list) => replaceHostNetwork(list, ev.network));
+      break;
+    case "swarm":
+      qc.setQueryData(trpc.swarm.overview.queryKey(), ev.swarm);
+      break;
+    case "storage":
+      qc.setQueryData(trpc.storage.overview.queryKey(), ev.storage);
+      break;
+    case "health":
+      qc.setQueryData(trpc.health.list.queryKey(), ev.checks);
+      break;
+    case "operation":
+      storeOperation(qc, trpc, ev.operation);
+      break;
+  }
+  invalidateSoon(qc, trpc.overview.get.queryKey());
+}

@@ -1,0 +1,42 @@
+"use client";
+import type { Permission } from "@nimbus/domain";
+import { useQuery } from "@tanstack/react-query";
+import { createContext, useContext, type ReactNode } from "react";
+import { useTRPC } from "./trpc";
+
+export interface SessionUser {
+  id: string;
+  name: string;
+  role: "admin" | "operator" | "oncall" | "tenant";
+  tenant: string | null;
+}
+
+export interface Session {
+  user: SessionUser;
+  permissions: readonly string[];
+  lab?: boolean;
+}
+
+/** The signed-in viewer, provided once by the app shell (from session.me) or by a test. */
+export const SessionContext = createContext<Session | null>(null);
+
+export function useSessionQuery() {
+  const trpc = useTRPC();
+  return useQuery({ ...trpc.session.me.queryOptions(), staleTime: 60_000, retry: false });
+}
+
+export function SessionProvider({ session, children }: { session: Session; children: ReactNode }) {
+  return <SessionContext.Provider value={session}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): Session | null {
+  return useContext(SessionContext);
+}
+
+/**
+ * Whether to SHOW a control. A courtesy only: the server checks every call again.
+ */
+export function useCan(permission: Permission): boolean {
+  const session = useSession();
+  return !!session?.permissions.includes(permission);
+}
