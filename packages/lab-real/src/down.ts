@@ -75,7 +75,8 @@ async function stopVms(l: Layout, log: Log): Promise<void> {
   for (const h of hypervisors()) {
     const dir = join(l.node(h.name).libvirt("run"), "qemu");
     if (!existsSync(dir)) continue;
-    for (const f of readdirSync(dir).filter((f) => f.endsWith(".pid"))) {
+    // driver.pid is libvirtd's own lock file, not a VM.
+    for (const f of readdirSync(dir).filter((f) => f.endsWith(".pid") && f !== "driver.pid")) {
       const pid = Number(readFileSync(join(dir, f), "utf8").trim());
       if (Number.isInteger(pid) && processStartTime(pid)) pids.push(pid);
     }

@@ -1,4 +1,4 @@
-import { existsSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { NodeExec } from "./exec.js";
@@ -9,7 +9,12 @@ import { vms, type LabNode } from "./topology.js";
 
 /** KVM only when the device is there and opens; this machine kind has none, so TCG. */
 export function kvmUsable(): boolean {
-  return existsSync("/dev/kvm");
+  try {
+    closeSync(openSync("/dev/kvm", "r+"));
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export async function defineAndStartVms(node: LabNode, l: Layout, exec: NodeExec): Promise<string[]> {
