@@ -1,0 +1,3 @@
+export * from "./tenants.js";
+export * from "./auth.js";
+export * from "./nimbus.js";
