@@ -4,6 +4,10 @@ import { keyValues, parseTable, requireKey, sizeToBytes, toInt } from "./text.js
 
 /** Parsers for virsh's human-readable output (run with LC_ALL=C). */
 
+/** virsh's words (on stderr) for "no such domain" and "not in a state that allows this". */
+export const VIRSH_NOT_FOUND = /failed to get domain|Domain not found|no domain with matching/i;
+export const VIRSH_CONFLICT = /Requested operation is not valid|already running|is not running/i;
+
 /** virsh's state words (list, dominfo, domstate) -> the domain's state. */
 export function domainState(word: string): DomainState {
   switch (word.trim()) {

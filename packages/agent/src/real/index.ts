@@ -1,0 +1,46 @@
+import { hostname } from "node:os";
+import type { AgentDrivers } from "../drivers.js";
+import type { AgentConfig } from "./config.js";
+import type { Log } from "./log.js";
+import { RealNetDriver } from "./net.js";
+import { RealNodeDriver } from "./node.js";
+import { probe, toolsFrom, type Probe } from "./probe.js";
+import { RealStorageDriver } from "./storage.js";
+import { RealSwarmDriver } from "./swarm.js";
+import { RealVirtDriver } from "./virt.js";
+
+export * from "./config.js";
+export { runTool, toolFailed, type RunOptions } from "./run.js";
+export { probe, toolsFrom, type Probe } from "./probe.js";
+export { NIMBUS_XMLNS } from "./parse/domain-xml.js";
+export { RealNetDriver, RealNodeDriver, RealStorageDriver, RealSwarmDriver, RealVirtDriver };
+
+/** The drivers for this host: node always, the others as the probe (or the config) decides. */
+export async function createRealDrivers(cfg: AgentConfig, log: Log, probed?: Probe): Promise<AgentDrivers & { probe: Probe }> {
+  const tools = toolsFrom(cfg);
+  const p = probed ?? (await probe(cfg, tools));
+  const host = cfg.hostname ?? hostname();
+  const on = (c: string) => p.capabilities.includes(c as never);
+  const virt = on("virt") ? new RealVirtDriver(host, tools.virsh, cfg.virt, log) : undefined;
+  const vmNics = async () =>
+    virt
+      ? (await virt.domains().catch(() => [])).flatMap((d) => d.nics.map((n) => ({ domain: d.name, domainUuid: d.uuid, mac: n.mac, device: n.device })))
+      : [];
+  return {
+    hostname: host,
+    probe: p,
+    node: new RealNodeDriver(cfg.node, host),
+    virt,
+    net: on("net")
+      ? new RealNetDriver(
+          host,
+          { ip: tools.ip, bridge: tools.bridge, ovsVsctl: p.ovs ? tools.ovsVsctl : null, ovsdbClient: p.ovsdbClient ? tools.ovsdbClient : null },
+          cfg.net,
+          vmNics,
+          log,
+        )
+      : undefined,
+    swarm: on("swarm") ? new RealSwarmDriver(host, tools.docker, cfg.swarm, log) : undefined,
+    storage: on("storage") ? new RealStorageDriver({ showmount: tools.showmount, rpcinfo: tools.rpcinfo, df: tools.df, ip: tools.ip }, cfg.storage, cfg.node.procRoot, p.nfsServer) : undefined,
+  };
+}

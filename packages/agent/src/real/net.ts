@@ -1,0 +1,76 @@
+import type { NetSection } from "@nimbus/domain";
+import type { NetDriver } from "../drivers.js";
+import type { AgentConfig } from "./config.js";
+import { watchLines } from "./lines.js";
+import type { Log } from "./log.js";
+import { parseBridgeVlans, parseIpAddr, parseIpLink, parseVxlanFloodRemotes } from "./parse/ip.js";
+import { buildNetSection, type VmNic } from "./parse/net.js";
+import { parseOvsBridges, parseOvsInterfaces, parseOvsPorts } from "./parse/ovs.js";
+import type { Tool } from "./tool.js";
+import { mapLimit } from "./util.js";
+
+export interface NetTools {
+  ip: Tool;
+  bridge: Tool;
+  /** Present when Open vSwitch answers on this host. */
+  ovsVsctl: Tool | null;
+  /** Present when ovsdb-client exists: OVS changes are then pushed instead of re-read on a timer. */
+  ovsdbClient: Tool | null;
+}
+
+/** Columns whose changes matter to the NetSection (not statistics, which change every 5 s). */
+const OVS_MONITOR = ["Bridge", "name,ports", "Port", "name,tag,trunks,vlan_mode,interfaces", "Interface", "name,type,options,mtu,link_state,external_ids"];
+
+/**
+ * Links, Linux bridges and OVS bridges. Kernel link changes are pushed by `ip monitor`; OVS
+ * changes by `ovsdb-client monitor`. Without ovsdb-client, OVS is re-read every
+ * fallbackIntervalMs (OVS has no other event source a CLI can follow).
+ */
+export class RealNetDriver implements NetDriver {
+  constructor(
+    private readonly host: string,
+    private readonly tools: NetTools,
+    private readonly cfg: AgentConfig["net"],
+    private readonly vmNics: () => Promise<VmNic[]>,
+    private readonly log: Log,
+  ) {}
+
+  async snapshot(): Promise<NetSection> {
+    const { ip, bridge, ovsVsctl } = this.tools;
+    const [linkText, addrText, vlanText, ovs, vmNics] = await Promise.all([
+      ip.run(["-j", "-d", "link", "show"]),
+      ip.run(["-j", "addr", "show"]),
+      bridge.run(["-j", "vlan", "show"]),
+      ovsVsctl ? this.ovs(ovsVsctl) : null,
+      this.vmNics(),
+    ]);
+    const links = parseIpLink(linkText);
+    // Only VXLANs without a single remote keep their remotes in the fdb; read just those.
+    const meshVxlans = links.filter((l) => l.vxlan && !l.vxlan.remote).map((l) => l.name);
+    const fdbs = await mapLimit(meshVxlans, 4, (dev) => bridge.run(["-j", "fdb", "show", "dev", dev]));
+    const floodRemotes = new Map(fdbs.flatMap((t) => [...parseVxlanFloodRemotes(t)]));
+    return buildNetSection({ links, addresses: parseIpAddr(addrText), bridgeVlans: parseBridgeVlans(vlanText), floodRemotes, ovs, vmNics });
+  }
+
+  watch(onChange: () => void): () => void {
+    const { ip, ovsVsctl, ovsdbClient } = this.tools;
+    const stops: (() => void)[] = [];
+    const follow = (name: string, tool: Tool, args: string[]) => {
+      const { cmd, args: full, env } = tool.command(args);
+      stops.push(watchLines({ name: `${name} on ${this.host}`, cmd, args: full, env, log: this.log, onLine: onChange, onRestart: onChange }));
+    };
+    follow("ip monitor", ip, ["monitor", "link", "address"]);
+    if (ovsVsctl && ovsdbClient) follow("ovsdb-client monitor", ovsdbClient, ["monitor", "Open_vSwitch", ...OVS_MONITOR]);
+    else if (ovsVsctl) {
+      const timer = setInterval(onChange, this.cfg.fallbackIntervalMs);
+      stops.push(() => clearInterval(timer));
+    }
+    return () => stops.forEach((s) => s());
+  }
+
+  private async ovs(vsctl: Tool) {
+    const list = (table: string) => vsctl.run(["--format=json", "list", table]);
+    const [b, p, i] = await Promise.all([list("Bridge"), list("Port"), list("Interface")]);
+    return { bridges: parseOvsBridges(b), ports: parseOvsPorts(p), interfaces: parseOvsInterfaces(i) };
+  }
+}

@@ -1,0 +1,123 @@
+import { AgentErrorCode, type ScaleParams, type ScaleProgress, type SwarmSection } from "@nimbus/domain";
+import type { JobContext, SwarmDriver } from "../drivers.js";
+import { AgentError, conflict, notFound } from "../errors.js";
+import type { AgentConfig } from "./config.js";
+import { watchLines } from "./lines.js";
+import type { Log } from "./log.js";
+import {
+  buildSwarmSection,
+  detailsOf,
+  parseDockerInfo,
+  parseNodeAddresses,
+  parseNodeLs,
+  parseServiceInspect,
+  parseServiceLs,
+  parseServicePs,
+} from "./parse/docker.js";
+import type { Tool } from "./tool.js";
+import { ChangeFeed, classifyToolError, sleep } from "./util.js";
+
+const JSON_FORMAT = ["--format", "{{json .}}"];
+const DOCKER_NOT_FOUND = /No such (service|node)|node .* not found|could not find/i;
+const NOT_MANAGER = /not a swarm manager|This node is not part of a swarm/i;
+
+/**
+ * Docker Swarm through the docker CLI. Only managers can list the cluster; a worker reports
+ * itself with empty lists. Changes are pushed from `docker events` (service, node and container
+ * lifecycle), restarted if it dies.
+ */
+export class RealSwarmDriver implements SwarmDriver {
+  private readonly feed = new ChangeFeed();
+
+  constructor(
+    private readonly host: string,
+    private readonly docker: Tool,
+    private readonly cfg: AgentConfig["swarm"],
+    private readonly log: Log,
+  ) {}
+
+  async snapshot(): Promise<SwarmSection> {
+    const info = parseDockerInfo(await this.docker.run(["info", ...JSON_FORMAT]));
+    const alone: SwarmSection = { nodeId: info.nodeId, role: info.manager ? "manager" : "worker", clusterId: info.clusterId, nodes: [], services: [], tasks: [] };
+    if (info.swarmState !== "active" || !info.manager) return alone;
+    const [nodes, services] = await Promise.all([
+      this.docker.run(["node", "ls", ...JSON_FORMAT]).then(parseNodeLs),
+      this.docker.run(["service", "ls", ...JSON_FORMAT]).then(parseServiceLs),
+    ]);
+    const [addresses, details] = await Promise.all([
+      nodes.length ? this.docker.run(["node", "inspect", ...nodes.map((n) => n.id)]).then(parseNodeAddresses) : new Map<string, string>(),
+      services.length ? this.docker.run(["service", "inspect", ...services.map((s) => s.id)]).then(parseServiceInspect) : new Map(),
+    ]);
+    const idsByName = new Map(services.map((s) => [s.name, detailsOf(details, s.id)[0]]));
+    const tasks = services.length
+      ? parseServicePs(
+          await this.docker.run(["service", "ps", "--no-trunc", "--filter", "desired-state=running", "--filter", "desired-state=accepted", ...JSON_FORMAT, ...services.map((s) => s.id)]),
+          idsByName,
+        )
+      : [];
+    return buildSwarmSection({ info, nodes, addresses, services, details, tasks });
+  }
+
+  watch(onChange: () => void): () => void {
+    const filters = ["type=service", "type=node", "type=container", ...["create", "update", "remove", "start", "die", "destroy", "health_status"].map((e) => `event=${e}`)];
+    const { cmd, args, env } = this.docker.command(["events", ...JSON_FORMAT, ...filters.flatMap((f) => ["--filter", f])]);
+    const stopEvents = watchLines({ name: `docker events on ${this.host}`, cmd, args, env, log: this.log, onLine: onChange, onRestart: onChange });
+    const stopFeed = this.feed.add(onChange);
+    return () => {
+      stopEvents();
+      stopFeed();
+    };
+  }
+
+  /**
+   * `docker service scale -d`, then `docker service ls` every scalePollMs until the running count
+   * matches (job progress sampling). Cancelling stops waiting; the new replica count stays, as
+   * docker has no way to take a scale back.
+   */
+  async scale(p: ScaleParams, ctx: JobContext<ScaleProgress>): Promise<void> {
+    const what = `service ${p.service} on ${this.host}`;
+    try {
+      await this.docker.run(["service", "scale", "--detach", `${p.service}=${p.replicas}`]);
+    } catch (e) {
+      throw classifyToolError(e, what, { notFound: DOCKER_NOT_FOUND, conflict: /scale can only be used|not a swarm manager/i });
+    }
+    this.feed.emit();
+    const deadline = Date.now() + this.cfg.scaleTimeoutMs;
+    let running = -1;
+    for (;;) {
+      if (ctx.signal.aborted) throw conflict(`scaling ${what} was cancelled at ${running}/${p.replicas}; the service keeps ${p.replicas} replicas desired`);
+      const listed = parseServiceLs(await this.docker.run(["service", "ls", "--filter", `name=${p.service}`, ...JSON_FORMAT]));
+      const svc = listed.find((s) => s.name === p.service);
+      if (!svc) throw notFound(what);
+      if (svc.running !== running) {
+        running = svc.running;
+        ctx.report({ kind: "scale", service: p.service, desired: p.replicas, running });
+      }
+      if (svc.running === p.replicas && svc.desired === p.replicas) return;
+      if (Date.now() > deadline) {
+        throw new AgentError(AgentErrorCode.toolFailed, `${what} did not converge within ${Math.round(this.cfg.scaleTimeoutMs / 1000)} s (${svc.running}/${p.replicas} running)`);
+      }
+      await sleep(this.cfg.scalePollMs, ctx.signal);
+    }
+  }
+
+  async setAvailability(node: string, availability: "active" | "pause" | "drain"): Promise<void> {
+    try {
+      await this.docker.run(["node", "update", "--availability", availability, node]);
+    } catch (e) {
+      throw classifyToolError(e, `swarm node ${node} (asked on ${this.host})`, { notFound: DOCKER_NOT_FOUND, conflict: NOT_MANAGER });
+    }
+    this.feed.emit();
+  }
+
+  async joinTokens(): Promise<{ worker: string; manager: string }> {
+    try {
+      const [worker, manager] = await Promise.all(
+        (["worker", "manager"] as const).map(async (role) => (await this.docker.run(["swarm", "join-token", "-q", role])).trim()),
+      );
+      return { worker: worker!, manager: manager! };
+    } catch (e) {
+      throw classifyToolError(e, `join tokens on ${this.host}`, { conflict: NOT_MANAGER });
+    }
+  }
+}

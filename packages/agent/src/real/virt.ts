@@ -1,0 +1,128 @@
+import type { Domain, MigrateParams, MigrationProgress, VirtSection } from "@nimbus/domain";
+import type { JobContext, VirtDriver } from "../drivers.js";
+import type { AgentConfig } from "./config.js";
+import { watchLines } from "./lines.js";
+import type { Log } from "./log.js";
+import { migrateDomain } from "./migrate.js";
+import { parseDomainXml } from "./parse/domain-xml.js";
+import { parsePoolXml } from "./parse/pool-xml.js";
+import {
+  VIRSH_CONFLICT,
+  VIRSH_NOT_FOUND,
+  blockCapacities,
+  parseDominfo,
+  parseDomstats,
+  parsePoolList,
+  parseVersion,
+  parseVirshList,
+} from "./parse/virsh.js";
+import type { Tool } from "./tool.js";
+import { ChangeFeed, classifyToolError, mapLimit } from "./util.js";
+
+/**
+ * libvirt through virsh. Snapshot = list + dumpxml/dominfo per domain (+ domstats for disk
+ * sizes, pools to name file disks' pools). Changes are pushed from a long-running
+ * `virsh event --loop --all`, restarted if it dies.
+ */
+export class RealVirtDriver implements VirtDriver {
+  private readonly feed = new ChangeFeed();
+  private last: { at: number; section: VirtSection } | null = null;
+
+  constructor(
+    private readonly host: string,
+    private readonly virsh: Tool,
+    private readonly cfg: AgentConfig["virt"],
+    private readonly log: Log,
+  ) {}
+
+  async snapshot(): Promise<VirtSection> {
+    const [listText, versionText, pools] = await Promise.all([this.virsh.run(["list", "--all"]), this.virsh.run(["version"]), this.poolPaths()]);
+    const listed = parseVirshList(listText);
+    const stats = listed.length > 0 ? parseDomstats(await this.virsh.run(["domstats", "--block"])) : new Map();
+    const domains = await mapLimit(listed, 4, async (d): Promise<Domain | null> => {
+      try {
+        const [xmlText, infoText] = await Promise.all([this.virsh.run(["dumpxml", d.name]), this.virsh.run(["dominfo", d.name])]);
+        const xml = parseDomainXml(xmlText);
+        const info = parseDominfo(infoText);
+        const caps = blockCapacities(stats.get(d.name));
+        return {
+          ...xml,
+          state: info.state,
+          persistent: info.persistent,
+          autostart: info.autostart,
+          disks: xml.disks.map((disk) => ({ ...disk, pool: disk.pool ?? poolOf(disk.path, pools), capacityBytes: caps.get(disk.target) ?? null })),
+        };
+      } catch (e) {
+        // A domain undefined between `list` and `dumpxml` (a migration just finished) is simply gone.
+        if (classifyToolError(e, d.name, { notFound: VIRSH_NOT_FOUND }) !== e) return null;
+        throw e;
+      }
+    });
+    const section = { hypervisor: parseVersion(versionText).hypervisor, domains: domains.filter((d): d is Domain => d !== null) };
+    this.last = { at: Date.now(), section };
+    return section;
+  }
+
+  /**
+   * Domains for the net driver to match VM ports with. A VM that just started changes both
+   * sections at once, so a snapshot older than a moment is taken again.
+   */
+  async domains(maxAgeMs = 2000): Promise<Domain[]> {
+    if (this.last && Date.now() - this.last.at <= maxAgeMs) return this.last.section.domains;
+    return (await this.snapshot()).domains;
+  }
+
+  watch(onChange: () => void): () => void {
+    const { cmd, args, env } = this.virsh.command(["event", "--loop", "--all"]);
+    const stopEvents = watchLines({
+      name: `virsh event on ${this.host}`,
+      cmd,
+      args,
+      env,
+      log: this.log,
+      onLine: (line) => {
+        if (line.startsWith("event ")) onChange();
+      },
+      onRestart: onChange,
+    });
+    const stopFeed = this.feed.add(onChange);
+    return () => {
+      stopEvents();
+      stopFeed();
+    };
+  }
+
+  async migrate(params: MigrateParams, ctx: JobContext<MigrationProgress>): Promise<{ downtimeMs: number | null }> {
+    try {
+      return await migrateDomain({ host: this.host, virsh: this.virsh, cfg: this.cfg, log: this.log }, params, ctx);
+    } finally {
+      this.feed.emit();
+    }
+  }
+
+  async power(domain: string, action: "start" | "shutdown" | "reboot" | "destroy"): Promise<void> {
+    try {
+      await this.virsh.run([action, domain]);
+    } catch (e) {
+      throw classifyToolError(e, `domain ${domain} on ${this.host}`, { notFound: VIRSH_NOT_FOUND, conflict: VIRSH_CONFLICT });
+    }
+    this.feed.emit();
+  }
+
+  /** Pool name by target directory, so a file disk under a pool's directory names its pool. */
+  private async poolPaths(): Promise<Map<string, string>> {
+    const pools = parsePoolList(await this.virsh.run(["pool-list", "--all"]));
+    const xmls = await mapLimit(pools, 4, (p) => this.virsh.run(["pool-dumpxml", p.name]));
+    const out = new Map<string, string>();
+    for (const x of xmls) {
+      const pool = parsePoolXml(x);
+      if (pool.targetPath) out.set(pool.targetPath.replace(/\/+$/, ""), pool.name);
+    }
+    return out;
+  }
+}
+
+function poolOf(path: string, pools: Map<string, string>): string | null {
+  const dir = path.slice(0, path.lastIndexOf("/"));
+  return pools.get(dir) ?? null;
+}
