@@ -3,6 +3,7 @@ import { pino, type Logger } from "pino";
 import type { FleetEvent, FleetView, HostConfig, KnownHostsStore } from "./contract.js";
 import { DEFAULT_TIMING, HostConnection, type ConnectionTiming, type Dialer, type EnsureAgent } from "./host-connection.js";
 import { ConcurrencyLimiter } from "./limiter.js";
+import { ListenerSet } from "./listeners.js";
 import { connectHost } from "./ssh/index.js";
 
 export interface FleetOptions {
@@ -31,7 +32,7 @@ export interface FleetOptions {
  */
 export class Fleet implements FleetView {
   private readonly connections = new Map<string, HostConnection>();
-  private readonly listeners = new Set<(e: FleetEvent) => void>();
+  private readonly listeners: ListenerSet<FleetEvent>;
   private readonly limiter: ConcurrencyLimiter;
   private readonly timing: ConnectionTiming;
   private readonly dial: Dialer;
@@ -42,6 +43,7 @@ export class Fleet implements FleetView {
     this.limiter = new ConcurrencyLimiter(opts.concurrency ?? 24);
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
     this.logger = opts.logger ?? pino({ level: "silent" });
+    this.listeners = new ListenerSet(this.logger, "fleet event");
     this.dial =
       opts.dial ??
       ((config) =>
@@ -98,8 +100,7 @@ export class Fleet implements FleetView {
   }
 
   subscribe(listener: (e: FleetEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   addHost(config: HostConfig): void {
@@ -132,25 +133,14 @@ export class Fleet implements FleetView {
         logger: this.logger,
         ensureAgent: this.opts.ensureAgent,
         events: {
-          record: (record, changed) => this.emit({ type: "host", host: record, changed }),
-          job: (job) => this.emit({ type: "job", host, job }),
-          hostEvent: (e) => this.emit({ type: "host-event", host, ...e }),
+          record: (record, changed) => this.listeners.emit({ type: "host", host: record, changed }),
+          job: (job) => this.listeners.emit({ type: "job", host, job }),
+          hostEvent: (e) => this.listeners.emit({ type: "host-event", host, ...e }),
         },
       },
       { maintenance: this.opts.maintenance?.has(host) ?? false },
     );
     this.connections.set(host, conn);
     return conn;
-  }
-
-  /** A throwing listener must not stop the others or the connection that emitted. */
-  private emit(e: FleetEvent) {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch (err) {
-        this.logger.error({ err }, "fleet event listener failed");
-      }
-    }
   }
 }

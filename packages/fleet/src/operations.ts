@@ -13,6 +13,7 @@ import {
 import { pino, type Logger } from "pino";
 import type { z } from "zod";
 import type { FleetEvent, FleetView, OperationStore } from "./contract.js";
+import { ListenerSet } from "./listeners.js";
 import { findService, locateInstance, swarmManager } from "./locate.js";
 import { applyJob, settleLostJob } from "./operation-rules.js";
 import { ThrottledOperationWriter } from "./throttled-writer.js";
@@ -27,7 +28,6 @@ export interface OperationManagerOptions {
   newId?: () => string;
 }
 
-type OperationListener = (op: Operation) => void;
 type NewOperation = Pick<Operation, "kind" | "target" | "host" | "tenant" | "requestedBy" | "summary" | "params">;
 
 /**
@@ -40,7 +40,7 @@ export class OperationManager {
   private readonly active = new Map<string, Operation>();
   /** Operations whose job the agent did not know when asked, waiting for another host's inventory. */
   private readonly agentLostJob = new Set<string>();
-  private readonly listeners = new Set<OperationListener>();
+  private readonly listeners: ListenerSet<Operation>;
   private readonly writer: ThrottledOperationWriter;
   private readonly logger: Logger;
   private unsubscribe: (() => void) | null = null;
@@ -51,6 +51,7 @@ export class OperationManager {
     private readonly opts: OperationManagerOptions = {},
   ) {
     this.logger = opts.logger ?? pino({ level: "silent" });
+    this.listeners = new ListenerSet(this.logger, "operation");
     this.writer = new ThrottledOperationWriter(store, opts.persistIntervalMs ?? 1_000, this.logger);
   }
 
@@ -68,9 +69,8 @@ export class OperationManager {
     await this.writer.drain();
   }
 
-  subscribe(listener: OperationListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  subscribe(listener: (op: Operation) => void): () => void {
+    return this.listeners.add(listener);
   }
 
   async get(id: string): Promise<Operation | null> {
@@ -261,13 +261,7 @@ export class OperationManager {
   }
 
   private emit(op: Operation) {
-    for (const l of this.listeners) {
-      try {
-        l(op);
-      } catch (err) {
-        this.logger.error({ err }, "operation listener failed");
-      }
-    }
+    this.listeners.emit(op);
   }
 }
 

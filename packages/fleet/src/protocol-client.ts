@@ -58,13 +58,15 @@ export class ProtocolClient {
   private readonly pending = new Map<number, Pending>();
   private readonly splitter: LineSplitter;
   private readonly timeoutMs: number;
+  private readonly maxLineBytes: number;
   private nextId = 1;
   private closed = false;
 
   constructor(private readonly opts: ProtocolClientOptions) {
     this.host = opts.host;
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
-    this.splitter = new LineSplitter(opts.maxLineBytes ?? MAX_MESSAGE_BYTES);
+    this.maxLineBytes = opts.maxLineBytes ?? MAX_MESSAGE_BYTES;
+    this.splitter = new LineSplitter(this.maxLineBytes);
     opts.input.on("data", this.onData);
     opts.input.once("end", this.onEnd);
     opts.input.once("close", this.onEnd);
@@ -119,7 +121,7 @@ export class ProtocolClient {
 
   private readonly onData = (chunk: Buffer | string) => {
     const { lines, oversized } = this.splitter.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-    for (let i = 0; i < oversized; i++) this.protocolError(`a message exceeded the ${MAX_MESSAGE_BYTES}-byte limit and was dropped`);
+    for (let i = 0; i < oversized; i++) this.protocolError(`a message exceeded the ${this.maxLineBytes}-byte limit and was dropped`);
     for (const line of lines) this.handleLine(line);
   };
 

@@ -67,21 +67,23 @@ export async function connectHost(config: HostConfig, opts: ConnectOptions): Pro
   // Without TCP_NODELAY Nagle + delayed ACK stretch each handshake from ~4 ms to ~91 ms.
   client.on("connect", () => client.setNoDelay(true));
 
+  // ssh2 can emit several errors for one failure (timeout, then "connection lost"); an 'error'
+  // without a listener would crash the process, so this listener stays for the client's lifetime.
+  let settled = false;
   await new Promise<void>((resolve, reject) => {
     const fail = (err: unknown) => {
-      client.removeListener("ready", onReady);
+      if (settled) return;
+      settled = true;
       client.end();
       reject(keyMismatch ?? pinFailure ?? sshFailureFrom(host, err));
     };
-    const onReady = () => {
-      client.removeListener("error", fail);
-      client.removeListener("close", onEarlyClose);
+    client.on("error", fail);
+    client.once("close", () => fail(new Error("connection closed during the handshake")));
+    client.once("ready", () => {
+      if (settled) return;
+      settled = true;
       resolve();
-    };
-    const onEarlyClose = () => fail(new Error("connection closed during the handshake"));
-    client.once("ready", onReady);
-    client.once("error", fail);
-    client.once("close", onEarlyClose);
+    });
     client.connect({
       host: config.address,
       port: config.port,

@@ -1,0 +1,160 @@
+import type { FleetEvent } from "../src/contract.js";
+import { afterEach, describe, expect, it } from "vitest";
+import { FakeWorld } from "./fixtures/fake-world.js";
+import { FAST_TIMING, fleetHarness } from "./helpers/fleet-harness.js";
+import { sshKeyPair } from "./helpers/keys.js";
+import { eventually, hostState, nextEvent } from "./helpers/wait.js";
+
+let harness: Awaited<ReturnType<typeof fleetHarness>>;
+afterEach(() => harness?.close());
+
+const hostEvent = (host: string, pattern: RegExp) => (e: FleetEvent) => e.type === "host-event" && e.host === host && pattern.test(e.message);
+
+async function twoHosts(world = new FakeWorld()) {
+  world.addDomain("kvm1", "web-1");
+  harness = await fleetHarness([
+    { name: "kvm1", drivers: world.drivers("kvm1") },
+    { name: "kvm2", drivers: world.drivers("kvm2") },
+  ]);
+  const fleet = harness.fleet();
+  await fleet.start();
+  return { world, fleet };
+}
+
+describe("Fleet over SSH", () => {
+  it("brings every host online with its inventory and pins its key", async () => {
+    const { fleet } = await twoHosts();
+    for (const name of ["kvm1", "kvm2"]) {
+      const h = fleet.host(name)!;
+      expect(h.connection).toMatchObject({ state: "online", agentVersion: "0.1.0-test", capabilities: ["virt", "net", "storage"], pinnedKey: harness.hosts[name]!.fingerprint, message: null });
+      expect(h.connection.lastSeen).not.toBeNull();
+      expect(h.inventory.node?.hostname).toBe(name);
+    }
+    expect(fleet.host("kvm1")!.inventory.virt?.domains.map((d) => d.name)).toEqual(["web-1"]);
+    expect((await harness.knownHosts.get("kvm2"))?.fingerprint).toBe(harness.hosts.kvm2!.fingerprint);
+  });
+
+  it("replaces a section when the agent pushes it", async () => {
+    const { world, fleet } = await twoHosts();
+    const pushed = nextEvent(fleet, (e) => e.type === "host" && e.host.name === "kvm2" && e.changed.includes("virt"), "kvm2 virt push");
+    world.addDomain("kvm2", "db-1");
+    const e = (await pushed) as Extract<FleetEvent, { type: "host" }>;
+    expect(e.changed).toEqual(["virt"]);
+    expect(e.host.inventory.virt?.domains.map((d) => d.name)).toEqual(["db-1"]);
+    expect(fleet.host("kvm2")).toBe(e.host);
+  });
+
+  it("routes requests to the host's agent, and names unknown hosts", async () => {
+    const { fleet } = await twoHosts();
+    await expect(fleet.request("kvm1", "swarm.joinTokens", {})).rejects.toMatchObject({ code: "PRECONDITION_FAILED", message: "kvm1: swarm.joinTokens failed: swarm is not available on this host" });
+    await expect(fleet.request("kvm1", "job.list", {})).resolves.toEqual([]);
+    await expect(fleet.request("nope", "job.list", {})).rejects.toMatchObject({ code: "NOT_FOUND", message: "host nope is not part of the fleet" });
+  });
+
+  it("blocks a host whose key changed until an admin accepts the new key", async () => {
+    const { fleet } = await twoHosts();
+    const pinned = harness.hosts.kvm1!.fingerprint;
+    const blocked = hostState(fleet, "kvm1", "key-changed");
+    await harness.hosts.kvm1!.changeHostKey();
+    const h = await blocked;
+    const offered = harness.hosts.kvm1!.fingerprint;
+    expect(h.connection).toMatchObject({ pinnedKey: pinned, offeredKey: offered, nextRetryAt: null });
+    expect(h.connection.message).toContain("host key changed");
+    await expect(fleet.request("kvm1", "job.list", {})).rejects.toMatchObject({ code: "HOST_UNREACHABLE", message: expect.stringMatching(/^kvm1 is key-changed: kvm1: host key changed/) });
+
+    const online = hostState(fleet, "kvm1", "online");
+    await fleet.acceptHostKey("kvm1");
+    expect((await online).connection).toMatchObject({ pinnedKey: offered, offeredKey: null });
+    expect((await harness.knownHosts.get("kvm1"))?.fingerprint).toBe(offered);
+    await expect(fleet.acceptHostKey("kvm1")).rejects.toMatchObject({ code: "CONFLICT" });
+  });
+
+  it("marks a dropped host unreachable, then reconnects with a fresh snapshot", async () => {
+    const { world, fleet } = await twoHosts();
+    const lost = hostState(fleet, "kvm2", "unreachable");
+    await harness.hosts.kvm2!.stop();
+    const down = await lost;
+    expect(down.connection.lastSeen).not.toBeNull();
+    expect(down.connection.nextRetryAt).not.toBeNull();
+    expect(down.connection.message).toMatch(/^kvm2: connection lost/);
+    await expect(fleet.request("kvm2", "job.list", {})).rejects.toMatchObject({ code: "HOST_UNREACHABLE" });
+
+    // Changed while we could not see it: the reconnect must bring a fresh snapshot.
+    world.addDomain("kvm2", "late-1");
+    const back = hostState(fleet, "kvm2", "online");
+    await harness.hosts.kvm2!.restart();
+    expect((await back).inventory.virt?.domains.map((d) => d.name)).toEqual(["late-1"]);
+  });
+
+  it("keeps retrying a host that stays down, with the reason shown", async () => {
+    const { fleet } = await twoHosts();
+    const lost = hostState(fleet, "kvm2", "unreachable");
+    await harness.hosts.kvm2!.stop();
+    await lost;
+    const retried = await nextEvent(fleet, (e) => e.type === "host" && e.host.name === "kvm2" && /ECONNREFUSED/.test(e.host.connection.message ?? ""), "a failed retry");
+    expect((retried as Extract<FleetEvent, { type: "host" }>).host.connection.state).toBe("unreachable");
+  });
+
+  it("reports a login-shell banner before the agent's first line without going offline", async () => {
+    const world = new FakeWorld();
+    harness = await fleetHarness([{ name: "chatty", drivers: world.drivers("chatty"), mode: "garbage" }]);
+    const fleet = harness.fleet();
+    const warned = nextEvent(fleet, hostEvent("chatty", /^chatty: agent sent a line that is not JSON/), "garbage warning");
+    await fleet.start();
+    expect(fleet.host("chatty")!.connection.state).toBe("online");
+    expect(await warned).toMatchObject({ level: "warn" });
+  });
+
+  it("shows agent-missing with the shell's complaint when the agent is not installed", async () => {
+    const world = new FakeWorld();
+    harness = await fleetHarness([{ name: "bare", drivers: world.drivers("bare"), mode: "missing" }]);
+    const fleet = harness.fleet();
+    await fleet.start();
+    const { connection } = fleet.host("bare")!;
+    expect(connection.state).toBe("agent-missing");
+    expect(connection.message).toBe("bare: the agent ended before answering (exit 127): sh: 1: nimbus-agent: not found");
+    expect(Date.parse(connection.nextRetryAt!) - Date.now()).toBeGreaterThan(FAST_TIMING.slowRetryMs / 2);
+  });
+
+  it("stops at protocol-mismatch with a clear message instead of retrying quickly", async () => {
+    const world = new FakeWorld();
+    harness = await fleetHarness([{ name: "old", drivers: world.drivers("old"), mode: "old-protocol" }]);
+    const fleet = harness.fleet();
+    await fleet.start();
+    const { connection } = fleet.host("old")!;
+    expect(connection).toMatchObject({ state: "protocol-mismatch", message: "old: agent 9.0.0 speaks protocol 99, this server speaks 1; install a matching agent" });
+    expect(Date.parse(connection.nextRetryAt!) - Date.now()).toBeGreaterThan(FAST_TIMING.slowRetryMs / 2);
+    expect(harness.hosts.old!.commands).toHaveLength(1);
+  });
+
+  it("shows auth-failed when the host refuses the server's key", async () => {
+    const world = new FakeWorld();
+    harness = await fleetHarness([{ name: "locked", drivers: world.drivers("locked") }]);
+    const fleet = harness.fleet({ privateKey: sshKeyPair().private });
+    await fleet.start();
+    expect(fleet.host("locked")!.connection).toMatchObject({ state: "auth-failed", message: expect.stringMatching(/^locked: authentication refused/) });
+  });
+
+  it("announces maintenance changes", async () => {
+    const { fleet } = await twoHosts();
+    const changed = nextEvent(fleet, (e) => e.type === "host" && e.changed.includes("maintenance"), "maintenance");
+    fleet.setMaintenance("kvm1", true);
+    expect(((await changed) as Extract<FleetEvent, { type: "host" }>).host).toMatchObject({ name: "kvm1", maintenance: true });
+  });
+
+  it("adds and removes hosts at run time", async () => {
+    const { fleet } = await twoHosts();
+    const removedHost = harness.hosts.kvm2!;
+    fleet.removeHost("kvm2");
+    expect(fleet.host("kvm2")).toBeUndefined();
+    fleet.addHost(removedHost.config());
+    await hostState(fleet, "kvm2", "online");
+    expect(() => fleet.addHost(removedHost.config())).toThrow(/already part of the fleet/);
+  });
+
+  it("stop() closes every connection", async () => {
+    const { fleet } = await twoHosts();
+    fleet.stop();
+    await eventually(() => harness.hosts.kvm1!.connectedClients === 0 && harness.hosts.kvm2!.connectedClients === 0, "hosts to see the server leave");
+  });
+});

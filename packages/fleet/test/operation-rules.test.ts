@@ -1,0 +1,97 @@
+import type { MigrationProgress, Operation } from "@nimbus/domain";
+import { describe, expect, it } from "vitest";
+import { applyJob, settleLostJob } from "../src/operation-rules.js";
+import { hypervisor, job, manager, service, vm } from "./helpers/fake-fleet.js";
+
+const NOW = "2025-01-01T00:02:00.000Z";
+
+function migration(extra: Partial<Operation> = {}): Operation {
+  return {
+    id: "op-1", kind: "migrate", state: "running", target: { type: "instance", name: "web-1" }, host: "kvm1", tenant: null,
+    requestedBy: "alice", summary: "Migrate web-1 from kvm1 to kvm2", params: { source: "kvm1", destination: "kvm2" },
+    progress: null, error: null, createdAt: "2025-01-01T00:00:00.000Z", updatedAt: "2025-01-01T00:00:00.000Z", finishedAt: null, ...extra,
+  };
+}
+const progress = (percent: number): MigrationProgress => ({
+  kind: "migrate", phase: "copying", memoryTotalBytes: 100, memoryProcessedBytes: percent, memoryRemainingBytes: 100 - percent,
+  bandwidthBytesPerSec: 1, dirtyRateBytesPerSec: 0, iteration: 1, expectedDowntimeMs: null, percent, downtimeMs: null,
+});
+const hostsOf = (...hs: ReturnType<typeof hypervisor>[]) => new Map(hs.map((h) => [h.name, h]));
+
+describe("applyJob", () => {
+  it("takes progress from a running job", () => {
+    const next = applyJob(migration(), job("op-1", "running", { progress: progress(40) }), NOW);
+    expect(next).toMatchObject({ state: "running", progress: { percent: 40 }, updatedAt: NOW, finishedAt: null, error: null });
+  });
+
+  it("keeps the last progress when an update carries none", () => {
+    const op = migration({ progress: progress(40) });
+    expect(applyJob(op, job("op-1", "running"), NOW).progress).toEqual(progress(40));
+  });
+
+  it("settles a succeeded job with its finish time", () => {
+    expect(applyJob(migration(), job("op-1", "succeeded"), NOW)).toMatchObject({ state: "succeeded", error: null, finishedAt: "2025-01-01T00:01:00.000Z" });
+  });
+
+  it("carries the agent's error on failure", () => {
+    const next = applyJob(migration(), job("op-1", "failed", { error: "lost connection to kvm2" }), NOW);
+    expect(next).toMatchObject({ state: "failed", error: "lost connection to kvm2" });
+  });
+
+  it("settles a cancelled job as cancelled", () => {
+    expect(applyJob(migration(), job("op-1", "cancelled", { error: null }), NOW)).toMatchObject({ state: "cancelled", error: "cancelled" });
+  });
+
+  it("ignores updates after a final state", () => {
+    const done = applyJob(migration(), job("op-1", "succeeded"), NOW);
+    expect(applyJob(done, job("op-1", "running", { progress: progress(10) }), NOW)).toBe(done);
+  });
+});
+
+describe("settleLostJob (the agent restarted and forgot the job)", () => {
+  it("migration succeeded when the VM runs on the destination only", () => {
+    const hosts = hostsOf(hypervisor("kvm1", [vm("web-1", { state: "shutoff" })]), hypervisor("kvm2", [vm("web-1")]));
+    const next = settleLostJob(migration(), hosts, NOW)!;
+    expect(next).toMatchObject({ state: "succeeded", error: null, finishedAt: NOW });
+    expect(next.summary).toBe("Migrate web-1 from kvm1 to kvm2 (outcome reconciled: web-1 runs on kvm2)");
+  });
+
+  it("migration failed when the VM still runs on the source", () => {
+    const hosts = hostsOf(hypervisor("kvm1", [vm("web-1")]), hypervisor("kvm2"));
+    expect(settleLostJob(migration(), hosts, NOW)).toMatchObject({ state: "failed", error: "outcome reconciled: VM still on source kvm1" });
+  });
+
+  it("migration failed and flagged when the VM runs on both hosts", () => {
+    const hosts = hostsOf(hypervisor("kvm1", [vm("web-1")]), hypervisor("kvm2", [vm("web-1")]));
+    expect(settleLostJob(migration(), hosts, NOW)).toMatchObject({ state: "failed", error: "outcome reconciled: web-1 runs on both kvm1 and kvm2" });
+  });
+
+  it("migration failed when the VM runs nowhere", () => {
+    const hosts = hostsOf(hypervisor("kvm1"), hypervisor("kvm2"));
+    expect(settleLostJob(migration(), hosts, NOW)?.error).toBe("outcome reconciled: web-1 runs on neither kvm1 nor kvm2");
+  });
+
+  it("migration waits while the destination is not online", () => {
+    const hosts = hostsOf(hypervisor("kvm1"), hypervisor("kvm2", [vm("web-1")], { online: false }));
+    expect(settleLostJob(migration(), hosts, NOW)).toBeNull();
+  });
+
+  const scaleOp = (replicas: number) =>
+    migration({ kind: "scale", target: { type: "service", name: "web" }, host: "mgr", summary: "Scale web from 2 to 4 replicas", params: { service: "web", replicas } });
+
+  it("scale succeeded when the service wants the requested replicas", () => {
+    const next = settleLostJob(scaleOp(4), hostsOf(manager("mgr", [service("web", 4, 3)])), NOW)!;
+    expect(next).toMatchObject({ state: "succeeded", summary: "Scale web from 2 to 4 replicas (outcome reconciled: 4 replicas desired, 3 running)" });
+  });
+
+  it("scale failed when the service still wants another count", () => {
+    expect(settleLostJob(scaleOp(4), hostsOf(manager("mgr", [service("web", 2)])), NOW)).toMatchObject({
+      state: "failed",
+      error: "outcome reconciled: service has 2 replicas desired, not 4",
+    });
+  });
+
+  it("scale failed when the service is gone", () => {
+    expect(settleLostJob(scaleOp(4), hostsOf(manager("mgr", [])), NOW)?.error).toBe("outcome reconciled: service web no longer exists");
+  });
+});
