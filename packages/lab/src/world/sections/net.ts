@@ -86,7 +86,8 @@ function hypervisorNet(world: World, hv: HypervisorState): NetSection {
 }
 
 function loopback(): NetInterface {
-  return { name: "lo", kind: "loopback", mtu: 65_536, mac: "00:00:00:00:00:00", up: true, master: null, addresses: ["127.0.0.1/8"] };
+  // Linux reports 65536 for lo, past the schema's MTU range; the real agent reports it as unknown too.
+  return { name: "lo", kind: "loopback", mtu: null, mac: "00:00:00:00:00:00", up: true, master: null, addresses: ["127.0.0.1/8"] };
 }
 
 function iface(host: string, name: string, kind: NetInterface["kind"], mtu: number, master: string | null, addresses: string[]): NetInterface {
