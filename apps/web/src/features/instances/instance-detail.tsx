@@ -1,0 +1,91 @@
+import type { Domain, InstanceView } from "@nimbus/domain";
+import Link from "next/link";
+import { Facts, Panel } from "@/components/ui/panel";
+import { formatBytes, formatMiB } from "@/lib/format";
+
+/** One VM's definition: what it is given, where its disks live, which networks it is on. */
+export function InstanceDetail({ instance, domain, linkHosts }: { instance: InstanceView; domain: Domain; linkHosts: boolean }) {
+  return (
+    <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
+      <Panel title="Definition">
+        <Facts
+          items={[
+            [
+              "Host",
+              linkHosts ? (
+                <Link key="h" href={`/hosts/${encodeURIComponent(instance.host)}`} className="hover:text-accent hover:underline">
+                  {instance.host}
+                </Link>
+              ) : (
+                <span key="h" className="font-mono text-[12px]">{instance.host}</span>
+              ),
+            ],
+            ["Tenant", instance.tenant ?? "infrastructure"],
+            ["vCPUs", String(domain.vcpus)],
+            ["Memory", formatMiB(domain.memoryMiB)],
+            ["CPU model", domain.cpuModel ?? "default"],
+            ["Role", domain.role ?? "—"],
+            ["VLANs", instance.vlans.join(", ") || "untagged"],
+            ["VNI", instance.vni !== null ? String(instance.vni) : "—"],
+            ["IP addresses", instance.ipAddresses.join(", ") || "—"],
+            ["Autostart", domain.autostart ? "yes" : "no"],
+            ["UUID", <span key="u" className="font-mono text-[11.5px]">{domain.uuid}</span>],
+            ["Persistent", domain.persistent ? "yes" : "no (transient)"],
+          ]}
+        />
+      </Panel>
+      <div className="flex flex-col gap-4">
+        <Panel title="Disks" bodyClass="p-0">
+          <SimpleTable
+            head={["Target", "Path", "Pool", "Size"]}
+            rows={domain.disks.map((d) => [d.target, <span key="p" className="font-mono text-[12px]">{d.path}</span>, d.pool ?? "—", formatBytes(d.capacityBytes)])}
+            empty="No disks"
+          />
+        </Panel>
+        <Panel title="Network interfaces" bodyClass="p-0">
+          <SimpleTable
+            head={["MAC", "Bridge", "VLAN", "Device", "IP"]}
+            rows={domain.nics.map((n) => [
+              <span key="m" className="font-mono text-[12px]">{n.mac}</span>,
+              n.bridge ? `${n.bridge} (${n.bridgeType})` : "—",
+              n.vlan ?? "untagged",
+              n.device ?? "—",
+              n.ipAddresses.join(", ") || "—",
+            ])}
+            empty="No network interfaces"
+          />
+        </Panel>
+      </div>
+    </div>
+  );
+}
+
+function SimpleTable({ head, rows, empty }: { head: string[]; rows: React.ReactNode[][]; empty: string }) {
+  if (!rows.length) return <p className="p-4 text-[13px] text-muted">{empty}</p>;
+  return (
+    <div className="overflow-x-auto">
+      <table className="w-full text-[12.5px]">
+        <thead>
+          <tr className="bg-panel-2 text-left text-[11px] uppercase tracking-wide text-muted">
+            {head.map((h) => (
+              <th key={h} className="px-3 py-1.5 font-semibold">
+                {h}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r, i) => (
+            <tr key={i} className="border-t border-border">
+              {r.map((cell, j) => (
+                <td key={j} className="whitespace-nowrap px-3 py-1.5 tabular-nums">
+                  {cell}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,119 @@
+"use client";
+import type { Operation } from "@nimbus/domain";
+import { createColumnHelper, type SortingState } from "@tanstack/react-table";
+import Link from "next/link";
+import type { ReactNode } from "react";
+import { DataTable } from "@/components/table/data-table";
+import { StatusBadge, Tag } from "@/components/ui/status-badge";
+import { RelativeTime } from "@/components/ui/time";
+import { formatDuration } from "@/lib/format";
+import { operationOutcome } from "@/lib/operation-text";
+import { operationStatus } from "@/lib/status";
+
+const col = createColumnHelper<Operation>();
+const isFinal = (s: Operation["state"]) => s === "succeeded" || s === "failed" || s === "cancelled";
+
+const targetHref = (t: Operation["target"]) =>
+  t.type === "instance" ? `/instances/${encodeURIComponent(t.name)}` : t.type === "host" ? `/hosts/${encodeURIComponent(t.name)}` : `/swarm?q=${encodeURIComponent(t.name)}`;
+
+function columns(now: number, showTarget: boolean) {
+  return [
+    col.accessor("summary", {
+      header: "Operation",
+      meta: { className: "max-w-[28rem] truncate" },
+      cell: (c) => (
+        <span className="flex items-center gap-2">
+          <Tag>{c.row.original.kind}</Tag>
+          <span title={c.getValue()} className="truncate">
+            {c.getValue()}
+          </span>
+        </span>
+      ),
+    }),
+    ...(showTarget
+      ? [
+          col.accessor((o) => `${o.target.type}/${o.target.name}`, {
+            id: "target",
+            header: "Target",
+            meta: { hideBelow: "md" },
+            cell: (c) => (
+              <Link href={targetHref(c.row.original.target)} className="hover:text-accent hover:underline">
+                {c.row.original.target.name}
+              </Link>
+            ),
+          }),
+        ]
+      : []),
+    col.accessor("state", { header: "State", cell: (c) => <StatusBadge status={operationStatus(c.getValue())} /> }),
+    col.accessor("requestedBy", { header: "By", meta: { hideBelow: "lg" } }),
+    col.accessor("createdAt", { header: "Started", cell: (c) => <RelativeTime iso={c.getValue()} /> }),
+    col.accessor((o) => Date.parse(o.finishedAt ?? new Date(now).toISOString()) - Date.parse(o.createdAt), {
+      id: "duration",
+      header: "Took",
+      meta: { align: "right", hideBelow: "sm" },
+      cell: (c) => formatDuration(c.getValue()),
+    }),
+    col.accessor((o) => (isFinal(o.state) && o.state !== "succeeded" ? operationOutcome(o) : ""), {
+      id: "result",
+      header: "Result",
+      enableSorting: false,
+      meta: { hideBelow: "lg", className: "max-w-[26rem] truncate" },
+      cell: (c) => {
+        const o = c.row.original;
+        if (!isFinal(o.state)) return null;
+        const text = operationOutcome(o);
+        return (
+          <span title={text} className={o.state === "failed" ? "text-crit" : o.state === "cancelled" ? "text-warn" : "text-muted"}>
+            {text}
+          </span>
+        );
+      },
+    }),
+  ];
+}
+
+/** Operations, newest first; running ones get their live progress under the row. */
+export function OperationsTable({
+  operations,
+  now,
+  isLoading,
+  error,
+  onRetry,
+  sorting,
+  onSortingChange,
+  renderRunning,
+  showTarget = true,
+  filtered,
+  maxHeight,
+}: {
+  operations: Operation[] | undefined;
+  now: number;
+  isLoading?: boolean;
+  error?: unknown;
+  onRetry?: () => void;
+  sorting: SortingState;
+  onSortingChange: (s: SortingState) => void;
+  renderRunning?: (op: Operation) => ReactNode;
+  showTarget?: boolean;
+  filtered?: boolean;
+  maxHeight?: string;
+}) {
+  return (
+    <DataTable
+      testId="operations-table"
+      data={operations}
+      columns={columns(now, showTarget)}
+      getRowId={(o) => o.id}
+      rowTestId={(o) => `operation-row-${o.id}`}
+      isLoading={isLoading}
+      error={error}
+      onRetry={onRetry}
+      sorting={sorting}
+      onSortingChange={onSortingChange}
+      maxHeight={maxHeight}
+      emptyTitle={filtered ? "No operations match" : "No operations yet"}
+      emptyHint={filtered ? undefined : "Migrations and scaling show up here as they run."}
+      renderSubRow={(o) => (!isFinal(o.state) && renderRunning ? renderRunning(o) : null)}
+    />
+  );
+}

@@ -1,0 +1,71 @@
+"use client";
+import type { SwarmService } from "@nimbus/domain";
+import { useMutation } from "@tanstack/react-query";
+import { useEffect, useState } from "react";
+import { z } from "zod";
+import { Button } from "@/components/ui/button";
+import { Dialog } from "@/components/ui/dialog";
+import { Field, Input } from "@/components/ui/field";
+import { errorInfo } from "@/lib/errors";
+import { useTRPC } from "@/lib/trpc";
+import { useStartOperation } from "@/lib/use-operation";
+
+const Replicas = z.coerce.number({ error: "a whole number" }).int("a whole number").min(0, "at least 0").max(100, "at most 100");
+
+/** Set a service's replica count; convergence then shows on the service's row. */
+export function ScaleDialog({ service, onClose }: { service: SwarmService | null; onClose: () => void }) {
+  const trpc = useTRPC();
+  const started = useStartOperation();
+  const [value, setValue] = useState("");
+  const [fieldError, setFieldError] = useState<string | null>(null);
+  useEffect(() => {
+    setValue(service ? String(service.replicasDesired) : "");
+    setFieldError(null);
+  }, [service]);
+  const scale = useMutation(
+    trpc.swarm.scale.mutationOptions({
+      onSuccess: (op) => {
+        started(op);
+        onClose();
+      },
+    }),
+  );
+  const close = () => {
+    scale.reset();
+    onClose();
+  };
+  const submit = (e: React.FormEvent) => {
+    e.preventDefault();
+    const parsed = Replicas.safeParse(value.trim() === "" ? Number.NaN : value);
+    if (!parsed.success) return setFieldError(parsed.error.issues[0]?.message ?? "invalid");
+    if (service) scale.mutate({ service: service.name, replicas: parsed.data });
+  };
+  return (
+    <Dialog
+      open={service !== null}
+      onOpenChange={(o) => !o && close()}
+      title={`Scale ${service?.name ?? ""}`}
+      description={service ? `${service.replicasRunning} of ${service.replicasDesired} replicas running now. Tasks start or stop one by one.` : undefined}
+      testId="scale-dialog"
+      footer={
+        <>
+          <Button onClick={close}>Cancel</Button>
+          <Button type="submit" form="scale-form" variant="primary" busy={scale.isPending} data-testid="scale-submit">
+            Scale
+          </Button>
+        </>
+      }
+    >
+      <form id="scale-form" onSubmit={submit} className="flex flex-col gap-3">
+        <Field label="Replicas" htmlFor="replicas" error={fieldError} hint="0 stops every task of the service.">
+          <Input id="replicas" type="number" min={0} max={100} value={value} onChange={(e) => setValue(e.target.value)} autoFocus data-testid="scale-replicas" />
+        </Field>
+        {scale.error && (
+          <p role="alert" className="rounded-md bg-crit-soft px-3 py-2 text-[13px] text-crit">
+            {errorInfo(scale.error).message}
+          </p>
+        )}
+      </form>
+    </Dialog>
+  );
+}

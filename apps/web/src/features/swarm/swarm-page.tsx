@@ -1,0 +1,84 @@
+"use client";
+import type { SwarmService } from "@nimbus/domain";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
+import { PageHeader, Panel } from "@/components/ui/panel";
+import { SearchInput } from "@/components/ui/field";
+import { ErrorState, PanelsSkeleton } from "@/components/ui/states";
+import { LiveOperation } from "@/features/operations/live-operation";
+import { useNow } from "@/lib/clock";
+import { rowOperationFor } from "@/lib/live-patch";
+import { notify } from "@/lib/notify";
+import { RECENT_OPERATIONS } from "@/lib/queries";
+import { useCan } from "@/lib/session";
+import { useTRPC } from "@/lib/trpc";
+import { useUrlParam } from "@/lib/url-state";
+import { useUrlSort } from "@/lib/url-sort";
+import { ScaleDialog } from "./scale-dialog";
+import { SwarmNodesTable, SwarmServicesTable } from "./swarm-tables";
+
+export function SwarmPage() {
+  const trpc = useTRPC();
+  const swarm = useQuery(trpc.swarm.overview.queryOptions());
+  const ops = useQuery(trpc.operations.list.queryOptions(RECENT_OPERATIONS));
+  const now = useNow();
+  const mayScale = useCan("workload:scale");
+  const staff = useCan("read:fleet");
+  const [q, setQ] = useUrlParam("q");
+  const [nodeSort, setNodeSort] = useUrlSort([{ id: "hostname", desc: false }]);
+  const [serviceSort, setServiceSort] = useState([{ id: "name", desc: false }]);
+  const [scaling, setScaling] = useState<SwarmService | null>(null);
+  const availability = useMutation(
+    trpc.swarm.setAvailability.mutationOptions({
+      onSuccess: (_r, v) => notify.ok(`${v.node}: availability set to ${v.availability}`),
+      onError: (e, v) => notify.error(e, `Availability of ${v.node}`),
+    }),
+  );
+
+  const s = swarm.data;
+  const services = s?.services.filter((x) => !q || `${x.name} ${x.stack ?? ""} ${x.tenant ?? ""} ${x.image}`.toLowerCase().includes(q.toLowerCase()));
+
+  return (
+    <>
+      <PageHeader
+        title="Swarm"
+        description={s?.managerHost ? `Docker Swarm on VMs; cluster ${s.clusterId ?? "?"}, answered by ${s.managerHost}.` : "Docker Swarm on VMs."}
+      />
+      {swarm.isPending ? (
+        <PanelsSkeleton count={2} />
+      ) : swarm.error ? (
+        <ErrorState error={swarm.error} onRetry={() => void swarm.refetch()} />
+      ) : (
+        <div className="flex flex-col gap-4">
+          {!s!.managerHost && staff && (
+            <div role="alert" className="rounded-lg border border-crit/40 bg-crit-soft p-3 text-[13px]">
+              <span className="font-semibold text-crit">No swarm manager is reachable.</span> Nodes and services cannot be listed until a manager host is online.
+            </div>
+          )}
+          {staff && (
+            <Panel title={`Nodes (${s!.nodes.length})`} bodyClass="p-0">
+              <SwarmNodesTable
+                nodes={s!.nodes}
+                sorting={nodeSort}
+                onSortingChange={setNodeSort}
+                setAvailability={mayScale ? (n, a) => availability.mutate({ node: n.hostname, availability: a }) : undefined}
+              />
+            </Panel>
+          )}
+          <Panel title={`Services (${s!.services.length})`} actions={<SearchInput value={q} onChange={setQ} placeholder="Filter services" />} bodyClass="p-0">
+            <SwarmServicesTable
+              services={services ?? []}
+              sorting={serviceSort}
+              onSortingChange={setServiceSort}
+              onScale={mayScale ? setScaling : undefined}
+              filtered={!!q}
+              operationFor={(svc) => rowOperationFor(ops.data, { type: "service", name: svc.name }, now)}
+              renderOperation={(op) => <LiveOperation initial={op} compact />}
+            />
+          </Panel>
+        </div>
+      )}
+      <ScaleDialog service={scaling} onClose={() => setScaling(null)} />
+    </>
+  );
+}

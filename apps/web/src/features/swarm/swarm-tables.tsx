@@ -1,0 +1,183 @@
+"use client";
+import type { Operation, SwarmNode, SwarmService } from "@nimbus/domain";
+import { createColumnHelper, type SortingState } from "@tanstack/react-table";
+import type { ReactNode } from "react";
+import { DataTable } from "@/components/table/data-table";
+import { Button } from "@/components/ui/button";
+import { ActionMenu } from "@/components/ui/menu";
+import { StatusBadge, Tag } from "@/components/ui/status-badge";
+import { RelativeTime } from "@/components/ui/time";
+import { ProgressBar } from "@/components/ui/usage-bar";
+import { swarmAvailabilityStatus, swarmNodeStatus } from "@/lib/status";
+
+const nodeCol = createColumnHelper<SwarmNode>();
+export type Availability = SwarmNode["availability"];
+
+function nodeColumns(setAvailability?: (n: SwarmNode, a: Availability) => void) {
+  return [
+    nodeCol.accessor("hostname", {
+      header: "Node",
+      cell: (c) => (
+        <span className="flex items-center gap-2 font-medium">
+          {c.getValue()}
+          {c.row.original.leader && <Tag title="Raft leader">leader</Tag>}
+        </span>
+      ),
+    }),
+    nodeCol.accessor("role", { header: "Role", cell: (c) => <Tag>{c.getValue()}</Tag> }),
+    nodeCol.accessor("status", { header: "Status", cell: (c) => <StatusBadge status={swarmNodeStatus(c.getValue())} /> }),
+    nodeCol.accessor("availability", { header: "Availability", cell: (c) => <StatusBadge status={swarmAvailabilityStatus(c.getValue())} /> }),
+    nodeCol.accessor((n) => n.engineVersion ?? "", { id: "engine", header: "Engine", meta: { hideBelow: "md" } }),
+    nodeCol.accessor((n) => n.address ?? "", { id: "address", header: "Address", meta: { hideBelow: "md" }, cell: (c) => <span className="font-mono text-[12px]">{c.getValue()}</span> }),
+    nodeCol.display({
+      id: "actions",
+      header: () => <span className="sr-only">Actions</span>,
+      cell: (c) => {
+        const n = c.row.original;
+        if (!setAvailability) return null;
+        const options: Availability[] = ["active", "pause", "drain"];
+        return (
+          <ActionMenu
+            label={`Availability of ${n.hostname}`}
+            items={options
+              .filter((a) => a !== n.availability)
+              .map((a) => ({ label: a === "drain" ? "Drain (move tasks away)" : a === "pause" ? "Pause (no new tasks)" : "Activate", onSelect: () => setAvailability(n, a), testId: `node-${a}` }))}
+          />
+        );
+      },
+    }),
+  ];
+}
+
+export function SwarmNodesTable({
+  nodes,
+  sorting,
+  onSortingChange,
+  setAvailability,
+}: {
+  nodes: SwarmNode[];
+  sorting: SortingState;
+  onSortingChange: (s: SortingState) => void;
+  setAvailability?: (n: SwarmNode, a: Availability) => void;
+}) {
+  return (
+    <DataTable
+      testId="swarm-nodes"
+      data={nodes}
+      columns={nodeColumns(setAvailability)}
+      getRowId={(n) => n.id}
+      rowTestId={(n) => `node-row-${n.hostname}`}
+      sorting={sorting}
+      onSortingChange={onSortingChange}
+      emptyTitle="No swarm nodes"
+      emptyHint="No manager answered: the swarm may be down, or this view is limited to your tenant."
+      maxHeight="none"
+    />
+  );
+}
+
+const svcCol = createColumnHelper<SwarmService>();
+
+function serviceColumns(onScale?: (s: SwarmService) => void) {
+  return [
+    svcCol.accessor("name", {
+      header: "Service",
+      cell: (c) => (
+        <div>
+          <span className="font-medium">{c.getValue()}</span>
+          {c.row.original.stack && <span className="ml-1.5 text-[11.5px] text-muted">stack {c.row.original.stack}</span>}
+        </div>
+      ),
+    }),
+    svcCol.accessor((s) => s.tenant ?? "", { id: "tenant", header: "Tenant", cell: (c) => c.getValue() || <span className="text-faint">infra</span> }),
+    svcCol.accessor((s) => (s.replicasDesired ? s.replicasRunning / s.replicasDesired : 1), {
+      id: "replicas",
+      header: "Replicas",
+      cell: (c) => {
+        const s = c.row.original;
+        const converged = s.replicasRunning === s.replicasDesired;
+        return (
+          <div className="flex w-40 items-center gap-2">
+            <span className={`w-12 tabular-nums ${converged ? "" : "font-semibold text-warn"}`} data-testid={`replicas-${s.name}`}>
+              {s.replicasRunning}/{s.replicasDesired}
+            </span>
+            <div className="flex-1">
+              <ProgressBar
+                pct={s.replicasDesired ? Math.min(100, (100 * s.replicasRunning) / s.replicasDesired) : 100}
+                tone={converged ? "ok" : "warn"}
+                label={`${s.name}: ${s.replicasRunning} of ${s.replicasDesired} replicas running`}
+              />
+            </div>
+          </div>
+        );
+      },
+    }),
+    svcCol.accessor("mode", { header: "Mode", meta: { hideBelow: "lg" }, cell: (c) => <Tag>{c.getValue()}</Tag> }),
+    svcCol.accessor("image", { header: "Image", meta: { hideBelow: "lg", className: "max-w-56 truncate" }, cell: (c) => <span className="font-mono text-[11.5px] text-muted">{c.getValue()}</span> }),
+    svcCol.accessor((s) => s.ports.map((p) => p.published).join(","), {
+      id: "ports",
+      header: "Published",
+      meta: { hideBelow: "md" },
+      cell: (c) =>
+        c.row.original.ports.length ? (
+          <span className="flex flex-wrap gap-1">
+            {c.row.original.ports.map((p) => (
+              <Tag key={`${p.published}/${p.protocol}`} mono title={p.mode === "ingress" ? "published on every node through the ingress network" : "published on the node running the task"}>
+                {p.published}→{p.target}/{p.protocol}
+                {p.mode === "host" ? " host" : ""}
+              </Tag>
+            ))}
+          </span>
+        ) : (
+          <span className="text-faint">—</span>
+        ),
+    }),
+    svcCol.accessor((s) => s.updatedAt ?? "", { id: "updated", header: "Updated", meta: { hideBelow: "lg" }, cell: (c) => <RelativeTime iso={c.row.original.updatedAt} /> }),
+    svcCol.display({
+      id: "actions",
+      header: () => <span className="sr-only">Actions</span>,
+      cell: (c) =>
+        onScale && c.row.original.mode === "replicated" ? (
+          <Button size="sm" onClick={() => onScale(c.row.original)} data-testid={`scale-${c.row.original.name}`}>
+            Scale
+          </Button>
+        ) : null,
+    }),
+  ];
+}
+
+export function SwarmServicesTable({
+  services,
+  sorting,
+  onSortingChange,
+  onScale,
+  operationFor,
+  renderOperation,
+  filtered,
+}: {
+  services: SwarmService[];
+  sorting: SortingState;
+  onSortingChange: (s: SortingState) => void;
+  onScale?: (s: SwarmService) => void;
+  operationFor?: (s: SwarmService) => Operation | undefined;
+  renderOperation?: (op: Operation) => ReactNode;
+  filtered?: boolean;
+}) {
+  return (
+    <DataTable
+      testId="swarm-services"
+      data={services}
+      columns={serviceColumns(onScale)}
+      getRowId={(s) => s.id}
+      rowTestId={(s) => `service-row-${s.name}`}
+      sorting={sorting}
+      onSortingChange={onSortingChange}
+      emptyTitle={filtered ? "No services match" : "No services"}
+      maxHeight="none"
+      renderSubRow={(s) => {
+        const op = operationFor?.(s);
+        return op && renderOperation ? renderOperation(op) : null;
+      }}
+    />
+  );
+}
