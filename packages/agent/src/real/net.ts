@@ -47,8 +47,8 @@ export class RealNetDriver implements NetDriver {
     const links = parseIpLink(linkText);
     // Only VXLANs without a single remote keep their remotes in the fdb; read just those.
     const meshVxlans = links.filter((l) => l.vxlan && !l.vxlan.remote).map((l) => l.name);
-    const fdbs = await mapLimit(meshVxlans, 4, (dev) => bridge.run(["-j", "fdb", "show", "dev", dev]));
-    const floodRemotes = new Map(fdbs.flatMap((t) => [...parseVxlanFloodRemotes(t)]));
+    const fdbs = await mapLimit(meshVxlans, 4, async (dev) => parseVxlanFloodRemotes(await bridge.run(["-j", "fdb", "show", "dev", dev]), dev));
+    const floodRemotes = new Map(fdbs.flatMap((m) => [...m]));
     return buildNetSection({ links, addresses: parseIpAddr(addrText), bridgeVlans: parseBridgeVlans(vlanText), floodRemotes, ovs, vmNics });
   }
 

@@ -130,17 +130,19 @@ export function parseBridgeVlans(text: string): Map<string, PortVlans> {
   return out;
 }
 
-const FdbJson = z.array(z.looseObject({ mac: z.string(), ifname: z.string(), dst: z.string().optional() }));
+const FdbJson = z.array(z.looseObject({ mac: z.string(), ifname: z.string().optional(), dst: z.string().optional() }));
 
 /**
  * `bridge -j fdb show`: the flood destinations of each VXLAN device (all-zero MAC entries with a
  * dst), which is where the remotes of a VXLAN configured without a single `remote` live.
  */
-export function parseVxlanFloodRemotes(text: string): Map<string, string[]> {
+export function parseVxlanFloodRemotes(text: string, dev?: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   for (const e of parseJsonWith(FdbJson, "bridge fdb", text)) {
-    if (e.mac !== "00:00:00:00:00:00" || !e.dst) continue;
-    out.set(e.ifname, [...(out.get(e.ifname) ?? []), e.dst]);
+    // `bridge fdb show dev X` leaves ifname out of each entry: they are all X's.
+    const ifname = e.ifname ?? dev;
+    if (e.mac !== "00:00:00:00:00:00" || !e.dst || !ifname) continue;
+    out.set(ifname, [...(out.get(ifname) ?? []), e.dst]);
   }
   return out;
 }

@@ -6,7 +6,7 @@ import { keyValues, parseTable, requireKey, sizeToBytes, toInt } from "./text.js
 
 /** virsh's words (on stderr) for "no such domain" and "not in a state that allows this". */
 export const VIRSH_NOT_FOUND = /failed to get domain|Domain not found|no domain with matching/i;
-export const VIRSH_CONFLICT = /Requested operation is not valid|already running|is not running/i;
+export const VIRSH_CONFLICT = /Requested operation is not valid|already (running|active)|is not running/i;
 
 /** virsh's state words (list, dominfo, domstate) -> the domain's state. */
 export function domainState(word: string): DomainState {

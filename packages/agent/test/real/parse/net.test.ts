@@ -53,6 +53,11 @@ describe("bridge -j vlan show / fdb", () => {
   it("reads VXLAN flood remotes from the fdb", () => {
     expect(parseVxlanFloodRemotes(sample("bridge-j-fdb.json"))).toEqual(new Map([["vxlan100", ["10.99.0.2"]]]));
   });
+  it("reads `fdb show dev X`, whose entries carry no ifname", () => {
+    expect(parseVxlanFloodRemotes('[{"mac":"00:00:00:00:00:00","dst":"10.0.0.3","flags":["self"],"state":"permanent"}]', "vxlan300")).toEqual(
+      new Map([["vxlan300", ["10.0.0.3"]]]),
+    );
+  });
   it("rejects an fdb entry without a MAC", () => expectUnparseable(() => parseVxlanFloodRemotes('[{"ifname":"x"}]'), "bridge fdb", /mac/));
 });
 

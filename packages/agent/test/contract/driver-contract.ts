@@ -1,0 +1,242 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  AgentErrorCode,
+  MigrateOptions,
+  NetSection,
+  NodeFacts,
+  StorageSection,
+  SwarmSection,
+  VirtSection,
+  type MigrationProgress,
+  type ScaleProgress,
+} from "@nimbus/domain";
+import type { AgentDrivers, SectionSource } from "../../src/drivers.js";
+import { AgentError } from "../../src/errors.js";
+
+/**
+ * What every implementation of AgentDrivers promises, whether it drives real daemons or the
+ * lab's simulated world. Import it as `@nimbus/agent/contract` and call it inside a vitest file:
+ *
+ *   describeDriverContract("lab kvm1", async () => ({ ...drivers, cleanup }), { virt: { ... } });
+ *
+ * Parts whose driver is absent are skipped by name (a storage server has no virt driver); parts
+ * that need a scenario (a VM to migrate, a service to scale) run only when `expectations`
+ * describe one. Migrations run in the order cancel, failure, success, so one VM can serve all
+ * three.
+ */
+export type ContractDrivers = AgentDrivers & { cleanup(): Promise<void> };
+
+export interface MigrationCase {
+  domain: string;
+  destination: { host: string; uri: string };
+  options?: Partial<MigrateOptions>;
+}
+
+export interface ContractExpectations {
+  /** Upper bound for one test (real migrations take seconds). Default 60 s. */
+  timeoutMs?: number;
+  virt?: {
+    /** A running domain that power() may shut down and start again. */
+    power?: { domain: string; stop: "shutdown" | "destroy" };
+    /** Slow enough to be cancelled after its first progress report (e.g. a bandwidth limit). */
+    cancel?: MigrationCase;
+    /** Toward a destination that cannot accept it (its libvirtd is down). */
+    failing?: MigrationCase;
+    /** A migration that must succeed; `onDestination` checks the destination really runs it. */
+    success?: MigrationCase & { onDestination(domain: string): Promise<boolean> };
+  };
+  swarm?: {
+    /** A replicated service and a replica count different from its current one. */
+    scale?: { service: string; replicas: number };
+  };
+}
+
+const MISSING = "nimbus-contract-missing";
+
+const sectionSchemas = { node: NodeFacts, virt: VirtSection, net: NetSection, swarm: SwarmSection, storage: StorageSection } as const;
+
+async function expectAgentError(p: Promise<unknown>, codes: number[]): Promise<AgentError> {
+  const err = await p.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err, "expected the call to reject").toBeInstanceOf(AgentError);
+  expect(codes).toContain((err as AgentError).code);
+  expect((err as AgentError).message.length).toBeGreaterThan(0);
+  return err as AgentError;
+}
+
+/** Resolves when `source` reports a change after `act` ran (rejects after `ms`). */
+async function watchFiresAfter(source: SectionSource<unknown>, act: () => Promise<unknown>, ms: number): Promise<void> {
+  let fired = false;
+  const stop = source.watch(() => (fired = true));
+  try {
+    await act().catch(() => undefined);
+    const until = Date.now() + ms;
+    while (!fired && Date.now() < until) await new Promise((r) => setTimeout(r, 25));
+    expect(fired, "watch() did not report the change").toBe(true);
+  } finally {
+    stop();
+  }
+}
+
+async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting until ${what}`);
+}
+
+const migrateParams = (c: MigrationCase, jobId: string) => ({
+  jobId,
+  domain: c.domain,
+  destination: c.destination,
+  options: MigrateOptions.parse(c.options ?? {}),
+});
+
+export function describeDriverContract(name: string, makeDrivers: () => Promise<ContractDrivers>, expectations: ContractExpectations = {}): void {
+  const timeout = expectations.timeoutMs ?? 60_000;
+  describe(`driver contract: ${name}`, () => {
+    let d: ContractDrivers;
+    beforeAll(async () => {
+      d = await makeDrivers();
+    }, timeout);
+    afterAll(async () => {
+      await d?.cleanup();
+    }, timeout);
+
+    it("names its host", () => {
+      expect(d.hostname).toMatch(/\S/);
+    });
+
+    for (const section of Object.keys(sectionSchemas) as (keyof typeof sectionSchemas)[]) {
+      it(`${section}: snapshot validates against the domain schema`, async (ctx) => {
+        const src = d[section];
+        if (!src) return ctx.skip(`no ${section} driver on this host`);
+        const snap = await src.snapshot();
+        const res = sectionSchemas[section].safeParse(snap);
+        expect(res.success ? [] : res.error.issues).toEqual([]);
+      }, timeout);
+
+      it(`${section}: watch returns an unsubscribe that can be called twice`, (ctx) => {
+        const src = d[section];
+        if (!src) return ctx.skip(`no ${section} driver on this host`);
+        const stop = src.watch(() => undefined);
+        stop();
+        stop();
+      });
+    }
+
+    describe("virt", () => {
+      it("power on a missing domain rejects with notFound", async (ctx) => {
+        if (!d.virt) return ctx.skip("no virt driver");
+        await expectAgentError(d.virt.power(MISSING, "start"), [AgentErrorCode.notFound]);
+      }, timeout);
+
+      it("migrating a missing domain rejects with notFound", async (ctx) => {
+        const c = expectations.virt?.success ?? expectations.virt?.failing;
+        if (!d.virt || !c) return ctx.skip("no migration scenario");
+        const signal = new AbortController().signal;
+        await expectAgentError(d.virt.migrate(migrateParams({ ...c, domain: MISSING }, "contract-missing"), { report: () => undefined, signal }), [AgentErrorCode.notFound]);
+      }, timeout);
+
+      it("power() changes the domain's state and watch reports it", async (ctx) => {
+        const p = expectations.virt?.power;
+        if (!d.virt || !p) return ctx.skip("no power scenario");
+        const virt = d.virt;
+        const stateOf = async () => (await virt.snapshot()).domains.find((x) => x.name === p.domain)?.state;
+        expect(await stateOf()).toBe("running");
+        await watchFiresAfter(virt, () => virt.power(p.domain, p.stop), timeout / 2);
+        await waitFor(async () => (await stateOf()) === "shutoff", timeout / 2, `${p.domain} is shut off`);
+        await watchFiresAfter(virt, () => virt.power(p.domain, "start"), timeout / 2);
+        await waitFor(async () => (await stateOf()) === "running", timeout / 2, `${p.domain} runs again`);
+        await expectAgentError(virt.power(p.domain, "start"), [AgentErrorCode.conflict, AgentErrorCode.toolFailed]);
+      }, timeout * 3);
+
+      it("a cancelled migration rejects and leaves the VM on the source", async (ctx) => {
+        const c = expectations.virt?.cancel;
+        if (!d.virt || !c) return ctx.skip("no cancel scenario");
+        const abort = new AbortController();
+        const reports: MigrationProgress[] = [];
+        const run = d.virt.migrate(migrateParams(c, "contract-cancel"), {
+          signal: abort.signal,
+          report: (p) => {
+            reports.push(p);
+            if (p.phase !== "preparing") abort.abort();
+          },
+        });
+        setTimeout(() => abort.abort(), timeout / 4);
+        await expectAgentError(run, [AgentErrorCode.conflict, AgentErrorCode.toolFailed]);
+        expect(reports.length).toBeGreaterThan(0);
+        expect((await d.virt.snapshot()).domains.some((x) => x.name === c.domain)).toBe(true);
+      }, timeout);
+
+      it("a failing migration rejects and leaves the VM on the source", async (ctx) => {
+        const c = expectations.virt?.failing;
+        if (!d.virt || !c) return ctx.skip("no failing-destination scenario");
+        await expectAgentError(d.virt.migrate(migrateParams(c, "contract-fail"), { report: () => undefined, signal: new AbortController().signal }), [
+          AgentErrorCode.toolFailed,
+          AgentErrorCode.conflict,
+        ]);
+        expect((await d.virt.snapshot()).domains.find((x) => x.name === c.domain)?.state).toBe("running");
+      }, timeout);
+
+      it("a migration reports monotonic progress and resolves with the VM on the destination", async (ctx) => {
+        const c = expectations.virt?.success;
+        if (!d.virt || !c) return ctx.skip("no migration scenario");
+        const virt = d.virt;
+        const reports: MigrationProgress[] = [];
+        let result: { downtimeMs: number | null } | undefined;
+        await watchFiresAfter(
+          virt,
+          async () => {
+            result = await virt.migrate(migrateParams(c, "contract-ok"), { report: (p) => reports.push(p), signal: new AbortController().signal });
+          },
+          timeout / 2,
+        );
+        expect(result).toBeDefined();
+        expect(reports.length).toBeGreaterThan(0);
+        const percents = reports.map((r) => r.percent);
+        expect(percents).toEqual([...percents].sort((a, b) => a - b));
+        expect((await virt.snapshot()).domains.some((x) => x.name === c.domain)).toBe(false);
+        expect(await c.onDestination(c.domain)).toBe(true);
+      }, timeout);
+    });
+
+    describe("swarm", () => {
+      it("scaling a missing service rejects with notFound", async (ctx) => {
+        if (!d.swarm || !expectations.swarm?.scale) return ctx.skip("no scale scenario");
+        await expectAgentError(
+          d.swarm.scale({ jobId: "contract-missing", service: MISSING, replicas: 1 }, { report: () => undefined, signal: new AbortController().signal }),
+          [AgentErrorCode.notFound],
+        );
+      }, timeout);
+
+      it("setAvailability on a missing node rejects with an AgentError", async (ctx) => {
+        if (!d.swarm || !expectations.swarm?.scale) return ctx.skip("no swarm manager scenario");
+        await expectAgentError(d.swarm.setAvailability(MISSING, "drain"), [AgentErrorCode.notFound, AgentErrorCode.toolFailed]);
+      }, timeout);
+
+      it("scale converges, reports progress and watch sees it", async (ctx) => {
+        const s = expectations.swarm?.scale;
+        if (!d.swarm || !s) return ctx.skip("no scale scenario");
+        const swarm = d.swarm;
+        const reports: ScaleProgress[] = [];
+        await watchFiresAfter(swarm, () => swarm.scale({ jobId: "contract-scale", service: s.service, replicas: s.replicas }, { report: (p) => reports.push(p), signal: new AbortController().signal }), timeout / 2);
+        expect(reports.at(-1)).toMatchObject({ kind: "scale", service: s.service, desired: s.replicas, running: s.replicas });
+        const svc = (await swarm.snapshot()).services.find((x) => x.name === s.service);
+        expect(svc?.replicasDesired).toBe(s.replicas);
+      }, timeout);
+
+      it("join tokens are non-empty on a manager", async (ctx) => {
+        if (!d.swarm || !expectations.swarm?.scale) return ctx.skip("no swarm manager scenario");
+        const t = await d.swarm.joinTokens();
+        expect(t.worker).toMatch(/\S/);
+        expect(t.manager).toMatch(/\S/);
+        expect(t.worker).not.toBe(t.manager);
+      }, timeout);
+    });
+  });
+}
