@@ -41,16 +41,16 @@ describe("RealVirtDriver on libvirt's test driver", () => {
     const e = await reject(driver().power("test", "start"));
     expect(e.code).toBe(AgentErrorCode.conflict);
   });
-  it("a migration the connection cannot do rejects as toolFailed and names both hosts", async () => {
+  it("a migration to a destination that cannot be reached rejects as toolFailed and names both hosts", async () => {
     const reports: unknown[] = [];
     const e = await reject(
       driver().migrate(
-        { jobId: "j", domain: "test", destination: { host: "kvm2", uri: "test:///default" }, options: MigrateOptions.parse({}) },
+        { jobId: "j", domain: "test", destination: { host: "kvm2", uri: "test:///nonexistent/nimbus-missing.xml" }, options: MigrateOptions.parse({}) },
         { report: (p) => reports.push(p), signal: new AbortController().signal },
       ),
     );
     expect(e.code).toBe(AgentErrorCode.toolFailed);
-    expect(e.message).toMatch(/migration of test from kvm-test to kvm2 failed: .*not supported/);
+    expect(e.message).toMatch(/migration of test from kvm-test to kvm2 failed: .*nimbus-missing/);
     expect(e.message).toMatch(/stays on kvm-test/);
     expect(reports).toEqual([expect.objectContaining({ phase: "preparing", percent: 0 })]);
   });
