@@ -16,14 +16,28 @@ export interface TopologyIndex {
   owners: Map<number, string[]>;
   /** Tenant -> hosts (network known) where it has active VMs with at least one NIC. */
   tenantHosts: Map<string, Set<string>>;
-  /** `vni|from|to` for every tunnel that is up and reaches a known host. */
-  links: Set<string>;
-  /** `vni|host` where an up endpoint has no single remote (multicast/flow): it reaches every peer. */
-  floodEndpoints: Set<string>;
+  /** VNI -> from host -> hosts it has an up tunnel to. */
+  links: Map<number, Map<string, Set<string>>>;
+  /** VNI -> hosts with an up endpoint that has no single remote (multicast/flow): it reaches every peer. */
+  floodEndpoints: Map<number, Set<string>>;
+  /** Host -> its VXLAN ports. */
+  vxlanPorts: Map<string, TopoPort[]>;
   vnis: number[];
 }
 
+const cache = new WeakMap<Topology, TopologyIndex>();
+
+/**
+ * Indexes a topology once; findings and every table share the result. A topology is never
+ * edited after it is built (a new inventory gives a new topology), so caching by identity is safe.
+ */
 export function indexTopology(t: Topology): TopologyIndex {
+  let ix = cache.get(t);
+  if (!ix) cache.set(t, (ix = buildIndex(t)));
+  return ix;
+}
+
+function buildIndex(t: Topology): TopologyIndex {
   const hosts = new Map(t.hosts.map((h) => [h.name, h]));
   const vniHosts = new Map<number, Set<string>>();
   const configuredOwners = new Map<number, Set<string>>();
@@ -32,21 +46,27 @@ export function indexTopology(t: Topology): TopologyIndex {
   for (const tenant of t.tenants) if (tenant.vni !== null) addTo(configuredOwners, tenant.vni, tenant.slug);
   for (const [vni, slugs] of configuredOwners) owners.set(vni, sortStrings(slugs));
 
+  const vxlan = new Map<string, TopoPort[]>();
   for (const h of t.hosts) {
+    const ports = vxlanPorts(h);
+    vxlan.set(h.name, ports);
     if (!h.netKnown) continue;
-    for (const p of vxlanPorts(h)) {
+    for (const p of ports) {
       addTo(vniHosts, p.vxlan!.vni, h.name);
       if (!owners.has(p.vxlan!.vni)) owners.set(p.vxlan!.vni, p.tenants);
     }
     for (const vm of h.vms) if (vm.tenant && vm.active && vm.nics.length) addTo(tenantHosts, vm.tenant, h.name);
   }
 
-  const links = new Set<string>();
-  const floodEndpoints = new Set<string>();
+  const links = new Map<number, Map<string, Set<string>>>();
+  const floodEndpoints = new Map<number, Set<string>>();
   for (const tun of t.tunnels) {
     if (!tun.up) continue;
-    if (tun.to) links.add(`${tun.vni}|${tun.from}|${tun.to}`);
-    else if (tun.remote === null) floodEndpoints.add(`${tun.vni}|${tun.from}`);
+    if (tun.to) {
+      let byFrom = links.get(tun.vni);
+      if (!byFrom) links.set(tun.vni, (byFrom = new Map()));
+      addTo(byFrom, tun.from, tun.to);
+    } else if (tun.remote === null) addTo(floodEndpoints, tun.vni, tun.from);
   }
   return {
     topology: t,
@@ -57,6 +77,7 @@ export function indexTopology(t: Topology): TopologyIndex {
     tenantHosts,
     links,
     floodEndpoints,
+    vxlanPorts: vxlan,
     vnis: sortNumbers([...vniHosts.keys(), ...configuredOwners.keys()]),
   };
 }
@@ -87,9 +108,12 @@ export function meshState(ix: TopologyIndex, vni: number): MeshState {
   for (const owner of ix.owners.get(vni) ?? []) for (const h of ix.tenantHosts.get(owner) ?? []) members.add(h);
   const participants = sortStrings(members);
   const missing: { from: string; to: string }[] = [];
+  const flood = ix.floodEndpoints.get(vni);
+  const links = ix.links.get(vni);
   for (const from of participants) {
-    if (ix.floodEndpoints.has(`${vni}|${from}`)) continue;
-    for (const to of participants) if (from !== to && !ix.links.has(`${vni}|${from}|${to}`)) missing.push({ from, to });
+    if (flood?.has(from)) continue;
+    const reached = links?.get(from);
+    for (const to of participants) if (from !== to && !reached?.has(to)) missing.push({ from, to });
   }
   return { vni, participants, missing, complete: missing.length === 0 };
 }

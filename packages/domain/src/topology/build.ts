@@ -1,5 +1,5 @@
 import type { HostRecord } from "../fleet.js";
-import type { Bridge, Domain } from "../inventory.js";
+import type { Domain } from "../inventory.js";
 import type { TenantInfo } from "../views.js";
 import { addressBook, bareAddress, underlayAddresses } from "./addresses.js";
 import {
@@ -14,7 +14,7 @@ import {
   type TopoTunnel,
   type TopoVm,
 } from "./model.js";
-import { addTo, carriesVlan, sortNumbers, sortStrings } from "./vlans.js";
+import { addTo, pushTo, sortNumbers, sortStrings } from "./vlans.js";
 
 const ACTIVE_STATES = new Set(["running", "paused", "suspended"]);
 
@@ -46,33 +46,41 @@ function buildHost(h: HostRecord, underlay: string[], book: ReadonlyMap<string, 
     addresses: [...i.addresses],
   }));
   const ifaceByName = new Map(interfaces.map((i) => [i.name, i]));
-  const bridges = (net?.bridges ?? []).map((b): TopoBridge => ({
-    id: bridgeId(h.name, b.name),
-    host: h.name,
-    name: b.name,
-    type: b.type,
-    mtu: b.mtu,
-    ports: b.ports.map((p): TopoPort => {
+  const lookups = new Map<string, BridgeLookup>();
+  const bridges = (net?.bridges ?? []).map((b): TopoBridge => {
+    const lookup = new BridgeLookup();
+    const ports = b.ports.map((p): TopoPort => {
       const iface = ifaceByName.get(p.name);
-      return {
+      const x = p.vxlan;
+      const port: TopoPort = {
         id: portId(h.name, b.name, p.name),
         host: h.name,
         bridge: b.name,
         name: p.name,
         mode: p.mode,
         vlan: p.vlan,
-        trunks: [...p.trunks],
-        vxlan: p.vxlan ? { ...p.vxlan, remoteHost: p.vxlan.remote ? (book.get(bareAddress(p.vxlan.remote)) ?? null) : null } : null,
+        // Inventory sections are replaced whole, never edited in place: sharing the list is safe.
+        trunks: p.trunks,
+        vxlan: x && {
+          vni: x.vni,
+          local: x.local,
+          remote: x.remote,
+          dstPort: x.dstPort,
+          remoteHost: x.remote ? (book.get(x.remote) ?? book.get(bareAddress(x.remote)) ?? null) : null,
+        },
         uplink: p.mode === "uplink" || iface?.kind === "physical",
         mtu: p.mtu ?? iface?.mtu ?? null,
         up: p.up,
         nic: null,
         tenants: [],
       };
-    }),
-  }));
-  const ports = new PortLookup(bridges, net?.bridges ?? []);
-  const vms = (h.inventory.virt?.domains ?? []).map((d) => buildVm(h.name, d, ports));
+      lookup.add(port, p.attached?.mac ?? null);
+      return port;
+    });
+    lookups.set(b.name, lookup);
+    return { id: bridgeId(h.name, b.name), host: h.name, name: b.name, type: b.type, mtu: b.mtu, ports };
+  });
+  const vms = (h.inventory.virt?.domains ?? []).map((d) => buildVm(h.name, d, lookups));
   return {
     name: h.name,
     address: h.address,
@@ -86,42 +94,49 @@ function buildHost(h: HostRecord, underlay: string[], book: ReadonlyMap<string, 
   };
 }
 
-/** Finds the port a NIC is plugged into: by host device name first, else by the MAC the port reports. */
-class PortLookup {
+/**
+ * One bridge's ports by device name and by the MAC they report, and which VNIs each VLAN is
+ * bridged into, so placing a NIC costs a few lookups however many tunnels the bridge holds.
+ */
+class BridgeLookup {
   private readonly byName = new Map<string, TopoPort>();
   private readonly byMac = new Map<string, TopoPort>();
-  private readonly vxlan = new Map<string, TopoPort[]>();
+  private readonly vnisByVlan = new Map<number | null, number[]>();
+  /** VNIs of untagged VXLAN ports without trunk list: they carry every VLAN. */
+  private readonly vnisAnyVlan: number[] = [];
 
-  constructor(bridges: readonly TopoBridge[], raw: readonly Bridge[]) {
-    for (const b of bridges) this.vxlan.set(b.name, b.ports.filter((p) => p.vxlan));
-    raw.forEach((b, bi) =>
-      b.ports.forEach((p, pi) => {
-        const port = bridges[bi]!.ports[pi]!;
-        this.byName.set(`${b.name}\0${p.name}`, port);
-        if (p.attached) this.byMac.set(`${b.name}\0${p.attached.mac.toLowerCase()}`, port);
-      }),
-    );
+  add(port: TopoPort, attachedMac: string | null): void {
+    this.byName.set(port.name, port);
+    if (attachedMac) this.byMac.set(attachedMac.toLowerCase(), port);
+    if (!port.vxlan) return;
+    const vni = port.vxlan.vni;
+    if (port.trunks.length) for (const v of port.trunks) pushTo(this.vnisByVlan, v, vni);
+    if (port.vlan !== null) pushTo(this.vnisByVlan, port.vlan, vni);
+    else if (!port.trunks.length) this.vnisAnyVlan.push(vni);
   }
 
-  /** The bridge's VXLAN ports: what can carry a NIC's segment to other hosts. */
-  vxlanOf(bridge: string): TopoPort[] {
-    return this.vxlan.get(bridge) ?? [];
+  /** The port a NIC is plugged into: by host device name first, else by the MAC the port reports. */
+  find(device: string | null, mac: string): TopoPort | null {
+    return (device ? this.byName.get(device) : undefined) ?? this.byMac.get(mac.toLowerCase()) ?? null;
   }
 
-  find(bridge: string, device: string | null, mac: string): TopoPort | null {
-    return (device ? this.byName.get(`${bridge}\0${device}`) : undefined) ?? this.byMac.get(`${bridge}\0${mac.toLowerCase()}`) ?? null;
+  /** Same answer as filtering the VXLAN ports with carriesVlan. */
+  vnisFor(vlan: number | null): number[] {
+    const tagged = this.vnisByVlan.get(vlan);
+    if (!this.vnisAnyVlan.length) return tagged ? sortNumbers(tagged) : [];
+    return sortNumbers(tagged ? [...tagged, ...this.vnisAnyVlan] : this.vnisAnyVlan);
   }
 }
 
-function buildVm(host: string, d: Domain, ports: PortLookup): TopoVm {
+function buildVm(host: string, d: Domain, bridges: ReadonlyMap<string, BridgeLookup>): TopoVm {
   const nics = d.nics.map((n): TopoNic => {
-    const port = ports.find(n.bridge, n.device, n.mac);
+    const lookup = bridges.get(n.bridge);
+    const port = lookup?.find(n.device, n.mac) ?? null;
     if (port && !port.nic) {
       port.nic = { vm: d.name, mac: n.mac };
       port.tenants = d.tenant ? [d.tenant] : [];
     }
     const vlan = n.vlan ?? port?.vlan ?? null;
-    const vnis = ports.vxlanOf(n.bridge).flatMap((p) => (carriesVlan(p, vlan) ? [p.vxlan!.vni] : []));
     return {
       mac: n.mac,
       bridge: n.bridge,
@@ -129,8 +144,8 @@ function buildVm(host: string, d: Domain, ports: PortLookup): TopoVm {
       device: n.device,
       portId: port?.id ?? null,
       vlan,
-      vnis: sortNumbers(vnis),
-      ipAddresses: [...n.ipAddresses],
+      vnis: lookup?.vnisFor(vlan) ?? [],
+      ipAddresses: n.ipAddresses,
     };
   });
   return {
@@ -155,35 +170,38 @@ function assignVniTenants(hosts: readonly TopoHost[], tenants: readonly TenantIn
   const observed = new Map<number, Set<string>>();
   for (const h of hosts)
     for (const vm of h.vms) for (const n of vm.nics) for (const vni of n.vnis) if (vm.tenant) addTo(observed, vni, vm.tenant);
+  const owners = new Map<number, string[]>();
   for (const h of hosts)
     for (const b of h.bridges)
       for (const p of b.ports) {
         if (!p.vxlan) continue;
-        p.tenants = sortStrings(configured.get(p.vxlan.vni) ?? observed.get(p.vxlan.vni) ?? []);
+        const vni = p.vxlan.vni;
+        let list = owners.get(vni);
+        if (!list) owners.set(vni, (list = sortStrings(configured.get(vni) ?? observed.get(vni) ?? [])));
+        p.tenants = list;
       }
 }
 
 function tunnelsOf(h: TopoHost): TopoTunnel[] {
-  return h.bridges.flatMap((b) =>
-    b.ports.flatMap((p) =>
-      p.vxlan
-        ? [
-            {
-              id: p.id,
-              vni: p.vxlan.vni,
-              from: h.name,
-              to: p.vxlan.remoteHost,
-              remote: p.vxlan.remote,
-              local: p.vxlan.local,
-              dstPort: p.vxlan.dstPort,
-              bridge: b.name,
-              port: p.name,
-              vlan: p.vlan,
-              up: p.up,
-              tenants: [...p.tenants],
-            },
-          ]
-        : [],
-    ),
-  );
+  const out: TopoTunnel[] = [];
+  for (const b of h.bridges)
+    for (const p of b.ports) {
+      const x = p.vxlan;
+      if (!x) continue;
+      out.push({
+        id: p.id,
+        vni: x.vni,
+        from: h.name,
+        to: x.remoteHost,
+        remote: x.remote,
+        local: x.local,
+        dstPort: x.dstPort,
+        bridge: b.name,
+        port: p.name,
+        vlan: p.vlan,
+        up: p.up,
+        tenants: p.tenants,
+      });
+    }
+  return out;
 }

@@ -68,9 +68,9 @@ export function mapGraph(t: Topology, options: MapOptions = {}): MapGraph {
     if (!filtered) shownHosts.add(h.name);
   }
 
-  const tunnelEdges = buildTunnelEdges(t, filter, badges, (host, bridge) => {
+  const tunnelEdges = buildTunnelEdges(t, filter, badges, (host, bridgeNodeId) => {
     shownHosts.add(host);
-    if (bridge) shownBridges.add(mapIds.bridge(host, bridge));
+    if (bridgeNodeId) shownBridges.add(bridgeNodeId);
   });
 
   const nodes: MapNode[] = [];
@@ -107,13 +107,13 @@ export function mapGraph(t: Topology, options: MapOptions = {}): MapGraph {
     }
   }
   const remotes = new Map<string, string[]>();
-  for (const e of tunnelEdges.values())
+  for (const e of tunnelEdges)
     if (e.target.startsWith("remote:")) remotes.set(e.target, sortStrings([...(remotes.get(e.target) ?? []), ...e.findingIds]));
   for (const [id, findingIds] of remotes) {
     const address = id.slice("remote:".length);
     nodes.push({ id, kind: "remote", parentId: null, label: address, address, findingIds });
   }
-  edges.push(...nicEdges.values(), ...tunnelEdges.values());
+  edges.push(...nicEdges.values(), ...tunnelEdges);
   return { nodes, edges };
 }
 
@@ -192,45 +192,73 @@ function pushGroup(nodes: MapNode[], g: Group, open: boolean, badges: BadgeIndex
  * One edge per VNI and pair of endpoints, both directions merged. The target is the peer's
  * bridge that holds the VNI (preferring the port pointing back), else the peer host, else a
  * remote node for an address no host owns. Endpoints without a single remote draw no edge.
+ * Keys are nested maps over strings the inventory already holds, not built strings: a 50-host
+ * full mesh has thousands of tunnels.
  */
 function buildTunnelEdges(
   t: Topology,
   filter: MapFilter,
   badges: BadgeIndex,
-  show: (host: string, bridge: string | null) => void,
-): Map<string, TunnelEdge> {
-  const peers = new Map<string, TopoTunnel[]>();
-  for (const x of t.tunnels) pushTo(peers, `${x.from}|${x.vni}`, x);
-  const edges = new Map<string, TunnelEdge>();
+  show: (host: string, bridgeNodeId: string | null) => void,
+): TunnelEdge[] {
+  const bridgeNode = nested<string, string, string>();
+  const bridgeNodeId = (host: string, bridge: string) => bridgeNode.get(host, bridge) ?? bridgeNode.set(host, bridge, mapIds.bridge(host, bridge));
+  // host -> VNI -> remote host -> the bridge of that host's port for the VNI towards it.
+  const peerBridge = new Map<string, Map<number, Map<string | null, string>>>();
+  for (const x of t.tunnels) {
+    let byVni = peerBridge.get(x.from);
+    if (!byVni) peerBridge.set(x.from, (byVni = new Map()));
+    let byRemote = byVni.get(x.vni);
+    if (!byRemote) byVni.set(x.vni, (byRemote = new Map()));
+    if (!byRemote.has(x.to)) byRemote.set(x.to, x.bridge);
+  }
+  const edges: TunnelEdge[] = [];
+  const byEnds = new Map<number, ReturnType<typeof nested<string, string, TunnelEdge>>>();
   for (const x of t.tunnels) {
     if (x.remote === null || !tunnelMatches(x, filter)) continue;
-    const source = mapIds.bridge(x.from, x.bridge);
-    show(x.from, x.bridge);
+    const source = bridgeNodeId(x.from, x.bridge);
+    show(x.from, source);
     let target: string;
     if (x.to) {
-      const candidates = peers.get(`${x.to}|${x.vni}`) ?? [];
-      const peer = candidates.find((c) => c.to === x.from) ?? candidates[0];
-      target = peer ? mapIds.bridge(x.to, peer.bridge) : mapIds.host(x.to);
-      show(x.to, peer?.bridge ?? null);
+      const peers = peerBridge.get(x.to)?.get(x.vni);
+      const peer = peers?.get(x.from) ?? (peers ? peers.values().next().value : undefined);
+      target = peer ? bridgeNodeId(x.to, peer) : mapIds.host(x.to);
+      show(x.to, peer ? target : null);
     } else target = mapIds.remote(x.remote);
     const [a, b] = source < target ? [source, target] : [target, source];
-    const id = `tunnel:${x.vni}:${a}~${b}`;
-    const e = edges.get(id);
+    let pairs = byEnds.get(x.vni);
+    if (!pairs) byEnds.set(x.vni, (pairs = nested()));
+    const e = pairs.get(a, b);
     if (!e) {
-      edges.set(id, { id, kind: "tunnel", source, target, vni: x.vni, tenants: [...x.tenants], bidirectional: false, up: x.up, ports: [x.id], findingIds: [] });
+      const edge: TunnelEdge = { id: `tunnel:${x.vni}:${a}~${b}`, kind: "tunnel", source, target, vni: x.vni, tenants: [...x.tenants], bidirectional: false, up: x.up, ports: [x.id], findingIds: [] };
+      pairs.set(a, b, edge);
+      edges.push(edge);
       continue;
     }
     if (e.source !== source) e.bidirectional = true;
     e.up &&= x.up;
     e.ports.push(x.id);
-    e.tenants = sortStrings([...e.tenants, ...x.tenants]);
+    if (x.tenants.some((s) => !e.tenants.includes(s))) e.tenants = sortStrings([...e.tenants, ...x.tenants]);
   }
   // A missing direction shows as bidirectional: false; the mesh finding itself badges the hosts.
-  for (const e of edges.values()) {
-    e.ports.sort();
-    e.findingIds = sortStrings(e.ports.flatMap((p) => badges.port.get(p) ?? []));
+  for (const e of edges) {
+    if (badges.port.size) e.findingIds = sortStrings(e.ports.flatMap((p) => badges.port.get(p) ?? []));
   }
   return edges;
+}
+
+/** A two-level map with a flat get/set. */
+function nested<K1, K2, V>() {
+  const outer = new Map<K1, Map<K2, V>>();
+  return {
+    get: (a: K1, b: K2) => outer.get(a)?.get(b),
+    set(a: K1, b: K2, v: V): V {
+      let inner = outer.get(a);
+      if (!inner) outer.set(a, (inner = new Map()));
+      inner.set(b, v);
+      return v;
+    },
+  };
 }
 
 interface BadgeIndex {

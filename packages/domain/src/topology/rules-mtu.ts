@@ -10,18 +10,27 @@ export const VXLAN_OVERHEAD = 50;
 /**
  * The interface encapsulated packets leave through: the one holding the tunnel's local address,
  * else the one whose subnet holds the remote, else the smallest MTU among addressed interfaces
- * (the pessimistic guess when the route is not visible in the inventory).
+ * (the pessimistic guess when the route is not visible in the inventory). Built once per host:
+ * a host can hold thousands of tunnel ports.
  */
-export function underlayOf(h: TopoHost, local: string | null, remote: string | null): TopoInterface | null {
-  const addressed = h.interfaces.filter(
-    (i) => i.up && i.kind !== "loopback" && i.kind !== "vxlan" && i.kind !== "tap" && i.addresses.some((a) => !isLocalOnly(bareAddress(a))),
-  );
-  const byLocal = local ? addressed.find((i) => i.addresses.some((a) => bareAddress(a) === bareAddress(local))) : undefined;
-  const bySubnet = remote ? addressed.find((i) => i.addresses.some((a) => inSubnet(remote, a))) : undefined;
-  const chosen = byLocal ?? bySubnet;
-  if (chosen) return chosen.mtu === null ? null : chosen;
-  return addressed.filter((i) => i.mtu !== null).sort((a, b) => a.mtu! - b.mtu!)[0] ?? null;
+export function underlayResolver(h: TopoHost): (local: string | null, remote: string | null) => TopoInterface | null {
+  const addressed = h.interfaces
+    .filter((i) => i.up && i.kind !== "loopback" && i.kind !== "vxlan" && i.kind !== "tap")
+    .map((i) => ({ iface: i, cidrs: i.addresses.filter((a) => !isLocalOnly(bareAddress(a))) }))
+    .filter((x) => x.cidrs.length);
+  const byAddress = new Map<string, TopoInterface>();
+  for (const x of addressed) for (const a of x.cidrs) if (!byAddress.has(bareAddress(a))) byAddress.set(bareAddress(a), x.iface);
+  const fallback = addressed.filter((x) => x.iface.mtu !== null).sort((a, b) => a.iface.mtu! - b.iface.mtu!)[0]?.iface ?? null;
+  const known = (i: TopoInterface) => (i.mtu === null ? null : i);
+  return (local, remote) => {
+    const byLocal = local ? byAddress.get(bareAddress(local)) : undefined;
+    if (byLocal) return known(byLocal);
+    const bySubnet = remote ? addressed.find((x) => x.cidrs.some((c) => inSubnet(remote, c)))?.iface : undefined;
+    return bySubnet ? known(bySubnet) : fallback;
+  };
 }
+
+export const underlayOf = (h: TopoHost, local: string | null, remote: string | null) => underlayResolver(h)(local, remote);
 
 /** Largest frame the bridge hands to its VXLAN ports: the bridge's MTU or a VM-facing port's, whichever is larger. */
 export function innerMtu(b: TopoBridge): number | null {
@@ -34,13 +43,14 @@ export function mtuTooSmall(ix: TopologyIndex): Finding[] {
   const out: Finding[] = [];
   for (const h of ix.topology.hosts) {
     if (!h.netKnown) continue;
+    const underlayFor = underlayResolver(h);
     for (const b of h.bridges) {
       const inner = innerMtu(b);
       if (inner === null) continue;
       const tooSmall = new Map<number, { port: TopoPort; underlay: TopoInterface }[]>();
       for (const p of b.ports) {
         if (!p.vxlan) continue;
-        const underlay = underlayOf(h, p.vxlan.local, p.vxlan.remote);
+        const underlay = underlayFor(p.vxlan.local, p.vxlan.remote);
         if (underlay && underlay.mtu! < inner + VXLAN_OVERHEAD) pushTo(tooSmall, p.vxlan.vni, { port: p, underlay });
       }
       for (const [vni, hits] of tooSmall) {

@@ -1,4 +1,4 @@
-import { indexTopology, meshState, vxlanPorts } from "./analysis.js";
+import { indexTopology, meshState } from "./analysis.js";
 import type { Topology, TopoHost } from "./model.js";
 import { addTo, carriesVlan, isTrunkLike, pushTo, sortNumbers, sortStrings } from "./vlans.js";
 
@@ -118,7 +118,7 @@ export function vniTable(t: Topology): VniRow[] {
   for (const [vni, owners] of ix.configuredOwners) for (const o of owners) addTo(users, vni, o);
   for (const h of t.hosts) {
     const byVni = new Map<number, VniHostRow>();
-    for (const p of vxlanPorts(h)) {
+    for (const p of ix.vxlanPorts.get(h.name) ?? []) {
       const x = p.vxlan!;
       let r = byVni.get(x.vni);
       if (!r) byVni.set(x.vni, (r = { host: h.name, ports: [], vlans: [], remotes: [] }));
@@ -159,6 +159,7 @@ export interface TenantRow {
 
 /** Tenant -> VNI/VLANs -> hosts -> VMs. Tenants only known from VM labels are listed too, under their slug. */
 export function tenantTable(t: Topology): TenantRow[] {
+  const ix = indexTopology(t);
   const known = new Map(t.tenants.map((x) => [x.slug, x]));
   const slugs = sortStrings([...known.keys(), ...t.hosts.flatMap((h) => h.vms.flatMap((v) => (v.tenant ? [v.tenant] : [])))]);
   return slugs.map((slug) => {
@@ -166,7 +167,7 @@ export function tenantTable(t: Topology): TenantRow[] {
     const vni = info?.vni ?? null;
     const hosts = t.hosts.flatMap((h): TenantHostRow[] => {
       const vms = h.vms.filter((v) => v.tenant === slug);
-      const ports = vni === null ? [] : vxlanPorts(h).filter((p) => p.vxlan!.vni === vni);
+      const ports = vni === null ? [] : (ix.vxlanPorts.get(h.name) ?? []).filter((p) => p.vxlan!.vni === vni);
       if (!vms.length && !ports.length) return [];
       const vmRows = vms.map((v) => ({
         name: v.name,
