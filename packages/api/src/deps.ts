@@ -39,7 +39,24 @@ export interface TenantService {
   update(slug: string, patch: { name?: string; allowPower?: boolean }): Promise<TenantRow>;
 }
 
+/** Shapes of the append-only audit log (implemented by @nimbus/db's AuditLog). */
 export interface AuditEntry {
+  userId: string | null;
+  userName: string | null;
+  role: string | null;
+  tenant: string | null;
+  action: string;
+  target: string | null;
+  /** Redacted by the log before it is stored. */
+  input?: unknown;
+  result: "ok" | "error";
+  errorCode?: string | null;
+  requestId?: string | null;
+  ip?: string | null;
+}
+
+export interface AuditRecord {
+  id: number;
   at: string;
   userId: string | null;
   userName: string | null;
@@ -47,10 +64,10 @@ export interface AuditEntry {
   tenant: string | null;
   action: string;
   target: string | null;
-  inputSummary: Record<string, unknown>;
+  inputSummary: unknown;
   result: "ok" | "error";
   errorCode: string | null;
-  requestId: string;
+  requestId: string | null;
   ip: string | null;
 }
 
@@ -58,16 +75,15 @@ export interface AuditFilter {
   user?: string;
   action?: string;
   target?: string;
+  result?: "ok" | "error";
   from?: string;
   to?: string;
-  limit: number;
-  offset: number;
 }
 
 export interface AuditService {
-  append(entry: AuditEntry): Promise<void>;
-  query(filter: AuditFilter): Promise<{ rows: (AuditEntry & { id: string })[]; total: number }>;
-  toCsv(rows: readonly (AuditEntry & { id: string })[]): string;
+  append(entry: AuditEntry): Promise<unknown>;
+  query(filter: AuditFilter, page: { limit: number; offset?: number; before?: number | null }): Promise<{ records: AuditRecord[]; nextCursor: number | null; total: number }>;
+  exportCsv(filter: AuditFilter): Promise<string>;
 }
 
 export interface OperationsService {
@@ -75,7 +91,8 @@ export interface OperationsService {
   startScale(req: { service: string; replicas: number }, requestedBy: string): Promise<Operation>;
   cancel(id: string): Promise<void>;
   running(): readonly Operation[];
-  store: Pick<OperationStore, "list" | "get">;
+  list: OperationStore["list"];
+  get: OperationStore["get"];
   subscribe(listener: (op: Operation) => void): () => void;
 }
 

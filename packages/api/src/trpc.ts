@@ -71,14 +71,13 @@ const audit = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
   const input = await getRawInput().catch(() => undefined);
   const code = result.ok ? null : result.error.cause instanceof NimbusError ? result.error.cause.code : result.error.code;
   await ctx.deps.audit.append({
-    at: new Date().toISOString(),
     userId: ctx.viewer?.userId ?? null,
     userName: ctx.viewer?.name ?? null,
     role: ctx.viewer?.role ?? null,
     tenant: ctx.viewer?.tenant ?? null,
     action: path,
     target: targetOf(input),
-    inputSummary: redact(input),
+    input,
     result: result.ok ? "ok" : "error",
     errorCode: code,
     requestId: ctx.requestId,
@@ -86,17 +85,6 @@ const audit = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
   });
   return result;
 });
-
-const SECRET_KEYS = /pass|secret|token|key/i;
-export function redact(input: unknown): Record<string, unknown> {
-  if (!input || typeof input !== "object") return {};
-  return Object.fromEntries(
-    Object.entries(input as Record<string, unknown>).map(([k, v]) => [
-      k,
-      SECRET_KEYS.test(k) ? "[redacted]" : v && typeof v === "object" && !Array.isArray(v) ? redact(v) : v,
-    ]),
-  );
-}
 
 function targetOf(input: unknown): string | null {
   if (!input || typeof input !== "object") return null;

@@ -18,3 +18,4 @@ export {
   type PinnedKey,
   type SshSession,
 } from "./ssh/index.js";
+export { ensureClientKey } from "./client-key.js";

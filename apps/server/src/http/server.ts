@@ -13,11 +13,11 @@ export interface HttpOptions {
   https: boolean;
   allowedOrigins: string[];
   /** Builds the tRPC context; the viewer comes from the session cookie. */
-  context: (req: IncomingMessage, requestId: string) => Promise<Context>;
+  context: (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<Context>;
   /** better-auth's Node handler for /api/auth/*. */
   auth: Handler;
-  /** Next.js request handler for everything else; null when serving the API only. */
-  web: Handler | null;
+  /** Next.js request handler for everything else; null when serving the API only (or not yet ready). */
+  web: () => Handler | null;
   /** Extra readiness detail for /healthz. */
   ready: () => Record<string, unknown>;
 }
@@ -30,7 +30,7 @@ export function createHttpServer(opts: HttpOptions): Server {
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
-    createContext: ({ req }) => opts.context(req, (req as IncomingMessage & { id?: string }).id ?? randomUUID()),
+    createContext: ({ req, res }) => opts.context(req, res, (req as IncomingMessage & { id?: string }).id ?? randomUUID()),
     onError: ({ error, path }) => {
       if (error.code === "INTERNAL_SERVER_ERROR") opts.logger.error({ err: error.cause ?? error, path }, "procedure failed");
     },
@@ -53,8 +53,9 @@ export function createHttpServer(opts: HttpOptions): Server {
         res.setHeader("Content-Type", "application/json");
         return res.end(JSON.stringify({ ok: true, ...opts.ready() }));
       }
-      if (!opts.web) return deny(res, 404, "the web app is not served by this process");
-      await opts.web(req, res);
+      const web = opts.web();
+      if (!web) return deny(res, 404, "the web app is not served by this process");
+      await web(req, res);
     } catch (err) {
       opts.logger.error({ err, url, requestId }, "request failed");
       if (!res.headersSent) deny(res, 500, "internal error");

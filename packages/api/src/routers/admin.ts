@@ -56,24 +56,22 @@ export const adminRouter = router({
   }),
 });
 
-const AuditQuery = z.object({
+const AuditFilter = z.object({
   user: z.string().max(120).optional(),
   action: z.string().max(120).optional(),
   target: z.string().max(120).optional(),
+  result: z.enum(["ok", "error"]).optional(),
   from: z.iso.datetime().optional(),
   to: z.iso.datetime().optional(),
-  limit: z.number().int().min(1).max(500).default(100),
-  offset: z.number().int().min(0).default(0),
 });
 
 export const auditRouter = router({
-  list: staffProcedure("audit:read").input(AuditQuery).query(({ ctx, input }) => ctx.deps.audit.query(input)),
+  list: staffProcedure("audit:read")
+    .input(AuditFilter.extend({ limit: z.number().int().min(1).max(500).default(100), offset: z.number().int().min(0).default(0) }))
+    .query(({ ctx, input: { limit, offset, ...filter } }) => ctx.deps.audit.query(filter, { limit, offset })),
   csv: staffProcedure("audit:read")
-    .input(AuditQuery.omit({ limit: true, offset: true }))
-    .query(async ({ ctx, input }) => {
-      const { rows } = await ctx.deps.audit.query({ ...input, limit: 100_000, offset: 0 });
-      return ctx.deps.audit.toCsv(rows);
-    }),
+    .input(AuditFilter)
+    .query(({ ctx, input }) => ctx.deps.audit.exportCsv(input)),
 });
 
 export const labRouter = router({

@@ -40,7 +40,7 @@ export const instancesRouter = router({
   get: tenantProcedure.input(z.object({ name: DomainName })).query(async ({ ctx, input }) => {
     const { host, domain } = findInstance(ctx.deps, ctx.viewer, input.name);
     const view = instanceView(host, domain, ctx.deps.tenants.directory());
-    const ops = await ctx.deps.operations.store.list({ limit: 50, target: { type: "instance", name: input.name } });
+    const ops = await ctx.deps.operations.list({ limit: 50, target: { type: "instance", name: input.name } });
     const staff = ctx.viewer.role !== "tenant";
     return {
       instance: staff ? view : maskInstance(view),

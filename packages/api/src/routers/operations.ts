@@ -10,7 +10,7 @@ export const operationsRouter = router({
     .input(z.object({ target: Target.optional(), limit: z.number().int().min(1).max(500).default(100) }).default({ limit: 100 }))
     .query(async ({ ctx, input }) => {
       // Tenants' rows are filtered after the query; ask for more so a busy fleet still fills a page.
-      const rows = await ctx.deps.operations.store.list({ limit: ctx.viewer.role === "tenant" ? 500 : input.limit, target: input.target });
+      const rows = await ctx.deps.operations.list({ limit: ctx.viewer.role === "tenant" ? 500 : input.limit, target: input.target });
       return rows
         .map((o) => operationFor(ctx.viewer, o))
         .filter((o): o is Operation => o !== null)
@@ -18,7 +18,7 @@ export const operationsRouter = router({
     }),
 
   get: tenantProcedure.input(z.object({ id: z.string().max(64) })).query(async ({ ctx, input }) => {
-    const op = await ctx.deps.operations.store.get(input.id);
+    const op = await ctx.deps.operations.get(input.id);
     const visible = op && operationFor(ctx.viewer, op);
     if (!visible) throw notFound(`operation ${input.id}`);
     return visible;
@@ -27,7 +27,7 @@ export const operationsRouter = router({
   cancel: staffProcedure("workload:migrate")
     .input(z.object({ id: z.string().max(64) }))
     .mutation(async ({ ctx, input }) => {
-      const op = await ctx.deps.operations.store.get(input.id);
+      const op = await ctx.deps.operations.get(input.id);
       if (!op) throw notFound(`operation ${input.id}`);
       if (op.state !== "running" && op.state !== "pending") throw new NimbusError("CONFLICT", `operation ${input.id} is already ${op.state}`);
       await ctx.deps.operations.cancel(input.id);

@@ -1,0 +1,106 @@
+import { join } from "node:path";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { pino, type Logger } from "pino";
+import { HealthMonitor, LiveHub, type ApiDeps, type Context } from "@nimbus/api";
+import { createAuth, peerAddress, resolveAuthSecret } from "@nimbus/auth";
+import { DbKnownHosts, DbOperationStore, HealthHistory, Tenants, openDatabase } from "@nimbus/db";
+import { Fleet, OperationManager } from "@nimbus/fleet";
+import type { ServerEnv } from "./env.js";
+import { hostsSource } from "./hosts-source.js";
+import { seedTenants, tenantService } from "./tenants.js";
+
+export interface App {
+  deps: ApiDeps;
+  live: LiveHub;
+  health: HealthMonitor;
+  fleet: Fleet;
+  auth: ReturnType<typeof createAuth>;
+  context(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<Context>;
+  firstAdmin: { email: string; password: string } | null;
+  describeHosts: string;
+  startedAt: number;
+  /** When every host had its first connection attempt settled (ms since start). */
+  fleetReadyMs: number | null;
+  stop(): Promise<void>;
+}
+
+/**
+ * Wires the backend: database, accounts, hosts (config file or embedded lab), the fleet and its
+ * operations, health and the live hub. Everything a request needs hangs off the returned App.
+ */
+export async function createApp(env: ServerEnv, baseURL: string, logger: Logger = pino({ level: env.NIMBUS_LOG_LEVEL })): Promise<App> {
+  const startedAt = Date.now();
+  const database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: join(env.NIMBUS_DATA_DIR, "db") });
+  const cleanups: (() => Promise<void> | void)[] = [() => database.close()];
+  try {
+    const { db } = database;
+    const auth = createAuth({ db, baseURL, secret: resolveAuthSecret({ fromEnv: env.NIMBUS_AUTH_SECRET, stateDir: env.NIMBUS_DATA_DIR }) });
+    const firstAdmin = await auth.ensureFirstAdmin({ password: env.NIMBUS_ADMIN_PASSWORD });
+
+    const source = await hostsSource({ configPath: env.NIMBUS_CONFIG, dataDir: env.NIMBUS_DATA_DIR, labSpeed: env.NIMBUS_LAB_SPEED, logger });
+    cleanups.unshift(() => source.stop());
+    const tenantsStore = new Tenants(db);
+    await seedTenants(tenantsStore, source.tenants);
+    const tenants = await tenantService(tenantsStore);
+
+    const fleet = new Fleet({
+      hosts: source.hosts,
+      privateKey: source.privateKey,
+      knownHosts: new DbKnownHosts(db),
+      logger: logger.child({ component: "fleet" }),
+    });
+    cleanups.unshift(() => fleet.stop());
+    const operations = new OperationManager(fleet, new DbOperationStore(db), {
+      tenantVni: (slug) => tenants.directory().get(slug)?.vni ?? null,
+      logger: logger.child({ component: "operations" }),
+    });
+    await operations.start();
+    cleanups.unshift(() => operations.stop());
+
+    const history = new HealthHistory(db);
+    const health = new HealthMonitor(fleet, {
+      onTransition: (c) => void history.append({ checkId: c.id, state: c.state, at: c.since, message: c.message }).catch((err) => logger.warn({ err }, "health history not recorded")),
+    });
+    const deps: ApiDeps = { fleet, operations, tenants, auth, audit: auth.audit, lab: source.lab };
+    const live = new LiveHub(fleet, tenants);
+    live.attach({ operations, health });
+    cleanups.unshift(() => live.detach(), () => health.stop());
+
+    const app: App = {
+      deps,
+      live,
+      health,
+      fleet,
+      auth,
+      firstAdmin,
+      describeHosts: source.describe,
+      startedAt,
+      fleetReadyMs: null,
+      async context(req, res, requestId) {
+        const { viewer, setCookie } = await auth.sessionFromHeaders(req.headers);
+        // Sliding sessions: better-auth may hand back a refreshed cookie on any request.
+        if (setCookie.length && !res.headersSent) res.appendHeader("Set-Cookie", setCookie);
+        return { deps, live, health, viewer, requestId, ip: peerAddress(req) };
+      },
+      async stop() {
+        for (const c of cleanups.splice(0)) {
+          try {
+            await c();
+          } catch (err) {
+            logger.warn({ err }, "shutdown step failed");
+          }
+        }
+      },
+    };
+    // Hosts connect in the background: the console is usable while a big fleet comes up.
+    void fleet.start().then(() => {
+      app.fleetReadyMs = Date.now() - startedAt;
+      logger.info({ hosts: fleet.hosts().length, ms: app.fleetReadyMs }, "every host answered its first connection attempt");
+    });
+    health.start();
+    return app;
+  } catch (err) {
+    for (const c of cleanups) await Promise.resolve(c()).catch(() => {});
+    throw err;
+  }
+}

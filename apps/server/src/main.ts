@@ -1,0 +1,97 @@
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { pino } from "pino";
+import { loadEnv } from "./env.js";
+import { createApp, type App } from "./app.js";
+import { createHttpServer } from "./http/server.js";
+
+/**
+ * The one process a user runs: pages, API and live channel on one origin, the fleet behind it.
+ */
+const env = loadEnv();
+const logger = pino({ level: env.NIMBUS_LOG_LEVEL });
+const dev = env.NODE_ENV !== "production";
+const webDir = join(env.repoRoot, "apps/web");
+
+async function webHandler(): Promise<((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null> {
+  if (env.NIMBUS_NO_WEB) return null;
+  if (!dev && !existsSync(join(webDir, ".next", "BUILD_ID"))) {
+    throw new Error("the web app is not built: run `pnpm build` (or `npm start`, which builds first)");
+  }
+  const { default: next } = await import("next");
+  const web = next({ dev, dir: webDir, hostname: env.NIMBUS_BIND, port: env.NIMBUS_PORT });
+  await web.prepare();
+  const handle = web.getRequestHandler();
+  return (req, res) => handle(req, res);
+}
+
+let app: App | null = null;
+let web: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
+const server = createHttpServer({
+  logger,
+  dev,
+  https: env.NIMBUS_PUBLIC_URL?.startsWith("https:") ?? false,
+  allowedOrigins: env.NIMBUS_PUBLIC_URL ? [new URL(env.NIMBUS_PUBLIC_URL).origin] : [],
+  context: (req, res, id) => {
+    if (!app) throw new Error("starting");
+    return app.context(req, res, id);
+  },
+  auth: (req, res) => {
+    if (!app) return unavailable(res);
+    return app.auth.handler(req, res);
+  },
+  web: () => web,
+  ready: () => ({
+    ready: app !== null,
+    hosts: app?.fleet.hosts().length ?? 0,
+    online: app?.fleet.hosts().filter((h) => h.connection.state === "online").length ?? 0,
+    fleetReadyMs: app?.fleetReadyMs ?? null,
+    subscribers: app?.live.subscriberCount() ?? 0,
+  }),
+});
+
+function unavailable(res: ServerResponse) {
+  res.statusCode = 503;
+  res.setHeader("Retry-After", "1");
+  res.end("starting");
+}
+
+async function main() {
+  [web] = await Promise.all([webHandler(), new Promise<void>((r) => server.listen(env.NIMBUS_PORT, env.NIMBUS_BIND, r))]);
+  const address = server.address();
+  const port = typeof address === "object" && address ? address.port : env.NIMBUS_PORT;
+  const url = env.NIMBUS_PUBLIC_URL ?? `http://${env.NIMBUS_BIND === "0.0.0.0" ? "127.0.0.1" : env.NIMBUS_BIND}:${port}`;
+  app = await createApp(env, url, logger);
+
+  const lines = [``, `  Nimbus is running: ${url}`, `  Hosts: ${app.describeHosts}`];
+  if (app.firstAdmin) {
+    lines.push(`  First start: sign in as ${app.firstAdmin.email} with password ${app.firstAdmin.password}`, `  (printed once; change it after signing in)`);
+  }
+  console.log(lines.join("\n") + "\n");
+}
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "shutting down");
+  // A stuck host or database must not keep a stopped server alive.
+  setTimeout(() => {
+    logger.error("shutdown took longer than 10 s; exiting anyway");
+    process.exit(1);
+  }, 10_000).unref();
+  server.close();
+  server.closeAllConnections();
+  await app?.stop();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
+
+main().catch(async (err) => {
+  logger.fatal({ err }, "Nimbus could not start");
+  console.error(`\nNimbus could not start: ${err instanceof Error ? err.message : String(err)}\n`);
+  await app?.stop();
+  process.exit(1);
+});

@@ -1,0 +1,30 @@
+import type { TenantInfo } from "@nimbus/domain";
+import type { Tenants } from "@nimbus/db";
+import type { TenantRow, TenantService } from "@nimbus/api";
+
+/**
+ * Tenants from the database, with an in-memory directory (slug -> VNI) kept current on every
+ * write, so projections on the hot path never wait for a query.
+ */
+export async function tenantService(store: Tenants): Promise<TenantService> {
+  const directory = new Map<string, TenantInfo>();
+  const remember = <T extends TenantRow>(t: T): T => {
+    directory.set(t.slug, { slug: t.slug, name: t.name, vni: t.vni });
+    return t;
+  };
+  for (const t of await store.list()) remember(t);
+  return {
+    list: () => store.list(),
+    directory: () => directory,
+    get: (slug) => store.get(slug),
+    create: async (input) => remember(await store.create(input)),
+    update: async (slug, patch) => remember(await store.update(slug, patch)),
+  };
+}
+
+/** Creates the tenants a lab or config file declares, when they do not exist yet. */
+export async function seedTenants(store: Tenants, declared: readonly { slug: string; name: string; vni: number }[]) {
+  for (const t of declared) {
+    if (!(await store.get(t.slug))) await store.create({ slug: t.slug, name: t.name, vni: t.vni, allowPower: false });
+  }
+}
