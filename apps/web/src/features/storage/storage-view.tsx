@@ -25,7 +25,7 @@ export function StorageView({ storage }: { storage: StorageOverview }) {
       >
         <div className="text-[12px] font-medium text-muted">Floating VIP</div>
         <div className="mt-1 flex flex-wrap items-baseline gap-x-3 text-[15px]">
-          <span className="font-mono font-semibold">{storage.vip ?? "none configured"}</span>
+          <span className="font-mono font-semibold">{storage.vip ?? "none configured"}</span>{" "}
           {storage.vipHolder ? (
             <span>
               held by <span className="font-semibold">{storage.vipHolder}</span>

@@ -1,0 +1,74 @@
+import { QueryClient } from "@tanstack/react-query";
+import { createTRPCClient } from "@trpc/client";
+import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
+import type { AppRouter } from "@nimbus/api";
+import { describe, expect, it } from "vitest";
+import { hostDetail, hostSummaries, instances, migrating, swarm } from "@/fixtures/views";
+import { RECENT_OPERATIONS, applyLiveEvent, operationsForTarget, storeOperation } from "./queries";
+
+/**
+ * The live channel must patch exactly the keys the pages read. These tests build keys the way
+ * pages do (trpc.x.queryOptions/queryKey) and check that an event lands there.
+ */
+function setup() {
+  const qc = new QueryClient();
+  // No link is ever called: only keys are built.
+  const trpc = createTRPCOptionsProxy<AppRouter>({ client: createTRPCClient<AppRouter>({ links: [] }), queryClient: qc });
+  return { qc, trpc };
+}
+
+describe("applyLiveEvent", () => {
+  it("replaces the host row in hosts.list and the summary in that host's hosts.get", () => {
+    const { qc, trpc } = setup();
+    qc.setQueryData(trpc.hosts.list.queryKey(), hostSummaries);
+    qc.setQueryData(trpc.hosts.get.queryKey({ name: "kvm1" }), hostDetail);
+    const changed = { ...hostDetail.summary, cpuUsagePct: 99 };
+    applyLiveEvent(qc, trpc, { type: "host", summary: changed });
+    expect(qc.getQueryData(trpc.hosts.list.queryKey())!.find((h) => h.name === "kvm1")!.cpuUsagePct).toBe(99);
+    expect(qc.getQueryData(trpc.hosts.get.queryKey({ name: "kvm1" }))!.summary.cpuUsagePct).toBe(99);
+  });
+
+  it("replaces one host's instances in instances.list", () => {
+    const { qc, trpc } = setup();
+    qc.setQueryData(trpc.instances.list.queryKey(), instances);
+    applyLiveEvent(qc, trpc, { type: "host-instances", host: "kvm2", instances: [] });
+    const after = qc.getQueryData(trpc.instances.list.queryKey())!;
+    expect(after.some((i) => i.host === "kvm2")).toBe(false);
+    expect(after.filter((i) => i.host === "kvm1")).toHaveLength(instances.filter((i) => i.host === "kvm1").length);
+  });
+
+  it("sets the whole swarm overview", () => {
+    const { qc, trpc } = setup();
+    applyLiveEvent(qc, trpc, { type: "swarm", swarm });
+    expect(qc.getQueryData(trpc.swarm.overview.queryKey())).toBe(swarm);
+  });
+
+  it("upserts an operation into the shared list, the per-target list and operations.get", () => {
+    const { qc, trpc } = setup();
+    qc.setQueryData(trpc.operations.list.queryKey(RECENT_OPERATIONS), []);
+    qc.setQueryData(trpc.operations.list.queryKey(operationsForTarget("instance", "acme-db")), []);
+    qc.setQueryData(trpc.operations.list.queryKey(operationsForTarget("instance", "acme-web")), []);
+    applyLiveEvent(qc, trpc, { type: "operation", operation: migrating });
+    expect(qc.getQueryData(trpc.operations.list.queryKey(RECENT_OPERATIONS))).toEqual([migrating]);
+    expect(qc.getQueryData(trpc.operations.list.queryKey(operationsForTarget("instance", "acme-db")))).toEqual([migrating]);
+    expect(qc.getQueryData(trpc.operations.list.queryKey(operationsForTarget("instance", "acme-web")))).toEqual([]);
+    expect(qc.getQueryData(trpc.operations.get.queryKey({ id: migrating.id }))).toEqual(migrating);
+  });
+
+  it("invalidates everything on reset", async () => {
+    const { qc, trpc } = setup();
+    qc.setQueryData(trpc.hosts.list.queryKey(), hostSummaries);
+    applyLiveEvent(qc, trpc, { type: "reset" });
+    expect(qc.getQueryState(trpc.hosts.list.queryKey())!.isInvalidated).toBe(true);
+  });
+});
+
+describe("storeOperation", () => {
+  it("adds a started operation to the instance detail's history", () => {
+    const { qc, trpc } = setup();
+    const key = trpc.instances.get.queryKey({ name: "acme-db" });
+    qc.setQueryData(key, { instance: instances.find((i) => i.name === "acme-db")!, domain: hostDetail.host.inventory.virt!.domains[3]!, operations: [] });
+    storeOperation(qc, trpc, migrating);
+    expect(qc.getQueryData(key)!.operations).toEqual([migrating]);
+  });
+});
