@@ -86,7 +86,6 @@ export function vxlanPorts(h: TopoHost): TopoPort[] {
   return h.bridges.flatMap((b) => b.ports.filter((p) => p.vxlan !== null));
 }
 
-export const allPorts = (t: Topology): TopoPort[] => t.hosts.flatMap((h) => h.bridges.flatMap((b) => b.ports));
 export const allVms = (t: Topology): TopoVm[] => t.hosts.flatMap((h) => h.vms);
 
 export interface MeshState {

@@ -20,7 +20,7 @@ const ACTIVE_STATES = new Set(["running", "paused", "suspended"]);
 
 /**
  * Builds the network graph from the fleet's last-known inventory and the tenant list. Linear in
- * the number of hosts, ports and NICs (plus the VXLAN ports of each NIC's bridge).
+ * the number of hosts, ports and NICs.
  */
 export function buildTopology(hosts: readonly HostRecord[], tenants: readonly TenantInfo[]): Topology {
   const underlay = new Map(hosts.map((h) => [h.name, underlayAddresses(h)]));

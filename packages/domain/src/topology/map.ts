@@ -1,5 +1,5 @@
 import type { Finding } from "./findings.js";
-import { mapIds, type MapEdge, type MapFilter, type MapGraph, type MapNode, type MapOptions, type TunnelEdge } from "./map-types.js";
+import { mapIds, type MapFilter, type MapGraph, type MapNode, type MapOptions, type NicEdge, type TunnelEdge } from "./map-types.js";
 import type { Topology, TopoHost, TopoNic, TopoPort, TopoTunnel, TopoVm } from "./model.js";
 import { isTrunkLike, pushTo, sortNumbers, sortStrings } from "./vlans.js";
 
@@ -20,65 +20,27 @@ interface Group {
 export function mapGraph(t: Topology, options: MapOptions = {}): MapGraph {
   const filter = options.filter ?? {};
   const filtered = filter.tenant !== undefined || filter.vni !== undefined || filter.vlan !== undefined;
-  const expandUpTo = options.expandUpTo ?? 3;
   const badges = badgeIndex(options.findings ?? []);
-  const vniOwners = new Set<string>();
-  if (filter.vni !== undefined) {
-    for (const x of t.tenants) if (x.vni === filter.vni) vniOwners.add(x.slug);
-    for (const x of t.tunnels) if (x.vni === filter.vni) x.tenants.forEach((s) => vniOwners.add(s));
-  }
-  const vmMatches = (vm: TopoVm) =>
-    (filter.tenant === undefined || vm.tenant === filter.tenant) &&
-    (filter.vni === undefined || vm.nics.some((n) => n.vnis.includes(filter.vni!)) || (vm.tenant !== null && vniOwners.has(vm.tenant))) &&
-    (filter.vlan === undefined || vm.nics.some((n) => n.vlan === filter.vlan));
+  const shown: Shown = { hosts: new Set(), bridges: new Set() };
 
-  const shownHosts = new Set<string>();
-  const shownBridges = new Set<string>();
-  const groupsByHost = new Map<string, Map<string, Group>>();
+  const groupsByHost = new Map<string, Group[]>();
+  const vmMatches = vmFilter(t, filter);
   for (const h of t.hosts) {
-    const bridgeNames = new Set(h.bridges.map((b) => b.name));
-    const groups = new Map<string, Group>();
-    groupsByHost.set(h.name, groups);
-    for (const vm of h.vms) {
-      if (!vmMatches(vm)) continue;
-      shownHosts.add(h.name);
-      for (const n of vm.nics) if (bridgeNames.has(n.bridge)) shownBridges.add(mapIds.bridge(h.name, n.bridge));
-      const placement = (filter.vlan !== undefined ? vm.nics.find((n) => n.vlan === filter.vlan) : undefined) ?? vm.nics[0];
-      const id = mapIds.group(h.name, placement?.bridge ?? null, placement?.vlan ?? null);
-      let g = groups.get(id);
-      if (!g) {
-        const onBridge = placement && bridgeNames.has(placement.bridge);
-        g = {
-          id,
-          parentId: onBridge ? mapIds.bridge(h.name, placement.bridge) : mapIds.host(h.name),
-          host: h.name,
-          bridge: placement?.bridge ?? null,
-          vlan: placement?.vlan ?? null,
-          members: [],
-        };
-        groups.set(id, g);
-      }
-      g.members.push({ vm, placement });
-    }
+    groupsByHost.set(h.name, groupVms(h, vmMatches, filter, shown));
     for (const b of h.bridges)
       if (!filtered || b.ports.some((p) => portMatches(p, filter))) {
-        shownBridges.add(mapIds.bridge(h.name, b.name));
-        shownHosts.add(h.name);
+        shown.bridges.add(mapIds.bridge(h.name, b.name));
+        shown.hosts.add(h.name);
       }
-    if (!filtered) shownHosts.add(h.name);
+    if (!filtered) shown.hosts.add(h.name);
   }
-
-  const tunnelEdges = buildTunnelEdges(t, filter, badges, (host, bridgeNodeId) => {
-    shownHosts.add(host);
-    if (bridgeNodeId) shownBridges.add(bridgeNodeId);
-  });
+  const tunnelEdges = buildTunnelEdges(t, filter, badges, shown);
 
   const nodes: MapNode[] = [];
-  const edges: MapEdge[] = [];
-  const nicEdges = new Map<string, MapEdge & { kind: "nic" }>();
+  const nicEdges = new Map<string, NicEdge>();
   for (const h of t.hosts) {
-    if (!shownHosts.has(h.name)) continue;
-    const groups = [...groupsByHost.get(h.name)!.values()].sort((a, b) => a.id.localeCompare(b.id));
+    if (!shown.hosts.has(h.name)) continue;
+    const groups = groupsByHost.get(h.name)!;
     nodes.push({
       id: mapIds.host(h.name),
       kind: "host",
@@ -89,32 +51,90 @@ export function mapGraph(t: Topology, options: MapOptions = {}): MapGraph {
       vmCount: groups.reduce((s, g) => s + g.members.length, 0),
       findingIds: badges.host.get(h.name) ?? [],
     });
-    pushBridges(nodes, h, shownBridges, badges);
+    pushBridges(nodes, h, shown.bridges, badges);
     for (const g of groups) {
-      const open = g.members.length <= expandUpTo || (options.expanded?.has(g.id) ?? false);
+      const open = g.members.length <= (options.expandUpTo ?? 3) || (options.expanded?.has(g.id) ?? false);
       pushGroup(nodes, g, open, badges);
-      for (const { vm, placement } of g.members) {
-        const source = open ? mapIds.vm(h.name, vm.name) : g.id;
-        for (const n of vm.nics) {
-          if (n === placement || !shownBridges.has(mapIds.bridge(h.name, n.bridge))) continue;
-          const target = mapIds.bridge(h.name, n.bridge);
-          const id = `nic:${source}->${target}`;
-          const e = nicEdges.get(id);
-          if (e) e.count++;
-          else nicEdges.set(id, { id, kind: "nic", source, target, count: 1 });
-        }
-      }
+      addNicEdges(nicEdges, g, open, shown.bridges);
     }
   }
+  nodes.push(...remoteNodes(tunnelEdges));
+  return { nodes, edges: [...nicEdges.values(), ...tunnelEdges] };
+}
+
+interface Shown {
+  hosts: Set<string>;
+  /** Bridge node ids. */
+  bridges: Set<string>;
+}
+
+function vmFilter(t: Topology, filter: MapFilter): (vm: TopoVm) => boolean {
+  // Under a VNI filter a tenant's VMs count even where the VNI does not reach them: that gap is the point.
+  const vniOwners = new Set<string>();
+  if (filter.vni !== undefined) {
+    for (const x of t.tenants) if (x.vni === filter.vni) vniOwners.add(x.slug);
+    for (const x of t.tunnels) if (x.vni === filter.vni) x.tenants.forEach((s) => vniOwners.add(s));
+  }
+  return (vm) =>
+    (filter.tenant === undefined || vm.tenant === filter.tenant) &&
+    (filter.vni === undefined || vm.nics.some((n) => n.vnis.includes(filter.vni!)) || (vm.tenant !== null && vniOwners.has(vm.tenant))) &&
+    (filter.vlan === undefined || vm.nics.some((n) => n.vlan === filter.vlan));
+}
+
+/**
+ * A host's matching VMs in groups, each VM placed by its first NIC (under a VLAN filter, its
+ * first NIC on that VLAN); marks the host and every bridge the VMs plug into as shown.
+ */
+function groupVms(h: TopoHost, vmMatches: (vm: TopoVm) => boolean, filter: MapFilter, shown: Shown): Group[] {
+  const bridgeNames = new Set(h.bridges.map((b) => b.name));
+  const groups = new Map<string, Group>();
+  for (const vm of h.vms) {
+    if (!vmMatches(vm)) continue;
+    shown.hosts.add(h.name);
+    for (const n of vm.nics) if (bridgeNames.has(n.bridge)) shown.bridges.add(mapIds.bridge(h.name, n.bridge));
+    const placement = (filter.vlan !== undefined ? vm.nics.find((n) => n.vlan === filter.vlan) : undefined) ?? vm.nics[0];
+    const id = mapIds.group(h.name, placement?.bridge ?? null, placement?.vlan ?? null);
+    let g = groups.get(id);
+    if (!g) {
+      const onBridge = placement && bridgeNames.has(placement.bridge);
+      g = {
+        id,
+        parentId: onBridge ? mapIds.bridge(h.name, placement.bridge) : mapIds.host(h.name),
+        host: h.name,
+        bridge: placement?.bridge ?? null,
+        vlan: placement?.vlan ?? null,
+        members: [],
+      };
+      groups.set(id, g);
+    }
+    g.members.push({ vm, placement });
+  }
+  return [...groups.values()].sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** Edges for NICs beyond the one that placed each VM, merged per (source, bridge) with a count. */
+function addNicEdges(edges: Map<string, NicEdge>, g: Group, open: boolean, shownBridges: ReadonlySet<string>): void {
+  for (const { vm, placement } of g.members) {
+    const source = open ? mapIds.vm(g.host, vm.name) : g.id;
+    for (const n of vm.nics) {
+      const target = mapIds.bridge(g.host, n.bridge);
+      if (n === placement || !shownBridges.has(target)) continue;
+      const id = `nic:${source}->${target}`;
+      const e = edges.get(id);
+      if (e) e.count++;
+      else edges.set(id, { id, kind: "nic", source, target, count: 1 });
+    }
+  }
+}
+
+function remoteNodes(tunnelEdges: readonly TunnelEdge[]): MapNode[] {
   const remotes = new Map<string, string[]>();
   for (const e of tunnelEdges)
     if (e.target.startsWith("remote:")) remotes.set(e.target, sortStrings([...(remotes.get(e.target) ?? []), ...e.findingIds]));
-  for (const [id, findingIds] of remotes) {
+  return [...remotes].map(([id, findingIds]) => {
     const address = id.slice("remote:".length);
-    nodes.push({ id, kind: "remote", parentId: null, label: address, address, findingIds });
-  }
-  edges.push(...nicEdges.values(), ...tunnelEdges);
-  return { nodes, edges };
+    return { id, kind: "remote" as const, parentId: null, label: address, address, findingIds };
+  });
 }
 
 function portMatches(p: TopoPort, f: MapFilter): boolean {
@@ -199,7 +219,7 @@ function buildTunnelEdges(
   t: Topology,
   filter: MapFilter,
   badges: BadgeIndex,
-  show: (host: string, bridgeNodeId: string | null) => void,
+  shown: Shown,
 ): TunnelEdge[] {
   const bridgeNode = nested<string, string, string>();
   const bridgeNodeId = (host: string, bridge: string) => bridgeNode.get(host, bridge) ?? bridgeNode.set(host, bridge, mapIds.bridge(host, bridge));
@@ -217,13 +237,15 @@ function buildTunnelEdges(
   for (const x of t.tunnels) {
     if (x.remote === null || !tunnelMatches(x, filter)) continue;
     const source = bridgeNodeId(x.from, x.bridge);
-    show(x.from, source);
+    shown.hosts.add(x.from);
+    shown.bridges.add(source);
     let target: string;
     if (x.to) {
       const peers = peerBridge.get(x.to)?.get(x.vni);
       const peer = peers?.get(x.from) ?? (peers ? peers.values().next().value : undefined);
       target = peer ? bridgeNodeId(x.to, peer) : mapIds.host(x.to);
-      show(x.to, peer ? target : null);
+      shown.hosts.add(x.to);
+      if (peer) shown.bridges.add(target);
     } else target = mapIds.remote(x.remote);
     const [a, b] = source < target ? [source, target] : [target, source];
     let pairs = byEnds.get(x.vni);

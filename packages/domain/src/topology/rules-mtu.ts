@@ -30,8 +30,6 @@ export function underlayResolver(h: TopoHost): (local: string | null, remote: st
   };
 }
 
-export const underlayOf = (h: TopoHost, local: string | null, remote: string | null) => underlayResolver(h)(local, remote);
-
 /** Largest frame the bridge hands to its VXLAN ports: the bridge's MTU or a VM-facing port's, whichever is larger. */
 export function innerMtu(b: TopoBridge): number | null {
   const known = [b.mtu, ...b.ports.filter((p) => !p.vxlan && !isTrunkLike(p)).map((p) => p.mtu)].filter((m): m is number => m !== null);

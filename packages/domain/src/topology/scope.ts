@@ -36,7 +36,7 @@ function scopeHost(h: TopoHost, tenant: string, vnis: ReadonlySet<number>): Topo
 function scopeBridge(b: TopoBridge, tenant: string, vnis: ReadonlySet<number>, nics: readonly { vlan: number | null }[]): TopoBridge[] {
   const own = b.ports
     .filter((p) => p.tenants.includes(tenant) && (!p.vxlan || vnis.has(p.vxlan.vni)))
-    .map((p): TopoPort => ({ ...p, trunks: [], vxlan: p.vxlan && { ...p.vxlan }, nic: p.nic && { ...p.nic }, tenants: [tenant] }));
+    .map((p): TopoPort => ({ ...p, trunks: [...p.trunks], vxlan: p.vxlan && { ...p.vxlan }, nic: p.nic && { ...p.nic }, tenants: [tenant] }));
   const segments = new Set<number | null>([...own.map((p) => p.vlan), ...nics.map((n) => n.vlan)]);
   if (!own.length && !nics.length) return [];
   const trunks = b.ports.flatMap((p): TopoPort[] => {
