@@ -1,0 +1,139 @@
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from "node:http";
+import { eq } from "drizzle-orm";
+import { betterAuth } from "better-auth";
+import { drizzleAdapter } from "better-auth/adapters/drizzle";
+import { APIError } from "better-auth/api";
+import { fromNodeHeaders } from "better-auth/node";
+import { username } from "better-auth/plugins";
+import { Role, type Viewer } from "@nimbus/domain";
+import { AuditLog, betterAuthSchema, users, type Db } from "@nimbus/db";
+import { createHooks } from "./hooks.js";
+import { AUTH_BASE_PATH, CLIENT_IP_HEADER, toNodeAuthHandler } from "./http.js";
+import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, verifyPassword } from "./password.js";
+import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter, type SignInLimits } from "./sign-in-limiter.js";
+import { UserAdmin } from "./users.js";
+
+export interface AuthOptions {
+  db: Db;
+  /** Where the browser reaches Nimbus, e.g. "http://127.0.0.1:3000": the one trusted origin. */
+  baseURL: string;
+  /** Signs session cookies; see resolveAuthSecret. */
+  secret: string;
+  /** Secure cookies (and the __Secure- prefix); defaults to whether baseURL is https. */
+  secureCookies?: boolean;
+  /** Other origins allowed to POST to /api/auth (a dev server on another port, say). */
+  trustedOrigins?: string[];
+  signInLimits?: SignInLimits;
+  /** Clock for the sign-in limiter (tests). */
+  now?: () => number;
+}
+
+/** Sessions last 12 h since last use: refreshed (sliding) at most once an hour. */
+export const SESSION_TTL_SECONDS = 12 * 60 * 60;
+const SESSION_REFRESH_SECONDS = 60 * 60;
+export const COOKIE_PREFIX = "nimbus";
+
+export type NimbusAuth = ReturnType<typeof createAuth>;
+
+export function createAuth(opts: AuthOptions) {
+  const { db } = opts;
+  const audit = new AuditLog(db);
+  const limiter = new SignInLimiter(opts.signInLimits ?? DEFAULT_SIGN_IN_LIMITS, opts.now);
+  const hooks = createHooks({ db, audit, limiter });
+  const secure = opts.secureCookies ?? new URL(opts.baseURL).protocol === "https:";
+
+  const auth = betterAuth({
+    appName: "Nimbus",
+    baseURL: opts.baseURL,
+    basePath: AUTH_BASE_PATH,
+    secret: opts.secret,
+    trustedOrigins: opts.trustedOrigins ?? [],
+    database: drizzleAdapter(db, { provider: "pg", schema: betterAuthSchema }),
+    emailAndPassword: {
+      enabled: true,
+      // Accounts are made by admins (UserAdmin.createUser), never by visitors.
+      disableSignUp: true,
+      minPasswordLength: MIN_PASSWORD_LENGTH,
+      maxPasswordLength: MAX_PASSWORD_LENGTH,
+      password: { hash: hashPassword, verify: verifyPassword },
+    },
+    user: {
+      additionalFields: {
+        role: { type: "string", required: true, input: false },
+        tenant: { type: "string", required: false, input: false },
+        disabled: { type: "boolean", required: false, input: false, defaultValue: false },
+      },
+    },
+    session: { expiresIn: SESSION_TTL_SECONDS, updateAge: SESSION_REFRESH_SECONDS },
+    plugins: [username()],
+    // better-auth's own limiter: every request per address and path, a flood guard in memory.
+    // Failed sign-ins are limited more tightly per account and per address by SignInLimiter.
+    rateLimit: {
+      enabled: true,
+      storage: "memory",
+      window: 60,
+      max: 300,
+      customRules: { "/sign-in/*": { window: 60, max: 60 }, "/change-password": { window: 60, max: 10 } },
+    },
+    advanced: {
+      cookiePrefix: COOKIE_PREFIX,
+      useSecureCookies: secure,
+      defaultCookieAttributes: { httpOnly: true, sameSite: "lax", secure },
+      // better-auth skips its Origin/CSRF check under NODE_ENV=test unless told otherwise.
+      disableOriginCheck: false,
+      ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
+    },
+    hooks: { before: hooks.before, after: hooks.after },
+    databaseHooks: {
+      session: {
+        create: {
+          async before(session) {
+            const [user] = await db.select({ disabled: users.disabled }).from(users).where(eq(users.id, session.userId));
+            if (user?.disabled) {
+              throw new APIError("FORBIDDEN", { code: "ACCOUNT_DISABLED", message: "This account is disabled. Ask an administrator to enable it." });
+            }
+          },
+        },
+      },
+    },
+    logger: { level: "error" },
+    telemetry: { enabled: false },
+  });
+
+  const admin = new UserAdmin(db, audit, async (userId) => {
+    const ctx = await auth.$context;
+    await ctx.internalAdapter.deleteUserSessions(userId);
+  });
+
+  /** The viewer behind a request's session cookie, plus any refreshed cookie to send back. */
+  async function sessionFromHeaders(headers: Headers | IncomingHttpHeaders): Promise<{ viewer: Viewer | null; setCookie: string[] }> {
+    const h = headers instanceof Headers ? headers : fromNodeHeaders(headers);
+    const result = await auth.api.getSession({ headers: h, returnHeaders: true });
+    const setCookie = result.headers?.getSetCookie() ?? [];
+    const user = result.response?.user;
+    if (!user || user.disabled) return { viewer: null, setCookie };
+    const role = Role.parse(user.role);
+    return { viewer: { userId: user.id, name: user.name, role, tenant: role === "tenant" ? (user.tenant ?? null) : null }, setCookie };
+  }
+
+  return {
+    /** Node handler for `/api/auth/*` (sign-in, sign-out, get-session, change-password). */
+    handler: toNodeAuthHandler(auth.handler) as (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+    /** The same, for fetch-style servers. */
+    fetchHandler: auth.handler,
+    sessionFromHeaders,
+    /** Null without a valid session, after expiry, and for a disabled user. */
+    viewerFromHeaders: async (headers: Headers | IncomingHttpHeaders) => (await sessionFromHeaders(headers)).viewer,
+    listUsers: admin.listUsers.bind(admin),
+    getUser: admin.getUser.bind(admin),
+    createUser: admin.createUser.bind(admin),
+    setRole: admin.setRole.bind(admin),
+    setTenant: admin.setTenant.bind(admin),
+    resetPassword: admin.resetPassword.bind(admin),
+    setDisabled: admin.setDisabled.bind(admin),
+    ensureFirstAdmin: admin.ensureFirstAdmin.bind(admin),
+    audit,
+    /** better-auth itself, for what the functions above do not cover. */
+    betterAuth: auth,
+  };
+}

@@ -1,0 +1,3 @@
+import { preparePgliteTemplate } from "@nimbus/db/testing";
+
+export default () => preparePgliteTemplate();

@@ -1,0 +1,101 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { generatePassword, guardAuthRoutes, hashPassword, resolveAuthSecret, SECRET_FILE, SignInLimiter, verifyPassword } from "../src/index.js";
+
+describe("SignInLimiter", () => {
+  const limits = { perAccount: { failures: 3, windowMs: 60_000 }, perIp: { failures: 5, windowMs: 120_000 } };
+
+  it("allows until the account's failures reach the limit, then says how long to wait", () => {
+    let now = 1_000_000;
+    const l = new SignInLimiter(limits, () => now);
+    l.recordFailure("u1", "ip1");
+    now += 10_000;
+    l.recordFailure("u1", "ip1");
+    expect(l.retryAfter("u1", "ip1")).toBeNull();
+    now += 10_000;
+    l.recordFailure("u1", "ip1");
+    // The oldest failure leaves the window 60 s after it happened, 40 s from now.
+    expect(l.retryAfter("u1", "ip1")).toBe(40);
+    now += 40_000;
+    expect(l.retryAfter("u1", "ip1")).toBeNull();
+  });
+
+  it("clears an account's failures on success but not its address's", () => {
+    const l = new SignInLimiter({ ...limits, perIp: { failures: 3, windowMs: 60_000 } }, () => 0);
+    for (let i = 0; i < 3; i++) l.recordFailure("u1", "ip1");
+    l.recordSuccess("u1");
+    expect(l.retryAfter("u1", "ip2")).toBeNull();
+    expect(l.retryAfter("u2", "ip1")).toBe(60);
+  });
+
+  it("limits an address across accounts", () => {
+    const l = new SignInLimiter(limits, () => 0);
+    for (let i = 0; i < 5; i++) l.recordFailure(`u${i}`, "ip1");
+    expect(l.retryAfter("fresh", "ip1")).toBe(120);
+    expect(l.retryAfter("fresh", "ip2")).toBeNull();
+  });
+});
+
+describe("passwords", () => {
+  it("hashes with argon2id and verifies", async () => {
+    const hash = await hashPassword("s3cret-enough");
+    expect(hash.startsWith("$argon2id$")).toBe(true);
+    expect(await verifyPassword({ hash, password: "s3cret-enough" })).toBe(true);
+    expect(await verifyPassword({ hash, password: "s3cret-enougH" })).toBe(false);
+  });
+
+  it("treats an unreadable hash as a wrong password", async () => {
+    expect(await verifyPassword({ hash: "not-a-phc-string", password: "x" })).toBe(false);
+  });
+
+  it("generates distinct passwords without look-alike characters", () => {
+    const a = generatePassword();
+    expect(a).toMatch(/^[a-km-zA-HJ-NP-Z2-9]{20}$/);
+    expect(generatePassword()).not.toBe(a);
+  });
+});
+
+describe("resolveAuthSecret", () => {
+  const dir = () => fs.mkdtempSync(path.join(os.tmpdir(), "nimbus-secret-"));
+
+  it("generates a secret on first start and reads the same one later", () => {
+    const d = dir();
+    const first = resolveAuthSecret({ stateDir: d });
+    expect(first.length).toBeGreaterThanOrEqual(32);
+    expect(fs.statSync(path.join(d, SECRET_FILE)).mode & 0o777).toBe(0o600);
+    expect(resolveAuthSecret({ stateDir: d })).toBe(first);
+    fs.rmSync(d, { recursive: true });
+  });
+
+  it("prefers NIMBUS_AUTH_SECRET and writes nothing", () => {
+    const d = dir();
+    const env = "e".repeat(40);
+    expect(resolveAuthSecret({ fromEnv: env, stateDir: d })).toBe(env);
+    expect(fs.existsSync(path.join(d, SECRET_FILE))).toBe(false);
+    fs.rmSync(d, { recursive: true });
+  });
+
+  it("refuses a short NIMBUS_AUTH_SECRET", () => {
+    expect(() => resolveAuthSecret({ fromEnv: "short", stateDir: os.tmpdir() })).toThrow(/at least 32/);
+  });
+});
+
+describe("guardAuthRoutes", () => {
+  const ok = guardAuthRoutes(async () => new Response("{}", { status: 200 }));
+
+  it("passes exposed routes and refuses others with 404", async () => {
+    expect((await ok(new Request("http://x/api/auth/sign-in/email", { method: "POST" }))).status).toBe(200);
+    expect((await ok(new Request("http://x/api/auth/get-session"))).status).toBe(200);
+    expect((await ok(new Request("http://x/api/auth/sign-up/email", { method: "POST" }))).status).toBe(404);
+    expect((await ok(new Request("http://x/api/auth/sign-in/email"))).status).toBe(404);
+  });
+
+  it("adds Retry-After to better-auth's own 429", async () => {
+    const limited = guardAuthRoutes(async () => new Response("{}", { status: 429, headers: { "X-Retry-After": "7" } }));
+    const res = await limited(new Request("http://x/api/auth/sign-in/email", { method: "POST" }));
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("7");
+  });
+});
