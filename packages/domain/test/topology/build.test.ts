@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { buildTopology } from "../../src/index.js";
-import { domain, host, iface, labDefault, ovs, trunkPort, vmPort, vxlanPort, LAB_TENANTS } from "./fixtures.js";
+import { domain, host, iface, labDefault, linuxBridge, ovs, trunkPort, vmPort, vxlanPort, LAB_TENANTS } from "./fixtures.js";
 
 const portById = (t: ReturnType<typeof buildTopology>, id: string) => {
   const p = t.hosts.flatMap((h) => h.bridges.flatMap((b) => b.ports)).find((x) => x.id === id);
@@ -72,6 +72,21 @@ describe("buildTopology", () => {
       domains: [domain("web1", "acme", [{ mac: "m1", device: "vnet0", vlan: 10 }])],
     });
     expect(buildTopology([h], LAB_TENANTS).hosts[0]!.vms[0]!.nics[0]!.vnis).toEqual([5001]);
+  });
+
+  it("bridges every NIC of a Linux bridge into its untagged kernel VXLAN device, and only listed VLANs into a trunked one", () => {
+    const h = host("kvm1", {
+      bridges: [
+        linuxBridge("br-acme", [vxlanPort("vxlan5001", 5001, "10.0.0.2"), vmPort("vnet0", null, null)]),
+        ovs("br-ovs", [vxlanPort("vx-trunk", 6000, "10.0.0.2", { trunks: [10, 20] }), vmPort("vnet1", 20, null), vmPort("vnet2", 30, null)]),
+      ],
+      domains: [
+        domain("a1", "acme", [{ mac: "m0", device: "vnet0", vlan: null, bridge: "br-acme", bridgeType: "linux" }]),
+        domain("g1", "globex", [{ mac: "m1", device: "vnet1", vlan: null }]),
+        domain("i1", "initech", [{ mac: "m2", device: "vnet2", vlan: null }]),
+      ],
+    });
+    expect(buildTopology([h], []).hosts[0]!.vms.map((v) => v.nics[0]!.vnis)).toEqual([[5001], [6000], []]);
   });
 
   it("marks only running, paused and suspended VMs active", () => {
