@@ -17,11 +17,13 @@ export function renderAgentConfig(node: LabNode): Record<string, unknown> {
   const base = {
     hostname: node.name,
     tools: {
+      // As a non-root user virsh defaults to qemu:///session; the VMs are in the system instance.
+      virsh: { path: "virsh", args: ["-c", "qemu:///system"] },
       // Debian's 20.10 CLI; a newer one elsewhere on PATH may not match the daemon.
       docker: { path: "/usr/bin/docker" },
-      // In /usr/sbin, which is not on a non-root SSH session's PATH.
+      // In /usr/sbin on Debian, which is not on a non-root SSH session's PATH.
+      bridge: { path: "/usr/sbin/bridge" },
       showmount: { path: "/usr/sbin/showmount" },
-      rpcinfo: { path: "/usr/sbin/rpcinfo" },
     },
   };
   switch (node.role) {

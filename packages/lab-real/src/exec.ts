@@ -30,13 +30,13 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
   const timeoutMs = opts.timeoutMs ?? 60_000;
   const argv = [cmd, ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: opts.env ?? TOOL_ENV, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(cmd, args, { env: opts.env ?? TOOL_ENV, stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     let timedOut = false;
     const cap = (acc: string, chunk: Buffer) => (acc.length < OUTPUT_CAP ? acc + chunk.toString("utf8") : acc);
-    child.stdout.on("data", (c: Buffer) => (stdout = cap(stdout, c)));
-    child.stderr.on("data", (c: Buffer) => (stderr = cap(stderr, c)));
+    child.stdout!.on("data", (c: Buffer) => (stdout = cap(stdout, c)));
+    child.stderr!.on("data", (c: Buffer) => (stderr = cap(stderr, c)));
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill("SIGKILL");
@@ -62,7 +62,11 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       }
       resolve({ code, stdout, stderr });
     });
-    child.stdin.end(opts.input ?? "");
+    if (child.stdin) {
+      // A tool that exits without reading its input must not crash the lab with EPIPE.
+      child.stdin.on("error", () => undefined);
+      child.stdin.end(opts.input);
+    }
   });
 }
 

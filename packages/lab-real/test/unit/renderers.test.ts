@@ -99,6 +99,8 @@ describe("agent on a node", () => {
   it("enables only the node's capabilities and lets hypervisors migrate without shared-storage detection", () => {
     expect(renderAgentConfig(nodeByName("kvm1"))).toMatchObject({ hostname: "kvm1", capabilities: ["virt", "net", "storage"], virt: { allowUnsafeMigration: true } });
     expect(renderAgentConfig(nodeByName("swarm2"))).toMatchObject({ capabilities: ["swarm", "net"] });
+    // The agent logs in as a non-root user, whose virsh would otherwise open qemu:///session.
+    expect(renderAgentConfig(nodeByName("kvm1"))).toMatchObject({ tools: { virsh: { args: ["-c", "qemu:///system"] } } });
     expect(renderAgentConfig(nodeByName("nfs1"))).toMatchObject({ storage: { vip: "10.77.0.30", exports: [{ path: "/instance" }] } });
   });
   it("prefers the bundle and falls back to the TypeScript source", () => {
