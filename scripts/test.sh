@@ -20,7 +20,7 @@ step "unit and integration tests (vitest, embedded database, simulated lab over 
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$REPORTS/vitest.json"
 
 step "database and accounts on a real PostgreSQL"
-sh packages/db/scripts/with-postgres.sh pnpm exec vitest run --project packages/db --project packages/auth \
+sh packages/db/scripts/with-postgres.sh pnpm exec vitest run --project @nimbus/db --project @nimbus/auth \
   --reporter=default --reporter=json --outputFile.json="$REPORTS/postgres.json"
 
 step "end-to-end (Playwright, Debian's Chromium)"

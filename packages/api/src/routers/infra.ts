@@ -1,5 +1,6 @@
 import { storageOverview, type HostNetworkView, type StorageOverview } from "@nimbus/domain";
-import { router, staffProcedure, tenantProcedure } from "../trpc.js";
+import { z } from "zod";
+import { notFound, router, staffProcedure, tenantProcedure } from "../trpc.js";
 import { networkOf } from "../services/projections.js";
 
 export const networkRouter = router({
@@ -15,4 +16,10 @@ export const storageRouter = router({
 
 export const healthRouter = router({
   list: staffProcedure("read:fleet").query(({ ctx }) => [...ctx.health.checks()]),
+  acknowledge: staffProcedure("alerts:ack")
+    .input(z.object({ id: z.string().max(200) }))
+    .mutation(({ ctx, input }) => {
+      if (!ctx.health.acknowledge(input.id, ctx.viewer.name)) throw notFound(`failing check ${input.id}`);
+      return { ok: true as const };
+    }),
 });

@@ -20,6 +20,7 @@ export class HealthMonitor {
   private readonly listeners = new Set<(checks: HealthCheck[]) => void>();
   private timer: NodeJS.Timeout | null = null;
   private snapshot: HealthCheck[] = [];
+  private readonly acks = new Map<string, { by: string; at: string }>();
 
   constructor(
     private readonly fleet: FleetView,
@@ -46,6 +47,21 @@ export class HealthMonitor {
     return () => this.listeners.delete(l);
   }
 
+  /** Marks a failing check as seen; false when there is no such failing check. */
+  acknowledge(id: string, by: string, at = new Date().toISOString()): boolean {
+    const check = this.reported.get(id);
+    if (!check || check.state === "ok") return false;
+    this.acks.set(id, { by, at });
+    this.reported.set(id, { ...check, ack: { by, at } });
+    this.publish();
+    return true;
+  }
+
+  private publish() {
+    this.snapshot = [...this.reported.values()].sort(byUrgency);
+    for (const l of this.listeners) l(this.snapshot);
+  }
+
   /** One sample; public so tests can step the monitor without timers. */
   sample(now = new Date().toISOString()) {
     const raw = evaluateHealth(this.fleet.hosts());
@@ -60,7 +76,7 @@ export class HealthMonitor {
       this.probes.set(r.id, probe);
       const next = this.toCheck(r, probe, prevProbe === undefined);
       const prev = this.reported.get(r.id);
-      if (!prev || prev.state !== next.state || prev.message !== next.message || prev.since !== next.since || prev.affects.join() !== next.affects.join()) {
+      if (!prev || prev.state !== next.state || prev.message !== next.message || prev.since !== next.since || prev.affects.join() !== next.affects.join() || prev.ack !== next.ack) {
         this.reported.set(r.id, next);
         changed = true;
         if (prev?.state !== next.state) this.opts.onTransition?.(next);
@@ -69,20 +85,20 @@ export class HealthMonitor {
     for (const id of [...this.reported.keys()]) {
       if (!seen.has(id)) {
         this.reported.delete(id);
+        this.acks.delete(id);
         this.probes.delete(id);
         changed = true;
       }
     }
-    if (changed) {
-      this.snapshot = [...this.reported.values()].sort(byUrgency);
-      for (const l of this.listeners) l(this.snapshot);
-    }
+    if (changed) this.publish();
   }
 
   private toCheck(r: RawCheck, probe: ProbeState, first: boolean): HealthCheck {
     // While the probe still reports "up", show ok even if this one sample failed (hysteresis),
     // but keep the failing message visible as a hint.
     const state = probe.up ? "ok" : r.state === "ok" ? (this.reported.get(r.id)?.state ?? "warn") : r.state;
+    // An acknowledgement lasts until the check is ok again.
+    if (state === "ok") this.acks.delete(r.id);
     const pending = probe.streak > 0 ? ` (${probe.up ? "failing" : "recovering"}, ${probe.streak} sample${probe.streak > 1 ? "s" : ""})` : "";
     return {
       id: r.id,
@@ -93,6 +109,7 @@ export class HealthMonitor {
       message: r.message + pending,
       affects: r.affects,
       tenants: r.tenants,
+      ack: this.acks.get(r.id) ?? null,
     };
   }
 }
