@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import ssh2 from "ssh2";
 import { FleetConfig } from "@nimbus/domain";
 import type { Lab } from "./lab.js";
+import { generateEd25519 } from "./ssh/keygen.js";
 
 /**
  * A client keypair for a standalone lab: the server reading fleet.json authenticates with it.
@@ -12,7 +12,7 @@ export function ensureClientKey(dataDir: string): { privateKeyPath: string; publ
   const privateKeyPath = join(dataDir, "client_ed25519");
   const publicKeyPath = `${privateKeyPath}.pub`;
   if (!existsSync(privateKeyPath) || !existsSync(publicKeyPath)) {
-    const pair = ssh2.utils.generateKeyPairSync("ed25519", { comment: "nimbus-lab-client" });
+    const pair = generateEd25519("nimbus-lab-client");
     writeFileSync(privateKeyPath, pair.private, { mode: 0o600 });
     writeFileSync(publicKeyPath, pair.public + "\n", { mode: 0o644 });
   }

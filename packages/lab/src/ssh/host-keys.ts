@@ -3,6 +3,7 @@ import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import ssh2 from "ssh2";
 import { z } from "zod";
+import { generateEd25519 } from "./keygen.js";
 
 const KeyFile = z.object({
   version: z.literal(1),
@@ -29,7 +30,8 @@ export class HostKeyStore {
       if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw new Error(`host key file ${path} is unreadable: ${(err as Error).message}`);
     }
     const store = new HostKeyStore(path, file);
-    const missing = hosts.filter((h) => !file.keys[h]);
+    // Keys an older ssh2 generator wrote unreadable are replaced (see keygen.ts).
+    const missing = hosts.filter((h) => !file.keys[h] || ssh2.utils.parseKey(file.keys[h].privateKey) instanceof Error);
     for (const h of missing) file.keys[h] = { privateKey: newKey() };
     if (missing.length) store.save();
     return store;
@@ -73,9 +75,7 @@ export class HostKeyStore {
   }
 }
 
-function newKey(): string {
-  return ssh2.utils.generateKeyPairSync("ed25519").private;
-}
+const newKey = () => generateEd25519().private;
 
 export function fingerprintOf(privateOrPublicKey: string | Buffer): string {
   const parsed = ssh2.utils.parseKey(privateOrPublicKey);

@@ -34,7 +34,9 @@ export async function migrateDomain(
 
   const failure = (reason: string) => new AgentError(AgentErrorCode.toolFailed, `migration of ${vm.spec.name} to ${destName} failed: ${reason}; ${vm.spec.name} still runs on ${sourceName}`);
   const stillPossible = () => {
-    const problem = linkProblem(world, src, dest) ?? (vm.state !== "running" ? `${vm.spec.name} stopped running on ${sourceName}` : null);
+    if (vm.state !== "running")
+      throw new AgentError(AgentErrorCode.toolFailed, `migration of ${vm.spec.name} to ${destName} failed: ${vm.spec.name} stopped on ${sourceName} (${vm.state}) and runs nowhere`);
+    const problem = linkProblem(world, src, dest);
     if (problem) throw failure(problem);
   };
   stillPossible();
