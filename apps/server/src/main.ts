@@ -46,7 +46,7 @@ const server = createHttpServer({
     ready: app !== null,
     hosts: app?.fleet.hosts().length ?? 0,
     online: app?.fleet.hosts().filter((h) => h.connection.state === "online").length ?? 0,
-    fleetReadyMs: app?.fleetReadyMs ?? null,
+    fleetStartedAt: app?.fleetStartedAt ?? null,
     subscribers: app?.live.subscriberCount() ?? 0,
   }),
 });
