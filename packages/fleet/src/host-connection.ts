@@ -19,7 +19,7 @@ import { HandshakeFailure, classifyFailure, type ConnectFailure } from "./connec
 import type { HostConfig, KnownHostsStore } from "./contract.js";
 import type { ConcurrencyLimiter } from "./limiter.js";
 import { ProtocolClient, type AgentNotification } from "./protocol-client.js";
-import type { ExecChannel, PinnedKey, SshSession } from "./ssh/index.js";
+import { SshFailure, type ExecChannel, type PinnedKey, type SshSession } from "./ssh/index.js";
 import { captureTail } from "./stderr-tail.js";
 
 export type HostChange = SectionName | "connection" | "maintenance";
@@ -210,7 +210,12 @@ export class HostConnection {
     }
     this.session = session;
     session.onClose((failure) => this.onLost(session, failure?.message ?? "SSH connection closed"));
-    await this.deps.ensureAgent?.(session, this.config);
+    try {
+      await this.deps.ensureAgent?.(session, this.config);
+    } catch (err) {
+      if (err instanceof SshFailure) throw err;
+      throw new HandshakeFailure({ state: "agent-missing", message: `${this.name}: could not install the agent: ${(err as Error).message}` });
+    }
 
     let channel: ExecChannel;
     try {
@@ -243,7 +248,7 @@ export class HostConnection {
       if (err instanceof HandshakeFailure) throw err;
       const exit = await Promise.race([channel.exit, delay(this.deps.timing.exitGraceMs).then(() => null)]);
       if (exit) {
-        const status = exit.code !== null ? `exit ${exit.code}` : exit.signal ? `signal ${exit.signal}` : "no exit status";
+        const status = exit.code !== null ? `exit ${exit.code}` : `signal ${exit.signal}`;
         throw new HandshakeFailure({
           state: "agent-missing",
           message: `${this.name}: the agent ended before answering (${status}): ${stderr() || "no output on stderr"}`,

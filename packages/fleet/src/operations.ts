@@ -219,22 +219,26 @@ export class OperationManager {
    */
   private async launch(op: Operation, send: () => Promise<unknown>): Promise<Operation> {
     await this.store.insert(op);
+    // The job may report (even finish) before its start is acknowledged; return the latest state.
+    let latest = op;
+    const unfollow = this.listeners.add((o) => void (o.id === op.id && (latest = o)));
     this.active.set(op.id, op);
     this.emit(op);
     try {
       await send();
+      return latest;
     } catch (err) {
       const outcomeUnknown = err instanceof NimbusError && (err.code === "TIMEOUT" || (err.code === "HOST_UNREACHABLE" && err.details?.method));
       if (outcomeUnknown) {
         this.logger.warn({ operation: op.id, err }, "no answer to the job request; reconciliation will settle it");
-        return this.active.get(op.id) ?? op;
+        return latest;
       }
-      const current = this.active.get(op.id) ?? op;
       const now = new Date().toISOString();
-      this.commit({ ...current, state: "failed", error: err instanceof Error ? err.message : String(err), updatedAt: now, finishedAt: now });
+      this.commit({ ...latest, state: "failed", error: err instanceof Error ? err.message : String(err), updatedAt: now, finishedAt: now });
       throw err;
+    } finally {
+      unfollow();
     }
-    return this.active.get(op.id) ?? (await this.store.get(op.id)) ?? op;
   }
 
   /** Makes `next` the current state of its operation: remembers, persists and announces it. */

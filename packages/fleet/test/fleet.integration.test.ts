@@ -116,6 +116,36 @@ describe("Fleet over SSH", () => {
     expect(Date.parse(connection.nextRetryAt!) - Date.now()).toBeGreaterThan(FAST_TIMING.slowRetryMs / 2);
   });
 
+  it("treats a link lost while the agent starts as unreachable, not as a missing agent", async () => {
+    const world = new FakeWorld();
+    harness = await fleetHarness([{ name: "flaky", drivers: world.drivers("flaky"), mode: "drop" }]);
+    const fleet = harness.fleet();
+    await fleet.start();
+    expect(fleet.host("flaky")!.connection).toMatchObject({ state: "unreachable", message: "flaky: connection closed before hello was answered" });
+    const back = hostState(fleet, "flaky", "online");
+    harness.hosts.flaky!.mode = "agent";
+    await back;
+  });
+
+  it("runs the ensureAgent hook before starting the agent", async () => {
+    const world = new FakeWorld();
+    harness = await fleetHarness([{ name: "fresh", drivers: world.drivers("fresh") }]);
+    const prepared: string[] = [];
+    const fleet = harness.fleet({ ensureAgent: async (session) => void prepared.push(`${session.host} ${session.hostKey.fingerprint}`) });
+    await fleet.start();
+    expect(fleet.host("fresh")!.connection.state).toBe("online");
+    expect(prepared).toEqual([`fresh ${harness.hosts.fresh!.fingerprint}`]);
+  });
+
+  it("shows agent-missing when the ensureAgent hook cannot install the agent", async () => {
+    const world = new FakeWorld();
+    harness = await fleetHarness([{ name: "nonode", drivers: world.drivers("nonode") }]);
+    const fleet = harness.fleet({ ensureAgent: () => Promise.reject(new Error("node: not found; install Node.js 20")) });
+    await fleet.start();
+    expect(fleet.host("nonode")!.connection).toMatchObject({ state: "agent-missing", message: "nonode: could not install the agent: node: not found; install Node.js 20" });
+    expect(harness.hosts.nonode!.commands).toEqual([]);
+  });
+
   it("stops at protocol-mismatch with a clear message instead of retrying quickly", async () => {
     const world = new FakeWorld();
     harness = await fleetHarness([{ name: "old", drivers: world.drivers("old"), mode: "old-protocol" }]);

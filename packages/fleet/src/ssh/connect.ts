@@ -20,8 +20,8 @@ export interface ExecChannel {
   /** The command's stdin. */
   stdin: Writable;
   stderr: Readable;
-  /** Resolves when the command ends; code is null when the channel closed without an exit status. */
-  exit: Promise<{ code: number | null; signal: string | null }>;
+  /** Resolves when the command ends: its exit code or signal, or null if the channel closed without either. */
+  exit: Promise<{ code: number | null; signal: string | null } | null>;
   close(): void;
 }
 
@@ -134,9 +134,9 @@ function session(host: string, client: Client, hostKey: PinnedKey, timeoutMs: nu
 }
 
 function execChannel(channel: ClientChannel): ExecChannel {
-  const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+  const exit = new Promise<{ code: number | null; signal: string | null } | null>((resolve) => {
     channel.once("exit", (code: number | null, signal?: string) => resolve({ code: code ?? null, signal: signal ?? null }));
-    channel.once("close", () => resolve({ code: null, signal: null }));
+    channel.once("close", () => resolve(null));
   });
   return { stdout: channel, stdin: channel, stderr: channel.stderr, exit, close: () => channel.close() };
 }
