@@ -9,3 +9,5 @@ export { defaultScenario, loadScenario, DEFAULT_SCENARIO_PATH } from "./scenario
 export { generateScenario, type GenerateOptions } from "./scenario/generate.js";
 export { writeFleetConfig, ensureClientKey } from "./fleet-file.js";
 export { TIMINGS } from "./world/timings.js";
+export { generateEd25519 } from "./ssh/keygen.js";
+export { fingerprintOf } from "./ssh/host-keys.js";

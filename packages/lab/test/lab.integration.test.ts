@@ -72,6 +72,33 @@ describe("a lab host over SSH", () => {
     await expect(connect(hostOf("kvm1"), stranger)).rejects.toThrow(/All configured authentication methods failed/);
   });
 
+  it("refuses password authentication", async () => {
+    const h = hostOf("kvm1");
+    const attempt = new Promise((resolve, reject) => {
+      const c = new ssh2.Client();
+      c.on("ready", () => resolve(c.end()));
+      c.on("error", reject);
+      c.connect({ host: h.address, port: h.port, username: h.user, password: "nimbus", readyTimeout: 10_000 });
+    });
+    await expect(attempt).rejects.toThrow(/All configured authentication methods failed/);
+  });
+
+  it("ends the agent session when the client closes the channel: the host's watchers go away", async () => {
+    const { client } = await connect(hostOf("nfs1"), privateKey);
+    try {
+      const agent = await AgentChannel.open(client);
+      await agent.request("inventory.snapshot");
+      expect(lab.world.events.listenerCount("nfs1")).toBeGreaterThan(1);
+      const exit = new Promise((resolve) => agent.channel.on("exit", resolve));
+      agent.channel.end();
+      expect(await exit).toBe(0);
+      // Only the endpoint's own reachability watcher stays.
+      await waitFor(() => lab.world.events.listenerCount("nfs1") === 1, "the session's watchers to go");
+    } finally {
+      client.end();
+    }
+  });
+
   it("runs nothing but the agent: other commands exit 127 with a message", async () => {
     const { client } = await connect(hostOf("nfs1"), privateKey);
     try {
@@ -153,6 +180,8 @@ describe("restarting a lab on the same data dir", () => {
     const key = ensureClientKey(dataDir);
     await expect(startLab({ dataDir, clientPublicKeys: [key.publicKey] })).rejects.toThrow(/already runs a lab in/);
     await lab.stop();
+    await expect(tcpConnect(hostOf("kvm1"))).rejects.toThrow(/ECONNREFUSED/);
+    await expect(fetch(`${lab.controlUrl}/status`)).rejects.toThrow();
     lab = await startLab({ dataDir, clientPublicKeys: [key.publicKey], speed: 10 });
     expect(lab.hosts.map((h) => lab.hostKeyFingerprint(h.name))).toEqual(fingerprints);
     expect(lab.hosts.map((h) => h.port)).toEqual(ports);

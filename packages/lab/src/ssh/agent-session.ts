@@ -11,13 +11,14 @@ export function runAgentSession(channel: ServerChannel, world: World, host: stri
   // 'close' without 'end', so both end the input: the session never outlives the channel.
   const input = new PassThrough();
   channel.on("data", (chunk: Buffer) => input.write(chunk));
-  const finish = () => {
+  // EOF from the client: the session ends, then we still send the exit status and close our side.
+  channel.on("end", () => input.end());
+  const gone = () => {
     open = false;
     input.end();
   };
-  channel.on("end", finish);
-  channel.on("close", finish);
-  channel.on("error", finish);
+  channel.on("close", gone);
+  channel.on("error", gone);
   const output = new Writable({
     write(chunk, _enc, done) {
       if (open) channel.write(chunk);
