@@ -114,6 +114,19 @@ describe(`sign-in over HTTP (${backend})`, () => {
     expect(await lastAudit("auth.sign-out")).toMatchObject({ userId: viewer!.userId, userName: "tess@acme.example", result: "ok" });
   });
 
+  it("lets a signed-in user change their own password, recorded in the audit log", async () => {
+    await h.auth.createUser({ email: "changer@nimbus.local", name: "Changer", password: PASSWORD, role: "oncall", tenant: null });
+    const { cookie } = await signInEmail(h, "changer@nimbus.local", PASSWORD);
+    const wrong = await post(h, "/change-password", { currentPassword: "not-my-password", newPassword: "a-new-password-1" }, { cookie: cookie! });
+    expect(wrong.status).toBeGreaterThanOrEqual(400);
+    expect(await lastAudit("auth.change-password")).toMatchObject({ userName: "changer@nimbus.local", result: "error" });
+    const ok = await post(h, "/change-password", { currentPassword: PASSWORD, newPassword: "a-new-password-1" }, { cookie: cookie! });
+    expect(ok.status).toBe(200);
+    expect(await lastAudit("auth.change-password")).toMatchObject({ userName: "changer@nimbus.local", result: "ok", inputSummary: {} });
+    expect((await signInEmail(h, "changer@nimbus.local", PASSWORD)).status).toBe(401);
+    expect((await signInEmail(h, "changer@nimbus.local", "a-new-password-1")).status).toBe(200);
+  });
+
   it("refuses a cross-site sign-out (CSRF): the session survives", async () => {
     const { cookie } = await signInEmail(h, "tess@acme.example", PASSWORD);
     const res = await post(h, "/sign-out", {}, { cookie: cookie!, origin: "https://evil.example" });
