@@ -2,6 +2,8 @@
  * How long the topology pipeline takes on a big fleet: by default 50 hosts x 20 VMs, three
  * tenants on a full VXLAN mesh (7,350 tunnel ports). Run from packages/domain:
  *   npx tsx scripts/topology-bench.ts [hosts] [vmsPerHost]
+ * or, to collect garbage between runs so one step does not pay for the previous one's garbage:
+ *   node --expose-gc --import tsx scripts/topology-bench.ts
  * Prints the median wall and CPU time of several runs after a warm-up. The target is well under
  * 50 ms to build. On a shared 2-core machine other processes inflate wall time: CPU time is the
  * steadier figure.
@@ -13,6 +15,7 @@ const hostCount = Number(process.argv[2] ?? 50);
 const vmsPerHost = Number(process.argv[3] ?? 20);
 const RUNS = 15;
 
+const collectGarbage = (globalThis as { gc?: () => void }).gc;
 const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** `prepare` runs untimed before each run, so cached indexes never flatter a figure. */
@@ -22,6 +25,7 @@ function measure<T>(prepare: () => T, fn: (input: T) => unknown): { wall: number
   const cpu: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const input = prepare();
+    collectGarbage?.();
     const c = process.cpuUsage();
     const w = performance.now();
     fn(input);

@@ -22,10 +22,16 @@ export function underlayResolver(h: TopoHost): (local: string | null, remote: st
   for (const x of addressed) for (const a of x.cidrs) if (!byAddress.has(bareAddress(a))) byAddress.set(bareAddress(a), x.iface);
   const fallback = addressed.filter((x) => x.iface.mtu !== null).sort((a, b) => a.iface.mtu! - b.iface.mtu!)[0]?.iface ?? null;
   const known = (i: TopoInterface) => (i.mtu === null ? null : i);
+  // One host's tunnels share a few dozen remotes across all VNIs: resolve each once.
+  const byRemote = new Map<string, TopoInterface | undefined>();
+  const subnetOf = (remote: string) => {
+    if (!byRemote.has(remote)) byRemote.set(remote, addressed.find((x) => x.cidrs.some((c) => inSubnet(remote, c)))?.iface);
+    return byRemote.get(remote);
+  };
   return (local, remote) => {
     const byLocal = local ? byAddress.get(bareAddress(local)) : undefined;
     if (byLocal) return known(byLocal);
-    const bySubnet = remote ? addressed.find((x) => x.cidrs.some((c) => inSubnet(remote, c)))?.iface : undefined;
+    const bySubnet = remote ? subnetOf(remote) : undefined;
     return bySubnet ? known(bySubnet) : fallback;
   };
 }

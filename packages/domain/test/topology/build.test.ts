@@ -17,7 +17,7 @@ describe("buildTopology", () => {
     const eth0 = portById(t, "kvm1/br-ovs/eth0");
     expect(eth0).toMatchObject({ mode: "uplink", trunks: [10, 20, 30], uplink: true, mtu: 1600 });
     const vx = portById(t, "kvm1/br-ovs/vx5001-kvm2");
-    expect(vx.vxlan).toEqual({ vni: 5001, local: "10.99.0.11", remote: "10.99.0.12", dstPort: 4789, remoteHost: "kvm2" });
+    expect(vx.vxlan).toEqual({ vni: 5001, local: null, remote: "10.99.0.12", dstPort: 4789, remoteHost: "kvm2" });
     expect(vx.vlan).toBe(10);
     expect(vx.tenants).toEqual(["acme"]);
   });

@@ -112,6 +112,18 @@ describe("finding: MTU too small for VXLAN", () => {
     ]);
   });
 
+  it("with a local address, judges the interface holding it", () => {
+    const hosts = [
+      host("kvm1", {
+        interfaces: [iface("mgmt0", { mtu: 1500, addresses: ["192.168.0.11/24"] }), iface("eth1", { mtu: 1600, addresses: ["10.99.0.11/16"] })],
+        bridges: [ovs("br-ovs", [vxlanPort("vx", 5001, "10.99.0.12", { vlan: 10, local: "192.168.0.11" })])],
+      }),
+    ];
+    expect(findingsOf("mtu-too-small", hosts).map((f) => f.message)).toEqual([
+      "VNI 5001 on kvm1: br-ovs passes 1500-byte frames, VXLAN needs 1550 but underlay mgmt0 has MTU 1500",
+    ]);
+  });
+
   it("is silent when no interface MTU is known", () => {
     const hosts = [host("kvm1", { bridges: [ovs("br-ovs", [vxlanPort("vx", 5001, "10.99.0.12")])] })];
     expect(findingsOf("mtu-too-small", hosts)).toEqual([]);

@@ -158,7 +158,8 @@ export function labFleet(hostCount = 2, vmsPerHost = 3, tenants: TenantInfo[] = 
     const tunnels: BridgePort[] = [];
     tenants.forEach((t, ti) => {
       for (let j = 1; j <= hostCount; j++)
-        if (j !== i) tunnels.push(vxlanPort(`vx${t.vni}-kvm${j}`, t.vni!, underlayIp(j), { vlan: vlanOf(t, ti), local: underlayIp(i) }));
+        // Like the captured `ovs-vsctl show`: options key + remote_ip + dst_port, no local_ip.
+        if (j !== i) tunnels.push(vxlanPort(`vx${t.vni}-kvm${j}`, t.vni!, underlayIp(j), { vlan: vlanOf(t, ti) }));
     });
     hosts.push(
       host(name, {
