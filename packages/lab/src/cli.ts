@@ -69,6 +69,12 @@ function positiveNumber(v: string, flag: string): number {
   return n;
 }
 
+// `pnpm lab faults | head` closes our stdout early; that is not an error.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 main(process.argv.slice(2)).catch((err: unknown) => {
   console.error(`lab: ${err instanceof Error ? err.message : String(err)}`);
   process.exitCode = 1;

@@ -1,8 +1,9 @@
 /**
  * Simulated time. Every duration in the world is written in "lab milliseconds" as they would
  * pass at speed 1; the clock divides them by `speed`, so tests run the same story 10x faster.
- * Every timer is unref'd (a lab never keeps a process alive by itself) and tracked, so `stop()`
- * leaves nothing behind.
+ * Background timers are unref'd (an idle lab never keeps a process alive by itself); `sleep()`,
+ * which someone awaits (a migration step), keeps it alive like any pending I/O. All are
+ * tracked, so `stop()` leaves nothing behind.
  */
 export class Clock {
   private readonly origin = Date.now();
@@ -19,13 +20,13 @@ export class Clock {
   }
 
   /** Runs `fn` after `ms` lab milliseconds; returns a cancel function. */
-  after(ms: number, fn: () => void): () => void {
+  after(ms: number, fn: () => void, keepAlive = false): () => void {
     if (this.stopped) return () => {};
     const t = setTimeout(() => {
       this.timers.delete(t);
       fn();
     }, ms / this.speed);
-    t.unref();
+    if (!keepAlive) t.unref();
     this.timers.add(t);
     return () => {
       clearTimeout(t);
@@ -52,10 +53,14 @@ export class Clock {
         cancel();
         reject(abortReason(signal!));
       };
-      const cancel = this.after(ms, () => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      });
+      const cancel = this.after(
+        ms,
+        () => {
+          signal?.removeEventListener("abort", onAbort);
+          resolve();
+        },
+        true,
+      );
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   }

@@ -66,7 +66,7 @@ async function copyAndSwitch(
   const total = vm.spec.memoryMiB * MiB;
   const bandwidth = params.options.bandwidthMiBps ? params.options.bandwidthMiBps * MiB : world.migrationBandwidthBytesPerSec;
   // Busy guests dirty more; auto-converge throttles the guest's vCPUs to dirty less.
-  const dirtyShare = (0.04 + (nameHash(vm.spec.name) % 8) / 100) * (params.options.autoConverge ? 0.5 : 1);
+  const dirtyShare = (0.08 + (nameHash(vm.spec.name) % 10) / 100) * (params.options.autoConverge ? 0.5 : 1);
   const dirtyRate = bandwidth * dirtyShare;
   const maxDowntimeMs = params.options.maxDowntimeMs ?? TIMINGS.migrationMaxDowntimeMs;
   const dt = TIMINGS.migrationTickMs / 1000;
