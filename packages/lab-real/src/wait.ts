@@ -1,6 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { LabError } from "./errors.js";
 
+/** Thrown by a probe when waiting longer cannot help: ends the wait at once with this error. */
+export class GiveUp extends Error {}
+
 /**
  * Polls a condition until it holds. The lab waits for what it needs (a socket, an answer),
  * never a fixed time; the message says what did not happen.
@@ -19,6 +22,7 @@ export async function waitFor<T>(
       const v = await probe();
       if (v !== false && v !== null && v !== undefined) return v;
     } catch (e) {
+      if (e instanceof GiveUp) throw new LabError(`gave up waiting for ${what}: ${e.message}`);
       lastError = e;
     }
     if (Date.now() > deadline) {

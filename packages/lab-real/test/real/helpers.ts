@@ -2,7 +2,7 @@ import type { HostRecord, Job } from "@nimbus/domain";
 import { Fleet, MemoryKnownHosts, type FleetEvent } from "@nimbus/fleet";
 import { RealLab } from "../../src/lab.js";
 import { virsh } from "../../src/libvirt.js";
-import { waitFor } from "../../src/wait.js";
+import { GiveUp, waitFor } from "../../src/wait.js";
 
 /**
  * The real-lab tests reach hosts exactly as the server does: the fleet (ssh2 + host-key
@@ -59,9 +59,16 @@ export function watchJob(fleet: Fleet, host: string) {
     track(id: string) {
       jobId = id;
     },
-    async final(timeoutMs = 120_000): Promise<Job> {
+    async final(timeoutMs = 100_000): Promise<Job> {
       try {
-        return await waitFor(`job ${jobId} on ${host} to end`, () => updates.find((j) => j.id === jobId && j.state !== "running"), { timeoutMs });
+        return await waitFor(`job ${jobId} on ${host} to end`, () => {
+          const done = updates.find((j) => j.id === jobId && j.state !== "running");
+          if (done) return done;
+          // A dead agent ends no job: say so instead of waiting for the timeout.
+          const conn = fleet.host(host)?.connection;
+          if (conn && conn.state !== "online") throw new GiveUp(`${host} went ${conn.state} while job ${jobId} ran: ${conn.message}`);
+          return null;
+        }, { timeoutMs });
       } finally {
         off();
       }
