@@ -126,6 +126,7 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
         (stopping ??= (async () => {
           rmSync(controlPath, { force: true });
           await control.close();
+          rmSync(control.tokenPath, { force: true });
           await Promise.all(endpoints.map((e) => e.stop()));
           world.stop();
           unlock();
