@@ -1,14 +1,16 @@
+import { capture } from "./capture.js";
 import { down } from "./down.js";
 import { labEnv } from "./env.js";
 import { layout } from "./layout.js";
 import { status } from "./status.js";
 import { up } from "./up.js";
+import { resolve } from "node:path";
 
-/** `pnpm lab:real up | status | down` */
-const usage = "usage: lab:real up | status | down";
+/** `pnpm lab:real up | status | down | capture DIR` */
+const usage = "usage: lab:real up | status | down | capture DIR";
 const log = (line: string) => process.stdout.write(`[lab:real ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 
-async function main(cmd: string | undefined): Promise<number> {
+async function main(cmd: string | undefined, arg: string | undefined): Promise<number> {
   const env = labEnv();
   const l = layout(env.labDir, env.repoRoot);
   switch (cmd) {
@@ -35,13 +37,18 @@ async function main(cmd: string | undefined): Promise<number> {
       process.stdout.write(s.text + "\n");
       return s.up ? 0 : 3;
     }
-    default:
-      process.stderr.write(usage + "\n");
-      return 2;
+    case "capture": {
+      if (!arg) break;
+      const files = await capture(l, resolve(arg));
+      log(`saved ${files.length} real outputs under ${resolve(arg)}`);
+      return 0;
+    }
   }
+  process.stderr.write(usage + "\n");
+  return 2;
 }
 
-main(process.argv[2]).then(
+main(process.argv[2], process.argv[3]).then(
   (code) => process.exit(code),
   (err) => {
     process.stderr.write(`lab:real: ${(err as Error).stack ?? err}\n`);
