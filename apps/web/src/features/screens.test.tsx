@@ -91,7 +91,8 @@ describe("health page", () => {
     expect(states).toEqual(["crit", "crit", "warn", "unknown", "ok", "ok", "ok", "ok"]);
     const text = render(<HealthList checks={healthChecks} />);
     expect(text).toContain("since 14 min ago");
-    expect(text).toContain("Affects: kvm1, kvm2, all VM disks");
+    expect(text).toContain("Affects: kvm3");
+    expect(text).toContain("Acknowledged by Olivia On-call");
   });
   it("says all is well when nothing fails", () => {
     expect(healthHeadline(healthChecks.filter((c) => c.state === "ok"))).toBe("All 4 checks OK");

@@ -37,6 +37,8 @@ export interface DataTableProps<T> {
   rowTestId?: (row: T) => string;
   testId?: string;
   maxHeight?: string;
+  /** Column ids not to show here (e.g. "host" on a host's own page). */
+  hiddenColumns?: string[];
 }
 
 const hide: Record<NonNullable<ColumnMeta["hideBelow"]>, string> = { sm: "hidden sm:table-cell", md: "hidden md:table-cell", lg: "hidden lg:table-cell" };
@@ -61,12 +63,13 @@ export function DataTable<T>({
   rowTestId,
   testId,
   maxHeight = "calc(100vh - 190px)",
+  hiddenColumns,
 }: DataTableProps<T>) {
   const table = useReactTable({
     data: data ?? [],
     columns,
     getRowId,
-    state: { sorting },
+    state: { sorting, columnVisibility: Object.fromEntries((hiddenColumns ?? []).map((id) => [id, false])) },
     onSortingChange: (updater) => onSortingChange(typeof updater === "function" ? updater(sorting) : updater),
     getCoreRowModel: getCoreRowModel(),
     getSortedRowModel: getSortedRowModel(),

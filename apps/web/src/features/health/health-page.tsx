@@ -1,6 +1,9 @@
 "use client";
 import type { HealthCheck } from "@nimbus/domain";
-import { useQuery } from "@tanstack/react-query";
+import { useMutation, useQuery } from "@tanstack/react-query";
+import { Button } from "@/components/ui/button";
+import { notify } from "@/lib/notify";
+import { useCan } from "@/lib/session";
 import { Checkbox, Select } from "@/components/ui/field";
 import { PageHeader } from "@/components/ui/panel";
 import { ErrorState, PanelsSkeleton } from "@/components/ui/states";
@@ -14,6 +17,9 @@ export function HealthPage() {
   const health = useQuery(trpc.health.list.queryOptions());
   const [category, setCategory] = useUrlParam("category");
   const [problems, setProblems] = useUrlParam("problems");
+  const mayAck = useCan("alerts:ack");
+  // The pushed health event carries the ack to every open page, this one included.
+  const ack = useMutation(trpc.health.acknowledge.mutationOptions({ onError: (e) => notify.error(e, "Acknowledge") }));
   const checks = health.data;
   const shown = checks?.filter((c) => (!category || c.category === category) && (!problems || c.state !== "ok"));
   return (
@@ -37,7 +43,19 @@ export function HealthPage() {
             </Select>
             <Checkbox label="Problems only" checked={!!problems} onChange={(e) => setProblems(e.target.checked ? "1" : "")} />
           </Toolbar>
-          <HealthList checks={shown ?? []} />
+          <HealthList
+            checks={shown ?? []}
+            action={
+              mayAck
+                ? (c) =>
+                    c.state === "crit" || c.state === "warn" ? (
+                      <Button size="sm" busy={ack.isPending && ack.variables?.id === c.id} onClick={() => ack.mutate({ id: c.id })} data-testid={`ack-${c.id}`}>
+                        Acknowledge
+                      </Button>
+                    ) : null
+                : undefined
+            }
+          />
         </div>
       )}
     </>

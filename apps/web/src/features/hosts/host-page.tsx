@@ -97,6 +97,7 @@ export function HostPage({ name }: { name: string }) {
               onSortingChange={setSorting}
               actions={actions}
               maxHeight="none"
+              hiddenColumns={["host"]}
               operationFor={(i) => rowOperationFor(operations.data, { type: "instance", name: i.name }, now)}
               renderOperation={(op) => <LiveOperation initial={op} compact />}
             />

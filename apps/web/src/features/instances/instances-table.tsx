@@ -108,6 +108,7 @@ export function InstancesTable({
   operationFor,
   renderOperation,
   maxHeight,
+  hiddenColumns,
 }: {
   instances: InstanceView[] | undefined;
   isLoading?: boolean;
@@ -123,10 +124,12 @@ export function InstancesTable({
   operationFor?: (i: InstanceView) => Operation | undefined;
   renderOperation?: (op: Operation) => ReactNode;
   maxHeight?: string;
+  hiddenColumns?: string[];
 }) {
   return (
     <DataTable
       testId="instances-table"
+      hiddenColumns={hiddenColumns}
       data={instances}
       columns={columns(actions, linkHosts)}
       getRowId={(i) => `${i.host}/${i.name}`}

@@ -117,7 +117,7 @@ export function MigrateForm({
                     <span className="ml-auto text-[12px] tabular-nums text-muted">{formatMiB(Math.max(0, t.freeMemoryMiB))} free</span>
                   </div>
                   <div className="mt-2 pl-5">
-                    <PreflightList checks={t.checks} />
+                    <PreflightList checks={t.checks} foldPassed />
                   </div>
                 </label>
               );

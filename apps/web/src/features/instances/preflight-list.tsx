@@ -7,11 +7,42 @@ const marks = {
   fail: { sign: "✕", label: "fail", cls: "text-crit" },
 } as const;
 
-/** Preflight checks, failures first, each with its word (pass/warn/fail) and its reason. */
-export function PreflightList({ checks }: { checks: PreflightCheck[] }) {
+/**
+ * Preflight checks, failures first, each with its word (pass/warn/fail) and its reason. With
+ * `foldPassed`, passing checks fold into one expandable line so the problems stand out.
+ */
+export function PreflightList({ checks, foldPassed }: { checks: PreflightCheck[]; foldPassed?: boolean }) {
+  const problems = checks.filter((c) => c.result !== "pass");
+  const passed = checks.filter((c) => c.result === "pass");
+  if (!foldPassed || !passed.length)
+    return (
+      <div data-testid="preflight-checks">
+        <Checks checks={checks} />
+      </div>
+    );
+  return (
+    <div className="flex flex-col gap-1" data-testid="preflight-checks">
+      {problems.length > 0 && <Checks checks={problems} />}
+      <details className="group text-[12.5px]">
+        <summary className="cursor-pointer list-none text-muted hover:text-fg">
+          <span aria-hidden className="mr-2 inline-block w-3 text-center font-bold text-ok">
+            ✓
+          </span>
+          {problems.length ? `${passed.length} other checks pass` : `All ${passed.length} checks pass`}
+          <span className="ml-1 text-accent group-open:hidden">(show)</span>
+        </summary>
+        <div className="mt-1">
+          <Checks checks={passed} />
+        </div>
+      </details>
+    </div>
+  );
+}
+
+function Checks({ checks }: { checks: PreflightCheck[] }) {
   const order = { fail: 0, warn: 1, pass: 2 } as const;
   return (
-    <ul className="flex flex-col gap-1" data-testid="preflight-checks">
+    <ul className="flex flex-col gap-1">
       {[...checks]
         .sort((a, b) => order[a.result] - order[b.result])
         .map((c) => {

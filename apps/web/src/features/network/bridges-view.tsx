@@ -18,7 +18,15 @@ export function BridgesView({ bridges, linkVms = true }: { bridges: Bridge[]; li
             <span className="text-[12px] text-muted">MTU {b.mtu ?? "—"} · {b.ports.length} ports</span>
           </div>
           <div className="overflow-x-auto rounded-md border border-border">
-            <table className="w-full text-[12.5px]">
+            <table className="w-full min-w-[640px] table-fixed text-[12.5px]">
+              <colgroup>
+                <col className="w-[16%]" />
+                <col className="w-[10%]" />
+                <col className="w-[28%]" />
+                <col className="w-[28%]" />
+                <col className="w-[8%]" />
+                <col className="w-[10%]" />
+              </colgroup>
               <thead>
                 <tr className="bg-panel-2 text-left text-[11px] uppercase tracking-wide text-muted">
                   <th className="px-3 py-1.5 font-semibold">Port</th>
@@ -34,12 +42,12 @@ export function BridgesView({ bridges, linkVms = true }: { bridges: Bridge[]; li
                   .sort((x, y) => modeOrder[x.mode] - modeOrder[y.mode] || x.name.localeCompare(y.name))
                   .map((p) => (
                     <tr key={p.name} className="border-t border-border">
-                      <td className="px-3 py-1.5 font-mono">{p.name}</td>
+                      <td className="truncate px-3 py-1.5 font-mono" title={p.name}>{p.name}</td>
                       <td className="px-3 py-1.5">
                         <Tag>{p.mode}</Tag>
                       </td>
-                      <td className="whitespace-nowrap px-3 py-1.5 tabular-nums">{portConfig(p)}</td>
-                      <td className="whitespace-nowrap px-3 py-1.5">
+                      <td className="truncate px-3 py-1.5 tabular-nums" title={portConfig(p)}>{portConfig(p)}</td>
+                      <td className="truncate px-3 py-1.5">
                         {p.attached ? (
                           <>
                             {linkVms ? (

@@ -20,7 +20,10 @@ export function NetworkPage() {
   const [q, setQ] = useUrlParam("host");
 
   const tenantOfVni = new Map((tenants.data ?? []).filter((t) => t.vni !== null).map((t) => [t.vni!, t.name]));
-  const views = network.data?.filter((v) => !q || v.host.toLowerCase().includes(q.toLowerCase()));
+  const matching = network.data?.filter((v) => !q || v.host.toLowerCase().includes(q.toLowerCase()));
+  // Hosts without bridges (storage servers, swarm VMs) fold into one line instead of empty panels.
+  const views = matching?.filter((v) => v.bridges.length > 0);
+  const bare = matching?.filter((v) => v.bridges.length === 0) ?? [];
 
   return (
     <>
@@ -34,10 +37,10 @@ export function NetworkPage() {
           <Panel title="VXLAN tunnels per VNI">
             <VniTable rows={tunnelsByVni(network.data)} tenantOfVni={tenantOfVni} />
           </Panel>
-          <Toolbar count={countLabel(views?.length, network.data.length, "hosts")}>
+          <Toolbar count={countLabel(matching?.length, network.data.length, "hosts")}>
             <SearchInput value={q} onChange={setQ} placeholder="Filter hosts" />
           </Toolbar>
-          {views?.length === 0 && (
+          {matching?.length === 0 && (
             <Panel>
               <EmptyState title={q ? "No hosts match" : "No host reports its network yet"} />
             </Panel>
@@ -58,6 +61,20 @@ export function NetworkPage() {
               <BridgesView bridges={v.bridges} />
             </Panel>
           ))}
+          {bare.length > 0 && (
+            <p className="text-[12.5px] text-muted">
+              No bridges on{" "}
+              {bare.map((v, i) => (
+                <span key={v.host}>
+                  {i > 0 && ", "}
+                  <Link href={`/hosts/${encodeURIComponent(v.host)}`} className="text-fg hover:text-accent hover:underline">
+                    {v.host}
+                  </Link>
+                </span>
+              ))}
+              .
+            </p>
+          )}
         </div>
       )}
     </>

@@ -128,14 +128,7 @@ export function StorageView({ storage }: { storage: StorageOverview }) {
               {storage.mounts.map((m) => (
                 <tr key={`${m.host}:${m.target}`} className="border-t border-border">
                   <td className="px-3 py-1.5">{m.host}</td>
-                  <td className="px-3 py-1.5 font-mono">
-                    {m.source}
-                    {storage.vip && !m.source.startsWith(`${storage.vip}:`) && (
-                      <span className="ml-2">
-                        <Tag title="mounted from a server address, not the VIP: it will not fail over">not via VIP</Tag>
-                      </span>
-                    )}
-                  </td>
+                  <td className="px-3 py-1.5 font-mono">{m.source}</td>
                   <td className="px-3 py-1.5 font-mono">{m.target}</td>
                 </tr>
               ))}

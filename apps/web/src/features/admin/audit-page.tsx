@@ -1,0 +1,146 @@
+"use client";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import { createColumnHelper } from "@tanstack/react-table";
+import { useState } from "react";
+import { DataTable } from "@/components/table/data-table";
+import { Button } from "@/components/ui/button";
+import { Input } from "@/components/ui/field";
+import { PageHeader } from "@/components/ui/panel";
+import { StatusBadge, Tag } from "@/components/ui/status-badge";
+import { Toolbar } from "@/components/ui/toolbar";
+import { formatAbsolute } from "@/lib/format";
+import { notify } from "@/lib/notify";
+import { useTRPC, useTRPCClient } from "@/lib/trpc";
+import { useUrlParam } from "@/lib/url-state";
+import { useUrlSort } from "@/lib/url-sort";
+import type { AuditRow } from "./types";
+
+const PAGE = 100;
+const col = createColumnHelper<AuditRow>();
+const columns = [
+  col.accessor("at", { header: "When", cell: (c) => <time dateTime={c.getValue()} className="tabular-nums">{formatAbsolute(c.getValue())}</time> }),
+  col.accessor((r) => r.userName ?? "", {
+    id: "user",
+    header: "Who",
+    cell: (c) => (
+      <span>
+        {c.getValue() || <span className="text-faint">anonymous</span>}
+        {c.row.original.role && <span className="ml-1.5 text-[11px] text-muted">{c.row.original.role}{c.row.original.tenant ? ` · ${c.row.original.tenant}` : ""}</span>}
+      </span>
+    ),
+  }),
+  col.accessor("action", { header: "Action", cell: (c) => <Tag mono>{c.getValue()}</Tag> }),
+  col.accessor((r) => r.target ?? "", { id: "target", header: "Target" }),
+  col.accessor("result", {
+    header: "Result",
+    cell: (c) => <StatusBadge status={c.getValue() === "ok" ? { tone: "ok", label: "ok" } : { tone: "crit", label: c.row.original.errorCode ?? "error" }} />,
+  }),
+  col.accessor((r) => JSON.stringify(r.inputSummary ?? {}), {
+    id: "input",
+    header: "Input",
+    enableSorting: false,
+    meta: { hideBelow: "lg", className: "max-w-[22rem] truncate" },
+    cell: (c) => (
+      <span className="font-mono text-[11px] text-muted" title={c.getValue()}>
+        {c.getValue() === "{}" ? "" : c.getValue()}
+      </span>
+    ),
+  }),
+  col.accessor((r) => r.ip ?? "", { id: "ip", header: "Address", meta: { hideBelow: "lg" }, cell: (c) => <span className="font-mono text-[11px]">{c.getValue()}</span> }),
+  col.accessor("requestId", { header: "Request", meta: { hideBelow: "lg" }, cell: (c) => <span className="font-mono text-[11px] text-faint">{c.getValue() ?? ""}</span> }),
+];
+
+/** `datetime-local` gives local wall time; the API wants ISO instants. */
+const toIso = (local: string) => (local ? new Date(local).toISOString() : undefined);
+
+export function AuditPage() {
+  const trpc = useTRPC();
+  const client = useTRPCClient();
+  const [user, setUser] = useUrlParam("user");
+  const [action, setAction] = useUrlParam("action");
+  const [target, setTarget] = useUrlParam("target");
+  const [from, setFrom] = useUrlParam("from");
+  const [to, setTo] = useUrlParam("to");
+  const [page, setPage] = useUrlParam("page");
+  const [sorting, setSorting] = useUrlSort([{ id: "at", desc: true }]);
+  const [exporting, setExporting] = useState(false);
+  const offset = (Math.max(1, Number(page) || 1) - 1) * PAGE;
+  const filter = { user: user || undefined, action: action || undefined, target: target || undefined, from: toIso(from), to: toIso(to) };
+  // The audit log is append-only history: it is read on request, not pushed live.
+  const audit = useQuery({ ...trpc.audit.list.queryOptions({ ...filter, limit: PAGE, offset }), placeholderData: keepPreviousData, staleTime: 0 });
+  const total = audit.data?.total ?? 0;
+  const setFilter = (set: (v: string) => void) => (v: string) => {
+    set(v);
+    setPage("");
+  };
+
+  const exportCsv = async () => {
+    setExporting(true);
+    try {
+      const csv = await client.audit.csv.query(filter);
+      const url = URL.createObjectURL(new Blob([csv], { type: "text/csv" }));
+      const a = document.createElement("a");
+      a.href = url;
+      a.download = `nimbus-audit-${new Date().toISOString().slice(0, 19).replace(/:/g, "")}.csv`;
+      a.click();
+      URL.revokeObjectURL(url);
+    } catch (e) {
+      notify.error(e, "CSV export");
+    } finally {
+      setExporting(false);
+    }
+  };
+
+  return (
+    <>
+      <PageHeader
+        title="Audit log"
+        description="Every change and every sign-in, who did it and how it ended. Records cannot be edited or deleted."
+        actions={
+          <Button onClick={exportCsv} busy={exporting} data-testid="audit-csv">
+            Export CSV
+          </Button>
+        }
+      />
+      <Toolbar count={audit.data ? `${total} records` : ""}>
+        <Input aria-label="User" placeholder="User" value={user} onChange={(e) => setFilter(setUser)(e.target.value)} className="w-36" />
+        <Input aria-label="Action" placeholder="Action, e.g. instances.migrate" value={action} onChange={(e) => setFilter(setAction)(e.target.value)} className="w-56" />
+        <Input aria-label="Target" placeholder="Target" value={target} onChange={(e) => setFilter(setTarget)(e.target.value)} className="w-36" />
+        <label className="flex items-center gap-1 text-[12px] text-muted">
+          from
+          <Input type="datetime-local" aria-label="From" value={from} onChange={(e) => setFilter(setFrom)(e.target.value)} />
+        </label>
+        <label className="flex items-center gap-1 text-[12px] text-muted">
+          to
+          <Input type="datetime-local" aria-label="To" value={to} onChange={(e) => setFilter(setTo)(e.target.value)} />
+        </label>
+      </Toolbar>
+      <DataTable
+        testId="audit-table"
+        data={audit.data?.records}
+        columns={columns}
+        getRowId={(r) => String(r.id)}
+        isLoading={audit.isPending}
+        error={audit.error}
+        onRetry={() => void audit.refetch()}
+        sorting={sorting}
+        onSortingChange={setSorting}
+        emptyTitle={user || action || target || from || to ? "No records match" : "No records yet"}
+        maxHeight="calc(100vh - 230px)"
+      />
+      {total > PAGE && (
+        <div className="mt-3 flex items-center justify-end gap-2 text-[12.5px]">
+          <span className="tabular-nums text-muted">
+            {offset + 1}–{Math.min(offset + PAGE, total)} of {total}
+          </span>
+          <Button size="sm" disabled={offset === 0} onClick={() => setPage(String(offset / PAGE))}>
+            Newer
+          </Button>
+          <Button size="sm" disabled={offset + PAGE >= total} onClick={() => setPage(String(offset / PAGE + 2))}>
+            Older
+          </Button>
+        </div>
+      )}
+    </>
+  );
+}
