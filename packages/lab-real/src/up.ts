@@ -94,11 +94,14 @@ const holderOf = async (l: Layout, node: LabNode) => (await readRecord(l.pids, `
 
 async function bringUpHypervisor(node: LabNode, l: Layout, exec: NodeExec): Promise<void> {
   const holder = await holderOf(l, node);
-  await startOvs(node, l, holder, exec);
-  await buildOvsTopology(node, exec);
-  await buildLinuxBridge(node, exec);
-  await startLibvirtd(node, l, holder);
-  await waitForLibvirt(node, exec);
+  // libvirtd's first answer waits for a QEMU capabilities probe: let it run while OVS is built.
+  const libvirt = startLibvirtd(node, l, holder).then(() => waitForLibvirt(node, exec));
+  const network = (async () => {
+    await startOvs(node, l, holder, exec);
+    await buildOvsTopology(node, exec);
+    await buildLinuxBridge(node, exec);
+  })();
+  await Promise.all([libvirt, network]);
   await defineAndStartVms(node, l, exec);
 }
 
