@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pino, type Logger } from "pino";
-import { HealthMonitor, LiveHub, type ApiDeps, type Context } from "@nimbus/api";
+import { HealthMonitor, LiveHub, TopologyService, findingChecks, type ApiDeps, type Context } from "@nimbus/api";
 import { createAuth, peerAddress, resolveAuthSecret } from "@nimbus/auth";
 import { DbKnownHosts, DbOperationStore, HealthHistory, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager } from "@nimbus/fleet";
@@ -13,6 +13,7 @@ export interface App {
   deps: ApiDeps;
   live: LiveHub;
   health: HealthMonitor;
+  topology: TopologyService;
   fleet: Fleet;
   auth: ReturnType<typeof createAuth>;
   context(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<Context>;
@@ -57,19 +58,24 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     await operations.start();
     cleanups.unshift(() => operations.stop());
 
+    const topology = new TopologyService(fleet, tenants);
+    topology.start();
+    cleanups.unshift(() => topology.stop());
     const history = new HealthHistory(db);
     const health = new HealthMonitor(fleet, {
+      extraChecks: () => findingChecks(topology.current().findings),
       onTransition: (c) => void history.append({ checkId: c.id, state: c.state, at: c.since, message: c.message }).catch((err) => logger.warn({ err }, "health history not recorded")),
     });
     const deps: ApiDeps = { fleet, operations, tenants, auth, audit: auth.audit, lab: source.lab };
     const live = new LiveHub(fleet, tenants);
-    live.attach({ operations, health });
+    live.attach({ operations, health, topology });
     cleanups.unshift(() => live.detach(), () => health.stop());
 
     const app: App = {
       deps,
       live,
       health,
+      topology,
       fleet,
       auth,
       firstAdmin,
@@ -80,7 +86,7 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
         const { viewer, setCookie } = await auth.sessionFromHeaders(req.headers);
         // Sliding sessions: better-auth may hand back a refreshed cookie on any request.
         if (setCookie.length && !res.headersSent) res.appendHeader("Set-Cookie", setCookie);
-        return { deps, live, health, viewer, requestId, ip: peerAddress(req) };
+        return { deps, live, health, topology, viewer, requestId, ip: peerAddress(req) };
       },
       async stop() {
         for (const c of cleanups.splice(0)) {

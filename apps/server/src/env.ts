@@ -26,7 +26,7 @@ const Env = z.object({
 
 export type ServerEnv = z.infer<typeof Env> & { repoRoot: string };
 
-export function loadEnv(source: NodeJS.ProcessEnv = process.env): ServerEnv {
+export function loadEnv(source: Record<string, string | undefined> = process.env): ServerEnv {
   const parsed = Env.safeParse(source);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");

@@ -13,7 +13,7 @@ import { loadEnv } from "../src/env.js";
  */
 export interface Backend {
   app: App;
-  as(viewer: Viewer, signal?: AbortSignal): ReturnType<ReturnType<typeof createCallerFactory<typeof appRouter>>>;
+  as(viewer: Viewer, signal?: AbortSignal): ReturnType<typeof createCaller>;
   stop(): Promise<void>;
   waitFor<T>(probe: () => T | undefined | null | false, what: string, timeoutMs?: number): Promise<T>;
 }
@@ -27,7 +27,7 @@ export async function startBackend(extraEnv: Record<string, string> = {}): Promi
   const backend: Backend = {
     app,
     as: (viewer, signal) =>
-      createCaller({ deps: app.deps, live: app.live, health: app.health, viewer, requestId: `test-${viewer.role}`, ip: "127.0.0.1" }, { signal }),
+      createCaller({ deps: app.deps, live: app.live, health: app.health, topology: app.topology, viewer, requestId: `test-${viewer.role}`, ip: "127.0.0.1" }, { signal }),
     stop: async () => {
       await app.stop();
       rmSync(dir, { recursive: true, force: true });

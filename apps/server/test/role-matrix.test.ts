@@ -78,7 +78,7 @@ describe("role matrix", () => {
   });
 
   it("signed-out callers are refused everywhere but session.me", async () => {
-    const anon = (await import("@nimbus/api")).createCallerFactory(appRouter)({ deps: backend.app.deps, live: backend.app.live, health: backend.app.health, viewer: null, requestId: "anon", ip: null });
+    const anon = (await import("@nimbus/api")).createCallerFactory(appRouter)({ deps: backend.app.deps, live: backend.app.live, health: backend.app.health, topology: backend.app.topology, viewer: null, requestId: "anon", ip: null });
     expect(await anon.session.me()).toBeNull();
     await expect(anon.instances.list()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
     await expect(anon.hosts.list()).rejects.toMatchObject({ code: "UNAUTHORIZED" });

@@ -11,7 +11,15 @@ import { startBackend, viewers, type Backend } from "./backend.js";
 const B_MARKERS = ["globex", "Globex", "5002", "globex-app1", "globex-app2", "globex/api"];
 const MISSING = "does-not-exist";
 
-type Row = { otherIds?: unknown; noIds?: unknown; missingIds?: unknown; /** Proves the call was not vacuous. */ mustContain?: string };
+type Row = {
+  otherIds?: unknown;
+  noIds?: unknown;
+  missingIds?: unknown;
+  /** Proves the call was not vacuous. */
+  mustContain?: string;
+  /** Infrastructure a tenant must not learn either. */
+  mustNotContain?: string[];
+};
 const table: Record<string, Row> = {
   "session.me": { noIds: undefined },
   "overview.get": { noIds: undefined },
@@ -19,12 +27,13 @@ const table: Record<string, Row> = {
   "hosts.get": { otherIds: { name: "kvm2" } },
   "hosts.acceptKey": { otherIds: { name: "kvm2" } },
   "hosts.setMaintenance": { otherIds: { name: "kvm2", on: true } },
-  "instances.list": { noIds: undefined, mustContain: "acme-web1" },
+  "instances.list": { noIds: undefined, mustContain: "acme-web1", mustNotContain: ['"kvm1"', '"kvm2"'] },
   "instances.get": { otherIds: { name: "globex-app1" }, missingIds: { name: MISSING } },
   "instances.migrationTargets": { otherIds: { name: "globex-app1" } },
   "instances.migrate": { otherIds: { instance: "globex-app1", destination: "kvm1", options: {} } },
   "instances.power": { otherIds: { name: "globex-app1", action: "reboot" }, missingIds: { name: MISSING, action: "reboot" } },
   "network.overview": { noIds: undefined },
+  "network.topology": { noIds: undefined, mustContain: "5001", mustNotContain: ["kvm1", "kvm2"] },
   "swarm.overview": { noIds: undefined, mustContain: "acme-shop" },
   "swarm.scale": { otherIds: { service: "api", replicas: 5 } },
   "swarm.setAvailability": { otherIds: { node: "worker1", availability: "drain" } },
@@ -113,6 +122,7 @@ describe("tenant isolation over every procedure", () => {
         const json = JSON.stringify(r.data);
         for (const m of B_MARKERS) expect(json, `${path} leaked ${m}`).not.toContain(m);
         if (row.mustContain) expect(json).toContain(row.mustContain);
+        for (const m of row.mustNotContain ?? []) expect(json, `${path} revealed ${m}`).not.toContain(m);
       });
     }
   }

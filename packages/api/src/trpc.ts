@@ -3,11 +3,13 @@ import { NimbusError, can, type NimbusErrorCode, type Permission, type Viewer } 
 import type { ApiDeps } from "./deps.js";
 import type { LiveHub } from "./services/live-hub.js";
 import type { HealthMonitor } from "./services/health-monitor.js";
+import type { TopologyService } from "./services/topology.js";
 
 export interface Context {
   deps: ApiDeps;
   live: LiveHub;
   health: HealthMonitor;
+  topology: TopologyService;
   viewer: Viewer | null;
   requestId: string;
   ip: string | null;

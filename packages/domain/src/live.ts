@@ -17,4 +17,6 @@ export type LiveEvent =
   | { type: "swarm"; swarm: SwarmOverview }
   | { type: "storage"; storage: StorageOverview }
   | { type: "health"; checks: HealthCheck[] }
-  | { type: "operation"; operation: Operation };
+  | { type: "operation"; operation: Operation }
+  /** The network topology or its findings changed for this viewer: refetch network.topology. */
+  | { type: "topology"; version: number };

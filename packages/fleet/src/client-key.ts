@@ -12,7 +12,7 @@ export function ensureClientKey(privateKeyPath: string): { privateKey: string; p
   const publicPath = `${privateKeyPath}.pub`;
   if (!existsSync(privateKeyPath)) {
     mkdirSync(dirname(privateKeyPath), { recursive: true, mode: 0o700 });
-    const pair = utils.generateKeyPairSync("ed25519", { comment: "nimbus-server" });
+    const pair = generateParseableKey();
     writeFileSync(privateKeyPath, pair.private, { mode: 0o600 });
     writeFileSync(publicPath, pair.public + "\n", { mode: 0o644 });
   }
@@ -27,4 +27,15 @@ function publicKeyOf(privateKey: string): string {
   if (parsed instanceof Error) throw parsed;
   const key = Array.isArray(parsed) ? parsed[0]! : parsed;
   return `${key.type} ${key.getPublicSSH().toString("base64")}`;
+}
+
+/**
+ * ssh2 occasionally writes an ed25519 key it cannot parse back (about 1 in 256,
+ * https://github.com/mscdex/ssh2/issues/1390): keep only one that parses.
+ */
+function generateParseableKey() {
+  for (;;) {
+    const pair = utils.generateKeyPairSync("ed25519", { comment: "nimbus-server" });
+    if (!(utils.parseKey(pair.private) instanceof Error)) return pair;
+  }
 }

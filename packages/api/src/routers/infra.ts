@@ -1,9 +1,24 @@
-import { storageOverview, type HostNetworkView, type StorageOverview } from "@nimbus/domain";
+import { scopeFindings, storageOverview, tenantTable, visibleTopology, vlanTable, vniTable, type HostNetworkView, type StorageOverview } from "@nimbus/domain";
 import { z } from "zod";
 import { notFound, router, staffProcedure, tenantProcedure } from "../trpc.js";
-import { networkOf } from "../services/projections.js";
+import { maskHostsIn, networkOf } from "../services/projections.js";
 
 export const networkRouter = router({
+  /**
+   * The topology, its findings and the cluster tables, as the viewer may see them: staff see
+   * everything, a tenant only its own VNI, VLANs and VMs (host names replaced by tokens).
+   */
+  topology: tenantProcedure.query(({ ctx }) => {
+    const { version, topology, findings } = ctx.topology.current();
+    if (ctx.viewer.role !== "tenant") {
+      return { version, topology, findings, tables: { vlans: vlanTable(topology), vnis: vniTable(topology), tenants: tenantTable(topology) } };
+    }
+    const scoped = visibleTopology(ctx.viewer, topology);
+    const view = { version, topology: scoped, findings: scopeFindings(findings, scoped), tables: { vlans: vlanTable(scoped), vnis: vniTable(scoped), tenants: tenantTable(scoped) } };
+    // Only hypervisors appear in a topology; masking other names would mangle tenant objects.
+    return maskHostsIn(view, ctx.deps.fleet.hosts().filter((h) => h.inventory.virt).map((h) => h.name));
+  }),
+
   /** Bridges and ports per host. Tenants get their scoped view from network.map (topology). */
   overview: tenantProcedure.query(({ ctx }): HostNetworkView[] =>
     ctx.viewer.role === "tenant" ? [] : ctx.deps.fleet.hosts().filter((h) => h.inventory.net).map(networkOf),

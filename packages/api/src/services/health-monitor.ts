@@ -7,6 +7,8 @@ export interface HealthMonitorOptions {
   hysteresis?: Hysteresis;
   /** Called for each reported state change, e.g. to keep a history in the database. */
   onTransition?: (check: HealthCheck) => void;
+  /** More raw checks to sample with the fleet's, e.g. network findings. */
+  extraChecks?: () => RawCheck[];
 }
 
 /**
@@ -64,7 +66,7 @@ export class HealthMonitor {
 
   /** One sample; public so tests can step the monitor without timers. */
   sample(now = new Date().toISOString()) {
-    const raw = evaluateHealth(this.fleet.hosts());
+    const raw = [...evaluateHealth(this.fleet.hosts()), ...(this.opts.extraChecks?.() ?? [])];
     let changed = false;
     const seen = new Set<string>();
     for (const r of raw) {

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { HealthCheck, LiveEvent, Operation, Viewer } from "@nimbus/domain";
 import type { FleetEvent, FleetView } from "@nimbus/fleet";
-import { storageOverview } from "@nimbus/domain";
+import { scopeFindings, scopeTopology, storageOverview } from "@nimbus/domain";
+import type { TopologySnapshot } from "./topology.js";
 import type { TenantService } from "../deps.js";
 import { hostSummary, instancesFor, isStaff, maskHost, networkOf, operationFor, swarmOverview } from "./projections.js";
 
@@ -52,7 +53,12 @@ export class LiveHub {
     private readonly coalesceMs = 15,
   ) {}
 
-  attach(sources: { operations: { subscribe(l: (op: Operation) => void): () => void }; health: { subscribe(l: (c: HealthCheck[]) => void): () => void } }) {
+  attach(sources: {
+    operations: { subscribe(l: (op: Operation) => void): () => void };
+    health: { subscribe(l: (c: HealthCheck[]) => void): () => void };
+    topology: { subscribe(l: (s: TopologySnapshot) => void): () => void };
+  }) {
+    this.unsubscribe.push(sources.topology.subscribe((s) => this.onTopology(s)));
     this.unsubscribe.push(this.fleet.subscribe((e) => this.onFleet(e)));
     this.unsubscribe.push(sources.operations.subscribe((op) => this.onOperation(op)));
     this.unsubscribe.push(sources.health.subscribe((checks) => this.publish("staff", "health", { type: "health", checks })));
@@ -81,6 +87,20 @@ export class LiveHub {
       const viewer = viewerOf(audience);
       const visible = operationFor(viewer, op);
       if (visible) this.publish(audience, null, { type: "operation", operation: visible });
+    }
+  }
+
+  private onTopology(s: TopologySnapshot) {
+    for (const audience of this.audiences()) {
+      if (audience !== "staff") {
+        // Tell a tenant only when its own part changed.
+        const scoped = scopeTopology(s.topology, audience.slice("tenant:".length));
+        const json = JSON.stringify([scoped, scopeFindings(s.findings, scoped)]);
+        const key = `${audience}|topology`;
+        if (this.lastSent.get(key) === json) continue;
+        this.lastSent.set(key, json);
+      }
+      this.publish(audience, null, { type: "topology", version: s.version });
     }
   }
 

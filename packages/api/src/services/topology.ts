@@ -1,0 +1,94 @@
+import { buildTopology, findings as findingsOf, type Finding, type RawCheck, type Topology } from "@nimbus/domain";
+import type { FleetView } from "@nimbus/fleet";
+import type { TenantService } from "../deps.js";
+
+export interface TopologySnapshot {
+  version: number;
+  topology: Topology;
+  findings: Finding[];
+}
+
+/**
+ * The network topology and its findings, rebuilt from the in-memory inventory only when a host's
+ * network, VMs or connection changed, and at most once per `minIntervalMs` (building it is linear
+ * but not free at fleet size). Listeners hear of each new version.
+ */
+export class TopologyService {
+  private snapshot: TopologySnapshot;
+  private dirty = false;
+  private timer: NodeJS.Timeout | null = null;
+  private lastBuild = 0;
+  private readonly listeners = new Set<(s: TopologySnapshot) => void>();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly fleet: FleetView,
+    private readonly tenants: TenantService,
+    private readonly minIntervalMs = 500,
+  ) {
+    this.snapshot = this.build(0);
+  }
+
+  start() {
+    this.unsubscribe = this.fleet.subscribe((e) => {
+      if (e.type === "host" && e.changed.some((c) => c === "net" || c === "virt" || c === "connection")) this.markDirty();
+    });
+  }
+
+  stop() {
+    this.unsubscribe?.();
+    if (this.timer) clearTimeout(this.timer);
+  }
+
+  current(): TopologySnapshot {
+    return this.snapshot;
+  }
+
+  subscribe(l: (s: TopologySnapshot) => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  /** Tenants changed (a VNI assigned): rebuild too. */
+  markDirty() {
+    this.dirty = true;
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastBuild + this.minIntervalMs - Date.now());
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (!this.dirty) return;
+      this.dirty = false;
+      const next = this.build(this.snapshot.version + 1);
+      this.snapshot = next;
+      for (const l of this.listeners) l(next);
+    }, wait);
+    this.timer.unref();
+  }
+
+  private build(version: number): TopologySnapshot {
+    this.lastBuild = Date.now();
+    const topology = buildTopology(this.fleet.hosts(), [...this.tenants.directory().values()]);
+    return { version, topology, findings: findingsOf(topology) };
+  }
+}
+
+/** Findings as health checks, so the on-call page shows a broken tunnel next to a down host. */
+export function findingChecks(findings: readonly Finding[]): RawCheck[] {
+  return findings
+    .filter((f) => f.severity !== "info")
+    .map((f) => ({
+      id: `network:${f.id}`,
+      category: "network" as const,
+      target: targetOf(f),
+      state: f.severity === "crit" ? ("crit" as const) : ("warn" as const),
+      message: f.message,
+      affects: [...(f.objects.vms ?? []), ...(f.objects.hosts ?? [])],
+      tenants: f.objects.tenants ?? [],
+    }));
+}
+
+function targetOf(f: Finding): string {
+  if (f.objects.vni !== undefined) return `VNI ${f.objects.vni}`;
+  if (f.objects.vlan !== undefined) return `VLAN ${f.objects.vlan}`;
+  return f.objects.hosts?.join(", ") ?? f.kind;
+}
