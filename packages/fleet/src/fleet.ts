@@ -4,11 +4,11 @@ import type { FleetEvent, FleetView, HostConfig, KnownHostsStore } from "./contr
 import { DEFAULT_TIMING, HostConnection, type ConnectionTiming, type Dialer, type EnsureAgent } from "./host-connection.js";
 import { ConcurrencyLimiter } from "./limiter.js";
 import { ListenerSet } from "./listeners.js";
-import { connectHost } from "./ssh/index.js";
+import { connectHost, parsePrivateKey } from "./ssh/index.js";
 
 export interface FleetOptions {
   hosts: readonly HostConfig[];
-  /** The server's SSH private key (OpenSSH format). */
+  /** The server's SSH private key (OpenSSH format); parsed once, a bad key throws BAD_INPUT here. */
   privateKey: Buffer | string;
   knownHosts: KnownHostsStore;
   /** Hosts in maintenance at start (persisted by the server). */
@@ -16,7 +16,7 @@ export interface FleetOptions {
   /** Simultaneous SSH handshakes; 16-32 saturate two cores. */
   concurrency?: number;
   connectTimeoutMs?: number;
-  /** SSH keepalive interval; a silent peer is declared lost after 3 missed answers. */
+  /** SSH keepalive interval (default 15 s); a silent peer is declared lost after 3 missed answers. */
   keepaliveMs?: number;
   timing?: Partial<ConnectionTiming>;
   serverName?: string;
@@ -44,11 +44,12 @@ export class Fleet implements FleetView {
     this.timing = { ...DEFAULT_TIMING, ...opts.timing };
     this.logger = opts.logger ?? pino({ level: "silent" });
     this.listeners = new ListenerSet(this.logger, "fleet event");
+    const privateKey = opts.dial ? null : parsePrivateKey(opts.privateKey);
     this.dial =
       opts.dial ??
       ((config) =>
         connectHost(config, {
-          privateKey: opts.privateKey,
+          privateKey: privateKey!,
           knownHosts: opts.knownHosts,
           timeoutMs: opts.connectTimeoutMs ?? 10_000,
           keepaliveMs: opts.keepaliveMs,

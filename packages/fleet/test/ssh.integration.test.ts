@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from "node:net";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MemoryKnownHosts } from "../src/memory-stores.js";
-import { connectHost, HostKeyChanged, SshFailure, type SshSession } from "../src/ssh/index.js";
+import { connectHost, HostKeyChanged, parsePrivateKey, SshFailure, type SshSession } from "../src/ssh/index.js";
 import { AgentHost } from "./fixtures/agent-host.js";
 import { FakeWorld } from "./fixtures/fake-world.js";
 import { sshKeyPair } from "./helpers/keys.js";
@@ -83,6 +83,11 @@ describe("connectHost", () => {
     } finally {
       await silent.close();
     }
+  });
+
+  it("refuses an unusable private key as a configuration error", () => {
+    expect(() => parsePrivateKey("not a key")).toThrow(expect.objectContaining({ code: "BAD_INPUT" }));
+    expect(() => parsePrivateKey(key.public)).toThrow("the SSH private key cannot be used: not a private key");
   });
 
   it("tells the owner when the host ends the connection", async () => {

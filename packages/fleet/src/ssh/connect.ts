@@ -1,15 +1,20 @@
 import type { Readable, Writable } from "node:stream";
-import { Client, type ClientChannel } from "ssh2";
+import ssh2, { Client, type ClientChannel, type ParsedKey } from "ssh2";
+import { NimbusError } from "@nimbus/domain";
 import type { HostConfig, KnownHostsStore } from "../contract.js";
 import { HostKeyChanged, SshFailure, sshFailureFrom } from "./errors.js";
 import { pinnedKeyOf, type PinnedKey } from "./fingerprint.js";
 
 export interface ConnectOptions {
-  privateKey: Buffer | string;
+  /** Parse it once with parsePrivateKey when connecting many hosts: parsing costs ~0.5 ms each time. */
+  privateKey: Buffer | string | ParsedKey;
   knownHosts: KnownHostsStore;
   /** Bounds TCP connect + handshake + auth, and separately the opening of each exec channel. */
   timeoutMs: number;
-  /** SSH keepalive, so a peer that vanished without a FIN is noticed; 0 turns it off. */
+  /**
+   * SSH keepalive, so a peer that vanished without a FIN is noticed (after keepaliveCountMax misses);
+   * 0 turns it off. ssh2 pings even on busy links, so 2,000 hosts at 5 s would cost 400 pings/s.
+   */
   keepaliveMs?: number;
   keepaliveCountMax?: number;
 }
@@ -35,6 +40,16 @@ export interface SshSession {
   close(): void;
 }
 
+/** Parses the server's private key once; a key that cannot be used is a configuration error. */
+export function parsePrivateKey(key: Buffer | string | ParsedKey): ParsedKey {
+  if (typeof key !== "string" && !Buffer.isBuffer(key)) return key;
+  const parsed = ssh2.utils.parseKey(key);
+  const first = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!first || first instanceof Error || !first.isPrivateKey())
+    throw new NimbusError("BAD_INPUT", `the SSH private key cannot be used: ${first instanceof Error ? first.message : "not a private key"}`);
+  return first;
+}
+
 /**
  * Opens an SSH connection to one host with key authentication and pinned host keys (trust on
  * first use: the first key seen is recorded; any other key later refuses the connection with a
@@ -42,6 +57,7 @@ export interface SshSession {
  */
 export async function connectHost(config: HostConfig, opts: ConnectOptions): Promise<SshSession> {
   const host = config.name;
+  const key = parsePrivateKey(opts.privateKey);
   const pinned = await opts.knownHosts.get(host);
   const client = new Client();
   let offered: PinnedKey | null = null;
@@ -70,6 +86,7 @@ export async function connectHost(config: HostConfig, opts: ConnectOptions): Pro
   // ssh2 can emit several errors for one failure (timeout, then "connection lost"); an 'error'
   // without a listener would crash the process, so this listener stays for the client's lifetime.
   let settled = false;
+  let keyOffered = false;
   await new Promise<void>((resolve, reject) => {
     const fail = (err: unknown) => {
       if (settled) return;
@@ -88,10 +105,15 @@ export async function connectHost(config: HostConfig, opts: ConnectOptions): Pro
       host: config.address,
       port: config.port,
       username: config.user,
-      privateKey: opts.privateKey,
+      // Offer the already parsed key once; ssh2 would parse `privateKey` again for every connection.
+      authHandler: (_methodsLeft, _partialSuccess, next) => {
+        if (keyOffered) return next(false as never);
+        keyOffered = true;
+        next({ type: "publickey", username: config.user, key });
+      },
       hostVerifier,
       readyTimeout: opts.timeoutMs,
-      keepaliveInterval: opts.keepaliveMs ?? 5_000,
+      keepaliveInterval: opts.keepaliveMs ?? 15_000,
       keepaliveCountMax: opts.keepaliveCountMax ?? 3,
     });
   });
