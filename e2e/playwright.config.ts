@@ -2,14 +2,14 @@ import { defineConfig, devices } from "@playwright/test";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { ADMIN } from "./fixtures.js";
 
 /**
  * End-to-end against the real product: the server (built web app + API) with the embedded lab
  * in a fresh data directory, driven through Debian's Chromium (never a downloaded browser).
  */
 const port = Number(process.env.NIMBUS_E2E_PORT ?? 3199);
-export const baseURL = `http://127.0.0.1:${port}`;
-export const ADMIN = { email: "admin@nimbus.local", password: "e2e-admin-password-1" };
+const baseURL = `http://127.0.0.1:${port}`;
 const dataDir = process.env.NIMBUS_E2E_DATA ?? mkdtempSync(join(tmpdir(), "nimbus-e2e-"));
 process.env.NIMBUS_E2E_DATA = dataDir;
 

@@ -1,0 +1,44 @@
+import { test as base, expect, type APIRequestContext, type Page } from "@playwright/test";
+
+export const ADMIN = { email: "admin@nimbus.local", password: "e2e-admin-password-1" };
+const baseURL = `http://127.0.0.1:${process.env.NIMBUS_E2E_PORT ?? 3199}`;
+
+/** Signs a request context in through the same endpoint the login page uses. */
+export async function apiSignIn(request: APIRequestContext, email: string, password: string) {
+  const res = await request.post("/api/auth/sign-in/email", { data: { email, password }, headers: { origin: baseURL } });
+  expect(res.status(), await res.text()).toBe(200);
+}
+
+/** Calls a tRPC mutation as the signed-in context (how tests seed users and break the lab). */
+export async function mutate(request: APIRequestContext, path: string, input: unknown) {
+  const res = await request.post(`/api/trpc/${path}`, { data: input, headers: { origin: baseURL } });
+  const body = await res.json();
+  if (!res.ok()) throw new Error(`${path}: ${JSON.stringify(body.error?.message ?? body)}`);
+  return body.result.data;
+}
+
+export async function uiSignIn(page: Page, email: string, password: string) {
+  await page.goto("/login");
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: /sign in/i }).click();
+  await expect(page.getByTestId("user-name")).toBeVisible();
+}
+
+let seq = 0;
+/** A fresh user of a role, created by the admin through the API. */
+export async function seedUser(request: APIRequestContext, role: "operator" | "oncall" | "tenant", tenant: string | null = null) {
+  const user = { email: `${role}-${Date.now()}-${++seq}@e2e.test`, name: `E2E ${role} ${seq}`, password: `e2e-password-${seq}-long`, role, tenant };
+  await mutate(request, "admin.users.create", user);
+  return user;
+}
+
+export const test = base.extend<{ admin: APIRequestContext }>({
+  admin: async ({ playwright }, use) => {
+    const request = await playwright.request.newContext({ baseURL });
+    await apiSignIn(request, ADMIN.email, ADMIN.password);
+    await use(request);
+    await request.dispose();
+  },
+});
+export { expect };

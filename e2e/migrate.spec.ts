@@ -1,0 +1,40 @@
+import { test, expect, uiSignIn, ADMIN, mutate } from "./fixtures.js";
+
+test.describe("live migration", () => {
+  test("an admin migrates a VM and watches it move with progress", async ({ page, admin }) => {
+    const before = await (await admin.get(`/api/trpc/instances.get?input=${encodeURIComponent(JSON.stringify({ name: "acme-web2" }))}`)).json();
+    const source: string = before.result.data.instance.host;
+    const destination = source === "kvm1" ? "kvm2" : "kvm1";
+
+    await uiSignIn(page, ADMIN.email, ADMIN.password);
+    await page.goto("/instances/acme-web2");
+    await page.getByTestId("migrate-button").click();
+    const target = page.getByTestId(`target-${destination}`);
+    await expect(target).toBeVisible();
+    await target.click();
+    await expect(page.getByTestId("preflight-checks")).toContainText("Shared storage");
+    await page.getByTestId("migrate-start").click();
+
+    const progress = page.getByTestId("operation-progress").first();
+    await expect(progress).toBeVisible();
+    await expect(page.getByTestId("operation-headline").first()).toContainText(/%/);
+    await expect(page.getByTestId("operation-outcome").first()).toHaveAttribute("data-state", "succeeded", { timeout: 45_000 });
+    await expect(page.getByText(destination, { exact: true }).first()).toBeVisible();
+  });
+
+  test("a failing preflight is shown with its reason and cannot be started", async ({ page, admin }) => {
+    const info = await (await admin.get(`/api/trpc/instances.get?input=${encodeURIComponent(JSON.stringify({ name: "globex-app2" }))}`)).json();
+    const destination = info.result.data.instance.host === "kvm1" ? "kvm2" : "kvm1";
+    await mutate(admin, "lab.inject", { name: "remove-vlan", args: [destination, "20"] });
+    try {
+      await uiSignIn(page, ADMIN.email, ADMIN.password);
+      await page.goto("/instances/globex-app2");
+      await page.getByTestId("migrate-button").click();
+      await page.getByTestId(`target-${destination}`).click();
+      await expect(page.getByTestId("preflight-checks")).toContainText(`VLAN 20 is not carried`);
+      await expect(page.getByTestId("migrate-start")).toBeDisabled();
+    } finally {
+      await mutate(admin, "lab.inject", { name: "restore-vlan", args: [destination, "20"] });
+    }
+  });
+});
