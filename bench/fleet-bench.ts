@@ -123,22 +123,23 @@ async function main() {
   await page.getByRole("button", { name: /sign in/i }).click();
   await page.waitForURL((u) => !u.pathname.startsWith("/login"));
   await page.goto(`${url}/storage`);
-  const usage = page.getByTestId("datastore-usage").first();
-  await usage.waitFor();
+  // The datastore row's usage bar carries the rounded percentage in aria-valuenow.
+  const USAGE = '[data-testid="datastore-/instance"] [aria-valuenow]';
+  await page.locator(USAGE).first().waitFor();
 
   const control = LabControlClient.fromDataDir(labDir);
   const latencies: number[] = [];
   for (let i = 0; i < samples; i++) {
     const target = 41 + (i % 2 ? 17 : 0) + (i % 13); // distinct consecutive values
     const seen = page.evaluate(
-      (want) =>
+      ([selector, want]) =>
         new Promise<number>((resolve) => {
-          const el = document.querySelector('[data-testid="datastore-usage"]')!;
-          const done = () => el.textContent?.includes(`${want}`) && (resolve(performance.timeOrigin + performance.now()), true);
+          const done = () => document.querySelector(selector)?.getAttribute("aria-valuenow") === want && (resolve(performance.timeOrigin + performance.now()), true);
           if (done()) return;
-          new MutationObserver(() => done()).observe(el, { subtree: true, childList: true, characterData: true });
+          const observer = new MutationObserver(() => done() && observer.disconnect());
+          observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["aria-valuenow"] });
         }),
-      target,
+      [USAGE, String(target)] as const,
     );
     await sleep(50);
     const before = Date.now();
