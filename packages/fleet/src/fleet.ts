@@ -1,7 +1,8 @@
 import { NimbusError, type HostRecord, type MethodName, type MethodParams, type MethodResult } from "@nimbus/domain";
 import { pino, type Logger } from "pino";
 import type { FleetEvent, FleetView, HostConfig, KnownHostsStore } from "./contract.js";
-import { DEFAULT_TIMING, HostConnection, type ConnectionTiming, type Dialer, type EnsureAgent } from "./host-connection.js";
+import type { EnsureAgent } from "./agent-start.js";
+import { DEFAULT_TIMING, HostConnection, type ConnectionTiming, type Dialer } from "./host-connection.js";
 import { ConcurrencyLimiter } from "./limiter.js";
 import { ListenerSet } from "./listeners.js";
 import { connectHost, parsePrivateKey } from "./ssh/index.js";

@@ -1,8 +1,6 @@
 import {
-  AGENT_COMMAND,
   HostInventory,
   NimbusError,
-  PROTOCOL_VERSION,
   emptyInventory,
   type ConnectionState,
   type HostConnection as ConnectionInfo,
@@ -15,12 +13,12 @@ import {
 } from "@nimbus/domain";
 import type { Logger } from "pino";
 import { backoffDelay, type BackoffPolicy } from "./backoff.js";
-import { HandshakeFailure, classifyFailure, type ConnectFailure } from "./connect-failure.js";
+import { startAgent, type EnsureAgent } from "./agent-start.js";
+import { classifyFailure, type ConnectFailure } from "./connect-failure.js";
 import type { HostConfig, KnownHostsStore } from "./contract.js";
 import type { ConcurrencyLimiter } from "./limiter.js";
-import { ProtocolClient, type AgentNotification } from "./protocol-client.js";
-import { SshFailure, type ExecChannel, type PinnedKey, type SshSession } from "./ssh/index.js";
-import { captureTail } from "./stderr-tail.js";
+import type { AgentNotification, ProtocolClient } from "./protocol-client.js";
+import type { PinnedKey, SshSession } from "./ssh/index.js";
 
 export type HostChange = SectionName | "connection" | "maintenance";
 export type HostEventLevel = "info" | "warn" | "error";
@@ -51,15 +49,12 @@ export const DEFAULT_TIMING: ConnectionTiming = {
 };
 
 export type Dialer = (config: HostConfig) => Promise<SshSession>;
-/** Hook run after SSH is up and before the agent starts (e.g. to upload or update the agent). */
-export type EnsureAgent = (session: SshSession, config: HostConfig) => Promise<void>;
 
 export interface HostConnectionDeps {
   dial: Dialer;
   knownHosts: KnownHostsStore;
   limiter: ConcurrencyLimiter;
   timing: ConnectionTiming;
-  /** Sent in hello so the agent can log who connected. */
   serverName: string;
   events: HostConnectionEvents;
   logger: Logger;
@@ -210,54 +205,25 @@ export class HostConnection {
     }
     this.session = session;
     session.onClose((failure) => this.onLost(session, failure?.message ?? "SSH connection closed"));
-    try {
-      await this.deps.ensureAgent?.(session, this.config);
-    } catch (err) {
-      if (err instanceof SshFailure) throw err;
-      throw new HandshakeFailure({ state: "agent-missing", message: `${this.name}: could not install the agent: ${(err as Error).message}` });
-    }
-
-    let channel: ExecChannel;
-    try {
-      channel = await session.exec(AGENT_COMMAND);
-    } catch (err) {
-      throw new HandshakeFailure({ state: "agent-missing", message: `${this.name}: could not start the agent: ${(err as Error).message}` });
-    }
-    const stderr = captureTail(channel.stderr);
-    const client: ProtocolClient = new ProtocolClient({
-      host: this.name,
-      input: channel.stdout,
-      output: channel.stdin,
-      requestTimeoutMs: this.deps.timing.requestTimeoutMs,
-      onNotification: (n) => this.onNotification(client, n),
-      onProtocolError: (e) => this.onProtocolError(client, e),
-      onClose: () => this.onLost(client, "agent channel closed"),
-    });
-    this.client = client;
-    const timeoutMs = this.deps.timing.handshakeTimeoutMs;
-    try {
-      const hello = await client.request("hello", { protocol: PROTOCOL_VERSION, server: this.deps.serverName }, { timeoutMs });
-      if (hello.protocol !== PROTOCOL_VERSION)
-        throw new HandshakeFailure({
-          state: "protocol-mismatch",
-          message: `${this.name}: agent ${hello.agentVersion} speaks protocol ${hello.protocol}, this server speaks ${PROTOCOL_VERSION}; install a matching agent`,
-        });
-      const inventory = await client.request("inventory.snapshot", {}, { timeoutMs });
-      return { session, client, hello, inventory };
-    } catch (err) {
-      if (err instanceof HandshakeFailure) throw err;
-      const exit = await Promise.race([channel.exit, delay(this.deps.timing.exitGraceMs).then(() => null)]);
-      if (exit) {
-        const status = exit.code !== null ? `exit ${exit.code}` : `signal ${exit.signal}`;
-        throw new HandshakeFailure({
-          state: "agent-missing",
-          message: `${this.name}: the agent ended before answering (${status}): ${stderr() || "no output on stderr"}`,
-        });
-      }
-      if (err instanceof NimbusError && err.code === "UNPARSEABLE_OUTPUT" && err.details?.method === "hello")
-        throw new HandshakeFailure({ state: "protocol-mismatch", message: err.message });
-      throw err;
-    }
+    const { timing } = this.deps;
+    const started = await startAgent(
+      session,
+      {
+        config: this.config,
+        serverName: this.deps.serverName,
+        requestTimeoutMs: timing.requestTimeoutMs,
+        handshakeTimeoutMs: timing.handshakeTimeoutMs,
+        exitGraceMs: timing.exitGraceMs,
+        ensureAgent: this.deps.ensureAgent,
+      },
+      {
+        attached: (client) => (this.client = client),
+        notification: (client, n) => this.onNotification(client, n),
+        protocolError: (client, e) => this.onProtocolError(client, e),
+        closed: (client) => this.onLost(client, "agent channel closed"),
+      },
+    );
+    return { session, ...started };
   }
 
   private onLost(source: ProtocolClient | SshSession, reason: string) {
@@ -378,4 +344,3 @@ export class HostConnection {
   }
 }
 
-const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());

@@ -1,6 +1,7 @@
 export * from "./contract.js";
 export { Fleet, type FleetOptions } from "./fleet.js";
-export { DEFAULT_TIMING, HostConnection, type ConnectionTiming, type Dialer, type EnsureAgent, type HostChange } from "./host-connection.js";
+export { DEFAULT_TIMING, HostConnection, type ConnectionTiming, type Dialer, type HostChange } from "./host-connection.js";
+export type { EnsureAgent } from "./agent-start.js";
 export { OperationManager, type OperationManagerOptions } from "./operations.js";
 export { MemoryKnownHosts, MemoryOperationStore } from "./memory-stores.js";
 export { ProtocolClient, type AgentNotification, type ProtocolClientOptions } from "./protocol-client.js";
