@@ -38,6 +38,8 @@ export function configInsideNode(node: string, holder: number): Record<string, u
 
 async function realDrivers(node: string, cleanup: () => Promise<void> = async () => undefined): Promise<ContractDrivers> {
   const lab = await openLab();
+  // The migration cases start from kvm1; an earlier suite may have left the VM elsewhere.
+  if (node === "kvm1") await ensureVmOn(lab, "acme-web1", "kvm1", "kvm2");
   const holder = await holderPid(lab.layout, node);
   const cfg = parseAgentConfig(configInsideNode(node, holder), `lab node ${node}`);
   const drivers = await createRealDrivers(cfg, () => undefined);

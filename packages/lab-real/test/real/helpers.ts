@@ -106,6 +106,14 @@ export const newJobId = (prefix: string) => `${prefix}-${process.pid}-${Date.now
 
 /** Puts a VM back on its home hypervisor with virsh (test cleanup, independent of the agent). */
 export async function ensureVmOn(lab: RealLab, domain: string, home: string, other: string): Promise<void> {
+  // A migration a crashed agent left behind may still be copying: let it end first.
+  await waitFor(`no migration job of ${domain} on ${home} or ${other}`, async () => {
+    for (const host of [home, other]) {
+      const res = await virsh(await lab.exec(host), ["domjobinfo", domain], 10_000).catch(() => null);
+      if (res && !/^Job type:\s+None/m.test(res.stdout)) return false;
+    }
+    return true;
+  }, { timeoutMs: 120_000 });
   if ((await domainState(lab, home, domain)) === "running") return;
   if ((await domainState(lab, other, domain)) !== "running") throw new Error(`${domain} runs neither on ${home} nor on ${other}`);
   const target = lab.fleetConfig.hosts.find((h) => h.name === home)?.migrationUri;
