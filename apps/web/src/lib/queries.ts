@@ -98,6 +98,12 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
     case "operation":
       storeOperation(qc, trpc, ev.operation);
       break;
+    case "topology": {
+      // Topology is derived on the server; the event says only that it changed.
+      const key = trpc.network.topology.queryKey();
+      if (qc.getQueryData(key)?.version !== ev.version) void qc.invalidateQueries({ queryKey: key });
+      break;
+    }
   }
   invalidateSoon(qc, trpc.overview.get.queryKey());
 }

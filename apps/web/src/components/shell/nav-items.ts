@@ -15,7 +15,7 @@ export const NAV_ITEMS: NavItem[] = [
   { href: "/health", label: "Health", icon: HeartPulse, needs: "read:fleet" },
   { href: "/hosts", label: "Hosts", icon: Server, needs: "read:fleet" },
   { href: "/instances", label: "Instances", icon: Monitor, needs: "read:tenant" },
-  { href: "/network", label: "Network", icon: Network, needs: "read:fleet" },
+  { href: "/network", label: "Network", icon: Network, needs: "read:tenant" },
   { href: "/swarm", label: "Swarm", icon: Boxes, needs: "read:tenant" },
   { href: "/storage", label: "Storage", icon: Database, needs: "read:fleet" },
   { href: "/operations", label: "Operations", icon: ListChecks, needs: "read:tenant" },

@@ -1,6 +1,7 @@
 import type { Domain, InstanceView } from "@nimbus/domain";
 import Link from "next/link";
 import { Facts, Panel } from "@/components/ui/panel";
+import { PlainTable, plainCell } from "@/components/ui/plain-table";
 import { formatBytes, formatMiB } from "@/lib/format";
 
 /** One VM's definition: what it is given, where its disks live, which networks it is on. */
@@ -63,29 +64,16 @@ export function InstanceDetail({ instance, domain, linkHosts }: { instance: Inst
 function SimpleTable({ head, rows, empty }: { head: string[]; rows: React.ReactNode[][]; empty: string }) {
   if (!rows.length) return <p className="p-4 text-[13px] text-muted">{empty}</p>;
   return (
-    <div className="overflow-x-auto">
-      <table className="w-full text-[12.5px]">
-        <thead>
-          <tr className="bg-panel-2 text-left text-[11px] uppercase tracking-wide text-muted">
-            {head.map((h) => (
-              <th key={h} className="px-3 py-1.5 font-semibold">
-                {h}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((r, i) => (
-            <tr key={i} className="border-t border-border">
-              {r.map((cell, j) => (
-                <td key={j} className="whitespace-nowrap px-3 py-1.5 tabular-nums">
-                  {cell}
-                </td>
-              ))}
-            </tr>
+    <PlainTable head={head}>
+      {rows.map((r, i) => (
+        <tr key={i}>
+          {r.map((cell, j) => (
+            <td key={j} className={`${plainCell} whitespace-nowrap tabular-nums`}>
+              {cell}
+            </td>
           ))}
-        </tbody>
-      </table>
-    </div>
+        </tr>
+      ))}
+    </PlainTable>
   );
 }

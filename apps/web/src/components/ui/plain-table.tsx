@@ -1,0 +1,23 @@
+import type { ReactNode } from "react";
+
+/** A small read-only table (no sorting) for detail panels; rows come as children. */
+export function PlainTable({ head, children, testId }: { head: string[]; children: ReactNode; testId?: string }) {
+  return (
+    <div className="overflow-x-auto">
+      <table className="w-full text-[12.5px]" data-testid={testId}>
+        <thead>
+          <tr className="bg-panel-2 text-left text-[11px] uppercase tracking-wide text-muted">
+            {head.map((h) => (
+              <th key={h} className="px-3 py-1.5 font-semibold">
+                {h}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
+  );
+}
+
+export const plainCell = "border-t border-border px-3 py-1.5 align-top";
