@@ -19,10 +19,10 @@ import { AgentError } from "../../src/errors.js";
  *
  *   describeDriverContract("lab kvm1", async () => ({ ...drivers, cleanup }), { virt: { ... } });
  *
- * Parts whose driver is absent are skipped by name (a storage server has no virt driver); parts
- * that need a scenario (a VM to migrate, a service to scale) run only when `expectations`
- * describe one. Migrations run in the order cancel, failure, success, so one VM can serve all
- * three.
+ * `sections` says which drivers the host must have; a missing or an extra one fails. Parts that
+ * need a scenario (a VM to migrate, a service to scale) exist only when `expectations` describe
+ * one, so nothing is skipped at run time. Migrations run in the order cancel, failure, success,
+ * so one VM can serve all three.
  */
 export type ContractDrivers = AgentDrivers & { cleanup(): Promise<void> };
 
@@ -33,6 +33,8 @@ export interface MigrationCase {
 }
 
 export interface ContractExpectations {
+  /** The drivers this host must have besides `node`, e.g. ["virt", "net", "storage"]. */
+  sections: readonly ("virt" | "net" | "swarm" | "storage")[];
   /** Upper bound for one test (real migrations take seconds). Default 60 s. */
   timeoutMs?: number;
   virt?: {
@@ -96,7 +98,7 @@ const migrateParams = (c: MigrationCase, jobId: string) => ({
   options: MigrateOptions.parse(c.options ?? {}),
 });
 
-export function describeDriverContract(name: string, makeDrivers: () => Promise<ContractDrivers>, expectations: ContractExpectations = {}): void {
+export function describeDriverContract(name: string, makeDrivers: () => Promise<ContractDrivers>, expectations: ContractExpectations): void {
   const timeout = expectations.timeoutMs ?? 60_000;
   describe(`driver contract: ${name}`, () => {
     let d: ContractDrivers;
@@ -111,132 +113,135 @@ export function describeDriverContract(name: string, makeDrivers: () => Promise<
       expect(d.hostname).toMatch(/\S/);
     });
 
-    for (const section of Object.keys(sectionSchemas) as (keyof typeof sectionSchemas)[]) {
-      it(`${section}: snapshot validates against the domain schema`, async (ctx) => {
-        const src = d[section];
-        if (!src) return ctx.skip(`no ${section} driver on this host`);
+    it("has exactly the drivers it should", () => {
+      const present = (["virt", "net", "swarm", "storage"] as const).filter((k) => d[k]);
+      expect(present).toEqual([...expectations.sections].sort((a, b) => ["virt", "net", "swarm", "storage"].indexOf(a) - ["virt", "net", "swarm", "storage"].indexOf(b)));
+    });
+
+    const declared = ["node", ...expectations.sections] as (keyof typeof sectionSchemas)[];
+    for (const section of declared) {
+      it(`${section}: snapshot validates against the domain schema`, async () => {
+        const src = d[section]!;
         const snap = await src.snapshot();
         const res = sectionSchemas[section].safeParse(snap);
         expect(res.success ? [] : res.error.issues).toEqual([]);
       }, timeout);
 
-      it(`${section}: watch returns an unsubscribe that can be called twice`, (ctx) => {
-        const src = d[section];
-        if (!src) return ctx.skip(`no ${section} driver on this host`);
+      it(`${section}: watch returns an unsubscribe that can be called twice`, () => {
+        const src = d[section]!;
         const stop = src.watch(() => undefined);
         stop();
         stop();
       });
     }
 
-    describe("virt", () => {
-      it("power on a missing domain rejects with notFound", async (ctx) => {
-        if (!d.virt) return ctx.skip("no virt driver");
-        await expectAgentError(d.virt.power(MISSING, "start"), [AgentErrorCode.notFound]);
-      }, timeout);
+    const hasVirt = expectations.sections.includes("virt");
+    const v = expectations.virt ?? {};
+    if (hasVirt)
+      describe("virt", () => {
+        it("power on a missing domain rejects with notFound", async () => {
+          await expectAgentError(d.virt!.power(MISSING, "start"), [AgentErrorCode.notFound]);
+        }, timeout);
 
-      it("migrating a missing domain rejects with notFound", async (ctx) => {
-        const c = expectations.virt?.success ?? expectations.virt?.failing;
-        if (!d.virt || !c) return ctx.skip("no migration scenario");
-        const signal = new AbortController().signal;
-        await expectAgentError(d.virt.migrate(migrateParams({ ...c, domain: MISSING }, "contract-missing"), { report: () => undefined, signal }), [AgentErrorCode.notFound]);
-      }, timeout);
+        const anyCase = v.success ?? v.failing;
+        if (anyCase)
+          it("migrating a missing domain rejects with notFound", async () => {
+            const signal = new AbortController().signal;
+            await expectAgentError(d.virt!.migrate(migrateParams({ ...anyCase, domain: MISSING }, "contract-missing"), { report: () => undefined, signal }), [AgentErrorCode.notFound]);
+          }, timeout);
 
-      it("power() changes the domain's state and watch reports it", async (ctx) => {
-        const p = expectations.virt?.power;
-        if (!d.virt || !p) return ctx.skip("no power scenario");
-        const virt = d.virt;
-        const stateOf = async () => (await virt.snapshot()).domains.find((x) => x.name === p.domain)?.state;
-        expect(await stateOf()).toBe("running");
-        await watchFiresAfter(virt, () => virt.power(p.domain, p.stop), timeout / 2);
-        await waitFor(async () => (await stateOf()) === "shutoff", timeout / 2, `${p.domain} is shut off`);
-        await watchFiresAfter(virt, () => virt.power(p.domain, "start"), timeout / 2);
-        await waitFor(async () => (await stateOf()) === "running", timeout / 2, `${p.domain} runs again`);
-        await expectAgentError(virt.power(p.domain, "start"), [AgentErrorCode.conflict, AgentErrorCode.toolFailed]);
-      }, timeout * 3);
+        const p = v.power;
+        if (p)
+          it("power() changes the domain's state and watch reports it", async () => {
+            const virt = d.virt!;
+            const stateOf = async () => (await virt.snapshot()).domains.find((x) => x.name === p.domain)?.state;
+            expect(await stateOf()).toBe("running");
+            await watchFiresAfter(virt, () => virt.power(p.domain, p.stop), timeout / 2);
+            await waitFor(async () => (await stateOf()) === "shutoff", timeout / 2, `${p.domain} is shut off`);
+            await watchFiresAfter(virt, () => virt.power(p.domain, "start"), timeout / 2);
+            await waitFor(async () => (await stateOf()) === "running", timeout / 2, `${p.domain} runs again`);
+            await expectAgentError(virt.power(p.domain, "start"), [AgentErrorCode.conflict, AgentErrorCode.toolFailed]);
+          }, timeout * 3);
 
-      it("a cancelled migration rejects and leaves the VM on the source", async (ctx) => {
-        const c = expectations.virt?.cancel;
-        if (!d.virt || !c) return ctx.skip("no cancel scenario");
-        const abort = new AbortController();
-        const reports: MigrationProgress[] = [];
-        const run = d.virt.migrate(migrateParams(c, "contract-cancel"), {
-          signal: abort.signal,
-          report: (p) => {
-            reports.push(p);
-            if (p.phase !== "preparing") abort.abort();
-          },
-        });
-        setTimeout(() => abort.abort(), timeout / 4);
-        await expectAgentError(run, [AgentErrorCode.conflict, AgentErrorCode.toolFailed]);
-        expect(reports.length).toBeGreaterThan(0);
-        expect((await d.virt.snapshot()).domains.some((x) => x.name === c.domain)).toBe(true);
-      }, timeout);
+        const cancel = v.cancel;
+        if (cancel)
+          it("a cancelled migration rejects and leaves the VM on the source", async () => {
+            const abort = new AbortController();
+            const reports: MigrationProgress[] = [];
+            const run = d.virt!.migrate(migrateParams(cancel, "contract-cancel"), {
+              signal: abort.signal,
+              report: (pr) => {
+                reports.push(pr);
+                if (pr.phase !== "preparing") abort.abort();
+              },
+            });
+            setTimeout(() => abort.abort(), timeout / 4);
+            await expectAgentError(run, [AgentErrorCode.conflict, AgentErrorCode.toolFailed]);
+            expect(reports.length).toBeGreaterThan(0);
+            expect((await d.virt!.snapshot()).domains.some((x) => x.name === cancel.domain)).toBe(true);
+          }, timeout);
 
-      it("a failing migration rejects and leaves the VM on the source", async (ctx) => {
-        const c = expectations.virt?.failing;
-        if (!d.virt || !c) return ctx.skip("no failing-destination scenario");
-        await expectAgentError(d.virt.migrate(migrateParams(c, "contract-fail"), { report: () => undefined, signal: new AbortController().signal }), [
-          AgentErrorCode.toolFailed,
-          AgentErrorCode.conflict,
-        ]);
-        expect((await d.virt.snapshot()).domains.find((x) => x.name === c.domain)?.state).toBe("running");
-      }, timeout);
+        const failing = v.failing;
+        if (failing)
+          it("a failing migration rejects and leaves the VM on the source", async () => {
+            await expectAgentError(d.virt!.migrate(migrateParams(failing, "contract-fail"), { report: () => undefined, signal: new AbortController().signal }), [
+              AgentErrorCode.toolFailed,
+              AgentErrorCode.conflict,
+            ]);
+            expect((await d.virt!.snapshot()).domains.find((x) => x.name === failing.domain)?.state).toBe("running");
+          }, timeout);
 
-      it("a migration reports monotonic progress and resolves with the VM on the destination", async (ctx) => {
-        const c = expectations.virt?.success;
-        if (!d.virt || !c) return ctx.skip("no migration scenario");
-        const virt = d.virt;
-        const reports: MigrationProgress[] = [];
-        let result: { downtimeMs: number | null } | undefined;
-        await watchFiresAfter(
-          virt,
-          async () => {
-            result = await virt.migrate(migrateParams(c, "contract-ok"), { report: (p) => reports.push(p), signal: new AbortController().signal });
-          },
-          timeout / 2,
-        );
-        expect(result).toBeDefined();
-        expect(reports.length).toBeGreaterThan(0);
-        const percents = reports.map((r) => r.percent);
-        expect(percents).toEqual([...percents].sort((a, b) => a - b));
-        expect((await virt.snapshot()).domains.some((x) => x.name === c.domain)).toBe(false);
-        expect(await c.onDestination(c.domain)).toBe(true);
-      }, timeout);
-    });
+        const success = v.success;
+        if (success)
+          it("a migration reports monotonic progress and resolves with the VM on the destination", async () => {
+            const virt = d.virt!;
+            const reports: MigrationProgress[] = [];
+            let result: { downtimeMs: number | null } | undefined;
+            await watchFiresAfter(
+              virt,
+              async () => {
+                result = await virt.migrate(migrateParams(success, "contract-ok"), { report: (pr) => reports.push(pr), signal: new AbortController().signal });
+              },
+              timeout / 2,
+            );
+            expect(result).toBeDefined();
+            expect(reports.length).toBeGreaterThan(0);
+            const percents = reports.map((r) => r.percent);
+            expect(percents).toEqual([...percents].sort((a, b) => a - b));
+            expect((await virt.snapshot()).domains.some((x) => x.name === success.domain)).toBe(false);
+            expect(await success.onDestination(success.domain)).toBe(true);
+          }, timeout);
+      });
 
-    describe("swarm", () => {
-      it("scaling a missing service rejects with notFound", async (ctx) => {
-        if (!d.swarm || !expectations.swarm?.scale) return ctx.skip("no scale scenario");
-        await expectAgentError(
-          d.swarm.scale({ jobId: "contract-missing", service: MISSING, replicas: 1 }, { report: () => undefined, signal: new AbortController().signal }),
-          [AgentErrorCode.notFound],
-        );
-      }, timeout);
+    const scale = expectations.swarm?.scale;
+    if (expectations.sections.includes("swarm") && scale)
+      describe("swarm manager", () => {
+        it("scaling a missing service rejects with notFound", async () => {
+          await expectAgentError(
+            d.swarm!.scale({ jobId: "contract-missing", service: MISSING, replicas: 1 }, { report: () => undefined, signal: new AbortController().signal }),
+            [AgentErrorCode.notFound],
+          );
+        }, timeout);
 
-      it("setAvailability on a missing node rejects with an AgentError", async (ctx) => {
-        if (!d.swarm || !expectations.swarm?.scale) return ctx.skip("no swarm manager scenario");
-        await expectAgentError(d.swarm.setAvailability(MISSING, "drain"), [AgentErrorCode.notFound, AgentErrorCode.toolFailed]);
-      }, timeout);
+        it("setAvailability on a missing node rejects with an AgentError", async () => {
+          await expectAgentError(d.swarm!.setAvailability(MISSING, "drain"), [AgentErrorCode.notFound, AgentErrorCode.toolFailed]);
+        }, timeout);
 
-      it("scale converges, reports progress and watch sees it", async (ctx) => {
-        const s = expectations.swarm?.scale;
-        if (!d.swarm || !s) return ctx.skip("no scale scenario");
-        const swarm = d.swarm;
-        const reports: ScaleProgress[] = [];
-        await watchFiresAfter(swarm, () => swarm.scale({ jobId: "contract-scale", service: s.service, replicas: s.replicas }, { report: (p) => reports.push(p), signal: new AbortController().signal }), timeout / 2);
-        expect(reports.at(-1)).toMatchObject({ kind: "scale", service: s.service, desired: s.replicas, running: s.replicas });
-        const svc = (await swarm.snapshot()).services.find((x) => x.name === s.service);
-        expect(svc?.replicasDesired).toBe(s.replicas);
-      }, timeout);
+        it("scale converges, reports progress and watch sees it", async () => {
+          const swarm = d.swarm!;
+          const reports: ScaleProgress[] = [];
+          await watchFiresAfter(swarm, () => swarm.scale({ jobId: "contract-scale", service: scale.service, replicas: scale.replicas }, { report: (pr) => reports.push(pr), signal: new AbortController().signal }), timeout / 2);
+          expect(reports.at(-1)).toMatchObject({ kind: "scale", service: scale.service, desired: scale.replicas, running: scale.replicas });
+          const svc = (await swarm.snapshot()).services.find((x) => x.name === scale.service);
+          expect(svc?.replicasDesired).toBe(scale.replicas);
+        }, timeout);
 
-      it("join tokens are non-empty on a manager", async (ctx) => {
-        if (!d.swarm || !expectations.swarm?.scale) return ctx.skip("no swarm manager scenario");
-        const t = await d.swarm.joinTokens();
-        expect(t.worker).toMatch(/\S/);
-        expect(t.manager).toMatch(/\S/);
-        expect(t.worker).not.toBe(t.manager);
-      }, timeout);
-    });
+        it("join tokens are non-empty on a manager", async () => {
+          const t = await d.swarm!.joinTokens();
+          expect(t.worker).toMatch(/\S/);
+          expect(t.manager).toMatch(/\S/);
+          expect(t.worker).not.toBe(t.manager);
+        }, timeout);
+      });
   });
 }

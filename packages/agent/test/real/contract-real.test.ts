@@ -36,5 +36,5 @@ describeDriverContract(
   },
   // A destination that cannot be opened stands for "destination libvirtd down". (Migrating
   // test:///default into itself can hang inside virsh after earlier calls; it proves nothing more.)
-  { virt: { failing: { domain: "test", destination: { host: "kvm2", uri: "test:///nonexistent/nimbus-missing.xml" } } } },
+  { sections: ["virt", "net", "storage"], virt: { failing: { domain: "test", destination: { host: "kvm2", uri: "test:///nonexistent/nimbus-missing.xml" } } } },
 );

@@ -57,6 +57,7 @@ describeDriverContract(
       if ((await domainState(lab, "kvm1", "globex-db1")) !== "running") await virsh(await lab.exec("kvm1"), ["start", "globex-db1"]);
     }),
   {
+    sections: ["virt", "net", "storage"],
     timeoutMs: 120_000,
     virt: {
       power: { domain: "globex-db1", stop: "destroy" },
@@ -79,8 +80,8 @@ describeDriverContract(
       const lab = await openLab();
       await docker(await lab.exec("swarm1"), ["service", "scale", "--detach", "initech-worker=3"]);
     }),
-  { timeoutMs: 120_000, swarm: { scale: { service: "initech-worker", replicas: 4 } } },
+  { sections: ["net", "swarm"], timeoutMs: 120_000, swarm: { scale: { service: "initech-worker", replicas: 4 } } },
 );
 
-describeDriverContract("real swarm2 (docker swarm worker)", () => realDrivers("swarm2"), { timeoutMs: 60_000 });
-describeDriverContract("real nfs1 (nfs-ganesha + keepalived)", () => realDrivers("nfs1"), { timeoutMs: 60_000 });
+describeDriverContract("real swarm2 (docker swarm worker)", () => realDrivers("swarm2"), { sections: ["net", "swarm"], timeoutMs: 60_000 });
+describeDriverContract("real nfs1 (nfs-ganesha + keepalived)", () => realDrivers("nfs1"), { sections: ["net", "storage"], timeoutMs: 60_000 });

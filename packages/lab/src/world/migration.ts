@@ -47,7 +47,7 @@ export async function migrateDomain(
   try {
     return await copyAndSwitch(world, vm, src, dest, params, ctx, stillPossible);
   } catch (err) {
-    if (ctx.signal.aborted) throw new Error(`migration of ${vm.spec.name} to ${destName} cancelled; ${vm.spec.name} still runs on ${sourceName}`);
+    if (ctx.signal.aborted) throw new AgentError(AgentErrorCode.conflict, `migration of ${vm.spec.name} to ${destName} cancelled; ${vm.spec.name} still runs on ${sourceName}`);
     throw err;
   } finally {
     vm.migrating = false;
