@@ -14,3 +14,5 @@ export * from "./overviews.js";
 export * from "./live.js";
 export * from "./health-rules.js";
 export * from "./topology/index.js";
+export * from "./maintenance/index.js";
+export * from "./storage-plan/index.js";

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { MaintenanceProgress } from "./maintenance/progress.js";
 import { DomainName, HostName, ServiceName } from "./names.js";
 
 /**
@@ -36,12 +37,27 @@ export const ScaleProgress = z.object({
 });
 export type ScaleProgress = z.infer<typeof ScaleProgress>;
 
-export const JobProgress = z.discriminatedUnion("kind", [MigrationProgress, ScaleProgress]);
+export const StorageMovePhase = z.enum(["preparing", "copying", "verifying", "switchover", "cleanup", "done"]);
+
+/** A disk copied to another datastore: block copy while the VM runs, a plain copy while it is off. */
+export const StorageMoveProgress = z.object({
+  kind: z.literal("storage-move"),
+  phase: StorageMovePhase,
+  mode: z.enum(["live", "offline"]),
+  bytesTotal: z.number().nonnegative(),
+  bytesCopied: z.number().nonnegative(),
+  bandwidthBytesPerSec: z.number().nonnegative(),
+  /** Monotonic 0-100, like a migration's. */
+  percent: z.number().min(0).max(100),
+});
+export type StorageMoveProgress = z.infer<typeof StorageMoveProgress>;
+
+export const JobProgress = z.discriminatedUnion("kind", [MigrationProgress, ScaleProgress, StorageMoveProgress, MaintenanceProgress]);
 export type JobProgress = z.infer<typeof JobProgress>;
 
 export const Job = z.object({
   id: z.string(),
-  kind: z.enum(["migrate", "scale"]),
+  kind: z.enum(["migrate", "scale", "storage-move"]),
   state: JobState,
   progress: JobProgress.nullable(),
   error: z.string().nullable(),
@@ -77,3 +93,19 @@ export const ScaleParams = z.object({
   replicas: z.number().int().min(0).max(1000),
 });
 export type ScaleParams = z.infer<typeof ScaleParams>;
+
+export const MoveDiskParams = z.object({
+  jobId: z.string().min(1).max(64),
+  domain: DomainName,
+  /** Target device of the disk in the domain, e.g. vda. */
+  disk: z.string().regex(/^[a-z]{2,3}[a-z0-9]{1,4}$/, "disk targets look like vda, sdb, hdc"),
+  /** Absolute path of the new copy on the destination datastore's mount. */
+  destinationPath: z
+    .string()
+    .max(1024)
+    .regex(/^\/(?:[A-Za-z0-9_.-]+\/)*[A-Za-z0-9_][A-Za-z0-9_.-]*$/, "an absolute path of plain names")
+    .refine((p) => !p.split("/").includes(".."), "no '..' in the path"),
+  /** MiB/s; null means unlimited (not advised: it competes with every VM on the datastore). */
+  bandwidthMiBps: z.number().int().positive().max(100_000).nullable(),
+});
+export type MoveDiskParams = z.infer<typeof MoveDiskParams>;

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import { JobProgress, MigrateOptions } from "./jobs.js";
-import { TenantSlug } from "./names.js";
+import { DomainName, HostName, TenantSlug } from "./names.js";
 
 /** Long work as the server records it: created at once, settled by pushed job updates. */
-export const OperationKind = z.enum(["migrate", "scale", "power", "maintenance"]);
+export const OperationKind = z.enum(["migrate", "scale", "power", "maintenance", "storage-move"]);
 export type OperationKind = z.infer<typeof OperationKind>;
 
 export const OperationState = z.enum(["pending", "running", "succeeded", "failed", "cancelled"]);
@@ -41,3 +41,21 @@ export const MigrateRequest = z.object({
   options: MigrateOptions.default({ bandwidthMiBps: null, maxDowntimeMs: null, autoConverge: false, postCopy: false }),
 });
 export type MigrateRequest = z.infer<typeof MigrateRequest>;
+
+/** Evacuate a host: run its dry-run plan with at most `parallelism` migrations at a time. */
+export const MaintenanceRequest = z.object({
+  host: HostName,
+  parallelism: z.number().int().min(1).max(8).default(2),
+  options: MigrateOptions.default({ bandwidthMiBps: null, maxDowntimeMs: null, autoConverge: false, postCopy: false }),
+});
+export type MaintenanceRequest = z.infer<typeof MaintenanceRequest>;
+
+/** Move one disk of a VM to another datastore (by its export path, e.g. /instance2). */
+export const MoveDiskRequest = z.object({
+  instance: DomainName,
+  disk: z.string().regex(/^[a-z]{2,3}[a-z0-9]{1,4}$/, "disk targets look like vda, sdb, hdc"),
+  datastore: z.string().max(512).regex(/^\/[A-Za-z0-9_./-]*$/, "a datastore is an export path such as /instance2"),
+  /** MiB/s; storage moves are slow and compete with running VMs, so a limit is the default. */
+  bandwidthMiBps: z.number().int().positive().max(100_000).nullable().default(100),
+});
+export type MoveDiskRequest = z.infer<typeof MoveDiskRequest>;

@@ -1,5 +1,7 @@
-import type { Domain } from "./inventory.js";
+import { z } from "zod";
+import type { Bridge, Domain, DomainState } from "./inventory.js";
 import type { HostRecord } from "./fleet.js";
+import { DomainName, HostName, VlanId } from "./names.js";
 import { committedMemoryMiB, committedVcpus } from "./views.js";
 
 /**
@@ -93,8 +95,7 @@ export function preflight(input: PreflightInput): PreflightCheck[] {
       continue;
     }
     if (nic.vlan !== null) {
-      const carried = br.ports.some((p) => (p.mode === "trunk" || p.mode === "uplink") && (p.trunks.length === 0 || p.trunks.includes(nic.vlan!)));
-      if (!carried) {
+      if (!bridgeCarriesVlan(br, nic.vlan)) {
         add(id, `NIC ${nic.mac}`, "fail", `VLAN ${nic.vlan} is not carried by any trunk of ${nic.bridge} on ${destination.name}`);
         continue;
       }
@@ -117,6 +118,10 @@ export function preflight(input: PreflightInput): PreflightCheck[] {
   return checks;
 }
 
+/** Does a trunk or uplink of this bridge carry the VLAN? An empty trunk list carries every VLAN. */
+export const bridgeCarriesVlan = (bridge: Pick<Bridge, "ports">, vlan: number): boolean =>
+  bridge.ports.some((p) => (p.mode === "trunk" || p.mode === "uplink") && (p.trunks.length === 0 || p.trunks.includes(vlan)));
+
 function mountOf(path: string, mounts: readonly { target: string }[]) {
   return mounts.find((m) => path.startsWith(m.target))?.target ?? path;
 }
@@ -138,3 +143,102 @@ export function rankDestinations(
     }))
     .sort((a, b) => rank[a.verdict] - rank[b.verdict] || b.freeMemoryMiB - a.freeMemoryMiB || a.host.localeCompare(b.host));
 }
+
+/** The headroom policy in words, shown beside the memory and vCPU checks. */
+export const describePolicy = (policy: PreflightPolicy = DEFAULT_POLICY): string =>
+  `${policy.memoryHeadroomMiB} MiB of RAM stay free on every destination for the host itself; more than ${policy.cpuOvercommit} vCPUs per physical CPU is a warning`;
+
+export const PreflightCheckSchema = z.object({
+  id: z.string(),
+  label: z.string(),
+  result: z.enum(["pass", "warn", "fail"]),
+  reason: z.string(),
+});
+
+/**
+ * The re-run of the preflight on the agents, right before a migration starts: the inventory the
+ * server holds may be seconds old, the hosts know now. The source confirms the VM still runs and
+ * is not migrating; the destination checks RAM, bridges/VLANs and disk paths as it sees them.
+ */
+export const AgentPreflightParams = z.discriminatedUnion("role", [
+  z.object({ role: z.literal("source"), domain: DomainName, destination: HostName }),
+  z.object({
+    role: z.literal("destination"),
+    domain: DomainName,
+    source: HostName,
+    memoryMiB: z.number().positive(),
+    memoryHeadroomMiB: z.number().nonnegative(),
+    nics: z.array(z.object({ mac: z.string().max(64), bridge: z.string().max(64), bridgeType: z.enum(["linux", "ovs"]), vlan: VlanId.nullable() })).max(64),
+    diskPaths: z.array(z.string().max(1024)).max(64),
+  }),
+]);
+export type AgentPreflightParams = z.infer<typeof AgentPreflightParams>;
+export type DestinationPreflightParams = Extract<AgentPreflightParams, { role: "destination" }>;
+
+export const AgentPreflightResult = z.object({ host: z.string(), checks: z.array(PreflightCheckSchema) });
+export type AgentPreflightResult = z.infer<typeof AgentPreflightResult>;
+
+/** What the source host sees of the VM right now. */
+export interface SourceObservation {
+  host: string;
+  domain: string;
+  /** null when the domain is not defined here (any more). */
+  state: DomainState | null;
+  /** A migration or block job is active on it. */
+  migrating: boolean;
+}
+
+export function sourceAgentChecks(o: SourceObservation): PreflightCheck[] {
+  const check = (result: CheckResult, reason: string): PreflightCheck[] => [{ id: "agent-source", label: `${o.host} (source, now)`, result, reason }];
+  if (o.state === null) return check("fail", `${o.domain} is no longer defined on ${o.host}`);
+  if (o.state !== "running") return check("fail", `${o.domain} is ${o.state} on ${o.host}; only running VMs live-migrate`);
+  if (o.migrating) return check("fail", `${o.domain} already has a migration or block job running on ${o.host}`);
+  return check("pass", `${o.host} confirms ${o.domain} is running with no job on it`);
+}
+
+/** What the destination host sees of itself right now. */
+export interface DestinationObservation {
+  host: string;
+  /** RAM the host could give a new VM, in MiB (MemAvailable on a real host); null if unknown. */
+  freeMemoryMiB: number | null;
+  bridges: readonly Pick<Bridge, "name" | "type" | "ports">[];
+  /** Disk paths whose directory this host cannot see (not mounted here). */
+  missingPaths: readonly string[];
+  /** State of a domain with the same name already defined here, if any. */
+  existingState: DomainState | null;
+}
+
+export function destinationAgentChecks(req: DestinationPreflightParams, o: DestinationObservation): PreflightCheck[] {
+  const checks: PreflightCheck[] = [];
+  const add = (id: string, label: string, result: CheckResult, reason: string) => checks.push({ id, label: `${label} on ${o.host} (now)`, result, reason });
+
+  if (o.existingState === "running" || o.existingState === "paused")
+    add("agent-domain", "VM name", "fail", `a domain named ${req.domain} already runs on ${o.host}`);
+  if (o.freeMemoryMiB === null) add("agent-memory", "Memory", "warn", `${o.host} could not report its free memory`);
+  else {
+    const free = Math.floor(o.freeMemoryMiB - req.memoryHeadroomMiB);
+    add("agent-memory", "Memory", free >= req.memoryMiB ? "pass" : "fail", `needs ${req.memoryMiB} MiB; ${o.host} has ${Math.max(0, free)} MiB free after ${req.memoryHeadroomMiB} MiB headroom`);
+  }
+  for (const nic of req.nics) {
+    const br = o.bridges.find((b) => b.name === nic.bridge);
+    const id = `agent-net-${nic.mac}`;
+    if (!br) add(id, `NIC ${nic.mac}`, "fail", `bridge ${nic.bridge} does not exist on ${o.host}`);
+    else if (br.type !== nic.bridgeType) add(id, `NIC ${nic.mac}`, "fail", `${nic.bridge} is a ${br.type} bridge on ${o.host}, the VM needs ${nic.bridgeType}`);
+    else if (nic.vlan !== null && !bridgeCarriesVlan(br, nic.vlan)) add(id, `NIC ${nic.mac}`, "fail", `VLAN ${nic.vlan} is not carried by any trunk of ${nic.bridge} on ${o.host}`);
+    else add(id, `NIC ${nic.mac}`, "pass", `${nic.bridge}${nic.vlan !== null ? ` VLAN ${nic.vlan}` : ""} present`);
+  }
+  if (o.missingPaths.length) add("agent-storage", "Shared storage", "fail", `storage migration needed: ${o.missingPaths.join(", ")} not visible on ${o.host}`);
+  else add("agent-storage", "Shared storage", "pass", req.diskPaths.length ? `${o.host} sees every disk path` : "no disks");
+  return checks;
+}
+
+/** The destination-side request built from the VM the server knows. */
+export const destinationPreflightParams = (domain: Domain, source: string, policy: PreflightPolicy = DEFAULT_POLICY): DestinationPreflightParams => ({
+  role: "destination",
+  domain: domain.name,
+  source,
+  memoryMiB: domain.memoryMiB,
+  memoryHeadroomMiB: policy.memoryHeadroomMiB,
+  nics: domain.nics.map((n) => ({ mac: n.mac, bridge: n.bridge, bridgeType: n.bridgeType, vlan: n.vlan })),
+  diskPaths: domain.disks.map((d) => d.path),
+});

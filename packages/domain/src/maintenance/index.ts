@@ -1,0 +1,5 @@
+export * from "./progress.js";
+export * from "./swarm-node.js";
+export * from "./planner.js";
+export * from "./state.js";
+export * from "./history.js";

@@ -1,0 +1,3 @@
+export * from "./datastores.js";
+export * from "./suggest.js";
+export * from "./move-checks.js";
