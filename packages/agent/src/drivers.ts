@@ -1,5 +1,9 @@
 import type {
+  AgentPreflightParams,
   MigrateParams,
+  MoveDiskParams,
+  PreflightCheck,
+  StorageMoveProgress,
   MigrationProgress,
   NodeFacts,
   NetSection,
@@ -33,6 +37,17 @@ export interface VirtDriver extends SectionSource<VirtSection> {
   /** Resolves when the VM runs on the destination; rejects (VM still on the source) otherwise. */
   migrate(params: MigrateParams, ctx: JobContext<MigrationProgress>): Promise<{ downtimeMs: number | null }>;
   power(domain: string, action: "start" | "shutdown" | "reboot" | "destroy"): Promise<void>;
+  /**
+   * Answers `virt.preflight`: the checks as this host sees them right now (the rules are
+   * @nimbus/domain's sourceAgentChecks / destinationAgentChecks; a driver only observes).
+   */
+  preflight?(params: AgentPreflightParams): Promise<PreflightCheck[]>;
+  /**
+   * Copies one disk to another datastore, verifies the copy, switches the domain to it and only
+   * then removes the old copy. Rejects with the domain still on the old copy (and the partial new
+   * copy removed) on any failure or cancel.
+   */
+  moveDisk?(params: MoveDiskParams, ctx: JobContext<StorageMoveProgress>): Promise<void>;
 }
 
 export interface NetDriver extends SectionSource<NetSection> {}

@@ -9,7 +9,9 @@ import {
   type Capability,
   type HostInventory,
   type MethodName,
+  type MigrationProgress,
   type NotificationName,
+  type StorageMoveProgress,
   type NotificationParams,
   type SectionName,
 } from "@nimbus/domain";
@@ -27,6 +29,8 @@ export interface ServeOptions {
   bootId?: string;
   /** Coalesce bursts of changes in one section into one push. */
   pushDelayMs?: number;
+  /** A running migration or disk move repeats its last progress when silent this long (default 1 s). */
+  progressHeartbeatMs?: number;
 }
 
 type Handler = (params: any) => Promise<unknown>;
@@ -41,6 +45,7 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
   const jobs = opts.jobs ?? new JobRegistry();
   const bootId = opts.bootId ?? `${process.pid}-${Date.now().toString(36)}`;
   const pushDelay = opts.pushDelayMs ?? 25;
+  const heartbeatMs = opts.progressHeartbeatMs ?? 1_000;
   const sources: Partial<Record<SectionName, SectionSource<unknown>>> = {
     node: drivers.node,
     virt: drivers.virt,
@@ -112,16 +117,35 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
     },
     "virt.migrate": async (p) => {
       const virt = drivers.virt ?? throwErr(unsupported("virt"));
-      const job = jobs.start(p.jobId, "migrate", async (ctx) => {
-        let last: Parameters<typeof ctx.report>[0] | undefined;
-        const { downtimeMs } = await virt.migrate(p, {
-          signal: ctx.signal,
-          report: (progress) => {
-            last = progress;
-            ctx.report(progress);
-          },
-        });
-        return last ? { ...last, phase: "done", percent: 100, memoryRemainingBytes: 0, downtimeMs } : undefined;
+      const job = jobs.start<MigrationProgress>(p.jobId, "migrate", async (ctx) => {
+        const beat = heartbeat(ctx, heartbeatMs);
+        try {
+          const { downtimeMs } = await virt.migrate(p, beat.ctx);
+          const last = beat.last();
+          return last ? { ...last, phase: "done", percent: 100, memoryRemainingBytes: 0, downtimeMs } : undefined;
+        } finally {
+          beat.stop();
+        }
+      });
+      return { jobId: job.id };
+    },
+    "virt.preflight": async (p) => {
+      const virt = drivers.virt ?? throwErr(unsupported("virt"));
+      if (!virt.preflight) throw unsupported("virt.preflight");
+      return { host: drivers.hostname, checks: await virt.preflight(p) };
+    },
+    "virt.moveDisk": async (p) => {
+      const virt = drivers.virt ?? throwErr(unsupported("virt"));
+      const moveDisk = virt.moveDisk?.bind(virt) ?? throwErr(unsupported("virt.moveDisk"));
+      const job = jobs.start<StorageMoveProgress>(p.jobId, "storage-move", async (ctx) => {
+        const beat = heartbeat(ctx, heartbeatMs);
+        try {
+          await moveDisk(p, beat.ctx);
+          const last = beat.last();
+          return last ? { ...last, phase: "done", percent: 100, bytesCopied: last.bytesTotal } : undefined;
+        } finally {
+          beat.stop();
+        }
       });
       return { jobId: job.id };
     },
@@ -176,6 +200,38 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
       resolve();
     });
   });
+}
+
+/**
+ * Progress at least once per `everyMs` while a job runs: a tool that goes quiet (libvirt before
+ * its job exists, a slow sample) repeats the last report, so the UI can tell "slow" from "stuck".
+ */
+function heartbeat<P>(ctx: { report(p: P): void; signal: AbortSignal }, everyMs: number) {
+  let last: P | undefined;
+  let timer: NodeJS.Timeout | null = null;
+  const arm = () => {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      if (last !== undefined) ctx.report(last);
+      arm();
+    }, everyMs);
+  };
+  arm();
+  return {
+    ctx: {
+      signal: ctx.signal,
+      report: (p: P) => {
+        last = p;
+        ctx.report(p);
+        arm();
+      },
+    },
+    last: () => last,
+    stop: () => {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+  };
 }
 
 function rpcError(id: string | number | null, code: number, message: string, data?: unknown) {

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { DomainName, SwarmNodeRef } from "./names.js";
 import { HostInventory, SectionName } from "./inventory.js";
-import { Job, MigrateParams, ScaleParams } from "./jobs.js";
+import { Job, MigrateParams, MoveDiskParams, ScaleParams } from "./jobs.js";
+import { AgentPreflightParams, AgentPreflightResult } from "./preflight.js";
 
 /**
  * The agent protocol: JSON-RPC 2.0, one message per line, over the stdio of one SSH exec channel.
@@ -33,6 +34,10 @@ export const methods = {
   "job.list": { params: z.object({}), result: z.array(Job) },
   "job.cancel": { params: z.object({ jobId: z.string() }), result: ok },
   "virt.migrate": { params: MigrateParams, result: z.object({ jobId: z.string() }) },
+  /** Re-checks a migration on the host right before it starts (source or destination side). */
+  "virt.preflight": { params: AgentPreflightParams, result: AgentPreflightResult },
+  /** Starts a job copying one disk to another datastore (block copy if running, plain copy if off). */
+  "virt.moveDisk": { params: MoveDiskParams, result: z.object({ jobId: z.string() }) },
   "virt.power": {
     params: z.object({ domain: DomainName, action: z.enum(["start", "shutdown", "reboot", "destroy"]) }),
     result: ok,

@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
-import type { MigrationProgress, NodeFacts, VirtSection } from "@nimbus/domain";
+import type { MigrationProgress, NodeFacts, StorageMoveProgress, VirtSection } from "@nimbus/domain";
 import { AgentError, JobRegistry, serveAgent, type AgentDrivers } from "../../src/index.js";
 
 const facts: NodeFacts = {
@@ -10,7 +10,7 @@ const facts: NodeFacts = {
 };
 
 /** A fake host: drivers that change when the test says so, wired to serveAgent through pipes. */
-function harness() {
+function harness(opts: { heartbeatMs?: number; withoutPreflight?: boolean } = {}) {
   let virt: VirtSection = { hypervisor: "test", domains: [] };
   const listeners = new Set<() => void>();
   let release: (() => void) | null = null;
@@ -29,12 +29,22 @@ function harness() {
           release = () => resolve({ downtimeMs: 12 });
         }),
       power: async () => {},
+      preflight: opts.withoutPreflight
+        ? undefined
+        : async (p) => [{ id: "agent-source", label: "h1", result: p.domain === "gone" ? "fail" : "pass", reason: `${p.role} ${p.domain}` }],
+      moveDisk: (p, ctx) =>
+        new Promise((resolve) => {
+          const progress: StorageMoveProgress = { kind: "storage-move", phase: "copying", mode: "live", bytesTotal: 1000, bytesCopied: 400, bandwidthBytesPerSec: 100, percent: 40 };
+          ctx.report(progress);
+          releaseMove = () => resolve();
+        }),
     },
   };
+  let releaseMove: (() => void) | null = null;
   const input = new PassThrough();
   const output = new PassThrough();
   const jobs = new JobRegistry();
-  const done = serveAgent({ input, output, drivers, agentVersion: "9.9.9", jobs, pushDelayMs: 1 });
+  const done = serveAgent({ input, output, drivers, agentVersion: "9.9.9", jobs, pushDelayMs: 1, progressHeartbeatMs: opts.heartbeatMs });
   const messages: any[] = [];
   const waiters: { pred: (m: any) => boolean; resolve: (m: any) => void }[] = [];
   createInterface({ input: output }).on("line", (l) => {
@@ -58,6 +68,7 @@ function harness() {
     call, waitFor, messages, jobs, input, done,
     change: (next: VirtSection) => { virt = next; for (const l of listeners) l(); },
     finishMigration: () => release?.(),
+    finishMove: () => releaseMove?.(),
   };
 }
 
@@ -116,6 +127,45 @@ describe("serveAgent", () => {
     const end = await h.waitFor((m) => m.method === "job.update" && m.params.job.state === "failed");
     expect(end.params.job.error).toBe("domain missing not found");
     expect((await h.call("swarm.joinTokens", {})).error).toMatchObject({ code: -32005, message: "swarm is not available on this host" });
+  });
+
+  it("repeats the last progress while a job is silent, so progress arrives at least every heartbeat", async () => {
+    const h = harness({ heartbeatMs: 30 });
+    await h.call("inventory.snapshot", {});
+    await h.call("virt.migrate", { jobId: "op-4", domain: "web1", destination: { host: "kvm2", uri: "u" }, options: {} });
+    const updates = () => h.messages.filter((m) => m.method === "job.update" && m.params.job.id === "op-4" && m.params.job.progress?.percent === 50);
+    await h.waitFor(() => updates().length >= 3);
+    h.finishMigration();
+    await h.waitFor((m) => m.method === "job.update" && m.params.job.id === "op-4" && m.params.job.state === "succeeded");
+  });
+
+  it("answers virt.preflight with the driver's checks and the host's name", async () => {
+    const h = harness();
+    const r = await h.call("virt.preflight", { role: "source", domain: "gone", destination: "kvm2" });
+    expect(r.result).toEqual({ host: "h1", checks: [{ id: "agent-source", label: "h1", result: "fail", reason: "source gone" }] });
+    expect((await h.call("virt.preflight", { role: "sideways", domain: "x" })).error.code).toBe(-32602);
+  });
+
+  it("says virt.preflight is unsupported by a driver without it", async () => {
+    const h = harness({ withoutPreflight: true });
+    expect((await h.call("virt.preflight", { role: "source", domain: "web1", destination: "kvm2" })).error).toMatchObject({ code: -32005, message: "virt.preflight is not available on this host" });
+  });
+
+  it("runs a disk move as a storage-move job that ends at 100 % with every byte copied", async () => {
+    const h = harness();
+    await h.call("inventory.snapshot", {});
+    const r = await h.call("virt.moveDisk", { jobId: "op-5", domain: "web1", disk: "vda", destinationPath: "/instance2/web1.qcow2", bandwidthMiBps: 50 });
+    expect(r.result).toEqual({ jobId: "op-5" });
+    await h.waitFor((m) => m.method === "job.update" && m.params.job.progress?.percent === 40);
+    h.finishMove();
+    const done = await h.waitFor((m) => m.method === "job.update" && m.params.job.state === "succeeded");
+    expect(done.params.job).toMatchObject({ kind: "storage-move", progress: { phase: "done", percent: 100, bytesCopied: 1000 } });
+  });
+
+  it("refuses a disk move to a path that climbs out of its directory", async () => {
+    const h = harness();
+    const r = await h.call("virt.moveDisk", { jobId: "op-6", domain: "web1", disk: "vda", destinationPath: "/instance2/../etc/passwd", bandwidthMiBps: null });
+    expect(r.error.code).toBe(-32602);
   });
 
   it("ends the session when the input closes", async () => {
