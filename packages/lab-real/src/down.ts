@@ -62,6 +62,8 @@ export async function down(l: Layout, log: Log): Promise<DownReport> {
   removeLabCgroups();
   for (const dir of HOST_MOUNT_POINTS) removeIfEmpty(dir);
   await rm(l.sockets, { recursive: true, force: true });
+  // The lab is no longer up: nothing may mistake the last up's record for a running lab.
+  await rm(l.state, { force: true });
   // Docker's data (image layers) is large and useless once its daemon is gone.
   for (const node of existsSync(l.nodesDir) ? readdirSync(l.nodesDir) : []) {
     await rm(join(l.nodesDir, node, "docker"), { recursive: true, force: true });

@@ -12,7 +12,7 @@ import { startGanesha, vipHolder } from "./nfs.js";
 import { isAlive, listRecords, stopDaemon } from "./procs.js";
 import { generateHostKey, startSshd } from "./sshd.js";
 import { readState } from "./state.js";
-import { nfsNodes, nodeByName } from "./topology.js";
+import { nfsNodes, nodeByName, nodes } from "./topology.js";
 
 /** Daemons a test may stop and start again to inject a failure. */
 export type Restartable = "sshd" | "ssh-relay" | "libvirtd" | "dockerd" | "ganesha";
@@ -35,7 +35,10 @@ export class RealLab {
     if (process.getuid?.() !== 0) throw notUp("these tests need root");
     const state = await readState(l);
     if (!state?.finishedAt) throw notUp("no finished `up` recorded");
-    const dead = (await listRecords(l.pids)).filter((r) => !isAlive(r));
+    const records = await listRecords(l.pids);
+    const missing = nodes.filter((n) => !records.some((r) => r.id === `${n.name}.holder`));
+    if (missing.length) throw notUp(`no namespace holder for ${missing.map((n) => n.name).join(", ")}`);
+    const dead = records.filter((r) => !isAlive(r));
     if (dead.length) throw notUp(`not running: ${dead.map((r) => r.id).join(", ")}`);
     let config: FleetConfig;
     try {
