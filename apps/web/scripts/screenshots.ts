@@ -69,6 +69,7 @@ async function run(browser: Browser, theme: "light" | "dark") {
     ["users", "/admin/users"],
     ["tenants", "/admin/tenants"],
     ["audit", "/audit"],
+    ["lab", "/lab"],
   ] as const) {
     await page.goto(`${base}${path}`);
     await shoot(page, name, theme);

@@ -3,11 +3,11 @@ import type { ReactElement } from "react";
 import { describe, expect, it } from "vitest";
 import { FixedNowContext } from "@/lib/clock";
 import { NOW, kvm2, kvm2KeyChanged, kvm3 } from "@/fixtures/hosts";
-import { failedMigration, healthChecks, instances, migrating, migrationTargets, overview, storage } from "@/fixtures/views";
+import { failedMigration, healthChecks, instances, migrating, migrationTargets, overview, scaling, storage } from "@/fixtures/views";
 import { ConnectionBanner } from "./hosts/connection-banner";
 import { HealthList, HealthSummary, healthHeadline } from "./health/health-view";
 import { MigrateForm } from "./instances/migrate-form";
-import { OperationProgress } from "./operations/operation-progress";
+import { OperationProgress, progressPercent } from "./operations/operation-progress";
 import { OverviewView } from "./overview/overview-view";
 import { StorageView } from "./storage/storage-view";
 
@@ -54,6 +54,14 @@ describe("operation progress", () => {
   });
   it("says where the VM still runs when the migration failed", () => {
     expect(render(<OperationProgress op={failedMigration} />)).toContain("globex-app still running on kvm1: kvm2 stopped answering");
+  });
+});
+
+describe("scale progress", () => {
+  it("measures the distance from the old replica count, also when scaling down", () => {
+    const down = { ...scaling, params: { from: 6 }, progress: { kind: "scale" as const, service: "api", desired: 2, running: 4 } };
+    expect(progressPercent(down)).toBe(50);
+    expect(progressPercent({ ...scaling, params: { from: 2 } })).toBe(0);
   });
 });
 

@@ -16,6 +16,11 @@ describe("operation words", () => {
   it("say a cancelled migration left the VM at the source", () => {
     expect(operationOutcome({ ...migrating, state: "cancelled", finishedAt: migrating.updatedAt })).toBe("Migration cancelled: acme-db still running on kvm1");
   });
+  it("name no host to a tenant, whose operations come without params", () => {
+    expect(operationOutcome({ ...failedMigration, params: {}, host: "h-3f2a9c01d4" })).toBe(
+      "globex-app still running on its host: kvm2 stopped answering during the copy (connection reset)",
+    );
+  });
   it("list the migration figures people watch", () => {
     expect(Object.fromEntries(migrationFigures(migrating))).toMatchObject({
       Phase: "copying",

@@ -3,23 +3,32 @@ import { formatBytes, formatDuration, formatRate } from "./format";
 
 /** The words for an operation in every place it appears: row, detail, toast. Pure. */
 
-const verbs: Record<Operation["kind"], string> = { migrate: "Migrating", scale: "Scaling", power: "Changing power", maintenance: "Evacuating" };
+// Keyed by string so a new operation kind reads "Working…" until it gets its own verb.
+const verbs: Record<string, string> = {
+  migrate: "Migrating",
+  scale: "Scaling",
+  power: "Changing power",
+  maintenance: "Evacuating",
+  "storage-move": "Moving disk",
+};
+const verb = (op: Operation) => verbs[op.kind] ?? "Working";
 
 const param = (op: Operation, key: string): string | null => {
   const v = op.params[key];
   return typeof v === "string" ? v : null;
 };
 
-export const sourceOf = (op: Operation) => param(op, "source") ?? op.host;
+// Tenants get operations without params and with a masked host: say "its host" then.
+export const sourceOf = (op: Operation) => param(op, "source") ?? "its host";
 export const destinationOf = (op: Operation) => param(op, "destination");
 
 /** "Migrating… 42 %" / "Scaling 2/4" while it runs. */
 export function operationHeadline(op: Operation): string {
   const p = op.progress;
-  if (op.state === "pending") return `${verbs[op.kind]}… starting`;
-  if (p?.kind === "migrate") return `${verbs[op.kind]}… ${Math.floor(p.percent)} %`;
-  if (p?.kind === "scale") return `${verbs[op.kind]} ${p.running}/${p.desired}`;
-  return `${verbs[op.kind]}…`;
+  if (op.state === "pending") return `${verb(op)}… starting`;
+  if (p?.kind === "migrate") return `${verb(op)}… ${Math.floor(p.percent)} %`;
+  if (p?.kind === "scale") return `${verb(op)} ${p.running}/${p.desired}`;
+  return `${verb(op)}…`;
 }
 
 /** The sentence a person needs when it ends: where the VM is and why. */

@@ -57,7 +57,7 @@ function Frame({ session, children }: { session: Session; children: ReactNode })
             <LiveIndicator status={live} />
           </span>
         </div>
-        <Nav permissions={session.permissions} pathname={pathname} />
+        <Nav session={session} pathname={pathname} />
         <div className="mt-auto border-t border-border p-3">
           <UserBlock session={session} />
         </div>
@@ -81,7 +81,7 @@ function Frame({ session, children }: { session: Session; children: ReactNode })
       </header>
       {menuOpen && (
         <div className="fixed inset-x-0 top-12 z-30 border-b border-border bg-panel shadow-lg md:hidden">
-          <Nav permissions={session.permissions} pathname={pathname} />
+          <Nav session={session} pathname={pathname} />
           <div className="border-t border-border p-3">
             <UserBlock session={session} />
           </div>
@@ -105,8 +105,8 @@ function Brand() {
   );
 }
 
-function Nav({ permissions, pathname }: { permissions: readonly string[]; pathname: string }) {
-  const items = NAV_ITEMS.filter((i) => permissions.includes(i.needs));
+function Nav({ session, pathname }: { session: Session; pathname: string }) {
+  const items = NAV_ITEMS.filter((i) => session.permissions.includes(i.needs) && (!i.labOnly || session.lab));
   const main = items.filter((i) => !i.section);
   const admin = items.filter((i) => i.section === "admin");
   const link = (i: (typeof items)[number]) => {

@@ -1,5 +1,5 @@
 import type { Permission } from "@nimbus/domain";
-import { Boxes, Building, Database, HeartPulse, LayoutDashboard, ListChecks, Monitor, Network, ScrollText, Server, Users, type LucideIcon } from "lucide-react";
+import { Boxes, FlaskConical, Building, Database, HeartPulse, LayoutDashboard, ListChecks, Monitor, Network, ScrollText, Server, Users, type LucideIcon } from "lucide-react";
 
 export interface NavItem {
   href: string;
@@ -8,6 +8,8 @@ export interface NavItem {
   /** Shown only to viewers with this permission (a courtesy; the server checks anyway). */
   needs: Permission;
   section?: "admin";
+  /** Only while the embedded lab runs (session.me's `lab`). */
+  labOnly?: boolean;
 }
 
 export const NAV_ITEMS: NavItem[] = [
@@ -22,6 +24,7 @@ export const NAV_ITEMS: NavItem[] = [
   { href: "/admin/users", label: "Users", icon: Users, needs: "admin:users", section: "admin" },
   { href: "/admin/tenants", label: "Tenants", icon: Building, needs: "admin:users", section: "admin" },
   { href: "/audit", label: "Audit log", icon: ScrollText, needs: "audit:read", section: "admin" },
+  { href: "/lab", label: "Lab faults", icon: FlaskConical, needs: "admin:users", section: "admin", labOnly: true },
 ];
 
 export const isActive = (href: string, pathname: string) => (href === "/" ? pathname === "/" : pathname === href || pathname.startsWith(`${href}/`));

@@ -11,16 +11,7 @@ export function InstanceDetail({ instance, domain, linkHosts }: { instance: Inst
       <Panel title="Definition">
         <Facts
           items={[
-            [
-              "Host",
-              linkHosts ? (
-                <Link key="h" href={`/hosts/${encodeURIComponent(instance.host)}`} className="hover:text-accent hover:underline">
-                  {instance.host}
-                </Link>
-              ) : (
-                <span key="h" className="font-mono text-[12px]">{instance.host}</span>
-              ),
-            ],
+            ...hostFact(instance.host, linkHosts),
             ["Tenant", instance.tenant ?? "infrastructure"],
             ["vCPUs", String(domain.vcpus)],
             ["Memory", formatMiB(domain.memoryMiB)],
@@ -76,4 +67,17 @@ function SimpleTable({ head, rows, empty }: { head: string[]; rows: React.ReactN
       ))}
     </PlainTable>
   );
+}
+
+/** Staff see the host (linked); tenants get an opaque token, so the fact is left out. */
+function hostFact(host: string, linkHosts: boolean): [string, React.ReactNode][] {
+  if (!linkHosts) return [];
+  return [
+    [
+      "Host",
+      <Link key="h" href={`/hosts/${encodeURIComponent(host)}`} className="hover:text-accent hover:underline">
+        {host}
+      </Link>,
+    ],
+  ];
 }

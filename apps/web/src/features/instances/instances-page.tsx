@@ -73,6 +73,8 @@ export function InstancesPage() {
         onSortingChange={setSorting}
         actions={actions}
         linkHosts={staff}
+        // Tenants get an opaque token instead of a host name: nothing to show.
+        hiddenColumns={staff ? undefined : ["host"]}
         filtered={!!(q || state || host || tenant)}
         operationFor={(i) => rowOperationFor(operations.data, { type: "instance", name: i.name }, now)}
         renderOperation={(op) => <LiveOperation initial={op} compact />}

@@ -13,7 +13,10 @@ export function progressPercent(op: Operation): number | null {
   if (p?.kind === "migrate") return p.percent;
   if (p?.kind === "scale") {
     if (p.running === p.desired) return 100;
-    return p.running < p.desired ? (100 * p.running) / Math.max(1, p.desired) : (100 * p.desired) / Math.max(1, p.running);
+    // Distance covered from the replica count the service had when scaling began.
+    const from = typeof op.params.from === "number" ? op.params.from : 0;
+    const span = Math.abs(p.desired - from);
+    return span ? Math.min(100, (100 * Math.abs(p.running - from)) / span) : 0;
   }
   return null;
 }
