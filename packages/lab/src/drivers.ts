@@ -2,6 +2,8 @@ import { AgentError, type AgentDrivers, type SectionSource } from "@nimbus/agent
 import { AgentErrorCode, type SectionName } from "@nimbus/domain";
 import { migrateDomain } from "./world/migration.js";
 import { powerDomain } from "./world/power.js";
+import { labPreflight } from "./world/preflight.js";
+import { moveDisk } from "./world/storage-move.js";
 import { netSection } from "./world/sections/net.js";
 import { nodeFacts } from "./world/sections/node.js";
 import { storageSection } from "./world/sections/storage.js";
@@ -26,6 +28,8 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
       ...source("virt", virtSection),
       migrate: (params, ctx) => migrateDomain(world, host, params, ctx),
       power: (domain, action) => powerDomain(world, host, domain, action),
+      preflight: async (params) => labPreflight(world, host, params),
+      moveDisk: (params, ctx) => moveDisk(world, host, params, ctx),
     };
     drivers.storage = source("storage", storageSection);
   }

@@ -117,6 +117,38 @@ export class LabFaults {
     this.storageChanged();
   }
 
+  /** The datastore's export returns I/O errors (a failing disk array): copies to or from it fail. */
+  breakDatastore(path: string): void {
+    this.datastore(path).broken = true;
+    this.set("break-datastore", path);
+    this.storageChanged();
+  }
+
+  repairDatastore(path: string): void {
+    this.datastore(path).broken = false;
+    this.clear("break-datastore", path);
+    this.storageChanged();
+  }
+
+  /** A hypervisor loses its NFS mount of a datastore: VMs on it cannot migrate there, disks cannot move there. */
+  unmountDatastore(host: string, path: string): void {
+    const hv = this.hypervisor(host);
+    const i = hv.mounts.findIndex((m) => m.target === path || m.source.endsWith(`:${path}`));
+    if (i < 0) throw new LabFaultError(`${host} does not mount ${path} (mounts: ${hv.mounts.map((m) => m.target).join(", ") || "none"})`);
+    hv.mounts.splice(i, 1);
+    this.set("unmount-datastore", `${host}${path}`);
+    this.world.changed(host, "storage");
+  }
+
+  mountDatastore(host: string, path: string): void {
+    const hv = this.hypervisor(host);
+    const spec = hv.spec.mounts.find((m) => m.target === path || m.source.endsWith(`:${path}`));
+    if (!spec) throw new LabFaultError(`${host} never mounted ${path}`);
+    if (!hv.mounts.some((m) => m.target === spec.target)) hv.mounts.push({ ...spec });
+    this.clear("unmount-datastore", `${host}${path}`);
+    this.world.changed(host, "storage");
+  }
+
   /** libvirtd stops; running VMs go on (QEMU processes live), but nothing can be migrated to or from it. */
   stopLibvirtd(host: string): void {
     this.hypervisor(host).libvirtdUp = false;

@@ -189,3 +189,25 @@ describe("change events", () => {
     expect(world.events.listenerCount("kvm1")).toBe(0);
   });
 });
+
+describe("datastore mount and I/O faults", () => {
+  it("unmount-datastore removes a hypervisor's mount and mount-datastore puts it back", () => {
+    setup();
+    faults.unmountDatastore("kvm2", "/instance2");
+    expect(storageSection(world, "kvm2").mounts.map((m) => m.target)).toEqual(["/instance"]);
+    expect(faults.active()).toEqual([expect.objectContaining({ fault: "unmount-datastore", target: "kvm2/instance2" })]);
+    expect(() => faults.unmountDatastore("kvm2", "/instance2")).toThrow("kvm2 does not mount /instance2 (mounts: /instance)");
+    faults.mountDatastore("kvm2", "/instance2");
+    expect(storageSection(world, "kvm2").mounts.map((m) => m.target)).toEqual(["/instance", "/instance2"]);
+    expect(faults.active()).toEqual([]);
+  });
+
+  it("break-datastore marks the export failing until repaired", () => {
+    setup();
+    faults.breakDatastore("/instance2");
+    expect(world.nfs.datastores.find((d) => d.path === "/instance2")!.broken).toBe(true);
+    faults.repairDatastore("/instance2");
+    expect(world.nfs.datastores.find((d) => d.path === "/instance2")!.broken).toBe(false);
+    expect(() => faults.breakDatastore("/nope")).toThrow(/no datastore \/nope/);
+  });
+});

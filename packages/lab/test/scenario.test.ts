@@ -25,7 +25,7 @@ describe("default scenario file", () => {
       expect(h.network.ovsBridge.vlans).toEqual([10, 20, 30]);
       expect(h.hardware.cpuCount).toBe(16);
       expect(h.hardware.memoryMiB).toBe(64 * 1024);
-      expect(h.mounts).toEqual([{ source: "nfs-vip:/instance", target: "/instance", fstype: "nfs4" }]);
+      expect(h.mounts.map((m) => `${m.source} ${m.target}`)).toEqual(["nfs-vip:/instance /instance", "nfs-vip:/instance2 /instance2"]);
     }
     for (const t of s.tenants) {
       const vms = s.vms.filter((v) => v.tenant === t.slug);
@@ -33,6 +33,8 @@ describe("default scenario file", () => {
       expect(new Set(vms.map((v) => v.host)).size).toBe(2);
     }
     expect(s.storage.servers.map((x) => x.name)).toEqual(["nfs1", "nfs2"]);
+    // A second export, so disks can be moved between datastores.
+    expect(s.storage.exports.map((e) => e.path)).toEqual(["/instance", "/instance2"]);
     expect(s.swarm?.services.map((x) => x.name)).toEqual(["web", "api", "queue", "monitoring"]);
   });
 

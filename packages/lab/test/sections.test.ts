@@ -102,13 +102,16 @@ describe("sections built from the world", () => {
     expect(worker).toMatchObject({ role: "worker", clusterId: manager.clusterId, nodes: [], services: [], tasks: [] });
   });
 
-  it("show the VIP on nfs1, mounts on hypervisors, and the datastore ~55% full", async () => {
+  it("show the VIP on nfs1, mounts on hypervisors, /instance ~55% and /instance2 ~11% full", async () => {
     world = testWorld();
     const nfs1 = (await inventoryOf("nfs1")).storage!.nfs!;
     expect(nfs1).toMatchObject({ serverRunning: true, keepalivedState: "master", vip: { address: "10.10.0.100", heldHere: true } });
-    expect(nfs1.datastores[0]!.usedBytes / nfs1.datastores[0]!.totalBytes).toBeCloseTo(0.55, 2);
+    expect(nfs1.datastores.map((d) => [d.path, Math.round((100 * d.usedBytes) / d.totalBytes)])).toEqual([["/instance", 55], ["/instance2", 11]]);
     expect((await inventoryOf("nfs2")).storage!.nfs).toMatchObject({ keepalivedState: "backup", vip: { heldHere: false } });
-    expect((await inventoryOf("kvm2")).storage!.mounts).toEqual([{ source: "nfs-vip:/instance", target: "/instance", fstype: "nfs4" }]);
+    expect((await inventoryOf("kvm2")).storage!.mounts).toEqual([
+      { source: "nfs-vip:/instance", target: "/instance", fstype: "nfs4" },
+      { source: "nfs-vip:/instance2", target: "/instance2", fstype: "nfs4" },
+    ]);
   });
 
   it("pass the domain's migration preflight for a tenant VM between the two hypervisors", async () => {

@@ -44,6 +44,7 @@ export const HypervisorNetwork = z.object({
 export type HypervisorNetwork = z.infer<typeof HypervisorNetwork>;
 
 export const ScenarioMount = z.object({ source: z.string(), target: z.string(), fstype: z.string() });
+export type ScenarioMount = z.infer<typeof ScenarioMount>;
 
 export const ScenarioHypervisor = z.object({
   name: HostName,

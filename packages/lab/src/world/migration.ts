@@ -1,5 +1,5 @@
 import { AgentError, conflict, notFound, type JobContext } from "@nimbus/agent";
-import { AgentErrorCode, type MigrateParams, type MigrationProgress } from "@nimbus/domain";
+import { AgentErrorCode, datastoreOfPath, type MigrateParams, type MigrationProgress } from "@nimbus/domain";
 import { nameHash } from "./ids.js";
 import type { HypervisorState, VmState } from "./model.js";
 import { requireLibvirtd } from "./power.js";
@@ -26,6 +26,7 @@ export async function migrateDomain(
   const vm = src.domains.get(params.domain);
   if (!vm) throw notFound(`domain ${params.domain} on ${sourceName}`);
   if (vm.migrating) throw conflict(`${vm.spec.name} is already being migrated`);
+  if (vm.diskJob) throw conflict(`${vm.spec.name} has a block job running (disk copy); migrate it once the copy ends`);
   if (vm.state !== "running") throw conflict(`cannot migrate ${vm.spec.name}: domain is not running (${vm.state}) on ${sourceName}`);
   const destName = params.destination.host;
   if (destName === sourceName) throw conflict(`${vm.spec.name} already runs on ${sourceName}`);
@@ -148,8 +149,14 @@ function linkProblem(world: World, src: HypervisorState, dest: HypervisorState):
   return null;
 }
 
-/** What the destination lacks to run this domain: a bridge, a VLAN on the trunk, memory. */
+/** RAM a hypervisor could still give VMs, as it sees it (what `free` would say). */
+export const freeMemoryMiB = (hv: HypervisorState): number =>
+  hv.hardware.memoryMiB - HOST_RESERVED_MIB - [...hv.domains.values()].filter((d) => d.state === "running" || d.state === "paused").reduce((s, d) => s + d.spec.memoryMiB, 0);
+
+/** What the destination lacks to run this domain: its disk path, a bridge, a VLAN on the trunk, memory. */
 function placementProblem(vm: VmState, dest: HypervisorState): string | null {
+  // libvirt's own words when the disk is not on storage both hosts share.
+  if (!datastoreOfPath(vm.diskPath, dest.mounts)) return `Unsafe migration: Migration without shared storage is unsafe (${vm.diskPath} is not on a datastore ${dest.name} mounts)`;
   const { linuxBridge, ovsBridge } = dest.spec.network;
   for (const nic of vm.spec.nics) {
     if (nic.bridge !== linuxBridge.name && nic.bridge !== ovsBridge.name) return `bridge ${nic.bridge} does not exist on ${dest.name} (Cannot get interface MTU on '${nic.bridge}': No such device)`;
@@ -158,8 +165,7 @@ function placementProblem(vm: VmState, dest: HypervisorState): string | null {
       return `VLAN ${nic.vlan} is not carried by the ${nic.bridge} trunk on ${dest.name} (trunk carries ${carried})`;
     }
   }
-  const used = HOST_RESERVED_MIB + [...dest.domains.values()].filter((d) => d.state === "running" || d.state === "paused").reduce((s, d) => s + d.spec.memoryMiB, 0);
-  const free = dest.hardware.memoryMiB - used;
+  const free = freeMemoryMiB(dest);
   if (free < vm.spec.memoryMiB) return `${dest.name} cannot allocate ${vm.spec.memoryMiB} MiB (${Math.max(0, free)} MiB free)`;
   return null;
 }

@@ -1,5 +1,5 @@
 import type { DomainState, ProbeState } from "@nimbus/domain";
-import type { Hardware, ScenarioHypervisor, ScenarioService, ScenarioVm } from "../scenario/schema.js";
+import type { Hardware, ScenarioHypervisor, ScenarioMount, ScenarioService, ScenarioVm } from "../scenario/schema.js";
 
 /** The mutable state of the simulated datacenter. Section builders read it; world rules change it. */
 
@@ -31,6 +31,10 @@ export interface VmState {
   /** Host-side tap device per NIC while running (vnetN), null otherwise. */
   devices: (string | null)[];
   migrating: boolean;
+  /** Where its disk (vda) lives now; a storage move changes it. */
+  diskPath: string;
+  /** A disk copy (block copy or offline copy) runs on it. */
+  diskJob: boolean;
   /** The guest OS answers (SSH up): false while it boots or reboots. */
   guestReady: boolean;
   /** Cancels a pending transition (guest shutdown, boot) when another action overrides it. */
@@ -50,6 +54,8 @@ export interface HypervisorState {
   brokenVnis: Set<number>;
   nextVnet: number;
   domains: Map<string, VmState>;
+  /** NFS mounts now (unmountDatastore removes one). */
+  mounts: ScenarioMount[];
 }
 
 export interface DatastoreState {
@@ -58,6 +64,8 @@ export interface DatastoreState {
   totalBytes: number;
   usedBytes: number;
   initialUsedBytes: number;
+  /** breakDatastore: reads and writes on it fail with I/O errors. */
+  broken: boolean;
 }
 
 export interface StorageServerState {

@@ -16,6 +16,7 @@ export async function powerDomain(world: World, hostName: string, domain: string
   const vm = hv.domains.get(domain);
   if (!vm) throw notFound(`domain ${domain} on ${hostName}`);
   if (vm.migrating) throw conflict(`${domain} is being migrated; power actions wait until the migration ends`);
+  if (vm.diskJob && action === "start") throw conflict(`cannot start ${domain} on ${hostName}: its disk is being copied to another datastore`);
   const active = vm.state === "running" || vm.state === "paused";
   switch (action) {
     case "start":

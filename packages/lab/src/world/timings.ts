@@ -18,6 +18,16 @@ export const TIMINGS = {
   /** libvirt's default max downtime. */
   migrationMaxDowntimeMs: 300,
 
+  /** Storage moves: the copy advances every tick at the requested bandwidth (or this one). */
+  storagePrepareMs: 300,
+  storageTickMs: 250,
+  storageVerifyMs: 400,
+  storageSwitchoverMs: 150,
+  storageCleanupMs: 200,
+  storageCopyBandwidthBytesPerSec: 400 * 1024 * 1024,
+  /** Share of a disk's virtual size its (thin) qcow2 file really holds: what a copy moves. */
+  diskAllocatedShare: 0.35,
+
   swarmTickMs: 250,
   /** The manager marks a silent node down after this... */
   heartbeatTimeoutMs: 1_500,

@@ -75,6 +75,7 @@ export class World {
         brokenVnis: new Set(),
         nextVnet: 0,
         domains: new Map(),
+        mounts: spec.mounts.map((m) => ({ ...m })),
       });
     }
     for (const spec of scenario.vms) {
@@ -87,6 +88,8 @@ export class World {
         state: spec.state,
         devices: spec.nics.map(() => null),
         migrating: false,
+        diskPath: `${spec.diskDir}/${spec.name}.qcow2`,
+        diskJob: false,
         guestReady: spec.state === "running",
         pending: null,
       };
@@ -100,7 +103,7 @@ export class World {
       vip: scenario.storage.vip,
       master: [...scenario.storage.servers].sort((a, b) => b.priority - a.priority)[0]!.name,
       servers: scenario.storage.servers.map((s) => ({ ...s, nfsRunning: true, check: { up: true, streak: 0, since: at } })),
-      datastores: scenario.storage.exports.map((e) => ({ ...e, initialUsedBytes: e.usedBytes })),
+      datastores: scenario.storage.exports.map((e) => ({ ...e, initialUsedBytes: e.usedBytes, broken: false })),
     };
 
     const sw = scenario.swarm;

@@ -4,7 +4,7 @@ import type { World } from "../world.js";
 /** Hypervisors report their NFS mounts; storage servers their exports, datastores and VIP. */
 export function storageSection(world: World, name: string): StorageSection {
   const h = world.host(name);
-  if (h.kind === "hypervisor") return { nfs: null, mounts: world.hypervisor(name).spec.mounts.map((m) => ({ ...m })) };
+  if (h.kind === "hypervisor") return { nfs: null, mounts: world.hypervisor(name).mounts.map((m) => ({ ...m })) };
   const server = world.nfs.servers.find((s) => s.name === name);
   if (!server) return { nfs: null, mounts: [] };
   const master = world.nfs.master === name;

@@ -8,6 +8,10 @@ export function virtSection(world: World, name: string): VirtSection {
   return { hypervisor: `QEMU 7.2.0 / libvirt 9.0.0 on ${name}`, domains: [...hv.domains.values()].map((vm) => domainOf(world, vm)) };
 }
 
+/** The scenario's pool while the disk is where the scenario put it; after a move, the directory's name. */
+const poolOf = (vm: VmState) =>
+  vm.diskPath.startsWith(`${vm.spec.diskDir}/`) ? vm.spec.pool : vm.diskPath.split("/").slice(-2, -1)[0] || null;
+
 export function domainOf(world: World, vm: VmState): Domain {
   const hv = world.hypervisor(vm.host);
   const { spec } = vm;
@@ -22,7 +26,7 @@ export function domainOf(world: World, vm: VmState): Domain {
     role: spec.role,
     cpuModel: null,
     cpuFeatures: [],
-    disks: [{ target: "vda", path: `${spec.diskDir}/${spec.name}.qcow2`, pool: spec.pool, capacityBytes: spec.diskGiB * 1024 ** 3 }],
+    disks: [{ target: "vda", path: vm.diskPath, pool: poolOf(vm), capacityBytes: spec.diskGiB * 1024 ** 3 }],
     nics: spec.nics.map((nic, i) => ({
       mac: vm.macs[i]!,
       bridge: nic.bridge,
