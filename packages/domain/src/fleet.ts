@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { HostInventory } from "./inventory.js";
-import { Capability } from "./protocol.js";
+import { Capability } from "./capability.js";
 
 /** The server's view of its connection to a host. */
 export const ConnectionState = z.enum([
