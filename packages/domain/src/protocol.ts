@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Capability } from "./capability.js";
 import { DomainName, SwarmNodeRef } from "./names.js";
 import { HostInventory, SectionName } from "./inventory.js";
 import { Job, MigrateParams, MoveDiskParams, ScaleParams } from "./jobs.js";
@@ -12,8 +13,7 @@ import { AgentPreflightParams, AgentPreflightResult } from "./preflight.js";
 export const PROTOCOL_VERSION = 1;
 export const AGENT_COMMAND = "nimbus-agent serve --stdio";
 
-export const Capability = z.enum(["virt", "net", "swarm", "storage"]);
-export type Capability = z.infer<typeof Capability>;
+export { Capability } from "./capability.js";
 
 export const HelloResult = z.object({
   protocol: z.number().int(),
