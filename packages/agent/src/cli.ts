@@ -44,6 +44,9 @@ async function main(argv: string[]): Promise<number> {
       stderrLog("info", `nimbus-agent ${AGENT_VERSION} on ${drivers.hostname}: ${drivers.probe.capabilities.join(", ") || "node only"}`);
       // Closing stdin ends the session, which stops every watcher child before we exit.
       for (const sig of ["SIGTERM", "SIGHUP", "SIGINT"] as const) process.once(sig, () => process.stdin.destroy());
+      // One driver's stray promise must not end the session (and a migration's progress with it):
+      // log it where the operator can see it and keep serving.
+      process.on("unhandledRejection", (err) => process.stderr.write(`nimbus-agent: unhandled rejection: ${err instanceof Error ? err.stack : String(err)}\n`));
       await serveAgent({ input: process.stdin, output: process.stdout, drivers, agentVersion: AGENT_VERSION });
       return 0;
     }

@@ -111,7 +111,11 @@ export async function migrateDomain(d: MigrateDeps, p: MigrateParams, ctx: JobCo
         await domjobabort();
         continue;
       }
-      const job = await d.virsh.run(["domjobinfo", p.domain], { timeoutMs: 10_000 }).then(parseDomjobinfo, () => null);
+      // A sample that fails or cannot be parsed is skipped; the next one comes half a second later.
+      const job = await d.virsh
+        .run(["domjobinfo", p.domain], { timeoutMs: 10_000 })
+        .then(parseDomjobinfo)
+        .catch(() => null);
       if (!job || !running) continue;
       // libvirt applies a max downtime to the migration job, so it is set once the job exists.
       if (!downtimeSet && job.type === "Unbounded") {

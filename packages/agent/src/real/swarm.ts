@@ -19,6 +19,7 @@ import { ChangeFeed, classifyToolError, sleep } from "./util.js";
 
 const JSON_FORMAT = ["--format", "{{json .}}"];
 const DOCKER_NOT_FOUND = /No such (service|node)|node .* not found|could not find/i;
+const CONVERGE_RECHECK_MS = 2_000;
 const NOT_MANAGER = /not a swarm manager|This node is not part of a swarm/i;
 
 /**
@@ -28,6 +29,7 @@ const NOT_MANAGER = /not a swarm manager|This node is not part of a swarm/i;
  */
 export class RealSwarmDriver implements SwarmDriver {
   private readonly feed = new ChangeFeed();
+  private recheck: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly host: string,
@@ -55,7 +57,24 @@ export class RealSwarmDriver implements SwarmDriver {
           idsByName,
         )
       : [];
-    return buildSwarmSection({ info, nodes, addresses, services, details, tasks });
+    const section = buildSwarmSection({ info, nodes, addresses, services, details, tasks });
+    this.recheckWhileConverging(section);
+    return section;
+  }
+
+  /**
+   * A task that swarm reschedules onto another node raises no event on the manager, so while any
+   * service is short of replicas the section is looked at again every couple of seconds, and only
+   * then (once converged, changes are evented again).
+   */
+  private recheckWhileConverging(section: SwarmSection) {
+    const converging = section.services.some((s) => s.mode === "replicated" && s.replicasRunning !== s.replicasDesired);
+    if (!converging || this.recheck) return;
+    this.recheck = setTimeout(() => {
+      this.recheck = null;
+      this.feed.emit();
+    }, CONVERGE_RECHECK_MS);
+    this.recheck.unref();
   }
 
   watch(onChange: () => void): () => void {
@@ -66,6 +85,8 @@ export class RealSwarmDriver implements SwarmDriver {
     return () => {
       stopEvents();
       stopFeed();
+      if (this.recheck) clearTimeout(this.recheck);
+      this.recheck = null;
     };
   }
 
