@@ -30,7 +30,7 @@ runners="vitest=$REPORTS/vitest.json postgres=$REPORTS/postgres.json e2e=$REPORT
 if [ "$(id -u)" = 0 ] && [ -z "${NIMBUS_SKIP_REAL_LAB:-}" ]; then
   step "real lab: real daemons in network namespaces (contract suite, failure modes)"
   if pnpm --filter @nimbus/lab-real lab:real up; then
-    NIMBUS_REAL_LAB_REPORT="$REPORTS/real-lab.json" pnpm --filter @nimbus/lab-real test:real
+    (cd packages/lab-real && pnpm exec vitest run -c vitest.real.config.ts --reporter=default --reporter=json --outputFile.json="$REPORTS/real-lab.json")
   fi
   pnpm --filter @nimbus/lab-real lab:real down
   runners="$runners real-lab=$REPORTS/real-lab.json"
