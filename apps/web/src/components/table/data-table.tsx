@@ -17,7 +17,7 @@ export interface ColumnMeta {
   align?: "right";
   className?: string;
   /** Hidden below this breakpoint to keep phones legible. */
-  hideBelow?: "sm" | "md" | "lg";
+  hideBelow?: "sm" | "md" | "lg" | "xl";
 }
 
 export interface DataTableProps<T> {
@@ -41,7 +41,7 @@ export interface DataTableProps<T> {
   hiddenColumns?: string[];
 }
 
-const hide: Record<NonNullable<ColumnMeta["hideBelow"]>, string> = { sm: "hidden sm:table-cell", md: "hidden md:table-cell", lg: "hidden lg:table-cell" };
+const hide: Record<NonNullable<ColumnMeta["hideBelow"]>, string> = { sm: "hidden sm:table-cell", md: "hidden md:table-cell", lg: "hidden lg:table-cell", xl: "hidden xl:table-cell" };
 
 /**
  * The one table: sortable headers that stay in view, dense rows with tabular numbers, and the
@@ -95,7 +95,7 @@ export function DataTable<T>({
                     scope="col"
                     aria-sort={sorted === "asc" ? "ascending" : sorted === "desc" ? "descending" : undefined}
                     className={cx(
-                      "sticky top-0 z-10 whitespace-nowrap border-b border-border bg-panel-2 px-3 py-2 text-left text-[11.5px] font-semibold uppercase tracking-wide text-muted",
+                      "sticky top-0 z-10 whitespace-nowrap border-b border-border bg-panel-2 px-3 py-2 text-left align-middle text-[11.5px] font-semibold uppercase tracking-wide text-muted",
                       m.align === "right" && "text-right",
                       m.hideBelow && hide[m.hideBelow],
                     )}

@@ -10,5 +10,9 @@ export function Toolbar({ children, count }: { children: ReactNode; count?: Reac
   );
 }
 
-export const countLabel = (shown: number | undefined, total: number | undefined, noun: string) =>
-  shown === undefined || total === undefined ? "" : shown === total ? `${total} ${noun}` : `${shown} of ${total} ${noun}`;
+/** "12 of 40 hosts"; `noun` is the plural, which loses its "s" for a total of one. */
+export function countLabel(shown: number | undefined, total: number | undefined, noun: string): string {
+  if (shown === undefined || total === undefined) return "";
+  const word = total === 1 ? noun.replace(/s$/, "") : noun;
+  return shown === total ? `${total} ${word}` : `${shown} of ${total} ${word}`;
+}

@@ -39,15 +39,15 @@ const columns = [
     id: "input",
     header: "Input",
     enableSorting: false,
-    meta: { hideBelow: "lg", className: "max-w-[22rem] truncate" },
+    meta: { hideBelow: "lg", className: "max-w-[16rem] truncate" },
     cell: (c) => (
       <span className="font-mono text-[11px] text-muted" title={c.getValue()}>
         {c.getValue() === "{}" ? "" : c.getValue()}
       </span>
     ),
   }),
-  col.accessor((r) => r.ip ?? "", { id: "ip", header: "Address", meta: { hideBelow: "lg" }, cell: (c) => <span className="font-mono text-[11px]">{c.getValue()}</span> }),
-  col.accessor("requestId", { header: "Request", meta: { hideBelow: "lg" }, cell: (c) => <span className="font-mono text-[11px] text-faint">{c.getValue() ?? ""}</span> }),
+  col.accessor((r) => r.ip ?? "", { id: "ip", header: "Address", meta: { hideBelow: "xl" }, cell: (c) => <span className="font-mono text-[11px]">{c.getValue()}</span> }),
+  col.accessor("requestId", { header: "Request", meta: { hideBelow: "xl" }, cell: (c) => <span className="font-mono text-[11px] text-faint">{c.getValue() ?? ""}</span> }),
 ];
 
 /** `datetime-local` gives local wall time; the API wants ISO instants. */

@@ -17,11 +17,12 @@ export interface Box {
 
 const elk = new ELK();
 
-// Containers pack their children in rows ("box"); hosts are packed the same way at the root, so
-// 50 hosts form a grid instead of one long chain. Tunnels are drawn by React Flow between the
+// Containers pack their children in rows ("box"); hosts are packed in rows at the root
+// ("rectpacking" keeps their order and the aspect ratio), so 50 hosts form a grid instead of
+// one long chain. Tunnels are drawn by React Flow between the
 // placed bridges; ELK only decides where boxes go.
 const containerOptions = (kind: MapNode["kind"] | "root"): Record<string, string> => ({
-  "elk.algorithm": "box",
+  "elk.algorithm": kind === "root" ? "rectpacking" : "box",
   "elk.padding": kind === "root" ? "[top=16,left=16,bottom=16,right=16]" : kind === "host" ? "[top=40,left=12,bottom=12,right=12]" : "[top=34,left=10,bottom=10,right=10]",
   "elk.spacing.nodeNode": kind === "root" ? "56" : "10",
   "elk.box.packingMode": "GROUP_MIXED",

@@ -32,8 +32,9 @@ export function TunnelEdge({ id, sourceX, sourceY, targetX, targetY, data }: Edg
       <BaseEdge id={id} path={path} style={{ stroke: color, strokeWidth: 2.5, strokeDasharray: tunnel.bidirectional && tunnel.up ? undefined : "6 4" }} />
       <EdgeLabelRenderer>
         <div
-          className="pointer-events-none absolute rounded px-1 text-[10px] font-semibold text-white"
-          style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)`, background: color }}
+          className="pointer-events-none absolute rounded px-1 text-[10px] font-semibold text-white shadow"
+          // Above the host boxes the curve crosses, so every tunnel stays labelled.
+          style={{ transform: `translate(-50%, -50%) translate(${labelX}px, ${labelY}px)`, background: color, zIndex: 1000 }}
         >
           VNI {tunnel.vni}
           {!tunnel.bidirectional && " · one way"}
