@@ -35,7 +35,8 @@ export interface OperationStore {
   update(op: Operation): Promise<void>;
   /** Operations still pending/running, to reconcile at start. */
   listUnfinished(): Promise<Operation[]>;
-  list(filter: { limit: number; target?: { type: string; name: string } }): Promise<Operation[]>;
+  /** Newest first; `kinds` keeps only those kinds (the moves history asks for migrate + storage-move). */
+  list(filter: { limit: number; target?: { type: string; name: string }; kinds?: readonly string[] }): Promise<Operation[]>;
   get(id: string): Promise<Operation | null>;
 }
 

@@ -37,10 +37,11 @@ export class MemoryOperationStore implements OperationStore {
   }
 
   /** Newest first. */
-  async list(filter: { limit: number; target?: { type: string; name: string } }) {
-    const { target } = filter;
+  async list(filter: { limit: number; target?: { type: string; name: string }; kinds?: readonly string[] }) {
+    const { target, kinds } = filter;
     return [...this.ops.values()]
       .filter((o) => !target || (o.target.type === target.type && o.target.name === target.name))
+      .filter((o) => !kinds || kinds.includes(o.kind))
       .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id))
       .slice(0, filter.limit)
       .map((o) => structuredClone(o));

@@ -1,4 +1,4 @@
-import { isFinal, type HostRecord, type Job, type Operation, type OperationState } from "@nimbus/domain";
+import { isFinal, type HostRecord, type Job, type JobProgress, type Operation, type OperationState } from "@nimbus/domain";
 
 /**
  * Pure rules that move an operation from the agent's reports: job updates while connected, and
@@ -18,11 +18,23 @@ export function applyJob(op: Operation, job: Job, now: string): Operation {
   return {
     ...op,
     state,
-    progress: job.progress ?? op.progress,
+    progress: forwardOnly(op.progress, job.progress),
     error: final && state !== "succeeded" ? (job.error ?? (state === "cancelled" ? "cancelled" : "failed without a message")) : null,
     updatedAt: now,
     finishedAt: final ? (job.finishedAt ?? now) : null,
   };
+}
+
+/**
+ * The bar never runs backwards: an update that arrives late, or a tool that re-reads a lower
+ * figure, keeps the highest percent (and iteration) seen so far; the other fields are current.
+ */
+export function forwardOnly(prev: JobProgress | null, next: JobProgress | null): JobProgress | null {
+  if (!next) return prev;
+  if (!prev || prev.kind !== next.kind || !("percent" in next) || !("percent" in prev)) return next;
+  const percent = Math.max(prev.percent, next.percent);
+  if (next.kind === "migrate" && prev.kind === "migrate") return { ...next, percent, iteration: Math.max(prev.iteration, next.iteration) };
+  return { ...next, percent } as JobProgress;
 }
 
 const isUp = (d: { state: string }) => d.state === "running" || d.state === "paused";
@@ -65,6 +77,15 @@ export function settleLostJob(op: Operation, hosts: ReadonlyMap<string, HostReco
       if (svc.replicasDesired === wanted)
         return settle("succeeded", `outcome reconciled: ${svc.replicasDesired} replicas desired, ${svc.replicasRunning} running`);
       return settle("failed", `outcome reconciled: service has ${svc.replicasDesired} replicas desired, not ${wanted}`);
+    }
+    case "storage-move": {
+      const host = online(op.host);
+      if (!host) return null;
+      const vm = op.target.name;
+      const disk = host.inventory.virt?.domains.find((d) => d.name === vm)?.disks.find((k) => k.target === op.params.disk);
+      if (!disk) return settle("failed", `outcome reconciled: ${vm} or its disk ${String(op.params.disk)} is no longer on ${op.host}`);
+      if (disk.path === op.params.destinationPath) return settle("succeeded", `outcome reconciled: ${disk.target} of ${vm} is on ${String(op.params.toDatastore)}`);
+      return settle("failed", `outcome reconciled: ${disk.target} of ${vm} still uses ${disk.path}`);
     }
     default:
       return settle("failed", `outcome reconciled: ${op.host}'s agent lost the job; its result is unknown`);

@@ -1,21 +1,30 @@
 import { randomUUID } from "node:crypto";
 import {
+  DEFAULT_POLICY,
+  MaintenanceRequest,
   MigrateRequest,
+  MoveDiskRequest,
   NimbusError,
+  hostMaintenanceView,
   isFinal,
-  preflight,
-  preflightVerdict,
+  type EvacuationPlan,
+  type HostMaintenanceView,
   type HostRecord,
   type Job,
   type Operation,
+  type OperationKind,
   type PreflightPolicy,
 } from "@nimbus/domain";
 import { pino, type Logger } from "pino";
 import type { z } from "zod";
+import { recheckOnAgents } from "./agent-preflight.js";
 import type { FleetEvent, FleetView, OperationStore } from "./contract.js";
 import { ListenerSet } from "./listeners.js";
-import { findService, locateInstance, swarmManager } from "./locate.js";
+import { findService, swarmManager } from "./locate.js";
 import { applyJob, settleLostJob } from "./operation-rules.js";
+import { MaintenanceRunner } from "./operations-maintenance.js";
+import { assertOnline, refuseOnFailure, routeMigration } from "./operations-migrate.js";
+import { planStorageMove } from "./operations-storage.js";
 import { ThrottledOperationWriter } from "./throttled-writer.js";
 
 export interface OperationManagerOptions {
@@ -26,9 +35,13 @@ export interface OperationManagerOptions {
   persistIntervalMs?: number;
   logger?: Logger;
   newId?: () => string;
+  /** Evacuations: how long a drained swarm node's tasks may take to leave (default 60 s). */
+  drainTimeoutMs?: number;
 }
 
 type NewOperation = Pick<Operation, "kind" | "target" | "host" | "tenant" | "requestedBy" | "summary" | "params">;
+/** Run by the server itself (no agent job behind them), so agents are never asked about them. */
+const serverSide = (op: Operation) => op.kind === "maintenance";
 
 /**
  * Long work (migrate, scale) as operations: created and returned at once, settled by the agent's
@@ -38,11 +51,16 @@ type NewOperation = Pick<Operation, "kind" | "target" | "host" | "tenant" | "req
 export class OperationManager {
   /** Unfinished operations, the freshest copy (the store may lag by the persistence interval). */
   private readonly active = new Map<string, Operation>();
+  /** Operations that just ended, kept until their final row is surely written (the store may lag). */
+  private readonly recentlyFinished = new Map<string, Operation>();
   /** Operations whose job the agent did not know when asked, waiting for another host's inventory. */
   private readonly agentLostJob = new Set<string>();
   private readonly listeners: ListenerSet<Operation>;
   private readonly writer: ThrottledOperationWriter;
   private readonly logger: Logger;
+  private readonly maintenance: MaintenanceRunner;
+  /** Targets whose operation is being started (checks awaited on agents), so a second start waits its turn. */
+  private readonly starting = new Set<string>();
   private unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -53,12 +71,17 @@ export class OperationManager {
     this.logger = opts.logger ?? pino({ level: "silent" });
     this.listeners = new ListenerSet(this.logger, "operation");
     this.writer = new ThrottledOperationWriter(store, opts.persistIntervalMs ?? 1_000, this.logger);
+    this.maintenance = new MaintenanceRunner(fleet, this, { tenantVni: opts.tenantVni, policy: opts.policy, drainTimeoutMs: opts.drainTimeoutMs, logger: this.logger });
   }
 
   /** Loads unfinished operations and starts following the fleet; reconciles hosts already online. */
   async start(): Promise<void> {
-    for (const op of await this.store.listUnfinished()) this.active.set(op.id, op);
+    const unfinished = await this.store.listUnfinished();
+    for (const op of unfinished) this.active.set(op.id, op);
     this.unsubscribe = this.fleet.subscribe((e) => this.onFleetEvent(e));
+    // An evacuation cut short by the restart settles once its migrations have (reconciled below).
+    for (const op of unfinished.filter(serverSide))
+      void this.maintenance.recover(op).catch((err) => this.logger.error({ err, operation: op.id }, "could not recover an evacuation"));
     await Promise.all(this.fleet.hosts().filter((h) => h.connection.state === "online").map((h) => this.reconcileHost(h.name)));
   }
 
@@ -74,11 +97,18 @@ export class OperationManager {
   }
 
   async get(id: string): Promise<Operation | null> {
-    return this.active.get(id) ?? (await this.store.get(id));
+    return this.freshest(id) ?? (await this.store.get(id));
   }
 
-  async list(filter: { limit: number; target?: { type: string; name: string } }): Promise<Operation[]> {
-    return (await this.store.list(filter)).map((op) => this.active.get(op.id) ?? op);
+  async list(filter: { limit: number; target?: { type: string; name: string }; kinds?: OperationKind[] }): Promise<Operation[]> {
+    return (await this.store.list(filter)).map((op) => this.freshest(op.id) ?? op);
+  }
+
+  /** Instances with an operation running (or being started). */
+  busyInstances(): Set<string> {
+    const busy = [...this.active.values()].filter((o) => o.target.type === "instance").map((o) => o.target.name);
+    const starting = [...this.starting].filter((k) => k.startsWith("instance:")).map((k) => k.slice("instance:".length));
+    return new Set([...busy, ...starting]);
   }
 
   /** Operations not finished yet, freshest copies. */
@@ -86,45 +116,89 @@ export class OperationManager {
     return [...this.active.values()];
   }
 
-  async startMigration(request: z.input<typeof MigrateRequest>, requestedBy: string, tenant?: string | null): Promise<Operation> {
-    const { instance, destination, options } = MigrateRequest.parse(request);
-    const found = locateInstance(this.fleet.hosts(), instance);
-    if (!found || (tenant && found.domain.tenant !== tenant)) throw new NimbusError("NOT_FOUND", `instance ${instance} not found`, { instance });
-    const { host: source, domain } = found;
-    this.assertIdle("instance", instance);
-    const dest = this.fleet.host(destination);
-    if (!dest) throw new NimbusError("NOT_FOUND", `host ${destination} not found`, { host: destination });
-    assertOnline(source, `cannot migrate ${instance}`);
-
-    const checks = preflight({
-      domain,
-      source,
-      destination: dest,
-      tenantVni: domain.tenant ? (this.opts.tenantVni?.(domain.tenant) ?? null) : null,
-      busyInstances: new Set(),
+  /**
+   * Checks the migration against the inventory, then again on both agents (the inventory may be
+   * seconds old), and only then records the operation and starts the source's job.
+   */
+  async startMigration(
+    request: z.input<typeof MigrateRequest>,
+    requestedBy: string,
+    tenant?: string | null,
+    context: { maintenanceId?: string } = {},
+  ): Promise<Operation> {
+    const route = routeMigration(this.fleet, request, {
+      tenant,
+      tenantVni: this.opts.tenantVni,
       policy: this.opts.policy,
+      beforeDestination: (instance) => this.assertIdle("instance", instance),
     });
-    if (preflightVerdict(checks) === "fail") {
-      const failing = checks.filter((c) => c.result === "fail");
-      throw new NimbusError(
-        "PRECONDITION_FAILED",
-        `cannot migrate ${instance} to ${destination}: ${failing.map((c) => c.reason).join("; ")}`,
-        { instance, destination, checks: failing },
+    const { instance, source, domain, destination, uri, options } = route;
+    return this.reserved("instance", instance, async () => {
+      const checks = await recheckOnAgents(this.fleet, { source: source.name, destination: destination.name, domain, policy: this.opts.policy ?? DEFAULT_POLICY });
+      refuseOnFailure(instance, destination.name, checks);
+      const op = this.create({
+        kind: "migrate",
+        target: { type: "instance", name: instance },
+        host: source.name,
+        tenant: domain.tenant,
+        requestedBy,
+        summary: `Migrate ${instance} from ${source.name} to ${destination.name}`,
+        params: { source: source.name, destination: destination.name, uri, options, ...(context.maintenanceId ? { maintenanceId: context.maintenanceId } : {}) },
+      });
+      return this.launch(op, () =>
+        this.fleet.request(source.name, "virt.migrate", { jobId: op.id, domain: instance, destination: { host: destination.name, uri }, options }),
       );
-    }
-    const uri = this.fleet.hostConfig?.(destination)?.migrationUri ?? `qemu+ssh://${dest.address}/system`;
-    const op = this.create({
-      kind: "migrate",
-      target: { type: "instance", name: instance },
-      host: source.name,
-      tenant: domain.tenant,
-      requestedBy,
-      summary: `Migrate ${instance} from ${source.name} to ${destination}`,
-      params: { source: source.name, destination, uri, options },
     });
+  }
+
+  /** Moves one disk of a VM to another datastore (live block copy, or offline copy when it is off). */
+  async startStorageMove(request: z.input<typeof MoveDiskRequest>, requestedBy: string, tenant?: string | null): Promise<Operation> {
+    const { fields, host, plan, request: req } = planStorageMove(this.fleet, request, requestedBy, this.busyInstances(), tenant);
+    assertOnline(host, `cannot move the disk of ${req.instance}`);
+    this.assertIdle("instance", req.instance);
+    const op = this.create(fields);
     return this.launch(op, () =>
-      this.fleet.request(source.name, "virt.migrate", { jobId: op.id, domain: instance, destination: { host: destination, uri }, options }),
+      this.fleet.request(host.name, "virt.moveDisk", { jobId: op.id, domain: req.instance, disk: req.disk, destinationPath: plan.destinationPath, bandwidthMiBps: req.bandwidthMiBps }),
     );
+  }
+
+  /** The dry run of "enter maintenance": where each VM would go and why, what blocks, what gets drained. */
+  planMaintenance(host: string): EvacuationPlan {
+    return this.maintenance.plan(host);
+  }
+
+  /** Flags the host and evacuates it as a "maintenance" operation (see MaintenanceRunner). */
+  startMaintenance(request: z.input<typeof MaintenanceRequest>, requestedBy: string): Promise<Operation> {
+    return this.maintenance.start(request, requestedBy);
+  }
+
+  /** Gives the host back to placement; refused while it is being evacuated (abort first). */
+  exitMaintenance(host: string): HostMaintenanceView {
+    const record = this.fleet.host(host);
+    if (!record) throw new NimbusError("NOT_FOUND", `host ${host} not found`, { host });
+    const evacuation = this.evacuationOf(host);
+    if (evacuation) throw new NimbusError("CONFLICT", `${host} is being evacuated (${evacuation.summary}); abort that first`, { operation: evacuation.id });
+    this.fleet.setMaintenance(host, false);
+    return hostMaintenanceView(this.fleet.host(host) ?? record, null);
+  }
+
+  /** Where each host stands with maintenance. */
+  maintenanceViews(): HostMaintenanceView[] {
+    return this.fleet.hosts().map((h) => hostMaintenanceView(h, this.evacuationOf(h.name)));
+  }
+
+  /** For the evacuation runner: records a server-side operation, running, and announces it. */
+  async recordServerSide(fields: NewOperation & Pick<Operation, "progress">): Promise<Operation> {
+    const op = { ...this.create(fields), progress: fields.progress };
+    await this.store.insert(op);
+    this.active.set(op.id, op);
+    this.emit(op);
+    return op;
+  }
+
+  /** For the evacuation runner: makes `op` the current state of its server-side operation. */
+  updateServerSide(op: Operation): void {
+    this.commit(op);
   }
 
   async startScale(request: { service: string; replicas: number }, requestedBy: string, tenant?: string | null): Promise<Operation> {
@@ -156,6 +230,7 @@ export class OperationManager {
       if (!stored) throw new NimbusError("NOT_FOUND", `operation ${id} not found`, { operation: id });
       throw new NimbusError("CONFLICT", `operation ${id} is already ${stored.state}`, { operation: id });
     }
+    if (serverSide(op)) return this.maintenance.abort(id);
     try {
       await this.fleet.request(op.host, "job.cancel", { jobId: id });
     } catch (err) {
@@ -170,7 +245,7 @@ export class OperationManager {
    * job the agent lost are settled from the inventory (possibly once another host is online).
    */
   async reconcileHost(name: string): Promise<void> {
-    const mine = [...this.active.values()].filter((op) => op.host === name);
+    const mine = [...this.active.values()].filter((op) => op.host === name && !serverSide(op));
     let jobs: Job[] = [];
     if (mine.length) {
       try {
@@ -250,14 +325,38 @@ export class OperationManager {
     if (final) {
       this.active.delete(next.id);
       this.agentLostJob.delete(next.id);
+      this.recentlyFinished.set(next.id, next);
+      for (const id of this.recentlyFinished.keys()) if (this.recentlyFinished.size > 200) this.recentlyFinished.delete(id);
     } else this.active.set(next.id, next);
     this.writer.write(next, final);
     this.emit(next);
   }
 
-  private assertIdle(type: "instance" | "service", name: string) {
+  /** Refuses a second operation on one target (a VM, a service, a host's evacuation). */
+  assertIdle(type: "instance" | "service" | "host", name: string): void {
     const busy = [...this.active.values()].find((op) => op.target.type === type && op.target.name === name);
     if (busy) throw new NimbusError("CONFLICT", `${type} ${name} already has an operation running (${busy.summary})`, { operation: busy.id });
+    if (this.starting.has(`${type}:${name}`)) throw new NimbusError("CONFLICT", `${type} ${name} already has an operation starting`, { [type]: name });
+  }
+
+  /** Holds the target while `start` awaits (agents' checks), so two starts cannot both pass assertIdle. */
+  private async reserved<T>(type: "instance", name: string, start: () => Promise<T>): Promise<T> {
+    this.assertIdle(type, name);
+    const key = `${type}:${name}`;
+    this.starting.add(key);
+    try {
+      return await start();
+    } finally {
+      this.starting.delete(key);
+    }
+  }
+
+  private freshest(id: string): Operation | undefined {
+    return this.active.get(id) ?? this.recentlyFinished.get(id);
+  }
+
+  private evacuationOf(host: string): Operation | null {
+    return [...this.active.values()].find((op) => op.kind === "maintenance" && op.target.name === host) ?? null;
   }
 
   private hostMap(): Map<string, HostRecord> {
@@ -269,8 +368,3 @@ export class OperationManager {
   }
 }
 
-function assertOnline(host: HostRecord, what: string) {
-  const { state, message } = host.connection;
-  if (state !== "online")
-    throw new NimbusError("HOST_UNREACHABLE", `${what}: ${host.name} is ${state}${message ? ` (${message})` : ""}`, { host: host.name, state });
-}

@@ -1,6 +1,6 @@
 import type { MigrationProgress, Operation } from "@nimbus/domain";
 import { describe, expect, it } from "vitest";
-import { applyJob, settleLostJob } from "../src/operation-rules.js";
+import { applyJob, forwardOnly, settleLostJob } from "../src/operation-rules.js";
 import { hypervisor, job, manager, service, vm } from "./helpers/fake-fleet.js";
 
 const NOW = "2025-01-01T00:02:00.000Z";
@@ -93,5 +93,49 @@ describe("settleLostJob (the agent restarted and forgot the job)", () => {
 
   it("scale failed when the service is gone", () => {
     expect(settleLostJob(scaleOp(4), hostsOf(manager("mgr", [])), NOW)?.error).toBe("outcome reconciled: service web no longer exists");
+  });
+});
+
+describe("progress never runs backwards", () => {
+  it("keeps the highest percent and iteration while the other figures stay current", () => {
+    const late = { ...progress(30), iteration: 2, memoryRemainingBytes: 90 };
+    expect(forwardOnly({ ...progress(45), iteration: 3 }, late)).toEqual({ ...late, percent: 45, iteration: 3 });
+  });
+
+  it("applies to job updates: a lower percent from the agent does not lower the operation's", () => {
+    const op = migration({ progress: progress(60) });
+    expect(applyJob(op, job("op-1", "running", { progress: progress(55) }), NOW).progress).toMatchObject({ percent: 60, memoryProcessedBytes: 55 });
+  });
+
+  it("takes a progress of another kind as it is", () => {
+    const scale = { kind: "scale" as const, service: "web", desired: 3, running: 1 };
+    expect(forwardOnly(progress(50), scale)).toEqual(scale);
+  });
+});
+
+describe("settleLostJob for a storage move", () => {
+  const move = (extra: Partial<Operation> = {}) =>
+    migration({
+      kind: "storage-move",
+      summary: "Move disk vda of web-1 from /instance to /instance2",
+      params: { disk: "vda", sourcePath: "/instance/web-1.qcow2", destinationPath: "/instance2/web-1.qcow2", toDatastore: "/instance2" },
+      ...extra,
+    });
+  const onDisk = (path: string) => vm("web-1", { disks: [{ target: "vda", path, pool: null, capacityBytes: 1 }] });
+
+  it("succeeded when the disk is on the new path", () => {
+    expect(settleLostJob(move(), hostsOf(hypervisor("kvm1", [onDisk("/instance2/web-1.qcow2")])), NOW)).toMatchObject({
+      state: "succeeded",
+      summary: "Move disk vda of web-1 from /instance to /instance2 (outcome reconciled: vda of web-1 is on /instance2)",
+    });
+  });
+
+  it("failed when the disk is still on the old path", () => {
+    expect(settleLostJob(move(), hostsOf(hypervisor("kvm1", [onDisk("/instance/web-1.qcow2")])), NOW)?.error).toBe("outcome reconciled: vda of web-1 still uses /instance/web-1.qcow2");
+  });
+
+  it("waits while the host is not online, fails when the VM is gone", () => {
+    expect(settleLostJob(move(), hostsOf(hypervisor("kvm1", [], { online: false })), NOW)).toBeNull();
+    expect(settleLostJob(move(), hostsOf(hypervisor("kvm1")), NOW)?.error).toBe("outcome reconciled: web-1 or its disk vda is no longer on kvm1");
   });
 });

@@ -28,6 +28,7 @@ beforeEach(() => {
   ids = 0;
   fleet.put(hypervisor("kvm1", [vm("web-1", { tenant: "acme" }), vm("db-1", { tenant: "globex" })]));
   fleet.put(hypervisor("kvm2"));
+  fleet.handlers.set("virt.preflight", (host) => ({ host, checks: [] }));
   fleet.handlers.set("virt.migrate", (_h, p: { jobId: string }) => ({ jobId: p.jobId }));
   fleet.handlers.set("swarm.scale", (_h, p: { jobId: string }) => ({ jobId: p.jobId }));
   fleet.handlers.set("job.cancel", () => ({ ok: true }));

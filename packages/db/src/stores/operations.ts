@@ -66,10 +66,11 @@ export class DbOperationStore {
   }
 
   /** Newest first. */
-  async list(filter: { limit: number; target?: { type: string; name: string } }): Promise<Operation[]> {
-    const where = filter.target
-      ? and(eq(operations.targetType, filter.target.type), eq(operations.targetName, filter.target.name))
-      : undefined;
+  async list(filter: { limit: number; target?: { type: string; name: string }; kinds?: readonly string[] }): Promise<Operation[]> {
+    const where = and(
+      filter.target ? and(eq(operations.targetType, filter.target.type), eq(operations.targetName, filter.target.name)) : undefined,
+      filter.kinds ? inArray(operations.kind, [...filter.kinds]) : undefined,
+    );
     const rows = await this.db.select().from(operations).where(where).orderBy(desc(operations.createdAt)).limit(filter.limit);
     return rows.map(fromRow);
   }

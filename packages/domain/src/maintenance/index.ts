@@ -3,3 +3,4 @@ export * from "./swarm-node.js";
 export * from "./planner.js";
 export * from "./state.js";
 export * from "./history.js";
+export * from "./run.js";

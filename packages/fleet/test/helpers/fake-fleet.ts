@@ -40,7 +40,10 @@ export class FakeFleet implements FleetView {
     return (await handler(host, params)) as MethodResult<M>;
   }
   async acceptHostKey() {}
-  setMaintenance() {}
+  setMaintenance(host: string, on: boolean) {
+    const record = this.records.get(host);
+    if (record) this.put({ ...record, maintenance: on }, ["maintenance"]);
+  }
   subscribe(listener: (e: FleetEvent) => void) {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
