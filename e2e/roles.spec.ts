@@ -4,8 +4,8 @@ test("a tenant sees only its own instances and network", async ({ page, admin })
   const user = await seedUser(admin, "tenant", "acme");
   await uiSignIn(page, user.email, user.password);
   await page.goto("/instances");
-  await expect(page.getByText("acme-web1")).toBeVisible();
-  await expect(page.getByText("acme-db")).toBeVisible();
+  await expect(page.getByRole("link", { name: "acme-web1" })).toBeVisible();
+  await expect(page.getByRole("link", { name: "acme-db" })).toBeVisible();
   const body = page.locator("body");
   await expect(body).not.toContainText("globex");
   await expect(body).not.toContainText("initech");
@@ -23,7 +23,7 @@ test("an on-call engineer sees the health page and no action buttons", async ({ 
   await expect(page.getByRole("heading", { name: /health/i }).first()).toBeVisible();
   await expect(page.getByText("kvm1 agent")).toBeVisible();
   await page.goto("/instances/acme-web1");
-  await expect(page.getByText("acme-web1").first()).toBeVisible();
+  await expect(page.getByRole("heading", { name: "acme-web1" })).toBeVisible();
   await expect(page.getByTestId("migrate-button")).toHaveCount(0);
   await page.goto("/swarm");
   await expect(page.getByTestId("replicas-web")).toBeVisible();
@@ -35,10 +35,11 @@ test("an admin creates a user in the UI and that user signs in", async ({ page, 
   await page.goto("/admin/users");
   await page.getByTestId("new-user").click();
   const email = `new-${Date.now()}@e2e.test`;
-  await page.getByLabel("Email").fill(email);
-  await page.getByLabel("Name").fill("New Operator");
-  await page.getByLabel("Initial password").fill("a-brand-new-password-1");
-  await page.getByLabel("Role").last().selectOption("operator");
+  const form = page.getByTestId("user-form");
+  await form.getByLabel("Email", { exact: true }).fill(email);
+  await form.getByLabel("Name", { exact: true }).fill("New Operator");
+  await form.getByLabel("Initial password").fill("a-brand-new-password-1");
+  await form.getByLabel("Role", { exact: true }).selectOption("operator");
   await page.getByTestId("create-user").click();
   await expect(page.getByText(email)).toBeVisible();
 

@@ -19,7 +19,7 @@ export interface HttpOptions {
   /** Next.js request handler for everything else; null when serving the API only (or not yet ready). */
   web: () => Handler | null;
   /** Extra readiness detail for /healthz. */
-  ready: () => Record<string, unknown>;
+  ready: () => { ready: boolean } & Record<string, unknown>;
 }
 
 /**
@@ -50,8 +50,11 @@ export function createHttpServer(opts: HttpOptions): Server {
         return deny(res, 404, "no such API");
       }
       if (url === "/healthz") {
+        // 503 until the backend is wired, so load balancers and test runners wait for it.
+        const state = opts.ready();
+        res.statusCode = state.ready ? 200 : 503;
         res.setHeader("Content-Type", "application/json");
-        return res.end(JSON.stringify({ ok: true, ...opts.ready() }));
+        return res.end(JSON.stringify({ ok: state.ready, ...state }));
       }
       const web = opts.web();
       if (!web) return deny(res, 404, "the web app is not served by this process");
