@@ -42,14 +42,16 @@ export function Checkbox({ label, hint, ...rest }: InputHTMLAttributes<HTMLInput
 }
 
 /** The table/page search box; the value lives in the URL (see useUrlParam). */
-export function SearchInput({ value, onChange, placeholder }: { value: string; onChange: (v: string) => void; placeholder: string }) {
+export function SearchInput({ value, onChange, placeholder, label = "Search" }: { value: string; onChange: (v: string) => void; placeholder: string; label?: string }) {
   return (
     <input
       type="search"
       value={value}
       onChange={(e) => onChange(e.target.value)}
       placeholder={placeholder}
-      aria-label={placeholder}
+      // A short accessible name: the placeholder lists fields ("name, email") that would
+      // collide with form labels of the same words.
+      aria-label={label}
       className={cx(control, "w-full sm:w-64")}
     />
   );

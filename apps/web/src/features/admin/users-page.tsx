@@ -122,7 +122,7 @@ export function UsersPage() {
         }
       />
       <Toolbar count={countLabel(shown?.length, users.data?.length, "users")}>
-        <SearchInput value={q} onChange={setQ} placeholder="Search name, email, tenant" />
+        <SearchInput value={q} onChange={setQ} placeholder="Search name, email, tenant" label="Search users" />
         <Select aria-label="Role" value={role} onChange={(e) => setRole(e.target.value)}>
           <option value="">Any role</option>
           {(Object.keys(ROLE_LABEL) as Role[]).map((r) => (

@@ -85,7 +85,7 @@ export function HealthList({ checks, action }: { checks: readonly HealthCheck[];
             <p className="mt-1 text-[13px]">{c.message}</p>
             {c.affects.length > 0 && (
               <p className="mt-1 text-[12px] text-muted">
-                Affects: <span className="text-fg">{c.affects.join(", ")}</span>
+                Affects: <span className="text-fg">{[...new Set(c.affects)].join(", ")}</span>
               </p>
             )}
             {(c.ack || action) && (

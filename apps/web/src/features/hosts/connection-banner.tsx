@@ -13,7 +13,7 @@ export function ConnectionBanner({ host, acceptKey }: { host: HostRecord; accept
   if (c.state === "online") return null;
   const tone = c.state === "connecting" ? "border-border bg-panel-2" : c.state === "agent-missing" ? "border-warn/40 bg-warn-soft" : "border-crit/40 bg-crit-soft";
   return (
-    <div role="alert" data-testid="connection-banner" data-state={c.state} className={cx("mb-4 rounded-lg border p-4 text-[13px]", tone)}>
+    <div role="alert" data-testid="connection-banner" data-state={c.state} className={cx("rounded-lg border p-4 text-[13px]", tone)}>
       {c.state === "key-changed" ? (
         <div className="flex flex-wrap items-start gap-4">
           <div className="min-w-0 flex-1">

@@ -73,8 +73,9 @@ export function InstancesPage() {
         onSortingChange={setSorting}
         actions={actions}
         linkHosts={staff}
-        // Tenants get an opaque token instead of a host name: nothing to show.
-        hiddenColumns={staff ? undefined : ["host"]}
+        // Tenants get an opaque token instead of a host name, and datastore paths are
+        // infrastructure: neither is shown to them.
+        hiddenColumns={staff ? undefined : ["host", "disk"]}
         filtered={!!(q || state || host || tenant)}
         operationFor={(i) => rowOperationFor(operations.data, { type: "instance", name: i.name }, now)}
         renderOperation={(op) => <LiveOperation initial={op} compact />}

@@ -1,18 +1,20 @@
 "use client";
 import type { InstanceView } from "@nimbus/domain";
 import { useMutation, useQuery } from "@tanstack/react-query";
+import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { errorInfo } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
 import { useStartOperation } from "@/lib/use-operation";
-import { MIGRATE_FORM_ID, MigrateForm } from "./migrate-form";
+import { MIGRATE_FORM_ID, MigrateForm, type MigrationTarget } from "./migrate-form";
 
 /** Live migrate one VM: preflight per destination (fresh each time it opens), options, start. */
 export function MigrateDialog({ instance, onClose }: { instance: InstanceView | null; onClose: () => void }) {
   const trpc = useTRPC();
   const started = useStartOperation();
   const open = instance !== null;
+  const [chosen, setChosen] = useState<MigrationTarget | null>(null);
   const targets = useQuery({
     ...trpc.instances.migrationTargets.queryOptions({ name: instance?.name ?? "" }),
     enabled: open,
@@ -49,7 +51,7 @@ export function MigrateDialog({ instance, onClose }: { instance: InstanceView | 
             form={MIGRATE_FORM_ID}
             variant="primary"
             busy={migrate.isPending}
-            disabled={!targets.data?.some((t) => t.verdict !== "fail")}
+            disabled={!chosen || chosen.verdict === "fail"}
             data-testid="migrate-start"
           >
             Start migration
@@ -66,6 +68,7 @@ export function MigrateDialog({ instance, onClose }: { instance: InstanceView | 
           onRetryTargets={() => void targets.refetch()}
           submitError={migrate.error ? errorInfo(migrate.error) : null}
           onSubmit={(destination, options) => migrate.mutate({ instance: instance.name, destination, options })}
+          onDestinationChange={setChosen}
         />
       )}
     </Dialog>

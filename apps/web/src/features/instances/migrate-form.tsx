@@ -41,6 +41,7 @@ export function MigrateForm({
   onRetryTargets,
   onSubmit,
   submitError,
+  onDestinationChange,
 }: {
   instance: InstanceView;
   targets: MigrationTarget[] | undefined;
@@ -48,6 +49,8 @@ export function MigrateForm({
   onRetryTargets?: () => void;
   onSubmit: (destination: string, options: MigrateOptions) => void;
   submitError?: ErrorInfo | null;
+  /** Tells the dialog which destination is chosen, so Start is enabled only for a usable one. */
+  onDestinationChange?: (target: MigrationTarget | null) => void;
 }) {
   const firstUsable = targets?.find((t) => t.verdict !== "fail")?.host ?? "";
   const [destination, setDestination] = useState(firstUsable);
@@ -60,6 +63,8 @@ export function MigrateForm({
   useEffect(() => {
     if (!destination && firstUsable) setDestination(firstUsable);
   }, [destination, firstUsable]);
+  const chosen = targets?.find((t) => t.host === destination) ?? null;
+  useEffect(() => onDestinationChange?.(chosen), [chosen, onDestinationChange]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -76,7 +81,7 @@ export function MigrateForm({
       setFieldError({ bandwidth: parsed.error.issues.find((i) => i.path[0] === "bandwidthMiBps")?.message, downtime: parsed.error.issues.find((i) => i.path[0] === "maxDowntimeMs")?.message });
       return;
     }
-    if (destination) onSubmit(destination, parsed.data);
+    if (chosen && chosen.verdict !== "fail") onSubmit(chosen.host, parsed.data);
   };
 
   return (
@@ -107,11 +112,13 @@ export function MigrateForm({
                   className={cx(
                     "block rounded-lg border p-3",
                     selected ? "border-accent bg-accent-soft/40" : "border-border",
-                    blocked ? "cursor-not-allowed opacity-80" : "cursor-pointer hover:border-accent/60",
+                    "cursor-pointer",
+                    blocked ? "opacity-90" : "hover:border-accent/60",
                   )}
                 >
                   <div className="flex items-center gap-2">
-                    <input type="radio" name="destination" value={t.host} checked={selected} disabled={blocked} onChange={() => setDestination(t.host)} className="accent-[var(--accent)]" />
+                    {/* Blocked hosts stay selectable: choosing one shows why it cannot be used. */}
+                    <input type="radio" name="destination" value={t.host} checked={selected} onChange={() => setDestination(t.host)} className="accent-[var(--accent)]" />
                     <span className="font-medium">{t.host}</span>
                     <StatusBadge status={verdictStatus[t.verdict]} />
                     <span className="ml-auto text-[12px] tabular-nums text-muted">{formatMiB(Math.max(0, t.freeMemoryMiB))} free</span>
