@@ -1,9 +1,10 @@
 export { openDatabase, defaultDataDir, describeUrl, type Db, type Database, type DatabaseOptions } from "./open.js";
 export { lockDataDir, lockPathFor, type DataDirLock, type LockOwner } from "./lock.js";
 export * as schema from "./schema/index.js";
-export { users, sessions, accounts, verifications, tenants, auditLog, operations, hostKeys, healthHistory, betterAuthSchema } from "./schema/index.js";
+export { users, sessions, accounts, verifications, tenants, auditLog, operations, hostKeys, healthHistory, hostMaintenance, betterAuthSchema } from "./schema/index.js";
 export { sqlState, constraintName, UNIQUE_VIOLATION, FOREIGN_KEY_VIOLATION } from "./errors.js";
 export { DbOperationStore } from "./stores/operations.js";
+export { DbMaintenanceFlags } from "./stores/maintenance.js";
 export { DbKnownHosts, type HostKeyEntry, type PinnedHostKey } from "./stores/known-hosts.js";
 export { AuditLog, toCsv, AUDIT_CSV_MAX_ROWS, type AuditEntry, type AuditRecord, type AuditFilter, type AuditPage } from "./stores/audit-log.js";
 export { redactSecrets, REDACTED } from "./stores/redact.js";

@@ -89,4 +89,13 @@ describe(`DbOperationStore (${backend})`, () => {
     expect((await store.list({ limit: 2, target })).map((o) => o.id)).toEqual([c.id, b.id]);
     expect((await store.list({ limit: 100 })).length).toBeGreaterThanOrEqual(4);
   });
+
+  it("lists only the kinds asked for (the moves history: migrations and storage moves)", async () => {
+    const target = { type: "instance" as const, name: "moved-1" };
+    const move = op({ target, kind: "storage-move", progress: { kind: "storage-move", phase: "copying", mode: "live", bytesTotal: 10, bytesCopied: 4, bandwidthBytesPerSec: 1, percent: 40 } });
+    const migration = op({ target, kind: "migrate" });
+    for (const o of [move, migration, op({ target, kind: "power" })]) await store.insert(o);
+    expect((await store.list({ limit: 10, target, kinds: ["migrate", "storage-move"] })).map((o) => o.id)).toEqual([migration.id, move.id]);
+    expect(await store.list({ limit: 10, target, kinds: [] })).toEqual([]);
+  });
 });

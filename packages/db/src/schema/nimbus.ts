@@ -71,6 +71,12 @@ export const hostKeys = pgTable("host_keys", {
   acceptedBy: text("accepted_by"),
 });
 
+/** Hosts an operator put in maintenance: out of placement until they exit it, across restarts. */
+export const hostMaintenance = pgTable("host_maintenance", {
+  host: text("host").primaryKey(),
+  since: at("since").notNull().defaultNow(),
+});
+
 /** State transitions of health checks, so the health page can say "since when" after a restart. */
 export const healthHistory = pgTable(
   "health_history",
