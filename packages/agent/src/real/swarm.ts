@@ -20,6 +20,7 @@ import { ChangeFeed, classifyToolError, sleep } from "./util.js";
 const JSON_FORMAT = ["--format", "{{json .}}"];
 const DOCKER_NOT_FOUND = /No such (service|node)|node .* not found|could not find/i;
 const CONVERGE_RECHECK_MS = 2_000;
+const MANAGER_RESYNC_MS = 5_000;
 const NOT_MANAGER = /not a swarm manager|This node is not part of a swarm/i;
 
 /**
@@ -63,17 +64,20 @@ export class RealSwarmDriver implements SwarmDriver {
   }
 
   /**
-   * A task that swarm reschedules onto another node raises no event on the manager, so while any
-   * service is short of replicas the section is looked at again every couple of seconds, and only
-   * then (once converged, changes are evented again).
+   * docker events on a manager miss part of the cluster's life: a node going down and the tasks
+   * swarm reschedules from it onto other nodes raise no event there (seen in the real lab). So a
+   * manager also looks again on its own: every couple of seconds while a service is short of
+   * replicas or a node is not ready, and every few seconds otherwise. Only a changed section is
+   * pushed, so a quiet cluster sends nothing.
    */
   private recheckWhileConverging(section: SwarmSection) {
-    const converging = section.services.some((s) => s.mode === "replicated" && s.replicasRunning !== s.replicasDesired);
-    if (!converging || this.recheck) return;
+    if (section.role !== "manager" || !section.clusterId || this.recheck) return;
+    const unsettled =
+      section.services.some((s) => s.mode === "replicated" && s.replicasRunning !== s.replicasDesired) || section.nodes.some((n) => n.status !== "ready");
     this.recheck = setTimeout(() => {
       this.recheck = null;
       this.feed.emit();
-    }, CONVERGE_RECHECK_MS);
+    }, unsettled ? CONVERGE_RECHECK_MS : MANAGER_RESYNC_MS);
     this.recheck.unref();
   }
 
