@@ -98,7 +98,7 @@ export function MigrateForm({
             <Skeleton className="h-14 w-full" />
           </div>
         ) : targets.length === 0 ? (
-          <p className="text-[13px] text-muted">There is no other hypervisor to move to.</p>
+          <p className="text-[13px] text-muted">No other hypervisor is available to move to.</p>
         ) : (
           <div className="flex flex-col gap-2" role="radiogroup" aria-label="Destination host">
             {targets.map((t) => {
