@@ -4,7 +4,7 @@ import { pino, type Logger } from "pino";
 import { HealthMonitor, LiveHub, TopologyService, findingChecks, type ApiDeps, type Context } from "@nimbus/api";
 import { createAuth, peerAddress, resolveAuthSecret } from "@nimbus/auth";
 import { DbKnownHosts, DbOperationStore, HealthHistory, Tenants, openDatabase } from "@nimbus/db";
-import { Fleet, OperationManager } from "@nimbus/fleet";
+import { Fleet, OperationManager, agentInstaller } from "@nimbus/fleet";
 import type { ServerEnv } from "./env.js";
 import { hostsSource } from "./hosts-source.js";
 import { seedTenants, tenantService } from "./tenants.js";
@@ -49,6 +49,8 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
       privateKey: source.privateKey,
       knownHosts: new DbKnownHosts(db),
       logger: logger.child({ component: "fleet" }),
+      // Only hosts whose config asks for an upload get one; the embedded lab's run their agent as is.
+      ensureAgent: agentInstaller({ bundleDir: join(env.repoRoot, "packages/agent/dist"), logger: logger.child({ component: "agent-install" }) }),
     });
     cleanups.unshift(() => fleet.stop());
     const operations = new OperationManager(fleet, new DbOperationStore(db), {

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join, resolve, dirname } from "node:path";
-import { FleetConfig } from "@nimbus/domain";
+import { FleetConfig, agentInstallFor } from "@nimbus/domain";
 import type { HostConfig } from "@nimbus/fleet";
 import { ensureClientKey } from "@nimbus/fleet";
 import { FAULTS, applyFault, startLab, type Lab } from "@nimbus/lab";
@@ -32,7 +32,15 @@ export async function hostsSource(opts: { configPath?: string; dataDir: string; 
     }
     const keyPath = resolve(dirname(path), config.ssh.privateKeyPath);
     return {
-      hosts: config.hosts.map((h) => ({ name: h.name, address: h.address, port: h.port, user: h.user ?? config.ssh.user, migrationUri: h.migrationUri })),
+      hosts: config.hosts.map((h) => ({
+        name: h.name,
+        address: h.address,
+        port: h.port,
+        user: h.user ?? config.ssh.user,
+        migrationUri: h.migrationUri,
+        // Hosts from a file get the server's own agent uploaded unless the file says "preinstalled".
+        agent: agentInstallFor(config, h),
+      })),
       privateKey: readFileSync(keyPath, "utf8"),
       tenants: config.tenants,
       lab: undefined,

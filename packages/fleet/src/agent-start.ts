@@ -5,8 +5,12 @@ import { ProtocolClient, type AgentNotification } from "./protocol-client.js";
 import { SshFailure, type ExecChannel, type SshSession } from "./ssh/index.js";
 import { captureTail } from "./stderr-tail.js";
 
-/** Hook run after SSH is up and before the agent starts (e.g. to upload or update the agent). */
-export type EnsureAgent = (session: SshSession, config: HostConfig) => Promise<void>;
+/**
+ * Hook run after SSH is up and before the agent starts (e.g. to upload or update the agent).
+ * Resolves with the command that starts the agent, or nothing for AGENT_COMMAND. A
+ * HandshakeFailure it throws is the row's message as is.
+ */
+export type EnsureAgent = (session: SshSession, config: HostConfig) => Promise<string | void>;
 
 export interface AgentStartOptions {
   config: HostConfig;
@@ -40,16 +44,20 @@ export async function startAgent(
   hooks: AgentHooks,
 ): Promise<{ client: ProtocolClient; hello: HelloResult; inventory: HostInventory }> {
   const host = opts.config.name;
+  let command = AGENT_COMMAND;
   try {
-    await opts.ensureAgent?.(session, opts.config);
+    command = (await opts.ensureAgent?.(session, opts.config)) ?? AGENT_COMMAND;
   } catch (err) {
-    if (err instanceof SshFailure) throw err;
-    throw new HandshakeFailure({ state: "agent-missing", message: `${host}: could not install the agent: ${(err as Error).message}` });
+    if (err instanceof SshFailure || err instanceof HandshakeFailure) throw err;
+    // Errors from the host's own checks already start with its name.
+    const said = (err as Error).message;
+    const reason = said.startsWith(`${host}: `) ? said.slice(host.length + 2) : said;
+    throw new HandshakeFailure({ state: "agent-missing", message: `${host}: could not install the agent: ${reason}` });
   }
 
   let channel: ExecChannel;
   try {
-    channel = await session.exec(AGENT_COMMAND);
+    channel = await session.exec(command);
   } catch (err) {
     throw new HandshakeFailure({ state: "agent-missing", message: `${host}: could not start the agent: ${(err as Error).message}` });
   }

@@ -1,4 +1,5 @@
 import type {
+  AgentInstall,
   HostRecord,
   Job,
   MethodName,
@@ -21,6 +22,8 @@ export interface HostConfig {
   user: string;
   /** libvirt URI other hypervisors migrate to; default qemu+ssh://ADDRESS/system. */
   migrationUri?: string;
+  /** How the agent gets there (see agentInstaller); absent: run the agent already on the host. */
+  agent?: AgentInstall;
 }
 
 /** Pinned host keys (trust on first use). Backed by the database in the server. */

@@ -2,6 +2,8 @@ export * from "./contract.js";
 export { Fleet, type FleetOptions } from "./fleet.js";
 export { DEFAULT_TIMING, HostConnection, type ConnectionTiming, type Dialer, type HostChange } from "./host-connection.js";
 export type { EnsureAgent } from "./agent-start.js";
+export { agentInstaller, type AgentInstallerOptions } from "./agent-install.js";
+export { loadAgentBundle, type AgentBundle } from "./agent-bundle.js";
 export { OperationManager, type OperationManagerOptions } from "./operations.js";
 export { MaintenanceRunner } from "./operations-maintenance.js";
 export { recheckOnAgents, AGENT_PREFLIGHT_TIMEOUT_MS } from "./agent-preflight.js";
@@ -21,5 +23,7 @@ export {
   type ExecChannel,
   type PinnedKey,
   type SshSession,
+  SftpError,
+  type SftpSession,
 } from "./ssh/index.js";
 export { ensureClientKey } from "./client-key.js";

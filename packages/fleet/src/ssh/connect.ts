@@ -4,6 +4,7 @@ import { NimbusError } from "@nimbus/domain";
 import type { HostConfig, KnownHostsStore } from "../contract.js";
 import { HostKeyChanged, SshFailure, sshFailureFrom } from "./errors.js";
 import { pinnedKeyOf, type PinnedKey } from "./fingerprint.js";
+import { sftpSession, type SftpSession } from "./sftp.js";
 
 export interface ConnectOptions {
   /** Parse it once with parsePrivateKey when connecting many hosts: parsing costs ~0.5 ms each time. */
@@ -35,6 +36,8 @@ export interface SshSession {
   /** The key the host offered and we verified (pinned now, if it was the first one). */
   readonly hostKey: PinnedKey;
   exec(command: string): Promise<ExecChannel>;
+  /** Opens the SFTP subsystem; a host without one is a PRECONDITION_FAILED naming the host. */
+  sftp(): Promise<SftpSession>;
   /** Called once when the connection ends, with the failure that ended it, if any. */
   onClose(listener: (failure: SshFailure | null) => void): void;
   close(): void;
@@ -149,6 +152,23 @@ function session(host: string, client: Client, hostKey: PinnedKey, timeoutMs: nu
           clearTimeout(timer);
           if (err) return reject(new SshFailure(host, "unreachable", `could not run "${command}": ${err.message}`));
           resolve(execChannel(channel));
+        });
+      });
+    },
+    sftp() {
+      return new Promise<SftpSession>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new SshFailure(host, "timeout", `SFTP channel did not open within ${timeoutMs} ms`)), timeoutMs);
+        client.sftp((err, sftp) => {
+          clearTimeout(timer);
+          if (!err) return resolve(sftpSession(host, sftp));
+          if (closed) return reject(new SshFailure(host, "unreachable", `connection lost while opening SFTP (${err.message})`));
+          reject(
+            new NimbusError(
+              "PRECONDITION_FAILED",
+              `${host}: the SSH server offers no SFTP (${err.message}); enable it (OpenSSH: "Subsystem sftp internal-sftp") or set agent.install to "preinstalled"`,
+              { host },
+            ),
+          );
         });
       });
     },
