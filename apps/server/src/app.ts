@@ -3,8 +3,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { pino, type Logger } from "pino";
 import { HealthMonitor, LiveHub, TopologyService, findingChecks, type ApiDeps, type Context } from "@nimbus/api";
 import { createAuth, peerAddress, resolveAuthSecret } from "@nimbus/auth";
-import { DbKnownHosts, DbOperationStore, HealthHistory, Tenants, openDatabase } from "@nimbus/db";
-import { Fleet, OperationManager, agentInstaller } from "@nimbus/fleet";
+import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthHistory, Tenants, openDatabase } from "@nimbus/db";
+import { Fleet, OperationManager, persistMaintenanceFlags } from "@nimbus/fleet";
 import type { ServerEnv } from "./env.js";
 import { hostsSource } from "./hosts-source.js";
 import { seedTenants, tenantService } from "./tenants.js";
@@ -44,15 +44,17 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     await seedTenants(tenantsStore, source.tenants);
     const tenants = await tenantService(tenantsStore);
 
+    const maintenanceFlags = new DbMaintenanceFlags(db);
     const fleet = new Fleet({
       hosts: source.hosts,
       privateKey: source.privateKey,
       knownHosts: new DbKnownHosts(db),
+      maintenance: new Set(await maintenanceFlags.list()),
       logger: logger.child({ component: "fleet" }),
-      // Only hosts whose config asks for an upload get one; the embedded lab's run their agent as is.
-      ensureAgent: agentInstaller({ bundleDir: join(env.repoRoot, "packages/agent/dist"), logger: logger.child({ component: "agent-install" }) }),
     });
     cleanups.unshift(() => fleet.stop());
+    const maintenance = persistMaintenanceFlags(fleet, maintenanceFlags, logger.child({ component: "maintenance" }));
+    cleanups.unshift(() => maintenance.stop());
     const operations = new OperationManager(fleet, new DbOperationStore(db), {
       tenantVni: (slug) => tenants.directory().get(slug)?.vni ?? null,
       logger: logger.child({ component: "operations" }),

@@ -23,6 +23,11 @@ const matrix: Record<string, { allowed: RoleName[]; input: () => unknown }> = {
   "swarm.joinTokens": { allowed: ["admin"], input: () => ({}) },
   "health.acknowledge": { allowed: ["admin", "operator", "oncall"], input: () => ({ id: "no-such-check" }) },
   "operations.cancel": { allowed: staffWorkload, input: () => ({ id: "no-such-operation" }) },
+  // Operators may enter and leave maintenance and move disks; inputs that change nothing.
+  "maintenance.start": { allowed: staffWorkload, input: () => ({ host: "nfs2" }) },
+  "maintenance.abort": { allowed: staffWorkload, input: () => ({ id: "no-such-operation" }) },
+  "maintenance.exit": { allowed: staffWorkload, input: () => ({ host: "nfs2" }) },
+  "datastores.moveDisk": { allowed: staffWorkload, input: () => ({ instance: "no-such-vm", disk: "vda", datastore: "/instance2" }) },
   "admin.users.create": { allowed: ["admin"], input: () => ({ email: `matrix${++n}@nimbus.test`, name: "M", password: "a-long-password-1", role: "oncall" }) },
   "admin.users.setRole": { allowed: ["admin"], input: () => ({ userId: "no-such-user", role: "oncall" }) },
   "admin.users.resetPassword": { allowed: ["admin"], input: () => ({ userId: "no-such-user" }) },

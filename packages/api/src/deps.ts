@@ -1,5 +1,15 @@
 import type { FleetView, OperationStore } from "@nimbus/fleet";
-import type { MigrateRequest, Operation, Role, TenantInfo, Viewer } from "@nimbus/domain";
+import type {
+  EvacuationPlan,
+  HostMaintenanceView,
+  MaintenanceRequest,
+  MigrateRequest,
+  MoveDiskRequest,
+  Operation,
+  Role,
+  TenantInfo,
+  Viewer,
+} from "@nimbus/domain";
 
 /**
  * What the API needs from the rest of the server. The server wires real implementations (fleet,
@@ -89,6 +99,13 @@ export interface AuditService {
 export interface OperationsService {
   startMigration(req: MigrateRequest, requestedBy: string): Promise<Operation>;
   startScale(req: { service: string; replicas: number }, requestedBy: string): Promise<Operation>;
+  /** Moves one disk of a VM to another datastore. */
+  startStorageMove(req: MoveDiskRequest, requestedBy: string): Promise<Operation>;
+  /** The dry run of "enter maintenance". */
+  planMaintenance(host: string): EvacuationPlan;
+  startMaintenance(req: MaintenanceRequest, requestedBy: string): Promise<Operation>;
+  exitMaintenance(host: string): HostMaintenanceView;
+  maintenanceViews(): HostMaintenanceView[];
   cancel(id: string): Promise<void>;
   running(): readonly Operation[];
   list: OperationStore["list"];

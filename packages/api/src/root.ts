@@ -8,6 +8,9 @@ import { swarmRouter } from "./routers/swarm.js";
 import { operationsRouter } from "./routers/operations.js";
 import { liveRouter } from "./routers/live.js";
 import { adminRouter, auditRouter, labRouter } from "./routers/admin.js";
+import { maintenanceRouter } from "./routers/maintenance.js";
+import { datastoresRouter } from "./routers/datastores.js";
+import { historyRouter } from "./routers/history.js";
 
 export const appRouter = router({
   session: sessionRouter,
@@ -19,6 +22,9 @@ export const appRouter = router({
   storage: storageRouter,
   health: healthRouter,
   operations: operationsRouter,
+  maintenance: maintenanceRouter,
+  datastores: datastoresRouter,
+  history: historyRouter,
   live: liveRouter,
   admin: adminRouter,
   audit: auditRouter,

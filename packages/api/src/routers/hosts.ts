@@ -30,7 +30,9 @@ export const hostsRouter = router({
     .mutation(({ ctx, input }): HostSummary => {
       const host = ctx.deps.fleet.host(input.name);
       if (!host) throw notFound(`host ${input.name}`);
-      ctx.deps.fleet.setMaintenance(input.name, input.on);
+      // Turning it off goes through exit, which refuses while the host is being evacuated.
+      if (!input.on) ctx.deps.operations.exitMaintenance(input.name);
+      else ctx.deps.fleet.setMaintenance(input.name, true);
       return hostSummary(ctx.deps.fleet.host(input.name)!);
     }),
 });

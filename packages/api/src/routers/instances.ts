@@ -1,13 +1,16 @@
 import { z } from "zod";
 import {
+  DEFAULT_POLICY,
   DomainName,
   HostName,
   MigrateOptions,
   NimbusError,
   canPower,
   canSeeTenantObject,
+  describePolicy,
   preflight,
   rankDestinations,
+  swarmRoleOfVm,
   type Domain,
   type HostRecord,
   type Operation,
@@ -17,6 +20,7 @@ import type { ApiDeps } from "../deps.js";
 import { notFound, router, staffProcedure, tenantProcedure } from "../trpc.js";
 import { instancesFor, maskInstance, operationFor } from "../services/projections.js";
 import { instanceView } from "@nimbus/domain";
+import { movesFor } from "./history.js";
 
 /** Finds a VM the viewer may see; another tenant's VM is "not found", exactly like a missing one. */
 export function findInstance(deps: ApiDeps, viewer: Viewer, name: string): { host: HostRecord; domain: Domain } {
@@ -60,6 +64,43 @@ export const instancesRouter = router({
         .filter((h) => h.name !== source.name && (h.inventory.virt || h.connection.capabilities.includes("virt")))
         .map((destination) => ({ host: destination, checks: preflight({ domain, source, destination, tenantVni, busyInstances: busy }) }));
       return rankDestinations(candidates);
+    }),
+
+  /**
+   * Everything the migrate dialog shows: destinations ranked by fit with every check, the
+   * headroom policy, and what the VM runs as a swarm node (with the drain to offer first).
+   * The checks run again on both agents when the migration starts.
+   */
+  preflight: staffProcedure("workload:migrate")
+    .input(z.object({ name: DomainName }))
+    .query(({ ctx, input }) => {
+      const { host: source, domain } = findInstance(ctx.deps, ctx.viewer, input.name);
+      const tenantVni = domain.tenant ? (ctx.deps.tenants.directory().get(domain.tenant)?.vni ?? null) : null;
+      const busy = busyInstances(ctx.deps);
+      const hosts = ctx.deps.fleet.hosts();
+      const candidates = hosts
+        .filter((h) => h.name !== source.name && (h.inventory.virt || h.connection.capabilities.includes("virt")))
+        .map((destination) => ({ host: destination, checks: preflight({ domain, source, destination, tenantVni, busyInstances: busy }) }));
+      return {
+        instance: domain.name,
+        source: source.name,
+        state: domain.state,
+        memoryMiB: domain.memoryMiB,
+        vcpus: domain.vcpus,
+        busy: busy.has(domain.name),
+        policy: { ...DEFAULT_POLICY, description: describePolicy(DEFAULT_POLICY) },
+        destinations: rankDestinations(candidates),
+        swarm: swarmRoleOfVm(domain, hosts),
+        recheckedOnAgents: true as const,
+      };
+    }),
+
+  /** Moves of this VM (migrations and disk moves), newest first: who, from, to, options, duration, downtime, result. */
+  history: staffProcedure("read:fleet")
+    .input(z.object({ name: DomainName, limit: z.number().int().min(1).max(200).default(50) }))
+    .query(async ({ ctx, input }) => {
+      findInstance(ctx.deps, ctx.viewer, input.name);
+      return movesFor(ctx.deps, { instance: input.name }, input.limit);
     }),
 
   migrate: staffProcedure("workload:migrate")
