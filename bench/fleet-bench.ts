@@ -10,7 +10,7 @@
  * Targets on 2 cores: <= 6 s, <= 700 MB, <= 10 % of one core, <= 100 ms p95.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -34,7 +34,7 @@ const children: ChildProcess[] = [];
 
 function start(name: string, command: string, env: Record<string, string> = {}) {
   // Each simulated host holds sockets; 2,000 need more than the default 1,024 descriptors.
-  const child = spawn("sh", ["-c", `ulimit -n 65536 2>/dev/null || ulimit -n 16384; exec ${command}`], {
+  const child = spawn("sh", ["-c", `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec ${command}`], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -81,6 +81,7 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 async function main() {
   console.log(`Nimbus fleet benchmark: ${hosts} hypervisors x ${values["vms-per-host"]} VMs (+ storage pair and swarm)`);
   const labDir = join(work, "lab");
+  mkdirSync(labDir, { recursive: true });
   const lab = start("lab", `node --import tsx packages/lab/src/cli.ts serve --hosts ${hosts} --vms-per-host ${values["vms-per-host"]} --data ${labDir}`);
   const [fleetPath] = await lines(lab, /\S+fleet\.json/);
   console.log(`  lab listening (its own process, pid ${lab.pid})`);

@@ -20,7 +20,9 @@ async function webHandler(): Promise<((req: IncomingMessage, res: ServerResponse
     throw new Error("the web app is not built: run `pnpm build` (or `npm start`, which builds first)");
   }
   const { default: next } = await import("next");
-  const web = next({ dev, dir: webDir, hostname: env.NIMBUS_BIND, port: env.NIMBUS_PORT });
+  // webpack, not Turbopack: Turbopack cannot yet map the workspace packages' ".js" import suffixes
+  // to their ".ts" sources (vercel/next.js#82945); `next build --webpack` does the same.
+  const web = next({ dev, dir: webDir, hostname: env.NIMBUS_BIND, port: env.NIMBUS_PORT, webpack: true });
   await web.prepare();
   const handle = web.getRequestHandler();
   return (req, res) => handle(req, res);

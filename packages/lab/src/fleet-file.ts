@@ -23,6 +23,8 @@ export function ensureClientKey(dataDir: string): { privateKeyPath: string; publ
 export function writeFleetConfig(lab: Lab, privateKeyPath: string): string {
   const config = FleetConfig.parse({
     ssh: { user: lab.hosts[0]?.user ?? "nimbus", privateKeyPath },
+    // Simulated hosts run the agent in the lab process: there is nothing to upload.
+    agent: { install: "preinstalled" },
     hosts: lab.hosts.map((h) => ({ name: h.name, address: h.address, port: h.port })),
     tenants: lab.tenants,
     lab: { controlUrl: lab.controlUrl, tokenPath: lab.tokenPath },

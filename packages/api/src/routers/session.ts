@@ -12,17 +12,21 @@ const Me = z
     user: z.object({ id: z.string(), name: z.string(), role: Role, tenant: z.string().nullable() }),
     permissions: z.array(z.string()),
     lab: z.boolean(),
+    /** For tenant members: whether their tenant lets them start, stop and reboot their instances. */
+    tenantAllowsPower: z.boolean(),
   })
   .nullable();
 
 export const sessionRouter = router({
-  me: publicProcedure.output(Me).query(({ ctx }) => {
+  me: publicProcedure.output(Me).query(async ({ ctx }) => {
     const v = ctx.viewer;
     if (!v) return null;
+    const tenant = v.role === "tenant" && v.tenant ? await ctx.deps.tenants.get(v.tenant) : null;
     return {
       user: { id: v.userId, name: v.name, role: v.role, tenant: v.tenant },
       permissions: ALL.filter((p) => can(v, p)),
       lab: !!ctx.deps.lab && v.role === "admin",
+      tenantAllowsPower: tenant?.allowPower ?? false,
     };
   }),
 });

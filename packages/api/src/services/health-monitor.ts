@@ -109,8 +109,8 @@ export class HealthMonitor {
       state: first && r.state === "unknown" ? "unknown" : state,
       since: probe.since,
       message: r.message + pending,
-      affects: r.affects,
-      tenants: r.tenants,
+      affects: [...new Set(r.affects)],
+      tenants: [...new Set(r.tenants)],
       ack: this.acks.get(r.id) ?? null,
     };
   }
