@@ -132,16 +132,14 @@ async function main() {
   const latencies: number[] = [];
   for (let i = 0; i < samples; i++) {
     const target = 41 + (i % 2 ? 17 : 0) + (i % 13); // distinct consecutive values
-    const seen = page.evaluate(
-      ([selector, want]) =>
-        new Promise<number>((resolve) => {
-          const done = () => document.querySelector(selector)?.getAttribute("aria-valuenow") === want && (resolve(performance.timeOrigin + performance.now()), true);
-          if (done()) return;
-          const observer = new MutationObserver(() => done() && observer.disconnect());
-          observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["aria-valuenow"] });
-        }),
-      [USAGE, String(target)] as const,
-    );
+    // A string, not a function: tsx's name-keeping helpers do not exist inside the page.
+    const seen = page.evaluate<number>(`new Promise((resolve) => {
+      const done = () => document.querySelector(${JSON.stringify(USAGE)})?.getAttribute("aria-valuenow") === ${JSON.stringify(String(target))}
+        && (resolve(performance.timeOrigin + performance.now()), true);
+      if (done()) return;
+      const observer = new MutationObserver(() => done() && observer.disconnect());
+      observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["aria-valuenow"] });
+    })`);
     await sleep(50);
     const before = Date.now();
     await control.fault("fill-datastore", ["/instance", target]);
