@@ -39,6 +39,8 @@ export const AgentConfig = z.object({
       showmount: toolConfig("showmount"),
       rpcinfo: toolConfig("rpcinfo"),
       df: toolConfig("df"),
+      /** Disk moves of VMs that are off (convert, compare) and image facts (info). */
+      qemuImg: toolConfig("qemu-img"),
     })
     .prefault({}),
   virt: z

@@ -21,7 +21,14 @@ export async function createRealDrivers(cfg: AgentConfig, log: Log, probed?: Pro
   const p = probed ?? (await probe(cfg, tools));
   const host = cfg.hostname ?? hostname();
   const on = (c: string) => p.capabilities.includes(c as never);
-  const virt = on("virt") ? new RealVirtDriver(host, tools.virsh, cfg.virt, log) : undefined;
+  let net: RealNetDriver | undefined;
+  const virt = on("virt")
+    ? new RealVirtDriver(host, tools.virsh, cfg.virt, log, {
+        qemuImg: tools.qemuImg,
+        procRoot: cfg.node.procRoot,
+        bridges: async () => (net ? (await net.snapshot()).bridges : []),
+      })
+    : undefined;
   const vmNics = async () =>
     virt
       ? (await virt.domains().catch(() => [])).flatMap((d) => d.nics.map((n) => ({ domain: d.name, domainUuid: d.uuid, mac: n.mac, device: n.device })))
@@ -31,7 +38,7 @@ export async function createRealDrivers(cfg: AgentConfig, log: Log, probed?: Pro
     probe: p,
     node: new RealNodeDriver(cfg.node, host),
     virt,
-    net: on("net")
+    net: (net = on("net")
       ? new RealNetDriver(
           host,
           { ip: tools.ip, bridge: tools.bridge, ovsVsctl: p.ovs ? tools.ovsVsctl : null, ovsdbClient: p.ovsdbClient ? tools.ovsdbClient : null },
@@ -39,7 +46,7 @@ export async function createRealDrivers(cfg: AgentConfig, log: Log, probed?: Pro
           vmNics,
           log,
         )
-      : undefined,
+      : undefined),
     swarm: on("swarm") ? new RealSwarmDriver(host, tools.docker, cfg.swarm, log) : undefined,
     storage: on("storage") ? new RealStorageDriver({ showmount: tools.showmount, rpcinfo: tools.rpcinfo, df: tools.df, ip: tools.ip }, cfg.storage, cfg.node.procRoot, p.nfsServer) : undefined,
   };

@@ -14,6 +14,7 @@ export interface Tools {
   showmount: Tool;
   rpcinfo: Tool;
   df: Tool;
+  qemuImg: Tool;
 }
 
 export const toolsFrom = (cfg: AgentConfig): Tools => ({
@@ -26,6 +27,7 @@ export const toolsFrom = (cfg: AgentConfig): Tools => ({
   showmount: new Tool("showmount", cfg.tools.showmount),
   rpcinfo: new Tool("rpcinfo", cfg.tools.rpcinfo),
   df: new Tool("df", cfg.tools.df),
+  qemuImg: new Tool("qemu-img", cfg.tools.qemuImg),
 });
 
 export interface Probe {

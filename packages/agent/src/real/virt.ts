@@ -1,4 +1,4 @@
-import type { Domain, MigrateParams, MigrationProgress, VirtSection } from "@nimbus/domain";
+import type { AgentPreflightParams, Bridge, Domain, MigrateParams, MigrationProgress, MoveDiskParams, PreflightCheck, StorageMoveProgress, VirtSection } from "@nimbus/domain";
 import type { JobContext, VirtDriver } from "../drivers.js";
 import type { AgentConfig } from "./config.js";
 import { watchLines } from "./lines.js";
@@ -18,6 +18,16 @@ import {
 } from "./parse/virsh.js";
 import type { Tool } from "./tool.js";
 import { ChangeFeed, classifyToolError, mapLimit } from "./util.js";
+import { moveDiskReal } from "./virt-disk-move.js";
+import { realPreflight } from "./virt-preflight.js";
+
+/** What the virt driver needs beyond virsh for preflight re-checks and disk moves. */
+export interface VirtExtras {
+  qemuImg: Tool;
+  procRoot: string;
+  /** The bridges this host has now (from the net driver), for the destination's NIC checks. */
+  bridges: () => Promise<Bridge[]>;
+}
 
 /**
  * libvirt through virsh. Snapshot = list + dumpxml/dominfo per domain (+ domstats for disk
@@ -33,6 +43,7 @@ export class RealVirtDriver implements VirtDriver {
     private readonly virsh: Tool,
     private readonly cfg: AgentConfig["virt"],
     private readonly log: Log,
+    private readonly extras?: VirtExtras,
   ) {}
 
   async snapshot(): Promise<VirtSection> {
@@ -95,6 +106,20 @@ export class RealVirtDriver implements VirtDriver {
   async migrate(params: MigrateParams, ctx: JobContext<MigrationProgress>): Promise<{ downtimeMs: number | null }> {
     try {
       return await migrateDomain({ host: this.host, virsh: this.virsh, cfg: this.cfg, log: this.log }, params, ctx);
+    } finally {
+      this.feed.emit();
+    }
+  }
+
+  async preflight(params: AgentPreflightParams): Promise<PreflightCheck[]> {
+    const extras = this.extras ?? { procRoot: "/proc", bridges: async () => [] };
+    return realPreflight({ host: this.host, virsh: this.virsh, procRoot: extras.procRoot, bridges: extras.bridges }, params);
+  }
+
+  async moveDisk(params: MoveDiskParams, ctx: JobContext<StorageMoveProgress>): Promise<void> {
+    if (!this.extras) throw new Error(`disk moves need qemu-img on ${this.host}, which this agent was not given`);
+    try {
+      await moveDiskReal({ host: this.host, virsh: this.virsh, qemuImg: this.extras.qemuImg, cfg: this.cfg, log: this.log }, params, ctx);
     } finally {
       this.feed.emit();
     }

@@ -150,6 +150,27 @@ export function describeDriverContract(name: string, makeDrivers: () => Promise<
             await expectAgentError(d.virt!.migrate(migrateParams({ ...anyCase, domain: MISSING }, "contract-missing"), { report: () => undefined, signal }), [AgentErrorCode.notFound]);
           }, timeout);
 
+        it("preflight as the source: a domain that is not here fails its check (never throws)", async (ctx) => {
+          if (!d.virt!.preflight) return ctx.skip();
+          const checks = await d.virt!.preflight({ role: "source", domain: MISSING, destination: "elsewhere" });
+          expect(checks).toEqual([expect.objectContaining({ id: "agent-source", result: "fail" })]);
+        }, timeout);
+
+        it("preflight as the destination: a small VM on one of its bridges passes; a disk path it cannot see fails", async (ctx) => {
+          if (!d.virt!.preflight || !d.net) return ctx.skip();
+          const bridge = (await d.net.snapshot()).bridges[0];
+          if (!bridge) return ctx.skip();
+          const request = {
+            role: "destination" as const, domain: MISSING, source: "elsewhere", memoryMiB: 1, memoryHeadroomMiB: 0,
+            nics: [{ mac: "52:54:00:00:00:99", bridge: bridge.name, bridgeType: bridge.type, vlan: null }], diskPaths: [],
+          };
+          const ok = await d.virt!.preflight(request);
+          expect(ok.filter((c) => c.result === "fail")).toEqual([]);
+          expect(ok.map((c) => c.id)).toEqual(expect.arrayContaining(["agent-memory", "agent-net-52:54:00:00:00:99", "agent-storage"]));
+          const unseen = await d.virt!.preflight({ ...request, diskPaths: [`/nimbus-contract-missing/${MISSING}.qcow2`] });
+          expect(unseen.find((c) => c.id === "agent-storage")?.result).toBe("fail");
+        }, timeout);
+
         const p = v.power;
         if (p)
           it("power() changes the domain's state and watch reports it", async () => {

@@ -22,11 +22,16 @@ describeDriverContract(
     const dir = mkdtempSync(join(tmpdir(), "nimbus-agent-ds-"));
     const cfg = AgentConfig.parse({ storage: { exports: [{ path: "/instance", localPath: dir }], nfsHost: "127.0.0.1" } });
     const tool = (path: string, args: string[]) => new Tool(path, { path, args, env: {} });
+    const net = new RealNetDriver("local-test", { ip: tool("ip", ["-n", ns.name]), bridge: tool("bridge", ["-n", ns.name]), ovsVsctl: null, ovsdbClient: null }, cfg.net, async () => [], silentLog);
     return {
       hostname: "local-test",
       node: new RealNodeDriver(cfg.node, "local-test"),
-      virt: new RealVirtDriver("local-test", tool("virsh", ["-c", "test:///default"]), cfg.virt, silentLog),
-      net: new RealNetDriver("local-test", { ip: tool("ip", ["-n", ns.name]), bridge: tool("bridge", ["-n", ns.name]), ovsVsctl: null, ovsdbClient: null }, cfg.net, async () => [], silentLog),
+      virt: new RealVirtDriver("local-test", tool("virsh", ["-c", "test:///default"]), cfg.virt, silentLog, {
+        qemuImg: tool("qemu-img", []),
+        procRoot: "/proc",
+        bridges: async () => (await net.snapshot()).bridges,
+      }),
+      net,
       storage: new RealStorageDriver({ showmount: tool("showmount", []), rpcinfo: tool("rpcinfo", []), df: tool("df", []), ip: tool("ip", ["-n", ns.name]) }, cfg.storage, "/proc", true),
       cleanup: async () => {
         ns.remove();

@@ -1,4 +1,3 @@
-import { notFound } from "@nimbus/agent";
 import {
   datastoreOfPath,
   destinationAgentChecks,
@@ -19,10 +18,8 @@ export function labPreflight(world: World, host: string, params: AgentPreflightP
   const hv = world.hypervisor(host);
   requireLibvirtd(world, host);
   const vm = hv.domains.get(params.domain);
-  if (params.role === "source") {
-    if (!world.vms.has(params.domain)) throw notFound(`domain ${params.domain} on ${host}`);
+  if (params.role === "source")
     return sourceAgentChecks({ host, domain: params.domain, state: vm?.state ?? null, migrating: !!vm && (vm.migrating || vm.diskJob) });
-  }
   return destinationAgentChecks(params, {
     host,
     freeMemoryMiB: freeMemoryMiB(hv),
