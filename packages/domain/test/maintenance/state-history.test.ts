@@ -39,6 +39,12 @@ describe("host maintenance state", () => {
     expect(hostMaintenanceView(empty, null)).toMatchObject({ state: "in-maintenance", message: "kvm1 is in maintenance and empty: safe to work on" });
   });
 
+  it("stays in maintenance while the host is off, saying its VMs are not known", () => {
+    const off = hypervisor("kvm1", [], { maintenance: true });
+    off.connection = { ...off.connection, state: "unreachable" };
+    expect(hostMaintenanceView(off, null)).toMatchObject({ state: "in-maintenance", current: false, message: "kvm1 is in maintenance (unreachable: its VMs are not known right now)" });
+  });
+
   it("says which VMs still run when the flag is on but the host is not empty", () => {
     expect(hostMaintenanceView(hypervisor("kvm1", [vm()], { maintenance: true }), null)).toMatchObject({
       state: "not-empty",
