@@ -53,7 +53,7 @@ export default defineConfig({
       NIMBUS_PORT: String(port),
       NIMBUS_DATA_DIR: dataDir,
       NIMBUS_ADMIN_PASSWORD: ADMIN.password,
-      NIMBUS_LAB_SPEED: "3",
+      NIMBUS_LAB_SPEED: "2",
       NIMBUS_LOG_LEVEL: "warn",
     },
   },
