@@ -155,11 +155,12 @@ export class OperationManager {
   async startStorageMove(request: z.input<typeof MoveDiskRequest>, requestedBy: string, tenant?: string | null): Promise<Operation> {
     const { fields, host, plan, request: req } = planStorageMove(this.fleet, request, requestedBy, this.busyInstances(), tenant);
     assertOnline(host, `cannot move the disk of ${req.instance}`);
-    this.assertIdle("instance", req.instance);
-    const op = this.create(fields);
-    return this.launch(op, () =>
-      this.fleet.request(host.name, "virt.moveDisk", { jobId: op.id, domain: req.instance, disk: req.disk, destinationPath: plan.destinationPath, bandwidthMiBps: req.bandwidthMiBps }),
-    );
+    return this.reserved("instance", req.instance, () => {
+      const op = this.create(fields);
+      return this.launch(op, () =>
+        this.fleet.request(host.name, "virt.moveDisk", { jobId: op.id, domain: req.instance, disk: req.disk, destinationPath: plan.destinationPath, bandwidthMiBps: req.bandwidthMiBps }),
+      );
+    });
   }
 
   /** The dry run of "enter maintenance": where each VM would go and why, what blocks, what gets drained. */

@@ -68,6 +68,14 @@ describe("OperationManager.startStorageMove", () => {
     expect(fleet.sent.some((s) => s.method === "virt.moveDisk")).toBe(false);
   });
 
+  it("lets only one of two simultaneous moves of a VM through", async () => {
+    const start = () => ops.startStorageMove({ instance: "web-1", disk: "vda", datastore: "/instance2" }, "alice");
+    const [a, b] = await Promise.allSettled([start(), start()]);
+    expect(a.status).toBe("fulfilled");
+    expect(b).toMatchObject({ status: "rejected", reason: { code: "PRECONDITION_FAILED", message: expect.stringContaining("web-1 already has an operation running") } });
+    expect(fleet.sent.filter((s) => s.method === "virt.moveDisk")).toHaveLength(1);
+  });
+
   it("refuses a VM that already has an operation, and another tenant's VM as not found", async () => {
     await ops.startStorageMove({ instance: "web-1", disk: "vda", datastore: "/instance2" }, "alice");
     await expect(ops.startStorageMove({ instance: "web-1", disk: "vda", datastore: "/instance2" }, "alice")).rejects.toMatchObject({ code: "PRECONDITION_FAILED", message: /already has an operation running/ });
