@@ -1,5 +1,6 @@
-import type { NetSection } from "@nimbus/domain";
+import { AgentErrorCode, type NetSection } from "@nimbus/domain";
 import type { NetDriver } from "../drivers.js";
+import { AgentError } from "../errors.js";
 import type { AgentConfig } from "./config.js";
 import { watchLines } from "./lines.js";
 import type { Log } from "./log.js";
@@ -27,6 +28,9 @@ const OVS_MONITOR = ["Bridge", "name,ports", "Port", "name,tag,trunks,vlan_mode,
  * fallbackIntervalMs (OVS has no other event source a CLI can follow).
  */
 export class RealNetDriver implements NetDriver {
+  /** Why the last bridge call failed; null while it works (so each outage is logged once). */
+  private bridgeProblem: string | null = null;
+
   constructor(
     private readonly host: string,
     private readonly tools: NetTools,
@@ -36,20 +40,46 @@ export class RealNetDriver implements NetDriver {
   ) {}
 
   async snapshot(): Promise<NetSection> {
-    const { ip, bridge, ovsVsctl } = this.tools;
-    const [linkText, addrText, vlanText, ovs, vmNics] = await Promise.all([
+    const { ip, ovsVsctl } = this.tools;
+    const [linkText, addrText, bridgeVlans, ovs, vmNics] = await Promise.all([
       ip.run(["-j", "-d", "link", "show"]),
       ip.run(["-j", "addr", "show"]),
-      bridge.run(["-j", "vlan", "show"]),
+      this.fromBridge(["-j", "vlan", "show"], parseBridgeVlans),
       ovsVsctl ? this.ovs(ovsVsctl) : null,
       this.vmNics(),
     ]);
     const links = parseIpLink(linkText);
-    // Only VXLANs without a single remote keep their remotes in the fdb; read just those.
-    const meshVxlans = links.filter((l) => l.vxlan && !l.vxlan.remote).map((l) => l.name);
-    const fdbs = await mapLimit(meshVxlans, 4, async (dev) => parseVxlanFloodRemotes(await bridge.run(["-j", "fdb", "show", "dev", dev]), dev));
-    const floodRemotes = new Map(fdbs.flatMap((m) => [...m]));
-    return buildNetSection({ links, addresses: parseIpAddr(addrText), bridgeVlans: parseBridgeVlans(vlanText), floodRemotes, ovs, vmNics });
+    // Only VXLANs without a single remote keep their remotes in the fdb; read just those (and
+    // not at all when bridge just failed: each read would fail the same way).
+    const meshVxlans = bridgeVlans ? links.filter((l) => l.vxlan && !l.vxlan.remote).map((l) => l.name) : [];
+    const fdbs = await mapLimit(meshVxlans, 4, (dev) => this.fromBridge(["-j", "fdb", "show", "dev", dev], (text) => parseVxlanFloodRemotes(text, dev)));
+    const floodRemotes = new Map(fdbs.flatMap((m) => (m ? [...m] : [])));
+    return buildNetSection({ links, addresses: parseIpAddr(addrText), bridgeVlans: bridgeVlans ?? new Map(), floodRemotes, ovs, vmNics });
+  }
+
+  /**
+   * What `bridge` says, or null when it cannot run or fails. Its data (VLANs of VLAN-filtering
+   * bridges, flood remotes of mesh VXLANs) only refines what ip reports, so a host without it
+   * (not installed, or in /usr/sbin off PATH and absent from the sbin dirs too) still gets its
+   * links and bridges. Logged once when it starts failing and once when it answers again.
+   * Output that does not parse is still an error: that is a parser to fix, not a missing tool.
+   */
+  private async fromBridge<T>(args: string[], parse: (text: string) => T): Promise<T | null> {
+    let text: string;
+    try {
+      text = await this.tools.bridge.run(args);
+    } catch (err) {
+      if (!(err instanceof AgentError && err.code === AgentErrorCode.toolFailed)) throw err;
+      if (this.bridgeProblem === null)
+        this.log("warn", `net on ${this.host}: ${err.message}; reporting links and bridges without bridge VLAN and VXLAN flood data until it works`);
+      this.bridgeProblem = err.message;
+      return null;
+    }
+    if (this.bridgeProblem !== null) {
+      this.log("info", `net on ${this.host}: bridge answers again (it failed with: ${this.bridgeProblem})`);
+      this.bridgeProblem = null;
+    }
+    return parse(text);
   }
 
   watch(onChange: () => void): () => void {

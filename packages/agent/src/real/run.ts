@@ -89,7 +89,8 @@ export function runTool(cmd: string, args: string[], opts: RunOptions = {}): Pro
     };
     child.on("error", (e: NodeJS.ErrnoException) => {
       done();
-      const reason = e.code === "ENOENT" ? "is not installed (not found on PATH)" : `could not start (${e.message})`;
+      const where = cmd.includes("/") ? `${cmd} does not exist` : "not found on PATH, /usr/local/sbin, /usr/sbin or /sbin";
+      const reason = e.code === "ENOENT" ? `is not installed (${where})` : `could not start (${e.message})`;
       reject(fail(null, "", reason));
     });
     child.on("close", (code) => {

@@ -1,10 +1,12 @@
 import type { ToolConfig } from "./config.js";
 import { runTool, type RunOptions } from "./run.js";
+import { resolveExecutable } from "./which.js";
 
 /**
  * One host tool as configured: its executable plus the arguments and environment every call
  * needs (a libvirt URI, a docker socket, OVS_RUNDIR). Drivers only ever pass the request's
- * own arguments.
+ * own arguments. A bare name is looked up on PATH, then in the sbin directories (see which.ts),
+ * at every call, so a tool installed while the agent runs is found without a restart.
  */
 export class Tool {
   constructor(
@@ -13,9 +15,10 @@ export class Tool {
   ) {}
 
   async run(args: string[], opts: Omit<RunOptions, "label" | "prefixArgs"> = {}): Promise<string> {
-    const { stdout } = await runTool(this.cfg.path, [...this.cfg.args, ...args], {
+    const env = { ...this.cfg.env, ...opts.env };
+    const { stdout } = await runTool(this.executable(env), [...this.cfg.args, ...args], {
       ...opts,
-      env: { ...this.cfg.env, ...opts.env },
+      env,
       label: this.name,
       prefixArgs: this.cfg.args.length,
     });
@@ -24,6 +27,11 @@ export class Tool {
 
   /** Command line for a long-running child (event watchers, virsh migrate). */
   command(args: string[]): { cmd: string; args: string[]; env: Record<string, string> } {
-    return { cmd: this.cfg.path, args: [...this.cfg.args, ...args], env: this.cfg.env };
+    return { cmd: this.executable(this.cfg.env), args: [...this.cfg.args, ...args], env: this.cfg.env };
+  }
+
+  /** The child's PATH is the agent's unless the tool's env sets one. */
+  private executable(env: Record<string, string>): string {
+    return resolveExecutable(this.cfg.path, env.PATH ?? process.env.PATH);
   }
 }
