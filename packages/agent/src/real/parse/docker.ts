@@ -206,11 +206,22 @@ export function detailsOf(details: Map<string, ServiceDetails>, shortId: string)
   return [shortId, undefined];
 }
 
+/**
+ * `p.tasks` are all tasks meant to run (desired running or accepted) of all `p.services`.
+ * Running replicas are counted from them, not taken from `service ls`: docker counts a task on a
+ * node that is down as still running (its last report), so a service whose tasks were
+ * rescheduled off a dead node shows 4/3 there for as long as the node stays down (seen in the
+ * real lab with docker 20.10). A replica runs when its task is meant to run, runs, and is on a
+ * node that is not down (the rule docker's own CLI used before the daemon counted).
+ */
 export function buildSwarmSection(p: SwarmParts): SwarmSection {
   const tenantOf = (labels: Record<string, string>) => {
     const t = labels[TENANT_LABEL];
     return t && TenantSlug.safeParse(t).success ? t : null;
   };
+  const downNodes = new Set(p.nodes.filter((n) => n.status === "down").map((n) => n.hostname));
+  const runningOf = (service: string) =>
+    p.tasks.filter((t) => t.serviceName === service && t.desiredState === "running" && t.state === "running" && !(t.node && downNodes.has(t.node))).length;
   return {
     nodeId: p.info.nodeId,
     role: p.info.manager ? "manager" : "worker",
@@ -223,7 +234,7 @@ export function buildSwarmSection(p: SwarmParts): SwarmSection {
         name: s.name,
         mode: s.mode,
         replicasDesired: s.desired,
-        replicasRunning: s.running,
+        replicasRunning: runningOf(s.name),
         image: s.image,
         ports: d?.ports ?? [],
         tenant: tenantOf(d?.labels ?? {}),

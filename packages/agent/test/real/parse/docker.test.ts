@@ -117,4 +117,24 @@ describe("SwarmSection", () => {
     expect(http).toMatchObject({ id: "xk2555iknjt3qdaf36zwv09qd", tenant: "acme", stack: "shop", replicasDesired: 2, updatedAt: "2026-11-25T20:25:32.655873224Z" });
     expect(section.services.find((s) => s.name === "pa-hostpub")).toMatchObject({ tenant: null, ports: [] });
   });
+
+  it("does not count a task on a node that is down as a running replica (docker does, showing 4/3 after a reschedule)", () => {
+    const nodes = parseNodeLs(sample("docker-node-ls-format-json.jsonl"));
+    const [up1, up2, gone] = nodes.map((n) => n.hostname);
+    const withDown = nodes.map((n) => (n.hostname === gone ? { ...n, status: "down" as const } : n));
+    const task = (slot: number, node: string, state: string, desiredState = "running") =>
+      JSON.stringify({ ID: `t${slot}${node}`, Name: `pa-web.${slot}`, Node: node, DesiredState: desiredState, CurrentState: `${state} 5 seconds ago`, Error: "" });
+    const tasks = parseServicePs([task(1, up1!, "Running"), task(2, up2!, "Running"), task(3, gone!, "Running"), task(4, up2!, "Starting")].join("\n"), new Map());
+    const section = buildSwarmSection({
+      info: parseDockerInfo(sample("docker-info-format-json-manager.json")),
+      nodes: withDown,
+      addresses: new Map(),
+      // docker itself says 4/4 for pa-web here.
+      services: parseServiceLs(sample("docker-service-ls-format-json.jsonl")),
+      details: new Map(),
+      tasks,
+    });
+    expect(section.services.find((s) => s.name === "pa-web")).toMatchObject({ replicasDesired: 4, replicasRunning: 2 });
+    expect(section.tasks).toHaveLength(4);
+  });
 });
