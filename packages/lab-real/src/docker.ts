@@ -101,6 +101,21 @@ export async function runningReplicas(exec: NodeExec): Promise<Map<string, { run
   return out;
 }
 
+/**
+ * Nodes the running tasks of one service are on, as the manager records them: tasks meant to
+ * run whose current state is Running. Unlike `service ls`, which still counts a task on a node
+ * that went down, this shows where the replicas were rescheduled to.
+ */
+export async function runningTaskNodes(exec: NodeExec, service: string): Promise<string[]> {
+  const { stdout } = await docker(exec, ["service", "ps", "--filter", "desired-state=running", "--format", "{{.Node}} {{.CurrentState}}", service]);
+  return stdout
+    .trim()
+    .split("\n")
+    .map((line) => line.split(" "))
+    .filter(([, state]) => state === "Running")
+    .map(([node]) => node!);
+}
+
 export async function swarmNodeStates(exec: NodeExec): Promise<{ hostname: string; status: string; availability: string; manager: string }[]> {
   const { stdout } = await docker(exec, ["node", "ls", "--format", "{{json .}}"]);
   return stdout

@@ -42,9 +42,8 @@ export function layout(labDir: string, repoRoot: string) {
     image: join(labDir, "image"),
     nodesDir: join(labDir, "nodes"),
     node,
-    agentBundle: join(repoRoot, "packages/agent/dist/nimbus-agent.cjs"),
-    agentSource: join(repoRoot, "packages/agent/src/cli.ts"),
-    tsx: join(repoRoot, "node_modules/.bin/tsx"),
+    /** The built agent the fleet uploads to the nodes (`pnpm --filter @nimbus/agent build`). */
+    agentDist: join(repoRoot, "packages/agent/dist"),
   };
 }
 export type Layout = ReturnType<typeof layout>;

@@ -1,5 +1,5 @@
 import { mkdir, rm, writeFile } from "node:fs/promises";
-import { installAgent } from "./agent.js";
+import { writeAgentConfig } from "./agent.js";
 import { createService, docker, buildImageTar, importImage, initSwarm, joinSwarm, runningReplicas, startDockerd, swarmNodeStates } from "./docker.js";
 import { LabError } from "./errors.js";
 import type { NodeExec } from "./exec.js";
@@ -78,7 +78,7 @@ async function startNode(node: LabNode, l: Layout, publicKey: string, owner: { u
   await mkdir(n.logs, { recursive: true });
   await createNodeNamespace(node);
   if (node.role === "hypervisor") await plugIntoFabric(node, "eth1");
-  await installAgent(node, l);
+  await writeAgentConfig(node, l);
   if (node.role === "hypervisor") await writeLibvirtConfig(node, l);
   if (node.role === "nfs") await writeNfsConfig(node, l);
   await prepareSshd(node, l, publicKey, owner);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Fleet } from "@nimbus/fleet";
 import type { RealLab } from "../../src/lab.js";
-import { docker, runningReplicas, swarmNodeStates } from "../../src/docker.js";
+import { docker, runningTaskNodes, swarmNodeStates } from "../../src/docker.js";
 import { GiveUp, waitFor } from "../../src/wait.js";
 import { domainState, ensureVmOn, hostState, migrateToKvm2, openLab, startFleet, waitForHost, waitOnline } from "./helpers.js";
 
@@ -99,7 +99,10 @@ describe("real lab: failure modes", () => {
     await lab.stop("swarm3", "dockerd");
     try {
       await waitFor("swarm3 to be Down on the manager", async () => (await swarmNodeStates(manager)).find((n) => n.hostname === "swarm3")?.status === "Down", { timeoutMs: 30_000 });
-      await waitFor("docker to run initech-worker's 3 tasks away from swarm3", async () => (await runningReplicas(manager)).get("initech-worker")?.running === 3, { timeoutMs: 60_000 });
+      await waitFor("docker to run initech-worker's 3 tasks away from swarm3", async () => {
+        const on = await runningTaskNodes(manager, "initech-worker");
+        return on.length === 3 && !on.includes("swarm3");
+      }, { timeoutMs: 60_000 });
       await waitForHost(fleet, "swarm1", "swarm3 reported down by the manager's agent", (h) => h.inventory.swarm?.nodes.find((n) => n.hostname === "swarm3")?.status === "down", 30_000);
       await waitForHost(fleet, "swarm1", "initech-worker's 3 running tasks reported, none on swarm3", (h) => {
         const svc = h.inventory.swarm?.services.find((s) => s.name === "initech-worker");

@@ -1,13 +1,14 @@
-import type { HostRecord, Job } from "@nimbus/domain";
-import { Fleet, MemoryKnownHosts, type FleetEvent } from "@nimbus/fleet";
+import { agentInstallFor, type HostRecord, type Job } from "@nimbus/domain";
+import { Fleet, MemoryKnownHosts, agentInstaller, type FleetEvent } from "@nimbus/fleet";
 import { RealLab } from "../../src/lab.js";
 import { virsh } from "../../src/libvirt.js";
 import { GiveUp, waitFor } from "../../src/wait.js";
 
 /**
  * The real-lab tests reach hosts exactly as the server does: the fleet (ssh2 + host-key
- * pinning + agent protocol) through the lab's loopback forwarders to each node's sshd, where
- * `nimbus-agent serve --stdio` runs the real drivers against the node's real daemons.
+ * pinning + agent protocol) through the lab's loopback forwarders to each node's sshd. The fleet
+ * uploads the built agent (packages/agent/dist) over SFTP when a node's copy is missing or of
+ * another build, then runs it there: the real drivers against the node's real daemons.
  */
 
 export async function openLab(): Promise<RealLab> {
@@ -20,7 +21,8 @@ export async function startFleet(lab: RealLab, only?: string[]): Promise<Fleet> 
   const fleet = new Fleet({
     hosts: cfg.hosts
       .filter((h) => !only || only.includes(h.name))
-      .map((h) => ({ name: h.name, address: h.address, port: h.port, user: h.user ?? cfg.ssh.user })),
+      .map((h) => ({ name: h.name, address: h.address, port: h.port, user: h.user ?? cfg.ssh.user, agent: agentInstallFor(cfg, h) })),
+    ensureAgent: agentInstaller({ bundleDir: lab.layout.agentDist }),
     privateKey: await lab.privateKey(),
     knownHosts: new MemoryKnownHosts(),
     keepaliveMs: 1000,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { renderAgentConfig, renderAgentWrapper } from "../../src/agent.js";
+import { renderAgentConfig } from "../../src/agent.js";
 import { serviceCreateArgs } from "../../src/docker.js";
-import { bootDisk, renderDomainXml } from "../../src/domain-xml.js";
+import { VM_DIRTY_BYTES, bootDisk, renderDomainXml } from "../../src/domain-xml.js";
 import { layout } from "../../src/layout.js";
 import { nodeMounts } from "../../src/holder.js";
 import { renderLibvirtdConf, renderQemuConf } from "../../src/libvirt.js";
@@ -53,11 +53,25 @@ describe("domain XML", () => {
     expect(xml.startsWith("<domain type='qemu'>")).toBe(true);
     expect(renderDomainXml(vm, { kvm: true }).startsWith("<domain type='kvm'>")).toBe(true);
   });
-  it("boots from a disk whose first sector is a valid boot sector that halts", () => {
+  it("boots from a disk whose boot sector fills 16 MiB of the VM's RAM (so migrations copy real data) and halts", () => {
     const d = bootDisk();
+    const u16 = (at: number) => d.readUInt16LE(at);
+    const u32 = (at: number) => d.readUInt32LE(at);
     expect(d.length).toBe(1024 * 1024);
-    expect([...d.subarray(0, 4)]).toEqual([0xfb, 0xf4, 0xeb, 0xfd]);
     expect([d[510], d[511]]).toEqual([0x55, 0xaa]);
+    // lgdt [GDTR] and GDTR -> the GDT, as addresses of the sector loaded at 0x7c00.
+    const gdtr = u16(14) - 0x7c00;
+    expect(u16(gdtr)).toBe(23);
+    expect(u32(gdtr + 2)).toBe(0x7c40);
+    expect(d.readBigUInt64LE(0x40 + 8)).toBe(0x00cf9a000000ffffn);
+    // The far jump lands on `mov ax,0x10` in 32-bit code.
+    expect(u16(27) - 0x7c00).toBe(0x1f);
+    expect([...d.subarray(0x1f, 0x23)]).toEqual([0x66, 0xb8, 0x10, 0x00]);
+    // mov edi,1 MiB; mov ecx,N dwords; rep stosd; then hlt; jmp hlt.
+    expect(u32(0x29)).toBe(0x100000);
+    expect(u32(0x2e) * 4).toBe(VM_DIRTY_BYTES);
+    expect([...d.subarray(0x37, 0x3c)]).toEqual([0xf3, 0xab, 0xf4, 0xeb, 0xfd]);
+    for (const v of vms) expect(1 + VM_DIRTY_BYTES / 2 ** 20).toBeLessThan(v.memoryMiB);
   });
 });
 
@@ -103,10 +117,9 @@ describe("agent on a node", () => {
     expect(renderAgentConfig(nodeByName("kvm1"))).toMatchObject({ tools: { virsh: { args: ["-c", "qemu:///system"] } } });
     expect(renderAgentConfig(nodeByName("nfs1"))).toMatchObject({ storage: { vip: "10.77.0.30", exports: [{ path: "/instance" }] } });
   });
-  it("prefers the bundle and falls back to the TypeScript source", () => {
-    const w = renderAgentWrapper(nodeByName("kvm1"), l);
-    expect(w).toContain("exec /usr/bin/node /repo/packages/agent/dist/nimbus-agent.cjs");
-    expect(w).toContain("exec /repo/node_modules/.bin/tsx /repo/packages/agent/src/cli.ts");
+  it("leaves the /usr/sbin tools at their defaults, so the agent's own lookup must find them", () => {
+    const tools = renderAgentConfig(nodeByName("nfs1")).tools as Record<string, unknown>;
+    expect(Object.keys(tools).sort()).toEqual(["docker", "virsh"]);
   });
   it("sees its own /etc/nimbus and home, and hypervisors and NFS servers share /instance", () => {
     const targets = (name: string) => nodeMounts(nodeByName(name), l).map((m) => m.target);

@@ -49,4 +49,9 @@ describe("fleet config", () => {
     expect(config.hosts.find((h) => h.name === "swarm1")?.migrationUri).toBeUndefined();
     expect(config.tenants.map((t) => t.vni)).toEqual([5001, 5002, 5003]);
   });
+
+  it("has the server upload its agent to every node (the nodes have none installed)", () => {
+    expect(config.agent).toEqual({ install: "upload" });
+    for (const h of config.hosts) expect(h.agent).toBeUndefined();
+  });
 });
