@@ -4,7 +4,7 @@ import { pino, type Logger } from "pino";
 import { HealthMonitor, LiveHub, TopologyService, findingChecks, type ApiDeps, type Context } from "@nimbus/api";
 import { createAuth, peerAddress, resolveAuthSecret } from "@nimbus/auth";
 import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthHistory, Tenants, openDatabase } from "@nimbus/db";
-import { Fleet, OperationManager, persistMaintenanceFlags } from "@nimbus/fleet";
+import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags } from "@nimbus/fleet";
 import type { ServerEnv } from "./env.js";
 import { hostsSource } from "./hosts-source.js";
 import { seedTenants, tenantService } from "./tenants.js";
@@ -51,6 +51,8 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
       knownHosts: new DbKnownHosts(db),
       maintenance: new Set(await maintenanceFlags.list()),
       logger: logger.child({ component: "fleet" }),
+      // Only hosts whose config asks for an upload get one; the embedded lab's run their agent as is.
+      ensureAgent: agentInstaller({ bundleDir: join(env.repoRoot, "packages/agent/dist"), logger: logger.child({ component: "agent-install" }) }),
     });
     cleanups.unshift(() => fleet.stop());
     const maintenance = persistMaintenanceFlags(fleet, maintenanceFlags, logger.child({ component: "maintenance" }));
@@ -90,7 +92,12 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
         const { viewer, setCookie } = await auth.sessionFromHeaders(req.headers);
         // Sliding sessions: better-auth may hand back a refreshed cookie on any request.
         if (setCookie.length && !res.headersSent) res.appendHeader("Set-Cookie", setCookie);
-        return { deps, live, health, topology, viewer, requestId, ip: peerAddress(req) };
+        const headers = { ...req.headers };
+        const revalidate = async () => {
+          const now = await auth.viewerFromHeaders(headers);
+          return !!viewer && now?.userId === viewer.userId && now.role === viewer.role && now.tenant === viewer.tenant;
+        };
+        return { deps, live, health, topology, viewer, revalidate, requestId, ip: peerAddress(req) };
       },
       async stop() {
         for (const c of cleanups.splice(0)) {

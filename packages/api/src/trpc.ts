@@ -11,6 +11,8 @@ export interface Context {
   health: HealthMonitor;
   topology: TopologyService;
   viewer: Viewer | null;
+  /** Whether the session behind this request is still valid; long streams ask again later. */
+  revalidate?: () => Promise<boolean>;
   requestId: string;
   ip: string | null;
 }

@@ -34,12 +34,22 @@ export const adminRouter = router({
         const tenant = tenantFor(input.role, input.tenant);
         if (tenant && !(await ctx.deps.tenants.get(tenant))) throw notFound(`tenant ${tenant}`);
         if (input.userId === ctx.viewer.userId && input.role !== "admin") throw new NimbusError("CONFLICT", "you cannot remove your own admin role");
-        return ctx.deps.auth.setRole(input.userId, input.role, tenant);
+        const row = await ctx.deps.auth.setRole(input.userId, input.role, tenant);
+        // What the user may see changed: their open live streams must not keep the old view.
+        ctx.live.revokeUser(input.userId);
+        return row;
       }),
-    resetPassword: admin.input(z.object({ userId: UserId })).mutation(({ ctx, input }) => ctx.deps.auth.resetPassword(input.userId)),
+    resetPassword: admin.input(z.object({ userId: UserId })).mutation(async ({ ctx, input }) => {
+      const result = await ctx.deps.auth.resetPassword(input.userId);
+      ctx.live.revokeUser(input.userId);
+      return result;
+    }),
     setDisabled: admin.input(z.object({ userId: UserId, disabled: z.boolean() })).mutation(({ ctx, input }) => {
       if (input.userId === ctx.viewer.userId && input.disabled) throw new NimbusError("CONFLICT", "you cannot disable yourself");
-      return ctx.deps.auth.setDisabled(input.userId, input.disabled);
+      return ctx.deps.auth.setDisabled(input.userId, input.disabled).then((row) => {
+        if (input.disabled) ctx.live.revokeUser(input.userId);
+        return row;
+      });
     }),
   }),
   tenants: router({

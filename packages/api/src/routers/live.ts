@@ -1,12 +1,20 @@
 import { z } from "zod";
 import { tracked } from "@trpc/server";
+import { TRPCError } from "@trpc/server";
 import { router, tenantProcedure } from "../trpc.js";
+import { StreamRevoked } from "../services/live-hub.js";
 
 export const liveRouter = router({
   /** The one push channel: every change this viewer may see, already projected and filtered. */
   events: tenantProcedure.input(z.object({ lastEventId: z.string().max(64).nullish() }).optional()).subscription(async function* ({ ctx, input, signal }) {
-    for await (const msg of ctx.live.stream(ctx.viewer, input?.lastEventId, signal)) {
-      yield tracked(msg.id, msg.event);
+    try {
+      for await (const msg of ctx.live.stream(ctx.viewer, input?.lastEventId, signal, { revalidate: ctx.revalidate })) {
+        yield tracked(msg.id, msg.event);
+      }
+    } catch (err) {
+      // Thrown mid-stream, after the middleware that maps NimbusError has returned.
+      if (err instanceof StreamRevoked) throw new TRPCError({ code: "UNAUTHORIZED", message: err.message });
+      throw err;
     }
   }),
 });

@@ -27,7 +27,18 @@ interface Subscriber {
   queue: LiveMessage[];
   wake: (() => void) | null;
   overflowed: boolean;
+  /** Set when the viewer's session ended or their rights changed: the stream stops. */
+  revoked: boolean;
 }
+
+export interface StreamOptions {
+  /** Asks whether the session behind this stream is still valid (not signed out, expired or disabled). */
+  revalidate?: () => Promise<boolean>;
+  revalidateMs?: number;
+}
+
+/** Thrown out of a stream whose viewer lost the right to it; the API turns it into UNAUTHORIZED. */
+export class StreamRevoked extends Error {}
 
 const RING = 4096;
 const MAX_QUEUE = 10_000;
@@ -175,8 +186,17 @@ export class LiveHub {
    * The stream one browser reads. With a last event id from this process still in the ring, it
    * replays what the browser missed; otherwise it starts with a reset (refetch once).
    */
-  async *stream(viewer: Viewer, lastEventId: string | null | undefined, signal: AbortSignal | undefined): AsyncGenerator<LiveMessage> {
-    const sub: Subscriber = { viewer, audience: audienceOf(viewer), queue: [], wake: null, overflowed: false };
+  /** Ends every stream of a user at once (disabled, role or tenant changed): they must subscribe again. */
+  revokeUser(userId: string) {
+    for (const s of this.subscribers) {
+      if (s.viewer.userId !== userId) continue;
+      s.revoked = true;
+      s.wake?.();
+    }
+  }
+
+  async *stream(viewer: Viewer, lastEventId: string | null | undefined, signal: AbortSignal | undefined, opts: StreamOptions = {}): AsyncGenerator<LiveMessage> {
+    const sub: Subscriber = { viewer, audience: audienceOf(viewer), queue: [], wake: null, overflowed: false, revoked: false };
     const [boot, seqText] = (lastEventId ?? "").split(":");
     const since = Number(seqText);
     const oldest = this.ring[0]?.seq ?? this.seq + 1;
@@ -188,8 +208,23 @@ export class LiveHub {
     this.subscribers.add(sub);
     const onAbort = () => sub.wake?.();
     signal?.addEventListener("abort", onAbort);
+    // A session can end while its stream stays open (sign-out elsewhere, expiry): look again now and then.
+    const check = opts.revalidate
+      ? setInterval(() => {
+          void opts.revalidate!().then(
+            (ok) => {
+              if (ok) return;
+              sub.revoked = true;
+              sub.wake?.();
+            },
+            () => undefined,
+          );
+        }, opts.revalidateMs ?? 60_000)
+      : null;
+    check?.unref();
     try {
       while (!signal?.aborted) {
+        if (sub.revoked) throw new StreamRevoked("your session ended or your access changed: sign in again");
         const next = sub.queue.shift();
         if (next) {
           yield next;
@@ -199,6 +234,7 @@ export class LiveHub {
         sub.wake = null;
       }
     } finally {
+      if (check) clearInterval(check);
       signal?.removeEventListener("abort", onAbort);
       this.subscribers.delete(sub);
     }
