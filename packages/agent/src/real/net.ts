@@ -19,8 +19,17 @@ export interface NetTools {
   ovsdbClient: Tool | null;
 }
 
-/** Columns whose changes matter to the NetSection (not statistics, which change every 5 s). */
-const OVS_MONITOR = ["Bridge", "name,ports", "Port", "name,tag,trunks,vlan_mode,interfaces", "Interface", "name,type,options,mtu,link_state,external_ids"];
+/**
+ * `ovsdb-client monitor` arguments, one process per table (it follows one table per call: a
+ * second table name is read as a column of the first and it exits). Only columns whose changes
+ * matter to the NetSection (not statistics, which change every 5 s); `!initial` skips the
+ * dump of current rows, as the snapshot already has them.
+ */
+export const OVS_MONITORS: readonly (readonly string[])[] = [
+  ["Bridge", "name,ports"],
+  ["Port", "name,tag,trunks,vlan_mode,interfaces"],
+  ["Interface", "name,type,options,mtu,link_state,external_ids"],
+].map(([table, columns]) => ["monitor", "Open_vSwitch", table!, `${columns},!initial`]);
 
 /**
  * Links, Linux bridges and OVS bridges. Kernel link changes are pushed by `ip monitor`; OVS
@@ -90,7 +99,7 @@ export class RealNetDriver implements NetDriver {
       stops.push(watchLines({ name: `${name} on ${this.host}`, cmd, args: full, env, log: this.log, onLine: onChange, onRestart: onChange }));
     };
     follow("ip monitor", ip, ["monitor", "link", "address"]);
-    if (ovsVsctl && ovsdbClient) follow("ovsdb-client monitor", ovsdbClient, ["monitor", "Open_vSwitch", ...OVS_MONITOR]);
+    if (ovsVsctl && ovsdbClient) for (const args of OVS_MONITORS) follow(`ovsdb-client monitor ${args[2]}`, ovsdbClient, [...args]);
     else if (ovsVsctl) {
       const timer = setInterval(onChange, this.cfg.fallbackIntervalMs);
       stops.push(() => clearInterval(timer));
