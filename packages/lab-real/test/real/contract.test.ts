@@ -1,48 +1,20 @@
 import { describeDriverContract, type ContractDrivers } from "@nimbus/agent/contract";
-import { createRealDrivers, parseAgentConfig } from "@nimbus/agent/real";
-import { KEEPALIVED_STATE_FILE, renderAgentConfig } from "../../src/agent.js";
 import { docker } from "../../src/docker.js";
-import { nsenterArgs } from "../../src/exec.js";
-import { holderPid } from "../../src/holder.js";
 import { virsh } from "../../src/libvirt.js";
 import { mgmtAddress, nodeByName, swarmManager } from "../../src/topology.js";
 import { domainState, ensureVmOn, openLab } from "./helpers.js";
+import { driversInsideNode } from "./inside-node.js";
 
 /**
- * The agent's driver contract, run against the real drivers and the real daemons of the lab.
- * The drivers run in this process with the node's own agent config; every tool they call is
- * entered into the node's namespaces first (nsenter), so virsh, ovs-vsctl, docker, showmount
- * and friends talk to that node's daemons exactly as the agent on the node does.
+ * The agent's driver contract, run against the real drivers and the real daemons of the lab
+ * (in this process, every tool entered into the node's namespaces: see inside-node.ts).
  */
-
-const TOOL_KEYS = ["virsh", "ip", "bridge", "ovsVsctl", "ovsdbClient", "docker", "showmount", "rpcinfo", "df"] as const;
-const DEFAULT_PATHS: Record<(typeof TOOL_KEYS)[number], string> = {
-  virsh: "virsh", ip: "ip", bridge: "bridge", ovsVsctl: "ovs-vsctl", ovsdbClient: "ovsdb-client",
-  docker: "docker", showmount: "showmount", rpcinfo: "rpcinfo", df: "df",
-};
-
-type ToolCfg = { path?: string; args?: string[]; env?: Record<string, string> };
-
-/** The node's agent config with every tool run inside the node. Pure. */
-export function configInsideNode(node: string, holder: number): Record<string, unknown> {
-  const cfg = renderAgentConfig(nodeByName(node)) as { tools?: Record<string, ToolCfg>; storage?: Record<string, unknown> };
-  const tools: Record<string, ToolCfg> = {};
-  for (const key of TOOL_KEYS) {
-    const t = cfg.tools?.[key] ?? {};
-    tools[key] = { path: "nsenter", args: [...nsenterArgs(holder), t.path ?? DEFAULT_PATHS[key], ...(t.args ?? [])], env: t.env ?? {} };
-  }
-  // The state file is in the node's private /run; /proc/PID/root shows the node's mount namespace.
-  const storage = cfg.storage ? { ...cfg.storage, keepalivedStateFile: `/proc/${holder}/root${KEEPALIVED_STATE_FILE}` } : undefined;
-  return { ...cfg, tools, ...(storage ? { storage } : {}) };
-}
 
 async function realDrivers(node: string, cleanup: () => Promise<void> = async () => undefined): Promise<ContractDrivers> {
   const lab = await openLab();
   // The migration cases start from kvm1; an earlier suite may have left the VM elsewhere.
   if (node === "kvm1") await ensureVmOn(lab, "acme-web1", "kvm1", "kvm2");
-  const holder = await holderPid(lab.layout, node);
-  const cfg = parseAgentConfig(configInsideNode(node, holder), `lab node ${node}`);
-  const drivers = await createRealDrivers(cfg, () => undefined);
+  const drivers = await driversInsideNode(lab, node, () => undefined);
   return { ...drivers, cleanup };
 }
 
