@@ -35,7 +35,7 @@ if [ "$(id -u)" = 0 ] && [ -z "${NIMBUS_SKIP_REAL_LAB:-}" ]; then
   pnpm --filter @nimbus/lab-real lab:real down
   runners="$runners real-lab=$REPORTS/real-lab.json"
 else
-  echo; echo "━━ real lab skipped: it needs root (set by NIMBUS_SKIP_REAL_LAB or not root)"
+  echo; echo "━━ real lab skipped: it needs root, and NIMBUS_SKIP_REAL_LAB unset"
 fi
 
 step "summary"
