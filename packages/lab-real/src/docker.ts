@@ -74,11 +74,16 @@ export async function joinSwarm(node: LabNode, exec: NodeExec, manager: LabNode,
   await docker(exec, ["swarm", "join", "--token", token, "--advertise-addr", addr, "--listen-addr", `${addr}:2377`, `${mgmtAddress(manager)}:2377`]);
 }
 
+const STOP_GRACE = "2s";
+
 /** `docker service create` arguments for a lab service. Pure. */
 export function serviceCreateArgs(s: LabService): string[] {
   const args = [
     "service", "create", "--detach", "--name", s.name, "--replicas", String(s.replicas),
     "--no-resolve-image", "--endpoint-mode", "dnsrr", "--label", `nimbus.tenant=${s.tenant}`,
+    // busybox as PID 1 ignores SIGTERM, so every stop (scale down, node down, lab down) would
+    // wait docker's default 10 s before SIGKILL.
+    "--stop-grace-period", STOP_GRACE,
   ];
   if (s.stack) args.push("--label", `com.docker.stack.namespace=${s.stack}`);
   if (s.port) args.push("--publish", `mode=host,target=${s.port},published=${s.port}`);

@@ -105,6 +105,7 @@ describe("swarm services", () => {
   it("never resolves the image, avoids the routing mesh and labels the tenant", () => {
     const args = serviceCreateArgs(services.find((s) => s.name === "acme-web")!);
     expect(args).toEqual(expect.arrayContaining(["--no-resolve-image", "--endpoint-mode", "dnsrr", "nimbus.tenant=acme", "mode=host,target=8080,published=8080"]));
+    expect(args.slice(args.indexOf("--stop-grace-period"), args.indexOf("--stop-grace-period") + 2)).toEqual(["--stop-grace-period", "2s"]);
     expect(serviceCreateArgs(services.find((s) => s.name === "initech-worker")!)).not.toContain("--publish");
   });
 });
