@@ -1,4 +1,4 @@
-import type { HostNetworkView, HostSummary, InstanceView, Operation } from "@nimbus/domain";
+import { moveHistory, type HostNetworkView, type HostSummary, type InstanceView, type MoveHistoryFilter, type MoveRecord, type Operation } from "@nimbus/domain";
 
 /**
  * Pure updates of cached query data from pushed live events. Each returns new arrays/objects (the
@@ -31,15 +31,16 @@ export function replaceHostNetwork(list: HostNetworkView[] | undefined, view: Ho
 
 /**
  * The newer of two versions of one operation. An update older than the cached one (a mutation
- * response arriving after the first pushed progress) is dropped, and a migration's percent is
- * never lowered, so the bar cannot run backwards.
+ * response arriving after the first pushed progress) is dropped, and a percent (migration, disk
+ * move, evacuation) is never lowered, so the bar cannot run backwards.
  */
 export function mergeOperation(prev: Operation | undefined, next: Operation): Operation {
   if (!prev || prev.id !== next.id) return next;
   if (Date.parse(next.updatedAt) < Date.parse(prev.updatedAt)) return prev;
   const p = prev.progress;
   const n = next.progress;
-  if (p?.kind === "migrate" && n?.kind === "migrate" && n.percent < p.percent) {
+  // Migrations, disk moves and evacuations all carry a monotonic percent; scaling does not.
+  if (p && n && p.kind === n.kind && "percent" in p && "percent" in n && n.percent < p.percent) {
     return { ...next, progress: { ...n, percent: p.percent } };
   }
   if (p && !n && !isFinalState(next.state)) return { ...next, progress: p };
@@ -86,4 +87,25 @@ export function rowOperationFor(
   if (!isFinalState(latest.state)) return latest;
   const ended = Date.parse(latest.finishedAt ?? latest.updatedAt);
   return now - ended < keepMs ? latest : undefined;
+}
+
+export type MovesFilter = MoveHistoryFilter & { limit?: number };
+
+/**
+ * Keep a cached moves history (overall or one VM's) current from one pushed operation: the row
+ * is rebuilt with the domain's own rules, inserted newest first, and dropped when it stops
+ * matching the list's filter (a "running" list loses a move once it ends).
+ */
+export function upsertMove(list: MoveRecord[] | undefined, op: Operation, filter: MovesFilter, now: string): MoveRecord[] | undefined {
+  if (!list) return list;
+  const [record] = moveHistory([op], filter, now);
+  const index = list.findIndex((r) => r.id === op.id);
+  if (!record) return index >= 0 ? list.filter((r) => r.id !== op.id) : list;
+  if (index >= 0) {
+    const copy = [...list];
+    copy[index] = record;
+    return copy;
+  }
+  const sorted = [record, ...list].sort((a, b) => b.startedAt.localeCompare(a.startedAt) || b.id.localeCompare(a.id));
+  return filter.limit ? sorted.slice(0, filter.limit) : sorted;
 }

@@ -1,5 +1,7 @@
-import type { Operation } from "@nimbus/domain";
+import type { Operation, StorageMoveProgress } from "@nimbus/domain";
 import { formatBytes, formatDuration, formatRate } from "./format";
+
+type StorageMovePhase = StorageMoveProgress["phase"];
 
 /** The words for an operation in every place it appears: row, detail, toast. Pure. */
 
@@ -22,13 +24,37 @@ const param = (op: Operation, key: string): string | null => {
 export const sourceOf = (op: Operation) => param(op, "source") ?? "its host";
 export const destinationOf = (op: Operation) => param(op, "destination");
 
-/** "Migrating… 42 %" / "Scaling 2/4" while it runs. */
+/** Where a storage move is, in the words of someone watching it. */
+const storagePhaseWords: Record<StorageMovePhase, string> = {
+  preparing: "preparing",
+  copying: "copying",
+  verifying: "verifying the copy",
+  switchover: "switching over",
+  cleanup: "removing the old copy",
+  done: "done",
+};
+export const storagePhaseWord = (phase: StorageMovePhase) => storagePhaseWords[phase];
+
+/** "Migrating… 42 %" / "Scaling 2/4" / "Moving disk… copying 40 %" / "Evacuating… 2 of 5 moved" while it runs. */
 export function operationHeadline(op: Operation): string {
   const p = op.progress;
   if (op.state === "pending") return `${verb(op)}… starting`;
   if (p?.kind === "migrate") return `${verb(op)}… ${Math.floor(p.percent)} %`;
   if (p?.kind === "scale") return `${verb(op)} ${p.running}/${p.desired}`;
+  if (p?.kind === "storage-move") return `${verb(op)}… ${storagePhaseWord(p.phase)} ${Math.floor(p.percent)} %`;
+  if (p?.kind === "maintenance") return `${verb(op)}… ${p.moved} of ${p.total} moved${p.blocked ? `, ${p.blocked} blocked` : ""}`;
   return `${verb(op)}…`;
+}
+
+// Storage moves name datastores (export paths); tenants get them without params.
+const fromDatastoreOf = (op: Operation) => param(op, "fromDatastore") ?? param(op, "sourcePath") ?? "its datastore";
+const toDatastoreOf = (op: Operation) => param(op, "toDatastore");
+
+/** "kvm1 → kvm2" for a migration, "/instance → /instance2" for a disk move; null when unknown. */
+export function operationRoute(op: Operation): string | null {
+  if (op.kind === "migrate" && destinationOf(op)) return `${sourceOf(op)} → ${destinationOf(op)}`;
+  if (op.kind === "storage-move" && toDatastoreOf(op)) return `${fromDatastoreOf(op)} → ${toDatastoreOf(op)}`;
+  return null;
 }
 
 /** The sentence a person needs when it ends: where the VM is and why. */
@@ -47,6 +73,18 @@ export function operationOutcome(op: Operation): string {
     if (op.state === "succeeded") return `${name} scaled to ${op.progress.desired} replicas${took ? ` in ${took}` : ""}`;
     if (op.state === "failed") return `Scaling ${name} failed at ${op.progress.running}/${op.progress.desired}: ${op.error ?? "unknown error"}`;
     if (op.state === "cancelled") return `Scaling ${name} cancelled at ${op.progress.running}/${op.progress.desired}`;
+  }
+  if (op.kind === "storage-move") {
+    const disk = param(op, "disk") ?? "the disk";
+    if (op.state === "succeeded") return `${disk} of ${name} moved to ${toDatastoreOf(op) ?? "its new datastore"}${took ? ` in ${took}` : ""}`;
+    if (op.state === "cancelled") return `Disk move cancelled: ${disk} of ${name} stays on ${fromDatastoreOf(op)}`;
+    if (op.state === "failed") return `${disk} of ${name} stays on ${fromDatastoreOf(op)}: ${op.error ?? "the copy failed"}`;
+  }
+  if (op.kind === "maintenance" && op.progress?.kind === "maintenance") {
+    const p = op.progress;
+    // The server writes what is left on the host and what to do next when it did not end well.
+    if (op.state === "succeeded") return `${name} is empty: ${p.moved} VM${p.moved === 1 ? "" : "s"} moved${took ? ` in ${took}` : ""}; it stays in maintenance until you exit it`;
+    if (op.state === "cancelled" || op.state === "failed") return `Evacuation of ${name} ${op.state === "cancelled" ? "aborted" : "incomplete"}: ${op.error ?? `${p.moved} of ${p.total} moved`}`;
   }
   if (op.state === "succeeded") return `${op.summary}: done`;
   if (op.state === "cancelled") return `${op.summary}: cancelled`;
@@ -69,3 +107,19 @@ export function migrationFigures(op: Operation): [string, string][] {
     ...(p.downtimeMs !== null ? ([["Measured downtime", formatDuration(p.downtimeMs)]] as [string, string][]) : []),
   ];
 }
+
+/** The detail figures of a running disk move, label → value. */
+export function storageMoveFigures(op: Operation): [string, string][] {
+  const p = op.progress;
+  if (p?.kind !== "storage-move") return [];
+  const limit = typeof op.params.bandwidthMiBps === "number" ? `limit ${op.params.bandwidthMiBps} MiB/s` : "no limit";
+  return [
+    ["Phase", storagePhaseWord(p.phase)],
+    ["Mode", p.mode === "live" ? "live block copy" : "offline copy"],
+    ["Copied", `${formatBytes(p.bytesCopied)} of ${formatBytes(p.bytesTotal)}`],
+    ["Bandwidth", `${p.phase === "copying" ? formatRate(p.bandwidthBytesPerSec) : "—"} (${limit})`],
+  ];
+}
+
+/** Figures for whichever long work this is (none for scaling and evacuations, which show their own). */
+export const operationFigures = (op: Operation): [string, string][] => (op.kind === "storage-move" ? storageMoveFigures(op) : migrationFigures(op));

@@ -1,12 +1,14 @@
 import type { QueryClient, QueryKey } from "@tanstack/react-query";
-import type { LiveEvent, Operation } from "@nimbus/domain";
+import type { LiveEvent, MoveRecord, Operation } from "@nimbus/domain";
 import type { useTRPC } from "./trpc";
 import {
   mergeOperation,
   replaceHostInstances,
   replaceHostNetwork,
   replaceHostSummary,
+  upsertMove,
   upsertOperation,
+  type MovesFilter,
   type OperationsFilter,
 } from "./live-patch";
 
@@ -16,6 +18,8 @@ import {
  * list and the live channel that patches it always agree.
  */
 export type Trpc = ReturnType<typeof useTRPC>;
+
+const isFinal = (s: Operation["state"]) => s === "succeeded" || s === "failed" || s === "cancelled";
 
 /** Input of the operations list every page shares (Operations page, table rows, overview). */
 export const RECENT_OPERATIONS = { limit: 100 } as const;
@@ -34,6 +38,22 @@ export function storeOperation(qc: QueryClient, trpc: Trpc, op: Operation) {
     if (!detail || op.target.type !== "instance" || detail.instance.name !== op.target.name) return detail;
     return { ...detail, operations: upsertOperation(detail.operations, op) ?? detail.operations };
   });
+}
+
+/** A moved VM or disk changes the moves history (overall and the VM's own) as it runs and ends. */
+function storeMove(qc: QueryClient, trpc: Trpc, op: Operation) {
+  if (op.kind !== "migrate" && op.kind !== "storage-move") return;
+  const now = new Date().toISOString();
+  for (const [key, list] of qc.getQueriesData<MoveRecord[]>({ queryKey: trpc.history.moves.pathKey() })) {
+    const next = upsertMove(list, op, (inputOf(key) ?? {}) as MovesFilter, now);
+    if (next !== list) qc.setQueryData(key, next);
+  }
+  for (const [key, list] of qc.getQueriesData<MoveRecord[]>({ queryKey: trpc.instances.history.pathKey() })) {
+    const input = (key[1] as { input?: { name: string; limit?: number } } | undefined)?.input;
+    if (!input) continue;
+    const next = upsertMove(list, op, { instance: input.name, limit: input.limit }, now);
+    if (next !== list) qc.setQueryData(key, next);
+  }
 }
 
 /** Counts on the overview are computed by the server; refresh them at most once a second. */
@@ -67,6 +87,8 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
         // this one host when its state changed.
         if (detail.host.connection.state !== summary.state || detail.host.maintenance !== summary.maintenance) invalidateSoon(qc, detailKey, 0);
       }
+      const view = qc.getQueryData(trpc.maintenance.list.queryKey())?.find((v) => v.host === summary.name);
+      if (view && view.flag !== summary.maintenance) invalidateSoon(qc, trpc.maintenance.list.queryKey(), 0);
       break;
     }
     case "host-instances": {
@@ -81,6 +103,12 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
         if (!fresh) return d;
         return { ...d, instance: fresh };
       });
+      // "In maintenance" means empty: a host's running VMs decide it (the server says so).
+      const view = qc.getQueryData(trpc.maintenance.list.queryKey())?.find((v) => v.host === host);
+      const running = instances.filter((i) => i.state === "running" || i.state === "paused").map((i) => i.name);
+      if (view && view.runningVms.join() !== running.join()) invalidateSoon(qc, trpc.maintenance.list.queryKey(), 250);
+      // A disk that changed datastore moves the capacity figures and their suggestions.
+      invalidateSoon(qc, trpc.datastores.capacity.pathKey());
       break;
     }
     case "host-network":
@@ -88,15 +116,24 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
       break;
     case "swarm":
       qc.setQueryData(trpc.swarm.overview.queryKey(), ev.swarm);
+      // An open migrate dialog shows the tasks its VM runs (they leave while it is drained).
+      invalidateSoon(qc, trpc.instances.preflight.pathKey(), 250);
       break;
     case "storage":
       qc.setQueryData(trpc.storage.overview.queryKey(), ev.storage);
+      invalidateSoon(qc, trpc.datastores.capacity.pathKey());
       break;
     case "health":
       qc.setQueryData(trpc.health.list.queryKey(), ev.checks);
       break;
     case "operation":
       storeOperation(qc, trpc, ev.operation);
+      storeMove(qc, trpc, ev.operation);
+      if (ev.operation.kind === "maintenance") {
+        const view = qc.getQueryData(trpc.maintenance.list.queryKey())?.find((v) => v.host === ev.operation.target.name);
+        const evacuating = !isFinal(ev.operation.state);
+        if (view && (view.operationId !== null) !== evacuating) invalidateSoon(qc, trpc.maintenance.list.queryKey(), 0);
+      }
       break;
     case "topology": {
       // Topology is derived on the server; the event says only that it changed.

@@ -15,6 +15,8 @@ export interface Session {
   user: SessionUser;
   permissions: readonly string[];
   lab?: boolean;
+  /** Tenant members: whether their tenant lets them start, stop and reboot their own instances. */
+  tenantAllowsPower?: boolean;
 }
 
 /** The signed-in viewer, provided once by the app shell (from session.me) or by a test. */
@@ -39,4 +41,11 @@ export function useSession(): Session | null {
 export function useCan(permission: Permission): boolean {
   const session = useSession();
   return !!session?.permissions.includes(permission);
+}
+
+/** Power buttons: staff with the permission, and tenant members whose tenant allows it. */
+export function useMayPower(): boolean {
+  const session = useSession();
+  const staff = useCan("workload:power");
+  return staff || (session?.user.role === "tenant" && !!session.tenantAllowsPower);
 }

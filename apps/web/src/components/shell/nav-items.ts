@@ -1,5 +1,5 @@
 import type { Permission } from "@nimbus/domain";
-import { Boxes, FlaskConical, Building, Database, HeartPulse, LayoutDashboard, ListChecks, Monitor, Network, ScrollText, Server, Users, type LucideIcon } from "lucide-react";
+import { ArrowRightLeft, Boxes, FlaskConical, Building, Database, HeartPulse, LayoutDashboard, ListChecks, Monitor, Network, ScrollText, Server, Users, type LucideIcon } from "lucide-react";
 
 export interface NavItem {
   href: string;
@@ -21,6 +21,7 @@ export const NAV_ITEMS: NavItem[] = [
   { href: "/swarm", label: "Swarm", icon: Boxes, needs: "read:tenant" },
   { href: "/storage", label: "Storage", icon: Database, needs: "read:fleet" },
   { href: "/operations", label: "Operations", icon: ListChecks, needs: "read:tenant" },
+  { href: "/moves", label: "Moves", icon: ArrowRightLeft, needs: "read:fleet" },
   { href: "/admin/users", label: "Users", icon: Users, needs: "admin:users", section: "admin" },
   { href: "/admin/tenants", label: "Tenants", icon: Building, needs: "admin:users", section: "admin" },
   { href: "/audit", label: "Audit log", icon: ScrollText, needs: "audit:read", section: "admin" },

@@ -18,6 +18,10 @@ import { useCan } from "@/lib/session";
 import { connectionStatus } from "@/lib/status";
 import { useTRPC } from "@/lib/trpc";
 import { useUrlSort } from "@/lib/url-sort";
+import { MaintenancePanel } from "@/features/maintenance/maintenance-panel";
+import { maintenanceStatus } from "@/features/maintenance/maintenance-status";
+import { useHostMaintenance, type HostMaintenance } from "@/features/maintenance/use-host-maintenance";
+import type { MaintenanceView } from "@/lib/api-types";
 import { HostDetail } from "./host-detail";
 
 export function HostPage({ name }: { name: string }) {
@@ -27,10 +31,11 @@ export function HostPage({ name }: { name: string }) {
   const operations = useQuery(trpc.operations.list.queryOptions(RECENT_OPERATIONS));
   const now = useNow();
   const mayAcceptKey = useCan("host:keys");
-  const mayMaintain = useCan("host:maintenance");
   const [confirmKey, setConfirmKey] = useState(false);
   const [sorting, setSorting] = useUrlSort([{ id: "name", desc: false }]);
   const { actions, dialogs } = useInstanceActions();
+  const maintenance = useHostMaintenance();
+  const view = maintenance.viewOf(name);
 
   const acceptKey = useMutation(
     trpc.hosts.acceptKey.mutationOptions({
@@ -42,17 +47,10 @@ export function HostPage({ name }: { name: string }) {
       onError: (e) => notify.error(e, `Accept key of ${name}`),
     }),
   );
-  const maintenance = useMutation(
-    trpc.hosts.setMaintenance.mutationOptions({
-      onSuccess: (s) => {
-        notify.ok(s.maintenance ? `${name} is in maintenance` : `${name} left maintenance`);
-        void qc.invalidateQueries({ queryKey: trpc.hosts.get.queryKey({ name }) });
-      },
-      onError: (e) => notify.error(e, `Maintenance on ${name}`),
-    }),
-  );
-
   const d = detail.data;
+  const isHypervisor = !!d && (d.host.inventory.virt !== null || d.host.connection.capabilities.includes("virt"));
+  // The evacuation of this host now, or the one that just ended (its outcome stays in view a while).
+  const evacuation = rowOperationFor(operations.data, { type: "host", name }, now, 10 * 60_000);
   return (
     <>
       <PageHeader
@@ -64,45 +62,44 @@ export function HostPage({ name }: { name: string }) {
             </Link>
             <span aria-hidden>/</span>
             {d && <StatusBadge status={connectionStatus(d.summary.state)} />}
-            {d?.summary.maintenance && <Tag>maintenance</Tag>}
+            {view && maintenanceStatus(view.state) ? <StatusBadge status={maintenanceStatus(view.state)!} /> : d?.summary.maintenance && <Tag>maintenance</Tag>}
           </span>
         }
-        actions={
-          d && mayMaintain ? (
-            <Button busy={maintenance.isPending} onClick={() => maintenance.mutate({ name, on: !d.host.maintenance })} data-testid="maintenance-toggle">
-              {d.host.maintenance ? "Exit maintenance" : "Enter maintenance"}
-            </Button>
-          ) : null
-        }
+        actions={d && isHypervisor ? <MaintenanceActions view={view} flagged={d.host.maintenance} maintenance={maintenance} host={name} /> : null}
       />
       {detail.isPending ? (
         <PanelsSkeleton />
       ) : detail.error ? (
         <ErrorState error={detail.error} onRetry={() => void detail.refetch()} />
       ) : (
-        <HostDetail
-          host={d!.host}
-          summary={d!.summary}
-          acceptKey={
-            mayAcceptKey && d!.host.connection.state === "key-changed" ? (
-              <Button variant="danger" onClick={() => setConfirmKey(true)} data-testid="accept-key">
-                Accept new key
-              </Button>
-            ) : undefined
-          }
-          instances={
-            <InstancesTable
-              instances={d!.instances}
-              sorting={sorting}
-              onSortingChange={setSorting}
-              actions={actions}
-              maxHeight="none"
-              hiddenColumns={["host"]}
-              operationFor={(i) => rowOperationFor(operations.data, { type: "instance", name: i.name }, now)}
-              renderOperation={(op) => <LiveOperation initial={op} compact />}
-            />
-          }
-        />
+        <div className="flex flex-col gap-4">
+          {view && view.state !== "active" && (
+            <MaintenancePanel view={view} evacuation={evacuation} renderEvacuation={(op) => <LiveOperation initial={op} />} />
+          )}
+          <HostDetail
+            host={d!.host}
+            summary={d!.summary}
+            acceptKey={
+              mayAcceptKey && d!.host.connection.state === "key-changed" ? (
+                <Button variant="danger" onClick={() => setConfirmKey(true)} data-testid="accept-key">
+                  Accept new key
+                </Button>
+              ) : undefined
+            }
+            instances={
+              <InstancesTable
+                instances={d!.instances}
+                sorting={sorting}
+                onSortingChange={setSorting}
+                actions={actions}
+                maxHeight="none"
+                hiddenColumns={["host"]}
+                operationFor={(i) => rowOperationFor(operations.data, { type: "instance", name: i.name }, now)}
+                renderOperation={(op) => <LiveOperation initial={op} compact />}
+              />
+            }
+          />
+        </div>
       )}
       <ConfirmDialog
         open={confirmKey}
@@ -117,6 +114,30 @@ export function HostPage({ name }: { name: string }) {
         <p className="mt-2 break-all font-mono text-[12px]">{d?.host.connection.offeredKey}</p>
       </ConfirmDialog>
       {dialogs}
+      {maintenance.dialogs}
+    </>
+  );
+}
+
+/** Enter (dry run first), evacuate what is left, or exit; nothing while an evacuation runs (Abort is on it). */
+function MaintenanceActions({ host, view, flagged, maintenance }: { host: string; view: MaintenanceView | undefined; flagged: boolean; maintenance: HostMaintenance }) {
+  if (!maintenance.enter || !maintenance.exit || view?.state === "evacuating") return null;
+  if (!flagged)
+    return (
+      <Button onClick={() => maintenance.enter!(host)} data-testid="maintenance-enter">
+        Enter maintenance…
+      </Button>
+    );
+  return (
+    <>
+      {view?.state === "not-empty" && (
+        <Button onClick={() => maintenance.enter!(host)} data-testid="maintenance-evacuate">
+          Evacuate…
+        </Button>
+      )}
+      <Button busy={maintenance.exiting} onClick={() => maintenance.exit!(host)} data-testid="maintenance-exit">
+        Exit maintenance
+      </Button>
     </>
   );
 }

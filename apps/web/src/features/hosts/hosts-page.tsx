@@ -1,36 +1,30 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { PageHeader } from "@/components/ui/panel";
 import { SearchInput, Select } from "@/components/ui/field";
 import { Toolbar, countLabel } from "@/components/ui/toolbar";
-import { notify } from "@/lib/notify";
-import { useCan } from "@/lib/session";
+import { useHostMaintenance } from "@/features/maintenance/use-host-maintenance";
+import { LiveOperation } from "@/features/operations/live-operation";
+import { useNow } from "@/lib/clock";
+import { RECENT_OPERATIONS } from "@/lib/queries";
 import { useTRPC } from "@/lib/trpc";
 import { useUrlParam } from "@/lib/url-state";
 import { useUrlSort } from "@/lib/url-sort";
-import { replaceHostSummary } from "@/lib/live-patch";
+import { rowOperationFor } from "@/lib/live-patch";
 import { filterHosts, type HostFilter } from "./host-filters";
 import { HostsTable } from "./hosts-table";
 
 export function HostsPage() {
   const trpc = useTRPC();
-  const qc = useQueryClient();
   const hosts = useQuery(trpc.hosts.list.queryOptions());
   const [q, setQ] = useUrlParam("q");
   const [state, setState] = useUrlParam("state");
   const [role, setRole] = useUrlParam("role");
   const [sorting, setSorting] = useUrlSort([{ id: "name", desc: false }]);
-  const mayMaintain = useCan("host:maintenance");
 
-  const maintenance = useMutation(
-    trpc.hosts.setMaintenance.mutationOptions({
-      onSuccess: (summary) => {
-        qc.setQueryData(trpc.hosts.list.queryKey(), (list) => replaceHostSummary(list, summary));
-        notify.ok(summary.maintenance ? `${summary.name} is in maintenance` : `${summary.name} left maintenance`);
-      },
-      onError: (e, v) => notify.error(e, `Maintenance on ${v.name}`),
-    }),
-  );
+  const maintenance = useHostMaintenance();
+  const operations = useQuery(trpc.operations.list.queryOptions(RECENT_OPERATIONS));
+  const now = useNow();
 
   const filter: HostFilter = { q, state: state as HostFilter["state"], role };
   const shown = hosts.data ? filterHosts(hosts.data, filter) : undefined;
@@ -62,8 +56,12 @@ export function HostsPage() {
         sorting={sorting}
         onSortingChange={setSorting}
         filtered={filtered}
-        actions={mayMaintain ? { setMaintenance: (h, on) => maintenance.mutate({ name: h.name, on }) } : {}}
+        actions={{ enterMaintenance: maintenance.enter && ((h) => maintenance.enter!(h.name)), exitMaintenance: maintenance.exit && ((h) => maintenance.exit!(h.name)) }}
+        maintenanceOf={(h) => maintenance.viewOf(h.name)}
+        operationFor={(h) => rowOperationFor(operations.data, { type: "host", name: h.name }, now)}
+        renderOperation={(op) => <LiveOperation initial={op} compact />}
       />
+      {maintenance.dialogs}
     </>
   );
 }

@@ -1,12 +1,15 @@
 "use client";
-import type { HostSummary } from "@nimbus/domain";
+import type { HostSummary, Operation } from "@nimbus/domain";
 import { createColumnHelper, type SortingState } from "@tanstack/react-table";
 import Link from "next/link";
+import type { ReactNode } from "react";
 import { DataTable } from "@/components/table/data-table";
-import { Tag } from "@/components/ui/status-badge";
+import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { UsageBar } from "@/components/ui/usage-bar";
 import { ActionMenu, type MenuItem } from "@/components/ui/menu";
 import { formatBytes, formatMiB, percentOf } from "@/lib/format";
+import { maintenanceStatus } from "@/features/maintenance/maintenance-status";
+import type { MaintenanceView } from "@/lib/api-types";
 import { ConnectionCell } from "./connection-cell";
 
 const col = createColumnHelper<HostSummary>();
@@ -15,10 +18,12 @@ const stateRank: Record<HostSummary["state"], number> = {
 };
 
 export interface HostActions {
-  setMaintenance?: (host: HostSummary, on: boolean) => void;
+  /** Opens the dry-run plan of an evacuation. */
+  enterMaintenance?: (host: HostSummary) => void;
+  exitMaintenance?: (host: HostSummary) => void;
 }
 
-function columns(actions: HostActions) {
+function columns(actions: HostActions, maintenanceOf: (h: HostSummary) => MaintenanceView | undefined) {
   return [
     col.accessor("name", {
       header: "Host",
@@ -80,10 +85,19 @@ function columns(actions: HostActions) {
       meta: { align: "right" },
       cell: (c) => (c.row.original.vmsTotal ? `${c.getValue()} / ${c.row.original.vmsTotal}` : <span className="text-faint">—</span>),
     }),
-    col.accessor("maintenance", {
+    col.accessor((h) => maintenanceOf(h)?.state ?? (h.maintenance ? "in-maintenance" : "active"), {
+      id: "maintenance",
       header: "Maint.",
       meta: { hideBelow: "sm" },
-      cell: (c) => (c.getValue() ? <Tag>maintenance</Tag> : null),
+      cell: (c) => {
+        const view = maintenanceOf(c.row.original);
+        const status = view ? maintenanceStatus(view.state) : c.row.original.maintenance ? maintenanceStatus("in-maintenance") : null;
+        return status ? (
+          <span data-testid={`host-maintenance-${c.row.original.name}`} data-state={view?.state} title={view?.message}>
+            <StatusBadge status={status} />
+          </span>
+        ) : null;
+      },
     }),
     col.display({
       id: "actions",
@@ -91,12 +105,12 @@ function columns(actions: HostActions) {
       cell: (c) => {
         const h = c.row.original;
         const items: MenuItem[] = [];
-        if (actions.setMaintenance)
-          items.push({
-            label: h.maintenance ? "Exit maintenance" : "Enter maintenance",
-            onSelect: () => actions.setMaintenance!(h, !h.maintenance),
-            testId: "host-maintenance",
-          });
+        const evacuating = maintenanceOf(h)?.state === "evacuating";
+        // Only hypervisors run VMs to evacuate; while one is evacuated, Abort is on its progress line.
+        if (h.roles.includes("hypervisor") && !evacuating) {
+          if (!h.maintenance && actions.enterMaintenance) items.push({ label: "Enter maintenance…", onSelect: () => actions.enterMaintenance!(h), testId: "host-maintenance-enter" });
+          if (h.maintenance && actions.exitMaintenance) items.push({ label: "Exit maintenance", onSelect: () => actions.exitMaintenance!(h), testId: "host-maintenance-exit" });
+        }
         return <ActionMenu label={`Actions for ${h.name}`} items={items} />;
       },
     }),
@@ -112,6 +126,9 @@ export function HostsTable({
   onSortingChange,
   actions = {},
   filtered,
+  maintenanceOf = () => undefined,
+  operationFor,
+  renderOperation,
 }: {
   hosts: HostSummary[] | undefined;
   isLoading?: boolean;
@@ -121,12 +138,17 @@ export function HostsTable({
   onSortingChange: (s: SortingState) => void;
   actions?: HostActions;
   filtered?: boolean;
+  /** Where each host stands with maintenance (maintenance.list). */
+  maintenanceOf?: (h: HostSummary) => MaintenanceView | undefined;
+  /** The operation to show under a row (an evacuation running, or just ended). */
+  operationFor?: (h: HostSummary) => Operation | undefined;
+  renderOperation?: (op: Operation) => ReactNode;
 }) {
   return (
     <DataTable
       testId="hosts-table"
       data={hosts}
-      columns={columns(actions)}
+      columns={columns(actions, maintenanceOf)}
       getRowId={(h) => h.name}
       rowTestId={(h) => `host-row-${h.name}`}
       isLoading={isLoading}
@@ -136,6 +158,10 @@ export function HostsTable({
       onSortingChange={onSortingChange}
       emptyTitle={filtered ? "No hosts match" : "No hosts yet"}
       emptyHint={filtered ? "Clear the search or filters to see every host." : "Add hosts to the fleet config file, or start the embedded lab."}
+      renderSubRow={(h) => {
+        const op = operationFor?.(h);
+        return op && renderOperation ? <div data-testid={`host-op-${h.name}`}>{renderOperation(op)}</div> : null;
+      }}
     />
   );
 }

@@ -1,11 +1,23 @@
 import type { Domain, InstanceView } from "@nimbus/domain";
 import Link from "next/link";
+import type { ReactNode } from "react";
 import { Facts, Panel } from "@/components/ui/panel";
 import { PlainTable, plainCell } from "@/components/ui/plain-table";
 import { formatBytes, formatMiB } from "@/lib/format";
 
 /** One VM's definition: what it is given, where its disks live, which networks it is on. */
-export function InstanceDetail({ instance, domain, linkHosts }: { instance: InstanceView; domain: Domain; linkHosts: boolean }) {
+export function InstanceDetail({
+  instance,
+  domain,
+  linkHosts,
+  diskAction,
+}: {
+  instance: InstanceView;
+  domain: Domain;
+  linkHosts: boolean;
+  /** A control at the end of each disk's row (Move… for those who may move disks). */
+  diskAction?: (disk: Domain["disks"][number]) => ReactNode;
+}) {
   return (
     <div className="grid grid-cols-1 gap-4 lg:grid-cols-2">
       <Panel title="Definition">
@@ -29,8 +41,14 @@ export function InstanceDetail({ instance, domain, linkHosts }: { instance: Inst
       <div className="flex flex-col gap-4">
         <Panel title="Disks" bodyClass="p-0">
           <SimpleTable
-            head={["Target", "Path", "Pool", "Size"]}
-            rows={domain.disks.map((d) => [d.target, <span key="p" className="font-mono text-[12px]">{d.path}</span>, d.pool ?? "—", formatBytes(d.capacityBytes)])}
+            head={diskAction ? ["Target", "Path", "Pool", "Size", ""] : ["Target", "Path", "Pool", "Size"]}
+            rows={domain.disks.map((d) => [
+              d.target,
+              <span key="p" className="font-mono text-[12px]">{d.path}</span>,
+              d.pool ?? "—",
+              formatBytes(d.capacityBytes),
+              ...(diskAction ? [<span key="a" className="flex justify-end">{diskAction(d)}</span>] : []),
+            ])}
             empty="No disks"
           />
         </Panel>

@@ -1,12 +1,15 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
+import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { PageHeader, Panel } from "@/components/ui/panel";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { ErrorState, PanelsSkeleton } from "@/components/ui/states";
 import { LiveOperation } from "@/features/operations/live-operation";
 import { OperationsTable } from "@/features/operations/operations-table";
+import { MovesTable } from "@/features/moves/moves-table";
+import { MoveDiskDialog, type DiskToMove } from "@/features/storage/move-disk-dialog";
 import { useNow } from "@/lib/clock";
 import { rowOperationFor } from "@/lib/live-patch";
 import { useCan } from "@/lib/session";
@@ -22,7 +25,12 @@ export function InstancePage({ name }: { name: string }) {
   const now = useNow();
   const staff = useCan("read:fleet");
   const [sorting, setSorting] = useUrlSort([{ id: "createdAt", desc: true }]);
+  const [movesSorting, setMovesSorting] = useState([{ id: "startedAt", desc: true }]);
   const { actions, dialogs } = useInstanceActions();
+  const mayMoveDisks = useCan("workload:migrate");
+  const [movingDisk, setMovingDisk] = useState<DiskToMove | null>(null);
+  // Staff only: the history names hosts and datastores.
+  const moves = useQuery({ ...trpc.instances.history.queryOptions({ name }), enabled: staff });
   const d = detail.data;
   const current = d ? rowOperationFor(d.operations, { type: "instance", name }, now, 5 * 60_000) : undefined;
   const running = d?.instance.state === "running";
@@ -72,13 +80,42 @@ export function InstancePage({ name }: { name: string }) {
               <LiveOperation initial={current} />
             </Panel>
           )}
-          <InstanceDetail instance={d!.instance} domain={d!.domain} linkHosts={staff} />
+          <InstanceDetail
+            instance={d!.instance}
+            domain={d!.domain}
+            linkHosts={staff}
+            diskAction={
+              mayMoveDisks
+                ? (disk) => (
+                    <Button size="sm" variant="ghost" disabled={!!busy} onClick={() => setMovingDisk({ instance: name, disk: disk.target })} data-testid={`move-disk-${disk.target}`}>
+                      Move…
+                    </Button>
+                  )
+                : undefined
+            }
+          />
+          {staff && (
+            <Panel title="Moves" actions={<Link href={`/moves?instance=${encodeURIComponent(name)}`} className="text-[12.5px] text-accent hover:underline">All moves</Link>} bodyClass="p-0">
+              <MovesTable
+                moves={moves.data}
+                now={now}
+                isLoading={moves.isPending}
+                error={moves.error}
+                onRetry={() => void moves.refetch()}
+                sorting={movesSorting}
+                onSortingChange={setMovesSorting}
+                hiddenColumns={["instance"]}
+                maxHeight="24rem"
+              />
+            </Panel>
+          )}
           <Panel title="Operation history" bodyClass="p-0">
             <OperationsTable operations={d!.operations} now={now} sorting={sorting} onSortingChange={setSorting} showTarget={false} maxHeight="none" />
           </Panel>
         </div>
       )}
       {dialogs}
+      <MoveDiskDialog disk={movingDisk} onClose={() => setMovingDisk(null)} />
     </>
   );
 }

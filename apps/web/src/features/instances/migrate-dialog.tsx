@@ -5,18 +5,26 @@ import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { errorInfo } from "@/lib/errors";
+import { notify } from "@/lib/notify";
+import { useCan } from "@/lib/session";
 import { useTRPC } from "@/lib/trpc";
 import { useStartOperation } from "@/lib/use-operation";
 import { MIGRATE_FORM_ID, MigrateForm, type MigrationTarget } from "./migrate-form";
+import { SwarmNodeNotice } from "./swarm-node-notice";
 
-/** Live migrate one VM: preflight per destination (fresh each time it opens), options, start. */
+/**
+ * Live migrate one VM: the server's preflight (fresh each time it opens): destinations ranked
+ * with every check, the headroom policy, and what the VM runs as a swarm node with a "Drain
+ * first" offer; then options and start.
+ */
 export function MigrateDialog({ instance, onClose }: { instance: InstanceView | null; onClose: () => void }) {
   const trpc = useTRPC();
   const started = useStartOperation();
+  const mayDrain = useCan("workload:scale");
   const open = instance !== null;
   const [chosen, setChosen] = useState<MigrationTarget | null>(null);
-  const targets = useQuery({
-    ...trpc.instances.migrationTargets.queryOptions({ name: instance?.name ?? "" }),
+  const preflight = useQuery({
+    ...trpc.instances.preflight.queryOptions({ name: instance?.name ?? "" }),
     enabled: open,
     // Preflight is a snapshot of the fleet: run it again every time the dialog opens.
     staleTime: 0,
@@ -30,10 +38,45 @@ export function MigrateDialog({ instance, onClose }: { instance: InstanceView | 
       },
     }),
   );
+  const drain = useMutation(
+    trpc.swarm.setAvailability.mutationOptions({
+      onSuccess: (_r, v) => {
+        notify.ok(`${v.node} drained: its tasks move to other nodes`);
+        void preflight.refetch();
+      },
+      onError: (e, v) => notify.error(e, `Drain ${v.node}`),
+    }),
+  );
   const close = () => {
     migrate.reset();
+    drain.reset();
     onClose();
   };
+
+  const p = preflight.data;
+  const swarm = p?.swarm ?? null;
+  const notice = p && (
+    <>
+      {p.busy && (
+        <p role="status" className="rounded-lg border border-warn/40 bg-warn-soft p-3 text-[12.5px]">
+          <span className="font-medium text-warn">{p.instance} already has an operation running.</span> Wait for it to end before moving it again.
+        </p>
+      )}
+      {swarm && instance && (
+        <SwarmNodeNotice
+          vm={instance.name}
+          swarm={swarm}
+          drainButton={
+            swarm.drain && mayDrain ? (
+              <Button size="sm" busy={drain.isPending} onClick={() => drain.mutate(swarm.drain!.input)} data-testid="drain-first">
+                Drain first
+              </Button>
+            ) : undefined
+          }
+        />
+      )}
+    </>
+  );
 
   return (
     <Dialog
@@ -63,12 +106,15 @@ export function MigrateDialog({ instance, onClose }: { instance: InstanceView | 
         <MigrateForm
           key={instance.name}
           instance={instance}
-          targets={targets.data}
-          targetsError={targets.error}
-          onRetryTargets={() => void targets.refetch()}
+          targets={p?.destinations}
+          targetsError={preflight.error}
+          onRetryTargets={() => void preflight.refetch()}
           submitError={migrate.error ? errorInfo(migrate.error) : null}
           onSubmit={(destination, options) => migrate.mutate({ instance: instance.name, destination, options })}
           onDestinationChange={setChosen}
+          policy={p?.policy.description}
+          recheckedOnAgents={p?.recheckedOnAgents}
+          notice={notice}
         />
       )}
     </Dialog>

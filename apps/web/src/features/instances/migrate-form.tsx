@@ -1,13 +1,11 @@
 "use client";
 import { MigrateOptions, type InstanceView, type PreflightCheck } from "@nimbus/domain";
-import { useEffect, useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { Checkbox, Field, Input } from "@/components/ui/field";
-import { StatusBadge } from "@/components/ui/status-badge";
-import { ErrorState, Skeleton } from "@/components/ui/states";
-import { cx } from "@/lib/cx";
 import type { ErrorInfo } from "@/lib/errors";
 import { formatMiB } from "@/lib/format";
-import { PreflightList } from "./preflight-list";
+import { Refusal } from "@/features/preflight/refusal";
+import { TargetOptions } from "@/features/preflight/target-options";
 
 export interface MigrationTarget {
   host: string;
@@ -15,12 +13,6 @@ export interface MigrationTarget {
   freeMemoryMiB: number;
   checks: PreflightCheck[];
 }
-
-const verdictStatus = {
-  pass: { tone: "ok", label: "Ready" },
-  warn: { tone: "warn", label: "Ready, with warnings" },
-  fail: { tone: "crit", label: "Blocked" },
-} as const;
 
 export const MIGRATE_FORM_ID = "migrate-form";
 
@@ -42,6 +34,9 @@ export function MigrateForm({
   onSubmit,
   submitError,
   onDestinationChange,
+  policy,
+  recheckedOnAgents,
+  notice,
 }: {
   instance: InstanceView;
   targets: MigrationTarget[] | undefined;
@@ -51,6 +46,12 @@ export function MigrateForm({
   submitError?: ErrorInfo | null;
   /** Tells the dialog which destination is chosen, so Start is enabled only for a usable one. */
   onDestinationChange?: (target: MigrationTarget | null) => void;
+  /** The headroom policy in words (how much RAM stays free, what overcommit warns). */
+  policy?: string;
+  /** The checks run again on both agents at start (said under the list). */
+  recheckedOnAgents?: boolean;
+  /** Shown above the destinations: what the VM runs as a swarm node, that it is busy. */
+  notice?: ReactNode;
 }) {
   const firstUsable = targets?.find((t) => t.verdict !== "fail")?.host ?? "";
   const [destination, setDestination] = useState(firstUsable);
@@ -86,50 +87,29 @@ export function MigrateForm({
 
   return (
     <form id={MIGRATE_FORM_ID} onSubmit={submit} className="flex flex-col gap-5" data-testid="migrate-form">
+      {notice}
       <fieldset>
         <legend className="mb-2 text-[12.5px] font-medium">
           Destination <span className="font-normal text-muted">— ranked by fit; {instance.name} needs {formatMiB(instance.memoryMiB)} RAM, {instance.vcpus} vCPU</span>
         </legend>
-        {targetsError ? (
-          <ErrorState error={targetsError} onRetry={onRetryTargets} compact />
-        ) : !targets ? (
-          <div className="flex flex-col gap-2" aria-busy="true" aria-label="Running preflight checks">
-            <Skeleton className="h-14 w-full" />
-            <Skeleton className="h-14 w-full" />
-          </div>
-        ) : targets.length === 0 ? (
-          <p className="text-[13px] text-muted">No other hypervisor is available to move to.</p>
-        ) : (
-          <div className="flex flex-col gap-2" role="radiogroup" aria-label="Destination host">
-            {targets.map((t) => {
-              const blocked = t.verdict === "fail";
-              const selected = destination === t.host;
-              return (
-                <label
-                  key={t.host}
-                  data-testid={`target-${t.host}`}
-                  data-verdict={t.verdict}
-                  className={cx(
-                    "block rounded-lg border p-3",
-                    selected ? "border-accent bg-accent-soft/40" : "border-border",
-                    "cursor-pointer",
-                    blocked ? "opacity-90" : "hover:border-accent/60",
-                  )}
-                >
-                  <div className="flex items-center gap-2">
-                    {/* Blocked hosts stay selectable: choosing one shows why it cannot be used. */}
-                    <input type="radio" name="destination" value={t.host} checked={selected} onChange={() => setDestination(t.host)} className="accent-[var(--accent)]" />
-                    <span className="font-medium">{t.host}</span>
-                    <StatusBadge status={verdictStatus[t.verdict]} />
-                    <span className="ml-auto text-[12px] tabular-nums text-muted">{formatMiB(Math.max(0, t.freeMemoryMiB))} free</span>
-                  </div>
-                  <div className="mt-2 pl-5">
-                    <PreflightList checks={t.checks} foldPassed />
-                  </div>
-                </label>
-              );
-            })}
-          </div>
+        {policy && (
+          <p className="-mt-1 mb-2 text-[12px] text-muted" data-testid="headroom-policy">
+            <span className="font-medium text-fg">Headroom policy:</span> {policy}
+          </p>
+        )}
+        <TargetOptions
+          name="destination"
+          label="Destination host"
+          testIdPrefix="target-"
+          value={destination}
+          onChange={setDestination}
+          error={targetsError}
+          onRetry={onRetryTargets}
+          emptyText="No other hypervisor is available to move to."
+          options={targets?.map((t) => ({ value: t.host, verdict: t.verdict, detail: `${formatMiB(Math.max(0, t.freeMemoryMiB))} free`, checks: t.checks }))}
+        />
+        {recheckedOnAgents && targets && targets.length > 0 && (
+          <p className="mt-2 text-[12px] text-muted">These checks come from the inventory; both hosts run them again when the migration starts.</p>
         )}
       </fieldset>
 
@@ -162,16 +142,7 @@ export function MigrateForm({
         </div>
       </fieldset>
 
-      {submitError && (
-        <div role="alert" className="rounded-lg border border-crit/40 bg-crit-soft/60 p-3 text-[13px]" data-testid="migrate-error">
-          <p className="font-medium text-crit">The migration was not started: {submitError.message}</p>
-          {submitError.checks && (
-            <div className="mt-2">
-              <PreflightList checks={submitError.checks} />
-            </div>
-          )}
-        </div>
-      )}
+      {submitError && <Refusal what="The migration" error={submitError} testId="migrate-error" />}
     </form>
   );
 }

@@ -4,7 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { notify } from "@/lib/notify";
-import { useCan } from "@/lib/session";
+import { useCan, useMayPower } from "@/lib/session";
 import { useTRPC } from "@/lib/trpc";
 import { MigrateDialog } from "./migrate-dialog";
 import type { InstanceActions, PowerAction } from "./instances-table";
@@ -18,7 +18,7 @@ const powerWords: Record<PowerAction, string> = { start: "Start", shutdown: "Shu
 export function useInstanceActions(): { actions: InstanceActions; dialogs: ReactNode } {
   const trpc = useTRPC();
   const mayMigrate = useCan("workload:migrate");
-  const mayPower = useCan("workload:power");
+  const mayPower = useMayPower();
   const [migrating, setMigrating] = useState<InstanceView | null>(null);
   const [destroying, setDestroying] = useState<InstanceView | null>(null);
   const power = useMutation(

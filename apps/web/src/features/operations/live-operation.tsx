@@ -1,23 +1,50 @@
 "use client";
 import type { Operation } from "@nimbus/domain";
+import { useMutation } from "@tanstack/react-query";
+import { notify } from "@/lib/notify";
 import { useCan } from "@/lib/session";
+import { useTRPC } from "@/lib/trpc";
 import { useCancelOperation, useOperation } from "@/lib/use-operation";
 import { OperationProgress } from "./operation-progress";
 
-const cancellable = (op: Operation) => (op.kind === "migrate" || op.kind === "scale") && (op.state === "running" || op.state === "pending");
+const running = (op: Operation) => op.state === "running" || op.state === "pending";
+
+/** Whether the underlying tool can still stop: a disk move past its switch-over cannot go back. */
+function cancellable(op: Operation): boolean {
+  if (!running(op)) return false;
+  if (op.kind === "storage-move") return op.progress?.kind !== "storage-move" || ["preparing", "copying", "verifying"].includes(op.progress.phase);
+  return op.kind === "migrate" || op.kind === "scale" || op.kind === "maintenance";
+}
+
+const permissionFor = (op: Operation) => (op.kind === "scale" ? "workload:scale" : op.kind === "maintenance" ? "host:maintenance" : "workload:migrate");
 
 /** An operation as it moves: the cache entry the live channel patches, drawn by OperationProgress. */
 export function LiveOperation({ initial, compact }: { initial: Operation; compact?: boolean }) {
   const { data } = useOperation(initial.id, initial);
   const op = data ?? initial;
+  const trpc = useTRPC();
   const cancel = useCancelOperation();
-  const mayCancel = useCan(op.kind === "scale" ? "workload:scale" : "workload:migrate");
+  const abort = useMutation(
+    trpc.maintenance.abort.mutationOptions({
+      onSuccess: () => notify.info(`Aborting the evacuation of ${op.target.name}: migrations in flight are cancelled`),
+      onError: (e) => notify.error(e, "Abort failed"),
+    }),
+  );
+  const mayCancel = useCan(permissionFor(op));
+  const evacuation = op.kind === "maintenance";
   return (
     <OperationProgress
       op={op}
       compact={compact}
-      cancelling={cancel.isPending}
-      onCancel={mayCancel && cancellable(op) ? () => cancel.mutate({ id: op.id }) : undefined}
+      cancelling={evacuation ? abort.isPending : cancel.isPending}
+      cancelLabel={evacuation ? "Abort" : "Cancel"}
+      onCancel={mayCancel && cancellable(op) ? () => (evacuation ? abort.mutate({ id: op.id }) : cancel.mutate({ id: op.id })) : undefined}
     />
   );
+}
+
+/** The same, for a row that knows only the operation's id (a moves history line). */
+export function LiveOperationById({ id, compact }: { id: string; compact?: boolean }) {
+  const { data } = useOperation(id);
+  return data ? <LiveOperation initial={data} compact={compact} /> : null;
 }

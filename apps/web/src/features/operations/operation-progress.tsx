@@ -2,15 +2,16 @@ import type { Operation } from "@nimbus/domain";
 import { Button } from "@/components/ui/button";
 import { ProgressBar } from "@/components/ui/usage-bar";
 import { cx } from "@/lib/cx";
-import { destinationOf, migrationFigures, operationHeadline, operationOutcome, sourceOf } from "@/lib/operation-text";
+import { operationFigures, operationHeadline, operationOutcome, operationRoute } from "@/lib/operation-text";
+import { MaintenanceItems } from "./maintenance-items";
 
 const isFinal = (s: Operation["state"]) => s === "succeeded" || s === "failed" || s === "cancelled";
 
-/** Percent complete for the bar: the migration's own (monotonic) figure, or replicas converged. */
+/** Percent complete for the bar: the work's own (monotonic) figure, or replicas converged. */
 export function progressPercent(op: Operation): number | null {
   const p = op.progress;
   if (op.state === "succeeded") return 100;
-  if (p?.kind === "migrate") return p.percent;
+  if (p?.kind === "migrate" || p?.kind === "storage-move" || p?.kind === "maintenance") return p.percent;
   if (p?.kind === "scale") {
     if (p.running === p.desired) return 100;
     // Distance covered from the replica count the service had when scaling began.
@@ -29,31 +30,43 @@ export function OperationProgress({
   op,
   onCancel,
   cancelling,
+  cancelLabel = "Cancel",
   compact,
 }: {
   op: Operation;
   /** Absent when the viewer may not cancel (or the operation cannot be cancelled). */
   onCancel?: () => void;
   cancelling?: boolean;
+  /** "Abort" for an evacuation, which stops what has not started and cancels what is in flight. */
+  cancelLabel?: string;
   compact?: boolean;
 }) {
   const final = isFinal(op.state);
   const pct = progressPercent(op);
-  const route = op.kind === "migrate" && destinationOf(op) ? `${sourceOf(op)} → ${destinationOf(op)}` : null;
+  const route = operationRoute(op);
+  // An evacuation's per-VM list says what moved and what is left, during and after.
+  const items = op.progress?.kind === "maintenance" && op.progress.items.length > 0 ? <MaintenanceItems progress={op.progress} compact={compact} /> : null;
 
   if (final) {
     const tone = op.state === "succeeded" ? "text-ok" : op.state === "cancelled" ? "text-warn" : "text-crit";
-    return (
+    const outcome = (
       <div data-testid="operation-outcome" data-state={op.state} role={op.state === "failed" ? "alert" : "status"} className={cx("text-[12.5px]", tone)}>
         <span className="font-medium">{op.state === "succeeded" ? "Done: " : op.state === "cancelled" ? "Cancelled: " : "Failed: "}</span>
         <span className="text-fg">{operationOutcome(op)}</span>
       </div>
     );
+    if (!items || compact) return outcome;
+    return (
+      <div className="flex flex-col gap-3">
+        {outcome}
+        {items}
+      </div>
+    );
   }
 
-  const figures = migrationFigures(op);
+  const figures = operationFigures(op);
   return (
-    <div data-testid="operation-progress" data-state={op.state} className={cx("flex flex-col", compact ? "gap-1" : "gap-2")}>
+    <div data-testid="operation-progress" data-kind={op.kind} data-state={op.state} className={cx("flex flex-col", compact ? "gap-1" : "gap-2")}>
       <div className="flex flex-wrap items-center gap-x-3 gap-y-1">
         <span className="text-[12.5px] font-semibold text-accent" data-testid="operation-headline" aria-live="polite">
           {operationHeadline(op)}
@@ -64,7 +77,7 @@ export function OperationProgress({
         </div>
         {onCancel && (
           <Button size="sm" variant="ghost" onClick={onCancel} busy={cancelling} data-testid="operation-cancel">
-            Cancel
+            {cancelLabel}
           </Button>
         )}
       </div>
@@ -87,6 +100,7 @@ export function OperationProgress({
             ))}
           </dl>
         ))}
+      {items}
     </div>
   );
 }

@@ -28,7 +28,7 @@ export function OperationsPage() {
   );
   return (
     <>
-      <PageHeader title="Operations" description="Long work (migrations, scaling) as it runs and how it ended. Updates arrive live." />
+      <PageHeader title="Operations" description="Long work (migrations, disk moves, evacuations, scaling) as it runs and how it ended. Updates arrive live." />
       <Toolbar count={countLabel(shown?.length, ops.data?.length, "operations")}>
         <SearchInput value={q} onChange={setQ} placeholder="Search target, user, error" />
         <Select aria-label="Kind" value={kind} onChange={(e) => setKind(e.target.value)}>
@@ -37,6 +37,7 @@ export function OperationsPage() {
           <option value="scale">Scale</option>
           <option value="power">Power</option>
           <option value="maintenance">Maintenance</option>
+          <option value="storage-move">Disk move</option>
         </Select>
         <Select aria-label="State" value={state} onChange={(e) => setState(e.target.value)}>
           <option value="">Any state</option>

@@ -14,6 +14,7 @@ import { useCan } from "@/lib/session";
 import { useTRPC } from "@/lib/trpc";
 import { useUrlParam } from "@/lib/url-state";
 import { useUrlSort } from "@/lib/url-sort";
+import { JoinTokensButton } from "./join-tokens";
 import { ScaleDialog } from "./scale-dialog";
 import { SwarmNodesTable, SwarmServicesTable } from "./swarm-tables";
 
@@ -24,6 +25,7 @@ export function SwarmPage() {
   const now = useNow();
   const mayScale = useCan("workload:scale");
   const staff = useCan("read:fleet");
+  const mayRevealTokens = useCan("swarm:tokens");
   const [q, setQ] = useUrlParam("q");
   const [nodeSort, setNodeSort] = useUrlSort([{ id: "hostname", desc: false }]);
   const [serviceSort, setServiceSort] = useState([{ id: "name", desc: false }]);
@@ -43,6 +45,7 @@ export function SwarmPage() {
       <PageHeader
         title="Swarm"
         description={s?.managerHost ? `Docker Swarm on VMs; cluster ${s.clusterId ?? "?"}, answered by ${s.managerHost}.` : "Docker Swarm on VMs."}
+        actions={mayRevealTokens && s?.managerHost ? <JoinTokensButton managerAddress={s.nodes.find((n) => n.leader)?.address ?? null} /> : null}
       />
       {swarm.isPending ? (
         <PanelsSkeleton count={2} />

@@ -12,6 +12,16 @@ const marks = {
  * `foldPassed`, passing checks fold into one expandable line so the problems stand out.
  */
 export function PreflightList({ checks, foldPassed }: { checks: PreflightCheck[]; foldPassed?: boolean }) {
+  const onAgents = checks.filter(isAgentCheck);
+  // Checks the agents ran just now (at start) are told apart from the inventory's: they are why
+  // a start can be refused although the dialog showed every check passing.
+  if (onAgents.length)
+    return (
+      <div className="flex flex-col gap-2" data-testid="preflight-checks">
+        <CheckGroup title="Re-checked on the hosts just now" checks={onAgents} />
+        {onAgents.length < checks.length && <CheckGroup title="From the inventory" checks={checks.filter((c) => !isAgentCheck(c))} />}
+      </div>
+    );
   const problems = checks.filter((c) => c.result !== "pass");
   const passed = checks.filter((c) => c.result === "pass");
   if (!foldPassed || !passed.length)
@@ -35,6 +45,18 @@ export function PreflightList({ checks, foldPassed }: { checks: PreflightCheck[]
           <Checks checks={passed} />
         </div>
       </details>
+    </div>
+  );
+}
+
+/** Checks whose id starts with "agent-" were run by the agents on the hosts when the work started. */
+export const isAgentCheck = (c: PreflightCheck) => c.id.startsWith("agent-");
+
+function CheckGroup({ title, checks }: { title: string; checks: PreflightCheck[] }) {
+  return (
+    <div>
+      <p className="mb-1 text-[11px] font-semibold uppercase tracking-wide text-muted">{title}</p>
+      <Checks checks={checks} />
     </div>
   );
 }
