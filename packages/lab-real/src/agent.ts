@@ -32,6 +32,9 @@ export function renderAgentConfig(node: LabNode): Record<string, unknown> {
         // The disks live on /instance, shared by both hypervisors through a bind mount that
         // libvirt cannot recognise as shared storage (NFS client mounts do not work here).
         virt: { allowUnsafeMigration: true, progressIntervalMs: 250 },
+        // ...but it is shared: both hypervisors see the same files, so Nimbus's preflight may
+        // treat it as the datastore it stands for.
+        storage: { sharedMounts: [EXPORT_PATH] },
       };
     case "swarm-manager":
     case "swarm-worker":

@@ -79,6 +79,8 @@ export const AgentConfig = z.object({
       vip: z.string().optional(),
       /** File a keepalived notify script writes MASTER/BACKUP/FAULT into. */
       keepalivedStateFile: z.string().optional(),
+      /** Mount points to report as shared storage whatever their filesystem type (see SHARED_FSTYPES). */
+      sharedMounts: z.array(z.string().startsWith("/")).default([]),
       /** df and VIP ownership have no events; they are re-read this often. */
       pollIntervalMs: z.number().int().min(1000).default(15_000),
     })

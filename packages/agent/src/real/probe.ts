@@ -62,7 +62,7 @@ export async function probe(cfg: AgentConfig, tools: Tools): Promise<Probe> {
     answers(tools.ovsdbClient, ["--version"]),
     answers(tools.docker, ["info", "--format", "{{.Swarm.LocalNodeState}}"]),
     answers(tools.rpcinfo, ["-p", cfg.storage.nfsHost]),
-    readFile(`${cfg.node.procRoot}/mounts`, "utf8").then(parseNfsMounts, () => []),
+    readFile(`${cfg.node.procRoot}/mounts`, "utf8").then((t) => parseNfsMounts(t, cfg.storage.sharedMounts), () => []),
   ]);
   const nfsServer = cfg.storage.exports.length > 0 || (rpc.ok && parseRpcinfo(rpc.out).some((p) => p.program === NFS_PROGRAM));
   const swarm = docker.ok && docker.out.trim() === "active";

@@ -29,7 +29,7 @@ export class RealStorageDriver implements StorageDriver {
   ) {}
 
   async snapshot(): Promise<StorageSection> {
-    const mounts = parseNfsMounts(await readFile(`${this.procRoot}/mounts`, "utf8"));
+    const mounts = parseNfsMounts(await readFile(`${this.procRoot}/mounts`, "utf8"), this.cfg.sharedMounts);
     return { nfs: this.nfsServer ? await this.nfs() : null, mounts };
   }
 

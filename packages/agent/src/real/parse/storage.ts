@@ -60,15 +60,22 @@ export function parseDf(text: string): { totalBytes: number; usedBytes: number; 
 
 const unescapeMount = (s: string) => s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 
-/** NFS mounts from `/proc/mounts`. */
-export function parseNfsMounts(text: string): Mount[] {
+/** Network filesystems a VM disk can live on and still be seen by every hypervisor. */
+export const SHARED_FSTYPES = ["nfs", "nfs4", "cifs", "smb3", "glusterfs", "fuse.glusterfs", "ceph", "fuse.ceph", "ocfs2", "gfs2"];
+
+/**
+ * Shared-storage mounts from `/proc/mounts`: network filesystems, plus mount points the agent's
+ * config declares shared whatever their type (a clustered filesystem under a bind mount, say).
+ */
+export function parseNfsMounts(text: string, declaredShared: readonly string[] = []): Mount[] {
   const tool = "/proc/mounts";
   const out: Mount[] = [];
   for (const line of text.split("\n")) {
     if (!line.trim()) continue;
     const f = line.split(" ");
     if (f.length < 4) throw unparseable(tool, `"${line.slice(0, 60)}" has too few fields`, text);
-    if (f[2] === "nfs" || f[2] === "nfs4") out.push({ source: unescapeMount(f[0]!), target: unescapeMount(f[1]!), fstype: f[2] });
+    const target = unescapeMount(f[1]!);
+    if (SHARED_FSTYPES.includes(f[2]!) || declaredShared.includes(target)) out.push({ source: unescapeMount(f[0]!), target, fstype: f[2]! });
   }
   return out;
 }

@@ -55,6 +55,11 @@ describe("/proc/mounts", () => {
     ]);
   });
   it("reads this machine's mounts (no NFS here)", () => expect(parseNfsMounts(sample("proc-mounts.txt"))).toEqual([]));
+  it("reports other shared filesystems, and mount points the config declares shared", () => {
+    const text = "gluster1:/vol /instance2 fuse.glusterfs rw 0 0\n/dev/vdb /instance ext4 rw 0 0\n/dev/vda1 / ext4 rw 0 0\n";
+    expect(parseNfsMounts(text).map((m) => m.target)).toEqual(["/instance2"]);
+    expect(parseNfsMounts(text, ["/instance"]).map((m) => m.target)).toEqual(["/instance2", "/instance"]);
+  });
   it("rejects a line with too few fields", () => expectUnparseable(() => parseNfsMounts("garbage\n"), "/proc/mounts"));
 });
 
