@@ -17,6 +17,14 @@ export async function mutate(request: APIRequestContext, path: string, input: un
   return body.result.data;
 }
 
+/** Calls a tRPC query as the signed-in context (how tests read what the UI should show). */
+export async function query(request: APIRequestContext, path: string, input: unknown) {
+  const res = await request.get(`/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`);
+  const body = await res.json();
+  if (!res.ok()) throw new Error(`${path}: ${JSON.stringify(body.error?.message ?? body)}`);
+  return body.result.data;
+}
+
 export async function uiSignIn(page: Page, email: string, password: string) {
   await page.goto("/login");
   await page.getByLabel("Email").fill(email);

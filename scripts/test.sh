@@ -31,9 +31,11 @@ if [ "$(id -u)" = 0 ] && [ -z "${NIMBUS_SKIP_REAL_LAB:-}" ]; then
   step "real lab: real daemons in network namespaces (contract suite, failure modes)"
   if pnpm --filter @nimbus/lab-real lab:real up; then
     (cd packages/lab-real && pnpm exec vitest run -c vitest.real.config.ts --reporter=default --reporter=json --outputFile.json="$REPORTS/real-lab.json")
+    step "end-to-end against the real lab (the product's screens over real daemons)"
+    PLAYWRIGHT_JSON_OUTPUT_NAME="$REPORTS/e2e-real.json" pnpm exec playwright test -c e2e/real/playwright.real.config.ts --reporter=list,json
   fi
   pnpm --filter @nimbus/lab-real lab:real down
-  runners="$runners real-lab=$REPORTS/real-lab.json"
+  runners="$runners real-lab=$REPORTS/real-lab.json e2e-real=$REPORTS/e2e-real.json"
 else
   echo; echo "━━ real lab skipped: it needs root, and NIMBUS_SKIP_REAL_LAB unset"
 fi
