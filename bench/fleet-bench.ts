@@ -69,6 +69,7 @@ async function cleanup(code: number) {
   process.exit(code);
 }
 process.on("SIGINT", () => void cleanup(130));
+process.on("SIGTERM", () => void cleanup(143));
 
 const cpuTicks = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
