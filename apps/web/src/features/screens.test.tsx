@@ -1,8 +1,7 @@
 import { renderToStaticMarkup } from "react-dom/server";
-import type { ReactElement } from "react";
 import { describe, expect, it } from "vitest";
-import { FixedNowContext } from "@/lib/clock";
-import { NOW, kvm2, kvm2KeyChanged, kvm3 } from "@/fixtures/hosts";
+import { renderText } from "@/fixtures/render";
+import { kvm2, kvm2KeyChanged, kvm3 } from "@/fixtures/hosts";
 import { failedMigration, healthChecks, instances, migrating, migrationTargets, overview, scaling, storage } from "@/fixtures/views";
 import { ConnectionBanner } from "./hosts/connection-banner";
 import { HealthList, HealthSummary, healthHeadline } from "./health/health-view";
@@ -12,14 +11,7 @@ import { OverviewView } from "./overview/overview-view";
 import { StorageView } from "./storage/storage-view";
 
 /** Renderers draw from plain props: each screen piece renders from fixtures, no server. */
-const render = (el: ReactElement) => {
-  const html = renderToStaticMarkup(<FixedNowContext.Provider value={NOW}>{el}</FixedNowContext.Provider>);
-  // Text as a reader sees it: block ends separate words, inline tags do not.
-  return html
-    .replace(/<\/(div|p|li|td|th|dt|dd|h\d|label|button|legend)>/g, " ")
-    .replace(/<[^>]+>/g, "")
-    .replace(/\s+/g, " ");
-};
+const render = renderText;
 
 describe("host connection banner", () => {
   it("shows a changed key with both fingerprints and the accept button it is given", () => {

@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import type { Operation } from "@nimbus/domain";
 import { hostSummaries, instances, migrating, network, scaling } from "@/fixtures/views";
 import { NOW } from "@/fixtures/hosts";
-import { mergeOperation, replaceHostInstances, replaceHostNetwork, replaceHostSummary, rowOperationFor, upsertOperation } from "./live-patch";
+import { diskMoving, moveRecords } from "@/fixtures/moves";
+import { mergeOperation, replaceHostInstances, replaceHostNetwork, replaceHostSummary, rowOperationFor, upsertMove, upsertOperation } from "./live-patch";
 
 const at = (op: Operation, secondsAfter: number, patch: Partial<Operation> = {}): Operation => ({
   ...op,
@@ -80,5 +81,40 @@ describe("the operation a row shows", () => {
   });
   it("belongs to that target only", () => {
     expect(rowOperationFor([migrating], { type: "instance", name: "acme-web" }, NOW)).toBeUndefined();
+  });
+});
+
+describe("a disk move's percent", () => {
+  it("never goes back either", () => {
+    const stale = at(diskMoving, 2, { progress: { ...(diskMoving.progress as Extract<Operation["progress"], { kind: "storage-move" }>), phase: "verifying", percent: 30 } });
+    expect(mergeOperation(diskMoving, stale).progress).toMatchObject({ percent: 40, phase: "verifying" });
+  });
+});
+
+describe("the moves history", () => {
+  const now = new Date(NOW).toISOString();
+  const ended = at(diskMoving, 20, { state: "succeeded", finishedAt: new Date(NOW).toISOString() });
+
+  it("gets a new move on top", () => {
+    const fresh = { ...migrating, id: "op-50", createdAt: new Date(NOW).toISOString() };
+    expect(upsertMove(moveRecords, fresh, {}, now)!.map((r) => r.id)[0]).toBe("op-50");
+  });
+  it("rewrites a move that ended in place", () => {
+    const next = upsertMove(moveRecords, ended, {}, now)!;
+    expect(next).toHaveLength(moveRecords.length);
+    expect(next.find((r) => r.id === diskMoving.id)).toMatchObject({ state: "succeeded", to: "/instance2" });
+  });
+  it("drops a move from a list it no longer matches (running moves only)", () => {
+    const running = moveRecords.filter((r) => r.state === "running");
+    expect(upsertMove(running, ended, { result: "running" }, now)!.some((r) => r.id === diskMoving.id)).toBe(false);
+  });
+  it("leaves lists of other instances, kinds and operations alone", () => {
+    expect(upsertMove(moveRecords, { ...diskMoving, id: "op-51" }, { instance: "globex-app" }, now)).toBe(moveRecords);
+    expect(upsertMove(moveRecords, { ...diskMoving, id: "op-52" }, { kind: "migrate" }, now)).toBe(moveRecords);
+    expect(upsertMove(moveRecords, scaling, {}, now)).toBe(moveRecords);
+  });
+  it("respects the list's limit", () => {
+    const fresh = { ...migrating, id: "op-53", createdAt: new Date(NOW).toISOString() };
+    expect(upsertMove(moveRecords, fresh, { limit: 2 }, now)).toHaveLength(2);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { doneMigration, failedMigration, migrating, scaling } from "@/fixtures/views";
-import { migrationFigures, operationHeadline, operationOutcome } from "./operation-text";
+import { diskMoving, evacuating, failedDiskMove } from "@/fixtures/moves";
+import { migrationFigures, operationHeadline, operationOutcome, operationRoute, storageMoveFigures } from "./operation-text";
 
 describe("operation words", () => {
   it("show progress at once while running", () => {
@@ -29,5 +30,26 @@ describe("operation words", () => {
       Iteration: "2",
       "Expected downtime": "180 ms",
     });
+  });
+});
+
+describe("disk move and evacuation words", () => {
+  it("say the phase of a disk move in plain words", () => {
+    expect(operationHeadline(diskMoving)).toBe("Moving disk… copying 40 %");
+    const verifying = { ...diskMoving, progress: { ...(diskMoving.progress as Extract<typeof diskMoving.progress, { kind: "storage-move" }>), phase: "switchover" as const, percent: 99 } };
+    expect(operationHeadline(verifying)).toBe("Moving disk… switching over 99 %");
+    expect(operationRoute(diskMoving)).toBe("/instance → /instance2");
+    expect(Object.fromEntries(storageMoveFigures(diskMoving))).toMatchObject({ Mode: "live block copy", Bandwidth: "100 MiB/s (limit 100 MiB/s)" });
+  });
+  it("say where the disk is after a move ended", () => {
+    expect(operationOutcome({ ...diskMoving, state: "succeeded", finishedAt: diskMoving.updatedAt })).toBe("vda of acme-db moved to /instance2 in 29 s");
+    expect(operationOutcome({ ...diskMoving, state: "cancelled", finishedAt: diskMoving.updatedAt })).toBe("Disk move cancelled: vda of acme-db stays on /instance");
+    expect(operationOutcome(failedDiskMove)).toMatch(/^vda of acme-db stays on \/instance: block copy/);
+  });
+  it("count an evacuation's VMs", () => {
+    expect(operationHeadline(evacuating)).toBe("Evacuating… 1 of 4 moved, 1 blocked");
+    expect(operationOutcome({ ...evacuating, state: "failed", error: "1 VM(s) still on kvm1: globex-app (VLAN 20 missing)", finishedAt: evacuating.updatedAt })).toBe(
+      "Evacuation of kvm1 incomplete: 1 VM(s) still on kvm1: globex-app (VLAN 20 missing)",
+    );
   });
 });

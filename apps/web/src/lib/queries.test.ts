@@ -2,8 +2,9 @@ import { QueryClient } from "@tanstack/react-query";
 import { createTRPCClient } from "@trpc/client";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import type { AppRouter } from "@nimbus/api";
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { hostDetail, hostSummaries, instances, migrating, swarm } from "@/fixtures/views";
+import { diskMoving, evacuating, maintenancePlan } from "@/fixtures/moves";
 import { RECENT_OPERATIONS, applyLiveEvent, operationsForTarget, storeOperation } from "./queries";
 
 /**
@@ -70,5 +71,48 @@ describe("storeOperation", () => {
     qc.setQueryData(key, { instance: instances.find((i) => i.name === "acme-db")!, domain: hostDetail.host.inventory.virt!.domains[3]!, operations: [] });
     storeOperation(qc, trpc, migrating);
     expect(qc.getQueryData(key)!.operations).toEqual([migrating]);
+  });
+});
+
+describe("moves and maintenance from pushed operations", () => {
+  it("puts a disk move into the overall history and into that VM's own", () => {
+    const { qc, trpc } = setup();
+    qc.setQueryData(trpc.history.moves.queryKey({ limit: 200 }), []);
+    qc.setQueryData(trpc.history.moves.queryKey({ kind: "migrate", limit: 200 }), []);
+    qc.setQueryData(trpc.instances.history.queryKey({ name: "acme-db" }), []);
+    qc.setQueryData(trpc.instances.history.queryKey({ name: "acme-web" }), []);
+    applyLiveEvent(qc, trpc, { type: "operation", operation: diskMoving });
+    expect(qc.getQueryData(trpc.history.moves.queryKey({ limit: 200 }))!.map((r) => r.id)).toEqual([diskMoving.id]);
+    expect(qc.getQueryData(trpc.history.moves.queryKey({ kind: "migrate", limit: 200 }))).toEqual([]);
+    expect(qc.getQueryData(trpc.instances.history.queryKey({ name: "acme-db" }))!.map((r) => r.to)).toEqual(["/instance2"]);
+    expect(qc.getQueryData(trpc.instances.history.queryKey({ name: "acme-web" }))).toEqual([]);
+  });
+
+  // Refreshes are batched on a timer: fake time runs them without waiting.
+  beforeEach(() => void vi.useFakeTimers());
+  afterEach(() => void vi.useRealTimers());
+
+  it("refreshes where hosts stand with maintenance when an evacuation ends", () => {
+    const { qc, trpc } = setup();
+    const key = trpc.maintenance.list.queryKey();
+    qc.setQueryData(key, [{ ...maintenancePlan.view, state: "evacuating", flag: true, operationId: evacuating.id }]);
+    applyLiveEvent(qc, trpc, { type: "operation", operation: evacuating });
+    vi.advanceTimersByTime(2_000);
+    expect(qc.getQueryState(key)!.isInvalidated).toBe(false);
+    applyLiveEvent(qc, trpc, { type: "operation", operation: { ...evacuating, state: "succeeded", finishedAt: evacuating.updatedAt } });
+    vi.advanceTimersByTime(2_000);
+    expect(qc.getQueryState(key)!.isInvalidated).toBe(true);
+  });
+
+  it("refreshes it when the host's last VM leaves, not for another host", () => {
+    const { qc, trpc } = setup();
+    const key = trpc.maintenance.list.queryKey();
+    qc.setQueryData(key, [{ ...maintenancePlan.view, runningVms: ["acme-db"] }]);
+    applyLiveEvent(qc, trpc, { type: "host-instances", host: "kvm2", instances: [] });
+    vi.advanceTimersByTime(2_000);
+    expect(qc.getQueryState(key)!.isInvalidated).toBe(false);
+    applyLiveEvent(qc, trpc, { type: "host-instances", host: "kvm1", instances: [] });
+    vi.advanceTimersByTime(2_000);
+    expect(qc.getQueryState(key)!.isInvalidated).toBe(true);
   });
 });

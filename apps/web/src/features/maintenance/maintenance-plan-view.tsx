@@ -104,7 +104,9 @@ function MoveLine({ move: m }: { move: Move }) {
         {m.tenant && <Tag>{m.tenant}</Tag>}
         <span className="text-muted">{formatMiB(m.memoryMiB)}</span>
         <span aria-hidden className="text-muted">→</span>
-        <span className="font-medium">{m.destination}</span>
+        <span className="font-medium" data-testid="plan-destination">
+          {m.destination}
+        </span>
         <span className="ml-auto">
           <StatusBadge status={verdictStatus[m.verdict]} />
         </span>

@@ -3,7 +3,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { PageHeader, Panel } from "@/components/ui/panel";
-import { ErrorState, PanelsSkeleton, Skeleton } from "@/components/ui/states";
+import { ErrorState, PanelsSkeleton } from "@/components/ui/states";
 import { LiveOperation } from "@/features/operations/live-operation";
 import { useNow } from "@/lib/clock";
 import { RECENT_OPERATIONS } from "@/lib/queries";
@@ -37,12 +37,10 @@ export function StoragePage() {
         <ErrorState error={storage.error} onRetry={() => void storage.refetch()} />
       ) : (
         <div className="flex flex-col gap-4">
-          <Panel title="Capacity" id="capacity">
-            {capacity.error ? (
-              <ErrorState error={capacity.error} onRetry={() => void capacity.refetch()} compact />
-            ) : !capacity.data ? (
-              <Skeleton className="w-2/3" />
-            ) : (
+          {capacity.error ? (
+            <ErrorState error={capacity.error} onRetry={() => void capacity.refetch()} compact />
+          ) : capacity.data?.suggestions.length ? (
+            <Panel title="Over the threshold: disks to move" id="capacity" className="border-warn/50">
               <StorageSuggestions
                 capacity={capacity.data}
                 moveButton={
@@ -55,8 +53,8 @@ export function StoragePage() {
                     : undefined
                 }
               />
-            )}
-          </Panel>
+            </Panel>
+          ) : null}
           {diskMoves.length > 0 && (
             <Panel title="Disk moves" bodyClass="p-0">
               <ul className="divide-y divide-border" data-testid="disk-moves">
@@ -69,7 +67,7 @@ export function StoragePage() {
               </ul>
             </Panel>
           )}
-          <StorageView storage={storage.data} />
+          <StorageView storage={storage.data} datastoresNote={capacity.data && !capacity.data.suggestions.length ? <StorageSuggestions capacity={capacity.data} /> : null} />
         </div>
       )}
       <MoveDiskDialog disk={moving} onClose={() => setMoving(null)} />

@@ -31,9 +31,7 @@ export function StorageSuggestions({
       {suggestions.map((s) => (
         <section key={s.datastore} data-testid={`suggestion-${s.datastore}`}>
           <p className="flex flex-wrap items-center gap-2 text-[13px]">
-            <span className="font-mono font-semibold">{s.datastore}</span>
-            <span>is {formatPct(s.usedPct)} full</span>
-            <StatusBadge status={healthStatus(s.level)} />
+            <span className="font-mono font-semibold">{s.datastore}</span> <span>is {formatPct(s.usedPct)} full</span> <StatusBadge status={healthStatus(s.level)} />{" "}
             <span className="text-muted">
               (warning from {thresholds.warnPct} %, critical from {thresholds.critPct} %)
             </span>

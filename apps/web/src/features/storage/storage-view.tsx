@@ -1,5 +1,6 @@
 import { CAPACITY_CRIT_PCT, CAPACITY_WARN_PCT, type StorageOverview } from "@nimbus/domain";
 import Link from "next/link";
+import type { ReactNode } from "react";
 import { Panel } from "@/components/ui/panel";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { EmptyState } from "@/components/ui/states";
@@ -15,7 +16,7 @@ const keepalived: Record<string, Status> = {
 };
 
 /** The NFS pair, who holds the VIP, what they export, how full the datastores are, who mounts them. */
-export function StorageView({ storage }: { storage: StorageOverview }) {
+export function StorageView({ storage, datastoresNote }: { storage: StorageOverview; datastoresNote?: ReactNode }) {
   if (!storage.servers.length) return <EmptyState title="No NFS servers reported">Storage servers appear here once their agents report an NFS export.</EmptyState>;
   return (
     <div className="flex flex-col gap-4">
@@ -112,6 +113,7 @@ export function StorageView({ storage }: { storage: StorageOverview }) {
         ) : (
           <EmptyState title="No datastores reported" />
         )}
+        {datastoresNote && <div className="border-t border-border px-3 py-2">{datastoresNote}</div>}
       </Panel>
 
       <Panel title="Mounts on hosts" bodyClass="p-0">
