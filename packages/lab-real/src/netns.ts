@@ -1,5 +1,5 @@
 import { run } from "./exec.js";
-import { FABRIC_BRIDGE, FABRIC_NS, NS_PREFIX, mgmtAddress, nsName, type LabNode } from "./topology.js";
+import { FABRIC_BRIDGE, FABRIC_NS, NS_PREFIX, UNDERLAY_MTU, mgmtAddress, nsName, type LabNode } from "./topology.js";
 
 /**
  * The underlay: a Linux bridge in its own namespace, and veths from it to each node's
@@ -18,7 +18,7 @@ export async function listLabNamespaces(): Promise<string[]> {
 export async function createFabric(): Promise<void> {
   await run("ip", ["netns", "add", FABRIC_NS]);
   await ip(FABRIC_NS, ["link", "set", "lo", "up"]);
-  await ip(FABRIC_NS, ["link", "add", FABRIC_BRIDGE, "type", "bridge"]);
+  await ip(FABRIC_NS, ["link", "add", FABRIC_BRIDGE, "mtu", String(UNDERLAY_MTU), "type", "bridge"]);
   // VRRP adverts are multicast; snooping without a querier would drop them after a while.
   await ip(FABRIC_NS, ["link", "set", FABRIC_BRIDGE, "type", "bridge", "mcast_snooping", "0"]);
   await ip(FABRIC_NS, ["link", "set", FABRIC_BRIDGE, "up"]);
@@ -27,11 +27,15 @@ export async function createFabric(): Promise<void> {
 /** Fabric-side name of a node's link, e.g. kvm1-e0 (15 characters at most). */
 export const fabricPort = (node: string, link: string) => `${node}-${link.replace("eth", "e")}`;
 
-/** A veth from the node's namespace (`link`) to the fabric bridge, with TX offload off on both ends. */
+/**
+ * A veth from the node's namespace (`link`) to the fabric bridge, with the underlay MTU (every
+ * link of the fabric: one L2 segment has one MTU) and TX offload off on both ends.
+ */
 export async function plugIntoFabric(node: LabNode, link: string): Promise<void> {
   const ns = nsName(node.name);
   const peer = fabricPort(node.name, link);
-  await ip(ns, ["link", "add", link, "type", "veth", "peer", "name", peer, "netns", FABRIC_NS]);
+  const mtu = String(UNDERLAY_MTU);
+  await ip(ns, ["link", "add", link, "mtu", mtu, "type", "veth", "peer", "name", peer, "mtu", mtu, "netns", FABRIC_NS]);
   await ip(FABRIC_NS, ["link", "set", peer, "master", FABRIC_BRIDGE, "up"]);
   await ip(ns, ["link", "set", link, "up"]);
   // Partial checksums from veth offload make OVS drop tunnel packets (datapath_drop_tunnel_pop_error).

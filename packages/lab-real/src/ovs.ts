@@ -1,7 +1,7 @@
 import { nsenterArgs, type NodeExec } from "./exec.js";
 import type { Layout } from "./layout.js";
 import { startDaemon } from "./procs.js";
-import { TRUNK_VLANS, accessPrefix, peerHypervisor, tenants, tunnelAddress, TUNNEL_PREFIX, type LabNode } from "./topology.js";
+import { TRUNK_VLANS, UNDERLAY_MTU, accessPrefix, peerHypervisor, tenants, tunnelAddress, TUNNEL_PREFIX, type LabNode } from "./topology.js";
 import { waitFor } from "./wait.js";
 
 /**
@@ -11,6 +11,8 @@ import { waitFor } from "./wait.js";
  * Bridges:
  *   br-phy  (netdev) the tunnel underlay: port eth1, tunnel endpoint address on its local port.
  *           Userspace tunnels must leave through an OVS bridge, so this link is OVS's alone.
+ *           Both carry UNDERLAY_MTU (mtu_request: OVS would otherwise give its local port the
+ *           smallest MTU of its ports, and 1500 leaves no room for the VXLAN header).
  *   br-ovs  (netdev) access ports acc10/20/30 (internal, tagged), trunk0 (trunks 10,20,30),
  *           one VXLAN port per tenant (access port on the tenant's VLAN, key = the tenant's VNI,
  *           to the other hypervisor), and the VMs' ports that libvirt adds.
@@ -45,8 +47,8 @@ export async function startOvs(node: LabNode, l: Layout, holderPid: number, exec
 export function ovsTopology(node: LabNode): string[][] {
   const peer = peerHypervisor(node);
   const cmds: string[][] = [
-    ["add-br", "br-phy", "--", "set", "bridge", "br-phy", "datapath_type=netdev"],
-    ["add-port", "br-phy", "eth1"],
+    ["add-br", "br-phy", "--", "set", "bridge", "br-phy", "datapath_type=netdev", "--", "set", "interface", "br-phy", `mtu_request=${UNDERLAY_MTU}`],
+    ["add-port", "br-phy", "eth1", "--", "set", "interface", "eth1", `mtu_request=${UNDERLAY_MTU}`],
     ["add-br", "br-ovs", "--", "set", "bridge", "br-ovs", "datapath_type=netdev"],
     ["add-port", "br-ovs", "trunk0", `trunks=${TRUNK_VLANS.join(",")}`],
   ];

@@ -1,10 +1,13 @@
 import { run } from "./exec.js";
 
-/** Debian packages the lab needs (Debian 12 names). */
+/**
+ * Debian packages the lab needs (Debian 12 names). iputils-ping for `ping -M do`: busybox ping
+ * cannot forbid fragmentation, so it cannot prove the underlay carries full-size VXLAN frames.
+ */
 export const REQUIRED_PACKAGES = [
   "openssh-server", "openvswitch-switch", "libvirt-daemon-system", "libvirt-clients", "qemu-system-x86",
   "docker.io", "busybox-static", "nfs-ganesha", "nfs-ganesha-vfs", "nfs-common", "keepalived", "ethtool",
-  "iproute2", "libnfs-utils", "rpcbind", "socat", "util-linux",
+  "iproute2", "iputils-ping", "libnfs-utils", "rpcbind", "socat", "util-linux",
 ] as const;
 
 export async function missingPackages(): Promise<string[]> {

@@ -14,6 +14,14 @@ export const FABRIC_BRIDGE = "fab0";
 export const MGMT_PREFIX = "10.77.0";
 /** OVS userspace tunnels need their endpoint on an OVS bridge, so they get their own link. */
 export const TUNNEL_PREFIX = "10.77.1";
+/**
+ * VXLAN adds 50 bytes (outer IPv4 + UDP + VXLAN + inner Ethernet): the underlay (fabric veths,
+ * fab0, br-phy, eth0 under br0's VXLAN) carries 1600 so the tenants' overlay keeps a full 1500.
+ */
+export const UNDERLAY_MTU = 1600;
+export const OVERLAY_MTU = 1500;
+/** ICMP payload of a full OVERLAY_MTU IPv4 packet (minus IPv4 and ICMP headers), for `ping -M do -s`. */
+export const FULL_SIZE_PING_PAYLOAD = OVERLAY_MTU - 20 - 8;
 export const SSH_USER = "nimbus";
 export const SSH_LOOPBACK = "127.0.0.1";
 

@@ -16,7 +16,7 @@ import { installPackages } from "./packages.js";
 import { readRecord } from "./procs.js";
 import { ensureClientKey, ensureUser, prepareSshd, startSshd } from "./sshd.js";
 import { timer, writeState, type LabState } from "./state.js";
-import { BR0_PREFIX, accessPrefix, hypervisors, nfsNodes, nodes, services, swarmManager, swarmNodes, tenants, type LabNode } from "./topology.js";
+import { BR0_PREFIX, FULL_SIZE_PING_PAYLOAD, OVERLAY_MTU, accessPrefix, hypervisors, nfsNodes, nodes, services, swarmManager, swarmNodes, tenants, type LabNode } from "./topology.js";
 import { defineAndStartVms, kvmUsable } from "./vms.js";
 import { waitFor } from "./wait.js";
 import { down } from "./down.js";
@@ -138,15 +138,20 @@ async function bringUpNfsNode(node: LabNode, l: Layout, exec: NodeExec): Promise
 async function runChecks(state: LabState, execs: Execs): Promise<void> {
   const [kvm1, kvm2] = hypervisors();
   const e1 = execOf(execs, kvm1!);
-  const ping = (addr: string) => async () => (await e1("busybox", ["ping", "-c", "1", "-W", "1", addr], { check: false })).code === 0;
+  // Don't Fragment: a full-size packet passes only if the underlay carries it with the VXLAN header.
+  const ping = (addr: string, payload = 56) => async () =>
+    (await e1("ping", ["-c", "1", "-W", "1", "-M", "do", "-s", String(payload), addr], { check: false })).code === 0;
+  const full = `${OVERLAY_MTU}-byte packets unfragmented`;
   for (const t of tenants) {
     const addr = `${accessPrefix(t.vlan)}.${kvm2!.octet}`;
     await waitFor(`${t.slug}'s VXLAN ${t.vni} (OVS) from kvm1 to ${addr}`, ping(addr), { timeoutMs: 15_000 });
-    state.checks[`ovs-vxlan-${t.vni}`] = `kvm1 acc${t.vlan} -> kvm2 ${addr} ok`;
+    await waitFor(`${t.slug}'s VXLAN ${t.vni} (OVS) to carry ${full} to ${addr}`, ping(addr, FULL_SIZE_PING_PAYLOAD), { timeoutMs: 5_000 });
+    state.checks[`ovs-vxlan-${t.vni}`] = `kvm1 acc${t.vlan} -> kvm2 ${addr} ok, ${full}`;
   }
   const br0Peer = `${BR0_PREFIX}.${kvm2!.octet}`;
   await waitFor(`br0's kernel VXLAN from kvm1 to ${br0Peer}`, ping(br0Peer), { timeoutMs: 15_000 });
-  state.checks["br0-vxlan"] = `kvm1 br0 -> kvm2 ${br0Peer} ok`;
+  await waitFor(`br0's kernel VXLAN to carry ${full} to ${br0Peer}`, ping(br0Peer, FULL_SIZE_PING_PAYLOAD), { timeoutMs: 5_000 });
+  state.checks["br0-vxlan"] = `kvm1 br0 -> kvm2 ${br0Peer} ok, ${full}`;
   const nfs = nfsNodes().map((node) => ({ node, exec: execOf(execs, node) }));
   const holder = await waitFor("the NFS VIP to be held", () => vipHolder(nfs), { timeoutMs: 20_000 });
   state.checks.vip = `held by ${holder}`;

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { FleetConfig } from "@nimbus/domain";
+import { FleetConfig, VXLAN_OVERHEAD } from "@nimbus/domain";
 import { buildFleetConfig } from "../../src/fleet-config.js";
 import { fabricPort } from "../../src/netns.js";
-import { NS_PREFIX, hypervisors, mgmtAddress, nodes, nsName, services, sshPort, tenants, tunnelAddress, vmMac, vms } from "../../src/topology.js";
+import { ovsTopology } from "../../src/ovs.js";
+import { NS_PREFIX, OVERLAY_MTU, UNDERLAY_MTU, hypervisors, mgmtAddress, nodes, nsName, services, sshPort, tenants, tunnelAddress, vmMac, vms } from "../../src/topology.js";
 
 describe("topology", () => {
   it("gives every node a distinct address, tunnel address and loopback port", () => {
@@ -31,6 +32,19 @@ describe("topology", () => {
     for (const vm of vms) expect(hv.has(vm.host)).toBe(true);
     expect(new Set(vms.map(vmMac)).size).toBe(vms.length);
     for (const vm of vms) expect(vmMac(vm)).toMatch(/^52:54:00(:[0-9a-f]{2}){3}$/);
+  });
+});
+
+describe("underlay MTU", () => {
+  it("leaves room for the VXLAN header around a full overlay frame", () => {
+    expect(UNDERLAY_MTU).toBeGreaterThanOrEqual(OVERLAY_MTU + VXLAN_OVERHEAD);
+  });
+
+  it("is requested from OVS for br-phy and its uplink eth1, the tunnels' way out", () => {
+    const cmds = ovsTopology(hypervisors()[0]!);
+    for (const iface of ["br-phy", "eth1"]) {
+      expect(cmds.some((c) => c.join(" ").includes(`set interface ${iface} mtu_request=${UNDERLAY_MTU}`)), iface).toBe(true);
+    }
   });
 });
 
