@@ -75,7 +75,7 @@ describe("storage suggestions", () => {
     expect(text).toContain("/instance is 84 % full Warning");
     expect(text).toContain("Move this disk to get under 80 %: /instance would then be 79 % full.");
     expect(text).toContain("up to 100 GiB");
-    expect(text).toContain("/instance2 then 21 %");
+    expect(text).toContain("/instance/acme-db.qcow2 → /instance2 (then 21 % full)");
     expect(text).toContain("Move…");
   });
   it("says why nothing helps a datastore full of other files", () => {

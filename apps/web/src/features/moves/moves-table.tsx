@@ -37,6 +37,7 @@ function columns(now: number) {
     col.accessor((r) => `${r.from ?? ""} → ${r.to ?? ""}`, {
       id: "route",
       header: "From → to",
+      meta: { hideBelow: "sm" },
       cell: (c) => (
         <span className={c.row.original.kind === "storage-move" ? "font-mono text-[11.5px]" : undefined}>
           {c.row.original.from ?? "?"} <span className="text-muted">→</span> {c.row.original.to ?? "?"}

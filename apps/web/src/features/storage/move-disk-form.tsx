@@ -21,7 +21,7 @@ export function MoveDiskForm({
   instance,
   disk,
   suggested,
-  targets,
+  targets: all,
   targetsError,
   onRetryTargets,
   onSubmit,
@@ -39,6 +39,8 @@ export function MoveDiskForm({
   submitError?: ErrorInfo | null;
   onTargetChange?: (target: DiskMoveTarget | null) => void;
 }) {
+  // The datastore the disk is on now is no destination: it is named in the sentence above instead.
+  const targets = all?.filter((t) => t.fromDatastore === null || t.datastore !== t.fromDatastore);
   const preferred = targets?.find((t) => t.datastore === suggested && t.verdict !== "fail") ?? targets?.find((t) => t.verdict !== "fail");
   const [datastore, setDatastore] = useState(preferred?.datastore ?? "");
   const [bandwidth, setBandwidth] = useState(String(DEFAULT_DISK_BANDWIDTH_MIBPS));
@@ -48,7 +50,7 @@ export function MoveDiskForm({
   }, [datastore, preferred]);
   const chosen = targets?.find((t) => t.datastore === datastore) ?? null;
   useEffect(() => onTargetChange?.(chosen), [chosen, onTargetChange]);
-  const source = targets?.[0];
+  const source = all?.[0];
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -84,7 +86,7 @@ export function MoveDiskForm({
           onChange={setDatastore}
           error={targetsError}
           onRetry={onRetryTargets}
-          emptyText="No datastore is reported."
+          emptyText="No other datastore is reported."
           options={targets?.map((t) => ({
             value: t.datastore,
             verdict: t.verdict,

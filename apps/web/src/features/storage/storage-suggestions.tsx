@@ -1,6 +1,5 @@
 import type { ReactNode } from "react";
 import { StatusBadge } from "@/components/ui/status-badge";
-import { PlainTable, plainCell } from "@/components/ui/plain-table";
 import type { DatastoresCapacity, StorageSuggestion } from "@/lib/api-types";
 import { formatBytes, formatPct } from "@/lib/format";
 import { healthStatus } from "@/lib/status";
@@ -48,29 +47,27 @@ export function StorageSuggestions({
             </p>
           )}
           {s.moves.length > 0 && (
-            <div className="mt-2 rounded-md border border-border">
-              <PlainTable head={["Disk", "Size", "To", "Why", ""]}>
-                {s.moves.map((m) => (
-                  <tr key={`${m.instance}/${m.disk}`} data-testid={`suggested-move-${m.instance}-${m.disk}`}>
-                    <td className={plainCell}>
-                      <span className="font-medium">{m.instance}</span> <span className="text-muted">{m.disk}</span>
-                      <span className="block font-mono text-[11px] text-faint">{m.path}</span>
-                    </td>
-                    <td className={`${plainCell} whitespace-nowrap tabular-nums`} title="Virtual size: an upper bound of what is copied">
-                      up to {formatBytes(m.sizeBytes)}
-                    </td>
-                    <td className={`${plainCell} whitespace-nowrap`}>
-                      <span className="font-mono">{m.to}</span> <span className="text-muted">then {formatPct(m.toPctAfter)}</span>
-                    </td>
-                    <td className={`${plainCell} text-muted`}>
-                      {m.reason}
-                      {m.running ? "; the VM keeps running (live copy)" : "; the VM is off (offline copy)"}
-                    </td>
-                    <td className={`${plainCell} text-right`}>{moveButton?.(m)}</td>
-                  </tr>
-                ))}
-              </PlainTable>
-            </div>
+            <ul className="mt-2 divide-y divide-border rounded-md border border-border">
+              {s.moves.map((m) => (
+                <li key={`${m.instance}/${m.disk}`} className="flex flex-wrap items-start gap-x-4 gap-y-1 px-3 py-2 text-[12.5px]" data-testid={`suggested-move-${m.instance}-${m.disk}`}>
+                  <div className="min-w-0 flex-1">
+                    <p>
+                      <span className="font-medium">{m.instance}</span> <span className="text-muted">{m.disk}</span>{" "}
+                      <span className="tabular-nums text-muted" title="Virtual size: an upper bound of what is copied">
+                        · up to {formatBytes(m.sizeBytes)}
+                      </span>
+                    </p>
+                    <p className="break-all font-mono text-[11.5px]">
+                      {m.path} <span className="text-muted">→</span> {m.to} <span className="font-sans text-muted">(then {formatPct(m.toPctAfter)} full)</span>
+                    </p>
+                    <p className="text-muted">
+                      Why: {m.reason}; {m.running ? "the VM keeps running (live copy)" : "the VM is off (offline copy)"}.
+                    </p>
+                  </div>
+                  {moveButton?.(m)}
+                </li>
+              ))}
+            </ul>
           )}
         </section>
       ))}

@@ -97,7 +97,7 @@ export function StorageView({ storage, datastoresNote }: { storage: StorageOverv
                 <tr key={d.path} className="border-t border-border" data-testid={`datastore-${d.path}`}>
                   <td className="px-3 py-2 font-mono">{d.path}</td>
                   <td className="px-3 py-2">
-                    <UsageBar pct={d.usedPct} thresholds={{ warn: CAPACITY_WARN_PCT, crit: CAPACITY_CRIT_PCT }} width="w-40 sm:w-64" detail={`${formatBytes(d.usedBytes)} of ${formatBytes(d.totalBytes)}`} />
+                    <UsageBar pct={d.usedPct} thresholds={{ warn: CAPACITY_WARN_PCT, crit: CAPACITY_CRIT_PCT }} width="w-20 sm:w-64" detail={`${formatBytes(d.usedBytes)} of ${formatBytes(d.totalBytes)}`} />
                   </td>
                   <td className="hidden px-3 py-2 text-right tabular-nums sm:table-cell">
                     {formatBytes(d.usedBytes)} / {formatBytes(d.totalBytes)}
