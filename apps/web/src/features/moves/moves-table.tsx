@@ -51,7 +51,7 @@ function columns(now: number) {
       meta: { hideBelow: "xl", className: "max-w-64 truncate text-muted" },
     }),
     col.accessor("requestedBy", { header: "By", meta: { hideBelow: "lg" } }),
-    col.accessor((r) => (running(r) ? now - Date.parse(r.startedAt) : (r.durationMs ?? -1)), {
+    col.accessor((r) => (running(r) ? Math.max(0, now - Date.parse(r.startedAt)) : (r.durationMs ?? -1)), {
       id: "duration",
       header: "Took",
       meta: { align: "right", hideBelow: "md" },

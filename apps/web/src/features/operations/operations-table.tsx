@@ -47,7 +47,8 @@ function columns(now: number, showTarget: boolean) {
     col.accessor("state", { header: "State", cell: (c) => <StatusBadge status={operationStatus(c.getValue())} /> }),
     col.accessor("requestedBy", { header: "By", meta: { hideBelow: "lg" } }),
     col.accessor("createdAt", { header: "Started", cell: (c) => <RelativeTime iso={c.getValue()} /> }),
-    col.accessor((o) => Date.parse(o.finishedAt ?? new Date(now).toISOString()) - Date.parse(o.createdAt), {
+    // Clamped: a running operation created a moment after this browser's clock last ticked is not negative.
+    col.accessor((o) => Math.max(0, (o.finishedAt ? Date.parse(o.finishedAt) : now) - Date.parse(o.createdAt)), {
       id: "duration",
       header: "Took",
       meta: { align: "right", hideBelow: "sm" },

@@ -1,7 +1,7 @@
 import { buildTopology, mapGraph } from "@nimbus/domain";
 import { describe, expect, it } from "vitest";
 import { FIXTURE_HOSTS, TENANT_VNI } from "@/fixtures/hosts";
-import { layoutMap } from "./layout";
+import { headerWidth, layoutMap } from "./layout";
 
 const tenants = Object.entries(TENANT_VNI).map(([slug, vni]) => ({ slug, name: slug, vni }));
 
@@ -29,5 +29,13 @@ describe("map layout", () => {
         const overlap = a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
         expect(overlap).toBe(false);
       }
+  });
+
+  it("keeps each host and bridge at least as wide as its header, so the header stays on one line", async () => {
+    const graph = mapGraph(buildTopology(FIXTURE_HOSTS, tenants), { expanded: new Set(), expandUpTo: 1 });
+    const boxes = await layoutMap(graph);
+    const containers = graph.nodes.filter((n) => n.kind === "bridge" || n.kind === "host");
+    expect(containers.some((n) => n.kind === "bridge" && n.vnis.length > 1)).toBe(true);
+    for (const n of containers) expect(boxes.get(n.id)!.width, n.id).toBeGreaterThanOrEqual(headerWidth(n));
   });
 });

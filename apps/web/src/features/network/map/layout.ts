@@ -17,6 +17,17 @@ export interface Box {
 
 const elk = new ELK();
 
+// Header text is not measured by ELK, so a container is kept at least as wide as its header
+// (name, type, VNI chips, finding badge) on one line; otherwise "br-ovs" wrapped into its children.
+const CHAR_PX = 7.4;
+const VNI_CHIP_PX = 34;
+const BADGE_PX = 26;
+export function headerWidth(n: MapNode): number {
+  if (n.kind === "bridge") return Math.ceil(24 + n.bridge.length * CHAR_PX + 40 + n.vnis.length * VNI_CHIP_PX + BADGE_PX);
+  if (n.kind === "host") return Math.ceil(40 + n.label.length * 8 + 100 + String(n.vmCount).length * 7 + BADGE_PX);
+  return 0;
+}
+
 // Containers pack their children in rows ("box"); hosts are packed in rows at the root
 // ("rectpacking" keeps their order and the aspect ratio), so 50 hosts form a grid instead of
 // one long chain. Tunnels are drawn by React Flow between the
@@ -41,8 +52,13 @@ export async function layoutMap(graph: MapGraph): Promise<Map<string, Box>> {
     const kids = children.get(n.id) ?? [];
     if (n.kind === "vm" || n.kind === "remote" || (n.kind === "vm-group" && !kids.length)) return { id: n.id, ...LEAF_SIZE[n.kind] };
     // An empty bridge or host still needs a body to read its header.
-    if (!kids.length) return { id: n.id, width: n.kind === "host" ? 220 : 190, height: n.kind === "host" ? 80 : 52 };
-    return { id: n.id, layoutOptions: containerOptions(n.kind), children: kids.map(build) };
+    if (!kids.length) return { id: n.id, width: Math.max(headerWidth(n), n.kind === "host" ? 220 : 190), height: n.kind === "host" ? 80 : 52 };
+    const layoutOptions = {
+      ...containerOptions(n.kind),
+      "elk.nodeSize.constraints": "MINIMUM_SIZE",
+      "elk.nodeSize.minimum": `(${headerWidth(n)}, 40)`,
+    };
+    return { id: n.id, layoutOptions, children: kids.map(build) };
   };
   const root: ElkNode = { id: "root", layoutOptions: containerOptions("root"), children: (children.get(null) ?? []).map(build) };
   const placed = await elk.layout(root);

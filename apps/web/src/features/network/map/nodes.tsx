@@ -38,7 +38,7 @@ export function HostBox({ data }: NodeProps & { data: MapNodeData }) {
   return (
     <div className={cx("h-full w-full rounded-xl border-2 bg-panel-2/70", data.selected ? "border-accent" : "border-border")}>
       <Handles />
-      <div className="flex items-center gap-2 px-3 pt-2 text-[13px]">
+      <div className="flex items-center gap-2 whitespace-nowrap px-3 pt-2 text-[13px]">
         <span className={cx("size-2 rounded-full", toneFill[status.tone])} aria-hidden />
         <span className="font-semibold">{n.label}</span>
         <span className="text-[11px] text-muted">
@@ -55,7 +55,7 @@ export function BridgeBox({ data }: NodeProps & { data: MapNodeData }) {
   return (
     <div className={cx("h-full w-full rounded-lg border bg-panel", data.selected ? "border-accent ring-2 ring-accent/30" : "border-border")}>
       <Handles />
-      <div className="flex items-center gap-1.5 px-2.5 pt-1.5 text-[12px]">
+      <div className="flex items-center gap-1.5 whitespace-nowrap px-2.5 pt-1.5 text-[12px]">
         <span className="font-mono font-semibold">{n.bridge}</span>
         <span className="text-[10.5px] text-muted">{n.bridgeType === "ovs" ? "OVS" : "Linux"}</span>
         {n.vnis.map((v) => (
