@@ -35,6 +35,17 @@ describe("the default scenario's network", () => {
     world.stop();
   });
 
+  it("a generated fleet (flow-based VXLAN ports, one per VNI) is healthy too", async () => {
+    const { generateScenario } = await import("../src/scenario/generate.js");
+    const { World: LabWorld } = await import("../src/world/world.js");
+    const world = new LabWorld(generateScenario({ hosts: 30, vmsPerHost: 3 }), { jitter: false });
+    const topology = buildTopology(await records(world), world.tenants);
+    expect(findings(topology).map((f) => f.message)).toEqual([]);
+    const hv = topology.hosts.find((h) => h.name === "hv0001")!;
+    expect(hv.bridges.flatMap((b) => b.ports.filter((p) => p.vxlan).map((p) => `${p.name}:${p.vxlan!.remote}`))).toEqual(["vx5001:null", "vx5002:null", "vx5003:null"]);
+    world.stop();
+  });
+
   it("a broken tunnel is found, and repairing it clears the finding", async () => {
     const world = testWorld();
     const { LabFaults } = await import("../src/faults.js");

@@ -88,12 +88,19 @@ export function vxlanPorts(h: TopoHost): TopoPort[] {
 
 export const allVms = (t: Topology): TopoVm[] => t.hosts.flatMap((h) => h.vms);
 
+/** How many missing directions a mesh state names; the rest are only counted. */
+export const MESH_MISSING_SAMPLE = 20;
+
 export interface MeshState {
   vni: number;
   /** Hosts that have the VNI or active VMs of its tenant(s). */
   participants: string[];
-  /** Directions with no working tunnel, in host order. */
+  /** Directions with no working tunnel, in host order: the first MESH_MISSING_SAMPLE of them. */
   missing: { from: string; to: string }[];
+  /** All directions with no working tunnel (a ring of 2,000 hosts lacks millions). */
+  missingCount: number;
+  /** Hosts at either end of a missing direction, sorted. */
+  brokenHosts: string[];
   complete: boolean;
 }
 
@@ -101,18 +108,52 @@ export interface MeshState {
  * A VNI's mesh is complete when every participant has an up tunnel to every other one. An
  * endpoint without a single remote (multicast/flow) is taken to reach every peer: its reach is
  * not visible from the inventory, so it is not reported missing.
+ *
+ * Linear in participants + tunnels: missing directions are counted from each host's out- and
+ * in-degree among the participants, and only a sample of them is listed by name.
  */
 export function meshState(ix: TopologyIndex, vni: number): MeshState {
   const members = new Set(ix.vniHosts.get(vni) ?? []);
   for (const owner of ix.owners.get(vni) ?? []) for (const h of ix.tenantHosts.get(owner) ?? []) members.add(h);
   const participants = sortStrings(members);
-  const missing: { from: string; to: string }[] = [];
   const flood = ix.floodEndpoints.get(vni);
   const links = ix.links.get(vni);
+  const peers = participants.length - 1;
+  const reachedFrom = (from: string) => (flood?.has(from) ? null : (links?.get(from) ?? new Set<string>()));
+
+  // inbound[to] = linked participants that reach `to`; flood endpoints reach everyone, so they
+  // are counted once instead of walking every pair.
+  const floods = participants.filter((h) => flood?.has(h)).length;
+  const inbound = new Map<string, number>();
+  let missingCount = 0;
+  const outMissing = new Map<string, number>();
   for (const from of participants) {
-    if (flood?.has(from)) continue;
-    const reached = links?.get(from);
-    for (const to of participants) if (from !== to && !reached?.has(to)) missing.push({ from, to });
+    const reached = reachedFrom(from);
+    if (reached === null) continue;
+    let out = 0;
+    for (const to of reached)
+      if (to !== from && members.has(to)) {
+        out++;
+        inbound.set(to, (inbound.get(to) ?? 0) + 1);
+      }
+    if (out < peers) outMissing.set(from, peers - out);
+    missingCount += peers - out;
   }
-  return { vni, participants, missing, complete: missing.length === 0 };
+  const broken = new Set(outMissing.keys());
+  for (const to of participants) {
+    const fromFloods = floods - (flood?.has(to) ? 1 : 0);
+    if ((inbound.get(to) ?? 0) + fromFloods < peers) broken.add(to);
+  }
+
+  const missing: { from: string; to: string }[] = [];
+  for (const from of participants) {
+    if (missing.length >= MESH_MISSING_SAMPLE) break;
+    if (!outMissing.has(from)) continue;
+    const reached = reachedFrom(from)!;
+    for (const to of participants) {
+      if (missing.length >= MESH_MISSING_SAMPLE) break;
+      if (to !== from && !reached.has(to)) missing.push({ from, to });
+    }
+  }
+  return { vni, participants, missing, missingCount, brokenHosts: sortStrings(broken), complete: missingCount === 0 };
 }

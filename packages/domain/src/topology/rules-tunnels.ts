@@ -1,8 +1,17 @@
-import { meshState, type TopologyIndex } from "./analysis.js";
+import { meshState, type MeshState, type TopologyIndex } from "./analysis.js";
 import { findingId, listNames, type Finding } from "./findings.js";
-import { sortStrings } from "./vlans.js";
 
 const ownersText = (tenants: readonly string[]) => (tenants.length ? ` (${listNames(tenants)})` : "");
+
+const MESSAGE_NAMES = 5;
+
+/** "a → b, b → a and 4,000 more": the sample names a few, the count covers every direction. */
+function missingText(mesh: MeshState): string {
+  const names = mesh.missing.slice(0, MESSAGE_NAMES).map((m) => `${m.from} → ${m.to}`);
+  const more = mesh.missingCount - names.length;
+  if (more <= 0) return listNames(names, MESSAGE_NAMES);
+  return `${names.join(", ")} and ${more.toLocaleString("en-US")} more`;
+}
 
 /** A direction between two hosts of a VNI has no working tunnel. One finding per VNI. */
 export function meshIncomplete(ix: TopologyIndex): Finding[] {
@@ -15,8 +24,8 @@ export function meshIncomplete(ix: TopologyIndex): Finding[] {
       id: findingId("mesh-incomplete", vni),
       kind: "mesh-incomplete",
       severity: "crit",
-      message: `VXLAN mesh of VNI ${vni}${ownersText(tenants)} is incomplete: no working tunnel ${listNames(mesh.missing.map((m) => `${m.from} → ${m.to}`))}`,
-      objects: { vni, tenants: [...tenants], hosts: sortStrings(mesh.missing.flatMap((m) => [m.from, m.to])) },
+      message: `VXLAN mesh of VNI ${vni}${ownersText(tenants)} is incomplete: no working tunnel ${missingText(mesh)}`,
+      objects: { vni, tenants: [...tenants], hosts: mesh.brokenHosts },
     });
   }
   return out;

@@ -108,7 +108,9 @@ export interface VniRow {
   /** Hosts that must be meshed: those with the VNI or active VMs of its tenant(s). */
   participants: string[];
   meshComplete: boolean;
+  /** The first missing directions; `missingCount` counts them all. */
   missing: { from: string; to: string }[];
+  missingCount: number;
 }
 
 export function vniTable(t: Topology): VniRow[] {
@@ -138,6 +140,7 @@ export function vniTable(t: Topology): VniRow[] {
       participants: mesh.participants,
       meshComplete: mesh.complete,
       missing: mesh.missing,
+      missingCount: mesh.missingCount,
     };
   });
 }

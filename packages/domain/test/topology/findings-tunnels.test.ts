@@ -33,6 +33,35 @@ describe("finding: incomplete VXLAN mesh", () => {
     );
   });
 
+  it("counts every missing direction of a large partial mesh but names only a few", () => {
+    // 40 hosts, each tunnelling to its two ring neighbours: 40 * 37 directions are missing per VNI.
+    const hosts = labFleet(40, 1);
+    for (const h of hosts) {
+      const i = Number(h.name.slice(3));
+      const keep = new Set([((i + 38) % 40) + 1, (i % 40) + 1].map((j) => `kvm${j}`));
+      for (const b of h.inventory.net!.bridges) b.ports = b.ports.filter((p) => !p.vxlan || keep.has(p.name.split("-")[1]!));
+    }
+    const found = findingsOf("mesh-incomplete", hosts);
+    expect(found.map((f) => f.objects.vni)).toEqual([5001, 5002, 5003]);
+    expect(found[0]!.message).toBe(
+      "VXLAN mesh of VNI 5001 (acme) is incomplete: no working tunnel kvm1 → kvm10, kvm1 → kvm11, kvm1 → kvm12, kvm1 → kvm13, kvm1 → kvm14 and 1,475 more",
+    );
+    expect(found[0]!.objects.hosts).toHaveLength(40);
+  });
+
+  it("counts a host only flood endpoints reach as reached, and one that no one reaches as broken", () => {
+    const hosts = labFleet(3, 3);
+    // kvm1 floods (reaches everyone); kvm2 and kvm3 tunnel to each other but not to kvm1.
+    const kvm1 = findHost(hosts, "kvm1");
+    for (const t of ["5001", "5002", "5003"]) for (const peer of ["kvm2", "kvm3"]) removePort(kvm1, "br-ovs", `vx${t}-${peer}`);
+    kvm1.inventory.net!.bridges[1]!.ports.push(vxlanPort("vx5001", 5001, null, { vlan: 10 }), vxlanPort("vx5002", 5002, null, { vlan: 20 }), vxlanPort("vx5003", 5003, null, { vlan: 30 }));
+    for (const h of ["kvm2", "kvm3"]) for (const t of ["5001", "5002"]) removePort(findHost(hosts, h), "br-ovs", `vx${t}-kvm1`);
+    const found = findingsOf("mesh-incomplete", hosts);
+    expect(found.map((f) => f.objects.vni)).toEqual([5001, 5002]);
+    expect(found[0]!.message).toBe("VXLAN mesh of VNI 5001 (acme) is incomplete: no working tunnel kvm2 → kvm1 and kvm3 → kvm1");
+    expect(found[0]!.objects.hosts).toEqual(["kvm1", "kvm2", "kvm3"]);
+  });
+
   it("is silent for a full mesh", () => {
     expect(findingsOf("mesh-incomplete", labFleet(4, 6))).toEqual([]);
   });

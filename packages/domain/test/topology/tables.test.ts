@@ -53,6 +53,7 @@ describe("vniTable", () => {
       participants: ["kvm1", "kvm2"],
       meshComplete: true,
       missing: [],
+      missingCount: 0,
     });
   });
 
@@ -67,7 +68,7 @@ describe("vniTable", () => {
 
   it("lists a configured VNI that no host carries yet, with no endpoints", () => {
     const rows = vniTable(buildTopology([], [{ slug: "hooli", name: "Hooli", vni: 7000 }]));
-    expect(rows).toEqual([{ vni: 7000, tenants: ["hooli"], hosts: [], participants: [], meshComplete: true, missing: [] }]);
+    expect(rows).toEqual([{ vni: 7000, tenants: ["hooli"], hosts: [], participants: [], meshComplete: true, missing: [], missingCount: 0 }]);
   });
 });
 

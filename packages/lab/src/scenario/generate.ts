@@ -10,8 +10,9 @@ export interface GenerateOptions {
 /**
  * A scenario of N hypervisors for benchmarks. It keeps the default scenario's tenants, storage
  * pair, swarm and services, so every page has something to show; tenant VMs are spread
- * round-robin over tenants. Each hypervisor tunnels to its two ring neighbours only: a full
- * VXLAN mesh would be N² ports and nothing a benchmark needs.
+ * round-robin over tenants. Hypervisors use flow-based VXLAN ports (one per VNI, remote chosen
+ * by flows), as large fleets do: a full mesh of ports would be N² of them, and a partial one
+ * would make every VNI a finding.
  */
 export function generateScenario({ hosts, vmsPerHost }: GenerateOptions): Scenario {
   if (!Number.isInteger(hosts) || hosts < 1 || hosts > 60_000) throw new Error(`hosts must be 1..60000, got ${hosts}`);
@@ -19,13 +20,12 @@ export function generateScenario({ hosts, vmsPerHost }: GenerateOptions): Scenar
   const base = defaultScenario();
   const template = base.hypervisors[0]!;
   const names = Array.from({ length: hosts }, (_, i) => `hv${String(i + 1).padStart(4, "0")}`);
-  const peersOf = (i: number) => [...new Set([names[(i + hosts - 1) % hosts]!, names[(i + 1) % hosts]!])].filter((p) => p !== names[i]);
 
   const hypervisors = names.map((name, i) => ({
     ...template,
     name,
     underlayIp: `10.20.${Math.floor((i + 1) / 250)}.${((i + 1) % 250) + 1}`,
-    network: { ...template.network, tunnelPeers: peersOf(i) },
+    network: { ...template.network, tunnelPeers: [], flowTunnels: true },
   }));
 
   const swarmHosts = [names[0]!, names[0]!, names[1 % hosts]!];

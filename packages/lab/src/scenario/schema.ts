@@ -40,6 +40,11 @@ export const HypervisorNetwork = z.object({
   }),
   /** Hypervisors this one keeps a VXLAN port to, one per tenant VNI. */
   tunnelPeers: z.array(HostName),
+  /**
+   * Instead of one port per peer, one VXLAN port per VNI with remote_ip=flow: a controller or
+   * EVPN picks the remote, as fleets too large for a full mesh of ports do.
+   */
+  flowTunnels: z.boolean().default(false),
 });
 export type HypervisorNetwork = z.infer<typeof HypervisorNetwork>;
 

@@ -21,19 +21,20 @@ export function netSection(world: World, name: string): NetSection {
   return { interfaces, bridges: [] };
 }
 
-/** The VXLAN ports a hypervisor has: one per tenant VNI and tunnel peer, minus broken ones. */
+/** The VXLAN ports a hypervisor has: one per tenant VNI and tunnel peer (or one per VNI, flow-based), minus broken ones. */
 export function vxlanPorts(world: World, hv: HypervisorState): BridgePort[] {
   const local = world.host(hv.name).address;
+  const { tunnelPeers, flowTunnels } = hv.spec.network;
   return world.tenants
     .filter((t) => !hv.brokenVnis.has(t.vni))
     .flatMap((t) =>
-      hv.spec.network.tunnelPeers.map((peer) => ({
-        name: `vx${t.vni}-${peer}`.slice(0, 15),
+      (flowTunnels ? [null] : tunnelPeers).map((peer) => ({
+        name: (peer ? `vx${t.vni}-${peer}` : `vx${t.vni}`).slice(0, 15),
         mode: "vxlan" as const,
         // The port is an access port of the tenant's VLAN: VLAN <-> VNI mapping on this host.
         vlan: t.vlan,
         trunks: [],
-        vxlan: { vni: t.vni, local, remote: world.host(peer).address, dstPort: VXLAN_PORT },
+        vxlan: { vni: t.vni, local, remote: peer ? world.host(peer).address : null, dstPort: VXLAN_PORT },
         mtu: null,
         up: true,
         attached: null,
