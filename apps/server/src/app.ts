@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { pino, type Logger } from "pino";
 import { HealthMonitor, LiveHub, TopologyService, findingChecks, type ApiDeps, type Context } from "@nimbus/api";
 import { createAuth, peerAddress, resolveAuthSecret } from "@nimbus/auth";
-import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthHistory, Tenants, openDatabase } from "@nimbus/db";
+import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthHistory, HealthHistoryWriter, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags } from "@nimbus/fleet";
 import type { ServerEnv } from "./env.js";
 import { hostsSource } from "./hosts-source.js";
@@ -67,10 +67,12 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     const topology = new TopologyService(fleet, tenants);
     topology.start();
     cleanups.unshift(() => topology.stop());
-    const history = new HealthHistory(db);
+    // Batched: at start every check of every host reports at once (10,000+ at fleet size).
+    const history = new HealthHistoryWriter(new HealthHistory(db), (err) => logger.warn({ err }, "health history not recorded"));
+    cleanups.unshift(() => history.flush());
     const health = new HealthMonitor(fleet, {
       extraChecks: () => findingChecks(topology.current().findings),
-      onTransition: (c) => void history.append({ checkId: c.id, state: c.state, at: c.since, message: c.message }).catch((err) => logger.warn({ err }, "health history not recorded")),
+      onTransition: (c) => history.push({ checkId: c.id, state: c.state, at: c.since, message: c.message }),
     });
     const deps: ApiDeps = { fleet, operations, tenants, auth, audit: auth.audit, lab: source.lab };
     const live = new LiveHub(fleet, tenants);

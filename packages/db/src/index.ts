@@ -10,4 +10,4 @@ export { AuditLog, toCsv, AUDIT_CSV_MAX_ROWS, type AuditEntry, type AuditRecord,
 export { redactSecrets, REDACTED } from "./stores/redact.js";
 export { csvCell, toCsvTable } from "./stores/csv.js";
 export { Tenants, DEFAULT_VNI_POOL, type Tenant, type TenantMember, type VniPool } from "./stores/tenants.js";
-export { HealthHistory, type HealthTransition } from "./stores/health-history.js";
+export { HealthHistory, HealthHistoryWriter, type HealthTransition } from "./stores/health-history.js";

@@ -28,4 +28,17 @@ describe(`DbKnownHosts (${backend})`, () => {
     expect(listed).toMatchObject({ fingerprint: "SHA256:new", acceptedBy: "admin@nimbus.local" });
     expect(Date.parse(listed!.acceptedAt)).not.toBeNaN();
   });
+
+  it("answers many lookups and pins made at once (a fleet connecting) with the right key each", async () => {
+    const names = Array.from({ length: 1_500 }, (_, i) => `hv${i}`);
+    await Promise.all(names.map((n) => hosts.set(n, { fingerprint: `SHA256:${n}`, key: `ssh-ed25519 ${n}` })));
+    const got = await Promise.all([...names, "never-seen"].map((n) => hosts.get(n)));
+    expect(got.slice(0, -1).map((g) => g?.fingerprint)).toEqual(names.map((n) => `SHA256:${n}`));
+    expect(got.at(-1)).toBeNull();
+  });
+
+  it("keeps the last of two pins of one host made in the same tick", async () => {
+    await Promise.all([hosts.set("kvm3", { fingerprint: "SHA256:first", key: "k1" }), hosts.set("kvm3", { fingerprint: "SHA256:second", key: "k2" })]);
+    expect(await hosts.get("kvm3")).toEqual({ fingerprint: "SHA256:second", key: "k2" });
+  });
 });

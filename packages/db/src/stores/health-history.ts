@@ -1,4 +1,4 @@
-import { desc, eq } from "drizzle-orm";
+import { desc, eq, inArray } from "drizzle-orm";
 import type { HealthState } from "@nimbus/domain";
 import type { Db } from "../open.js";
 import { healthHistory } from "../schema/index.js";
@@ -10,6 +10,9 @@ export interface HealthTransition {
   message: string;
 }
 
+/** Rows per statement: well under PostgreSQL's 65,535 bind parameters. */
+const CHUNK = 1_000;
+
 /** When each health check changed state, so "broken since" survives a server restart. */
 export class HealthHistory {
   constructor(private readonly db: Db) {}
@@ -19,10 +22,34 @@ export class HealthHistory {
    * (a restarted server re-reports every check) and is skipped: returns false.
    */
   async append(t: HealthTransition): Promise<boolean> {
-    const [last] = await this.list(t.checkId, { limit: 1 });
-    if (last?.state === t.state) return false;
-    await this.db.insert(healthHistory).values({ checkId: t.checkId, state: t.state, at: new Date(t.at), message: t.message });
-    return true;
+    return (await this.appendMany([t])) === 1;
+  }
+
+  /**
+   * Records transitions in order, skipping each that repeats its check's last state; returns how
+   * many were recorded. A few queries per thousand transitions, so the first minute of a
+   * 2,000-host fleet (every check goes from nothing to ok) costs no more than a handful.
+   */
+  async appendMany(ts: readonly HealthTransition[]): Promise<number> {
+    if (!ts.length) return 0;
+    const last = new Map<string, string>();
+    const ids = [...new Set(ts.map((t) => t.checkId))];
+    for (let i = 0; i < ids.length; i += CHUNK) {
+      const rows = await this.db
+        .selectDistinctOn([healthHistory.checkId], { checkId: healthHistory.checkId, state: healthHistory.state })
+        .from(healthHistory)
+        .where(inArray(healthHistory.checkId, ids.slice(i, i + CHUNK)))
+        .orderBy(healthHistory.checkId, desc(healthHistory.at), desc(healthHistory.id));
+      for (const r of rows) last.set(r.checkId, r.state);
+    }
+    const fresh = ts.filter((t) => {
+      if (last.get(t.checkId) === t.state) return false;
+      last.set(t.checkId, t.state);
+      return true;
+    });
+    for (let i = 0; i < fresh.length; i += CHUNK)
+      await this.db.insert(healthHistory).values(fresh.slice(i, i + CHUNK).map((t) => ({ checkId: t.checkId, state: t.state, at: new Date(t.at), message: t.message })));
+    return fresh.length;
   }
 
   /** Newest first. */
@@ -34,5 +61,37 @@ export class HealthHistory {
       .orderBy(desc(healthHistory.at), desc(healthHistory.id))
       .limit(opts.limit);
     return rows.map((r) => ({ checkId: r.checkId, state: r.state as HealthState, at: r.at.toISOString(), message: r.message }));
+  }
+}
+
+/**
+ * Collects transitions as the health monitor reports them and records them in batches, at most
+ * every `intervalMs`, one batch at a time and in order. A failed batch is logged, not retried:
+ * the history is a record for people, and the live state never depends on it.
+ */
+export class HealthHistoryWriter {
+  private pending: HealthTransition[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly history: HealthHistory,
+    private readonly onError: (err: unknown) => void,
+    private readonly intervalMs = 500,
+  ) {}
+
+  push(t: HealthTransition): void {
+    this.pending.push(t);
+    if (!this.timer) this.timer = setTimeout(() => void this.flush(), this.intervalMs);
+  }
+
+  /** Writes what is pending; resolves when it (and every earlier batch) is recorded. */
+  flush(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.pending;
+    this.pending = [];
+    if (batch.length) this.chain = this.chain.then(() => this.history.appendMany(batch)).then(() => undefined, this.onError);
+    return this.chain;
   }
 }

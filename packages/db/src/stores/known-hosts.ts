@@ -1,6 +1,7 @@
-import { asc, eq } from "drizzle-orm";
+import { asc, inArray, sql } from "drizzle-orm";
 import type { Db } from "../open.js";
 import { hostKeys } from "../schema/index.js";
+import { TickBatch } from "./tick-batch.js";
 
 export interface HostKeyEntry {
   fingerprint: string;
@@ -13,22 +14,43 @@ export interface PinnedHostKey extends HostKeyEntry {
   acceptedBy: string | null;
 }
 
-/** Pinned SSH host keys. Implements `KnownHostsStore` from @nimbus/fleet. */
+/**
+ * Pinned SSH host keys. Implements `KnownHostsStore` from @nimbus/fleet. Lookups and pins made in
+ * the same tick share one query (a fleet connects all at once); every lookup still reads the
+ * database, so a key another server replica accepted is seen at the next connect.
+ */
 export class DbKnownHosts {
-  constructor(private readonly db: Db) {}
+  private readonly reads: TickBatch<string, HostKeyEntry | null>;
+  private readonly writes: TickBatch<{ host: string } & HostKeyEntry & { acceptedBy?: string | null }, void>;
 
-  async get(host: string): Promise<HostKeyEntry | null> {
-    const [row] = await this.db.select().from(hostKeys).where(eq(hostKeys.host, host));
-    return row ? { fingerprint: row.fingerprint, key: row.key } : null;
+  constructor(private readonly db: Db) {
+    this.reads = new TickBatch(async (names) => {
+      const rows = await this.db.select().from(hostKeys).where(inArray(hostKeys.host, [...new Set(names)]));
+      const byHost = new Map(rows.map((r) => [r.host, { fingerprint: r.fingerprint, key: r.key }]));
+      return names.map((n) => byHost.get(n) ?? null);
+    });
+    this.writes = new TickBatch<{ host: string } & HostKeyEntry & { acceptedBy?: string | null }, void>(async (entries) => {
+      // One row per host (the last pin of a host in the batch wins), upserted in one statement.
+      const latest = new Map(entries.map((e) => [e.host, e]));
+      const acceptedAt = new Date();
+      await this.db
+        .insert(hostKeys)
+        .values([...latest.values()].map((e) => ({ host: e.host, fingerprint: e.fingerprint, key: e.key, acceptedAt, acceptedBy: e.acceptedBy ?? null })))
+        .onConflictDoUpdate({
+          target: hostKeys.host,
+          set: { fingerprint: sql`excluded.fingerprint`, key: sql`excluded.key`, acceptedAt: sql`excluded.accepted_at`, acceptedBy: sql`excluded.accepted_by` },
+        });
+      return entries.map(() => undefined);
+    });
+  }
+
+  get(host: string): Promise<HostKeyEntry | null> {
+    return this.reads.run(host);
   }
 
   /** Pins (or re-pins, when an admin accepts a changed key) the key a host offers. */
-  async set(host: string, entry: HostKeyEntry & { acceptedBy?: string | null }): Promise<void> {
-    const values = { fingerprint: entry.fingerprint, key: entry.key, acceptedAt: new Date(), acceptedBy: entry.acceptedBy ?? null };
-    await this.db
-      .insert(hostKeys)
-      .values({ host, ...values })
-      .onConflictDoUpdate({ target: hostKeys.host, set: values });
+  set(host: string, entry: HostKeyEntry & { acceptedBy?: string | null }): Promise<void> {
+    return this.writes.run({ host, ...entry });
   }
 
   async list(): Promise<PinnedHostKey[]> {
