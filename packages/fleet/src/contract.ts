@@ -30,6 +30,8 @@ export interface HostConfig {
 export interface KnownHostsStore {
   get(host: string): Promise<{ fingerprint: string; key: string } | null>;
   set(host: string, entry: { fingerprint: string; key: string }): Promise<void>;
+  /** Every pin at once, so a fleet's first connections need one query rather than one each. */
+  list?(): Promise<{ host: string; fingerprint: string; key: string }[]>;
 }
 
 /** Where operations are recorded, so they survive a server restart. */

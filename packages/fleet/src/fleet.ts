@@ -39,6 +39,8 @@ export class Fleet implements FleetView {
   private readonly dial: Dialer;
   private readonly logger: Logger;
   private started = false;
+  /** Pins read in one query at start, each used once by its host's first connection. */
+  private startupPins = new Map<string, { fingerprint: string; key: string } | null>();
 
   constructor(private readonly opts: FleetOptions) {
     this.limiter = new ConcurrencyLimiter(opts.concurrency ?? 24);
@@ -46,12 +48,22 @@ export class Fleet implements FleetView {
     this.logger = opts.logger ?? pino({ level: "silent" });
     this.listeners = new ListenerSet(this.logger, "fleet event");
     const privateKey = opts.dial ? null : parsePrivateKey(opts.privateKey);
+    const knownHosts: KnownHostsStore = {
+      get: (host) => {
+        const pin = this.startupPins.get(host);
+        if (pin === undefined) return opts.knownHosts.get(host);
+        // Later connections read the store again: an admin may accept a new key meanwhile.
+        this.startupPins.delete(host);
+        return Promise.resolve(pin);
+      },
+      set: (host, entry) => opts.knownHosts.set(host, entry),
+    };
     this.dial =
       opts.dial ??
       ((config) =>
         connectHost(config, {
           privateKey: privateKey!,
-          knownHosts: opts.knownHosts,
+          knownHosts,
           timeoutMs: opts.connectTimeoutMs ?? 10_000,
           keepaliveMs: opts.keepaliveMs,
         }));
@@ -60,6 +72,12 @@ export class Fleet implements FleetView {
 
   /** Starts every connection; resolves once each host's first attempt ended (online or not). */
   async start(): Promise<void> {
+    const pins = await this.opts.knownHosts.list?.();
+    if (pins) {
+      // null: known not to be pinned yet (first start), so its first connection needs no query either.
+      const byHost = new Map(pins.map((p) => [p.host, { fingerprint: p.fingerprint, key: p.key }]));
+      this.startupPins = new Map([...this.connections.keys()].map((h) => [h, byHost.get(h) ?? null]));
+    }
     this.started = true;
     for (const c of this.connections.values()) c.start();
     await Promise.all([...this.connections.values()].map((c) => c.firstAttempt));

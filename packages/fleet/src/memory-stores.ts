@@ -17,6 +17,10 @@ export class MemoryKnownHosts implements KnownHostsStore {
   async set(host: string, entry: { fingerprint: string; key: string }) {
     this.entries.set(host, { ...entry });
   }
+
+  async list() {
+    return [...this.entries].map(([host, e]) => ({ host, ...e }));
+  }
 }
 
 export class MemoryOperationStore implements OperationStore {

@@ -69,6 +69,41 @@ describe("Fleet over SSH", () => {
     await expect(fleet.acceptHostKey("kvm1")).rejects.toMatchObject({ code: "CONFLICT" });
   });
 
+  it("on a first start, pins every host without reading the store per host", async () => {
+    const world = new FakeWorld();
+    harness = await fleetHarness([
+      { name: "kvm1", drivers: world.drivers("kvm1") },
+      { name: "kvm2", drivers: world.drivers("kvm2") },
+    ]);
+    let gets = 0;
+    const original = harness.knownHosts.get.bind(harness.knownHosts);
+    harness.knownHosts.get = (host) => (gets++, original(host));
+    const fleet = harness.fleet();
+    await fleet.start();
+    expect(gets).toBe(0);
+    expect((await harness.knownHosts.list()).map((p) => p.host).sort()).toEqual(["kvm1", "kvm2"]);
+  });
+
+  it("after a restart, first connections use the pins listed once at start, and still catch a changed key", async () => {
+    const { fleet } = await twoHosts();
+    fleet.stop();
+    await harness.hosts.kvm2!.changeHostKey();
+    let gets = 0;
+    const original = harness.knownHosts.get.bind(harness.knownHosts);
+    harness.knownHosts.get = (host) => (gets++, original(host));
+    const restarted = harness.fleet();
+    await restarted.start();
+    expect(gets).toBe(0);
+    expect(restarted.host("kvm1")!.connection.state).toBe("online");
+    expect(restarted.host("kvm2")!.connection).toMatchObject({ state: "key-changed", offeredKey: harness.hosts.kvm2!.fingerprint });
+    // A reconnect reads the store again (another server may have accepted the key meanwhile).
+    await harness.knownHosts.set("kvm2", { fingerprint: harness.hosts.kvm2!.fingerprint, key: "accepted elsewhere" });
+    const online = hostState(restarted, "kvm2", "online");
+    restarted.reconnect("kvm2");
+    await online;
+    expect(gets).toBeGreaterThan(0);
+  });
+
   it("marks a dropped host unreachable, then reconnects with a fresh snapshot", async () => {
     const { world, fleet } = await twoHosts();
     const lost = hostState(fleet, "kvm2", "unreachable");

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from "node:net";
+import ssh2 from "ssh2";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MemoryKnownHosts } from "../src/memory-stores.js";
 import { connectHost, HostKeyChanged, parsePrivateKey, SshFailure, type SshSession } from "../src/ssh/index.js";
@@ -19,7 +20,7 @@ afterEach(() => {
   for (const s of sessions.splice(0)) s.close();
 });
 
-async function connect(knownHosts: MemoryKnownHosts, privateKey = key.private, config = host.config()) {
+async function connect(knownHosts: MemoryKnownHosts, privateKey: string | ssh2.ParsedKey = key.private, config = host.config()) {
   const s = await connectHost(config, { privateKey, knownHosts, timeoutMs: 2_000 });
   sessions.push(s);
   return s;
@@ -88,6 +89,16 @@ describe("connectHost", () => {
   it("refuses an unusable private key as a configuration error", () => {
     expect(() => parsePrivateKey("not a key")).toThrow(expect.objectContaining({ code: "BAD_INPUT" }));
     expect(() => parsePrivateKey(key.public)).toThrow("the SSH private key cannot be used: not a private key");
+  });
+
+  it("signs with a key parsed once, and the host accepts those signatures", async () => {
+    const parsed = parsePrivateKey(key.private);
+    const data = Buffer.from("session id and userauth request");
+    const pub = ssh2.utils.parseKey(key.public) as ssh2.ParsedKey;
+    expect(pub.verify(data, parsed.sign(data) as Buffer)).toBe(true);
+    // Two connections with the same parsed key both authenticate.
+    await connect(new MemoryKnownHosts(), parsed);
+    await connect(new MemoryKnownHosts(), parsed);
   });
 
   it("tells the owner when the host ends the connection", async () => {

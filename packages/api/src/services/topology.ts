@@ -18,6 +18,7 @@ export class TopologyService {
   private dirty = false;
   private timer: NodeJS.Timeout | null = null;
   private lastBuild = 0;
+  private lastBuildMs = 0;
   private readonly listeners = new Set<(s: TopologySnapshot) => void>();
   private unsubscribe: (() => void) | null = null;
 
@@ -53,7 +54,10 @@ export class TopologyService {
   markDirty() {
     this.dirty = true;
     if (this.timer) return;
-    const wait = Math.max(0, this.lastBuild + this.minIntervalMs - Date.now());
+    // A build that takes long (2,000 hosts) spaces the next one out, so rebuilding never takes
+    // more than about a tenth of the server's time while hosts keep changing.
+    const interval = Math.max(this.minIntervalMs, this.lastBuildMs * 10);
+    const wait = Math.max(0, this.lastBuild + interval - Date.now());
     this.timer = setTimeout(() => {
       this.timer = null;
       if (!this.dirty) return;
@@ -68,7 +72,9 @@ export class TopologyService {
   private build(version: number): TopologySnapshot {
     this.lastBuild = Date.now();
     const topology = buildTopology(this.fleet.hosts(), [...this.tenants.directory().values()]);
-    return { version, topology, findings: findingsOf(topology) };
+    const snapshot = { version, topology, findings: findingsOf(topology) };
+    this.lastBuildMs = Date.now() - this.lastBuild;
+    return snapshot;
   }
 }
 

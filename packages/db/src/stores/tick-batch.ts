@@ -10,11 +10,16 @@ export class TickBatch<In, Out> {
     /** Answers for every input, in the same order. */
     private readonly bulk: (inputs: In[]) => Promise<Out[]>,
     private readonly maxBatch = 1_000,
+    /** 0: the batch is what one turn of the event loop asked for; more waits that long to gather more. */
+    private readonly windowMs = 0,
   ) {}
 
   run(input: In): Promise<Out> {
     return new Promise<Out>((resolve, reject) => {
-      if (!this.queue.length) setImmediate(() => this.drain());
+      if (!this.queue.length) {
+        if (this.windowMs > 0) setTimeout(() => this.drain(), this.windowMs);
+        else setImmediate(() => this.drain());
+      }
       this.queue.push({ input, resolve, reject });
     });
   }
