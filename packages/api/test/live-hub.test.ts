@@ -1,17 +1,19 @@
-import { describe, expect, it } from "vitest";
-import type { HostRecord, LiveEvent, Operation, TenantInfo, Viewer } from "@nimbus/domain";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { HealthCheck, HostRecord, LiveEvent, Operation, TenantInfo, Viewer } from "@nimbus/domain";
 import type { FleetEvent, FleetView } from "@nimbus/fleet";
-import { LiveHub, StreamRevoked } from "../src/services/live-hub.js";
+import { LiveHub, StreamRevoked, type LiveHubOptions } from "../src/services/live-hub.js";
+import type { HealthChanges } from "../src/services/health-monitor.js";
 import type { TenantService } from "../src/deps.js";
 import { hypervisor, vm } from "../../domain/test/fixtures.js";
 
-/** A fleet of two hypervisors whose changes the test announces by hand. */
-function setup() {
+/** A fleet of two hypervisors whose changes the test announces by hand; `lookups` counts projection work. */
+function setup(opts: LiveHubOptions = {}) {
   const hosts: HostRecord[] = [hypervisor("kvm1", [vm({ name: "acme-1", tenant: "acme" })]), hypervisor("kvm2", [vm({ name: "globex-1", tenant: "globex", nics: [] })])];
   const listeners = new Set<(e: FleetEvent) => void>();
+  const lookups = { count: 0 };
   const fleet = {
-    hosts: () => hosts,
-    host: (n: string) => hosts.find((h) => h.name === n),
+    hosts: () => (lookups.count++, hosts),
+    host: (n: string) => (lookups.count++, hosts.find((h) => h.name === n)),
     subscribe: (l: (e: FleetEvent) => void) => (listeners.add(l), () => listeners.delete(l)),
   } as unknown as FleetView;
   const directory = new Map<string, TenantInfo>([
@@ -19,20 +21,39 @@ function setup() {
     ["globex", { slug: "globex", name: "Globex", vni: 5002 }],
   ]);
   const tenants = { directory: () => directory } as unknown as TenantService;
-  const hub = new LiveHub(fleet, tenants, 1);
+  const hub = new LiveHub(fleet, tenants, { coalesceMs: 1, ...opts });
   const opListeners = new Set<(op: Operation) => void>();
+  const healthListeners = new Set<(c: HealthChanges) => void>();
   hub.attach({
     operations: { subscribe: (l) => (opListeners.add(l), () => opListeners.delete(l)) },
-    health: { subscribe: () => () => {} },
+    health: { subscribe: (l) => (healthListeners.add(l), () => healthListeners.delete(l)) },
     topology: { subscribe: () => () => {} },
   });
-  const change = (name: string, ...changed: ("virt" | "net" | "connection")[]) => {
+  const change = (name: string, ...changed: ("virt" | "net" | "node" | "connection")[]) => {
     for (const l of listeners) l({ type: "host", host: hosts.find((h) => h.name === name)!, changed });
   };
-  return { hosts, hub, change };
+  const health = (changes: HealthChanges) => {
+    for (const l of healthListeners) l(changes);
+  };
+  const setCpu = (name: string, pct: number) => (hosts.find((h) => h.name === name)!.inventory.node!.cpuUsagePct = pct);
+  return { hosts, hub, change, health, setCpu, lookups };
 }
 
+const check = (id: string, over: Partial<HealthCheck> = {}): HealthCheck => ({
+  id,
+  category: "instance",
+  target: id,
+  state: "crit",
+  since: "2026-01-01T00:00:00.000Z",
+  message: "crashed",
+  affects: [],
+  tenants: [],
+  ack: null,
+  ...over,
+});
+
 const acme: Viewer = { userId: "a", name: "A", role: "tenant", tenant: "acme" };
+const globex: Viewer = { userId: "g", name: "G", role: "tenant", tenant: "globex" };
 const staff: Viewer = { userId: "s", name: "S", role: "oncall", tenant: null };
 
 async function take(gen: AsyncGenerator<{ id: string; event: LiveEvent }>, n: number) {
@@ -52,7 +73,7 @@ describe("LiveHub", () => {
     expect((await take(gen, 1))[0]!.event).toEqual({ type: "reset" });
     change("kvm1", "virt");
     const events = (await take(gen, 2)).map((m) => m.event.type);
-    expect(events).toEqual(["host", "host-instances"]);
+    expect(events).toEqual(["hosts", "host-instances"]);
     await gen.return(undefined);
   });
 
@@ -71,8 +92,8 @@ describe("LiveHub", () => {
     await gen.return(undefined);
   });
 
-  it("replays what a reconnecting browser missed, and resets for an id of another process", async () => {
-    const { hub, change } = setup();
+  it("replays what a browser missed when it comes back within the grace period, and resets for an id of another process", async () => {
+    const { hub, change } = setup({ idleGraceMs: 5_000, now: () => 0 });
     const first = hub.stream(staff, null, undefined);
     const [reset] = await take(first, 1);
     change("kvm1", "virt");
@@ -81,7 +102,7 @@ describe("LiveHub", () => {
     change("kvm2", "virt");
     const again = hub.stream(staff, got[1]!.id, undefined);
     const replayed = await take(again, 1);
-    expect(replayed[0]!.event).toMatchObject({ type: "host", summary: { name: "kvm2" } });
+    expect(replayed[0]!.event).toMatchObject({ type: "hosts", summaries: [{ name: "kvm2" }] });
     await again.return(undefined);
     const foreign = hub.stream(staff, "otherboot:5", undefined);
     expect((await take(foreign, 1))[0]!.event).toEqual({ type: "reset" });
@@ -96,5 +117,146 @@ describe("LiveHub", () => {
     await take(gen, 1);
     valid = false;
     await expect(gen.next()).rejects.toBeInstanceOf(StreamRevoked);
+  });
+
+  it("batches the host summaries of one flush into one event", async () => {
+    const { hub, change } = setup();
+    const gen = hub.stream(staff, null, undefined);
+    await take(gen, 1);
+    change("kvm1", "node");
+    change("kvm2", "node");
+    const [msg] = await take(gen, 1);
+    expect(msg!.event).toMatchObject({ type: "hosts", summaries: [{ name: "kvm1" }, { name: "kvm2" }] });
+    await gen.return(undefined);
+  });
+
+  it("sends a host summary again only when it changed", async () => {
+    const { hub, change, setCpu } = setup();
+    const gen = hub.stream(staff, null, undefined);
+    await take(gen, 1);
+    change("kvm1", "node");
+    await take(gen, 1);
+    change("kvm1", "node"); // same summary: nothing
+    setCpu("kvm2", 77);
+    change("kvm2", "node");
+    const [msg] = await take(gen, 1);
+    expect(msg!.event).toEqual({ type: "hosts", summaries: [expect.objectContaining({ name: "kvm2", cpuUsagePct: 77 })] });
+    await gen.return(undefined);
+  });
+
+  it("pushes only the health checks that changed or went away, and only to staff", async () => {
+    const { hub, change, health } = setup();
+    const staffGen = hub.stream(staff, null, undefined);
+    const tenantGen = hub.stream(acme, null, undefined);
+    await take(staffGen, 1);
+    await take(tenantGen, 1);
+    const crashed = check("instance:acme-1", { tenants: ["acme"] });
+    health({ upsert: [crashed], remove: ["instance:old"] });
+    expect((await take(staffGen, 1))[0]!.event).toEqual({ type: "health-changes", upsert: [crashed], remove: ["instance:old"] });
+    // The tenant's next event is its own instance change: no health in between, not even its own.
+    change("kvm1", "virt");
+    expect((await take(tenantGen, 1))[0]!.event.type).toBe("host-instances");
+    await staffGen.return(undefined);
+    await tenantGen.return(undefined);
+  });
+
+  describe("audiences without a browser", () => {
+    afterEach(() => vi.useRealTimers());
+
+    /** A staff browser sees one change of kvm1, then closes; returns the last id it got. */
+    async function staffSeesKvm1AndLeaves(hub: LiveHub, change: (name: string, ...c: "virt"[]) => void) {
+      const gen = hub.stream(staff, null, undefined);
+      await take(gen, 1);
+      change("kvm1", "virt");
+      const got = await take(gen, 2);
+      await gen.return(undefined);
+      return got[1]!.id;
+    }
+
+    it("projects nothing once the last browser has left", async () => {
+      vi.useFakeTimers();
+      const { hub, change, health, lookups } = setup({ idleGraceMs: 0 });
+      const first = hub.stream(staff, null, undefined);
+      await take(first, 1);
+      await first.return(undefined);
+      change("kvm1", "virt", "net");
+      health({ upsert: [check("instance:x")], remove: [] });
+      vi.advanceTimersByTime(10);
+      expect(lookups.count).toBe(0);
+      // The same change with a browser listening is projected: the count above can see work.
+      const again = hub.stream(staff, null, undefined);
+      await take(again, 1);
+      change("kvm1", "virt");
+      vi.advanceTimersByTime(10);
+      expect(lookups.count).toBeGreaterThan(0);
+      await again.return(undefined);
+    });
+
+    it("projects nothing for a tenant nobody of which listens, while staff do", async () => {
+      const { hub, change } = setup({ idleGraceMs: 0 });
+      const tenantGen = hub.stream(acme, null, undefined);
+      const [first] = await take(tenantGen, 1);
+      await tenantGen.return(undefined);
+      const staffGen = hub.stream(staff, null, undefined);
+      await take(staffGen, 1);
+      change("kvm1", "virt"); // acme's VM: skipped for acme
+      await take(staffGen, 2);
+      // Acme's history has a hole now: its browser comes back to a reset, not an empty replay.
+      const again = hub.stream(acme, first!.id, undefined);
+      expect((await take(again, 1))[0]!.event).toEqual({ type: "reset" });
+      await again.return(undefined);
+      await staffGen.return(undefined);
+    });
+
+    it("resets a browser that comes back after events were skipped", async () => {
+      let clock = 0;
+      const { hub, change } = setup({ idleGraceMs: 1_000, now: () => clock });
+      const lastId = await staffSeesKvm1AndLeaves(hub, change);
+      // Globex's browser sees the flush happen that staff, gone for longer than the grace period, miss.
+      const witness = hub.stream(globex, null, undefined);
+      await take(witness, 1);
+      clock = 1_000;
+      change("kvm2", "virt");
+      await take(witness, 1);
+      const again = hub.stream(staff, lastId, undefined);
+      expect((await take(again, 1))[0]!.event).toEqual({ type: "reset" });
+      await again.return(undefined);
+      await witness.return(undefined);
+    });
+
+    it("replays for a browser that comes back after the grace period when nothing changed meanwhile", async () => {
+      let clock = 0;
+      const { hub, change } = setup({ idleGraceMs: 1_000, now: () => clock });
+      const lastId = await staffSeesKvm1AndLeaves(hub, change);
+      clock = 60_000;
+      const again = hub.stream(staff, lastId, undefined);
+      change("kvm2", "virt");
+      expect((await take(again, 1))[0]!.event).toMatchObject({ type: "hosts", summaries: [{ name: "kvm2" }] });
+      await again.return(undefined);
+    });
+
+    it("sends a state equal to one sent before the hole again after the browser refetched", async () => {
+      const { hub, change, setCpu } = setup({ idleGraceMs: 0 });
+      const first = hub.stream(staff, null, undefined);
+      await take(first, 1);
+      setCpu("kvm1", 10);
+      change("kvm1", "node");
+      const [sent] = await take(first, 1);
+      expect(sent!.event).toMatchObject({ type: "hosts", summaries: [{ cpuUsagePct: 10 }] });
+      await first.return(undefined);
+      const witness = hub.stream(globex, null, undefined);
+      await take(witness, 1);
+      setCpu("kvm1", 90);
+      change("kvm1", "node"); // no staff browser: the next one will refetch and see 90
+      change("kvm2", "virt"); // same flush, seen by the witness
+      await take(witness, 1);
+      const again = hub.stream(staff, sent!.id, undefined);
+      expect((await take(again, 1))[0]!.event).toEqual({ type: "reset" });
+      setCpu("kvm1", 10);
+      change("kvm1", "node");
+      expect((await take(again, 1))[0]!.event).toMatchObject({ type: "hosts", summaries: [{ name: "kvm1", cpuUsagePct: 10 }] });
+      await again.return(undefined);
+      await witness.return(undefined);
+    });
   });
 });

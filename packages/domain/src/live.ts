@@ -11,12 +11,14 @@ import type { HostNetworkView } from "./overviews.js";
 export type LiveEvent =
   /** Full state at (re)subscription, when the client's last event id is unknown. */
   | { type: "reset" }
-  | { type: "host"; summary: HostSummary }
+  /** Host summaries that changed in one flush, batched so the client updates its list once. */
+  | { type: "hosts"; summaries: HostSummary[] }
   | { type: "host-instances"; host: string; instances: InstanceView[] }
   | { type: "host-network"; network: HostNetworkView }
   | { type: "swarm"; swarm: SwarmOverview }
   | { type: "storage"; storage: StorageOverview }
-  | { type: "health"; checks: HealthCheck[] }
+  /** Only the checks that changed (upsert, by id) or disappeared (remove): the full list runs to 10,000+ at fleet size. */
+  | { type: "health-changes"; upsert: HealthCheck[]; remove: string[] }
   | { type: "operation"; operation: Operation }
   /** The network topology or its findings changed for this viewer: refetch network.topology. */
   | { type: "topology"; version: number };

@@ -1,9 +1,18 @@
 import { describe, expect, it } from "vitest";
-import type { Operation } from "@nimbus/domain";
-import { hostSummaries, instances, migrating, network, scaling } from "@/fixtures/views";
+import { byUrgency, type HealthCheck, type Operation } from "@nimbus/domain";
+import { healthChecks, hostSummaries, instances, migrating, network, scaling } from "@/fixtures/views";
 import { NOW } from "@/fixtures/hosts";
 import { diskMoving, moveRecords } from "@/fixtures/moves";
-import { mergeOperation, replaceHostInstances, replaceHostNetwork, replaceHostSummary, rowOperationFor, upsertMove, upsertOperation } from "./live-patch";
+import {
+  applyHealthChanges,
+  mergeOperation,
+  replaceHostInstances,
+  replaceHostNetwork,
+  replaceHostSummaries,
+  rowOperationFor,
+  upsertMove,
+  upsertOperation,
+} from "./live-patch";
 
 const at = (op: Operation, secondsAfter: number, patch: Partial<Operation> = {}): Operation => ({
   ...op,
@@ -12,18 +21,60 @@ const at = (op: Operation, secondsAfter: number, patch: Partial<Operation> = {})
 });
 
 describe("host events", () => {
-  it("replace only the host they name and keep the list sorted", () => {
+  it("replace only the hosts they name and keep the list sorted", () => {
     const kvm3 = hostSummaries.find((h) => h.name === "kvm3")!;
-    const next = replaceHostSummary(hostSummaries, { ...kvm3, state: "online" })!;
+    const kvm2 = hostSummaries.find((h) => h.name === "kvm2")!;
+    const next = replaceHostSummaries(hostSummaries, [{ ...kvm3, state: "online" }, { ...kvm2, cpuUsagePct: 99 }])!;
     expect(next.map((h) => h.name)).toEqual([...hostSummaries.map((h) => h.name)].sort());
     expect(next.find((h) => h.name === "kvm3")!.state).toBe("online");
+    expect(next.find((h) => h.name === "kvm2")!.cpuUsagePct).toBe(99);
     expect(next.find((h) => h.name === "kvm1")).toBe(hostSummaries.find((h) => h.name === "kvm1"));
   });
 
+  it("add a host the list did not have, in name order", () => {
+    const next = replaceHostSummaries(hostSummaries, [{ ...hostSummaries[0]!, name: "kvm15" }])!;
+    expect(next).toHaveLength(hostSummaries.length + 1);
+    expect(next.map((h) => h.name)).toEqual([...hostSummaries.map((h) => h.name), "kvm15"].sort());
+  });
+
   it("do not create a list the page never loaded", () => {
-    expect(replaceHostSummary(undefined, hostSummaries[0]!)).toBeUndefined();
+    expect(replaceHostSummaries(undefined, [hostSummaries[0]!])).toBeUndefined();
     expect(replaceHostInstances(undefined, "kvm1", [])).toBeUndefined();
     expect(replaceHostNetwork(undefined, network[0]!)).toBeUndefined();
+  });
+});
+
+describe("health changes", () => {
+  const list = [...healthChecks].sort(byUrgency);
+  const byId = (id: string) => list.find((c) => c.id === id)!;
+
+  it("replace a changed check and move it to where its new state sorts", () => {
+    const failing: HealthCheck = { ...byId("host:kvm1"), state: "crit", since: "2020-01-01T00:00:00.000Z", message: "unreachable" };
+    const next = applyHealthChanges(list, [failing], [])!;
+    expect(next[0]).toBe(failing);
+    expect(next).toHaveLength(list.length);
+    expect(next.filter((c) => c.id === "host:kvm1")).toHaveLength(1);
+    expect(next).toEqual([...next].sort(byUrgency));
+  });
+
+  it("remove the checks that went away and add new ones in order", () => {
+    const crashed: HealthCheck = { ...byId("host:kvm1"), id: "instance:acme-web", category: "instance", target: "acme-web", state: "warn", message: "crashed" };
+    const next = applyHealthChanges(list, [crashed], ["host:kvm3", "storage:vip"])!;
+    expect(next.map((c) => c.id)).not.toContain("host:kvm3");
+    expect(next.map((c) => c.id)).not.toContain("storage:vip");
+    expect(next.map((c) => c.id)).toContain("instance:acme-web");
+    expect(next).toEqual([...list.filter((c) => c.id !== "host:kvm3" && c.id !== "storage:vip"), crashed].sort(byUrgency));
+  });
+
+  it("leave unchanged checks as the same objects", () => {
+    const acked: HealthCheck = { ...byId("host:kvm3"), ack: { by: "Olga", at: "2026-01-01T00:00:00.000Z" } };
+    const next = applyHealthChanges(list, [acked], [])!;
+    expect(next.find((c) => c.id === "host:kvm3")).toBe(acked);
+    expect(next.find((c) => c.id === "host:kvm2")).toBe(byId("host:kvm2"));
+  });
+
+  it("do not create a list the page never loaded", () => {
+    expect(applyHealthChanges(undefined, [list[0]!], [])).toBeUndefined();
   });
 });
 

@@ -1,4 +1,14 @@
-import { moveHistory, type HostNetworkView, type HostSummary, type InstanceView, type MoveHistoryFilter, type MoveRecord, type Operation } from "@nimbus/domain";
+import {
+  byUrgency,
+  moveHistory,
+  type HealthCheck,
+  type HostNetworkView,
+  type HostSummary,
+  type InstanceView,
+  type MoveHistoryFilter,
+  type MoveRecord,
+  type Operation,
+} from "@nimbus/domain";
 
 /**
  * Pure updates of cached query data from pushed live events. Each returns new arrays/objects (the
@@ -8,10 +18,40 @@ import { moveHistory, type HostNetworkView, type HostSummary, type InstanceView,
 
 const byName = <T extends { name: string }>(a: T, b: T) => a.name.localeCompare(b.name);
 
-export function replaceHostSummary(list: HostSummary[] | undefined, summary: HostSummary): HostSummary[] | undefined {
-  if (!list) return list;
-  const rest = list.filter((h) => h.name !== summary.name);
-  return [...rest, summary].sort(byName);
+/**
+ * Put the summaries of one batch in place. Rows keep their positions (the list is sorted by name
+ * and names do not change), so a batch of CPU updates costs one pass, not a sort per host.
+ */
+export function replaceHostSummaries(list: HostSummary[] | undefined, summaries: readonly HostSummary[]): HostSummary[] | undefined {
+  if (!list || !summaries.length) return list;
+  const fresh = new Map(summaries.map((s) => [s.name, s]));
+  const next = list.map((h) => {
+    const s = fresh.get(h.name);
+    if (!s) return h;
+    fresh.delete(h.name);
+    return s;
+  });
+  return fresh.size ? [...next, ...fresh.values()].sort(byName) : next;
+}
+
+/**
+ * Apply a health delta to the cached list, worst first in the server's own order (byUrgency):
+ * changed checks leave their old place and are merged in where they now belong.
+ */
+export function applyHealthChanges(list: HealthCheck[] | undefined, upsert: readonly HealthCheck[], remove: readonly string[]): HealthCheck[] | undefined {
+  if (!list || (!upsert.length && !remove.length)) return list;
+  const gone = new Set([...remove, ...upsert.map((c) => c.id)]);
+  const kept = list.filter((c) => !gone.has(c.id));
+  const added = [...upsert].sort(byUrgency);
+  // Both runs are sorted: one merge, not a sort of 10,000 checks per change.
+  const merged: HealthCheck[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < kept.length || j < added.length) {
+    if (j >= added.length || (i < kept.length && byUrgency(kept[i]!, added[j]!) <= 0)) merged.push(kept[i++]!);
+    else merged.push(added[j++]!);
+  }
+  return merged;
 }
 
 /** The event carries every domain one host now reports; a migrated VM moves rows by itself. */

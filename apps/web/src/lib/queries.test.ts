@@ -3,7 +3,8 @@ import { createTRPCClient } from "@trpc/client";
 import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import type { AppRouter } from "@nimbus/api";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { hostDetail, hostSummaries, instances, migrating, swarm } from "@/fixtures/views";
+import { byUrgency } from "@nimbus/domain";
+import { healthChecks, hostDetail, hostSummaries, instances, migrating, swarm } from "@/fixtures/views";
 import { diskMoving, evacuating, maintenancePlan } from "@/fixtures/moves";
 import { RECENT_OPERATIONS, applyLiveEvent, operationsForTarget, storeOperation } from "./queries";
 
@@ -19,14 +20,29 @@ function setup() {
 }
 
 describe("applyLiveEvent", () => {
-  it("replaces the host row in hosts.list and the summary in that host's hosts.get", () => {
+  it("replaces the host rows of a batch in hosts.list and the summary in each open hosts.get", () => {
     const { qc, trpc } = setup();
     qc.setQueryData(trpc.hosts.list.queryKey(), hostSummaries);
     qc.setQueryData(trpc.hosts.get.queryKey({ name: "kvm1" }), hostDetail);
     const changed = { ...hostDetail.summary, cpuUsagePct: 99 };
-    applyLiveEvent(qc, trpc, { type: "host", summary: changed });
-    expect(qc.getQueryData(trpc.hosts.list.queryKey())!.find((h) => h.name === "kvm1")!.cpuUsagePct).toBe(99);
+    const other = { ...hostSummaries.find((h) => h.name === "kvm2")!, cpuUsagePct: 42 };
+    applyLiveEvent(qc, trpc, { type: "hosts", summaries: [other, changed] });
+    const list = qc.getQueryData(trpc.hosts.list.queryKey())!;
+    expect(list.find((h) => h.name === "kvm1")!.cpuUsagePct).toBe(99);
+    expect(list.find((h) => h.name === "kvm2")!.cpuUsagePct).toBe(42);
     expect(qc.getQueryData(trpc.hosts.get.queryKey({ name: "kvm1" }))!.summary.cpuUsagePct).toBe(99);
+  });
+
+  it("patches health.list with a delta, worst first", () => {
+    const { qc, trpc } = setup();
+    const list = [...healthChecks].sort(byUrgency);
+    qc.setQueryData(trpc.health.list.queryKey(), list);
+    const failing = { ...list.find((c) => c.id === "host:kvm1")!, state: "crit" as const, since: "2020-01-01T00:00:00.000Z" };
+    applyLiveEvent(qc, trpc, { type: "health-changes", upsert: [failing], remove: ["host:kvm3"] });
+    const after = qc.getQueryData(trpc.health.list.queryKey())!;
+    expect(after[0]).toEqual(failing);
+    expect(after.map((c) => c.id)).not.toContain("host:kvm3");
+    expect(after).toHaveLength(list.length - 1);
   });
 
   it("replaces one host's instances in instances.list", () => {
@@ -59,8 +75,10 @@ describe("applyLiveEvent", () => {
   it("invalidates everything on reset", async () => {
     const { qc, trpc } = setup();
     qc.setQueryData(trpc.hosts.list.queryKey(), hostSummaries);
+    qc.setQueryData(trpc.health.list.queryKey(), healthChecks);
     applyLiveEvent(qc, trpc, { type: "reset" });
     expect(qc.getQueryState(trpc.hosts.list.queryKey())!.isInvalidated).toBe(true);
+    expect(qc.getQueryState(trpc.health.list.queryKey())!.isInvalidated).toBe(true);
   });
 });
 

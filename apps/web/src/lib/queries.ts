@@ -1,11 +1,14 @@
 import type { QueryClient, QueryKey } from "@tanstack/react-query";
 import type { LiveEvent, MoveRecord, Operation } from "@nimbus/domain";
+import type { AppRouter } from "@nimbus/api";
+import type { inferRouterOutputs } from "@trpc/server";
 import type { useTRPC } from "./trpc";
 import {
+  applyHealthChanges,
   mergeOperation,
   replaceHostInstances,
   replaceHostNetwork,
-  replaceHostSummary,
+  replaceHostSummaries,
   upsertMove,
   upsertOperation,
   type MovesFilter,
@@ -18,6 +21,7 @@ import {
  * list and the live channel that patches it always agree.
  */
 export type Trpc = ReturnType<typeof useTRPC>;
+type HostDetail = inferRouterOutputs<AppRouter>["hosts"]["get"];
 
 const isFinal = (s: Operation["state"]) => s === "succeeded" || s === "failed" || s === "cancelled";
 
@@ -76,19 +80,21 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
     case "reset":
       void qc.invalidateQueries();
       return;
-    case "host": {
-      const { summary } = ev;
-      qc.setQueryData(trpc.hosts.list.queryKey(), (list) => replaceHostSummary(list, summary));
-      const detailKey = trpc.hosts.get.queryKey({ name: summary.name });
-      const detail = qc.getQueryData(detailKey);
-      if (detail) {
+    case "hosts": {
+      const { summaries } = ev;
+      qc.setQueryData(trpc.hosts.list.queryKey(), (list) => replaceHostSummaries(list, summaries));
+      const byName = new Map(summaries.map((s) => [s.name, s]));
+      // One look at the open host pages, not one key lookup per host of the batch.
+      for (const [detailKey, detail] of qc.getQueriesData<HostDetail>({ queryKey: trpc.hosts.get.pathKey() })) {
+        const summary = detail && byName.get(detail.summary.name);
+        if (!summary) continue;
         qc.setQueryData(detailKey, { ...detail, summary });
         // The connection record (pinned/offered key, retry time) is not in the event: reload
         // this one host when its state changed.
         if (detail.host.connection.state !== summary.state || detail.host.maintenance !== summary.maintenance) invalidateSoon(qc, detailKey, 0);
       }
-      const view = qc.getQueryData(trpc.maintenance.list.queryKey())?.find((v) => v.host === summary.name);
-      if (view && view.flag !== summary.maintenance) invalidateSoon(qc, trpc.maintenance.list.queryKey(), 0);
+      const views = qc.getQueryData(trpc.maintenance.list.queryKey());
+      if (views?.some((v) => byName.has(v.host) && v.flag !== byName.get(v.host)!.maintenance)) invalidateSoon(qc, trpc.maintenance.list.queryKey(), 0);
       break;
     }
     case "host-instances": {
@@ -123,8 +129,8 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
       qc.setQueryData(trpc.storage.overview.queryKey(), ev.storage);
       invalidateSoon(qc, trpc.datastores.capacity.pathKey());
       break;
-    case "health":
-      qc.setQueryData(trpc.health.list.queryKey(), ev.checks);
+    case "health-changes":
+      qc.setQueryData(trpc.health.list.queryKey(), (list) => applyHealthChanges(list, ev.upsert, ev.remove));
       break;
     case "operation":
       storeOperation(qc, trpc, ev.operation);

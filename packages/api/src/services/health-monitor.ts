@@ -1,6 +1,12 @@
 import { evaluateHealth, observe, byUrgency, type HealthCheck, type Hysteresis, type ProbeState, type RawCheck } from "@nimbus/domain";
 import type { FleetView } from "@nimbus/fleet";
 
+/** What changed in one sample (or acknowledgement): checks new or different, and ids gone. */
+export interface HealthChanges {
+  upsert: HealthCheck[];
+  remove: string[];
+}
+
 export interface HealthMonitorOptions {
   /** Sampling period of the in-memory evaluation; no host is contacted. */
   intervalMs?: number;
@@ -19,9 +25,10 @@ export interface HealthMonitorOptions {
 export class HealthMonitor {
   private readonly probes = new Map<string, ProbeState>();
   private readonly reported = new Map<string, HealthCheck>();
-  private readonly listeners = new Set<(checks: HealthCheck[]) => void>();
+  private readonly listeners = new Set<(changes: HealthChanges) => void>();
   private timer: NodeJS.Timeout | null = null;
-  private snapshot: HealthCheck[] = [];
+  /** Sorted on demand: sorting 10,000+ checks on every change would cost more than the change. */
+  private snapshot: HealthCheck[] | null = [];
   private readonly acks = new Map<string, { by: string; at: string }>();
 
   constructor(
@@ -40,11 +47,14 @@ export class HealthMonitor {
     this.timer = null;
   }
 
+  /** Every check, worst first (the same order the web keeps when it applies changes). */
   checks(): readonly HealthCheck[] {
+    this.snapshot ??= [...this.reported.values()].sort(byUrgency);
     return this.snapshot;
   }
 
-  subscribe(l: (checks: HealthCheck[]) => void): () => void {
+  /** Listeners hear only what changed; the full list is `checks()`. */
+  subscribe(l: (changes: HealthChanges) => void): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);
   }
@@ -53,21 +63,25 @@ export class HealthMonitor {
   acknowledge(id: string, by: string, at = new Date().toISOString()): boolean {
     const check = this.reported.get(id);
     if (!check || check.state === "ok") return false;
-    this.acks.set(id, { by, at });
-    this.reported.set(id, { ...check, ack: { by, at } });
-    this.publish();
+    // One object in both maps, so the next sample sees the same ack and reports no change.
+    const ack = { by, at };
+    this.acks.set(id, ack);
+    const acked = { ...check, ack };
+    this.reported.set(id, acked);
+    this.publish({ upsert: [acked], remove: [] });
     return true;
   }
 
-  private publish() {
-    this.snapshot = [...this.reported.values()].sort(byUrgency);
-    for (const l of this.listeners) l(this.snapshot);
+  private publish(changes: HealthChanges) {
+    this.snapshot = null;
+    for (const l of this.listeners) l(changes);
   }
 
   /** One sample; public so tests can step the monitor without timers. */
   sample(now = new Date().toISOString()) {
     const raw = [...evaluateHealth(this.fleet.hosts()), ...(this.opts.extraChecks?.() ?? [])];
-    let changed = false;
+    const upsert: HealthCheck[] = [];
+    const remove: string[] = [];
     const seen = new Set<string>();
     for (const r of raw) {
       seen.add(r.id);
@@ -78,9 +92,9 @@ export class HealthMonitor {
       this.probes.set(r.id, probe);
       const next = this.toCheck(r, probe, prevProbe === undefined);
       const prev = this.reported.get(r.id);
-      if (!prev || prev.state !== next.state || prev.message !== next.message || prev.since !== next.since || prev.affects.join() !== next.affects.join() || prev.ack !== next.ack) {
+      if (!prev || prev.state !== next.state || prev.message !== next.message || prev.since !== next.since || !sameList(prev.affects, next.affects) || prev.ack !== next.ack) {
         this.reported.set(r.id, next);
-        changed = true;
+        upsert.push(next);
         if (prev?.state !== next.state) this.opts.onTransition?.(next);
       }
     }
@@ -89,10 +103,10 @@ export class HealthMonitor {
         this.reported.delete(id);
         this.acks.delete(id);
         this.probes.delete(id);
-        changed = true;
+        remove.push(id);
       }
     }
-    if (changed) this.publish();
+    if (upsert.length || remove.length) this.publish({ upsert, remove });
   }
 
   private toCheck(r: RawCheck, probe: ProbeState, first: boolean): HealthCheck {
@@ -115,3 +129,5 @@ export class HealthMonitor {
     };
   }
 }
+
+const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);

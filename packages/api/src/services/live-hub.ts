@@ -1,9 +1,10 @@
-import { randomBytes } from "node:crypto";
-import type { HealthCheck, LiveEvent, Operation, Viewer } from "@nimbus/domain";
+import { createHash, randomBytes } from "node:crypto";
+import type { HostSummary, LiveEvent, Operation, Viewer } from "@nimbus/domain";
 import type { FleetEvent, FleetView } from "@nimbus/fleet";
 import { scopeFindings, scopeTopology, storageOverview } from "@nimbus/domain";
 import type { TopologySnapshot } from "./topology.js";
 import type { TenantService } from "../deps.js";
+import type { HealthChanges } from "./health-monitor.js";
 import { hostSummary, instancesFor, isStaff, maskHost, networkOf, operationFor, swarmOverview } from "./projections.js";
 
 /** Which viewers an event is for: all staff, or the members of one tenant. */
@@ -19,6 +20,19 @@ interface Stored {
 export interface LiveMessage {
   id: string;
   event: LiveEvent;
+}
+
+/** What the hub keeps per audience; an audience nobody listens to costs nothing per change. */
+interface AudienceState {
+  subscribers: Set<Subscriber>;
+  /** When its last subscriber left (ms). */
+  leftAt: number;
+  /** Events were skipped since nobody listened: its history in the ring has a hole. */
+  missed: boolean;
+  /** A replay must start at or after this seq; anything older may lie before a hole. */
+  replayFloor: number;
+  /** Per key, a digest of the last event sent (not the JSON: thousands of hosts, several keys each). */
+  lastSent: Map<string, string>;
 }
 
 interface Subscriber {
@@ -40,49 +54,77 @@ export interface StreamOptions {
 /** Thrown out of a stream whose viewer lost the right to it; the API turns it into UNAUTHORIZED. */
 export class StreamRevoked extends Error {}
 
+export interface LiveHubOptions {
+  /** How long changes are coalesced before they are projected. */
+  coalesceMs?: number;
+  /**
+   * How long an audience is still served after its last browser left, so a quick reconnect
+   * (network blip) replays what it missed instead of refetching everything.
+   */
+  idleGraceMs?: number;
+  now?: () => number;
+}
+
 const RING = 4096;
 const MAX_QUEUE = 10_000;
+const digest = (json: string) => createHash("sha1").update(json).digest("base64");
 
 /**
  * Turns fleet, operation and health changes into per-audience live events and fans them out.
  * Changes are coalesced for a few milliseconds, projected once per audience (not per browser),
- * and dropped when they would not change what that audience already has.
+ * and dropped when they would not change what that audience already has. Audiences without a
+ * browser are not projected at all; when one comes back, a browser that missed events gets a reset.
  */
 export class LiveHub {
   private readonly bootId = randomBytes(4).toString("hex");
   private seq = 0;
   private readonly ring: Stored[] = [];
-  private readonly subscribers = new Set<Subscriber>();
+  private readonly audienceStates = new Map<Audience, AudienceState>();
   private readonly dirtyHosts = new Map<string, Set<string>>();
   private flushTimer: NodeJS.Timeout | null = null;
-  private readonly lastSent = new Map<string, string>();
   private readonly unsubscribe: (() => void)[] = [];
+  private readonly coalesceMs: number;
+  private readonly idleGraceMs: number;
+  private readonly now: () => number;
 
   constructor(
     private readonly fleet: FleetView,
     private readonly tenants: TenantService,
-    private readonly coalesceMs = 15,
-  ) {}
+    opts: LiveHubOptions = {},
+  ) {
+    this.coalesceMs = opts.coalesceMs ?? 15;
+    this.idleGraceMs = opts.idleGraceMs ?? 5_000;
+    this.now = opts.now ?? Date.now;
+  }
 
   attach(sources: {
     operations: { subscribe(l: (op: Operation) => void): () => void };
-    health: { subscribe(l: (c: HealthCheck[]) => void): () => void };
+    health: { subscribe(l: (c: HealthChanges) => void): () => void };
     topology: { subscribe(l: (s: TopologySnapshot) => void): () => void };
   }) {
     this.unsubscribe.push(sources.topology.subscribe((s) => this.onTopology(s)));
     this.unsubscribe.push(this.fleet.subscribe((e) => this.onFleet(e)));
     this.unsubscribe.push(sources.operations.subscribe((op) => this.onOperation(op)));
-    this.unsubscribe.push(sources.health.subscribe((checks) => this.publish("staff", "health", { type: "health", checks })));
+    this.unsubscribe.push(sources.health.subscribe((c) => this.onHealth(c)));
   }
 
   detach() {
     for (const u of this.unsubscribe.splice(0)) u();
     if (this.flushTimer) clearTimeout(this.flushTimer);
-    for (const s of this.subscribers) s.wake?.();
+    for (const s of this.allSubscribers()) s.wake?.();
   }
 
   subscriberCount() {
-    return this.subscribers.size;
+    return this.allSubscribers().length;
+  }
+
+  private allSubscribers(): Subscriber[] {
+    return [...this.audienceStates.values()].flatMap((a) => [...a.subscribers]);
+  }
+
+  /** Health is for staff only (tenants do not see the health list), and only what changed. */
+  private onHealth({ upsert, remove }: HealthChanges) {
+    if (this.served().includes("staff")) this.publish("staff", { type: "health-changes", upsert, remove });
   }
 
   private onFleet(e: FleetEvent) {
@@ -94,24 +136,21 @@ export class LiveHub {
   }
 
   private onOperation(op: Operation) {
-    for (const audience of this.audiences()) {
+    for (const audience of this.served()) {
       const viewer = viewerOf(audience);
       const visible = operationFor(viewer, op);
-      if (visible) this.publish(audience, null, { type: "operation", operation: visible });
+      if (visible) this.publish(audience, { type: "operation", operation: visible });
     }
   }
 
   private onTopology(s: TopologySnapshot) {
-    for (const audience of this.audiences()) {
+    for (const audience of this.served()) {
       if (audience !== "staff") {
         // Tell a tenant only when its own part changed.
         const scoped = scopeTopology(s.topology, audience.slice("tenant:".length));
-        const json = JSON.stringify([scoped, scopeFindings(s.findings, scoped)]);
-        const key = `${audience}|topology`;
-        if (this.lastSent.get(key) === json) continue;
-        this.lastSent.set(key, json);
+        if (!this.isNew(audience, "topology", [scoped, scopeFindings(s.findings, scoped)])) continue;
       }
-      this.publish(audience, null, { type: "topology", version: s.version });
+      this.publish(audience, { type: "topology", version: s.version });
     }
   }
 
@@ -119,51 +158,61 @@ export class LiveHub {
     this.flushTimer = null;
     const dirty = [...this.dirtyHosts];
     this.dirtyHosts.clear();
-    const audiences = this.audiences();
+    const audiences = this.served();
+    if (!audiences.length) return;
     const directory = this.tenants.directory();
+    const hosts = dirty.flatMap(([name, changed]) => {
+      const host = this.fleet.host(name);
+      return host ? [{ host, changed }] : [];
+    });
+    if (audiences.includes("staff")) {
+      // One event for every summary of this flush: the browser updates its host list once, not per host.
+      const summaries = hosts.map(({ host }) => hostSummary(host)).filter((summary) => this.isNew("staff", `host:${summary.name}`, summary));
+      if (summaries.length) this.publish("staff", { type: "hosts", summaries });
+    }
     let swarmChanged = false;
     let storageChanged = false;
-    for (const [name, changed] of dirty) {
-      const host = this.fleet.host(name);
-      if (!host) continue;
+    for (const { host, changed } of hosts) {
+      const name = host.name;
       if (host.inventory.swarm || changed.has("swarm")) swarmChanged ||= changed.has("swarm") || changed.has("connection");
       if (changed.has("storage") || (changed.has("connection") && host.inventory.storage)) storageChanged = true;
       for (const audience of audiences) {
-        const viewer = viewerOf(audience);
-        if (audience === "staff") {
-          this.publish(audience, `host:${name}`, { type: "host", summary: hostSummary(host) });
-          if (changed.has("net") || changed.has("connection")) this.publish(audience, `net:${name}`, { type: "host-network", network: networkOf(host) });
-        }
+        if (audience === "staff" && (changed.has("net") || changed.has("connection"))) this.publishIfNew(audience, `net:${name}`, { type: "host-network", network: networkOf(host) });
         if (changed.has("virt") || changed.has("connection")) {
-          const instances = instancesFor(viewer, host, directory);
+          const instances = instancesFor(viewerOf(audience), host, directory);
           // A tenant never hears of a host that runs none of its instances, not even that it changed.
-          if (audience !== "staff" && !instances.length && !this.lastSent.has(`${audience}|inst:${name}`)) continue;
-          this.publish(audience, `inst:${name}`, { type: "host-instances", host: audience === "staff" ? name : maskHost(name), instances });
+          if (audience !== "staff" && !instances.length && !this.audienceStates.get(audience)!.lastSent.has(`inst:${name}`)) continue;
+          this.publishIfNew(audience, `inst:${name}`, { type: "host-instances", host: audience === "staff" ? name : maskHost(name), instances });
         }
       }
     }
     if (swarmChanged) {
-      const hosts = this.fleet.hosts();
-      for (const audience of audiences) this.publish(audience, "swarm", { type: "swarm", swarm: swarmOverview(hosts, viewerOf(audience)) });
+      const all = this.fleet.hosts();
+      for (const audience of audiences) this.publishIfNew(audience, "swarm", { type: "swarm", swarm: swarmOverview(all, viewerOf(audience)) });
     }
-    if (storageChanged && audiences.includes("staff")) this.publish("staff", "storage", { type: "storage", storage: storageOverview(this.fleet.hosts()) });
+    if (storageChanged && audiences.includes("staff")) this.publishIfNew("staff", "storage", { type: "storage", storage: storageOverview(this.fleet.hosts()) });
   }
 
-  /** Records and delivers an event unless `key` says the audience already has this exact state. */
-  private publish(audience: Audience, key: string | null, event: LiveEvent) {
-    if (key) {
-      const json = JSON.stringify(event);
-      const k = `${audience}|${key}`;
-      if (this.lastSent.get(k) === json) return;
-      this.lastSent.set(k, json);
-    }
+  /** Records `value` as what the audience last got under `key`; false when it already had exactly this. */
+  private isNew(audience: Audience, key: string, value: unknown): boolean {
+    const sent = this.audienceStates.get(audience)!.lastSent;
+    const hash = digest(JSON.stringify(value));
+    if (sent.get(key) === hash) return false;
+    sent.set(key, hash);
+    return true;
+  }
+
+  private publishIfNew(audience: Audience, key: string, event: LiveEvent) {
+    if (this.isNew(audience, key, event)) this.publish(audience, event);
+  }
+
+  /** Records an event in the ring and delivers it to the audience's browsers. */
+  private publish(audience: Audience, event: LiveEvent) {
     const stored: Stored = { seq: ++this.seq, audience, event };
     this.ring.push(stored);
     if (this.ring.length > RING) this.ring.splice(0, this.ring.length - RING);
     const id = `${this.bootId}:${stored.seq}`;
-    for (const s of this.subscribers) {
-      if (s.audience === audience) this.deliver(s, { id, event });
-    }
+    for (const s of this.audienceStates.get(audience)!.subscribers) this.deliver(s, { id, event });
   }
 
   private deliver(s: Subscriber, msg: LiveMessage) {
@@ -176,36 +225,70 @@ export class LiveHub {
     s.wake?.();
   }
 
-  private audiences(): Audience[] {
-    const set = new Set<Audience>(["staff"]);
-    for (const s of this.subscribers) set.add(s.audience);
-    return [...set];
+  /**
+   * The audiences to project a change for: those with a browser, or whose last browser left
+   * within the grace period. Every other known audience misses this change, which is noted.
+   */
+  private served(): Audience[] {
+    const now = this.now();
+    const out: Audience[] = [];
+    for (const [audience, st] of this.audienceStates) {
+      if (st.subscribers.size || now - st.leftAt < this.idleGraceMs) out.push(audience);
+      else this.noteMissed(st);
+    }
+    return out;
   }
 
   /**
-   * The stream one browser reads. With a last event id from this process still in the ring, it
-   * replays what the browser missed; otherwise it starts with a reset (refetch once).
+   * Opens a hole in an audience's history: a browser that comes back with an older id cannot be
+   * replayed and gets a reset. What was sent before the hole no longer describes what the browser
+   * will hold after refetching, so dedupe starts afresh.
    */
+  private noteMissed(st: AudienceState) {
+    if (st.missed) return;
+    st.missed = true;
+    st.replayFloor = ++this.seq;
+    st.lastSent.clear();
+  }
+
+  private stateOf(audience: Audience): AudienceState {
+    let st = this.audienceStates.get(audience);
+    if (!st) {
+      // Nothing was ever projected for a new audience: it starts as if it had missed everything.
+      st = { subscribers: new Set(), leftAt: -Infinity, missed: false, replayFloor: 0, lastSent: new Map() };
+      this.noteMissed(st);
+      this.audienceStates.set(audience, st);
+    }
+    return st;
+  }
+
   /** Ends every stream of a user at once (disabled, role or tenant changed): they must subscribe again. */
   revokeUser(userId: string) {
-    for (const s of this.subscribers) {
+    for (const s of this.allSubscribers()) {
       if (s.viewer.userId !== userId) continue;
       s.revoked = true;
       s.wake?.();
     }
   }
 
+  /**
+   * The stream one browser reads. With a last event id from this process still in the ring, and
+   * no hole in its audience's history since, it replays what the browser missed; otherwise it
+   * starts with a reset (refetch once).
+   */
   async *stream(viewer: Viewer, lastEventId: string | null | undefined, signal: AbortSignal | undefined, opts: StreamOptions = {}): AsyncGenerator<LiveMessage> {
     const sub: Subscriber = { viewer, audience: audienceOf(viewer), queue: [], wake: null, overflowed: false, revoked: false };
     const [boot, seqText] = (lastEventId ?? "").split(":");
     const since = Number(seqText);
     const oldest = this.ring[0]?.seq ?? this.seq + 1;
-    if (boot === this.bootId && Number.isFinite(since) && since >= oldest - 1) {
+    const audience = this.stateOf(sub.audience);
+    if (boot === this.bootId && Number.isFinite(since) && since >= oldest - 1 && since >= audience.replayFloor) {
       for (const st of this.ring) if (st.seq > since && st.audience === sub.audience) sub.queue.push({ id: `${this.bootId}:${st.seq}`, event: st.event });
     } else {
       sub.queue.push({ id: `${this.bootId}:${this.seq}`, event: { type: "reset" } });
     }
-    this.subscribers.add(sub);
+    audience.subscribers.add(sub);
+    audience.missed = false;
     const onAbort = () => sub.wake?.();
     signal?.addEventListener("abort", onAbort);
     // A session can end while its stream stays open (sign-out elsewhere, expiry): look again now and then.
@@ -236,7 +319,8 @@ export class LiveHub {
     } finally {
       if (check) clearInterval(check);
       signal?.removeEventListener("abort", onAbort);
-      this.subscribers.delete(sub);
+      audience.subscribers.delete(sub);
+      if (!audience.subscribers.size) audience.leftAt = this.now();
     }
   }
 }
