@@ -4,6 +4,7 @@ import { AGENT_COMMAND } from "@nimbus/domain";
 import type { World } from "../world/world.js";
 import { runAgentSession } from "./agent-session.js";
 import { publicKeyAccepted } from "./client-auth.js";
+import { parsedHostKey } from "./key-objects.js";
 
 export interface EndpointOptions {
   host: string;
@@ -167,7 +168,7 @@ export class HostEndpoint {
 
   private sshServer(hostKey: Buffer): SshServer {
     const { authorizedKeys, user, world, host, agentVersion } = this.opts;
-    return new ssh2.Server({ hostKeys: [hostKey] }, (client: Connection) => {
+    return new ssh2.Server({ hostKeys: [{ key: parsedHostKey(hostKey) as unknown as Buffer }] }, (client: Connection) => {
       // A client vanishing mid-handshake or mid-request is routine here, never an error.
       client.on("error", () => {});
       client.on("authentication", (ctx) => {
