@@ -91,6 +91,14 @@ describe("connectHost", () => {
     expect(() => parsePrivateKey(key.public)).toThrow("the SSH private key cannot be used: not a private key");
   });
 
+  it("refuses the connection when the first key cannot be recorded (nothing is online unpinned)", async () => {
+    const store = new MemoryKnownHosts();
+    store.set = () => Promise.reject(new Error("disk full"));
+    const failure = await failureOf(connect(store));
+    expect(failure).toBeInstanceOf(SshFailure);
+    expect(failure.message).toContain("could not record the host key: disk full");
+  });
+
   it("signs with a key parsed once, and the host accepts those signatures", async () => {
     const parsed = parsePrivateKey(key.private);
     const data = Buffer.from("session id and userauth request");

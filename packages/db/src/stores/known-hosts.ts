@@ -41,8 +41,9 @@ export class DbKnownHosts {
           set: { fingerprint: sql`excluded.fingerprint`, key: sql`excluded.key`, acceptedAt: sql`excluded.accepted_at`, acceptedBy: sql`excluded.accepted_by` },
         });
       return entries.map(() => undefined);
-      // Pins come one per handshake on a first start; 10 ms gathers dozens into one statement.
-    }, 1_000, 10);
+      // Pins come one per handshake on a first start; 25 ms gathers dozens into one statement
+      // (the handshake goes on meanwhile: the connection waits for its pin only at the end).
+    }, 1_000, 25);
   }
 
   get(host: string): Promise<HostKeyEntry | null> {

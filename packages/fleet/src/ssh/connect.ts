@@ -90,7 +90,7 @@ export async function connectHost(config: HostConfig, opts: ConnectOptions): Pro
   const client = new Client();
   let offered: PinnedKey | null = null;
   let keyMismatch: HostKeyChanged | null = null;
-  let pinFailure: SshFailure | null = null;
+  let pinning: Promise<void> | null = null;
 
   const hostVerifier = (keyBlob: Buffer, verify: (ok: boolean) => void) => {
     offered = pinnedKeyOf(keyBlob);
@@ -99,13 +99,11 @@ export async function connectHost(config: HostConfig, opts: ConnectOptions): Pro
       keyMismatch = new HostKeyChanged(host, pinned.fingerprint, offered);
       return verify(false);
     }
-    opts.knownHosts.set(host, offered).then(
-      () => verify(true),
-      (err: unknown) => {
-        pinFailure = new SshFailure(host, "unreachable", `could not record the host key: ${(err as Error)?.message ?? err}`);
-        verify(false);
-      },
-    );
+    // Trust on first use: record the key while authentication goes on; the session is handed
+    // out only once the pin is stored (see below), so no host is ever online unpinned.
+    pinning = opts.knownHosts.set(host, offered);
+    pinning.catch(() => undefined); // awaited after the handshake; a failed handshake ignores it
+    verify(true);
   };
 
   // Without TCP_NODELAY Nagle + delayed ACK stretch each handshake from ~4 ms to ~91 ms.
@@ -120,7 +118,7 @@ export async function connectHost(config: HostConfig, opts: ConnectOptions): Pro
       if (settled) return;
       settled = true;
       client.end();
-      reject(keyMismatch ?? pinFailure ?? sshFailureFrom(host, err));
+      reject(keyMismatch ?? sshFailureFrom(host, err));
     };
     client.on("error", fail);
     client.once("close", () => fail(new Error("connection closed during the handshake")));
@@ -146,6 +144,14 @@ export async function connectHost(config: HostConfig, opts: ConnectOptions): Pro
     });
   });
 
+  if (pinning) {
+    try {
+      await pinning;
+    } catch (err) {
+      client.end();
+      throw new SshFailure(host, "unreachable", `could not record the host key: ${(err as Error)?.message ?? err}`);
+    }
+  }
   return session(host, client, offered!, opts.timeoutMs);
 }
 

@@ -21,7 +21,10 @@ export function ClusterTables({ vlans, vnis, tenants }: { vlans: VlanRow[]; vnis
                 ) : (
                   <div className="flex flex-col gap-1">
                     <StatusBadge status={{ tone: "crit", label: "Incomplete" }} />
-                    <span className="text-[11.5px] text-crit">missing {r.missing.map((m) => `${m.from} → ${m.to}`).join(", ")}</span>
+                    <span className="text-[11.5px] text-crit">
+                      missing {r.missing.map((m) => `${m.from} → ${m.to}`).join(", ")}
+                      {r.missingCount > r.missing.length && ` and ${(r.missingCount - r.missing.length).toLocaleString("en-US")} more`}
+                    </span>
                   </div>
                 )}
               </td>
