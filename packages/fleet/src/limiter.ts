@@ -1,6 +1,7 @@
 /**
  * Runs at most `limit` tasks at once, in arrival order. Connecting 2,000 hosts at once would
- * only add latency to every handshake: 16-32 concurrent handshakes already saturate two cores.
+ * only add latency to every handshake; a few dozen in flight keep two cores busy while each
+ * waits on its peer.
  */
 export class ConcurrencyLimiter {
   private running = 0;
