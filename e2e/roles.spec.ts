@@ -41,7 +41,8 @@ test("an admin creates a user in the UI and that user signs in", async ({ page, 
   await form.getByLabel("Initial password").fill("a-brand-new-password-1");
   await form.getByLabel("Role", { exact: true }).selectOption("operator");
   await page.getByTestId("create-user").click();
-  await expect(page.getByText(email)).toBeVisible();
+  await expect(page.getByText(`${email} can now sign in`)).toBeVisible();
+  await expect(page.getByRole("table").getByText(email, { exact: true })).toBeVisible();
 
   const other = await browser.newContext();
   const newPage = await other.newPage();

@@ -9,6 +9,7 @@ import { MovesTable } from "./moves/moves-table";
 import { OperationProgress } from "./operations/operation-progress";
 import { PreflightList } from "./preflight/preflight-list";
 import { StorageSuggestions } from "./storage/storage-suggestions";
+import { MountGroups, mountGroups } from "./storage/mount-groups";
 
 /** The screens of moving things (evacuations, disk moves, history), drawn from fixtures. */
 describe("maintenance dry run", () => {
@@ -135,5 +136,23 @@ describe("preflight list", () => {
       />,
     );
     expect(text).toMatch(/^Re-checked on the hosts just now ✕Memory on kvm2 \(now\)failneeds 4096 MiB.*From the inventory ✓Shared storage/);
+  });
+});
+
+describe("storage mounts", () => {
+  const mounts = Array.from({ length: 2_000 }, (_, i) => ({ host: `hv${i + 1}`, source: "10.0.0.100:/instance", target: "/instance" }));
+  mounts.push({ host: "kvm1", source: "10.0.0.100:/instance2", target: "/instance2" });
+  it("groups thousands of mounts into one row per export and mount point, hosts in natural order", () => {
+    const groups = mountGroups(mounts);
+    expect(groups.map((g) => [g.target, g.hosts.length])).toEqual([
+      ["/instance", 2_000],
+      ["/instance2", 1],
+    ]);
+    expect(groups[0]!.hosts.slice(0, 3)).toEqual(["hv1", "hv2", "hv3"]);
+  });
+  it("names a few hosts and counts the rest", () => {
+    const text = renderText(<MountGroups mounts={mounts} />);
+    expect(text).toContain("hv1, hv2, hv3, hv4, hv5, hv6, hv7, hv8 and 1,992 more");
+    expect(text).not.toContain("hv9,");
   });
 });

@@ -6,6 +6,7 @@ import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { EmptyState } from "@/components/ui/states";
 import { UsageBar } from "@/components/ui/usage-bar";
 import { formatBytes } from "@/lib/format";
+import { MountGroups } from "./mount-groups";
 import { connectionStatus, healthStatus, type Status } from "@/lib/status";
 
 const keepalived: Record<string, Status> = {
@@ -117,28 +118,7 @@ export function StorageView({ storage, datastoresNote }: { storage: StorageOverv
       </Panel>
 
       <Panel title="Mounts on hosts" bodyClass="p-0">
-        {storage.mounts.length ? (
-          <table className="w-full text-[12.5px]">
-            <thead>
-              <tr className="bg-panel-2 text-left text-[11px] uppercase tracking-wide text-muted">
-                <th className="px-3 py-1.5 font-semibold">Host</th>
-                <th className="px-3 py-1.5 font-semibold">Source</th>
-                <th className="px-3 py-1.5 font-semibold">Mounted on</th>
-              </tr>
-            </thead>
-            <tbody>
-              {storage.mounts.map((m) => (
-                <tr key={`${m.host}:${m.target}`} className="border-t border-border">
-                  <td className="px-3 py-1.5">{m.host}</td>
-                  <td className="px-3 py-1.5 font-mono">{m.source}</td>
-                  <td className="px-3 py-1.5 font-mono">{m.target}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        ) : (
-          <EmptyState title="No NFS mounts reported" />
-        )}
+        <MountGroups mounts={storage.mounts} />
       </Panel>
     </div>
   );
