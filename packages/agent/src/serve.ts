@@ -44,7 +44,7 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
   const { drivers, output } = opts;
   const jobs = opts.jobs ?? new JobRegistry();
   const bootId = opts.bootId ?? `${process.pid}-${Date.now().toString(36)}`;
-  const pushDelay = opts.pushDelayMs ?? 25;
+  const pushDelay = opts.pushDelayMs ?? 10;
   const heartbeatMs = opts.progressHeartbeatMs ?? 1_000;
   const sources: Partial<Record<SectionName, SectionSource<unknown>>> = {
     node: drivers.node,

@@ -29,7 +29,7 @@ function setup(opts: LiveHubOptions = {}) {
     health: { subscribe: (l) => (healthListeners.add(l), () => healthListeners.delete(l)) },
     topology: { subscribe: () => () => {} },
   });
-  const change = (name: string, ...changed: ("virt" | "net" | "node" | "connection")[]) => {
+  const change = (name: string, ...changed: ("virt" | "net" | "node" | "connection" | "storage")[]) => {
     for (const l of listeners) l({ type: "host", host: hosts.find((h) => h.name === name)!, changed });
   };
   const health = (changes: HealthChanges) => {
@@ -64,6 +64,14 @@ async function take(gen: AsyncGenerator<{ id: string; event: LiveEvent }>, n: nu
     out.push(next.value);
   }
   return out;
+}
+
+/** The next storage event (host summaries of the same flush come first). */
+async function nextStorage(gen: AsyncGenerator<{ id: string; event: LiveEvent }>) {
+  for (;;) {
+    const [m] = await take(gen, 1);
+    if (!m || m.event.type === "storage") return m!;
+  }
 }
 
 describe("LiveHub", () => {
@@ -127,6 +135,27 @@ describe("LiveHub", () => {
     change("kvm2", "node");
     const [msg] = await take(gen, 1);
     expect(msg!.event).toMatchObject({ type: "hosts", summaries: [{ name: "kvm1" }, { name: "kvm2" }] });
+    await gen.return(undefined);
+  });
+
+  it("sends storage mounts only when they changed, datastore usage every time it does", async () => {
+    const { hub, change, hosts } = setup();
+    const nfs = { serverRunning: true, keepalivedState: "master", vip: { address: "10.10.0.100", heldHere: true }, exports: [], datastores: [{ path: "/instance", totalBytes: 100, usedBytes: 10 }] };
+    hosts[1]!.inventory.storage = { nfs, mounts: [] } as never;
+    const gen = hub.stream(staff, null, undefined);
+    await take(gen, 1);
+    change("kvm2", "storage");
+    const first = await nextStorage(gen);
+    expect(first.event).toMatchObject({ type: "storage", storage: { datastores: [{ usedPct: 10 }], mounts: [{ host: "kvm1", target: "/instance" }] } });
+    nfs.datastores[0]!.usedBytes = 85;
+    change("kvm2", "storage");
+    const usage = await nextStorage(gen);
+    expect(usage.event).toMatchObject({ type: "storage", storage: { datastores: [{ usedPct: 85 }] } });
+    expect("mounts" in (usage.event as Extract<LiveEvent, { type: "storage" }>).storage).toBe(false);
+    hosts[0]!.inventory.storage!.mounts.push({ source: "10.10.0.100:/instance2", target: "/instance2", fstype: "nfs4" });
+    change("kvm1", "storage");
+    const mounts = await nextStorage(gen);
+    expect((mounts.event as Extract<LiveEvent, { type: "storage" }>).storage.mounts).toHaveLength(2);
     await gen.return(undefined);
   });
 

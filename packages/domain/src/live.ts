@@ -16,7 +16,8 @@ export type LiveEvent =
   | { type: "host-instances"; host: string; instances: InstanceView[] }
   | { type: "host-network"; network: HostNetworkView }
   | { type: "swarm"; swarm: SwarmOverview }
-  | { type: "storage"; storage: StorageOverview }
+  /** `mounts` is left out when it did not change since the last storage event. */
+  | { type: "storage"; storage: Omit<StorageOverview, "mounts"> & { mounts?: StorageOverview["mounts"] } }
   /** Only the checks that changed (upsert, by id) or disappeared (remove): the full list runs to 10,000+ at fleet size. */
   | { type: "health-changes"; upsert: HealthCheck[]; remove: string[] }
   | { type: "operation"; operation: Operation }

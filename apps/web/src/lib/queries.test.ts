@@ -4,7 +4,7 @@ import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import type { AppRouter } from "@nimbus/api";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { byUrgency } from "@nimbus/domain";
-import { healthChecks, hostDetail, hostSummaries, instances, migrating, swarm } from "@/fixtures/views";
+import { healthChecks, hostDetail, hostSummaries, instances, migrating, storage, swarm } from "@/fixtures/views";
 import { diskMoving, evacuating, maintenancePlan } from "@/fixtures/moves";
 import { RECENT_OPERATIONS, applyLiveEvent, operationsForTarget, storeOperation } from "./queries";
 
@@ -52,6 +52,18 @@ describe("applyLiveEvent", () => {
     const after = qc.getQueryData(trpc.instances.list.queryKey())!;
     expect(after.some((i) => i.host === "kvm2")).toBe(false);
     expect(after.filter((i) => i.host === "kvm1")).toHaveLength(instances.filter((i) => i.host === "kvm1").length);
+  });
+
+  it("keeps the mounts it has when a storage event leaves them out, and takes new ones when sent", () => {
+    const { qc, trpc } = setup();
+    const key = trpc.storage.overview.queryKey();
+    qc.setQueryData(key, storage);
+    const { mounts, ...rest } = storage;
+    const fuller = { ...rest, datastores: rest.datastores.map((d) => ({ ...d, usedPct: 99 })) };
+    applyLiveEvent(qc, trpc, { type: "storage", storage: fuller });
+    expect(qc.getQueryData(key)).toEqual({ ...fuller, mounts });
+    applyLiveEvent(qc, trpc, { type: "storage", storage: { ...fuller, mounts: [] } });
+    expect(qc.getQueryData(key)?.mounts).toEqual([]);
   });
 
   it("sets the whole swarm overview", () => {

@@ -126,7 +126,8 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
       invalidateSoon(qc, trpc.instances.preflight.pathKey(), 250);
       break;
     case "storage":
-      qc.setQueryData(trpc.storage.overview.queryKey(), ev.storage);
+      // Without mounts in the event, the ones already shown still hold (the server sends them on change).
+      qc.setQueryData(trpc.storage.overview.queryKey(), (prev) => (ev.storage.mounts ? { ...ev.storage, mounts: ev.storage.mounts } : prev ? { ...ev.storage, mounts: prev.mounts } : prev));
       invalidateSoon(qc, trpc.datastores.capacity.pathKey());
       break;
     case "health-changes":

@@ -92,7 +92,7 @@ export class LiveHub {
     private readonly tenants: TenantService,
     opts: LiveHubOptions = {},
   ) {
-    this.coalesceMs = opts.coalesceMs ?? 15;
+    this.coalesceMs = opts.coalesceMs ?? 10;
     this.idleGraceMs = opts.idleGraceMs ?? 5_000;
     this.now = opts.now ?? Date.now;
   }
@@ -190,7 +190,13 @@ export class LiveHub {
       const all = this.fleet.hosts();
       for (const audience of audiences) this.publishIfNew(audience, "swarm", { type: "swarm", swarm: swarmOverview(all, viewerOf(audience)) });
     }
-    if (storageChanged && audiences.includes("staff")) this.publishIfNew("staff", "storage", { type: "storage", storage: storageOverview(this.fleet.hosts()) });
+    if (storageChanged && audiences.includes("staff")) {
+      // Mounts (one per hypervisor and datastore: thousands) rarely change, datastore usage often:
+      // they travel only when they changed, and the browser keeps the ones it has otherwise.
+      const { mounts, ...rest } = storageOverview(this.fleet.hosts());
+      const mountsChanged = this.isNew("staff", "storage-mounts", mounts);
+      if (this.isNew("staff", "storage", rest) || mountsChanged) this.publish("staff", { type: "storage", storage: mountsChanged ? { ...rest, mounts } : rest });
+    }
   }
 
   /** Records `value` as what the audience last got under `key`; false when it already had exactly this. */
