@@ -105,6 +105,11 @@ describe("storage migration through the API", () => {
       await admin().lab.inject({ name: "fill-datastore", args: ["/instance", "85"] });
       const capacity = await until(() => admin().datastores.capacity({}), (c) => c.datastores.find((d) => d.path === "/instance")?.level === "warn", "/instance at 85 %");
       expect(capacity.thresholds).toEqual({ warnPct: 80, critPct: 90 });
+      // Disks are listed per datastore on request only (a fleet has thousands).
+      expect(capacity.disks).toEqual([]);
+      const onInstance = await admin().datastores.capacity({ datastore: "/instance" });
+      expect(onInstance.disks.length).toBeGreaterThan(0);
+      expect(new Set(onInstance.disks.map((d) => d.datastore))).toEqual(new Set(["/instance"]));
       expect(capacity.datastores.map((d) => [d.path, d.level, d.mountedOn])).toEqual([["/instance", "warn", ["kvm1", "kvm2"]], ["/instance2", "ok", ["kvm1", "kvm2"]]]);
       const [suggestion] = capacity.suggestions;
       expect(suggestion).toMatchObject({ datastore: "/instance", enough: true });

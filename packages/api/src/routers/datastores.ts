@@ -17,7 +17,11 @@ const busyInstances = (ops: readonly Operation[]) => new Set(ops.filter((o) => o
 
 /** Datastore capacity and storage migration (moving disks between datastores). Staff only. */
 export const datastoresRouter = router({
-  /** Usage with thresholds (warn 80 %, crit 90 %), disks per datastore, and which disks to move where to get back under. */
+  /**
+   * Usage with thresholds (warn 80 %, crit 90 %), which disks to move where to get back under,
+   * and the disks of `datastore` when one is asked for (not all of them: a fleet has thousands,
+   * and the Storage page refetches this whenever usage changes).
+   */
   capacity: staffProcedure("read:fleet")
     .input(z.object({ datastore: z.string().max(512).optional() }).default({}))
     .query(({ ctx, input }) => {
@@ -27,7 +31,7 @@ export const datastoresRouter = router({
       return {
         thresholds: CAPACITY_THRESHOLDS,
         datastores,
-        disks: input.datastore ? disks.filter((d) => d.datastore === input.datastore) : disks,
+        disks: input.datastore ? disks.filter((d) => d.datastore === input.datastore) : [],
         suggestions: suggestStorageMoves({ datastores, disks, busyInstances: busyInstances(ctx.deps.operations.running()) }),
       };
     }),
