@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { pino } from "pino";
 import { loadEnv } from "./env.js";
 import { createApp, type App } from "./app.js";
@@ -28,6 +29,17 @@ async function webHandler(): Promise<((req: IncomingMessage, res: ServerResponse
   return (req, res) => handle(req, res);
 }
 
+// How long the event loop was blocked: a slow tick delays every push and request behind it.
+// Reported for the last complete 10 s window on /healthz.
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+const ms = (ns: number) => Math.round(ns / 1e5) / 10;
+let loopWindow = { p50: 0, p99: 0, max: 0 };
+setInterval(() => {
+  loopWindow = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) };
+  loopDelay.reset();
+}, 10_000).unref();
+
 let app: App | null = null;
 let web: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
 const server = createHttpServer({
@@ -50,6 +62,7 @@ const server = createHttpServer({
     online: app?.fleet.hosts().filter((h) => h.connection.state === "online").length ?? 0,
     fleetStartedAt: app?.fleetStartedAt ?? null,
     subscribers: app?.live.subscriberCount() ?? 0,
+    eventLoopDelayMs: loopWindow,
   }),
 });
 
