@@ -19,7 +19,7 @@ export function ClusterTables({ vlans, vnis, tenants }: { vlans: VlanRow[]; vnis
                 {r.meshComplete ? (
                   <StatusBadge status={{ tone: "ok", label: `Complete (${r.participants.length} hosts)` }} />
                 ) : (
-                  <div className="flex flex-col gap-1">
+                  <div className="flex flex-col items-start gap-1">
                     <StatusBadge status={{ tone: "crit", label: "Incomplete" }} />
                     <span className="text-[11.5px] text-crit">
                       missing {r.missing.map((m) => `${m.from} → ${m.to}`).join(", ")}
