@@ -149,6 +149,7 @@ async function main() {
   await browser.close();
   // The server's event-loop delay over the last complete 10 s window (it ran the latency samples).
   const loop = (await (await fetch(`${url}/healthz`)).json()).eventLoopDelayMs as { p50: number; p99: number; max: number };
+  const labLoop = ((await control.status()) as { eventLoopDelayMs: { p99: number; max: number } }).eventLoopDelayMs;
   const sorted = [...latencies].sort((a, b) => a - b);
 
   const rows = [
@@ -159,6 +160,7 @@ async function main() {
     ["change -> browser p95", `${pct(latencies, 95).toFixed(0)} ms`, "<= 100 ms"],
     ["change -> browser max", `${sorted.at(-1)!.toFixed(0)} ms`, ""],
     ["server event-loop delay p99 / max", `${loop.p99} / ${loop.max} ms`, ""],
+    ["lab event-loop delay p99 / max", `${labLoop.p99} / ${labLoop.max} ms`, ""],
   ];
   console.log("");
   for (const [k, v, t] of rows) console.log(`  ${k!.padEnd(36)} ${v!.padStart(20)}   ${t}`);

@@ -1,6 +1,7 @@
 import { rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startControlServer } from "./control/server.js";
+import { eventLoopWindow } from "./loop-delay.js";
 import { CONTROL_FILE } from "./control/client.js";
 import { lockDataDir } from "./data-dir.js";
 import { LabFaults } from "./faults.js";
@@ -107,7 +108,10 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
       })),
       nfs: { vip: world.nfs.vip, heldBy: world.nfs.master },
       faults: faults.active(),
+      // The lab's own stalls, so a benchmark can tell a slow simulator from a slow server.
+      eventLoopDelayMs: loop.lastWindow(),
     });
+    const loop = eventLoopWindow();
     const control = await startControlServer({ faults, status, tokenPath: join(dataDir, "control.token") });
     const controlPath = join(dataDir, CONTROL_FILE);
     writeFileSync(controlPath, JSON.stringify({ url: control.url, tokenPath: control.tokenPath, pid: process.pid }));
