@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { byUrgency } from "@nimbus/domain";
 import { healthChecks, hostDetail, hostSummaries, instances, migrating, storage, swarm } from "@/fixtures/views";
 import { diskMoving, evacuating, maintenancePlan } from "@/fixtures/moves";
-import { RECENT_OPERATIONS, applyLiveEvent, operationsForTarget, storeOperation } from "./queries";
+import { RECENT_OPERATIONS, applyLiveEvent, capacityMayHaveChanged, operationsForTarget, storeOperation } from "./queries";
 
 /**
  * The live channel must patch exactly the keys the pages read. These tests build keys the way
@@ -64,6 +64,16 @@ describe("applyLiveEvent", () => {
     expect(qc.getQueryData(key)).toEqual({ ...fuller, mounts });
     applyLiveEvent(qc, trpc, { type: "storage", storage: { ...fuller, mounts: [] } });
     expect(qc.getQueryData(key)?.mounts).toEqual([]);
+  });
+
+  it("refetches capacity suggestions only when a datastore's level may have changed", () => {
+    const ok = { datastores: [{ path: "/a", level: "ok" }, { path: "/b", level: "ok" }] };
+    expect(capacityMayHaveChanged(ok, ok)).toBe(false);
+    expect(capacityMayHaveChanged(undefined, ok)).toBe(true);
+    expect(capacityMayHaveChanged(ok, { datastores: [{ path: "/a", level: "warn" }, { path: "/b", level: "ok" }] })).toBe(true);
+    const warn = { datastores: [{ path: "/a", level: "warn" }] };
+    expect(capacityMayHaveChanged(warn, warn)).toBe(true);
+    expect(capacityMayHaveChanged(ok, { datastores: [{ path: "/a", level: "ok" }] })).toBe(true);
   });
 
   it("sets the whole swarm overview", () => {

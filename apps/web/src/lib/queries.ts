@@ -74,6 +74,14 @@ function invalidateSoon(qc: QueryClient, key: QueryKey, ms = 1_000) {
   );
 }
 
+type Datastores = { datastores: { path: string; level: string }[] };
+/** A datastore appeared, went or changed level, or one is over a threshold (its suggestion moves with usage). */
+export function capacityMayHaveChanged(before: Datastores | undefined, after: Datastores): boolean {
+  if (!before || before.datastores.length !== after.datastores.length) return true;
+  const levels = new Map(before.datastores.map((d) => [d.path, d.level]));
+  return after.datastores.some((d) => levels.get(d.path) !== d.level || d.level !== "ok");
+}
+
 /** Patch the cache from one pushed event: no refetch of what the event already carries. */
 export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
   switch (ev.type) {
@@ -127,8 +135,11 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
       break;
     case "storage":
       // Without mounts in the event, the ones already shown still hold (the server sends them on change).
+      const before = qc.getQueryData(trpc.storage.overview.queryKey());
       qc.setQueryData(trpc.storage.overview.queryKey(), (prev) => (ev.storage.mounts ? { ...ev.storage, mounts: ev.storage.mounts } : prev ? { ...ev.storage, mounts: prev.mounts } : prev));
-      invalidateSoon(qc, trpc.datastores.capacity.pathKey());
+      // Suggestions depend on which datastores are over a threshold: refetch them when that may
+      // have changed, not on every usage tick (at fleet size they weigh thousands of disks).
+      if (capacityMayHaveChanged(before, ev.storage)) invalidateSoon(qc, trpc.datastores.capacity.pathKey());
       break;
     case "health-changes":
       qc.setQueryData(trpc.health.list.queryKey(), (list) => applyHealthChanges(list, ev.upsert, ev.remove));
