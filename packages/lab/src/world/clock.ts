@@ -34,11 +34,20 @@ export class Clock {
     };
   }
 
-  /** Runs `fn` every `ms` lab milliseconds, first after `firstAfterMs` (default `ms`). */
+  /**
+   * Runs `fn` every `ms` lab milliseconds, first after `firstAfterMs` (default `ms`). Ticks keep
+   * their phase: a late tick (a busy event loop) does not push the next ones later, and missed
+   * ones are skipped. Rescheduling from the late moment instead made 2,000 hosts' random phases
+   * collapse into one burst every period after a busy start.
+   */
   every(ms: number, fn: () => void, firstAfterMs = ms): () => void {
     let cancel = () => {};
+    let due = this.now() + firstAfterMs;
     const loop = () => {
-      cancel = this.after(ms, loop);
+      const now = this.now();
+      due += ms;
+      if (due <= now) due += Math.ceil((now - due) / ms + Number.EPSILON) * ms;
+      cancel = this.after(due - now, loop);
       fn();
     };
     cancel = this.after(firstAfterMs, loop);
