@@ -92,7 +92,7 @@ export class LiveHub {
     private readonly tenants: TenantService,
     opts: LiveHubOptions = {},
   ) {
-    this.coalesceMs = opts.coalesceMs ?? 10;
+    this.coalesceMs = opts.coalesceMs ?? 15;
     this.idleGraceMs = opts.idleGraceMs ?? 5_000;
     this.now = opts.now ?? Date.now;
   }
