@@ -28,7 +28,7 @@ export interface NetTools {
 export const OVS_MONITORS: readonly (readonly string[])[] = [
   ["Bridge", "name,ports"],
   ["Port", "name,tag,trunks,vlan_mode,interfaces"],
-  ["Interface", "name,type,options,mtu,link_state,external_ids"],
+  ["Interface", "name,type,options,mtu,link_state,external_ids,status"],
 ].map(([table, columns]) => ["monitor", "Open_vSwitch", table!, `${columns},!initial`]);
 
 /**

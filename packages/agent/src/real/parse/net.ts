@@ -113,7 +113,9 @@ function ovsPort(port: OvsPort, ifaces: OvsInterface[], attach: Attach): BridgeP
   const first = ifaces[0];
   const vlan = vlanOrNull(port.tag);
   const trunks = vlans(port.trunks);
-  const up = ifaces.length > 0 && ifaces.every((i) => i.linkState === "up");
+  // A tunnel whose egress interface lost carrier still says link_state "up" on some datapaths;
+  // OVS's status map tells (tunnel_egress_iface_carrier), so such a tunnel counts as down.
+  const up = ifaces.length > 0 && ifaces.every((i) => i.linkState === "up" && i.status.tunnel_egress_iface_carrier !== "down");
   const attached = first && first.type !== "internal" ? attach(first.name, null, first.externalIds) : null;
   const base = { name: port.name, mtu: mtuOrNull(first?.mtu), up, attached, vlan, trunks, vxlan: null };
   if (first?.type === "vxlan") {

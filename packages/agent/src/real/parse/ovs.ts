@@ -51,6 +51,8 @@ export interface OvsInterface {
   mtu: number | null;
   linkState: string | null;
   adminState: string | null;
+  /** OVS's status map; for tunnels it names the egress interface and whether it has carrier. */
+  status: Record<string, string>;
 }
 
 export interface OvsPort {
@@ -79,6 +81,7 @@ export function parseOvsInterfaces(text: string): OvsInterface[] {
     mtu: optInt(r.mtu),
     linkState: optStr(r.link_state),
     adminState: optStr(r.admin_state),
+    status: map(r.status),
   }));
 }
 

@@ -135,6 +135,16 @@ describe("NetSection from ip + bridge + ovs-vsctl", () => {
     expect(pa.ports.find((p) => p.name === "vxlan-h2")!.vxlan).toEqual({ vni: 200, local: null, remote: "10.95.0.2", dstPort: 4789 });
     expect(net.bridges.find((b) => b.name === "br-ul")!.ports.map((p) => [p.name, p.mode])).toEqual([["br-ul", "internal"], ["pa-ul0", "uplink"]]);
   });
+  it("counts a tunnel whose egress interface lost carrier as down", () => {
+    const inp = inputs();
+    const vx = inp.ovs!.interfaces.find((i) => i.name === "vxlan-h2")!;
+    expect(vx.status).toMatchObject({ tunnel_egress_iface: "br-ul", tunnel_egress_iface_carrier: "up" });
+    const upBefore = buildNetSection(inp).bridges.find((b) => b.name === "br-pa")!.ports.find((p) => p.name === "vxlan-h2")!.up;
+    expect(upBefore).toBe(true);
+    vx.status = { ...vx.status, tunnel_egress_iface_carrier: "down" };
+    expect(buildNetSection(inp).bridges.find((b) => b.name === "br-pa")!.ports.find((p) => p.name === "vxlan-h2")!.up).toBe(false);
+  });
+
   it("marks an OVS port as a VM port from libvirt's external_ids", () => {
     const inp = inputs();
     const o1p = inp.ovs!.interfaces.find((i) => i.name === "pa-o1p")!;
