@@ -94,6 +94,12 @@ describe("health page", () => {
     expect(text).toContain("Affects: kvm3");
     expect(text).toContain("Acknowledged by Olivia On-call");
   });
+  it("names a few of the hosts a fleet-wide check affects and counts the rest", () => {
+    const vip = { ...healthChecks[0]!, id: "storage:vip", affects: Array.from({ length: 2_000 }, (_, i) => `hv${i + 1}`) };
+    const text = render(<HealthList checks={[vip]} />);
+    expect(text).toContain("Affects: hv1, hv2, hv3, hv4, hv5, hv6, hv7, hv8 and 1,992 more");
+    expect(text).not.toContain("hv2000");
+  });
   it("says all is well when nothing fails", () => {
     expect(healthHeadline(healthChecks.filter((c) => c.state === "ok"))).toBe("All 4 checks OK");
   });

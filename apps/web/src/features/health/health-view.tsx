@@ -6,6 +6,7 @@ import { RelativeTime } from "@/components/ui/time";
 import { toneSoft } from "@/components/ui/tone";
 import { cx } from "@/lib/cx";
 import { healthStatus } from "@/lib/status";
+import { NameList } from "@/components/ui/name-list";
 
 export const CATEGORIES: HealthCheck["category"][] = ["host", "storage", "swarm", "network", "instance"];
 
@@ -85,7 +86,10 @@ export function HealthList({ checks, action }: { checks: readonly HealthCheck[];
             <p className="mt-1 text-[13px]">{c.message}</p>
             {c.affects.length > 0 && (
               <p className="mt-1 text-[12px] text-muted">
-                Affects: <span className="text-fg">{[...new Set(c.affects)].join(", ")}</span>
+                Affects:{" "}
+                <span className="text-fg">
+                  <NameList names={[...new Set(c.affects)]} />
+                </span>
               </p>
             )}
             {(c.ack || action) && (

@@ -1,7 +1,8 @@
 "use client";
-import { memo, useMemo, useState } from "react";
+import { memo, useMemo } from "react";
 import type { StorageOverview } from "@nimbus/domain";
 import { EmptyState } from "@/components/ui/states";
+import { NameList } from "@/components/ui/name-list";
 
 export interface MountGroup {
   source: string;
@@ -20,22 +21,6 @@ export function mountGroups(mounts: StorageOverview["mounts"]): MountGroup[] {
   }
   for (const g of groups.values()) g.hosts.sort((a, b) => a.localeCompare(b, "en", { numeric: true }));
   return [...groups.values()].sort((a, b) => a.target.localeCompare(b.target) || a.source.localeCompare(b.source));
-}
-
-const SHOWN = 8;
-
-function HostList({ hosts }: { hosts: string[] }) {
-  const [open, setOpen] = useState(false);
-  if (hosts.length <= SHOWN) return <span>{hosts.join(", ")}</span>;
-  return (
-    <span>
-      {(open ? hosts : hosts.slice(0, SHOWN)).join(", ")}
-      {" "}
-      <button type="button" className="text-accent hover:underline" onClick={() => setOpen(!open)} aria-expanded={open}>
-        {open ? "show fewer" : `and ${(hosts.length - SHOWN).toLocaleString("en-US")} more`}
-      </button>
-    </span>
-  );
 }
 
 /**
@@ -63,7 +48,7 @@ export const MountGroups = memo(
               <td className="px-3 py-1.5 font-mono">{g.target}</td>
               <td className="px-3 py-1.5 text-right tabular-nums">{g.hosts.length.toLocaleString("en-US")}</td>
               <td className="hidden px-3 py-1.5 text-muted sm:table-cell">
-                <HostList hosts={g.hosts} />
+                <NameList names={g.hosts} />
               </td>
             </tr>
           ))}
