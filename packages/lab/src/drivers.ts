@@ -1,5 +1,5 @@
-import { AgentError, type AgentDrivers, type SectionSource } from "@nimbus/agent";
-import { AgentErrorCode, type SectionName } from "@nimbus/domain";
+import { AgentError, meaningfulChange, type AgentDrivers, type SectionSource } from "@nimbus/agent";
+import { AgentErrorCode, type NodeFacts, type SectionName } from "@nimbus/domain";
 import { migrateDomain } from "./world/migration.js";
 import { powerDomain } from "./world/power.js";
 import { labPreflight } from "./world/preflight.js";
@@ -22,7 +22,7 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
     snapshot: async () => build(world, host),
     watch: (onChange) => world.watch(host, section, onChange),
   });
-  const drivers: AgentDrivers = { hostname: host, node: source("node", nodeFacts), net: source("net", netSection) };
+  const drivers: AgentDrivers = { hostname: host, node: nodeSource(world, host), net: source("net", netSection) };
   if (kind === "hypervisor") {
     drivers.virt = {
       ...source("virt", virtSection),
@@ -59,4 +59,22 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
     };
   }
   return drivers;
+}
+
+/**
+ * Node facts reported the way the real node driver reports them: only a meaningful change (CPU
+ * by 5 points, memory or disk by 1 %) is news. Without this, 2,000 simulated hosts would push
+ * every CPU wobble, traffic no real fleet of Nimbus agents sends.
+ */
+function nodeSource(world: World, host: string): SectionSource<NodeFacts> {
+  let reported: NodeFacts | null = null;
+  return {
+    snapshot: async () => (reported = nodeFacts(world, host)),
+    watch: (onChange) =>
+      world.watch(host, "node", () => {
+        const now = nodeFacts(world, host);
+        if (reported && !meaningfulChange(reported, now)) return;
+        onChange();
+      }),
+  };
 }

@@ -2,30 +2,12 @@ import { readFile, statfs } from "node:fs/promises";
 import { hostname } from "node:os";
 import type { NodeFacts } from "@nimbus/domain";
 import type { NodeDriver } from "../drivers.js";
+import { meaningfulChange } from "../node-change.js";
 import type { AgentConfig } from "./config.js";
 import { cpuUsagePct, parseCpuinfo, parseMeminfo, parseOsRelease, parseProcStat, parseUptime, type CpuTimes } from "./parse/proc.js";
 
-/** A change smaller than these is noise, not news: the node section is pushed only past them. */
-const CPU_POINTS = 5;
-const MEMORY_SHARE = 0.01;
-const DISK_SHARE = 0.01;
 /** CPU usage over a shorter window than this is mostly scheduler noise. */
 const MIN_CPU_WINDOW_MS = 1000;
-
-export function meaningfulChange(a: NodeFacts, b: NodeFacts): boolean {
-  const share = (x: number, y: number, total: number) => (total > 0 ? Math.abs(x - y) / total : 0);
-  return (
-    a.hostname !== b.hostname ||
-    a.os !== b.os ||
-    a.kernel !== b.kernel ||
-    a.cpuCount !== b.cpuCount ||
-    Math.abs(a.cpuUsagePct - b.cpuUsagePct) >= CPU_POINTS ||
-    a.memoryTotalMiB !== b.memoryTotalMiB ||
-    share(a.memoryUsedMiB, b.memoryUsedMiB, a.memoryTotalMiB) >= MEMORY_SHARE ||
-    a.diskTotalBytes !== b.diskTotalBytes ||
-    share(a.diskUsedBytes, b.diskUsedBytes, a.diskTotalBytes) >= DISK_SHARE
-  );
-}
 
 /**
  * The host itself, from /proc (no tools to run). CPU usage is the delta between two /proc/stat

@@ -4,7 +4,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { NodeFacts, StorageSection } from "@nimbus/domain";
 import { AgentConfig } from "../../src/real/config.js";
-import { RealNodeDriver, meaningfulChange } from "../../src/real/node.js";
+import { meaningfulChange } from "../../src/node-change.js";
+import { RealNodeDriver } from "../../src/real/node.js";
 import { RealStorageDriver } from "../../src/real/storage.js";
 import { Tool } from "../../src/real/tool.js";
 
