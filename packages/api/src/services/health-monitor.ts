@@ -1,5 +1,6 @@
-import { evaluateHealth, observe, byUrgency, type HealthCheck, type Hysteresis, type ProbeState, type RawCheck } from "@nimbus/domain";
+import { observe, byUrgency, type HealthCheck, type Hysteresis, type ProbeState, type RawCheck } from "@nimbus/domain";
 import type { FleetView } from "@nimbus/fleet";
+import { HealthSources, sameList, sameRawCheck, type CheckSource } from "./health-sources.js";
 
 /** What changed in one sample (or acknowledgement): checks new or different, and ids gone. */
 export interface HealthChanges {
@@ -19,11 +20,31 @@ export interface HealthMonitorOptions {
 
 /**
  * Samples the fleet's health from the in-memory inventory and applies rise/fall hysteresis, so a
- * check flips only after consecutive samples agree. Host connection checks fall after two samples
- * (the SSH layer already retried), everything else uses the default thresholds.
+ * check flips only after consecutive samples agree. Host connection checks fall after two samples,
+ * everything else uses the default thresholds. A sample costs what changed: hosts whose inputs are
+ * the same and whose checks have no flip pending are compared, not re-evaluated.
  */
+/** What the monitor keeps per check id: how many sources report it, the last raw result and its probe. */
+interface CheckEntry {
+  owners: number;
+  raw: RawCheck | null;
+  probe: ProbeState | undefined;
+}
+
+/** Host connection checks fall after two samples: the SSH layer already retried. */
+const HOST_HYSTERESIS: Hysteresis = { rise: 1, fall: 2 };
+
+/**
+ * A check with nothing pending: sampling the same raw result again would leave its probe and its
+ * reported check as they are. "unknown" never moves the probe.
+ */
+const isSettled = (r: RawCheck, probe: ProbeState) => r.state === "unknown" || (probe.streak === 0 && (r.state === "ok") === probe.up);
+
 export class HealthMonitor {
-  private readonly probes = new Map<string, ProbeState>();
+  private readonly entries = new Map<string, CheckEntry>();
+  private readonly sources = new HealthSources();
+  /** Ids more than one source reports (a VM crashed on two hosts): every source is then sampled. */
+  private duplicates = 0;
   private readonly reported = new Map<string, HealthCheck>();
   private readonly listeners = new Set<(changes: HealthChanges) => void>();
   private timer: NodeJS.Timeout | null = null;
@@ -79,34 +100,65 @@ export class HealthMonitor {
 
   /** One sample; public so tests can step the monitor without timers. */
   sample(now = new Date().toISOString()) {
-    const raw = [...evaluateHealth(this.fleet.hosts()), ...(this.opts.extraChecks?.() ?? [])];
+    const { sources, gone } = this.sources.refresh(this.fleet.hosts(), this.opts.extraChecks?.() ?? []);
     const upsert: HealthCheck[] = [];
-    const remove: string[] = [];
-    const seen = new Set<string>();
-    for (const r of raw) {
-      seen.add(r.id);
-      const h = r.category === "host" ? { rise: 1, fall: 2 } : (this.opts.hysteresis ?? undefined);
-      const prevProbe = this.probes.get(r.id);
-      // "unknown" (connecting) is neither pass nor fail: keep the last verdict.
-      const probe = r.state === "unknown" && prevProbe ? prevProbe : observe(prevProbe, r.state === "ok", now, h);
-      this.probes.set(r.id, probe);
-      const next = this.toCheck(r, probe, prevProbe === undefined);
-      const prev = this.reported.get(r.id);
-      if (!prev || prev.state !== next.state || prev.message !== next.message || prev.since !== next.since || !sameList(prev.affects, next.affects) || prev.ack !== next.ack) {
-        this.reported.set(r.id, next);
-        upsert.push(next);
-        if (prev?.state !== next.state) this.opts.onTransition?.(next);
-      }
+    const retired: string[] = [];
+    for (const source of sources) {
+      if (source.checks !== source.applied) this.own(source, source.checks, retired);
+      else if (source.settled && !this.duplicates) continue;
+      let settled = true;
+      for (const r of source.checks) settled = this.apply(r, now, upsert) && settled;
+      source.settled = settled;
     }
-    for (const id of [...this.reported.keys()]) {
-      if (!seen.has(id)) {
-        this.reported.delete(id);
-        this.acks.delete(id);
-        this.probes.delete(id);
-        remove.push(id);
-      }
-    }
+    for (const source of gone) this.own(source, [], retired);
+    const remove = this.removeUnowned(retired);
     if (upsert.length || remove.length) this.publish({ upsert, remove });
+  }
+
+  /** Counts who reports each id, so an id is dropped only once no source reports it. */
+  private own(source: CheckSource, checks: readonly RawCheck[], retired: string[]) {
+    for (const r of checks) {
+      const e = this.entries.get(r.id);
+      if (!e) this.entries.set(r.id, { owners: 1, raw: null, probe: undefined });
+      else if (++e.owners === 2) this.duplicates++;
+    }
+    for (const r of source.applied) {
+      const e = this.entries.get(r.id)!;
+      if (--e.owners === 1) this.duplicates--;
+      else if (e.owners === 0) retired.push(r.id);
+    }
+    source.applied = checks;
+  }
+
+  /** Samples one raw check; true when it is settled afterwards. */
+  private apply(r: RawCheck, now: string, upsert: HealthCheck[]): boolean {
+    const e = this.entries.get(r.id)!;
+    const prevProbe = e.probe;
+    if (prevProbe && e.raw && isSettled(r, prevProbe) && sameRawCheck(e.raw, r)) return true;
+    // "unknown" (connecting) is neither pass nor fail: keep the last verdict.
+    const probe = r.state === "unknown" && prevProbe ? prevProbe : observe(prevProbe, r.state === "ok", now, r.category === "host" ? HOST_HYSTERESIS : this.opts.hysteresis);
+    e.probe = probe;
+    e.raw = r;
+    const next = this.toCheck(r, probe, prevProbe === undefined);
+    const prev = this.reported.get(r.id);
+    if (!prev || prev.state !== next.state || prev.message !== next.message || prev.since !== next.since || !sameList(prev.affects, next.affects) || prev.ack !== next.ack) {
+      this.reported.set(r.id, next);
+      upsert.push(next);
+      if (prev?.state !== next.state) this.opts.onTransition?.(next);
+    }
+    return isSettled(r, probe);
+  }
+
+  /** Drops the retired ids no source reports any more, in the order they were first reported. */
+  private removeUnowned(retired: readonly string[]): string[] {
+    const gone = new Set(retired.filter((id) => this.entries.get(id)?.owners === 0));
+    for (const id of gone) {
+      this.entries.delete(id);
+      this.acks.delete(id);
+    }
+    const remove = gone.size > 1 ? [...this.reported.keys()].filter((id) => gone.has(id)) : [...gone].filter((id) => this.reported.has(id));
+    for (const id of remove) this.reported.delete(id);
+    return remove;
   }
 
   private toCheck(r: RawCheck, probe: ProbeState, first: boolean): HealthCheck {
@@ -129,5 +181,3 @@ export class HealthMonitor {
     };
   }
 }
-
-const sameList = (a: readonly string[], b: readonly string[]) => a.length === b.length && a.every((x, i) => x === b[i]);
