@@ -14,16 +14,11 @@ export interface HealthMonitorOptions {
   hysteresis?: Hysteresis;
   /** Called for each reported state change, e.g. to keep a history in the database. */
   onTransition?: (check: HealthCheck) => void;
-  /** More raw checks to sample with the fleet's, e.g. network findings. */
+  /** More raw checks to sample with the fleet's, e.g. network findings. Fresh objects at each
+   * call: the monitor compares them with the last call's. */
   extraChecks?: () => RawCheck[];
 }
 
-/**
- * Samples the fleet's health from the in-memory inventory and applies rise/fall hysteresis, so a
- * check flips only after consecutive samples agree. Host connection checks fall after two samples,
- * everything else uses the default thresholds. A sample costs what changed: hosts whose inputs are
- * the same and whose checks have no flip pending are compared, not re-evaluated.
- */
 /** What the monitor keeps per check id: how many sources report it, the last raw result and its probe. */
 interface CheckEntry {
   owners: number;
@@ -40,6 +35,12 @@ const HOST_HYSTERESIS: Hysteresis = { rise: 1, fall: 2 };
  */
 const isSettled = (r: RawCheck, probe: ProbeState) => r.state === "unknown" || (probe.streak === 0 && (r.state === "ok") === probe.up);
 
+/**
+ * Samples the fleet's health from the in-memory inventory and applies rise/fall hysteresis, so a
+ * check flips only after consecutive samples agree. Host connection checks fall after two samples,
+ * everything else uses the default thresholds. A sample costs what changed: hosts whose inputs are
+ * the same and whose checks have no flip pending are compared, not re-evaluated.
+ */
 export class HealthMonitor {
   private readonly entries = new Map<string, CheckEntry>();
   private readonly sources = new HealthSources();
