@@ -96,6 +96,7 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
 
   const handlers: Record<MethodName, Handler> = {
     hello: async () => ({ protocol: PROTOCOL_VERSION, agentVersion: opts.agentVersion, hostname: drivers.hostname, capabilities, bootId }),
+    ping: async () => ({}),
     "inventory.snapshot": async () => {
       const inv: HostInventory = { node: null, virt: null, net: null, swarm: null, storage: null };
       await Promise.all(

@@ -30,6 +30,11 @@ const ok = z.object({ ok: z.literal(true) });
 /** Every request method: its params and its result. */
 export const methods = {
   hello: { params: z.object({ protocol: z.number().int(), server: z.string() }), result: HelloResult },
+  /**
+   * Answered at once, doing nothing: the server's liveness probe for an agent that fell silent.
+   * An agent older than ping answers methodNotFound, which proves it alive just as well.
+   */
+  ping: { params: z.object({}), result: z.object({}) },
   "inventory.snapshot": { params: z.object({}), result: HostInventory },
   "job.list": { params: z.object({}), result: z.array(Job) },
   "job.cancel": { params: z.object({ jobId: z.string() }), result: ok },

@@ -17,8 +17,9 @@ import { startAgent, type EnsureAgent } from "./agent-start.js";
 import { classifyFailure, type ConnectFailure } from "./connect-failure.js";
 import type { HostConfig, KnownHostsStore } from "./contract.js";
 import type { ConcurrencyLimiter } from "./limiter.js";
+import type { LivenessSweep } from "./liveness.js";
 import type { AgentNotification, ProtocolClient } from "./protocol-client.js";
-import type { PinnedKey, SshSession } from "./ssh/index.js";
+import { SshFailure, type PinnedKey, type SshSession } from "./ssh/index.js";
 
 export type HostChange = SectionName | "connection" | "maintenance";
 export type HostEventLevel = "info" | "warn" | "error";
@@ -60,6 +61,8 @@ export interface HostConnectionDeps {
   logger: Logger;
   ensureAgent?: EnsureAgent;
   random?: () => number;
+  /** Notices an online agent that fell silent (none: only a closed link ends a connection). */
+  liveness?: LivenessSweep;
 }
 
 const ALL_SECTIONS: SectionName[] = ["node", "virt", "net", "swarm", "storage"];
@@ -76,6 +79,7 @@ export class HostConnection {
   /** Bumped by every attempt and by stop(); callbacks from older attempts are ignored. */
   private generation = 0;
   private failures = 0;
+  private unwatchLiveness: (() => void) | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private stopped = false;
   private offeredKey: PinnedKey | null = null;
@@ -187,6 +191,7 @@ export class HostConnection {
           lastSeen: client.lastMessageAt?.toISOString() ?? new Date().toISOString(),
         },
       };
+      this.watchLiveness(client);
       this.deps.logger.info({ host: this.name, agentVersion: hello.agentVersion }, "host online");
       this.emit(["connection", ...ALL_SECTIONS]);
       this.settleFirstAttempt();
@@ -224,6 +229,25 @@ export class HostConnection {
       },
     );
     return { session, ...started };
+  }
+
+  /**
+   * Until the session closes, the fleet's sweep probes this agent when it falls silent and ends the
+   * connection when it stays silent, with the message ssh2's keepalive timeout gave.
+   */
+  private watchLiveness(client: ProtocolClient) {
+    const sweep = this.deps.liveness;
+    if (!sweep) return;
+    this.unwatchLiveness = sweep.watch({
+      lastReceivedAt: () => client.lastReceivedAt,
+      probe: () => {
+        this.deps.logger.debug({ host: this.name, silentMs: Date.now() - client.lastReceivedAt }, "agent silent, probing");
+        // Any answer is traffic and proves the agent and the link alive, methodNotFound from an
+        // agent older than ping included; so the outcome itself is not needed.
+        client.request("ping", {}, { timeoutMs: sweep.lostAfterMs }).catch(() => undefined);
+      },
+      lost: () => this.onLost(client, new SshFailure(this.name, "timeout", "Keepalive timeout").message),
+    });
   }
 
   private onLost(source: ProtocolClient | SshSession, reason: string) {
@@ -331,6 +355,8 @@ export class HostConnection {
   }
 
   private closeSession() {
+    this.unwatchLiveness?.();
+    this.unwatchLiveness = null;
     const { client, session } = this;
     this.client = null;
     this.session = null;

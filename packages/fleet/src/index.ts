@@ -11,6 +11,7 @@ export { MemoryMaintenanceFlags, persistMaintenanceFlags, type MaintenanceFlagSt
 export { MemoryKnownHosts, MemoryOperationStore } from "./memory-stores.js";
 export { ProtocolClient, type AgentNotification, type ProtocolClientOptions } from "./protocol-client.js";
 export { applyJob, forwardOnly, settleLostJob } from "./operation-rules.js";
+export { DEFAULT_LIVENESS, LivenessSweep, livenessAction, type LivenessPolicy, type LivenessTarget } from "./liveness.js";
 export { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from "./backoff.js";
 export { agentError, nimbusCodeOf } from "./agent-errors.js";
 export { locateInstance, swarmManager, findService } from "./locate.js";

@@ -55,6 +55,8 @@ export class ProtocolClient {
   readonly host: string;
   /** When the last message (of any kind) arrived; null before the first. */
   lastMessageAt: Date | null = null;
+  /** When the last bytes of any kind arrived (ms since the epoch; creation time before any): liveness. */
+  lastReceivedAt = Date.now();
   private readonly pending = new Map<number, Pending>();
   private readonly splitter: LineSplitter;
   private readonly timeoutMs: number;
@@ -120,6 +122,7 @@ export class ProtocolClient {
   private readonly onOutputError = () => this.close();
 
   private readonly onData = (chunk: Buffer | string) => {
+    this.lastReceivedAt = Date.now();
     const { lines, oversized } = this.splitter.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
     for (let i = 0; i < oversized; i++) this.protocolError(`a message exceeded the ${this.maxLineBytes}-byte limit and was dropped`);
     for (const line of lines) this.handleLine(line);

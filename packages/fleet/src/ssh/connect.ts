@@ -11,14 +11,11 @@ export interface ConnectOptions {
   /** Parse it once with parsePrivateKey when connecting many hosts: parsing costs ~0.5 ms each time. */
   privateKey: Buffer | string | ParsedKey;
   knownHosts: KnownHostsStore;
-  /** Bounds TCP connect + handshake + auth, and separately the opening of each exec channel. */
-  timeoutMs: number;
   /**
-   * SSH keepalive, so a peer that vanished without a FIN is noticed (after keepaliveCountMax misses);
-   * 0 turns it off. ssh2 pings even on busy links, so 2,000 hosts at 5 s would cost 400 pings/s.
+   * Bounds TCP connect + handshake + auth, and separately the opening of each exec channel. There
+   * is no SSH keepalive: a silent peer is noticed from the agent's traffic (liveness.ts).
    */
-  keepaliveMs?: number;
-  keepaliveCountMax?: number;
+  timeoutMs: number;
 }
 
 export interface ExecChannel {
@@ -139,8 +136,9 @@ export async function connectHost(config: HostConfig, opts: ConnectOptions): Pro
       },
       hostVerifier,
       readyTimeout: opts.timeoutMs,
-      keepaliveInterval: opts.keepaliveMs ?? 15_000,
-      keepaliveCountMax: opts.keepaliveCountMax ?? 3,
+      // Off: ssh2 pings on a fixed interval even on busy links and resets only on a few packet
+      // types, never on channel data. The fleet's liveness sweep probes only silent agents.
+      keepaliveInterval: 0,
     });
   });
 
