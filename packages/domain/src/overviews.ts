@@ -56,21 +56,29 @@ export const CAPACITY_CRIT_PCT = 90;
 export const capacityLevel = (pct: number) => (pct >= CAPACITY_CRIT_PCT ? "crit" : pct >= CAPACITY_WARN_PCT ? "warn" : "ok");
 
 export function storageOverview(hosts: readonly HostRecord[]): StorageOverview {
-  const servers: StorageServerView[] = hosts
-    .filter((h) => h.inventory.storage?.nfs)
-    .map((h) => {
-      const nfs = h.inventory.storage!.nfs!;
-      return {
-        host: h.name,
-        state: h.connection.state,
-        serverRunning: nfs.serverRunning,
-        keepalivedState: nfs.keepalivedState,
-        holdsVip: h.connection.state === "online" && !!nfs.vip?.heldHere,
-        vip: nfs.vip?.address ?? null,
-        exports: nfs.exports,
-        datastores: nfs.datastores,
-      };
+  return { ...storageServersOverview(hosts), mounts: storageMounts(hosts) };
+}
+
+/**
+ * The storage pair and its datastores, without the hypervisors' mounts: what changes when a
+ * datastore fills or the VIP moves, cheap to recompute at fleet size.
+ */
+export function storageServersOverview(hosts: readonly HostRecord[]): Omit<StorageOverview, "mounts"> {
+  const servers: StorageServerView[] = [];
+  for (const h of hosts) {
+    const nfs = h.inventory.storage?.nfs;
+    if (!nfs) continue;
+    servers.push({
+      host: h.name,
+      state: h.connection.state,
+      serverRunning: nfs.serverRunning,
+      keepalivedState: nfs.keepalivedState,
+      holdsVip: h.connection.state === "online" && !!nfs.vip?.heldHere,
+      vip: nfs.vip?.address ?? null,
+      exports: nfs.exports,
+      datastores: nfs.datastores,
     });
+  }
   const holder = servers.find((s) => s.holdsVip);
   const source = holder ?? servers.find((s) => s.state === "online");
   return {
@@ -81,8 +89,12 @@ export function storageOverview(hosts: readonly HostRecord[]): StorageOverview {
       const usedPct = d.totalBytes ? (100 * d.usedBytes) / d.totalBytes : 0;
       return { ...d, server: source!.host, usedPct, level: capacityLevel(usedPct) };
     }),
-    mounts: hosts.flatMap((h) => (h.inventory.storage?.mounts ?? []).map((m) => ({ host: h.name, source: m.source, target: m.target }))),
   };
+}
+
+/** Every host's NFS mounts (one per hypervisor and datastore: thousands in a large fleet). */
+export function storageMounts(hosts: readonly HostRecord[]): StorageOverview["mounts"] {
+  return hosts.flatMap((h) => (h.inventory.storage?.mounts ?? []).map((m) => ({ host: h.name, source: m.source, target: m.target })));
 }
 
 export interface HostNetworkView {

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { HostSummary, LiveEvent, Operation, Viewer } from "@nimbus/domain";
 import type { FleetEvent, FleetView } from "@nimbus/fleet";
-import { scopeFindings, scopeTopology, storageOverview } from "@nimbus/domain";
+import { scopeFindings, scopeTopology, storageMounts, storageServersOverview } from "@nimbus/domain";
 import type { TopologySnapshot } from "./topology.js";
 import type { TenantService } from "../deps.js";
 import type { HealthChanges } from "./health-monitor.js";
@@ -172,10 +172,15 @@ export class LiveHub {
     }
     let swarmChanged = false;
     let storageChanged = false;
+    let mountsMayHaveChanged = false;
     for (const { host, changed } of hosts) {
       const name = host.name;
       if (host.inventory.swarm || changed.has("swarm")) swarmChanged ||= changed.has("swarm") || changed.has("connection");
-      if (changed.has("storage") || (changed.has("connection") && host.inventory.storage)) storageChanged = true;
+      if (changed.has("storage") || (changed.has("connection") && host.inventory.storage)) {
+        storageChanged = true;
+        // A storage server's change (a datastore filling, the VIP moving) leaves the mounts as they were.
+        if (!host.inventory.storage?.nfs) mountsMayHaveChanged = true;
+      }
       for (const audience of audiences) {
         if (audience === "staff" && (changed.has("net") || changed.has("connection"))) this.publishIfNew(audience, `net:${name}`, { type: "host-network", network: networkOf(host) });
         if (changed.has("virt") || changed.has("connection")) {
@@ -193,9 +198,12 @@ export class LiveHub {
     if (storageChanged && audiences.includes("staff")) {
       // Mounts (one per hypervisor and datastore: thousands) rarely change, datastore usage often:
       // they travel only when they changed, and the browser keeps the ones it has otherwise.
-      const { mounts, ...rest } = storageOverview(this.fleet.hosts());
-      const mountsChanged = this.isNew("staff", "storage-mounts", mounts);
-      if (this.isNew("staff", "storage", rest) || mountsChanged) this.publish("staff", { type: "storage", storage: mountsChanged ? { ...rest, mounts } : rest });
+      const all = this.fleet.hosts();
+      const rest = storageServersOverview(all);
+      const sentMounts = this.audienceStates.get("staff")!.lastSent.has("storage-mounts");
+      const mounts = mountsMayHaveChanged || !sentMounts ? storageMounts(all) : null;
+      const mountsChanged = mounts !== null && this.isNew("staff", "storage-mounts", mounts);
+      if (this.isNew("staff", "storage", rest) || mountsChanged) this.publish("staff", { type: "storage", storage: mountsChanged ? { ...rest, mounts: mounts! } : rest });
     }
   }
 
