@@ -21,6 +21,14 @@ export interface EndpointOptions {
 type Mode = "open" | "blackhole" | "closed";
 
 /**
+ * sshd pings its clients only when ClientAliveInterval is set (default 0, off); ssh2's server pings
+ * every client every 15 s unless given an interval, and cannot be turned off per server. The
+ * longest timer Node accepts (~24 days) stands for "never": 2,000 lab hosts no longer send the
+ * server 133 pings a second that real hosts would not send (the server watches its own links).
+ */
+const NO_CLIENT_ALIVE = 2 ** 31 - 1;
+
+/**
  * One lab host's SSH endpoint. We own the TCP listener and hand accepted sockets to an ssh2
  * Server, which lets the endpoint follow the world: a powered-off host closes its listener
  * (connection refused), a cut link keeps accepting but never answers (clients time out), and
@@ -168,7 +176,8 @@ export class HostEndpoint {
 
   private sshServer(hostKey: Buffer): SshServer {
     const { authorizedKeys, user, world, host, agentVersion } = this.opts;
-    return new ssh2.Server({ hostKeys: [{ key: parsedHostKey(hostKey) as unknown as Buffer }] }, (client: Connection) => {
+    const hostKeys = [{ key: parsedHostKey(hostKey) as unknown as Buffer }];
+    return new ssh2.Server({ hostKeys, keepaliveInterval: NO_CLIENT_ALIVE }, (client: Connection) => {
       // A client vanishing mid-handshake or mid-request is routine here, never an error.
       client.on("error", () => {});
       client.on("authentication", (ctx) => {
