@@ -26,8 +26,8 @@ export const datastoresRouter = router({
     .input(z.object({ datastore: z.string().max(512).optional() }).default({}))
     .query(({ ctx, input }) => {
       const hosts = ctx.deps.fleet.hosts();
-      const datastores = datastoreCapacity(hosts);
       const disks = disksOnDatastores(hosts);
+      const datastores = datastoreCapacity(hosts, disks);
       return {
         thresholds: CAPACITY_THRESHOLDS,
         datastores,

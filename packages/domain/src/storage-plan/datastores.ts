@@ -1,6 +1,6 @@
 import type { Mount } from "../inventory.js";
 import type { HostRecord } from "../fleet.js";
-import { CAPACITY_CRIT_PCT, CAPACITY_WARN_PCT, storageOverview } from "../overviews.js";
+import { CAPACITY_CRIT_PCT, CAPACITY_WARN_PCT, storageServersOverview } from "../overviews.js";
 
 /**
  * Datastores as placement sees them: how full each is, which hypervisors mount it, and which VM
@@ -37,12 +37,19 @@ export const CAPACITY_THRESHOLDS = { warnPct: CAPACITY_WARN_PCT, critPct: CAPACI
 
 /** "server:/export" -> "/export"; a mount without a server part is named by its target. */
 const exportOf = (m: Mount) => (m.source.includes(":/") ? m.source.slice(m.source.indexOf(":/") + 1) : m.target);
-const under = (path: string, dir: string) => path === dir || path.startsWith(dir.replace(/\/?$/, "/"));
+
+/** A host's mounts, deepest first, each with the prefix of the paths under it. */
+type MountIndex = { mount: Mount; dir: string }[];
+const indexMounts = (mounts: readonly Mount[]): MountIndex =>
+  [...mounts].sort((a, b) => b.target.length - a.target.length).map((mount) => ({ mount, dir: mount.target.endsWith("/") ? mount.target : `${mount.target}/` }));
+const lookup = (path: string, index: MountIndex) => {
+  const hit = index.find(({ mount, dir }) => path === mount.target || path.startsWith(dir));
+  return hit ? { datastore: exportOf(hit.mount), mountTarget: hit.mount.target } : null;
+};
 
 /** The datastore a disk path lies on through this host's mounts (the deepest mount wins). */
 export function datastoreOfPath(path: string, mounts: readonly Mount[]): { datastore: string; mountTarget: string } | null {
-  const m = mounts.filter((x) => under(path, x.target)).sort((a, b) => b.target.length - a.target.length)[0];
-  return m ? { datastore: exportOf(m), mountTarget: m.target } : null;
+  return lookup(path, indexMounts(mounts));
 }
 
 /** Where this host mounts a datastore, if it does. */
@@ -54,7 +61,8 @@ const hypervisors = (hosts: readonly HostRecord[]) => hosts.filter((h) => h.inve
 export function disksOnDatastores(hosts: readonly HostRecord[]): DiskOnDatastore[] {
   const byKey = new Map<string, DiskOnDatastore>();
   for (const h of hypervisors(hosts)) {
-    const mounts = h.inventory.storage?.mounts ?? [];
+    // Sorted once per host, not per disk: a fleet has thousands of disks.
+    const mounts = indexMounts(h.inventory.storage?.mounts ?? []);
     for (const d of h.inventory.virt!.domains) {
       const running = d.state === "running" || d.state === "paused";
       for (const disk of d.disks) {
@@ -68,7 +76,7 @@ export function disksOnDatastores(hosts: readonly HostRecord[]): DiskOnDatastore
           disk: disk.target,
           path: disk.path,
           sizeBytes: disk.capacityBytes ?? 0,
-          datastore: datastoreOfPath(disk.path, mounts)?.datastore ?? null,
+          datastore: lookup(disk.path, mounts)?.datastore ?? null,
         });
       }
     }
@@ -76,19 +84,22 @@ export function disksOnDatastores(hosts: readonly HostRecord[]): DiskOnDatastore
   return [...byKey.values()];
 }
 
-export function datastoreCapacity(hosts: readonly HostRecord[]): DatastoreCapacity[] {
-  const disks = disksOnDatastores(hosts);
-  return storageOverview(hosts).datastores.map((d) => ({
+/** `disks` when the caller already has them (disksOnDatastores walks every VM of the fleet). */
+export function datastoreCapacity(hosts: readonly HostRecord[], disks = disksOnDatastores(hosts)): DatastoreCapacity[] {
+  const diskCount = new Map<string | null, number>();
+  for (const k of disks) diskCount.set(k.datastore, (diskCount.get(k.datastore) ?? 0) + 1);
+  const hvs = hypervisors(hosts);
+  return storageServersOverview(hosts).datastores.map((d) => ({
     path: d.path,
     totalBytes: d.totalBytes,
     usedBytes: d.usedBytes,
     freeBytes: Math.max(0, d.totalBytes - d.usedBytes),
     usedPct: d.usedPct,
     level: d.level,
-    mountedOn: hypervisors(hosts)
+    mountedOn: hvs
       .filter((h) => mountTargetOf(d.path, h.inventory.storage?.mounts ?? []) !== null)
       .map((h) => h.name),
-    disks: disks.filter((k) => k.datastore === d.path).length,
+    disks: diskCount.get(d.path) ?? 0,
   }));
 }
 
