@@ -44,14 +44,19 @@ export interface LivenessTarget {
   lost(silentMs: number): void;
 }
 
+const SWEEP_MS = 250;
+
 interface Entry {
   target: LivenessTarget;
   lastProbeAt: number | null;
 }
 
 /**
- * The fleet-wide sweep: every keepaliveMs / 3 it looks at each watched connection. Its timer runs
- * only while something is watched and never keeps the process alive.
+ * The fleet-wide sweep: every SWEEP_MS (or keepaliveMs / 3 if shorter) it looks at each watched
+ * connection. Short passes spread the probes: hosts that connected together fall silent together,
+ * and a 5 s pass probed a thousand of them at once (a 490 ms stall at 2,000 hosts); a 250 ms pass
+ * over 2,000 entries costs a few microseconds each time it finds nothing to do. Its timer runs only
+ * while something is watched and never keeps the process alive.
  */
 export class LivenessSweep {
   readonly intervalMs: number;
@@ -63,7 +68,7 @@ export class LivenessSweep {
     readonly policy: LivenessPolicy,
     private readonly now: () => number = Date.now,
   ) {
-    this.intervalMs = Math.max(1, Math.floor(policy.keepaliveMs / 3));
+    this.intervalMs = Math.max(1, Math.min(SWEEP_MS, Math.floor(policy.keepaliveMs / 3)));
   }
 
   get lostAfterMs(): number {

@@ -2,7 +2,6 @@ import { describe, expect, it } from "vitest";
 import { LivenessSweep, livenessAction, type LivenessPolicy } from "../src/liveness.js";
 
 const policy: LivenessPolicy = { keepaliveMs: 15_000, countMax: 3 };
-const step = 5_000; // keepaliveMs / 3: the sweep's interval
 
 /** A connection with a fake clock: `hear()` is data arriving now, probes and losses are counted. */
 function fakeConnection(clock: { now: number }) {
@@ -24,6 +23,7 @@ function fakeConnection(clock: { now: number }) {
 function harness() {
   const clock = { now: 1_000_000 };
   const sweep = new LivenessSweep(policy, () => clock.now);
+  const step = sweep.intervalMs;
   const advance = (ms: number, each?: () => void) => {
     for (let t = 0; t < ms; t += step) {
       clock.now += step;
@@ -117,6 +117,26 @@ describe("LivenessSweep", () => {
     c.hear(); // read once the event loop runs again
     h.advance(5_000);
     expect(c.lostAfter).toBeNull();
+    h.sweep.stop();
+  });
+
+  it("spreads the probes of hosts that fell silent together over short passes", () => {
+    const h = harness();
+    // 1,000 hosts whose last data arrived over five seconds (they connected in one burst).
+    const conns = Array.from({ length: 1_000 }, (_, i) => {
+      const c = h.connection();
+      c.lastReceived = h.clock.now + i * 5;
+      h.sweep.watch(c.target);
+      return c;
+    });
+    const perPass: number[] = [];
+    for (let t = 0; t < 25_000; t += h.sweep.intervalMs) {
+      h.clock.now += h.sweep.intervalMs;
+      perPass.push(h.sweep.sweep().probed);
+    }
+    expect(perPass.reduce((a, b) => a + b, 0)).toBe(1_000);
+    expect(Math.max(...perPass)).toBeLessThanOrEqual(60);
+    expect(conns.every((c) => c.probes.length === 1)).toBe(true);
     h.sweep.stop();
   });
 

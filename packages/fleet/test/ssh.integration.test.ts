@@ -109,6 +109,18 @@ describe("connectHost", () => {
     await connect(new MemoryKnownHosts(), parsed);
   });
 
+  it("prefers the cheaper nistp256 key exchange, and still talks to a host that offers only curve25519", async () => {
+    await connect(new MemoryKnownHosts());
+    expect(host.kex.at(-1)).toBe("ecdh-sha2-nistp256");
+    const older = await AgentHost.start({ name: "kvm9", clientPublicKey: key.public, drivers: world.drivers("kvm1"), kex: ["curve25519-sha256"] });
+    try {
+      await connect(new MemoryKnownHosts(), key.private, older.config());
+      expect(older.kex).toEqual(["curve25519-sha256"]);
+    } finally {
+      await older.stop();
+    }
+  });
+
   it("tells the owner when the host ends the connection", async () => {
     const s = await connect(new MemoryKnownHosts());
     const closed = new Promise((resolve) => s.onClose(resolve));
