@@ -22,7 +22,7 @@ const { values } = parseArgs({
   options: {
     hosts: { type: "string", default: "2000" },
     "vms-per-host": { type: "string", default: "4" },
-    samples: { type: "string", default: "40" },
+    samples: { type: "string", default: "100" },
     "steady-seconds": { type: "string", default: "20" },
   },
 });
@@ -128,6 +128,11 @@ async function main() {
   // The datastore row's usage bar carries the rounded percentage in aria-valuenow.
   const USAGE = '[data-testid="datastore-/instance"] [aria-valuenow]';
   await page.locator(USAGE).first().waitFor();
+  // Latency is a pushed change reaching an open page, not the page's own loading: start once the
+  // page has settled (no request in flight for 500 ms, then an idle moment of the renderer). The
+  // first samples right after load are 2-6x slower while the page hydrates and fetches.
+  await page.waitForLoadState("networkidle");
+  await page.evaluate(`new Promise((resolve) => requestIdleCallback(() => resolve(), { timeout: 2000 }))`);
 
   const control = LabControlClient.fromDataDir(labDir);
   const latencies: number[] = [];
@@ -164,6 +169,8 @@ async function main() {
   ];
   console.log("");
   for (const [k, v, t] of rows) console.log(`  ${k!.padEnd(36)} ${v!.padStart(20)}   ${t}`);
+  const slowest = latencies.map((ms, i) => [i, ms] as const).sort((a, b) => b[1] - a[1]).slice(0, 5);
+  console.log(`  slowest samples (index: ms)          ${slowest.map(([i, ms]) => `${i}: ${ms.toFixed(0)}`).join(", ")}`);
   console.log(`\n  (${health.hosts} hosts incl. storage and swarm; ${samples} latency samples; ${new Date().toISOString()})`);
   await cleanup(0);
 }
