@@ -2,6 +2,9 @@ import { buildTopology, findings as findingsOf, type Finding, type RawCheck, typ
 import type { FleetView } from "@nimbus/fleet";
 import type { TenantService } from "../deps.js";
 
+/** Least time between two builds while some host is still connecting. */
+const CONNECTING_SPACING_MS = 2_000;
+
 export interface TopologySnapshot {
   version: number;
   topology: Topology;
@@ -57,10 +60,18 @@ export class TopologyService {
     // A build that takes long (2,000 hosts) spaces the next one out, so rebuilding never takes
     // more than about a tenth of the server's time while hosts keep changing.
     const interval = Math.max(this.minIntervalMs, this.lastBuildMs * 10);
-    const wait = Math.max(0, this.lastBuild + interval - Date.now());
+    this.rebuildIn(Math.max(0, this.lastBuild + interval - Date.now()));
+  }
+
+  private rebuildIn(wait: number) {
     this.timer = setTimeout(() => {
       this.timer = null;
       if (!this.dirty) return;
+      // While hosts are still connecting (a server start: thousands within seconds) each build is
+      // stale at once; wait longer between builds and leave the CPU to the handshakes.
+      const sinceLast = Date.now() - this.lastBuild;
+      if (sinceLast < CONNECTING_SPACING_MS && this.fleet.hosts().some((h) => h.connection.state === "connecting"))
+        return this.rebuildIn(CONNECTING_SPACING_MS - sinceLast);
       this.dirty = false;
       const next = this.build(this.snapshot.version + 1);
       this.snapshot = next;
