@@ -33,7 +33,14 @@ const NO_SUCH_FILE = 2;
 
 type Callback<T> = (err: (Error & { code?: unknown }) | null | undefined, value: T) => void;
 
-export function sftpSession(host: string, sftp: SFTPWrapper): SftpSession {
+/**
+ * How long one SFTP request may go unanswered. The connection has no SSH keepalive (the fleet
+ * watches agents' traffic instead, and there is no agent yet while it installs one), so a link
+ * that goes silent mid-install would otherwise hold the attempt forever.
+ */
+export const SFTP_REQUEST_TIMEOUT_MS = 30_000;
+
+export function sftpSession(host: string, sftp: SFTPWrapper, requestTimeoutMs = SFTP_REQUEST_TIMEOUT_MS): SftpSession {
   // ssh2 fails the requests pending when the channel dies, but would leave later ones unanswered.
   let gone: string | null = null;
   sftp.once("end", () => (gone ??= "the SFTP channel ended"));
@@ -41,14 +48,22 @@ export function sftpSession(host: string, sftp: SFTPWrapper): SftpSession {
 
   // ssh2 fails a request with a numeric SFTP status code when the host refused it; without a code
   // the channel or the connection went away, which retrying later can fix.
-  const settle =
-    <T>(op: string, path: string, resolve: (v: T | null) => void, reject: (e: Error) => void, missingIsNull = false): Callback<T> =>
-    (err, value) => {
+  const settle = <T>(op: string, path: string, resolve: (v: T | null) => void, reject: (e: Error) => void, missingIsNull = false): Callback<T> => {
+    let pending: NodeJS.Timeout | null = setTimeout(() => {
+      pending = null;
+      reject(new SshFailure(host, "timeout", `no answer to SFTP ${op} ${path} within ${requestTimeoutMs / 1000} s`));
+    }, requestTimeoutMs);
+    pending.unref();
+    return (err, value) => {
+      if (!pending) return; // answered after the timeout: the caller has moved on
+      clearTimeout(pending);
+      pending = null;
       if (!err) return resolve(value);
       if (missingIsNull && err.code === NO_SUCH_FILE) return resolve(null);
       if (typeof err.code === "number") return reject(new SftpError(host, op, path, err.message));
       reject(new SshFailure(host, "unreachable", `connection lost during SFTP ${op} ${path} (${err.message})`));
     };
+  };
 
   const call = <T>(op: string, path: string, start: (cb: Callback<T>) => void, missingIsNull = false) =>
     new Promise<T | null>((resolve, reject) => {
