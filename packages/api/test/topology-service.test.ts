@@ -37,16 +37,16 @@ describe("TopologyService", () => {
     service.stop();
   });
 
-  it("waits two seconds between builds while a host is still connecting, then catches up", () => {
+  it("waits five seconds between builds while a host is still connecting, then catches up", () => {
     const { versions, netChanged, setState, service } = setup();
     setState("kvm2", "connecting");
     netChanged("kvm0");
     vi.advanceTimersByTime(600);
-    expect(versions).toEqual([]); // the first build (at construction) was under 2 s ago
-    vi.advanceTimersByTime(1_500);
+    expect(versions).toEqual([]); // the first build (at construction) was under 5 s ago
+    vi.advanceTimersByTime(4_500);
     expect(versions).toEqual([1]);
     netChanged("kvm1");
-    vi.advanceTimersByTime(1_000);
+    vi.advanceTimersByTime(4_000);
     expect(versions).toEqual([1]); // a second build would be due after 500 ms: held back
     vi.advanceTimersByTime(1_100);
     expect(versions).toEqual([1, 2]);

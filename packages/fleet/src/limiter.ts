@@ -1,7 +1,6 @@
 /**
- * Runs at most `limit` tasks at once, in arrival order. Connecting 2,000 hosts at once would
- * only add latency to every handshake; a few dozen in flight keep two cores busy while each
- * waits on its peer.
+ * Runs at most `limit` tasks at once, in arrival order: a fleet connecting all at once must not
+ * stretch every handshake toward its timeout (the fleet's limit and why: fleet.ts).
  */
 export class ConcurrencyLimiter {
   private running = 0;

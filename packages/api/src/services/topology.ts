@@ -3,7 +3,7 @@ import type { FleetView } from "@nimbus/fleet";
 import type { TenantService } from "../deps.js";
 
 /** Least time between two builds while some host is still connecting. */
-const CONNECTING_SPACING_MS = 2_000;
+const CONNECTING_SPACING_MS = 5_000;
 
 export interface TopologySnapshot {
   version: number;

@@ -1,4 +1,3 @@
-import { createPrivateKey, sign as cryptoSign, type KeyObject } from "node:crypto";
 import type { Readable, Writable } from "node:stream";
 import ssh2, { Client, type ClientChannel, type ParsedKey } from "ssh2";
 import { NimbusError } from "@nimbus/domain";
@@ -67,31 +66,7 @@ export function parsePrivateKey(key: Buffer | string | ParsedKey): ParsedKey {
   const first = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!first || first instanceof Error || !first.isPrivateKey())
     throw new NimbusError("BAD_INPUT", `the SSH private key cannot be used: ${first instanceof Error ? first.message : "not a private key"}`);
-  return withCachedSigner(first);
-}
-
-/**
- * ssh2 signs with the key's PEM text, which OpenSSL parses again for every signature (~0.8 ms,
- * most of a handshake's client-side cost at 2,000 hosts). Sign with a KeyObject parsed once.
- */
-function withCachedSigner(key: ParsedKey): ParsedKey {
-  let keyObject: KeyObject;
-  try {
-    keyObject = createPrivateKey(key.getPrivatePEM());
-  } catch {
-    return key; // a key type Node cannot load as PEM: keep ssh2's own signing
-  }
-  const ssh2Sign = key.sign.bind(key);
-  const defaultAlgo = key.type === "ssh-ed25519" ? null : key.type === "ssh-rsa" ? "sha1" : undefined;
-  key.sign = ((data: Buffer, algo?: string) => {
-    if (defaultAlgo === undefined) return ssh2Sign(data, algo);
-    try {
-      return cryptoSign(algo ?? defaultAlgo, data, keyObject);
-    } catch (err) {
-      return err as Error;
-    }
-  }) as ParsedKey["sign"];
-  return key;
+  return first;
 }
 
 /**

@@ -2,8 +2,6 @@ import { timingSafeEqual } from "node:crypto";
 // ssh2 is CommonJS: Node sees only its default export from ESM.
 import ssh2, { type ParsedKey, type PublicKeyAuthContext } from "ssh2";
 
-import { withKeyObjects } from "./key-objects.js";
-
 const { utils } = ssh2;
 
 /** Parses the client public keys a lab accepts (OpenSSH "ssh-ed25519 AAAA..." lines). */
@@ -11,7 +9,7 @@ export function parseAuthorizedKeys(keys: readonly (string | Buffer)[]): ParsedK
   return keys.map((k, i) => {
     const parsed = utils.parseKey(k);
     if (parsed instanceof Error) throw new Error(`client public key #${i + 1} cannot be parsed: ${parsed.message}`);
-    return withKeyObjects(Array.isArray(parsed) ? parsed[0]! : parsed);
+    return Array.isArray(parsed) ? parsed[0]! : parsed;
   });
 }
 
