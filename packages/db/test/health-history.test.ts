@@ -41,6 +41,14 @@ describe(`HealthHistory (${backend})`, () => {
     expect((await history.list("batch-b", { limit: 10 })).map((t) => t.message)).toEqual(["b slow"]);
   });
 
+  it("keeps messages as written (commas, quotes, braces, NULL) and a batch's order at one instant", async () => {
+    const at = "2030-01-01T00:00:00.000Z";
+    const messages = ['disk 91%, "root" full', "{braces} and \\backslash", "NULL", ""];
+    const states = ["warn", "crit", "ok", "unknown"] as const;
+    await history.appendMany(messages.map((message, i) => ({ checkId: "odd-text", state: states[i]!, at, message })));
+    expect((await history.list("odd-text", { limit: 10 })).map((t) => t.message)).toEqual([...messages].reverse());
+  });
+
   it("records thousands of transitions in one batch (more rows than one statement takes)", async () => {
     const many = Array.from({ length: 2_500 }, (_, i) => ({ checkId: `bulk-${i}`, state: "ok" as const, at: "2030-01-01T00:00:00.000Z", message: "up" }));
     expect(await history.appendMany(many)).toBe(2_500);
