@@ -7,9 +7,9 @@ import { healthFleet } from "./health-fleet.js";
 afterEach(() => vi.useRealTimers());
 
 /** A small fleet whose events the test sends, and a topology service counting its builds. */
-function setup() {
+function setup(hypervisors = 3) {
   vi.useFakeTimers();
-  const { fleet, replace } = healthFleet(3, 1);
+  const { fleet, replace } = healthFleet(hypervisors, 1);
   const listeners = new Set<(e: FleetEvent) => void>();
   const view = { ...fleet, hosts: fleet.hosts, subscribe: (l: (e: FleetEvent) => void) => (listeners.add(l), () => listeners.delete(l)) } as unknown as FleetView;
   const tenants = { directory: () => new Map() } as unknown as TenantService;
@@ -37,23 +37,42 @@ describe("TopologyService", () => {
     service.stop();
   });
 
-  it("waits five seconds between builds while a host is still connecting, then catches up", () => {
+  it("holds builds while a tenth of the hosts or more are connecting, until they are done", () => {
     const { versions, netChanged, setState, service } = setup();
+    setState("kvm1", "connecting"); // 1 of 7 hosts
+    netChanged("kvm0");
+    vi.advanceTimersByTime(5_000);
+    expect(versions).toEqual([]);
+    setState("kvm1", "online");
+    vi.advanceTimersByTime(300);
+    expect(versions).toEqual([1]);
+    service.stop();
+  });
+
+  it("builds anyway ten seconds after the last build when a mass connect goes on", () => {
+    const { versions, netChanged, setState, service } = setup();
+    setState("kvm1", "connecting");
     setState("kvm2", "connecting");
     netChanged("kvm0");
-    vi.advanceTimersByTime(600);
-    expect(versions).toEqual([]); // the first build (at construction) was under 5 s ago
-    vi.advanceTimersByTime(4_500);
+    vi.advanceTimersByTime(9_800);
+    expect(versions).toEqual([]);
+    vi.advanceTimersByTime(500);
     expect(versions).toEqual([1]);
-    netChanged("kvm1");
-    vi.advanceTimersByTime(4_000);
-    expect(versions).toEqual([1]); // a second build would be due after 500 ms: held back
-    vi.advanceTimersByTime(1_100);
+    netChanged("kvm0");
+    vi.advanceTimersByTime(9_000);
+    expect(versions).toEqual([1]); // still held: the next one is due ten seconds after the last
+    vi.advanceTimersByTime(1_500);
     expect(versions).toEqual([1, 2]);
-    setState("kvm2", "online");
-    netChanged("kvm2");
+    service.stop();
+  });
+
+  it("does not slow down for a few hosts stuck connecting in a big fleet", () => {
+    const { versions, netChanged, setState, service } = setup(30);
+    setState("kvm1", "connecting");
+    setState("kvm2", "connecting"); // 2 of 34 hosts
+    netChanged("kvm0");
     vi.advanceTimersByTime(600);
-    expect(versions).toEqual([1, 2, 3]);
+    expect(versions).toEqual([1]);
     service.stop();
   });
 });

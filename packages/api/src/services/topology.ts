@@ -2,8 +2,16 @@ import { buildTopology, findings as findingsOf, type Finding, type RawCheck, typ
 import type { FleetView } from "@nimbus/fleet";
 import type { TenantService } from "../deps.js";
 
-/** Least time between two builds while some host is still connecting. */
-const CONNECTING_SPACING_MS = 5_000;
+/**
+ * A mass connect (a server start, a fleet coming back after an outage): at least this share of the
+ * hosts connecting at once. Every build meanwhile would be stale at once and take CPU from the
+ * handshakes (~0.25 s at 2,000 hosts), so builds wait until it ends, or at most MASS_CONNECT_HOLD_MS
+ * after the last one. One host stuck connecting (a black-holed link) slows nothing.
+ */
+const MASS_CONNECT_SHARE = 0.1;
+const MASS_CONNECT_HOLD_MS = 10_000;
+/** How often a held build looks again whether the mass connect has ended. */
+const MASS_CONNECT_RECHECK_MS = 250;
 
 export interface TopologySnapshot {
   version: number;
@@ -67,17 +75,20 @@ export class TopologyService {
     this.timer = setTimeout(() => {
       this.timer = null;
       if (!this.dirty) return;
-      // While hosts are still connecting (a server start: thousands within seconds) each build is
-      // stale at once; wait longer between builds and leave the CPU to the handshakes.
-      const sinceLast = Date.now() - this.lastBuild;
-      if (sinceLast < CONNECTING_SPACING_MS && this.fleet.hosts().some((h) => h.connection.state === "connecting"))
-        return this.rebuildIn(CONNECTING_SPACING_MS - sinceLast);
+      if (Date.now() - this.lastBuild < MASS_CONNECT_HOLD_MS && this.massConnect()) return this.rebuildIn(MASS_CONNECT_RECHECK_MS);
       this.dirty = false;
       const next = this.build(this.snapshot.version + 1);
       this.snapshot = next;
       for (const l of this.listeners) l(next);
     }, wait);
     this.timer.unref();
+  }
+
+  private massConnect(): boolean {
+    const hosts = this.fleet.hosts();
+    let connecting = 0;
+    for (const h of hosts) if (h.connection.state === "connecting") connecting++;
+    return connecting > 0 && connecting >= hosts.length * MASS_CONNECT_SHARE;
   }
 
   private build(version: number): TopologySnapshot {
