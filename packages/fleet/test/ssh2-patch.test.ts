@@ -6,7 +6,8 @@ import { serveClient } from "./helpers/ssh-server.js";
 import { sshKeyPair } from "./helpers/keys.js";
 
 // What patches/ssh2@1.17.0.patch changes (see ARCHITECTURE.md): keys sign and verify through a
-// KeyObject made once; each packet leaves in one write. These tests fail on an unpatched ssh2.
+// KeyObject made once; each packet leaves in one write; public-key auth sends its signature at
+// once. These tests fail on an unpatched ssh2.
 
 const parse = (text: string) => ssh2.utils.parseKey(text) as ParsedKey;
 const keyObjects = (key: ParsedKey) =>
@@ -55,27 +56,52 @@ describe("ssh2 keys (patched: one KeyObject per key)", () => {
   });
 });
 
-describe("ssh2 transport (patched: one write per packet)", () => {
+describe("ssh2 transport (patched: one write per packet, signed auth at once)", () => {
   const client = sshKeyPair();
   const host = sshKeyPair();
   const clients = new Set<ssh2.Connection>();
+  const authAttempts: { method: string; signed: boolean }[] = [];
   let server: ssh2.Server;
   let port = 0;
 
   beforeAll(async () => {
-    server = new ssh2.Server({ hostKeys: [host.private] }, (c) =>
+    server = new ssh2.Server({ hostKeys: [host.private] }, (c) => {
+      c.on("authentication", (ctx) => authAttempts.push({ method: ctx.method, signed: ctx.method === "publickey" && !!ctx.signature }));
       serveClient(c, clients, client.public, (session) =>
         session.on("exec", (accept) => {
           const ch = accept();
           ch.end("done\n");
           ch.exit(0);
         }),
-      ),
-    );
+      );
+    });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     port = (server.address() as { port: number }).port;
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  const connectOnce = (privateKey: string) =>
+    new Promise<void>((resolve, reject) => {
+      const conn = new ssh2.Client();
+      conn.on("error", reject);
+      conn.on("ready", () => {
+        conn.end();
+        resolve();
+      });
+      conn.connect({ host: "127.0.0.1", port, username: "u", privateKey });
+    });
+
+  it("authenticates with one signed public-key request, without asking first", async () => {
+    authAttempts.length = 0;
+    await connectOnce(client.private);
+    expect(authAttempts.filter((a) => a.method === "publickey")).toEqual([{ method: "publickey", signed: true }]);
+  });
+
+  it("still reports a key the server refuses as an authentication failure", async () => {
+    authAttempts.length = 0;
+    await expect(connectOnce(sshKeyPair().private)).rejects.toMatchObject({ level: "client-authentication" });
+    expect(authAttempts.filter((a) => a.method === "publickey")).toHaveLength(1);
+  });
 
   it("writes every packet whole (length, body and MAC at once), from the first KEXINIT to the last CLOSE", async () => {
     const writes: Buffer[] = [];
