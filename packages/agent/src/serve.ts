@@ -7,7 +7,6 @@ import {
   RpcRequest,
   methods,
   type Capability,
-  type HostInventory,
   type MethodName,
   type MigrationProgress,
   type NotificationName,
@@ -64,6 +63,11 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
     if (closed) return;
     output.write(JSON.stringify(msg) + "\n");
   };
+  // An answer whose result is already JSON text goes out without serializing it again.
+  const writeResult = (id: string | number, result: unknown) => {
+    if (!(result instanceof JsonText)) return write({ jsonrpc: "2.0", id, result });
+    if (!closed) output.write(`{"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":${result.text}}\n`);
+  };
   const notify = <N extends NotificationName>(method: N, params: NotificationParams<N>) => write({ jsonrpc: "2.0", method, params });
 
   const pushSection = (name: SectionName) => {
@@ -98,18 +102,20 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
     hello: async () => ({ protocol: PROTOCOL_VERSION, agentVersion: opts.agentVersion, hostname: drivers.hostname, capabilities, bootId }),
     ping: async () => ({}),
     "inventory.snapshot": async () => {
-      const inv: HostInventory = { node: null, virt: null, net: null, swarm: null, storage: null };
-      await Promise.all(
-        (Object.keys(sources) as SectionName[]).map(async (name) => {
+      // Each section is serialized once: the text is both what later pushes compare against and
+      // the answer's body (an inventory is the biggest message a host sends, at every connect).
+      const names = Object.keys(sources) as SectionName[];
+      const texts = await Promise.all(
+        names.map(async (name) => {
           const src = sources[name];
-          if (!src) return;
-          const data = await src.snapshot();
-          lastSent.set(name, JSON.stringify(data));
-          (inv as Record<SectionName, unknown>)[name] = data;
+          if (!src) return "null";
+          const text = JSON.stringify(await src.snapshot());
+          lastSent.set(name, text);
+          return text;
         }),
       );
       startWatching();
-      return inv;
+      return new JsonText(`{${names.map((name, i) => `${JSON.stringify(name)}:${texts[i]}`).join(",")}}`);
     },
     "job.list": async () => jobs.list(),
     "job.cancel": async ({ jobId }) => {
@@ -183,8 +189,7 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
     const params = spec.params.safeParse(req.data.params ?? {});
     if (!params.success) return write(rpcError(id, AgentErrorCode.invalidParams, params.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")));
     try {
-      const result = await handlers[method as MethodName](params.data);
-      write({ jsonrpc: "2.0", id, result });
+      writeResult(id, await handlers[method as MethodName](params.data));
     } catch (err) {
       if (err instanceof AgentError) write(rpcError(id, err.code, err.message, err.data));
       else write(rpcError(id, AgentErrorCode.internal, errMessage(err)));
@@ -233,6 +238,11 @@ function heartbeat<P>(ctx: { report(p: P): void; signal: AbortSignal }, everyMs:
       timer = null;
     },
   };
+}
+
+/** A result already serialized (see inventory.snapshot). */
+class JsonText {
+  constructor(readonly text: string) {}
 }
 
 function rpcError(id: string | number | null, code: number, message: string, data?: unknown) {

@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
-import type { MigrationProgress, NodeFacts, StorageMoveProgress, VirtSection } from "@nimbus/domain";
+import { methods, type MigrationProgress, type NodeFacts, type StorageMoveProgress, type VirtSection } from "@nimbus/domain";
 import { AgentError, JobRegistry, serveAgent, type AgentDrivers } from "../../src/index.js";
 
 const facts: NodeFacts = {
@@ -88,6 +88,16 @@ describe("serveAgent", () => {
     h.change({ hypervisor: "test2", domains: [] });
     const push = await h.waitFor((m) => m.method === "inventory.section");
     expect(push.params).toEqual({ section: "virt", data: { hypervisor: "test2", domains: [] } });
+  });
+
+  it("answers inventory.snapshot with every section, null where the host has no driver, valid by the protocol", async () => {
+    const h = harness();
+    const snap = await h.call("inventory.snapshot", {});
+    expect(snap).toEqual({ jsonrpc: "2.0", id: 1, result: { node: facts, virt: { hypervisor: "test", domains: [] }, net: null, swarm: null, storage: null } });
+    expect(methods["inventory.snapshot"].result.safeParse(snap.result).success).toBe(true);
+    h.change({ hypervisor: "test", domains: [] }); // the same as answered: nothing to push
+    await new Promise((r) => setTimeout(r, 20));
+    expect(h.messages.some((m) => m.method === "inventory.section")).toBe(false);
   });
 
   it("rejects unknown methods, bad params and garbage with JSON-RPC errors", async () => {
