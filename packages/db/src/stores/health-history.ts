@@ -2,6 +2,7 @@ import { desc, eq, sql } from "drizzle-orm";
 import type { HealthState } from "@nimbus/domain";
 import type { Db } from "../open.js";
 import { healthHistory } from "../schema/index.js";
+import { textArray } from "./sql-arrays.js";
 
 export interface HealthTransition {
   checkId: string;
@@ -9,13 +10,6 @@ export interface HealthTransition {
   at: string;
   message: string;
 }
-
-/**
- * Rows go in as one array per column (unnest): one statement and four parameters however many
- * rows, where a VALUES list costs drizzle and PostgreSQL a parameter per cell (10,000 transitions
- * when a 2,000-host fleet first reports took ~0.6 s of the event loop to build and parse).
- */
-const textArray = (xs: readonly string[]) => sql`${sql.param(xs)}::text[]`;
 
 /** When each health check changed state, so "broken since" survives a server restart. */
 export class HealthHistory {

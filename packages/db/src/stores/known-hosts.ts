@@ -1,6 +1,7 @@
 import { asc, inArray, sql } from "drizzle-orm";
 import type { Db } from "../open.js";
 import { hostKeys } from "../schema/index.js";
+import { textArray } from "./sql-arrays.js";
 import { TickBatch } from "./tick-batch.js";
 
 export interface HostKeyEntry {
@@ -34,12 +35,11 @@ export class DbKnownHosts {
       const latest = new Map(entries.map((e) => [e.host, e]));
       const rows = [...latest.values()];
       const acceptedAt = new Date().toISOString();
-      // One array per column (unnest): a statement's cost does not grow with a parameter per cell.
       await this.db.execute(sql`
         insert into ${hostKeys} (host, fingerprint, key, accepted_at, accepted_by)
         select host, fingerprint, key, ${acceptedAt}::timestamptz, accepted_by
-        from unnest(${sql.param(rows.map((e) => e.host))}::text[], ${sql.param(rows.map((e) => e.fingerprint))}::text[],
-                    ${sql.param(rows.map((e) => e.key))}::text[], ${sql.param(rows.map((e) => e.acceptedBy ?? null))}::text[])
+        from unnest(${textArray(rows.map((e) => e.host))}, ${textArray(rows.map((e) => e.fingerprint))},
+                    ${textArray(rows.map((e) => e.key))}, ${textArray(rows.map((e) => e.acceptedBy ?? null))})
              as u(host, fingerprint, key, accepted_by)
         on conflict (host) do update set fingerprint = excluded.fingerprint, key = excluded.key,
           accepted_at = excluded.accepted_at, accepted_by = excluded.accepted_by`);
