@@ -19,7 +19,7 @@ import type { HostConfig, KnownHostsStore } from "./contract.js";
 import type { ConcurrencyLimiter } from "./limiter.js";
 import type { LivenessSweep } from "./liveness.js";
 import type { AgentNotification, ProtocolClient } from "./protocol-client.js";
-import { SshFailure, type PinnedKey, type SshSession } from "./ssh/index.js";
+import type { PinnedKey, SshSession } from "./ssh/index.js";
 
 export type HostChange = SectionName | "connection" | "maintenance";
 export type HostEventLevel = "info" | "warn" | "error";
@@ -246,7 +246,7 @@ export class HostConnection {
         // agent older than ping included; so the outcome itself is not needed.
         client.request("ping", {}, { timeoutMs: sweep.lostAfterMs }).catch(() => undefined);
       },
-      lost: () => this.onLost(client, new SshFailure(this.name, "timeout", "Keepalive timeout").message),
+      lost: () => this.onLost(client, `${this.name}: Keepalive timeout`),
     });
   }
 

@@ -53,10 +53,10 @@ const describeIssues = (error: z.ZodError) =>
  */
 export class ProtocolClient {
   readonly host: string;
-  /** When the last message (of any kind) arrived; null before the first. */
-  lastMessageAt: Date | null = null;
   /** When the last bytes of any kind arrived (ms since the epoch; creation time before any): liveness. */
   lastReceivedAt = Date.now();
+  // A number per line, not a Date: every pushed section passes here.
+  private lastMessageMs: number | null = null;
   private readonly pending = new Map<number, Pending>();
   private readonly splitter: LineSplitter;
   private readonly timeoutMs: number;
@@ -74,6 +74,11 @@ export class ProtocolClient {
     opts.input.once("close", this.onEnd);
     // A broken pipe on the agent's stdin must not become an uncaught exception.
     opts.output.on("error", this.onOutputError);
+  }
+
+  /** When the last message (of any kind) arrived; null before the first. */
+  get lastMessageAt(): Date | null {
+    return this.lastMessageMs === null ? null : new Date(this.lastMessageMs);
   }
 
   get isClosed(): boolean {
@@ -134,7 +139,7 @@ export class ProtocolClient {
 
   private handleLine(line: string) {
     if (!line.trim()) return;
-    this.lastMessageAt = new Date();
+    this.lastMessageMs = this.lastReceivedAt;
     let raw: unknown;
     try {
       raw = JSON.parse(line);
