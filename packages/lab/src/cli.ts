@@ -12,7 +12,8 @@ const USAGE = `usage:
   lab status [--data DIR]
   lab faults
 
-DIR defaults to $NIMBUS_LAB_DIR or .nimbus/lab under the repository root.`;
+DIR defaults to $NIMBUS_LAB_DIR, else $NIMBUS_DATA_DIR/lab (the server's embedded lab),
+else .nimbus/lab under the repository root. serve creates DIR when it does not exist.`;
 
 async function main(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { FleetConfig } from "@nimbus/domain";
 import type { Lab } from "./lab.js";
@@ -11,6 +11,8 @@ import { generateEd25519 } from "./ssh/keygen.js";
 export function ensureClientKey(dataDir: string): { privateKeyPath: string; publicKey: string } {
   const privateKeyPath = join(dataDir, "client_ed25519");
   const publicKeyPath = `${privateKeyPath}.pub`;
+  // `lab serve --data DIR` with a DIR that does not exist yet: make it (owner-only, it holds a key).
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (!existsSync(privateKeyPath) || !existsSync(publicKeyPath)) {
     const pair = generateEd25519("nimbus-lab-client");
     writeFileSync(privateKeyPath, pair.private, { mode: 0o600 });
