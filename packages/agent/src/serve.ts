@@ -5,7 +5,7 @@ import {
   MAX_MESSAGE_BYTES,
   PROTOCOL_VERSION,
   RpcRequest,
-  methods,
+  methodSpec,
   type Capability,
   type MethodName,
   type MigrationProgress,
@@ -184,8 +184,8 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
     const req = RpcRequest.safeParse(raw);
     if (!req.success) return write(rpcError(null, AgentErrorCode.invalidRequest, "not a JSON-RPC request"));
     const { id, method } = req.data;
-    const spec = methods[method as MethodName];
-    if (!spec) return write(rpcError(id, AgentErrorCode.methodNotFound, `unknown method ${method}`));
+    const spec = methodSpec(method);
+    if (!spec) return write(rpcError(id, AgentErrorCode.methodNotFound, `unknown method ${JSON.stringify(method.slice(0, 64))}`));
     const params = spec.params.safeParse(req.data.params ?? {});
     if (!params.success) return write(rpcError(id, AgentErrorCode.invalidParams, params.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")));
     try {

@@ -56,6 +56,12 @@ export const methods = {
 } as const;
 
 export type MethodName = keyof typeof methods;
+
+/**
+ * The method named by a peer, or undefined. Own keys only: a message whose method is
+ * `constructor`, `__proto__` or `toString` must not reach Object.prototype.
+ */
+export const methodSpec = (name: string) => (Object.hasOwn(methods, name) ? methods[name as MethodName] : undefined);
 export type MethodParams<M extends MethodName> = z.input<(typeof methods)[M]["params"]>;
 export type MethodResult<M extends MethodName> = z.infer<(typeof methods)[M]["result"]>;
 
@@ -71,6 +77,8 @@ export const notifications = {
   }),
 } as const;
 export type NotificationName = keyof typeof notifications;
+/** The notification's params schema, or undefined (own keys only, as methodSpec). */
+export const notificationSchema = (name: string) => (Object.hasOwn(notifications, name) ? notifications[name as NotificationName] : undefined);
 export type NotificationParams<N extends NotificationName> = z.infer<(typeof notifications)[N]>;
 
 /** Error codes carried in JSON-RPC errors, so the server can map them to typed failures. */

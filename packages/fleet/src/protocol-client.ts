@@ -5,7 +5,7 @@ import {
   RpcNotification,
   RpcResponse,
   methods,
-  notifications,
+  notificationSchema,
   type MethodName,
   type MethodParams,
   type MethodResult,
@@ -45,6 +45,9 @@ const describeIssues = (error: z.ZodError) =>
     .slice(0, 3)
     .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
     .join("; ");
+
+/** A peer-chosen string in a message: quoted and cut short, so a hostile agent cannot flood the log. */
+const quote = (s: string) => JSON.stringify(s.length > 64 ? `${s.slice(0, 64)}…` : s);
 
 /**
  * The server's end of the agent protocol: JSON-RPC 2.0, one message per line. Validates every
@@ -177,8 +180,8 @@ export class ProtocolClient {
   }
 
   private handleNotification(method: string, params: unknown) {
-    const schema = notifications[method as NotificationName];
-    if (!schema) return this.protocolError(`agent sent unknown notification ${method}`, { method });
+    const schema = notificationSchema(method);
+    if (!schema) return this.protocolError(`agent sent unknown notification ${quote(method)}`, { method: method.slice(0, 64) });
     const parsed = schema.safeParse(params);
     if (!parsed.success)
       return this.protocolError(`${method} notification does not match the protocol: ${describeIssues(parsed.error)}`, { method });

@@ -109,6 +109,20 @@ describe("ProtocolClient", () => {
     expect(h.errors.map((e) => e.details?.method)).toEqual(["inventory.section", "no.such.thing"]);
   });
 
+  it.each(["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"])(
+    "reports a notification named %s (an inherited key) as unknown and keeps working",
+    async (method) => {
+      h = harness();
+      h.send({ jsonrpc: "2.0", method, params: {} });
+      await expect.poll(() => h.errors.length).toBe(1);
+      expect(h.errors[0]).toMatchObject({ code: "UNPARSEABLE_OUTPUT", details: { host: "kvm1", method } });
+      expect(h.errors[0]!.message).toBe(`kvm1: agent sent unknown notification ${JSON.stringify(method)}`);
+      const answer = h.client.request("job.list", {});
+      h.send({ jsonrpc: "2.0", id: (await h.nextRequest()).id, result: [] });
+      await expect(answer).resolves.toEqual([]);
+    },
+  );
+
   it.each([
     [AgentErrorCode.toolFailed, "TOOL_FAILED"],
     [AgentErrorCode.unparseable, "UNPARSEABLE_OUTPUT"],

@@ -108,6 +108,13 @@ describe("serveAgent", () => {
     expect((await h.waitFor((m) => m.id === null)).error.code).toBe(-32700);
   });
 
+  it.each(["constructor", "__proto__", "toString", "hasOwnProperty"])("answers a request for %s (an inherited key) methodNotFound and keeps serving", async (method) => {
+    const h = harness();
+    const r = await h.call(method, {});
+    expect(r.error).toEqual({ code: -32601, message: `unknown method ${JSON.stringify(method)}` });
+    expect((await h.call("hello", { protocol: 1, server: "t" })).result.hostname).toBe("h1");
+  });
+
   it("runs a migration as a job: progress, success, listed afterwards", async () => {
     const h = harness();
     await h.call("inventory.snapshot", {});
