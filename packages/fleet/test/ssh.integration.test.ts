@@ -80,7 +80,9 @@ describe("connectHost", () => {
         connectHost({ name: "mute", address: "127.0.0.1", port: silent.port, user: "x" }, { privateKey: key.private, knownHosts: new MemoryKnownHosts(), timeoutMs: 300 }),
       );
       expect(err).toMatchObject({ reason: "timeout", message: "mute: Timed out while waiting for handshake" });
-      expect(Date.now() - started).toBeLessThan(2_000);
+      // Far below the test's own timeout (a silent server never ends the handshake), with room
+      // for a loaded machine: this checks that readyTimeout is honoured, not how fast we are.
+      expect(Date.now() - started).toBeLessThan(10_000);
     } finally {
       await silent.close();
     }
