@@ -1,9 +1,10 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Operation } from "@nimbus/domain";
 import { notify, watchOperation } from "./notify";
 import { storeOperation } from "./queries";
 import { useTRPC } from "./trpc";
+import { useAction } from "./use-action";
 
 /**
  * One operation, kept current by the live channel (which patches operations.get). `initial` is
@@ -33,7 +34,7 @@ export function useStartOperation() {
 
 export function useCancelOperation() {
   const trpc = useTRPC();
-  return useMutation(
+  return useAction(
     trpc.operations.cancel.mutationOptions({
       onSuccess: () => notify.info("Cancel requested"),
       onError: (e) => notify.error(e, "Cancel failed"),

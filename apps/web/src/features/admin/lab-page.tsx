@@ -1,5 +1,5 @@
 "use client";
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Input, Select } from "@/components/ui/field";
@@ -8,6 +8,7 @@ import { PlainTable, plainCell } from "@/components/ui/plain-table";
 import { ErrorState, PanelsSkeleton } from "@/components/ui/states";
 import { notify } from "@/lib/notify";
 import { useTRPC } from "@/lib/trpc";
+import { useAction } from "@/lib/use-action";
 
 /** "[FOR_MS]" is optional, "HOST" is required. */
 const optional = (arg: string) => arg.startsWith("[");
@@ -22,7 +23,7 @@ export function LabPage() {
   const faults = useQuery(trpc.lab.faults.queryOptions());
   const hosts = useQuery(trpc.hosts.list.queryOptions());
   const [args, setArgs] = useState<Record<string, string[]>>({});
-  const inject = useMutation(
+  const inject = useAction(
     trpc.lab.inject.mutationOptions({
       onSuccess: (_r, v) => notify.ok(`Injected ${v.name}${v.args.length ? ` ${v.args.join(" ")}` : ""}`),
       onError: (e, v) => notify.error(e, v.name),

@@ -1,5 +1,5 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { createColumnHelper } from "@tanstack/react-table";
 import { useState, type FormEvent } from "react";
 import { z } from "zod";
@@ -16,6 +16,7 @@ import { notify } from "@/lib/notify";
 import { useTRPC } from "@/lib/trpc";
 import { useUrlSort } from "@/lib/url-sort";
 import type { TenantRow } from "./types";
+import { useAction } from "@/lib/use-action";
 
 const col = createColumnHelper<TenantRow & { members: number }>();
 
@@ -36,7 +37,7 @@ export function TenantsPage() {
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<TenantRow | null>(null);
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.admin.tenants.list.queryKey() });
-  const create = useMutation(
+  const create = useAction(
     trpc.admin.tenants.create.mutationOptions({
       onSuccess: (t) => {
         setCreating(false);
@@ -45,7 +46,7 @@ export function TenantsPage() {
       },
     }),
   );
-  const update = useMutation(
+  const update = useAction(
     trpc.admin.tenants.update.mutationOptions({
       onSuccess: (t) => {
         setEditing(null);

@@ -1,5 +1,5 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { createColumnHelper } from "@tanstack/react-table";
 import { useState } from "react";
 import { DataTable } from "@/components/table/data-table";
@@ -20,6 +20,7 @@ import { useUrlParam } from "@/lib/url-state";
 import { useUrlSort } from "@/lib/url-sort";
 import { ROLE_LABEL, type Role, type UserRow } from "./types";
 import { USER_FORM_ID, UserForm } from "./user-form";
+import { useAction } from "@/lib/use-action";
 
 const col = createColumnHelper<UserRow>();
 
@@ -38,7 +39,7 @@ export function UsersPage() {
   const [editingRole, setEditingRole] = useState<UserRow | null>(null);
   const refresh = () => qc.invalidateQueries({ queryKey: trpc.admin.users.list.queryKey() });
 
-  const create = useMutation(
+  const create = useAction(
     trpc.admin.users.create.mutationOptions({
       onSuccess: (u) => {
         setCreating(false);
@@ -47,7 +48,7 @@ export function UsersPage() {
       },
     }),
   );
-  const reset = useMutation(
+  const reset = useAction(
     trpc.admin.users.resetPassword.mutationOptions({
       onSuccess: (r, v) => {
         const user = users.data?.find((u) => u.id === v.userId);
@@ -57,7 +58,7 @@ export function UsersPage() {
       onError: (e) => notify.error(e, "Reset password"),
     }),
   );
-  const disable = useMutation(
+  const disable = useAction(
     trpc.admin.users.setDisabled.mutationOptions({
       onSuccess: (u) => {
         notify.ok(u.disabled ? `${u.email} is disabled and signed out` : `${u.email} is enabled`);
@@ -66,7 +67,7 @@ export function UsersPage() {
       onError: (e) => notify.error(e),
     }),
   );
-  const setUserRole = useMutation(
+  const setUserRole = useAction(
     trpc.admin.users.setRole.mutationOptions({
       onSuccess: (u) => {
         setEditingRole(null);

@@ -1,6 +1,6 @@
 "use client";
 import type { HealthCheck } from "@nimbus/domain";
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { Button } from "@/components/ui/button";
 import { notify } from "@/lib/notify";
 import { useCan } from "@/lib/session";
@@ -11,6 +11,7 @@ import { Toolbar, countLabel } from "@/components/ui/toolbar";
 import { useTRPC } from "@/lib/trpc";
 import { useUrlParam } from "@/lib/url-state";
 import { CATEGORIES, HealthList, HealthSummary } from "./health-view";
+import { useAction } from "@/lib/use-action";
 
 export function HealthPage() {
   const trpc = useTRPC();
@@ -19,7 +20,7 @@ export function HealthPage() {
   const [problems, setProblems] = useUrlParam("problems");
   const mayAck = useCan("alerts:ack");
   // The pushed health event carries the ack to every open page, this one included.
-  const ack = useMutation(trpc.health.acknowledge.mutationOptions({ onError: (e) => notify.error(e, "Acknowledge") }));
+  const ack = useAction(trpc.health.acknowledge.mutationOptions({ onError: (e) => notify.error(e, "Acknowledge") }));
   const checks = health.data;
   const shown = checks?.filter((c) => (!category || c.category === category) && (!problems || c.state !== "ok"));
   return (

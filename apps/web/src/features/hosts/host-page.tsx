@@ -1,5 +1,5 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
@@ -23,6 +23,7 @@ import { maintenanceStatus } from "@/features/maintenance/maintenance-status";
 import { useHostMaintenance, type HostMaintenance } from "@/features/maintenance/use-host-maintenance";
 import type { MaintenanceView } from "@/lib/api-types";
 import { HostDetail } from "./host-detail";
+import { useAction } from "@/lib/use-action";
 
 export function HostPage({ name }: { name: string }) {
   const trpc = useTRPC();
@@ -37,7 +38,7 @@ export function HostPage({ name }: { name: string }) {
   const maintenance = useHostMaintenance();
   const view = maintenance.viewOf(name);
 
-  const acceptKey = useMutation(
+  const acceptKey = useAction(
     trpc.hosts.acceptKey.mutationOptions({
       onSuccess: () => {
         setConfirmKey(false);

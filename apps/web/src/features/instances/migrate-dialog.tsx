@@ -1,6 +1,6 @@
 "use client";
 import type { InstanceView } from "@nimbus/domain";
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
@@ -11,6 +11,7 @@ import { useTRPC } from "@/lib/trpc";
 import { useStartOperation } from "@/lib/use-operation";
 import { MIGRATE_FORM_ID, MigrateForm, type MigrationTarget } from "./migrate-form";
 import { SwarmNodeNotice } from "./swarm-node-notice";
+import { useAction } from "@/lib/use-action";
 
 /**
  * Live migrate one VM: the server's preflight (fresh each time it opens): destinations ranked
@@ -30,7 +31,7 @@ export function MigrateDialog({ instance, onClose }: { instance: InstanceView | 
     staleTime: 0,
     gcTime: 0,
   });
-  const migrate = useMutation(
+  const migrate = useAction(
     trpc.instances.migrate.mutationOptions({
       onSuccess: (op) => {
         started(op);
@@ -38,7 +39,7 @@ export function MigrateDialog({ instance, onClose }: { instance: InstanceView | 
       },
     }),
   );
-  const drain = useMutation(
+  const drain = useAction(
     trpc.swarm.setAvailability.mutationOptions({
       onSuccess: (_r, v) => {
         notify.ok(`${v.node} drained: its tasks move to other nodes`);

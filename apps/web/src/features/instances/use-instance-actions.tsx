@@ -1,6 +1,6 @@
 "use client";
 import type { InstanceView } from "@nimbus/domain";
-import { useMutation } from "@tanstack/react-query";
+
 import { useState, type ReactNode } from "react";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { notify } from "@/lib/notify";
@@ -8,6 +8,7 @@ import { useCan, useMayPower } from "@/lib/session";
 import { useTRPC } from "@/lib/trpc";
 import { MigrateDialog } from "./migrate-dialog";
 import type { InstanceActions, PowerAction } from "./instances-table";
+import { useAction } from "@/lib/use-action";
 
 const powerWords: Record<PowerAction, string> = { start: "Start", shutdown: "Shutdown", reboot: "Reboot", destroy: "Force off" };
 
@@ -21,7 +22,7 @@ export function useInstanceActions(): { actions: InstanceActions; dialogs: React
   const mayPower = useMayPower();
   const [migrating, setMigrating] = useState<InstanceView | null>(null);
   const [destroying, setDestroying] = useState<InstanceView | null>(null);
-  const power = useMutation(
+  const power = useAction(
     trpc.instances.power.mutationOptions({
       onSuccess: (_r, v) => {
         notify.ok(`${powerWords[v.action]} sent to ${v.name}`);

@@ -1,6 +1,6 @@
 "use client";
 import { MaintenanceRequest, type Operation } from "@nimbus/domain";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
@@ -12,6 +12,7 @@ import { errorInfo } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
 import { useOperation, useStartOperation } from "@/lib/use-operation";
 import { MaintenancePlanView } from "./maintenance-plan-view";
+import { useAction } from "@/lib/use-action";
 
 const FORM_ID = "maintenance-form";
 
@@ -41,7 +42,7 @@ export function MaintenanceDialog({ host, onClose }: { host: string | null; onCl
   const existing = useOperation(running ? null : plan.data?.view.operationId);
   const evacuation = running ?? existing.data ?? null;
 
-  const start = useMutation(
+  const start = useAction(
     trpc.maintenance.start.mutationOptions({
       onSuccess: (op) => {
         started(op);

@@ -1,11 +1,12 @@
 "use client";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type ReactNode } from "react";
 import type { MaintenanceView } from "@/lib/api-types";
 import { notify } from "@/lib/notify";
 import { useCan } from "@/lib/session";
 import { useTRPC } from "@/lib/trpc";
 import { MaintenanceDialog } from "./maintenance-dialog";
+import { useAction } from "@/lib/use-action";
 
 export interface HostMaintenance {
   /** Where the host stands (active, evacuating, in maintenance, not empty), from maintenance.list. */
@@ -24,7 +25,7 @@ export function useHostMaintenance(): HostMaintenance {
   const may = useCan("host:maintenance");
   const views = useQuery(trpc.maintenance.list.queryOptions());
   const [planning, setPlanning] = useState<string | null>(null);
-  const exit = useMutation(
+  const exit = useAction(
     trpc.maintenance.exit.mutationOptions({
       onSuccess: (view) => {
         qc.setQueryData(trpc.maintenance.list.queryKey(), (list) => list?.map((v) => (v.host === view.host ? view : v)));

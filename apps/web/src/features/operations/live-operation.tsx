@@ -1,11 +1,12 @@
 "use client";
 import type { Operation } from "@nimbus/domain";
-import { useMutation } from "@tanstack/react-query";
+
 import { notify } from "@/lib/notify";
 import { useCan } from "@/lib/session";
 import { useTRPC } from "@/lib/trpc";
 import { useCancelOperation, useOperation } from "@/lib/use-operation";
 import { OperationProgress } from "./operation-progress";
+import { useAction } from "@/lib/use-action";
 
 const running = (op: Operation) => op.state === "running" || op.state === "pending";
 
@@ -24,7 +25,7 @@ export function LiveOperation({ initial, compact }: { initial: Operation; compac
   const op = data ?? initial;
   const trpc = useTRPC();
   const cancel = useCancelOperation();
-  const abort = useMutation(
+  const abort = useAction(
     trpc.maintenance.abort.mutationOptions({
       onSuccess: () => notify.info(`Aborting the evacuation of ${op.target.name}: migrations in flight are cancelled`),
       onError: (e) => notify.error(e, "Abort failed"),

@@ -1,5 +1,5 @@
 "use client";
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
@@ -8,6 +8,7 @@ import { errorInfo } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
 import { useStartOperation } from "@/lib/use-operation";
 import { MOVE_DISK_FORM_ID, MoveDiskForm } from "./move-disk-form";
+import { useAction } from "@/lib/use-action";
 
 export interface DiskToMove {
   instance: string;
@@ -27,7 +28,7 @@ export function MoveDiskDialog({ disk, onClose }: { disk: DiskToMove | null; onC
     staleTime: 0,
     gcTime: 0,
   });
-  const move = useMutation(
+  const move = useAction(
     trpc.datastores.moveDisk.mutationOptions({
       onSuccess: (op) => {
         started(op);

@@ -1,11 +1,12 @@
 "use client";
-import { useMutation } from "@tanstack/react-query";
+
 import { KeyRound } from "lucide-react";
 import { Button } from "@/components/ui/button";
 import { CopyButton } from "@/components/ui/copy-button";
 import { Dialog } from "@/components/ui/dialog";
 import { notify } from "@/lib/notify";
 import { useTRPC } from "@/lib/trpc";
+import { useAction } from "@/lib/use-action";
 
 /**
  * The swarm's join tokens, for admins. Revealing them is a mutation so that the audit log records
@@ -13,7 +14,7 @@ import { useTRPC } from "@/lib/trpc";
  */
 export function JoinTokensButton({ managerAddress }: { managerAddress: string | null }) {
   const trpc = useTRPC();
-  const reveal = useMutation(trpc.swarm.joinTokens.mutationOptions({ onError: (e) => notify.error(e, "Join tokens") }));
+  const reveal = useAction(trpc.swarm.joinTokens.mutationOptions({ onError: (e) => notify.error(e, "Join tokens") }));
   const tokens = reveal.data;
   return (
     <>

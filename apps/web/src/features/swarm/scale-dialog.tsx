@@ -1,6 +1,6 @@
 "use client";
 import type { SwarmService } from "@nimbus/domain";
-import { useMutation } from "@tanstack/react-query";
+
 import { useEffect, useState } from "react";
 import { z } from "zod";
 import { Button } from "@/components/ui/button";
@@ -9,6 +9,7 @@ import { Field, Input } from "@/components/ui/field";
 import { errorInfo } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
 import { useStartOperation } from "@/lib/use-operation";
+import { useAction } from "@/lib/use-action";
 
 const Replicas = z.coerce.number({ error: "a whole number" }).int("a whole number").min(0, "at least 0").max(100, "at most 100");
 
@@ -22,7 +23,7 @@ export function ScaleDialog({ service, onClose }: { service: SwarmService | null
     setValue(service ? String(service.replicasDesired) : "");
     setFieldError(null);
   }, [service]);
-  const scale = useMutation(
+  const scale = useAction(
     trpc.swarm.scale.mutationOptions({
       onSuccess: (op) => {
         started(op);

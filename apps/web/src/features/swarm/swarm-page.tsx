@@ -1,6 +1,6 @@
 "use client";
 import type { SwarmService } from "@nimbus/domain";
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { useQuery } from "@tanstack/react-query";
 import { useState } from "react";
 import { PageHeader, Panel } from "@/components/ui/panel";
 import { SearchInput } from "@/components/ui/field";
@@ -17,6 +17,7 @@ import { useUrlSort } from "@/lib/url-sort";
 import { JoinTokensButton } from "./join-tokens";
 import { ScaleDialog } from "./scale-dialog";
 import { SwarmNodesTable, SwarmServicesTable } from "./swarm-tables";
+import { useAction } from "@/lib/use-action";
 
 export function SwarmPage() {
   const trpc = useTRPC();
@@ -30,7 +31,7 @@ export function SwarmPage() {
   const [nodeSort, setNodeSort] = useUrlSort([{ id: "hostname", desc: false }]);
   const [serviceSort, setServiceSort] = useState([{ id: "name", desc: false }]);
   const [scaling, setScaling] = useState<SwarmService | null>(null);
-  const availability = useMutation(
+  const availability = useAction(
     trpc.swarm.setAvailability.mutationOptions({
       onSuccess: (_r, v) => notify.ok(`${v.node}: availability set to ${v.availability}`),
       onError: (e, v) => notify.error(e, `Availability of ${v.node}`),
