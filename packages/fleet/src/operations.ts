@@ -278,7 +278,12 @@ export class OperationManager {
   private onFleetEvent(e: FleetEvent) {
     if (e.type === "job") {
       const op = this.active.get(e.job.id);
-      if (op) this.commit(applyJob(op, e.job, new Date().toISOString()));
+      if (!op) return;
+      // A job is bound to the host that runs it: another host (compromised, or confused) naming
+      // an operation it does not run must not move it.
+      if (serverSide(op) || op.host !== e.host || op.kind !== e.job.kind)
+        return this.logger.warn({ operation: op.id, from: e.host, runsOn: serverSide(op) ? null : op.host, kind: e.job.kind }, "job update ignored: not from the host running that job");
+      this.commit(applyJob(op, e.job, new Date().toISOString()));
     } else if (e.type === "host" && e.changed.includes("connection") && e.host.connection.state === "online") {
       void this.reconcileHost(e.host.name);
     }

@@ -145,6 +145,29 @@ describe("OperationManager job updates", () => {
     await expect.poll(async () => (await store.get("op-1"))?.error).toBe("lost connection to kvm2");
   });
 
+  it("ignores a job update for its migration sent by another host, or naming another kind of job", async () => {
+    fleet.put(hypervisor("kvm3"));
+    await startManager();
+    await ops.startMigration({ instance: "web-1", destination: "kvm2" }, "alice");
+    fleet.job("kvm3", job("op-1", "succeeded", { progress: progress(100) }));
+    fleet.job("kvm2", job("op-1", "failed", { error: "forged by the destination" }));
+    fleet.job("kvm1", job("op-1", "succeeded", { kind: "scale" }));
+    expect(await ops.get("op-1")).toMatchObject({ state: "running", progress: null, error: null });
+    expect(seen.map((o) => o.state)).toEqual(["running"]);
+    fleet.job("kvm1", job("op-1", "succeeded", { progress: progress(100) }));
+    expect(await ops.get("op-1")).toMatchObject({ state: "succeeded" });
+  });
+
+  it("ignores job updates naming an evacuation, which runs on the server", async () => {
+    await startManager();
+    const op = await ops.recordServerSide({
+      kind: "maintenance", target: { type: "host", name: "kvm1" }, host: "kvm1", tenant: null, requestedBy: "alice",
+      summary: "Evacuate kvm1", params: {}, progress: null,
+    });
+    fleet.job("kvm1", job(op.id, "succeeded"));
+    expect(await ops.get(op.id)).toMatchObject({ state: "running" });
+  });
+
   it("ignores jobs it did not start", async () => {
     await startManager();
     fleet.job("kvm1", job("someone-else", "succeeded"));
