@@ -105,7 +105,8 @@ export interface HostNetworkView {
 
 export interface OverviewCounts {
   hosts: { total: number; online: number; problem: number };
-  instances: { total: number; running: number };
+  /** `unknown`: VMs of hosts that do not answer (see observedState), counted apart from running and stopped. */
+  instances: { total: number; running: number; unknown: number };
   services: { total: number; converged: number };
   health: { crit: number; warn: number };
   operationsRunning: number;

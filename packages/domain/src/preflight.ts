@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { Bridge, Domain, DomainState } from "./inventory.js";
 import type { HostRecord } from "./fleet.js";
 import { DomainName, HostName, VlanId } from "./names.js";
-import { committedMemoryMiB, committedVcpus } from "./views.js";
+import { committedMemoryMiB, committedVcpus, observedState } from "./views.js";
 
 /**
  * Migration preflight: everything that must hold before a running VM moves. Each check passes,
@@ -52,7 +52,15 @@ export function preflight(input: PreflightInput): PreflightCheck[] {
   else if (!destination.inventory.virt) add("reachable", "Destination", "fail", `${destination.name} is not a hypervisor`);
   else add("reachable", "Destination", "pass", `${destination.name} is online with a trusted key`);
 
-  if (domain.state !== "running") add("state", "VM state", "fail", `${domain.name} is ${domain.state}; only running VMs live-migrate`);
+  const sourceConn = source.connection;
+  if (observedState(sourceConn.state, domain.state) === "unknown")
+    add(
+      "state",
+      "VM state",
+      "fail",
+      `${domain.name}'s state is unknown: its host ${source.name} is ${sourceConn.state}${sourceConn.message ? ` (${sourceConn.message})` : ""}; it cannot move until ${source.name} answers again`,
+    );
+  else if (domain.state !== "running") add("state", "VM state", "fail", `${domain.name} is ${domain.state}; only running VMs live-migrate`);
   else if (input.busyInstances.has(domain.name)) add("state", "VM state", "fail", `${domain.name} already has an operation running`);
   else add("state", "VM state", "pass", "running, no other operation");
 

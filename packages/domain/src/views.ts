@@ -12,6 +12,20 @@ export interface TenantInfo {
   vni: number | null;
 }
 
+/**
+ * A VM's state as pages may claim it. The inventory of a host that stopped answering is its last
+ * report: a powered-off host's VMs would read "running" for ever. Only an online host vouches for
+ * its VMs; otherwise their state is unknown.
+ */
+export type InstanceState = DomainState | "unknown";
+
+/** The one rule every view (lists, counts, topology, preflight) uses for a VM's state. */
+export const observedState = (hostState: ConnectionState, reported: DomainState): InstanceState =>
+  hostState === "online" ? reported : "unknown";
+
+export const isObservedRunning = (host: Pick<HostRecord, "connection">, d: Pick<Domain, "state">) =>
+  observedState(host.connection.state, d.state) === "running";
+
 export interface InstanceView {
   name: string;
   uuid: string;
@@ -19,7 +33,10 @@ export interface InstanceView {
   hostState: ConnectionState;
   tenant: string | null;
   role: string | null;
-  state: DomainState;
+  /** What is known now: "unknown" while the host does not answer. */
+  state: InstanceState;
+  /** What the host last reported, shown beside "unknown" as a hint. */
+  reportedState: DomainState;
   vcpus: number;
   memoryMiB: number;
   vlans: number[];
@@ -39,7 +56,8 @@ export function instanceView(host: HostRecord, d: Domain, tenants: ReadonlyMap<s
     hostState: host.connection.state,
     tenant: d.tenant,
     role: d.role,
-    state: d.state,
+    state: observedState(host.connection.state, d.state),
+    reportedState: d.state,
     vcpus: d.vcpus,
     memoryMiB: d.memoryMiB,
     vlans,
@@ -96,10 +114,23 @@ export function hostSummary(h: HostRecord): HostSummary {
     memoryUsedMiB: n?.memoryUsedMiB ?? null,
     diskTotalBytes: n?.diskTotalBytes ?? null,
     diskUsedBytes: n?.diskUsedBytes ?? null,
-    vmsRunning: domains.filter((d) => d.state === "running").length,
+    vmsRunning: domains.filter((d) => isObservedRunning(h, d)).length,
     vmsTotal: domains.length,
     bridges: h.inventory.net?.bridges.length ?? 0,
   };
+}
+
+/** Instances across the fleet for the Overview: a VM of an unreachable host is neither running nor stopped. */
+export function instanceCounts(hosts: readonly HostRecord[]): { total: number; running: number; unknown: number } {
+  const counts = { total: 0, running: 0, unknown: 0 };
+  for (const h of hosts)
+    for (const d of h.inventory.virt?.domains ?? []) {
+      const state = observedState(h.connection.state, d.state);
+      counts.total++;
+      if (state === "running") counts.running++;
+      else if (state === "unknown") counts.unknown++;
+    }
+  return counts;
 }
 
 /** RAM the running domains of a host have been given, in MiB. */

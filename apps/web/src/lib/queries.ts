@@ -119,7 +119,8 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
       });
       // "In maintenance" means empty: a host's running VMs decide it (the server says so).
       const view = qc.getQueryData(trpc.maintenance.list.queryKey())?.find((v) => v.host === host);
-      const running = instances.filter((i) => i.state === "running" || i.state === "paused").map((i) => i.name);
+      // By what the host last reported, as the server decides it (an unreachable host's VMs still count).
+      const running = instances.filter((i) => i.reportedState === "running" || i.reportedState === "paused").map((i) => i.name);
       if (view && view.runningVms.join() !== running.join()) invalidateSoon(qc, trpc.maintenance.list.queryKey(), 250);
       // A disk that changed datastore moves the capacity figures and their suggestions.
       invalidateSoon(qc, trpc.datastores.capacity.pathKey());

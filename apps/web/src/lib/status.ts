@@ -1,4 +1,4 @@
-import type { ConnectionState, DomainState, HealthState, OperationState, SwarmNode } from "@nimbus/domain";
+import type { ConnectionState, DomainState, HealthState, InstanceState, OperationState, SwarmNode } from "@nimbus/domain";
 
 /**
  * Every status shown in the UI maps to one of four tones plus a word; colour is never the only
@@ -22,15 +22,21 @@ const connection: Record<ConnectionState, Status> = {
 };
 export const connectionStatus = (s: ConnectionState): Status => connection[s];
 
-const domain: Record<DomainState, Status> = {
+const domain: Record<InstanceState, Status> = {
   running: { tone: "ok", label: "Running" },
   paused: { tone: "warn", label: "Paused" },
   suspended: { tone: "warn", label: "Suspended" },
   shutoff: { tone: "neutral", label: "Shut off" },
   crashed: { tone: "crit", label: "Crashed" },
   other: { tone: "unknown", label: "Unknown" },
+  // Its host does not answer: the last report is not shown as if it were true now.
+  unknown: { tone: "unknown", label: "Unknown — host unreachable" },
 };
-export const domainStatus = (s: DomainState): Status => domain[s];
+export const domainStatus = (s: InstanceState): Status => domain[s];
+
+/** The hover text of an unknown state: what the host said before it stopped answering. */
+export const reportedStateHint = (i: { state: InstanceState; reportedState: DomainState }): string | undefined =>
+  i.state === "unknown" ? `Last reported ${domain[i.reportedState].label.toLowerCase()}; the host has not answered since` : undefined;
 
 const health: Record<HealthState, Status> = {
   ok: { tone: "ok", label: "OK" },

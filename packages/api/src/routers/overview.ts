@@ -1,16 +1,15 @@
-import { worstState, type OverviewCounts } from "@nimbus/domain";
+import { instanceCounts, worstState, type OverviewCounts } from "@nimbus/domain";
 import { router, staffProcedure } from "../trpc.js";
 import { swarmOverview } from "../services/projections.js";
 
 export const overviewRouter = router({
   get: staffProcedure("read:fleet").query(({ ctx }): OverviewCounts & { worst: string } => {
     const hosts = ctx.deps.fleet.hosts();
-    const domains = hosts.flatMap((h) => h.inventory.virt?.domains ?? []);
     const swarm = swarmOverview(hosts, ctx.viewer);
     const checks = ctx.health.checks();
     return {
       hosts: { total: hosts.length, online: hosts.filter((h) => h.connection.state === "online").length, problem: hosts.filter((h) => h.connection.state !== "online" && h.connection.state !== "connecting").length },
-      instances: { total: domains.length, running: domains.filter((d) => d.state === "running").length },
+      instances: instanceCounts(hosts),
       services: { total: swarm.services.length, converged: swarm.services.filter((s) => s.replicasRunning === s.replicasDesired).length },
       health: { crit: checks.filter((c) => c.state === "crit").length, warn: checks.filter((c) => c.state === "warn").length },
       operationsRunning: ctx.deps.operations.running().length,

@@ -1,6 +1,6 @@
 import type { HostRecord } from "../fleet.js";
 import type { Domain } from "../inventory.js";
-import type { TenantInfo } from "../views.js";
+import { observedState, type TenantInfo } from "../views.js";
 import { addressBook, bareAddress, underlayAddresses } from "./addresses.js";
 import {
   bridgeId,
@@ -80,7 +80,7 @@ function buildHost(h: HostRecord, underlay: string[], book: ReadonlyMap<string, 
     lookups.set(b.name, lookup);
     return { id: bridgeId(h.name, b.name), host: h.name, name: b.name, type: b.type, mtu: b.mtu, ports };
   });
-  const vms = (h.inventory.virt?.domains ?? []).map((d) => buildVm(h.name, d, lookups));
+  const vms = (h.inventory.virt?.domains ?? []).map((d) => buildVm(h, d, lookups));
   return {
     name: h.name,
     address: h.address,
@@ -128,7 +128,8 @@ class BridgeLookup {
   }
 }
 
-function buildVm(host: string, d: Domain, bridges: ReadonlyMap<string, BridgeLookup>): TopoVm {
+function buildVm(h: HostRecord, d: Domain, bridges: ReadonlyMap<string, BridgeLookup>): TopoVm {
+  const host = h.name;
   const nics = d.nics.map((n): TopoNic => {
     const lookup = bridges.get(n.bridge);
     const port = lookup?.find(n.device, n.mac) ?? null;
@@ -154,7 +155,7 @@ function buildVm(host: string, d: Domain, bridges: ReadonlyMap<string, BridgeLoo
     host,
     tenant: d.tenant,
     role: d.role,
-    state: d.state,
+    state: observedState(h.connection.state, d.state),
     active: ACTIVE_STATES.has(d.state),
     nics,
   };

@@ -1,5 +1,5 @@
 import type { ConnectionState } from "../fleet.js";
-import type { DomainState } from "../inventory.js";
+import type { InstanceState } from "../views.js";
 import type { Finding } from "./findings.js";
 
 /**
@@ -68,7 +68,7 @@ export interface VmNode extends NodeBase {
   host: string;
   vm: string;
   tenant: string | null;
-  state: DomainState;
+  state: InstanceState;
   vlan: number | null;
   vnis: number[];
 }

@@ -1,6 +1,6 @@
 import type { ConnectionState } from "../fleet.js";
-import type { DomainState, NetInterface, PortMode } from "../inventory.js";
-import type { TenantInfo } from "../views.js";
+import type { NetInterface, PortMode } from "../inventory.js";
+import type { InstanceState, TenantInfo } from "../views.js";
 
 /**
  * The fleet's network as one plain-data graph: hosts hold bridges, bridges hold ports, VM NICs
@@ -103,7 +103,7 @@ export interface TopoVm {
   host: string;
   tenant: string | null;
   role: string | null;
-  state: DomainState;
+  state: InstanceState;
   /**
    * Running, paused or suspended. Placement rules only judge active VMs: a shut-off definition
    * left on a host after a migration must not raise network findings.

@@ -13,7 +13,7 @@ import { MoveDiskDialog, type DiskToMove } from "@/features/storage/move-disk-di
 import { useNow } from "@/lib/clock";
 import { rowOperationFor } from "@/lib/live-patch";
 import { useCan } from "@/lib/session";
-import { domainStatus } from "@/lib/status";
+import { domainStatus, reportedStateHint } from "@/lib/status";
 import { useTRPC } from "@/lib/trpc";
 import { useUrlSort } from "@/lib/url-sort";
 import { InstanceDetail } from "./instance-detail";
@@ -34,6 +34,8 @@ export function InstancePage({ name }: { name: string }) {
   const d = detail.data;
   const current = d ? rowOperationFor(d.operations, { type: "instance", name }, now, 5 * 60_000) : undefined;
   const running = d?.instance.state === "running";
+  // Its host does not answer: no power action could reach it.
+  const unknown = d?.instance.state === "unknown";
   const busy = current && (current.state === "running" || current.state === "pending");
 
   return (
@@ -46,7 +48,7 @@ export function InstancePage({ name }: { name: string }) {
               Instances
             </Link>
             <span aria-hidden>/</span>
-            {d && <StatusBadge status={domainStatus(d.instance.state)} />}
+            {d && <StatusBadge status={domainStatus(d.instance.state)} title={reportedStateHint(d.instance)} />}
           </span>
         }
         actions={
@@ -57,7 +59,7 @@ export function InstancePage({ name }: { name: string }) {
                   Live migrate…
                 </Button>
               )}
-              {actions.power && !running && <Button onClick={() => actions.power!(d.instance, "start")}>Start</Button>}
+              {actions.power && !running && !unknown && <Button onClick={() => actions.power!(d.instance, "start")}>Start</Button>}
               {actions.power && running && <Button onClick={() => actions.power!(d.instance, "shutdown")}>Shut down</Button>}
               {actions.power && running && <Button onClick={() => actions.power!(d.instance, "reboot")}>Reboot</Button>}
               {actions.power && running && (

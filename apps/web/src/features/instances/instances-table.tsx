@@ -7,7 +7,7 @@ import { DataTable } from "@/components/table/data-table";
 import { ActionMenu, type MenuItem } from "@/components/ui/menu";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { formatMiB } from "@/lib/format";
-import { domainStatus } from "@/lib/status";
+import { domainStatus, reportedStateHint } from "@/lib/status";
 
 const col = createColumnHelper<InstanceView>();
 
@@ -20,6 +20,8 @@ export interface InstanceActions {
 
 function menuItems(i: InstanceView, a: InstanceActions): MenuItem[] {
   const items: MenuItem[] = [];
+  // Its host does not answer: nothing could reach the VM, and its state is not known.
+  if (i.state === "unknown") return items;
   const running = i.state === "running";
   if (a.migrate && running) items.push({ label: "Live migrate…", onSelect: () => a.migrate!(i), testId: "action-migrate" });
   if (a.power) {
@@ -62,7 +64,7 @@ function columns(actions: InstanceActions, linkHosts: boolean) {
       header: "Tenant",
       cell: (c) => c.getValue() || <span className="text-faint">infra</span>,
     }),
-    col.accessor("state", { header: "State", cell: (c) => <StatusBadge status={domainStatus(c.getValue())} /> }),
+    col.accessor("state", { header: "State", cell: (c) => <StatusBadge status={domainStatus(c.getValue())} title={reportedStateHint(c.row.original)} /> }),
     col.accessor("vcpus", { header: "vCPU", meta: { align: "right", hideBelow: "md" } }),
     col.accessor("memoryMiB", { header: "RAM", meta: { align: "right", hideBelow: "md" }, cell: (c) => formatMiB(c.getValue()) }),
     col.accessor((i) => i.vlans[0] ?? -1, {

@@ -19,7 +19,11 @@ export function OverviewView({ counts, operations }: { counts: OverviewCounts; o
           />
         </Link>
         <Link href="/instances" className="rounded-lg">
-          <Stat label="Instances running" value={`${instances.running} / ${instances.total}`} detail={`${instances.total - instances.running} stopped`} />
+          <Stat
+            label="Instances running"
+            value={`${instances.running} / ${instances.total}`}
+            detail={instanceDetail(instances)}
+          />
         </Link>
         <Link href="/swarm" className="rounded-lg">
           <Stat
@@ -65,4 +69,10 @@ export function OverviewView({ counts, operations }: { counts: OverviewCounts; o
       </div>
     </div>
   );
+}
+
+/** A VM of an unreachable host is neither running nor stopped: it is counted on its own. */
+function instanceDetail({ total, running, unknown }: OverviewCounts["instances"]) {
+  const stopped = `${total - running - unknown} stopped`;
+  return unknown ? `${stopped} · ${unknown} unknown (host unreachable)` : stopped;
 }
