@@ -10,6 +10,7 @@ export CI="${CI:-}"
 step() { echo; echo "━━ $*"; }
 
 step "install"
+node scripts/check-test-tools.mjs || exit 1
 pnpm install --frozen-lockfile --reporter=silent || exit 1
 sh scripts/system-deps.sh || exit 1
 
