@@ -6,8 +6,9 @@ export { sqlState, constraintName, UNIQUE_VIOLATION, FOREIGN_KEY_VIOLATION } fro
 export { DbOperationStore } from "./stores/operations.js";
 export { DbMaintenanceFlags } from "./stores/maintenance.js";
 export { DbKnownHosts, type HostKeyEntry, type PinnedHostKey } from "./stores/known-hosts.js";
-export { AuditLog, toCsv, AUDIT_CSV_MAX_ROWS, type AuditEntry, type AuditRecord, type AuditFilter, type AuditPage } from "./stores/audit-log.js";
+export { AuditLog, toCsv, AUDIT_CSV_MAX_ROWS, AUDIT_PAGE_MAX, AUDIT_TARGET_MAX, type AuditEntry, type AuditRecord, type AuditFilter, type AuditPage } from "./stores/audit-log.js";
 export { redactSecrets, REDACTED } from "./stores/redact.js";
-export { csvCell, toCsvTable } from "./stores/csv.js";
+export { csvCell, csvLines, toCsvTable } from "./stores/csv.js";
 export { Tenants, DEFAULT_VNI_POOL, type Tenant, type TenantMember, type VniPool } from "./stores/tenants.js";
 export { HealthHistory, HealthHistoryWriter, type HealthTransition } from "./stores/health-history.js";
+export { Retention, type RetentionPolicy, type Pruned } from "./stores/retention.js";

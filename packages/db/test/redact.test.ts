@@ -21,3 +21,22 @@ describe("redactSecrets", () => {
     expect(out.a[50]).toBe("… 10 more");
   });
 });
+
+describe("redactSecrets against hostile input", () => {
+  it("keeps the first keys of an object with very many and says how many it dropped", () => {
+    const huge = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, i]));
+    const out = redactSecrets(huge) as Record<string, unknown>;
+    expect(Object.keys(out)).toHaveLength(51);
+    expect(out["…"]).toBe("99950 more keys");
+  });
+
+  it("cuts a long key name", () => {
+    const out = redactSecrets({ ["k".repeat(5000)]: 1 }) as Record<string, unknown>;
+    expect(Object.keys(out)[0]!.length).toBe(501);
+  });
+});
+
+it("keeps a bounded summary of a deep, wide input (125,000 strings of 1,000 characters)", () => {
+  const level = (d: number): unknown => (d === 0 ? "x".repeat(1000) : Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, level(d - 1)])));
+  expect(JSON.stringify(redactSecrets(level(3))).length).toBeLessThan(60_000);
+});

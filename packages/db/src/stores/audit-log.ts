@@ -1,7 +1,7 @@
-import { and, count, desc, eq, gte, ilike, lt, or, type SQL } from "drizzle-orm";
+import { and, count, desc, eq, getTableColumns, gte, ilike, lt, or, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../open.js";
 import { auditLog } from "../schema/index.js";
-import { toCsvTable } from "./csv.js";
+import { csvLines, toCsvTable } from "./csv.js";
 import { redactSecrets } from "./redact.js";
 
 /** One thing that happened. The time is the database's clock at append, never the caller's. */
@@ -55,6 +55,27 @@ export interface AuditPage {
 }
 
 export const AUDIT_CSV_MAX_ROWS = 100_000;
+/** Largest page `query` returns. */
+export const AUDIT_PAGE_MAX = 500;
+/** Longest target kept; a longer one is cut (and marked) at append and when read. */
+export const AUDIT_TARGET_MAX = 200;
+/** A stored input summary bigger than this (written before summaries were bounded) is read as a marker. */
+const INPUT_SUMMARY_MAX_BYTES = 64 * 1024;
+const CSV_BATCH = 500;
+
+const cutTarget = (target: string | null) => (target !== null && target.length > AUDIT_TARGET_MAX ? `${target.slice(0, AUDIT_TARGET_MAX)}…` : target);
+
+/**
+ * What a page reads: rows stored before targets and inputs were bounded are cut in the database,
+ * so one such row cannot make a page (or an export) megabytes long.
+ */
+const boundedColumns = {
+  ...getTableColumns(auditLog),
+  target: sql<string | null>`case when length(${auditLog.target}) > ${AUDIT_TARGET_MAX} then left(${auditLog.target}, ${AUDIT_TARGET_MAX}) || '…' else ${auditLog.target} end`,
+  inputSummary: sql<unknown>`case when octet_length(${auditLog.inputSummary}::text) > ${INPUT_SUMMARY_MAX_BYTES} then '{"…":"input too large to show"}'::jsonb else ${auditLog.inputSummary} end`.mapWith(
+    auditLog.inputSummary,
+  ),
+};
 
 /**
  * The audit trail. Append-only by construction: there is no update or delete here, and the
@@ -72,7 +93,7 @@ export class AuditLog {
         role: entry.role,
         tenant: entry.tenant,
         action: entry.action,
-        target: entry.target,
+        target: cutTarget(entry.target),
         inputSummary: redactSecrets(entry.input ?? {}) ?? {},
         result: entry.result,
         errorCode: entry.errorCode ?? null,
@@ -84,16 +105,16 @@ export class AuditLog {
   }
 
   /**
-   * Newest first, `limit` per page (at most 1000). Page with `before` (the previous page's
+   * Newest first, `limit` per page (at most AUDIT_PAGE_MAX). Page with `before` (the previous page's
    * nextCursor: stable while records are appended) or with `offset` (numbered pages).
    */
   async query(filter: AuditFilter, page: { limit: number; before?: number | null; offset?: number }): Promise<AuditPage> {
-    const limit = Math.max(1, Math.min(1000, Math.floor(page.limit)));
+    const limit = Math.max(1, Math.min(AUDIT_PAGE_MAX, Math.floor(page.limit)));
     const matching = whereOf(filter);
     const conditions = page.before != null ? [...matching, lt(auditLog.id, page.before)] : matching;
     const [rows, [counted]] = await Promise.all([
       this.db
-        .select()
+        .select(boundedColumns)
         .from(auditLog)
         .where(and(...conditions))
         .orderBy(desc(auditLog.id))
@@ -105,29 +126,39 @@ export class AuditLog {
     return { records, nextCursor: rows.length > limit ? records[records.length - 1]!.id : null, total: counted?.n ?? 0 };
   }
 
-  /** Every record matching the filter (newest first, capped at AUDIT_CSV_MAX_ROWS) as CSV. */
-  async exportCsv(filter: AuditFilter): Promise<string> {
-    const all: AuditRecord[] = [];
+  /**
+   * Every record matching the filter (newest first, at most AUDIT_CSV_MAX_ROWS) as CSV, in chunks:
+   * the header, then one chunk per batch of records read by cursor. Only one batch is held at a
+   * time, and the next is read only when the consumer asks for it (a slow download reads slowly).
+   */
+  async *exportCsv(filter: AuditFilter): AsyncGenerator<string> {
+    yield csvLines([CSV_HEADER]);
+    const matching = whereOf(filter);
     let before: number | null = null;
-    do {
-      const page: AuditPage = await this.query(filter, { limit: 1000, before });
-      all.push(...page.records);
-      before = page.nextCursor;
-    } while (before !== null && all.length < AUDIT_CSV_MAX_ROWS);
-    return toCsv(all.slice(0, AUDIT_CSV_MAX_ROWS));
+    for (let sent = 0; sent < AUDIT_CSV_MAX_ROWS; ) {
+      const rows = await this.db
+        .select(boundedColumns)
+        .from(auditLog)
+        .where(and(...matching, ...(before === null ? [] : [lt(auditLog.id, before)])))
+        .orderBy(desc(auditLog.id))
+        .limit(Math.min(CSV_BATCH, AUDIT_CSV_MAX_ROWS - sent));
+      if (!rows.length) return;
+      yield csvLines(rows.map((r) => csvRow(fromRow(r))));
+      sent += rows.length;
+      before = rows[rows.length - 1]!.id;
+    }
   }
 }
 
 const CSV_HEADER = ["id", "at", "user_id", "user_name", "role", "tenant", "action", "target", "result", "error_code", "request_id", "ip", "input"];
 
+const csvRow = (r: AuditRecord): unknown[] => [
+  r.id, r.at, r.userId, r.userName, r.role, r.tenant, r.action, r.target, r.result, r.errorCode, r.requestId, r.ip,
+  JSON.stringify(r.inputSummary),
+];
+
 export function toCsv(records: readonly AuditRecord[]): string {
-  return toCsvTable(
-    CSV_HEADER,
-    records.map((r) => [
-      r.id, r.at, r.userId, r.userName, r.role, r.tenant, r.action, r.target, r.result, r.errorCode, r.requestId, r.ip,
-      JSON.stringify(r.inputSummary),
-    ]),
-  );
+  return toCsvTable(CSV_HEADER, records.map(csvRow));
 }
 
 /** `%` and `_` typed into a filter are literal characters, not wildcards. */

@@ -11,6 +11,11 @@ export function csvCell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
+/** Rows as CSV lines, each ended by CRLF (so chunks of lines concatenate into one table). */
+export function csvLines(rows: readonly (readonly unknown[])[]): string {
+  return rows.map((r) => r.map(csvCell).join(",") + "\r\n").join("");
+}
+
 export function toCsvTable(header: readonly string[], rows: readonly (readonly unknown[])[]): string {
-  return [header, ...rows].map((r) => r.map(csvCell).join(",")).join("\r\n") + "\r\n";
+  return csvLines([header, ...rows]);
 }

@@ -1,0 +1,69 @@
+import { sql } from "drizzle-orm";
+import type { Db } from "../open.js";
+
+/** How many days each kind of history is kept. */
+export interface RetentionPolicy {
+  auditDays: number;
+  healthDays: number;
+  operationsDays: number;
+}
+
+export interface Pruned {
+  audit: number;
+  health: number;
+  operations: number;
+}
+
+const rowsOf = (r: unknown) => (r as { rows: Record<string, unknown>[] }).rows;
+
+/**
+ * Removes history older than the policy keeps, a batch at a time (a statement deleting a year of
+ * rows at once would hold the table, and on PGlite the event loop, for its whole length).
+ *
+ * - Audit records go through `audit_log_prune` (migration 0003): the table's trigger refuses every
+ *   other DELETE, and lets this one remove only rows older than its cut-off, never a day-old one.
+ * - Health transitions older than the cut-off go, except each check's latest, which says since
+ *   when the check has been in its state.
+ * - Operations finished before the cut-off go; unfinished ones stay whatever their age.
+ */
+export class Retention {
+  constructor(
+    private readonly db: Db,
+    private readonly policy: RetentionPolicy,
+    private readonly batch = 5000,
+  ) {}
+
+  async prune(): Promise<Pruned> {
+    return {
+      audit: await this.inBatches(() => sql`select audit_log_prune(${this.policy.auditDays}::int, ${this.batch}::int) as n`),
+      health: await this.inBatches(
+        () => sql`with doomed as (
+            select h.id from health_history h
+            where h.at < now() - make_interval(days => ${this.policy.healthDays}::int)
+              and exists (select 1 from health_history later
+                          where later.check_id = h.check_id and (later.at, later.id) > (h.at, h.id))
+            order by h.id limit ${this.batch}::int)
+          , gone as (delete from health_history where id in (select id from doomed) returning 1)
+          select count(*)::int as n from gone`,
+      ),
+      operations: await this.inBatches(
+        () => sql`with doomed as (
+            select id from operations
+            where finished_at < now() - make_interval(days => ${this.policy.operationsDays}::int)
+              and state not in ('pending', 'running')
+            order by finished_at limit ${this.batch}::int)
+          , gone as (delete from operations where id in (select id from doomed) returning 1)
+          select count(*)::int as n from gone`,
+      ),
+    };
+  }
+
+  private async inBatches(statement: () => ReturnType<typeof sql>): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const n = Number(rowsOf(await this.db.execute(statement()))[0]?.n ?? 0);
+      total += n;
+      if (n < this.batch) return total;
+    }
+  }
+}
