@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pino, type Logger } from "pino";
 import { HealthMonitor, LiveHub, TopologyService, findingChecks, type ApiDeps, type Context } from "@nimbus/api";
-import { createAuth, peerAddress, resolveAuthSecret } from "@nimbus/auth";
+import { createAuth, resolveAuthSecret } from "@nimbus/auth";
 import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthHistory, HealthHistoryWriter, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags } from "@nimbus/fleet";
 import type { ServerEnv } from "./env.js";
@@ -17,7 +17,8 @@ export interface App {
   fleet: Fleet;
   auth: ReturnType<typeof createAuth>;
   context(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<Context>;
-  firstAdmin: { email: string; password: string } | null;
+  /** Created at this start; `password` only when generated (never one from the environment). */
+  firstAdmin: { email: string; password: string | null } | null;
   describeHosts: string;
   startedAt: number;
   /** When the fleet began connecting (epoch ms), for the benchmark's "all hosts loaded" figure. */
@@ -35,7 +36,12 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
   const cleanups: (() => Promise<void> | void)[] = [() => database.close()];
   try {
     const { db } = database;
-    const auth = createAuth({ db, baseURL, secret: resolveAuthSecret({ fromEnv: env.NIMBUS_AUTH_SECRET, stateDir: env.NIMBUS_DATA_DIR }) });
+    const auth = createAuth({
+      db,
+      baseURL,
+      secret: resolveAuthSecret({ fromEnv: env.NIMBUS_AUTH_SECRET, stateDir: env.NIMBUS_DATA_DIR }),
+      trustedProxies: env.NIMBUS_TRUSTED_PROXIES,
+    });
     const firstAdmin = await auth.ensureFirstAdmin({ password: env.NIMBUS_ADMIN_PASSWORD });
 
     const source = await hostsSource({ configPath: env.NIMBUS_CONFIG, dataDir: env.NIMBUS_DATA_DIR, labSpeed: env.NIMBUS_LAB_SPEED, logger });
@@ -99,7 +105,7 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
           const now = await auth.viewerFromHeaders(headers);
           return !!viewer && now?.userId === viewer.userId && now.role === viewer.role && now.tenant === viewer.tenant;
         };
-        return { deps, live, health, topology, viewer, revalidate, requestId, ip: peerAddress(req) };
+        return { deps, live, health, topology, viewer, revalidate, requestId, ip: auth.clientAddress(req) };
       },
       async stop() {
         for (const c of cleanups.splice(0)) {

@@ -1,6 +1,8 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { FIRST_ADMIN_EMAIL, FIRST_ADMIN_USERNAME, TrustedProxies } from "@nimbus/auth";
+import { passwordProblem } from "@nimbus/domain";
 
 /** The one place that reads process.env. */
 const repoRoot = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
@@ -14,7 +16,29 @@ const Env = z.object({
   /** Fleet config file; without it the embedded lab starts. */
   NIMBUS_CONFIG: z.string().optional(),
   DATABASE_URL: z.string().optional(),
-  NIMBUS_ADMIN_PASSWORD: z.string().min(12).optional(),
+  /** The first admin's password on first start; the one password policy applies. */
+  NIMBUS_ADMIN_PASSWORD: z
+    .string()
+    .superRefine((password, ctx) => {
+      const problem = passwordProblem(password, { email: FIRST_ADMIN_EMAIL, username: FIRST_ADMIN_USERNAME });
+      if (problem) ctx.addIssue({ code: "custom", message: problem });
+    })
+    .optional(),
+  /**
+   * Reverse proxies (addresses, CIDR ranges; comma-separated) whose X-Forwarded-For names the
+   * client. None by default: the TCP peer is the client.
+   */
+  NIMBUS_TRUSTED_PROXIES: z
+    .string()
+    .default("")
+    .transform((text, ctx) => {
+      try {
+        return TrustedProxies.parse(text.split(",").map((e) => e.trim()).filter(Boolean));
+      } catch (e) {
+        ctx.addIssue({ code: "custom", message: (e as Error).message });
+        return z.NEVER;
+      }
+    }),
   NIMBUS_AUTH_SECRET: z.string().min(32).optional(),
   /** Public URL when behind a TLS proxy; enables Secure cookies when https. */
   NIMBUS_PUBLIC_URL: z.url().optional(),

@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { loadEnv } from "./env.js";
 import { createApp, type App } from "./app.js";
 import { createHttpServer } from "./http/server.js";
+import { startupBanner } from "./banner.js";
 
 /**
  * The one process a user runs: pages, API and live channel on one origin, the fleet behind it.
@@ -79,11 +80,7 @@ async function main() {
   const url = env.NIMBUS_PUBLIC_URL ?? `http://${env.NIMBUS_BIND === "0.0.0.0" ? "127.0.0.1" : env.NIMBUS_BIND}:${port}`;
   app = await createApp(env, url, logger);
 
-  const lines = [``, `  Nimbus is running: ${url}`, `  Hosts: ${app.describeHosts}`];
-  if (app.firstAdmin) {
-    lines.push(`  First start: sign in as ${app.firstAdmin.email} with password ${app.firstAdmin.password}`, `  (printed once; change it after signing in)`);
-  }
-  console.log(lines.join("\n") + "\n");
+  console.log(startupBanner({ url, hosts: app.describeHosts, firstAdmin: app.firstAdmin }));
 }
 
 let stopping = false;

@@ -8,7 +8,8 @@ import { username } from "better-auth/plugins";
 import { Role, type Viewer } from "@nimbus/domain";
 import { AuditLog, betterAuthSchema, users, type Db } from "@nimbus/db";
 import { createHooks } from "./hooks.js";
-import { AUTH_BASE_PATH, CLIENT_IP_HEADER, toNodeAuthHandler } from "./http.js";
+import { AUTH_BASE_PATH, CLIENT_IP_HEADER, clientAddress, toNodeAuthHandler } from "./http.js";
+import { TrustedProxies } from "./trusted-proxies.js";
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, verifyPassword } from "./password.js";
 import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter, type SignInLimits } from "./sign-in-limiter.js";
 import { UserAdmin } from "./users.js";
@@ -24,6 +25,8 @@ export interface AuthOptions {
   /** Other origins allowed to POST to /api/auth (a dev server on another port, say). */
   trustedOrigins?: string[];
   signInLimits?: SignInLimits;
+  /** Reverse proxies whose X-Forwarded-For names the client (NIMBUS_TRUSTED_PROXIES); none by default. */
+  trustedProxies?: TrustedProxies;
   /** Clock for the sign-in limiter (tests). */
   now?: () => number;
 }
@@ -40,6 +43,7 @@ export function createAuth(opts: AuthOptions) {
   const audit = new AuditLog(db);
   const limiter = new SignInLimiter(opts.signInLimits ?? DEFAULT_SIGN_IN_LIMITS, opts.now);
   const hooks = createHooks({ db, audit, limiter });
+  const proxies = opts.trustedProxies ?? TrustedProxies.none;
   const secure = opts.secureCookies ?? new URL(opts.baseURL).protocol === "https:";
 
   const auth = betterAuth({
@@ -118,10 +122,12 @@ export function createAuth(opts: AuthOptions) {
 
   return {
     /** Node handler for `/api/auth/*` (sign-in, sign-out, get-session, change-password). */
-    handler: toNodeAuthHandler(auth.handler) as (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+    handler: toNodeAuthHandler(auth.handler, proxies) as (req: IncomingMessage, res: ServerResponse) => Promise<void>,
     /** The same, for fetch-style servers. */
     fetchHandler: auth.handler,
     sessionFromHeaders,
+    /** The address sign-in limits and audit records use for a request: the peer or a trusted proxy's client. */
+    clientAddress: (req: IncomingMessage) => clientAddress(req, proxies),
     /** Null without a valid session, after expiry, and for a disabled user. */
     viewerFromHeaders: async (headers: Headers | IncomingHttpHeaders) => (await sessionFromHeaders(headers)).viewer,
     listUsers: admin.listUsers.bind(admin),

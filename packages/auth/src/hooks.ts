@@ -1,12 +1,13 @@
 import { eq } from "drizzle-orm";
 import { APIError, createAuthMiddleware, isAPIError } from "better-auth/api";
+import { passwordProblem } from "@nimbus/domain";
 import { users, type AuditEntry, type AuditLog, type Db } from "@nimbus/db";
 import { CLIENT_IP_HEADER, REQUEST_ID_HEADER } from "./http.js";
 import type { SignInLimiter } from "./sign-in-limiter.js";
 
 /**
- * better-auth hooks that add what it does not do itself: per-account and per-address limits on
- * failed sign-ins, and an audit record for every sign-in (ok or not, naming the attempted
+ * better-auth hooks that add what it does not do itself: limits on failed sign-ins per account from
+ * one address and per address, and an audit record for every sign-in (ok or not, naming the attempted
  * account), sign-out and password change.
  */
 const SIGN_IN = { "/sign-in/email": "email", "/sign-in/username": "username" } as const;
@@ -76,6 +77,7 @@ export function createHooks(deps: { db: Db; audit: AuditLog; limiter: SignInLimi
     if (ctx.path && ctx.path in SESSION_ACTIONS && ctx.headers) {
       const user = await sessionUser(ctx);
       if (user) sessionUsers.set(ctx.headers, user);
+      if (user && ctx.path === "/change-password") await refuseWeakPassword(ctx, user);
     }
   });
 
@@ -85,7 +87,7 @@ export function createHooks(deps: { db: Db; audit: AuditLog; limiter: SignInLimi
     const errorCode = failed ? String((failed.body as { code?: unknown } | undefined)?.code ?? failed.status) : null;
     if (isSignIn(ctx.path)) {
       const attempt = await attemptOf(ctx, ctx.path);
-      if (!failed) limiter.recordSuccess(accountKey(attempt));
+      if (!failed) limiter.recordSuccess(accountKey(attempt), attempt.ip);
       // Only a wrong name or password counts; a disabled account or a malformed request does not.
       else if (failed.statusCode === 401) limiter.recordFailure(accountKey(attempt), attempt.ip);
       await record(ctx, attempt.user, {
@@ -100,6 +102,15 @@ export function createHooks(deps: { db: Db; audit: AuditLog; limiter: SignInLimi
       await record(ctx, user, { action, target: user.email, input: {}, result: failed ? "error" : "ok", errorCode });
     }
   });
+
+  /** better-auth checks only the length; the one policy (domain/password-policy.ts) says more. */
+  async function refuseWeakPassword(ctx: HookContext, user: UserRecord): Promise<void> {
+    const next = (ctx.body as { newPassword?: unknown } | undefined)?.newPassword;
+    const problem = typeof next === "string" ? passwordProblem(next, user) : null;
+    if (!problem) return;
+    await record(ctx, user, { action: SESSION_ACTIONS["/change-password"]!, target: user.email, input: {}, result: "error", errorCode: "WEAK_PASSWORD" });
+    throw new APIError("BAD_REQUEST", { code: "WEAK_PASSWORD", message: problem });
+  }
 
   async function sessionUser(ctx: HookContext): Promise<UserRecord | null> {
     const token = await ctx.getSignedCookie(ctx.context.authCookies.sessionToken.name, ctx.context.secret);

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { toNodeHandler } from "better-auth/node";
+import { TrustedProxies, unmapped } from "./trusted-proxies.js";
 
 /** Written by our handler from the TCP peer address; any value a client sends is replaced. */
 export const CLIENT_IP_HEADER = "x-nimbus-client-ip";
@@ -39,10 +40,10 @@ export function guardAuthRoutes(handler: WebHandler): WebHandler {
 }
 
 /** A Node handler for `/api/auth/*`. */
-export function toNodeAuthHandler(handler: WebHandler): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
+export function toNodeAuthHandler(handler: WebHandler, proxies: TrustedProxies = TrustedProxies.none): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   const node = toNodeHandler(guardAuthRoutes(handler));
   return async (req, res) => {
-    req.headers[CLIENT_IP_HEADER] = peerAddress(req);
+    req.headers[CLIENT_IP_HEADER] = clientAddress(req, proxies);
     if (!req.headers[REQUEST_ID_HEADER]) req.headers[REQUEST_ID_HEADER] = randomUUID();
     await node(req, res);
   };
@@ -50,6 +51,8 @@ export function toNodeAuthHandler(handler: WebHandler): (req: IncomingMessage, r
 
 /** "::ffff:127.0.0.1" → "127.0.0.1". Behind a reverse proxy this is the proxy's address. */
 export function peerAddress(req: IncomingMessage): string {
-  const a = req.socket.remoteAddress ?? "unknown";
-  return a.startsWith("::ffff:") ? a.slice(7) : a;
+  return unmapped(req.socket.remoteAddress ?? "unknown");
 }
+
+/** The TCP peer, or the client a trusted proxy names in X-Forwarded-For. */
+export const clientAddress = (req: IncomingMessage, proxies: TrustedProxies): string => proxies.clientAddress(peerAddress(req), req.headers["x-forwarded-for"]);

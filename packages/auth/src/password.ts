@@ -1,5 +1,6 @@
 import { randomInt } from "node:crypto";
 import { hash, verify } from "@node-rs/argon2";
+import { NimbusError, passwordProblem, type PasswordOwner } from "@nimbus/domain";
 
 /**
  * argon2id (the @node-rs/argon2 default algorithm) with OWASP's minimum parameters: 19 MiB,
@@ -18,8 +19,13 @@ export async function verifyPassword({ hash: stored, password }: { hash: string;
   }
 }
 
-export const MIN_PASSWORD_LENGTH = 8;
-export const MAX_PASSWORD_LENGTH = 128;
+export { PASSWORD_MIN_LENGTH as MIN_PASSWORD_LENGTH, PASSWORD_MAX_LENGTH as MAX_PASSWORD_LENGTH } from "@nimbus/domain";
+
+/** Throws the policy's reason (domain/password-policy.ts) as a BAD_INPUT. */
+export function checkPassword(password: string, owner: PasswordOwner): void {
+  const problem = passwordProblem(password, owner);
+  if (problem) throw new NimbusError("BAD_INPUT", problem);
+}
 
 // No 0/O, 1/l/I: generated passwords are read off a terminal and typed.
 const ALPHABET = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";

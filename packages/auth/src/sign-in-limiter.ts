@@ -1,18 +1,24 @@
 /**
- * Failed sign-ins, counted per account and per client address over a sliding window. Only
- * failures count: a user who signs in successfully clears their account's count.
+ * Failed sign-ins, counted per source over a sliding window: per account from one address, and per
+ * address across accounts. Only the source that failed is held back: five wrong passwords for the
+ * admin from one address must not lock the admin out of their own account from another (anyone
+ * could otherwise keep any account locked). Guessing one account from many addresses is bounded
+ * by the per-address limits, the password policy's length and argon2's cost per attempt.
+ * A successful sign-in clears the count of that account from that address.
  *
  * State lives in this process's memory: it is lost on restart, and with several replicas each
  * counts on its own (the effective limit is multiplied by the replica count).
  */
 export interface SignInLimits {
-  perAccount: { failures: number; windowMs: number };
-  perIp: { failures: number; windowMs: number };
+  /** Failures for one account from one address. */
+  perAccountAndAddress: { failures: number; windowMs: number };
+  /** Failures from one address, whatever the account. */
+  perAddress: { failures: number; windowMs: number };
 }
 
 export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
-  perAccount: { failures: 5, windowMs: 15 * 60_000 },
-  perIp: { failures: 20, windowMs: 15 * 60_000 },
+  perAccountAndAddress: { failures: 5, windowMs: 15 * 60_000 },
+  perAddress: { failures: 20, windowMs: 15 * 60_000 },
 };
 
 /** Bounds memory when someone sprays sign-ins at random account names. */
@@ -26,23 +32,24 @@ export class SignInLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** Seconds until a new attempt is allowed, or null when it is allowed now. */
+  /** Seconds until `ip` may try `account` again, or null when it may now. */
   retryAfter(account: string, ip: string): number | null {
     const waits = [
-      this.wait(`account:${account}`, this.limits.perAccount),
-      this.wait(`ip:${ip}`, this.limits.perIp),
+      this.wait(pairKey(account, ip), this.limits.perAccountAndAddress),
+      this.wait(`ip:${ip}`, this.limits.perAddress),
     ].filter((w): w is number => w !== null);
     return waits.length ? Math.max(...waits) : null;
   }
 
   recordFailure(account: string, ip: string): void {
     const at = this.now();
-    this.push(`account:${account}`, at, this.limits.perAccount.windowMs);
-    this.push(`ip:${ip}`, at, this.limits.perIp.windowMs);
+    this.push(pairKey(account, ip), at, this.limits.perAccountAndAddress.windowMs);
+    this.push(`ip:${ip}`, at, this.limits.perAddress.windowMs);
   }
 
-  recordSuccess(account: string): void {
-    this.failures.delete(`account:${account}`);
+  /** The address's own count stays: a spray that guesses one account right is still a spray. */
+  recordSuccess(account: string, ip: string): void {
+    this.failures.delete(pairKey(account, ip));
   }
 
   private wait(key: string, limit: { failures: number; windowMs: number }): number | null {
@@ -72,3 +79,6 @@ export class SignInLimiter {
     }
   }
 }
+
+// JSON: neither part can forge the other's boundary.
+const pairKey = (account: string, ip: string) => `pair:${JSON.stringify([account, ip])}`;

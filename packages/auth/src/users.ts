@@ -3,7 +3,7 @@ import { and, asc, count, eq, ne } from "drizzle-orm";
 import { z } from "zod";
 import { NimbusError, Role, TenantSlug, isNimbusError, type Viewer } from "@nimbus/domain";
 import { accounts, constraintName, FOREIGN_KEY_VIOLATION, sqlState, UNIQUE_VIOLATION, users, type AuditLog, type Db } from "@nimbus/db";
-import { generatePassword, hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "./password.js";
+import { checkPassword, generatePassword, hashPassword } from "./password.js";
 
 export interface UserRow {
   id: string;
@@ -128,9 +128,11 @@ export class UserAdmin {
 
   /**
    * On first start (no users at all) creates admin@nimbus.local with `password` or a generated
-   * one and returns the credentials so the server prints them once; afterwards returns null.
+   * one; afterwards returns null. A generated password is returned so the server prints it once;
+   * one given (NIMBUS_ADMIN_PASSWORD) is not handed back (`password: null`): whoever set it knows
+   * it, and it must not end up in a terminal or a log.
    */
-  async ensureFirstAdmin(opts: { password?: string | undefined } = {}): Promise<{ email: string; username: string; password: string } | null> {
+  async ensureFirstAdmin(opts: { password?: string | undefined } = {}): Promise<{ email: string; username: string; password: string | null } | null> {
     const [existing] = await this.db.select({ n: count() }).from(users);
     if ((existing?.n ?? 0) > 0) return null;
     const password = opts.password || generatePassword();
@@ -146,7 +148,7 @@ export class UserAdmin {
       userId: null, userName: "system", role: null, tenant: null, action: "users.create-first-admin", target: FIRST_ADMIN_EMAIL,
       input: { fromEnvironment: Boolean(opts.password) }, result: "ok",
     });
-    return { email: FIRST_ADMIN_EMAIL, username: FIRST_ADMIN_USERNAME, password };
+    return { email: FIRST_ADMIN_EMAIL, username: FIRST_ADMIN_USERNAME, password: opts.password ? null : password };
   }
 
   private async insertUser(input: NewUser): Promise<UserRow> {
@@ -154,7 +156,7 @@ export class UserAdmin {
     const name = input.name.trim();
     if (!name) throw new NimbusError("BAD_INPUT", `The user ${email} needs a name.`, { email });
     const username = input.username ? parse(Username, input.username.trim(), "username") : null;
-    checkPasswordLength(input.password);
+    checkPassword(input.password, { email, username });
     const { role, tenant } = checkMembership(parse(Role, input.role, "role"), input.tenant);
     const hash = await hashPassword(input.password);
     const id = newId();
@@ -221,12 +223,6 @@ function checkMembership(role: Role, tenant: string | null): { role: Role; tenan
   }
   if (tenant) throw new NimbusError("BAD_INPUT", `The ${role} role sees every tenant and belongs to none; leave the tenant empty.`, { role, tenant });
   return { role, tenant: null };
-}
-
-function checkPasswordLength(password: string): void {
-  if (password.length < MIN_PASSWORD_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
-    throw new NimbusError("BAD_INPUT", `Passwords are ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters long.`);
-  }
 }
 
 function explainWriteError(e: unknown, about: { email?: string; username?: string | null; tenant: string | null }): unknown {

@@ -11,7 +11,7 @@ const PASSWORD = "correct-horse-battery";
 
 beforeAll(async () => {
   // Generous per-address limit here: the per-address rule has its own file.
-  h = await startHarness({ signInLimits: { perAccount: { failures: 5, windowMs: 15 * 60_000 }, perIp: { failures: 1000, windowMs: 15 * 60_000 } } });
+  h = await startHarness({ signInLimits: { perAccountAndAddress: { failures: 5, windowMs: 15 * 60_000 }, perAddress: { failures: 1000, windowMs: 15 * 60_000 } } });
   await new Tenants(h.database.db).create({ slug: "acme", name: "Acme" });
   const a = await h.auth.createUser({ email: "ada@nimbus.local", name: "Ada", password: PASSWORD, role: "admin", tenant: null });
   admin = { userId: a.id, name: a.name, role: "admin", tenant: null };
@@ -83,7 +83,7 @@ describe(`sign-in over HTTP (${backend})`, () => {
     expect(await lastAudit("auth.sign-in")).toMatchObject({ userName: "gone@nimbus.local", result: "error", errorCode: "ACCOUNT_DISABLED" });
   });
 
-  it("locks an account after 5 failures and says when to retry, even for the right password", async () => {
+  it("holds back an address after 5 failures for an account and says when to retry, even for the right password", async () => {
     await h.auth.createUser({ email: "target@nimbus.local", username: "target", name: "Target", password: PASSWORD, role: "operator", tenant: null });
     for (let i = 0; i < 3; i++) expect((await signInEmail(h, "target@nimbus.local", `guess-${i}-xx`)).status).toBe(401);
     // The username names the same account: it shares the count.
@@ -125,6 +125,23 @@ describe(`sign-in over HTTP (${backend})`, () => {
     expect(await lastAudit("auth.change-password")).toMatchObject({ userName: "changer@nimbus.local", result: "ok", inputSummary: {} });
     expect((await signInEmail(h, "changer@nimbus.local", PASSWORD)).status).toBe(401);
     expect((await signInEmail(h, "changer@nimbus.local", "a-new-password-1")).status).toBe(200);
+  });
+
+  it("refuses a new password the policy refuses, in words, and keeps the old one", async () => {
+    await h.auth.createUser({ email: "weak@nimbus.local", username: "weakling_user", name: "Weak", password: PASSWORD, role: "oncall", tenant: null });
+    const { cookie } = await signInEmail(h, "weak@nimbus.local", PASSWORD);
+    for (const [newPassword, message] of [
+      ["short-one", "Use at least 12 characters (this password has 9)."],
+      ["x".repeat(257), "Use at most 256 characters (this password has 257)."],
+      ["Weak@nimbus.local", "The password must not be the account's email address or username."],
+      ["Weakling_User", "The password must not be the account's email address or username."],
+    ] as const) {
+      const res = await post(h, "/change-password", { currentPassword: PASSWORD, newPassword }, { cookie: cookie! });
+      expect(res.status, newPassword).toBe(400);
+      expect(res.body, newPassword).toMatchObject({ message });
+    }
+    expect(await lastAudit("auth.change-password")).toMatchObject({ userName: "weak@nimbus.local", result: "error", errorCode: "WEAK_PASSWORD" });
+    expect((await signInEmail(h, "weak@nimbus.local", PASSWORD)).status).toBe(200);
   });
 
   it("refuses a cross-site sign-out (CSRF): the session survives", async () => {

@@ -2,12 +2,12 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { generatePassword, guardAuthRoutes, hashPassword, resolveAuthSecret, SECRET_FILE, SignInLimiter, verifyPassword } from "../src/index.js";
+import { generatePassword, guardAuthRoutes, hashPassword, resolveAuthSecret, SECRET_FILE, SignInLimiter, TrustedProxies, verifyPassword } from "../src/index.js";
 
 describe("SignInLimiter", () => {
-  const limits = { perAccount: { failures: 3, windowMs: 60_000 }, perIp: { failures: 5, windowMs: 120_000 } };
+  const limits = { perAccountAndAddress: { failures: 3, windowMs: 60_000 }, perAddress: { failures: 5, windowMs: 120_000 } };
 
-  it("allows until the account's failures reach the limit, then says how long to wait", () => {
+  it("allows until an address's failures for an account reach the limit, then says how long to wait", () => {
     let now = 1_000_000;
     const l = new SignInLimiter(limits, () => now);
     l.recordFailure("u1", "ip1");
@@ -22,12 +22,22 @@ describe("SignInLimiter", () => {
     expect(l.retryAfter("u1", "ip1")).toBeNull();
   });
 
-  it("clears an account's failures on success but not its address's", () => {
-    const l = new SignInLimiter({ ...limits, perIp: { failures: 3, windowMs: 60_000 } }, () => 0);
-    for (let i = 0; i < 3; i++) l.recordFailure("u1", "ip1");
-    l.recordSuccess("u1");
-    expect(l.retryAfter("u1", "ip2")).toBeNull();
-    expect(l.retryAfter("u2", "ip1")).toBe(60);
+  it("holds back the address that failed, never the account from another address", () => {
+    const l = new SignInLimiter(limits, () => 0);
+    for (let i = 0; i < 3; i++) l.recordFailure("admin", "attacker");
+    expect(l.retryAfter("admin", "attacker")).toBe(60);
+    expect(l.retryAfter("admin", "the-admins-desk")).toBeNull();
+  });
+
+  it("clears an account's failures from an address on success there, not the address's own count", () => {
+    const l = new SignInLimiter({ ...limits, perAddress: { failures: 5, windowMs: 60_000 } }, () => 0);
+    for (let i = 0; i < 2; i++) l.recordFailure("u1", "ip1");
+    l.recordFailure("u2", "ip1");
+    l.recordSuccess("u1", "ip1");
+    l.recordFailure("u1", "ip1");
+    expect(l.retryAfter("u1", "ip1")).toBeNull();
+    l.recordFailure("u3", "ip1");
+    expect(l.retryAfter("u4", "ip1")).toBe(60);
   });
 
   it("limits an address across accounts", () => {
@@ -35,6 +45,44 @@ describe("SignInLimiter", () => {
     for (let i = 0; i < 5; i++) l.recordFailure(`u${i}`, "ip1");
     expect(l.retryAfter("fresh", "ip1")).toBe(120);
     expect(l.retryAfter("fresh", "ip2")).toBeNull();
+  });
+
+  it("keeps an account and an address apart whatever characters they hold", () => {
+    const l = new SignInLimiter(limits, () => 0);
+    for (let i = 0; i < 3; i++) l.recordFailure("a|b", "c");
+    expect(l.retryAfter("a", "b|c")).toBeNull();
+  });
+});
+
+describe("TrustedProxies", () => {
+  const proxies = TrustedProxies.parse(["10.0.0.1", "192.168.0.0/16", "fd00::/8"]);
+
+  it("ignores X-Forwarded-For from a peer that is not a trusted proxy", () => {
+    expect(TrustedProxies.none.clientAddress("203.0.113.9", "1.2.3.4")).toBe("203.0.113.9");
+    expect(proxies.clientAddress("203.0.113.9", "1.2.3.4")).toBe("203.0.113.9");
+  });
+
+  it("takes the client a trusted proxy names, walking past further trusted proxies", () => {
+    expect(proxies.clientAddress("10.0.0.1", "198.51.100.7")).toBe("198.51.100.7");
+    expect(proxies.clientAddress("::ffff:10.0.0.1", "198.51.100.7, 192.168.4.4")).toBe("198.51.100.7");
+    expect(proxies.clientAddress("fd00::5", ["198.51.100.7"])).toBe("198.51.100.7");
+  });
+
+  it("never reads what the client wrote left of the first untrusted hop", () => {
+    // The client sent "X-Forwarded-For: 1.1.1.1"; the proxy appended the real peer.
+    expect(proxies.clientAddress("10.0.0.1", "1.1.1.1, 198.51.100.7")).toBe("198.51.100.7");
+  });
+
+  it("stops at the last trusted proxy when a hop is not an address or none is left", () => {
+    expect(proxies.clientAddress("10.0.0.1", "not-an-ip")).toBe("10.0.0.1");
+    expect(proxies.clientAddress("10.0.0.1", undefined)).toBe("10.0.0.1");
+    expect(proxies.clientAddress("10.0.0.1", "192.168.1.1")).toBe("192.168.1.1");
+  });
+
+  it("refuses entries that are neither an address nor a CIDR range", () => {
+    for (const bad of ["proxy.example", "10.0.0.0/33", "10.0.0.1/8/1", "10.0.0.0/x", ""]) {
+      expect(() => TrustedProxies.parse([bad]), bad).toThrow(/not an IP address or CIDR range/);
+    }
   });
 });
 

@@ -16,3 +16,4 @@ export * from "./health-rules.js";
 export * from "./topology/index.js";
 export * from "./maintenance/index.js";
 export * from "./storage-plan/index.js";
+export * from "./password-policy.js";
