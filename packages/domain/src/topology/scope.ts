@@ -7,7 +7,8 @@ import { carriesVlan, isTrunkLike, sortNumbers } from "./vlans.js";
  * The part of the network a tenant may see: their VMs, their VNI and VLANs, and the hosts,
  * bridges and ports that carry them. Nothing of any other tenant survives, not even as a count:
  * other VMs and ports are dropped (not blanked), trunks list only the tenant's VLANs, and host
- * interface lists (which name other tenants' VXLAN devices) are left out.
+ * interface lists (which name other tenants' VXLAN devices) are left out. Nor does a tenant
+ * learn where the infrastructure lives: host, underlay and tunnel endpoint addresses are blanked.
  */
 export function scopeTopology(t: Topology, tenant: string): Topology {
   const vnis = new Set<number>();
@@ -17,7 +18,7 @@ export function scopeTopology(t: Topology, tenant: string): Topology {
   return {
     scope: tenant,
     hosts,
-    tunnels: t.tunnels.filter((x) => vnis.has(x.vni) && x.tenants.includes(tenant)).map((x) => ({ ...x, tenants: [tenant] })),
+    tunnels: t.tunnels.filter((x) => vnis.has(x.vni) && x.tenants.includes(tenant)).map((x) => ({ ...x, local: null, remote: null, tenants: [tenant] })),
     tenants: t.tenants.filter((x) => x.slug === tenant).map((x) => ({ ...x })),
   };
 }
@@ -30,13 +31,13 @@ function scopeHost(h: TopoHost, tenant: string, vnis: ReadonlySet<number>): Topo
   if (!vms.length && !bridges.length) return [];
   const kept = new Set(bridges.flatMap((b) => b.ports.map((p) => p.id)));
   for (const v of vms) for (const n of v.nics) if (n.portId && !kept.has(n.portId)) n.portId = null;
-  return [{ ...h, underlay: [...h.underlay], interfaces: [], bridges, vms }];
+  return [{ ...h, address: "", underlay: [], interfaces: [], bridges, vms }];
 }
 
 function scopeBridge(b: TopoBridge, tenant: string, vnis: ReadonlySet<number>, nics: readonly { vlan: number | null }[]): TopoBridge[] {
   const own = b.ports
     .filter((p) => p.tenants.includes(tenant) && (!p.vxlan || vnis.has(p.vxlan.vni)))
-    .map((p): TopoPort => ({ ...p, trunks: [...p.trunks], vxlan: p.vxlan && { ...p.vxlan }, nic: p.nic && { ...p.nic }, tenants: [tenant] }));
+    .map((p): TopoPort => ({ ...p, trunks: [...p.trunks], vxlan: p.vxlan && { ...p.vxlan, local: null, remote: null }, nic: p.nic && { ...p.nic }, tenants: [tenant] }));
   const segments = new Set<number | null>([...own.map((p) => p.vlan), ...nics.map((n) => n.vlan)]);
   if (!own.length && !nics.length) return [];
   const trunks = b.ports.flatMap((p): TopoPort[] => {

@@ -85,6 +85,18 @@ describe("scopeTopology", () => {
     expectNothingOf({ acme: { vni: 5001, vlan: 999, vms: ["acme-vm1-0", "acme-vm2-0"], ports: ["vx5001"] }, initech: OTHERS.initech }, t);
   });
 
+  it("tells no host, underlay or tunnel endpoint address; the tenant's own VM addresses stay", () => {
+    const full = busyLab();
+    const infra = full.hosts.flatMap((h) => [h.address, ...h.underlay, ...h.interfaces.flatMap((i) => i.addresses.map((a) => a.split("/")[0]!))]);
+    infra.push(...full.tunnels.flatMap((x) => [x.local, x.remote]).filter((a): a is string => !!a));
+    expect(infra.length).toBeGreaterThan(4);
+    const t = scopeTopology(full, "acme");
+    const text = JSON.stringify([t, mapGraph(t, { expanded: new Set() })]);
+    for (const a of new Set(infra)) expect(text, a).not.toMatch(new RegExp(`(?<![\\d.])${a.replaceAll(".", "\\.")}(?![\\d])`));
+    const own = full.hosts.flatMap((h) => h.vms.filter((v) => v.tenant === "acme").flatMap((v) => v.nics.flatMap((n) => n.ipAddresses)));
+    for (const a of own) expect(text).toContain(a);
+  });
+
   it("counts only the tenant's own VMs on the map", () => {
     const graph = mapGraph(scopeTopology(busyLab(), "acme"), { expanded: new Set() });
     expect(graph.nodes.filter((n) => n.kind === "host").map((n) => (n.kind === "host" ? n.vmCount : -1))).toEqual([1, 1]);
