@@ -3,6 +3,7 @@ import {
   moveHistory,
   type HealthCheck,
   type HostNetworkView,
+  type HostRecord,
   type HostSummary,
   type InstanceView,
   type MoveHistoryFilter,
@@ -62,6 +63,43 @@ export function replaceHostInstances(
 ): InstanceView[] | undefined {
   if (!list) return list;
   return [...list.filter((i) => i.host !== host), ...instances].sort((a, b) => byName(a, b) || a.host.localeCompare(b.host));
+}
+
+/**
+ * A host page's "Bridges and ports" from the pushed network section: the ports of VMs that left
+ * go, those of VMs that arrived come. A page whose host had no network section yet is left as it
+ * is (the caller refetches it: the event carries bridges, not interfaces).
+ */
+export function withHostBridges<D extends { host: HostRecord }>(detail: D | undefined, view: HostNetworkView): D | undefined {
+  const net = detail?.host.inventory.net;
+  if (!detail || !net || detail.host.name !== view.host || net.bridges === view.bridges) return detail;
+  return { ...detail, host: { ...detail.host, inventory: { ...detail.host.inventory, net: { ...net, bridges: view.bridges } } } };
+}
+
+/** Do a host page's NFS mounts differ from the fleet's pushed mount list? */
+export function hostMountsDiffer(host: HostRecord, mounts: readonly { host: string; source: string; target: string }[]): boolean {
+  const key = (m: { source: string; target: string }) => `${m.source} ${m.target}`;
+  const shown = (host.inventory.storage?.mounts ?? []).map(key).sort().join("\n");
+  return shown !== mounts.filter((m) => m.host === host.name).map(key).sort().join("\n");
+}
+
+/**
+ * An instance page after one host's instances were pushed. Its row is patched when this is the
+ * VM's host; its definition (disks, NICs: not in the event) is refetched when the row changed,
+ * when the VM left this host, or when it shows up on another (a migration, an evacuation, a disk
+ * move), and the server says again which copy is the instance.
+ */
+export function instanceDetailAfter<D extends { instance: InstanceView }>(
+  detail: D | undefined,
+  host: string,
+  instances: readonly InstanceView[],
+): { detail: D | undefined; refetch: boolean } {
+  if (!detail) return { detail, refetch: false };
+  const fresh = instances.find((i) => i.name === detail.instance.name);
+  if (detail.instance.host !== host) return { detail, refetch: fresh !== undefined };
+  if (!fresh) return { detail, refetch: true };
+  if (JSON.stringify(fresh) === JSON.stringify(detail.instance)) return { detail, refetch: false };
+  return { detail: { ...detail, instance: fresh }, refetch: true };
 }
 
 export function replaceHostNetwork(list: HostNetworkView[] | undefined, view: HostNetworkView): HostNetworkView[] | undefined {

@@ -4,7 +4,7 @@ import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
 import type { AppRouter } from "@nimbus/api";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { byUrgency } from "@nimbus/domain";
-import { healthChecks, hostDetail, hostSummaries, instances, migrating, storage, swarm } from "@/fixtures/views";
+import { healthChecks, hostDetail, hostSummaries, instanceDetail, instances, kvm2, migrating, network, storage, swarm } from "@/fixtures/views";
 import { diskMoving, evacuating, maintenancePlan } from "@/fixtures/moves";
 import { RECENT_OPERATIONS, applyLiveEvent, capacityMayHaveChanged, operationsForTarget, storeOperation } from "./queries";
 
@@ -153,6 +153,93 @@ describe("moves and maintenance from pushed operations", () => {
     expect(qc.getQueryState(key)!.isInvalidated).toBe(false);
     applyLiveEvent(qc, trpc, { type: "host-instances", host: "kvm1", instances: [] });
     vi.advanceTimersByTime(2_000);
+    expect(qc.getQueryState(key)!.isInvalidated).toBe(true);
+  });
+});
+
+/**
+ * Detail panels follow the live channel: after a migration, an evacuation or a disk move, a host's
+ * "Bridges and ports" and an instance's Disks show what the hosts now report, without a reload.
+ */
+describe("detail panels after a move", () => {
+  beforeEach(() => void vi.useFakeTimers());
+  afterEach(() => void vi.useRealTimers());
+
+  it("a host page's bridges lose the port of a VM that left and gain the one that arrived", () => {
+    const { qc, trpc } = setup();
+    const key = trpc.hosts.get.queryKey({ name: "kvm1" });
+    qc.setQueryData(key, hostDetail);
+    const ports = (bridges: NonNullable<typeof hostDetail.host.inventory.net>["bridges"]) => bridges.flatMap((b) => b.ports.flatMap((p) => (p.attached ? [p.attached.domain] : [])));
+    expect(ports(hostDetail.host.inventory.net!.bridges)).toContain("acme-db");
+    // acme-db left for kvm2; kvm2's globex-app2 arrived (kvm2's port moved over).
+    const arrived = kvm2.inventory.net!.bridges.flatMap((b) => b.ports.filter((p) => p.attached)).find((p) => p.attached!.domain !== "acme-db")!;
+    const bridges = hostDetail.host.inventory.net!.bridges.map((b) => ({
+      ...b,
+      ports: [...b.ports.filter((p) => p.attached?.domain !== "acme-db"), ...(b.type === "ovs" ? [arrived] : [])],
+    }));
+    applyLiveEvent(qc, trpc, { type: "host-network", network: { host: "kvm1", state: "online", bridges } });
+    const after = qc.getQueryData(key)!;
+    expect(ports(after.host.inventory.net!.bridges)).not.toContain("acme-db");
+    expect(ports(after.host.inventory.net!.bridges)).toContain(arrived.attached!.domain);
+    // Another host's network leaves this page alone.
+    applyLiveEvent(qc, trpc, { type: "host-network", network: network.find((n) => n.host === "kvm2")! });
+    expect(qc.getQueryData(key)).toBe(after);
+  });
+
+  it("an instance page reloads its definition (Disks) when its disk moved", () => {
+    const { qc, trpc } = setup();
+    const key = trpc.instances.get.queryKey({ name: "acme-db" });
+    qc.setQueryData(key, instanceDetail);
+    const moved = { ...instanceDetail.instance, diskPaths: ["/instance2/acme-db.qcow2"] };
+    const rest = hostDetail.instances.filter((i) => i.name !== "acme-db");
+    applyLiveEvent(qc, trpc, { type: "host-instances", host: "kvm1", instances: [...rest, moved] });
+    expect(qc.getQueryData(key)!.instance.diskPaths).toEqual(["/instance2/acme-db.qcow2"]);
+    vi.advanceTimersByTime(0);
+    expect(qc.getQueryState(key)!.isInvalidated).toBe(true);
+  });
+
+  it("an instance page reloads when its VM left its host or arrived on another, and not for other VMs", () => {
+    const { qc, trpc } = setup();
+    const key = trpc.instances.get.queryKey({ name: "acme-db" });
+    qc.setQueryData(key, instanceDetail);
+    const others = hostDetail.instances.filter((i) => i.name !== "acme-db");
+    // kvm1 pushes a change to another VM: acme-db is as it was.
+    applyLiveEvent(qc, trpc, { type: "host-instances", host: "kvm1", instances: [...others.slice(1), { ...instanceDetail.instance }] });
+    applyLiveEvent(qc, trpc, { type: "host-instances", host: "kvm2", instances: [] });
+    vi.advanceTimersByTime(1_000);
+    expect(qc.getQueryState(key)!.isInvalidated).toBe(false);
+    // The destination reports it: the server says again where the instance is.
+    applyLiveEvent(qc, trpc, { type: "host-instances", host: "kvm2", instances: [{ ...instanceDetail.instance, host: "kvm2" }] });
+    expect(qc.getQueryData(key)!.instance.host).toBe("kvm1");
+    vi.advanceTimersByTime(0);
+    expect(qc.getQueryState(key)!.isInvalidated).toBe(true);
+
+    qc.setQueryData(key, instanceDetail);
+    applyLiveEvent(qc, trpc, { type: "host-instances", host: "kvm1", instances: others });
+    vi.advanceTimersByTime(0);
+    expect(qc.getQueryState(key)!.isInvalidated).toBe(true);
+  });
+
+  it("an open migrate dialog re-runs its checks when a host's VMs or network change", () => {
+    const { qc, trpc } = setup();
+    const key = trpc.instances.preflight.queryKey({ name: "acme-db" });
+    qc.setQueryData(key, { instance: "acme-db" } as never);
+    applyLiveEvent(qc, trpc, { type: "host-network", network: { ...network.find((n) => n.host === "kvm2")!, state: "unreachable" } });
+    vi.advanceTimersByTime(300);
+    expect(qc.getQueryState(key)!.isInvalidated).toBe(true);
+  });
+
+  it("a host page reloads when its NFS mounts changed, not for another host's", () => {
+    const { qc, trpc } = setup();
+    const key = trpc.hosts.get.queryKey({ name: "kvm1" });
+    qc.setQueryData(key, hostDetail);
+    const same = storage.mounts;
+    const { mounts: _, ...rest } = storage;
+    applyLiveEvent(qc, trpc, { type: "storage", storage: { ...rest, mounts: same.filter((m) => m.host !== "kvm2") } });
+    vi.advanceTimersByTime(0);
+    expect(qc.getQueryState(key)!.isInvalidated).toBe(false);
+    applyLiveEvent(qc, trpc, { type: "storage", storage: { ...rest, mounts: same.filter((m) => m.host !== "kvm1") } });
+    vi.advanceTimersByTime(0);
     expect(qc.getQueryState(key)!.isInvalidated).toBe(true);
   });
 });

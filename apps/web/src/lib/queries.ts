@@ -5,12 +5,15 @@ import type { inferRouterOutputs } from "@trpc/server";
 import type { useTRPC } from "./trpc";
 import {
   applyHealthChanges,
+  hostMountsDiffer,
+  instanceDetailAfter,
   mergeOperation,
   replaceHostInstances,
   replaceHostNetwork,
   replaceHostSummaries,
   upsertMove,
   upsertOperation,
+  withHostBridges,
   type MovesFilter,
   type OperationsFilter,
 } from "./live-patch";
@@ -22,6 +25,7 @@ import {
  */
 export type Trpc = ReturnType<typeof useTRPC>;
 type HostDetail = inferRouterOutputs<AppRouter>["hosts"]["get"];
+type InstanceDetail = inferRouterOutputs<AppRouter>["instances"]["get"];
 
 const isFinal = (s: Operation["state"]) => s === "succeeded" || s === "failed" || s === "cancelled";
 
@@ -60,9 +64,21 @@ function storeMove(qc: QueryClient, trpc: Trpc, op: Operation) {
   }
 }
 
+/**
+ * The checks an open dialog shows (migration preflight, disk-move targets) are computed by the
+ * server from the inventory: refetched when what they judge changed, at most four times a second.
+ */
+function invalidateChecksSoon(qc: QueryClient, trpc: Trpc) {
+  for (const key of [trpc.instances.preflight.pathKey(), trpc.datastores.moveTargets.pathKey()])
+    if (qc.getQueriesData({ queryKey: key }).length) invalidateSoon(qc, key, 250);
+}
+
 /** Counts on the overview are computed by the server; refresh them at most once a second. */
-const pending = new Map<string, ReturnType<typeof setTimeout>>();
+const pendingByClient = new WeakMap<QueryClient, Map<string, ReturnType<typeof setTimeout>>>();
 function invalidateSoon(qc: QueryClient, key: QueryKey, ms = 1_000) {
+  // Per client: a refresh queued for one cache must not swallow another's.
+  let pending = pendingByClient.get(qc);
+  if (!pending) pendingByClient.set(qc, (pending = new Map()));
   const id = JSON.stringify(key);
   if (pending.has(id)) return;
   pending.set(
@@ -110,13 +126,14 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
       qc.setQueryData(trpc.instances.list.queryKey(), (list) => replaceHostInstances(list, host, instances));
       const detailKey = trpc.hosts.get.queryKey({ name: host });
       qc.setQueryData(detailKey, (d) => (d ? { ...d, instances } : d));
-      qc.setQueriesData({ queryKey: trpc.instances.get.pathKey() }, (d: { instance: { name: string; host: string } } | undefined) => {
-        if (!d) return d;
-        const fresh = instances.find((i) => i.name === d.instance.name);
-        // Moved away from this host: the destination's event (or this one) carries the new row.
-        if (!fresh) return d;
-        return { ...d, instance: fresh };
-      });
+      for (const [key, detail] of qc.getQueriesData<InstanceDetail>({ queryKey: trpc.instances.get.pathKey() })) {
+        const next = instanceDetailAfter(detail, host, instances);
+        if (next.detail !== detail) qc.setQueryData(key, next.detail);
+        // Disks and NICs are not in the event: a moved VM or disk reloads its definition.
+        if (next.refetch) invalidateSoon(qc, key, 0);
+      }
+      // An open migrate or disk-move dialog judges from what hosts run (RAM committed, paths).
+      invalidateChecksSoon(qc, trpc);
       // "In maintenance" means empty: a host's running VMs decide it (the server says so).
       const view = qc.getQueryData(trpc.maintenance.list.queryKey())?.find((v) => v.host === host);
       // By what the host last reported, as the server decides it (an unreachable host's VMs still count).
@@ -126,9 +143,17 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
       invalidateSoon(qc, trpc.datastores.capacity.pathKey());
       break;
     }
-    case "host-network":
+    case "host-network": {
       qc.setQueryData(trpc.network.overview.queryKey(), (list) => replaceHostNetwork(list, ev.network));
+      const detailKey = trpc.hosts.get.queryKey({ name: ev.network.host });
+      const detail = qc.getQueryData(detailKey);
+      const next = withHostBridges(detail, ev.network);
+      if (next !== detail) qc.setQueryData(detailKey, next);
+      else if (detail && !detail.host.inventory.net) invalidateSoon(qc, detailKey, 0);
+      // Bridges, VLANs and the host's connection (this event follows it) decide the checks.
+      invalidateChecksSoon(qc, trpc);
       break;
+    }
     case "swarm":
       qc.setQueryData(trpc.swarm.overview.queryKey(), ev.swarm);
       // An open migrate dialog shows the tasks its VM runs (they leave while it is drained).
@@ -141,6 +166,12 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
       // Suggestions depend on which datastores are over a threshold: refetch them when that may
       // have changed, not on every usage tick (at fleet size they weigh thousands of disks).
       if (capacityMayHaveChanged(before, ev.storage)) invalidateSoon(qc, trpc.datastores.capacity.pathKey());
+      if (ev.storage.mounts) {
+        const mounts = ev.storage.mounts;
+        for (const [key, detail] of qc.getQueriesData<HostDetail>({ queryKey: trpc.hosts.get.pathKey() }))
+          if (detail && hostMountsDiffer(detail.host, mounts)) invalidateSoon(qc, key, 0);
+        invalidateChecksSoon(qc, trpc);
+      }
       break;
     case "health-changes":
       qc.setQueryData(trpc.health.list.queryKey(), (list) => applyHealthChanges(list, ev.upsert, ev.remove));
