@@ -15,7 +15,7 @@ import {
 import type { EnsureAgent } from "./agent-start.js";
 import { HandshakeFailure } from "./connect-failure.js";
 import { runRemote } from "./remote-command.js";
-import { SshFailure, type SftpSession, type SshSession } from "./ssh/index.js";
+import { SftpError, SshFailure, type SftpSession, type SshSession } from "./ssh/index.js";
 
 export interface AgentInstallerOptions {
   /** Where the built agent is (packages/agent/dist); read when the first host needs it. */
@@ -104,8 +104,23 @@ async function makeDirs(sftp: SftpSession, host: string, dir: string): Promise<v
     const path = parts.slice(0, i).join("/");
     if (!path) continue;
     const stat = await sftp.stat(path);
-    if (!stat) await sftp.mkdir(path, 0o700);
+    if (!stat) await mkdirUnlessThere(sftp, path);
     else if (!stat.isDirectory) throw new NimbusError("PRECONDITION_FAILED", `${host}: ${path} is a file, not a directory for the agent`, { host, path });
+  }
+}
+
+/**
+ * Another server (or replica) installing on the same host may create the directory between our
+ * stat and mkdir; SFTP then answers a bare FAILURE (OpenSSH maps EEXIST to no code of its own).
+ * A directory there now is what we wanted.
+ */
+async function mkdirUnlessThere(sftp: SftpSession, path: string): Promise<void> {
+  try {
+    await sftp.mkdir(path, 0o700);
+  } catch (err) {
+    if (!(err instanceof SftpError)) throw err;
+    if ((await sftp.stat(path))?.isDirectory) return;
+    throw err;
   }
 }
 

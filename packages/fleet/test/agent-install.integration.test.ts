@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AGENT_COMMAND } from "@nimbus/domain";
@@ -150,6 +150,30 @@ describe("agent install over SFTP", () => {
     for (const run of runs) expect(run).toMatchObject({ path: agentFile(bundle.version), sha256: bundle.sha256 });
     expect(host.sha256(agentFile(bundle.version))).toBe(bundle.sha256);
     expect(host.sha256(`${agentFile(bundle.version)}.part`)).toBeNull();
+  });
+
+  it("installs when another server creates the agent directory between its look and its mkdir", async () => {
+    const host = await installHost();
+    host.beforeMkdir = (dir) => mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const fleet = fleetFor(host.config({ agent: UPLOAD }));
+    const rows: string[] = [];
+    fleet.subscribe((e) => e.type === "host" && rows.push(e.host.connection.state));
+    await hostState(fleet, "kvm1", "online", WAIT_MS);
+    expect(rows).not.toContain("agent-missing");
+    expect(rows).not.toContain("unreachable");
+    expect(sftpOps(host.events)).toContain("mkdir");
+    expect(host.sha256(agentFile(bundle.version))).toBe(bundle.sha256);
+  });
+
+  it("still refuses a file where the agent directory should be, even when it appears during the mkdir", async () => {
+    const host = await installHost();
+    host.beforeMkdir = (dir) => writeFileSync(dir, "not a directory");
+    const fleet = fleetFor(host.config({ agent: UPLOAD }));
+    const failed = await eventually(() => {
+      const c = fleet.host("kvm1")!.connection;
+      return c.state !== "connecting" && c.state !== "online" ? c : null;
+    }, "the install to fail", WAIT_MS);
+    expect(failed.message).toMatch(/^kvm1: could not install the agent: SFTP mkdir \.nimbus failed/);
   });
 
   it("a server without a built agent says to run pnpm build on the host's row", async () => {
