@@ -162,6 +162,11 @@ describe("moves and maintenance from pushed operations", () => {
  * "Bridges and ports" and an instance's Disks show what the hosts now report, without a reload.
  */
 describe("detail panels after a move", () => {
+  /** Whether the query was marked for a refetch once queued refreshes ran. */
+  const reloadedAfter = (qc: QueryClient, key: readonly unknown[], ms: number) => {
+    vi.advanceTimersByTime(ms);
+    return qc.getQueryState(key)!.isInvalidated;
+  };
   beforeEach(() => void vi.useFakeTimers());
   afterEach(() => void vi.useRealTimers());
 
@@ -194,8 +199,7 @@ describe("detail panels after a move", () => {
     const rest = hostDetail.instances.filter((i) => i.name !== "acme-db");
     applyLiveEvent(qc, trpc, { type: "host-instances", host: "kvm1", instances: [...rest, moved] });
     expect(qc.getQueryData(key)!.instance.diskPaths).toEqual(["/instance2/acme-db.qcow2"]);
-    vi.advanceTimersByTime(0);
-    expect(qc.getQueryState(key)!.isInvalidated).toBe(true);
+    expect(reloadedAfter(qc, key, 0)).toBe(true);
   });
 
   it("an instance page reloads when its VM left its host or arrived on another, and not for other VMs", () => {
@@ -206,18 +210,15 @@ describe("detail panels after a move", () => {
     // kvm1 pushes a change to another VM: acme-db is as it was.
     applyLiveEvent(qc, trpc, { type: "host-instances", host: "kvm1", instances: [...others.slice(1), { ...instanceDetail.instance }] });
     applyLiveEvent(qc, trpc, { type: "host-instances", host: "kvm2", instances: [] });
-    vi.advanceTimersByTime(1_000);
-    expect(qc.getQueryState(key)!.isInvalidated).toBe(false);
+    expect(reloadedAfter(qc, key, 1_000)).toBe(false);
     // The destination reports it: the server says again where the instance is.
     applyLiveEvent(qc, trpc, { type: "host-instances", host: "kvm2", instances: [{ ...instanceDetail.instance, host: "kvm2" }] });
     expect(qc.getQueryData(key)!.instance.host).toBe("kvm1");
-    vi.advanceTimersByTime(0);
-    expect(qc.getQueryState(key)!.isInvalidated).toBe(true);
+    expect(reloadedAfter(qc, key, 0)).toBe(true);
 
     qc.setQueryData(key, instanceDetail);
     applyLiveEvent(qc, trpc, { type: "host-instances", host: "kvm1", instances: others });
-    vi.advanceTimersByTime(0);
-    expect(qc.getQueryState(key)!.isInvalidated).toBe(true);
+    expect(reloadedAfter(qc, key, 0)).toBe(true);
   });
 
   it("an open migrate dialog re-runs its checks when a host's VMs or network change", () => {
@@ -225,8 +226,7 @@ describe("detail panels after a move", () => {
     const key = trpc.instances.preflight.queryKey({ name: "acme-db" });
     qc.setQueryData(key, { instance: "acme-db" } as never);
     applyLiveEvent(qc, trpc, { type: "host-network", network: { ...network.find((n) => n.host === "kvm2")!, state: "unreachable" } });
-    vi.advanceTimersByTime(300);
-    expect(qc.getQueryState(key)!.isInvalidated).toBe(true);
+    expect(reloadedAfter(qc, key, 300)).toBe(true);
   });
 
   it("a host page reloads when its NFS mounts changed, not for another host's", () => {
@@ -236,10 +236,8 @@ describe("detail panels after a move", () => {
     const same = storage.mounts;
     const { mounts: _, ...rest } = storage;
     applyLiveEvent(qc, trpc, { type: "storage", storage: { ...rest, mounts: same.filter((m) => m.host !== "kvm2") } });
-    vi.advanceTimersByTime(0);
-    expect(qc.getQueryState(key)!.isInvalidated).toBe(false);
+    expect(reloadedAfter(qc, key, 0)).toBe(false);
     applyLiveEvent(qc, trpc, { type: "storage", storage: { ...rest, mounts: same.filter((m) => m.host !== "kvm1") } });
-    vi.advanceTimersByTime(0);
-    expect(qc.getQueryState(key)!.isInvalidated).toBe(true);
+    expect(reloadedAfter(qc, key, 0)).toBe(true);
   });
 });
