@@ -5,10 +5,10 @@ import { Button } from "@/components/ui/button";
 import { Field, Input } from "@/components/ui/field";
 import { homeFor } from "@/components/shell/nav-items";
 import { useSessionQuery } from "@/lib/session";
-import { signIn } from "@/lib/sign-in";
+import { safeNextPath, signIn } from "@/lib/sign-in";
 
 /** Only same-site paths are followed after sign-in, never an absolute URL from the query string. */
-const safeNext = (next: string | null) => (next && next.startsWith("/") && !next.startsWith("//") ? next : null);
+const safeNext = (next: string | null) => safeNextPath(next, window.location.origin);
 
 export function LoginForm() {
   const router = useRouter();
