@@ -3,9 +3,11 @@ import type { JobContext } from "../drivers.js";
 import { AgentError, conflict } from "../errors.js";
 import type { AgentConfig } from "./config.js";
 import type { Log } from "./log.js";
-import { VIRSH_NOT_FOUND, parseDomjobinfo, parseDomstate, type JobInfo } from "./parse/virsh.js";
+import { failureOf, virshError } from "./parse/libvirt-errors.js";
+import { parseDomjobinfo, parseDomstate, type JobInfo } from "./parse/virsh.js";
 import type { Tool } from "./tool.js";
-import { classifyToolError, lastLine, sleep } from "./util.js";
+import { sleep } from "./util.js";
+import { requireDomainUuid } from "./virt-ids.js";
 
 interface MigrateDeps {
   host: string;
@@ -14,15 +16,18 @@ interface MigrateDeps {
   log: Log;
 }
 
-/** The `virsh migrate` argument list for a request (pure, so it is tested without libvirt). */
-export function migrateArgs(p: MigrateParams, allowUnsafe: boolean): string[] {
+/**
+ * The `virsh migrate` argument list for a request (pure, so it is tested without libvirt). `id`
+ * is the domain's UUID (see virt-ids.ts); the name only when no UUID is known.
+ */
+export function migrateArgs(p: MigrateParams, allowUnsafe: boolean, id: string = p.domain): string[] {
   const args = ["migrate", "--live", "--persistent", "--undefinesource"];
   if (p.options.autoConverge) args.push("--auto-converge");
   // Post-copy only helps if libvirt switches to it by itself once pre-copy has made one pass.
   if (p.options.postCopy) args.push("--postcopy", "--postcopy-after-precopy");
   if (p.options.bandwidthMiBps !== null) args.push("--bandwidth", String(p.options.bandwidthMiBps));
   if (allowUnsafe) args.push("--unsafe");
-  args.push(p.domain, p.destination.uri);
+  args.push("--", id, p.destination.uri);
   return args;
 }
 
@@ -71,8 +76,9 @@ export const initialProgress = (): MigrationProgress => ({
  */
 export async function migrateDomain(d: MigrateDeps, p: MigrateParams, ctx: JobContext<MigrationProgress>): Promise<{ downtimeMs: number | null }> {
   const what = `domain ${p.domain} on ${d.host}`;
-  const state = await d.virsh.run(["domstate", "--reason", p.domain]).then(parseDomstate, (e) => {
-    throw classifyToolError(e, what, { notFound: VIRSH_NOT_FOUND });
+  const id = await requireDomainUuid(d.virsh, p.domain, what);
+  const state = await d.virsh.run(["domstate", "--reason", "--", id]).then(parseDomstate, (e) => {
+    throw virshError(e, what);
   });
   if (state.state !== "running" && state.state !== "paused") {
     throw conflict(`${what} is ${state.state}: only a running VM can be live-migrated`);
@@ -82,7 +88,7 @@ export async function migrateDomain(d: MigrateDeps, p: MigrateParams, ctx: JobCo
   ctx.report(progress);
   let stopReason: "cancelled" | "timed out" | null = null;
   const domjobabort = () =>
-    d.virsh.run(["domjobabort", p.domain], { timeoutMs: 15_000 }).then(
+    d.virsh.run(["domjobabort", "--", id], { timeoutMs: 15_000 }).then(
       () => undefined,
       (e) => d.log("warn", `domjobabort ${p.domain}: ${(e as Error).message}`),
     );
@@ -98,7 +104,7 @@ export async function migrateDomain(d: MigrateDeps, p: MigrateParams, ctx: JobCo
 
   let running = true;
   const migration = d.virsh
-    .run(migrateArgs(p, d.cfg.allowUnsafeMigration), { timeoutMs: d.cfg.migrationTimeoutMs + 60_000, maxBytes: 1024 * 1024 })
+    .run(migrateArgs(p, d.cfg.allowUnsafeMigration, id), { timeoutMs: d.cfg.migrationTimeoutMs + 60_000, maxBytes: 1024 * 1024 })
     .finally(() => (running = false));
 
   const sampler = (async () => {
@@ -113,7 +119,7 @@ export async function migrateDomain(d: MigrateDeps, p: MigrateParams, ctx: JobCo
       }
       // A sample that fails or cannot be parsed is skipped; the next one comes half a second later.
       const job = await d.virsh
-        .run(["domjobinfo", p.domain], { timeoutMs: 10_000 })
+        .run(["domjobinfo", "--", id], { timeoutMs: 10_000 })
         .then(parseDomjobinfo)
         .catch(() => null);
       if (!job || !running) continue;
@@ -121,7 +127,7 @@ export async function migrateDomain(d: MigrateDeps, p: MigrateParams, ctx: JobCo
       if (!downtimeSet && job.type === "Unbounded") {
         downtimeSet = true;
         await d.virsh
-          .run(["migrate-setmaxdowntime", p.domain, String(p.options.maxDowntimeMs)])
+          .run(["migrate-setmaxdowntime", "--", id, String(p.options.maxDowntimeMs)])
           .catch((e) => d.log("warn", `migrate-setmaxdowntime ${p.domain}: ${(e as Error).message}`));
       }
       const next = nextProgress(progress, job);
@@ -133,9 +139,12 @@ export async function migrateDomain(d: MigrateDeps, p: MigrateParams, ctx: JobCo
     await migration;
   } catch (e) {
     const err = e as AgentError;
-    const why = stopReason ? `was ${stopReason}` : `failed: ${lastLine(String(err.data?.stderr ?? err.message))}`;
-    throw new AgentError(stopReason === "cancelled" ? AgentErrorCode.conflict : AgentErrorCode.toolFailed, `migration of ${p.domain} from ${d.host} to ${p.destination.host} ${why}; the VM stays on ${d.host}`, {
+    const failure = failureOf(err);
+    const why = stopReason ? `was ${stopReason}` : `failed: ${failure.reason}`;
+    const code = stopReason === "cancelled" ? AgentErrorCode.conflict : stopReason ? AgentErrorCode.toolFailed : failure.code;
+    throw new AgentError(code, `migration of ${p.domain} from ${d.host} to ${p.destination.host} ${why}; the VM stays on ${d.host}`, {
       ...err.data,
+      ...(failure.detail ? { libvirt: failure.detail } : {}),
       domain: p.domain,
       host: d.host,
     });
@@ -145,16 +154,18 @@ export async function migrateDomain(d: MigrateDeps, p: MigrateParams, ctx: JobCo
     await sampler;
   }
   ctx.report({ ...progress, phase: "finishing", percent: 99, memoryRemainingBytes: 0 });
-  return { downtimeMs: await completedDowntime(d, p) };
+  return { downtimeMs: await completedDowntime(d, p, id) };
 }
+
 
 /**
  * The measured downtime. With --undefinesource the domain no longer exists here, so the
  * completed job's statistics are read on the destination, which keeps them for incoming jobs.
  */
-async function completedDowntime(d: MigrateDeps, p: MigrateParams): Promise<number | null> {
+async function completedDowntime(d: MigrateDeps, p: MigrateParams, id: string): Promise<number | null> {
   try {
-    const text = await d.virsh.run(["-c", p.destination.uri, "domjobinfo", "--completed", p.domain], { timeoutMs: 15_000 });
+    // A migrated domain keeps its UUID.
+    const text = await d.virsh.run(["-c", p.destination.uri, "domjobinfo", "--completed", "--", id], { timeoutMs: 15_000 });
     return parseDomjobinfo(text).totalDowntimeMs;
   } catch (e) {
     d.log("info", `downtime of ${p.domain} not available from ${p.destination.host}: ${(e as Error).message}`);

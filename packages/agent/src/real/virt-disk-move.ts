@@ -5,10 +5,12 @@ import { AgentError, conflict, notFound } from "../errors.js";
 import type { AgentConfig } from "./config.js";
 import type { Log } from "./log.js";
 import { parseDomainXml } from "./parse/domain-xml.js";
-import { VIRSH_NOT_FOUND, parseDomstate } from "./parse/virsh.js";
+import { failureOf, virshError } from "./parse/libvirt-errors.js";
+import { parseDomstate } from "./parse/virsh.js";
 import type { Tool } from "./tool.js";
-import { classifyToolError, lastLine, sleep } from "./util.js";
+import { sleep } from "./util.js";
 import { blockcopyArgs, convertArgs, parseBlockjobRaw, parseQemuImgInfo, withDiskSource } from "./virt-disk-parse.js";
+import { requireDomainUuid } from "./virt-ids.js";
 
 export interface DiskMoveDeps {
   host: string;
@@ -29,12 +31,13 @@ const exists = (p: string) => access(p).then(() => true, () => false);
  */
 export async function moveDiskReal(d: DiskMoveDeps, p: MoveDiskParams, ctx: JobContext<StorageMoveProgress>): Promise<void> {
   const what = `domain ${p.domain} on ${d.host}`;
-  const state = await d.virsh.run(["domstate", "--reason", p.domain]).then(parseDomstate, (e) => {
-    throw classifyToolError(e, what, { notFound: VIRSH_NOT_FOUND });
+  const id = await requireDomainUuid(d.virsh, p.domain, what);
+  const state = await d.virsh.run(["domstate", "--reason", "--", id]).then(parseDomstate, (e) => {
+    throw virshError(e, what);
   });
   const live = state.state === "running" || state.state === "paused";
   if (!live && state.state !== "shutoff") throw conflict(`cannot copy the disk of ${what}: it is ${state.state}`);
-  const disk = parseDomainXml(await d.virsh.run(["dumpxml", ...(live ? [] : ["--inactive"]), p.domain])).disks.find((k) => k.target === p.disk);
+  const disk = parseDomainXml(await d.virsh.run(["dumpxml", ...(live ? [] : ["--inactive"]), "--", id])).disks.find((k) => k.target === p.disk);
   if (!disk) throw notFound(`disk ${p.disk} of ${p.domain}`);
   const source = disk.path;
   if (source === p.destinationPath) throw conflict(`${p.disk} of ${p.domain} already uses ${source}`);
@@ -47,20 +50,21 @@ export async function moveDiskReal(d: DiskMoveDeps, p: MoveDiskParams, ctx: JobC
   let switched = false;
   try {
     progress.report("preparing");
-    if (live) await liveCopy(d, p, info.format, ctx, progress);
+    if (live) await liveCopy(d, p, id, info.format, ctx, progress);
     else await offlineCopy(d, p, source, info.format, ctx, progress);
     progress.report("verifying");
     if (!live) await d.qemuImg.run(["compare", "-f", info.format, "-F", info.format, source, p.destinationPath], { timeoutMs: d.cfg.migrationTimeoutMs });
     progress.report("switchover");
     switched = live; // blockcopy --pivot already switched the running domain
-    await pointDefinitionAt(d, p);
+    await pointDefinitionAt(d, p, id);
     switched = true;
-    await verifyUses(d, p, live);
+    await verifyUses(d, p, id, live);
   } catch (e) {
     if (!switched) await unlink(p.destinationPath).catch(() => undefined);
-    const why = ctx.signal.aborted ? "was cancelled" : `failed: ${lastLine(e instanceof Error ? e.message : String(e))}`;
+    const failure = failureOf(e);
+    const why = ctx.signal.aborted ? "was cancelled" : `failed: ${failure.reason}`;
     const where = switched ? `${p.domain} now uses ${p.destinationPath}; the old copy ${source} was kept` : `${p.domain} still uses ${source}`;
-    throw new AgentError(ctx.signal.aborted ? AgentErrorCode.conflict : AgentErrorCode.toolFailed, `${live ? "block copy" : "copy"} of ${p.domain} ${p.disk} to ${p.destinationPath} ${why}; ${where}`, {
+    throw new AgentError(ctx.signal.aborted ? AgentErrorCode.conflict : failure.code, `${live ? "block copy" : "copy"} of ${p.domain} ${p.disk} to ${p.destinationPath} ${why}; ${where}`, {
       domain: p.domain,
       host: d.host,
     });
@@ -87,18 +91,18 @@ function tracker(ctx: JobContext<StorageMoveProgress>, mode: "live" | "offline",
   };
 }
 
-async function liveCopy(d: DiskMoveDeps, p: MoveDiskParams, format: string, ctx: JobContext<StorageMoveProgress>, progress: ReturnType<typeof tracker>) {
+async function liveCopy(d: DiskMoveDeps, p: MoveDiskParams, id: string, format: string, ctx: JobContext<StorageMoveProgress>, progress: ReturnType<typeof tracker>) {
   const abort = () =>
-    void d.virsh.run(["blockjob", p.domain, p.disk, "--abort"], { timeoutMs: 15_000 }).catch((e) => d.log("warn", `blockjob --abort ${p.domain} ${p.disk}: ${(e as Error).message}`));
+    void d.virsh.run(["blockjob", "--abort", "--", id, p.disk], { timeoutMs: 15_000 }).catch((e) => d.log("warn", `blockjob --abort ${p.domain} ${p.disk}: ${(e as Error).message}`));
   ctx.signal.addEventListener("abort", abort, { once: true });
   let running = true;
-  const copy = d.virsh.run(blockcopyArgs(p, format), { timeoutMs: d.cfg.migrationTimeoutMs, maxBytes: 1024 * 1024 }).finally(() => (running = false));
+  const copy = d.virsh.run(blockcopyArgs(p, format, id), { timeoutMs: d.cfg.migrationTimeoutMs, maxBytes: 1024 * 1024 }).finally(() => (running = false));
   const sampler = (async () => {
     while (running) {
       await sleep(d.cfg.progressIntervalMs);
       if (!running) break;
       if (ctx.signal.aborted) abort();
-      const job = await d.virsh.run(["blockjob", p.domain, p.disk, "--raw"], { timeoutMs: 10_000 }).then(parseBlockjobRaw, () => null);
+      const job = await d.virsh.run(["blockjob", "--raw", "--", id, p.disk], { timeoutMs: 10_000 }).then(parseBlockjobRaw, () => null);
       if (job && running) progress.copied(job.cur, job.end);
     }
   })();
@@ -128,14 +132,14 @@ async function offlineCopy(d: DiskMoveDeps, p: MoveDiskParams, source: string, f
 }
 
 /** Makes the persistent definition use the new file (libvirt may or may not have done so at pivot). */
-async function pointDefinitionAt(d: DiskMoveDeps, p: MoveDiskParams): Promise<void> {
-  const inactive = await d.virsh.run(["dumpxml", "--inactive", p.domain]);
+async function pointDefinitionAt(d: DiskMoveDeps, p: MoveDiskParams, id: string): Promise<void> {
+  const inactive = await d.virsh.run(["dumpxml", "--inactive", "--", id]);
   if (parseDomainXml(inactive).disks.find((k) => k.target === p.disk)?.path === p.destinationPath) return;
   await d.virsh.run(["define", "/dev/stdin"], { stdin: withDiskSource(inactive, p.disk, p.destinationPath) });
 }
 
-async function verifyUses(d: DiskMoveDeps, p: MoveDiskParams, live: boolean): Promise<void> {
-  const views = live ? [["dumpxml", p.domain], ["dumpxml", "--inactive", p.domain]] : [["dumpxml", "--inactive", p.domain]];
+async function verifyUses(d: DiskMoveDeps, p: MoveDiskParams, id: string, live: boolean): Promise<void> {
+  const views = live ? [["dumpxml", "--", id], ["dumpxml", "--inactive", "--", id]] : [["dumpxml", "--inactive", "--", id]];
   for (const args of views) {
     const path = parseDomainXml(await d.virsh.run(args)).disks.find((k) => k.target === p.disk)?.path;
     if (path !== p.destinationPath) throw new Error(`${args.join(" ")} still shows ${path ?? "no disk"} for ${p.disk}`);

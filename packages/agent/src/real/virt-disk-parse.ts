@@ -1,5 +1,6 @@
 import type { MoveDiskParams } from "@nimbus/domain";
-import { unparseable } from "../errors.js";
+import { quote, unparseable } from "../errors.js";
+import { integer } from "./parse/text.js";
 
 /**
  * Pure pieces of a disk move on a real host: the tool argument lists, and parsers for what
@@ -28,8 +29,8 @@ export function parseBlockjobRaw(text: string): BlockJob | null {
       .map((m) => [m[1]!, m[2]!.trim()]),
   );
   const num = (k: string) => {
-    const v = Number(kv.get(k));
-    if (!kv.has(k) || !Number.isFinite(v)) throw unparseable("virsh blockjob", `missing ${k}`, text);
+    const v = integer(kv.get(k));
+    if (v === null) throw unparseable("virsh blockjob", kv.has(k) ? `${k} ${quote(kv.get(k))} is not a whole number` : `missing ${k}`, text);
     return v;
   };
   return { type: kv.get("type") ?? "Unknown", cur: num("cur"), end: num("end"), bandwidth: kv.has("bandwidth") ? num("bandwidth") : 0 };
@@ -43,6 +44,7 @@ export function parseQemuImgInfo(text: string): { format: string; virtualSize: n
   } catch {
     throw unparseable("qemu-img info", "not JSON", text);
   }
+  if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw unparseable("qemu-img info", "not a JSON object", text);
   const o = raw as Record<string, unknown>;
   if (typeof o.format !== "string" || !/^[a-z0-9]+$/.test(o.format) || typeof o["virtual-size"] !== "number")
     throw unparseable("qemu-img info", "no format or virtual-size", text);
@@ -54,9 +56,11 @@ export function parseQemuImgInfo(text: string): { format: string; virtualSize: n
  * --transient-job lets libvirt copy a persistent domain's disk (the job is not resumed after a
  * restart: a restart aborts it, leaving the domain on its old disk).
  */
-export function blockcopyArgs(p: MoveDiskParams, format: string): string[] {
-  const args = ["blockcopy", p.domain, p.disk, "--dest", p.destinationPath, "--format", format, "--wait", "--verbose", "--pivot", "--transient-job"];
+export function blockcopyArgs(p: MoveDiskParams, format: string, id: string = p.domain): string[] {
+  const args = ["blockcopy", "--dest", p.destinationPath, "--format", format, "--wait", "--verbose", "--pivot", "--transient-job"];
   if (p.bandwidthMiBps !== null) args.push("--bandwidth", String(p.bandwidthMiBps));
+  // The domain (its UUID, see virt-ids.ts) and the disk after "--": never read as options.
+  args.push("--", id, p.disk);
   return args;
 }
 

@@ -1,5 +1,6 @@
 import { access, readFile } from "node:fs/promises";
 import {
+  AgentErrorCode,
   destinationAgentChecks,
   sourceAgentChecks,
   type AgentPreflightParams,
@@ -8,10 +9,12 @@ import {
   type PreflightCheck,
 } from "@nimbus/domain";
 import { parseMeminfo } from "./parse/proc.js";
-import { VIRSH_NOT_FOUND, parseDomjobinfo, parseDomstate } from "./parse/virsh.js";
+import { AgentError } from "../errors.js";
+import { virshError } from "./parse/libvirt-errors.js";
+import { parseDomjobinfo, parseDomstate } from "./parse/virsh.js";
 import { parseBlockjobRaw } from "./virt-disk-parse.js";
 import type { Tool } from "./tool.js";
-import { classifyToolError } from "./util.js";
+import { domainUuid } from "./virt-ids.js";
 
 export interface PreflightDeps {
   host: string;
@@ -27,12 +30,13 @@ export interface PreflightDeps {
  * an NFS mount point that is not mounted is an empty directory, so the directory alone proves nothing.
  */
 export async function realPreflight(d: PreflightDeps, params: AgentPreflightParams): Promise<PreflightCheck[]> {
+  const id = await domainUuid(d.virsh, params.domain);
   if (params.role === "source") {
-    const state = await domainState(d, params.domain);
-    return sourceAgentChecks({ host: d.host, domain: params.domain, state, migrating: state !== null && (await busy(d, params.domain)) });
+    const state = id === null ? null : await domainState(d, id);
+    return sourceAgentChecks({ host: d.host, domain: params.domain, state, migrating: state !== null && id !== null && (await busy(d, id)) });
   }
   const [existingState, meminfo, bridges, missingPaths] = await Promise.all([
-    domainState(d, params.domain),
+    id === null ? null : domainState(d, id),
     readFile(`${d.procRoot}/meminfo`, "utf8").then(parseMeminfo, () => null),
     d.bridges(),
     missing(params.diskPaths),
@@ -46,12 +50,14 @@ export async function realPreflight(d: PreflightDeps, params: AgentPreflightPara
   });
 }
 
-async function domainState(d: PreflightDeps, domain: string): Promise<DomainState | null> {
+/** The state of the domain with this UUID; null when it was undefined since it was listed. */
+async function domainState(d: PreflightDeps, id: string): Promise<DomainState | null> {
   try {
-    return parseDomstate(await d.virsh.run(["domstate", "--reason", domain])).state;
+    return parseDomstate(await d.virsh.run(["domstate", "--reason", "--", id])).state;
   } catch (e) {
-    if (classifyToolError(e, domain, { notFound: VIRSH_NOT_FOUND }) !== e) return null;
-    throw e;
+    const typed = virshError(e, `domain ${id} on ${d.host}`);
+    if (typed instanceof AgentError && typed.code === AgentErrorCode.notFound) return null;
+    throw typed;
   }
 }
 
@@ -59,13 +65,13 @@ async function domainState(d: PreflightDeps, domain: string): Promise<DomainStat
  * A migration (domain job) or a block job (copy, commit) on any of its disks. A hypervisor that
  * cannot say (a driver without job info) counts as idle: libvirt still refuses a second job itself.
  */
-async function busy(d: PreflightDeps, domain: string): Promise<boolean> {
+async function busy(d: PreflightDeps, id: string): Promise<boolean> {
   const ask = (args: string[]) => d.virsh.run(args, { timeoutMs: 10_000 }).catch(() => "");
-  const jobText = await ask(["domjobinfo", domain]);
+  const jobText = await ask(["domjobinfo", "--", id]);
   const job = jobText ? parseDomjobinfo(jobText) : null;
   if (job && !["None", "Completed", "Failed", "Cancelled"].includes(job.type)) return true;
-  const targets = (await ask(["domblklist", domain])).split("\n").slice(2).map((l) => l.trim().split(/\s+/)[0]).filter((t): t is string => !!t);
-  for (const t of targets) if (parseBlockjobRaw(await ask(["blockjob", domain, t, "--raw"]))) return true;
+  const targets = (await ask(["domblklist", "--", id])).split("\n").slice(2).map((l) => l.trim().split(/\s+/)[0]).filter((t): t is string => !!t);
+  for (const t of targets) if (parseBlockjobRaw(await ask(["blockjob", "--raw", "--", id, t]))) return true;
   return false;
 }
 

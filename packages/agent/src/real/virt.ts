@@ -1,24 +1,18 @@
-import type { AgentPreflightParams, Bridge, Domain, MigrateParams, MigrationProgress, MoveDiskParams, PreflightCheck, StorageMoveProgress, VirtSection } from "@nimbus/domain";
+import { AgentErrorCode, type AgentPreflightParams, type Bridge, type Domain, type MigrateParams, type MigrationProgress, type MoveDiskParams, type PreflightCheck, type StorageMoveProgress, type VirtSection } from "@nimbus/domain";
 import type { JobContext, VirtDriver } from "../drivers.js";
+import { AgentError } from "../errors.js";
 import type { AgentConfig } from "./config.js";
 import { watchLines } from "./lines.js";
 import type { Log } from "./log.js";
 import { migrateDomain } from "./migrate.js";
 import { parseDomainXml } from "./parse/domain-xml.js";
 import { parsePoolXml } from "./parse/pool-xml.js";
-import {
-  VIRSH_CONFLICT,
-  VIRSH_NOT_FOUND,
-  blockCapacities,
-  parseDominfo,
-  parseDomstats,
-  parsePoolList,
-  parseVersion,
-  parseVirshList,
-} from "./parse/virsh.js";
+import { virshError } from "./parse/libvirt-errors.js";
+import { blockCapacities, parseDominfo, parseDomstats, parseUuidList, parseVersion } from "./parse/virsh.js";
 import type { Tool } from "./tool.js";
-import { ChangeFeed, classifyToolError, mapLimit } from "./util.js";
+import { ChangeFeed, mapLimit } from "./util.js";
 import { moveDiskReal } from "./virt-disk-move.js";
+import { requireDomainUuid } from "./virt-ids.js";
 import { realPreflight } from "./virt-preflight.js";
 
 /** What the virt driver needs beyond virsh for preflight re-checks and disk moves. */
@@ -30,9 +24,10 @@ export interface VirtExtras {
 }
 
 /**
- * libvirt through virsh. Snapshot = list + dumpxml/dominfo per domain (+ domstats for disk
- * sizes, pools to name file disks' pools). Changes are pushed from a long-running
- * `virsh event --loop --all`, restarted if it dies.
+ * libvirt through virsh. Snapshot = the domains' UUIDs + dumpxml/dominfo/domstats per domain
+ * (domstats for disk sizes; pools to name file disks' pools). Every domain and pool is addressed
+ * by UUID (see virt-ids.ts). Changes are pushed from a long-running `virsh event --loop --all`,
+ * restarted if it dies.
  */
 export class RealVirtDriver implements VirtDriver {
   private readonly feed = new ChangeFeed();
@@ -47,15 +42,23 @@ export class RealVirtDriver implements VirtDriver {
   ) {}
 
   async snapshot(): Promise<VirtSection> {
-    const [listText, versionText, pools] = await Promise.all([this.virsh.run(["list", "--all"]), this.virsh.run(["version"]), this.poolPaths()]);
-    const listed = parseVirshList(listText);
-    const stats = listed.length > 0 ? parseDomstats(await this.virsh.run(["domstats", "--block"])) : new Map();
-    const domains = await mapLimit(listed, 4, async (d): Promise<Domain | null> => {
+    const [listText, versionText, pools] = await Promise.all([this.virsh.run(["list", "--all", "--uuid"]), this.virsh.run(["version"]), this.poolPaths()]);
+    const listed = parseUuidList("virsh list", listText);
+    const domains = await mapLimit(listed, 4, async ({ uuid }): Promise<Domain | null> => {
       try {
-        const [xmlText, infoText] = await Promise.all([this.virsh.run(["dumpxml", d.name]), this.virsh.run(["dominfo", d.name])]);
+        const [xmlText, infoText, statsText] = await Promise.all([
+          this.virsh.run(["dumpxml", "--", uuid]),
+          this.virsh.run(["dominfo", "--", uuid]),
+          this.virsh.run(["domstats", "--block", "--", uuid]).catch((e: unknown) => {
+            // A hypervisor without domain stats still has domains; their disks have no known size.
+            if ((virshError(e, uuid) as AgentError).code === AgentErrorCode.unsupported) return "";
+            throw e;
+          }),
+        ]);
         const xml = parseDomainXml(xmlText);
         const info = parseDominfo(infoText);
-        const caps = blockCapacities(stats.get(d.name));
+        // One domain asked, one record: its name as printed does not matter.
+        const caps = blockCapacities([...parseDomstats(statsText).values()][0], statsText);
         return {
           ...xml,
           state: info.state,
@@ -65,8 +68,9 @@ export class RealVirtDriver implements VirtDriver {
         };
       } catch (e) {
         // A domain undefined between `list` and `dumpxml` (a migration just finished) is simply gone.
-        if (classifyToolError(e, d.name, { notFound: VIRSH_NOT_FOUND }) !== e) return null;
-        throw e;
+        const typed = virshError(e, `domain ${uuid} on ${this.host}`);
+        if (typed instanceof AgentError && typed.code === AgentErrorCode.notFound) return null;
+        throw typed;
       }
     });
     const section = { hypervisor: parseVersion(versionText).hypervisor, domains: domains.filter((d): d is Domain => d !== null) };
@@ -126,20 +130,30 @@ export class RealVirtDriver implements VirtDriver {
   }
 
   async power(domain: string, action: "start" | "shutdown" | "reboot" | "destroy"): Promise<void> {
+    const what = `domain ${domain} on ${this.host}`;
+    const uuid = await requireDomainUuid(this.virsh, domain, what);
     try {
-      await this.virsh.run([action, domain]);
+      await this.virsh.run([action, "--", uuid]);
     } catch (e) {
-      throw classifyToolError(e, `domain ${domain} on ${this.host}`, { notFound: VIRSH_NOT_FOUND, conflict: VIRSH_CONFLICT });
+      throw virshError(e, what);
     }
     this.feed.emit();
   }
 
   /** Pool name by target directory, so a file disk under a pool's directory names its pool. */
   private async poolPaths(): Promise<Map<string, string>> {
-    const pools = parsePoolList(await this.virsh.run(["pool-list", "--all"]));
-    const xmls = await mapLimit(pools, 4, (p) => this.virsh.run(["pool-dumpxml", p.name]));
+    const pools = parseUuidList("virsh pool-list", await this.virsh.run(["pool-list", "--all", "--uuid"]));
+    const xmls = await mapLimit(pools, 4, (p) =>
+      this.virsh.run(["pool-dumpxml", "--", p.uuid]).catch((e: unknown) => {
+        // A pool undefined since the list has no disks to name.
+        const typed = virshError(e, `storage pool ${p.uuid} on ${this.host}`);
+        if (typed instanceof AgentError && typed.code === AgentErrorCode.notFound) return null;
+        throw typed;
+      }),
+    );
     const out = new Map<string, string>();
     for (const x of xmls) {
+      if (x === null) continue;
       const pool = parsePoolXml(x);
       if (pool.targetPath) out.set(pool.targetPath.replace(/\/+$/, ""), pool.name);
     }

@@ -25,11 +25,11 @@ const job = (over: Partial<JobInfo>): JobInfo => ({
 
 describe("virsh migrate arguments", () => {
   it("are a live, persistent move that undefines the source", () => {
-    expect(migrateArgs(params(), false)).toEqual(["migrate", "--live", "--persistent", "--undefinesource", "pa-vm1", "qemu+ssh://kvm2/system"]);
+    expect(migrateArgs(params(), false, "60e025f5-28a4-48d2-89b6-08076bc1fa91")).toEqual(["migrate", "--live", "--persistent", "--undefinesource", "--", "60e025f5-28a4-48d2-89b6-08076bc1fa91", "qemu+ssh://kvm2/system"]);
   });
   it("carry bandwidth, auto-converge, post-copy and --unsafe only when asked", () => {
     expect(migrateArgs(params({ bandwidthMiBps: 50, autoConverge: true, postCopy: true }), true)).toEqual([
-      "migrate", "--live", "--persistent", "--undefinesource", "--auto-converge", "--postcopy", "--postcopy-after-precopy", "--bandwidth", "50", "--unsafe", "pa-vm1", "qemu+ssh://kvm2/system",
+      "migrate", "--live", "--persistent", "--undefinesource", "--auto-converge", "--postcopy", "--postcopy-after-precopy", "--bandwidth", "50", "--unsafe", "--", "pa-vm1", "qemu+ssh://kvm2/system",
     ]);
   });
 });

@@ -37,8 +37,8 @@ describe("qemu-img info --output=json", () => {
 
 describe("disk move arguments", () => {
   it("live: a transient block copy that waits, pivots and keeps the format, rate-limited in MiB/s", () => {
-    expect(blockcopyArgs(params(), "qcow2")).toEqual([
-      "blockcopy", "pa-vm2", "vda", "--dest", "/srv/nfs/instance2/pa-vm2.qcow2", "--format", "qcow2", "--wait", "--verbose", "--pivot", "--transient-job", "--bandwidth", "50",
+    expect(blockcopyArgs(params(), "qcow2", "60e025f5-28a4-48d2-89b6-08076bc1fa91")).toEqual([
+      "blockcopy", "--dest", "/srv/nfs/instance2/pa-vm2.qcow2", "--format", "qcow2", "--wait", "--verbose", "--pivot", "--transient-job", "--bandwidth", "50", "--", "60e025f5-28a4-48d2-89b6-08076bc1fa91", "vda",
     ]);
     expect(blockcopyArgs(params(null), "raw")).not.toContain("--bandwidth");
   });

@@ -81,6 +81,8 @@ describe("disk move orchestration", () => {
       run: async (args: string[], o: { stdin?: string } = {}) => {
         calls.push(`virsh ${args[0]}${args.includes("--inactive") ? " --inactive" : ""}`);
         switch (args[0]) {
+          case "list":
+            return "11111111-2222-3333-4444-555555555555 pa-vm2\n";
           case "domstate":
             return `${opts.state} (booted)\n`;
           case "dumpxml":
@@ -132,7 +134,7 @@ describe("disk move orchestration", () => {
   it("offline: copies, compares, points the definition at the new file, then deletes the old one", async () => {
     const c = ctx();
     await moveDiskReal(fakes({ state: "shut off" }), params(), c);
-    expect(calls).toEqual(["virsh domstate", "virsh dumpxml --inactive", "qemu-img info", "qemu-img convert", "qemu-img compare", "virsh dumpxml --inactive", "virsh define", "virsh dumpxml --inactive"]);
+    expect(calls).toEqual(["virsh list", "virsh domstate", "virsh dumpxml --inactive", "qemu-img info", "qemu-img convert", "qemu-img compare", "virsh dumpxml --inactive", "virsh define", "virsh dumpxml --inactive"]);
     expect(defined).toContain(`<source file='${newPath}'/>`);
     expect(await readFile(newPath, "utf8")).toBe("disk bytes");
     expect(await exists(oldPath)).toBe(false);
@@ -163,7 +165,7 @@ describe("disk move orchestration", () => {
     const c = ctx();
     await moveDiskReal(fakes({ state: "running" }), params(), c);
     expect(calls.filter((x) => !x.startsWith("virsh blockjob"))).toEqual([
-      "virsh domstate", "virsh dumpxml", "qemu-img info", "virsh blockcopy", "virsh dumpxml --inactive", "virsh define", "virsh dumpxml", "virsh dumpxml --inactive",
+      "virsh list", "virsh domstate", "virsh dumpxml", "qemu-img info", "virsh blockcopy", "virsh dumpxml --inactive", "virsh define", "virsh dumpxml", "virsh dumpxml --inactive",
     ]);
     expect(c.reports.some((r) => r.phase === "copying" && r.bytesCopied === 5 && r.bytesTotal === 10 && r.percent === 50)).toBe(true);
     expect(await exists(oldPath)).toBe(false);

@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { unparseable } from "../../errors.js";
+import { quote, unparseable } from "../../errors.js";
 
 /**
  * Shared building blocks for tool-output parsers. Every parser is a pure function from the
@@ -28,7 +28,8 @@ export function check<S extends z.ZodType>(schema: S, tool: string, value: unkno
   const res = schema.safeParse(value);
   if (!res.success) {
     const issue = res.error.issues[0]!;
-    throw unparseable(tool, `${issue.path.join(".") || "(root)"}: ${issue.message}`, text);
+    const path = issue.path.map((k) => (typeof k === "string" ? quote(k, 40) : String(k))).join(".");
+    throw unparseable(tool, `${path || "(root)"}: ${issue.message}`, text);
   }
   return res.data;
 }
@@ -52,7 +53,7 @@ export function keyValues(tool: string, text: string): Map<string, string> {
     } else if (last !== null && /^\s/.test(raw)) {
       out.set(last, `${out.get(last)} ${raw.trim()}`.trim());
     } else {
-      throw unparseable(tool, `unexpected line "${raw.trim().slice(0, 60)}"`, text);
+      throw unparseable(tool, `unexpected line ${quote(raw.trim())}`, text);
     }
   }
   return out;
@@ -60,7 +61,7 @@ export function keyValues(tool: string, text: string): Map<string, string> {
 
 export function requireKey(tool: string, kv: Map<string, string>, key: string, text: string): string {
   const v = kv.get(key);
-  if (v === undefined) throw unparseable(tool, `missing "${key}"`, text);
+  if (v === undefined) throw unparseable(tool, `missing ${quote(key)}`, text);
   return v;
 }
 
@@ -86,20 +87,45 @@ export function parseTable(tool: string, text: string): Record<string, string>[]
   );
 }
 
-/** "65536 KiB", "2.5 GiB", "1024 B" -> bytes. */
-export function sizeToBytes(tool: string, value: string, text: string): number {
-  const m = /^([\d.]+)\s*(B|bytes|KiB|MiB|GiB|TiB|KB|MB|GB|TB|k|K)?$/.exec(value.trim());
-  if (!m) throw unparseable(tool, `"${value}" is not a size`, text);
-  const unit = m[2] ?? "B";
-  const factor: Record<string, number> = {
-    B: 1, bytes: 1, k: 1024, K: 1024, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4,
-    KB: 1000, MB: 1000 ** 2, GB: 1000 ** 3, TB: 1000 ** 4,
-  };
-  return Math.round(Number(m[1]) * factor[unit]!);
+/**
+ * Numbers as tools print them, and nothing else: "" is not 0, "1.2.3" is not NaN, "1.5" is not
+ * an integer, "1e3", "0x10", "Infinity" and " 7" are not numbers at all. Each returns null for
+ * anything it does not accept; the callers turn that into a typed error naming the field.
+ */
+export function integer(value: string | undefined): number | null {
+  if (value === undefined || !/^\d{1,16}$/.test(value)) return null;
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : null;
 }
 
+export function decimal(value: string | undefined): number | null {
+  if (value === undefined || !/^\d{1,30}(?:\.\d{1,30})?$/.test(value)) return null;
+  return Number(value);
+}
+
+const SIZE_FACTOR: Record<string, number> = {
+  B: 1, bytes: 1, k: 1024, K: 1024, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4,
+  KB: 1000, MB: 1000 ** 2, GB: 1000 ** 3, TB: 1000 ** 4,
+};
+
+/** "65536 KiB", "2.5 GiB", "1024 B" -> bytes. */
+export function sizeToBytes(tool: string, value: string, text: string): number {
+  const m = /^(\S+?)\s*(B|bytes|KiB|MiB|GiB|TiB|KB|MB|GB|TB|k|K)?$/.exec(value.trim());
+  const n = m ? decimal(m[1]) : null;
+  if (!m || n === null) throw unparseable(tool, `${quote(value)} is not a size`, text);
+  return Math.round(n * SIZE_FACTOR[m[2] ?? "B"]!);
+}
+
+/** A whole number field ("CPU(s)", "Iteration", a port): a typed error for anything else. */
 export function toInt(tool: string, value: string | undefined, what: string, text: string): number {
-  const n = value === undefined ? NaN : Number(value.trim());
-  if (!Number.isFinite(n)) throw unparseable(tool, `${what} "${value ?? ""}" is not a number`, text);
+  const n = integer(value?.trim());
+  if (n === null) throw unparseable(tool, `${what} ${quote(value ?? "")} is not a whole number`, text);
+  return n;
+}
+
+/** A decimal field ("2596", "12.5"): a typed error for anything else. */
+export function toDecimal(tool: string, value: string | undefined, what: string, text: string): number {
+  const n = decimal(value?.trim());
+  if (n === null) throw unparseable(tool, `${what} ${quote(value ?? "")} is not a number`, text);
   return n;
 }

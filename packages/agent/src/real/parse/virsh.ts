@@ -1,6 +1,6 @@
 import type { DomainState } from "@nimbus/domain";
-import { unparseable } from "../../errors.js";
-import { keyValues, parseTable, requireKey, sizeToBytes, toInt } from "./text.js";
+import { quote, unparseable } from "../../errors.js";
+import { decimal, keyValues, parseTable, requireKey, sizeToBytes, toInt } from "./text.js";
 
 /** Parsers for virsh's human-readable output (run with LC_ALL=C). */
 
@@ -42,6 +42,32 @@ export function parseVirshList(text: string): ListedDomain[] {
     if (!row.Name || row.Id === undefined || !row.State) throw unparseable(tool, "row without Id/Name/State", text);
     return { id: row.Id === "-" ? null : toInt(tool, row.Id, "Id", text), name: row.Name, state: domainState(row.State) };
   });
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface ListedUuid {
+  uuid: string;
+  /** With --name: the name as libvirt has it (not escaped, unlike the table under LC_ALL=C). */
+  name: string | null;
+}
+
+/**
+ * `virsh list --all --uuid [--name]`, `virsh pool-list --all --uuid`: one UUID per line, with
+ * --name followed by a space and the name (older virsh pads it to 30 columns). Objects are
+ * addressed by UUID: the table escapes non-ASCII names under LC_ALL=C ("caf\xc3\xa9"), and a
+ * name such as "--all" or "5" would be read by virsh as an option or a domain id.
+ */
+export function parseUuidList(tool: string, text: string): ListedUuid[] {
+  return text
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((line) => {
+      const uuid = line.slice(0, 36);
+      const rest = line.slice(36);
+      if (!UUID.test(uuid) || (rest !== "" && !rest.startsWith(" "))) throw unparseable(tool, `${quote(line)} does not start with a UUID`, text);
+      return { uuid: uuid.toLowerCase(), name: rest.trim() === "" ? null : rest.slice(1).trimEnd() };
+    });
 }
 
 export interface DomInfo {
@@ -108,10 +134,13 @@ export interface JobInfo {
 /** "63.156 MiB", "62.826 MiB/s", "0   pages/s", "15   ms" -> the leading number in base units. */
 function measure(tool: string, value: string, text: string, pageSize: number): number {
   const v = value.trim();
-  const pages = /^([\d.]+)\s+pages\/s$/.exec(v);
-  if (pages) return Number(pages[1]) * pageSize;
-  const ms = /^([\d.]+)\s*ms$/.exec(v);
-  if (ms) return Number(ms[1]);
+  const pages = /^(\S+)\s+pages\/s$/.exec(v);
+  const ms = pages ? null : /^(\S+?)\s*ms$/.exec(v);
+  if (pages || ms) {
+    const n = decimal((pages ?? ms)![1]);
+    if (n === null) throw unparseable(tool, `${quote(value)} is not a number`, text);
+    return pages ? n * pageSize : n;
+  }
   return sizeToBytes(tool, v.replace(/\/s$/, ""), text);
 }
 
@@ -162,21 +191,29 @@ export function parseDomstats(text: string): Map<string, Map<string, string>> {
       continue;
     }
     const kv = /^\s+([^=\s]+)=(.*)$/.exec(line);
-    if (!kv || !current) throw unparseable(tool, `unexpected line "${line.trim().slice(0, 60)}"`, text);
+    if (!kv || !current) throw unparseable(tool, `unexpected line ${quote(line.trim())}`, text);
     current.set(kv[1]!, kv[2]!);
   }
   return out;
 }
 
-/** Block capacities per target device ("vda" -> bytes) from one domain's domstats fields. */
-export function blockCapacities(stats: Map<string, string> | undefined): Map<string, number> {
+/**
+ * Block capacities per target device ("vda" -> bytes) from one domain's domstats fields. A
+ * count or capacity that is there but not a whole number is an error, not 0 or "no disk".
+ */
+export function blockCapacities(stats: Map<string, string> | undefined, text = ""): Map<string, number> {
+  const tool = "virsh domstats";
   const out = new Map<string, number>();
   if (!stats) return out;
-  const count = Number(stats.get("block.count") ?? 0);
+  const countText = stats.get("block.count");
+  const count = countText === undefined ? 0 : toInt(tool, countText, "block.count", text);
+  // Each disk has several fields: a count beyond them is a lie, not a reason to loop a billion times.
+  if (count > stats.size) throw unparseable(tool, `block.count ${count} but only ${stats.size} fields`, text);
   for (let i = 0; i < count; i++) {
     const name = stats.get(`block.${i}.name`);
-    const cap = Number(stats.get(`block.${i}.capacity`));
-    if (name && Number.isFinite(cap)) out.set(name, cap);
+    const capText = stats.get(`block.${i}.capacity`);
+    // A disk without a capacity (an empty CD-ROM, a network disk) has no size to show.
+    if (name && capText !== undefined) out.set(name, toInt(tool, capText, `block.${i}.capacity`, text));
   }
   return out;
 }
