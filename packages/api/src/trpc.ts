@@ -4,6 +4,7 @@ import type { ApiDeps } from "./deps.js";
 import type { LiveHub } from "./services/live-hub.js";
 import type { HealthMonitor } from "./services/health-monitor.js";
 import type { TopologyService } from "./services/topology.js";
+import { tenantBoundary } from "./tenant-boundary.js";
 
 export interface Context {
   deps: ApiDeps;
@@ -102,7 +103,10 @@ function targetOf(input: unknown): string | null {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-const base = t.procedure.use(mapErrors).use(audit);
+/** Whatever a tenant member receives (data, errors, stream events) leaves through the infrastructure mask. */
+const maskForTenants = t.middleware(async ({ ctx, next, getRawInput }) => tenantBoundary(ctx, await next(), getRawInput));
+
+const base = t.procedure.use(mapErrors).use(audit).use(maskForTenants);
 
 export const publicProcedure = base.meta({ scope: "public" });
 

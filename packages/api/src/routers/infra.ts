@@ -1,7 +1,7 @@
 import { scopeFindings, storageOverview, tenantTable, visibleTopology, vlanTable, vniTable, type HostNetworkView, type StorageOverview } from "@nimbus/domain";
 import { z } from "zod";
 import { notFound, router, staffProcedure, tenantProcedure } from "../trpc.js";
-import { maskHostsIn, networkOf } from "../services/projections.js";
+import { networkOf } from "../services/projections.js";
 
 export const networkRouter = router({
   /**
@@ -14,9 +14,8 @@ export const networkRouter = router({
       return { version, topology, findings, tables: { vlans: vlanTable(topology), vnis: vniTable(topology), tenants: tenantTable(topology) } };
     }
     const scoped = visibleTopology(ctx.viewer, topology);
-    const view = { version, topology: scoped, findings: scopeFindings(findings, scoped), tables: { vlans: vlanTable(scoped), vnis: vniTable(scoped), tenants: tenantTable(scoped) } };
-    // Only hypervisors appear in a topology; masking other names would mangle tenant objects.
-    return maskHostsIn(view, ctx.deps.fleet.hosts().filter((h) => h.inventory.virt).map((h) => h.name));
+    // Host names in ids and findings become tokens at the tenant boundary.
+    return { version, topology: scoped, findings: scopeFindings(findings, scoped), tables: { vlans: vlanTable(scoped), vnis: vniTable(scoped), tenants: tenantTable(scoped) } };
   }),
 
   /** Bridges and ports per host. Tenants get their scoped view from network.map (topology). */

@@ -15,7 +15,8 @@ import {
 /**
  * Per-viewer projections shared by queries and the live channel, so a pushed event always has
  * exactly the shape the matching query returned. Tenant members never see host names: the host
- * of their instances is an opaque per-process token.
+ * of their instances is an opaque per-process token, and whatever else leaves for a tenant
+ * (free text included) passes `maskForTenant` at the boundary (tenant-boundary.ts).
  */
 const salt = randomBytes(16);
 export const maskHost = (name: string) => "h-" + createHash("sha256").update(salt).update(name).digest("hex").slice(0, 10);
@@ -39,15 +40,3 @@ export function operationFor(viewer: Pick<Viewer, "role" | "tenant">, op: Operat
 export const networkOf = (h: HostRecord): HostNetworkView => ({ host: h.name, state: h.connection.state, bridges: h.inventory.net?.bridges ?? [] });
 
 export { hostSummary, swarmOverview };
-
-/**
- * Replaces every host name in a tenant's view of plain data (ids like "kvm1/br-ovs/vx5001", port
- * names like "vx5001-kvm2", finding messages) with its opaque token. Names are matched between
- * non-alphanumerics, so "kvm1" inside "kvm10" stays as it is.
- */
-export function maskHostsIn<T>(value: T, hostNames: readonly string[]): T {
-  if (!hostNames.length) return value;
-  const escaped = [...hostNames].sort((a, b) => b.length - a.length).map((h) => h.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"));
-  const pattern = new RegExp(`(?<![A-Za-z0-9])(${escaped.join("|")})(?![A-Za-z0-9])`, "g");
-  return JSON.parse(JSON.stringify(value).replace(pattern, (name) => maskHost(name))) as T;
-}
