@@ -1,12 +1,13 @@
 import { join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pino, type Logger } from "pino";
-import { HealthMonitor, LiveHub, TopologyService, findingChecks, type ApiDeps, type Context } from "@nimbus/api";
+import { HealthMonitor, LiveHub, RateWindow, TopologyService, findingChecks, type ApiDeps, type Context } from "@nimbus/api";
 import { createAuth, resolveAuthSecret } from "@nimbus/auth";
-import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthHistory, HealthHistoryWriter, Tenants, openDatabase } from "@nimbus/db";
+import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthHistory, HealthHistoryWriter, Retention, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags } from "@nimbus/fleet";
 import type { ServerEnv } from "./env.js";
 import { hostsSource } from "./hosts-source.js";
+import { scheduleRetention } from "./retention.js";
 import { seedTenants, tenantService } from "./tenants.js";
 
 export interface App {
@@ -80,10 +81,25 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
       extraChecks: () => findingChecks(topology.current().findings),
       onTransition: (c) => history.push({ checkId: c.id, state: c.state, at: c.since, message: c.message }),
     });
-    const deps: ApiDeps = { fleet, operations, tenants, auth, audit: auth.audit, lab: source.lab };
-    const live = new LiveHub(fleet, tenants);
+    // A signed-out address leaves at most this many audit records a minute (its calls are refused either way).
+    const limits = { anonymousAudit: new RateWindow(10, 60_000) };
+    const deps: ApiDeps = { fleet, operations, tenants, auth, audit: auth.audit, lab: source.lab, limits };
+    const live = new LiveHub(fleet, tenants, { maxStreamsPerUser: env.NIMBUS_LIVE_STREAMS_PER_USER, maxStreamsPerAddress: env.NIMBUS_LIVE_STREAMS_PER_ADDRESS });
     live.attach({ operations, health, topology });
     cleanups.unshift(() => live.detach(), () => health.stop());
+    const retention = new Retention(db, {
+      auditDays: env.NIMBUS_RETENTION_AUDIT_DAYS,
+      healthDays: env.NIMBUS_RETENTION_HEALTH_DAYS,
+      operationsDays: env.NIMBUS_RETENTION_OPERATIONS_DAYS,
+    });
+    cleanups.unshift(
+      scheduleRetention(() => retention.prune(), {
+        onDone: (pruned) => {
+          if (pruned.audit + pruned.health + pruned.operations) logger.info({ pruned }, "removed history older than its retention");
+        },
+        onError: (err) => logger.warn({ err }, "history retention failed; next try in an hour"),
+      }),
+    );
 
     const app: App = {
       deps,

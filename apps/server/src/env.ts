@@ -46,6 +46,17 @@ const Env = z.object({
   NIMBUS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Skip Next.js (API-only), for benchmarks and API tests. */
   NIMBUS_NO_WEB: z.stringbool().default(false),
+  /** Largest request body accepted (bytes); a larger one is refused with 413 before it is read. */
+  NIMBUS_MAX_BODY_BYTES: z.coerce.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(256 * 1024),
+  /** API calls one address may make per minute without a session (the sign-in page makes a few). */
+  NIMBUS_ANON_REQUESTS_PER_MINUTE: z.coerce.number().int().min(10).default(120),
+  /** Live streams (open console tabs) per user and per address. */
+  NIMBUS_LIVE_STREAMS_PER_USER: z.coerce.number().int().min(1).default(8),
+  NIMBUS_LIVE_STREAMS_PER_ADDRESS: z.coerce.number().int().min(1).default(32),
+  /** Days of history kept; older records are removed by an hourly prune. */
+  NIMBUS_RETENTION_AUDIT_DAYS: z.coerce.number().int().min(1).default(365),
+  NIMBUS_RETENTION_HEALTH_DAYS: z.coerce.number().int().min(1).default(90),
+  NIMBUS_RETENTION_OPERATIONS_DAYS: z.coerce.number().int().min(1).default(180),
 });
 
 export type ServerEnv = z.infer<typeof Env> & { repoRoot: string };

@@ -1,4 +1,5 @@
 import type { FleetView, OperationStore } from "@nimbus/fleet";
+import type { RateWindow } from "./services/rate-window.js";
 import type {
   EvacuationPlan,
   HostMaintenanceView,
@@ -93,7 +94,8 @@ export interface AuditFilter {
 export interface AuditService {
   append(entry: AuditEntry): Promise<unknown>;
   query(filter: AuditFilter, page: { limit: number; offset?: number; before?: number | null }): Promise<{ records: AuditRecord[]; nextCursor: number | null; total: number }>;
-  exportCsv(filter: AuditFilter): Promise<string>;
+  /** The CSV in chunks, read lazily (an export of 100,000 records is never held whole). */
+  exportCsv(filter: AuditFilter): AsyncIterable<string>;
 }
 
 export interface OperationsService {
@@ -121,6 +123,12 @@ export interface ApiDeps {
   audit: AuditService;
   /** Present only when the embedded lab runs; lets admins inject faults from the UI. */
   lab?: LabControl;
+  limits: ApiLimits;
+}
+
+export interface ApiLimits {
+  /** Audit records that signed-out calls from one address may leave per window. */
+  anonymousAudit: RateWindow;
 }
 
 export interface LabControl {

@@ -1,8 +1,9 @@
 export { appRouter, type AppRouter } from "./root.js";
 export { createCallerFactory, type Context, type Meta } from "./trpc.js";
 export type * from "./deps.js";
-export { LiveHub } from "./services/live-hub.js";
+export { LiveHub, LIVE_DEFAULTS, StreamLimitReached } from "./services/live-hub.js";
 export { HealthMonitor } from "./services/health-monitor.js";
-export { maskHost } from "./services/projections.js";
-export { maskForTenant, tenantSecrets } from "./services/tenant-mask.js";
+export { maskHost, maskHostsIn } from "./services/projections.js";
 export { TopologyService, findingChecks, type TopologySnapshot } from "./services/topology.js";
+export { RateWindow } from "./services/rate-window.js";
+export { INPUT_LIMITS, inputProblem } from "./input-limits.js";

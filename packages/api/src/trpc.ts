@@ -1,10 +1,10 @@
 import { TRPCError, initTRPC } from "@trpc/server";
 import { NimbusError, can, type NimbusErrorCode, type Permission, type Viewer } from "@nimbus/domain";
 import type { ApiDeps } from "./deps.js";
+import { inputProblem } from "./input-limits.js";
 import type { LiveHub } from "./services/live-hub.js";
 import type { HealthMonitor } from "./services/health-monitor.js";
 import type { TopologyService } from "./services/topology.js";
-import { tenantBoundary } from "./tenant-boundary.js";
 
 export interface Context {
   deps: ApiDeps;
@@ -69,24 +69,32 @@ const mapErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-/** Every mutation leaves an audit record, whatever its outcome. */
+/**
+ * Every mutation leaves an audit record, whatever its outcome. A signed-in caller's record names
+ * the target and keeps a bounded, redacted summary of the input. A signed-out caller's record keeps
+ * neither (nothing it sent is read, let alone stored) and an address leaves at most a few such
+ * records a minute: the rest are refused all the same, without a row.
+ */
 const audit = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
   if (type !== "mutation") return next();
   const result = await next();
-  const input = await getRawInput().catch(() => undefined);
   const code = result.ok ? null : result.error.cause instanceof NimbusError ? result.error.cause.code : result.error.code;
+  const common = { action: path, result: result.ok ? ("ok" as const) : ("error" as const), errorCode: code, requestId: ctx.requestId, ip: ctx.ip };
+  if (!ctx.viewer) {
+    if (ctx.deps.limits.anonymousAudit.take(ctx.ip ?? "unknown")) {
+      await ctx.deps.audit.append({ ...common, userId: null, userName: null, role: null, tenant: null, target: null });
+    }
+    return result;
+  }
+  const input = await getRawInput().catch(() => undefined);
   await ctx.deps.audit.append({
-    userId: ctx.viewer?.userId ?? null,
-    userName: ctx.viewer?.name ?? null,
-    role: ctx.viewer?.role ?? null,
-    tenant: ctx.viewer?.tenant ?? null,
-    action: path,
+    ...common,
+    userId: ctx.viewer.userId,
+    userName: ctx.viewer.name,
+    role: ctx.viewer.role,
+    tenant: ctx.viewer.tenant,
     target: targetOf(input),
     input,
-    result: result.ok ? "ok" : "error",
-    errorCode: code,
-    requestId: ctx.requestId,
-    ip: ctx.ip,
   });
   return result;
 });
@@ -100,15 +108,19 @@ function targetOf(input: unknown): string | null {
   return null;
 }
 
+/** Refuses an input too big or too deep before its schema walks it (see input-limits.ts). */
+const boundedInput = t.middleware(async ({ getRawInput, next }) => {
+  const problem = inputProblem(await getRawInput());
+  if (problem) throw new TRPCError({ code: "PAYLOAD_TOO_LARGE", message: problem });
+  return next();
+});
+
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-/** Whatever a tenant member receives (data, errors, stream events) leaves through the infrastructure mask. */
-const maskForTenants = t.middleware(async ({ ctx, next, getRawInput }) => tenantBoundary(ctx, await next(), getRawInput));
+const base = t.procedure.use(mapErrors).use(audit);
 
-const base = t.procedure.use(mapErrors).use(audit).use(maskForTenants);
-
-export const publicProcedure = base.meta({ scope: "public" });
+export const publicProcedure = base.meta({ scope: "public" }).use(boundedInput);
 
 const requireViewer = t.middleware(({ ctx, next }) => {
   if (!ctx.viewer) throw new TRPCError({ code: "UNAUTHORIZED", message: "sign in first" });
@@ -116,13 +128,14 @@ const requireViewer = t.middleware(({ ctx, next }) => {
 });
 
 /** Signed in; the handler scopes by tenant (lists filtered, other tenants' ids answer NOT_FOUND). */
-export const tenantProcedure = base.meta({ scope: "tenant-scoped" }).use(requireViewer);
+export const tenantProcedure = base.meta({ scope: "tenant-scoped" }).use(requireViewer).use(boundedInput);
 
 /** Staff with a permission; tenant members never pass. */
 export const staffProcedure = (permission: Permission) =>
   base
     .meta({ scope: "staff-only" })
     .use(requireViewer)
+    .use(boundedInput)
     .use(({ ctx, next }) => {
       if (!can(ctx.viewer!, permission) || ctx.viewer!.role === "tenant")
         throw new TRPCError({ code: "FORBIDDEN", message: `your role (${ctx.viewer!.role}) may not do this` });

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { HealthCheck, HostRecord, LiveEvent, Operation, TenantInfo, Viewer } from "@nimbus/domain";
 import type { FleetEvent, FleetView } from "@nimbus/fleet";
-import { LiveHub, StreamRevoked, type LiveHubOptions } from "../src/services/live-hub.js";
+import { LiveHub, StreamLimitReached, StreamRevoked, type LiveHubOptions } from "../src/services/live-hub.js";
 import type { HealthChanges } from "../src/services/health-monitor.js";
 import type { TenantService } from "../src/deps.js";
 import { hypervisor, vm } from "../../domain/test/fixtures.js";
@@ -287,5 +287,61 @@ describe("LiveHub", () => {
       await again.return(undefined);
       await witness.return(undefined);
     });
+  });
+});
+
+describe("LiveHub limits", () => {
+  const acme2: Viewer = { userId: "a2", name: "A2", role: "tenant", tenant: "acme" };
+
+  it("refuses a user's stream past the per-user limit, and takes one again once a stream closes", async () => {
+    const { hub } = setup({ maxStreamsPerUser: 2 });
+    const open = [hub.stream(acme, null, undefined), hub.stream(acme, null, undefined)];
+    for (const g of open) await take(g, 1);
+    const extra = hub.stream(acme, null, undefined);
+    await expect(extra.next()).rejects.toThrow(/already have 2 live connections/);
+    // Another user is not held back by acme's streams.
+    const other = hub.stream(acme2, null, undefined);
+    expect((await take(other, 1))[0]!.event).toEqual({ type: "reset" });
+    await open[0]!.return(undefined);
+    const again = hub.stream(acme, null, undefined);
+    expect((await take(again, 1))[0]!.event).toEqual({ type: "reset" });
+    for (const g of [open[1]!, other, again]) await g.return(undefined);
+    expect(hub.subscriberCount()).toBe(0);
+  });
+
+  it("refuses streams from one address past the per-address limit, whoever opens them", async () => {
+    const { hub } = setup({ maxStreamsPerAddress: 3 });
+    const from = (v: Viewer, address: string) => hub.stream(v, null, undefined, { address });
+    const open = [from(acme, "10.0.0.7"), from(acme2, "10.0.0.7"), from(globex, "10.0.0.7")];
+    for (const g of open) await take(g, 1);
+    await expect(from(staff, "10.0.0.7").next()).rejects.toBeInstanceOf(StreamLimitReached);
+    const elsewhere = from(staff, "10.0.0.8");
+    expect((await take(elsewhere, 1))[0]!.event).toEqual({ type: "reset" });
+    for (const g of [...open, elsewhere]) await g.return(undefined);
+  });
+
+  it("holds eight streams per user by default and refuses the ninth", async () => {
+    const { hub } = setup();
+    const open = Array.from({ length: 8 }, () => hub.stream(acme, null, undefined));
+    for (const g of open) await take(g, 1);
+    await expect(hub.stream(acme, null, undefined).next()).rejects.toBeInstanceOf(StreamLimitReached);
+    for (const g of open) await g.return(undefined);
+  });
+
+  it("bounds the replay ring by size: a browser whose missed events outweigh it gets a reset", async () => {
+    const { hub, health } = setup({ ringSize: 10_000, idleGraceMs: 60_000, now: () => 0 });
+    const gen = hub.stream(staff, null, undefined);
+    await take(gen, 1);
+    const big = (i: number) => check(`instance:big-${i}`, { message: "x".repeat(3_000) });
+    for (let i = 0; i < 5; i++) health({ upsert: [big(i)], remove: [] });
+    const got = await take(gen, 5);
+    await gen.return(undefined);
+    // Five events of ~3 KB in a 10 KB ring: the first two are gone, the last three can be replayed.
+    const fromFirst = hub.stream(staff, got[0]!.id, undefined);
+    expect((await take(fromFirst, 1))[0]!.event).toEqual({ type: "reset" });
+    await fromFirst.return(undefined);
+    const fromSecond = hub.stream(staff, got[1]!.id, undefined);
+    expect((await take(fromSecond, 3)).map((m) => m.id)).toEqual(got.slice(2).map((m) => m.id));
+    await fromSecond.return(undefined);
   });
 });

@@ -79,8 +79,9 @@ const AuditFilter = z.object({
 
 export const auditRouter = router({
   list: staffProcedure("audit:read")
-    .input(AuditFilter.extend({ limit: z.number().int().min(1).max(500).default(100), offset: z.number().int().min(0).default(0) }))
+    .input(AuditFilter.extend({ limit: z.number().int().min(1).max(200).default(100), offset: z.number().int().min(0).max(1_000_000).default(0) }))
     .query(({ ctx, input: { limit, offset, ...filter } }) => ctx.deps.audit.query(filter, { limit, offset })),
+  /** CSV in chunks, for the server's streamed download (GET /api/audit.csv), which calls it. */
   csv: staffProcedure("audit:read")
     .input(AuditFilter)
     .query(({ ctx, input }) => ctx.deps.audit.exportCsv(input)),

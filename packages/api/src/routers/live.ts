@@ -2,18 +2,19 @@ import { z } from "zod";
 import { tracked } from "@trpc/server";
 import { TRPCError } from "@trpc/server";
 import { router, tenantProcedure } from "../trpc.js";
-import { StreamRevoked } from "../services/live-hub.js";
+import { StreamLimitReached, StreamRevoked } from "../services/live-hub.js";
 
 export const liveRouter = router({
   /** The one push channel: every change this viewer may see, already projected and filtered. */
   events: tenantProcedure.input(z.object({ lastEventId: z.string().max(64).nullish() }).optional()).subscription(async function* ({ ctx, input, signal }) {
     try {
-      for await (const msg of ctx.live.stream(ctx.viewer, input?.lastEventId, signal, { revalidate: ctx.revalidate })) {
+      for await (const msg of ctx.live.stream(ctx.viewer, input?.lastEventId, signal, { revalidate: ctx.revalidate, address: ctx.ip })) {
         yield tracked(msg.id, msg.event);
       }
     } catch (err) {
       // Thrown mid-stream, after the middleware that maps NimbusError has returned.
       if (err instanceof StreamRevoked) throw new TRPCError({ code: "UNAUTHORIZED", message: err.message });
+      if (err instanceof StreamLimitReached) throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: err.message });
       throw err;
     }
   }),

@@ -15,12 +15,20 @@ interface Stored {
   seq: number;
   audience: Audience;
   event: LiveEvent;
+  /** Length of the event's JSON: what the replay ring and queues count against their budgets. */
+  size: number;
 }
 
 export interface LiveMessage {
   id: string;
   event: LiveEvent;
 }
+
+interface Queued extends LiveMessage {
+  size: number;
+}
+
+const RESET_SIZE = JSON.stringify({ type: "reset" }).length;
 
 /** What the hub keeps per audience; an audience nobody listens to costs nothing per change. */
 interface AudienceState {
@@ -38,7 +46,9 @@ interface AudienceState {
 interface Subscriber {
   viewer: Viewer;
   audience: Audience;
-  queue: LiveMessage[];
+  queue: Queued[];
+  /** Sum of the queued events' sizes. */
+  queuedSize: number;
   wake: (() => void) | null;
   overflowed: boolean;
   /** Set when the viewer's session ended or their rights changed: the stream stops. */
@@ -46,6 +56,8 @@ interface Subscriber {
 }
 
 export interface StreamOptions {
+  /** The browser's address, for the per-address stream limit. */
+  address?: string | null;
   /** Asks whether the session behind this stream is still valid (not signed out, expired or disabled). */
   revalidate?: () => Promise<boolean>;
   revalidateMs?: number;
@@ -53,6 +65,9 @@ export interface StreamOptions {
 
 /** Thrown out of a stream whose viewer lost the right to it; the API turns it into UNAUTHORIZED. */
 export class StreamRevoked extends Error {}
+
+/** Thrown when a user or an address already holds as many streams as allowed; the API says TOO_MANY_REQUESTS. */
+export class StreamLimitReached extends Error {}
 
 export interface LiveHubOptions {
   /** How long changes are coalesced before they are projected. */
@@ -63,10 +78,19 @@ export interface LiveHubOptions {
    */
   idleGraceMs?: number;
   now?: () => number;
+  /** Open streams one user may hold (a browser tab holds one). */
+  maxStreamsPerUser?: number;
+  /** Open streams one address may hold (several users behind one NAT or proxy). */
+  maxStreamsPerAddress?: number;
+  /** Replay ring budget: events kept for reconnecting browsers, in characters of JSON. */
+  ringSize?: number;
 }
 
 const RING = 4096;
 const MAX_QUEUE = 10_000;
+/** A browser that stopped reading holds at most this much (characters of JSON) before it gets a reset. */
+const MAX_QUEUE_SIZE = 16 * 1024 * 1024;
+export const LIVE_DEFAULTS = { maxStreamsPerUser: 8, maxStreamsPerAddress: 32, ringSize: 32 * 1024 * 1024 } as const;
 const digest = (json: string) => createHash("sha1").update(json).digest("base64");
 
 /**
@@ -79,6 +103,9 @@ export class LiveHub {
   private readonly bootId = randomBytes(4).toString("hex");
   private seq = 0;
   private readonly ring: Stored[] = [];
+  private ringUsed = 0;
+  private readonly streamsPerUser = new Map<string, number>();
+  private readonly streamsPerAddress = new Map<string, number>();
   private readonly audienceStates = new Map<Audience, AudienceState>();
   private readonly dirtyHosts = new Map<string, Set<string>>();
   private flushTimer: NodeJS.Timeout | null = null;
@@ -86,6 +113,7 @@ export class LiveHub {
   private readonly coalesceMs: number;
   private readonly idleGraceMs: number;
   private readonly now: () => number;
+  private readonly limits: Required<Pick<LiveHubOptions, "maxStreamsPerUser" | "maxStreamsPerAddress" | "ringSize">>;
 
   constructor(
     private readonly fleet: FleetView,
@@ -95,6 +123,11 @@ export class LiveHub {
     this.coalesceMs = opts.coalesceMs ?? 15;
     this.idleGraceMs = opts.idleGraceMs ?? 5_000;
     this.now = opts.now ?? Date.now;
+    this.limits = {
+      maxStreamsPerUser: opts.maxStreamsPerUser ?? LIVE_DEFAULTS.maxStreamsPerUser,
+      maxStreamsPerAddress: opts.maxStreamsPerAddress ?? LIVE_DEFAULTS.maxStreamsPerAddress,
+      ringSize: opts.ringSize ?? LIVE_DEFAULTS.ringSize,
+    };
   }
 
   attach(sources: {
@@ -220,22 +253,36 @@ export class LiveHub {
     if (this.isNew(audience, key, event)) this.publish(audience, event);
   }
 
-  /** Records an event in the ring and delivers it to the audience's browsers. */
+  /**
+   * Records an event in the ring and delivers it to the audience's browsers. The ring keeps at
+   * most RING events and at most `ringSize` characters of them: a few storage events of a big
+   * fleet weigh more than thousands of small ones.
+   */
   private publish(audience: Audience, event: LiveEvent) {
-    const stored: Stored = { seq: ++this.seq, audience, event };
+    const stored: Stored = { seq: ++this.seq, audience, event, size: JSON.stringify(event).length };
     this.ring.push(stored);
-    if (this.ring.length > RING) this.ring.splice(0, this.ring.length - RING);
+    this.ringUsed += stored.size;
+    let drop = Math.max(0, this.ring.length - RING);
+    let used = this.ringUsed;
+    for (let i = 0; i < drop; i++) used -= this.ring[i]!.size;
+    while (used > this.limits.ringSize && drop < this.ring.length) used -= this.ring[drop++]!.size;
+    if (drop) this.ring.splice(0, drop);
+    this.ringUsed = used;
     const id = `${this.bootId}:${stored.seq}`;
-    for (const s of this.audienceStates.get(audience)!.subscribers) this.deliver(s, { id, event });
+    for (const s of this.audienceStates.get(audience)!.subscribers) this.deliver(s, { id, event }, stored.size);
   }
 
-  private deliver(s: Subscriber, msg: LiveMessage) {
-    if (s.queue.length >= MAX_QUEUE) {
+  private deliver(s: Subscriber, msg: LiveMessage, size: number) {
+    if (s.queue.length >= MAX_QUEUE || s.queuedSize + size > MAX_QUEUE_SIZE) {
       // A browser that stopped reading gets a reset instead of an unbounded queue.
       s.overflowed = true;
       s.queue.length = 0;
-      s.queue.push({ id: msg.id, event: { type: "reset" } });
-    } else s.queue.push(msg);
+      s.queue.push({ id: msg.id, event: { type: "reset" }, size: RESET_SIZE });
+      s.queuedSize = RESET_SIZE;
+    } else {
+      s.queue.push({ ...msg, size });
+      s.queuedSize += size;
+    }
     s.wake?.();
   }
 
@@ -291,15 +338,28 @@ export class LiveHub {
    * starts with a reset (refetch once).
    */
   async *stream(viewer: Viewer, lastEventId: string | null | undefined, signal: AbortSignal | undefined, opts: StreamOptions = {}): AsyncGenerator<LiveMessage> {
-    const sub: Subscriber = { viewer, audience: audienceOf(viewer), queue: [], wake: null, overflowed: false, revoked: false };
+    const address = opts.address ?? null;
+    // Checked and counted before the first await: two streams opening together cannot both slip in.
+    if ((this.streamsPerUser.get(viewer.userId) ?? 0) >= this.limits.maxStreamsPerUser)
+      throw new StreamLimitReached(`you already have ${this.limits.maxStreamsPerUser} live connections open: close a tab or window of this console`);
+    if (address !== null && (this.streamsPerAddress.get(address) ?? 0) >= this.limits.maxStreamsPerAddress)
+      throw new StreamLimitReached(`your address already has ${this.limits.maxStreamsPerAddress} live connections open to this console`);
+    const sub: Subscriber = { viewer, audience: audienceOf(viewer), queue: [], queuedSize: 0, wake: null, overflowed: false, revoked: false };
+    count(this.streamsPerUser, viewer.userId, +1);
+    if (address !== null) count(this.streamsPerAddress, address, +1);
     const [boot, seqText] = (lastEventId ?? "").split(":");
     const since = Number(seqText);
     const oldest = this.ring[0]?.seq ?? this.seq + 1;
     const audience = this.stateOf(sub.audience);
     if (boot === this.bootId && Number.isFinite(since) && since >= oldest - 1 && since >= audience.replayFloor) {
-      for (const st of this.ring) if (st.seq > since && st.audience === sub.audience) sub.queue.push({ id: `${this.bootId}:${st.seq}`, event: st.event });
+      for (const st of this.ring) {
+        if (st.seq <= since || st.audience !== sub.audience) continue;
+        sub.queue.push({ id: `${this.bootId}:${st.seq}`, event: st.event, size: st.size });
+        sub.queuedSize += st.size;
+      }
     } else {
-      sub.queue.push({ id: `${this.bootId}:${this.seq}`, event: { type: "reset" } });
+      sub.queue.push({ id: `${this.bootId}:${this.seq}`, event: { type: "reset" }, size: RESET_SIZE });
+      sub.queuedSize = RESET_SIZE;
     }
     audience.subscribers.add(sub);
     audience.missed = false;
@@ -324,7 +384,8 @@ export class LiveHub {
         if (sub.revoked) throw new StreamRevoked("your session ended or your access changed: sign in again");
         const next = sub.queue.shift();
         if (next) {
-          yield next;
+          sub.queuedSize -= next.size;
+          yield { id: next.id, event: next.event };
           continue;
         }
         await new Promise<void>((resolve) => (sub.wake = resolve));
@@ -335,8 +396,17 @@ export class LiveHub {
       signal?.removeEventListener("abort", onAbort);
       audience.subscribers.delete(sub);
       if (!audience.subscribers.size) audience.leftAt = this.now();
+      count(this.streamsPerUser, viewer.userId, -1);
+      if (address !== null) count(this.streamsPerAddress, address, -1);
     }
   }
+}
+
+/** Adds `delta` to a per-key count, forgetting keys that reach zero. */
+function count(map: Map<string, number>, key: string, delta: number) {
+  const n = (map.get(key) ?? 0) + delta;
+  if (n > 0) map.set(key, n);
+  else map.delete(key);
 }
 
 const viewerOf = (a: Audience): Pick<Viewer, "role" | "tenant"> =>

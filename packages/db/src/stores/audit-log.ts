@@ -56,11 +56,11 @@ export interface AuditPage {
 
 export const AUDIT_CSV_MAX_ROWS = 100_000;
 /** Largest page `query` returns. */
-export const AUDIT_PAGE_MAX = 500;
+export const AUDIT_PAGE_MAX = 200;
 /** Longest target kept; a longer one is cut (and marked) at append and when read. */
 export const AUDIT_TARGET_MAX = 200;
 /** A stored input summary bigger than this (written before summaries were bounded) is read as a marker. */
-const INPUT_SUMMARY_MAX_BYTES = 64 * 1024;
+const INPUT_SUMMARY_MAX_BYTES = 16 * 1024;
 const CSV_BATCH = 500;
 
 const cutTarget = (target: string | null) => (target !== null && target.length > AUDIT_TARGET_MAX ? `${target.slice(0, AUDIT_TARGET_MAX)}…` : target);

@@ -6,11 +6,11 @@
  */
 const SECRET_KEY = /pass(word|phrase)?|secret|token|api[-_]?key|private[-_]?key|^key$|cookie|authorization|credential/i;
 export const REDACTED = "[redacted]";
-const MAX_STRING = 500;
+const MAX_STRING = 200;
 const MAX_ITEMS = 50;
 const MAX_KEYS = 50;
 const MAX_DEPTH = 6;
-const MAX_VALUES = 100;
+const MAX_VALUES = 64;
 const CUT = "[…]";
 
 const cutString = (s: string) => (s.length > MAX_STRING ? `${s.slice(0, MAX_STRING)}…` : s);
