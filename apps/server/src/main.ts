@@ -6,6 +6,7 @@ import { pino } from "pino";
 import { loadEnv } from "./env.js";
 import { createApp, type App } from "./app.js";
 import { createHttpServer } from "./http/server.js";
+import { originPolicy, type OriginPolicy } from "./http/origin-policy.js";
 import { startupBanner } from "./banner.js";
 
 /**
@@ -43,11 +44,12 @@ setInterval(() => {
 
 let app: App | null = null;
 let web: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
+let origins: OriginPolicy | null = null;
 const server = createHttpServer({
   logger,
   dev,
   https: env.NIMBUS_PUBLIC_URL?.startsWith("https:") ?? false,
-  allowedOrigins: env.NIMBUS_PUBLIC_URL ? [new URL(env.NIMBUS_PUBLIC_URL).origin] : [],
+  origins: () => origins,
   context: (req, res, id) => {
     if (!app) throw new Error("starting");
     return app.context(req, res, id);
@@ -74,9 +76,16 @@ function unavailable(res: ServerResponse) {
 }
 
 async function main() {
-  [web] = await Promise.all([webHandler(), new Promise<void>((r) => server.listen(env.NIMBUS_PORT, env.NIMBUS_BIND, r))]);
-  const address = server.address();
-  const port = typeof address === "object" && address ? address.port : env.NIMBUS_PORT;
+  const listening = new Promise<number>((r) =>
+    server.listen(env.NIMBUS_PORT, env.NIMBUS_BIND, () => {
+      const address = server.address();
+      const port = typeof address === "object" && address ? address.port : env.NIMBUS_PORT;
+      origins = originPolicy({ publicUrl: env.NIMBUS_PUBLIC_URL, bind: env.NIMBUS_BIND, port });
+      r(port);
+    }),
+  );
+  const [handler, port] = await Promise.all([webHandler(), listening]);
+  web = handler;
   const url = env.NIMBUS_PUBLIC_URL ?? `http://${env.NIMBUS_BIND === "0.0.0.0" ? "127.0.0.1" : env.NIMBUS_BIND}:${port}`;
   app = await createApp(env, url, logger);
 

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { request, type IncomingHttpHeaders } from "node:http";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 let server: ChildProcess;
 let base = "";
 let dir = "";
+/** Everything the server printed. */
+let out = "";
 const PASSWORD = "http-test-admin-password";
 
 beforeAll(async () => {
@@ -21,7 +24,6 @@ beforeAll(async () => {
     stdio: ["ignore", "pipe", "inherit"],
   });
   base = await new Promise<string>((resolve, reject) => {
-    let out = "";
     server.stdout!.on("data", (d) => {
       out += d;
       const m = out.match(/Nimbus is running: (http:\/\/\S+)/);
@@ -54,6 +56,18 @@ async function signIn(): Promise<string> {
   expect(res.status).toBe(200);
   const cookies = res.headers.getSetCookie();
   return cookies.map((c) => c.split(";")[0]).join("; ");
+}
+
+/** node:http, not fetch: fetch will not send a Host header of our choosing. */
+function raw(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; headers: IncomingHttpHeaders }> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, base), { method, headers }, (res) => {
+      res.resume();
+      res.on("end", () => resolve({ status: res.statusCode!, headers: res.headers }));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 const trpcPost = (path: string, input: unknown, headers: Record<string, string>) =>
@@ -96,6 +110,25 @@ describe("HTTP surface", () => {
     expect(res.status).toBe(403);
     const hosts = await (await fetch(`${base}/api/trpc/hosts.get?input=${encodeURIComponent(JSON.stringify({ name: "kvm2" }))}`, { headers: { cookie } })).json();
     expect(hosts.result.data.summary.maintenance).toBe(false);
+  });
+
+  it("never prints the NIMBUS_ADMIN_PASSWORD it was given", async () => {
+    expect(out).toContain("First start: sign in as admin@nimbus.local");
+    expect(out).not.toContain(PASSWORD);
+  });
+
+  it("answers no other host name (DNS rebinding): neither a page, nor sign-in, nor a mutation", async () => {
+    const port = new URL(base).port;
+    const rebound = { host: `evil.example:${port}`, origin: `http://evil.example:${port}` };
+    expect((await raw("GET", "/healthz", { host: rebound.host })).status).toBe(421);
+    const signInRebound = await raw("POST", "/api/auth/sign-in/email", { ...rebound, "content-type": "application/json" }, JSON.stringify({ email: "admin@nimbus.local", password: PASSWORD }));
+    expect(signInRebound.status).toBe(421);
+    expect(signInRebound.headers["set-cookie"]).toBeUndefined();
+    const cookie = await signIn();
+    const mutation = await raw("POST", "/api/trpc/hosts.setMaintenance", { ...rebound, cookie, "content-type": "application/json" }, JSON.stringify({ name: "kvm2", on: true }));
+    expect(mutation.status).toBe(421);
+    // The same server under its own name still works.
+    expect((await raw("GET", "/healthz", { host: `localhost:${port}` })).status).toBe(200);
   });
 
   it("pushes a lab change on the open live channel", async () => {

@@ -3,7 +3,8 @@ import { randomUUID } from "node:crypto";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { appRouter, type Context } from "@nimbus/api";
 import type { Logger } from "pino";
-import { sameOrigin, securityHeaders, toHeaders } from "./security.js";
+import { sameOrigin, type OriginPolicy } from "./origin-policy.js";
+import { securityHeaders, toHeaders } from "./security.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
 
@@ -11,7 +12,8 @@ export interface HttpOptions {
   logger: Logger;
   dev: boolean;
   https: boolean;
-  allowedOrigins: string[];
+  /** Host names served and origins allowed to change state; null until the port is known. */
+  origins: () => OriginPolicy | null;
   /** Builds the tRPC context; the viewer comes from the session cookie. */
   context: (req: IncomingMessage, res: ServerResponse, requestId: string) => Promise<Context>;
   /** better-auth's Node handler for /api/auth/*. */
@@ -43,8 +45,12 @@ export function createHttpServer(opts: HttpOptions): Server {
     securityHeaders(res, opts);
     const url = req.url ?? "/";
     try {
+      const origins = opts.origins();
+      if (!origins) return deny(res, 503, "starting");
+      // DNS rebinding: a name other than ours pointing at this address is not a visit to Nimbus.
+      if (!origins.hostAllowed(req.headers.host)) return deny(res, 421, "this server does not answer to that host name; use the address in NIMBUS_PUBLIC_URL");
       if (url.startsWith("/api/")) {
-        if (!sameOrigin(req, opts.allowedOrigins)) return deny(res, 403, "cross-site request refused");
+        if (!sameOrigin(req, origins)) return deny(res, 403, "cross-site request refused");
         if (url.startsWith("/api/trpc/")) return trpc(req, res);
         if (url.startsWith("/api/auth/")) return await opts.auth(req, res);
         return deny(res, 404, "no such API");
