@@ -5,6 +5,7 @@ import { inputProblem } from "./input-limits.js";
 import type { LiveHub } from "./services/live-hub.js";
 import type { HealthMonitor } from "./services/health-monitor.js";
 import type { TopologyService } from "./services/topology.js";
+import { tenantBoundary } from "./tenant-boundary.js";
 
 export interface Context {
   deps: ApiDeps;
@@ -118,7 +119,10 @@ const boundedInput = t.middleware(async ({ getRawInput, next }) => {
 export const router = t.router;
 export const createCallerFactory = t.createCallerFactory;
 
-const base = t.procedure.use(mapErrors).use(audit);
+/** Whatever a tenant member receives (data, errors, stream events) leaves through the infrastructure mask. */
+const maskForTenants = t.middleware(async ({ ctx, next, getRawInput }) => tenantBoundary(ctx, await next(), getRawInput));
+
+const base = t.procedure.use(mapErrors).use(audit).use(maskForTenants);
 
 export const publicProcedure = base.meta({ scope: "public" }).use(boundedInput);
 
