@@ -1,18 +1,24 @@
 import { z } from "zod";
+import { LIMITS, boundedList, boundedName, boundedPath, boundedText } from "./bounds.js";
 import { Mtu, TenantSlug, VlanId, Vni } from "./names.js";
 
 /**
  * What one host reports about itself, in independent sections. An agent pushes a whole section
  * whenever anything in it changes; the server replaces that section in its in-memory inventory.
  * Sections are small (a few KB), so "replace the section" is cheaper to reason about than diffs.
+ * Every string and list is bounded (bounds.ts): what a host sends is not trusted to be sane.
  */
+export { LIMITS, cutText } from "./bounds.js";
+const name = boundedName;
+const path = boundedPath;
+const list = boundedList;
 
 export const NodeFacts = z.object({
-  hostname: z.string(),
-  os: z.string(),
-  kernel: z.string(),
-  cpuModel: z.string(),
-  cpuFeatures: z.array(z.string()).default([]),
+  hostname: name(),
+  os: name(),
+  kernel: name(),
+  cpuModel: name(),
+  cpuFeatures: list(name(), LIMITS.cpuFeatures).default([]),
   cpuCount: z.number().int().nonnegative(),
   /** 0-100, averaged over the agent's last sample window. */
   cpuUsagePct: z.number().min(0).max(100),
@@ -28,56 +34,56 @@ export const DomainState = z.enum(["running", "paused", "shutoff", "crashed", "s
 export type DomainState = z.infer<typeof DomainState>;
 
 export const DomainDisk = z.object({
-  target: z.string(),
-  path: z.string(),
-  pool: z.string().nullable(),
+  target: name(),
+  path: path(),
+  pool: name().nullable(),
   capacityBytes: z.number().nonnegative().nullable(),
 });
 export type DomainDisk = z.infer<typeof DomainDisk>;
 
 export const DomainNic = z.object({
-  mac: z.string(),
+  mac: name(),
   /** Bridge the NIC is plugged into (Linux bridge or OVS bridge). */
-  bridge: z.string(),
+  bridge: name(),
   bridgeType: z.enum(["linux", "ovs"]),
   /** Host-side device (vnetN / tap). */
-  device: z.string().nullable(),
+  device: name().nullable(),
   /** VLAN tag from the domain XML (OVS access port) or null when untagged. */
   vlan: VlanId.nullable(),
-  model: z.string().nullable(),
-  ipAddresses: z.array(z.string()).default([]),
+  model: name().nullable(),
+  ipAddresses: list(name(), LIMITS.addressesPerNic).default([]),
 });
 export type DomainNic = z.infer<typeof DomainNic>;
 
 export const Domain = z.object({
-  name: z.string(),
-  uuid: z.string(),
+  name: name(),
+  uuid: name(),
   state: DomainState,
   vcpus: z.number().int().positive(),
   memoryMiB: z.number().positive(),
   /** Tenant label from the domain's metadata; null for infrastructure VMs. */
   tenant: TenantSlug.nullable(),
   /** Free-form role label from metadata, e.g. "swarm-manager". */
-  role: z.string().nullable(),
-  cpuModel: z.string().nullable(),
-  cpuFeatures: z.array(z.string()).default([]),
-  disks: z.array(DomainDisk),
-  nics: z.array(DomainNic),
+  role: name().nullable(),
+  cpuModel: name().nullable(),
+  cpuFeatures: list(name(), LIMITS.cpuFeatures).default([]),
+  disks: list(DomainDisk, LIMITS.disksPerDomain),
+  nics: list(DomainNic, LIMITS.nicsPerDomain),
   persistent: z.boolean(),
   autostart: z.boolean(),
 });
 export type Domain = z.infer<typeof Domain>;
 
 export const VirtSection = z.object({
-  hypervisor: z.string(),
-  domains: z.array(Domain),
+  hypervisor: name(),
+  domains: list(Domain, LIMITS.domains),
 });
 export type VirtSection = z.infer<typeof VirtSection>;
 
 export const VxlanEndpoint = z.object({
   vni: Vni,
-  local: z.string().nullable(),
-  remote: z.string().nullable(),
+  local: name().nullable(),
+  remote: name().nullable(),
   dstPort: z.number().int(),
 });
 export type VxlanEndpoint = z.infer<typeof VxlanEndpoint>;
@@ -86,54 +92,54 @@ export const PortMode = z.enum(["access", "trunk", "vxlan", "uplink", "internal"
 export type PortMode = z.infer<typeof PortMode>;
 
 export const BridgePort = z.object({
-  name: z.string(),
+  name: name(),
   mode: PortMode,
   /** Access VLAN (access ports, VM ports with a tag). */
   vlan: VlanId.nullable(),
   /** Trunked VLANs; empty on a trunk means "all". */
-  trunks: z.array(VlanId),
+  trunks: list(VlanId, 4094),
   vxlan: VxlanEndpoint.nullable(),
   mtu: Mtu.nullable(),
   up: z.boolean(),
   /** The VM NIC plugged into this port, when there is one. */
-  attached: z.object({ domain: z.string(), mac: z.string() }).nullable(),
+  attached: z.object({ domain: name(), mac: name() }).nullable(),
 });
 export type BridgePort = z.infer<typeof BridgePort>;
 
 export const Bridge = z.object({
-  name: z.string(),
+  name: name(),
   type: z.enum(["linux", "ovs"]),
   mtu: Mtu.nullable(),
-  ports: z.array(BridgePort),
+  ports: list(BridgePort, LIMITS.portsPerBridge),
 });
 export type Bridge = z.infer<typeof Bridge>;
 
 export const NetInterface = z.object({
-  name: z.string(),
+  name: name(),
   kind: z.enum(["physical", "bridge", "vxlan", "veth", "tap", "vlan", "loopback", "ovs-internal", "other"]),
   mtu: Mtu.nullable(),
-  mac: z.string().nullable(),
+  mac: name().nullable(),
   up: z.boolean(),
-  master: z.string().nullable(),
-  addresses: z.array(z.string()),
+  master: name().nullable(),
+  addresses: list(name(), LIMITS.addressesPerInterface),
 });
 export type NetInterface = z.infer<typeof NetInterface>;
 
 export const NetSection = z.object({
-  interfaces: z.array(NetInterface),
-  bridges: z.array(Bridge),
+  interfaces: list(NetInterface, LIMITS.interfaces),
+  bridges: list(Bridge, LIMITS.bridges),
 });
 export type NetSection = z.infer<typeof NetSection>;
 
 export const SwarmNode = z.object({
-  id: z.string(),
-  hostname: z.string(),
+  id: name(),
+  hostname: name(),
   role: z.enum(["manager", "worker"]),
   availability: z.enum(["active", "pause", "drain"]),
   status: z.enum(["ready", "down", "unknown", "disconnected"]),
   leader: z.boolean(),
-  engineVersion: z.string().nullable(),
-  address: z.string().nullable(),
+  engineVersion: name().nullable(),
+  address: name().nullable(),
 });
 export type SwarmNode = z.infer<typeof SwarmNode>;
 
@@ -145,52 +151,52 @@ export const SwarmPort = z.object({
 });
 
 export const SwarmService = z.object({
-  id: z.string(),
-  name: z.string(),
+  id: name(),
+  name: name(),
   mode: z.enum(["replicated", "global"]),
   replicasDesired: z.number().int().nonnegative(),
   replicasRunning: z.number().int().nonnegative(),
-  image: z.string(),
-  ports: z.array(SwarmPort),
+  image: path(),
+  ports: list(SwarmPort, LIMITS.portsPerService),
   tenant: TenantSlug.nullable(),
-  stack: z.string().nullable(),
-  updatedAt: z.string().nullable(),
+  stack: name().nullable(),
+  updatedAt: name().nullable(),
 });
 export type SwarmService = z.infer<typeof SwarmService>;
 
 export const SwarmTask = z.object({
-  id: z.string(),
-  serviceId: z.string(),
-  serviceName: z.string(),
+  id: name(),
+  serviceId: name(),
+  serviceName: name(),
   slot: z.number().int().nullable(),
-  node: z.string().nullable(),
-  desiredState: z.string(),
-  state: z.string(),
-  error: z.string().nullable(),
+  node: name().nullable(),
+  desiredState: name(),
+  state: name(),
+  error: boundedText().nullable(),
 });
 export type SwarmTask = z.infer<typeof SwarmTask>;
 
 export const SwarmSection = z.object({
   /** This engine's view of itself. */
-  nodeId: z.string(),
+  nodeId: name(),
   role: z.enum(["manager", "worker"]),
-  clusterId: z.string().nullable(),
+  clusterId: name().nullable(),
   /** Only managers can list the cluster; workers report empty lists. */
-  nodes: z.array(SwarmNode),
-  services: z.array(SwarmService),
-  tasks: z.array(SwarmTask),
+  nodes: list(SwarmNode, LIMITS.swarmNodes),
+  services: list(SwarmService, LIMITS.swarmServices),
+  tasks: list(SwarmTask, LIMITS.swarmTasks),
 });
 export type SwarmSection = z.infer<typeof SwarmSection>;
 
-export const NfsExport = z.object({ path: z.string(), clients: z.array(z.string()) });
+export const NfsExport = z.object({ path: path(), clients: list(name(), LIMITS.clientsPerExport) });
 export const Datastore = z.object({
   /** Export path as clients mount it, e.g. /instance. */
-  path: z.string(),
+  path: path(),
   totalBytes: z.number().nonnegative(),
   usedBytes: z.number().nonnegative(),
 });
 export type Datastore = z.infer<typeof Datastore>;
-export const Mount = z.object({ source: z.string(), target: z.string(), fstype: z.string() });
+export const Mount = z.object({ source: path(), target: path(), fstype: name() });
 export type Mount = z.infer<typeof Mount>;
 
 export const StorageSection = z.object({
@@ -198,14 +204,14 @@ export const StorageSection = z.object({
   nfs: z
     .object({
       serverRunning: z.boolean(),
-      exports: z.array(NfsExport),
-      datastores: z.array(Datastore),
-      vip: z.object({ address: z.string(), heldHere: z.boolean() }).nullable(),
+      exports: list(NfsExport, LIMITS.exports),
+      datastores: list(Datastore, LIMITS.datastores),
+      vip: z.object({ address: name(), heldHere: z.boolean() }).nullable(),
       keepalivedState: z.enum(["master", "backup", "fault", "stopped"]).nullable(),
     })
     .nullable(),
   /** NFS mounts seen on this host (hypervisors mount the datastore at the disk path). */
-  mounts: z.array(Mount),
+  mounts: list(Mount, LIMITS.mounts),
 });
 export type StorageSection = z.infer<typeof StorageSection>;
 

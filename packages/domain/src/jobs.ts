@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { boundedName, boundedText } from "./bounds.js";
 import { MaintenanceProgress } from "./maintenance/progress.js";
 import { DomainName, HostName, ServiceName } from "./names.js";
 
@@ -31,7 +32,7 @@ export type MigrationProgress = z.infer<typeof MigrationProgress>;
 
 export const ScaleProgress = z.object({
   kind: z.literal("scale"),
-  service: z.string(),
+  service: boundedName(),
   desired: z.number().int().nonnegative(),
   running: z.number().int().nonnegative(),
 });
@@ -55,15 +56,18 @@ export type StorageMoveProgress = z.infer<typeof StorageMoveProgress>;
 export const JobProgress = z.discriminatedUnion("kind", [MigrationProgress, ScaleProgress, StorageMoveProgress, MaintenanceProgress]);
 export type JobProgress = z.infer<typeof JobProgress>;
 
-export const Job = z.object({
-  id: z.string(),
-  kind: z.enum(["migrate", "scale", "storage-move"]),
-  state: JobState,
-  progress: JobProgress.nullable(),
-  error: z.string().nullable(),
-  startedAt: z.string(),
-  finishedAt: z.string().nullable(),
-});
+export const Job = z
+  .object({
+    id: boundedName(),
+    kind: z.enum(["migrate", "scale", "storage-move"]),
+    state: JobState,
+    progress: JobProgress.nullable(),
+    error: boundedText().nullable(),
+    startedAt: boundedName(),
+    finishedAt: boundedName().nullable(),
+  })
+  // An agent reports its own kinds of progress only (an evacuation's is the server's).
+  .refine((j) => !j.progress || j.progress.kind === j.kind, { message: "progress of another kind of job", path: ["progress"] });
 export type Job = z.infer<typeof Job>;
 
 export const MigrateOptions = z.object({

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { LIMITS, boundedName, boundedText } from "./bounds.js";
 import type { Bridge, Domain, DomainState } from "./inventory.js";
 import type { HostRecord } from "./fleet.js";
 import { DomainName, HostName, VlanId } from "./names.js";
@@ -157,10 +158,10 @@ export const describePolicy = (policy: PreflightPolicy = DEFAULT_POLICY): string
   `${policy.memoryHeadroomMiB} MiB of RAM stay free on every destination for the host itself; more than ${policy.cpuOvercommit} vCPUs per physical CPU is a warning`;
 
 export const PreflightCheckSchema = z.object({
-  id: z.string(),
-  label: z.string(),
+  id: boundedName(),
+  label: boundedText(),
   result: z.enum(["pass", "warn", "fail"]),
-  reason: z.string(),
+  reason: boundedText(),
 });
 
 /**
@@ -183,7 +184,7 @@ export const AgentPreflightParams = z.discriminatedUnion("role", [
 export type AgentPreflightParams = z.infer<typeof AgentPreflightParams>;
 export type DestinationPreflightParams = Extract<AgentPreflightParams, { role: "destination" }>;
 
-export const AgentPreflightResult = z.object({ host: z.string(), checks: z.array(PreflightCheckSchema) });
+export const AgentPreflightResult = z.object({ host: boundedName(), checks: z.array(PreflightCheckSchema).max(LIMITS.preflightChecks) });
 export type AgentPreflightResult = z.infer<typeof AgentPreflightResult>;
 
 /** What the source host sees of the VM right now. */

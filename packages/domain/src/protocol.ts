@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { boundedName, boundedText } from "./bounds.js";
 import { Capability } from "./capability.js";
 import { DomainName, SwarmNodeRef } from "./names.js";
 import { HostInventory, SectionName } from "./inventory.js";
@@ -17,11 +18,11 @@ export { Capability } from "./capability.js";
 
 export const HelloResult = z.object({
   protocol: z.number().int(),
-  agentVersion: z.string(),
-  hostname: z.string(),
-  capabilities: z.array(Capability),
+  agentVersion: boundedName(),
+  hostname: boundedName(),
+  capabilities: z.array(Capability).max(16),
   /** Changes when the agent process restarts, so the server knows jobs may have been lost. */
-  bootId: z.string(),
+  bootId: boundedName(),
 });
 export type HelloResult = z.infer<typeof HelloResult>;
 
@@ -36,7 +37,7 @@ export const methods = {
    */
   ping: { params: z.object({}), result: z.object({}) },
   "inventory.snapshot": { params: z.object({}), result: HostInventory },
-  "job.list": { params: z.object({}), result: z.array(Job) },
+  "job.list": { params: z.object({}), result: z.array(Job).max(1024) },
   "job.cancel": { params: z.object({ jobId: z.string() }), result: ok },
   "virt.migrate": { params: MigrateParams, result: z.object({ jobId: z.string() }) },
   /** Re-checks a migration on the host right before it starts (source or destination side). */
@@ -52,7 +53,7 @@ export const methods = {
     params: z.object({ node: SwarmNodeRef, availability: z.enum(["active", "pause", "drain"]) }),
     result: ok,
   },
-  "swarm.joinTokens": { params: z.object({}), result: z.object({ worker: z.string(), manager: z.string() }) },
+  "swarm.joinTokens": { params: z.object({}), result: z.object({ worker: boundedName(), manager: boundedName() }) },
 } as const;
 
 export type MethodName = keyof typeof methods;
@@ -71,9 +72,9 @@ export const notifications = {
   "job.update": z.object({ job: Job }),
   /** A line for the host's event log (domain lifecycle, link changes). */
   "host.event": z.object({
-    at: z.string(),
+    at: boundedName(),
     level: z.enum(["info", "warn", "error"]),
-    message: z.string(),
+    message: boundedText(),
   }),
 } as const;
 export type NotificationName = keyof typeof notifications;
@@ -124,5 +125,13 @@ export type RpcRequest = z.infer<typeof RpcRequest>;
 export type RpcResponse = z.infer<typeof RpcResponse>;
 export type RpcNotification = z.infer<typeof RpcNotification>;
 
-/** Upper bound for one line; a longer one is a protocol error, not an out-of-memory. */
-export const MAX_MESSAGE_BYTES = 8 * 1024 * 1024;
+/**
+ * Upper bound for one line (the first snapshot, with every section, is the longest); a longer one
+ * is dropped unread: a protocol error, not an out-of-memory.
+ */
+export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/**
+ * Upper bound for one pushed section. A section is a few KB to a few hundred (hundreds of VMs);
+ * a bigger push is refused and the host keeps its last good section.
+ */
+export const MAX_SECTION_BYTES = 2 * 1024 * 1024;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { FleetConfig, MigrateParams, RpcResponse, methods, notifications, HostName, DomainName } from "../src/index.js";
+import { FleetConfig, Job, LIMITS, MigrateParams, RpcResponse, StorageSection, methods, notifications, HostName, DomainName } from "../src/index.js";
 
 describe("agent protocol schemas", () => {
   it("rejects names that could smuggle arguments or shell syntax", () => {
@@ -30,6 +30,23 @@ describe("agent protocol schemas", () => {
     expect(RpcResponse.safeParse({ jsonrpc: "2.0", id: null, error: { code: -32700, message: "not JSON" } }).success).toBe(true);
     expect(RpcResponse.safeParse({ jsonrpc: "1.0", id: 1, result: 1 }).success).toBe(false);
     expect(notifications["job.update"].safeParse({ job: { id: "j" } }).success).toBe(false);
+  });
+
+  it("bounds what a host sends: names, lists and free text", () => {
+    const job = { id: "op-1", kind: "migrate", state: "failed", progress: null, error: "e".repeat(1_000_000), startedAt: "t", finishedAt: "t" };
+    const parsed = Job.parse(job);
+    expect(parsed.error).toHaveLength(LIMITS.text);
+    expect(parsed.error!.endsWith("…")).toBe(true);
+    expect(Job.safeParse({ ...job, id: "j".repeat(LIMITS.name + 1) }).success).toBe(false);
+    const scale = { kind: "scale", service: "web", desired: 2, running: 1 };
+    expect(Job.safeParse({ ...job, progress: scale }).success).toBe(false);
+    expect(Job.safeParse({ ...job, kind: "scale", progress: scale }).success).toBe(true);
+    expect(notifications["host.event"].parse({ at: "t", level: "info", message: "m".repeat(10_000) }).message).toHaveLength(LIMITS.text);
+    expect(methods.hello.result.safeParse({ protocol: 1, agentVersion: "x", hostname: "h".repeat(LIMITS.name + 1), capabilities: [], bootId: "b" }).success).toBe(false);
+    const mount = { source: "nfs:/instance", target: "/instance", fstype: "nfs4" };
+    expect(StorageSection.safeParse({ nfs: null, mounts: Array(LIMITS.mounts).fill(mount) }).success).toBe(true);
+    expect(StorageSection.safeParse({ nfs: null, mounts: Array(LIMITS.mounts + 1).fill(mount) }).success).toBe(false);
+    expect(StorageSection.safeParse({ nfs: null, mounts: [{ ...mount, target: `/${"d".repeat(LIMITS.path)}` }] }).success).toBe(false);
   });
 
   it("validates fleet config files with defaults", () => {

@@ -1,4 +1,4 @@
-import { AgentErrorCode, NimbusError, type NimbusErrorCode } from "@nimbus/domain";
+import { AgentErrorCode, NimbusError, cutText, type NimbusErrorCode } from "@nimbus/domain";
 
 const byAgentCode = new Map<number, NimbusErrorCode>([
   [AgentErrorCode.toolFailed, "TOOL_FAILED"],
@@ -17,12 +17,19 @@ const byAgentCode = new Map<number, NimbusErrorCode>([
 
 export const nimbusCodeOf = (agentCode: number): NimbusErrorCode => byAgentCode.get(agentCode) ?? "INTERNAL";
 
-/** A JSON-RPC error from a host's agent, as the typed error the API understands. */
+/** Details an agent attaches to an error are kept only this small (they travel to browsers and the audit trail). */
+const MAX_DATA_CHARS = 4096;
+
+/**
+ * A JSON-RPC error from a host's agent, as the typed error the API understands. The agent's
+ * message is cut to LIMITS.text and oversized data dropped: a host cannot make one error megabytes.
+ */
 export function agentError(host: string, method: string, error: { code: number; message: string; data?: unknown }): NimbusError {
-  return new NimbusError(nimbusCodeOf(error.code), `${host}: ${method} failed: ${error.message}`, {
+  const data = error.data !== undefined && (JSON.stringify(error.data)?.length ?? 0) <= MAX_DATA_CHARS ? { data: error.data } : {};
+  return new NimbusError(nimbusCodeOf(error.code), `${host}: ${method} failed: ${cutText(error.message)}`, {
     host,
     method,
     agentCode: error.code,
-    ...(error.data !== undefined ? { data: error.data } : {}),
+    ...data,
   });
 }

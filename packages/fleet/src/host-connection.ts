@@ -68,6 +68,13 @@ export interface HostConnectionDeps {
 const ALL_SECTIONS: SectionName[] = ["node", "virt", "net", "swarm", "storage"];
 
 /**
+ * An agent that sends this many messages over the size limit within the window is dropped and
+ * retried only slowly (protocol-mismatch): each such message still costs a read, and a broken or
+ * compromised host must not keep the server busy. One can be an accident; three in a minute is not.
+ */
+export const OVERSIZED_LIMIT = { count: 3, windowMs: 60_000 };
+
+/**
  * One host's connection lifecycle: connecting -> hello -> inventory snapshot -> online; pushed
  * sections replace the inventory's sections; a lost link becomes `unreachable` and is retried
  * with backoff. A changed host key blocks the host until an admin accepts the new key.
@@ -84,6 +91,8 @@ export class HostConnection {
   private stopped = false;
   private offeredKey: PinnedKey | null = null;
   private lastGarbageReport = 0;
+  /** When this session's recent oversized messages arrived (at most OVERSIZED_LIMIT.count). */
+  private oversizedAt: number[] = [];
   private suppressedGarbage = 0;
   private settleFirstAttempt!: () => void;
   /** Resolves once the first attempt ended either way (or on stop). */
@@ -325,6 +334,7 @@ export class HostConnection {
   private onProtocolError(client: ProtocolClient, err: NimbusError) {
     if (client !== this.client) return;
     this.deps.logger.warn({ host: this.name, err: err.message }, "protocol error");
+    if (typeof err.details?.oversizedBytes === "number" && this.tooManyOversized()) return this.dropOversized();
     const now = Date.now();
     if (now - this.lastGarbageReport < 10_000) {
       this.suppressedGarbage++;
@@ -334,6 +344,22 @@ export class HostConnection {
     this.lastGarbageReport = now;
     this.suppressedGarbage = 0;
     this.report("warn", err.message + more);
+  }
+
+  private tooManyOversized(): boolean {
+    const now = Date.now();
+    this.oversizedAt = [...this.oversizedAt.filter((t) => now - t < OVERSIZED_LIMIT.windowMs), now];
+    return this.oversizedAt.length >= OVERSIZED_LIMIT.count;
+  }
+
+  private dropOversized() {
+    const lastSeen = this.client?.lastMessageAt;
+    // A handshake still awaiting its answers must not report this failure a second time.
+    this.generation++;
+    const message = `${this.name}: the agent sent ${this.oversizedAt.length} messages over the size limit within ${OVERSIZED_LIMIT.windowMs / 1000} s; connection dropped (a broken or compromised agent?)`;
+    this.deps.logger.warn({ host: this.name }, message);
+    this.fail({ state: "protocol-mismatch", message }, lastSeen);
+    this.settleFirstAttempt();
   }
 
   private connectionPatch(patch: { state: ConnectionState; message: string | null; nextRetryAt: string | null }): ConnectionInfo {
@@ -355,6 +381,7 @@ export class HostConnection {
   }
 
   private closeSession() {
+    this.oversizedAt = [];
     this.unwatchLiveness?.();
     this.unwatchLiveness = null;
     const { client, session } = this;

@@ -1,6 +1,7 @@
 import type { Readable, Writable } from "node:stream";
 import {
   MAX_MESSAGE_BYTES,
+  MAX_SECTION_BYTES,
   NimbusError,
   RpcNotification,
   RpcResponse,
@@ -26,8 +27,13 @@ export interface ProtocolClientOptions {
   output: Writable;
   requestTimeoutMs?: number;
   maxLineBytes?: number;
+  /** Notifications (pushed sections) longer than this are refused; answers may be up to maxLineBytes. */
+  maxNotificationBytes?: number;
   onNotification?: (n: AgentNotification) => void;
-  /** A message that could not be used (garbage line, invalid notification, unknown id); never fatal. */
+  /**
+   * A message that could not be used (garbage line, invalid notification, unknown id); never fatal
+   * here. One refused for its size carries `details.oversizedBytes`.
+   */
   onProtocolError?: (err: NimbusError) => void;
   /** The input ended or `close()` was called. */
   onClose?: () => void;
@@ -64,6 +70,7 @@ export class ProtocolClient {
   private readonly splitter: LineSplitter;
   private readonly timeoutMs: number;
   private readonly maxLineBytes: number;
+  private readonly maxNotificationBytes: number;
   private nextId = 1;
   private closed = false;
 
@@ -71,6 +78,7 @@ export class ProtocolClient {
     this.host = opts.host;
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.maxLineBytes = opts.maxLineBytes ?? MAX_MESSAGE_BYTES;
+    this.maxNotificationBytes = Math.min(opts.maxNotificationBytes ?? MAX_SECTION_BYTES, this.maxLineBytes);
     this.splitter = new LineSplitter(this.maxLineBytes);
     opts.input.on("data", this.onData);
     opts.input.once("end", this.onEnd);
@@ -132,7 +140,8 @@ export class ProtocolClient {
   private readonly onData = (chunk: Buffer | string) => {
     this.lastReceivedAt = Date.now();
     const { lines, oversized } = this.splitter.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-    for (let i = 0; i < oversized; i++) this.protocolError(`a message exceeded the ${this.maxLineBytes}-byte limit and was dropped`);
+    for (let i = 0; i < oversized; i++)
+      this.protocolError(`a message exceeded the ${this.maxLineBytes}-byte limit and was dropped`, { oversizedBytes: this.maxLineBytes + 1 });
     for (const line of lines) this.handleLine(line);
   };
 
@@ -152,6 +161,11 @@ export class ProtocolClient {
     if (raw && typeof raw === "object" && "id" in raw) return this.handleResponse(raw);
     const note = RpcNotification.safeParse(raw);
     if (!note.success) return this.protocolError(`agent sent a message that is neither an answer nor a notification`);
+    if (line.length > this.maxNotificationBytes)
+      return this.protocolError(
+        `agent pushed a ${quote(note.data.method)} of ${line.length} bytes, over the ${this.maxNotificationBytes}-byte limit; it was refused`,
+        { method: note.data.method.slice(0, 64), oversizedBytes: line.length },
+      );
     this.handleNotification(note.data.method, note.data.params);
   }
 

@@ -144,6 +144,17 @@ describe("ProtocolClient", () => {
     });
   });
 
+  it("cuts a megabyte error message from the agent and drops its oversized data", async () => {
+    h = harness();
+    const answer = h.client.request("job.cancel", { jobId: "j1" });
+    const req = await h.nextRequest();
+    h.send({ jsonrpc: "2.0", id: req.id, error: { code: AgentErrorCode.toolFailed, message: "x".repeat(1_000_000), data: { stderr: "y".repeat(100_000) } } });
+    const err = (await answer.catch((e: unknown) => e)) as NimbusError;
+    expect(err).toMatchObject({ code: "TOOL_FAILED", details: { host: "kvm1", method: "job.cancel", agentCode: AgentErrorCode.toolFailed } });
+    expect(err.details).not.toHaveProperty("data");
+    expect(err.message.length).toBeLessThan(2_100);
+  });
+
   it("refuses invalid params before anything reaches the host", async () => {
     h = harness();
     const bad = h.client.request("virt.power", { domain: "web; rm -rf /", action: "start" });

@@ -1,5 +1,16 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { NetSection, NodeFacts, StorageSection, SwarmSection, VirtSection, preflight, type HostRecord } from "@nimbus/domain";
+import {
+  HostInventory,
+  MAX_MESSAGE_BYTES,
+  MAX_SECTION_BYTES,
+  NetSection,
+  NodeFacts,
+  StorageSection,
+  SwarmSection,
+  VirtSection,
+  preflight,
+  type HostRecord,
+} from "@nimbus/domain";
 import { simDriversFor } from "../src/drivers.js";
 import { generateScenario } from "../src/scenario/generate.js";
 import { World } from "../src/world/world.js";
@@ -122,6 +133,17 @@ describe("sections built from the world", () => {
     const checks = preflight({ domain, source: src, destination: dst, tenantVni: 5001, busyInstances: new Set() });
     expect(checks.filter((c) => c.result !== "pass")).toEqual([]);
   });
+
+  it("fit the protocol's bounds at fleet size (2,000 hypervisors with 40 VMs each)", async () => {
+    world = new World(generateScenario({ hosts: 2000, vmsPerHost: 40 }), { jitter: false });
+    // hv0001 carries the swarm VMs; the manager's section lists the whole cluster's tasks.
+    for (const host of ["hv0001", "hv2000", ...world.hostNames().filter((h) => !h.startsWith("hv"))]) {
+      const inv = await inventoryOf(host);
+      expect(HostInventory.safeParse(inv).error, host).toBeUndefined();
+      expect(JSON.stringify(inv).length, host).toBeLessThan(MAX_MESSAGE_BYTES);
+      for (const [name, section] of Object.entries(inv)) expect(JSON.stringify(section).length, `${host} ${name}`).toBeLessThan(MAX_SECTION_BYTES);
+    }
+  }, 30_000);
 
   it("validate on a generated scenario too", async () => {
     world = new World(generateScenario({ hosts: 4, vmsPerHost: 3 }), { jitter: false });
