@@ -13,6 +13,8 @@ import {
   parseServiceInspect,
   parseServiceLs,
   parseServicePs,
+  runningReplicas,
+  type DockerInfo,
 } from "./parse/docker.js";
 import type { Tool } from "./tool.js";
 import { ChangeFeed, classifyToolError, sleep } from "./util.js";
@@ -22,6 +24,7 @@ const DOCKER_NOT_FOUND = /No such (service|node)|node .* not found|could not fin
 const CONVERGE_RECHECK_MS = 2_000;
 const MANAGER_RESYNC_MS = 5_000;
 const NOT_MANAGER = /not a swarm manager|This node is not part of a swarm/i;
+const notManager = (e: unknown) => e instanceof AgentError && e.code === AgentErrorCode.toolFailed && NOT_MANAGER.test(String(e.data?.stderr ?? ""));
 
 /**
  * Docker Swarm through the docker CLI. Only managers can list the cluster; a worker reports
@@ -41,8 +44,22 @@ export class RealSwarmDriver implements SwarmDriver {
 
   async snapshot(): Promise<SwarmSection> {
     const info = parseDockerInfo(await this.docker.run(["info", ...JSON_FORMAT]));
-    const alone: SwarmSection = { nodeId: info.nodeId, role: info.manager ? "manager" : "worker", clusterId: info.clusterId, nodes: [], services: [], tasks: [] };
-    if (info.swarmState !== "active" || !info.manager) return alone;
+    const alone = (role: SwarmSection["role"]): SwarmSection => ({ nodeId: info.nodeId, role, clusterId: info.clusterId, nodes: [], services: [], tasks: [] });
+    if (info.swarmState !== "active" || !info.manager) return alone(info.manager ? "manager" : "worker");
+    let section: SwarmSection;
+    try {
+      section = await this.cluster(info);
+    } catch (e) {
+      // Demoted between `docker info` and the cluster reads: this host is a worker now, and says so.
+      if (notManager(e)) return alone("worker");
+      throw e;
+    }
+    this.recheckWhileConverging(section);
+    return section;
+  }
+
+  /** The whole cluster as a manager sees it. */
+  private async cluster(info: DockerInfo): Promise<SwarmSection> {
     const [nodes, services] = await Promise.all([
       this.docker.run(["node", "ls", ...JSON_FORMAT]).then(parseNodeLs),
       this.docker.run(["service", "ls", ...JSON_FORMAT]).then(parseServiceLs),
@@ -58,9 +75,7 @@ export class RealSwarmDriver implements SwarmDriver {
           idsByName,
         )
       : [];
-    const section = buildSwarmSection({ info, nodes, addresses, services, details, tasks });
-    this.recheckWhileConverging(section);
-    return section;
+    return buildSwarmSection({ info, nodes, addresses, services, details, tasks });
   }
 
   /**
@@ -95,9 +110,10 @@ export class RealSwarmDriver implements SwarmDriver {
   }
 
   /**
-   * `docker service scale -d`, then `docker service ls` every scalePollMs until the running count
-   * matches (job progress sampling). Cancelling stops waiting; the new replica count stays, as
-   * docker has no way to take a scale back.
+   * `docker service scale -d`, then every scalePollMs the desired count from `docker service ls`
+   * and the running count from the service's tasks (see runningReplicas: `service ls` still
+   * counts the tasks of a node that is down) until both match (job progress sampling).
+   * Cancelling stops waiting; the new replica count stays, as docker has no way to take a scale back.
    */
   async scale(p: ScaleParams, ctx: JobContext<ScaleProgress>): Promise<void> {
     const what = `service ${p.service} on ${this.host}`;
@@ -111,19 +127,32 @@ export class RealSwarmDriver implements SwarmDriver {
     let running = -1;
     for (;;) {
       if (ctx.signal.aborted) throw conflict(`scaling ${what} was cancelled at ${running}/${p.replicas}; the service keeps ${p.replicas} replicas desired`);
-      const listed = parseServiceLs(await this.docker.run(["service", "ls", "--filter", `name=${p.service}`, ...JSON_FORMAT]));
-      const svc = listed.find((s) => s.name === p.service);
-      if (!svc) throw notFound(what);
-      if (svc.running !== running) {
-        running = svc.running;
+      const count = await this.replicas(p.service);
+      if (!count) throw notFound(what);
+      if (count.running !== running) {
+        running = count.running;
         ctx.report({ kind: "scale", service: p.service, desired: p.replicas, running });
       }
-      if (svc.running === p.replicas && svc.desired === p.replicas) return;
+      if (count.running === p.replicas && count.desired === p.replicas) return;
       if (Date.now() > deadline) {
-        throw new AgentError(AgentErrorCode.toolFailed, `${what} did not converge within ${Math.round(this.cfg.scaleTimeoutMs / 1000)} s (${svc.running}/${p.replicas} running)`);
+        throw new AgentError(AgentErrorCode.toolFailed, `${what} did not converge within ${Math.round(this.cfg.scaleTimeoutMs / 1000)} s (${count.running}/${p.replicas} running)`);
       }
       await sleep(this.cfg.scalePollMs, ctx.signal);
     }
+  }
+
+  /** A service's desired replicas and the ones that really run, counted as the snapshot counts them; null when there is no such service. */
+  private async replicas(service: string): Promise<{ desired: number; running: number } | null> {
+    // The name filter matches prefixes too ("web" lists "web-2"): the exact name is picked.
+    const svc = parseServiceLs(await this.docker.run(["service", "ls", "--filter", `name=${service}`, ...JSON_FORMAT])).find((s) => s.name === service);
+    if (!svc) return null;
+    const [nodes, tasks] = await Promise.all([
+      this.docker.run(["node", "ls", ...JSON_FORMAT]).then(parseNodeLs),
+      this.docker
+        .run(["service", "ps", "--no-trunc", "--filter", "desired-state=running", ...JSON_FORMAT, svc.id])
+        .then((text) => parseServicePs(text, new Map([[svc.name, svc.id]]))),
+    ]);
+    return { desired: svc.desired, running: runningReplicas(tasks, nodes, service) };
   }
 
   async setAvailability(node: string, availability: "active" | "pause" | "drain"): Promise<void> {

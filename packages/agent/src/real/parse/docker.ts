@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { TenantSlug, type SwarmNode, type SwarmSection, type SwarmService, type SwarmTask } from "@nimbus/domain";
-import { unparseable } from "../../errors.js";
-import { check, parseJsonLines, parseJsonWith } from "./text.js";
+import { quote, unparseable } from "../../errors.js";
+import { check, integer, parseJsonLines, parseJsonWith } from "./text.js";
 
 /** docker CLI output: `--format '{{json .}}'` lines and `inspect` arrays. */
 
@@ -54,7 +54,7 @@ const NodeLsJson = z.looseObject({
 
 const lower = <T extends string>(tool: string, allowed: readonly T[], value: string, text: string): T => {
   const v = value.toLowerCase() as T;
-  if (!allowed.includes(v)) throw unparseable(tool, `unknown value "${value}"`, text);
+  if (!allowed.includes(v)) throw unparseable(tool, `unknown value ${quote(value)}`, text);
   return v;
 };
 
@@ -106,8 +106,8 @@ export function parseServiceLs(text: string): ListedService[] {
   const tool = "docker service ls";
   return parseJsonLines(tool, text).map((raw) => {
     const s = check(ServiceLsJson, tool, raw, text);
-    const m = /^(\d+)\/(\d+)/.exec(s.Replicas);
-    if (!m) throw unparseable(tool, `replicas "${s.Replicas}" is not running/desired`, text);
+    const m = /^(\d{1,9})\/(\d{1,9})(?!\d)/.exec(s.Replicas);
+    if (!m) throw unparseable(tool, `replicas ${quote(s.Replicas)} is not running/desired`, text);
     return {
       id: s.ID,
       name: s.Name,
@@ -175,14 +175,14 @@ export function parseServicePs(text: string, serviceIds: Map<string, string>): S
     const t = check(TaskJson, tool, raw, text);
     const name = t.Name.replace(/^\s*\\_\s*/, "");
     const dot = name.lastIndexOf(".");
-    if (dot <= 0) throw unparseable(tool, `task name "${t.Name}" is not SERVICE.SLOT`, text);
+    if (dot <= 0) throw unparseable(tool, `task name ${quote(t.Name)} is not SERVICE.SLOT`, text);
     const serviceName = name.slice(0, dot);
     const suffix = name.slice(dot + 1);
     return {
       id: t.ID,
       serviceId: serviceIds.get(serviceName) ?? serviceName,
       serviceName,
-      slot: /^\d+$/.test(suffix) ? Number(suffix) : null,
+      slot: integer(suffix),
       node: t.Node || null,
       desiredState: t.DesiredState.toLowerCase(),
       state: (t.CurrentState.split(" ")[0] ?? "").toLowerCase(),
@@ -207,21 +207,25 @@ export function detailsOf(details: Map<string, ServiceDetails>, shortId: string)
 }
 
 /**
- * `p.tasks` are all tasks meant to run (desired running or accepted) of all `p.services`.
- * Running replicas are counted from them, not taken from `service ls`: docker counts a task on a
- * node that is down as still running (its last report), so a service whose tasks were
- * rescheduled off a dead node shows 4/3 there for as long as the node stays down (seen in the
- * real lab with docker 20.10). A replica runs when its task is meant to run, runs, and is on a
- * node that is not down (the rule docker's own CLI used before the daemon counted).
+ * Replicas of `service` that run, counted from its tasks rather than taken from `service ls`:
+ * docker counts a task on a node that is down as still running (its last report), so a service
+ * whose tasks were rescheduled off a dead node shows 4/3 there for as long as the node stays
+ * down (seen in the real lab with docker 20.10). A replica runs when its task is meant to run,
+ * runs, and is on a node that is not down (the rule docker's own CLI used before the daemon
+ * counted). The snapshot and `swarm.scale` both count with this.
  */
+export function runningReplicas(tasks: SwarmTask[], nodes: SwarmNode[], service: string): number {
+  const downNodes = new Set(nodes.filter((n) => n.status === "down").map((n) => n.hostname));
+  return tasks.filter((t) => t.serviceName === service && t.desiredState === "running" && t.state === "running" && !(t.node && downNodes.has(t.node))).length;
+}
+
+/** `p.tasks` are all tasks meant to run (desired running or accepted) of all `p.services`. */
 export function buildSwarmSection(p: SwarmParts): SwarmSection {
   const tenantOf = (labels: Record<string, string>) => {
     const t = labels[TENANT_LABEL];
     return t && TenantSlug.safeParse(t).success ? t : null;
   };
-  const downNodes = new Set(p.nodes.filter((n) => n.status === "down").map((n) => n.hostname));
-  const runningOf = (service: string) =>
-    p.tasks.filter((t) => t.serviceName === service && t.desiredState === "running" && t.state === "running" && !(t.node && downNodes.has(t.node))).length;
+  const runningOf = (service: string) => runningReplicas(p.tasks, p.nodes, service);
   return {
     nodeId: p.info.nodeId,
     role: p.info.manager ? "manager" : "worker",
