@@ -22,6 +22,7 @@ const matrix: Record<string, { allowed: RoleName[]; input: () => unknown }> = {
   "swarm.setAvailability": { allowed: staffWorkload, input: () => ({ node: "worker2", availability: "active" }) },
   "swarm.joinTokens": { allowed: ["admin"], input: () => ({}) },
   "health.acknowledge": { allowed: ["admin", "operator", "oncall"], input: () => ({ id: "no-such-check" }) },
+  "health.unacknowledge": { allowed: ["admin", "operator", "oncall"], input: () => ({ id: "no-such-check" }) },
   "operations.cancel": { allowed: staffWorkload, input: () => ({ id: "no-such-operation" }) },
   // Operators may enter and leave maintenance and move disks; inputs that change nothing.
   "maintenance.start": { allowed: staffWorkload, input: () => ({ host: "nfs2" }) },

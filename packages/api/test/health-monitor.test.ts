@@ -57,6 +57,29 @@ describe("HealthMonitor", () => {
     expect(heard).toHaveLength(2);
   });
 
+  it("keeps the note given with an acknowledgement", () => {
+    const { monitor, setVmState } = setup();
+    setVmState("kvm2", "crashed");
+    monitor.sample("2026-01-01T00:00:00.000Z");
+    monitor.acknowledge("instance:globex-1", "Olga", "2026-01-01T00:00:05.000Z", "restarting it after the backup");
+    expect(monitor.checks().find((c) => c.id === "instance:globex-1")!.ack).toEqual({ by: "Olga", at: "2026-01-01T00:00:05.000Z", note: "restarting it after the backup" });
+  });
+
+  it("takes an acknowledgement back, pushes the open check, and the next sample keeps it open", () => {
+    const { monitor, heard, setVmState } = setup();
+    setVmState("kvm2", "crashed");
+    monitor.sample("2026-01-01T00:00:00.000Z");
+    monitor.acknowledge("instance:globex-1", "Olga", "2026-01-01T00:00:05.000Z");
+    expect(monitor.unacknowledge("instance:globex-1")).toBe(true);
+    expect(heard[2]).toEqual({ upsert: [expect.objectContaining({ id: "instance:globex-1", state: "crit", ack: null })], remove: [] });
+    monitor.sample("2026-01-01T00:00:06.000Z");
+    expect(heard).toHaveLength(3);
+    expect(monitor.checks().find((c) => c.id === "instance:globex-1")!.ack).toBeNull();
+    // Nothing to take back twice, nor on a check nobody acknowledged.
+    expect(monitor.unacknowledge("instance:globex-1")).toBe(false);
+    expect(monitor.unacknowledge("host:kvm1")).toBe(false);
+  });
+
   it("lists every check worst first", () => {
     const { monitor, setVmState } = setup();
     setVmState("kvm1", "crashed");

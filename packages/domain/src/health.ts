@@ -18,8 +18,8 @@ export const HealthCheck = z.object({
   /** What breaks when this check fails: hosts, instances, services, tenants. */
   affects: z.array(z.string()),
   tenants: z.array(z.string()),
-  /** Someone on call has seen it; cleared when the check recovers. */
-  ack: z.object({ by: z.string(), at: z.string() }).nullable().default(null),
+  /** Someone on call has seen it (with what they are doing about it); cleared when the check recovers or by un-acknowledging. */
+  ack: z.object({ by: z.string(), at: z.string(), note: z.string().max(500).optional() }).nullable().default(null),
 });
 export type HealthCheck = z.infer<typeof HealthCheck>;
 

@@ -30,10 +30,17 @@ export const storageRouter = router({
 
 export const healthRouter = router({
   list: staffProcedure("read:fleet").query(({ ctx }) => [...ctx.health.checks()]),
+  // Both are mutations, so the audit trail says who acknowledged what, with which note, and who took it back.
   acknowledge: staffProcedure("alerts:ack")
+    .input(z.object({ id: z.string().max(200), note: z.string().trim().max(500).optional() }))
+    .mutation(({ ctx, input }) => {
+      if (!ctx.health.acknowledge(input.id, ctx.viewer.name, new Date().toISOString(), input.note || undefined)) throw notFound(`failing check ${input.id}`);
+      return { ok: true as const };
+    }),
+  unacknowledge: staffProcedure("alerts:ack")
     .input(z.object({ id: z.string().max(200) }))
     .mutation(({ ctx, input }) => {
-      if (!ctx.health.acknowledge(input.id, ctx.viewer.name)) throw notFound(`failing check ${input.id}`);
+      if (!ctx.health.unacknowledge(input.id)) throw notFound(`acknowledged check ${input.id}`);
       return { ok: true as const };
     }),
 });

@@ -26,6 +26,8 @@ interface CheckEntry {
   probe: ProbeState | undefined;
 }
 
+type AckEntry = NonNullable<HealthCheck["ack"]>;
+
 /** Host connection checks fall after two samples: the SSH layer already retried. */
 const HOST_HYSTERESIS: Hysteresis = { rise: 1, fall: 2 };
 
@@ -51,7 +53,7 @@ export class HealthMonitor {
   private timer: NodeJS.Timeout | null = null;
   /** Sorted on demand: sorting 10,000+ checks on every change would cost more than the change. */
   private snapshot: HealthCheck[] | null = [];
-  private readonly acks = new Map<string, { by: string; at: string }>();
+  private readonly acks = new Map<string, AckEntry>();
 
   constructor(
     private readonly fleet: FleetView,
@@ -81,16 +83,26 @@ export class HealthMonitor {
     return () => this.listeners.delete(l);
   }
 
-  /** Marks a failing check as seen; false when there is no such failing check. */
-  acknowledge(id: string, by: string, at = new Date().toISOString()): boolean {
+  /** Marks a failing check as seen, with an optional note; false when there is no such failing check. */
+  acknowledge(id: string, by: string, at = new Date().toISOString(), note?: string): boolean {
     const check = this.reported.get(id);
     if (!check || check.state === "ok") return false;
     // One object in both maps, so the next sample sees the same ack and reports no change.
-    const ack = { by, at };
+    const ack: AckEntry = note ? { by, at, note } : { by, at };
     this.acks.set(id, ack);
     const acked = { ...check, ack };
     this.reported.set(id, acked);
     this.publish({ upsert: [acked], remove: [] });
+    return true;
+  }
+
+  /** Takes an acknowledgement back (acknowledged by mistake, or nobody is on it after all); false when the check has none. */
+  unacknowledge(id: string): boolean {
+    const check = this.reported.get(id);
+    if (!check || !this.acks.delete(id)) return false;
+    const open = { ...check, ack: null };
+    this.reported.set(id, open);
+    this.publish({ upsert: [open], remove: [] });
     return true;
   }
 
