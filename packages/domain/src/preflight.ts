@@ -45,13 +45,8 @@ export function preflight(input: PreflightInput): PreflightCheck[] {
   const checks: PreflightCheck[] = [];
   const add = (id: string, label: string, result: CheckResult, reason: string) => checks.push({ id, label, result, reason });
 
-  const conn = destination.connection;
   if (destination.name === source.name) add("reachable", "Destination", "fail", "the VM already runs on this host");
-  else if (conn.state === "key-changed") add("reachable", "Destination", "fail", `${destination.name}'s host key changed; an admin must accept it first`);
-  else if (conn.state !== "online") add("reachable", "Destination", "fail", `${destination.name} is ${conn.state}${conn.message ? `: ${conn.message}` : ""}`);
-  else if (destination.maintenance) add("reachable", "Destination", "fail", `${destination.name} is in maintenance`);
-  else if (!destination.inventory.virt) add("reachable", "Destination", "fail", `${destination.name} is not a hypervisor`);
-  else add("reachable", "Destination", "pass", `${destination.name} is online with a trusted key`);
+  else checks.push(hostAvailabilityCheck(destination, "Destination"));
 
   const sourceConn = source.connection;
   if (observedState(sourceConn.state, domain.state) === "unknown")
@@ -65,19 +60,9 @@ export function preflight(input: PreflightInput): PreflightCheck[] {
   else if (input.busyInstances.has(domain.name)) add("state", "VM state", "fail", `${domain.name} already has an operation running`);
   else add("state", "VM state", "pass", "running, no other operation");
 
+  checks.push(...capacityChecks(destination, domain, policy));
   const node = destination.inventory.node;
-  if (!node) add("memory", "Memory", "fail", `${destination.name} has not reported its memory`);
-  else {
-    const free = node.memoryTotalMiB - committedMemoryMiB(destination) - policy.memoryHeadroomMiB;
-    add(
-      "memory",
-      "Memory",
-      free >= domain.memoryMiB ? "pass" : "fail",
-      `needs ${domain.memoryMiB} MiB; ${Math.max(0, Math.floor(free))} MiB free after ${policy.memoryHeadroomMiB} MiB headroom`,
-    );
-    const vcpus = committedVcpus(destination) + domain.vcpus;
-    const limit = node.cpuCount * policy.cpuOvercommit;
-    add("cpu", "vCPUs", vcpus <= limit ? "pass" : "warn", `${vcpus} vCPUs on ${node.cpuCount} CPUs (overcommit limit ${policy.cpuOvercommit}:1)`);
+  if (node) {
     const missing = domain.cpuFeatures.filter((f) => !node.cpuFeatures.includes(f));
     if (domain.cpuModel && domain.cpuModel !== "host-passthrough" && missing.length)
       add("cpu-compat", "CPU compatibility", "fail", `${destination.name} lacks CPU features ${missing.join(", ")}`);
@@ -93,38 +78,81 @@ export function preflight(input: PreflightInput): PreflightCheck[] {
 
   const bridges = destination.inventory.net?.bridges ?? [];
   for (const nic of domain.nics) {
-    const br = bridges.find((b) => b.name === nic.bridge);
-    const id = `net-${nic.mac}`;
-    if (!br) {
-      add(id, `NIC ${nic.mac}`, "fail", `bridge ${nic.bridge} does not exist on ${destination.name}`);
-      continue;
-    }
-    if (br.type !== nic.bridgeType) {
-      add(id, `NIC ${nic.mac}`, "fail", `${nic.bridge} is a ${br.type} bridge on ${destination.name}, the VM needs ${nic.bridgeType}`);
-      continue;
-    }
-    if (nic.vlan !== null) {
-      if (!bridgeCarriesVlan(br, nic.vlan)) {
-        add(id, `NIC ${nic.mac}`, "fail", `VLAN ${nic.vlan} is not carried by any trunk of ${nic.bridge} on ${destination.name}`);
-        continue;
-      }
-    }
-    add(id, `NIC ${nic.mac}`, "pass", `${nic.bridge}${nic.vlan !== null ? ` VLAN ${nic.vlan}` : ""} present`);
+    const fit = bridgeFit(destination.name, bridges, nic);
+    add(`net-${nic.mac}`, `NIC ${nic.mac}`, fit.ok ? "pass" : "fail", fit.reason);
   }
 
   if (tenantVni !== null) {
-    const tunnels = bridges.flatMap((b) => b.ports.filter((p) => p.vxlan?.vni === tenantVni));
-    if (!tunnels.length) add("vni", "Tenant VNI", "fail", `VNI ${tenantVni} is not present on ${destination.name}`);
-    else {
-      const br = bridges.find((b) => b.ports.some((p) => p.vxlan?.vni === tenantVni));
-      const uplinkMtu = Math.min(...(destination.inventory.net?.interfaces ?? []).filter((i) => i.kind === "physical" && i.mtu).map((i) => i.mtu!));
-      const needed = (br?.mtu ?? 1500) + VXLAN_OVERHEAD;
-      if (Number.isFinite(uplinkMtu) && uplinkMtu < needed)
-        add("vni", "Tenant VNI", "warn", `VNI ${tenantVni} present, but uplink MTU ${uplinkMtu} < ${needed} needed for VXLAN`);
-      else add("vni", "Tenant VNI", "pass", `VNI ${tenantVni} tunnelled on ${destination.name}`);
-    }
+    const br = bridges.find((b) => b.ports.some((p) => p.vxlan?.vni === tenantVni));
+    const short = br ? vxlanMtuShortfall(destination, br) : null;
+    if (!br) add("vni", "Tenant VNI", "fail", `VNI ${tenantVni} is not present on ${destination.name}`);
+    else if (short) add("vni", "Tenant VNI", "warn", `VNI ${tenantVni} present, but uplink MTU ${short.uplinkMtu} < ${short.needed} needed for VXLAN`);
+    else add("vni", "Tenant VNI", "pass", `VNI ${tenantVni} tunnelled on ${destination.name}`);
   }
   return checks;
+}
+
+/**
+ * Whether a host can take a VM at all: online with a trusted key, not in maintenance, a
+ * hypervisor. Shared by migration destinations and the placement of new instances.
+ */
+export function hostAvailabilityCheck(host: HostRecord, label: string): PreflightCheck {
+  const conn = host.connection;
+  const check = (result: CheckResult, reason: string): PreflightCheck => ({ id: "reachable", label, result, reason });
+  if (conn.state === "key-changed") return check("fail", `${host.name}'s host key changed; an admin must accept it first`);
+  if (conn.state !== "online") return check("fail", `${host.name} is ${conn.state}${conn.message ? `: ${conn.message}` : ""}`);
+  if (host.maintenance) return check("fail", `${host.name} is in maintenance`);
+  if (!host.inventory.virt) return check("fail", `${host.name} is not a hypervisor`);
+  return check("pass", `${host.name} is online with a trusted key`);
+}
+
+/**
+ * RAM (a hard limit, after the host's headroom) and vCPUs (overcommit is a warning) of a host
+ * receiving a VM of this size. The running domains of `host` count as committed: callers add
+ * VMs planned or being created there as running domains of a copy of the host.
+ */
+export function capacityChecks(host: HostRecord, need: { memoryMiB: number; vcpus: number }, policy: PreflightPolicy = DEFAULT_POLICY): PreflightCheck[] {
+  const node = host.inventory.node;
+  if (!node) return [{ id: "memory", label: "Memory", result: "fail", reason: `${host.name} has not reported its memory` }];
+  const free = node.memoryTotalMiB - committedMemoryMiB(host) - policy.memoryHeadroomMiB;
+  const vcpus = committedVcpus(host) + need.vcpus;
+  const limit = node.cpuCount * policy.cpuOvercommit;
+  return [
+    {
+      id: "memory",
+      label: "Memory",
+      result: free >= need.memoryMiB ? "pass" : "fail",
+      reason: `needs ${need.memoryMiB} MiB; ${Math.max(0, Math.floor(free))} MiB free after ${policy.memoryHeadroomMiB} MiB headroom`,
+    },
+    { id: "cpu", label: "vCPUs", result: vcpus <= limit ? "pass" : "warn", reason: `${vcpus} vCPUs on ${node.cpuCount} CPUs (overcommit limit ${policy.cpuOvercommit}:1)` },
+  ];
+}
+
+export interface NicNeed {
+  bridge: string;
+  bridgeType: "linux" | "ovs";
+  vlan: number | null;
+}
+
+/** How a NIC fits a host's bridges; `problem` lets a caller that can wire the network tell what is missing. */
+export type BridgeFit =
+  | { ok: true; bridge: Pick<Bridge, "name" | "type" | "ports">; reason: string }
+  | { ok: false; problem: "missing" | "type" | "vlan"; bridge: Pick<Bridge, "name" | "type" | "ports"> | null; reason: string };
+
+export function bridgeFit(host: string, bridges: readonly Pick<Bridge, "name" | "type" | "ports">[], nic: NicNeed): BridgeFit {
+  const br = bridges.find((b) => b.name === nic.bridge);
+  if (!br) return { ok: false, problem: "missing", bridge: null, reason: `bridge ${nic.bridge} does not exist on ${host}` };
+  if (br.type !== nic.bridgeType) return { ok: false, problem: "type", bridge: br, reason: `${nic.bridge} is a ${br.type} bridge on ${host}, the VM needs ${nic.bridgeType}` };
+  if (nic.vlan !== null && !bridgeCarriesVlan(br, nic.vlan))
+    return { ok: false, problem: "vlan", bridge: br, reason: `VLAN ${nic.vlan} is not carried by any trunk of ${nic.bridge} on ${host}` };
+  return { ok: true, bridge: br, reason: `${nic.bridge}${nic.vlan !== null ? ` VLAN ${nic.vlan}` : ""} present` };
+}
+
+/** VXLAN adds 50 bytes: the host's smallest physical MTU must fit the bridge's MTU plus that, or large frames drop. */
+export function vxlanMtuShortfall(host: HostRecord, bridge: Pick<Bridge, "mtu">): { uplinkMtu: number; needed: number } | null {
+  const uplinkMtu = Math.min(...(host.inventory.net?.interfaces ?? []).filter((i) => i.kind === "physical" && i.mtu).map((i) => i.mtu!));
+  const needed = (bridge.mtu ?? 1500) + VXLAN_OVERHEAD;
+  return Number.isFinite(uplinkMtu) && uplinkMtu < needed ? { uplinkMtu, needed } : null;
 }
 
 /** Does a trunk or uplink of this bridge carry the VLAN? An empty trunk list carries every VLAN. */
@@ -151,6 +179,12 @@ export function rankDestinations(
       checks,
     }))
     .sort((a, b) => rank[a.verdict] - rank[b.verdict] || b.freeMemoryMiB - a.freeMemoryMiB || a.host.localeCompare(b.host));
+}
+
+/** Why the first of a ranking was chosen, in words the dialogs show. */
+export function rankingReason(best: { host: string; verdict: CheckResult; freeMemoryMiB: number }, memoryMiB: number, candidates: number): string {
+  const others = candidates - 1;
+  return `${best.verdict === "pass" ? "every check passes" : "passes with warnings"}; ${best.freeMemoryMiB - memoryMiB} MiB left on ${best.host} after it${others ? `, the most of ${candidates} hosts` : ""}`;
 }
 
 /** The headroom policy in words, shown beside the memory and vCPU checks. */
@@ -229,12 +263,8 @@ export function destinationAgentChecks(req: DestinationPreflightParams, o: Desti
     add("agent-memory", "Memory", free >= req.memoryMiB ? "pass" : "fail", `needs ${req.memoryMiB} MiB; ${o.host} has ${Math.max(0, free)} MiB free after ${req.memoryHeadroomMiB} MiB headroom`);
   }
   for (const nic of req.nics) {
-    const br = o.bridges.find((b) => b.name === nic.bridge);
-    const id = `agent-net-${nic.mac}`;
-    if (!br) add(id, `NIC ${nic.mac}`, "fail", `bridge ${nic.bridge} does not exist on ${o.host}`);
-    else if (br.type !== nic.bridgeType) add(id, `NIC ${nic.mac}`, "fail", `${nic.bridge} is a ${br.type} bridge on ${o.host}, the VM needs ${nic.bridgeType}`);
-    else if (nic.vlan !== null && !bridgeCarriesVlan(br, nic.vlan)) add(id, `NIC ${nic.mac}`, "fail", `VLAN ${nic.vlan} is not carried by any trunk of ${nic.bridge} on ${o.host}`);
-    else add(id, `NIC ${nic.mac}`, "pass", `${nic.bridge}${nic.vlan !== null ? ` VLAN ${nic.vlan}` : ""} present`);
+    const fit = bridgeFit(o.host, o.bridges, nic);
+    add(`agent-net-${nic.mac}`, `NIC ${nic.mac}`, fit.ok ? "pass" : "fail", fit.reason);
   }
   if (o.missingPaths.length) add("agent-storage", "Shared storage", "fail", `storage migration needed: ${o.missingPaths.join(", ")} not visible on ${o.host}`);
   else add("agent-storage", "Shared storage", "pass", req.diskPaths.length ? `${o.host} sees every disk path` : "no disks");

@@ -1,6 +1,6 @@
 import type { Domain } from "../inventory.js";
 import type { HostRecord } from "../fleet.js";
-import { DEFAULT_POLICY, preflight, rankDestinations, type CheckResult, type PreflightCheck, type PreflightPolicy } from "../preflight.js";
+import { DEFAULT_POLICY, preflight, rankDestinations, rankingReason, type CheckResult, type PreflightCheck, type PreflightPolicy } from "../preflight.js";
 import { swarmRoleOfVm, type VmSwarmRole } from "./swarm-node.js";
 
 /**
@@ -98,15 +98,13 @@ export function planEvacuation(input: EvacuationInput): EvacuationPlan {
       continue;
     }
     const dest = virtual.get(best.host)!;
-    const freeAfter = best.freeMemoryMiB - domain.memoryMiB;
-    const others = ranked.length - 1;
     moves.push({
       instance: domain.name,
       tenant: domain.tenant,
       memoryMiB: domain.memoryMiB,
       destination: best.host,
       verdict: best.verdict,
-      reason: `${best.verdict === "pass" ? "every check passes" : "passes with warnings"}; ${freeAfter} MiB left on ${best.host} after it${others ? `, the most of ${ranked.length} hosts` : ""}`,
+      reason: rankingReason(best, domain.memoryMiB, ranked.length),
       checks: best.checks,
       swarm,
     });
