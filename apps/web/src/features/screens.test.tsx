@@ -81,9 +81,9 @@ describe("migrate form", () => {
 });
 
 describe("health page", () => {
-  it("leads with the count of critical and warning checks", () => {
-    expect(healthHeadline(healthChecks)).toBe("2 critical, 1 warning");
-    expect(render(<HealthSummary checks={healthChecks} />)).toContain("2 critical, 1 warning");
+  it("leads with the count of critical and warning checks nobody acknowledged, and the acknowledged apart", () => {
+    expect(healthHeadline(healthChecks)).toBe("2 critical · 1 acknowledged");
+    expect(render(<HealthSummary checks={healthChecks} />)).toContain("2 critical · 1 acknowledged");
   });
   it("lists the worst first, with since and what each affects", () => {
     const html = renderToStaticMarkup(<HealthList checks={healthChecks} />);

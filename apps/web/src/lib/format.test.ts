@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatDuration, formatMiB, formatRate, formatRelative } from "./format";
+import { formatBytes, formatDuration, formatMiB, formatRate, formatRelative, humanizeTimes } from "./format";
 
 describe("units", () => {
   it("use binary prefixes", () => {
@@ -27,5 +27,18 @@ describe("relative times", () => {
   });
   it("say never when there is no time", () => {
     expect(formatRelative(null, now)).toBe("never");
+  });
+});
+
+describe("timestamps inside server messages", () => {
+  const now = Date.parse("2026-11-25T12:00:00Z");
+  it("say an unreachable host's last contact as a time ago, not as an ISO timestamp", () => {
+    expect(humanizeTimes("unreachable: connect ECONNREFUSED 10.0.0.13:22; last seen 2026-11-25T11:56:59.113Z", now)).toBe(
+      "unreachable: connect ECONNREFUSED 10.0.0.13:22; last seen 3 min ago",
+    );
+    expect(humanizeTimes("pinned 2026-11-23T12:00:00+00:00, changed 2026-11-25T11:59:58Z", now)).toBe("pinned 2 d ago, changed just now");
+  });
+  it("leave other numbers alone", () => {
+    expect(humanizeTimes("93 % used; VNI 10010; 10.0.0.13:22; 2026-11-25", now)).toBe("93 % used; VNI 10010; 10.0.0.13:22; 2026-11-25");
   });
 });

@@ -66,3 +66,13 @@ export function formatAbsolute(iso: string | null | undefined): string {
 
 export const percentOf = (used: number | null | undefined, total: number | null | undefined): number | null =>
   used === null || used === undefined || !total ? null : (100 * used) / total;
+
+// An ISO 8601 instant as servers and agents write it: 2026-12-07T06:04:27Z, with fractions or an offset.
+const ISO_INSTANT = /\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})\b/g;
+
+/**
+ * A server's sentence with its timestamps said as people say them: "unreachable; last seen
+ * 2026-12-07T06:04:27.113Z" becomes "unreachable; last seen 3 min ago".
+ */
+export const humanizeTimes = (text: string, now: number): string =>
+  text.replace(ISO_INSTANT, (iso) => (Number.isNaN(Date.parse(iso)) ? iso : formatRelative(iso, now)));

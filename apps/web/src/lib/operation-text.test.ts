@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { Operation } from "@nimbus/domain";
 import { doneMigration, failedMigration, migrating, scaling } from "@/fixtures/views";
 import { diskMoving, evacuating, failedDiskMove } from "@/fixtures/moves";
 import { migrationFigures, operationHeadline, operationOutcome, operationRoute, storageMoveFigures } from "./operation-text";
@@ -23,13 +24,27 @@ describe("operation words", () => {
     );
   });
   it("list the migration figures people watch", () => {
-    expect(Object.fromEntries(migrationFigures(migrating))).toMatchObject({
+    const firstPass = { ...migrating, progress: { ...migrating.progress!, iteration: 1 } as Operation["progress"] };
+    expect(Object.fromEntries(migrationFigures(firstPass))).toMatchObject({
       Phase: "copying",
+      Pass: "1, first copy of the memory",
       "Memory copied": "3.4 GiB of 8.0 GiB",
       Bandwidth: "118 MiB/s",
-      Iteration: "2",
-      "Expected downtime": "180 ms",
     });
+  });
+  it("say a later pass re-sends changes instead of 'Memory copied 4.1 GiB of 4.0 GiB'", () => {
+    const GiB = 1024 ** 3;
+    const second = { ...migrating, progress: { ...migrating.progress!, iteration: 2, memoryTotalBytes: 4 * GiB, memoryProcessedBytes: 4.1 * GiB } as Operation["progress"] };
+    const figures = Object.fromEntries(migrationFigures(second));
+    expect(figures["Memory copied"]).toBe("all 4.0 GiB, then 102 MiB of changes");
+    expect(figures.Pass).toBe("2, re-sending pages the VM changed");
+    expect(Object.values(figures).join(" ")).not.toContain("4.1 GiB of 4.0 GiB");
+  });
+  it("say the expected downtime is the pause at switch-over, not an ETA", () => {
+    const slow = { ...migrating, progress: { ...migrating.progress!, expectedDowntimeMs: 54_000 } as Operation["progress"] };
+    const figures = Object.fromEntries(migrationFigures(slow));
+    expect(figures["Downtime at switch-over"]).toBe("≈ 54 s");
+    expect(figures).not.toHaveProperty("Expected downtime");
   });
 });
 

@@ -1,4 +1,4 @@
-import type { Operation, StorageMoveProgress } from "@nimbus/domain";
+import type { MigrationProgress, Operation, StorageMoveProgress } from "@nimbus/domain";
 import { formatBytes, formatDuration, formatRate } from "./format";
 
 type StorageMovePhase = StorageMoveProgress["phase"];
@@ -92,18 +92,31 @@ export function operationOutcome(op: Operation): string {
   return operationHeadline(op);
 }
 
+/**
+ * What a running migration has moved, pass by pass. The first pass copies the memory once; each
+ * later one re-sends the pages the VM wrote meanwhile, so the bytes sent outgrow the memory
+ * ("4.1 GiB of 4.0 GiB" read as a bug): say "all 4.0 GiB, then 0.1 GiB of changes" instead.
+ */
+function memoryCopied(p: MigrationProgress): string {
+  if (p.iteration <= 1 || p.memoryProcessedBytes < p.memoryTotalBytes) return `${formatBytes(p.memoryProcessedBytes)} of ${formatBytes(p.memoryTotalBytes)}`;
+  return `all ${formatBytes(p.memoryTotalBytes)}, then ${formatBytes(p.memoryProcessedBytes - p.memoryTotalBytes)} of changes`;
+}
+
+const passWords = (iteration: number) => (iteration === 0 ? "—" : iteration === 1 ? "1, first copy of the memory" : `${iteration}, re-sending pages the VM changed`);
+
 /** The detail figures of a running migration, label → value, in reading order. */
 export function migrationFigures(op: Operation): [string, string][] {
   const p = op.progress;
   if (p?.kind !== "migrate") return [];
   return [
     ["Phase", p.phase],
-    ["Memory copied", `${formatBytes(p.memoryProcessedBytes)} of ${formatBytes(p.memoryTotalBytes)}`],
-    ["Remaining", formatBytes(p.memoryRemainingBytes)],
+    ["Pass", passWords(p.iteration)],
+    ["Memory copied", memoryCopied(p)],
+    ["Left to send", formatBytes(p.memoryRemainingBytes)],
     ["Bandwidth", formatRate(p.bandwidthBytesPerSec)],
     ["Dirty rate", formatRate(p.dirtyRateBytesPerSec)],
-    ["Iteration", String(p.iteration)],
-    ["Expected downtime", p.expectedDowntimeMs === null ? "—" : formatDuration(p.expectedDowntimeMs)],
+    // An estimate of the pause at the end, not of the time left: say so.
+    ["Downtime at switch-over", p.expectedDowntimeMs === null ? "—" : `≈ ${formatDuration(p.expectedDowntimeMs)}`],
     ...(p.downtimeMs !== null ? ([["Measured downtime", formatDuration(p.downtimeMs)]] as [string, string][]) : []),
   ];
 }

@@ -1,5 +1,5 @@
 "use client";
-import type { Permission } from "@nimbus/domain";
+import { can, type Permission } from "@nimbus/domain";
 import { useQuery } from "@tanstack/react-query";
 import { createContext, useContext, type ReactNode } from "react";
 import { useTRPC } from "./trpc";
@@ -36,11 +36,13 @@ export function useSession(): Session | null {
 }
 
 /**
- * Whether to SHOW a control. A courtesy only: the server checks every call again.
+ * Whether to SHOW a control: the role's rules from domain/access.ts, the very ones the server
+ * applies, so a button is shown exactly when the server would accept its call. A courtesy only:
+ * the server checks every call again.
  */
 export function useCan(permission: Permission): boolean {
   const session = useSession();
-  return !!session?.permissions.includes(permission);
+  return !!session && can(session.user, permission);
 }
 
 /** Power buttons: staff with the permission, and tenant members whose tenant allows it. */

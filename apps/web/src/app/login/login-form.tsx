@@ -7,8 +7,15 @@ import { homeFor } from "@/components/shell/nav-items";
 import { useSessionQuery } from "@/lib/session";
 import { safeNextPath, signIn } from "@/lib/sign-in";
 
-/** Only same-site paths are followed after sign-in, never an absolute URL from the query string. */
-const safeNext = (next: string | null) => safeNextPath(next, window.location.origin);
+/**
+ * Only same-site paths are followed after sign-in, never an absolute URL from the query string.
+ * "/" is where every signed-out visit starts, not a page asked for: the viewer's home instead
+ * (on-call engineers land on Health).
+ */
+const safeNext = (next: string | null) => {
+  const path = safeNextPath(next, window.location.origin);
+  return path && path !== "/" ? path : null;
+};
 
 export function LoginForm() {
   const router = useRouter();
@@ -21,10 +28,10 @@ export function LoginForm() {
   const [busy, setBusy] = useState(false);
   const [, tick] = useState(0);
 
-  const goHome = (permissions: readonly string[]) => router.replace(safeNext(params.get("next")) ?? homeFor(permissions));
+  const goHome = (session: Parameters<typeof homeFor>[0]) => router.replace(safeNext(params.get("next")) ?? homeFor(session));
 
   useEffect(() => {
-    if (me.data) goHome(me.data.permissions);
+    if (me.data) goHome(me.data);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [me.data]);
 

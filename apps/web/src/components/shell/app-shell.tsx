@@ -4,12 +4,13 @@ import { LogOut, Menu, X } from "lucide-react";
 import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { useEffect, useState, type ReactNode } from "react";
+import { NoAccess } from "@/components/ui/no-access";
 import { ErrorState, Skeleton } from "@/components/ui/states";
 import { cx } from "@/lib/cx";
 import { isUnauthorized } from "@/lib/errors";
 import { SessionProvider, useSessionQuery, type Session } from "@/lib/session";
 import { useLiveEvents } from "@/lib/use-live-events";
-import { NAV_ITEMS, isActive } from "./nav-items";
+import { NAV_ITEMS, homeFor, isActive, itemFor, mayOpen, mayOpenPath } from "./nav-items";
 import { ThemeToggle } from "./theme-toggle";
 import { AppToaster } from "./app-toaster";
 
@@ -47,12 +48,16 @@ function Frame({ session, children }: { session: Session; children: ReactNode })
   const [menuOpen, setMenuOpen] = useState(false);
   const pathname = usePathname();
   useEffect(() => setMenuOpen(false), [pathname]);
+  // A page the role may not see is not drawn at all (its header, buttons and refused queries):
+  // one calm "no access" instead. "/" sends tenant members to their instances by itself.
+  const allowed = pathname === "/" || mayOpenPath(session, pathname);
+  const home = homeFor(session);
 
   return (
     <div className="min-h-screen">
       <aside className="fixed inset-y-0 left-0 z-30 hidden w-52 flex-col border-r border-border bg-panel md:flex">
         <div className="flex h-12 items-center gap-2 border-b border-border px-4">
-          <Brand />
+          <Brand home={home} />
           <span className="ml-auto">
             <LiveIndicator status={live} />
           </span>
@@ -73,7 +78,7 @@ function Frame({ session, children }: { session: Session; children: ReactNode })
         >
           {menuOpen ? <X className="size-5" aria-hidden /> : <Menu className="size-5" aria-hidden />}
         </button>
-        <Brand />
+        <Brand home={home} />
         <span className="ml-auto flex items-center gap-1">
           <LiveIndicator status={live} />
           <ThemeToggle />
@@ -88,15 +93,17 @@ function Frame({ session, children }: { session: Session; children: ReactNode })
         </div>
       )}
 
-      <main className="px-3 py-4 sm:px-6 sm:py-5 md:pl-58">{children}</main>
+      <main className="px-3 py-4 sm:px-6 sm:py-5 md:pl-58">
+        {allowed ? children : <NoAccess role={roleLabel[session.user.role]} home={{ href: home, label: itemFor(home)?.label ?? "your start page" }} />}
+      </main>
       <AppToaster />
     </div>
   );
 }
 
-function Brand() {
+function Brand({ home }: { home: string }) {
   return (
-    <Link href="/" className="flex items-center gap-2 text-[15px] font-semibold tracking-tight">
+    <Link href={home} className="flex items-center gap-2 text-[15px] font-semibold tracking-tight">
       <svg aria-hidden viewBox="0 0 24 24" className="size-5 text-accent" fill="currentColor">
         <path d="M7 18a5 5 0 0 1-.6-9.96A6 6 0 0 1 18 9a4.5 4.5 0 0 1-.5 9H7z" />
       </svg>
@@ -106,7 +113,7 @@ function Brand() {
 }
 
 function Nav({ session, pathname }: { session: Session; pathname: string }) {
-  const items = NAV_ITEMS.filter((i) => session.permissions.includes(i.needs) && (!i.labOnly || session.lab));
+  const items = NAV_ITEMS.filter((i) => mayOpen(session, i));
   const main = items.filter((i) => !i.section);
   const admin = items.filter((i) => i.section === "admin");
   const link = (i: (typeof items)[number]) => {

@@ -1,4 +1,4 @@
-import type { Permission } from "@nimbus/domain";
+import { can, type Permission, type Role } from "@nimbus/domain";
 import { ArrowRightLeft, Boxes, FlaskConical, Building, Database, HeartPulse, LayoutDashboard, ListChecks, Monitor, Network, ScrollText, Server, Users, type LucideIcon } from "lucide-react";
 
 export interface NavItem {
@@ -23,12 +23,38 @@ export const NAV_ITEMS: NavItem[] = [
   { href: "/operations", label: "Operations", icon: ListChecks, needs: "read:tenant" },
   { href: "/moves", label: "Moves", icon: ArrowRightLeft, needs: "read:fleet" },
   { href: "/admin/users", label: "Users", icon: Users, needs: "admin:users", section: "admin" },
-  { href: "/admin/tenants", label: "Tenants", icon: Building, needs: "admin:users", section: "admin" },
+  // Staff may read the tenants (admin.tenants.list); only admins create or edit them.
+  { href: "/admin/tenants", label: "Tenants", icon: Building, needs: "read:fleet", section: "admin" },
   { href: "/audit", label: "Audit log", icon: ScrollText, needs: "audit:read", section: "admin" },
   { href: "/lab", label: "Lab faults", icon: FlaskConical, needs: "admin:users", section: "admin", labOnly: true },
 ];
 
 export const isActive = (href: string, pathname: string) => (href === "/" ? pathname === "/" : pathname === href || pathname.startsWith(`${href}/`));
 
-/** Where a viewer lands after sign-in: the first page they may see. */
-export const homeFor = (permissions: readonly string[]) => NAV_ITEMS.find((i) => permissions.includes(i.needs))?.href ?? "/instances";
+/** Who is looking: the role decides (domain/access.ts, the rules the server applies). */
+export interface NavViewer {
+  user: { role: Role };
+  lab?: boolean;
+}
+
+/** Whether the viewer may open this item (a courtesy; the server checks every call again). */
+export const mayOpen = (viewer: NavViewer, item: NavItem) => can(viewer.user, item.needs) && (!item.labOnly || !!viewer.lab);
+
+/** The navigation item a path belongs to (its page and the pages under it); null for other paths. */
+export const itemFor = (pathname: string): NavItem | null =>
+  NAV_ITEMS.filter((i) => isActive(i.href, pathname)).sort((a, b) => b.href.length - a.href.length)[0] ?? null;
+
+/** Whether the page at `pathname` is one this viewer may see; paths outside the navigation are left to the page. */
+export function mayOpenPath(viewer: NavViewer, pathname: string): boolean {
+  const item = itemFor(pathname);
+  return !item || mayOpen(viewer, item);
+}
+
+/**
+ * Where a viewer lands after sign-in: on-call engineers on Health (what is broken, first),
+ * everyone else on the first page they may see.
+ */
+export function homeFor(viewer: NavViewer): string {
+  if (viewer.user.role === "oncall") return "/health";
+  return NAV_ITEMS.find((i) => mayOpen(viewer, i))?.href ?? "/instances";
+}

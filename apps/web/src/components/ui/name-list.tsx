@@ -1,16 +1,34 @@
 "use client";
-import { useState } from "react";
+import Link from "next/link";
+import { Fragment, useState } from "react";
 
 /**
  * "a, b, c and 1,992 more": a few names and a count, expandable. At fleet size one check or one
- * mount can name 2,000 hosts; a wall of names helps nobody on a phone at 3 a.m.
+ * mount can name 2,000 hosts; a wall of names helps nobody on a phone at 3 a.m. With `hrefFor`,
+ * each name links to its object.
  */
-export function NameList({ names, shown = 8 }: { names: readonly string[]; shown?: number }) {
+export function NameList({ names, shown = 8, hrefFor }: { names: readonly string[]; shown?: number; hrefFor?: (name: string) => string | null }) {
   const [open, setOpen] = useState(false);
-  if (names.length <= shown) return <span>{names.join(", ")}</span>;
+  const visible = open || names.length <= shown ? names : names.slice(0, shown);
+  const list = visible.map((n, i) => {
+    const href = hrefFor?.(n);
+    return (
+      <Fragment key={n}>
+        {i > 0 && ", "}
+        {href ? (
+          <Link href={href} className="hover:text-accent hover:underline">
+            {n}
+          </Link>
+        ) : (
+          n
+        )}
+      </Fragment>
+    );
+  });
+  if (names.length <= shown) return <span>{list}</span>;
   return (
     <span>
-      {(open ? names : names.slice(0, shown)).join(", ")}{" "}
+      {list}{" "}
       <button type="button" className="text-accent hover:underline" onClick={() => setOpen(!open)} aria-expanded={open}>
         {open ? "show fewer" : `and ${(names.length - shown).toLocaleString("en-US")} more`}
       </button>

@@ -2,14 +2,16 @@ import type { ReactNode } from "react";
 import { errorInfo } from "@/lib/errors";
 import { cx } from "@/lib/cx";
 import { Button } from "./button";
+import { NoAccess } from "./no-access";
 
 export function Skeleton({ className }: { className?: string }) {
   return <div aria-hidden className={cx("skeleton h-3", className)} />;
 }
 
-/** What failed, in the server's words, and a way to try again. */
+/** What failed, in the server's words, and a way to try again (not when the role may not: retrying cannot help). */
 export function ErrorState({ error, onRetry, compact }: { error: unknown; onRetry?: () => void; compact?: boolean }) {
   const { message, nimbusCode, code } = errorInfo(error);
+  if (code === "FORBIDDEN") return <NoAccess compact />;
   return (
     <div role="alert" className={cx("flex flex-col items-start gap-2 rounded-lg border border-crit/40 bg-crit-soft/60 text-[13px]", compact ? "p-3" : "p-4")}>
       <div>

@@ -1,5 +1,5 @@
 "use client";
-import { formatAbsolute, formatRelative } from "@/lib/format";
+import { formatAbsolute, formatRelative, humanizeTimes } from "@/lib/format";
 import { useNow } from "@/lib/clock";
 
 /** "3 min ago" with the absolute time on hover (and for screen readers via dateTime). */
@@ -12,4 +12,10 @@ export function RelativeTime({ iso, prefix }: { iso: string | null | undefined; 
       {formatRelative(iso, now)}
     </time>
   );
+}
+
+/** A server's sentence with any timestamp in it said as "3 min ago", kept current by the shared clock. */
+export function HumaneText({ text }: { text: string }) {
+  const now = useNow();
+  return <>{humanizeTimes(text, now)}</>;
 }

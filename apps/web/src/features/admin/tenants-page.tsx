@@ -11,8 +11,9 @@ import { ActionMenu } from "@/components/ui/menu";
 import { PageHeader } from "@/components/ui/panel";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { RelativeTime } from "@/components/ui/time";
-import { errorInfo } from "@/lib/errors";
+import { errorInfo, issueText } from "@/lib/errors";
 import { notify } from "@/lib/notify";
+import { useCan } from "@/lib/session";
 import { useTRPC } from "@/lib/trpc";
 import { useUrlSort } from "@/lib/url-sort";
 import type { TenantRow } from "./types";
@@ -31,8 +32,10 @@ const NewTenant = z.object({
 export function TenantsPage() {
   const trpc = useTRPC();
   const qc = useQueryClient();
+  // Staff read tenants; only admins create and edit them, and only they may list the members.
+  const mayEdit = useCan("admin:users");
   const tenants = useQuery(trpc.admin.tenants.list.queryOptions());
-  const users = useQuery(trpc.admin.users.list.queryOptions());
+  const users = useQuery({ ...trpc.admin.users.list.queryOptions(), enabled: mayEdit });
   const [sorting, setSorting] = useUrlSort([{ id: "slug", desc: false }]);
   const [creating, setCreating] = useState(false);
   const [editing, setEditing] = useState<TenantRow | null>(null);
@@ -61,17 +64,21 @@ export function TenantsPage() {
     col.accessor("slug", { header: "Tenant", cell: (c) => <span className="font-mono font-medium">{c.getValue()}</span> }),
     col.accessor("name", { header: "Name" }),
     col.accessor((t) => t.vni ?? -1, { id: "vni", header: "VXLAN VNI", meta: { align: "right" }, cell: (c) => c.row.original.vni ?? <span className="text-faint">—</span> }),
-    col.accessor("members", { header: "Members", meta: { align: "right" } }),
+    ...(mayEdit ? [col.accessor("members", { header: "Members", meta: { align: "right" } })] : []),
     col.accessor("allowPower", {
       header: "Power actions",
       cell: (c) => <StatusBadge status={c.getValue() ? { tone: "accent", label: "Members may" } : { tone: "neutral", label: "Staff only" }} />,
     }),
     col.accessor("createdAt", { header: "Created", meta: { hideBelow: "md" }, cell: (c) => <RelativeTime iso={c.getValue()} /> }),
-    col.display({
-      id: "actions",
-      header: () => <span className="sr-only">Actions</span>,
-      cell: (c) => <ActionMenu label={`Actions for ${c.row.original.slug}`} items={[{ label: "Edit…", onSelect: () => setEditing(c.row.original) }]} />,
-    }),
+    ...(mayEdit
+      ? [
+          col.display({
+            id: "actions",
+            header: () => <span className="sr-only">Actions</span>,
+            cell: (c) => <ActionMenu label={`Actions for ${c.row.original.slug}`} items={[{ label: "Edit…", onSelect: () => setEditing(c.row.original) }]} />,
+          }),
+        ]
+      : []),
   ];
 
   return (
@@ -80,9 +87,11 @@ export function TenantsPage() {
         title="Tenants"
         description="Each tenant gets its own VXLAN VNI; its members see only its instances, services and network."
         actions={
-          <Button variant="primary" onClick={() => setCreating(true)} data-testid="new-tenant">
-            New tenant
-          </Button>
+          mayEdit ? (
+            <Button variant="primary" onClick={() => setCreating(true)} data-testid="new-tenant">
+              New tenant
+            </Button>
+          ) : undefined
         }
       />
       <DataTable
@@ -142,7 +151,7 @@ function TenantDialog({
     e.preventDefault();
     if (tenant) return onUpdate({ slug: tenant.slug, name: name.trim(), allowPower });
     const parsed = NewTenant.safeParse({ slug, name, vni: vni.trim(), allowPower });
-    if (!parsed.success) return setErrors(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), i.message])));
+    if (!parsed.success) return setErrors(Object.fromEntries(parsed.error.issues.map((i) => [String(i.path[0]), issueText(i)])));
     setErrors({});
     onCreate(parsed.data);
   };

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { Button } from "@/components/ui/button";
 import { Field, Input, Select } from "@/components/ui/field";
 import { ROLE_HINT, ROLE_LABEL, type Role, type TenantRow } from "./types";
+import { issueText } from "@/lib/errors";
 
 /** Mirrors admin.users.create's input; the server validates again. */
 export const NewUser = z
@@ -34,7 +35,7 @@ export function UserForm({ tenants, onSubmit }: { tenants: TenantRow[]; onSubmit
     e.preventDefault();
     const parsed = NewUser.safeParse({ ...value, tenant: value.role === "tenant" ? value.tenant : null });
     if (!parsed.success) {
-      setErrors(Object.fromEntries(parsed.error.issues.map((i) => [i.path[0], i.message])));
+      setErrors(Object.fromEntries(parsed.error.issues.map((i) => [i.path[0], issueText(i)])));
       return;
     }
     setErrors({});

@@ -1,28 +1,52 @@
 "use client";
 import type { HealthCheck } from "@nimbus/domain";
 import { useQuery } from "@tanstack/react-query";
+import { useMemo, useState } from "react";
 import { Button } from "@/components/ui/button";
-import { notify } from "@/lib/notify";
-import { useCan } from "@/lib/session";
-import { Checkbox, Select } from "@/components/ui/field";
+import { ConfirmDialog } from "@/components/ui/confirm-dialog";
+import { Checkbox, Field, Select, Textarea } from "@/components/ui/field";
 import { PageHeader } from "@/components/ui/panel";
 import { ErrorState, PanelsSkeleton } from "@/components/ui/states";
 import { Toolbar, countLabel } from "@/components/ui/toolbar";
+import { notify } from "@/lib/notify";
+import { useCan } from "@/lib/session";
 import { useTRPC } from "@/lib/trpc";
+import { useAction } from "@/lib/use-action";
 import { useUrlParam } from "@/lib/url-state";
 import { CATEGORIES, HealthList, HealthSummary } from "./health-view";
-import { useAction } from "@/lib/use-action";
+
+const NOTE_MAX = 500;
 
 export function HealthPage() {
   const trpc = useTRPC();
   const health = useQuery(trpc.health.list.queryOptions());
+  // Names in "Affects" link to hosts when they are hosts (served from memory, kept live).
+  const hosts = useQuery(trpc.hosts.list.queryOptions());
+  const hostNames = useMemo(() => (hosts.data ? new Set(hosts.data.map((h) => h.name)) : null), [hosts.data]);
   const [category, setCategory] = useUrlParam("category");
   const [problems, setProblems] = useUrlParam("problems");
   const mayAck = useCan("alerts:ack");
-  // The pushed health event carries the ack to every open page, this one included.
-  const ack = useAction(trpc.health.acknowledge.mutationOptions({ onError: (e) => notify.error(e, "Acknowledge") }));
+  const [acking, setAcking] = useState<HealthCheck | null>(null);
+  const [note, setNote] = useState("");
+  // The pushed health event carries the change to every open page, this one included.
+  const ack = useAction(
+    trpc.health.acknowledge.mutationOptions({
+      onSuccess: () => setAcking(null),
+      onError: (e) => notify.error(e, "Acknowledge"),
+    }),
+  );
+  const unack = useAction(
+    trpc.health.unacknowledge.mutationOptions({
+      onSuccess: (_r, v) => notify.info(`${checkName(health.data, v.id)} is open again`),
+      onError: (e) => notify.error(e, "Undo acknowledgement"),
+    }),
+  );
   const checks = health.data;
   const shown = checks?.filter((c) => (!category || c.category === category) && (!problems || c.state !== "ok"));
+  const openAck = (c: HealthCheck) => {
+    setNote("");
+    setAcking(c);
+  };
   return (
     <>
       <PageHeader title="Health" description="Every check, worst first: what is broken, since when, and what it affects." />
@@ -46,12 +70,17 @@ export function HealthPage() {
           </Toolbar>
           <HealthList
             checks={shown ?? []}
+            hostNames={hostNames}
             action={
               mayAck
                 ? (c) =>
-                    c.state === "crit" || c.state === "warn" ? (
-                      <Button size="sm" busy={ack.isPending && ack.variables?.id === c.id} onClick={() => ack.mutate({ id: c.id })} data-testid={`ack-${c.id}`}>
-                        Acknowledge
+                    c.ack ? (
+                      <Button size="sm" variant="ghost" busy={unack.isSending({ id: c.id })} onClick={() => unack.mutate({ id: c.id })} data-testid={`unack-${c.id}`}>
+                        Undo
+                      </Button>
+                    ) : c.state === "crit" || c.state === "warn" ? (
+                      <Button size="sm" onClick={() => openAck(c)} data-testid={`ack-${c.id}`}>
+                        Acknowledge…
                       </Button>
                     ) : null
                 : undefined
@@ -59,6 +88,34 @@ export function HealthPage() {
           />
         </div>
       )}
+      <ConfirmDialog
+        open={acking !== null}
+        title={`Acknowledge ${acking?.target ?? ""}`}
+        confirmLabel="Acknowledge"
+        busy={ack.isPending}
+        onCancel={() => {
+          ack.reset();
+          setAcking(null);
+        }}
+        onConfirm={() => acking && ack.mutate({ id: acking.id, note: note.trim() || undefined })}
+      >
+        <p className="mb-3 text-muted">
+          Everyone sees that you are on it, and it stops counting in the red numbers until it recovers. You can undo this.
+        </p>
+        <Field label="Note (optional)" htmlFor="ack-note" hint={`What you are doing about it; ${NOTE_MAX} characters at most.`}>
+          <Textarea
+            id="ack-note"
+            data-testid="ack-note"
+            maxLength={NOTE_MAX}
+            value={note}
+            onChange={(e) => setNote(e.target.value)}
+            placeholder="e.g. replacing the PSU, back within the hour"
+            autoFocus
+          />
+        </Field>
+      </ConfirmDialog>
     </>
   );
 }
+
+const checkName = (checks: readonly HealthCheck[] | undefined, id: string) => checks?.find((c) => c.id === id)?.target ?? id;

@@ -1,8 +1,9 @@
+import Link from "next/link";
 import type { ReactNode } from "react";
 import { byUrgency, worstState, type HealthCheck, type HealthState } from "@nimbus/domain";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { EmptyState } from "@/components/ui/states";
-import { RelativeTime } from "@/components/ui/time";
+import { HumaneText, RelativeTime } from "@/components/ui/time";
 import { toneSoft } from "@/components/ui/tone";
 import { cx } from "@/lib/cx";
 import { healthStatus } from "@/lib/status";
@@ -10,9 +11,19 @@ import { NameList } from "@/components/ui/name-list";
 
 export const CATEGORIES: HealthCheck["category"][] = ["host", "storage", "swarm", "network", "instance"];
 
-export function countByState(checks: readonly HealthCheck[]): Record<HealthState, number> {
-  const counts: Record<HealthState, number> = { crit: 0, warn: 0, unknown: 0, ok: 0 };
-  for (const c of checks) counts[c.state]++;
+const failing = (c: HealthCheck) => c.state === "crit" || c.state === "warn";
+/** Failing and nobody on it yet: what the red numbers count. */
+export const isOpenProblem = (c: HealthCheck) => failing(c) && !c.ack;
+/** Failing, and someone said they are on it: shown apart, not counted in the red numbers. */
+export const isAcknowledged = (c: HealthCheck) => failing(c) && !!c.ack;
+
+/** Counts per state of the checks nobody acknowledged, and how many are acknowledged. */
+export function countByState(checks: readonly HealthCheck[]): Record<HealthState, number> & { acknowledged: number } {
+  const counts = { crit: 0, warn: 0, unknown: 0, ok: 0, acknowledged: 0 };
+  for (const c of checks) {
+    if (isAcknowledged(c)) counts.acknowledged++;
+    else counts[c.state]++;
+  }
   return counts;
 }
 
@@ -20,16 +31,48 @@ export function countByState(checks: readonly HealthCheck[]): Record<HealthState
 export function healthHeadline(checks: readonly HealthCheck[]): string {
   if (!checks.length) return "No checks yet";
   const n = countByState(checks);
-  if (!n.crit && !n.warn) return n.unknown ? `No failures; ${n.unknown} unknown` : `All ${checks.length} checks OK`;
-  return [n.crit && `${n.crit} critical`, n.warn && `${n.warn} warning${n.warn > 1 ? "s" : ""}`].filter(Boolean).join(", ");
+  const acked = n.acknowledged ? `${n.acknowledged} acknowledged` : "";
+  if (!n.crit && !n.warn) {
+    if (acked) return `No open problems; ${acked}`;
+    return n.unknown ? `No failures; ${n.unknown} unknown` : `All ${checks.length} checks OK`;
+  }
+  return [[n.crit && `${n.crit} critical`, n.warn && `${n.warn} warning${n.warn > 1 ? "s" : ""}`].filter(Boolean).join(", "), acked].filter(Boolean).join(" · ");
 }
 
-/** The big status block at the top of the health page. */
+/** Where a check's object is: its host, its instance, or the page that lists it. */
+export function checkHref(c: HealthCheck): string {
+  const [kind, ...rest] = c.id.split(":");
+  const name = rest.join(":");
+  if (kind === "host") return `/hosts/${encodeURIComponent(name)}`;
+  if (kind === "instance") return `/instances/${encodeURIComponent(name)}`;
+  if (kind === "swarm") return rest[0] === "service" ? `/swarm?q=${encodeURIComponent(rest.slice(1).join(":"))}` : "/swarm";
+  if (kind === "storage") return "/storage";
+  return "/network";
+}
+
+/**
+ * Where a name in "Affects" leads: a host it is one of the fleet's hosts; a service on swarm
+ * checks; an instance otherwise (host checks affect their VMs, network checks VMs and hosts).
+ */
+export function affectedHref(c: HealthCheck, name: string, hostNames: ReadonlySet<string> | null): string | null {
+  if (hostNames?.has(name)) return `/hosts/${encodeURIComponent(name)}`;
+  if (c.category === "swarm") return `/swarm?q=${encodeURIComponent(name)}`;
+  if (c.category === "storage") return name.startsWith("/") ? "/storage" : `/hosts/${encodeURIComponent(name)}`;
+  return `/instances/${encodeURIComponent(name)}`;
+}
+
+/** The big status block at the top of the health page: acknowledged problems do not make it red. */
 export function HealthSummary({ checks }: { checks: readonly HealthCheck[] }) {
-  const worst = checks.length ? worstState(checks) : "unknown";
+  const open = checks.filter((c) => !isAcknowledged(c));
   const n = countByState(checks);
+  const worst = !checks.length ? "unknown" : open.length ? worstState(open) : "ok";
+  const onlyAcknowledged = worst === "ok" && n.acknowledged > 0;
   return (
-    <div data-testid="health-summary" data-state={worst} className={cx("rounded-xl p-4 sm:p-5", toneSoft[worst])}>
+    <div
+      data-testid="health-summary"
+      data-state={onlyAcknowledged ? "acknowledged" : worst}
+      className={cx("rounded-xl p-4 sm:p-5", toneSoft[onlyAcknowledged ? "neutral" : worst])}
+    >
       <div className="flex flex-wrap items-center gap-3">
         <span className="text-2xl font-bold sm:text-3xl">{healthHeadline(checks)}</span>
       </div>
@@ -39,73 +82,123 @@ export function HealthSummary({ checks }: { checks: readonly HealthCheck[] }) {
             <span className="font-semibold tabular-nums">{n[s]}</span> {healthStatus(s).label.toLowerCase()}
           </span>
         ))}
+        <span>
+          <span className="font-semibold tabular-nums">{n.acknowledged}</span> acknowledged
+        </span>
       </div>
     </div>
   );
 }
 
-/** Every check, worst first: state, what, since when, what it breaks. Cards, so a phone reads them. */
-export function HealthList({ checks, action }: { checks: readonly HealthCheck[]; action?: (c: HealthCheck) => ReactNode }) {
+/**
+ * Every check: open problems worst first, then the acknowledged ones apart, then the rest. Cards,
+ * so a phone reads them. Targets and affected objects link to their pages.
+ */
+export function HealthList({
+  checks,
+  action,
+  hostNames = null,
+}: {
+  checks: readonly HealthCheck[];
+  action?: (c: HealthCheck) => ReactNode;
+  hostNames?: ReadonlySet<string> | null;
+}) {
   if (!checks.length) return <EmptyState title="No checks match" />;
+  const sorted = [...checks].sort(byUrgency);
+  const open = sorted.filter(isOpenProblem);
+  const acknowledged = sorted.filter(isAcknowledged);
+  const rest = sorted.filter((c) => !failing(c));
+  const card = (c: HealthCheck) => <CheckCard key={c.id} check={c} action={action} hostNames={hostNames} />;
   return (
-    <ul className="flex flex-col gap-2" data-testid="health-checks">
-      {[...checks].sort(byUrgency).map((c) =>
-        c.state === "ok" ? (
-          // Passing checks take one line, so problems keep the screen on a phone.
-          <li
-            key={c.id}
-            data-testid={`check-${c.id}`}
-            data-state={c.state}
-            className="flex flex-wrap items-center gap-x-2 gap-y-0.5 rounded-md border border-border bg-panel px-3 py-1.5 text-[12.5px]"
-          >
-            <StatusBadge status={healthStatus(c.state)} />
-            <span className="font-medium">{c.target}</span>
-            <span className="min-w-0 flex-1 truncate text-muted">{c.message}</span>
-            <span className="text-[11.5px] text-muted">
-              <RelativeTime iso={c.since} prefix="since " />
-            </span>
-          </li>
-        ) : (
-          <li
-            key={c.id}
-            data-testid={`check-${c.id}`}
-            data-state={c.state}
-            className={cx(
-              "rounded-lg border bg-panel px-3 py-2.5 sm:px-4",
-              c.state === "crit" ? "border-crit/50 border-l-4" : c.state === "warn" ? "border-warn/50 border-l-4" : "border-border",
-            )}
-          >
-            <div className="flex flex-wrap items-center gap-x-2 gap-y-1">
-              <StatusBadge status={healthStatus(c.state)} />
-              <span className="text-[14px] font-semibold">{c.target}</span>
-              <Tag>{c.category}</Tag>
-              <span className="ml-auto text-[12px] text-muted">
-                <RelativeTime iso={c.since} prefix="since " />
-              </span>
-            </div>
-            <p className="mt-1 text-[13px]">{c.message}</p>
-            {c.affects.length > 0 && (
-              <p className="mt-1 text-[12px] text-muted">
-                Affects:{" "}
-                <span className="text-fg">
-                  <NameList names={[...new Set(c.affects)]} />
-                </span>
-              </p>
-            )}
-            {(c.ack || action) && (
-              <div className="mt-1.5 flex items-center gap-2 text-[12px] text-muted">
-                {c.ack ? (
-                  <span data-testid="ack">
-                    Acknowledged by <span className="text-fg">{c.ack.by}</span> <RelativeTime iso={c.ack.at} />
-                  </span>
-                ) : (
-                  action?.(c)
-                )}
-              </div>
-            )}
-          </li>
-        ),
+    <div className="flex flex-col gap-2" data-testid="health-checks">
+      {open.length > 0 && <ul className="flex flex-col gap-2">{open.map(card)}</ul>}
+      {acknowledged.length > 0 && (
+        <section aria-label="Acknowledged" data-testid="health-acknowledged" className="flex flex-col gap-2">
+          <h2 className="mt-2 text-[12px] font-semibold uppercase tracking-wide text-muted">Acknowledged · someone is on it</h2>
+          <ul className="flex flex-col gap-2">{acknowledged.map(card)}</ul>
+        </section>
       )}
-    </ul>
+      {rest.length > 0 && <ul className={cx("flex flex-col gap-2", (open.length > 0 || acknowledged.length > 0) && "mt-2")}>{rest.map(card)}</ul>}
+    </div>
+  );
+}
+
+function Target({ check }: { check: HealthCheck }) {
+  return (
+    <Link href={checkHref(check)} className="hover:text-accent hover:underline">
+      {check.target}
+    </Link>
+  );
+}
+
+function CheckCard({ check: c, action, hostNames }: { check: HealthCheck; action?: (c: HealthCheck) => ReactNode; hostNames: ReadonlySet<string> | null }) {
+  if (c.state === "ok")
+    // Passing checks take one line, so problems keep the screen on a phone.
+    return (
+      <li
+        data-testid={`check-${c.id}`}
+        data-state={c.state}
+        className="flex flex-wrap items-center gap-x-2 gap-y-0.5 rounded-md border border-border bg-panel px-3 py-1.5 text-[12.5px]"
+      >
+        <StatusBadge status={healthStatus(c.state)} />
+        <span className="font-medium">
+          <Target check={c} />
+        </span>
+        <span className="min-w-0 flex-1 truncate text-muted">
+          <HumaneText text={c.message} />
+        </span>
+        <span className="text-[11.5px] text-muted">
+          <RelativeTime iso={c.since} prefix="since " />
+        </span>
+      </li>
+    );
+  const acked = !!c.ack;
+  return (
+    <li
+      data-testid={`check-${c.id}`}
+      data-state={c.state}
+      data-acknowledged={acked || undefined}
+      className={cx(
+        "rounded-lg border bg-panel px-3 py-2.5 sm:px-4",
+        acked || !failing(c) ? "border-border" : c.state === "crit" ? "border-crit/50 border-l-4" : "border-warn/50 border-l-4",
+      )}
+    >
+      <div className="flex flex-wrap items-center gap-x-2 gap-y-1">
+        <StatusBadge status={healthStatus(c.state)} />
+        <span className="text-[14px] font-semibold">
+          <Target check={c} />
+        </span>
+        <Tag>{c.category}</Tag>
+        <span className="ml-auto text-[12px] text-muted">
+          <RelativeTime iso={c.since} prefix="since " />
+        </span>
+      </div>
+      <p className="mt-1 text-[13px]">
+        <HumaneText text={c.message} />
+      </p>
+      {c.affects.length > 0 && (
+        <p className="mt-1 text-[12px] text-muted">
+          Affects:{" "}
+          <span className="text-fg">
+            <NameList names={[...new Set(c.affects)]} hrefFor={(name) => affectedHref(c, name, hostNames)} />
+          </span>
+        </p>
+      )}
+      {(c.ack || action) && (
+        <div className="mt-1.5 flex flex-wrap items-center gap-x-2 gap-y-1 text-[12px] text-muted">
+          {c.ack && (
+            <span data-testid="ack">
+              Acknowledged by <span className="text-fg">{c.ack.by}</span> <RelativeTime iso={c.ack.at} />
+              {c.ack.note && (
+                <>
+                  : <q className="text-fg">{c.ack.note}</q>
+                </>
+              )}
+            </span>
+          )}
+          {action?.(c)}
+        </div>
+      )}
+    </li>
   );
 }

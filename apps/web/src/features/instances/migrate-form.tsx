@@ -2,7 +2,7 @@
 import { MigrateOptions, type InstanceView, type PreflightCheck } from "@nimbus/domain";
 import { useEffect, useState, type FormEvent, type ReactNode } from "react";
 import { Checkbox, Field, Input } from "@/components/ui/field";
-import type { ErrorInfo } from "@/lib/errors";
+import { issueText, type ErrorInfo } from "@/lib/errors";
 import { formatMiB } from "@/lib/format";
 import { Refusal } from "@/features/preflight/refusal";
 import { TargetOptions } from "@/features/preflight/target-options";
@@ -79,7 +79,11 @@ export function MigrateForm({
     if (bw === "invalid" || dt === "invalid") return;
     const parsed = MigrateOptions.safeParse({ bandwidthMiBps: bw, maxDowntimeMs: dt, autoConverge, postCopy });
     if (!parsed.success) {
-      setFieldError({ bandwidth: parsed.error.issues.find((i) => i.path[0] === "bandwidthMiBps")?.message, downtime: parsed.error.issues.find((i) => i.path[0] === "maxDowntimeMs")?.message });
+      const about = (field: string) => {
+        const issue = parsed.error.issues.find((i) => i.path[0] === field);
+        return issue && issueText(issue);
+      };
+      setFieldError({ bandwidth: about("bandwidthMiBps"), downtime: about("maxDowntimeMs") });
       return;
     }
     if (chosen && chosen.verdict !== "fail") onSubmit(chosen.host, parsed.data);

@@ -5,7 +5,7 @@ import { Field, Input } from "@/components/ui/field";
 import { Refusal } from "@/features/preflight/refusal";
 import { TargetOptions } from "@/features/preflight/target-options";
 import type { DiskMoveTarget } from "@/lib/api-types";
-import type { ErrorInfo } from "@/lib/errors";
+import { issueText, type ErrorInfo } from "@/lib/errors";
 import { formatBytes, formatPct } from "@/lib/format";
 
 export const MOVE_DISK_FORM_ID = "move-disk-form";
@@ -57,7 +57,7 @@ export function MoveDiskForm({
     const text = bandwidth.trim();
     if (text && !/^\d+$/.test(text)) return setFieldError("a whole number of MiB/s, or empty for no limit");
     const parsed = MoveDiskRequest.safeParse({ instance, disk, datastore, bandwidthMiBps: text ? Number(text) : null });
-    if (!parsed.success) return setFieldError(parsed.error.issues[0]?.message ?? "invalid");
+    if (!parsed.success) return setFieldError(parsed.error.issues[0] ? issueText(parsed.error.issues[0]) : "not valid");
     setFieldError(null);
     if (chosen && chosen.verdict !== "fail") onSubmit(parsed.data);
   };

@@ -6,7 +6,7 @@ import { z } from "zod";
 import { Button } from "@/components/ui/button";
 import { Dialog } from "@/components/ui/dialog";
 import { Field, Input } from "@/components/ui/field";
-import { errorInfo } from "@/lib/errors";
+import { errorInfo, issueText } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
 import { useStartOperation } from "@/lib/use-operation";
 import { useAction } from "@/lib/use-action";
@@ -38,7 +38,7 @@ export function ScaleDialog({ service, onClose }: { service: SwarmService | null
   const submit = (e: React.FormEvent) => {
     e.preventDefault();
     const parsed = Replicas.safeParse(value.trim() === "" ? Number.NaN : value);
-    if (!parsed.success) return setFieldError(parsed.error.issues[0]?.message ?? "invalid");
+    if (!parsed.success) return setFieldError(parsed.error.issues[0] ? issueText(parsed.error.issues[0]) : "not valid");
     if (service) scale.mutate({ service: service.name, replicas: parsed.data });
   };
   return (
