@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { AgentErrorCode } from "@nimbus/domain";
-import { AgentError } from "../errors.js";
+import { AgentError, cut } from "../errors.js";
 
 /**
  * The only place the real drivers start processes. Principle 5: argument arrays only (no shell
@@ -44,12 +44,16 @@ export interface ToolFailure {
   reason?: string;
 }
 
+/** The arguments an error names: the first few, each cut (a long id list or path is not the point). */
+const argsExcerpt = (args: string[]) => [...args.slice(0, 12).map((a) => cut(a, 120)), ...(args.length > 12 ? [`… ${args.length - 12} more`] : [])];
+
 export const toolFailed = (f: ToolFailure) => {
-  const firstLine = f.stderr.trim().split("\n").slice(-3).join(" ").trim();
+  const said = cut(f.stderr.trim().split("\n").slice(-3).join(" ").trim(), 300);
   const why = f.reason ?? (f.exitCode === null ? "was killed" : `exited with ${f.exitCode}`);
-  return new AgentError(AgentErrorCode.toolFailed, `${f.tool} ${f.args.slice(0, 3).join(" ")} ${why}${firstLine ? `: ${firstLine}` : ""}`, {
+  const args = argsExcerpt(f.args);
+  return new AgentError(AgentErrorCode.toolFailed, `${f.tool} ${args.slice(0, 3).join(" ")} ${why}${said ? `: ${said}` : ""}`, {
     tool: f.tool,
-    args: f.args,
+    args,
     exitCode: f.exitCode,
     stderr: f.stderr.slice(-EXCERPT),
   });

@@ -112,8 +112,8 @@ export function parseServiceLs(text: string): ListedService[] {
       id: s.ID,
       name: s.Name,
       mode: s.Mode.startsWith("global") ? "global" : "replicated",
-      running: Number(m[1]),
-      desired: Number(m[2]),
+      running: integer(m[1])!,
+      desired: integer(m[2])!,
       image: s.Image,
     };
   });

@@ -1,6 +1,7 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
 import { TenantSlug, VlanId, type DomainNic } from "@nimbus/domain";
-import { unparseable } from "../../errors.js";
+import { cut, quote, unparseable } from "../../errors.js";
+import { integer } from "./text.js";
 
 /**
  * `virsh dumpxml DOMAIN` -> what Nimbus shows of a VM. State, persistence and autostart are not
@@ -65,17 +66,19 @@ const UNIT_BYTES: Record<string, number> = {
 
 export function parseDomainXml(source: string): DomainXml {
   const valid = XMLValidator.validate(source);
-  if (valid !== true) throw unparseable(TOOL, `invalid XML: ${valid.err.msg} (line ${valid.err.line})`, source);
+  if (valid !== true) throw unparseable(TOOL, `invalid XML: ${cut(valid.err.msg, 120)} (line ${valid.err.line})`, source);
   const domain = obj(xml.parse(source).domain);
   const fail = (reason: string): never => {
     throw unparseable(TOOL, reason, source);
   };
   const name = text(domain.name) ?? fail("no <name>");
   const uuid = text(domain.uuid) ?? fail("no <uuid>");
-  const vcpus = Number(attr(domain.vcpu, "current") ?? text(domain.vcpu) ?? fail("no <vcpu>"));
-  const memValue = Number(text(domain.memory) ?? fail("no <memory>"));
-  const unit = UNIT_BYTES[attr(domain.memory, "unit") ?? "KiB"] ?? fail(`unknown memory unit ${attr(domain.memory, "unit")}`);
-  if (!Number.isFinite(vcpus) || !Number.isFinite(memValue)) fail("vcpu or memory is not a number");
+  const vcpuText = attr(domain.vcpu, "current") ?? text(domain.vcpu) ?? fail("no <vcpu>");
+  const memText = text(domain.memory) ?? fail("no <memory>");
+  const vcpus = integer(vcpuText.trim()) || fail(`vcpu ${quote(vcpuText)} is not a positive whole number`);
+  const memValue = integer(memText.trim()) || fail(`memory ${quote(memText)} is not a positive whole number`);
+  const unitName = attr(domain.memory, "unit") ?? "KiB";
+  const unit = Object.hasOwn(UNIT_BYTES, unitName) ? UNIT_BYTES[unitName]! : fail(`unknown memory unit ${quote(unitName)}`);
   const devices = obj(domain.devices);
   const meta = nimbusMetadata(obj(domain.metadata));
   const cpu = cpuOf(obj(domain.cpu));
@@ -137,7 +140,7 @@ function nicOf(nic: Node, source: string): DomainNic {
   const ovs = attr(nic.virtualport, "type") === "openvswitch";
   const bridge = attr(src, "bridge") ?? attr(src, "network") ?? attr(src, "dev") ?? (type === "ethernet" ? attr(nic.target, "dev") : null) ?? "";
   const vlanEl = obj(nic.vlan);
-  const tags = list(vlanEl.tag).map((t) => Number(attr(t, "id")));
+  const tags = list(vlanEl.tag).map((t) => integer(attr(t, "id") ?? undefined));
   const access = attr(vlanEl, "trunk") !== "yes" && tags.length === 1 ? VlanId.safeParse(tags[0]) : null;
   return {
     mac,

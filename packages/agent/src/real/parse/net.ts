@@ -1,6 +1,7 @@
 import { Mtu, VlanId, Vni, type Bridge, type BridgePort, type NetInterface, type NetSection, type VxlanEndpoint } from "@nimbus/domain";
 import type { Link, PortVlans } from "./ip.js";
 import type { OvsBridgeRow, OvsInterface, OvsPort } from "./ovs.js";
+import { integer } from "./text.js";
 
 /**
  * Joins what ip, bridge and ovs-vsctl print into one NetSection: interfaces, and bridges (Linux
@@ -120,8 +121,9 @@ function ovsPort(port: OvsPort, ifaces: OvsInterface[], attach: Attach): BridgeP
   const base = { name: port.name, mtu: mtuOrNull(first?.mtu), up, attached, vlan, trunks, vxlan: null };
   if (first?.type === "vxlan") {
     const o = first.options;
-    const vni = Number(o.key ?? 0);
-    const port_ = Number(o.dst_port ?? 4789);
+    // key=flow (the VNI set per packet) or a key that is not a number has no fixed endpoint.
+    const vni = integer(o.key) ?? 0;
+    const port_ = o.dst_port === undefined ? 4789 : (integer(o.dst_port) ?? 4789);
     return { ...base, mode: "vxlan", vxlan: vxlanEndpoint(vni, ip(o.local_ip), ip(o.remote_ip), port_) };
   }
   if (first?.type === "internal") return { ...base, mode: "internal" };

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { unparseable } from "../../errors.js";
+import { quote, unparseable } from "../../errors.js";
 import { check, parseJson } from "./text.js";
 
 /**
@@ -11,15 +11,33 @@ import { check, parseJson } from "./text.js";
 const Table = z.object({ headings: z.array(z.string()), data: z.array(z.array(z.unknown())) });
 type Cell = string | number | boolean | Cell[] | Record<string, string>;
 
+type Atom = string | number | boolean;
+const isAtom = (v: unknown): v is Atom => typeof v === "string" || typeof v === "number" || typeof v === "boolean";
+
+/** An atom or ["uuid", id] / ["named-uuid", id], the only things sets and maps hold. */
+function atom(tool: string, raw: unknown, text: string): Atom {
+  if (isAtom(raw)) return raw;
+  if (Array.isArray(raw) && raw.length === 2 && (raw[0] === "uuid" || raw[0] === "named-uuid") && typeof raw[1] === "string") return raw[1];
+  throw unparseable(tool, `unknown OVSDB value ${quote(raw, 60)}`, text);
+}
+
 function cell(tool: string, raw: unknown, text: string): Cell {
-  if (typeof raw === "string" || typeof raw === "number" || typeof raw === "boolean") return raw;
+  if (isAtom(raw)) return raw;
   if (Array.isArray(raw) && raw.length === 2 && typeof raw[0] === "string") {
     const [tag, value] = raw as [string, unknown];
-    if (tag === "uuid" || tag === "named-uuid") return String(value);
-    if (tag === "set" && Array.isArray(value)) return value.map((v) => cell(tool, v, text));
-    if (tag === "map" && Array.isArray(value)) return Object.fromEntries(value.map((kv) => [String(kv[0]), String(cell(tool, kv[1], text))]));
+    if (tag === "uuid" || tag === "named-uuid") return atom(tool, raw, text);
+    if (tag === "set" && Array.isArray(value)) return value.map((v) => atom(tool, v, text));
+    if (tag === "map" && Array.isArray(value)) {
+      const out: Record<string, string> = {};
+      for (const pair of value) {
+        if (!Array.isArray(pair) || pair.length !== 2) throw unparseable(tool, `OVSDB map entry ${quote(pair, 60)} is not a [key, value] pair`, text);
+        // Own keys only: a key such as "__proto__" is data, not the object's prototype.
+        Object.defineProperty(out, String(atom(tool, pair[0], text)), { value: String(atom(tool, pair[1], text)), enumerable: true, writable: true, configurable: true });
+      }
+      return out;
+    }
   }
-  throw unparseable(tool, `unknown OVSDB cell ${JSON.stringify(raw).slice(0, 60)}`, text);
+  throw unparseable(tool, `unknown OVSDB cell ${quote(raw, 60)}`, text);
 }
 
 /** Rows as objects keyed by column; requires the columns a caller reads. */

@@ -1,4 +1,5 @@
 import { unparseable } from "../../errors.js";
+import { decimal, integer } from "./text.js";
 
 /** /proc files and os-release: what NodeFacts is made of. */
 
@@ -26,8 +27,9 @@ export function parseMeminfo(text: string): { totalMiB: number; usedMiB: number 
   const tool = "/proc/meminfo";
   const kib = (key: string) => {
     const m = new RegExp(`^${key}:\\s+(\\d+) kB$`, "m").exec(text);
-    if (!m) throw unparseable(tool, `missing ${key}`, text);
-    return Number(m[1]);
+    const n = m ? integer(m[1]) : null;
+    if (n === null) throw unparseable(tool, `missing ${key}`, text);
+    return n;
   };
   const total = kib("MemTotal");
   const available = kib("MemAvailable");
@@ -43,10 +45,11 @@ export interface CpuTimes {
 export function parseProcStat(text: string): CpuTimes {
   const line = /^cpu\s+([\d\s]+)$/m.exec(text);
   if (!line) throw unparseable("/proc/stat", "no aggregate cpu line", text);
-  const v = line[1]!.trim().split(/\s+/).map(Number);
+  const v = line[1]!.trim().split(/\s+/).map((f) => integer(f));
   if (v.length < 4) throw unparseable("/proc/stat", "cpu line has too few fields", text);
+  if (v.some((n) => n === null)) throw unparseable("/proc/stat", "a cpu time is not a whole number", text);
   // user nice system idle iowait irq softirq steal (guest time is already inside user/nice).
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = v;
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = v as number[];
   const idleAll = idle + iowait;
   const total = user + nice + system + idleAll + irq + softirq + steal;
   return { busy: total - idleAll, total };
@@ -59,9 +62,10 @@ export function cpuUsagePct(prev: CpuTimes, next: CpuTimes): number {
   return Math.min(100, Math.max(0, Math.round(((next.busy - prev.busy) / total) * 1000) / 10));
 }
 
+/** `/proc/uptime`: "12345.67 54321.00", seconds since boot (an empty file is not 0). */
 export function parseUptime(text: string): number {
-  const n = Number(text.trim().split(/\s+/)[0]);
-  if (!Number.isFinite(n)) throw unparseable("/proc/uptime", "not a number of seconds", text);
+  const n = decimal(text.trim().split(/\s+/)[0]);
+  if (n === null) throw unparseable("/proc/uptime", "not a number of seconds", text);
   return Math.floor(n);
 }
 

@@ -1,6 +1,6 @@
 import type { Mount } from "@nimbus/domain";
-import { unparseable } from "../../errors.js";
-import { toInt } from "./text.js";
+import { quote, unparseable } from "../../errors.js";
+import { integer, toInt } from "./text.js";
 
 /** NFS server and client facts: showmount, rpcinfo, df, /proc/mounts, keepalived state. */
 
@@ -11,7 +11,7 @@ export function parseShowmount(text: string): { path: string; clients: string[] 
   if (!/^Export list for .*:$/.test(lines[0]?.trim() ?? "")) throw unparseable(tool, 'no "Export list for" header', text);
   return lines.slice(1).map((line) => {
     const m = /^(\/\S*)\s*(.*)$/.exec(line.trim());
-    if (!m) throw unparseable(tool, `"${line.trim().slice(0, 60)}" is not an export`, text);
+    if (!m) throw unparseable(tool, `${quote(line.trim())} is not an export`, text);
     const clients = m[2]!.trim();
     return { path: m[1]!, clients: clients === "" || clients === "(everyone)" ? ["*"] : clients.split(",").map((c) => c.trim()) };
   });
@@ -32,7 +32,7 @@ export function parseRpcinfo(text: string): RpcProgram[] {
   if (!/^program\s+vers\s+proto\s+port/.test(lines[0]?.trim() ?? "")) throw unparseable(tool, "no program/vers/proto/port header", text);
   return lines.slice(1).map((line) => {
     const f = line.trim().split(/\s+/);
-    if (f.length < 4) throw unparseable(tool, `"${line.trim()}" has too few fields`, text);
+    if (f.length < 4) throw unparseable(tool, `${quote(line.trim())} has too few fields`, text);
     return {
       program: toInt(tool, f[0], "program", text),
       version: toInt(tool, f[1], "vers", text),
@@ -53,8 +53,9 @@ export function parseDf(text: string): { totalBytes: number; usedBytes: number; 
   if (!/^1B-blocks\s+Used\s+Mounted on$/.test(lines[0]?.trim() ?? "")) throw unparseable(tool, "no 1B-blocks/Used/Mounted on header", text);
   return lines.slice(1).map((line) => {
     const m = /^\s*(\d+)\s+(\d+)\s+(.+)$/.exec(line);
-    if (!m) throw unparseable(tool, `"${line.trim().slice(0, 60)}" is not size used target`, text);
-    return { totalBytes: Number(m[1]), usedBytes: Number(m[2]), target: m[3]!.trim() };
+    const [total, used] = [integer(m?.[1]), integer(m?.[2])];
+    if (!m || total === null || used === null) throw unparseable(tool, `${quote(line.trim())} is not size used target`, text);
+    return { totalBytes: total, usedBytes: used, target: m[3]!.trim() };
   });
 }
 
@@ -73,7 +74,7 @@ export function parseNfsMounts(text: string, declaredShared: readonly string[] =
   for (const line of text.split("\n")) {
     if (!line.trim()) continue;
     const f = line.split(" ");
-    if (f.length < 4) throw unparseable(tool, `"${line.slice(0, 60)}" has too few fields`, text);
+    if (f.length < 4) throw unparseable(tool, `${quote(line)} has too few fields`, text);
     const target = unescapeMount(f[1]!);
     if (SHARED_FSTYPES.includes(f[2]!) || declaredShared.includes(target)) out.push({ source: unescapeMount(f[0]!), target, fstype: f[2]! });
   }
