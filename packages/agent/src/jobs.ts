@@ -18,6 +18,12 @@ export class JobRegistry {
     return [...this.jobs.values()].map((j) => j.job);
   }
 
+  /** Whether any job is still running (the agent daemon stays while one does). */
+  hasRunning(): boolean {
+    for (const { job } of this.jobs.values()) if (job.state === "running") return true;
+    return false;
+  }
+
   subscribe(l: Listener): () => void {
     this.listeners.add(l);
     return () => this.listeners.delete(l);

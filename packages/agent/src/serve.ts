@@ -198,6 +198,8 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
 
   return new Promise((resolve) => {
     const rl = createInterface({ input: opts.input, crlfDelay: Infinity });
+    // A peer that vanished (a reset socket, a destroyed stdin) closes without an 'end'.
+    opts.input.once("close", () => rl.close());
     rl.on("line", (line) => void handleLine(line));
     rl.on("close", () => {
       closed = true;

@@ -85,6 +85,17 @@ export const AgentConfig = z.object({
       pollIntervalMs: z.number().int().min(1000).default(15_000),
     })
     .prefault({}),
+  daemon: z
+    .object({
+      /**
+       * Where the agent daemon's socket and log live (a directory private to the agent's user);
+       * default ~/.nimbus/run. The daemon keeps jobs running when the server's link drops.
+       */
+      runDir: z.string().startsWith("/").optional(),
+      /** How long an idle daemon (no server connected, no job running) waits before it ends. */
+      lingerMs: z.number().int().min(0).default(10 * 60_000),
+    })
+    .prefault({}),
   node: z
     .object({
       procRoot: z.string().default("/proc"),
