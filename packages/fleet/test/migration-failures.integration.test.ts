@@ -1,6 +1,7 @@
 import type { MigrationProgress } from "@nimbus/domain";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { labHarness } from "./helpers/lab-harness.js";
+import { silentLink } from "./helpers/silent-link.js";
 import { eventually } from "./helpers/wait.js";
 
 /**
@@ -71,6 +72,28 @@ describe("live migration over the lab", () => {
       await eventually(() => h.runningOn(fleet, from).includes("initech-ci") && !h.runningOn(fleet, to).includes("initech-ci"), "initech-ci on the source only");
     } finally {
       h.lab.faults.restoreLink(from);
+    }
+  });
+
+  it("the server's SSH link to the source drops mid-way: it reconnects, finds the job still running and follows it to success", async () => {
+    const { from, to } = route("initech-files");
+    const link = await silentLink(h.lab.hosts.find((c) => c.name === from)!);
+    try {
+      const { fleet, ops } = await h.server(undefined, { [from]: link });
+      const states: string[] = [];
+      fleet.subscribe((e) => void (e.type === "host" && e.host.name === from && e.changed.includes("connection") && states.push(e.host.connection.state)));
+      const op = await ops.startMigration({ instance: "initech-files", destination: to, options: slow }, "alice");
+      await eventually(() => ops.running().find((o) => o.id === op.id)?.progress, "first progress");
+      link.drop();
+      await eventually(() => states.includes("unreachable") && fleet.host(from)?.connection.state === "online", `${from} lost and back`);
+      // Back online while the VM is still copying: the operation is neither won nor lost.
+      expect(h.lab.world.jobsOf(from).list().find((j) => j.id === op.id)?.state).toBe("running");
+      expect((await ops.get(op.id))?.state).toBe("running");
+      const final = await h.settled(ops, op.id, 30_000);
+      expect(final).toMatchObject({ state: "succeeded", error: null, summary: `Migrate initech-files from ${from} to ${to}`, progress: { phase: "done", percent: 100 } });
+      await eventually(() => h.runningOn(fleet, to).includes("initech-files") && !h.runningOn(fleet, from).includes("initech-files"), "initech-files on the destination only");
+    } finally {
+      await link.close();
     }
   });
 

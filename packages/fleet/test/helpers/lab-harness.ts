@@ -26,8 +26,10 @@ export async function labHarness(speed = 20) {
 
   const h = {
     lab,
-    async fleet() {
-      const fleet = new Fleet({ hosts: lab.hosts, privateKey: key.private, knownHosts, connectTimeoutMs: 1_000, timing: FAST_TIMING });
+    /** `via` reaches some hosts through another address (a relay in front of their endpoint). */
+    async fleet(via: Record<string, { address: string; port: number }> = {}) {
+      const hosts = lab.hosts.map((c) => (via[c.name] ? { ...c, address: via[c.name]!.address, port: via[c.name]!.port } : c));
+      const fleet = new Fleet({ hosts, privateKey: key.private, knownHosts, connectTimeoutMs: 1_000, timing: FAST_TIMING });
       started.fleets.push(fleet);
       await fleet.start();
       return fleet;
@@ -39,8 +41,8 @@ export async function labHarness(speed = 20) {
       return ops;
     },
     /** Both ends of the server, as the app wires them. */
-    async server(store = new MemoryOperationStore()) {
-      const fleet = await h.fleet();
+    async server(store = new MemoryOperationStore(), via: Record<string, { address: string; port: number }> = {}) {
+      const fleet = await h.fleet(via);
       return { fleet, store, ops: await h.operations(fleet, store) };
     },
     settled: (ops: OperationManager, id: string, timeoutMs = 20_000) =>

@@ -55,6 +55,10 @@ export async function silentLink(target: { address: string; port: number }) {
       muted = false;
       dropAll();
     },
+    /** Drops every relayed connection at once (an SSH link cut by a blip) and relays new ones. */
+    drop() {
+      dropAll();
+    },
     close() {
       dropAll();
       return new Promise<void>((resolve) => server.close(() => resolve()));
