@@ -66,28 +66,6 @@ export function requireKey(tool: string, kv: Map<string, string>, key: string, t
 }
 
 /**
- * A virsh-style table: a header row, a row of dashes, then rows whose columns start where the
- * header's words start (values such as "shut off" contain single spaces, so splitting on
- * whitespace would be wrong).
- */
-export function parseTable(tool: string, text: string): Record<string, string>[] {
-  const lines = text.split("\n").filter((l) => l.trim() !== "");
-  const header = lines[0];
-  if (!header || !/^-+$/.test(lines[1]?.trim() ?? "")) throw unparseable(tool, "no table header", text);
-  const starts: { name: string; at: number }[] = [];
-  const re = /\S+(?: \S+)*/g;
-  for (let m = re.exec(header); m; m = re.exec(header)) starts.push({ name: m[0], at: m.index });
-  return lines.slice(2).map((line) =>
-    Object.fromEntries(
-      starts.map((col, i) => {
-        const end = starts[i + 1]?.at ?? line.length;
-        return [col.name, line.slice(col.at, end).trim()];
-      }),
-    ),
-  );
-}
-
-/**
  * Numbers as tools print them, and nothing else: "" is not 0, "1.2.3" is not NaN, "1.5" is not
  * an integer, "1e3", "0x10", "Infinity" and " 7" are not numbers at all. Each returns null for
  * anything it does not accept; the callers turn that into a typed error naming the field.

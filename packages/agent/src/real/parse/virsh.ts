@@ -1,14 +1,10 @@
 import type { DomainState } from "@nimbus/domain";
 import { quote, unparseable } from "../../errors.js";
-import { decimal, keyValues, parseTable, requireKey, sizeToBytes, toInt } from "./text.js";
+import { decimal, keyValues, requireKey, sizeToBytes, toInt } from "./text.js";
 
 /** Parsers for virsh's human-readable output (run with LC_ALL=C). */
 
-/** virsh's words (on stderr) for "no such domain" and "not in a state that allows this". */
-export const VIRSH_NOT_FOUND = /failed to get domain|Domain not found|no domain with matching/i;
-export const VIRSH_CONFLICT = /Requested operation is not valid|already (running|active)|is not running/i;
-
-/** virsh's state words (list, dominfo, domstate) -> the domain's state. */
+/** virsh's state words (dominfo, domstate) -> the domain's state. */
 export function domainState(word: string): DomainState {
   switch (word.trim()) {
     case "running":
@@ -27,21 +23,6 @@ export function domainState(word: string): DomainState {
     default:
       return "other";
   }
-}
-
-export interface ListedDomain {
-  id: number | null;
-  name: string;
-  state: DomainState;
-}
-
-/** `virsh list --all` */
-export function parseVirshList(text: string): ListedDomain[] {
-  const tool = "virsh list";
-  return parseTable(tool, text).map((row) => {
-    if (!row.Name || row.Id === undefined || !row.State) throw unparseable(tool, "row without Id/Name/State", text);
-    return { id: row.Id === "-" ? null : toInt(tool, row.Id, "Id", text), name: row.Name, state: domainState(row.State) };
-  });
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -216,15 +197,6 @@ export function blockCapacities(stats: Map<string, string> | undefined, text = "
     if (name && capText !== undefined) out.set(name, toInt(tool, capText, `block.${i}.capacity`, text));
   }
   return out;
-}
-
-/** `virsh pool-list --all` */
-export function parsePoolList(text: string): { name: string; active: boolean; autostart: boolean }[] {
-  const tool = "virsh pool-list";
-  return parseTable(tool, text).map((row) => {
-    if (!row.Name || !row.State) throw unparseable(tool, "row without Name/State", text);
-    return { name: row.Name, active: row.State === "active" || row.State === "running", autostart: row.Autostart === "yes" };
-  });
 }
 
 /** `virsh version`: "QEMU 7.2.22" from "Running hypervisor: QEMU 7.2.22". */

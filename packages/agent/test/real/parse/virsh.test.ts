@@ -8,29 +8,28 @@ import {
   parseDomstate,
   parseDomstats,
   parseNodeinfo,
-  parsePoolList,
   parseVersion,
-  parseVirshList,
+  parseUuidList,
 } from "../../../src/real/parse/virsh.js";
 import { sample } from "../../fixtures/samples.js";
 import { expectUnparseable } from "../expect-unparseable.js";
 
-describe("virsh list --all", () => {
-  it("reads a running domain from real QEMU", () => {
-    expect(parseVirshList(sample("virsh-qemu-list-all.txt"))).toEqual([{ id: 1, name: "pa-vm1", state: "running" }]);
+describe("virsh list --all --uuid [--name], pool-list --all --uuid", () => {
+  const u1 = "60e025f5-28a4-48d2-89b6-08076bc1fa91";
+  const u2 = "6695eb01-f6a4-8304-79aa-97f2502e193f";
+  it("reads UUIDs alone", () => {
+    expect(parseUuidList("virsh list", `${u1}\n${u2}\n\n`)).toEqual([{ uuid: u1, name: null }, { uuid: u2, name: null }]);
   });
-  it("reads a shut-off domain without an id", () => {
-    expect(parseVirshList(sample("virsh-test-list-all-shutoff.txt"))).toEqual([{ id: null, name: "test", state: "shutoff" }]);
+  it("reads names as libvirt has them: not escaped, spaces kept, padding dropped", () => {
+    expect(parseUuidList("virsh list", `${u1} café au lait\n${u2} --all                         \n`)).toEqual([
+      { uuid: u1, name: "café au lait" },
+      { uuid: u2, name: "--all" },
+    ]);
   });
-  it("reads several rows", () => {
-    expect(parseVirshList(sample("virsh-test-list-all-two.txt")).map((d) => d.name)).toEqual(["test", "acme-web1"]);
-  });
-  it("reads an empty table", () => {
-    expect(parseVirshList(" Id   Name   State\n--------------------\n\n")).toEqual([]);
-  });
-  it("rejects output without a header", () => expectUnparseable(() => parseVirshList("pa-vm1\n"), "virsh list", /header/));
-  it("rejects a row without a state", () =>
-    expectUnparseable(() => parseVirshList(" Id   Name     State\n------------------\n 1    pa-vm1\n"), "virsh list"));
+  it("reads an empty list", () => expect(parseUuidList("virsh list", "\n")).toEqual([]));
+  it("rejects the table (a line that does not start with a UUID)", () =>
+    expectUnparseable(() => parseUuidList("virsh list", sample("virsh-qemu-list-all.txt")), "virsh list", /UUID/));
+  it("rejects a UUID run into a name", () => expectUnparseable(() => parseUuidList("virsh pool-list", `${u1}x\n`), "virsh pool-list", /UUID/));
 });
 
 describe("virsh dominfo", () => {
@@ -135,12 +134,7 @@ describe("virsh domstats", () => {
   it("rejects a field outside any domain", () => expectUnparseable(() => parseDomstats("  state.state=1\n"), "virsh domstats"));
 });
 
-describe("virsh pool-list / version", () => {
-  it("reads pools", () => {
-    expect(parsePoolList(sample("virsh-test-pool-list-all.txt"))).toEqual([{ name: "default-pool", active: true, autostart: false }]);
-    expect(parsePoolList(sample("virsh-qemu-pool-list-all.txt"))).toEqual([]);
-  });
-  it("rejects a pool list without header", () => expectUnparseable(() => parsePoolList("default-pool active\n"), "virsh pool-list"));
+describe("virsh version", () => {
   it("reads the hypervisor", () => {
     expect(parseVersion(sample("virsh-qemu-version.txt"))).toEqual({ library: "9.0.0", hypervisor: "QEMU 7.2.22" });
     expect(parseVersion(sample("virsh-test-version.txt")).hypervisor).toBe("TEST 0.0.2");
