@@ -17,3 +17,4 @@ export * from "./topology/index.js";
 export * from "./maintenance/index.js";
 export * from "./storage-plan/index.js";
 export * from "./password-policy.js";
+export * from "./provision/index.js";
