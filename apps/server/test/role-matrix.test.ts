@@ -1,41 +1,73 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appRouter } from "@nimbus/api";
+import { appRouter, createCallerFactory } from "@nimbus/api";
 import { startBackend, viewers, type Backend } from "./backend.js";
 
 /**
- * Each role × each mutation: allowed (whatever else the call then says) or FORBIDDEN, as issue 3
- * specifies. Every mutation of the router must appear here.
+ * Each role × each procedure (query, mutation and subscription): allowed (whatever else the call
+ * then says) or FORBIDDEN, as domain/access.ts grants. Every procedure of the router must appear
+ * here, so a permission widened by accident (a staff query opened to tenants, an admin mutation
+ * to operators) fails this test.
  */
 type RoleName = "admin" | "operator" | "oncall" | "acme";
 const ALL: RoleName[] = ["admin", "operator", "oncall", "acme"];
+const staff: RoleName[] = ["admin", "operator", "oncall"];
 const staffWorkload: RoleName[] = ["admin", "operator"];
+const admins: RoleName[] = ["admin"];
 
 let n = 0;
 const matrix: Record<string, { allowed: RoleName[]; input: () => unknown }> = {
-  "hosts.acceptKey": { allowed: ["admin"], input: () => ({ name: "kvm2" }) },
+  "session.me": { allowed: ALL, input: () => undefined },
+  "overview.get": { allowed: staff, input: () => undefined },
+  "hosts.list": { allowed: staff, input: () => undefined },
+  "hosts.get": { allowed: staff, input: () => ({ name: "kvm1" }) },
+  "hosts.acceptKey": { allowed: admins, input: () => ({ name: "kvm2", fingerprint: "SHA256:seen-by-the-admin" }) },
   "hosts.setMaintenance": { allowed: staffWorkload, input: () => ({ name: "nfs2", on: false }) },
+  "instances.list": { allowed: ALL, input: () => undefined },
+  "instances.get": { allowed: ALL, input: () => ({ name: "acme-web1" }) },
+  "instances.migrationTargets": { allowed: staffWorkload, input: () => ({ name: "acme-web1" }) },
+  "instances.preflight": { allowed: staffWorkload, input: () => ({ name: "acme-web1" }) },
+  "instances.history": { allowed: staff, input: () => ({ name: "acme-web1" }) },
   "instances.migrate": { allowed: staffWorkload, input: () => ({ instance: "acme-web1", destination: "nfs1", options: {} }) },
   // acme's tenant does not allow power actions (the default).
   "instances.power": { allowed: staffWorkload, input: () => ({ name: "acme-db", action: "start" }) },
+  "network.topology": { allowed: ALL, input: () => undefined },
+  "network.overview": { allowed: ALL, input: () => undefined },
+  "swarm.overview": { allowed: ALL, input: () => undefined },
   "swarm.scale": { allowed: staffWorkload, input: () => ({ service: "web", replicas: 3 }) },
   "swarm.setAvailability": { allowed: staffWorkload, input: () => ({ node: "worker2", availability: "active" }) },
-  "swarm.joinTokens": { allowed: ["admin"], input: () => ({}) },
-  "health.acknowledge": { allowed: ["admin", "operator", "oncall"], input: () => ({ id: "no-such-check" }) },
-  "health.unacknowledge": { allowed: ["admin", "operator", "oncall"], input: () => ({ id: "no-such-check" }) },
+  "swarm.joinTokens": { allowed: admins, input: () => ({}) },
+  "storage.overview": { allowed: staff, input: () => undefined },
+  "health.list": { allowed: staff, input: () => undefined },
+  "health.acknowledge": { allowed: staff, input: () => ({ id: "no-such-check" }) },
+  "health.unacknowledge": { allowed: staff, input: () => ({ id: "no-such-check" }) },
+  "operations.list": { allowed: ALL, input: () => ({}) },
+  "operations.get": { allowed: ALL, input: () => ({ id: "no-such-operation" }) },
   "operations.cancel": { allowed: staffWorkload, input: () => ({ id: "no-such-operation" }) },
   // Operators may enter and leave maintenance and move disks; inputs that change nothing.
+  "maintenance.list": { allowed: staff, input: () => undefined },
+  "maintenance.plan": { allowed: staffWorkload, input: () => ({ host: "nfs2" }) },
   "maintenance.start": { allowed: staffWorkload, input: () => ({ host: "nfs2" }) },
   "maintenance.abort": { allowed: staffWorkload, input: () => ({ id: "no-such-operation" }) },
   "maintenance.exit": { allowed: staffWorkload, input: () => ({ host: "nfs2" }) },
+  "datastores.capacity": { allowed: staff, input: () => ({}) },
+  "datastores.moveTargets": { allowed: staffWorkload, input: () => ({ instance: "acme-web1", disk: "vda" }) },
   "datastores.moveDisk": { allowed: staffWorkload, input: () => ({ instance: "no-such-vm", disk: "vda", datastore: "/instance2" }) },
-  "admin.users.create": { allowed: ["admin"], input: () => ({ email: `matrix${++n}@nimbus.test`, name: "M", password: "a-long-password-1", role: "oncall" }) },
-  "admin.users.setRole": { allowed: ["admin"], input: () => ({ userId: "no-such-user", role: "oncall" }) },
-  "admin.users.resetPassword": { allowed: ["admin"], input: () => ({ userId: "no-such-user" }) },
-  "admin.users.setDisabled": { allowed: ["admin"], input: () => ({ userId: "no-such-user", disabled: true }) },
-  "admin.tenants.create": { allowed: ["admin"], input: () => ({ slug: `t-matrix-${++n}`, name: "T" }) },
-  "admin.tenants.update": { allowed: ["admin"], input: () => ({ slug: "initech", name: "Initech" }) },
-  "lab.inject": { allowed: ["admin"], input: () => ({ name: "restore-datastore", args: ["/instance"] }) },
+  "history.moves": { allowed: staff, input: () => ({}) },
+  "live.events": { allowed: ALL, input: () => ({}) },
+  "admin.users.list": { allowed: admins, input: () => undefined },
+  "admin.users.create": { allowed: admins, input: () => ({ email: `matrix${++n}@nimbus.test`, name: "M", password: "a-long-password-1", role: "oncall" }) },
+  "admin.users.setRole": { allowed: admins, input: () => ({ userId: "no-such-user", role: "oncall" }) },
+  "admin.users.resetPassword": { allowed: admins, input: () => ({ userId: "no-such-user" }) },
+  "admin.users.setDisabled": { allowed: admins, input: () => ({ userId: "no-such-user", disabled: true }) },
+  // Staff read the tenant list (tenant pages, the VNI pool); only admins change it.
+  "admin.tenants.list": { allowed: staff, input: () => undefined },
+  "admin.tenants.create": { allowed: admins, input: () => ({ slug: `t-matrix-${++n}`, name: "T" }) },
+  "admin.tenants.update": { allowed: admins, input: () => ({ slug: "initech", name: "Initech" }) },
+  "audit.list": { allowed: ["admin", "oncall"], input: () => ({ limit: 5, offset: 0 }) },
+  "audit.csv": { allowed: ["admin", "oncall"], input: () => ({}) },
+  "lab.faults": { allowed: admins, input: () => undefined },
+  "lab.inject": { allowed: admins, input: () => ({ name: "restore-datastore", args: ["/instance"] }) },
 };
 
 let backend: Backend;
@@ -44,25 +76,28 @@ beforeAll(async () => {
 });
 afterAll(() => backend?.stop());
 
-const mutations = Object.entries((appRouter as unknown as { _def: { procedures: Record<string, { _def: { type: string } }> } })._def.procedures)
-  .filter(([, p]) => p._def.type === "mutation")
-  .map(([path]) => path);
+const procedures = Object.keys((appRouter as unknown as { _def: { procedures: Record<string, unknown> } })._def.procedures);
 
 async function attempt(role: RoleName, path: string, input: unknown): Promise<string> {
-  const caller = backend.as(viewers[role]) as unknown as Record<string, unknown>;
+  const abort = new AbortController();
+  const caller = backend.as(viewers[role], abort.signal) as unknown as Record<string, unknown>;
   const fn = path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], caller) as (i: unknown) => Promise<unknown>;
   try {
-    await fn(input);
+    const result = await fn(input);
+    // A subscription: allowed once it streams its first event.
+    if (result && typeof result === "object" && Symbol.asyncIterator in result) await (result as AsyncIterable<unknown>)[Symbol.asyncIterator]().next();
     return "OK";
   } catch (err) {
     if (err instanceof TRPCError) return err.code;
     throw err;
+  } finally {
+    abort.abort();
   }
 }
 
 describe("role matrix", () => {
-  it("lists every mutation of the router", () => {
-    expect(mutations.sort()).toEqual(Object.keys(matrix).sort());
+  it("lists every procedure of the router", () => {
+    expect([...procedures].sort()).toEqual(Object.keys(matrix).sort());
   });
 
   for (const [path, { allowed, input }] of Object.entries(matrix)) {
@@ -83,11 +118,14 @@ describe("role matrix", () => {
     await backend.as(viewers.admin).admin.tenants.update({ slug: "acme", allowPower: false });
   });
 
-  it("signed-out callers are refused everywhere but session.me", async () => {
-    const anon = (await import("@nimbus/api")).createCallerFactory(appRouter)({ deps: backend.app.deps, live: backend.app.live, health: backend.app.health, topology: backend.app.topology, viewer: null, requestId: "anon", ip: null });
+  it("signed-out callers are refused every procedure but session.me", async () => {
+    const anon = createCallerFactory(appRouter)({ deps: backend.app.deps, live: backend.app.live, health: backend.app.health, topology: backend.app.topology, viewer: null, requestId: "anon", ip: null });
     expect(await anon.session.me()).toBeNull();
-    await expect(anon.instances.list()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
-    await expect(anon.hosts.list()).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    for (const [path, { input }] of Object.entries(matrix)) {
+      if (path === "session.me") continue;
+      const fn = path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], anon) as (i: unknown) => Promise<unknown>;
+      await expect(fn(input()), path).rejects.toMatchObject({ code: "UNAUTHORIZED" });
+    }
   });
 
   it("every mutation, allowed or refused, is in the audit log with the caller and the result", async () => {

@@ -29,7 +29,16 @@ export interface HostConfig {
 /** Pinned host keys (trust on first use). Backed by the database in the server. */
 export interface KnownHostsStore {
   get(host: string): Promise<{ fingerprint: string; key: string } | null>;
-  set(host: string, entry: { fingerprint: string; key: string }): Promise<void>;
+  /**
+   * Trust on first use: stores `entry` only when the host has no pin yet, and resolves to the pin
+   * stored now, ours or one another connection (or server replica) stored first. Never overwrites.
+   */
+  pin(host: string, entry: { fingerprint: string; key: string }): Promise<{ fingerprint: string; key: string }>;
+  /**
+   * An admin accepted a changed key: replaces the pin whose fingerprint is `previous` with `entry`.
+   * False when the pin is no longer `previous` (someone accepted another key meanwhile).
+   */
+  replace(host: string, previous: string, entry: { fingerprint: string; key: string; acceptedBy?: string | null }): Promise<boolean>;
   /** Every pin at once, so a fleet's first connections need one query rather than one each. */
   list?(): Promise<{ host: string; fingerprint: string; key: string }[]>;
 }
@@ -57,8 +66,11 @@ export interface FleetView {
   hostConfig?(name: string): HostConfig | undefined;
   /** Sends one request to a host's agent; rejects with a NimbusError naming the host. */
   request<M extends MethodName>(host: string, method: M, params: MethodParams<M>, opts?: { timeoutMs?: number }): Promise<MethodResult<M>>;
-  /** Admin action: trust the key the host now offers and reconnect. */
-  acceptHostKey(host: string): Promise<void>;
+  /**
+   * Admin action: trust the key the host now offers, named by its fingerprint (refused when the
+   * host offers another one now), and reconnect.
+   */
+  acceptHostKey(host: string, fingerprint: string, acceptedBy?: string | null): Promise<void>;
   setMaintenance(host: string, on: boolean): void;
   subscribe(listener: (e: FleetEvent) => void): () => void;
 }

@@ -71,7 +71,8 @@ export class Fleet implements FleetView {
         this.startupPins.delete(host);
         return Promise.resolve(pin);
       },
-      set: (host, entry) => opts.knownHosts.set(host, entry),
+      pin: (host, entry) => opts.knownHosts.pin(host, entry),
+      replace: (host, previous, entry) => opts.knownHosts.replace(host, previous, entry),
     };
     this.dial =
       opts.dial ??
@@ -121,8 +122,8 @@ export class Fleet implements FleetView {
     return conn.request(method, params, opts);
   }
 
-  acceptHostKey(host: string): Promise<void> {
-    return this.connection(host).acceptHostKey();
+  acceptHostKey(host: string, fingerprint: string, acceptedBy?: string | null): Promise<void> {
+    return this.connection(host).acceptHostKey(fingerprint, acceptedBy ?? null);
   }
 
   setMaintenance(host: string, on: boolean): void {

@@ -160,12 +160,25 @@ export class HostConnection {
     return this.client.request(method, params, { timeoutMs: opts?.timeoutMs ?? this.deps.timing.requestTimeoutMs });
   }
 
-  async acceptHostKey(): Promise<void> {
+  /**
+   * Pins the key the host offered, but only the one the admin saw: `fingerprint` must be what the
+   * host presents now, and the old pin must still be in place (compare and swap in the store).
+   */
+  async acceptHostKey(fingerprint: string, acceptedBy: string | null = null): Promise<void> {
     const offered = this.offeredKey;
     const { state, pinnedKey } = this.current.connection;
-    if (state !== "key-changed" || !offered)
+    if (state !== "key-changed" || !offered || !pinnedKey)
       throw new NimbusError("CONFLICT", `${this.name}: no changed host key to accept (host is ${state})`, { host: this.name });
-    await this.deps.knownHosts.set(this.name, offered);
+    if (offered.fingerprint !== fingerprint)
+      throw new NimbusError(
+        "CONFLICT",
+        `${this.name} now presents the key ${offered.fingerprint}, not ${fingerprint}; nothing was accepted. Check the new fingerprint with the host's administrator before accepting it.`,
+        { host: this.name, offered: offered.fingerprint, accepted: fingerprint },
+      );
+    if (!(await this.deps.knownHosts.replace(this.name, pinnedKey, { ...offered, acceptedBy }))) {
+      this.reconnect();
+      throw new NimbusError("CONFLICT", `${this.name}: its pinned key changed meanwhile (accepted elsewhere); nothing was accepted. Look at the host again.`, { host: this.name });
+    }
     this.offeredKey = null;
     this.report("info", `${this.name}: new host key ${offered.fingerprint} accepted (was ${pinnedKey ?? "unknown"})`);
     this.reconnect();

@@ -14,8 +14,15 @@ export class MemoryKnownHosts implements KnownHostsStore {
     return e ? { ...e } : null;
   }
 
-  async set(host: string, entry: { fingerprint: string; key: string }) {
-    this.entries.set(host, { ...entry });
+  async pin(host: string, entry: { fingerprint: string; key: string }) {
+    if (!this.entries.has(host)) this.entries.set(host, { fingerprint: entry.fingerprint, key: entry.key });
+    return { ...this.entries.get(host)! };
+  }
+
+  async replace(host: string, previous: string, entry: { fingerprint: string; key: string }) {
+    if (this.entries.get(host)?.fingerprint !== previous) return false;
+    this.entries.set(host, { fingerprint: entry.fingerprint, key: entry.key });
+    return true;
   }
 
   async list() {

@@ -63,10 +63,38 @@ describe("Fleet over SSH", () => {
     await expect(fleet.request("kvm1", "job.list", {})).rejects.toMatchObject({ code: "HOST_UNREACHABLE", message: expect.stringMatching(/^kvm1 is key-changed: kvm1: host key changed/) });
 
     const online = hostState(fleet, "kvm1", "online");
-    await fleet.acceptHostKey("kvm1");
+    await fleet.acceptHostKey("kvm1", offered, "Ada");
     expect((await online).connection).toMatchObject({ pinnedKey: offered, offeredKey: null });
     expect((await harness.knownHosts.get("kvm1"))?.fingerprint).toBe(offered);
-    await expect(fleet.acceptHostKey("kvm1")).rejects.toMatchObject({ code: "CONFLICT" });
+    await expect(fleet.acceptHostKey("kvm1", offered)).rejects.toMatchObject({ code: "CONFLICT" });
+  });
+
+  /** kvm1 online, then presenting a new key: blocked. */
+  async function kvm1KeyChanged() {
+    const { fleet } = await twoHosts();
+    const pinned = harness.hosts.kvm1!.fingerprint;
+    const blocked = hostState(fleet, "kvm1", "key-changed");
+    await harness.hosts.kvm1!.changeHostKey();
+    return { fleet, pinned, offered: (await blocked).connection.offeredKey! };
+  }
+
+  it("accepts only the key the admin named: a host presenting another one now is refused, the pin unchanged", async () => {
+    const { fleet, pinned, offered } = await kvm1KeyChanged();
+    // The admin read a fingerprint earlier (or was told one); the host now presents this other key.
+    const seen = "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    await expect(fleet.acceptHostKey("kvm1", seen)).rejects.toMatchObject({
+      code: "CONFLICT",
+      message: `kvm1 now presents the key ${offered}, not ${seen}; nothing was accepted. Check the new fingerprint with the host's administrator before accepting it.`,
+    });
+    expect((await harness.knownHosts.get("kvm1"))?.fingerprint).toBe(pinned);
+    expect(fleet.host("kvm1")!.connection.state).toBe("key-changed");
+  });
+
+  it("refuses an accept when the pin changed meanwhile (accepted by another server), and looks again", async () => {
+    const { fleet, pinned, offered } = await kvm1KeyChanged();
+    await harness.knownHosts.replace("kvm1", pinned, { fingerprint: "SHA256:elsewhere", key: "another replica's choice" });
+    await expect(fleet.acceptHostKey("kvm1", offered)).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringContaining("its pinned key changed meanwhile") });
+    expect((await harness.knownHosts.get("kvm1"))?.fingerprint).toBe("SHA256:elsewhere");
   });
 
   it("on a first start, pins every host without reading the store per host", async () => {
@@ -97,7 +125,8 @@ describe("Fleet over SSH", () => {
     expect(restarted.host("kvm1")!.connection.state).toBe("online");
     expect(restarted.host("kvm2")!.connection).toMatchObject({ state: "key-changed", offeredKey: harness.hosts.kvm2!.fingerprint });
     // A reconnect reads the store again (another server may have accepted the key meanwhile).
-    await harness.knownHosts.set("kvm2", { fingerprint: harness.hosts.kvm2!.fingerprint, key: "accepted elsewhere" });
+    const before = (await harness.knownHosts.get("kvm2"))!.fingerprint;
+    await harness.knownHosts.replace("kvm2", before, { fingerprint: harness.hosts.kvm2!.fingerprint, key: "accepted elsewhere" });
     const online = hostState(restarted, "kvm2", "online");
     restarted.reconnect("kvm2");
     await online;

@@ -71,7 +71,7 @@ describe("fleet against the lab", () => {
       await lab.faults.changeHostKey("nfs2");
       expect((await blocked).connection).toMatchObject({ pinnedKey: pinned, offeredKey: lab.hostKeyFingerprint("nfs2") });
       const online = hostState(fleet, "nfs2", "online");
-      await fleet.acceptHostKey("nfs2");
+      await fleet.acceptHostKey("nfs2", lab.hostKeyFingerprint("nfs2"));
       expect((await online).connection.pinnedKey).toBe(lab.hostKeyFingerprint("nfs2"));
     } finally {
       await lab.faults.restoreHostKey("nfs2");

@@ -93,9 +93,20 @@ describe("connectHost", () => {
     expect(() => parsePrivateKey(key.public)).toThrow("the SSH private key cannot be used: not a private key");
   });
 
+  it("never overwrites a pin stored after it looked (another server pinned first): the key it sees is a changed one", async () => {
+    const store = new MemoryKnownHosts();
+    await store.pin("kvm1", { fingerprint: "SHA256:pinned-by-another-server", key: "their key" });
+    // Read before the other server's pin landed.
+    store.get = async () => null;
+    const err = await failureOf(connect(store));
+    expect(err).toBeInstanceOf(HostKeyChanged);
+    expect(err).toMatchObject({ code: "HOST_KEY_CHANGED", pinned: "SHA256:pinned-by-another-server", offered: { fingerprint: host.fingerprint } });
+    expect((await store.list())[0]).toEqual({ host: "kvm1", fingerprint: "SHA256:pinned-by-another-server", key: "their key" });
+  });
+
   it("refuses the connection when the first key cannot be recorded (nothing is online unpinned)", async () => {
     const store = new MemoryKnownHosts();
-    store.set = () => Promise.reject(new Error("disk full"));
+    store.pin = () => Promise.reject(new Error("disk full"));
     const failure = await failureOf(connect(store));
     expect(failure).toBeInstanceOf(SshFailure);
     expect(failure.message).toContain("could not record the host key: disk full");

@@ -17,12 +17,18 @@ export const hostsRouter = router({
       return { host, summary: hostSummary(host), instances: instancesOf(host, ctx.deps.tenants.directory()) };
     }),
 
+  /**
+   * Names the fingerprint being accepted (the one the admin saw): refused when the host presents
+   * another one now. The audit record keeps it with the request's input.
+   */
   acceptKey: staffProcedure("host:keys")
-    .input(byName)
+    .input(byName.extend({ fingerprint: z.string().min(1).max(200) }))
     .mutation(async ({ ctx, input }) => {
-      if (!ctx.deps.fleet.host(input.name)) throw notFound(`host ${input.name}`);
-      await ctx.deps.fleet.acceptHostKey(input.name);
-      return { ok: true as const };
+      const host = ctx.deps.fleet.host(input.name);
+      if (!host) throw notFound(`host ${input.name}`);
+      const replaced = host.connection.pinnedKey;
+      await ctx.deps.fleet.acceptHostKey(input.name, input.fingerprint, ctx.viewer.name);
+      return { ok: true as const, fingerprint: input.fingerprint, replaced };
     }),
 
   setMaintenance: staffProcedure("host:maintenance")

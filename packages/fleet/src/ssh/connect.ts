@@ -81,7 +81,7 @@ export async function connectHost(config: HostConfig, opts: ConnectOptions): Pro
   const client = new Client();
   let offered: PinnedKey | null = null;
   let keyMismatch: HostKeyChanged | null = null;
-  let pinning: Promise<void> | null = null;
+  let pinning: Promise<{ fingerprint: string }> | null = null;
 
   const hostVerifier = (keyBlob: Buffer, verify: (ok: boolean) => void) => {
     offered = pinnedKeyOf(keyBlob);
@@ -92,7 +92,7 @@ export async function connectHost(config: HostConfig, opts: ConnectOptions): Pro
     }
     // Trust on first use: record the key while authentication goes on; the session is handed
     // out only once the pin is stored (see below), so no host is ever online unpinned.
-    pinning = opts.knownHosts.set(host, offered);
+    pinning = opts.knownHosts.pin(host, offered);
     pinning.catch(() => undefined); // awaited after the handshake; a failed handshake ignores it
     verify(true);
   };
@@ -138,11 +138,18 @@ export async function connectHost(config: HostConfig, opts: ConnectOptions): Pro
   });
 
   if (pinning) {
+    let stored: { fingerprint: string };
     try {
-      await pinning;
+      stored = await pinning;
     } catch (err) {
       client.end();
       throw new SshFailure(host, "unreachable", `could not record the host key: ${(err as Error)?.message ?? err}`);
+    }
+    // Another connection or server pinned a key first (a race, or an impostor answering one of
+    // us): the first pin stands, and this key is a changed one.
+    if (stored.fingerprint !== offered!.fingerprint) {
+      client.end();
+      throw new HostKeyChanged(host, stored.fingerprint, offered!);
     }
   }
   return session(host, client, offered!, opts.timeoutMs);

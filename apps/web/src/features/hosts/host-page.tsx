@@ -32,7 +32,9 @@ export function HostPage({ name }: { name: string }) {
   const operations = useQuery(trpc.operations.list.queryOptions(RECENT_OPERATIONS));
   const now = useNow();
   const mayAcceptKey = useCan("host:keys");
-  const [confirmKey, setConfirmKey] = useState(false);
+  // The fingerprint shown when the dialog opened: the one the admin accepts, even if a live update
+  // changes what the host offers meanwhile (the server then refuses it).
+  const [confirmKey, setConfirmKey] = useState<string | null>(null);
   const [sorting, setSorting] = useUrlSort([{ id: "name", desc: false }]);
   const { actions, dialogs } = useInstanceActions();
   const maintenance = useHostMaintenance();
@@ -41,7 +43,7 @@ export function HostPage({ name }: { name: string }) {
   const acceptKey = useAction(
     trpc.hosts.acceptKey.mutationOptions({
       onSuccess: () => {
-        setConfirmKey(false);
+        setConfirmKey(null);
         notify.ok(`New host key of ${name} accepted; reconnecting`);
         void qc.invalidateQueries({ queryKey: trpc.hosts.get.queryKey({ name }) });
       },
@@ -81,8 +83,8 @@ export function HostPage({ name }: { name: string }) {
             host={d!.host}
             summary={d!.summary}
             acceptKey={
-              mayAcceptKey && d!.host.connection.state === "key-changed" ? (
-                <Button variant="danger" onClick={() => setConfirmKey(true)} data-testid="accept-key">
+              mayAcceptKey && d!.host.connection.state === "key-changed" && d!.host.connection.offeredKey ? (
+                <Button variant="danger" onClick={() => setConfirmKey(d!.host.connection.offeredKey)} data-testid="accept-key">
                   Accept new key
                 </Button>
               ) : undefined
@@ -103,16 +105,22 @@ export function HostPage({ name }: { name: string }) {
         </div>
       )}
       <ConfirmDialog
-        open={confirmKey}
+        open={confirmKey !== null}
         title={`Accept the new host key of ${name}?`}
         confirmLabel="Accept key"
         danger
         busy={acceptKey.isPending}
-        onCancel={() => setConfirmKey(false)}
-        onConfirm={() => acceptKey.mutate({ name })}
+        onCancel={() => setConfirmKey(null)}
+        onConfirm={() => confirmKey && acceptKey.mutate({ name, fingerprint: confirmKey })}
       >
-        <p>Nimbus will pin the key that {name} offers now and reconnect. Do this only if you know why the key changed (reinstall, new SSH host keys).</p>
-        <p className="mt-2 break-all font-mono text-[12px]">{d?.host.connection.offeredKey}</p>
+        <p>
+          Nimbus will pin this key and reconnect; if {name} presents another one by then, nothing is accepted. Do this only if you know why the key changed
+          (reinstall, new SSH host keys): compare the fingerprint with the one on the host (<code>ssh-keygen -lf</code> of its host key).
+        </p>
+        <p className="mt-2 text-muted">Fingerprint to accept</p>
+        <p className="break-all font-mono text-[12px]" data-testid="accept-key-fingerprint">
+          {confirmKey}
+        </p>
       </ConfirmDialog>
       {dialogs}
       {maintenance.dialogs}
