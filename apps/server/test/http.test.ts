@@ -77,6 +77,8 @@ describe("HTTP surface", () => {
   it("sends security headers on every response", async () => {
     const res = await fetch(`${base}/healthz`);
     expect(res.headers.get("content-security-policy")).toContain("frame-ancestors 'none'");
+    // Production pages run only scripts from our origin or carrying their response's nonce.
+    expect(res.headers.get("content-security-policy")).not.toMatch(/script-src[^;]*'unsafe-inline'/);
     expect(res.headers.get("x-content-type-options")).toBe("nosniff");
     expect(res.headers.get("x-frame-options")).toBe("DENY");
   });

@@ -1,26 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { contentSecurityPolicy } from "./csp.js";
 
 /**
  * Security headers for every response. The cross-site request check for everything that changes
- * state is in origin-policy.ts.
+ * state is in origin-policy.ts; the page CSP's nonce in csp.ts.
  */
 export function securityHeaders(res: ServerResponse, opts: { dev: boolean; https: boolean }) {
-  const script = opts.dev ? "'self' 'unsafe-inline' 'unsafe-eval'" : "'self' 'unsafe-inline'";
-  res.setHeader(
-    "Content-Security-Policy",
-    [
-      "default-src 'self'",
-      `script-src ${script}`,
-      "style-src 'self' 'unsafe-inline'",
-      "img-src 'self' data: blob:",
-      "font-src 'self' data:",
-      `connect-src 'self'${opts.dev ? " ws: wss:" : ""}`,
-      "frame-ancestors 'none'",
-      "base-uri 'self'",
-      "form-action 'self'",
-      "object-src 'none'",
-    ].join("; "),
-  );
+  res.setHeader("Content-Security-Policy", contentSecurityPolicy({ dev: opts.dev, nonce: null }));
   res.setHeader("X-Content-Type-Options", "nosniff");
   res.setHeader("X-Frame-Options", "DENY");
   res.setHeader("Referrer-Policy", "same-origin");
