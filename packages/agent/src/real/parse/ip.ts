@@ -56,7 +56,7 @@ export function parseIpLink(text: string): Link[] {
     const kindName = info?.info_kind ?? null;
     const data = (info?.info_data ?? {}) as Record<string, unknown>;
     const kind: NetInterface["kind"] =
-      l.link_type === "loopback" ? "loopback" : kindName ? (KINDS[kindName] ?? "other") : l.link_type === "ether" ? "physical" : "other";
+      l.link_type === "loopback" ? "loopback" : kindName ? (Object.hasOwn(KINDS, kindName) ? KINDS[kindName]! : "other") : l.link_type === "ether" ? "physical" : "other";
     const vxlan =
       kindName === "vxlan" && typeof data.id === "number"
         ? {

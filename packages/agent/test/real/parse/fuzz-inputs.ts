@@ -80,7 +80,7 @@ function slots(v: Json, out: [Record<string, Json> | Json[], string | number][] 
 
 const jsonReplacement = fc.oneof(
   fc.jsonValue({ maxDepth: 3 }),
-  fc.constantFrom<Json>(null, "", -1, 1.5, 1e308, "1.2.3", "__proto__", ["map", [null]], ["map", [["k"]]], ["set", [["uuid"]]], ["uuid", 7], [], {}),
+  fc.constantFrom<Json>(null, "", -1, 1.5, 1e308, "1.2.3", "__proto__", "constructor", "toString", ["map", [null]], ["map", [["k"]]], ["set", [["uuid"]]], ["uuid", 7], [], {}),
 );
 
 const parsesAs = (seed: string, lines: boolean): Json[] | null => {

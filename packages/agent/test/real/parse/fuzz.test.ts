@@ -17,7 +17,7 @@ import { mutatedJson, mutatedText, randomText, samples } from "./fuzz-inputs.js"
 
 /**
  * Every parser of tool output in the agent, fed random text and mutated real outputs: it
- * returns data with only finite numbers, or throws the typed unparseable error with a short
+ * returns plain data with only finite numbers, or throws the typed unparseable error with a short
  * message and a bounded excerpt. Nothing else: no TypeError, no RangeError, no NaN, no 4 MB
  * message. Fixed seeds and run counts keep CI deterministic and the suite to a few seconds; a
  * failure prints the input that broke it (shrunk by fast-check).
@@ -36,13 +36,16 @@ interface Target {
   json?: "document" | "lines";
 }
 
-function assertFinite(v: unknown, path = "result", seen = new Set<unknown>()): void {
+/** Plain data: finite numbers, no functions (a lookup of "constructor" in a table returns one). */
+function assertPlainData(v: unknown, path = "result", seen = new Set<unknown>()): void {
   if (typeof v === "number") {
     if (!Number.isFinite(v)) throw new Error(`${path} is ${v}`);
+  } else if (typeof v === "function" || typeof v === "symbol" || typeof v === "bigint") {
+    throw new Error(`${path} is a ${typeof v}`);
   } else if (v && typeof v === "object" && !seen.has(v)) {
     seen.add(v);
     const entries = v instanceof Map ? [...v.entries()] : Object.entries(v);
-    for (const [k, x] of entries) assertFinite(x, `${path}.${String(k)}`, seen);
+    for (const [k, x] of entries) assertPlainData(x, `${path}.${String(k)}`, seen);
   }
 }
 
@@ -56,7 +59,7 @@ function check(parse: (text: string) => unknown, input: string): void {
     if (JSON.stringify(e.data).length > MAX_DATA) throw new Error(`error data of ${JSON.stringify(e.data).length} characters`);
     return;
   }
-  assertFinite(out);
+  assertPlainData(out);
 }
 
 const UUID_LIST = "60e025f5-28a4-48d2-89b6-08076bc1fa91 pa-vm1\n0b4e1a52-0000-4000-8000-000000000001 café\n\n";

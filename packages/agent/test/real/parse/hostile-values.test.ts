@@ -3,6 +3,7 @@ import { AgentErrorCode } from "@nimbus/domain";
 import { AgentError, MESSAGE_MAX } from "../../../src/errors.js";
 import { parseServiceLs, parseNodeLs, parseServiceInspect } from "../../../src/real/parse/docker.js";
 import { parseDomainXml } from "../../../src/real/parse/domain-xml.js";
+import { parseIpLink } from "../../../src/real/parse/ip.js";
 import { parseOvsInterfaces } from "../../../src/real/parse/ovs.js";
 import { parseUptime, parseProcStat } from "../../../src/real/parse/proc.js";
 import { parseDf } from "../../../src/real/parse/storage.js";
@@ -39,6 +40,13 @@ describe("OVSDB cells", () => {
     const [i] = parseOvsInterfaces(iface('["map",[["__proto__","x"],["tunnel_egress_iface_carrier","up"]]]'));
     expect(Object.getPrototypeOf(i!.status)).toBe(Object.prototype);
     expect(Object.keys(i!.status)).toEqual(["__proto__", "tunnel_egress_iface_carrier"]);
+  });
+});
+
+describe("lookups by a foreign word", () => {
+  it('an interface kind "constructor" is "other", not a function', () => {
+    const [link] = parseIpLink('[{"ifname":"x","flags":["UP"],"linkinfo":{"info_kind":"constructor"}}]');
+    expect(link!.kind).toBe("other");
   });
 });
 
