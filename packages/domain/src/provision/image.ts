@@ -86,6 +86,12 @@ export const imageRepositoryIndex = (mountTarget: string) => `${mountTarget.repl
 /** Smallest disk an instance of this image can have, in GiB. */
 export const minimumDiskGiB = (image: Pick<ImageEntry, "virtualSizeBytes">) => Math.ceil(image.virtualSizeBytes / BYTES_PER_GIB);
 
+/** virt-builder can grow a template's disk, never shrink it. */
+export function diskSizeProblem(diskGiB: number, image: Pick<ImageEntry, "name" | "virtualSizeBytes">): string | null {
+  const min = minimumDiskGiB(image);
+  return diskGiB < min ? `image ${image.name} needs a disk of at least ${min} GiB (${diskGiB} GiB asked)` : null;
+}
+
 /** An image may be deleted only when no instance's disk was built from it and is still defined; callers pass those instances. */
 export function imageDeleteProblem(image: Pick<ImageEntry, "name">, usedBy: readonly string[]): string | null {
   if (!usedBy.length) return null;

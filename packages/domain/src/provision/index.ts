@@ -9,3 +9,5 @@ export * from "./xml.js";
 export * from "./domain-xml.js";
 export * from "./argv.js";
 export * from "./steps.js";
+export * from "./repository-index.js";
+export * from "./delete.js";

@@ -11,7 +11,7 @@ import {
   type PreflightPolicy,
 } from "../preflight.js";
 import { mountTargetOf, type DatastoreCapacity } from "../storage-plan/datastores.js";
-import { BYTES_PER_GIB, type ImageEntry } from "./image.js";
+import { BYTES_PER_GIB, diskSizeProblem, type ImageEntry } from "./image.js";
 import { networkFit, vxlanPeers, type WiringAction } from "./network-fit.js";
 import type { CreateInstanceRequest } from "./request.js";
 
@@ -95,8 +95,8 @@ export function placeInstance(input: PlacementInput): Placement {
   const byName = new Map(evaluated.map((e) => [e.host.name, e.extra]));
   const candidates: PlacementCandidate[] = rankDestinations(evaluated).map((r) => ({ ...r, ...byName.get(r.host)! }));
 
-  const taken = nameTaken(request.name, input.hosts, pending);
-  if (taken) return { chosen: null, reason: taken, candidates };
+  const blocked = nameTaken(request.name, input.hosts, pending) ?? diskSizeProblem(request.diskGiB, image);
+  if (blocked) return { chosen: null, reason: blocked, candidates };
   if (request.host) {
     const pinned = candidates.find((c) => c.host === request.host);
     if (!pinned) return { chosen: null, reason: `host ${request.host} is not part of the fleet`, candidates };

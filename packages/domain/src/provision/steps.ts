@@ -78,6 +78,16 @@ export type CleanupAction =
 
 const ORDER: readonly CreateStepId[] = CreateStepId.options;
 
+/** The tenant's network leaves a host with its last instance there ("no finding is left open by a delete"). */
+export const releaseNetwork = (tenant: string | null, bridge: string, vni: number, vlan: number): CleanupAction => ({
+  kind: "release-network",
+  tenant,
+  bridge,
+  vni,
+  vlan,
+  description: `remove VNI ${vni} from ${bridge} unless another instance${tenant ? ` of ${tenant}` : ""} uses it there`,
+});
+
 /**
  * What to undo when `failed` failed (or was cancelled while it ran), latest first. A step that
  * can leave something half-made is undone with the steps before it (a partial volume, tunnels
@@ -93,16 +103,7 @@ export function cleanupPlan(spec: Pick<CreateInstanceParams, "name" | "tenant" |
   if (reached("start")) out.push({ kind: "destroy-domain", name: spec.name, description: `force off ${spec.name} if it runs` });
   if (at > ORDER.indexOf("define")) out.push({ kind: "undefine-domain", name: spec.name, description: `undefine ${spec.name}` });
   if (reached("wire-network"))
-    for (const w of spec.wiring)
-      if (w.kind === "vxlan")
-        out.push({
-          kind: "release-network",
-          tenant: spec.tenant,
-          bridge: w.bridge,
-          vni: w.vni,
-          vlan: w.vlan,
-          description: `remove VNI ${w.vni} from ${w.bridge} unless another instance${spec.tenant ? ` of ${spec.tenant}` : ""} uses it there`,
-        });
+    for (const w of spec.wiring) if (w.kind === "vxlan") out.push(releaseNetwork(spec.tenant, w.bridge, w.vni, w.vlan));
   if (reached("build-volume")) out.push({ kind: "remove-volume", path: spec.volumePath, description: `remove ${spec.volumePath}` });
   return out;
 }

@@ -74,6 +74,13 @@ describe("placement of a new instance", () => {
     expect(place([tagged("kvm2")], { pending: [{ name: "web2", host: "kvm2", vcpus: 1, memoryMiB: 512 }] }).reason).toBe("an instance named web2 is being created on kvm2");
   });
 
+  it("refuses a disk smaller than the image (virt-builder only grows it)", () => {
+    expect(place([tagged("kvm2")], { image: image({ virtualSizeBytes: 30 * 1024 ** 3 }) })).toMatchObject({
+      chosen: null,
+      reason: "image debian-12-docker needs a disk of at least 30 GiB (20 GiB asked)",
+    });
+  });
+
   it("refuses a host where another tenant's VMs use the VLAN (vlan-reused would open)", () => {
     const p = place([tagged("kvm2", [vm({ name: "g1", tenant: "globex" })])]);
     expect(check(p, "kvm2", "vlan")).toMatchObject({ result: "fail", reason: "VLAN 10 on kvm2 is used by globex (g1): tenants would share traffic" });
