@@ -1,160 +1,291 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter } from "@nimbus/api";
+import type { Operation } from "@nimbus/domain";
 import { startBackend, viewers, type Backend } from "./backend.js";
+import { fleetSecrets, secretsIn, type FleetSecrets } from "./fleet-secrets.js";
 
 /**
- * Signed in as tenant acme, every procedure is called with globex's ids and with no ids; nothing
- * of globex may come back, not even its name. The table must list EVERY procedure of the router:
- * adding one without a row here fails the first test.
+ * Signed in as tenant acme, every procedure of the router is called with acme's own ids,
+ * globex's ids and no ids, while the fleet is in trouble: one hypervisor powered off (acme VMs on
+ * it, a migration towards it failed), libvirtd stopped on the other. Whatever comes back, data or
+ * error, must carry nothing of globex and no host name or host address of the fleet; acme's live
+ * stream, read through all of it, neither. Each row says whether a tenant may call the procedure
+ * at all: a staff-only procedure opened to tenants fails here even if what it returns looks harmless.
+ * The table must list EVERY procedure of the router: adding one without a row fails the first test.
  */
 const B_MARKERS = ["globex", "Globex", "5002", "globex-app1", "globex-app2", "globex/api"];
 const MISSING = "does-not-exist";
 
 type Row = {
-  otherIds?: unknown;
-  noIds?: unknown;
-  missingIds?: unknown;
+  /** refused: FORBIDDEN whatever the input; scoped: callable, answers only with acme's own things. */
+  tenant: "refused" | "scoped";
+  /** Inputs by what they probe; `other` holds globex's ids. */
+  inputs: Record<string, unknown>;
+  /** For `other`: an input naming nothing, which must be answered exactly alike. */
+  missing?: unknown;
+  /** Error codes expected for some inputs (proves the error path was taken and masked). */
+  codes?: Record<string, string>;
   /** Proves the call was not vacuous. */
   mustContain?: string;
-  /** Infrastructure a tenant must not learn either. */
-  mustNotContain?: string[];
 };
+const none = { none: undefined };
 const table: Record<string, Row> = {
-  "session.me": { noIds: undefined },
-  "overview.get": { noIds: undefined },
-  "hosts.list": { noIds: undefined },
-  "hosts.get": { otherIds: { name: "kvm2" } },
-  "hosts.acceptKey": { otherIds: { name: "kvm2" } },
-  "hosts.setMaintenance": { otherIds: { name: "kvm2", on: true } },
-  "instances.list": { noIds: undefined, mustContain: "acme-web1", mustNotContain: ['"kvm1"', '"kvm2"'] },
-  "instances.get": { otherIds: { name: "globex-app1" }, missingIds: { name: MISSING } },
-  "instances.migrationTargets": { otherIds: { name: "globex-app1" } },
-  "instances.migrate": { otherIds: { instance: "globex-app1", destination: "kvm1", options: {} } },
-  "instances.power": { otherIds: { name: "globex-app1", action: "reboot" }, missingIds: { name: MISSING, action: "reboot" } },
-  "instances.preflight": { otherIds: { name: "globex-app1" } },
-  "instances.history": { otherIds: { name: "globex-app1" } },
-  "maintenance.list": { noIds: undefined },
-  "maintenance.plan": { otherIds: { host: "kvm2" } },
-  "maintenance.start": { otherIds: { host: "kvm2" } },
-  "maintenance.abort": { otherIds: { id: "GLOBEX_OP" } },
-  "maintenance.exit": { otherIds: { host: "kvm2" } },
-  "datastores.capacity": { noIds: {} },
-  "datastores.moveTargets": { otherIds: { instance: "globex-app1", disk: "vda" } },
-  "datastores.moveDisk": { otherIds: { instance: "globex-app1", disk: "vda", datastore: "/instance2" } },
-  "history.moves": { noIds: {}, otherIds: { instance: "globex-app1" } },
-  "network.overview": { noIds: undefined },
-  "network.topology": { noIds: undefined, mustContain: "5001", mustNotContain: ["kvm1", "kvm2"] },
-  "swarm.overview": { noIds: undefined, mustContain: "acme-shop" },
-  "swarm.scale": { otherIds: { service: "api", replicas: 5 } },
-  "swarm.setAvailability": { otherIds: { node: "worker1", availability: "drain" } },
-  "swarm.joinTokens": { noIds: undefined },
-  "storage.overview": { noIds: undefined },
-  "health.list": { noIds: undefined },
-  "health.acknowledge": { otherIds: { id: "swarm:service:api" } },
-  "operations.list": { noIds: {}, otherIds: { target: { type: "instance", name: "globex-app1" } } },
-  "operations.get": { otherIds: { id: "GLOBEX_OP" }, missingIds: { id: MISSING } },
-  "operations.cancel": { otherIds: { id: "GLOBEX_OP" } },
-  "live.events": { noIds: {}, mustContain: "acme-web2" },
-  "admin.users.list": { noIds: undefined },
-  "admin.users.create": { otherIds: { email: "x@globex.example", name: "x", password: "long-enough-password", role: "tenant", tenant: "globex" } },
-  "admin.users.setRole": { otherIds: { userId: "u-globex", role: "tenant", tenant: "acme" } },
-  "admin.users.resetPassword": { otherIds: { userId: "u-globex" } },
-  "admin.users.setDisabled": { otherIds: { userId: "u-globex", disabled: true } },
-  "admin.tenants.list": { noIds: undefined },
-  "admin.tenants.create": { otherIds: { slug: "globex2", name: "Globex 2" } },
-  "admin.tenants.update": { otherIds: { slug: "globex", name: "mine now" } },
-  "audit.list": { noIds: {}, otherIds: { user: "Gus Globex" } },
-  "audit.csv": { noIds: {}, otherIds: { target: "globex-app1" } },
-  "lab.faults": { noIds: undefined },
-  "lab.inject": { otherIds: { name: "stop-host", args: ["kvm2"] } },
+  "session.me": { tenant: "scoped", inputs: none, mustContain: "acme" },
+  "overview.get": { tenant: "refused", inputs: none },
+  "hosts.list": { tenant: "refused", inputs: none },
+  "hosts.get": { tenant: "refused", inputs: { other: { name: "kvm2" } } },
+  "hosts.acceptKey": { tenant: "refused", inputs: { other: { name: "kvm2" } } },
+  "hosts.setMaintenance": { tenant: "refused", inputs: { other: { name: "kvm2", on: true } } },
+  "instances.list": { tenant: "scoped", inputs: none, mustContain: "acme-web1" },
+  "instances.get": { tenant: "scoped", inputs: { own: { name: "acme-web1" }, ownOnStoppedLibvirt: { name: "acme-db" }, other: { name: "globex-app1" } }, missing: { name: MISSING } },
+  "instances.migrationTargets": { tenant: "refused", inputs: { own: { name: "acme-web1" }, other: { name: "globex-app1" } } },
+  "instances.preflight": { tenant: "refused", inputs: { own: { name: "acme-web1" }, other: { name: "globex-app1" } } },
+  "instances.history": { tenant: "refused", inputs: { own: { name: "acme-web1" }, other: { name: "globex-app1" } } },
+  "instances.migrate": { tenant: "refused", inputs: { own: { instance: "acme-web1", destination: "kvm2", options: {} }, other: { instance: "globex-app1", destination: "kvm1", options: {} } } },
+  "instances.power": {
+    tenant: "scoped",
+    // acme may power its VMs here (set in beforeAll): one sits on the powered-off host, one on the host without libvirtd.
+    inputs: { ownOnDownHost: { name: "acme-web1", action: "start" }, ownOnStoppedLibvirt: { name: "acme-db", action: "reboot" }, other: { name: "globex-app1", action: "reboot" } },
+    missing: { name: MISSING, action: "reboot" },
+    codes: { ownOnDownHost: "BAD_GATEWAY", ownOnStoppedLibvirt: "BAD_GATEWAY" },
+  },
+  "network.topology": { tenant: "scoped", inputs: none, mustContain: "5001" },
+  "network.overview": { tenant: "scoped", inputs: none },
+  "swarm.overview": { tenant: "scoped", inputs: none, mustContain: "acme-shop" },
+  "swarm.scale": { tenant: "refused", inputs: { own: { service: "web", replicas: 2 }, other: { service: "api", replicas: 5 } } },
+  "swarm.setAvailability": { tenant: "refused", inputs: { other: { node: "worker1", availability: "drain" } } },
+  "swarm.joinTokens": { tenant: "refused", inputs: none },
+  "storage.overview": { tenant: "refused", inputs: none },
+  "health.list": { tenant: "refused", inputs: none },
+  "health.acknowledge": { tenant: "refused", inputs: { other: { id: "swarm:service:api" } } },
+  "health.unacknowledge": { tenant: "refused", inputs: { other: { id: "swarm:service:api" } } },
+  "operations.list": {
+    tenant: "scoped",
+    inputs: { none: {}, own: { target: { type: "instance", name: "acme-db" } }, other: { target: { type: "instance", name: "globex-app1" } } },
+    mustContain: "acme-db",
+  },
+  "operations.get": { tenant: "scoped", inputs: { own: { id: "ACME_FAILED_OP" }, other: { id: "GLOBEX_OP" } }, missing: { id: MISSING } },
+  "operations.cancel": { tenant: "refused", inputs: { own: { id: "ACME_FAILED_OP" }, other: { id: "GLOBEX_OP" } } },
+  "maintenance.list": { tenant: "refused", inputs: none },
+  "maintenance.plan": { tenant: "refused", inputs: { other: { host: "kvm2" } } },
+  "maintenance.start": { tenant: "refused", inputs: { other: { host: "kvm2" } } },
+  "maintenance.abort": { tenant: "refused", inputs: { other: { id: "GLOBEX_OP" } } },
+  "maintenance.exit": { tenant: "refused", inputs: { other: { host: "kvm2" } } },
+  "datastores.capacity": { tenant: "refused", inputs: { none: {} } },
+  "datastores.moveTargets": { tenant: "refused", inputs: { own: { instance: "acme-web1", disk: "vda" }, other: { instance: "globex-app1", disk: "vda" } } },
+  "datastores.moveDisk": {
+    tenant: "refused",
+    inputs: { own: { instance: "acme-web1", disk: "vda", datastore: "/instance2" }, other: { instance: "globex-app1", disk: "vda", datastore: "/instance2" } },
+  },
+  "history.moves": { tenant: "refused", inputs: { none: {}, own: { instance: "acme-web1" }, other: { instance: "globex-app1" } } },
+  "live.events": { tenant: "scoped", inputs: { none: {} } },
+  "admin.users.list": { tenant: "refused", inputs: none },
+  "admin.users.create": { tenant: "refused", inputs: { other: { email: "x@globex.example", name: "x", password: "long-enough-password", role: "tenant", tenant: "globex" } } },
+  "admin.users.setRole": { tenant: "refused", inputs: { own: { userId: "u-acme", role: "admin" }, other: { userId: "u-globex", role: "tenant", tenant: "acme" } } },
+  "admin.users.resetPassword": { tenant: "refused", inputs: { other: { userId: "u-globex" } } },
+  "admin.users.setDisabled": { tenant: "refused", inputs: { other: { userId: "u-globex", disabled: true } } },
+  "admin.tenants.list": { tenant: "refused", inputs: none },
+  "admin.tenants.create": { tenant: "refused", inputs: { other: { slug: "globex2", name: "Globex 2" } } },
+  "admin.tenants.update": { tenant: "refused", inputs: { own: { slug: "acme", allowPower: true }, other: { slug: "globex", name: "mine now" } } },
+  "audit.list": { tenant: "refused", inputs: { none: {}, other: { user: "Gus Globex" } } },
+  "audit.csv": { tenant: "refused", inputs: { none: {}, other: { target: "globex-app1" } } },
+  "lab.faults": { tenant: "refused", inputs: none },
+  "lab.inject": { tenant: "refused", inputs: { other: { name: "stop-host", args: ["kvm2"] } } },
 };
 
 let backend: Backend;
-let globexOp: string;
+/** Taken before anything broke, when every host had reported everything. */
+let secrets: FleetSecrets;
+const ids: Record<string, string> = {};
+/** Where acme's VMs were gathered (powered off in beforeAll) and the host whose libvirtd stops. */
+let downHost: string;
+let noLibvirtHost: string;
+/** Outcomes of the queries and streams before anything broke, by "path variant". */
+const healthy = new Map<string, Outcome>();
+const live: { events: unknown[]; error: unknown; abort: AbortController } = { events: [], error: null, abort: new AbortController() };
+
+const procedures = (appRouter as unknown as { _def: { procedures: Record<string, { _def: { type: string; meta?: { scope?: string } } }> } })._def.procedures;
+
+async function until<T>(probe: () => Promise<T | undefined | null | false>, what: string, timeoutMs = 30_000): Promise<T> {
+  const started = Date.now();
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const settled = (id: string) => until(async () => {
+  const op = await backend.as(viewers.admin).operations.get({ id });
+  return op.state !== "running" && op.state !== "pending" && op;
+}, `operation ${id} to settle`);
 
 beforeAll(async () => {
   backend = await startBackend();
-  // Something of globex's that acme could stumble on: an operation, and a live change.
-  const where = (await backend.as(viewers.admin).instances.get({ name: "globex-app1" })).instance.host;
-  const op = await backend.as(viewers.admin).instances.migrate({ instance: "globex-app1", destination: where === "kvm1" ? "kvm2" : "kvm1", options: {} });
-  globexOp = op.id;
-  await backend.as(viewers.admin).audit.list({ limit: 1, offset: 0 });
+  const admin = backend.as(viewers.admin);
+  secrets = fleetSecrets(backend.app.fleet.hosts());
+  await admin.admin.tenants.update({ slug: "acme", allowPower: true });
+
+  // acme listens from the start; everything below happens while its stream is open.
+  const stream = (await backend.as(viewers.acme, live.abort.signal).live.events({})) as AsyncIterable<unknown>;
+  void (async () => {
+    for await (const e of stream) live.events.push(e);
+  })().catch((err: unknown) => (live.error = err));
+
+  // Something of globex's that acme could stumble on: an operation.
+  const hostOf = async (name: string) => (await admin.instances.get({ name })).instance.host;
+  const globexHost = await hostOf("globex-app1");
+  ids.GLOBEX_OP = (await admin.instances.migrate({ instance: "globex-app1", destination: globexHost === "kvm1" ? "kvm2" : "kvm1", options: {} })).id;
+
+  // Every query and stream once while all is well (the swarm, for one, has no manager once its host is off).
+  for (const [path, row] of Object.entries(table)) {
+    if (procedures[path]!._def.type === "mutation") continue;
+    for (const [variant, input] of Object.entries(row.inputs)) healthy.set(`${path} ${variant}`, await call(path, input));
+  }
+
+  // Gather acme-web1 and acme-web2 on one hypervisor (a migration of a tenant VM).
+  downHost = await hostOf("acme-web1");
+  noLibvirtHost = await hostOf("acme-db");
+  expect(noLibvirtHost).not.toBe(downHost);
+  if ((await hostOf("acme-web2")) !== downHost) {
+    const moved = await settled((await admin.instances.migrate({ instance: "acme-web2", destination: downHost, options: {} })).id);
+    expect(moved.state).toBe("succeeded");
+  }
+  // A migration of acme's whose destination powers off on the way: its error names that host.
+  const doomed = await admin.instances.migrate({ instance: "acme-db", destination: downHost, options: {} });
+  await admin.lab.inject({ name: "stop-host", args: [downHost] });
+  const failed = await settled(doomed.id);
+  expect(failed.state).toBe("failed");
+  expect(failed.error).toContain(downHost);
+  ids.ACME_FAILED_OP = doomed.id;
+  await admin.lab.inject({ name: "stop-libvirtd", args: [noLibvirtHost] });
+  await backend.waitFor(() => backend.app.fleet.host(downHost)!.connection.state !== "online", `${downHost} seen down`);
+}, 120_000);
+afterAll(async () => {
+  live.abort.abort();
+  await backend?.stop();
 });
-afterAll(() => backend?.stop());
 
-const procedures = Object.keys((appRouter as unknown as { _def: { procedures: Record<string, unknown> } })._def.procedures);
+type Outcome = { ok: true; data: unknown } | { ok: false; code: string; message: string; details: unknown };
 
-async function call(path: string, input: unknown): Promise<{ ok: true; data: unknown } | { ok: false; code: string; message: string }> {
+async function call(path: string, input: unknown): Promise<Outcome> {
   const abort = new AbortController();
   const caller = backend.as(viewers.acme, abort.signal) as unknown as Record<string, unknown>;
   const fn = path.split(".").reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], caller) as (i: unknown) => Promise<unknown>;
-  const resolved = JSON.parse(JSON.stringify(input ?? null)?.replaceAll("GLOBEX_OP", globexOp) ?? "null");
   try {
-    const result = await fn(input === undefined ? undefined : resolved);
+    const result = await fn(resolveIds(input));
     if (result && typeof result === "object" && Symbol.asyncIterator in result) {
-      // A subscription: read what it sends for a moment while globex's VM changes state.
-      const events: unknown[] = [];
-      const it = (result as AsyncIterable<unknown>)[Symbol.asyncIterator]();
-      await backend.as(viewers.admin).instances.power({ name: "globex-app2", action: "reboot" });
-      await backend.as(viewers.admin).instances.power({ name: "acme-web2", action: "reboot" });
-      const deadline = Date.now() + 3000;
-      while (Date.now() < deadline) {
-        const next = await Promise.race([it.next(), new Promise<null>((r) => setTimeout(() => r(null), deadline - Date.now()))]);
-        if (!next || next.done) break;
-        events.push(next.value);
-        if (JSON.stringify(next.value).includes("acme-web2")) break;
-      }
+      // A subscription: its first event (the stream's reset). The stream under load is read in beforeAll.
+      const first = await (result as AsyncIterable<unknown>)[Symbol.asyncIterator]().next();
       abort.abort();
-      return { ok: true, data: events };
+      return { ok: true, data: [first.value] };
     }
     return { ok: true, data: result };
   } catch (err) {
-    if (err instanceof TRPCError) return { ok: false, code: err.code, message: err.message };
+    if (err instanceof TRPCError) return { ok: false, code: err.code, message: err.message, details: (err.cause as { details?: unknown } | undefined)?.details ?? null };
     throw err;
   }
 }
 
+const resolveIds = (input: unknown) => (input === undefined ? undefined : JSON.parse(JSON.stringify(input).replace(/GLOBEX_OP|ACME_FAILED_OP/g, (k) => ids[k]!)));
+const inputWords = (input: unknown) => JSON.stringify(input ?? "").match(/[A-Za-z0-9._-]+/g) ?? [];
+
+/** Nothing of globex, and no host name or address of the fleet (an error may echo what the tenant itself sent). */
+function expectNothingForbidden(what: string, outcome: Outcome, input: unknown) {
+  const text = JSON.stringify(outcome);
+  const echoed = outcome.ok ? [] : inputWords(input);
+  for (const m of B_MARKERS.filter((m) => outcome.ok || !JSON.stringify(input ?? "").includes(m))) expect(text, `${what} leaked ${m}`).not.toContain(m);
+  expect(secretsIn(text, secrets, echoed), `${what} revealed infrastructure: ${text.slice(0, 400)}`).toEqual([]);
+}
+
 describe("tenant isolation over every procedure", () => {
   it("the table covers every procedure of the router", () => {
-    expect(procedures.sort()).toEqual(Object.keys(table).sort());
+    expect(Object.keys(procedures).sort()).toEqual(Object.keys(table).sort());
+  });
+
+  it("a procedure a tenant may not call is staff-only in its stack, the others are not", () => {
+    for (const [path, row] of Object.entries(table)) expect(procedures[path]!._def.meta?.scope === "staff-only", path).toBe(row.tenant === "refused");
+  });
+
+  it("the secrets are real: the lab's hosts and their addresses", () => {
+    expect(secrets.names).toEqual(expect.arrayContaining(["kvm1", "kvm2", "nfs1", "nfs2", "manager", "worker1", "worker2"]));
+    expect(secrets.addresses).toEqual(expect.arrayContaining(["10.10.0.11", "10.10.0.12", "10.10.0.100", "10.10.1.10", "127.0.0.1"]));
+    expect(secrets.addresses).not.toContain("192.168.10.11");
   });
 
   for (const [path, row] of Object.entries(table)) {
-    for (const variant of ["otherIds", "noIds"] as const) {
-      if (!(variant in row)) continue;
-      it(`${path} with ${variant === "otherIds" ? "globex's ids" : "no ids"} returns nothing of globex`, async () => {
-        const r = await call(path, row[variant]);
-        if (!r.ok) {
-          expect(["NOT_FOUND", "FORBIDDEN"]).toContain(r.code);
-          for (const m of B_MARKERS.filter((m) => !JSON.stringify(row[variant] ?? "").includes(m))) expect(r.message).not.toContain(m);
-          return;
+    for (const [variant, input] of Object.entries(row.inputs)) {
+      it(`${path} with ${variant === "none" ? "no ids" : variant === "other" ? "globex's ids" : `acme's ids (${variant})`}: ${row.tenant === "refused" ? "refused" : "nothing beyond acme's own"}`, async () => {
+        const degraded = await call(path, input);
+        const before = healthy.get(`${path} ${variant}`);
+        for (const r of before ? [before, degraded] : [degraded]) {
+          expectNothingForbidden(path, r, input);
+          if (row.tenant === "refused") {
+            expect(r.ok ? "OK" : r.code, path).toBe("FORBIDDEN");
+            continue;
+          }
+          if (!r.ok) expect(["FORBIDDEN", "UNAUTHORIZED"], `${path}: ${r.message}`).not.toContain(r.code);
+          if (variant === "other" && !r.ok) expect(r.code).toBe("NOT_FOUND");
         }
-        const json = JSON.stringify(r.data);
-        for (const m of B_MARKERS) expect(json, `${path} leaked ${m}`).not.toContain(m);
-        if (row.mustContain) expect(json).toContain(row.mustContain);
-        for (const m of row.mustNotContain ?? []) expect(json, `${path} revealed ${m}`).not.toContain(m);
+        const code = row.codes?.[variant];
+        if (code) expect(degraded.ok ? "OK" : degraded.code, path).toBe(code);
+        if (row.mustContain && variant !== "other") expect(JSON.stringify([before, degraded])).toContain(row.mustContain);
       });
     }
   }
 
   it("another tenant's ids answer exactly like missing ids", async () => {
     for (const [path, row] of Object.entries(table)) {
-      if (!row.missingIds) continue;
-      const other = await call(path, row.otherIds);
-      const missing = await call(path, row.missingIds);
+      if (!row.missing) continue;
+      const other = await call(path, row.inputs.other);
+      const missing = await call(path, row.missing);
       expect(other.ok, path).toBe(false);
       expect(missing.ok, path).toBe(false);
       if (other.ok || missing.ok) continue;
       expect(other.code, path).toBe(missing.code);
-      const otherId = JSON.stringify(row.otherIds).match(/globex-app1|GLOBEX_OP/)![0].replace("GLOBEX_OP", globexOp);
+      const otherId = JSON.stringify(row.inputs.other).match(/globex-app1|GLOBEX_OP/)![0].replace("GLOBEX_OP", ids.GLOBEX_OP!);
       expect(other.message.replace(otherId, "ID"), path).toBe(missing.message.replace(MISSING, "ID"));
     }
+  });
+
+  it("a host's name answers exactly like a missing one (a tenant cannot probe which names are hosts)", async () => {
+    const host = await call("instances.get", { name: downHost });
+    const missing = await call("instances.get", { name: MISSING });
+    expect(host).toMatchObject({ ok: false, code: "NOT_FOUND" });
+    expect(host.ok || missing.ok || [host.code, host.message.replace(downHost, "ID")]).toEqual(missing.ok || [missing.code, missing.message.replace(MISSING, "ID")]);
   });
 
   it("the tenant still sees its own instances, without host names", async () => {
     const mine = await backend.as(viewers.acme).instances.list();
     expect(mine.map((i) => i.name).sort()).toEqual(["acme-db", "acme-web1", "acme-web2"]);
-    expect(mine.every((i) => i.tenant === "acme" && !["kvm1", "kvm2"].includes(i.host))).toBe(true);
+    expect(mine.every((i) => i.tenant === "acme" && !secrets.names.includes(i.host))).toBe(true);
+  });
+
+  it("the tenant's failed operation says what happened, with the host masked", async () => {
+    const op = (await backend.as(viewers.acme).operations.get({ id: ids.ACME_FAILED_OP! })) as Operation;
+    expect(op.state).toBe("failed");
+    expect(op.error).toMatch(/unreachable/);
+    expect(secretsIn(JSON.stringify(op), secrets)).toEqual([]);
+  });
+
+  it("acme's live stream, through a migration, a failed migration, a host going down and coming back, tells nothing of globex or the fleet", async () => {
+    const admin = backend.as(viewers.admin);
+    await admin.lab.inject({ name: "start-host", args: [downHost] });
+    await admin.lab.inject({ name: "start-libvirtd", args: [noLibvirtHost] });
+    await backend.waitFor(() => backend.app.fleet.host(downHost)!.connection.state === "online", `${downHost} back online`, 60_000);
+    // What acme must hear about once the host is back: its VM's power action, and the swarm (its manager VM starts again).
+    await admin.instances.power({ name: "acme-web1", action: "reboot" });
+    const heard = (type: string, word: string) => live.events.some((e) => JSON.stringify(e).includes(`"type":"${type}"`) && JSON.stringify(e).includes(word));
+    await backend.waitFor(() => heard("host-instances", "acme-web1") && heard("swarm", "acme-shop"), "acme's VM and swarm events", 30_000);
+    expect(live.error).toBeNull();
+    const text = JSON.stringify(live.events);
+    // Not vacuous: the stream carried the failed migration, with its (masked) reason, and VM state changes.
+    expect(text).toContain(ids.ACME_FAILED_OP);
+    expect(text).toMatch(/unreachable/);
+    expect(text).toContain("acme-web2");
+    for (const m of B_MARKERS) expect(text, `live leaked ${m}`).not.toContain(m);
+    expect(secretsIn(text, secrets)).toEqual([]);
   });
 });
