@@ -88,10 +88,16 @@ export function networkFit(host: HostRecord, tenant: string, net: Net, peersOf: 
 const listPeers = (w: WiringAction | undefined) =>
   w?.kind === "vxlan" && w.peers.length ? w.peers.map((p) => p.host).join(", ") : "no other host yet (the first of this network)";
 
-/** Tenants other than `tenant` whose active VMs on this host sit on `vlan`. */
+/**
+ * Tenants other than `tenant` whose active VMs on this host sit on `vlan`: by the domain XML's
+ * tag (Open vSwitch) or by the tag of the bridge port they are plugged into (a Linux bridge's
+ * VLAN is on the port, not in the XML), as the topology reads it.
+ */
 function otherTenantsOnVlan(host: HostRecord, tenant: string, vlan: number): string[] {
+  const onPorts = new Set((host.inventory.net?.bridges ?? []).flatMap((b) => b.ports.filter((p) => p.attached && p.vlan === vlan).map((p) => p.attached!.domain)));
   const active = (d: Domain) => d.state === "running" || d.state === "paused";
-  const vms = (host.inventory.virt?.domains ?? []).filter((d) => active(d) && d.tenant && d.tenant !== tenant && d.nics.some((n) => n.vlan === vlan));
+  const onVlan = (d: Domain) => onPorts.has(d.name) || d.nics.some((n) => n.vlan === vlan);
+  const vms = (host.inventory.virt?.domains ?? []).filter((d) => active(d) && d.tenant && d.tenant !== tenant && onVlan(d));
   return [...new Set(vms.map((d) => `${d.tenant} (${d.name})`))].sort();
 }
 

@@ -87,6 +87,10 @@ describe("placement of a new instance", () => {
     const inFlight = place([tagged("kvm2")], { pending: [{ name: "g2", host: "kvm2", vcpus: 1, memoryMiB: 512, tenant: "globex", vlan: 10 }] });
     expect(check(inFlight, "kvm2", "vlan")?.result).toBe("fail");
     expect(check(place([tagged("kvm2", [vm({ name: "web1" })])]), "kvm2", "vlan")?.result).toBe("pass");
+    // On a Linux bridge the tag is on the VM's port, not in its XML.
+    const linux = tagged("kvm2", [vm({ name: "g3", tenant: "globex", nics: [{ ...vm().nics[0]!, bridge: "br0", bridgeType: "linux", device: "vnet3", vlan: null }] })]);
+    linux.inventory.net!.bridges[1]!.ports.push({ name: "vnet3", mode: "vm", vlan: 10, trunks: [], vxlan: null, mtu: null, up: true, attached: { domain: "g3", mac: "52:54:00:00:00:01" } });
+    expect(check(place([linux]), "kvm2", "vlan")?.reason).toBe("VLAN 10 on kvm2 is used by globex (g3): tenants would share traffic");
   });
 
   it("refuses a VLAN bridged into another tenant's VNI (vni-shared would open)", () => {
