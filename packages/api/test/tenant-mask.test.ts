@@ -95,3 +95,15 @@ describe("tenantBoundary", () => {
     expect(await tenantBoundary(ctx("admin"), staff, noInput)).toBe(staff);
   });
 });
+
+describe("tenantSecrets", () => {
+  it("follows the fleet: a host record replaced (a new VM address, a renamed node) is seen at once", () => {
+    const before = tenantSecrets(hosts, "acme");
+    expect(tenantSecrets(hosts, "acme")).toBe(before);
+    const moved = [hypervisor("kvm1", [vm({ name: "acme-web1", tenant: "acme", nics: [nic("192.168.10.99")] })]), ...hosts.slice(1)];
+    const after = tenantSecrets(moved, "acme");
+    expect(after.ownAddresses.has("192.168.10.99")).toBe(true);
+    expect(after.ownAddresses.has("192.168.10.11")).toBe(false);
+    expect(tenantSecrets(hosts, "globex").ownAddresses.has("192.168.20.11")).toBe(true);
+  });
+});

@@ -41,7 +41,19 @@ function contributionOf(h: HostRecord): HostContribution {
   return c;
 }
 
+// The last secrets per tenant, with the records they came from: a burst of live events (one per
+// host of a flush) reuses them instead of walking the fleet again for each.
+const lastByTenant = new Map<string, { records: readonly HostRecord[]; secrets: TenantSecrets }>();
+
 export function tenantSecrets(hosts: readonly HostRecord[], tenant: string | null): TenantSecrets {
+  const last = lastByTenant.get(tenant ?? "");
+  if (last && last.records.length === hosts.length && last.records.every((r, i) => r === hosts[i])) return last.secrets;
+  const secrets = computeSecrets(hosts, tenant);
+  lastByTenant.set(tenant ?? "", { records: [...hosts], secrets });
+  return secrets;
+}
+
+function computeSecrets(hosts: readonly HostRecord[], tenant: string | null): TenantSecrets {
   const hostNames = new Map<string, string>();
   const ownAddresses = new Set<string>();
   let maxNameWords = 1;
