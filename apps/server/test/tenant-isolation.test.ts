@@ -272,13 +272,12 @@ describe("tenant isolation over every procedure", () => {
 
   it("acme's live stream, through a migration, a failed migration, a host going down and coming back, tells nothing of globex or the fleet", async () => {
     const admin = backend.as(viewers.admin);
+    const restartedAt = live.events.length;
     await admin.lab.inject({ name: "start-host", args: [downHost] });
     await admin.lab.inject({ name: "start-libvirtd", args: [noLibvirtHost] });
-    await backend.waitFor(() => backend.app.fleet.host(downHost)!.connection.state === "online", `${downHost} back online`, 60_000);
-    // What acme must hear about once the host is back: its VM's power action, and the swarm (its manager VM starts again).
-    await admin.instances.power({ name: "acme-web1", action: "reboot" });
-    const heard = (type: string, word: string) => live.events.some((e) => JSON.stringify(e).includes(`"type":"${type}"`) && JSON.stringify(e).includes(word));
-    await backend.waitFor(() => heard("host-instances", "acme-web1") && heard("swarm", "acme-shop"), "acme's VM and swarm events", 30_000);
+    // What acme must hear once the host is back: its VMs there, and the swarm (its manager VM starts again).
+    const heard = (type: string, word: string) => live.events.slice(restartedAt).some((e) => JSON.stringify(e).includes(`"type":"${type}"`) && JSON.stringify(e).includes(word));
+    await backend.waitFor(() => heard("host-instances", "acme-web1") && heard("swarm", "acme-shop"), "acme's VM and swarm events after the restart", 60_000);
     expect(live.error).toBeNull();
     const text = JSON.stringify(live.events);
     // Not vacuous: the stream carried the failed migration, with its (masked) reason, and VM state changes.

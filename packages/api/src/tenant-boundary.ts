@@ -16,8 +16,12 @@ export async function tenantBoundary<R extends Result>(ctx: Pick<Context, "viewe
     if (isAsyncIterable(result.data)) return { ...result, data: maskStream(result.data, secrets) };
     return { ...result, data: maskForTenant(result.data, secrets()) };
   }
-  // "instance kvm1 not found" only echoes what the tenant sent: masking it would tell that kvm1 is a host.
-  const keep = result.error.code === "NOT_FOUND" || cause(result.error)?.code === "NOT_FOUND" ? await echoed(getRawInput) : undefined;
+  // "instance kvm1 not found" only echoes what the tenant sent: masking it would tell that kvm1 is a
+  // host. Only the API's own not-found answers echo; a host's (it carries details) is masked whole,
+  // or a name slipped into the input would unmask it.
+  const nimbus = cause(result.error);
+  const echoesInput = nimbus ? nimbus.code === "NOT_FOUND" && !nimbus.details : result.error.code === "NOT_FOUND";
+  const keep = echoesInput ? await echoed(getRawInput) : undefined;
   return { ...result, error: maskError(result.error, secrets(), keep) };
 }
 

@@ -83,6 +83,12 @@ describe("tenantBoundary", () => {
     expect((out as { error: TRPCError }).error.message).toBe("instance kvm1 not found");
   });
 
+  it("masks a host's own not-found answer even when the tenant slipped the host's name into its input", async () => {
+    const err = new NimbusError("NOT_FOUND", "kvm1: domain acme-web1 not found", { host: "kvm1" });
+    const out = await tenantBoundary(ctx("tenant"), failure(err), () => Promise.resolve({ name: "acme-web1", extra: "kvm1" }));
+    expect((out as { error: TRPCError }).error.message).toBe(`${maskHost("kvm1")}: domain acme-web1 not found`);
+  });
+
   it("masks each event of a tenant's stream and leaves staff results alone", async () => {
     async function* events() {
       yield { type: "swarm", swarm: { managerHost: "kvm2" } };
