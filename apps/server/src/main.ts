@@ -59,6 +59,7 @@ const server = createHttpServer({
     return app.auth.handler(req, res);
   },
   web: () => web,
+  limits: { maxBodyBytes: env.NIMBUS_MAX_BODY_BYTES, anonymousPerMinute: env.NIMBUS_ANON_REQUESTS_PER_MINUTE },
   ready: () => ({
     ready: app !== null,
     hosts: app?.fleet.hosts().length ?? 0,

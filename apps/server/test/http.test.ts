@@ -1,51 +1,20 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { request, type IncomingHttpHeaders } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServerProcess, type ServerProcess } from "./server-process.js";
 
 /**
  * The real server process over HTTP (API only): security headers, the cross-site check, sign-in
  * cookies, and the live channel pushing a lab change without any polling.
  */
-let server: ChildProcess;
+let server: ServerProcess;
 let base = "";
-let dir = "";
-/** Everything the server printed. */
-let out = "";
 const PASSWORD = "http-test-admin-password";
 
 beforeAll(async () => {
-  dir = mkdtempSync(join(tmpdir(), "nimbus-http-"));
-  server = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    cwd: join(import.meta.dirname, ".."),
-    env: { ...process.env, NIMBUS_NO_WEB: "1", NIMBUS_PORT: "0", NIMBUS_DATA_DIR: dir, NIMBUS_ADMIN_PASSWORD: PASSWORD, NIMBUS_LAB_SPEED: "10", NIMBUS_LOG_LEVEL: "warn", NODE_ENV: "production" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  base = await new Promise<string>((resolve, reject) => {
-    server.stdout!.on("data", (d) => {
-      out += d;
-      const m = out.match(/Nimbus is running: (http:\/\/\S+)/);
-      if (m) resolve(m[1]!);
-    });
-    server.on("exit", (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-  for (;;) {
-    const h = await (await fetch(`${base}/healthz`)).json();
-    if (h.online === h.hosts && h.hosts > 0) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  server = await startServerProcess({ NIMBUS_ADMIN_PASSWORD: PASSWORD });
+  base = server.base;
 });
-
-afterAll(async () => {
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server.once("exit", r));
-    server.kill("SIGTERM");
-    await exited;
-  }
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => server?.stop());
 
 async function signIn(): Promise<string> {
   const res = await fetch(`${base}/api/auth/sign-in/email`, {
@@ -115,8 +84,8 @@ describe("HTTP surface", () => {
   });
 
   it("never prints the NIMBUS_ADMIN_PASSWORD it was given", async () => {
-    expect(out).toContain("First start: sign in as admin@nimbus.local");
-    expect(out).not.toContain(PASSWORD);
+    expect(server.output()).toContain("First start: sign in as admin@nimbus.local");
+    expect(server.output()).not.toContain(PASSWORD);
   });
 
   it("answers no other host name (DNS rebinding): neither a page, nor sign-in, nor a mutation", async () => {

@@ -3,6 +3,8 @@ import { randomUUID } from "node:crypto";
 import { createHTTPHandler } from "@trpc/server/adapters/standalone";
 import { appRouter, type Context } from "@nimbus/api";
 import type { Logger } from "pino";
+import { serveAuditCsv } from "./audit-csv.js";
+import { DEFAULT_HTTP_LIMITS, limitedContext, refuseOversizedBody, type HttpLimits } from "./limits.js";
 import { sameOrigin, type OriginPolicy } from "./origin-policy.js";
 import { withPageNonce } from "./csp.js";
 import { securityHeaders, toHeaders } from "./security.js";
@@ -23,6 +25,8 @@ export interface HttpOptions {
   web: () => Handler | null;
   /** Extra readiness detail for /healthz. */
   ready: () => { ready: boolean } & Record<string, unknown>;
+  /** Body size, batch size and signed-out rate; DEFAULT_HTTP_LIMITS for what is not given. */
+  limits?: Partial<HttpLimits>;
 }
 
 /**
@@ -30,10 +34,15 @@ export interface HttpOptions {
  * subscription), /api/auth (sign-in), /healthz, and Next.js for the rest.
  */
 export function createHttpServer(opts: HttpOptions): Server {
+  const limits = { ...DEFAULT_HTTP_LIMITS, ...opts.limits };
+  const limited = limitedContext(limits);
+  const contextFor = async (req: IncomingMessage, res: ServerResponse, calls: number) =>
+    limited(await opts.context(req, res, (req as IncomingMessage & { id?: string }).id ?? randomUUID()), res, calls);
   const trpc = createHTTPHandler({
     router: appRouter,
     basePath: "/api/trpc/",
-    createContext: ({ req, res }) => opts.context(req, res, (req as IncomingMessage & { id?: string }).id ?? randomUUID()),
+    maxBodySize: limits.maxBodyBytes,
+    createContext: ({ req, res, info }) => contextFor(req, res, info.calls.length),
     onError: ({ error, path }) => {
       if (error.code === "INTERNAL_SERVER_ERROR") opts.logger.error({ err: error.cause ?? error, path }, "procedure failed");
     },
@@ -52,7 +61,9 @@ export function createHttpServer(opts: HttpOptions): Server {
       if (!origins.hostAllowed(req.headers.host)) return deny(res, 421, "this server does not answer to that host name; use the address in NIMBUS_PUBLIC_URL");
       if (url.startsWith("/api/")) {
         if (!sameOrigin(req, origins)) return deny(res, 403, "cross-site request refused");
+        if (refuseOversizedBody(req, res, limits)) return;
         if (url.startsWith("/api/trpc/")) return trpc(req, res);
+        if (req.method === "GET" && /^\/api\/audit\.csv(\?|$)/.test(url)) return await serveAuditCsv(req, res, () => contextFor(req, res, 1));
         if (url.startsWith("/api/auth/")) return await opts.auth(req, res);
         return deny(res, 404, "no such API");
       }

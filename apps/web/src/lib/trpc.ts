@@ -18,7 +18,8 @@ export function makeTRPCClient() {
       splitLink({
         condition: (op) => op.type === "subscription",
         true: httpSubscriptionLink({ url }),
-        false: httpBatchLink({ url }),
+        // The server refuses a batch of more than 20 calls (apps/server/src/http/limits.ts).
+        false: httpBatchLink({ url, maxItems: 20 }),
       }),
     ],
   });
