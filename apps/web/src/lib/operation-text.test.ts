@@ -26,7 +26,7 @@ describe("operation words", () => {
   it("list the migration figures people watch", () => {
     const firstPass = { ...migrating, progress: { ...migrating.progress!, iteration: 1 } as Operation["progress"] };
     expect(Object.fromEntries(migrationFigures(firstPass))).toMatchObject({
-      Phase: "copying",
+      Phase: "copying memory",
       Pass: "1, first copy of the memory",
       "Memory copied": "3.4 GiB of 8.0 GiB",
       Bandwidth: "118 MiB/s",

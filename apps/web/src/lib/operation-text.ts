@@ -102,6 +102,15 @@ function memoryCopied(p: MigrationProgress): string {
   return `all ${formatBytes(p.memoryTotalBytes)}, then ${formatBytes(p.memoryProcessedBytes - p.memoryTotalBytes)} of changes`;
 }
 
+/** Where a migration is, in the words of someone watching it. */
+const migrationPhaseWords: Record<MigrationProgress["phase"], string> = {
+  preparing: "preparing",
+  copying: "copying memory",
+  switchover: "switching over (the VM is paused)",
+  finishing: "finishing on the destination",
+  done: "done",
+};
+
 const passWords = (iteration: number) => (iteration === 0 ? "—" : iteration === 1 ? "1, first copy of the memory" : `${iteration}, re-sending pages the VM changed`);
 
 /** The detail figures of a running migration, label → value, in reading order. */
@@ -109,7 +118,7 @@ export function migrationFigures(op: Operation): [string, string][] {
   const p = op.progress;
   if (p?.kind !== "migrate") return [];
   return [
-    ["Phase", p.phase],
+    ["Phase", migrationPhaseWords[p.phase]],
     ["Pass", passWords(p.iteration)],
     ["Memory copied", memoryCopied(p)],
     ["Left to send", formatBytes(p.memoryRemainingBytes)],

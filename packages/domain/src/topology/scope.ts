@@ -18,10 +18,14 @@ export function scopeTopology(t: Topology, tenant: string): Topology {
   return {
     scope: tenant,
     hosts,
-    tunnels: t.tunnels.filter((x) => vnis.has(x.vni) && x.tenants.includes(tenant)).map((x) => ({ ...x, local: null, remote: null, tenants: [tenant] })),
+    tunnels: t.tunnels.filter((x) => vnis.has(x.vni) && x.tenants.includes(tenant)).map((x) => ({ ...x, local: null, remote: peerOf(x.remote, x.to), tenants: [tenant] })),
     tenants: t.tenants.filter((x) => x.slug === tenant).map((x) => ({ ...x })),
   };
 }
+
+/** Where a tunnel of a tenant leads, without its address: the peer host, or outside the fleet. */
+export const OUTSIDE_THE_FLEET = "outside the fleet";
+const peerOf = (remote: string | null, host: string | null) => (remote === null ? null : (host ?? OUTSIDE_THE_FLEET));
 
 function scopeHost(h: TopoHost, tenant: string, vnis: ReadonlySet<number>): TopoHost[] {
   const vms = h.vms
@@ -37,7 +41,7 @@ function scopeHost(h: TopoHost, tenant: string, vnis: ReadonlySet<number>): Topo
 function scopeBridge(b: TopoBridge, tenant: string, vnis: ReadonlySet<number>, nics: readonly { vlan: number | null }[]): TopoBridge[] {
   const own = b.ports
     .filter((p) => p.tenants.includes(tenant) && (!p.vxlan || vnis.has(p.vxlan.vni)))
-    .map((p): TopoPort => ({ ...p, trunks: [...p.trunks], vxlan: p.vxlan && { ...p.vxlan, local: null, remote: null }, nic: p.nic && { ...p.nic }, tenants: [tenant] }));
+    .map((p): TopoPort => ({ ...p, trunks: [...p.trunks], vxlan: p.vxlan && { ...p.vxlan, local: null, remote: peerOf(p.vxlan.remote, p.vxlan.remoteHost) }, nic: p.nic && { ...p.nic }, tenants: [tenant] }));
   const segments = new Set<number | null>([...own.map((p) => p.vlan), ...nics.map((n) => n.vlan)]);
   if (!own.length && !nics.length) return [];
   const trunks = b.ports.flatMap((p): TopoPort[] => {

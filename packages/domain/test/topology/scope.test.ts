@@ -3,6 +3,7 @@ import {
   buildTopology,
   findings,
   mapGraph,
+  OUTSIDE_THE_FLEET,
   scopeFindings,
   scopeTopology,
   tenantTable,
@@ -95,6 +96,16 @@ describe("scopeTopology", () => {
     for (const a of new Set(infra)) expect(text, a).not.toMatch(new RegExp(`(?<![\\d.])${a.replaceAll(".", "\\.")}(?![\\d])`));
     const own = full.hosts.flatMap((h) => h.vms.filter((v) => v.tenant === "acme").flatMap((v) => v.nics.flatMap((n) => n.ipAddresses)));
     for (const a of own) expect(text).toContain(a);
+  });
+
+  it("still draws the tenant's tunnels: each leads to its peer host, or outside the fleet", () => {
+    const hosts = labDefault();
+    findPort(hosts, "kvm2", "vx5001-kvm1").vxlan!.remote = "10.99.9.9";
+    const t = scopeTopology(buildTopology(hosts, LAB_TENANTS), "acme");
+    expect(t.tunnels.map((x) => [x.from, x.remote])).toEqual([["kvm1", "kvm2"], ["kvm2", OUTSIDE_THE_FLEET]]);
+    const edges = mapGraph(t, { expanded: new Set() }).edges.filter((e) => e.kind === "tunnel");
+    expect(edges.length).toBeGreaterThan(0);
+    expect(JSON.stringify(t)).not.toContain("10.99.9.9");
   });
 
   it("counts only the tenant's own VMs on the map", () => {
