@@ -21,7 +21,7 @@ export async function startFleet(lab: RealLab, only?: string[]): Promise<Fleet> 
   const fleet = new Fleet({
     hosts: cfg.hosts
       .filter((h) => !only || only.includes(h.name))
-      .map((h) => ({ name: h.name, address: h.address, port: h.port, user: h.user ?? cfg.ssh.user, agent: agentInstallFor(cfg, h) })),
+      .map((h) => ({ name: h.name, address: h.address, port: h.port, user: h.user ?? cfg.ssh.user, migrationUri: h.migrationUri, agent: agentInstallFor(cfg, h) })),
     ensureAgent: agentInstaller({ bundleDir: lab.layout.agentDist }),
     privateKey: await lab.privateKey(),
     knownHosts: new MemoryKnownHosts(),
