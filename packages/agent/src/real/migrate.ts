@@ -157,7 +157,6 @@ export async function migrateDomain(d: MigrateDeps, p: MigrateParams, ctx: JobCo
   return { downtimeMs: await completedDowntime(d, p, id) };
 }
 
-
 /**
  * The measured downtime. With --undefinesource the domain no longer exists here, so the
  * completed job's statistics are read on the destination, which keeps them for incoming jobs.
