@@ -29,6 +29,8 @@ export interface ProtocolClientOptions {
   maxLineBytes?: number;
   /** Notifications (pushed sections) longer than this are refused; answers may be up to maxLineBytes. */
   maxNotificationBytes?: number;
+  /** Pushes beyond this many bytes per window are refused (see NOTIFICATION_BUDGET). */
+  notificationBudget?: { bytes: number; windowMs: number };
   onNotification?: (n: AgentNotification) => void;
   /**
    * A message that could not be used (garbage line, invalid notification, unknown id); never fatal
@@ -52,6 +54,13 @@ const describeIssues = (error: z.ZodError) =>
     .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
     .join("; ");
 
+/**
+ * How much a host may push per minute. A busy hypervisor pushes well under a few MB a minute
+ * (sections of tens of KB, on changes); a host that pushes valid 2 MB sections in a loop would
+ * keep the server parsing them. Refused pushes count as oversized (three drop the link).
+ */
+export const NOTIFICATION_BUDGET = { bytes: 64 * 1024 * 1024, windowMs: 60_000 };
+
 /** A peer-chosen string in a message: quoted and cut short, so a hostile agent cannot flood the log. */
 const quote = (s: string) => JSON.stringify(s.length > 64 ? `${s.slice(0, 64)}…` : s);
 
@@ -71,6 +80,8 @@ export class ProtocolClient {
   private readonly timeoutMs: number;
   private readonly maxLineBytes: number;
   private readonly maxNotificationBytes: number;
+  private readonly budget: { bytes: number; windowMs: number };
+  private budgetWindow = { start: 0, bytes: 0 };
   private nextId = 1;
   private closed = false;
 
@@ -79,6 +90,7 @@ export class ProtocolClient {
     this.timeoutMs = opts.requestTimeoutMs ?? 30_000;
     this.maxLineBytes = opts.maxLineBytes ?? MAX_MESSAGE_BYTES;
     this.maxNotificationBytes = Math.min(opts.maxNotificationBytes ?? MAX_SECTION_BYTES, this.maxLineBytes);
+    this.budget = opts.notificationBudget ?? NOTIFICATION_BUDGET;
     this.splitter = new LineSplitter(this.maxLineBytes);
     opts.input.on("data", this.onData);
     opts.input.once("end", this.onEnd);
@@ -152,21 +164,43 @@ export class ProtocolClient {
   private handleLine(line: string) {
     if (!line.trim()) return;
     this.lastMessageMs = this.lastReceivedAt;
+    // Only an answer to a pending request (the first snapshot) may be longer than a pushed
+    // section: any other long line is refused, unread when nothing is pending.
+    const long = line.length > this.maxNotificationBytes;
+    const refuseLong = (what: string) =>
+      this.protocolError(`agent sent ${what} (${line.length} bytes, over the ${this.maxNotificationBytes}-byte limit); it was refused`, { oversizedBytes: line.length });
+    if (long && this.pending.size === 0) return refuseLong("a message while nothing was asked");
     let raw: unknown;
     try {
       raw = JSON.parse(line);
     } catch {
+      if (long) return refuseLong("a line that is not JSON");
       return this.protocolError(`agent sent a line that is not JSON: ${JSON.stringify(line.slice(0, 120))}`);
     }
-    if (raw && typeof raw === "object" && "id" in raw) return this.handleResponse(raw);
+    if (raw && typeof raw === "object" && "id" in raw) {
+      const { id } = raw as { id: unknown };
+      if (long && !(typeof id === "number" && this.pending.has(id))) return refuseLong("an answer to no pending request");
+      return this.handleResponse(raw);
+    }
     const note = RpcNotification.safeParse(raw);
     if (!note.success) return this.protocolError(`agent sent a message that is neither an answer nor a notification`);
-    if (line.length > this.maxNotificationBytes)
+    const method = note.data.method;
+    if (long) return refuseLong(`a ${quote(method)}`);
+    if (!this.withinBudget(line.length))
       return this.protocolError(
-        `agent pushed a ${quote(note.data.method)} of ${line.length} bytes, over the ${this.maxNotificationBytes}-byte limit; it was refused`,
-        { method: note.data.method.slice(0, 64), oversizedBytes: line.length },
+        `agent pushed more than ${this.budget.bytes} bytes within ${this.budget.windowMs / 1000} s; ${quote(method)} refused`,
+        { method: method.slice(0, 64), oversizedBytes: line.length },
       );
-    this.handleNotification(note.data.method, note.data.params);
+    this.handleNotification(method, note.data.params);
+  }
+
+  /** Counts a push against the budget of its window; false when it would exceed it (not counted then). */
+  private withinBudget(bytes: number): boolean {
+    const now = Date.now();
+    if (now - this.budgetWindow.start >= this.budget.windowMs) this.budgetWindow = { start: now, bytes: 0 };
+    if (this.budgetWindow.bytes + bytes > this.budget.bytes) return false;
+    this.budgetWindow.bytes += bytes;
+    return true;
   }
 
   private handleResponse(raw: object) {

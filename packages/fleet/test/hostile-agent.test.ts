@@ -107,7 +107,7 @@ describe("a hostile agent", () => {
     const big = host.section("virt", { hypervisor: "x".repeat(3 * 1024 * 1024), domains: [] });
     host.push(big);
     await expect.poll(() => events.find((e) => e.message.includes("over the 2097152-byte limit"))?.message).toMatch(
-      /^kvm9: agent pushed a "inventory.section" of \d+ bytes, over the 2097152-byte limit; it was refused$/,
+      /^kvm9: agent sent a message while nothing was asked \(\d+ bytes, over the 2097152-byte limit\); it was refused$/,
     );
     expect(fleet!.host("kvm9")?.inventory.virt?.hypervisor).toBe("QEMU");
     host.push(big);

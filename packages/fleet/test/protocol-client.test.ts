@@ -1,11 +1,11 @@
 import { PassThrough } from "node:stream";
 import { createInterface } from "node:readline";
 import { AgentErrorCode, NimbusError, emptyInventory } from "@nimbus/domain";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { ProtocolClient, type AgentNotification } from "../src/protocol-client.js";
 
 /** A client wired to a scripted agent: `requests` yields what the client sent, `send` answers. */
-function harness(opts: { requestTimeoutMs?: number; maxLineBytes?: number } = {}) {
+function harness(opts: { requestTimeoutMs?: number; maxLineBytes?: number; maxNotificationBytes?: number; notificationBudget?: { bytes: number; windowMs: number } } = {}) {
   const agentStdout = new PassThrough();
   const agentStdin = new PassThrough();
   const notes: AgentNotification[] = [];
@@ -142,6 +142,45 @@ describe("ProtocolClient", () => {
       message: "kvm1: job.cancel failed: virsh: domain is busy",
       details: { host: "kvm1", method: "job.cancel", agentCode, data: { tool: "virsh" } },
     });
+  });
+
+  it("takes an answer longer than a push for a pending request, and refuses long lines that are anything else", async () => {
+    h = harness({ maxNotificationBytes: 200 });
+    const long = "x".repeat(300);
+    h.send(`{"jsonrpc":"2.0","method":"host.event","params":{"at":"t","level":"info","message":"${long}"}}`);
+    const answer = h.client.request("job.list", {});
+    const req = await h.nextRequest();
+    h.send(long);
+    h.send({ jsonrpc: "2.0", id: 999, result: [long] });
+    h.send({ jsonrpc: "2.0", method: "host.event", params: { at: "t", level: "info", message: long } });
+    h.send({ jsonrpc: "2.0", id: req.id, result: [{ id: "op-1", kind: "scale", state: "failed", progress: null, error: long, startedAt: "t", finishedAt: "t" }] });
+    await expect(answer).resolves.toHaveLength(1);
+    expect(h.notes).toEqual([]);
+    expect(h.errors.map((e) => e.message.replace(/ \(\d+ bytes, over the 200-byte limit\); it was refused$/, ""))).toEqual([
+      "kvm1: agent sent a message while nothing was asked",
+      "kvm1: agent sent a line that is not JSON",
+      "kvm1: agent sent an answer to no pending request",
+      'kvm1: agent sent a "host.event"',
+    ]);
+    expect(h.errors.every((e) => typeof e.details?.oversizedBytes === "number")).toBe(true);
+  });
+
+  it("refuses pushes over the budget of their minute, and takes them again the next minute", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    try {
+      vi.setSystemTime(new Date("2026-01-01T00:00:00Z"));
+      h = harness({ notificationBudget: { bytes: 1000, windowMs: 60_000 } });
+      const event = (i: number) => ({ jsonrpc: "2.0", method: "host.event", params: { at: "t", level: "info", message: `${i}`.padEnd(300, ".") } });
+      for (let i = 0; i < 5; i++) h.send(event(i));
+      await expect.poll(() => h.notes.length + h.errors.length).toBe(5);
+      expect(h.notes).toHaveLength(2);
+      expect(h.errors[0]).toMatchObject({ message: 'kvm1: agent pushed more than 1000 bytes within 60 s; "host.event" refused', details: { method: "host.event" } });
+      vi.setSystemTime(new Date("2026-01-01T00:01:00Z"));
+      h.send(event(5));
+      await expect.poll(() => h.notes.length).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("cuts a megabyte error message from the agent and drops its oversized data", async () => {
