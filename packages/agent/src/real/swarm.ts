@@ -127,7 +127,10 @@ export class RealSwarmDriver implements SwarmDriver {
     let running = -1;
     for (;;) {
       if (ctx.signal.aborted) throw conflict(`scaling ${what} was cancelled at ${running}/${p.replicas}; the service keeps ${p.replicas} replicas desired`);
-      const count = await this.replicas(p.service);
+      const count = await this.replicas(p.service).catch((e: unknown) => {
+        // Demoted while waiting: another manager now owns the scale; this one can no longer watch it.
+        throw classifyToolError(e, `watching ${what}`, { conflict: NOT_MANAGER });
+      });
       if (!count) throw notFound(what);
       if (count.running !== running) {
         running = count.running;

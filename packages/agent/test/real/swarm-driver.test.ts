@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AgentErrorCode, type ScaleProgress } from "@nimbus/domain";
+import { AgentError } from "../../src/errors.js";
 import { AgentConfig } from "../../src/real/config.js";
 import { silentLog } from "../../src/real/log.js";
 import { toolFailed } from "../../src/real/run.js";
@@ -25,6 +26,7 @@ interface Script {
   serviceLs: string[];
   servicePs: string[];
   demotedAfterInfo?: boolean;
+  demotedAfterScale?: boolean;
 }
 
 function fakeDocker(script: Script, calls: string[][]) {
@@ -36,6 +38,7 @@ function fakeDocker(script: Script, calls: string[][]) {
     if (key.startsWith("info")) return sample("docker-info-format-json-manager.json");
     if (script.demotedAfterInfo) throw toolFailed({ tool: "docker", args, exitCode: 1, stderr: NOT_MANAGER });
     if (key === "service scale") return "pa-web scaled to 3\n";
+    if (script.demotedAfterScale) throw toolFailed({ tool: "docker", args, exitCode: 1, stderr: NOT_MANAGER });
     if (key === "node ls") return nodeLs;
     if (key === "service ls") return script.serviceLs[Math.min(ls++, script.serviceLs.length - 1)]!;
     if (key === "service ps") return script.servicePs[Math.min(ps++, script.servicePs.length - 1)]!;
@@ -85,6 +88,15 @@ describe("swarm.scale while a node is down", () => {
   it("the snapshot counts the same way", async () => {
     const section = await swarm({ serviceLs: [serviceLs("3/3")], servicePs: [[task(1, "swarm-mgr1"), task(2, "swarm-wrk2")].join("\n")] }).snapshot();
     expect(section.services.map((s) => [s.name, s.replicasRunning, s.replicasDesired])).toEqual([["pa-web", 1, 3]]);
+  });
+});
+
+describe("swarm.scale on a manager demoted while it waits", () => {
+  it("is a conflict saying so, not a bare tool failure", async () => {
+    const e = await scale(swarm({ serviceLs: [], servicePs: [], demotedAfterScale: true }), 3).catch((x: unknown) => x as AgentError);
+    expect(e).toBeInstanceOf(AgentError);
+    expect((e as AgentError).code).toBe(AgentErrorCode.conflict);
+    expect((e as AgentError).message).toMatch(/^watching service pa-web on swarm-mgr1: .*not a swarm manager/);
   });
 });
 
