@@ -210,17 +210,20 @@ export class OperationManager {
     if (!svc || (tenant && svc.tenant !== tenant)) throw new NimbusError("NOT_FOUND", `service ${service} not found`, { service });
     if (svc.mode === "global")
       throw new NimbusError("PRECONDITION_FAILED", `cannot scale ${service}: a global service runs one task per node`, { service });
-    this.assertIdle("service", service);
-    const op = this.create({
-      kind: "scale",
-      target: { type: "service", name: service },
-      host: manager.name,
-      tenant: svc.tenant,
-      requestedBy,
-      summary: `Scale ${service} from ${svc.replicasDesired} to ${replicas} replicas`,
-      params: { service, replicas, from: svc.replicasDesired },
+    // Held while the operation is stored: two requests at once (a double click) both passed
+    // assertIdle during that await and started two operations.
+    return this.reserved("service", service, () => {
+      const op = this.create({
+        kind: "scale",
+        target: { type: "service", name: service },
+        host: manager.name,
+        tenant: svc.tenant,
+        requestedBy,
+        summary: `Scale ${service} from ${svc.replicasDesired} to ${replicas} replicas`,
+        params: { service, replicas, from: svc.replicasDesired },
+      });
+      return this.launch(op, () => this.fleet.request(manager.name, "swarm.scale", { jobId: op.id, service, replicas }));
     });
-    return this.launch(op, () => this.fleet.request(manager.name, "swarm.scale", { jobId: op.id, service, replicas }));
   }
 
   /** Asks the agent to cancel; the operation settles when the agent reports the job cancelled. */
@@ -346,7 +349,7 @@ export class OperationManager {
   }
 
   /** Holds the target while `start` awaits (agents' checks), so two starts cannot both pass assertIdle. */
-  private async reserved<T>(type: "instance", name: string, start: () => Promise<T>): Promise<T> {
+  private async reserved<T>(type: "instance" | "service", name: string, start: () => Promise<T>): Promise<T> {
     this.assertIdle(type, name);
     const key = `${type}:${name}`;
     this.starting.add(key);

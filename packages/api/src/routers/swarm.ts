@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ServiceName, SwarmNodeRef, canSeeTenantObject, type Operation } from "@nimbus/domain";
+import { NimbusError, ServiceName, SwarmNodeRef, canSeeTenantObject, type Operation } from "@nimbus/domain";
 import { notFound, router, staffProcedure, tenantProcedure } from "../trpc.js";
 import { swarmOverview } from "../services/projections.js";
 
@@ -12,6 +12,11 @@ export const swarmRouter = router({
       const swarm = swarmOverview(ctx.deps.fleet.hosts(), ctx.viewer);
       const service = swarm.services.find((s) => s.name === input.service);
       if (!service || !canSeeTenantObject(ctx.viewer, service.tenant)) throw notFound(`service ${input.service}`);
+      // The same request again once the first has converged (a double submit, a second tab)
+      // would record a second operation that changes nothing; one still running is refused by
+      // the operation manager.
+      if (service.replicasDesired === input.replicas && service.replicasRunning === input.replicas)
+        throw new NimbusError("CONFLICT", `${input.service} already runs ${input.replicas} replica${input.replicas === 1 ? "" : "s"}`, { service: input.service });
       return ctx.deps.operations.startScale(input, ctx.viewer.name);
     }),
 
