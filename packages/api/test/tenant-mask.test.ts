@@ -20,6 +20,13 @@ describe("maskTextForTenant", () => {
     expect(mask("virsh migrate --live acme-web1 qemu+ssh://kvm2/system")).toBe(`virsh migrate --live acme-web1 qemu+ssh://${maskHost("kvm2")}/system`);
   });
 
+  it("leaves the tenant's own names whole, even when a word of them is a host name", () => {
+    const fleet = [hypervisor("backup", [vm({ name: "acme-backup", tenant: "acme" }), vm({ name: "globex-backup", tenant: "globex" })])];
+    const secrets = tenantSecrets(fleet, "acme");
+    expect(maskTextForTenant("acme-backup runs on backup", secrets)).toBe(`acme-backup runs on ${maskHost("backup")}`);
+    expect(maskTextForTenant("globex-backup", secrets)).toBe(`globex-${maskHost("backup")}`);
+  });
+
   it("leaves words that only contain a host name", () => {
     expect(mask("kvm10 and xkvm1 and kvm1x")).toBe("kvm10 and xkvm1 and kvm1x");
   });

@@ -15,11 +15,21 @@ export interface TenantSecrets {
   maxNameWords: number;
   /** Bare addresses of the tenant's own VMs, lower-cased: the only addresses it may read. */
   ownAddresses: ReadonlySet<string>;
+  /**
+   * Names of the tenant's own VMs, services and stacks, lower-cased, that are not host names
+   * themselves: "acme-backup" stays whole on a fleet with a host called "backup".
+   */
+  ownNames: ReadonlySet<string>;
+}
+
+interface TenantThings {
+  addresses: string[];
+  names: string[];
 }
 
 interface HostContribution {
   names: string[];
-  addressesByTenant: Map<string, string[]>;
+  byTenant: Map<string, TenantThings>;
 }
 
 // Host records are replaced, never changed in place: what one contributes is computed once.
@@ -29,14 +39,16 @@ function contributionOf(h: HostRecord): HostContribution {
   let c = contributions.get(h);
   if (c) return c;
   const names = [h.name, h.inventory.node?.hostname, ...(h.inventory.swarm?.nodes ?? []).map((n) => n.hostname)];
-  const addressesByTenant = new Map<string, string[]>();
+  const byTenant = new Map<string, TenantThings>();
+  const of = (tenant: string) => byTenant.get(tenant) ?? byTenant.set(tenant, { addresses: [], names: [] }).get(tenant)!;
   for (const d of h.inventory.virt?.domains ?? []) {
     if (!d.tenant) continue;
-    const list = addressesByTenant.get(d.tenant) ?? [];
-    for (const nic of d.nics) list.push(...nic.ipAddresses.map(bareAddress));
-    addressesByTenant.set(d.tenant, list);
+    const own = of(d.tenant);
+    own.names.push(d.name);
+    for (const nic of d.nics) own.addresses.push(...nic.ipAddresses.map(bareAddress));
   }
-  c = { names: names.filter((n): n is string => !!n), addressesByTenant };
+  for (const svc of h.inventory.swarm?.services ?? []) if (svc.tenant) of(svc.tenant).names.push(...[svc.name, svc.stack].filter((n): n is string => !!n));
+  c = { names: names.filter((n): n is string => !!n), byTenant };
   contributions.set(h, c);
   return c;
 }
@@ -56,6 +68,7 @@ export function tenantSecrets(hosts: readonly HostRecord[], tenant: string | nul
 function computeSecrets(hosts: readonly HostRecord[], tenant: string | null): TenantSecrets {
   const hostNames = new Map<string, string>();
   const ownAddresses = new Set<string>();
+  const ownNames = new Set<string>();
   let maxNameWords = 1;
   for (const h of hosts) {
     const c = contributionOf(h);
@@ -63,9 +76,12 @@ function computeSecrets(hosts: readonly HostRecord[], tenant: string | null): Te
       hostNames.set(n.toLowerCase(), h.name);
       maxNameWords = Math.max(maxNameWords, n.split(SEPARATOR).length);
     }
-    if (tenant) for (const a of c.addressesByTenant.get(tenant) ?? []) ownAddresses.add(a);
+    const own = tenant ? c.byTenant.get(tenant) : undefined;
+    for (const a of own?.addresses ?? []) ownAddresses.add(a);
+    for (const n of own?.names ?? []) ownNames.add(n.toLowerCase());
   }
-  return { hostNames, maxNameWords, ownAddresses };
+  for (const n of ownNames) if (hostNames.has(n)) ownNames.delete(n);
+  return { hostNames, maxNameWords, ownAddresses, ownNames };
 }
 
 const SEPARATOR = /[._-]/;
@@ -95,6 +111,7 @@ function maskAddresses(text: string, s: TenantSecrets): string {
 
 function maskNames(text: string, s: TenantSecrets, keep: ReadonlySet<string> | undefined): string {
   return text.replace(WORD_RUN, (run) => {
+    if (s.ownNames.has(run.toLowerCase())) return run;
     const parts = run.split(/([._-])/); // words at even indexes, separators between them
     let out = "";
     let i = 0;
