@@ -16,7 +16,10 @@ import { ErrorState, Skeleton, EmptyState } from "@/components/ui/states";
 export interface ColumnMeta {
   align?: "right";
   className?: string;
-  /** Hidden below this breakpoint to keep phones legible. */
+  /**
+   * Hidden below this breakpoint to keep phones legible. A table's name, state and primary
+   * action never are: at 390 px they must stay in view without scrolling sideways.
+   */
   hideBelow?: "sm" | "md" | "lg" | "xl";
 }
 
@@ -95,7 +98,7 @@ export function DataTable<T>({
                     scope="col"
                     aria-sort={sorted === "asc" ? "ascending" : sorted === "desc" ? "descending" : undefined}
                     className={cx(
-                      "sticky top-0 z-10 whitespace-nowrap border-b border-border bg-panel-2 px-3 py-2 text-left align-middle text-[11.5px] font-semibold uppercase tracking-wide text-muted",
+                      "sticky top-0 z-10 whitespace-nowrap border-b border-border bg-panel-2 px-2 py-2 text-left align-middle sm:px-3 text-[11.5px] font-semibold uppercase tracking-wide text-muted",
                       m.align === "right" && "text-right",
                       m.hideBelow && hide[m.hideBelow],
                     )}
@@ -125,7 +128,7 @@ export function DataTable<T>({
             ? Array.from({ length: 6 }, (_, i) => (
                 <tr key={i} aria-hidden>
                   {table.getVisibleLeafColumns().map((c) => (
-                    <td key={c.id} className={cx("border-b border-border px-3 py-2.5", meta(c).hideBelow && hide[meta(c).hideBelow!])}>
+                    <td key={c.id} className={cx("border-b border-border px-2 py-2.5 sm:px-3", meta(c).hideBelow && hide[meta(c).hideBelow!])}>
                       <Skeleton className="w-3/4" />
                     </td>
                   ))}
@@ -142,7 +145,7 @@ export function DataTable<T>({
                           <td
                             key={cell.id}
                             className={cx(
-                              "whitespace-nowrap px-3 py-2 align-middle tabular-nums",
+                              "whitespace-nowrap px-2 py-2 align-middle tabular-nums sm:px-3",
                               !sub && "border-b border-border",
                               m.align === "right" && "text-right",
                               m.hideBelow && hide[m.hideBelow],
@@ -156,7 +159,7 @@ export function DataTable<T>({
                     </tr>
                     {sub && (
                       <tr className="group">
-                        <td colSpan={columnCount} className="border-b border-border px-3 pb-2.5 pt-0">
+                        <td colSpan={columnCount} className="border-b border-border px-2 pb-2.5 pt-0 sm:px-3">
                           {sub}
                         </td>
                       </tr>

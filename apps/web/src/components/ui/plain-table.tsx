@@ -1,14 +1,17 @@
 import type { ReactNode } from "react";
 
-/** A small read-only table (no sorting) for detail panels; rows come as children. */
-export function PlainTable({ head, children, testId }: { head: string[]; children: ReactNode; testId?: string }) {
+/**
+ * A small read-only table (no sorting) for detail panels; rows come as children. Columns listed
+ * in `phoneHidden` are left out below 640 px (their cells use `phoneHiddenCell`).
+ */
+export function PlainTable({ head, children, testId, phoneHidden = [] }: { head: string[]; children: ReactNode; testId?: string; phoneHidden?: number[] }) {
   return (
     <div className="overflow-x-auto">
       <table className="w-full text-[12.5px]" data-testid={testId}>
         <thead>
           <tr className="bg-panel-2 text-left text-[11px] uppercase tracking-wide text-muted">
-            {head.map((h) => (
-              <th key={h} className="px-3 py-1.5 font-semibold">
+            {head.map((h, i) => (
+              <th key={h} className={`px-3 py-1.5 font-semibold ${phoneHidden.includes(i) ? phoneHiddenCell : ""}`}>
                 {h}
               </th>
             ))}
@@ -21,3 +24,4 @@ export function PlainTable({ head, children, testId }: { head: string[]; childre
 }
 
 export const plainCell = "border-t border-border px-3 py-1.5 align-top";
+export const phoneHiddenCell = "hidden sm:table-cell";

@@ -9,7 +9,8 @@ export function ConnectionCell({ host }: { host: Pick<HostSummary, "state" | "si
   return (
     <div className="flex items-center gap-2">
       <StatusBadge status={connectionStatus(host.state)} title={host.message} />
-      <span className="text-[11.5px] text-muted">
+      {/* On a phone the state is what fits; the times are on the host's page. */}
+      <span className="hidden text-[11.5px] text-muted sm:inline">
         {online ? (
           <RelativeTime iso={host.since} prefix="since " />
         ) : (

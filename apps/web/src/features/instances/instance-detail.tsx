@@ -2,7 +2,7 @@ import type { Domain, InstanceView } from "@nimbus/domain";
 import Link from "next/link";
 import type { ReactNode } from "react";
 import { Facts, Panel } from "@/components/ui/panel";
-import { PlainTable, plainCell } from "@/components/ui/plain-table";
+import { PlainTable, phoneHiddenCell, plainCell } from "@/components/ui/plain-table";
 import { formatBytes, formatMiB } from "@/lib/format";
 
 /** One VM's definition: what it is given, where its disks live, which networks it is on. */
@@ -42,6 +42,7 @@ export function InstanceDetail({
         <Panel title="Disks" bodyClass="p-0">
           <SimpleTable
             head={diskAction ? ["Target", "Path", "Pool", "Size", ""] : ["Target", "Path", "Pool", "Size"]}
+            phoneHidden={[2, 3]}
             rows={domain.disks.map((d) => [
               d.target,
               <span key="p" className="font-mono text-[12px]">{d.path}</span>,
@@ -55,6 +56,7 @@ export function InstanceDetail({
         <Panel title="Network interfaces" bodyClass="p-0">
           <SimpleTable
             head={["MAC", "Bridge", "VLAN", "Device", "IP"]}
+            phoneHidden={[1, 3]}
             rows={domain.nics.map((n) => [
               <span key="m" className="font-mono text-[12px]">{n.mac}</span>,
               n.bridge ? `${n.bridge} (${n.bridgeType})` : "—",
@@ -70,14 +72,15 @@ export function InstanceDetail({
   );
 }
 
-function SimpleTable({ head, rows, empty }: { head: string[]; rows: React.ReactNode[][]; empty: string }) {
+/** `phoneHidden`: columns left out on a phone, so what matters (path, Move…) stays in view. */
+function SimpleTable({ head, rows, empty, phoneHidden }: { head: string[]; rows: React.ReactNode[][]; empty: string; phoneHidden: number[] }) {
   if (!rows.length) return <p className="p-4 text-[13px] text-muted">{empty}</p>;
   return (
-    <PlainTable head={head}>
+    <PlainTable head={head} phoneHidden={phoneHidden}>
       {rows.map((r, i) => (
         <tr key={i}>
           {r.map((cell, j) => (
-            <td key={j} className={`${plainCell} whitespace-nowrap tabular-nums`}>
+            <td key={j} className={`${plainCell} whitespace-nowrap tabular-nums ${phoneHidden.includes(j) ? phoneHiddenCell : ""}`}>
               {cell}
             </td>
           ))}

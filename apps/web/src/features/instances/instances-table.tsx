@@ -44,12 +44,17 @@ function columns(actions: InstanceActions, linkHosts: boolean) {
           <Link href={`/instances/${encodeURIComponent(c.getValue())}`} className="font-medium text-fg hover:text-accent hover:underline">
             {c.getValue()}
           </Link>
-          {c.row.original.role && <Tag>{c.row.original.role}</Tag>}
+          {c.row.original.role && (
+            <span className="hidden sm:inline-flex">
+              <Tag>{c.row.original.role}</Tag>
+            </span>
+          )}
         </div>
       ),
     }),
     col.accessor("host", {
       header: "Host",
+      meta: { hideBelow: "sm" },
       cell: (c) =>
         linkHosts ? (
           <Link href={`/hosts/${encodeURIComponent(c.getValue())}`} className="hover:text-accent hover:underline">
@@ -62,6 +67,7 @@ function columns(actions: InstanceActions, linkHosts: boolean) {
     col.accessor((i) => i.tenant ?? "", {
       id: "tenant",
       header: "Tenant",
+      meta: { hideBelow: "sm" },
       cell: (c) => c.getValue() || <span className="text-faint">infra</span>,
     }),
     col.accessor("state", { header: "State", cell: (c) => <StatusBadge status={domainStatus(c.getValue())} title={reportedStateHint(c.row.original)} /> }),

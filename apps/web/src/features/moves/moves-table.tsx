@@ -65,7 +65,7 @@ function columns(now: number) {
     }),
     col.accessor("state", {
       header: "Result",
-      meta: { className: "max-w-[22rem] truncate" },
+      meta: { className: "max-w-[10rem] truncate sm:max-w-[22rem]" },
       cell: (c) => {
         const r = c.row.original;
         return (

@@ -129,7 +129,9 @@ function MapView({ topology, findings, linkHosts }: { topology: TopologyData["to
         </Select>
       </Toolbar>
       <div className="flex flex-col gap-3 lg:flex-row">
-        <div className="h-[calc(100vh-250px)] min-h-96 flex-1 overflow-hidden rounded-lg border border-border bg-panel" data-testid="network-map">
+        {/* A definite height at every width: as a flex-1 item of the stacked (column) layout below
+            1024 px its height came from a 0 basis, and React Flow's 100 % pane measured 0. */}
+        <div className="h-[calc(100dvh-250px)] min-h-96 w-full overflow-hidden rounded-lg border border-border bg-panel lg:w-auto lg:min-w-0 lg:flex-1" data-testid="network-map">
           <NetworkMap graph={graph} selected={sel || null} onSelect={(id) => setSel(id ?? "")} onToggle={toggle} />
         </div>
         {sel && (

@@ -20,10 +20,12 @@ function columns(now: number, showTarget: boolean) {
   return [
     col.accessor("summary", {
       header: "Operation",
-      meta: { className: "max-w-[28rem] truncate" },
+      meta: { className: "max-w-[12rem] truncate sm:max-w-[28rem]" },
       cell: (c) => (
         <span className="flex items-center gap-2">
-          <Tag>{c.row.original.kind}</Tag>
+          <span className="hidden sm:inline-flex">
+            <Tag>{c.row.original.kind}</Tag>
+          </span>
           <span title={c.getValue()} className="truncate">
             {c.getValue()}
           </span>
@@ -46,7 +48,7 @@ function columns(now: number, showTarget: boolean) {
       : []),
     col.accessor("state", { header: "State", cell: (c) => <StatusBadge status={operationStatus(c.getValue())} /> }),
     col.accessor("requestedBy", { header: "By", meta: { hideBelow: "lg" } }),
-    col.accessor("createdAt", { header: "Started", cell: (c) => <RelativeTime iso={c.getValue()} /> }),
+    col.accessor("createdAt", { header: "Started", meta: { hideBelow: "sm" }, cell: (c) => <RelativeTime iso={c.getValue()} /> }),
     // Clamped: a running operation created a moment after this browser's clock last ticked is not negative.
     col.accessor((o) => Math.max(0, (o.finishedAt ? Date.parse(o.finishedAt) : now) - Date.parse(o.createdAt)), {
       id: "duration",

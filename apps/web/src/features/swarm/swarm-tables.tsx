@@ -24,7 +24,7 @@ function nodeColumns(setAvailability?: (n: SwarmNode, a: Availability) => void) 
         </span>
       ),
     }),
-    nodeCol.accessor("role", { header: "Role", cell: (c) => <Tag>{c.getValue()}</Tag> }),
+    nodeCol.accessor("role", { header: "Role", meta: { hideBelow: "sm" }, cell: (c) => <Tag>{c.getValue()}</Tag> }),
     nodeCol.accessor("status", { header: "Status", cell: (c) => <StatusBadge status={swarmNodeStatus(c.getValue())} /> }),
     nodeCol.accessor("availability", { header: "Availability", cell: (c) => <StatusBadge status={swarmAvailabilityStatus(c.getValue())} /> }),
     nodeCol.accessor((n) => n.engineVersion ?? "", { id: "engine", header: "Engine", meta: { hideBelow: "md" } }),
@@ -85,11 +85,11 @@ function serviceColumns(onScale?: (s: SwarmService) => void) {
       cell: (c) => (
         <div>
           <span className="font-medium">{c.getValue()}</span>
-          {c.row.original.stack && <span className="ml-1.5 text-[11.5px] text-muted">stack {c.row.original.stack}</span>}
+          {c.row.original.stack && <span className="ml-1.5 hidden text-[11.5px] text-muted sm:inline">stack {c.row.original.stack}</span>}
         </div>
       ),
     }),
-    svcCol.accessor((s) => s.tenant ?? "", { id: "tenant", header: "Tenant", cell: (c) => c.getValue() || <span className="text-faint">infra</span> }),
+    svcCol.accessor((s) => s.tenant ?? "", { id: "tenant", header: "Tenant", meta: { hideBelow: "sm" }, cell: (c) => c.getValue() || <span className="text-faint">infra</span> }),
     svcCol.accessor((s) => (s.replicasDesired ? s.replicasRunning / s.replicasDesired : 1), {
       id: "replicas",
       header: "Replicas",
@@ -97,7 +97,7 @@ function serviceColumns(onScale?: (s: SwarmService) => void) {
         const s = c.row.original;
         const converged = s.replicasRunning === s.replicasDesired;
         return (
-          <div className="flex w-40 items-center gap-2">
+          <div className="flex w-28 items-center gap-2 sm:w-40">
             <span className={`w-12 tabular-nums ${converged ? "" : "font-semibold text-warn"}`} data-testid={`replicas-${s.name}`}>
               {s.replicasRunning}/{s.replicasDesired}
             </span>
