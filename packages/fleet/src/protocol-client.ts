@@ -3,6 +3,7 @@ import {
   MAX_MESSAGE_BYTES,
   MAX_SECTION_BYTES,
   NimbusError,
+  cutText,
   RpcNotification,
   RpcResponse,
   methods,
@@ -209,8 +210,8 @@ export class ProtocolClient {
     const { id } = msg.data;
     const pending = typeof id === "number" ? this.pending.get(id) : undefined;
     if (!pending) {
-      const why = "error" in msg.data ? `: ${msg.data.error.message}` : "";
-      return this.protocolError(`agent answered unknown or timed-out request ${JSON.stringify(id)}${why}`);
+      const why = "error" in msg.data ? `: ${cutText(msg.data.error.message, 200)}` : "";
+      return this.protocolError(`agent answered unknown or timed-out request ${typeof id === "number" ? id : quote(String(id))}${why}`);
     }
     this.pending.delete(id as number);
     clearTimeout(pending.timer);
