@@ -165,6 +165,7 @@ describe("faults seen over SSH", () => {
     await control.fault("repair-tunnel", ["kvm1", 5003]);
     expect(lab.world.hypervisor("kvm1").brokenVnis.size).toBe(0);
     await expect(control.fault("melt-host", ["kvm1"])).rejects.toThrow(/unknown fault "melt-host"/);
+    await expect(control.fault("constructor", ["kvm1"])).rejects.toThrow(/unknown fault "constructor"/);
     await expect(control.fault("stop-host", [])).rejects.toThrow("usage: fault stop-host HOST");
     await expect(control.fault("stop-host", ["kvm7"])).rejects.toThrow(/kvm7 is not a host of this lab/);
     const status = (await control.status()) as { hosts: { name: string; reachable: boolean }[] };

@@ -55,7 +55,8 @@ export class FaultUsageError extends Error {}
 
 /** Validates the arguments of a named fault and applies it. */
 export async function applyFault(faults: LabFaults, name: string, args: readonly unknown[]): Promise<void> {
-  const fault = FAULTS[name];
+  // Own keys only: `constructor` or `toString` must be an unknown fault, not Object.prototype's.
+  const fault = Object.hasOwn(FAULTS, name) ? FAULTS[name] : undefined;
   if (!fault) throw new FaultUsageError(`unknown fault "${name}" (faults: ${Object.keys(FAULTS).join(", ")})`);
   const parsed = fault.args.safeParse(args);
   if (!parsed.success) throw new FaultUsageError(`usage: fault ${name} ${fault.usage}`.trim());
