@@ -38,40 +38,22 @@ async function signIn(address: string): Promise<string> {
 }
 
 /**
- * Sends a body piece by piece as the socket takes it, then waits for the answer (without ending
- * the body: what was declared may not have been sent). `closedEarly`: the server answered or
- * closed the connection before every piece was sent.
+ * Sends the first piece of a body, then waits for the answer without ending the body: the
+ * server must answer without the rest of what was declared.
  */
-function upload(path: string, headers: Record<string, string>, pieces: Iterator<Buffer>): Promise<{ status: number | null; body: string; closedEarly: boolean }> {
+function upload(path: string, headers: Record<string, string>, first: string): Promise<{ status: number | null; body: string }> {
   return new Promise((resolve) => {
     let status: number | null = null;
     let body = "";
-    let finished = false;
     const req = request(new URL(path, base), { method: "POST", headers: { "content-type": "application/json", origin: base, ...headers } });
     req.on("response", (res) => {
       status = res.statusCode ?? null;
       res.on("data", (d) => (body += d));
-      res.on("end", () => resolve({ status, body, closedEarly: !finished }));
+      res.on("end", () => resolve({ status, body }));
     });
-    req.on("error", () => resolve({ status, body, closedEarly: !finished }));
-    const pump = () => {
-      for (;;) {
-        const next = pieces.next();
-        // Out of pieces: wait for the answer without ending the body (it may have promised more).
-        if (next.done) return void (finished = true);
-        if (!req.write(next.value)) return void req.once("drain", pump);
-      }
-    };
-    pump();
+    req.on("error", () => resolve({ status, body }));
+    req.write(first);
   });
-}
-
-function* piecesOf(text: string, size = 64 * 1024): Iterator<Buffer> {
-  for (let i = 0; i < text.length; i += size) yield Buffer.from(text.slice(i, i + size));
-}
-
-function* endless(size = 16 * 1024): Iterator<Buffer> {
-  for (;;) yield Buffer.alloc(size, 0x20);
 }
 
 const post = (path: string, body: BodyInit, headers: Record<string, string>) =>
@@ -81,9 +63,7 @@ describe("request limits", () => {
   it("refuses a 20 MB body with a million keys, sent without a cookie, with 413 before parsing it", async () => {
     const keys = Array.from({ length: 1_000_000 }, (_, i) => `"k${i}":"${"v".repeat(8)}"`).join(",");
     const json = `{"slug":"x","name":"y",${keys}}`;
-    // Only the first 64 KB is sent until the answer comes: it must come without the rest.
-    const pieces = piecesOf(json);
-    const res = await upload("/api/trpc/admin.tenants.create", { ...from("198.51.100.1"), "content-length": String(json.length) }, [pieces.next().value].values());
+    const res = await upload("/api/trpc/admin.tenants.create", { ...from("198.51.100.1"), "content-length": String(json.length) }, json.slice(0, 64 * 1024));
     expect(res.status).toBe(413);
     expect(JSON.parse(res.body).error).toBe(`request bodies are limited to ${MAX_BODY} bytes`);
   });
@@ -104,10 +84,9 @@ describe("request limits", () => {
     expect(res.status).toBe(413);
   });
 
-  it("does not drain an endless body that a signed-out call left unread: the connection is closed past the limit", async () => {
-    const res = await upload("/api/trpc/admin.tenants.create", from("198.51.100.12"), endless());
-    expect(res.status).toBe(401);
-    expect(res.closedEarly).toBe(true);
+  it("refuses a sign-in body without a declared length (the sign-in handler would read it whole)", async () => {
+    const res = await upload("/api/auth/sign-in/email", from("198.51.100.13"), '{"email":');
+    expect(res.status).toBe(411);
   });
 
   it("refuses a batch of more than 20 calls with a message that says so", async () => {

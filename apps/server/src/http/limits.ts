@@ -17,25 +17,25 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxBodyBytes: 256 * 1024, maxBa
 /**
  * Refuses a body whose declared length is over the limit, before a byte of it is read (the
  * connection is closed: the client may already be sending it). A body without a declared length
- * is counted as it streams by the handler that reads it (tRPC's maxBodySize). A body nobody read
- * (a call refused before its input was needed) is drained by Node after the answer, whatever its
- * length: past the limit, the connection is closed instead.
+ * is counted as it streams by tRPC (maxBodySize: past it, the connection is closed), and refused
+ * elsewhere.
  */
 export function refuseOversizedBody(req: IncomingMessage, res: ServerResponse, limits: HttpLimits): boolean {
-  res.once("finish", () => {
-    if (req.complete) return;
-    let drained = 0;
-    req.on("data", (chunk: Buffer) => {
-      drained += chunk.length;
-      if (drained > limits.maxBodyBytes) req.socket.destroy();
-    });
-  });
+  if (req.headers["content-length"] === undefined && req.headers["transfer-encoding"] !== undefined && !req.url?.startsWith("/api/trpc/")) {
+    // Only tRPC counts a streamed body; the sign-in handler would read one whole.
+    return refuse(res, 411, "send the body with a Content-Length");
+  }
   const declared = Number(req.headers["content-length"] ?? 0);
   if (!(declared > limits.maxBodyBytes)) return false;
-  res.statusCode = 413;
+  return refuse(res, 413, `request bodies are limited to ${limits.maxBodyBytes} bytes`);
+}
+
+function refuse(res: ServerResponse, status: number, message: string): true {
+  res.statusCode = status;
   res.setHeader("Content-Type", "application/json");
+  // The client may be sending the body still: nothing more is read from this connection.
   res.setHeader("Connection", "close");
-  res.end(JSON.stringify({ error: `request bodies are limited to ${limits.maxBodyBytes} bytes` }));
+  res.end(JSON.stringify({ error: message }));
   return true;
 }
 
