@@ -192,10 +192,10 @@ async function call(path: string, input: unknown): Promise<Outcome> {
 const resolveIds = (input: unknown) => (input === undefined ? undefined : JSON.parse(JSON.stringify(input).replace(/GLOBEX_OP|ACME_FAILED_OP/g, (k) => ids[k]!)));
 const inputWords = (input: unknown) => JSON.stringify(input ?? "").match(/[A-Za-z0-9._-]+/g) ?? [];
 
-/** Nothing of globex, and no host name or address of the fleet (an error may echo what the tenant itself sent). */
+/** Nothing of globex, and no host name or address of the fleet (a not-found error may echo what the tenant itself sent). */
 function expectNothingForbidden(what: string, outcome: Outcome, input: unknown) {
   const text = JSON.stringify(outcome);
-  const echoed = outcome.ok ? [] : inputWords(input);
+  const echoed = !outcome.ok && outcome.code === "NOT_FOUND" ? inputWords(input) : [];
   for (const m of B_MARKERS.filter((m) => outcome.ok || !JSON.stringify(input ?? "").includes(m))) expect(text, `${what} leaked ${m}`).not.toContain(m);
   expect(secretsIn(text, secrets, echoed), `${what} revealed infrastructure: ${text.slice(0, 400)}`).toEqual([]);
 }
