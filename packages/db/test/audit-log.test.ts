@@ -116,10 +116,11 @@ describe(`AuditLog (${backend})`, () => {
     expect(rest).toContain(",row-1,");
   });
 
-  it("cuts a huge target and a huge input when it stores them", async () => {
+  it("cuts a huge user name, target and input when it stores them", async () => {
     const wide = Object.fromEntries(Array.from({ length: 100_000 }, (_, i) => [`k${i}`, "v".repeat(20)]));
-    const r = await audit.append(entry({ action: "hostile.append", target: "n".repeat(1_000_000), input: { name: "n".repeat(1_000_000), wide } }));
+    const r = await audit.append(entry({ action: "hostile.append", userName: "u".repeat(1_000_000), target: "n".repeat(1_000_000), input: { name: "n".repeat(1_000_000), wide } }));
     expect(r.target!.length).toBeLessThanOrEqual(201);
+    expect(r.userName!.length).toBeLessThanOrEqual(201);
     expect(JSON.stringify(r.inputSummary).length).toBeLessThan(10_000);
   });
 

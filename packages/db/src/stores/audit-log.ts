@@ -63,7 +63,10 @@ export const AUDIT_TARGET_MAX = 200;
 const INPUT_SUMMARY_MAX_BYTES = 16 * 1024;
 const CSV_BATCH = 500;
 
-const cutTarget = (target: string | null) => (target !== null && target.length > AUDIT_TARGET_MAX ? `${target.slice(0, AUDIT_TARGET_MAX)}…` : target);
+/** Every text column is cut at AUDIT_TARGET_MAX: a failed sign-in's user name is whatever was typed. */
+function cut<T extends string | null | undefined>(text: T): T {
+  return (typeof text === "string" && text.length > AUDIT_TARGET_MAX ? `${text.slice(0, AUDIT_TARGET_MAX)}…` : text) as T;
+}
 
 /**
  * What a page reads: rows stored before targets and inputs were bounded are cut in the database,
@@ -88,17 +91,17 @@ export class AuditLog {
     const [row] = await this.db
       .insert(auditLog)
       .values({
-        userId: entry.userId,
-        userName: entry.userName,
-        role: entry.role,
-        tenant: entry.tenant,
-        action: entry.action,
-        target: cutTarget(entry.target),
+        userId: cut(entry.userId),
+        userName: cut(entry.userName),
+        role: cut(entry.role),
+        tenant: cut(entry.tenant),
+        action: cut(entry.action),
+        target: cut(entry.target),
         inputSummary: redactSecrets(entry.input ?? {}) ?? {},
         result: entry.result,
-        errorCode: entry.errorCode ?? null,
-        requestId: entry.requestId ?? null,
-        ip: entry.ip ?? null,
+        errorCode: cut(entry.errorCode ?? null),
+        requestId: cut(entry.requestId ?? null),
+        ip: cut(entry.ip ?? null),
       })
       .returning();
     return fromRow(row!);
