@@ -241,16 +241,18 @@ export class LiveHub {
   }
 
   /** Records `value` as what the audience last got under `key`; false when it already had exactly this. */
-  private isNew(audience: Audience, key: string, value: unknown): boolean {
+  private isNew(audience: Audience, key: string, value: unknown, json = JSON.stringify(value)): boolean {
     const sent = this.audienceStates.get(audience)!.lastSent;
-    const hash = digest(JSON.stringify(value));
+    const hash = digest(json);
     if (sent.get(key) === hash) return false;
     sent.set(key, hash);
     return true;
   }
 
   private publishIfNew(audience: Audience, key: string, event: LiveEvent) {
-    if (this.isNew(audience, key, event)) this.publish(audience, event);
+    // One JSON for the dedupe digest and the ring's size count.
+    const json = JSON.stringify(event);
+    if (this.isNew(audience, key, event, json)) this.publish(audience, event, json.length);
   }
 
   /**
@@ -258,8 +260,8 @@ export class LiveHub {
    * most RING events and at most `ringSize` characters of them: a few storage events of a big
    * fleet weigh more than thousands of small ones.
    */
-  private publish(audience: Audience, event: LiveEvent) {
-    const stored: Stored = { seq: ++this.seq, audience, event, size: JSON.stringify(event).length };
+  private publish(audience: Audience, event: LiveEvent, size = JSON.stringify(event).length) {
+    const stored: Stored = { seq: ++this.seq, audience, event, size };
     this.ring.push(stored);
     this.ringUsed += stored.size;
     let drop = Math.max(0, this.ring.length - RING);
