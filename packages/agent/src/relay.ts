@@ -72,7 +72,7 @@ export async function relayStdio(opts: { socket: string; input: Readable; output
     // The SSH channel is gone (EPIPE on stdout): end the session; the daemon keeps the jobs.
     opts.output.once("error", () => socket.destroy());
     opts.input.once("close", () => socket.end());
-    socket.once("error", reject);
+    socket.on("error", reject);
     socket.once("close", () => resolve());
   });
 }
