@@ -14,6 +14,7 @@ import {
   parseServiceLs,
   parseServicePs,
   runningReplicas,
+  stoppingReplicas,
   type DockerInfo,
 } from "./parse/docker.js";
 import type { Tool } from "./tool.js";
@@ -136,7 +137,7 @@ export class RealSwarmDriver implements SwarmDriver {
         running = count.running;
         ctx.report({ kind: "scale", service: p.service, desired: p.replicas, running });
       }
-      if (count.running === p.replicas && count.desired === p.replicas) return;
+      if (count.running === p.replicas && count.desired === p.replicas && count.stopping === 0) return;
       if (Date.now() > deadline) {
         throw new AgentError(AgentErrorCode.toolFailed, `${what} did not converge within ${Math.round(this.cfg.scaleTimeoutMs / 1000)} s (${count.running}/${p.replicas} running)`);
       }
@@ -145,17 +146,18 @@ export class RealSwarmDriver implements SwarmDriver {
   }
 
   /** A service's desired replicas and the ones that really run, counted as the snapshot counts them; null when there is no such service. */
-  private async replicas(service: string): Promise<{ desired: number; running: number } | null> {
+  private async replicas(service: string): Promise<{ desired: number; running: number; stopping: number } | null> {
     // The name filter matches prefixes too ("web" lists "web-2"): the exact name is picked.
     const svc = parseServiceLs(await this.docker.run(["service", "ls", "--filter", `name=${service}`, ...JSON_FORMAT])).find((s) => s.name === service);
     if (!svc) return null;
     const [nodes, tasks] = await Promise.all([
       this.docker.run(["node", "ls", ...JSON_FORMAT]).then(parseNodeLs),
       this.docker
-        .run(["service", "ps", "--no-trunc", "--filter", "desired-state=running", ...JSON_FORMAT, svc.id])
+        // Both filters: a scale down is over only once the tasks told to stop have stopped.
+        .run(["service", "ps", "--no-trunc", "--filter", "desired-state=running", "--filter", "desired-state=shutdown", ...JSON_FORMAT, svc.id])
         .then((text) => parseServicePs(text, new Map([[svc.name, svc.id]]))),
     ]);
-    return { desired: svc.desired, running: runningReplicas(tasks, nodes, service) };
+    return { desired: svc.desired, running: runningReplicas(tasks, nodes, service), stopping: stoppingReplicas(tasks, nodes, service) };
   }
 
   async setAvailability(node: string, availability: "active" | "pause" | "drain"): Promise<void> {

@@ -19,8 +19,8 @@ const NOT_MANAGER =
 
 const nodeLs = sample("docker-node-ls-format-json.jsonl").replace(/("Hostname":"swarm-wrk2".*?)"Status":"Ready"/, '$1"Status":"Down"');
 const serviceLs = (replicas: string) => `{"ID":"t38uzurup31u","Image":"pa-busybox:1","Mode":"replicated","Name":"pa-web","Ports":"","Replicas":"${replicas}"}\n`;
-const task = (slot: number, node: string) =>
-  JSON.stringify({ CurrentState: "Running 5 seconds ago", DesiredState: "Running", Error: "", ID: `task${slot}${node}`, Image: "pa-busybox:1", Name: `pa-web.${slot}`, Node: node, Ports: "" });
+const task = (slot: number, node: string, desired = "Running", current = "Running 5 seconds ago") =>
+  JSON.stringify({ CurrentState: current, DesiredState: desired, Error: "", ID: `task${slot}${node}`, Image: "pa-busybox:1", Name: `pa-web.${slot}`, Node: node, Ports: "" });
 
 interface Script {
   serviceLs: string[];
@@ -83,6 +83,27 @@ describe("swarm.scale while a node is down", () => {
       3,
     );
     expect(running).toEqual([3]);
+  });
+
+  it("a scale down waits until the tasks told to stop have stopped (docker still counts them)", async () => {
+    const calls: string[][] = [];
+    const three = [task(1, "swarm-mgr1"), task(2, "swarm-wrk1"), task(3, "swarm-wrk1")];
+    await scale(
+      swarm(
+        {
+          serviceLs: [serviceLs("5/3"), serviceLs("3/3")],
+          servicePs: [
+            [...three, task(4, "swarm-mgr1", "Shutdown"), task(5, "swarm-wrk1", "Shutdown")].join("\n"),
+            [...three, task(4, "swarm-mgr1", "Shutdown", "Shutdown 1 second ago"), task(5, "swarm-wrk1", "Shutdown", "Shutdown 1 second ago")].join("\n"),
+          ],
+        },
+        calls,
+      ),
+      3,
+    );
+    const ps = calls.filter((c) => c[0] === "service" && c[1] === "ps");
+    expect(ps).toHaveLength(2);
+    expect(ps[0]).toEqual(expect.arrayContaining(["desired-state=running", "desired-state=shutdown"]));
   });
 
   it("the snapshot counts the same way", async () => {

@@ -215,8 +215,20 @@ export function detailsOf(details: Map<string, ServiceDetails>, shortId: string)
  * counted). The snapshot and `swarm.scale` both count with this.
  */
 export function runningReplicas(tasks: SwarmTask[], nodes: SwarmNode[], service: string): number {
+  return liveTasks(tasks, nodes, service).filter((t) => t.desiredState === "running").length;
+}
+
+/**
+ * Tasks told to stop (a scale down, an update) that still run on a live node: docker keeps
+ * counting them in `service ls` until they have stopped, so a scale is not over while any remain.
+ */
+export function stoppingReplicas(tasks: SwarmTask[], nodes: SwarmNode[], service: string): number {
+  return liveTasks(tasks, nodes, service).filter((t) => t.desiredState === "shutdown").length;
+}
+
+function liveTasks(tasks: SwarmTask[], nodes: SwarmNode[], service: string): SwarmTask[] {
   const downNodes = new Set(nodes.filter((n) => n.status === "down").map((n) => n.hostname));
-  return tasks.filter((t) => t.serviceName === service && t.desiredState === "running" && t.state === "running" && !(t.node && downNodes.has(t.node))).length;
+  return tasks.filter((t) => t.serviceName === service && t.state === "running" && !(t.node && downNodes.has(t.node)));
 }
 
 /** `p.tasks` are all tasks meant to run (desired running or accepted) of all `p.services`. */
