@@ -12,9 +12,11 @@ const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1440, height: 900 };
 const ISO = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/;
 
-/** The page in dark mode at both widths, saved for review. */
+// Dark from the first paint: switching the scheme mid-page races the theme's own listener.
+test.use({ colorScheme: "dark" });
+
+/** The page (dark) at both widths, saved for review. */
 async function screenshots(page: Page, name: string) {
-  await page.emulateMedia({ colorScheme: "dark" });
   for (const [width, size] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
     await page.setViewportSize(size);
     await expect(page.locator('[aria-busy="true"]')).toHaveCount(0);
