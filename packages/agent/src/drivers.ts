@@ -1,5 +1,9 @@
 import type {
   AgentPreflightParams,
+  CreateInstanceParams,
+  CreateProgress,
+  DeleteInstanceParams,
+  DeleteProgress,
   MigrateParams,
   MoveDiskParams,
   PreflightCheck,
@@ -48,6 +52,14 @@ export interface VirtDriver extends SectionSource<VirtSection> {
    * copy removed) on any failure or cancel.
    */
   moveDisk?(params: MoveDiskParams, ctx: JobContext<StorageMoveProgress>): Promise<void>;
+  /**
+   * Creates an instance step by step (createSteps), reporting the steps whole as they change.
+   * On a failure or cancel it runs cleanupPlan for the step it was in and rejects with the
+   * failed step named; the last report says what was undone.
+   */
+  create?(params: CreateInstanceParams, ctx: JobContext<CreateProgress>): Promise<CreateProgress>;
+  /** Runs the delete's actions in order, each idempotent (what is already gone is skipped). */
+  delete?(params: DeleteInstanceParams, ctx: JobContext<DeleteProgress>): Promise<DeleteProgress>;
 }
 
 export interface NetDriver extends SectionSource<NetSection> {}

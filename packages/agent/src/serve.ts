@@ -7,6 +7,8 @@ import {
   RpcRequest,
   methodSpec,
   type Capability,
+  type CreateProgress,
+  type DeleteProgress,
   type MethodName,
   type MigrationProgress,
   type NotificationName,
@@ -154,6 +156,18 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
           beat.stop();
         }
       });
+      return { jobId: job.id };
+    },
+    "virt.create": async (p) => {
+      const virt = drivers.virt ?? throwErr(unsupported("virt"));
+      const create = virt.create?.bind(virt) ?? throwErr(unsupported("virt.create"));
+      const job = jobs.start<CreateProgress>(p.jobId, "create", (ctx) => create(p, ctx));
+      return { jobId: job.id };
+    },
+    "virt.delete": async (p) => {
+      const virt = drivers.virt ?? throwErr(unsupported("virt"));
+      const remove = virt.delete?.bind(virt) ?? throwErr(unsupported("virt.delete"));
+      const job = jobs.start<DeleteProgress>(p.jobId, "delete", (ctx) => remove(p, ctx));
       return { jobId: job.id };
     },
     "virt.power": async ({ domain, action }) => {

@@ -26,6 +26,7 @@ const op = (over: Partial<Operation> = {}): Operation => {
     summary: "Migrate web-1 to kvm2",
     params: { destination: "kvm2", options: { bandwidthMiBps: 100, postCopy: false, tags: ["a", "ü", null] } },
     progress: null,
+    steps: [],
     error: null,
     createdAt: at,
     updatedAt: at,

@@ -22,7 +22,7 @@ const auditActions = async () =>
 
 const op = (id: string, state: Operation["state"], finishedDaysAgo: number | null): Operation => ({
   id, kind: "migrate", state, target: { type: "instance", name: "web-1" }, host: "kvm1", tenant: null, requestedBy: "u", summary: id,
-  params: {}, progress: null, error: null, createdAt: daysAgo(400), updatedAt: daysAgo(400),
+  params: {}, progress: null, steps: [], error: null, createdAt: daysAgo(400), updatedAt: daysAgo(400),
   finishedAt: finishedDaysAgo === null ? null : daysAgo(finishedDaysAgo),
 });
 

@@ -21,6 +21,8 @@ export type Permission =
   | "workload:migrate"
   | "workload:scale"
   | "workload:power"
+  | "workload:create" // create and delete instances for any tenant, pin hosts, pick bridges
+  | "tenant:quota" // set tenants' quotas
   | "host:maintenance"
   | "host:keys"
   | "swarm:tokens"
@@ -30,12 +32,13 @@ export type Permission =
 
 const grants: Record<Role, readonly Permission[]> = {
   admin: [
-    "read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "host:maintenance",
-    "host:keys", "swarm:tokens", "alerts:ack", "admin:users", "audit:read",
+    "read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "tenant:quota",
+    "host:maintenance", "host:keys", "swarm:tokens", "alerts:ack", "admin:users", "audit:read",
   ],
-  operator: ["read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "host:maintenance", "alerts:ack"],
+  operator: ["read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "host:maintenance", "alerts:ack"],
   oncall: ["read:fleet", "read:tenant", "alerts:ack", "audit:read"],
-  // Tenant power actions depend on the tenant's own setting (see canPower).
+  // Tenant power actions depend on the tenant's own setting (see canPower); tenants create and
+  // delete their own instances within their quota (see canCreateFor).
   tenant: ["read:tenant"],
 };
 
@@ -53,3 +56,7 @@ export function visibleTo<T>(viewer: Pick<Viewer, "role" | "tenant">, items: rea
 
 export const canPower = (viewer: Pick<Viewer, "role" | "tenant">, tenantAllowsPower: boolean): boolean =>
   can(viewer, "workload:power") || (viewer.role === "tenant" && tenantAllowsPower);
+
+/** Staff with workload:create create for any tenant; a tenant member only for its own (within its quota, checked by the server). */
+export const canCreateFor = (viewer: Pick<Viewer, "role" | "tenant">, tenant: string): boolean =>
+  can(viewer, "workload:create") || (viewer.role === "tenant" && viewer.tenant === tenant);

@@ -30,6 +30,7 @@ export const LIMITS = {
   datastores: 4096,
   mounts: 65_536,
   preflightChecks: 1024,
+  images: 4096,
 } as const;
 
 export const boundedName = () => z.string().max(LIMITS.name);

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ImageEntry } from "./provision/image.js";
 import { LIMITS, boundedList, boundedName, boundedPath, boundedText } from "./bounds.js";
 import { Mtu, TenantSlug, VlanId, Vni } from "./names.js";
 
@@ -208,6 +209,8 @@ export const StorageSection = z.object({
       datastores: list(Datastore, LIMITS.datastores),
       vip: z.object({ address: name(), heldHere: z.boolean() }).nullable(),
       keepalivedState: z.enum(["master", "backup", "fault", "stopped"]).nullable(),
+      /** The image catalogs of the exports (`.nimbus-images/catalog.json`); absent from agents that predate images. */
+      images: list(ImageEntry, LIMITS.images).optional(),
     })
     .nullable(),
   /** NFS mounts seen on this host (hypervisors mount the datastore at the disk path). */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { boundedName, boundedText } from "./bounds.js";
 import { MaintenanceProgress } from "./maintenance/progress.js";
+import { OperationStep } from "./provision/steps.js";
 import { DomainName, HostName, ServiceName } from "./names.js";
 
 /**
@@ -53,13 +54,35 @@ export const StorageMoveProgress = z.object({
 });
 export type StorageMoveProgress = z.infer<typeof StorageMoveProgress>;
 
-export const JobProgress = z.discriminatedUnion("kind", [MigrationProgress, ScaleProgress, StorageMoveProgress, MaintenanceProgress]);
+/**
+ * A create or delete reports its steps whole (state, times, the tool's last lines), so the
+ * operation's task view is the agent's own record; `undone` says what a failure or cancel
+ * cleaned up, in words.
+ */
+export const CreateProgress = z.object({
+  kind: z.literal("create"),
+  steps: z.array(OperationStep).max(16),
+  /** The guest's first address once it reports one. */
+  address: z.string().max(64).nullable(),
+  undone: z.array(boundedText()).max(16),
+});
+export type CreateProgress = z.infer<typeof CreateProgress>;
+
+export const DeleteProgress = z.object({
+  kind: z.literal("delete"),
+  steps: z.array(OperationStep).max(64),
+  /** Volumes left in place because they are not on a datastore (a local image, a device). */
+  kept: z.array(boundedText()).max(64),
+});
+export type DeleteProgress = z.infer<typeof DeleteProgress>;
+
+export const JobProgress = z.discriminatedUnion("kind", [MigrationProgress, ScaleProgress, StorageMoveProgress, MaintenanceProgress, CreateProgress, DeleteProgress]);
 export type JobProgress = z.infer<typeof JobProgress>;
 
 export const Job = z
   .object({
     id: boundedName(),
-    kind: z.enum(["migrate", "scale", "storage-move"]),
+    kind: z.enum(["migrate", "scale", "storage-move", "create", "delete"]),
     state: JobState,
     progress: JobProgress.nullable(),
     error: boundedText().nullable(),

@@ -1,9 +1,10 @@
 import { z } from "zod";
 import { JobProgress, MigrateOptions } from "./jobs.js";
 import { DomainName, HostName, TenantSlug } from "./names.js";
+import { OperationStep } from "./provision/steps.js";
 
 /** Long work as the server records it: created at once, settled by pushed job updates. */
-export const OperationKind = z.enum(["migrate", "scale", "power", "maintenance", "storage-move"]);
+export const OperationKind = z.enum(["migrate", "scale", "power", "maintenance", "storage-move", "create", "delete"]);
 export type OperationKind = z.infer<typeof OperationKind>;
 
 export const OperationState = z.enum(["pending", "running", "succeeded", "failed", "cancelled"]);
@@ -28,6 +29,8 @@ export const Operation = z.object({
   summary: z.string(),
   params: z.record(z.string(), z.unknown()),
   progress: JobProgress.nullable(),
+  /** The task view: a create's or delete's steps with their times and log lines; empty for other kinds. */
+  steps: z.array(OperationStep).default([]),
   error: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),

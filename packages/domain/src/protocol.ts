@@ -5,6 +5,7 @@ import { DomainName, SwarmNodeRef } from "./names.js";
 import { HostInventory, SectionName } from "./inventory.js";
 import { Job, MigrateParams, MoveDiskParams, ScaleParams } from "./jobs.js";
 import { AgentPreflightParams, AgentPreflightResult } from "./preflight.js";
+import { CreateInstanceParams, DeleteInstanceParams } from "./provision/params.js";
 
 /**
  * The agent protocol: JSON-RPC 2.0, one message per line, over the stdio of one SSH exec channel.
@@ -44,6 +45,10 @@ export const methods = {
   "virt.preflight": { params: AgentPreflightParams, result: AgentPreflightResult },
   /** Starts a job copying one disk to another datastore (block copy if running, plain copy if off). */
   "virt.moveDisk": { params: MoveDiskParams, result: z.object({ jobId: z.string() }) },
+  /** Starts a job creating an instance: check, build the volume, wire the network, define, start, wait for an address; cleans up on failure or cancel. */
+  "virt.create": { params: CreateInstanceParams, result: z.object({ jobId: z.string() }) },
+  /** Starts a job deleting an instance: the server's plan (force off, undefine, release the network, remove volumes), each action idempotent. */
+  "virt.delete": { params: DeleteInstanceParams, result: z.object({ jobId: z.string() }) },
   "virt.power": {
     params: z.object({ domain: DomainName, action: z.enum(["start", "shutdown", "reboot", "destroy"]) }),
     result: ok,

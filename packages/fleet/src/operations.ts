@@ -294,7 +294,7 @@ export class OperationManager {
 
   private create(fields: NewOperation): Operation {
     const now = new Date().toISOString();
-    return { id: (this.opts.newId ?? randomUUID)(), state: "running", progress: null, error: null, createdAt: now, updatedAt: now, finishedAt: null, ...fields };
+    return { id: (this.opts.newId ?? randomUUID)(), state: "running", progress: null, steps: [], error: null, createdAt: now, updatedAt: now, finishedAt: null, ...fields };
   }
 
   /**

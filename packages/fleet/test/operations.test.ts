@@ -222,7 +222,7 @@ describe("OperationManager reconciliation", () => {
   const stored = (extra: Partial<Operation> = {}): Operation => ({
     id: "op-old", kind: "migrate", state: "running", target: { type: "instance", name: "web-1" }, host: "kvm1", tenant: null,
     requestedBy: "alice", summary: "Migrate web-1 from kvm1 to kvm2", params: { source: "kvm1", destination: "kvm2" },
-    progress: null, error: null, createdAt: "2025-01-01T00:00:00.000Z", updatedAt: "2025-01-01T00:00:00.000Z", finishedAt: null, ...extra,
+    progress: null, steps: [], error: null, createdAt: "2025-01-01T00:00:00.000Z", updatedAt: "2025-01-01T00:00:00.000Z", finishedAt: null, ...extra,
   });
 
   it("at start, settles an operation whose job ended while the server was away", async () => {

@@ -7,6 +7,11 @@ import { z } from "zod";
  * of them, offline, on every hypervisor that mounts the datastore.
  */
 export const IMAGE_REPOSITORY_DIR = ".nimbus-images";
+/**
+ * Beside the index: the catalog (a JSON array of ImageEntry) with what the index has no field
+ * for (where an image came from, when). The storage server reports it in its inventory.
+ */
+export const IMAGE_CATALOG_FILE = "catalog.json";
 
 /** A template name in the repository index and on the command line: never starts with '-'. */
 export const ImageName = z

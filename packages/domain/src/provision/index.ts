@@ -11,3 +11,4 @@ export * from "./argv.js";
 export * from "./steps.js";
 export * from "./repository-index.js";
 export * from "./delete.js";
+export * from "./api.js";

@@ -1,10 +1,11 @@
 import { z } from "zod";
-import { HostName, TenantSlug, VlanId, Vni } from "../names.js";
+import { DomainName, HostName, TenantSlug, VlanId, Vni } from "../names.js";
 import { NimbusError } from "../errors.js";
 import { HostFilePath, ImageName, OsinfoId, imageRepositoryIndex, type ImageEntry } from "./image.js";
 import type { PlacementCandidate } from "./placement.js";
 import { BridgeName, CreateInstanceRequest, FIRST_BOOT_MAX_COMMANDS, FirstBootCommand, InstanceName, SSH_MAX_KEYS, firstIssue } from "./request.js";
 import { SshPublicKey } from "./ssh-key.js";
+import type { CleanupAction } from "./steps.js";
 
 /**
  * What the server sends the chosen host's agent to create an instance (a job named by the
@@ -66,3 +67,30 @@ export function createInstanceParams(
   if (!params.success) throw new NimbusError("PRECONDITION_FAILED", `cannot create ${request.name} there: ${firstIssue(params.error)}`);
   return params.data;
 }
+
+/** An undo action as the server sends it (a delete's plan); the agent parses it like a create's params. */
+export const CleanupActionSchema = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("destroy-domain"), name: DomainName, description: z.string().max(512) }),
+  z.object({ kind: z.literal("undefine-domain"), name: DomainName, description: z.string().max(512) }),
+  z.object({
+    kind: z.literal("release-network"),
+    tenant: TenantSlug.nullable(),
+    bridge: BridgeName,
+    vni: Vni,
+    vlan: VlanId,
+    description: z.string().max(512),
+  }),
+  z.object({ kind: z.literal("remove-volume"), path: HostFilePath, description: z.string().max(512) }),
+]);
+type SameShape<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const _cleanupActionShape: SameShape<z.infer<typeof CleanupActionSchema>, CleanupAction> = true;
+void _cleanupActionShape;
+
+/** The delete job: deletePlan's actions for the domain as the server saw it; the agent runs them in order, each idempotent. */
+export const DeleteInstanceParams = z.object({
+  jobId: z.string().min(1).max(64),
+  name: DomainName,
+  actions: z.array(CleanupActionSchema).min(1).max(64),
+  kept: z.array(z.string().max(1024)).max(64).default([]),
+});
+export type DeleteInstanceParams = z.infer<typeof DeleteInstanceParams>;

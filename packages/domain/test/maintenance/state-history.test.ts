@@ -16,6 +16,7 @@ const op = (over: Partial<Operation> = {}): Operation => ({
     kind: "migrate", phase: "done", memoryTotalBytes: 1, memoryProcessedBytes: 1, memoryRemainingBytes: 0, bandwidthBytesPerSec: 1,
     dirtyRateBytesPerSec: 0, iteration: 3, expectedDowntimeMs: 20, percent: 100, downtimeMs: 37,
   },
+  steps: [],
   error: null,
   createdAt: "2026-01-01T10:00:00.000Z",
   updatedAt: "2026-01-01T10:00:07.500Z",

@@ -1,0 +1,77 @@
+import { z } from "zod";
+import { DomainName } from "../names.js";
+import { ImageEntry } from "./image.js";
+import { Quota } from "./quota.js";
+
+/**
+ * What the instances API answers for create, delete and quotas (the create form, the delete
+ * dialog and the quota rows are drawn from these shapes). A tenant receives them through the
+ * tenant mask: host names become their token.
+ */
+export const QuotaRow = z.object({
+  dimension: z.enum(["instances", "vcpus", "memoryMiB", "diskGiB"]),
+  used: z.number(),
+  limit: z.number().nullable(),
+  percent: z.number().nullable(),
+});
+export type QuotaRow = z.infer<typeof QuotaRow>;
+
+export const QuotaView = z.object({
+  tenant: z.string(),
+  quota: Quota,
+  /** Defined instances and creates in flight. */
+  usage: z.object({ instances: z.number(), vcpus: z.number(), memoryMiB: z.number(), diskGiB: z.number() }),
+  rows: z.array(QuotaRow),
+  /** Whether an admin set this quota; false: the default applies. */
+  custom: z.boolean(),
+});
+export type QuotaView = z.infer<typeof QuotaView>;
+
+const Check = z.object({ id: z.string(), label: z.string(), result: z.enum(["pass", "warn", "fail"]), reason: z.string() });
+
+export const PlacementCandidateView = z.object({
+  host: z.string(),
+  verdict: z.enum(["pass", "warn", "fail"]),
+  freeMemoryMiB: z.number(),
+  checks: z.array(Check),
+  bridge: z.object({ name: z.string(), type: z.enum(["linux", "ovs"]) }).nullable(),
+});
+export type PlacementCandidateView = z.infer<typeof PlacementCandidateView>;
+
+export const PlacementView = z.object({
+  /** The host placement chose (a tenant sees its token), or null when nothing fits. */
+  chosen: z.string().nullable(),
+  /** Why this host, or why none. */
+  reason: z.string(),
+  candidates: z.array(PlacementCandidateView),
+  /** The tenant and network the create will use (a tenant's request is forced to its own). */
+  tenant: z.string(),
+  network: z.object({ vlan: z.number(), vni: z.number(), bridge: z.string().nullable() }),
+  quota: QuotaView,
+  /** "over acme's quota: needs 4 vCPU, 2 of 8 left", or null when the request fits. */
+  quotaProblem: z.string().nullable(),
+  /** Both placement and quota allow it (the server checks again when it is created). */
+  ok: z.boolean(),
+});
+export type PlacementView = z.infer<typeof PlacementView>;
+
+export const DeleteInstanceRequest = z.object({
+  name: DomainName,
+  /** The instance's name typed again. */
+  confirm: z.string().max(256),
+});
+export type DeleteInstanceRequest = z.infer<typeof DeleteInstanceRequest>;
+
+export const OperationStarted = z.object({ operationId: z.string() });
+
+/** The images of one datastore, as its repository's catalog lists them. */
+export const DatastoreImages = z.object({
+  datastore: z.string(),
+  images: z.array(ImageEntry),
+  /** Hypervisors that mount the datastore (staff only; empty for tenants). */
+  mountedOn: z.array(z.string()),
+});
+export type DatastoreImages = z.infer<typeof DatastoreImages>;
+
+/** A tenant that no admin gave a quota: room to try self-service, not to fill a host. */
+export const DEFAULT_TENANT_QUOTA: Quota = { instances: 4, vcpus: 8, memoryMiB: 16_384, diskGiB: 200 };
