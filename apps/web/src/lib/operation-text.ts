@@ -1,4 +1,4 @@
-import type { MigrationProgress, Operation, StorageMoveProgress } from "@nimbus/domain";
+import type { MigrationProgress, Operation, OperationStep, StorageMoveProgress } from "@nimbus/domain";
 import { formatBytes, formatDuration, formatRate } from "./format";
 
 type StorageMovePhase = StorageMoveProgress["phase"];
@@ -12,6 +12,8 @@ const verbs: Record<string, string> = {
   power: "Changing power",
   maintenance: "Evacuating",
   "storage-move": "Moving disk",
+  create: "Creating",
+  delete: "Deleting",
 };
 const verb = (op: Operation) => verbs[op.kind] ?? "Working";
 
@@ -43,8 +45,20 @@ export function operationHeadline(op: Operation): string {
   if (p?.kind === "scale") return `${verb(op)} ${p.running}/${p.desired}`;
   if (p?.kind === "storage-move") return `${verb(op)}… ${storagePhaseWord(p.phase)} ${Math.floor(p.percent)} %`;
   if (p?.kind === "maintenance") return `${verb(op)}… ${p.moved} of ${p.total} moved${p.blocked ? `, ${p.blocked} blocked` : ""}`;
+  const at = currentStep(op.steps);
+  if (at) return `${verb(op)}… ${at.step.label.toLowerCase()} (step ${at.index + 1} of ${op.steps.length})`;
   return `${verb(op)}…`;
 }
+
+/** The step a task runs now (or the next one due), with its position. */
+export function currentStep(steps: readonly OperationStep[]): { step: OperationStep; index: number } | null {
+  let index = steps.findIndex((s) => s.state === "running");
+  if (index < 0) index = steps.findIndex((s) => s.state === "pending");
+  return index < 0 ? null : { step: steps[index]!, index };
+}
+
+/** The guest's address a create reported once it booted. */
+export const createdAddress = (op: Operation): string | null => (op.progress?.kind === "create" ? op.progress.address : null);
 
 // Storage moves name datastores (export paths); tenants get them without params.
 const fromDatastoreOf = (op: Operation) => param(op, "fromDatastore") ?? param(op, "sourcePath") ?? "its datastore";
@@ -85,6 +99,18 @@ export function operationOutcome(op: Operation): string {
     // The server writes what is left on the host and what to do next when it did not end well.
     if (op.state === "succeeded") return `${name} is empty: ${p.moved} VM${p.moved === 1 ? "" : "s"} moved${took ? ` in ${took}` : ""}; it stays in maintenance until you exit it`;
     if (op.state === "cancelled" || op.state === "failed") return `Evacuation of ${name} ${op.state === "cancelled" ? "aborted" : "incomplete"}: ${op.error ?? `${p.moved} of ${p.total} moved`}`;
+  }
+  if (op.kind === "create") {
+    const address = createdAddress(op);
+    const undone = op.progress?.kind === "create" && op.progress.undone.length ? `; cleaned up: ${op.progress.undone.join(", ")}` : "";
+    if (op.state === "succeeded") return `${name} is running${address ? ` at ${address}` : ""}${took ? `, created in ${took}` : ""}`;
+    if (op.state === "cancelled") return `Create of ${name} cancelled${undone || "; nothing was left behind"}`;
+    if (op.state === "failed") return `${name} was not created: ${op.error ?? "the create failed"}${undone}`;
+  }
+  if (op.kind === "delete") {
+    const kept = op.progress?.kind === "delete" && op.progress.kept.length ? `; kept (not on a datastore): ${op.progress.kept.join(", ")}` : "";
+    if (op.state === "succeeded") return `${name} deleted${took ? ` in ${took}` : ""}${kept}`;
+    if (op.state === "failed") return `Delete of ${name} failed: ${op.error ?? "unknown error"}`;
   }
   if (op.state === "succeeded") return `${op.summary}: done`;
   if (op.state === "cancelled") return `${op.summary}: cancelled`;
@@ -145,3 +171,29 @@ export function storageMoveFigures(op: Operation): [string, string][] {
 
 /** Figures for whichever long work this is (none for scaling and evacuations, which show their own). */
 export const operationFigures = (op: Operation): [string, string][] => (op.kind === "storage-move" ? storageMoveFigures(op) : migrationFigures(op));
+
+export type PhaseMark = "done" | "current" | "pending" | "stopped";
+
+/**
+ * The phases of work that reports phases instead of steps (a migration, a disk move), each marked
+ * done, current or pending; the phase it stopped in when it failed or was cancelled. Null for
+ * work without phases.
+ */
+export function operationPhases(op: Operation): { label: string; mark: PhaseMark }[] | null {
+  const p = op.progress;
+  const order =
+    op.kind === "migrate"
+      ? (["preparing", "copying", "switchover", "finishing"] as const)
+      : op.kind === "storage-move"
+        ? (["preparing", "copying", "verifying", "switchover", "cleanup"] as const)
+        : null;
+  if (!order) return null;
+  const words = (phase: string) => (op.kind === "migrate" ? migrationPhaseWords[phase as MigrationProgress["phase"]] : storagePhaseWord(phase as StorageMovePhase));
+  const phase = p?.kind === "migrate" || p?.kind === "storage-move" ? p.phase : null;
+  const at = op.state === "succeeded" || phase === "done" ? order.length : phase ? (order as readonly string[]).indexOf(phase) : op.state === "pending" ? -1 : 0;
+  const ended = op.state === "failed" || op.state === "cancelled";
+  return order.map((ph, i) => ({
+    label: words(ph),
+    mark: i < at ? "done" : i === at ? (ended ? "stopped" : "current") : "pending",
+  }));
+}

@@ -28,7 +28,7 @@ export function useStartOperation() {
   return (op: Operation) => {
     storeOperation(qc, trpc, op);
     watchOperation(op.id);
-    notify.info(`${op.summary}: started`);
+    notify.started(op);
   };
 }
 

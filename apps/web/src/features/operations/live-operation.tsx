@@ -14,15 +14,14 @@ const running = (op: Operation) => op.state === "running" || op.state === "pendi
 function cancellable(op: Operation): boolean {
   if (!running(op)) return false;
   if (op.kind === "storage-move") return op.progress?.kind !== "storage-move" || ["preparing", "copying", "verifying"].includes(op.progress.phase);
-  return op.kind === "migrate" || op.kind === "scale" || op.kind === "maintenance";
+  // A create cleans up what it made; a delete, once started, finishes (a half-deleted instance helps no one).
+  return op.kind === "migrate" || op.kind === "scale" || op.kind === "maintenance" || op.kind === "create";
 }
 
 const permissionFor = (op: Operation) => (op.kind === "scale" ? "workload:scale" : op.kind === "maintenance" ? "host:maintenance" : "workload:migrate");
 
-/** An operation as it moves: the cache entry the live channel patches, drawn by OperationProgress. */
-export function LiveOperation({ initial, compact }: { initial: Operation; compact?: boolean }) {
-  const { data } = useOperation(initial.id, initial);
-  const op = data ?? initial;
+/** Cancel (or Abort, for an evacuation) of one operation, when this viewer may and the work can still stop. */
+export function useOperationCancel(op: Operation): { onCancel?: () => void; cancelling: boolean; cancelLabel: string } {
   const trpc = useTRPC();
   const cancel = useCancelOperation();
   const abort = useAction(
@@ -33,15 +32,19 @@ export function LiveOperation({ initial, compact }: { initial: Operation; compac
   );
   const mayCancel = useCan(permissionFor(op));
   const evacuation = op.kind === "maintenance";
-  return (
-    <OperationProgress
-      op={op}
-      compact={compact}
-      cancelling={evacuation ? abort.isPending : cancel.isPending}
-      cancelLabel={evacuation ? "Abort" : "Cancel"}
-      onCancel={mayCancel && cancellable(op) ? () => (evacuation ? abort.mutate({ id: op.id }) : cancel.mutate({ id: op.id })) : undefined}
-    />
-  );
+  return {
+    cancelling: evacuation ? abort.isPending : cancel.isPending,
+    cancelLabel: evacuation ? "Abort" : "Cancel",
+    onCancel: mayCancel && cancellable(op) ? () => (evacuation ? abort.mutate({ id: op.id }) : cancel.mutate({ id: op.id })) : undefined,
+  };
+}
+
+/** An operation as it moves: the cache entry the live channel patches, drawn by OperationProgress. */
+export function LiveOperation({ initial, compact }: { initial: Operation; compact?: boolean }) {
+  const { data } = useOperation(initial.id, initial);
+  const op = data ?? initial;
+  const cancel = useOperationCancel(op);
+  return <OperationProgress op={op} compact={compact} {...cancel} />;
 }
 
 /** The same, for a row that knows only the operation's id (a moves history line). */

@@ -19,6 +19,12 @@ export function progressPercent(op: Operation): number | null {
     const span = Math.abs(p.desired - from);
     return span ? Math.min(100, (100 * Math.abs(p.running - from)) / span) : 0;
   }
+  // A task of steps (create, delete): the share of steps behind it, half a step for the one running.
+  if (op.steps.length) {
+    const done = op.steps.filter((s) => s.state === "succeeded" || s.state === "skipped").length;
+    const running = op.steps.some((s) => s.state === "running") ? 0.5 : 0;
+    return Math.min(100, (100 * (done + running)) / op.steps.length);
+  }
   return null;
 }
 

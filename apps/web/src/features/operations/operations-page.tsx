@@ -28,7 +28,7 @@ export function OperationsPage() {
   );
   return (
     <>
-      <PageHeader title="Operations" description="Long work (migrations, disk moves, evacuations, scaling) as it runs and how it ended. Updates arrive live." />
+      <PageHeader title="Operations" description="Long work (creates, deletes, migrations, disk moves, evacuations, scaling) as it runs and how it ended. Open one for its steps and log. Updates arrive live." />
       <Toolbar count={countLabel(shown?.length, ops.data?.length, "operations")}>
         <SearchInput value={q} onChange={setQ} placeholder="Search target, user, error" />
         <Select aria-label="Kind" value={kind} onChange={(e) => setKind(e.target.value)}>
@@ -38,6 +38,8 @@ export function OperationsPage() {
           <option value="power">Power</option>
           <option value="maintenance">Maintenance</option>
           <option value="storage-move">Disk move</option>
+          <option value="create">Create</option>
+          <option value="delete">Delete</option>
         </Select>
         <Select aria-label="State" value={state} onChange={(e) => setState(e.target.value)}>
           <option value="">Any state</option>

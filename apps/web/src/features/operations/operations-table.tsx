@@ -7,14 +7,13 @@ import { DataTable } from "@/components/table/data-table";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { RelativeTime } from "@/components/ui/time";
 import { formatDuration } from "@/lib/format";
+import { operationHref, targetHref } from "@/lib/hrefs";
 import { operationOutcome } from "@/lib/operation-text";
 import { operationStatus } from "@/lib/status";
 
 const col = createColumnHelper<Operation>();
 const isFinal = (s: Operation["state"]) => s === "succeeded" || s === "failed" || s === "cancelled";
 
-const targetHref = (t: Operation["target"]) =>
-  t.type === "instance" ? `/instances/${encodeURIComponent(t.name)}` : t.type === "host" ? `/hosts/${encodeURIComponent(t.name)}` : `/swarm?q=${encodeURIComponent(t.name)}`;
 
 function columns(now: number, showTarget: boolean) {
   return [
@@ -26,9 +25,9 @@ function columns(now: number, showTarget: boolean) {
           <span className="hidden sm:inline-flex">
             <Tag>{c.row.original.kind}</Tag>
           </span>
-          <span title={c.getValue()} className="truncate">
+          <Link href={operationHref(c.row.original.id)} title={c.getValue()} className="truncate hover:text-accent hover:underline" data-testid="operation-link">
             {c.getValue()}
-          </span>
+          </Link>
         </span>
       ),
     }),

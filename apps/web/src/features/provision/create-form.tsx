@@ -147,7 +147,7 @@ export function CreateInstanceForm({
           </div>
         </Section>
 
-        <Section title="Tenant and network" hint="The instance joins its tenant's VLAN on the host's bridge, carried between hosts by the tenant's VXLAN VNI.">
+        <Section title="Tenant and network" hint="The instance joins its tenant's VLAN on the host's bridge, carried between hosts by the tenant's own VXLAN VNI (set by the tenant, not here).">
           <div className="grid grid-cols-2 gap-3 sm:grid-cols-4">
             <div className="col-span-2">
               {tenants ? (
@@ -177,13 +177,8 @@ export function CreateInstanceForm({
                 </Field>
               )}
             </div>
-            {/* Admins may set the VLAN (a tenant without one yet); a tenant's network is its own and fixed. */}
             <Field label="VLAN" htmlFor="c-vlan" error={errors.vlan}>
-              {tenants ? (
-                <Input id="c-vlan" inputMode="numeric" value={values.vlan} onChange={(e) => set("vlan", e.target.value)} aria-invalid={!!errors.vlan || undefined} />
-              ) : (
-                <p className="flex h-8 items-center tabular-nums">{values.vlan || "—"}</p>
-              )}
+              <Input id="c-vlan" inputMode="numeric" value={values.vlan} onChange={(e) => set("vlan", e.target.value)} aria-invalid={!!errors.vlan || undefined} />
             </Field>
             <Field label="VXLAN VNI" error={errors.vni ?? (tenants && values.tenant && tenant?.vni === null ? "this tenant has no VNI yet" : undefined)}>
               <p className="flex h-8 items-center tabular-nums" data-testid="network-vni">

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyValues, quotaProblem, requestOf, validate, withPreset, type CreateFormValues } from "./create-values";
+import { emptyValues, quotaProblem, requestOf, tenantNetworkOf, validate, withPreset, type CreateFormValues } from "./create-values";
 
 const ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHd0S5+KcLhzXsOU7nYbaR8vSZqQtn1y0WHd4n3t4xTN alice@laptop";
 const filled = (over: Partial<CreateFormValues> = {}): CreateFormValues => ({
@@ -53,5 +53,19 @@ describe("create form values", () => {
     ];
     expect(quotaProblem("acme", rows, { vcpus: 2, memoryMiB: 2048, diskGiB: 20 })).toBeNull();
     expect(quotaProblem("acme", rows, { vcpus: 4, memoryMiB: 2048, diskGiB: 20 })).toBe("over acme's quota: needs 4 vCPU, 2 of 8 left");
+  });
+});
+
+describe("a tenant's network", () => {
+  it("is the VLAN most of its instances use, with their VNI; unknown without instances", () => {
+    const vms = [
+      { tenant: "acme", vlans: [110], vni: 10010 },
+      { tenant: "acme", vlans: [110, 111], vni: 10010 },
+      { tenant: "globex", vlans: [120], vni: 10020 },
+      { tenant: "acme", vlans: [111], vni: 10010 },
+      { tenant: "acme", vlans: [110], vni: 10010 },
+    ];
+    expect(tenantNetworkOf(vms, "acme")).toEqual({ vlan: 110, vni: 10010 });
+    expect(tenantNetworkOf(vms, "initech")).toEqual({ vlan: null, vni: null });
   });
 });

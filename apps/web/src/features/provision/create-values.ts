@@ -72,6 +72,22 @@ const num = (s: string): number | string | undefined => {
   return Number.isFinite(n) ? n : t;
 };
 
+/**
+ * The network a tenant's instances already use: the VLAN most of them are on and their VNI. A
+ * new instance joins it; null fields when the tenant has no instance yet.
+ */
+export function tenantNetworkOf(instances: readonly { tenant: string | null; vlans: number[]; vni: number | null }[], tenant: string): { vlan: number | null; vni: number | null } {
+  const counts = new Map<number, number>();
+  let vni: number | null = null;
+  for (const i of instances) {
+    if (i.tenant !== tenant) continue;
+    vni ??= i.vni;
+    for (const v of i.vlans) counts.set(v, (counts.get(v) ?? 0) + 1);
+  }
+  const vlan = [...counts].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? null;
+  return { vlan, vni };
+}
+
 /** What the form sends, before validation. */
 export function requestOf(v: CreateFormValues): Record<string, unknown> {
   const gib = num(v.memoryGiB);
