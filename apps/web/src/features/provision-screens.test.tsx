@@ -177,3 +177,11 @@ describe("delete dialog", () => {
     expect(text).toContain("Not deleted: acme-db has an operation running");
   });
 });
+
+describe("steps of an ended operation", () => {
+  it("says a step after the failed one did not run, rather than that it waits", () => {
+    const text = renderText(<OperationDetail op={failedCreate} now={NOW} />);
+    expect(text).toContain("Wire the networkNot run");
+    expect(text).not.toContain("Waiting");
+  });
+});

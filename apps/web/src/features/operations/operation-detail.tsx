@@ -72,7 +72,8 @@ function paramText(v: unknown): string {
     .join(", ") || "—";
 }
 
-const paramLabel = (k: string) => k.replace(/([a-z0-9])([A-Z])/g, "$1 $2").replace(/^./, (c) => c.toUpperCase());
+const knownLabels: Record<string, string> = { vcpus: "vCPU", memoryMiB: "Memory (MiB)", diskGiB: "Disk (GiB)", vlan: "VLAN", vni: "VNI", sshKeys: "SSH keys", firstBoot: "First-boot commands", bandwidthMiBps: "Bandwidth (MiB/s)" };
+const paramLabel = (k: string) => knownLabels[k] ?? k.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().replace(/^./, (c) => c.toUpperCase());
 
 /**
  * One operation as a task viewer: header (kind, target, state, who, when, how long), its steps
@@ -86,6 +87,7 @@ export function OperationDetail({
   cancelling,
   cancelLabel,
   showHost,
+  showSummary = true,
 }: {
   op: Operation;
   now: number;
@@ -94,6 +96,8 @@ export function OperationDetail({
   cancelLabel?: string;
   /** Staff: the host running the job (a tenant's operations carry a token there). */
   showHost?: boolean;
+  /** False where the page's own title already says it. */
+  showSummary?: boolean;
 }) {
   const final = isFinal(op.state);
   const phases = operationPhases(op);
@@ -115,9 +119,13 @@ export function OperationDetail({
       <section className="rounded-lg border border-border bg-panel">
         <div className="flex flex-wrap items-center gap-x-3 gap-y-2 border-b border-border px-4 py-3">
           <Tag>{kindWords[op.kind] ?? op.kind}</Tag>
-          <h2 className="min-w-0 flex-1 text-[14px] font-semibold" data-testid="operation-summary">
-            {op.summary}
-          </h2>
+          {showSummary ? (
+            <h2 className="min-w-0 flex-1 text-[14px] font-semibold" data-testid="operation-summary">
+              {op.summary}
+            </h2>
+          ) : (
+            <span className="min-w-0 flex-1 truncate font-mono text-[12px] text-muted">{op.id}</span>
+          )}
           <StatusBadge status={operationStatus(op.state)} size="lg" />
           {onCancel && !final && (
             <Button size="sm" onClick={onCancel} busy={cancelling} data-testid="operation-detail-cancel">
@@ -145,7 +153,7 @@ export function OperationDetail({
 
       {op.steps.length > 0 && (
         <Panel title={<StepsTitle op={op} />} bodyClass="p-0">
-          <StepList steps={op.steps} now={now} />
+          <StepList steps={op.steps} now={now} ended={final} />
         </Panel>
       )}
 

@@ -25,7 +25,7 @@ export function OperationPage({ id }: { id: string }) {
               Operations
             </Link>
             <span aria-hidden>/</span>
-            <span className="font-mono text-[12px]">{id}</span>
+            <span>{op.data ? `${op.data.kind} of ${op.data.target.name}` : id}</span>
           </span>
         }
       />
@@ -38,5 +38,5 @@ function LiveDetail({ op }: { op: Operation }) {
   const now = useNow();
   const staff = useCan("read:fleet");
   const cancel = useOperationCancel(op);
-  return <OperationDetail op={op} now={now} showHost={staff} {...cancel} />;
+  return <OperationDetail op={op} now={now} showHost={staff} showSummary={false} {...cancel} />;
 }

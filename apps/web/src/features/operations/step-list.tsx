@@ -26,14 +26,14 @@ export function stepDuration(step: Pick<OperationStep, "startedAt" | "finishedAt
  * times with the duration, and the lines the tool printed (folded, open for a failed step so the
  * reason is the first thing read).
  */
-export function StepList({ steps, now }: { steps: readonly OperationStep[]; now: number }) {
+export function StepList({ steps, now, ended }: { steps: readonly OperationStep[]; now: number; /** The operation is over: a step still pending will not run. */ ended?: boolean }) {
   return (
     <ol className="flex flex-col divide-y divide-border/70" data-testid="operation-steps">
       {steps.map((s, i) => {
-        const m = marks[s.state];
+        const m = ended && s.state === "pending" ? { ...marks.pending, word: "Not run" } : marks[s.state];
         const took = stepDuration(s, now);
         return (
-          <li key={s.id} data-testid={`step-${s.id}`} data-state={s.state} className="grid grid-cols-[1.25rem_minmax(0,1fr)] gap-x-2.5 px-4 py-2.5 sm:grid-cols-[1.25rem_minmax(0,1fr)_auto]">
+          <li key={s.id} data-testid={`step-${s.id}`} data-state={s.state} className={cx("grid grid-cols-[1.25rem_minmax(0,1fr)] gap-x-2.5 px-4 py-2.5 sm:grid-cols-[1.25rem_minmax(0,1fr)_auto]", s.state === "failed" && "bg-crit-soft/40")}>
             <span aria-hidden className={cx("pt-px text-center text-[13px] font-bold leading-5", m.cls, s.state === "running" && "animate-pulse")}>
               {m.sign}
             </span>

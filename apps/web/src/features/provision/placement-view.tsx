@@ -86,9 +86,9 @@ export function PlacementList({
                 <span className="w-4 text-right text-[11.5px] tabular-nums text-faint">{i + 1}</span>
                 <span className="font-medium">{c.host}</span>
                 <StatusBadge status={verdictStatus[c.verdict]} />
-                {c.host === placement.chosen && <span className="text-[11px] font-semibold uppercase tracking-wide text-accent">chosen</span>}
-                <span className="ml-auto text-[11.5px] tabular-nums text-muted">{formatMiB(c.freeMemoryMiB)} free</span>
-                <span aria-hidden className="text-faint transition-transform group-open:rotate-90">▸</span>
+                {c.host === placement.chosen && <span className="hidden text-[11px] font-semibold uppercase tracking-wide text-accent sm:inline">chosen</span>}
+                <span className="ml-auto whitespace-nowrap text-[11.5px] tabular-nums text-muted">{c.verdict === "fail" && c.freeMemoryMiB <= 0 ? "" : `${formatMiB(c.freeMemoryMiB)} free`}</span>
+                <span aria-hidden className="hidden text-faint transition-transform group-open:rotate-90 sm:inline">▸</span>
               </summary>
               {c.verdict === "fail" && <p className="mt-1 pl-6 text-[12px] text-crit">{failing(c)}</p>}
               <div className="mt-2 pl-6">

@@ -27,21 +27,25 @@ export function QuotaUsage({
 }) {
   return (
     <div className="flex flex-col gap-2" data-testid="quota-usage">
-      <dl className={cx("grid gap-x-6 gap-y-1.5 text-[12.5px]", compact ? "grid-cols-1" : "grid-cols-1 sm:grid-cols-2")}>
+      <dl className={cx("grid gap-x-8 gap-y-1.5 text-[12.5px]", compact ? "grid-cols-1" : "grid-cols-1 md:grid-cols-2")}>
         {rows.map((r) => {
           const add = adding?.[r.dimension] ?? 0;
           const after = r.used + add;
           const over = r.limit !== null && after > r.limit;
           return (
-            <div key={r.dimension} data-testid={`quota-${r.dimension}`} data-over={over || undefined} className="grid grid-cols-[5rem_minmax(0,1fr)] items-center gap-x-3">
+            <div key={r.dimension} data-testid={`quota-${r.dimension}`} data-over={over || undefined} className="grid grid-cols-[4.5rem_minmax(0,1fr)_auto] items-center gap-x-3">
               <dt className="text-muted">{labels[r.dimension]}</dt>
-              <dd className="flex min-w-0 flex-wrap items-center gap-x-3 gap-y-0.5">
-                <span className={cx("tabular-nums", over && "font-medium text-crit")}>
-                  {amount[r.dimension](r.used)}
-                  {add > 0 && <span className={over ? "text-crit" : "text-accent"}> +{amount[r.dimension](add)}</span>}
-                  <span className="text-muted"> of {r.limit === null ? "unlimited" : amount[r.dimension](r.limit)}</span>
-                </span>
-                {r.limit !== null && <UsageBar pct={r.limit === 0 ? 100 : (100 * after) / r.limit} detail={`${labels[r.dimension]}: ${amount[r.dimension](after)} of ${amount[r.dimension](r.limit)}`} width="w-24" />}
+              <dd className={cx("min-w-0 tabular-nums", over && "font-medium text-crit")}>
+                {amount[r.dimension](r.used)}
+                {add > 0 && <span className={over ? "text-crit" : "text-accent"}> +{amount[r.dimension](add)}</span>}
+                <span className="text-muted"> of {r.limit === null ? "unlimited" : amount[r.dimension](r.limit)}</span>
+              </dd>
+              <dd>
+                {r.limit !== null ? (
+                  <UsageBar pct={r.limit === 0 ? 100 : (100 * after) / r.limit} detail={`${labels[r.dimension]}: ${amount[r.dimension](after)} of ${amount[r.dimension](r.limit)}`} width="w-16" />
+                ) : (
+                  <span className="block w-[6.5rem]" />
+                )}
               </dd>
             </div>
           );
