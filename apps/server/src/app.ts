@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { pino, type Logger } from "pino";
 import { HealthMonitor, LiveHub, RateWindow, TopologyService, findingChecks, type ApiDeps, type Context } from "@nimbus/api";
 import { createAuth, resolveAuthSecret } from "@nimbus/auth";
-import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthHistory, HealthHistoryWriter, Retention, Tenants, openDatabase } from "@nimbus/db";
+import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, Retention, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags } from "@nimbus/fleet";
 import type { ServerEnv } from "./env.js";
 import { hostsSource } from "./hosts-source.js";
@@ -77,9 +77,19 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     // Batched: at start every check of every host reports at once (10,000+ at fleet size).
     const history = new HealthHistoryWriter(new HealthHistory(db), (err) => logger.warn({ err }, "health history not recorded"));
     cleanups.unshift(() => history.flush());
+    // Acknowledgements outlive a restart; written one after the other, in the order they happen.
+    const acks = new HealthAcks(db);
+    let ackWrites = Promise.resolve();
+    cleanups.unshift(() => ackWrites);
     const health = new HealthMonitor(fleet, {
       extraChecks: () => findingChecks(topology.current().findings),
       onTransition: (c) => history.push({ checkId: c.id, state: c.state, at: c.since, message: c.message }),
+      acks: {
+        initial: await acks.all(),
+        onChange: (id, ack) => {
+          ackWrites = ackWrites.then(() => (ack ? acks.put(id, ack) : acks.remove(id))).catch((err: unknown) => logger.warn({ err, check: id }, "acknowledgement not stored"));
+        },
+      },
     });
     // A signed-out address leaves at most this many audit records a minute (its calls are refused either way).
     const limits = { anonymousAudit: new RateWindow(10, 60_000) };

@@ -80,6 +80,29 @@ describe("HealthMonitor", () => {
     expect(monitor.unacknowledge("host:kvm1")).toBe(false);
   });
 
+  it("keeps acknowledgements across a restart: shows the stored ones, writes each change, forgets one when its check recovers", () => {
+    const hosts: HostRecord[] = [hypervisor("kvm2", [vm({ name: "globex-1", tenant: "globex", state: "crashed" })])];
+    const fleet = { hosts: () => hosts } as unknown as FleetView;
+    const stored = { by: "Olga", at: "2026-01-01T00:00:05.000Z", note: "on it" };
+    const written: [string, unknown][] = [];
+    const monitor = new HealthMonitor(fleet, {
+      hysteresis: { rise: 1, fall: 1 },
+      acks: { initial: new Map([["instance:globex-1", stored]]), onChange: (id, ack) => written.push([id, ack]) },
+    });
+    monitor.sample("2026-01-01T00:10:00.000Z");
+    expect(monitor.checks().find((c) => c.id === "instance:globex-1")!.ack).toEqual(stored);
+    monitor.unacknowledge("instance:globex-1");
+    expect(written).toEqual([["instance:globex-1", null]]);
+    monitor.acknowledge("instance:globex-1", "Ada", "2026-01-01T00:10:02.000Z", "restarting it");
+    // Running again: the crash check is gone, and its acknowledgement with it.
+    hosts[0]!.inventory.virt!.domains[0]!.state = "running";
+    monitor.sample("2026-01-01T00:10:03.000Z");
+    expect(written.slice(1)).toEqual([
+      ["instance:globex-1", { by: "Ada", at: "2026-01-01T00:10:02.000Z", note: "restarting it" }],
+      ["instance:globex-1", null],
+    ]);
+  });
+
   it("lists every check worst first", () => {
     const { monitor, setVmState } = setup();
     setVmState("kvm1", "crashed");

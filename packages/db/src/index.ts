@@ -1,7 +1,7 @@
 export { openDatabase, defaultDataDir, describeUrl, type Db, type Database, type DatabaseOptions } from "./open.js";
 export { lockDataDir, lockPathFor, type DataDirLock, type LockOwner } from "./lock.js";
 export * as schema from "./schema/index.js";
-export { users, sessions, accounts, verifications, tenants, auditLog, operations, hostKeys, healthHistory, hostMaintenance, betterAuthSchema } from "./schema/index.js";
+export { users, sessions, accounts, verifications, tenants, auditLog, operations, hostKeys, healthHistory, healthAcks, hostMaintenance, betterAuthSchema } from "./schema/index.js";
 export { sqlState, constraintName, UNIQUE_VIOLATION, FOREIGN_KEY_VIOLATION } from "./errors.js";
 export { DbOperationStore } from "./stores/operations.js";
 export { DbMaintenanceFlags } from "./stores/maintenance.js";
@@ -11,4 +11,5 @@ export { redactSecrets, REDACTED } from "./stores/redact.js";
 export { csvCell, csvLines, toCsvTable } from "./stores/csv.js";
 export { Tenants, DEFAULT_VNI_POOL, type Tenant, type TenantMember, type VniPool } from "./stores/tenants.js";
 export { HealthHistory, HealthHistoryWriter, type HealthTransition } from "./stores/health-history.js";
+export { HealthAcks, type HealthAck } from "./stores/health-acks.js";
 export { Retention, type RetentionPolicy, type Pruned } from "./stores/retention.js";

@@ -17,6 +17,8 @@ export interface HealthMonitorOptions {
   /** More raw checks to sample with the fleet's, e.g. network findings. Fresh objects at each
    * call: the monitor compares them with the last call's. */
   extraChecks?: () => RawCheck[];
+  /** Acknowledgements kept across restarts: the ones stored, and where to write each change (null: gone). */
+  acks?: { initial?: ReadonlyMap<string, AckEntry>; onChange?: (id: string, ack: AckEntry | null) => void };
 }
 
 /** What the monitor keeps per check id: how many sources report it, the last raw result and its probe. */
@@ -26,7 +28,7 @@ interface CheckEntry {
   probe: ProbeState | undefined;
 }
 
-type AckEntry = NonNullable<HealthCheck["ack"]>;
+export type AckEntry = NonNullable<HealthCheck["ack"]>;
 
 /** Host connection checks fall after two samples: the SSH layer already retried. */
 const HOST_HYSTERESIS: Hysteresis = { rise: 1, fall: 2 };
@@ -53,12 +55,14 @@ export class HealthMonitor {
   private timer: NodeJS.Timeout | null = null;
   /** Sorted on demand: sorting 10,000+ checks on every change would cost more than the change. */
   private snapshot: HealthCheck[] | null = [];
-  private readonly acks = new Map<string, AckEntry>();
+  private readonly acks: Map<string, AckEntry>;
 
   constructor(
     private readonly fleet: FleetView,
     private readonly opts: HealthMonitorOptions = {},
-  ) {}
+  ) {
+    this.acks = new Map(opts.acks?.initial);
+  }
 
   start() {
     this.sample();
@@ -90,6 +94,7 @@ export class HealthMonitor {
     // One object in both maps, so the next sample sees the same ack and reports no change.
     const ack: AckEntry = note ? { by, at, note } : { by, at };
     this.acks.set(id, ack);
+    this.opts.acks?.onChange?.(id, ack);
     const acked = { ...check, ack };
     this.reported.set(id, acked);
     this.publish({ upsert: [acked], remove: [] });
@@ -99,10 +104,17 @@ export class HealthMonitor {
   /** Takes an acknowledgement back (acknowledged by mistake, or nobody is on it after all); false when the check has none. */
   unacknowledge(id: string): boolean {
     const check = this.reported.get(id);
-    if (!check || !this.acks.delete(id)) return false;
+    if (!check || !this.forgetAck(id)) return false;
     const open = { ...check, ack: null };
     this.reported.set(id, open);
     this.publish({ upsert: [open], remove: [] });
+    return true;
+  }
+
+  /** Drops a check's acknowledgement, here and where it is kept; false when it had none. */
+  private forgetAck(id: string): boolean {
+    if (!this.acks.delete(id)) return false;
+    this.opts.acks?.onChange?.(id, null);
     return true;
   }
 
@@ -167,7 +179,7 @@ export class HealthMonitor {
     const gone = new Set(retired.filter((id) => this.entries.get(id)?.owners === 0));
     for (const id of gone) {
       this.entries.delete(id);
-      this.acks.delete(id);
+      this.forgetAck(id);
     }
     const remove = gone.size > 1 ? [...this.reported.keys()].filter((id) => gone.has(id)) : [...gone].filter((id) => this.reported.has(id));
     for (const id of remove) this.reported.delete(id);
@@ -179,7 +191,7 @@ export class HealthMonitor {
     // but keep the failing message visible as a hint.
     const state = probe.up ? "ok" : r.state === "ok" ? (this.reported.get(r.id)?.state ?? "warn") : r.state;
     // An acknowledgement lasts until the check is ok again.
-    if (state === "ok") this.acks.delete(r.id);
+    if (state === "ok") this.forgetAck(r.id);
     const pending = probe.streak > 0 ? ` (${probe.up ? "failing" : "recovering"}, ${probe.streak} sample${probe.streak > 1 ? "s" : ""})` : "";
     return {
       id: r.id,

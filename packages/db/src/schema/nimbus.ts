@@ -92,3 +92,11 @@ export const healthHistory = pgTable(
     index("health_history_check_idx").on(t.checkId, t.at),
   ],
 );
+
+/** Failing health checks someone is on: kept across restarts, removed when the check recovers or the ack is taken back. */
+export const healthAcks = pgTable("health_acks", {
+  checkId: text("check_id").primaryKey(),
+  by: text("by").notNull(),
+  at: at("at").notNull(),
+  note: text("note"),
+});
