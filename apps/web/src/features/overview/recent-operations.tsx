@@ -3,6 +3,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { StatusBadge } from "@/components/ui/status-badge";
 import { RelativeTime } from "@/components/ui/time";
+import { operationHref } from "@/lib/hrefs";
 import { operationOutcome } from "@/lib/operation-text";
 import { operationStatus } from "@/lib/status";
 
@@ -17,7 +18,7 @@ export function RecentOperations({ operations, live }: { operations: Operation[]
         <li key={op.id} className="py-2 first:pt-0 last:pb-0">
           <div className="flex items-center gap-2 text-[13px]">
             <StatusBadge status={operationStatus(op.state)} />
-            <Link href={op.target.type === "instance" ? `/instances/${encodeURIComponent(op.target.name)}` : "/operations"} className="truncate font-medium hover:text-accent">
+            <Link href={operationHref(op.id)} className="truncate font-medium hover:text-accent">
               {op.summary}
             </Link>
             <span className="ml-auto shrink-0 text-[12px] text-muted">
