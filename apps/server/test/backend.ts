@@ -55,3 +55,14 @@ export const viewers = {
   acme: { userId: "u-acme", name: "Alice Acme", role: "tenant", tenant: "acme" },
   globex: { userId: "u-globex", name: "Gus Globex", role: "tenant", tenant: "globex" },
 } satisfies Record<string, Viewer>;
+
+/** Polls an answer of the API until it satisfies `ok` (no fixed sleeps). */
+export async function until<T>(get: () => Promise<T>, ok: (t: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await get();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}

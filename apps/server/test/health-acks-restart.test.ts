@@ -6,22 +6,12 @@ import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app.js";
 import { loadEnv } from "../src/env.js";
-import { viewers } from "./backend.js";
+import { until, viewers } from "./backend.js";
 
 type App = Awaited<ReturnType<typeof createApp>>;
 const caller = (app: App) => createCallerFactory(appRouter)({ deps: app.deps, live: app.live, health: app.health, topology: app.topology, viewer: viewers.admin, requestId: "t", ip: "127.0.0.1" });
 
-/** Polls the API until `ok` holds (no fixed sleeps). */
-async function until<T>(get: () => Promise<T>, ok: (t: T) => boolean, what: string, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await get();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-const kvm2Check = (app: App) => until(async () => (await caller(app).health.list()).find((c) => c.id === "host:kvm2"), (c) => c?.state === "crit", "kvm2's check critical");
+const kvm2Check = (app: App) => until(async () => (await caller(app).health.list()).find((c) => c.id === "host:kvm2"), (c) => c?.state === "crit", "kvm2's check critical", 60_000);
 
 describe("acknowledgements survive a server restart", () => {
   it("a failing check acknowledged before a restart is still acknowledged, with its note, after it", { timeout: 180_000 }, async () => {
@@ -30,7 +20,7 @@ describe("acknowledgements survive a server restart", () => {
     try {
       const first = await createApp(env, "http://127.0.0.1:9", pino({ level: "silent" }));
       try {
-        await until(async () => first.fleet.host("kvm2")?.connection.state, (s) => s === "online", "kvm2 online");
+        await until(async () => first.fleet.host("kvm2")?.connection.state, (s) => s === "online", "kvm2 online", 60_000);
         // A changed host key lasts across the restart: the lab keeps it in its data dir, the pin stays in the database.
         await caller(first).lab.inject({ name: "change-host-key", args: ["kvm2"] });
         await kvm2Check(first);

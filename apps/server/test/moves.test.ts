@@ -7,7 +7,7 @@ import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.js";
 import { loadEnv } from "../src/env.js";
-import { startBackend, viewers, type Backend } from "./backend.js";
+import { startBackend, until, viewers, type Backend } from "./backend.js";
 
 /** The migrate dialog's preflight, the moves history, host maintenance and storage moves through the API. */
 let backend: Backend;
@@ -22,16 +22,6 @@ const settled = (id: string, timeoutMs = 30_000) =>
     const op = backend.app.deps.operations.running().find((o) => o.id === id);
     return op ? null : true;
   }, `operation ${id} to end`, timeoutMs).then(() => admin().operations.get({ id }));
-/** Polls an answer of the API until it satisfies `ok` (no fixed sleeps). */
-async function until<T>(get: () => Promise<T>, ok: (t: T) => boolean, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await get();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 const hostOf = async (vm: string) => (await admin().instances.get({ name: vm })).instance.host;
 const other = (h: string) => (h === "kvm1" ? "kvm2" : "kvm1");
 
