@@ -31,7 +31,8 @@ export interface App {
  * Wires the backend: database, accounts, hosts (config file or embedded lab), the fleet and its
  * operations, health and the live hub. Everything a request needs hangs off the returned App.
  */
-export async function createApp(env: ServerEnv, baseURL: string, logger: Logger = pino({ level: env.NIMBUS_LOG_LEVEL })): Promise<App> {
+/** `trustedOrigins`: pages besides baseURL's that may sign in (the bound address's loopback names). */
+export async function createApp(env: ServerEnv, baseURL: string, logger: Logger = pino({ level: env.NIMBUS_LOG_LEVEL }), trustedOrigins: readonly string[] = []): Promise<App> {
   const startedAt = Date.now();
   const database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: join(env.NIMBUS_DATA_DIR, "db") });
   const cleanups: (() => Promise<void> | void)[] = [() => database.close()];
@@ -42,6 +43,7 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
       baseURL,
       secret: resolveAuthSecret({ fromEnv: env.NIMBUS_AUTH_SECRET, stateDir: env.NIMBUS_DATA_DIR }),
       trustedProxies: env.NIMBUS_TRUSTED_PROXIES,
+      trustedOrigins: [...trustedOrigins],
     });
     const firstAdmin = await auth.ensureFirstAdmin({ password: env.NIMBUS_ADMIN_PASSWORD });
 

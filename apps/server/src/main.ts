@@ -88,7 +88,8 @@ async function main() {
   const [handler, port] = await Promise.all([webHandler(), listening]);
   web = handler;
   const url = env.NIMBUS_PUBLIC_URL ?? `http://${env.NIMBUS_BIND === "0.0.0.0" ? "127.0.0.1" : env.NIMBUS_BIND}:${port}`;
-  app = await createApp(env, url, logger);
+  // better-auth checks Origin on sign-in too: the same pages as the server's own check.
+  app = await createApp(env, url, logger, origins?.origins);
 
   console.log(startupBanner({ url, hosts: app.describeHosts, firstAdmin: app.firstAdmin }));
 }

@@ -102,6 +102,13 @@ describe("HTTP surface", () => {
     expect((await raw("GET", "/healthz", { host: `localhost:${port}` })).status).toBe(200);
   });
 
+  it("signs in from a loopback name of the bound address (localhost), like from 127.0.0.1", async () => {
+    const local = `localhost:${new URL(base).port}`;
+    const res = await raw("POST", "/api/auth/sign-in/email", { host: local, origin: `http://${local}`, "content-type": "application/json" }, JSON.stringify({ email: "admin@nimbus.local", password: PASSWORD }));
+    expect(res.status).toBe(200);
+    expect(res.headers["set-cookie"]?.some((c) => c.includes("session_token"))).toBe(true);
+  });
+
   it("pushes a lab change on the open live channel", async () => {
     const cookie = await signIn();
     const abort = new AbortController();

@@ -57,6 +57,11 @@ describe("origin policy", () => {
     expect(open.hostAllowed("console.lan:3000")).toBe(false);
   });
 
+  it("names its configured origins (for better-auth's own origin check)", () => {
+    expect(loopback.origins).toEqual(["http://127.0.0.1:3000", "http://localhost:3000", "http://[::1]:3000"]);
+    expect(originPolicy({ publicUrl: "https://nimbus.example.org/", bind: "0.0.0.0", port: 3000 }).origins).toContain("https://nimbus.example.org");
+  });
+
   it("serves the name NIMBUS_BIND gives", () => {
     const named = originPolicy({ bind: "console.lan", port: 3000 });
     expect(named.hostAllowed("console.lan:3000")).toBe(true);

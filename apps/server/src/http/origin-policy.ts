@@ -11,6 +11,8 @@ import { isIP } from "node:net";
  * our port, or a page of the very host being asked when that host is allowed.
  */
 export interface OriginPolicy {
+  /** The origins named by configuration (public URL, bound address and its loopback names). */
+  readonly origins: readonly string[];
   hostAllowed(host: string | undefined): boolean;
   originAllowed(origin: string, host: string | undefined): boolean;
 }
@@ -38,6 +40,7 @@ export function originPolicy(opts: { publicUrl?: string | undefined; bind: strin
     return name !== null && (isIP(name.replace(/^\[|\]$/g, "")) !== 0 || names.has(name));
   };
   return {
+    origins: [...origins],
     hostAllowed,
     originAllowed: (origin, host) => origins.has(origin) || (hostAllowed(host) && (origin === `http://${host}` || origin === `https://${host}`)),
   };
