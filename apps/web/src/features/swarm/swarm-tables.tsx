@@ -20,7 +20,11 @@ function nodeColumns(setAvailability?: (n: SwarmNode, a: Availability) => void) 
       cell: (c) => (
         <span className="flex items-center gap-2 font-medium">
           {c.getValue()}
-          {c.row.original.leader && <Tag title="Raft leader">leader</Tag>}
+          {c.row.original.leader && (
+            <span className="hidden sm:inline-flex">
+              <Tag title="Raft leader">leader</Tag>
+            </span>
+          )}
         </span>
       ),
     }),
