@@ -9,6 +9,7 @@ import { createRealDrivers } from "./real/index.js";
 import { stderrLog } from "./real/log.js";
 import { probe, toolsFrom } from "./real/probe.js";
 import { AGENT_VERSION } from "./real/version.js";
+import { IMAGE_USAGE, imageCommand } from "./real/image-build-command.js";
 
 const USAGE = `usage:
   nimbus-agent serve --stdio [--config PATH]   speak the agent protocol on stdin/stdout (through the agent daemon)
@@ -16,6 +17,7 @@ const USAGE = `usage:
   nimbus-agent version                         print the agent version
   nimbus-agent daemon --socket PATH [--config PATH]
                                                the daemon serve starts by itself: drivers and jobs that outlive a link
+${IMAGE_USAGE}
 config: ${"/etc/nimbus/agent.json"} unless --config is given (see packages/agent/README.md)`;
 
 const runDirOf = (cfg: AgentConfig) => cfg.daemon.runDir ?? join(homedir(), ".nimbus", "run");
@@ -25,7 +27,17 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { stdio: { type: "boolean" }, config: { type: "string" }, socket: { type: "string" }, help: { type: "boolean" } },
+    options: {
+      stdio: { type: "boolean" },
+      config: { type: "string" },
+      socket: { type: "string" },
+      help: { type: "boolean" },
+      // image build
+      out: { type: "string" },
+      cache: { type: "string" },
+      mirror: { type: "string" },
+      rebuild: { type: "boolean" },
+    },
   });
   const command = positionals[0];
   if (values.help || !command) {
@@ -86,6 +98,8 @@ async function main(argv: string[]): Promise<number> {
       await daemon.ended;
       return 0;
     }
+    case "image":
+      return imageCommand(positionals[1], values);
     default:
       process.stderr.write(`nimbus-agent: unknown command ${command}\n${USAGE}\n`);
       return 2;

@@ -13,6 +13,10 @@ export * from "./config.js";
 export { runTool, toolFailed, type RunOptions } from "./run.js";
 export { probe, toolsFrom, type Probe } from "./probe.js";
 export { NIMBUS_XMLNS } from "./parse/domain-xml.js";
+export { buildBaseImage, type ImageBuildOptions, type ImageBuildResult } from "./image-build.js";
+export { DEFAULT_BASE_IMAGE, type BaseImageRecipe } from "./image-build-recipe.js";
+export { APPLIANCE_KERNEL_NEED, IMAGE_BUILD_NEEDS } from "./image-build-host.js";
+export { DEFAULT_IMAGE_CACHE } from "./image-build-command.js";
 export { RealNetDriver, RealNodeDriver, RealStorageDriver, RealSwarmDriver, RealVirtDriver };
 
 /** The drivers for this host: node always, the others as the probe (or the config) decides. */
