@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { pino, type Logger } from "pino";
 import { HealthMonitor, LiveHub, RateWindow, TopologyService, findingChecks, type ApiDeps, type Context } from "@nimbus/api";
 import { createAuth, resolveAuthSecret } from "@nimbus/auth";
-import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, Retention, Tenants, openDatabase } from "@nimbus/db";
+import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, Retention, TenantQuotas, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags } from "@nimbus/fleet";
 import type { ServerEnv } from "./env.js";
 import { hostsSource } from "./hosts-source.js";
@@ -51,7 +51,7 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     cleanups.unshift(() => source.stop());
     const tenantsStore = new Tenants(db);
     await seedTenants(tenantsStore, source.tenants);
-    const tenants = await tenantService(tenantsStore);
+    const tenants = await tenantService(tenantsStore, new TenantQuotas(db));
 
     const maintenanceFlags = new DbMaintenanceFlags(db);
     const fleet = new Fleet({

@@ -1,12 +1,12 @@
-import type { TenantInfo } from "@nimbus/domain";
-import type { Tenants } from "@nimbus/db";
+import { DEFAULT_TENANT_QUOTA, type TenantInfo } from "@nimbus/domain";
+import type { TenantQuotas, Tenants } from "@nimbus/db";
 import type { TenantRow, TenantService } from "@nimbus/api";
 
 /**
  * Tenants from the database, with an in-memory directory (slug -> VNI) kept current on every
  * write, so projections on the hot path never wait for a query.
  */
-export async function tenantService(store: Tenants): Promise<TenantService> {
+export async function tenantService(store: Tenants, quotas: TenantQuotas): Promise<TenantService> {
   const directory = new Map<string, TenantInfo>();
   const remember = <T extends TenantRow>(t: T): T => {
     directory.set(t.slug, { slug: t.slug, name: t.name, vni: t.vni });
@@ -19,6 +19,11 @@ export async function tenantService(store: Tenants): Promise<TenantService> {
     get: (slug) => store.get(slug),
     create: async (input) => remember(await store.create(input)),
     update: async (slug, patch) => remember(await store.update(slug, patch)),
+    quota: async (slug) => {
+      const set = await quotas.get(slug);
+      return set ? { quota: set, custom: true } : { quota: DEFAULT_TENANT_QUOTA, custom: false };
+    },
+    setQuota: async (slug, quota) => ({ quota: await quotas.set(slug, quota), custom: true }),
   };
 }
 

@@ -16,6 +16,7 @@ const staffWorkload: RoleName[] = ["admin", "operator"];
 const admins: RoleName[] = ["admin"];
 
 let n = 0;
+const createRequest = (image: string) => ({ name: "matrix-vm", image, vcpus: 1, memoryMiB: 512, diskGiB: 4, tenant: "acme", network: { vlan: 10, vni: 5001 } });
 const matrix: Record<string, { allowed: RoleName[]; input: () => unknown }> = {
   "session.me": { allowed: ALL, input: () => undefined },
   "overview.get": { allowed: staff, input: () => undefined },
@@ -31,6 +32,13 @@ const matrix: Record<string, { allowed: RoleName[]; input: () => unknown }> = {
   "instances.migrate": { allowed: staffWorkload, input: () => ({ instance: "acme-web1", destination: "nfs1", options: {} }) },
   // acme's tenant does not allow power actions (the default).
   "instances.power": { allowed: staffWorkload, input: () => ({ name: "acme-db", action: "start" }) },
+  // Tenants create and delete their own instances; oncall may not. Inputs that start nothing (an image no datastore has, a wrong confirmation).
+  "instances.placement": { allowed: [...staffWorkload, "acme"], input: () => createRequest("debian-12") },
+  "instances.create": { allowed: [...staffWorkload, "acme"], input: () => createRequest("no-such-image") },
+  "instances.delete": { allowed: [...staffWorkload, "acme"], input: () => ({ name: "acme-db", confirm: "not-its-name" }) },
+  "images.list": { allowed: ALL, input: () => undefined },
+  "tenants.quota": { allowed: ALL, input: () => ({ tenant: "acme" }) },
+  "tenants.setQuota": { allowed: admins, input: () => ({ tenant: "initech", quota: { instances: 3, vcpus: 6, memoryMiB: 8192, diskGiB: 100 } }) },
   "network.topology": { allowed: ALL, input: () => undefined },
   "network.overview": { allowed: ALL, input: () => undefined },
   "swarm.overview": { allowed: ALL, input: () => undefined },

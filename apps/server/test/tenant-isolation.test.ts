@@ -30,6 +30,7 @@ type Row = {
   mustContain?: string;
 };
 const none = { none: undefined };
+const request = (over: Record<string, unknown>) => ({ name: "iso-vm", image: "debian-12", vcpus: 1, memoryMiB: 512, diskGiB: 4, tenant: "acme", network: { vlan: 10, vni: 5001 }, ...over });
 const table: Record<string, Row> = {
   "session.me": { tenant: "scoped", inputs: none, mustContain: "acme" },
   "overview.get": { tenant: "refused", inputs: none },
@@ -50,6 +51,22 @@ const table: Record<string, Row> = {
     missing: { name: MISSING, action: "reboot" },
     codes: { ownOnDownHost: "BAD_GATEWAY", ownOnStoppedLibvirt: "BAD_GATEWAY" },
   },
+  // A tenant's request is forced to its own tenant and VNI: globex's words in it change nothing.
+  "instances.placement": { tenant: "scoped", inputs: { own: request({}), other: request({ tenant: "globex", network: { vlan: 20, vni: 5002 } }) }, mustContain: "acme" },
+  "instances.create": {
+    tenant: "scoped",
+    inputs: { own: request({ image: "no-such-image" }), other: request({ image: "no-such-image", tenant: "globex", network: { vlan: 20, vni: 5002 } }) },
+    codes: { own: "NOT_FOUND" },
+  },
+  "instances.delete": {
+    tenant: "scoped",
+    inputs: { own: { name: "acme-web1", confirm: "not-its-name" }, other: { name: "globex-app1", confirm: "globex-app1" } },
+    missing: { name: MISSING, confirm: MISSING },
+    codes: { own: "BAD_REQUEST" },
+  },
+  "images.list": { tenant: "scoped", inputs: none, mustContain: "debian-12" },
+  "tenants.quota": { tenant: "scoped", inputs: { none: {}, other: { tenant: "globex" } }, mustContain: "acme" },
+  "tenants.setQuota": { tenant: "refused", inputs: { own: { tenant: "acme", quota: { instances: 100, vcpus: null, memoryMiB: null, diskGiB: null } }, other: { tenant: "globex", quota: { instances: 0, vcpus: 0, memoryMiB: 0, diskGiB: 0 } } } },
   "network.topology": { tenant: "scoped", inputs: none, mustContain: "5001" },
   "network.overview": { tenant: "scoped", inputs: none },
   "swarm.overview": { tenant: "scoped", inputs: none, mustContain: "acme-shop" },

@@ -1,7 +1,10 @@
 import type { FleetView, OperationStore } from "@nimbus/fleet";
 import type { RateWindow } from "./services/rate-window.js";
 import type {
+  CreateInstanceParams,
   EvacuationPlan,
+  PendingCreate,
+  Quota,
   HostMaintenanceView,
   MaintenanceRequest,
   MigrateRequest,
@@ -48,6 +51,9 @@ export interface TenantService {
   get(slug: string): Promise<TenantRow | null>;
   create(input: { slug: string; name: string; vni: number | null; allowPower: boolean }): Promise<TenantRow>;
   update(slug: string, patch: { name?: string; allowPower?: boolean }): Promise<TenantRow>;
+  /** The tenant's quota; `custom` false when no admin set one and the default applies. */
+  quota(slug: string): Promise<{ quota: Quota; custom: boolean }>;
+  setQuota(slug: string, quota: Quota): Promise<{ quota: Quota; custom: boolean }>;
 }
 
 /** Shapes of the append-only audit log (implemented by @nimbus/db's AuditLog). */
@@ -108,6 +114,12 @@ export interface OperationsService {
   startMaintenance(req: MaintenanceRequest, requestedBy: string): Promise<Operation>;
   exitMaintenance(host: string): HostMaintenanceView;
   maintenanceViews(): HostMaintenanceView[];
+  /** Records a create on the host placement chose and starts its job (placement and quota are the caller's). */
+  startCreate(host: string, params: Omit<CreateInstanceParams, "jobId">, requestedBy: string): Promise<Operation>;
+  /** Force off, undefine, release the tenant's network there if last, remove datastore volumes; `tenant` scopes the lookup. */
+  startDelete(name: string, requestedBy: string, tenant?: string | null): Promise<Operation>;
+  /** Creates recorded and not finished (placement and quotas count them). */
+  pendingCreates(): (PendingCreate & { diskGiB: number })[];
   cancel(id: string): Promise<void>;
   running(): readonly Operation[];
   list: OperationStore["list"];

@@ -11,12 +11,15 @@ import { adminRouter, auditRouter, labRouter } from "./routers/admin.js";
 import { maintenanceRouter } from "./routers/maintenance.js";
 import { datastoresRouter } from "./routers/datastores.js";
 import { historyRouter } from "./routers/history.js";
+import { imagesRouter, tenantsRouter } from "./routers/tenants.js";
 
 export const appRouter = router({
   session: sessionRouter,
   overview: overviewRouter,
   hosts: hostsRouter,
   instances: instancesRouter,
+  images: imagesRouter,
+  tenants: tenantsRouter,
   network: networkRouter,
   swarm: swarmRouter,
   storage: storageRouter,

@@ -19,6 +19,11 @@ export interface Context {
   ip: string | null;
 }
 
+/** What a handler adds to its mutation's audit record (the quota state at the moment of a create or delete). */
+export interface AuditNote {
+  quota?: unknown;
+}
+
 /** How each procedure treats tenants; the isolation test enumerates the router and reads this. */
 export interface Meta {
   scope: "public" | "tenant-scoped" | "staff-only";
@@ -77,8 +82,9 @@ const mapErrors = t.middleware(async ({ next }) => {
  * records a minute: the rest are refused all the same, without a row.
  */
 const audit = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
-  if (type !== "mutation") return next();
-  const result = await next();
+  const auditNote: AuditNote = {};
+  if (type !== "mutation") return next({ ctx: { auditNote } });
+  const result = await next({ ctx: { auditNote } });
   const code = result.ok ? null : result.error.cause instanceof NimbusError ? result.error.cause.code : result.error.code;
   const common = { action: path, result: result.ok ? ("ok" as const) : ("error" as const), errorCode: code, requestId: ctx.requestId, ip: ctx.ip };
   if (!ctx.viewer) {
@@ -95,7 +101,8 @@ const audit = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
     role: ctx.viewer.role,
     tenant: ctx.viewer.tenant,
     target: targetOf(input),
-    input,
+    // The note goes first: the stored summary keeps a bounded number of values.
+    input: auditNote.quota !== undefined ? { quotaState: auditNote.quota, ...(input && typeof input === "object" ? input : { input }) } : input,
   });
   return result;
 });

@@ -13,3 +13,4 @@ export { Tenants, DEFAULT_VNI_POOL, type Tenant, type TenantMember, type VniPool
 export { HealthHistory, HealthHistoryWriter, type HealthTransition } from "./stores/health-history.js";
 export { HealthAcks, type HealthAck } from "./stores/health-acks.js";
 export { Retention, type RetentionPolicy, type Pruned } from "./stores/retention.js";
+export { TenantQuotas } from "./stores/tenant-quotas.js";

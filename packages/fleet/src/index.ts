@@ -28,3 +28,4 @@ export {
   type SftpSession,
 } from "./ssh/index.js";
 export { ensureClientKey } from "./client-key.js";
+export { pendingCreates } from "./operations-provision.js";

@@ -19,6 +19,8 @@ export function applyJob(op: Operation, job: Job, now: string): Operation {
     ...op,
     state,
     progress: forwardOnly(op.progress, job.progress),
+    // A create's or delete's steps travel whole in its progress: the agent's record is the task view.
+    steps: job.progress && "steps" in job.progress ? job.progress.steps : op.steps,
     error: final && state !== "succeeded" ? (job.error ?? (state === "cancelled" ? "cancelled" : "failed without a message")) : null,
     updatedAt: now,
     finishedAt: final ? (job.finishedAt ?? now) : null,
@@ -86,6 +88,21 @@ export function settleLostJob(op: Operation, hosts: ReadonlyMap<string, HostReco
       if (!disk) return settle("failed", `outcome reconciled: ${vm} or its disk ${String(op.params.disk)} is no longer on ${op.host}`);
       if (disk.path === op.params.destinationPath) return settle("succeeded", `outcome reconciled: ${disk.target} of ${vm} is on ${String(op.params.toDatastore)}`);
       return settle("failed", `outcome reconciled: ${disk.target} of ${vm} still uses ${disk.path}`);
+    }
+    case "create": {
+      const host = online(op.host);
+      if (!host?.inventory.virt) return null;
+      const vm = host.inventory.virt.domains.find((d) => d.name === op.target.name);
+      if (vm?.state === "running") return settle("succeeded", `outcome reconciled: ${vm.name} runs on ${op.host}`);
+      if (vm) return settle("failed", `outcome reconciled: ${op.host}'s agent lost the job; ${vm.name} is defined there but ${vm.state}: delete it to clean up`);
+      return settle("failed", `outcome reconciled: ${op.host}'s agent lost the job; ${op.target.name} is not defined there (its volume ${String(op.params.volumePath ?? "")} may remain)`);
+    }
+    case "delete": {
+      const host = online(op.host);
+      if (!host?.inventory.virt) return null;
+      const vm = host.inventory.virt.domains.find((d) => d.name === op.target.name);
+      if (!vm) return settle("succeeded", `outcome reconciled: ${op.target.name} is no longer defined on ${op.host}`);
+      return settle("failed", `outcome reconciled: ${op.host}'s agent lost the job; ${vm.name} is still defined there`);
     }
     default:
       return settle("failed", `outcome reconciled: ${op.host}'s agent lost the job; its result is unknown`);

@@ -13,6 +13,8 @@ import {
   type Job,
   type Operation,
   type OperationKind,
+  type CreateInstanceParams,
+  type PendingCreate,
   type PreflightPolicy,
 } from "@nimbus/domain";
 import { pino, type Logger } from "pino";
@@ -25,6 +27,7 @@ import { applyJob, settleLostJob } from "./operation-rules.js";
 import { MaintenanceRunner } from "./operations-maintenance.js";
 import { assertOnline, refuseOnFailure, routeMigration } from "./operations-migrate.js";
 import { planStorageMove } from "./operations-storage.js";
+import { createOperation, pendingCreates, planDelete } from "./operations-provision.js";
 import { ThrottledOperationWriter } from "./throttled-writer.js";
 
 export interface OperationManagerOptions {
@@ -161,6 +164,39 @@ export class OperationManager {
         this.fleet.request(host.name, "virt.moveDisk", { jobId: op.id, domain: req.instance, disk: req.disk, destinationPath: plan.destinationPath, bandwidthMiBps: req.bandwidthMiBps }),
       );
     });
+  }
+
+  /**
+   * Starts a create on the host placement chose, as an operation with its steps. The caller
+   * decided placement and quota (holding the tenant's lock until this resolves, so the next
+   * create counts this one: it is in `running()` from the moment it is recorded).
+   */
+  async startCreate(host: string, params: Omit<CreateInstanceParams, "jobId">, requestedBy: string): Promise<Operation> {
+    const record = this.fleet.host(host);
+    if (!record) throw new NimbusError("NOT_FOUND", `host ${host} not found`, { host });
+    assertOnline(record, `cannot create ${params.name}`);
+    return this.reserved("instance", params.name, () => {
+      const id = (this.opts.newId ?? randomUUID)();
+      const job: CreateInstanceParams = { ...params, jobId: id };
+      const fields = createOperation(host, job, requestedBy);
+      const op = { ...this.create(fields), id, steps: fields.steps };
+      return this.launch(op, () => this.fleet.request(host, "virt.create", job));
+    });
+  }
+
+  /** Deletes an instance: force off, undefine, release its tenant's network on the host if it was the last there, remove its datastore volumes. */
+  async startDelete(name: string, requestedBy: string, tenant?: string | null): Promise<Operation> {
+    const { fields, host, job } = planDelete(this.fleet, name, requestedBy, this.opts.tenantVni ?? (() => null), tenant);
+    assertOnline(host, `cannot delete ${name}`);
+    return this.reserved("instance", job.name, () => {
+      const op = this.create(fields);
+      return this.launch(op, () => this.fleet.request(host.name, "virt.delete", { ...job, jobId: op.id }));
+    });
+  }
+
+  /** Creates recorded and not finished: placement holds their RAM and vCPUs, quotas count them. */
+  pendingCreates(): (PendingCreate & { diskGiB: number })[] {
+    return pendingCreates([...this.active.values()]);
   }
 
   /** The dry run of "enter maintenance": where each VM would go and why, what blocks, what gets drained. */

@@ -4,6 +4,7 @@ import { migrateDomain } from "./world/migration.js";
 import { powerDomain } from "./world/power.js";
 import { labPreflight } from "./world/preflight.js";
 import { moveDisk } from "./world/storage-move.js";
+import { createInstance, deleteInstance } from "./world/provision.js";
 import { netSection } from "./world/sections/net.js";
 import { nodeFacts } from "./world/sections/node.js";
 import { storageSection } from "./world/sections/storage.js";
@@ -30,6 +31,8 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
       power: (domain, action) => powerDomain(world, host, domain, action),
       preflight: async (params) => labPreflight(world, host, params),
       moveDisk: (params, ctx) => moveDisk(world, host, params, ctx),
+      create: (params, ctx) => createInstance(world, host, params, ctx),
+      delete: (params, ctx) => deleteInstance(world, host, params, ctx),
     };
     drivers.storage = source("storage", storageSection);
   }

@@ -149,6 +149,17 @@ export class LabFaults {
     this.world.changed(host, "storage");
   }
 
+  /** virt-builder fails on this image (a template whose checksum no longer matches): creates from it fail at "Build the volume". */
+  failImageBuild(image: string): void {
+    this.world.failingImageBuilds.add(image);
+    this.set("fail-image-build", image);
+  }
+
+  restoreImageBuild(image: string): void {
+    if (!this.world.failingImageBuilds.delete(image)) throw new LabFaultError(`image builds of ${image} are not failing`);
+    this.clear("fail-image-build", image);
+  }
+
   /** libvirtd stops; running VMs go on (QEMU processes live), but nothing can be migrated to or from it. */
   stopLibvirtd(host: string): void {
     this.hypervisor(host).libvirtdUp = false;

@@ -21,6 +21,7 @@ import { notFound, router, staffProcedure, tenantProcedure } from "../trpc.js";
 import { instancesFor, maskInstance, operationFor } from "../services/projections.js";
 import { instanceView } from "@nimbus/domain";
 import { movesFor } from "./history.js";
+import { provisionProcedures } from "./instances-provision.js";
 
 /** Finds a VM the viewer may see; another tenant's VM is "not found", exactly like a missing one. */
 export function findInstance(deps: ApiDeps, viewer: Viewer, name: string): { host: HostRecord; domain: Domain } {
@@ -36,6 +37,7 @@ const busyInstances = (deps: ApiDeps) =>
   new Set(deps.operations.running().filter((o) => o.target.type === "instance").map((o) => o.target.name));
 
 export const instancesRouter = router({
+  ...provisionProcedures,
   list: tenantProcedure.query(({ ctx }) => {
     const directory = ctx.deps.tenants.directory();
     return ctx.deps.fleet.hosts().flatMap((h) => instancesFor(ctx.viewer, h, directory));

@@ -49,6 +49,8 @@ export const operations = pgTable(
     summary: text("summary").notNull(),
     params: jsonb("params").notNull().default({}),
     progress: jsonb("progress"),
+    /** A create's or delete's steps (the task view); [] for other kinds. */
+    steps: jsonb("steps").notNull().default([]),
     error: text("error"),
     createdAt: at("created_at").notNull(),
     updatedAt: at("updated_at").notNull(),

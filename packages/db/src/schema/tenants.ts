@@ -14,3 +14,21 @@ export const tenants = pgTable(
   },
   (t) => [check("tenants_vni_range", sql`${t.vni} between 1 and 16777215`)],
 );
+
+/** Per-tenant quotas an admin set (null = unlimited); a tenant without a row gets the default quota. */
+export const tenantQuotas = pgTable(
+  "tenant_quotas",
+  {
+    tenant: text("tenant")
+      .primaryKey()
+      .references(() => tenants.slug, { onDelete: "cascade" }),
+    instances: integer("instances"),
+    vcpus: integer("vcpus"),
+    memoryMiB: integer("memory_mib"),
+    diskGiB: integer("disk_gib"),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (t) => [
+    check("tenant_quotas_non_negative", sql`coalesce(${t.instances}, 0) >= 0 and coalesce(${t.vcpus}, 0) >= 0 and coalesce(${t.memoryMiB}, 0) >= 0 and coalesce(${t.diskGiB}, 0) >= 0`),
+  ],
+);

@@ -1,5 +1,7 @@
 import { z } from "zod";
+import type { HostRecord } from "../fleet.js";
 import { DomainName } from "../names.js";
+import { mountTargetOf, type DatastoreCapacity } from "../storage-plan/datastores.js";
 import { ImageEntry } from "./image.js";
 import { Quota } from "./quota.js";
 
@@ -75,3 +77,40 @@ export type DatastoreImages = z.infer<typeof DatastoreImages>;
 
 /** A tenant that no admin gave a quota: room to try self-service, not to fill a host. */
 export const DEFAULT_TENANT_QUOTA: Quota = { instances: 4, vcpus: 8, memoryMiB: 16_384, diskGiB: 200 };
+
+/**
+ * The catalog per datastore from the storage servers' reports (each reports the catalogs of its
+ * exports; the one holding the VIP is read first, a backup's copy only fills gaps).
+ */
+export function imageCatalog(hosts: readonly HostRecord[]): DatastoreImages[] {
+  const servers = hosts.filter((h) => h.inventory.storage?.nfs).sort((a, b) => Number(!!b.inventory.storage!.nfs!.vip?.heldHere) - Number(!!a.inventory.storage!.nfs!.vip?.heldHere));
+  const byDatastore = new Map<string, Map<string, ImageEntry>>();
+  for (const s of servers)
+    for (const image of s.inventory.storage!.nfs!.images ?? []) {
+      const images = byDatastore.get(image.datastore) ?? new Map<string, ImageEntry>();
+      if (!images.has(image.name)) images.set(image.name, image);
+      byDatastore.set(image.datastore, images);
+    }
+  const hypervisors = hosts.filter((h) => h.inventory.virt);
+  return [...byDatastore.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([datastore, images]) => ({
+      datastore,
+      images: [...images.values()].sort((a, b) => a.name.localeCompare(b.name)),
+      mountedOn: hypervisors.filter((h) => mountTargetOf(datastore, h.inventory.storage?.mounts ?? [])).map((h) => h.name),
+    }));
+}
+
+/** Where to build an instance of `name`: the datastore holding that image with the most free space. */
+export function chooseImage(catalog: readonly DatastoreImages[], name: string, capacity: readonly DatastoreCapacity[]): ImageEntry | null {
+  const free = (path: string) => capacity.find((c) => c.path === path)?.freeBytes ?? -1;
+  const found = catalog.flatMap((d) => d.images.filter((i) => i.name === name));
+  return found.sort((a, b) => free(b.datastore) - free(a.datastore))[0] ?? null;
+}
+
+/** The VLAN a tenant's instances use (the most common one), or null when it has none yet. */
+export function tenantVlan(tenant: string, hosts: readonly HostRecord[]): number | null {
+  const count = new Map<number, number>();
+  for (const h of hosts) for (const d of h.inventory.virt?.domains ?? []) if (d.tenant === tenant) for (const n of d.nics) if (n.vlan !== null) count.set(n.vlan, (count.get(n.vlan) ?? 0) + 1);
+  return [...count.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? null;
+}

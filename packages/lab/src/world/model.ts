@@ -39,6 +39,8 @@ export interface VmState {
   guestReady: boolean;
   /** Cancels a pending transition (guest shutdown, boot) when another action overrides it. */
   pending: (() => void) | null;
+  /** A created instance reports its address only once its first boot is done; scenario VMs always do while running. */
+  addressed?: boolean;
 }
 
 export interface HypervisorState {

@@ -28,6 +28,16 @@ export const TIMINGS = {
   /** Share of a disk's virtual size its (thin) qcow2 file really holds: what a copy moves. */
   diskAllocatedShare: 0.35,
 
+  /** Creates: virt-builder takes tens of seconds (minutes on real hosts under emulation). */
+  createCheckMs: 300,
+  imageBuildMs: 20_000,
+  createWireMs: 300,
+  createDefineMs: 300,
+  createPollMs: 250,
+  /** After the guest answers: first-boot commands, then its address shows. */
+  firstBootMs: 2_000,
+  deleteStepMs: 200,
+
   swarmTickMs: 250,
   /** The manager marks a silent node down after this... */
   heartbeatTimeoutMs: 1_500,

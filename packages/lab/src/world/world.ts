@@ -1,4 +1,5 @@
 import { JobRegistry } from "@nimbus/agent";
+import type { ImageEntry } from "@nimbus/domain";
 import type { Scenario, ScenarioTenant } from "../scenario/schema.js";
 import { Clock } from "./clock.js";
 import { HostEvents, type Topic } from "./events.js";
@@ -35,6 +36,14 @@ export class World {
   readonly swarmSim: SwarmSim | null;
   readonly nfsSim: NfsSim;
   readonly migrationBandwidthBytesPerSec: number;
+  /** Image catalog per datastore path (the repository's catalog.json). */
+  readonly images = new Map<string, ImageEntry[]>();
+  /** Volumes created or left behind by instances, by path: their bytes on the datastore. */
+  readonly volumes = new Map<string, number>();
+  /** VNIs of tenants that reached hosts through creates (scenario tenants are on every hypervisor): the hosts in each mesh. */
+  readonly tunnels = new Map<number, { vlan: number; hosts: Set<string> }>();
+  /** failImageBuild: virt-builder fails for these images. */
+  readonly failingImageBuilds = new Set<string>();
   private readonly jobs = new Map<string, JobRegistry>();
   private readonly stoppers: (() => void)[] = [];
 
@@ -126,6 +135,8 @@ export class World {
           tasks: [],
         }
       : null;
+
+    for (const ds of this.nfs.datastores) this.images.set(ds.path, [labImage(ds.path, at)]);
 
     this.swarmSim = this.swarm ? new SwarmSim(this) : null;
     this.nfsSim = new NfsSim(this);
@@ -230,6 +241,21 @@ export class World {
       Math.random() * TIMINGS.nodeJitterMs,
     );
   }
+}
+
+/** The base image every lab datastore's repository holds: Debian 12 built by Nimbus from Debian's packages. */
+function labImage(datastore: string, createdAt: string): ImageEntry {
+  return {
+    name: "debian-12",
+    os: "debian12",
+    format: "raw",
+    virtualSizeBytes: 2 * 1024 ** 3,
+    checksum: { algorithm: "sha512", value: "5".repeat(128) },
+    source: { kind: "built", recipe: "debian-12" },
+    datastore,
+    file: "debian-12.raw.xz",
+    createdAt,
+  };
 }
 
 /** Hosts were not all booted at the same moment: 3-40 days of uptime. */

@@ -25,10 +25,14 @@ export function netSection(world: World, name: string): NetSection {
 export function vxlanPorts(world: World, hv: HypervisorState): BridgePort[] {
   const local = world.host(hv.name).address;
   const { tunnelPeers, flowTunnels } = hv.spec.network;
-  return world.tenants
+  // Tenants that reached this host through a create: a mesh of the hosts that carry them now.
+  const created = [...world.tunnels.entries()]
+    .filter(([vni, t]) => t.hosts.has(hv.name) && !world.tenants.some((s) => s.vni === vni))
+    .map(([vni, t]) => ({ vni, vlan: t.vlan, peers: [...t.hosts].filter((h) => h !== hv.name).sort() }));
+  return [...world.tenants.map((t) => ({ vni: t.vni, vlan: t.vlan, peers: tunnelPeers })), ...created]
     .filter((t) => !hv.brokenVnis.has(t.vni))
     .flatMap((t) =>
-      (flowTunnels ? [null] : tunnelPeers).map((peer) => ({
+      (flowTunnels ? [null] : t.peers).map((peer) => ({
         name: (peer ? `vx${t.vni}-${peer}` : `vx${t.vni}`).slice(0, 15),
         mode: "vxlan" as const,
         // The port is an access port of the tenant's VLAN: VLAN <-> VNI mapping on this host.

@@ -15,6 +15,7 @@ export function storageSection(world: World, name: string): StorageSection {
       datastores: world.nfs.datastores.map((d) => ({ path: d.path, totalBytes: d.totalBytes, usedBytes: d.usedBytes })),
       vip: { address: world.nfs.vip, heldHere: master },
       keepalivedState: master ? "master" : server.check.up ? "backup" : "fault",
+      images: world.nfs.datastores.flatMap((d) => world.images.get(d.path) ?? []),
     },
     mounts: [],
   };

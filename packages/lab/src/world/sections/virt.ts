@@ -34,7 +34,7 @@ export function domainOf(world: World, vm: VmState): Domain {
       device: vm.devices[i] ?? null,
       vlan: nic.vlan,
       model: "virtio",
-      ipAddresses: running && nic.ip ? [nic.ip] : [],
+      ipAddresses: running && nic.ip && vm.addressed !== false ? [nic.ip] : [],
     })),
     persistent: true,
     autostart: spec.autostart,
