@@ -44,7 +44,8 @@ export function Facts({ items, columns = 2 }: { items: [string, ReactNode][]; co
 /** A big number with what it counts, for the overview and the health summary. */
 export function Stat({ label, value, detail, tone }: { label: string; value: ReactNode; detail?: ReactNode; tone?: "crit" | "warn" | "ok" }) {
   return (
-    <div className="rounded-lg border border-border bg-panel px-4 py-3">
+    // Full height: a row of stats lines up when one detail wraps to a second line.
+    <div className="h-full rounded-lg border border-border bg-panel px-4 py-3">
       <div className="text-[12px] font-medium text-muted">{label}</div>
       <div className={cx("mt-1 text-2xl font-semibold tabular-nums", tone === "crit" ? "text-crit" : tone === "warn" ? "text-warn" : "")}>{value}</div>
       {detail && <div className="mt-0.5 text-[12px] text-muted">{detail}</div>}
