@@ -1,4 +1,4 @@
-import { DEFAULT_TENANT_QUOTA, type TenantInfo } from "@nimbus/domain";
+import { UNLIMITED, type TenantInfo } from "@nimbus/domain";
 import type { TenantQuotas, Tenants } from "@nimbus/db";
 import type { TenantRow, TenantService } from "@nimbus/api";
 
@@ -21,7 +21,7 @@ export async function tenantService(store: Tenants, quotas: TenantQuotas): Promi
     update: async (slug, patch) => remember(await store.update(slug, patch)),
     quota: async (slug) => {
       const set = await quotas.get(slug);
-      return set ? { quota: set, custom: true } : { quota: DEFAULT_TENANT_QUOTA, custom: false };
+      return set ? { quota: set, custom: true } : { quota: UNLIMITED, custom: false };
     },
     setQuota: async (slug, quota) => ({ quota: await quotas.set(slug, quota), custom: true }),
   };

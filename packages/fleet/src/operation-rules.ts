@@ -94,8 +94,8 @@ export function settleLostJob(op: Operation, hosts: ReadonlyMap<string, HostReco
       if (!host?.inventory.virt) return null;
       const vm = host.inventory.virt.domains.find((d) => d.name === op.target.name);
       if (vm?.state === "running") return settle("succeeded", `outcome reconciled: ${vm.name} runs on ${op.host}`);
-      if (vm) return settle("failed", `outcome reconciled: ${op.host}'s agent lost the job; ${vm.name} is defined there but ${vm.state}: delete it to clean up`);
-      return settle("failed", `outcome reconciled: ${op.host}'s agent lost the job; ${op.target.name} is not defined there (its volume ${String(op.params.volumePath ?? "")} may remain)`);
+      if (vm) return settle("failed", `outcome reconciled: ${op.host}'s agent lost the job; ${vm.name} was defined but is ${vm.state}; removing what the create made`);
+      return settle("failed", `outcome reconciled: ${op.host}'s agent lost the job before ${op.target.name} was defined; removing what the create made`);
     }
     case "delete": {
       const host = online(op.host);

@@ -1,5 +1,6 @@
 import {
   NimbusError,
+  cleanupPlan,
   createSteps,
   deletePlan,
   type CreateInstanceParams,
@@ -83,4 +84,19 @@ export function planDelete(
       params: { vcpus: domain.vcpus, memoryMiB: domain.memoryMiB, kept: plan.kept, actions: plan.actions.map((a) => a.description) },
     },
   };
+}
+
+/**
+ * The undo of a create whose agent died with it (the host lost power mid-create): every cleanup
+ * action, each idempotent, as a delete job once the host is back. What the create got to make
+ * is on the shared datastore and in libvirt's definitions, so it outlived the agent.
+ */
+export function lostCreateCleanup(op: Operation): Omit<DeleteInstanceParams, "jobId"> | null {
+  const volumePath = typeof op.params.volumePath === "string" ? op.params.volumePath : null;
+  const bridge = typeof op.params.bridge === "string" ? op.params.bridge : null;
+  const vlan = typeof op.params.vlan === "number" ? op.params.vlan : null;
+  const vnis = Array.isArray(op.params.vnis) ? op.params.vnis.filter((v): v is number => typeof v === "number") : [];
+  if (!volumePath || !bridge || vlan === null) return null;
+  const wiring = vnis.map((vni) => ({ kind: "vxlan" as const, bridge, vni, vlan, peers: [] }));
+  return { name: op.target.name, actions: cleanupPlan({ name: op.target.name, tenant: op.tenant, volumePath, wiring }, "wait-address"), kept: [] };
 }

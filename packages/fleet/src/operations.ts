@@ -27,7 +27,7 @@ import { applyJob, settleLostJob } from "./operation-rules.js";
 import { MaintenanceRunner } from "./operations-maintenance.js";
 import { assertOnline, refuseOnFailure, routeMigration } from "./operations-migrate.js";
 import { planStorageMove } from "./operations-storage.js";
-import { createOperation, pendingCreates, planDelete } from "./operations-provision.js";
+import { createOperation, lostCreateCleanup, pendingCreates, planDelete } from "./operations-provision.js";
 import { ThrottledOperationWriter } from "./throttled-writer.js";
 
 export interface OperationManagerOptions {
@@ -312,6 +312,18 @@ export class OperationManager {
     const settled = settleLostJob(op, this.hostMap(), now);
     if (settled) this.commit(settled);
     else this.agentLostJob.add(op.id);
+    if (settled?.kind === "create" && settled.state === "failed") void this.cleanUpLostCreate(settled);
+  }
+
+  /** Removes what a create left when its agent died with it (see lostCreateCleanup); best effort, logged. */
+  private async cleanUpLostCreate(op: Operation): Promise<void> {
+    const job = lostCreateCleanup(op);
+    if (!job) return;
+    try {
+      await this.fleet.request(op.host, "virt.delete", { ...job, jobId: `${op.id}-cleanup` });
+    } catch (err) {
+      this.logger.warn({ operation: op.id, err }, "could not clean up after a create its agent lost");
+    }
   }
 
   private onFleetEvent(e: FleetEvent) {

@@ -17,6 +17,7 @@ import {
   placeInstance,
   quotaRefusal,
   quotaRows,
+  selfServiceProblem,
   tenantUsage,
   tenantVlan,
   type Quota,
@@ -59,14 +60,15 @@ async function quotaView(deps: ApiDeps, tenant: string): Promise<QuotaView> {
 }
 
 /** Placement and quota for a resolved request, from the inventory and the creates in flight. */
-async function plan(deps: ApiDeps, request: CreateInstanceRequest) {
+async function plan(deps: ApiDeps, viewer: Viewer, request: CreateInstanceRequest) {
   const hosts = deps.fleet.hosts();
   const datastores = datastoreCapacity(hosts);
   const image = chooseImage(imageCatalog(hosts), request.image, datastores);
   if (!image) throw notFound(`image ${request.image}`);
   const placement = placeInstance({ request, image, hosts, datastores, pending: deps.operations.pendingCreates() });
   const quota = await quotaView(deps, request.tenant);
-  const quotaProblem = quotaRefusal(request.tenant, checkQuota(quota.quota, quota.usage, request));
+  const quotaProblem =
+    (viewer.role === "tenant" ? selfServiceProblem(request.tenant, quota.custom) : null) ?? quotaRefusal(request.tenant, checkQuota(quota.quota, quota.usage, request));
   return { image, placement, quota, quotaProblem };
 }
 
@@ -79,7 +81,7 @@ export const provisionProcedures = {
     .output(PlacementView)
     .query(async ({ ctx, input }) => {
       const request = resolveRequest(ctx.deps, ctx.viewer, input);
-      const { placement, quota, quotaProblem } = await plan(ctx.deps, request);
+      const { placement, quota, quotaProblem } = await plan(ctx.deps, ctx.viewer, request);
       return {
         chosen: placement.chosen?.host ?? null,
         reason: placement.reason,
@@ -102,7 +104,7 @@ export const provisionProcedures = {
     .mutation(async ({ ctx, input }) => {
       const request = resolveRequest(ctx.deps, ctx.viewer, input);
       return locks.run(request.tenant, async () => {
-        const { image, placement, quota, quotaProblem } = await plan(ctx.deps, request);
+        const { image, placement, quota, quotaProblem } = await plan(ctx.deps, ctx.viewer, request);
         ctx.auditNote.quota = quotaState(quota);
         if (quotaProblem) throw new NimbusError("PRECONDITION_FAILED", quotaProblem, { quota: quota.rows });
         if (!placement.chosen) throw new NimbusError("PRECONDITION_FAILED", `cannot create ${request.name}: ${placement.reason}`);

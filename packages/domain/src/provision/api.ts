@@ -24,7 +24,7 @@ export const QuotaView = z.object({
   /** Defined instances and creates in flight. */
   usage: z.object({ instances: z.number(), vcpus: z.number(), memoryMiB: z.number(), diskGiB: z.number() }),
   rows: z.array(QuotaRow),
-  /** Whether an admin set this quota; false: the default applies. */
+  /** Whether an admin set this quota; false: unlimited for staff, and the tenant's members cannot create. */
   custom: z.boolean(),
 });
 export type QuotaView = z.infer<typeof QuotaView>;
@@ -75,8 +75,14 @@ export const DatastoreImages = z.object({
 });
 export type DatastoreImages = z.infer<typeof DatastoreImages>;
 
-/** A tenant that no admin gave a quota: room to try self-service, not to fill a host. */
-export const DEFAULT_TENANT_QUOTA: Quota = { instances: 4, vcpus: 8, memoryMiB: 16_384, diskGiB: 200 };
+/**
+ * Until an admin sets a tenant's quota its members create nothing themselves (self-service is
+ * opened per tenant), while staff create for it without a limit: its existing instances were
+ * placed by hand and no default could fit them all.
+ */
+export function selfServiceProblem(tenant: string, custom: boolean): string | null {
+  return custom ? null : `${tenant} has no quota yet: an admin sets one before its members create instances`;
+}
 
 /**
  * The catalog per datastore from the storage servers' reports (each reports the catalogs of its

@@ -40,8 +40,10 @@ export async function createInstance(world: World, host: string, params: CreateI
   const at = () => new Date().toISOString();
   const log = (id: CreateStepId, ...lines: string[]) => update(appendStepLog(progress.steps, id, lines));
   let current: CreateStepId = "check";
+  // The agent dies with its host: after a power cycle (a new boot) this job must not go on either.
+  const boot = world.bootId(host);
   const alive = () => {
-    if (!world.host(host).powered) throw new HostDied(host);
+    if (!world.host(host).powered || world.bootId(host) !== boot) throw new HostDied(host);
   };
   const sleep = async (ms: number) => {
     await world.clock.sleep(ms, ctx.signal);
@@ -121,8 +123,9 @@ export async function createInstance(world: World, host: string, params: CreateI
 
 /** Runs a delete's actions in order, each skipped when there is nothing to do. */
 export async function deleteInstance(world: World, host: string, params: DeleteInstanceParams, ctx: JobContext<DeleteProgress>): Promise<DeleteProgress> {
+  // Not required to exist: the cleanup of a create its agent lost runs as a delete of what may be half there.
   requireLibvirtd(world, host);
-  if (!world.hypervisor(host).domains.has(params.name)) throw notFound(`domain ${params.name} on ${host}`);
+  const boot = world.bootId(host);
   let steps: OperationStep[] = params.actions.map((a, i) => ({
     id: `${i + 1}-${a.kind}`, label: LABELS[a.kind], detail: a.description, state: "pending", startedAt: null, finishedAt: null, log: [],
   }));
@@ -132,7 +135,7 @@ export async function deleteInstance(world: World, host: string, params: DeleteI
     steps = setStep(steps, id, "running", new Date().toISOString());
     ctx.report(progress());
     await world.clock.sleep(TIMINGS.deleteStepMs, ctx.signal);
-    if (!world.host(host).powered) throw new HostDied(host);
+    if (!world.host(host).powered || world.bootId(host) !== boot) throw new HostDied(host);
     const done = undo(world, host, action);
     steps = appendStepLog(setStep(steps, id, done ? "succeeded" : "skipped", new Date().toISOString()), id, [done ?? "nothing to do"]);
     ctx.report(progress());
