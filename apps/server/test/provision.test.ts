@@ -29,8 +29,8 @@ const usedBytes = (datastore: string) =>
 const vniOn = (vni: number) => hosts().filter((h) => h.inventory.net?.bridges.some((b) => b.ports.some((p) => p.vxlan?.vni === vni))).map((h) => h.name);
 const findings = () => findingsOf(buildTopology(hosts(), [...backend.app.deps.tenants.directory().values()])).map((f) => f.id).sort();
 const stepOf = (op: Operation, id: string) => op.steps.find((s) => s.id === id)!;
-const running = (name: string, step: string) =>
-  until(async () => (await admin().operations.list({ target: { type: "instance", name } }))[0], (op) => !!op && stepOf(op, step)?.state === "running", `${name} at ${step}`, 30_000);
+const running = async (name: string, step: string): Promise<Operation> =>
+  (await until(async () => (await admin().operations.list({ target: { type: "instance", name } }))[0], (op) => !!op && stepOf(op, step)?.state === "running", `${name} at ${step}`, 30_000))!;
 const codeOf = async (p: Promise<unknown>) => p.then(() => "OK", (e: unknown) => (e instanceof TRPCError ? e.code : String(e)));
 /** The reports settle after the job: wait until the inventory shows what the operation did. */
 const settledInventory = (what: string, ok: () => boolean) => until(async () => ok(), (v) => v, what, 10_000);
