@@ -41,6 +41,8 @@ export const AgentConfig = z.object({
       df: toolConfig("df"),
       /** Disk moves of VMs that are off (convert, compare) and image facts (info). */
       qemuImg: toolConfig("qemu-img"),
+      /** Builds each new instance's volume from the datastore's template repository. */
+      virtBuilder: toolConfig("virt-builder"),
     })
     .prefault({}),
   virt: z
@@ -54,6 +56,11 @@ export const AgentConfig = z.object({
       progressIntervalMs: z.number().int().min(100).default(500),
       /** Give up on a migration after this long (the job is aborted). */
       migrationTimeoutMs: z.number().int().positive().default(30 * 60_000),
+      /**
+       * Domain type of new instances: kvm, qemu (software emulation, for nested hosts where KVM
+       * cannot run a stock guest kernel), or auto (kvm when /dev/kvm exists).
+       */
+      domainType: z.enum(["auto", "kvm", "qemu"]).default("auto"),
     })
     .prefault({}),
   net: z

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import type { AgentDrivers } from "../drivers.js";
 import type { AgentConfig } from "./config.js";
@@ -31,6 +32,12 @@ export async function createRealDrivers(cfg: AgentConfig, log: Log, probed?: Pro
         qemuImg: tools.qemuImg,
         procRoot: cfg.node.procRoot,
         bridges: async () => (net ? (await net.snapshot()).bridges : []),
+        provision: {
+          virtBuilder: tools.virtBuilder,
+          ovsVsctl: p.ovs ? tools.ovsVsctl : null,
+          bridge: tools.bridge,
+          virtType: cfg.virt.domainType === "auto" ? (existsSync("/dev/kvm") ? "kvm" : "qemu") : cfg.virt.domainType,
+        },
       })
     : undefined;
   const vmNics = async () =>

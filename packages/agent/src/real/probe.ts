@@ -15,6 +15,7 @@ export interface Tools {
   rpcinfo: Tool;
   df: Tool;
   qemuImg: Tool;
+  virtBuilder: Tool;
 }
 
 export const toolsFrom = (cfg: AgentConfig): Tools => ({
@@ -28,6 +29,7 @@ export const toolsFrom = (cfg: AgentConfig): Tools => ({
   rpcinfo: new Tool("rpcinfo", cfg.tools.rpcinfo),
   df: new Tool("df", cfg.tools.df),
   qemuImg: new Tool("qemu-img", cfg.tools.qemuImg),
+  virtBuilder: new Tool("virt-builder", cfg.tools.virtBuilder),
 });
 
 export interface Probe {

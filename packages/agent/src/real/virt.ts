@@ -1,4 +1,4 @@
-import { AgentErrorCode, type AgentPreflightParams, type Bridge, type Domain, type MigrateParams, type MigrationProgress, type MoveDiskParams, type PreflightCheck, type StorageMoveProgress, type VirtSection } from "@nimbus/domain";
+import { AgentErrorCode, type CreateInstanceParams, type CreateProgress, type DeleteInstanceParams, type DeleteProgress, type AgentPreflightParams, type Bridge, type Domain, type MigrateParams, type MigrationProgress, type MoveDiskParams, type PreflightCheck, type StorageMoveProgress, type VirtSection } from "@nimbus/domain";
 import type { JobContext, VirtDriver } from "../drivers.js";
 import { AgentError } from "../errors.js";
 import type { AgentConfig } from "./config.js";
@@ -14,6 +14,7 @@ import { ChangeFeed, mapLimit } from "./util.js";
 import { moveDiskReal } from "./virt-disk-move.js";
 import { requireDomainUuid } from "./virt-ids.js";
 import { realPreflight } from "./virt-preflight.js";
+import { createReal, deleteReal, type ProvisionTools } from "./virt-create.js";
 
 /** What the virt driver needs beyond virsh for preflight re-checks and disk moves. */
 export interface VirtExtras {
@@ -21,6 +22,8 @@ export interface VirtExtras {
   procRoot: string;
   /** The bridges this host has now (from the net driver), for the destination's NIC checks. */
   bridges: () => Promise<Bridge[]>;
+  /** Creates and deletes (virt-builder, Open vSwitch, bridge); absent: virt.create is unsupported. */
+  provision?: Pick<ProvisionTools, "virtBuilder" | "ovsVsctl" | "bridge" | "virtType">;
 }
 
 /**
@@ -127,6 +130,20 @@ export class RealVirtDriver implements VirtDriver {
     } finally {
       this.feed.emit();
     }
+  }
+
+  async create(params: CreateInstanceParams, ctx: JobContext<CreateProgress>): Promise<CreateProgress> {
+    return createReal(this.provisionTools(), params, ctx).finally(() => this.feed.emit());
+  }
+
+  async delete(params: DeleteInstanceParams, ctx: JobContext<DeleteProgress>): Promise<DeleteProgress> {
+    return deleteReal(this.provisionTools(), params, ctx).finally(() => this.feed.emit());
+  }
+
+  private provisionTools(): ProvisionTools {
+    const p = this.extras?.provision;
+    if (!p) throw new AgentError(AgentErrorCode.unsupported, `creating instances is not set up on ${this.host}`);
+    return { ...p, host: this.host, virsh: this.virsh, domains: () => this.domains(0) };
   }
 
   async power(domain: string, action: "start" | "shutdown" | "reboot" | "destroy"): Promise<void> {
