@@ -8,6 +8,9 @@ export const REQUIRED_PACKAGES = [
   "openssh-server", "openvswitch-switch", "libvirt-daemon-system", "libvirt-clients", "qemu-system-x86",
   "docker.io", "busybox-static", "nfs-ganesha", "nfs-ganesha-vfs", "nfs-common", "keepalived", "ethtool",
   "iproute2", "iputils-ping", "libnfs-utils", "rpcbind", "socat", "util-linux",
+  // The offline base image (agent `image build`) and each instance's volume from it (virt-builder);
+  // libguestfs's appliance boots the host's kernel, which nothing else here installs.
+  "mmdebstrap", "fdisk", "e2fsprogs", "extlinux", "syslinux-common", "qemu-utils", "libguestfs-tools", "linux-image-amd64",
 ] as const;
 
 export async function missingPackages(): Promise<string[]> {

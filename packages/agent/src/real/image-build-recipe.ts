@@ -91,9 +91,10 @@ export function rootfsChanges(): RootfsChange[] {
     { kind: "file", path: "/etc/hostname", content: "debian\n" },
     { kind: "file", path: "/etc/hosts", content: unit("127.0.0.1\tlocalhost", "::1\tlocalhost ip6-localhost ip6-loopback") },
     { kind: "file", path: "/etc/fstab", content: unit(`LABEL=${ROOT_LABEL}\t/\text4\terrors=remount-ro\t0\t1`) },
-    // Empty: each guest makes its own id at first boot (networkd's DHCP client id comes from it,
-    // so guests of one template sharing it would share a lease). Not "uninitialized", which
-    // would start systemd-firstboot's prompts on the console.
+    // Empty: guests of one template must not share an id (networkd's DHCP client id comes from
+    // it: they would share a lease). virt-builder writes a fresh one per guest; a copy made
+    // otherwise gets its own at first boot. Not "uninitialized", which would start
+    // systemd-firstboot's prompts on the console.
     { kind: "file", path: "/etc/machine-id", content: "" },
     // dbus's postinst wrote an id here, and systemd takes it when /etc/machine-id is empty.
     { kind: "symlink", path: "/var/lib/dbus/machine-id", target: "/etc/machine-id" },
