@@ -274,10 +274,19 @@ function tenantAddress(world: World, params: CreateInstanceParams): string {
   throw new AgentError(AgentErrorCode.conflict, `no free address left in ${prefix}.0/24`);
 }
 
-/** The host joins the VNI's mesh: its tunnels to the others and theirs to it appear together (no half-open direction). */
+/**
+ * The host joins the VNI's mesh: its tunnels to the others and theirs to it appear together (no
+ * half-open direction), and the VLAN goes on the bridge's trunk if it was not there (the
+ * topology's vlan-not-trunked rule); both leave with the tenant's last instance there.
+ */
 function addTunnels(world: World, host: string, vni: number, vlan: number) {
-  const t = world.tunnels.get(vni) ?? { vlan, hosts: new Set<string>() };
+  const t = world.tunnels.get(vni) ?? { vlan, hosts: new Set<string>(), trunked: new Set<string>() };
   t.hosts.add(host);
+  const hv = world.hypervisor(host);
+  if (!hv.trunkVlans.has(vlan)) {
+    hv.trunkVlans.add(vlan);
+    t.trunked.add(host);
+  }
   world.tunnels.set(vni, t);
   for (const h of t.hosts) world.changed(h, "net");
 }
@@ -286,6 +295,7 @@ function removeTunnels(world: World, host: string, vni: number) {
   const t = world.tunnels.get(vni);
   if (!t) return;
   t.hosts.delete(host);
+  if (t.trunked.delete(host)) world.hypervisor(host).trunkVlans.delete(t.vlan);
   world.changed(host, "net");
   for (const h of t.hosts) world.changed(h, "net");
   if (!t.hosts.size) world.tunnels.delete(vni);

@@ -41,7 +41,7 @@ export class World {
   /** Volumes created or left behind by instances, by path: their bytes on the datastore. */
   readonly volumes = new Map<string, number>();
   /** VNIs of tenants that reached hosts through creates (scenario tenants are on every hypervisor): the hosts in each mesh. */
-  readonly tunnels = new Map<number, { vlan: number; hosts: Set<string> }>();
+  readonly tunnels = new Map<number, { vlan: number; hosts: Set<string>; trunked: Set<string> }>();
   /** failImageBuild: virt-builder fails for these images. */
   readonly failingImageBuilds = new Set<string>();
   private readonly jobs = new Map<string, JobRegistry>();
