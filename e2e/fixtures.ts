@@ -33,6 +33,16 @@ export async function uiSignIn(page: Page, email: string, password: string) {
   await expect(page.getByTestId("user-name")).toBeVisible();
 }
 
+/**
+ * Waits until a lab host is online again after a fault was undone, so the next spec starts from a
+ * whole lab (a host reconnects with backoff, a few seconds after its link is back).
+ */
+export async function hostOnline(admin: APIRequestContext, host: string) {
+  await expect
+    .poll(async () => ((await query(admin, "hosts.list", {})) as { name: string; state: string }[]).find((h) => h.name === host)?.state, { timeout: 60_000 })
+    .toBe("online");
+}
+
 let seq = 0;
 /** A fresh user of a role, created by the admin through the API. */
 export async function seedUser(request: APIRequestContext, role: "operator" | "oncall" | "tenant", tenant: string | null = null) {

@@ -1,5 +1,5 @@
 import type { APIRequestContext, Page } from "@playwright/test";
-import { test, expect, uiSignIn, ADMIN, mutate, query, seedUser } from "./fixtures.js";
+import { test, expect, uiSignIn, ADMIN, mutate, query, seedUser, hostOnline } from "./fixtures.js";
 
 /**
  * What each role sees, walked in a browser: only the buttons the role may use, a calm page for
@@ -189,5 +189,6 @@ test("an acknowledgement takes a note, leaves the red header, can be undone; tim
     await expect(page).toHaveURL(/\/hosts\/kvm2$/);
   } finally {
     await mutate(admin, "lab.inject", { name: "restore-link", args: ["kvm2"] });
+    await hostOnline(admin, "kvm2");
   }
 });
