@@ -1,6 +1,7 @@
 import type { MigrationProgress, Operation } from "@nimbus/domain";
 import { describe, expect, it } from "vitest";
 import { applyJob, forwardOnly, settleLostJob } from "../src/operation-rules.js";
+import { lostCreateCleanup } from "../src/operations-provision.js";
 import { hypervisor, job, manager, service, vm } from "./helpers/fake-fleet.js";
 
 const NOW = "2025-01-01T00:02:00.000Z";
@@ -137,5 +138,43 @@ describe("settleLostJob for a storage move", () => {
   it("waits while the host is not online, fails when the VM is gone", () => {
     expect(settleLostJob(move(), hostsOf(hypervisor("kvm1", [], { online: false })), NOW)).toBeNull();
     expect(settleLostJob(move(), hostsOf(hypervisor("kvm1")), NOW)?.error).toBe("outcome reconciled: web-1 or its disk vda is no longer on kvm1");
+  });
+});
+
+describe("create and delete operations", () => {
+  const create = (extra: Partial<Operation> = {}) =>
+    migration({
+      kind: "create",
+      target: { type: "instance", name: "web-9" },
+      summary: "Create web-9 on kvm1 from debian-12",
+      params: { volumePath: "/instance/web-9.qcow2", bridge: "br-ovs", vlan: 40, vnis: [6100] },
+      ...extra,
+    });
+  const step = (id: string, state: "running" | "succeeded") => ({ id, label: id, detail: "", state, startedAt: NOW, finishedAt: null, log: [] });
+
+  it("the steps the agent reports become the operation's steps", () => {
+    const steps = [step("check", "succeeded"), step("build-volume", "running")];
+    const next = applyJob(create(), job("op-1", "running", { kind: "create", progress: { kind: "create", steps, address: null, undone: [] } }), NOW);
+    expect(next.steps).toEqual(steps);
+  });
+
+  it("a lost create: succeeded when the VM runs, failed (and to be cleaned up) when it is defined but off or missing; waits while the host is away", () => {
+    expect(settleLostJob(create(), hostsOf(hypervisor("kvm1", [vm("web-9")])), NOW)?.state).toBe("succeeded");
+    expect(settleLostJob(create(), hostsOf(hypervisor("kvm1", [vm("web-9", { state: "shutoff" })])), NOW)?.error).toBe(
+      "outcome reconciled: kvm1's agent lost the job; web-9 was defined but is shutoff; removing what the create made",
+    );
+    expect(settleLostJob(create(), hostsOf(hypervisor("kvm1")), NOW)?.error).toMatch(/before web-9 was defined/);
+    expect(settleLostJob(create(), hostsOf(hypervisor("kvm1", [], { online: false })), NOW)).toBeNull();
+  });
+
+  it("the cleanup of a lost create undoes everything the create could have made", () => {
+    expect(lostCreateCleanup(create())?.actions.map((a) => a.kind)).toEqual(["destroy-domain", "undefine-domain", "release-network", "remove-volume"]);
+    expect(lostCreateCleanup(create({ params: {} }))).toBeNull();
+  });
+
+  it("a lost delete: succeeded once the VM is no longer defined there", () => {
+    const del = create({ kind: "delete", summary: "Delete web-9 on kvm1" });
+    expect(settleLostJob(del, hostsOf(hypervisor("kvm1")), NOW)?.state).toBe("succeeded");
+    expect(settleLostJob(del, hostsOf(hypervisor("kvm1", [vm("web-9")])), NOW)?.state).toBe("failed");
   });
 });
