@@ -1,5 +1,6 @@
 import { readFile, readdir } from "node:fs/promises";
-import type { Datastore, StorageSection } from "@nimbus/domain";
+import { IMAGE_CATALOG_FILE, IMAGE_REPOSITORY_DIR, ImageEntry, LIMITS, type Datastore, type StorageSection } from "@nimbus/domain";
+import { join } from "node:path";
 import type { StorageDriver } from "../drivers.js";
 import type { AgentConfig } from "./config.js";
 import { parseIpAddr } from "./parse/ip.js";
@@ -47,13 +48,14 @@ export class RealStorageDriver implements StorageDriver {
       showmount.run(["-e", host], { timeoutMs: 10_000 }).then(parseShowmount, () => []),
     ]);
     const paths = this.cfg.exports.length > 0 ? this.cfg.exports.map((e) => ({ path: e.path, local: e.localPath ?? e.path })) : exports.map((e) => ({ path: e.path, local: e.path }));
-    const [datastores, vip] = await Promise.all([this.datastores(paths), this.vip()]);
+    const [datastores, vip, images] = await Promise.all([this.datastores(paths), this.vip(), this.images(paths)]);
     return {
       serverRunning: programs.some((p) => p.program === NFS_PROGRAM),
       exports,
       datastores,
       vip,
       keepalivedState: await this.keepalivedState(vip),
+      images,
     };
   }
 
@@ -67,6 +69,32 @@ export class RealStorageDriver implements StorageDriver {
       }),
     );
     return rows.flat();
+  }
+
+  /**
+   * The image catalog of each export (`.nimbus-images/catalog.json`, a JSON array of entries).
+   * Entries that do not parse, or name another datastore, are left out: the catalog is a file
+   * anyone with write access to the export can change.
+   */
+  private async images(paths: { path: string; local: string }[]): Promise<ImageEntry[]> {
+    const lists = await Promise.all(
+      paths.map(async ({ path, local }) => {
+        const text = await readFile(join(local, IMAGE_REPOSITORY_DIR, IMAGE_CATALOG_FILE), "utf8").catch(() => null);
+        if (text === null || text.length > 4 * 1024 * 1024) return [];
+        let raw: unknown;
+        try {
+          raw = JSON.parse(text);
+        } catch {
+          return [];
+        }
+        if (!Array.isArray(raw)) return [];
+        return raw.flatMap((e) => {
+          const entry = ImageEntry.safeParse(e);
+          return entry.success && entry.data.datastore === path ? [entry.data] : [];
+        });
+      }),
+    );
+    return lists.flat().slice(0, LIMITS.images);
   }
 
   private async vip(): Promise<{ address: string; heldHere: boolean } | null> {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -40,6 +40,23 @@ describe("RealStorageDriver", () => {
       expect(section.nfs).toMatchObject({ serverRunning: false, exports: [], vip: { address: "127.0.0.77", heldHere: false }, keepalivedState: "backup" });
       expect(section.nfs!.datastores.map((d) => d.path)).toEqual(["/instance"]);
       expect(section.nfs!.datastores[0]!.totalBytes).toBeGreaterThan(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it("reports each export's image catalog, leaving out entries that do not parse or name another datastore", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nimbus-agent-images-"));
+    const entry = {
+      name: "debian-12", os: "debian12", format: "qcow2", virtualSizeBytes: 2 * 1024 ** 3, checksum: { algorithm: "sha512", value: "a".repeat(128) },
+      source: { kind: "built", recipe: "debian-12" }, datastore: "/instance", file: "debian-12.qcow2", createdAt: "2026-12-07T00:00:00.000Z",
+    };
+    mkdirSync(join(dir, ".nimbus-images"));
+    writeFileSync(join(dir, ".nimbus-images", "catalog.json"), JSON.stringify([entry, { ...entry, name: "-rf" }, { ...entry, name: "other", datastore: "/elsewhere" }]));
+    try {
+      const storage = AgentConfig.parse({ storage: { exports: [{ path: "/instance", localPath: dir }] } }).storage;
+      const driver = new RealStorageDriver({ showmount: tool("showmount"), rpcinfo: tool("rpcinfo"), df: tool("df"), ip: tool("ip") }, storage, "/proc", true);
+      const section = StorageSection.parse(await driver.snapshot());
+      expect(section.nfs!.images).toEqual([entry]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
