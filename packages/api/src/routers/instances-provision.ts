@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   CreateInstanceRequest,
+  DatastoreImages,
   DeleteInstanceRequest,
   NimbusError,
   OperationStarted,
@@ -155,7 +156,7 @@ export async function setQuota(deps: ApiDeps, tenant: string, quota: Quota): Pro
 
 /** Images per datastore; a tenant does not learn which hypervisors mount them. */
 export const imageProcedures = {
-  list: tenantProcedure.query(({ ctx }) => {
+  list: tenantProcedure.output(z.array(DatastoreImages)).query(({ ctx }) => {
     const catalog = imageCatalog(ctx.deps.fleet.hosts());
     return ctx.viewer.role === "tenant" ? catalog.map((d) => ({ ...d, mountedOn: [] })) : catalog;
   }),
