@@ -141,6 +141,8 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
       if (view && view.runningVms.join() !== running.join()) invalidateSoon(qc, trpc.maintenance.list.queryKey(), 250);
       // A disk that changed datastore moves the capacity figures and their suggestions.
       invalidateSoon(qc, trpc.datastores.capacity.pathKey());
+      // Quota usage counts defined instances: one created, deleted or resized moves it.
+      invalidateSoon(qc, trpc.tenants.quota.pathKey(), 250);
       break;
     }
     case "host-network": {
@@ -179,6 +181,8 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
     case "operation":
       storeOperation(qc, trpc, ev.operation);
       storeMove(qc, trpc, ev.operation);
+      // A create counts against its tenant from the moment it is accepted until it ends.
+      if ((ev.operation.kind === "create" || ev.operation.kind === "delete") && isFinal(ev.operation.state)) invalidateSoon(qc, trpc.tenants.quota.pathKey(), 250);
       if (ev.operation.kind === "maintenance") {
         const view = qc.getQueryData(trpc.maintenance.list.queryKey())?.find((v) => v.host === ev.operation.target.name);
         const evacuating = !isFinal(ev.operation.state);

@@ -51,3 +51,13 @@ export function useMayPower(): boolean {
   const staff = useCan("workload:power");
   return staff || (session?.user.role === "tenant" && !!session.tenantAllowsPower);
 }
+
+/**
+ * Create and delete instances: staff with workload:create for any tenant, tenant members for
+ * their own within its quota (domain's canCreateFor; the server enforces both).
+ */
+export function useMayProvision(): boolean {
+  const session = useSession();
+  const staff = useCan("workload:create");
+  return staff || (session?.user.role === "tenant" && !!session.user.tenant);
+}

@@ -16,6 +16,7 @@ import { notify } from "@/lib/notify";
 import { useCan } from "@/lib/session";
 import { useTRPC } from "@/lib/trpc";
 import { useUrlSort } from "@/lib/url-sort";
+import { QuotaCell, QuotaDialog } from "./quota-dialog";
 import type { TenantRow } from "./types";
 import { useAction } from "@/lib/use-action";
 
@@ -34,6 +35,8 @@ export function TenantsPage() {
   const qc = useQueryClient();
   // Staff read tenants; only admins create and edit them, and only they may list the members.
   const mayEdit = useCan("admin:users");
+  const maySetQuota = useCan("tenant:quota");
+  const [quotaOf, setQuotaOf] = useState<string | null>(null);
   const tenants = useQuery(trpc.admin.tenants.list.queryOptions());
   const users = useQuery({ ...trpc.admin.users.list.queryOptions(), enabled: mayEdit });
   const [sorting, setSorting] = useUrlSort([{ id: "slug", desc: false }]);
@@ -65,17 +68,26 @@ export function TenantsPage() {
     col.accessor("name", { header: "Name" }),
     col.accessor((t) => t.vni ?? -1, { id: "vni", header: "VXLAN VNI", meta: { align: "right" }, cell: (c) => c.row.original.vni ?? <span className="text-faint">—</span> }),
     ...(mayEdit ? [col.accessor("members", { header: "Members", meta: { align: "right" } })] : []),
+    col.display({ id: "quota", header: "Quota (instances)", meta: { hideBelow: "sm" }, cell: (c) => <QuotaCell tenant={c.row.original.slug} /> }),
     col.accessor("allowPower", {
       header: "Power actions",
       cell: (c) => <StatusBadge status={c.getValue() ? { tone: "accent", label: "Members may" } : { tone: "neutral", label: "Staff only" }} />,
     }),
     col.accessor("createdAt", { header: "Created", meta: { hideBelow: "md" }, cell: (c) => <RelativeTime iso={c.getValue()} /> }),
-    ...(mayEdit
+    ...(mayEdit || maySetQuota
       ? [
           col.display({
             id: "actions",
             header: () => <span className="sr-only">Actions</span>,
-            cell: (c) => <ActionMenu label={`Actions for ${c.row.original.slug}`} items={[{ label: "Edit…", onSelect: () => setEditing(c.row.original) }]} />,
+            cell: (c) => (
+              <ActionMenu
+                label={`Actions for ${c.row.original.slug}`}
+                items={[
+                  ...(mayEdit ? [{ label: "Edit…", onSelect: () => setEditing(c.row.original) }] : []),
+                  ...(maySetQuota ? [{ label: "Quota…", onSelect: () => setQuotaOf(c.row.original.slug), testId: "action-quota" }] : []),
+                ]}
+              />
+            ),
           }),
         ]
       : []),
@@ -85,7 +97,7 @@ export function TenantsPage() {
     <>
       <PageHeader
         title="Tenants"
-        description="Each tenant gets its own VXLAN VNI; its members see only its instances, services and network."
+        description="Each tenant gets its own VXLAN VNI and a quota; its members see only its instances, services and network, and create within the quota."
         actions={
           mayEdit ? (
             <Button variant="primary" onClick={() => setCreating(true)} data-testid="new-tenant">
@@ -106,6 +118,7 @@ export function TenantsPage() {
         onSortingChange={setSorting}
         emptyTitle="No tenants yet"
       />
+      <QuotaDialog tenant={quotaOf} onClose={() => setQuotaOf(null)} />
       <TenantDialog
         key={creating ? "new" : (editing?.slug ?? "none")}
         open={creating || editing !== null}

@@ -11,6 +11,7 @@ import { OperationsTable } from "@/features/operations/operations-table";
 import { MovesTable } from "@/features/moves/moves-table";
 import { MoveDiskDialog, type DiskToMove } from "@/features/storage/move-disk-dialog";
 import { useNow } from "@/lib/clock";
+import { operationHref } from "@/lib/hrefs";
 import { rowOperationFor } from "@/lib/live-patch";
 import { useCan } from "@/lib/session";
 import { domainStatus, reportedStateHint } from "@/lib/status";
@@ -67,6 +68,11 @@ export function InstancePage({ name }: { name: string }) {
                   Force off…
                 </Button>
               )}
+              {actions.remove && !unknown && (
+                <Button variant="ghost" className="text-crit" disabled={!!busy} onClick={() => actions.remove!(d.instance)} data-testid="delete-button">
+                  Delete…
+                </Button>
+              )}
             </>
           ) : null
         }
@@ -78,7 +84,15 @@ export function InstancePage({ name }: { name: string }) {
       ) : (
         <div className="flex flex-col gap-4">
           {current && (
-            <Panel title="Current operation" className="border-accent/40">
+            <Panel
+              title="Current operation"
+              className="border-accent/40"
+              actions={
+                <Link href={operationHref(current.id)} className="text-[12.5px] text-accent hover:underline" data-testid="current-operation-link">
+                  Steps and log
+                </Link>
+              }
+            >
               <LiveOperation initial={current} />
             </Panel>
           )}

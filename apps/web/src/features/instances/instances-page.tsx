@@ -1,5 +1,6 @@
 "use client";
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { PageHeader } from "@/components/ui/panel";
 import { SearchInput, Select } from "@/components/ui/field";
 import { Toolbar, countLabel } from "@/components/ui/toolbar";
@@ -7,7 +8,8 @@ import { LiveOperation } from "@/features/operations/live-operation";
 import { useNow } from "@/lib/clock";
 import { rowOperationFor } from "@/lib/live-patch";
 import { RECENT_OPERATIONS } from "@/lib/queries";
-import { useCan } from "@/lib/session";
+import { useCan, useMayProvision, useSession } from "@/lib/session";
+import { TenantQuotaPanel } from "@/features/provision/tenant-quota-panel";
 import { useTRPC } from "@/lib/trpc";
 import { useUrlParam } from "@/lib/url-state";
 import { useUrlSort } from "@/lib/url-sort";
@@ -27,13 +29,30 @@ export function InstancesPage() {
   const [tenant, setTenant] = useUrlParam("tenant");
   const [sorting, setSorting] = useUrlSort([{ id: "name", desc: false }]);
   const { actions, dialogs } = useInstanceActions();
+  const mayCreate = useMayProvision();
+  const ownTenant = useSession()?.user.tenant ?? null;
 
   const all = instances.data;
   const shown = all ? filterInstances(all, { q, state, host, tenant }) : undefined;
 
   return (
     <>
-      <PageHeader title="Instances" description="Virtual machines on every hypervisor. Disks live on shared NFS, so running VMs can move between hosts." />
+      <PageHeader
+        title="Instances"
+        description="Virtual machines on every hypervisor. Disks live on shared NFS, so running VMs can move between hosts."
+        actions={
+          mayCreate ? (
+            <Link
+              href="/instances/new"
+              data-testid="new-instance"
+              className="inline-flex h-8 items-center rounded-md border border-transparent bg-accent px-3 text-[13px] font-medium text-accent-fg hover:opacity-90"
+            >
+              New instance
+            </Link>
+          ) : undefined
+        }
+      />
+      {!staff && ownTenant && <TenantQuotaPanel tenant={ownTenant} />}
       <Toolbar count={countLabel(shown?.length, all?.length, "instances")}>
         <SearchInput value={q} onChange={setQ} placeholder="Search name, IP, MAC, VLAN, disk" />
         <Select aria-label="State" value={state} onChange={(e) => setState(e.target.value)}>

@@ -16,6 +16,8 @@ export type PowerAction = "start" | "shutdown" | "reboot" | "destroy";
 export interface InstanceActions {
   migrate?: (i: InstanceView) => void;
   power?: (i: InstanceView, action: PowerAction) => void;
+  /** Opens the delete dialog (typing the name confirms). */
+  remove?: (i: InstanceView) => void;
 }
 
 function menuItems(i: InstanceView, a: InstanceActions): MenuItem[] {
@@ -32,6 +34,7 @@ function menuItems(i: InstanceView, a: InstanceActions): MenuItem[] {
       items.push({ label: "Force off…", onSelect: () => a.power!(i, "destroy"), danger: true, testId: "action-destroy" });
     }
   }
+  if (a.remove) items.push({ label: "Delete…", onSelect: () => a.remove!(i), danger: true, testId: "action-delete" });
   return items;
 }
 

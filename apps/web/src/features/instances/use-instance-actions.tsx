@@ -3,9 +3,10 @@ import type { InstanceView } from "@nimbus/domain";
 import { useState, type ReactNode } from "react";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { notify } from "@/lib/notify";
-import { useCan, useMayPower } from "@/lib/session";
+import { useCan, useMayPower, useMayProvision } from "@/lib/session";
 import { useTRPC } from "@/lib/trpc";
 import { useAction } from "@/lib/use-action";
+import { DeleteInstanceDialog } from "./delete-dialog";
 import { MigrateDialog } from "./migrate-dialog";
 import type { InstanceActions, PowerAction } from "./instances-table";
 
@@ -39,7 +40,10 @@ export function useInstanceActions(): { actions: InstanceActions; dialogs: React
   const trpc = useTRPC();
   const mayMigrate = useCan("workload:migrate");
   const mayPower = useMayPower();
+  const mayDelete = useMayProvision();
+  const staff = useCan("read:fleet");
   const [migrating, setMigrating] = useState<InstanceView | null>(null);
+  const [deleting, setDeleting] = useState<InstanceView | null>(null);
   const [confirming, setConfirming] = useState<{ instance: InstanceView; action: Exclude<PowerAction, "start"> } | null>(null);
   const power = useAction(
     trpc.instances.power.mutationOptions({
@@ -53,6 +57,7 @@ export function useInstanceActions(): { actions: InstanceActions; dialogs: React
 
   const actions: InstanceActions = {
     migrate: mayMigrate ? setMigrating : undefined,
+    remove: mayDelete ? setDeleting : undefined,
     power: mayPower ? (instance, action) => (action === "start" ? power.mutate({ name: instance.name, action }) : setConfirming({ instance, action })) : undefined,
   };
 
@@ -61,6 +66,7 @@ export function useInstanceActions(): { actions: InstanceActions; dialogs: React
   const dialogs = (
     <>
       <MigrateDialog instance={migrating} onClose={() => setMigrating(null)} />
+      <DeleteInstanceDialog instance={deleting} showPaths={staff} onClose={() => setDeleting(null)} />
       <ConfirmDialog
         open={confirming !== null}
         title={asked?.title(name) ?? ""}

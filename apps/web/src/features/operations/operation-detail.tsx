@@ -72,7 +72,7 @@ function paramText(v: unknown): string {
     .join(", ") || "—";
 }
 
-const knownLabels: Record<string, string> = { vcpus: "vCPU", memoryMiB: "Memory (MiB)", diskGiB: "Disk (GiB)", vlan: "VLAN", vni: "VNI", sshKeys: "SSH keys", firstBoot: "First-boot commands", bandwidthMiBps: "Bandwidth (MiB/s)" };
+const knownLabels: Record<string, string> = { vcpus: "vCPU", memoryMiB: "Memory (MiB)", diskGiB: "Disk (GiB)", vlan: "VLAN", vni: "VNI", sshKeys: "SSH keys", firstBoot: "First-boot commands", bandwidthMiBps: "Bandwidth (MiB/s)", vnis: "VNIs added", volumePath: "Volume" };
 const paramLabel = (k: string) => knownLabels[k] ?? k.replace(/([a-z0-9])([A-Z])/g, "$1 $2").toLowerCase().replace(/^./, (c) => c.toUpperCase());
 
 /**

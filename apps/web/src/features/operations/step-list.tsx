@@ -62,7 +62,7 @@ export function StepList({ steps, now, ended }: { steps: readonly OperationStep[
                   {clock(s.startedAt)}
                   {s.finishedAt && ` → ${clock(s.finishedAt)}`}
                 </span>
-              ) : (
+              ) : s.state === "skipped" ? null : (
                 <span className="text-faint">not started</span>
               )}
               {took !== null && <span className={cx(s.state === "running" ? "text-accent" : "text-fg")}>{formatDuration(took)}</span>}

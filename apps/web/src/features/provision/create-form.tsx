@@ -129,7 +129,15 @@ export function CreateInstanceForm({
                 >
                   <input type="radio" name="size" value={p.id} checked={on} onChange={() => onChange(withPreset(values, p.id))} className="sr-only" />
                   <span className={cx("font-medium", on && "text-accent")}>{p.label}</span>
-                  <span className="whitespace-nowrap text-[11.5px] tabular-nums text-muted">{p.vcpus === null ? "your numbers" : `${p.vcpus} vCPU · ${p.memoryGiB} GiB · ${p.diskGiB} GiB`}</span>
+                  {p.vcpus === null ? (
+                    <span className="text-[11.5px] text-muted">your own numbers</span>
+                  ) : (
+                    <span className="text-[11.5px] leading-4 tabular-nums text-muted">
+                      {p.vcpus} vCPU · {p.memoryGiB} GiB
+                      <br />
+                      {p.diskGiB} GiB disk
+                    </span>
+                  )}
                 </label>
               );
             })}

@@ -35,18 +35,16 @@ export function QuotaUsage({
           return (
             <div key={r.dimension} data-testid={`quota-${r.dimension}`} data-over={over || undefined} className="grid grid-cols-[4.5rem_minmax(0,1fr)_auto] items-center gap-x-3">
               <dt className="text-muted">{labels[r.dimension]}</dt>
-              <dd className={cx("min-w-0 tabular-nums", over && "font-medium text-crit")}>
+              <dd className={cx("min-w-0 tabular-nums", over && "font-medium text-crit", r.limit === null && "col-span-2")}>
                 {amount[r.dimension](r.used)}
                 {add > 0 && <span className={over ? "text-crit" : "text-accent"}> +{amount[r.dimension](add)}</span>}
                 <span className="text-muted"> of {r.limit === null ? "unlimited" : amount[r.dimension](r.limit)}</span>
               </dd>
-              <dd>
-                {r.limit !== null ? (
+              {r.limit !== null && (
+                <dd>
                   <UsageBar pct={r.limit === 0 ? 100 : (100 * after) / r.limit} detail={`${labels[r.dimension]}: ${amount[r.dimension](after)} of ${amount[r.dimension](r.limit)}`} width="w-16" />
-                ) : (
-                  <span className="block w-[6.5rem]" />
-                )}
-              </dd>
+                </dd>
+              )}
             </div>
           );
         })}

@@ -1,0 +1,148 @@
+"use client";
+import { keepPreviousData, useQuery } from "@tanstack/react-query";
+import Link from "next/link";
+import { useRouter } from "next/navigation";
+import { useMemo, useState } from "react";
+import { PageHeader } from "@/components/ui/panel";
+import { NoAccess } from "@/components/ui/no-access";
+import { errorInfo } from "@/lib/errors";
+import { operationHref } from "@/lib/hrefs";
+import { notify, watchOperation } from "@/lib/notify";
+import { useCan, useMayProvision, useSession } from "@/lib/session";
+import { useTRPC } from "@/lib/trpc";
+import { useAction } from "@/lib/use-action";
+import { useDebounced } from "@/lib/use-debounced";
+import { CreateInstanceForm, type ImageOption, type TenantOption } from "./create-form";
+import { emptyValues, quotaProblem, tenantNetworkOf, validate, type CreateFormValues, type FieldErrors } from "./create-values";
+
+/** Placement is asked again once the form has been still this long. */
+const PLACEMENT_DEBOUNCE_MS = 400;
+/** A tenant's VNI is forced to its own by the server; this only makes the first request well-formed. */
+const PLACEHOLDER_VNI = 1;
+
+/**
+ * The create page: the catalog, the tenants (staff) or the viewer's own tenant, the server's
+ * placement for what is typed (debounced; the last answer stays while the next one runs) and the
+ * tenant's quota. A valid form is sent to instances.create; the user lands on the operation.
+ */
+export function CreateInstancePage() {
+  const may = useMayProvision();
+  if (!may) return <NoAccess />;
+  return <CreateInstance />;
+}
+
+function CreateInstance() {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const session = useSession();
+  // Staff create for any tenant, pick a bridge and pin a host; a tenant member for its own only.
+  const staff = useCan("workload:create");
+  const ownTenant = session?.user.tenant ?? "";
+
+  const images = useQuery(trpc.images.list.queryOptions());
+  const instances = useQuery(trpc.instances.list.queryOptions());
+  const tenants = useQuery({ ...trpc.admin.tenants.list.queryOptions(), enabled: staff });
+  const network = useQuery({ ...trpc.network.overview.queryOptions(), enabled: staff });
+  const hostList = useQuery({ ...trpc.hosts.list.queryOptions(), enabled: staff });
+
+  const [values, setValues] = useState<CreateFormValues>(() => emptyValues(staff ? "" : ownTenant));
+  const [touched, setTouched] = useState<Set<string>>(new Set());
+  const [submitted, setSubmitted] = useState(false);
+
+  const networkOf = (tenant: string) => tenantNetworkOf(instances.data ?? [], tenant);
+  const tenantOptions: TenantOption[] | null = staff
+    ? (tenants.data?.map((t) => ({ slug: t.slug, name: t.name, vni: t.vni, vlan: networkOf(t.slug).vlan })) ?? [])
+    : null;
+  const imageOptions: ImageOption[] | undefined = images.data?.flatMap((d) => d.images.map((i) => ({ name: i.name, os: i.os, virtualSizeBytes: i.virtualSizeBytes, datastore: i.datastore })));
+  const bridges = staff ? [...new Set(network.data?.flatMap((n) => n.bridges.map((b) => b.name)) ?? [])].sort() : null;
+  const hosts = staff ? (hostList.data?.filter((h) => h.roles.includes("hypervisor")).map((h) => h.name) ?? []) : null;
+
+  // A tenant member's network is its own: prefilled from its instances, and its VNI is the
+  // server's to say (placement answers it) when it has none yet.
+  const known = !staff && ownTenant ? networkOf(ownTenant) : null;
+  const shown: CreateFormValues = known ? { ...values, vlan: values.vlan || (known.vlan?.toString() ?? ""), vni: values.vni || (known.vni?.toString() ?? "") } : values;
+  const check = validate(!staff && shown.vni === "" ? { ...shown, vni: String(PLACEHOLDER_VNI) } : shown);
+  const request = check.ok ? check.request : null;
+  // Compared as text: each render parses a new object, equal or not.
+  const requestKey = request ? JSON.stringify(request) : null;
+  const settledKey = useDebounced(requestKey, PLACEMENT_DEBOUNCE_MS);
+  const settled = useMemo(() => (settledKey ? (JSON.parse(settledKey) as NonNullable<typeof request>) : null), [settledKey]);
+  const placement = useQuery({
+    ...trpc.instances.placement.queryOptions(settled!),
+    enabled: settled !== null,
+    placeholderData: keepPreviousData,
+    // A snapshot of the fleet: asked again when the form changes, not kept for later.
+    staleTime: 0,
+    gcTime: 0,
+  });
+  const answered = placement.data;
+  const form: CreateFormValues = !staff && shown.vni === "" && answered ? { ...shown, vni: String(answered.network.vni) } : shown;
+  const quota = useQuery({ ...trpc.tenants.quota.queryOptions(staff ? { tenant: values.tenant } : {}), enabled: !staff || values.tenant !== "" });
+  const rows = quota.data?.rows;
+  const refusal = quotaProblem(form.tenant, rows, request) ?? (answered && request && answered.tenant === form.tenant ? answered.quotaProblem : null);
+
+  const create = useAction(
+    trpc.instances.create.mutationOptions({
+      onSuccess: (r, v) => {
+        watchOperation(r.operationId);
+        notify.started({ id: r.operationId, summary: `Create ${v.name}` });
+        router.push(operationHref(r.operationId));
+      },
+    }),
+  );
+
+  const change = (next: CreateFormValues) => {
+    const changed = (Object.keys(next) as (keyof CreateFormValues)[]).filter((k) => next[k] !== form[k]);
+    setTouched((t) => (changed.every((k) => t.has(k)) ? t : new Set([...t, ...changed])));
+    create.reset();
+    setValues(next);
+  };
+  // Problems show once a field was edited, or all of them after a submit.
+  const errors: FieldErrors = useMemo(
+    () => (submitted ? check.errors : Object.fromEntries(Object.entries(check.errors).filter(([k]) => touched.has(k)))),
+    [submitted, check.errors, touched],
+  );
+
+  const missing = check.ok ? null : "Fill in the form to see which host it goes to and why.";
+  const stale = placement.isPlaceholderData || placement.isFetching || (requestKey !== null && settledKey !== requestKey);
+
+  return (
+    <>
+      <PageHeader
+        title="New instance"
+        description={
+          <span className="inline-flex items-center gap-2">
+            <Link href="/instances" className="hover:text-accent">
+              Instances
+            </Link>
+            <span aria-hidden>/</span>
+            <span>Built from an image on shared storage, placed on the hypervisor that fits best, on its tenant&apos;s network.</span>
+          </span>
+        }
+      />
+      <CreateInstanceForm
+        values={form}
+        onChange={change}
+        errors={errors}
+        images={imageOptions}
+        tenants={tenantOptions}
+        bridges={bridges}
+        hosts={hosts}
+        placement={request ? answered : undefined}
+        placementStale={stale}
+        placementError={placement.error}
+        onRetryPlacement={() => void placement.refetch()}
+        placementIncomplete={missing}
+        quotaRows={rows}
+        quotaRefusal={refusal}
+        submitError={create.error ? errorInfo(create.error) : null}
+        submitting={create.isPending}
+        onSubmit={() => {
+          setSubmitted(true);
+          if (request) create.mutate(!staff && answered ? { ...request, network: { ...request.network, vni: answered.network.vni } } : request);
+        }}
+        onCancel={() => router.push("/instances")}
+      />
+    </>
+  );
+}
