@@ -153,8 +153,9 @@ export class RealSwarmDriver implements SwarmDriver {
     const [nodes, tasks] = await Promise.all([
       this.docker.run(["node", "ls", ...JSON_FORMAT]).then(parseNodeLs),
       this.docker
-        // Both filters: a scale down is over only once the tasks told to stop have stopped.
-        .run(["service", "ps", "--no-trunc", "--filter", "desired-state=running", "--filter", "desired-state=shutdown", ...JSON_FORMAT, svc.id])
+        // Every task, whatever it is told: a scale down is over only once the ones told to stop
+        // (desired "remove", which no desired-state filter selects) have stopped.
+        .run(["service", "ps", "--no-trunc", ...JSON_FORMAT, svc.id])
         .then((text) => parseServicePs(text, new Map([[svc.name, svc.id]]))),
     ]);
     return { desired: svc.desired, running: runningReplicas(tasks, nodes, service), stopping: stoppingReplicas(tasks, nodes, service) };

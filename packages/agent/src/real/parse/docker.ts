@@ -219,11 +219,12 @@ export function runningReplicas(tasks: SwarmTask[], nodes: SwarmNode[], service:
 }
 
 /**
- * Tasks told to stop (a scale down, an update) that still run on a live node: docker keeps
- * counting them in `service ls` until they have stopped, so a scale is not over while any remain.
+ * Tasks told to stop that still run on a live node: a scale down marks them "remove" (swarmkit
+ * since 2019), an update or a drain "shutdown". docker keeps counting them in `service ls` until
+ * they have stopped, so a scale is not over while any remain.
  */
 export function stoppingReplicas(tasks: SwarmTask[], nodes: SwarmNode[], service: string): number {
-  return liveTasks(tasks, nodes, service).filter((t) => t.desiredState === "shutdown").length;
+  return liveTasks(tasks, nodes, service).filter((t) => t.desiredState !== "running" && t.desiredState !== "accepted").length;
 }
 
 function liveTasks(tasks: SwarmTask[], nodes: SwarmNode[], service: string): SwarmTask[] {
