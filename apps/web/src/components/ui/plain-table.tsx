@@ -11,7 +11,7 @@ export function PlainTable({ head, children, testId, phoneHidden = [] }: { head:
         <thead>
           <tr className="bg-panel-2 text-left text-[11px] uppercase tracking-wide text-muted">
             {head.map((h, i) => (
-              <th key={h} className={`px-3 py-1.5 font-semibold ${phoneHidden.includes(i) ? phoneHiddenCell : ""}`}>
+              <th key={h} className={`px-2 py-1.5 font-semibold sm:px-3 ${phoneHidden.includes(i) ? phoneHiddenCell : ""}`}>
                 {h}
               </th>
             ))}
@@ -23,5 +23,5 @@ export function PlainTable({ head, children, testId, phoneHidden = [] }: { head:
   );
 }
 
-export const plainCell = "border-t border-border px-3 py-1.5 align-top";
+export const plainCell = "border-t border-border px-2 py-1.5 align-top sm:px-3";
 export const phoneHiddenCell = "hidden sm:table-cell";

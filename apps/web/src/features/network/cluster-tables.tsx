@@ -1,7 +1,7 @@
 import type { TenantRow, VlanRow, VniRow } from "@nimbus/domain";
 import { Panel } from "@/components/ui/panel";
 import { StatusBadge } from "@/components/ui/status-badge";
-import { PlainTable, plainCell } from "@/components/ui/plain-table";
+import { PlainTable, phoneHiddenCell, plainCell } from "@/components/ui/plain-table";
 
 const td = plainCell;
 
@@ -10,11 +10,12 @@ export function ClusterTables({ vlans, vnis, tenants }: { vlans: VlanRow[]; vnis
   return (
     <div className="flex flex-col gap-4">
       <Panel title={`VXLAN VNIs (${vnis.length})`} bodyClass="p-0">
-        <PlainTable testId="vni-table" head={["VNI", "Tenants", "Mesh", "Endpoints (host: VLANs → remotes)"]}>
+        {/* On a phone the tenants of a VNI are in the Tenants table below: the endpoints get the room. */}
+        <PlainTable testId="vni-table" head={["VNI", "Tenants", "Mesh", "Endpoints (host: VLANs → remotes)"]} phoneHidden={[1]}>
           {vnis.map((r) => (
             <tr key={r.vni} data-testid={`vni-row-${r.vni}`}>
               <td className={`${td} font-mono font-semibold`}>{r.vni}</td>
-              <td className={td}>{r.tenants.join(", ") || "—"}</td>
+              <td className={`${td} ${phoneHiddenCell}`}>{r.tenants.join(", ") || "—"}</td>
               <td className={td}>
                 {r.meshComplete ? (
                   <StatusBadge status={{ tone: "ok", label: `Complete (${r.participants.length} hosts)` }} />
@@ -31,7 +32,8 @@ export function ClusterTables({ vlans, vnis, tenants }: { vlans: VlanRow[]; vnis
               <td className={td}>
                 <ul className="flex flex-col gap-0.5">
                   {r.hosts.map((h) => (
-                    <li key={h.host} className="whitespace-nowrap">
+                    // One line per host where there is room; wrapped on a phone rather than scrolled.
+                    <li key={h.host} className="sm:whitespace-nowrap">
                       <span className="font-medium">{h.host}</span>: VLAN {h.vlans.join(", ") || "—"} →{" "}
                       <span className="font-mono text-[11.5px]">
                         {h.remotes.map((x) => `${x.host ?? x.remote ?? "?"}${x.up ? "" : " (down)"}`).join(", ") || "none"}
