@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { destinationPreflightParams, preflightVerdict } from "@nimbus/domain";
+import { AgentErrorCode, destinationPreflightParams, preflightVerdict } from "@nimbus/domain";
 import { LabFaults } from "../src/faults.js";
 import { migrateDomain } from "../src/world/migration.js";
 import { labPreflight } from "../src/world/preflight.js";
@@ -62,9 +62,11 @@ describe("live migration without shared storage", () => {
   it("is refused by the destination like libvirt does, the VM staying on the source", async () => {
     world = testWorld();
     new LabFaults(world).unmountDatastore("kvm2", "/instance");
-    await expect(migrateDomain(world, "kvm1", migrateParams("acme-web1", "kvm2"), jobContext())).rejects.toThrow(
-      "migration of acme-web1 to kvm2 failed: Unsafe migration: Migration without shared storage is unsafe (/instance/acme-web1.qcow2 is not on a datastore kvm2 mounts); acme-web1 still runs on kvm1",
-    );
+    await expect(migrateDomain(world, "kvm1", migrateParams("acme-web1", "kvm2"), jobContext())).rejects.toMatchObject({
+      code: AgentErrorCode.conflict,
+      message:
+        "migration of acme-web1 to kvm2 failed: its disk /instance/acme-web1.qcow2 is not on shared storage that both hosts see (no datastore kvm2 mounts), and libvirt refuses to live-migrate such a VM; move the disk to a datastore mounted on both hosts first; acme-web1 still runs on kvm1",
+    });
     expect(world.vms.get("acme-web1")!.host).toBe("kvm1");
   });
 });

@@ -41,6 +41,13 @@ export async function migrateDomain(
     if (problem) throw failure(problem);
   };
   stillPossible();
+  // libvirt refuses a VM whose disk the destination cannot see; said in the real agent's words and code.
+  if (!datastoreOfPath(vm.diskPath, dest.mounts)) {
+    throw new AgentError(
+      AgentErrorCode.conflict,
+      `migration of ${vm.spec.name} to ${destName} failed: its disk ${vm.diskPath} is not on shared storage that both hosts see (no datastore ${destName} mounts), and libvirt refuses to live-migrate such a VM; move the disk to a datastore mounted on both hosts first; ${vm.spec.name} still runs on ${sourceName}`,
+    );
+  }
   const placement = placementProblem(vm, dest);
   if (placement) throw failure(placement);
 
@@ -155,8 +162,6 @@ export const freeMemoryMiB = (hv: HypervisorState): number =>
 
 /** What the destination lacks to run this domain: its disk path, a bridge, a VLAN on the trunk, memory. */
 function placementProblem(vm: VmState, dest: HypervisorState): string | null {
-  // libvirt's own words when the disk is not on storage both hosts share.
-  if (!datastoreOfPath(vm.diskPath, dest.mounts)) return `Unsafe migration: Migration without shared storage is unsafe (${vm.diskPath} is not on a datastore ${dest.name} mounts)`;
   const { linuxBridge, ovsBridge } = dest.spec.network;
   for (const nic of vm.spec.nics) {
     if (nic.bridge !== linuxBridge.name && nic.bridge !== ovsBridge.name) return `bridge ${nic.bridge} does not exist on ${dest.name} (Cannot get interface MTU on '${nic.bridge}': No such device)`;
