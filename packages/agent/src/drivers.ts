@@ -15,6 +15,8 @@ import type {
   ScaleProgress,
   StorageSection,
   SwarmSection,
+  TunnelParams,
+  TunnelResult,
   VirtSection,
 } from "@nimbus/domain";
 
@@ -62,7 +64,12 @@ export interface VirtDriver extends SectionSource<VirtSection> {
   delete?(params: DeleteInstanceParams, ctx: JobContext<DeleteProgress>): Promise<DeleteProgress>;
 }
 
-export interface NetDriver extends SectionSource<NetSection> {}
+export interface NetDriver extends SectionSource<NetSection> {
+  /** A VXLAN port back to a host that joined a VNI this host carries (idempotent). */
+  ensureTunnel?(params: TunnelParams): Promise<TunnelResult>;
+  /** Removes this host's port(s) of the VNI to that remote (idempotent). */
+  releaseTunnel?(params: TunnelParams): Promise<TunnelResult>;
+}
 
 export interface SwarmDriver extends SectionSource<SwarmSection> {
   scale(params: ScaleParams, ctx: JobContext<ScaleProgress>): Promise<void>;

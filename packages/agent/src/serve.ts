@@ -170,6 +170,14 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
       const job = jobs.start<DeleteProgress>(p.jobId, "delete", (ctx) => remove(p, ctx));
       return { jobId: job.id };
     },
+    "net.ensureTunnel": async (p) => {
+      const net = drivers.net ?? throwErr(unsupported("net"));
+      return (net.ensureTunnel?.bind(net) ?? throwErr(unsupported("net.ensureTunnel")))(p);
+    },
+    "net.releaseTunnel": async (p) => {
+      const net = drivers.net ?? throwErr(unsupported("net"));
+      return (net.releaseTunnel?.bind(net) ?? throwErr(unsupported("net.releaseTunnel")))(p);
+    },
     "virt.power": async ({ domain, action }) => {
       await (drivers.virt ?? throwErr(unsupported("virt"))).power(domain, action);
       return { ok: true };

@@ -5,7 +5,7 @@ import { DomainName, SwarmNodeRef } from "./names.js";
 import { HostInventory, SectionName } from "./inventory.js";
 import { Job, MigrateParams, MoveDiskParams, ScaleParams } from "./jobs.js";
 import { AgentPreflightParams, AgentPreflightResult } from "./preflight.js";
-import { CreateInstanceParams, DeleteInstanceParams } from "./provision/params.js";
+import { CreateInstanceParams, DeleteInstanceParams, TunnelParams, TunnelResult } from "./provision/params.js";
 
 /**
  * The agent protocol: JSON-RPC 2.0, one message per line, over the stdio of one SSH exec channel.
@@ -49,6 +49,10 @@ export const methods = {
   "virt.create": { params: CreateInstanceParams, result: z.object({ jobId: z.string() }) },
   /** Starts a job deleting an instance: the server's plan (force off, undefine, release the network, remove volumes), each action idempotent. */
   "virt.delete": { params: DeleteInstanceParams, result: z.object({ jobId: z.string() }) },
+  /** A VXLAN port on this host's bridge back to a host that joined the VNI (idempotent: an existing port to that remote is kept). */
+  "net.ensureTunnel": { params: TunnelParams, result: TunnelResult },
+  /** Removes this host's port(s) of the VNI to that remote (idempotent: none is no change). */
+  "net.releaseTunnel": { params: TunnelParams, result: TunnelResult },
   "virt.power": {
     params: z.object({ domain: DomainName, action: z.enum(["start", "shutdown", "reboot", "destroy"]) }),
     result: ok,

@@ -1,4 +1,4 @@
-import { AgentErrorCode, type NetSection } from "@nimbus/domain";
+import { AgentErrorCode, type NetSection, type TunnelParams, type TunnelResult } from "@nimbus/domain";
 import type { NetDriver } from "../drivers.js";
 import { AgentError } from "../errors.js";
 import type { AgentConfig } from "./config.js";
@@ -8,6 +8,7 @@ import { parseBridgeVlans, parseIpAddr, parseIpLink, parseVxlanFloodRemotes } fr
 import { buildNetSection, type VmNic } from "./parse/net.js";
 import { parseOvsBridges, parseOvsInterfaces, parseOvsPorts } from "./parse/ovs.js";
 import type { Tool } from "./tool.js";
+import { ensureTunnel, releaseTunnel } from "./ovs-tunnel.js";
 import { mapLimit } from "./util.js";
 
 export interface NetTools {
@@ -89,6 +90,19 @@ export class RealNetDriver implements NetDriver {
       this.bridgeProblem = null;
     }
     return parse(text);
+  }
+
+  ensureTunnel(params: TunnelParams): Promise<TunnelResult> {
+    return ensureTunnel(this.requireOvs(params), params);
+  }
+
+  releaseTunnel(params: TunnelParams): Promise<TunnelResult> {
+    return releaseTunnel(this.requireOvs(params), params);
+  }
+
+  private requireOvs(params: TunnelParams): Tool {
+    if (this.tools.ovsVsctl) return this.tools.ovsVsctl;
+    throw new AgentError(AgentErrorCode.unsupported, `VXLAN ports need Open vSwitch on ${this.host}; ${params.bridge} cannot take one`);
   }
 
   watch(onChange: () => void): () => void {

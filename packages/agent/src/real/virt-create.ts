@@ -30,6 +30,7 @@ import {
 import type { JobContext } from "../drivers.js";
 import { AgentError, conflict, notFound } from "../errors.js";
 import type { Tool } from "./tool.js";
+import { trunkVlan, untrunkVlan } from "./ovs-tunnel.js";
 import { domainUuid } from "./virt-ids.js";
 
 /** What a create or delete runs on a real hypervisor. */
@@ -108,6 +109,8 @@ export async function createReal(t: ProvisionTools, params: CreateInstanceParams
           await t.ovsVsctl.run(args, opts("wire-network"));
           log("wire-network", [`ovs-vsctl ${args.join(" ")}`]);
         }
+        // The tenant's VLAN must also cross the bridge's uplink trunk (the topology's vlan-not-trunked rule).
+        for (const port of await trunkVlan(t.ovsVsctl, w.bridge, w.vlan)) log("wire-network", [`VLAN ${w.vlan} added to the trunk of ${port}`]);
       }
     });
     await run("define", async () => {
@@ -220,7 +223,12 @@ async function undo(t: ProvisionTools, action: CleanupAction): Promise<string | 
       if (stillUsed) return null;
       const ports = linesOf(await t.ovsVsctl.run(["list-ports", action.bridge])).filter((p) => p === `vx${action.vni}` || p.startsWith(`vx${action.vni}-`));
       for (const p of ports) await t.ovsVsctl.run(["--if-exists", "del-port", action.bridge, p]);
-      return ports.length ? `removed VNI ${action.vni} from ${action.bridge}` : null;
+      const untrunked = await untrunkVlan(t.ovsVsctl, action.bridge, action.vlan);
+      const done = [
+        ...(ports.length ? [`removed VNI ${action.vni} from ${action.bridge}`] : []),
+        ...untrunked.map((p) => `removed VLAN ${action.vlan} from the trunk of ${p}`),
+      ];
+      return done.length ? done.join(", ") : null;
     }
     case "remove-volume": {
       if (!(await exists(action.path))) return null;

@@ -94,3 +94,18 @@ export const DeleteInstanceParams = z.object({
   kept: z.array(z.string().max(1024)).max(64).default([]),
 });
 export type DeleteInstanceParams = z.infer<typeof DeleteInstanceParams>;
+
+/**
+ * `net.ensureTunnel` / `net.releaseTunnel`: the reverse direction of a new host's tunnels. A
+ * host that joins a VNI adds ports to its peers; each peer is then asked for a port back to it,
+ * else point-to-point tunnels carry one direction only and the mesh is incomplete.
+ */
+export const TunnelParams = z.object({
+  bridge: BridgeName,
+  vni: Vni,
+  vlan: VlanId,
+  remoteIp: z.string().regex(/^(\d{1,3})(\.\d{1,3}){3}$/, "a tunnel remote is an IPv4 address"),
+});
+export type TunnelParams = z.infer<typeof TunnelParams>;
+export const TunnelResult = z.object({ port: z.string().max(64).nullable(), changed: z.boolean() });
+export type TunnelResult = z.infer<typeof TunnelResult>;
