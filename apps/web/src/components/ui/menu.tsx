@@ -13,7 +13,8 @@ export interface MenuItem {
 
 /** A row's action menu ("⋯"), keyboard-usable through Radix. Renders nothing when empty. */
 export function ActionMenu({ label, items, trigger }: { label: string; items: MenuItem[]; trigger?: ReactNode }) {
-  if (!items.length) return null;
+  // Nothing to offer: keep the trigger's room, so rows with and without actions are one height.
+  if (!items.length) return <span aria-hidden className="inline-block h-7 min-w-7 align-middle" />;
   return (
     <M.Root>
       <M.Trigger
