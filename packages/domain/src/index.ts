@@ -18,3 +18,4 @@ export * from "./maintenance/index.js";
 export * from "./storage-plan/index.js";
 export * from "./password-policy.js";
 export * from "./provision/index.js";
+export * from "./snapshots.js";

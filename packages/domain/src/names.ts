@@ -13,6 +13,7 @@ export const TenantSlug = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,31}$/, "tenant ids are lower-case letters, digits and '-'");
 export const SwarmNodeRef = z.string().regex(identifier, "node names are letters, digits, '.', '_' and '-'");
+export const SnapshotName = z.string().regex(identifier, "snapshot names are letters, digits, '.', '_' and '-'");
 
 export const VlanId = z.number().int().min(1).max(4094);
 export const Vni = z.number().int().min(1).max(16_777_215);

@@ -6,6 +6,7 @@ import { HostInventory, SectionName } from "./inventory.js";
 import { Job, MigrateParams, MoveDiskParams, ScaleParams } from "./jobs.js";
 import { AgentPreflightParams, AgentPreflightResult } from "./preflight.js";
 import { CreateInstanceParams, DeleteInstanceParams, TunnelParams, TunnelResult } from "./provision/params.js";
+import { Snapshot, SnapshotCreateParams, SnapshotListResult, SnapshotTarget } from "./snapshots.js";
 
 /**
  * The agent protocol: JSON-RPC 2.0, one message per line, over the stdio of one SSH exec channel.
@@ -57,6 +58,12 @@ export const methods = {
     params: z.object({ domain: DomainName, action: z.enum(["start", "shutdown", "reboot", "destroy"]) }),
     result: ok,
   },
+  /** The VM's snapshots and whether its disks can hold one (qcow2 only). */
+  "virt.snapshotList": { params: z.object({ domain: DomainName }), result: SnapshotListResult },
+  /** An internal snapshot (with memory when running), refused up front when a disk is not qcow2. */
+  "virt.snapshotCreate": { params: SnapshotCreateParams, result: Snapshot },
+  "virt.snapshotRevert": { params: SnapshotTarget, result: ok },
+  "virt.snapshotDelete": { params: SnapshotTarget, result: ok },
   "swarm.scale": { params: ScaleParams, result: z.object({ jobId: z.string() }) },
   "swarm.availability": {
     params: z.object({ node: SwarmNodeRef, availability: z.enum(["active", "pause", "drain"]) }),
