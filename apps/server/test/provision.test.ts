@@ -76,12 +76,18 @@ describe("create and delete", () => {
       expect(op.error).toBeNull();
       expect(stepOf(op, "wire-network")).toMatchObject({ state: "succeeded", log: [expect.stringContaining("vx6100")] });
     }
-    await settledInventory("VNI 6100 tunnelled between kvm1 and kvm2", () => vniOn(6100).sort().join() === "kvm1,kvm2");
+    // kvm2 got a port to kvm1 from its own agent; kvm1's port back came from the server's step on kvm1.
+    expect(stepOf(second, "peer-tunnels")).toMatchObject({ label: "Tunnels back from peers", state: "succeeded", log: [expect.stringMatching(/^kvm1: added vx6100-kvm2 of VNI 6100 to /)] });
+    expect(first.steps.some((s) => s.id === "peer-tunnels")).toBe(false);
+    const tunnelsOn = (host: string) => hosts().find((h) => h.name === host)!.inventory.net!.bridges.flatMap((b) => b.ports.filter((p) => p.vxlan?.vni === 6100).map((p) => p.name));
+    await settledInventory("VNI 6100 tunnelled both ways between kvm1 and kvm2", () => tunnelsOn("kvm1").join() === "vx6100,vx6100-kvm2" && tunnelsOn("kvm2").join() === "vx6100-kvm1");
     expect(findings()).toEqual(before);
-    for (const name of ["umbrella-1", "umbrella-2"]) {
-      const deleted = await settled((await admin().instances.delete({ name, confirm: name })).operationId);
-      expect(deleted.state).toBe("succeeded");
-    }
+    const firstDelete = await settled((await admin().instances.delete({ name: "umbrella-1", confirm: "umbrella-1" })).operationId);
+    expect(firstDelete.state).toBe("succeeded");
+    expect(stepOf(firstDelete, "peer-tunnels")).toMatchObject({ label: "Release peers' tunnels", state: "succeeded", log: [expect.stringMatching(/^kvm2: removed vx6100-kvm1 /)] });
+    await settledInventory("kvm2's port to kvm1 gone", () => vniOn(6100).length === 0);
+    const secondDelete = await settled((await admin().instances.delete({ name: "umbrella-2", confirm: "umbrella-2" })).operationId);
+    expect(secondDelete.state).toBe("succeeded");
     await settledInventory("VNI 6100 gone from every host", () => vniOn(6100).length === 0);
     expect(findings()).toEqual(before);
   });

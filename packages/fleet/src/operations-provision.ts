@@ -11,6 +11,7 @@ import {
 } from "@nimbus/domain";
 import type { FleetView } from "./contract.js";
 import { locateInstance } from "./locate.js";
+import { tunnelEndpoint } from "./operations-peer-tunnels.js";
 
 type NewOperation = Pick<Operation, "kind" | "target" | "host" | "tenant" | "requestedBy" | "summary" | "params">;
 
@@ -37,6 +38,8 @@ export function createOperation(host: string, params: CreateInstanceParams, requ
       bridge: params.nic.bridge,
       vlan: params.nic.vlan,
       vnis: params.wiring.flatMap((w) => (w.kind === "vxlan" ? [w.vni] : [])),
+      // The hosts the new ports go to: each is asked for a port back once the job succeeded.
+      tunnelPeers: [...new Set(params.wiring.flatMap((w) => (w.kind === "vxlan" ? w.peers.map((p) => p.host) : [])))],
     },
     steps: createSteps(params),
   };
@@ -81,7 +84,15 @@ export function planDelete(
       tenant: domain.tenant,
       requestedBy,
       summary: `Delete ${domain.name} on ${host.name}`,
-      params: { vcpus: domain.vcpus, memoryMiB: domain.memoryMiB, kept: plan.kept, actions: plan.actions.map((a) => a.description) },
+      params: {
+        vcpus: domain.vcpus,
+        memoryMiB: domain.memoryMiB,
+        kept: plan.kept,
+        actions: plan.actions.map((a) => a.description),
+        // What the peers drop (their ports to this host) when the agent did release the VNI here.
+        // The endpoint is read now: once released, the host no longer reports its port of the VNI.
+        releases: plan.actions.flatMap((a) => (a.kind === "release-network" ? [{ bridge: a.bridge, vni: a.vni, vlan: a.vlan, endpoint: tunnelEndpoint(host, a.vni) }] : [])),
+      },
     },
   };
 }

@@ -13,6 +13,7 @@ import {
   type Job,
   type Operation,
   type OperationKind,
+  type OperationStep,
   type CreateInstanceParams,
   type PendingCreate,
   type PreflightPolicy,
@@ -28,6 +29,7 @@ import { MaintenanceRunner } from "./operations-maintenance.js";
 import { assertOnline, refuseOnFailure, routeMigration } from "./operations-migrate.js";
 import { planStorageMove } from "./operations-storage.js";
 import { createOperation, lostCreateCleanup, pendingCreates, planDelete } from "./operations-provision.js";
+import { PEER_STEP_ID, peerStep, peerTunnelPlan, type PeerTunnelPlan } from "./operations-peer-tunnels.js";
 import { ThrottledOperationWriter } from "./throttled-writer.js";
 
 export interface OperationManagerOptions {
@@ -64,6 +66,8 @@ export class OperationManager {
   private readonly maintenance: MaintenanceRunner;
   /** Targets whose operation is being started (checks awaited on agents), so a second start waits its turn. */
   private readonly starting = new Set<string>();
+  /** Creates and deletes whose job succeeded and whose peers' tunnels the server is changing now. */
+  private readonly peerStepRunning = new Set<string>();
   private unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -300,7 +304,7 @@ export class OperationManager {
       const job = jobs.find((j) => j.id === op.id);
       const current = this.active.get(op.id);
       if (!current) continue;
-      if (job) this.commit(applyJob(current, job, now));
+      if (job) this.onJob(current, job, now);
       else this.settleLost(current, now);
     }
     // Operations elsewhere that were waiting for this host's inventory (a migration's destination).
@@ -334,10 +338,66 @@ export class OperationManager {
       // an operation it does not run must not move it.
       if (serverSide(op) || op.host !== e.host || op.kind !== e.job.kind)
         return this.logger.warn({ operation: op.id, from: e.host, runsOn: serverSide(op) ? null : op.host, kind: e.job.kind }, "job update ignored: not from the host running that job");
-      this.commit(applyJob(op, e.job, new Date().toISOString()));
+      this.onJob(op, e.job, new Date().toISOString());
     } else if (e.type === "host" && e.changed.includes("connection") && e.host.connection.state === "online") {
       void this.reconcileHost(e.host.name);
     }
+  }
+
+  /** Applies a job's report; a create or delete that succeeded may still have its peers' tunnels to change. */
+  private onJob(op: Operation, job: Job, now: string) {
+    if (this.peerStepRunning.has(op.id)) return;
+    const next = applyJob(op, job, now);
+    const plan = next.state === "succeeded" && !op.steps.some((s) => s.id === PEER_STEP_ID) ? peerTunnelPlan(next, this.fleet.hosts()) : null;
+    if (!plan) return this.commit(next);
+    this.peerStepRunning.add(op.id);
+    void this.runPeerStep(next, plan)
+      .catch((err) => this.logger.error({ err, operation: op.id }, "peer tunnel step failed unexpectedly"))
+      .finally(() => this.peerStepRunning.delete(op.id));
+  }
+
+  /**
+   * One request per peer, logged in the step. A create whose peer fails releases the ports
+   * already added back (the peer is named in the error); a delete's failure names the peer.
+   */
+  private async runPeerStep(done: Operation, plan: PeerTunnelPlan) {
+    const stamp = () => new Date().toISOString();
+    let op: Operation = { ...done, state: "running", finishedAt: null, steps: [...done.steps, peerStep(plan, stamp())] };
+    const step = (patch: Partial<OperationStep>, lines: string[] = []) => {
+      const steps = op.steps.map((s) => (s.id === PEER_STEP_ID ? { ...s, ...patch, log: [...s.log, ...lines].slice(-200) } : s));
+      op = { ...op, steps, progress: op.progress && "steps" in op.progress ? { ...op.progress, steps } : op.progress, updatedAt: stamp() };
+    };
+    this.commit(op);
+    const added: PeerTunnelPlan["requests"] = [];
+    let failure: string | null = plan.problem;
+    for (const r of failure ? [] : plan.requests) {
+      try {
+        const res = await this.fleet.request(r.host, plan.method, r.params);
+        const verb = plan.method === "net.ensureTunnel" ? (res.changed ? "added" : "already has") : res.changed ? "removed" : "had no";
+        step({}, [`${r.host}: ${verb} ${res.port ?? "a port"} of VNI ${r.params.vni} to ${r.params.remoteIp} on ${r.params.bridge}`]);
+        if (res.changed && plan.method === "net.ensureTunnel") added.push(r);
+      } catch (err) {
+        failure = `${r.host}: ${err instanceof Error ? err.message : String(err)}`;
+        break;
+      }
+    }
+    if (failure === null) {
+      step({ state: "succeeded", finishedAt: stamp() });
+      return this.commit({ ...op, state: "succeeded", finishedAt: stamp() });
+    }
+    step({}, [failure]);
+    const undone: string[] = [];
+    for (const r of added) {
+      try {
+        await this.fleet.request(r.host, "net.releaseTunnel", r.params);
+        undone.push(`removed the tunnel on ${r.host} back to ${op.host}`);
+      } catch (err) {
+        undone.push(`could not remove the tunnel on ${r.host} back to ${op.host}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    }
+    step({ state: "failed", finishedAt: stamp() }, undone);
+    const error = `${plan.label} failed: ${failure}${undone.length ? `; undone: ${undone.join(", ")}` : ""}`;
+    this.commit({ ...op, state: "failed", error, finishedAt: stamp() });
   }
 
   private create(fields: NewOperation): Operation {

@@ -4,7 +4,7 @@ import { migrateDomain } from "./world/migration.js";
 import { powerDomain } from "./world/power.js";
 import { labPreflight } from "./world/preflight.js";
 import { moveDisk } from "./world/storage-move.js";
-import { createInstance, deleteInstance } from "./world/provision.js";
+import { createInstance, deleteInstance, labTunnel } from "./world/provision.js";
 import { netSection } from "./world/sections/net.js";
 import { nodeFacts } from "./world/sections/node.js";
 import { storageSection } from "./world/sections/storage.js";
@@ -25,6 +25,11 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
   });
   const drivers: AgentDrivers = { hostname: host, node: nodeSource(world, host), net: source("net", netSection) };
   if (kind === "hypervisor") {
+    drivers.net = {
+      ...drivers.net!,
+      ensureTunnel: async (params) => labTunnel(world, host, params, true),
+      releaseTunnel: async (params) => labTunnel(world, host, params, false),
+    };
     drivers.virt = {
       ...source("virt", virtSection),
       migrate: (params, ctx) => migrateDomain(world, host, params, ctx),

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { CreateProgress, buildTopology, findings, type CreateInstanceParams, type DeleteProgress, type HostRecord } from "@nimbus/domain";
 import { LabFaults } from "../src/faults.js";
-import { createInstance, deleteInstance } from "../src/world/provision.js";
+import { createInstance, deleteInstance, labTunnel } from "../src/world/provision.js";
 import { netSection } from "../src/world/sections/net.js";
 import { nodeFacts } from "../src/world/sections/node.js";
 import { storageSection } from "../src/world/sections/storage.js";
@@ -75,6 +75,14 @@ describe("create in the lab world", () => {
     const net = { bridge: "br-ovs", bridgeType: "ovs" as const, vlan: 40 };
     await createInstance(world, "kvm1", params("u-1", { tenant: "umbrella", nic: net, wiring: wiring([]) }), jobContext());
     await createInstance(world, "kvm2", params("u-2", { tenant: "umbrella", nic: net, wiring: wiring([{ host: "kvm1", address: "10.10.0.11" }]), volumePath: "/instance/u-2.qcow2" }), jobContext());
+    // kvm1 joined first (one flow-based port, as a real host); kvm2 has its port to kvm1; kvm1's port back is the server's net.ensureTunnel.
+    const ports = (host: string) => netSection(world, host).bridges.flatMap((b) => b.ports.filter((p) => p.vxlan?.vni === 6100).map((p) => `${p.name}>${p.vxlan!.remote}`));
+    expect(ports("kvm1")).toEqual(["vx6100>null"]);
+    expect(ports("kvm2")).toEqual([`vx6100-kvm1>${world.host("kvm1").address}`]);
+    const back = { bridge: "br-ovs", vni: 6100, vlan: 40, remoteIp: world.host("kvm2").address };
+    expect(labTunnel(world, "kvm1", back, true)).toEqual({ port: "vx6100-kvm2", changed: true });
+    expect(labTunnel(world, "kvm1", back, true)).toEqual({ port: "vx6100-kvm2", changed: false });
+    expect(ports("kvm1")).toEqual(["vx6100>null", `vx6100-kvm2>${world.host("kvm2").address}`]);
     expect(vniHosts(6100)).toEqual(["kvm1", "kvm2"]);
     expect(openFindings()).toEqual(before);
     const remove = (host: string, name: string) =>
@@ -89,6 +97,11 @@ describe("create in the lab world", () => {
       }, jobContext<DeleteProgress>());
     const first = await remove("kvm1", "u-1");
     expect(first.steps.map((s) => s.state)).toEqual(["succeeded", "succeeded", "succeeded", "succeeded"]);
+    // kvm2's port to kvm1 stays until the server releases it (net.releaseTunnel), idempotently.
+    expect(vniHosts(6100)).toEqual(["kvm2"]);
+    const toKvm1 = { bridge: "br-ovs", vni: 6100, vlan: 40, remoteIp: world.host("kvm1").address };
+    expect(labTunnel(world, "kvm2", toKvm1, false)).toEqual({ port: "vx6100-kvm1", changed: true });
+    expect(labTunnel(world, "kvm2", toKvm1, false)).toEqual({ port: "vx6100-kvm1", changed: false });
     expect(vniHosts(6100)).toEqual([]);
     await remove("kvm2", "u-2");
     expect(world.tunnels.has(6100)).toBe(false);

@@ -15,6 +15,8 @@ import {
   type DeleteProgress,
   type ImageEntry,
   type OperationStep,
+  type TunnelParams,
+  type TunnelResult,
 } from "@nimbus/domain";
 import type { DatastoreState, HypervisorState, VmState } from "./model.js";
 import { requireLibvirtd, startDomain, stopDomain } from "./power.js";
@@ -74,7 +76,7 @@ export async function createInstance(world: World, host: string, params: CreateI
       for (const w of params.wiring) {
         if (w.kind !== "vxlan") continue;
         await sleep(TIMINGS.createWireMs);
-        addTunnels(world, host, w.vni, w.vlan);
+        addTunnels(world, host, w.vni, w.vlan, w.peers.map((p) => p.host));
         log("wire-network", `ovs-vsctl add-port ${w.bridge} vx${w.vni} tag=${w.vlan} (options:key=${w.vni}${w.peers.length ? `, remote_ip=${w.peers.map((p) => p.address).join(",")}` : ""})`);
       }
     });
@@ -275,13 +277,18 @@ function tenantAddress(world: World, params: CreateInstanceParams): string {
 }
 
 /**
- * The host joins the VNI's mesh: its tunnels to the others and theirs to it appear together (no
- * half-open direction), and the VLAN goes on the bridge's trunk if it was not there (the
+ * The host joins the VNI's mesh with its tunnels to the peers the server named, as a real
+ * host's ovs-vsctl adds them (the peers' ports back come from net.ensureTunnel, see
+ * ensureLabTunnel), and the VLAN goes on the bridge's trunk if it was not there (the
  * topology's vlan-not-trunked rule); both leave with the tenant's last instance there.
  */
-function addTunnels(world: World, host: string, vni: number, vlan: number) {
-  const t = world.tunnels.get(vni) ?? { vlan, hosts: new Set<string>(), trunked: new Set<string>() };
+function addTunnels(world: World, host: string, vni: number, vlan: number, peers: string[]) {
+  const t = world.tunnels.get(vni) ?? { vlan, hosts: new Set<string>(), trunked: new Set<string>(), ports: new Map<string, Set<string>>(), flow: new Set<string>() };
   t.hosts.add(host);
+  if (!peers.length) t.flow.add(host);
+  const ports = t.ports.get(host) ?? new Set<string>();
+  for (const p of peers) if (p !== host) ports.add(p);
+  t.ports.set(host, ports);
   const hv = world.hypervisor(host);
   if (!hv.trunkVlans.has(vlan)) {
     hv.trunkVlans.add(vlan);
@@ -295,10 +302,43 @@ function removeTunnels(world: World, host: string, vni: number) {
   const t = world.tunnels.get(vni);
   if (!t) return;
   t.hosts.delete(host);
+  t.ports.delete(host);
+  t.flow.delete(host);
   if (t.trunked.delete(host)) world.hypervisor(host).trunkVlans.delete(t.vlan);
   world.changed(host, "net");
-  for (const h of t.hosts) world.changed(h, "net");
-  if (!t.hosts.size) world.tunnels.delete(vni);
+  // The peers' ports to this host stay until the server releases them (net.releaseTunnel).
+  if (!t.hosts.size && !t.ports.size) world.tunnels.delete(vni);
+}
+
+/**
+ * `net.ensureTunnel` / `net.releaseTunnel` on a lab hypervisor: this host's port of a created
+ * VNI to the host at `remoteIp`, idempotent as ovs-vsctl's --may-exist / --if-exists. Scenario
+ * tenants' meshes are fixed by the scenario and need nothing.
+ */
+export function labTunnel(world: World, host: string, params: TunnelParams, want: boolean): TunnelResult {
+  const hv = world.hypervisor(host);
+  if (params.bridge !== hv.spec.network.ovsBridge.name) throw notFound(`Open vSwitch bridge ${params.bridge} on ${host}`);
+  const remote = world.hostNames().find((h) => world.host(h).address === params.remoteIp);
+  const port = remote ? `vx${params.vni}-${remote}`.slice(0, 15) : null;
+  if (world.tenants.some((t) => t.vni === params.vni) || hv.spec.network.flowTunnels) return { port, changed: false };
+  if (!remote) {
+    if (want) throw new AgentError(AgentErrorCode.toolFailed, `no lab host answers on ${params.remoteIp}`);
+    return { port: null, changed: false };
+  }
+  const t = world.tunnels.get(params.vni);
+  const ports = t?.ports.get(host);
+  if (want === !!ports?.has(remote)) return { port, changed: false };
+  if (want) {
+    const entry = t ?? { vlan: params.vlan, hosts: new Set<string>(), trunked: new Set<string>(), ports: new Map<string, Set<string>>(), flow: new Set<string>() };
+    entry.ports.set(host, (ports ?? new Set<string>()).add(remote));
+    world.tunnels.set(params.vni, entry);
+  } else {
+    ports!.delete(remote);
+    if (!ports!.size) t!.ports.delete(host);
+    if (!t!.hosts.size && !t!.ports.size) world.tunnels.delete(params.vni);
+  }
+  world.changed(host, "net");
+  return { port, changed: true };
 }
 
 function imageAt(world: World, hv: HypervisorState, params: CreateInstanceParams): ImageEntry | undefined {

@@ -40,8 +40,13 @@ export class World {
   readonly images = new Map<string, ImageEntry[]>();
   /** Volumes created or left behind by instances, by path: their bytes on the datastore. */
   readonly volumes = new Map<string, number>();
-  /** VNIs of tenants that reached hosts through creates (scenario tenants are on every hypervisor): the hosts in each mesh. */
-  readonly tunnels = new Map<number, { vlan: number; hosts: Set<string>; trunked: Set<string> }>();
+  /**
+   * VNIs of tenants that reached hosts through creates (scenario tenants are on every hypervisor):
+   * the hosts in each mesh, and each host's point-to-point ports by the host they reach (a
+   * create adds the new host's; the peers' ports back come from net.ensureTunnel); `flow`: hosts
+   * that joined first, with one flow-based port (remote_ip=flow) as a real host gets.
+   */
+  readonly tunnels = new Map<number, { vlan: number; hosts: Set<string>; trunked: Set<string>; ports: Map<string, Set<string>>; flow: Set<string> }>();
   /** failImageBuild: virt-builder fails for these images. */
   readonly failingImageBuilds = new Set<string>();
   private readonly jobs = new Map<string, JobRegistry>();

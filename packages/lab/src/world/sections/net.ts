@@ -27,9 +27,9 @@ export function vxlanPorts(world: World, hv: HypervisorState): BridgePort[] {
   const { tunnelPeers, flowTunnels } = hv.spec.network;
   // Tenants that reached this host through a create: a mesh of the hosts that carry them now.
   const created = [...world.tunnels.entries()]
-    .filter(([vni, t]) => t.hosts.has(hv.name) && !world.tenants.some((s) => s.vni === vni))
-    .map(([vni, t]) => ({ vni, vlan: t.vlan, peers: [...t.hosts].filter((h) => h !== hv.name).sort() }));
-  return [...world.tenants.map((t) => ({ vni: t.vni, vlan: t.vlan, peers: tunnelPeers })), ...created]
+    .filter(([vni, t]) => (t.hosts.has(hv.name) || t.ports.has(hv.name)) && !world.tenants.some((s) => s.vni === vni))
+    .map(([vni, t]) => ({ vni, vlan: t.vlan, peers: [...(t.flow.has(hv.name) ? [null] : []), ...[...(t.ports.get(hv.name) ?? [])].sort()] }));
+  return [...world.tenants.map((t) => ({ vni: t.vni, vlan: t.vlan, peers: tunnelPeers as (string | null)[] })), ...created]
     .filter((t) => !hv.brokenVnis.has(t.vni))
     .flatMap((t) =>
       (flowTunnels ? [null] : t.peers).map((peer) => ({
