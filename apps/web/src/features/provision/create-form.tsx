@@ -6,7 +6,7 @@ import { PreflightList } from "@/features/preflight/preflight-list";
 import { cx } from "@/lib/cx";
 import type { ErrorInfo } from "@/lib/errors";
 import { formatBytes } from "@/lib/format";
-import { SIZE_PRESETS, withPreset, type CreateFormValues, type FieldErrors, type QuotaRow } from "./create-values";
+import { SIZE_PRESETS, withPreset, withSizeField, type CreateFormValues, type FieldErrors, type QuotaRow } from "./create-values";
 import { PlacementList, type PlacementView } from "./placement-view";
 import { QuotaUsage } from "./quota-view";
 
@@ -75,8 +75,8 @@ export function CreateInstanceForm({
   onCancel?: () => void;
 }) {
   const set = <K extends keyof CreateFormValues>(key: K, value: CreateFormValues[K]) => onChange({ ...values, [key]: value });
-  // Editing a number by hand makes the size custom; the numbers stay as typed.
-  const setSize = (key: "vcpus" | "memoryGiB" | "diskGiB", value: string) => onChange({ ...values, size: "custom", [key]: value });
+  // Editing a number by hand makes the size custom (or the preset it now matches); the numbers stay as typed.
+  const setSize = (key: "vcpus" | "memoryGiB" | "diskGiB", value: string) => onChange(withSizeField(values, key, value));
   const image = images?.find((i) => i.name === values.image);
   const tenant = tenants?.find((t) => t.slug === values.tenant);
   const submit = (e: FormEvent) => {

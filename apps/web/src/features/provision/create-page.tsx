@@ -116,7 +116,8 @@ function CreateInstance() {
               Instances
             </Link>
             <span aria-hidden>/</span>
-            <span>Built from an image on shared storage, placed on the hypervisor that fits best, on its tenant&apos;s network.</span>
+            <span className="hidden sm:inline">Built from an image on shared storage, placed on the hypervisor that fits best, on its tenant&apos;s network.</span>
+            <span className="sm:hidden">New</span>
           </span>
         }
       />

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { emptyValues, quotaProblem, requestOf, tenantNetworkOf, validate, withPreset, type CreateFormValues } from "./create-values";
+import { emptyValues, quotaProblem, requestOf, tenantNetworkOf, validate, withPreset, withSizeField, type CreateFormValues } from "./create-values";
 
 const ED25519 = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHd0S5+KcLhzXsOU7nYbaR8vSZqQtn1y0WHd4n3t4xTN alice@laptop";
 const filled = (over: Partial<CreateFormValues> = {}): CreateFormValues => ({
@@ -42,6 +42,9 @@ describe("create form values", () => {
     const large = withPreset(filled(), "large");
     expect([large.vcpus, large.memoryGiB, large.diskGiB]).toEqual(["4", "8", "40"]);
     expect(withPreset(large, "custom")).toMatchObject({ size: "custom", vcpus: "4" });
+    expect(withSizeField(large, "vcpus", "3")).toMatchObject({ size: "custom", vcpus: "3" });
+    // Typed back to a preset's numbers: that preset again.
+    expect(withSizeField(withSizeField(large, "vcpus", "0"), "vcpus", "4")).toMatchObject({ size: "large" });
   });
 
   it("says why a request is over the tenant's quota, with what is left", () => {

@@ -58,6 +58,13 @@ export function withPreset(values: CreateFormValues, id: CreateFormValues["size"
   return { ...values, size: p.id, vcpus: String(p.vcpus), memoryGiB: String(p.memoryGiB), diskGiB: String(p.diskGiB) };
 }
 
+/** Numbers typed by hand that happen to be a preset's are that preset: the cards say what the size is. */
+export function withSizeField(values: CreateFormValues, key: "vcpus" | "memoryGiB" | "diskGiB", value: string): CreateFormValues {
+  const next = { ...values, [key]: value };
+  const match = SIZE_PRESETS.find((p) => String(p.vcpus) === next.vcpus.trim() && String(p.memoryGiB) === next.memoryGiB.trim() && String(p.diskGiB) === next.diskGiB.trim());
+  return { ...next, size: match?.id ?? "custom" };
+}
+
 const lines = (text: string) =>
   text
     .split(/\r?\n/)
