@@ -13,6 +13,10 @@ import type {
   NetSection,
   ScaleParams,
   ScaleProgress,
+  Snapshot,
+  SnapshotCreateParams,
+  SnapshotListResult,
+  SnapshotTarget,
   StorageSection,
   SwarmSection,
   TunnelParams,
@@ -62,6 +66,16 @@ export interface VirtDriver extends SectionSource<VirtSection> {
   create?(params: CreateInstanceParams, ctx: JobContext<CreateProgress>): Promise<CreateProgress>;
   /** Runs the delete's actions in order, each idempotent (what is already gone is skipped). */
   delete?(params: DeleteInstanceParams, ctx: JobContext<DeleteProgress>): Promise<DeleteProgress>;
+  /** Snapshots of a VM where its datastore allows them (qcow2 disks: see snapshotsAllowed). */
+  snapshots?: SnapshotDriver;
+}
+
+/** Internal snapshots of one VM: listed with the rule's verdict; create refuses up front what the rule refuses. */
+export interface SnapshotDriver {
+  list(domain: string): Promise<SnapshotListResult>;
+  create(params: SnapshotCreateParams): Promise<Snapshot>;
+  revert(params: SnapshotTarget): Promise<void>;
+  delete(params: SnapshotTarget): Promise<void>;
 }
 
 export interface NetDriver extends SectionSource<NetSection> {

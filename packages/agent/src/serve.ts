@@ -100,6 +100,8 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
     unwatch.push(jobs.subscribe((job) => notify("job.update", { job })));
   };
 
+  const snapshotDriver = () => (drivers.virt ?? throwErr(unsupported("virt"))).snapshots ?? throwErr(unsupported("virt snapshots"));
+
   const handlers: Record<MethodName, Handler> = {
     hello: async () => ({ protocol: PROTOCOL_VERSION, agentVersion: opts.agentVersion, hostname: drivers.hostname, capabilities, bootId }),
     ping: async () => ({}),
@@ -180,6 +182,16 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
     },
     "virt.power": async ({ domain, action }) => {
       await (drivers.virt ?? throwErr(unsupported("virt"))).power(domain, action);
+      return { ok: true };
+    },
+    "virt.snapshotList": async ({ domain }) => snapshotDriver().list(domain),
+    "virt.snapshotCreate": async (p) => snapshotDriver().create(p),
+    "virt.snapshotRevert": async (p) => {
+      await snapshotDriver().revert(p);
+      return { ok: true };
+    },
+    "virt.snapshotDelete": async (p) => {
+      await snapshotDriver().delete(p);
       return { ok: true };
     },
     "swarm.scale": async (p) => {

@@ -1,5 +1,5 @@
 import { AgentErrorCode, type CreateInstanceParams, type CreateProgress, type DeleteInstanceParams, type DeleteProgress, type AgentPreflightParams, type Bridge, type Domain, type MigrateParams, type MigrationProgress, type MoveDiskParams, type PreflightCheck, type StorageMoveProgress, type VirtSection } from "@nimbus/domain";
-import type { JobContext, VirtDriver } from "../drivers.js";
+import type { JobContext, SnapshotDriver, VirtDriver } from "../drivers.js";
 import { AgentError } from "../errors.js";
 import type { AgentConfig } from "./config.js";
 import { watchLines } from "./lines.js";
@@ -15,6 +15,7 @@ import { moveDiskReal } from "./virt-disk-move.js";
 import { requireDomainUuid } from "./virt-ids.js";
 import { realPreflight } from "./virt-preflight.js";
 import { createReal, deleteReal, type ProvisionTools } from "./virt-create.js";
+import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot } from "./virt-snapshots.js";
 
 /** What the virt driver needs beyond virsh for preflight re-checks and disk moves. */
 export interface VirtExtras {
@@ -138,6 +139,18 @@ export class RealVirtDriver implements VirtDriver {
 
   async delete(params: DeleteInstanceParams, ctx: JobContext<DeleteProgress>): Promise<DeleteProgress> {
     return deleteReal(this.provisionTools(), params, ctx).finally(() => this.feed.emit());
+  }
+
+  readonly snapshots: SnapshotDriver = {
+    list: (domain) => listSnapshots(this.snapshotTools(), domain),
+    create: (p) => createSnapshot(this.snapshotTools(), p).finally(() => this.feed.emit()),
+    // A revert changes the VM's state (a running snapshot starts it, an off one stops it).
+    revert: (p) => revertSnapshot(this.snapshotTools(), p).finally(() => this.feed.emit()),
+    delete: (p) => deleteSnapshot(this.snapshotTools(), p),
+  };
+
+  private snapshotTools() {
+    return { host: this.host, virsh: this.virsh };
   }
 
   private provisionTools(): ProvisionTools {

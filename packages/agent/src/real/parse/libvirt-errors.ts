@@ -32,6 +32,16 @@ const RULES: Rule[] = [
     reason: (d) => `libvirt could not be reached (${d})`,
   },
   {
+    match: /Domain snapshot not found|no domain snapshot with matching/i,
+    code: AgentErrorCode.notFound,
+    reason: () => "there is no such snapshot",
+  },
+  {
+    match: /domain (moment|snapshot) .* already exists/i,
+    code: AgentErrorCode.conflict,
+    reason: () => "a snapshot with that name already exists; pick another name",
+  },
+  {
     match: /Migration without shared storage is unsafe/i,
     code: AgentErrorCode.conflict,
     reason: () =>
