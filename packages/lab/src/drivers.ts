@@ -2,6 +2,7 @@ import { AgentError, meaningfulChange, type AgentDrivers, type SectionSource } f
 import { AgentErrorCode, type NodeFacts, type SectionName } from "@nimbus/domain";
 import { migrateDomain } from "./world/migration.js";
 import { powerDomain } from "./world/power.js";
+import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot } from "./world/snapshots.js";
 import { labPreflight } from "./world/preflight.js";
 import { moveDisk } from "./world/storage-move.js";
 import { createInstance, deleteInstance, labTunnel } from "./world/provision.js";
@@ -38,6 +39,12 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
       moveDisk: (params, ctx) => moveDisk(world, host, params, ctx),
       create: (params, ctx) => createInstance(world, host, params, ctx),
       delete: (params, ctx) => deleteInstance(world, host, params, ctx),
+      snapshots: {
+        list: async (domain) => listSnapshots(world, host, domain),
+        create: (params) => createSnapshot(world, host, params),
+        revert: (params) => revertSnapshot(world, host, params),
+        delete: (params) => deleteSnapshot(world, host, params),
+      },
     };
     drivers.storage = source("storage", storageSection);
   }

@@ -1,4 +1,4 @@
-import type { DomainState, ProbeState } from "@nimbus/domain";
+import type { DomainState, ProbeState, Snapshot } from "@nimbus/domain";
 import type { Hardware, ScenarioHypervisor, ScenarioMount, ScenarioService, ScenarioVm } from "../scenario/schema.js";
 
 /** The mutable state of the simulated datacenter. Section builders read it; world rules change it. */
@@ -41,6 +41,8 @@ export interface VmState {
   pending: (() => void) | null;
   /** A created instance reports its address only once its first boot is done; scenario VMs always do while running. */
   addressed?: boolean;
+  /** Internal snapshots, oldest first (world/snapshots.ts). */
+  snapshots?: Snapshot[];
 }
 
 export interface HypervisorState {

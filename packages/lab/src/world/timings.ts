@@ -10,6 +10,10 @@ export const TIMINGS = {
   /** A started hypervisor runs its autostart domains after this. */
   hostBootMs: 1_000,
 
+  /** An internal snapshot (a running VM's memory is written too) and a revert to one. */
+  snapshotCreateMs: 800,
+  snapshotRevertMs: 600,
+
   migrationTickMs: 250,
   migrationPrepareMs: 400,
   migrationFinishMs: 300,
