@@ -144,9 +144,13 @@ test("a tenant member creates within the quota, is refused over it with the reas
   expect(res.status()).toBe(412);
   expect(JSON.stringify(await res.json())).toContain("over acme's quota");
 
-  // Delete: the dialog says what goes and wants the name typed.
+  // Delete, from the row's menu (the instance page has the same button): the dialog says what
+  // goes and wants the name typed.
   await page.goto(`/instances/${name}`);
-  await page.getByTestId("delete-button").click();
+  await expect(page.getByTestId("delete-button")).toBeVisible();
+  await page.goto(`/instances?q=${name}`);
+  await page.getByRole("button", { name: `Actions for ${name}` }).click();
+  await page.getByTestId("action-delete").click();
   const dialog = page.getByTestId("delete-dialog");
   await expect(dialog.getByTestId("delete-effects")).toContainText("its libvirt domain is undefined");
   await expect(dialog.getByTestId("delete-effects")).toContainText("volume is removed");
@@ -165,4 +169,29 @@ test("a tenant member creates within the quota, is refused over it with the reas
   await expect(page.getByTestId("quota-instances")).toContainText(`${before.usage.instances} of ${before.usage.instances + 1}`);
 
   await mutate(admin, "tenants.setQuota", { tenant: "acme", quota: before.quota });
+});
+
+test("an admin sets a tenant's quota on the tenants page and sees its usage there", async ({ page, admin }) => {
+  const before = await query(admin, "tenants.quota", { tenant: "initech" });
+  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await page.goto("/admin/tenants");
+  await page.getByRole("button", { name: "Actions for initech" }).click();
+  await page.getByTestId("action-quota").click();
+  const dialog = page.getByTestId("quota-dialog");
+  await expect(dialog.getByTestId("quota-usage")).toContainText("Instances");
+  // A refused limit is said in words next to its field.
+  await dialog.getByTestId("quota-input-vcpus").fill("-1");
+  await dialog.getByTestId("save-quota").click();
+  await expect(dialog.getByText("the vCPU limit cannot be negative")).toBeVisible();
+  await dialog.getByTestId("quota-input-instances").fill(String(before.usage.instances + 3));
+  await dialog.getByTestId("quota-input-vcpus").fill("16");
+  await dialog.getByTestId("quota-input-memoryMiB").fill("32");
+  await dialog.getByTestId("quota-input-diskGiB").fill("");
+  await dialog.getByTestId("save-quota").click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByTestId("quota-cell-initech")).toContainText(`${before.usage.instances} / ${before.usage.instances + 3}`);
+  const after = await query(admin, "tenants.quota", { tenant: "initech" });
+  expect(after.quota).toEqual({ instances: before.usage.instances + 3, vcpus: 16, memoryMiB: 32 * 1024, diskGiB: null });
+  expect(after.custom).toBe(true);
+  await mutate(admin, "tenants.setQuota", { tenant: "initech", quota: before.quota });
 });
