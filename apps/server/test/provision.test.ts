@@ -145,6 +145,24 @@ describe("create failures clean up what was made", () => {
     await expectNothingLeft(op, used);
   });
 
+  it("a tenant member cancels its own create; another tenant's create answers like a missing operation", async () => {
+    await admin().tenants.setQuota({ tenant: "acme", quota: { instances: null, vcpus: null, memoryMiB: null, diskGiB: null } });
+    const used = usedNow();
+    const own = (await acme().instances.create(request("acme-cancel2"))).operationId;
+    const theirs = (await admin().instances.create(request("globex-cancel1", { tenant: "globex", network: { vlan: 20, vni: 5002 } }))).operationId;
+    await running("acme-cancel2", "build-volume");
+    const notFound = async (id: string) => acme().operations.cancel({ id }).then(() => "OK", (e: TRPCError) => [e.code, e.message.replace(id, "ID")]);
+    expect(await notFound(theirs)).toEqual(await notFound("no-such-operation"));
+    expect(await notFound(theirs)).toEqual(["NOT_FOUND", expect.stringContaining("ID")]);
+    await acme().operations.cancel({ id: own });
+    const op = await settled(own);
+    expect(op.state).toBe("cancelled");
+    await expectNothingLeft(op, used);
+    expect((await admin().operations.get({ id: theirs })).state).toBe("running");
+    await admin().operations.cancel({ id: theirs });
+    expect((await settled(theirs)).state).toBe("cancelled");
+  });
+
   it("the host dies mid-create: the operation fails once the host is back and what the create made is removed", async () => {
     const used = usedNow();
     const { operationId } = await admin().instances.create(request("acme-dies1"));

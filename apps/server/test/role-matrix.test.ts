@@ -51,7 +51,8 @@ const matrix: Record<string, { allowed: RoleName[]; input: () => unknown }> = {
   "health.unacknowledge": { allowed: staff, input: () => ({ id: "no-such-check" }) },
   "operations.list": { allowed: ALL, input: () => ({}) },
   "operations.get": { allowed: ALL, input: () => ({ id: "no-such-operation" }) },
-  "operations.cancel": { allowed: staffWorkload, input: () => ({ id: "no-such-operation" }) },
+  // Tenant members cancel their own creates (other operations: FORBIDDEN or NOT_FOUND after the role check).
+  "operations.cancel": { allowed: [...staffWorkload, "acme"], input: () => ({ id: "no-such-operation" }) },
   // Operators may enter and leave maintenance and move disks; inputs that change nothing.
   "maintenance.list": { allowed: staff, input: () => undefined },
   "maintenance.plan": { allowed: staffWorkload, input: () => ({ host: "nfs2" }) },

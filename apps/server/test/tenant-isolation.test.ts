@@ -83,7 +83,8 @@ const table: Record<string, Row> = {
     mustContain: "acme-db",
   },
   "operations.get": { tenant: "scoped", inputs: { own: { id: "ACME_FAILED_OP" }, other: { id: "GLOBEX_OP" } }, missing: { id: MISSING } },
-  "operations.cancel": { tenant: "refused", inputs: { own: { id: "ACME_FAILED_OP" }, other: { id: "GLOBEX_OP" } } },
+  // A tenant cancels its own creates only; its finished operation is a conflict, globex's is missing.
+  "operations.cancel": { tenant: "scoped", inputs: { own: { id: "ACME_FAILED_OP" }, other: { id: "GLOBEX_OP" } }, missing: { id: MISSING }, codes: { own: "CONFLICT" } },
   "maintenance.list": { tenant: "refused", inputs: none },
   "maintenance.plan": { tenant: "refused", inputs: { other: { host: "kvm2" } } },
   "maintenance.start": { tenant: "refused", inputs: { other: { host: "kvm2" } } },

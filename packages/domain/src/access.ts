@@ -60,3 +60,18 @@ export const canPower = (viewer: Pick<Viewer, "role" | "tenant">, tenantAllowsPo
 /** Staff with workload:create create for any tenant; a tenant member only for its own (within its quota, checked by the server). */
 export const canCreateFor = (viewer: Pick<Viewer, "role" | "tenant">, tenant: string): boolean =>
   can(viewer, "workload:create") || (viewer.role === "tenant" && viewer.tenant === tenant);
+
+/**
+ * Staff with workload:migrate cancel any operation; a tenant member only a create of its own
+ * tenant (what it started itself, within its quota). Another tenant's operation is not even
+ * visible to it (the API answers as for a missing one).
+ */
+export const canCancelOperation = (viewer: Pick<Viewer, "role" | "tenant">, op: { kind: string; tenant: string | null }): boolean =>
+  (viewer.role !== "tenant" && can(viewer, "workload:migrate")) || (viewer.role === "tenant" && op.kind === "create" && !!op.tenant && viewer.tenant === op.tenant);
+
+/**
+ * Snapshots (take, revert, delete): staff with workload:power (a revert starts or stops the VM);
+ * a tenant member on its own tenant's instances (the API finds only those for it anyway).
+ */
+export const canSnapshot = (viewer: Pick<Viewer, "role" | "tenant">, objectTenant: string | null): boolean =>
+  can(viewer, "workload:power") || (viewer.role === "tenant" && viewer.tenant !== null && viewer.tenant === objectTenant);

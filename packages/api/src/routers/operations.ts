@@ -1,6 +1,7 @@
 import { z } from "zod";
-import { NimbusError, type Operation } from "@nimbus/domain";
-import { notFound, router, staffProcedure, tenantProcedure } from "../trpc.js";
+import { TRPCError } from "@trpc/server";
+import { NimbusError, can, canCancelOperation, type Operation } from "@nimbus/domain";
+import { notFound, router, tenantProcedure } from "../trpc.js";
 import { operationFor } from "../services/projections.js";
 
 const Target = z.object({ type: z.enum(["instance", "service", "host"]), name: z.string().max(64) });
@@ -24,12 +25,18 @@ export const operationsRouter = router({
     return visible;
   }),
 
-  cancel: staffProcedure("workload:migrate")
+  /** Staff (workload:migrate) cancel any operation; a tenant member its own tenant's creates (canCancelOperation). */
+  cancel: tenantProcedure
     .input(z.object({ id: z.string().max(64) }))
     .mutation(async ({ ctx, input }) => {
+      const viewer = ctx.viewer;
+      if (viewer.role !== "tenant" && !can(viewer, "workload:migrate"))
+        throw new TRPCError({ code: "FORBIDDEN", message: `your role (${viewer.role}) may not do this` });
       const op = await ctx.deps.operations.get(input.id);
-      if (!op) throw notFound(`operation ${input.id}`);
+      // Another tenant's operation answers exactly as a missing one.
+      if (!op || !operationFor(viewer, op)) throw notFound(`operation ${input.id}`);
       if (op.state !== "running" && op.state !== "pending") throw new NimbusError("CONFLICT", `operation ${input.id} is already ${op.state}`);
+      if (!canCancelOperation(viewer, op)) throw new TRPCError({ code: "FORBIDDEN", message: "tenant members cancel only their own creates" });
       await ctx.deps.operations.cancel(input.id);
       return { ok: true as const };
     }),
