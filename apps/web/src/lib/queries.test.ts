@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { byUrgency } from "@nimbus/domain";
 import { healthChecks, hostDetail, hostSummaries, instanceDetail, instances, kvm2, migrating, network, storage, swarm } from "@/fixtures/views";
 import { diskMoving, evacuating, maintenancePlan } from "@/fixtures/moves";
+import { created, creating } from "@/fixtures/provision";
 import { RECENT_OPERATIONS, applyLiveEvent, capacityMayHaveChanged, operationsForTarget, storeOperation } from "./queries";
 
 /**
@@ -239,5 +240,41 @@ describe("detail panels after a move", () => {
     expect(reloadedAfter(qc, key, 0)).toBe(false);
     applyLiveEvent(qc, trpc, { type: "storage", storage: { ...rest, mounts: same.filter((m) => m.host !== "kvm1") } });
     expect(reloadedAfter(qc, key, 0)).toBe(true);
+  });
+});
+
+/** Quota usage counts defined instances and creates in flight: it follows creates, deletes and hosts' instances. */
+describe("quota usage from pushed events", () => {
+  beforeEach(() => void vi.useFakeTimers());
+  afterEach(() => void vi.useRealTimers());
+  const quotaView = { tenant: "acme", quota: { instances: 4, vcpus: null, memoryMiB: null, diskGiB: null }, usage: { instances: 2, vcpus: 2, memoryMiB: 2048, diskGiB: 20 }, rows: [], custom: true };
+
+  it("refetches a tenant's quota when a create or delete ends, not while it runs", () => {
+    const { qc, trpc } = setup();
+    const key = trpc.tenants.quota.queryKey({ tenant: "acme" });
+    qc.setQueryData(key, quotaView);
+    applyLiveEvent(qc, trpc, { type: "operation", operation: creating });
+    vi.advanceTimersByTime(2_000);
+    expect(qc.getQueryState(key)!.isInvalidated).toBe(false);
+    applyLiveEvent(qc, trpc, { type: "operation", operation: created });
+    vi.advanceTimersByTime(2_000);
+    expect(qc.getQueryState(key)!.isInvalidated).toBe(true);
+  });
+
+  it("refetches it when a host's instances change (a VM defined or undefined)", () => {
+    const { qc, trpc } = setup();
+    const key = trpc.tenants.quota.queryKey({});
+    qc.setQueryData(key, quotaView);
+    applyLiveEvent(qc, trpc, { type: "host-instances", host: "kvm1", instances: [] });
+    vi.advanceTimersByTime(2_000);
+    expect(qc.getQueryState(key)!.isInvalidated).toBe(true);
+  });
+
+  it("puts a create's pushed steps into its operation page", () => {
+    const { qc, trpc } = setup();
+    const key = trpc.operations.get.queryKey({ id: creating.id });
+    qc.setQueryData(key, { ...creating, updatedAt: "2026-11-25T11:59:00.000Z", steps: creating.steps.map((s) => ({ ...s, state: "pending" as const })) });
+    applyLiveEvent(qc, trpc, { type: "operation", operation: creating });
+    expect(qc.getQueryData(key)!.steps.map((s) => s.state)).toEqual(creating.steps.map((s) => s.state));
   });
 });
