@@ -86,6 +86,30 @@ describe("createReal", () => {
     expect(calls.find((c) => c[0] === "virt-builder")!.at(-1)).toBe("debian-12");
   });
 
+  it("puts the tenant's VLAN on the uplink's trunk (read first) when it wires the VNI, and a later failure takes it off again", async () => {
+    const t = tools();
+    let trunks = "[10, 20]";
+    let added = "";
+    t.ovsVsctl = tool("ovs-vsctl", (args) => {
+      if (args[0] === "list-ports") return "uplink\n";
+      if (args[0] === "get") return trunks;
+      if (args[0] === "--if-exists" && args[1] === "get") return added;
+      if (args[0] === "set") [trunks, added] = [`[${args[3]!.slice("trunks=".length).replace(/,/g, ", ")}]`, args[4]!.split("=")[1]!];
+      return "";
+    });
+    t.virsh = tool("virsh", (args) => {
+      if (args[0] === "start") throw toolFailed({ tool: "virsh", args, exitCode: 1, stderr: "error: Failed to start domain\n" });
+      return args[0] === "define" ? "Domain 'web-9' defined\n" : "";
+    });
+    const { ctx: c, reports } = ctx();
+    await expect(createReal(t, params(), c)).rejects.toThrow(/^Start failed: .*removed VLAN 40 from the trunk of uplink/);
+    expect(calls).toContainEqual(["ovs-vsctl", "get", "Port", "uplink", "trunks"]);
+    expect(calls).toContainEqual(["ovs-vsctl", "set", "Port", "uplink", "trunks=10,20,40", 'external_ids:nimbus-added-trunks="40"']);
+    expect(reports.find((r) => r.steps[2]!.state === "succeeded")!.steps[2]!.log).toContain("VLAN 40 added to the trunk of uplink");
+    expect(calls).toContainEqual(["ovs-vsctl", "set", "Port", "uplink", "trunks=10,20", 'external_ids:nimbus-added-trunks=""']);
+    expect(trunks).toBe("[10, 20]");
+  });
+
   it("virt-builder fails: 'Build the volume' failed with what it printed, the partial volume removed, nothing defined", async () => {
     const { ctx: c, reports } = ctx();
     const p = params();
