@@ -36,6 +36,11 @@ const matrix: Record<string, { allowed: RoleName[]; input: () => unknown }> = {
   "instances.placement": { allowed: [...staffWorkload, "acme"], input: () => createRequest("debian-12") },
   "instances.create": { allowed: [...staffWorkload, "acme"], input: () => createRequest("no-such-image") },
   "instances.delete": { allowed: [...staffWorkload, "acme"], input: () => ({ name: "acme-db", confirm: "not-its-name" }) },
+  // Snapshots: tenants on their own instances, staff with workload:power; a create takes a real (lab) snapshot, the others name none.
+  "instances.snapshots": { allowed: ALL, input: () => ({ instance: "acme-web1" }) },
+  "instances.snapshotCreate": { allowed: [...staffWorkload, "acme"], input: () => ({ instance: "acme-db", name: `matrix-${++n}` }) },
+  "instances.snapshotRevert": { allowed: [...staffWorkload, "acme"], input: () => ({ instance: "acme-db", name: "no-such-snapshot" }) },
+  "instances.snapshotDelete": { allowed: [...staffWorkload, "acme"], input: () => ({ instance: "acme-db", name: "no-such-snapshot" }) },
   "images.list": { allowed: ALL, input: () => undefined },
   "tenants.quota": { allowed: ALL, input: () => ({ tenant: "acme" }) },
   "tenants.setQuota": { allowed: admins, input: () => ({ tenant: "initech", quota: { instances: 3, vcpus: 6, memoryMiB: 8192, diskGiB: 100 } }) },

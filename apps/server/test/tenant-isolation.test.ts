@@ -31,6 +31,13 @@ type Row = {
 };
 const none = { none: undefined };
 const request = (over: Record<string, unknown>) => ({ name: "iso-vm", image: "debian-12", vcpus: 1, memoryMiB: 512, diskGiB: 4, tenant: "acme", network: { vlan: 10, vni: 5001 }, ...over });
+/** A snapshot mutation: acme's instances are on hosts in trouble, globex's answer like missing ones. */
+const snapshotRow: Row = {
+  tenant: "scoped",
+  inputs: { ownOnDownHost: { instance: "acme-web1", name: "s1" }, ownOnStoppedLibvirt: { instance: "acme-db", name: "s1" }, other: { instance: "globex-app1", name: "s1" } },
+  missing: { instance: MISSING, name: "s1" },
+  codes: { ownOnDownHost: "BAD_GATEWAY", ownOnStoppedLibvirt: "BAD_GATEWAY" },
+};
 const table: Record<string, Row> = {
   "session.me": { tenant: "scoped", inputs: none, mustContain: "acme" },
   "overview.get": { tenant: "refused", inputs: none },
@@ -64,6 +71,16 @@ const table: Record<string, Row> = {
     missing: { name: MISSING, confirm: MISSING },
     codes: { own: "BAD_REQUEST" },
   },
+  // Snapshots go to the VM's host: acme's are on hosts in trouble (the error must not name them); globex's answer as missing ones.
+  "instances.snapshots": {
+    tenant: "scoped",
+    inputs: { ownOnDownHost: { instance: "acme-web1" }, ownOnStoppedLibvirt: { instance: "acme-db" }, other: { instance: "globex-app1" } },
+    missing: { instance: MISSING },
+    codes: { ownOnDownHost: "BAD_GATEWAY", ownOnStoppedLibvirt: "BAD_GATEWAY" },
+  },
+  "instances.snapshotCreate": snapshotRow,
+  "instances.snapshotRevert": snapshotRow,
+  "instances.snapshotDelete": snapshotRow,
   "images.list": { tenant: "scoped", inputs: none, mustContain: "debian-12" },
   "tenants.quota": { tenant: "scoped", inputs: { none: {}, other: { tenant: "globex" } }, mustContain: "acme" },
   "tenants.setQuota": { tenant: "refused", inputs: { own: { tenant: "acme", quota: { instances: 100, vcpus: null, memoryMiB: null, diskGiB: null } }, other: { tenant: "globex", quota: { instances: 0, vcpus: 0, memoryMiB: 0, diskGiB: 0 } } } },

@@ -22,6 +22,7 @@ import { instancesFor, maskInstance, operationFor } from "../services/projection
 import { instanceView } from "@nimbus/domain";
 import { movesFor } from "./history.js";
 import { provisionProcedures } from "./instances-provision.js";
+import { snapshotProcedures } from "./instances-snapshots.js";
 
 /** Finds a VM the viewer may see; another tenant's VM is "not found", exactly like a missing one. */
 export function findInstance(deps: ApiDeps, viewer: Viewer, name: string): { host: HostRecord; domain: Domain } {
@@ -38,6 +39,7 @@ const busyInstances = (deps: ApiDeps) =>
 
 export const instancesRouter = router({
   ...provisionProcedures,
+  ...snapshotProcedures,
   list: tenantProcedure.query(({ ctx }) => {
     const directory = ctx.deps.tenants.directory();
     return ctx.deps.fleet.hosts().flatMap((h) => instancesFor(ctx.viewer, h, directory));
