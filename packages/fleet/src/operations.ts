@@ -348,7 +348,8 @@ export class OperationManager {
   private onJob(op: Operation, job: Job, now: string) {
     if (this.peerStepRunning.has(op.id)) return;
     const next = applyJob(op, job, now);
-    const plan = next.state === "succeeded" && !op.steps.some((s) => s.id === PEER_STEP_ID) ? peerTunnelPlan(next, this.fleet.hosts()) : null;
+    // Also after a restart cut the step short (the job's steps replace it; each request is idempotent).
+    const plan = next.state === "succeeded" ? peerTunnelPlan(next, this.fleet.hosts()) : null;
     if (!plan) return this.commit(next);
     this.peerStepRunning.add(op.id);
     void this.runPeerStep(next, plan)

@@ -69,3 +69,18 @@ it("a peer that fails fails the step with the peer named, and the ports already 
   expect(fleet.sent.filter((s) => s.method === "net.releaseTunnel").map((s) => s.host)).toEqual(["kvm1"]);
   expect(op.steps.at(-1)).toMatchObject({ id: "peer-tunnels", state: "failed", log: expect.arrayContaining(["kvm2: ovs-vsctl: no bridge named br-ovs"]) });
 });
+
+it("a server restart during the step runs it again once the agent says the job succeeded (each request is idempotent)", async () => {
+  await ops.stop();
+  const cut = { ...createOp, id: "op-2", steps: [...agentSteps, { id: "peer-tunnels", label: "Tunnels back from peers", detail: "", state: "running" as const, startedAt: NOW, finishedAt: null, log: [] }] };
+  await store.insert(cut);
+  fleet.handlers.set("job.list", () => [job("op-2", "succeeded", { kind: "create", progress: { kind: "create", steps: agentSteps, address: "10.61.0.100", undone: [] } })]);
+  fleet.handlers.set("net.ensureTunnel", () => ({ port: "vx6100-0", changed: false }));
+  ops = new OperationManager(fleet, store, {});
+  await ops.start();
+  for (let i = 0; i < 100 && (await ops.get("op-2"))?.state === "running"; i++) await new Promise((r) => setImmediate(r));
+  const op = (await ops.get("op-2"))!;
+  expect(op.state).toBe("succeeded");
+  expect(op.steps.map((s) => [s.id, s.state])).toEqual([["wait-address", "succeeded"], ["peer-tunnels", "succeeded"]]);
+  expect(fleet.sent.filter((s) => s.method === "net.ensureTunnel").map((s) => s.host)).toEqual(["kvm1", "kvm2"]);
+});
