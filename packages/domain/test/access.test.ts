@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { can, canPower, canSeeTenantObject, visibleTo, type Permission, type Role } from "../src/index.js";
+import { can, canCancelOperation, canPower, canSeeTenantObject, visibleTo, type Permission, type Role } from "../src/index.js";
 
 describe("roles", () => {
   const matrix: [Role, Permission, boolean][] = [
@@ -30,5 +30,20 @@ describe("roles", () => {
     expect(canPower({ role: "tenant", tenant: "acme" }, true)).toBe(true);
     expect(canPower({ role: "oncall", tenant: null }, true)).toBe(false);
     expect(canPower({ role: "operator", tenant: null }, false)).toBe(true);
+  });
+});
+
+describe("canCancelOperation", () => {
+  const acme = { role: "tenant" as const, tenant: "acme" };
+  it("staff with workload:migrate cancel anything; oncall nothing", () => {
+    expect(canCancelOperation({ role: "operator", tenant: null }, { kind: "migrate", tenant: "globex" })).toBe(true);
+    expect(canCancelOperation({ role: "oncall", tenant: null }, { kind: "create", tenant: "acme" })).toBe(false);
+  });
+  it("a tenant member cancels only its own tenant's creates", () => {
+    expect(canCancelOperation(acme, { kind: "create", tenant: "acme" })).toBe(true);
+    expect(canCancelOperation(acme, { kind: "create", tenant: "globex" })).toBe(false);
+    expect(canCancelOperation(acme, { kind: "create", tenant: null })).toBe(false);
+    expect(canCancelOperation(acme, { kind: "migrate", tenant: "acme" })).toBe(false);
+    expect(canCancelOperation(acme, { kind: "delete", tenant: "acme" })).toBe(false);
   });
 });
