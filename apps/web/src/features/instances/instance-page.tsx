@@ -18,6 +18,7 @@ import { domainStatus, reportedStateHint } from "@/lib/status";
 import { useTRPC } from "@/lib/trpc";
 import { useUrlSort } from "@/lib/url-sort";
 import { InstanceDetail } from "./instance-detail";
+import { SnapshotsPanel } from "./snapshots-panel";
 import { useInstanceActions } from "./use-instance-actions";
 
 export function InstancePage({ name }: { name: string }) {
@@ -110,6 +111,7 @@ export function InstancePage({ name }: { name: string }) {
                 : undefined
             }
           />
+          <SnapshotsPanel instance={name} running={running} />
           {staff && (
             <Panel title="Moves" actions={<Link href={`/moves?instance=${encodeURIComponent(name)}`} className="text-[12.5px] text-accent hover:underline">All moves</Link>} bodyClass="p-0">
               <MovesTable
