@@ -9,6 +9,7 @@ import { classifyLibvirt } from "../../../src/real/parse/libvirt-errors.js";
 import { buildNetSection } from "../../../src/real/parse/net.js";
 import * as ovs from "../../../src/real/parse/ovs.js";
 import { parsePoolXml } from "../../../src/real/parse/pool-xml.js";
+import { parseDiskFormats, parseSnapshotXml } from "../../../src/real/parse/snapshot-xml.js";
 import * as proc from "../../../src/real/parse/proc.js";
 import * as storage from "../../../src/real/parse/storage.js";
 import * as virsh from "../../../src/real/parse/virsh.js";
@@ -90,6 +91,15 @@ const TARGETS: Target[] = [
   { name: "virsh version", parse: virsh.parseVersion, seeds: samples("virsh-qemu-version.txt", "virsh-test-version.txt") },
   { name: "virsh dumpxml", parse: parseDomainXml, seeds: DOMAIN_XML },
   { name: "virsh dumpxml with a new disk path", parse: (t) => withDiskSource(t, "vda", "/srv/nfs/instance2/x.qcow2"), seeds: DOMAIN_XML },
+  { name: "virsh dumpxml (disk formats for snapshots)", parse: parseDiskFormats, seeds: DOMAIN_XML },
+  {
+    name: "virsh snapshot-dumpxml",
+    parse: parseSnapshotXml,
+    // Captured from libvirt 9.0's test driver (domain element cut to its uuid).
+    seeds: [
+      "<domainsnapshot>\n  <name>s1</name>\n  <description>hi</description>\n  <state>running</state>\n  <creationTime>1796628474</creationTime>\n  <memory snapshot='internal'/>\n  <disks>\n    <disk name='vda' snapshot='internal'/>\n  </disks>\n  <domain type='test'>\n    <uuid>6695eb01-f6a4-8304-79aa-97f2502e193f</uuid>\n  </domain>\n</domainsnapshot>\n",
+    ],
+  },
   { name: "virsh pool-dumpxml", parse: parsePoolXml, seeds: samples("virsh-test-pool-dumpxml.xml") },
   { name: "virsh blockjob --raw", parse: parseBlockjobRaw, seeds: [" type=Copy\n bandwidth=0\n cur=5\n end=10\n", ""] },
   {
