@@ -51,17 +51,20 @@ export function SnapshotList({
               </td>
               <td className={`${plainCell} ${phoneHiddenCell} break-words text-muted`}>{s.description || "—"}</td>
               {acts && (
-                <td className={`${plainCell} whitespace-nowrap text-right`}>
-                  {onRevert && (
-                    <Button size="sm" variant="ghost" busy={sending?.(s)} onClick={() => onRevert(s)} data-testid={`revert-${s.name}`}>
-                      Revert…
-                    </Button>
-                  )}
-                  {onDelete && (
-                    <Button size="sm" variant="ghost" className="text-crit" onClick={() => onDelete(s)} data-testid={`delete-snapshot-${s.name}`}>
-                      Delete…
-                    </Button>
-                  )}
+                <td className={plainCell}>
+                  {/* Stacked on phones, so both fit beside the state without a sideways scroll. */}
+                  <div className="flex flex-col items-end gap-1 sm:flex-row sm:justify-end">
+                    {onRevert && (
+                      <Button size="sm" variant="ghost" busy={sending?.(s)} onClick={() => onRevert(s)} data-testid={`revert-${s.name}`}>
+                        Revert…
+                      </Button>
+                    )}
+                    {onDelete && (
+                      <Button size="sm" variant="ghost" className="text-crit" onClick={() => onDelete(s)} data-testid={`delete-snapshot-${s.name}`}>
+                        Delete…
+                      </Button>
+                    )}
+                  </div>
                 </td>
               )}
             </tr>
