@@ -140,7 +140,7 @@ test("a tenant member creates within the quota, is refused over it with the reas
   await expect(page.getByTestId("create-submit")).toBeDisabled();
   await screenshots(page, "over-quota");
   const vni = Number(await page.getByTestId("network-vni").textContent());
-  const vlan = Number(await page.getByLabel("VLAN", { exact: true }).inputValue());
+  const vlan = Number(await page.getByTestId("network-vlan").textContent());
   const image = await page.getByLabel("Image", { exact: true }).inputValue();
   const over = { name: `${name}-3`, image, vcpus: 1, memoryMiB: 1024, diskGiB: 10, tenant: "acme", network: { vlan, vni } };
   const tenantApi = page.request;
@@ -198,4 +198,33 @@ test("an admin sets a tenant's quota on the tenants page and sees its usage ther
   expect(after.quota).toEqual({ instances: before.usage.instances + 3, vcpus: 16, memoryMiB: 32 * 1024, diskGiB: null });
   expect(after.custom).toBe(true);
   await mutate(admin, "tenants.setQuota", { tenant: "initech", quota: before.quota });
+});
+
+test("a create whose image build fails says which step failed, what the tool printed, and what it cleaned up", async ({ page, admin }) => {
+  const name = `e2e-fail-${Date.now().toString(36)}`;
+  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await page.goto("/instances/new");
+  await page.getByLabel("Name", { exact: true }).fill(name);
+  const image = await firstImage(page);
+  await page.getByLabel("Image", { exact: true }).selectOption(image);
+  await page.getByLabel("Tenant", { exact: true }).selectOption("initech");
+  await expect(page.getByTestId("placement-reason")).toContainText("Goes to ");
+  await mutate(admin, "lab.inject", { name: "fail-image-build", args: [image] });
+  try {
+    await page.getByTestId("create-submit").click();
+    await expect(page).toHaveURL(/\/operations\/[^/]+$/);
+    const detail = page.getByTestId("operation-detail");
+    await expect(detail).toHaveAttribute("data-state", "failed", { timeout: BOOT_TIMEOUT });
+    const build = page.getByTestId("step-build-volume");
+    await expect(build).toHaveAttribute("data-state", /failed|undone/);
+    // The failed step's log is open: the tool's own last words are on screen.
+    await expect(page.getByTestId("step-log-build-volume").locator("pre")).toBeVisible();
+    await expect(page.getByTestId("operation-outcome")).toContainText(`${name} was not created: Build the volume failed`);
+    for (const id of ["define", "start", "wait-address"]) await expect(page.getByTestId(`step-${id}`)).toContainText("Not run");
+    await screenshots(page, "failed");
+  } finally {
+    await mutate(admin, "lab.inject", { name: "restore-image-build", args: [image] });
+  }
+  await page.goto(`/instances?q=${name}`);
+  await expect(page.getByTestId(`instance-row-${name}`)).toHaveCount(0);
 });

@@ -185,3 +185,11 @@ describe("steps of an ended operation", () => {
     expect(text).not.toContain("Waiting");
   });
 });
+
+describe("a failed create's outcome", () => {
+  it("names what was undone once, whether or not the server's error already says it", () => {
+    const said = { ...failedCreate, error: `${failedCreate.error}; undone: removed /var/lib/nimbus/instance/acme-web-3.qcow2` };
+    expect(operationOutcome(said).match(/removed \/var/g)).toHaveLength(1);
+    expect(operationOutcome(failedCreate).match(/removed \/var/g)).toHaveLength(1);
+  });
+});

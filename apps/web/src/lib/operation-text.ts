@@ -104,8 +104,9 @@ export function operationOutcome(op: Operation): string {
     const address = createdAddress(op);
     const undone = op.progress?.kind === "create" && op.progress.undone.length ? `; cleaned up: ${op.progress.undone.join(", ")}` : "";
     if (op.state === "succeeded") return `${name} is running${address ? ` at ${address}` : ""}${took ? `, created in ${took}` : ""}`;
-    if (op.state === "cancelled") return `Create of ${name} cancelled${undone || "; nothing was left behind"}`;
-    if (op.state === "failed") return `${name} was not created: ${op.error ?? "the create failed"}${undone}`;
+    if (op.state === "cancelled") return `Create of ${name} cancelled${op.error?.includes("undone:") ? `: ${op.error}` : undone || "; nothing was left behind"}`;
+    // The server's error already says what was undone ("…; undone: removed …"): not twice.
+    if (op.state === "failed") return `${name} was not created: ${op.error ?? "the create failed"}${op.error?.includes("undone:") ? "" : undone}`;
   }
   if (op.kind === "delete") {
     const kept = op.progress?.kind === "delete" && op.progress.kept.length ? `; kept (not on a datastore): ${op.progress.kept.join(", ")}` : "";

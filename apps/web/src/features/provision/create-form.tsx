@@ -185,8 +185,15 @@ export function CreateInstanceForm({
                 </Field>
               )}
             </div>
-            <Field label="VLAN" htmlFor="c-vlan" error={errors.vlan}>
-              <Input id="c-vlan" inputMode="numeric" value={values.vlan} onChange={(e) => set("vlan", e.target.value)} aria-invalid={!!errors.vlan || undefined} />
+            {/* Staff set the VLAN (a tenant whose instances give none yet); a member's network is its tenant's, filled in by the server. */}
+            <Field label="VLAN" htmlFor={tenants ? "c-vlan" : undefined} error={errors.vlan}>
+              {tenants ? (
+                <Input id="c-vlan" inputMode="numeric" value={values.vlan} onChange={(e) => set("vlan", e.target.value)} aria-invalid={!!errors.vlan || undefined} />
+              ) : (
+                <p className="flex h-8 items-center tabular-nums" data-testid="network-vlan">
+                  {values.vlan || "—"}
+                </p>
+              )}
             </Field>
             <Field label="VXLAN VNI" error={errors.vni ?? (tenants && values.tenant && tenant?.vni === null ? "this tenant has no VNI yet" : undefined)}>
               <p className="flex h-8 items-center tabular-nums" data-testid="network-vni">

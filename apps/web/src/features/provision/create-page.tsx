@@ -17,7 +17,8 @@ import { emptyValues, quotaProblem, tenantNetworkOf, validate, type CreateFormVa
 
 /** Placement is asked again once the form has been still this long. */
 const PLACEMENT_DEBOUNCE_MS = 400;
-/** A tenant's VNI is forced to its own by the server; this only makes the first request well-formed. */
+/** A tenant's VLAN and VNI are filled in by the server; these only make the first request well-formed. */
+const PLACEHOLDER_VLAN = 1;
 const PLACEHOLDER_VNI = 1;
 
 /**
@@ -57,11 +58,11 @@ function CreateInstance() {
   const bridges = staff ? [...new Set(network.data?.flatMap((n) => n.bridges.map((b) => b.name)) ?? [])].sort() : null;
   const hosts = staff ? (hostList.data?.filter((h) => h.roles.includes("hypervisor")).map((h) => h.name) ?? []) : null;
 
-  // A tenant member's network is its own: prefilled from its instances, and its VNI is the
-  // server's to say (placement answers it) when it has none yet.
+  // A tenant member's network is its tenant's: the server fills it in (placement says which);
+  // until it answers, what the tenant's instances use, else placeholders that only make the
+  // first request well-formed.
   const known = !staff && ownTenant ? networkOf(ownTenant) : null;
-  const shown: CreateFormValues = known ? { ...values, vlan: values.vlan || (known.vlan?.toString() ?? ""), vni: values.vni || (known.vni?.toString() ?? "") } : values;
-  const check = validate(!staff && shown.vni === "" ? { ...shown, vni: String(PLACEHOLDER_VNI) } : shown);
+  const check = validate(known ? { ...values, vlan: String(known.vlan ?? PLACEHOLDER_VLAN), vni: String(known.vni ?? PLACEHOLDER_VNI) } : values);
   const request = check.ok ? check.request : null;
   // Compared as text: each render parses a new object, equal or not.
   const requestKey = request ? JSON.stringify(request) : null;
@@ -76,7 +77,9 @@ function CreateInstance() {
     gcTime: 0,
   });
   const answered = placement.data;
-  const form: CreateFormValues = !staff && shown.vni === "" && answered ? { ...shown, vni: String(answered.network.vni) } : shown;
+  const form: CreateFormValues = known
+    ? { ...values, vlan: String(answered?.network.vlan ?? known.vlan ?? ""), vni: String(answered?.network.vni ?? known.vni ?? "") }
+    : values;
   const quota = useQuery({ ...trpc.tenants.quota.queryOptions(staff ? { tenant: values.tenant } : {}), enabled: !staff || values.tenant !== "" });
   const rows = quota.data?.rows;
   const refusal = quotaProblem(form.tenant, rows, request) ?? (answered && request && answered.tenant === form.tenant ? answered.quotaProblem : null);
@@ -140,7 +143,7 @@ function CreateInstance() {
         submitting={create.isPending}
         onSubmit={() => {
           setSubmitted(true);
-          if (request) create.mutate(!staff && answered ? { ...request, network: { ...request.network, vni: answered.network.vni } } : request);
+          if (request) create.mutate(known && answered ? { ...request, network: { ...request.network, vlan: answered.network.vlan, vni: answered.network.vni } } : request);
         }}
         onCancel={() => router.push("/instances")}
       />
