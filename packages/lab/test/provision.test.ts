@@ -102,8 +102,11 @@ describe("create in the lab world", () => {
     const toKvm1 = { bridge: "br-ovs", vni: 6100, vlan: 40, remoteIp: world.host("kvm1").address };
     expect(labTunnel(world, "kvm2", toKvm1, false)).toEqual({ port: "vx6100-kvm1", changed: true });
     expect(labTunnel(world, "kvm2", toKvm1, false)).toEqual({ port: "vx6100-kvm1", changed: false });
-    expect(vniHosts(6100)).toEqual([]);
+    // kvm2 still runs u-2: a flow-based port replaces its last one, so it stays in the tenant's network.
+    expect(ports("kvm2")).toEqual(["vx6100>null"]);
+    expect(openFindings()).toEqual(before);
     await remove("kvm2", "u-2");
+    expect(vniHosts(6100)).toEqual([]);
     expect(world.tunnels.has(6100)).toBe(false);
     expect(openFindings()).toEqual(before);
   });

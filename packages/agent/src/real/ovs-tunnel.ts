@@ -28,10 +28,19 @@ export async function ensureTunnel(ovs: Tool, p: TunnelParams): Promise<TunnelRe
   return { port, changed: true };
 }
 
-/** Removes the bridge's ports of the VNI to `remoteIp`; none there is no change. */
+/**
+ * Removes the bridge's ports of the VNI to `remoteIp`; none there is no change. The server asks
+ * this of a host that still runs the tenant's instances (its last one leaving takes every port
+ * itself), so when that was its last port of the VNI a flow-based one takes its place, as the
+ * first host of a VNI has: without it the host would drop out of the tenant's network.
+ */
 export async function releaseTunnel(ovs: Tool, p: TunnelParams): Promise<TunnelResult> {
-  const { ports } = await portsTo(ovs, p);
+  const { ports, all } = await portsTo(ovs, p);
   for (const port of ports) await ovs.run(["--if-exists", "del-port", p.bridge, port]);
+  if (ports.length) {
+    const left = linesOf(await ovs.run(["--bare", "--columns=name", "find", "Interface", "type=vxlan", `options:key=${p.vni}`])).filter((n) => all.includes(n) && !ports.includes(n));
+    if (!left.length) await ovs.run(["--may-exist", "add-port", p.bridge, `vx${p.vni}`, `tag=${p.vlan}`, "--", "set", "interface", `vx${p.vni}`, "type=vxlan", "options:remote_ip=flow", `options:key=${p.vni}`]);
+  }
   return { port: ports[0] ?? null, changed: ports.length > 0 };
 }
 

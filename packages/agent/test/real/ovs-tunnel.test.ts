@@ -24,8 +24,8 @@ function fakeOvs(ports: Record<string, FakePort>) {
           return Object.keys(ports).map((p) => `${p}\n`).join("");
         case "find": {
           const key = Number(rest.find((a) => a.startsWith("options:key="))!.split("=")[1]);
-          const remote = rest.find((a) => a.startsWith("options:remote_ip="))!.split("=")[1];
-          return Object.entries(ports).filter(([, p]) => p.key === key && p.remote === remote).map(([n]) => `${n}\n`).join("");
+          const remote = rest.find((a) => a.startsWith("options:remote_ip="))?.split("=")[1];
+          return Object.entries(ports).filter(([, p]) => p.key === key && (remote === undefined || p.remote === remote)).map(([n]) => `${n}\n`).join("");
         }
         case "get": {
           const p = ports[rest[2]!]!;
@@ -54,6 +54,20 @@ function fakeOvs(ports: Record<string, FakePort>) {
 }
 
 const params: TunnelParams = { bridge: "br-ovs", vni: 6100, vlan: 40, remoteIp: "10.10.0.13" };
+
+describe("releaseTunnel keeps the host in the tenant's network", () => {
+  it("puts a flow-based port in place of the last point-to-point one of the VNI", async () => {
+    const ovs = fakeOvs({ "vx6100-0": { remote: "10.10.0.13", key: 6100, trunks: [] }, uplink: { trunks: [10] } });
+    expect(await releaseTunnel(ovs.tool, params)).toEqual({ port: "vx6100-0", changed: true });
+    expect(Object.entries(ovs.ports).filter(([, p]) => p.key === 6100)).toEqual([["vx6100", expect.objectContaining({ remote: "flow", key: 6100 })]]);
+  });
+
+  it("adds nothing while another port still carries the VNI", async () => {
+    const ovs = fakeOvs({ "vx6100-0": { remote: "10.10.0.13", key: 6100, trunks: [] }, "vx6100-1": { remote: "10.10.0.12", key: 6100, trunks: [] } });
+    await releaseTunnel(ovs.tool, params);
+    expect(Object.keys(ovs.ports)).toEqual(["vx6100-1"]);
+  });
+});
 
 describe("ensureTunnel / releaseTunnel on Open vSwitch", () => {
   it("adds a VXLAN port back to the remote with --may-exist, named after the first free vx<vni>-<n>", async () => {

@@ -334,7 +334,11 @@ export function labTunnel(world: World, host: string, params: TunnelParams, want
     world.tunnels.set(params.vni, entry);
   } else {
     ports!.delete(remote);
-    if (!ports!.size) t!.ports.delete(host);
+    // Its last point-to-point port: a host still running the tenant's instances keeps a flow-based one, as a real agent does.
+    if (!ports!.size) {
+      t!.ports.delete(host);
+      if (t!.hosts.has(host)) t!.flow.add(host);
+    }
     if (!t!.hosts.size && !t!.ports.size) world.tunnels.delete(params.vni);
   }
   world.changed(host, "net");
