@@ -15,7 +15,8 @@ import { SshPublicKey } from "./ssh-key.js";
 export const InstanceName = DomainName.refine(
   (n) => n.split(".").every((label) => /^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label)),
   { error: "an instance name is also the guest's host name: letters, digits and '-' (not at either end), parts separated by '.'" },
-);
+  // The console's page for a new instance is /instances/new: an instance of that name would have no page.
+).refine((n) => n !== "new", { error: "'new' is reserved; pick another name" });
 
 /** A Linux or Open vSwitch bridge name (IFNAMSIZ: 15 characters). */
 export const BridgeName = z

@@ -52,6 +52,13 @@ describe("create request", () => {
     for (const bad of ["web_2", "-web", "web-", "a..b", "web 2", "--hostname=x", "a".repeat(64)]) expect(InstanceName.safeParse(bad).success).toBe(false);
   });
 
+  it("reserves 'new' (the create page is /instances/new), saying so", () => {
+    const r = InstanceName.safeParse("new");
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0]?.message).toBe("'new' is reserved; pick another name");
+    expect(InstanceName.safeParse("new1").success).toBe(true);
+  });
+
   it("ties the network to the tenant's own VNI", () => {
     expect(networkProblem({ vni: 5001 }, { slug: "acme", vni: 5001 })).toBeNull();
     expect(networkProblem({ vni: 5002 }, { slug: "acme", vni: 5001 })).toBe("VNI 5002 is not acme's network (its VNI is 5001)");

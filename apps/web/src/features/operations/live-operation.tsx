@@ -1,8 +1,8 @@
 "use client";
-import type { Operation } from "@nimbus/domain";
+import { canCancelOperation, type Operation } from "@nimbus/domain";
 
 import { notify } from "@/lib/notify";
-import { useCan } from "@/lib/session";
+import { useCan, useSession } from "@/lib/session";
 import { useTRPC } from "@/lib/trpc";
 import { useCancelOperation, useOperation } from "@/lib/use-operation";
 import { OperationProgress } from "./operation-progress";
@@ -30,7 +30,9 @@ export function useOperationCancel(op: Operation): { onCancel?: () => void; canc
       onError: (e) => notify.error(e, "Abort failed"),
     }),
   );
-  const mayCancel = useCan(permissionFor(op));
+  const session = useSession();
+  // A tenant member cancels its own tenant's creates (domain's canCancelOperation, as the server does).
+  const mayCancel = useCan(permissionFor(op)) || (!!session && session.user.role === "tenant" && canCancelOperation(session.user, op));
   const evacuation = op.kind === "maintenance";
   return {
     cancelling: evacuation ? abort.isPending : cancel.isPending,
