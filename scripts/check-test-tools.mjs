@@ -11,7 +11,8 @@ const roots = ["packages", "apps", "e2e", "bench"];
 const skip = (path) => /node_modules|\/dist\/|\/\.next\/|packages\/lab-real\/(src|test\/real)|e2e\/real/.test(path);
 const isTestSource = (path) => /\/(test|e2e|bench)\//.test(`/${path}`) && /\.(ts|mts|mjs|js)$/.test(path);
 // Calls that run a program by name: Tool/tool wrappers, child_process, and the test helpers' run().
-const CALL = /\b(?:new Tool|tool|run|execFileSync|execFile|spawnSync|spawn)\(\s*"([a-z0-9][a-z0-9_.+-]*)"/g;
+// A stand-in given a handler instead of arguments (`tool("virt-builder", (args) => …)`) runs nothing.
+const CALL = /\b(?:new Tool|tool|run|execFileSync|execFile|spawnSync|spawn)\(\s*"([a-z0-9][a-z0-9_.+-]*)"(?!\s*,\s*(?:async\s*)?\()/g;
 
 function* files(dir) {
   for (const name of readdirSync(dir)) {
