@@ -4,6 +4,9 @@ import type {
   CreateProgress,
   DeleteInstanceParams,
   DeleteProgress,
+  ImageDeleteRequest,
+  ImageEntry,
+  ImageImportRequest,
   MigrateParams,
   MoveDiskParams,
   PreflightCheck,
@@ -91,7 +94,15 @@ export interface SwarmDriver extends SectionSource<SwarmSection> {
   joinTokens(): Promise<{ worker: string; manager: string }>;
 }
 
-export interface StorageDriver extends SectionSource<StorageSection> {}
+export interface StorageDriver extends SectionSource<StorageSection> {
+  /** A storage server's image repository: import (fetched by this host, checksum verified) and delete, each rewriting catalog and index. */
+  imageRepository?: ImageDriver;
+}
+
+export interface ImageDriver {
+  import(req: ImageImportRequest): Promise<ImageEntry>;
+  delete(req: ImageDeleteRequest): Promise<void>;
+}
 
 export interface AgentDrivers {
   hostname: string;

@@ -101,6 +101,7 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
   };
 
   const snapshotDriver = () => (drivers.virt ?? throwErr(unsupported("virt"))).snapshots ?? throwErr(unsupported("virt snapshots"));
+  const imageDriver = () => (drivers.storage ?? throwErr(unsupported("storage"))).imageRepository ?? throwErr(unsupported("storage images"));
 
   const handlers: Record<MethodName, Handler> = {
     hello: async () => ({ protocol: PROTOCOL_VERSION, agentVersion: opts.agentVersion, hostname: drivers.hostname, capabilities, bootId }),
@@ -192,6 +193,11 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
     },
     "virt.snapshotDelete": async (p) => {
       await snapshotDriver().delete(p);
+      return { ok: true };
+    },
+    "storage.imageImport": async (p) => imageDriver().import(p),
+    "storage.imageDelete": async (p) => {
+      await imageDriver().delete(p);
       return { ok: true };
     },
     "swarm.scale": async (p) => {

@@ -23,6 +23,7 @@ export type Permission =
   | "workload:power"
   | "workload:create" // create and delete instances for any tenant, pin hosts, pick bridges
   | "tenant:quota" // set tenants' quotas
+  | "images:manage" // import and delete base images
   | "host:maintenance"
   | "host:keys"
   | "swarm:tokens"
@@ -32,7 +33,7 @@ export type Permission =
 
 const grants: Record<Role, readonly Permission[]> = {
   admin: [
-    "read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "tenant:quota",
+    "read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "tenant:quota", "images:manage",
     "host:maintenance", "host:keys", "swarm:tokens", "alerts:ack", "admin:users", "audit:read",
   ],
   operator: ["read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "host:maintenance", "alerts:ack"],

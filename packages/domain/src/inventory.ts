@@ -66,6 +66,8 @@ export const Domain = z.object({
   tenant: TenantSlug.nullable(),
   /** Free-form role label from metadata, e.g. "swarm-manager". */
   role: name().nullable(),
+  /** Image the disk was built from (metadata); absent for VMs Nimbus did not create. */
+  image: name().nullable().optional(),
   cpuModel: name().nullable(),
   cpuFeatures: list(name(), LIMITS.cpuFeatures).default([]),
   disks: list(DomainDisk, LIMITS.disksPerDomain),

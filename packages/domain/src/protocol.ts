@@ -6,6 +6,7 @@ import { HostInventory, SectionName } from "./inventory.js";
 import { Job, MigrateParams, MoveDiskParams, ScaleParams } from "./jobs.js";
 import { AgentPreflightParams, AgentPreflightResult } from "./preflight.js";
 import { CreateInstanceParams, DeleteInstanceParams, TunnelParams, TunnelResult } from "./provision/params.js";
+import { ImageDeleteRequest, ImageEntry, ImageImportRequest } from "./provision/image.js";
 import { Snapshot, SnapshotCreateParams, SnapshotListResult, SnapshotTarget } from "./snapshots.js";
 
 /**
@@ -64,6 +65,10 @@ export const methods = {
   "virt.snapshotCreate": { params: SnapshotCreateParams, result: Snapshot },
   "virt.snapshotRevert": { params: SnapshotTarget, result: ok },
   "virt.snapshotDelete": { params: SnapshotTarget, result: ok },
+  /** Imports an image into a datastore's repository on the storage server (fetched by the host, checksum verified); rewrites catalog and index. */
+  "storage.imageImport": { params: ImageImportRequest, result: ImageEntry },
+  /** Removes an image's file and rewrites catalog and index (the server checked that no instance uses it). */
+  "storage.imageDelete": { params: ImageDeleteRequest, result: ok },
   "swarm.scale": { params: ScaleParams, result: z.object({ jobId: z.string() }) },
   "swarm.availability": {
     params: z.object({ node: SwarmNodeRef, availability: z.enum(["active", "pause", "drain"]) }),

@@ -1,5 +1,6 @@
 import { AgentError, meaningfulChange, type AgentDrivers, type SectionSource } from "@nimbus/agent";
 import { AgentErrorCode, type NodeFacts, type SectionName } from "@nimbus/domain";
+import { deleteImage, importImage } from "./world/images.js";
 import { migrateDomain } from "./world/migration.js";
 import { powerDomain } from "./world/power.js";
 import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot } from "./world/snapshots.js";
@@ -48,7 +49,11 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
     };
     drivers.storage = source("storage", storageSection);
   }
-  if (kind === "storage") drivers.storage = source("storage", storageSection);
+  if (kind === "storage")
+    drivers.storage = {
+      ...source("storage", storageSection),
+      imageRepository: { import: (req) => importImage(world, host, req), delete: async (req) => deleteImage(world, host, req) },
+    };
   if (kind === "swarm-vm") {
     const node = world.swarm!.nodes.get(host)!;
     const sim = world.swarmSim!;

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Quota, QuotaView, TenantSlug } from "@nimbus/domain";
 import { router, staffProcedure } from "../trpc.js";
+import { imageAdminProcedures } from "./images.js";
 import { imageProcedures, quotaProcedures, setQuota } from "./instances-provision.js";
 
 export const tenantsRouter = router({
@@ -11,4 +12,4 @@ export const tenantsRouter = router({
     .mutation(({ ctx, input }) => setQuota(ctx.deps, input.tenant, input.quota)),
 });
 
-export const imagesRouter = router(imageProcedures);
+export const imagesRouter = router({ ...imageProcedures, ...imageAdminProcedures });

@@ -120,3 +120,8 @@ export function tenantVlan(tenant: string, hosts: readonly HostRecord[]): number
   for (const h of hosts) for (const d of h.inventory.virt?.domains ?? []) if (d.tenant === tenant) for (const n of d.nics) if (n.vlan !== null) count.set(n.vlan, (count.get(n.vlan) ?? 0) + 1);
   return [...count.entries()].sort((a, b) => b[1] - a[1] || a[0] - b[0])[0]?.[0] ?? null;
 }
+
+/** Instances whose disk was built from the image named (their metadata says so), for imageDeleteProblem. */
+export function imageUsers(hosts: readonly HostRecord[], image: string): string[] {
+  return hosts.flatMap((h) => (h.inventory.virt?.domains ?? []).filter((d) => d.image === image).map((d) => d.name)).sort();
+}

@@ -58,12 +58,11 @@ const DownloadUrl = z
     }
   }, { error: "an image URL is http:// or https://, without a user name or password in it" });
 
+const FileSource = z.object({ kind: z.literal("file"), path: HostFilePath });
+const UrlSource = z.object({ kind: z.literal("url"), url: DownloadUrl });
+
 /** Where an image came from: built by Nimbus from Debian's packages, imported from a file on the host, or downloaded. */
-export const ImageSource = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("built"), recipe: ImageName }),
-  z.object({ kind: z.literal("file"), path: HostFilePath }),
-  z.object({ kind: z.literal("url"), url: DownloadUrl }),
-]);
+export const ImageSource = z.discriminatedUnion("kind", [z.object({ kind: z.literal("built"), recipe: ImageName }), FileSource, UrlSource]);
 export type ImageSource = z.infer<typeof ImageSource>;
 
 const TIB = 1024 ** 4;
@@ -103,3 +102,22 @@ export function imageDeleteProblem(image: Pick<ImageEntry, "name">, usedBy: read
   const shown = usedBy.slice(0, 5).join(", ");
   return `image ${image.name} is used by ${usedBy.length === 1 ? "instance" : `${usedBy.length} instances:`} ${shown}${usedBy.length > 5 ? ` and ${usedBy.length - 5} more` : ""}`;
 }
+
+/**
+ * An admin's import: a file on the storage host or a URL the host (never the server) fetches,
+ * verified against the checksum given, stored as `<export>/.nimbus-images/<name>.<format>`.
+ */
+export const ImageImportRequest = z.object({
+  datastore: DatastorePath,
+  name: ImageName,
+  os: OsinfoId,
+  source: z.discriminatedUnion("kind", [FileSource, UrlSource]),
+  checksum: Checksum,
+});
+export type ImageImportRequest = z.infer<typeof ImageImportRequest>;
+
+export const ImageDeleteRequest = z.object({ datastore: DatastorePath, name: ImageName });
+export type ImageDeleteRequest = z.infer<typeof ImageDeleteRequest>;
+
+/** The file an image is stored as in its repository. */
+export const imageFileName = (name: string, format: ImageEntry["format"]) => `${name}.${format}`;

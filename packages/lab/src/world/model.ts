@@ -43,6 +43,8 @@ export interface VmState {
   addressed?: boolean;
   /** Internal snapshots, oldest first (world/snapshots.ts). */
   snapshots?: Snapshot[];
+  /** The image a created instance's disk was built from (its tenant metadata). */
+  image?: string;
 }
 
 export interface HypervisorState {

@@ -260,6 +260,7 @@ function defineDomain(world: World, hv: HypervisorState, params: CreateInstanceP
     guestReady: false,
     pending: null,
     addressed: false,
+    image: params.image.name,
   };
   hv.domains.set(params.name, vm);
   world.vms.set(params.name, vm);

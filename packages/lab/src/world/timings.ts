@@ -35,6 +35,8 @@ export const TIMINGS = {
   /** Creates: virt-builder takes tens of seconds (minutes on real hosts under emulation). */
   createCheckMs: 300,
   imageBuildMs: 20_000,
+  /** An image import: fetch (or copy), checksum, qemu-img info, catalog rewrite. */
+  imageImportMs: 3_000,
   createWireMs: 300,
   createDefineMs: 300,
   createPollMs: 250,

@@ -49,6 +49,8 @@ export class World {
   readonly tunnels = new Map<number, { vlan: number; hosts: Set<string>; trunked: Set<string>; ports: Map<string, Set<string>>; flow: Set<string> }>();
   /** failImageBuild: virt-builder fails for these images. */
   readonly failingImageBuilds = new Set<string>();
+  /** Imports of these image names fail their checksum. */
+  readonly failingImageImports = new Set<string>();
   private readonly jobs = new Map<string, JobRegistry>();
   private readonly stoppers: (() => void)[] = [];
 

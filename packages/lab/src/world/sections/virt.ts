@@ -24,6 +24,7 @@ export function domainOf(world: World, vm: VmState): Domain {
     memoryMiB: spec.memoryMiB,
     tenant: spec.tenant,
     role: spec.role,
+    ...(vm.image ? { image: vm.image } : {}),
     cpuModel: null,
     cpuFeatures: [],
     disks: [{ target: "vda", path: vm.diskPath, pool: poolOf(vm), capacityBytes: spec.diskGiB * 1024 ** 3 }],

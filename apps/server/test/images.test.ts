@@ -1,0 +1,43 @@
+import { TRPCError } from "@trpc/server";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBackend, until, viewers, type Backend } from "./backend.js";
+
+/** The image catalog through the whole server: the storage server imports and deletes, the server refuses deleting an image in use. */
+let backend: Backend;
+beforeAll(async () => {
+  backend = await startBackend();
+}, 180_000);
+afterAll(() => backend?.stop());
+
+const admin = () => backend.as(viewers.admin);
+const codeOf = async (p: Promise<unknown>) => p.then(() => "OK", (e: unknown) => (e instanceof TRPCError ? `${e.code}: ${e.message}` : String(e)));
+const listed = async (datastore: string) => (await admin().images.list()).find((d) => d.datastore === datastore)?.images.map((i) => i.name) ?? [];
+const importRequest = (name: string) => ({
+  datastore: "/instance",
+  name,
+  os: "debian12",
+  source: { kind: "file" as const, path: "/srv/images/bookworm.qcow2" },
+  checksum: { algorithm: "sha512" as const, value: "b".repeat(128) },
+});
+
+describe("images", () => {
+  it("an admin imports an image into a datastore, sees it listed, cannot import the name twice, and deletes it", async () => {
+    const entry = await admin().images.import(importRequest("bookworm"));
+    expect(entry).toMatchObject({ name: "bookworm", datastore: "/instance", format: "qcow2", source: { kind: "file" } });
+    await until(() => listed("/instance"), (names) => names.includes("bookworm"), "bookworm in the catalog");
+    expect(await codeOf(admin().images.import(importRequest("bookworm")))).toMatch(/^CONFLICT: image bookworm already exists on \/instance/);
+    expect((await admin().images.usage()).find((u) => u.name === "bookworm")).toEqual({ name: "bookworm", usedBy: [] });
+    await admin().images.delete({ datastore: "/instance", name: "bookworm" });
+    await until(() => listed("/instance"), (names) => !names.includes("bookworm"), "bookworm gone from the catalog");
+  });
+
+  it("deleting an image an instance was built from is refused, naming the instance", async () => {
+    const { operationId } = await admin().instances.create({ name: "acme-img1", image: "debian-12", vcpus: 1, memoryMiB: 512, diskGiB: 4, tenant: "acme", network: { vlan: 10, vni: 5001 } });
+    const op = await until(() => admin().operations.get({ id: operationId }), (o) => o.state !== "running" && o.state !== "pending", "the create to settle", 60_000);
+    expect(op.state).toBe("succeeded");
+    await until(() => admin().images.usage(), (u) => !!u.find((i) => i.name === "debian-12")?.usedBy.includes("acme-img1"), "acme-img1 using debian-12");
+    const datastore = (await admin().images.list()).find((d) => d.images.some((i) => i.name === "debian-12"))!.datastore;
+    expect(await codeOf(admin().images.delete({ datastore, name: "debian-12" }))).toMatch(/^CONFLICT: image debian-12 is used by instance acme-img1/);
+    expect(await listed(datastore)).toContain("debian-12");
+  });
+});

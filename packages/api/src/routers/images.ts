@@ -1,0 +1,61 @@
+import { z } from "zod";
+import { ImageDeleteRequest, ImageEntry, ImageImportRequest, ImageName, NimbusError, imageCatalog, imageDeleteProblem, imageUsers, type HostRecord } from "@nimbus/domain";
+import type { ApiDeps } from "../deps.js";
+import { notFound, staffProcedure } from "../trpc.js";
+
+/** Fetching a large image over a slow link and hashing it takes minutes, not the default request time. */
+const IMPORT_TIMEOUT_MS = 30 * 60_000;
+
+/** The storage server that answers for a datastore: the one exporting it, the VIP holder first. */
+function storageServerFor(hosts: readonly HostRecord[], datastore: string): HostRecord {
+  const servers = hosts
+    .filter((h) => h.inventory.storage?.nfs?.exports.some((e) => e.path === datastore))
+    .sort((a, b) => Number(!!b.inventory.storage!.nfs!.vip?.heldHere) - Number(!!a.inventory.storage!.nfs!.vip?.heldHere));
+  const server = servers[0];
+  if (!server) throw notFound(`datastore ${datastore}`);
+  return server;
+}
+
+function deleteImage(deps: ApiDeps, req: ImageDeleteRequest) {
+  const hosts = deps.fleet.hosts();
+  const image = imageCatalog(hosts)
+    .find((d) => d.datastore === req.datastore)
+    ?.images.find((i) => i.name === req.name);
+  if (!image) throw notFound(`image ${req.name} on ${req.datastore}`);
+  const problem = imageDeleteProblem(image, imageUsers(hosts, image.name));
+  if (problem) throw new NimbusError("CONFLICT", problem);
+  return storageServerFor(hosts, req.datastore);
+}
+
+/** Admins import and delete images; the storage server holding the datastore does the work (it fetches, never the Nimbus server). */
+export const imageAdminProcedures = {
+  /** Instances built from each image (by name), for the catalog's "used by" and its Delete button. */
+  usage: staffProcedure("read:fleet")
+    .output(z.array(z.object({ name: ImageName, usedBy: z.array(z.string()) })))
+    .query(({ ctx }) => {
+      const hosts = ctx.deps.fleet.hosts();
+      const names = [...new Set(imageCatalog(hosts).flatMap((d) => d.images.map((i) => i.name)))].sort();
+      return names.map((name) => ({ name, usedBy: imageUsers(hosts, name) }));
+    }),
+
+  import: staffProcedure("images:manage")
+    .input(ImageImportRequest)
+    .output(ImageEntry)
+    .mutation(async ({ ctx, input }) => {
+      const hosts = ctx.deps.fleet.hosts();
+      const server = storageServerFor(hosts, input.datastore);
+      if (imageCatalog(hosts).some((d) => d.datastore === input.datastore && d.images.some((i) => i.name === input.name)))
+        throw new NimbusError("CONFLICT", `image ${input.name} already exists on ${input.datastore}`);
+      return ctx.deps.fleet.request(server.name, "storage.imageImport", input, { timeoutMs: IMPORT_TIMEOUT_MS });
+    }),
+
+  /** Refused while any instance's disk was built from the image (imageDeleteProblem says which). */
+  delete: staffProcedure("images:manage")
+    .input(ImageDeleteRequest)
+    .output(z.object({ ok: z.literal(true) }))
+    .mutation(async ({ ctx, input }) => {
+      const server = deleteImage(ctx.deps, input);
+      await ctx.deps.fleet.request(server.name, "storage.imageDelete", input);
+      return { ok: true as const };
+    }),
+};
