@@ -59,6 +59,6 @@ export async function createRealDrivers(cfg: AgentConfig, log: Log, probed?: Pro
         )
       : undefined),
     swarm: on("swarm") ? new RealSwarmDriver(host, tools.docker, cfg.swarm, log) : undefined,
-    storage: on("storage") ? new RealStorageDriver({ showmount: tools.showmount, rpcinfo: tools.rpcinfo, df: tools.df, ip: tools.ip }, cfg.storage, cfg.node.procRoot, p.nfsServer) : undefined,
+    storage: on("storage") ? new RealStorageDriver({ showmount: tools.showmount, rpcinfo: tools.rpcinfo, df: tools.df, ip: tools.ip }, cfg.storage, cfg.node.procRoot, p.nfsServer, tools.qemuImg) : undefined,
   };
 }

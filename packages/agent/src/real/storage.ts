@@ -1,10 +1,11 @@
 import { readFile, readdir } from "node:fs/promises";
 import { IMAGE_CATALOG_FILE, IMAGE_REPOSITORY_DIR, ImageEntry, LIMITS, type Datastore, type StorageSection } from "@nimbus/domain";
 import { join } from "node:path";
-import type { StorageDriver } from "../drivers.js";
+import type { ImageDriver, StorageDriver } from "../drivers.js";
 import type { AgentConfig } from "./config.js";
 import { parseIpAddr } from "./parse/ip.js";
 import { NFS_PROGRAM, parseDf, parseKeepalivedState, parseNfsMounts, parseRpcinfo, parseShowmount, type KeepalivedState } from "./parse/storage.js";
+import { RealImageRepository, catalogEntries } from "./storage-images.js";
 import type { Tool } from "./tool.js";
 
 export interface StorageTools {
@@ -21,13 +22,33 @@ export interface StorageTools {
  * them every pollIntervalMs; the agent core pushes only when the section really changed.
  */
 export class RealStorageDriver implements StorageDriver {
+  readonly imageRepository?: ImageDriver;
+
   constructor(
     private readonly tools: StorageTools,
     private readonly cfg: AgentConfig["storage"],
     private readonly procRoot: string,
     /** Whether this host serves NFS (configured exports, or rpcbind had nfs at start). */
     private readonly nfsServer: boolean,
-  ) {}
+    /** Imports and deletes images (storage servers only). */
+    qemuImg?: Tool,
+  ) {
+    if (nfsServer && qemuImg) this.imageRepository = new RealImageRepository(qemuImg, (datastore) => this.localDirectory(datastore));
+  }
+
+  /**
+   * Where an export lives on this host: the configured local directory, else (no exports
+   * configured) the path itself when showmount lists it. Any other path is no datastore, so an
+   * import never writes outside an export.
+   */
+  private async localDirectory(datastore: string): Promise<string | null> {
+    if (this.cfg.exports.length) {
+      const e = this.cfg.exports.find((x) => x.path === datastore);
+      return e ? (e.localPath ?? e.path) : null;
+    }
+    const exports = await this.tools.showmount.run(["-e", this.cfg.nfsHost], { timeoutMs: 10_000 }).then(parseShowmount, () => []);
+    return exports.some((e) => e.path === datastore) ? datastore : null;
+  }
 
   async snapshot(): Promise<StorageSection> {
     const mounts = parseNfsMounts(await readFile(`${this.procRoot}/mounts`, "utf8"), this.cfg.sharedMounts);
@@ -87,11 +108,7 @@ export class RealStorageDriver implements StorageDriver {
         } catch {
           return [];
         }
-        if (!Array.isArray(raw)) return [];
-        return raw.flatMap((e) => {
-          const entry = ImageEntry.safeParse(e);
-          return entry.success && entry.data.datastore === path ? [entry.data] : [];
-        });
+        return catalogEntries(raw, path);
       }),
     );
     return lists.flat().slice(0, LIMITS.images);

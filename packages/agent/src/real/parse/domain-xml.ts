@@ -1,5 +1,5 @@
 import { XMLParser, XMLValidator } from "fast-xml-parser";
-import { TenantSlug, VlanId, type DomainNic } from "@nimbus/domain";
+import { ImageName, TenantSlug, VlanId, type DomainNic } from "@nimbus/domain";
 import { cut, quote, unparseable } from "../../errors.js";
 import { integer } from "./text.js";
 
@@ -33,6 +33,8 @@ export interface DomainXml {
   memoryMiB: number;
   tenant: string | null;
   role: string | null;
+  /** The image a Nimbus-created instance was built from (metadata); absent otherwise. */
+  image?: string;
   cpuModel: string | null;
   cpuFeatures: string[];
   disks: DomainXmlDisk[];
@@ -89,6 +91,7 @@ export function parseDomainXml(source: string): DomainXml {
     memoryMiB: (memValue * unit) / 1024 ** 2,
     tenant: meta.tenant,
     role: meta.role,
+    ...(meta.image ? { image: meta.image } : {}),
     cpuModel: cpu.model,
     cpuFeatures: cpu.features,
     disks: list(devices.disk).flatMap(diskOf),
@@ -96,16 +99,17 @@ export function parseDomainXml(source: string): DomainXml {
   };
 }
 
-function nimbusMetadata(metadata: Node): { tenant: string | null; role: string | null } {
+function nimbusMetadata(metadata: Node): { tenant: string | null; role: string | null; image: string | null } {
   for (const [key, value] of Object.entries(metadata)) {
     const el = obj(Array.isArray(value) ? value[0] : value);
     const local = key.includes(":") ? key.slice(key.indexOf(":") + 1) : key;
     const inNamespace = Object.entries(el).some(([k, v]) => (k === "@xmlns" || k.startsWith("@xmlns:")) && v === NIMBUS_XMLNS);
     if (local !== "instance" || !inNamespace) continue;
     const tenant = attr(el, "tenant");
-    return { tenant: tenant && TenantSlug.safeParse(tenant).success ? tenant : null, role: attr(el, "role") };
+    const image = attr(el, "image");
+    return { tenant: tenant && TenantSlug.safeParse(tenant).success ? tenant : null, role: attr(el, "role"), image: image && ImageName.safeParse(image).success ? image : null };
   }
-  return { tenant: null, role: null };
+  return { tenant: null, role: null, image: null };
 }
 
 function cpuOf(cpu: Node): { model: string | null; features: string[] } {

@@ -43,6 +43,12 @@ describe("virsh dumpxml", () => {
     const bad = sample("virsh-test-dumpxml-ovs-vlan-metadata.xml").replace('tenant="acme"', 'tenant="ACME Corp"');
     expect(parseDomainXml(bad).tenant).toBeNull();
   });
+  it("reads the image an instance was built from (what images.delete checks) and drops one that is no image name", () => {
+    const withImage = (image: string) => sample("virsh-test-dumpxml-ovs-vlan-metadata.xml").replace('role="swarm-worker"', `role="swarm-worker" image="${image}"`);
+    expect(parseDomainXml(withImage("debian-12")).image).toBe("debian-12");
+    expect(parseDomainXml(withImage("-rf")).image).toBeUndefined();
+    expect(parseDomainXml(sample("virsh-test-dumpxml-ovs-vlan-metadata.xml")).image).toBeUndefined();
+  });
   it("reads volume disks with their pool and a trunk vlan as untagged", () => {
     const x = sample("virsh-test-dumpxml-ovs-vlan-metadata.xml")
       .replace("<source file='/instance/acme-web1.qcow2'/>", "<source pool='instance' volume='acme-web1.qcow2'/>")
