@@ -9,6 +9,7 @@ import { useNow } from "@/lib/clock";
 import { RECENT_OPERATIONS } from "@/lib/queries";
 import { useCan } from "@/lib/session";
 import { useTRPC } from "@/lib/trpc";
+import { ImagesPanel } from "./images-panel";
 import { MoveDiskDialog, type DiskToMove } from "./move-disk-dialog";
 import { StorageSuggestions } from "./storage-suggestions";
 import { StorageView } from "./storage-view";
@@ -68,6 +69,7 @@ export function StoragePage() {
             </Panel>
           )}
           <StorageView storage={storage.data} datastoresNote={capacity.data && !capacity.data.suggestions.length ? <StorageSuggestions capacity={capacity.data} /> : null} />
+          <ImagesPanel datastores={storage.data.datastores.map((d) => d.path)} />
         </div>
       )}
       <MoveDiskDialog disk={moving} onClose={() => setMoving(null)} />
