@@ -31,6 +31,16 @@ describe("images", () => {
     await until(() => listed("/instance"), (names) => !names.includes("bookworm"), "bookworm gone from the catalog");
   });
 
+  it("an import whose checksum does not match (fail-image-import) answers the storage server's error and lists nothing", async () => {
+    await admin().lab.inject({ name: "fail-image-import", args: ["damaged"] });
+    try {
+      expect(await codeOf(admin().images.import(importRequest("damaged")))).toMatch(/sha512 checksum does not match/);
+      expect(await listed("/instance")).not.toContain("damaged");
+    } finally {
+      await admin().lab.inject({ name: "restore-image-import", args: ["damaged"] });
+    }
+  });
+
   it("deleting an image an instance was built from is refused, naming the instance", async () => {
     const { operationId } = await admin().instances.create({ name: "acme-img1", image: "debian-12", vcpus: 1, memoryMiB: 512, diskGiB: 4, tenant: "acme", network: { vlan: 10, vni: 5001 } });
     const op = await until(() => admin().operations.get({ id: operationId }), (o) => o.state !== "running" && o.state !== "pending", "the create to settle", 60_000);

@@ -160,6 +160,17 @@ export class LabFaults {
     this.clear("fail-image-build", image);
   }
 
+  /** Imports of this image name fail their checksum (a download that arrived damaged); the catalog is left as it was. */
+  failImageImport(image: string): void {
+    this.world.failingImageImports.add(image);
+    this.set("fail-image-import", image);
+  }
+
+  restoreImageImport(image: string): void {
+    if (!this.world.failingImageImports.delete(image)) throw new LabFaultError(`imports of ${image} are not failing`);
+    this.clear("fail-image-import", image);
+  }
+
   /** libvirtd stops; running VMs go on (QEMU processes live), but nothing can be migrated to or from it. */
   stopLibvirtd(host: string): void {
     this.hypervisor(host).libvirtdUp = false;
