@@ -4,7 +4,28 @@ import { DomainName, HostName, TenantSlug } from "./names.js";
 import { OperationStep } from "./provision/steps.js";
 
 /** Long work as the server records it: created at once, settled by pushed job updates. */
-export const OperationKind = z.enum(["migrate", "scale", "power", "maintenance", "storage-move", "create", "delete"]);
+export const OperationKind = z.enum([
+  "migrate",
+  "scale",
+  "power",
+  "maintenance",
+  "storage-move",
+  "create",
+  "delete",
+  // images (issue 13)
+  "image-build",
+  "image-import",
+  // the swarm on demand (issue 14)
+  "swarm-create",
+  "swarm-add-worker",
+  "swarm-remove-worker",
+  "stack-deploy",
+  "stack-remove",
+  "service-update",
+  "service-rollback",
+  // load balancers (issue 15)
+  "lb-apply",
+]);
 export type OperationKind = z.infer<typeof OperationKind>;
 
 export const OperationState = z.enum(["pending", "running", "succeeded", "failed", "cancelled"]);
@@ -12,7 +33,7 @@ export type OperationState = z.infer<typeof OperationState>;
 export const isFinal = (s: OperationState) => s === "succeeded" || s === "failed" || s === "cancelled";
 
 export const OperationTarget = z.object({
-  type: z.enum(["instance", "service", "host"]),
+  type: z.enum(["instance", "service", "host", "image", "stack", "swarm", "node", "load-balancer"]),
   name: z.string(),
 });
 

@@ -1,10 +1,10 @@
 import { z } from "zod";
 import { TRPCError } from "@trpc/server";
-import { NimbusError, can, canCancelOperation, type Operation } from "@nimbus/domain";
+import { NimbusError, OperationTarget, can, canCancelOperation, type Operation } from "@nimbus/domain";
 import { notFound, router, tenantProcedure } from "../trpc.js";
 import { operationFor } from "../services/projections.js";
 
-const Target = z.object({ type: z.enum(["instance", "service", "host"]), name: z.string().max(64) });
+const Target = z.object({ type: OperationTarget.shape.type, name: z.string().max(64) });
 
 export const operationsRouter = router({
   list: tenantProcedure
