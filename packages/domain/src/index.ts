@@ -19,3 +19,4 @@ export * from "./storage-plan/index.js";
 export * from "./password-policy.js";
 export * from "./provision/index.js";
 export * from "./snapshots.js";
+export * from "./alerts/index.js";
