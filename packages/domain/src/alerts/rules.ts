@@ -47,8 +47,8 @@ export const AlertRulePatch = AlertRule.pick({ enabled: true, severity: true, fo
 export type AlertRulePatch = z.infer<typeof AlertRulePatch>;
 
 /**
- * The rules shipped with Nimbus. Backend-down reads the load balancers' checks, named
- * `lb:<balancer>:<backend>` by the active checks (see ARCHITECTURE.md).
+ * The rules shipped with Nimbus. Backend-down reads the load balancers' server checks,
+ * `lb:<balancer>:<server>` (`lb:<balancer>` alone is the HAProxy process: host-level, not a backend).
  */
 export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
   { id: "host-down", name: "Host down", enabled: true, severity: "critical", forSeconds: 0, condition: { kind: "check", checks: "host:*", states: ["crit"] }, channels: [], escalation: null },
@@ -57,7 +57,7 @@ export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
   { id: "vip-flapping", name: "NFS VIP flapping", enabled: true, severity: "warning", forSeconds: 0, condition: { kind: "flapping", checks: "storage:vip", changes: 3, windowMinutes: 10 }, channels: [], escalation: null },
   { id: "service-replicas", name: "Service under desired replicas", enabled: true, severity: "warning", forSeconds: 60, condition: { kind: "check", checks: "swarm:service:*", states: ["crit", "warn"] }, channels: [], escalation: null },
   { id: "mesh-incomplete", name: "VXLAN mesh incomplete", enabled: true, severity: "warning", forSeconds: 120, condition: { kind: "check", checks: "network:mesh-incomplete:*", states: ["crit", "warn"] }, channels: [], escalation: null },
-  { id: "backend-down", name: "Load balancer backend down", enabled: true, severity: "critical", forSeconds: 0, condition: { kind: "check", checks: "lb:*", states: ["crit"] }, channels: [], escalation: null },
+  { id: "backend-down", name: "Load balancer backend down", enabled: true, severity: "critical", forSeconds: 0, condition: { kind: "check", checks: "lb:*:*", states: ["crit"] }, channels: [], escalation: null },
 ];
 
 const patternCache = new Map<string, RegExp>();
