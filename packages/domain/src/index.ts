@@ -20,3 +20,5 @@ export * from "./password-policy.js";
 export * from "./provision/index.js";
 export * from "./snapshots.js";
 export * from "./alerts/index.js";
+export * from "./metrics/index.js";
+export * from "./history/index.js";

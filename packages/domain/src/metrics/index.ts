@@ -1,0 +1,301 @@
+import { z } from "zod";
+import type { HostRecord } from "../fleet.js";
+
+/**
+ * Metric history: what is sampled from the pushed inventory (no host is asked for it), how the
+ * samples are rolled up into 5-minute buckets, and how a chart's points are chosen from the right
+ * resolution with a bounded count. Pure: the database store and the server's sampler use it.
+ */
+
+/** What each kind of object has a series of, in the order the values are stored. */
+export const METRICS = {
+  host: ["cpu", "memory", "disk"],
+  instance: ["up", "vcpus", "memory"],
+  datastore: ["used", "usedGiB"],
+  service: ["running", "desired"],
+} as const satisfies Record<string, readonly string[]>;
+
+export const MetricObjectKind = z.enum(["host", "instance", "datastore", "service"]);
+export type MetricObjectKind = z.infer<typeof MetricObjectKind>;
+export type MetricName<K extends MetricObjectKind = MetricObjectKind> = (typeof METRICS)[K][number];
+
+/** Units for the charts' axes and tooltips. */
+export const METRIC_UNITS: Record<string, "%" | "count" | "MiB" | "GiB" | "bool"> = {
+  "host.cpu": "%",
+  "host.memory": "%",
+  "host.disk": "%",
+  "instance.up": "bool",
+  "instance.vcpus": "count",
+  "instance.memory": "MiB",
+  "datastore.used": "%",
+  "datastore.usedGiB": "GiB",
+  "service.running": "count",
+  "service.desired": "count",
+};
+
+/** Full resolution: the sampler's period. */
+export const SAMPLE_INTERVAL_MS = 10_000;
+/** Rolled-up resolution. */
+export const ROLLUP_MS = 5 * 60_000;
+/** How long full-resolution samples are kept; rollups are kept `ROLLUP_KEEP_MS`. */
+export const RAW_KEEP_MS = 24 * 3600_000;
+export const ROLLUP_KEEP_MS = 30 * 24 * 3600_000;
+/** The most points one series query answers with. */
+export const MAX_POINTS = 1_000;
+
+/** The key a series is stored under: "host:kvm1", "instance:web-1", "datastore:/instance", "service:web". */
+export const seriesKey = (kind: MetricObjectKind, name: string) => `${kind}:${name}`;
+export const metricIndex = (kind: MetricObjectKind, metric: string): number => (METRICS[kind] as readonly string[]).indexOf(metric);
+
+/** One object's values at one instant (null: not known then). */
+export interface ObjectSample {
+  object: string;
+  at: number;
+  values: (number | null)[];
+}
+
+const pct = (used: number, total: number) => (total > 0 ? Math.min(100, Math.max(0, (used / total) * 100)) : null);
+const GiB = 1024 ** 3;
+const round = (v: number | null, digits = 2) => (v === null || !Number.isFinite(v) ? null : Math.round(v * 10 ** digits) / 10 ** digits);
+
+/**
+ * One sample of every object the inventory describes at `at`: hosts (online ones only: the last
+ * report of a silent host is not a measurement), their VMs, the datastores (from the VIP holder,
+ * else any online NFS server) and swarm services (from a manager, the leader first).
+ */
+export function sampleFleet(hosts: readonly HostRecord[], at: number): ObjectSample[] {
+  const out: ObjectSample[] = [];
+  const datastores = new Map<string, { values: (number | null)[]; holder: boolean }>();
+  const services = new Map<string, { values: (number | null)[]; leader: boolean }>();
+  for (const h of hosts) {
+    if (h.connection.state !== "online") continue;
+    const node = h.inventory.node;
+    if (node) {
+      out.push({
+        object: seriesKey("host", h.name),
+        at,
+        values: [round(node.cpuUsagePct), round(pct(node.memoryUsedMiB, node.memoryTotalMiB)), round(pct(node.diskUsedBytes, node.diskTotalBytes))],
+      });
+    }
+    for (const d of h.inventory.virt?.domains ?? []) {
+      out.push({ object: seriesKey("instance", d.name), at, values: [d.state === "running" ? 1 : 0, d.vcpus, d.memoryMiB] });
+    }
+    const nfs = h.inventory.storage?.nfs;
+    if (nfs) {
+      const holder = !!nfs.vip?.heldHere;
+      for (const ds of nfs.datastores) {
+        const prev = datastores.get(ds.path);
+        if (prev && (prev.holder || !holder)) continue;
+        datastores.set(ds.path, { values: [round(pct(ds.usedBytes, ds.totalBytes)), round(ds.usedBytes / GiB, 3)], holder });
+      }
+    }
+    const swarm = h.inventory.swarm;
+    if (swarm?.role === "manager") {
+      const leader = swarm.nodes.some((n) => n.leader && n.id === swarm.nodeId);
+      for (const s of swarm.services) {
+        const prev = services.get(s.name);
+        if (prev && (prev.leader || !leader)) continue;
+        services.set(s.name, { values: [s.replicasRunning, s.replicasDesired], leader });
+      }
+    }
+  }
+  for (const [path, d] of datastores) out.push({ object: seriesKey("datastore", path), at, values: d.values });
+  for (const [name, s] of services) out.push({ object: seriesKey("service", name), at, values: s.values });
+  return out;
+}
+
+/** A 5-minute bucket of one object: per metric the mean and the maximum of its samples. */
+export interface Rollup {
+  object: string;
+  bucket: number;
+  /** Samples in the bucket. */
+  n: number;
+  avg: (number | null)[];
+  max: (number | null)[];
+}
+
+export const bucketOf = (at: number, size = ROLLUP_MS) => Math.floor(at / size) * size;
+
+interface Acc {
+  bucket: number;
+  n: number;
+  sum: number[];
+  count: number[];
+  max: (number | null)[];
+}
+
+/**
+ * Sums samples per object and 5-minute bucket as they are written, so rollups cost no scan of
+ * the samples table. A bucket closes when a later bucket's sample of any object arrives (samples
+ * come in time order) or on `drain()`.
+ */
+export class RollupAccumulator {
+  private readonly open = new Map<string, Acc>();
+  private current: number | null = null;
+
+  constructor(private readonly size = ROLLUP_MS) {}
+
+  /** Adds samples; returns the rollups of buckets this closed. */
+  add(samples: readonly ObjectSample[]): Rollup[] {
+    const closed: Rollup[] = [];
+    for (const s of samples) {
+      const bucket = bucketOf(s.at, this.size);
+      if (this.current !== null && bucket > this.current) closed.push(...this.closeBefore(bucket));
+      if (this.current === null || bucket > this.current) this.current = bucket;
+      let acc = this.open.get(s.object);
+      if (acc && acc.bucket !== bucket) {
+        // A late sample of an earlier bucket (or an object's first in a new one) closes what it had.
+        closed.push(finish(s.object, acc));
+        acc = undefined;
+      }
+      if (!acc) {
+        acc = { bucket, n: 0, sum: [], count: [], max: [] };
+        this.open.set(s.object, acc);
+      }
+      acc.n++;
+      s.values.forEach((v, i) => {
+        acc.sum[i] ??= 0;
+        acc.count[i] ??= 0;
+        acc.max[i] ??= null;
+        if (v === null || !Number.isFinite(v)) return;
+        acc.sum[i] += v;
+        acc.count[i]++;
+        acc.max[i] = acc.max[i] === null ? v : Math.max(acc.max[i], v);
+      });
+    }
+    return closed;
+  }
+
+  /** Rollups of every bucket still open (at shutdown); partial buckets merge with a later write. */
+  drain(): Rollup[] {
+    const all = [...this.open].map(([object, acc]) => finish(object, acc));
+    this.open.clear();
+    return all;
+  }
+
+  private closeBefore(bucket: number): Rollup[] {
+    const closed: Rollup[] = [];
+    for (const [object, acc] of this.open) {
+      if (acc.bucket < bucket) {
+        closed.push(finish(object, acc));
+        this.open.delete(object);
+      }
+    }
+    return closed;
+  }
+}
+
+function finish(object: string, acc: Acc): Rollup {
+  return {
+    object,
+    bucket: acc.bucket,
+    n: acc.n,
+    avg: acc.sum.map((s, i) => (acc.count[i] ? round(s / acc.count[i]!, 4) : null)),
+    max: acc.max.map((m) => m),
+  };
+}
+
+/** Two rollups of the same bucket (one written before a restart, one after): weighted by their sample counts. */
+export function mergeRollups(a: Rollup, b: Rollup): Rollup {
+  const len = Math.max(a.avg.length, b.avg.length);
+  const avg: (number | null)[] = [];
+  const max: (number | null)[] = [];
+  for (let i = 0; i < len; i++) {
+    const x = a.avg[i] ?? null;
+    const y = b.avg[i] ?? null;
+    avg.push(x === null ? y : y === null ? x : round((x * a.n + y * b.n) / (a.n + b.n), 4));
+    const mx = a.max[i] ?? null;
+    const my = b.max[i] ?? null;
+    max.push(mx === null ? my : my === null ? mx : Math.max(mx, my));
+  }
+  return { object: a.object, bucket: a.bucket, n: a.n + b.n, avg, max };
+}
+
+/** A chart's request: one metric of one object over a bounded range. */
+export const SeriesRange = z
+  .object({
+    /** Epoch milliseconds. */
+    from: z.number().int().nonnegative(),
+    to: z.number().int().nonnegative(),
+    maxPoints: z.number().int().min(10).max(MAX_POINTS).default(500),
+  })
+  .refine((r) => r.from < r.to, { message: "the range must end after it starts", path: ["to"] })
+  .refine((r) => r.to - r.from <= ROLLUP_KEEP_MS, { message: "a range may span at most 30 days", path: ["from"] });
+export type SeriesRange = z.infer<typeof SeriesRange>;
+
+export type Resolution = "raw" | "5m";
+
+/** Which table answers a range: full resolution while all of it is still kept (the last 24 h), rollups otherwise. */
+export function chooseResolution(range: { from: number; to: number }, now: number): Resolution {
+  if (range.from >= now - RAW_KEEP_MS) return "raw";
+  return "5m";
+}
+
+/** The step between points: the resolution's, widened so the range holds at most `maxPoints`. */
+export function pointStep(range: { from: number; to: number; maxPoints: number }, resolution: Resolution): number {
+  const base = resolution === "raw" ? SAMPLE_INTERVAL_MS : ROLLUP_MS;
+  const need = Math.ceil((range.to - range.from) / range.maxPoints);
+  return Math.max(base, Math.ceil(need / base) * base);
+}
+
+/** A stored point: a raw sample (n 1, avg = max = value) or a rollup. */
+export interface StoredPoint {
+  t: number;
+  avg: number | null;
+  max: number | null;
+  n: number;
+}
+
+/** A chart point: the mean and the maximum over its step. */
+export interface SeriesPoint {
+  t: number;
+  avg: number | null;
+  max: number | null;
+}
+
+/**
+ * Groups stored points (in time order) into steps aligned to `step` (so a zoom shows the same
+ * boundaries), mean weighted by sample counts, maximum of maxima; at most
+ * ceil((to - from) / step) + 1 points, empty steps left out (a gap in the line).
+ */
+export function downsample(points: readonly StoredPoint[], range: { from: number; to: number }, step: number): SeriesPoint[] {
+  const out: SeriesPoint[] = [];
+  let t = Number.NaN;
+  let sum = 0;
+  let weight = 0;
+  let max: number | null = null;
+  const flush = () => {
+    if (Number.isNaN(t)) return;
+    out.push({ t, avg: weight ? round(sum / weight, 4) : null, max });
+  };
+  for (const p of points) {
+    if (p.t < range.from || p.t > range.to) continue;
+    const b = bucketOf(p.t, step);
+    if (b !== t) {
+      flush();
+      t = b;
+      sum = 0;
+      weight = 0;
+      max = null;
+    }
+    if (p.avg !== null) {
+      sum += p.avg * p.n;
+      weight += p.n;
+    }
+    if (p.max !== null) max = max === null ? p.max : Math.max(max, p.max);
+  }
+  flush();
+  return out;
+}
+
+/** What a series query answers. */
+export interface SeriesAnswer {
+  object: string;
+  metric: string;
+  unit: string;
+  resolution: Resolution;
+  step: number;
+  from: number;
+  to: number;
+  points: SeriesPoint[];
+}
