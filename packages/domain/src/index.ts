@@ -22,3 +22,4 @@ export * from "./snapshots.js";
 export * from "./alerts/index.js";
 export * from "./metrics/index.js";
 export * from "./history/index.js";
+export * from "./swarm/index.js";

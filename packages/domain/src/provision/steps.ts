@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { cutText } from "../bounds.js";
+import { redactSwarmTokens } from "../swarm/nodes.js";
 import type { CreateInstanceParams } from "./params.js";
 import type { WiringAction } from "./network-fit.js";
 
@@ -117,9 +118,13 @@ export function setStep(steps: readonly OperationStep[], id: string, state: Step
   );
 }
 
-/** Appends what a tool printed to a step, keeping the last STEP_LOG_MAX_LINES lines, each cut to STEP_LOG_LINE_MAX. */
+/**
+ * Appends what a tool printed to a step, keeping the last STEP_LOG_MAX_LINES lines, each cut to
+ * STEP_LOG_LINE_MAX. Swarm join tokens are redacted here, where agents and the server record
+ * lines: virt-builder prints each first-boot command, a worker's carries the token.
+ */
 export function appendStepLog(steps: readonly OperationStep[], id: string, lines: readonly string[]): OperationStep[] {
-  return steps.map((s) => (s.id !== id ? s : { ...s, log: [...s.log, ...lines.map((l) => cutText(l, STEP_LOG_LINE_MAX))].slice(-STEP_LOG_MAX_LINES) }));
+  return steps.map((s) => (s.id !== id ? s : { ...s, log: [...s.log, ...lines.map((l) => cutText(redactSwarmTokens(l), STEP_LOG_LINE_MAX))].slice(-STEP_LOG_MAX_LINES) }));
 }
 
 /** Which step failed and why, for the operation's error: "Build the volume failed: virt-builder …". */
