@@ -164,6 +164,8 @@ export const SwarmService = z.object({
   tenant: TenantSlug.nullable(),
   stack: name().nullable(),
   updatedAt: name().nullable(),
+  /** Digest of the service's environment (`envDigest`: sorted KEY=value lines), so a stack diff says "changed" without a value. */
+  envDigest: name().nullish(),
 });
 export type SwarmService = z.infer<typeof SwarmService>;
 
@@ -188,6 +190,8 @@ export const SwarmSection = z.object({
   nodes: list(SwarmNode, LIMITS.swarmNodes),
   services: list(SwarmService, LIMITS.swarmServices),
   tasks: list(SwarmTask, LIMITS.swarmTasks),
+  /** Images this engine has (`repository:tag`), for the stack check "no node has the image"; every node reports its own. */
+  images: list(name(), LIMITS.images).nullish(),
 });
 export type SwarmSection = z.infer<typeof SwarmSection>;
 

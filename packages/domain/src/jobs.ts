@@ -3,6 +3,7 @@ import { boundedName, boundedText } from "./bounds.js";
 import { MaintenanceProgress } from "./maintenance/progress.js";
 import { OperationStep } from "./provision/steps.js";
 import { DomainName, HostName, ServiceName } from "./names.js";
+import { StackDeployProgress, StackRemoveProgress } from "./swarm/stack.js";
 
 /**
  * A job is long work an agent does for the server (a migration, a scale). The server names it
@@ -76,13 +77,13 @@ export const DeleteProgress = z.object({
 });
 export type DeleteProgress = z.infer<typeof DeleteProgress>;
 
-export const JobProgress = z.discriminatedUnion("kind", [MigrationProgress, ScaleProgress, StorageMoveProgress, MaintenanceProgress, CreateProgress, DeleteProgress]);
+export const JobProgress = z.discriminatedUnion("kind", [MigrationProgress, ScaleProgress, StorageMoveProgress, MaintenanceProgress, CreateProgress, DeleteProgress, StackDeployProgress, StackRemoveProgress]);
 export type JobProgress = z.infer<typeof JobProgress>;
 
 export const Job = z
   .object({
     id: boundedName(),
-    kind: z.enum(["migrate", "scale", "storage-move", "create", "delete"]),
+    kind: z.enum(["migrate", "scale", "storage-move", "create", "delete", "stack-deploy", "stack-remove"]),
     state: JobState,
     progress: JobProgress.nullable(),
     error: boundedText().nullable(),

@@ -8,6 +8,7 @@ import { AgentPreflightParams, AgentPreflightResult } from "./preflight.js";
 import { CreateInstanceParams, DeleteInstanceParams, TunnelParams, TunnelResult } from "./provision/params.js";
 import { ImageDeleteRequest, ImageEntry, ImageImportRequest } from "./provision/image.js";
 import { Snapshot, SnapshotCreateParams, SnapshotListResult, SnapshotTarget } from "./snapshots.js";
+import { StackDeployParams, StackRemoveParams } from "./swarm/stack.js";
 
 /**
  * The agent protocol: JSON-RPC 2.0, one message per line, over the stdio of one SSH exec channel.
@@ -75,6 +76,10 @@ export const methods = {
     result: ok,
   },
   "swarm.joinTokens": { params: z.object({}), result: z.object({ worker: boundedName(), manager: boundedName() }) },
+  /** Starts a job: `docker stack deploy` with the compose on stdin, then follows every service until it converges or a task fails. */
+  "swarm.stackDeploy": { params: StackDeployParams, result: z.object({ jobId: z.string() }) },
+  /** Starts a job: `docker stack rm`, then waits until the stack's services are gone. */
+  "swarm.stackRemove": { params: StackRemoveParams, result: z.object({ jobId: z.string() }) },
 } as const;
 
 export type MethodName = keyof typeof methods;
