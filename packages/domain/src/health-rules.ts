@@ -1,6 +1,8 @@
 import type { HostRecord } from "./fleet.js";
 import type { HealthState } from "./health.js";
 import { storageOverview } from "./overviews.js";
+import { activeCheckHealth, activeCheckInputs } from "./checks/health.js";
+import { lbHealth, lbHealthInputs } from "./lb/health.js";
 
 /**
  * The raw health of the fleet at one instant: one entry per check, before hysteresis. The
@@ -55,6 +57,8 @@ export function hostChecks(h: HostRecord): RawCheck[] {
     if (d.state === "crashed")
       checks.push({ id: `instance:${d.name}`, category: "instance", target: d.name, state: "crit", message: `crashed on ${h.name}`, affects: [d.name], tenants: d.tenant ? [d.tenant] : [] });
   }
+  // Active checks and load balancers are the host's too: its agent runs them.
+  checks.push(...activeCheckHealth(h), ...lbHealth(h));
   return checks;
 }
 
@@ -76,6 +80,8 @@ export function hostCheckInputs(h: HostRecord, input: InputReader) {
     input.see(d.state);
     input.see(d.tenant);
   }
+  activeCheckInputs(h, input);
+  lbHealthInputs(h, input);
 }
 
 /** The NFS pair's checks: who holds the VIP, each server, each datastore's capacity. */
@@ -154,7 +160,7 @@ export function storageCheckInputs(hosts: readonly HostRecord[], input: InputRea
 }
 
 /** The host whose agent answers for the swarm: the first online manager that lists nodes. */
-const swarmManager = (hosts: readonly HostRecord[]) =>
+export const swarmManager = (hosts: readonly HostRecord[]) =>
   hosts.find((h) => h.connection.state === "online" && h.inventory.swarm?.role === "manager" && h.inventory.swarm.nodes.length);
 
 /** The swarm's checks, as its manager reports them: each node, each service's replicas. */

@@ -19,6 +19,8 @@ export * from "./storage-plan/index.js";
 export * from "./password-policy.js";
 export * from "./provision/index.js";
 export * from "./snapshots.js";
+export * from "./checks/index.js";
+export * from "./lb/index.js";
 export * from "./swarm/stack.js";
 export * from "./alerts/index.js";
 export * from "./metrics/index.js";

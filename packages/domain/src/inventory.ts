@@ -2,6 +2,8 @@ import { z } from "zod";
 import { ImageEntry } from "./provision/image.js";
 import { LIMITS, boundedList, boundedName, boundedPath, boundedText } from "./bounds.js";
 import { Mtu, TenantSlug, VlanId, Vni } from "./names.js";
+import { ChecksSection } from "./checks/spec.js";
+import { LbSection } from "./lb/spec.js";
 
 /**
  * What one host reports about itself, in independent sections. An agent pushes a whole section
@@ -230,10 +232,14 @@ export const HostInventory = z.object({
   net: NetSection.nullable(),
   swarm: SwarmSection.nullable(),
   storage: StorageSection.nullable(),
+  /** Active checks this agent runs (checks.configure) and their states; absent from agents that predate them. */
+  checks: ChecksSection.nullish(),
+  /** The HAProxy load balancers on this host and their servers' states (`show stat`). */
+  lb: LbSection.nullish(),
 });
 export type HostInventory = z.infer<typeof HostInventory>;
 
-export const SectionName = z.enum(["node", "virt", "net", "swarm", "storage"]);
+export const SectionName = z.enum(["node", "virt", "net", "swarm", "storage", "checks", "lb"]);
 export type SectionName = z.infer<typeof SectionName>;
 
 export const emptyInventory = (): HostInventory => ({ node: null, virt: null, net: null, swarm: null, storage: null });
