@@ -12,5 +12,6 @@ export { csvCell, csvLines, toCsvTable } from "./stores/csv.js";
 export { Tenants, DEFAULT_VNI_POOL, type Tenant, type TenantMember, type VniPool } from "./stores/tenants.js";
 export { HealthHistory, HealthHistoryWriter, type HealthTransition } from "./stores/health-history.js";
 export { HealthAcks, type HealthAck } from "./stores/health-acks.js";
+export { AlertStore, type StoredAlert, type StoredChannel, type DeliveryRecord } from "./stores/alerts.js";
 export { Retention, type RetentionPolicy, type Pruned } from "./stores/retention.js";
 export { TenantQuotas } from "./stores/tenant-quotas.js";

@@ -1,0 +1,177 @@
+import { and, desc, eq, gt, isNull } from "drizzle-orm";
+import type { Alert, AlertRule, Silence } from "@nimbus/domain";
+import type { Db } from "../open.js";
+import { alertChannels, alertDeliveries, alertRules, alertSilences, alerts } from "../schema/alerts.js";
+
+export interface StoredChannel {
+  id: string;
+  name: string;
+  kind: "webhook" | "email";
+  enabled: boolean;
+  config: Record<string, unknown>;
+  /** HMAC key (webhook) or SMTP password (email); null when none is set. */
+  secret: string | null;
+  updatedAt: string;
+}
+
+/** A firing or resolved alert with the id of its row (a key fires again under a new row). */
+export type StoredAlert = Alert & { rowId: string };
+
+export interface DeliveryRecord {
+  id: number;
+  at: string;
+  alertId: string;
+  alertKey: string;
+  channelId: string;
+  event: string;
+  attempt: number;
+  status: "ok" | "retrying" | "failed";
+  statusCode: number | null;
+  error: string | null;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+
+function toAlert(r: typeof alerts.$inferSelect): StoredAlert {
+  return {
+    rowId: r.id,
+    id: r.key,
+    ruleId: r.ruleId,
+    ruleName: r.ruleName,
+    severity: r.severity as Alert["severity"],
+    subject: r.subject,
+    category: r.category as Alert["category"],
+    target: r.target,
+    message: r.message,
+    affects: r.affects,
+    tenants: r.tenants,
+    link: r.link,
+    since: r.since.toISOString(),
+    firedAt: r.firedAt.toISOString(),
+    resolvedAt: iso(r.resolvedAt),
+    ack: r.ackBy && r.ackAt ? { by: r.ackBy, at: r.ackAt.toISOString(), note: r.ackNote } : null,
+    escalatedAt: iso(r.escalatedAt),
+  };
+}
+
+/** Rules, channels, alerts with their acks and escalations, silences and the delivery log. */
+export class AlertStore {
+  constructor(private readonly db: Db) {}
+
+  /** Inserts the shipped rules that are not there yet; an admin's edits stay. */
+  async seedRules(defaults: readonly AlertRule[]): Promise<void> {
+    if (!defaults.length) return;
+    await this.db
+      .insert(alertRules)
+      .values(defaults.map((r) => ({ id: r.id, name: r.name, enabled: r.enabled, severity: r.severity, forSeconds: r.forSeconds, condition: r.condition, channels: r.channels, escalation: r.escalation })))
+      .onConflictDoNothing();
+  }
+
+  /** The stored rules as they were written (the caller validates them). */
+  async rules(): Promise<unknown[]> {
+    const rows = await this.db.select().from(alertRules).orderBy(alertRules.id);
+    return rows.map((r) => ({ id: r.id, name: r.name, enabled: r.enabled, severity: r.severity, forSeconds: r.forSeconds, condition: r.condition, channels: r.channels, escalation: r.escalation }));
+  }
+
+  async putRule(r: AlertRule, by: string): Promise<void> {
+    const row = { name: r.name, enabled: r.enabled, severity: r.severity, forSeconds: r.forSeconds, condition: r.condition, channels: r.channels, escalation: r.escalation, updatedBy: by, updatedAt: new Date() };
+    await this.db.insert(alertRules).values({ id: r.id, ...row }).onConflictDoUpdate({ target: alertRules.id, set: row });
+  }
+
+  async channels(): Promise<StoredChannel[]> {
+    const rows = await this.db.select().from(alertChannels).orderBy(alertChannels.id);
+    return rows.map((r) => ({ id: r.id, name: r.name, kind: r.kind, enabled: r.enabled, config: r.config as Record<string, unknown>, secret: r.secret, updatedAt: r.updatedAt.toISOString() }));
+  }
+
+  async putChannel(c: Omit<StoredChannel, "updatedAt">): Promise<void> {
+    const row = { name: c.name, kind: c.kind, enabled: c.enabled, config: c.config, secret: c.secret, updatedAt: new Date() };
+    await this.db.insert(alertChannels).values({ id: c.id, ...row }).onConflictDoUpdate({ target: alertChannels.id, set: row });
+  }
+
+  async deleteChannel(id: string): Promise<boolean> {
+    const gone = await this.db.delete(alertChannels).where(eq(alertChannels.id, id)).returning({ id: alertChannels.id });
+    return gone.length > 0;
+  }
+
+  async openAlerts(): Promise<StoredAlert[]> {
+    return (await this.db.select().from(alerts).where(isNull(alerts.resolvedAt)).orderBy(alerts.firedAt)).map(toAlert);
+  }
+
+  async recentAlerts(limit: number): Promise<StoredAlert[]> {
+    return (await this.db.select().from(alerts).orderBy(desc(alerts.firedAt)).limit(limit)).map(toAlert);
+  }
+
+  async insertAlert(a: StoredAlert): Promise<void> {
+    await this.db.insert(alerts).values({
+      id: a.rowId,
+      key: a.id,
+      ruleId: a.ruleId,
+      ruleName: a.ruleName,
+      severity: a.severity,
+      subject: a.subject,
+      category: a.category,
+      target: a.target,
+      message: a.message,
+      affects: a.affects,
+      tenants: a.tenants,
+      link: a.link,
+      since: new Date(a.since),
+      firedAt: new Date(a.firedAt),
+      resolvedAt: a.resolvedAt ? new Date(a.resolvedAt) : null,
+    });
+  }
+
+  /** Writes what can change on an alert after it fired. */
+  async updateAlert(a: StoredAlert): Promise<void> {
+    await this.db
+      .update(alerts)
+      .set({
+        ruleName: a.ruleName,
+        severity: a.severity,
+        target: a.target,
+        message: a.message,
+        affects: a.affects,
+        tenants: a.tenants,
+        resolvedAt: a.resolvedAt ? new Date(a.resolvedAt) : null,
+        ackBy: a.ack?.by ?? null,
+        ackAt: a.ack ? new Date(a.ack.at) : null,
+        ackNote: a.ack?.note ?? null,
+        escalatedAt: a.escalatedAt ? new Date(a.escalatedAt) : null,
+      })
+      .where(eq(alerts.id, a.rowId));
+  }
+
+  /** Silences that have not ended by `now`. */
+  async activeSilences(now: Date): Promise<Silence[]> {
+    const rows = await this.db.select().from(alertSilences).where(gt(alertSilences.endsAt, now)).orderBy(alertSilences.startsAt);
+    return rows.map((r) => ({ id: r.id, checks: r.checks, labels: r.labels, startsAt: r.startsAt.toISOString(), endsAt: r.endsAt.toISOString(), createdBy: r.createdBy, comment: r.comment }));
+  }
+
+  async putSilence(s: Silence): Promise<void> {
+    await this.db.insert(alertSilences).values({ id: s.id, checks: s.checks, labels: s.labels as Record<string, string>, startsAt: new Date(s.startsAt), endsAt: new Date(s.endsAt), createdBy: s.createdBy, comment: s.comment });
+  }
+
+  /** Ends a silence now; false when there is no such silence still running. */
+  async endSilence(id: string, at: Date): Promise<boolean> {
+    const done = await this.db
+      .update(alertSilences)
+      .set({ endsAt: at })
+      .where(and(eq(alertSilences.id, id), gt(alertSilences.endsAt, at)))
+      .returning({ id: alertSilences.id });
+    return done.length > 0;
+  }
+
+  async addDelivery(d: Omit<DeliveryRecord, "id" | "at"> & { at?: string }): Promise<void> {
+    await this.db.insert(alertDeliveries).values({ ...d, at: d.at ? new Date(d.at) : new Date() });
+  }
+
+  async deliveries(limit: number, channelId?: string): Promise<DeliveryRecord[]> {
+    const rows = await this.db
+      .select()
+      .from(alertDeliveries)
+      .where(channelId ? eq(alertDeliveries.channelId, channelId) : undefined)
+      .orderBy(desc(alertDeliveries.id))
+      .limit(limit);
+    return rows.map((r) => ({ ...r, at: r.at.toISOString() }));
+  }
+}
