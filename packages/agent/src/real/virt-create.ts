@@ -1,4 +1,4 @@
-import { access, mkdtemp, readFile, rm } from "node:fs/promises";
+import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -54,7 +54,7 @@ const linesOf = (text: string) => text.split("\n").map((l) => l.trimEnd()).filte
 
 /**
  * `virt.create` on a real host, the steps createSteps names: check, virt-builder from the
- * datastore's own repository, VXLAN ports on Open vSwitch, `virsh define` from stdin, start,
+ * datastore's own repository, VXLAN ports on Open vSwitch, `virsh define` of a private file, start,
  * wait for an address (guest agent, else ARP). Each step's tool output goes into its log. On a
  * failure or cancel the cleanup plan of the step reached runs, each action idempotent.
  */
@@ -115,7 +115,15 @@ export async function createReal(t: ProvisionTools, params: CreateInstanceParams
     });
     await run("define", async () => {
       const xml = buildDomainXml(params, { virtType: t.virtType });
-      log("define", linesOf(await t.virsh.run(virshDefineArgs(), { ...opts("define"), stdin: xml })));
+      // A private directory (mkdtemp: 0700) for the file virsh reads, removed right after.
+      const dir = await mkdtemp(join(tmpdir(), "nimbus-define-"));
+      try {
+        const file = join(dir, "domain.xml");
+        await writeFile(file, xml, { mode: 0o600 });
+        log("define", linesOf(await t.virsh.run(virshDefineArgs(file), opts("define"))));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     });
     await run("start", async () => {
       log("start", linesOf(await t.virsh.run(virshStartArgs(params.name), opts("start"))));

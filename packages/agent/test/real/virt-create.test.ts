@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -14,6 +14,7 @@ import { createReal, parseDomiflist, vxlanPorts, type ProvisionTools } from "../
  */
 let dir: string;
 let calls: string[][];
+let definedXml = "";
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), "nimbus-create-"));
   mkdirSync(join(dir, "net", "br-ovs"), { recursive: true });
@@ -50,7 +51,11 @@ function tools(opts: { builderFails?: boolean; defined?: () => boolean; onBuild?
     domains: async () => [],
     virsh: tool("virsh", (args) => {
       if (args[0] === "list") return defined ? "11111111-1111-4111-8111-111111111111 web-9\n" : "";
-      if (args[0] === "define") return (defined = true), "Domain 'web-9' defined from /dev/stdin\n";
+      if (args[0] === "define") {
+        // virsh reads the XML from the file the agent wrote (not /dev/stdin: a socket under Node), still there while virsh runs.
+        definedXml = readFileSync(args.at(-1)!, "utf8");
+        return (defined = true), `Domain 'web-9' defined from ${args.at(-1)}\n`;
+      }
       if (args[0] === "start") return "Domain 'web-9' started\n";
       if (args[0] === "domstate") return "running\n";
       if (args[0] === "domifaddr" && args[2] === "agent")
@@ -75,14 +80,19 @@ const ctx = (signal = new AbortController().signal) => {
 };
 
 describe("createReal", () => {
-  it("runs the steps with argument arrays: virt-builder, a VXLAN port per peer, define from stdin, start, address", async () => {
+  it("runs the steps with argument arrays: virt-builder, a VXLAN port per peer, define from a private file, start, address", async () => {
     const { ctx: c } = ctx();
     const done = await createReal(tools(), params(), c);
     expect(done.steps.map((s) => s.state)).toEqual(["succeeded", "succeeded", "succeeded", "succeeded", "succeeded", "succeeded"]);
     expect(done.address).toBe("10.61.0.100");
     expect(done.steps[1]!.log).toContain("[  80.3] Finishing off");
     expect(calls).toContainEqual(["ovs-vsctl", "--may-exist", "add-port", "br-ovs", "vx6100-0", "tag=40", "--", "set", "interface", "vx6100-0", "type=vxlan", "options:remote_ip=10.10.0.12", "options:key=6100"]);
-    expect(calls).toContainEqual(["virsh", "define", "--validate", "/dev/stdin"]);
+    const define = calls.find((c) => c[0] === "virsh" && c[1] === "define")!;
+    expect(define.slice(0, 4)).toEqual(["virsh", "define", "--validate", "--"]);
+    expect(define[4]).toMatch(/\/nimbus-define-[^/]+\/domain\.xml$/);
+    expect(definedXml).toContain("<name>web-9</name>");
+    // The file is gone once the domain is defined.
+    expect(existsSync(define[4]!)).toBe(false);
     expect(calls.find((c) => c[0] === "virt-builder")!.at(-1)).toBe("debian-12");
   });
 

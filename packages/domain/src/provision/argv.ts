@@ -42,8 +42,12 @@ export function virtBuilderArgs(spec: BuildSpec): string[] {
   ];
 }
 
-/** `virsh define` reads the XML from stdin (run with the XML as its input): no temporary file to clean up. */
-export const virshDefineArgs = (): string[] => ["define", "--validate", "/dev/stdin"];
+/**
+ * `virsh define` of the XML the agent wrote to a private file. Not /dev/stdin: the agent runs
+ * tools with Node's stdio, which are sockets on Linux, and opening /proc/self/fd/0 of a socket
+ * fails with ENXIO ("Failed to open file '/dev/stdin': No such device or address", on a real host).
+ */
+export const virshDefineArgs = (xmlPath: string): string[] => ["define", "--validate", "--", xmlPath];
 export const virshStartArgs = (name: string): string[] => ["start", "--", name];
 /** Force off: the cleanup of a half-made instance does not wait for its guest. */
 export const virshDestroyArgs = (name: string): string[] => ["destroy", "--", name];

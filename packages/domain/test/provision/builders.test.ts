@@ -120,7 +120,7 @@ describe("virt-builder arguments", () => {
   });
 
   it("names the domain after '--' in virsh commands", () => {
-    expect(virshDefineArgs()).toEqual(["define", "--validate", "/dev/stdin"]);
+    expect(virshDefineArgs("/run/nimbus-define-x/domain.xml")).toEqual(["define", "--validate", "--", "/run/nimbus-define-x/domain.xml"]);
     expect(virshStartArgs("web2")).toEqual(["start", "--", "web2"]);
     expect(virshUndefineArgs("web2")).toEqual(["undefine", "--managed-save", "--snapshots-metadata", "--", "web2"]);
     expect(virshDomifaddrArgs("web2", "arp")).toEqual(["domifaddr", "--source", "arp", "--", "web2"]);
