@@ -22,10 +22,15 @@ import type {
   SnapshotTarget,
   StorageSection,
   SwarmSection,
+  ServiceRollbackParams,
+  ServiceRollbackProgress,
+  ServiceUpdateParams,
+  ServiceUpdateProgress,
   TunnelParams,
   TunnelResult,
   VirtSection,
 } from "@nimbus/domain";
+import type { StartLogs } from "./swarm-logs.js";
 
 /**
  * The agent's capabilities, each behind one interface. The real drivers run host tools
@@ -90,6 +95,11 @@ export interface NetDriver extends SectionSource<NetSection> {
 
 export interface SwarmDriver extends SectionSource<SwarmSection> {
   scale(params: ScaleParams, ctx: JobContext<ScaleProgress>): Promise<void>;
+  /** docker service update --image / rollback, followed until docker's update ends (swarm-update). */
+  serviceUpdate?(params: ServiceUpdateParams, ctx: JobContext<ServiceUpdateProgress>): Promise<ServiceUpdateProgress>;
+  serviceRollback?(params: ServiceRollbackParams, ctx: JobContext<ServiceRollbackProgress>): Promise<ServiceRollbackProgress>;
+  /** Streams a service's log lines into the sink; returns the stop function (swarm-logs.ts). */
+  logs?: StartLogs;
   setAvailability(node: string, availability: "active" | "pause" | "drain"): Promise<void>;
   joinTokens(): Promise<{ worker: string; manager: string }>;
 }

@@ -19,6 +19,7 @@ import {
 import type { AgentDrivers, SectionSource } from "./drivers.js";
 import { AgentError, unsupported } from "./errors.js";
 import { JobRegistry } from "./jobs.js";
+import { SessionLogStreams } from "./swarm-logs.js";
 
 export interface ServeOptions {
   input: Readable;
@@ -56,6 +57,8 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
   };
   const capabilities = (["virt", "net", "swarm", "storage"] as const).filter((c) => drivers[c]) as Capability[];
   const lastSent = new Map<SectionName, string>();
+  /** Log streams of this session: they end with it. */
+  const logStreams = new SessionLogStreams();
   const pending = new Map<SectionName, NodeJS.Timeout>();
   const unwatch: (() => void)[] = [];
   let watching = false;
@@ -210,6 +213,28 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
       return { ok: true };
     },
     "swarm.joinTokens": async () => (drivers.swarm ?? throwErr(unsupported("swarm"))).joinTokens(),
+    "swarm.serviceUpdate": async (p) => {
+      const swarm = drivers.swarm ?? throwErr(unsupported("swarm"));
+      const update = swarm.serviceUpdate?.bind(swarm) ?? throwErr(unsupported("swarm.serviceUpdate"));
+      const job = jobs.start(p.jobId, "service-update", (ctx) => update(p, ctx));
+      return { jobId: job.id };
+    },
+    "swarm.serviceRollback": async (p) => {
+      const swarm = drivers.swarm ?? throwErr(unsupported("swarm"));
+      const rollback = swarm.serviceRollback?.bind(swarm) ?? throwErr(unsupported("swarm.serviceRollback"));
+      const job = jobs.start(p.jobId, "service-rollback", (ctx) => rollback(p, ctx));
+      return { jobId: job.id };
+    },
+    "swarm.logs": async (p) => {
+      const swarm = drivers.swarm ?? throwErr(unsupported("swarm"));
+      const logs = swarm.logs ?? throwErr(unsupported("swarm.logs"));
+      logStreams.start(p, logs, (chunk) => notify("swarm.logLines", chunk));
+      return { ok: true };
+    },
+    "swarm.logsStop": async ({ streamId }) => {
+      logStreams.stop(streamId);
+      return { ok: true };
+    },
   };
 
   const handleLine = async (line: string) => {
@@ -243,6 +268,7 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
     rl.on("line", (line) => void handleLine(line));
     rl.on("close", () => {
       closed = true;
+      logStreams.stopAll();
       for (const u of unwatch) u();
       for (const t of pending.values()) clearTimeout(t);
       resolve();

@@ -1,6 +1,7 @@
 import type { HostRecord } from "./fleet.js";
 import type { HealthState } from "./health.js";
 import { storageOverview } from "./overviews.js";
+import { swarmPortCheckInputs, swarmPortChecks } from "./swarm/port-checks.js";
 import { activeCheckHealth, activeCheckInputs } from "./checks/health.js";
 import { lbHealth, lbHealthInputs } from "./lb/health.js";
 
@@ -194,6 +195,8 @@ export function swarmChecks(hosts: readonly HostRecord[]): RawCheck[] {
       });
     }
   }
+  // Blocked swarm ports between nodes (each naming both nodes).
+  checks.push(...swarmPortChecks(hosts));
   return checks;
 }
 
@@ -221,4 +224,5 @@ export function swarmCheckInputs(hosts: readonly HostRecord[], input: InputReade
     input.see(s.replicasDesired);
     input.see(s.tenant);
   }
+  swarmPortCheckInputs(hosts, input);
 }

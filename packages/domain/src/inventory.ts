@@ -4,6 +4,9 @@ import { LIMITS, boundedList, boundedName, boundedPath, boundedText } from "./bo
 import { Mtu, TenantSlug, VlanId, Vni } from "./names.js";
 import { ChecksSection } from "./checks/spec.js";
 import { LbSection } from "./lb/spec.js";
+import { OVERLAY_LIMITS, OverlayNetwork } from "./swarm/overlay.js";
+import { NodePortReport } from "./swarm/ports.js";
+import { ServiceUpdateStatus } from "./swarm/service-update.js";
 
 /**
  * What one host reports about itself, in independent sections. An agent pushes a whole section
@@ -168,6 +171,10 @@ export const SwarmService = z.object({
   updatedAt: name().nullable(),
   /** Digest of the service's environment (`envDigest`: sorted KEY=value lines), so a stack diff says "changed" without a value. */
   envDigest: name().nullish(),
+  /** The last update (docker's UpdateStatus); absent from agents that predate it. */
+  update: ServiceUpdateStatus.nullish(),
+  /** Ids of the networks the service is attached to. */
+  networks: list(name(), OVERLAY_LIMITS.networks).nullish(),
 });
 export type SwarmService = z.infer<typeof SwarmService>;
 
@@ -180,6 +187,9 @@ export const SwarmTask = z.object({
   desiredState: name(),
   state: name(),
   error: boundedText().nullable(),
+  /** When the task entered its current state (RFC 3339), and the image it runs. */
+  since: name().nullish(),
+  image: path().nullish(),
 });
 export type SwarmTask = z.infer<typeof SwarmTask>;
 
@@ -194,6 +204,10 @@ export const SwarmSection = z.object({
   tasks: list(SwarmTask, LIMITS.swarmTasks),
   /** Images this engine has (`repository:tag`), for the stack check "no node has the image"; every node reports its own. */
   images: list(name(), LIMITS.images).nullish(),
+  /** Overlay networks (managers only). */
+  networks: list(OverlayNetwork, OVERLAY_LIMITS.networks).nullish(),
+  /** This node's checks of the ports the swarm needs (every node, workers too). */
+  ports: NodePortReport.nullish(),
 });
 export type SwarmSection = z.infer<typeof SwarmSection>;
 

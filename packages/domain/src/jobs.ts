@@ -4,6 +4,7 @@ import { MaintenanceProgress } from "./maintenance/progress.js";
 import { OperationStep } from "./provision/steps.js";
 import { DomainName, HostName, ServiceName } from "./names.js";
 import { StackDeployProgress, StackRemoveProgress } from "./swarm/stack.js";
+import { ServiceRollbackProgress, ServiceUpdateProgress } from "./swarm/service-update.js";
 
 /**
  * A job is long work an agent does for the server (a migration, a scale). The server names it
@@ -77,13 +78,13 @@ export const DeleteProgress = z.object({
 });
 export type DeleteProgress = z.infer<typeof DeleteProgress>;
 
-export const JobProgress = z.discriminatedUnion("kind", [MigrationProgress, ScaleProgress, StorageMoveProgress, MaintenanceProgress, CreateProgress, DeleteProgress, StackDeployProgress, StackRemoveProgress]);
+export const JobProgress = z.discriminatedUnion("kind", [MigrationProgress, ScaleProgress, StorageMoveProgress, MaintenanceProgress, CreateProgress, DeleteProgress, ServiceUpdateProgress, ServiceRollbackProgress, StackDeployProgress, StackRemoveProgress]);
 export type JobProgress = z.infer<typeof JobProgress>;
 
 export const Job = z
   .object({
     id: boundedName(),
-    kind: z.enum(["migrate", "scale", "storage-move", "create", "delete", "stack-deploy", "stack-remove"]),
+    kind: z.enum(["migrate", "scale", "storage-move", "create", "delete", "service-update", "service-rollback", "stack-deploy", "stack-remove"]),
     state: JobState,
     progress: JobProgress.nullable(),
     error: boundedText().nullable(),

@@ -2,6 +2,9 @@ import type { Bridge, Datastore, SwarmNode, SwarmService, SwarmTask } from "./in
 import type { ConnectionState, HostRecord } from "./fleet.js";
 import type { HealthCheck } from "./health.js";
 import { visibleTo, type Viewer } from "./access.js";
+import type { OverlayNetwork } from "./swarm/overlay.js";
+import type { PortFinding } from "./swarm/ports.js";
+import { swarmPortFindingsOf } from "./swarm/port-checks.js";
 
 /** Cluster-wide projections for the Swarm, Storage and Network pages. Pure, like views.ts. */
 
@@ -12,6 +15,9 @@ export interface SwarmOverview {
   nodes: SwarmNode[];
   services: SwarmService[];
   tasks: SwarmTask[];
+  /** Overlay networks and blocked swarm ports: infrastructure, empty for tenants. */
+  networks: OverlayNetwork[];
+  portFindings: PortFinding[];
 }
 
 export function swarmOverview(hosts: readonly HostRecord[], viewer: Pick<Viewer, "role" | "tenant">): SwarmOverview {
@@ -19,7 +25,7 @@ export function swarmOverview(hosts: readonly HostRecord[], viewer: Pick<Viewer,
   const leader =
     managers.find((h) => h.inventory.swarm!.nodes.some((n) => n.leader && n.id === h.inventory.swarm!.nodeId)) ?? managers[0];
   const swarm = leader?.inventory.swarm;
-  if (!swarm) return { managerHost: null, clusterId: null, nodes: [], services: [], tasks: [] };
+  if (!swarm) return { managerHost: null, clusterId: null, nodes: [], services: [], tasks: [], networks: [], portFindings: [] };
   const services = visibleTo(viewer, swarm.services, (s) => s.tenant);
   const ids = new Set(services.map((s) => s.id));
   return {
@@ -29,6 +35,8 @@ export function swarmOverview(hosts: readonly HostRecord[], viewer: Pick<Viewer,
     nodes: viewer.role === "tenant" ? [] : swarm.nodes,
     services,
     tasks: swarm.tasks.filter((t) => ids.has(t.serviceId)).map((t) => (viewer.role === "tenant" ? { ...t, node: null } : t)),
+    networks: viewer.role === "tenant" ? [] : (swarm.networks ?? []),
+    portFindings: viewer.role === "tenant" ? [] : swarmPortFindingsOf(hosts),
   };
 }
 

@@ -8,6 +8,8 @@ import { AgentPreflightParams, AgentPreflightResult } from "./preflight.js";
 import { CreateInstanceParams, DeleteInstanceParams, TunnelParams, TunnelResult } from "./provision/params.js";
 import { ImageDeleteRequest, ImageEntry, ImageImportRequest } from "./provision/image.js";
 import { Snapshot, SnapshotCreateParams, SnapshotListResult, SnapshotTarget } from "./snapshots.js";
+import { LogChunk, LogsParams } from "./swarm/logs.js";
+import { ServiceRollbackParams, ServiceUpdateParams } from "./swarm/service-update.js";
 import { StackDeployParams, StackRemoveParams } from "./swarm/stack.js";
 
 /**
@@ -76,6 +78,14 @@ export const methods = {
     result: ok,
   },
   "swarm.joinTokens": { params: z.object({}), result: z.object({ worker: boundedName(), manager: boundedName() }) },
+  /** Starts a job: `docker service update --image`, followed until docker's update completes, pauses or rolls back. */
+  "swarm.serviceUpdate": { params: ServiceUpdateParams, result: z.object({ jobId: z.string() }) },
+  /** Starts a job: `docker service rollback` to the previous spec, followed like an update. */
+  "swarm.serviceRollback": { params: ServiceRollbackParams, result: z.object({ jobId: z.string() }) },
+  /** Starts streaming a service's logs as swarm.logLines chunks (ends with the session or swarm.logsStop). */
+  "swarm.logs": { params: LogsParams, result: ok },
+  /** Stops a log stream (idempotent). */
+  "swarm.logsStop": { params: z.object({ streamId: z.string().max(64) }), result: ok },
   /** Starts a job: `docker stack deploy` with the compose on stdin, then follows every service until it converges or a task fails. */
   "swarm.stackDeploy": { params: StackDeployParams, result: z.object({ jobId: z.string() }) },
   /** Starts a job: `docker stack rm`, then waits until the stack's services are gone. */
@@ -102,6 +112,8 @@ export const notifications = {
     level: z.enum(["info", "warn", "error"]),
     message: boundedText(),
   }),
+  /** Lines of one log stream (swarm.logs); the last chunk carries `end`. */
+  "swarm.logLines": LogChunk,
 } as const;
 export type NotificationName = keyof typeof notifications;
 /** The notification's params schema, or undefined (own keys only, as methodSpec). */

@@ -18,6 +18,14 @@ import {
   type DockerInfo,
 } from "./parse/docker.js";
 import type { Tool } from "./tool.js";
+import { Tool as ToolOf } from "./tool.js";
+import { startServiceLogs } from "./swarm-logs.js";
+import { overlayNetworks, parseNetworkInspect, parseOverlayLs } from "./swarm-networks.js";
+import { PortChecker, portCheckTargets } from "./swarm-ports.js";
+import { runServiceUpdate } from "./swarm-update.js";
+import { parseServiceUpdateInspect, parseTaskTimestamps } from "./swarm-update-parse.js";
+import type { LogSink } from "../swarm-logs.js";
+import type { LogsParams, ServiceRollbackParams, ServiceRollbackProgress, ServiceUpdateParams, ServiceUpdateProgress } from "@nimbus/domain";
 import { ChangeFeed, classifyToolError, sleep } from "./util.js";
 
 const JSON_FORMAT = ["--format", "{{json .}}"];
@@ -35,17 +43,45 @@ const notManager = (e: unknown) => e instanceof AgentError && e.code === AgentEr
 export class RealSwarmDriver implements SwarmDriver {
   private readonly feed = new ChangeFeed();
   private recheck: NodeJS.Timeout | null = null;
+  /** Checks of the ports the swarm needs, from this node to its peers (swarm-ports.ts). */
+  private readonly ports: PortChecker;
 
   constructor(
     private readonly host: string,
     private readonly docker: Tool,
     private readonly cfg: AgentConfig["swarm"],
     private readonly log: Log,
-  ) {}
+    ss: Tool = new ToolOf("ss", { path: "ss", args: [], env: {} }),
+  ) {
+    this.ports = new PortChecker(() => this.portTargets(), ss, log);
+  }
+
+  /** Managers from docker info, gossip peers from the ingress network (every node is on it). */
+  private async portTargets() {
+    const info = JSON.parse(await this.docker.run(["info", "--format", "{{json .Swarm}}"])) as { NodeAddr?: string; RemoteManagers?: { Addr: string }[] | null };
+    const peers = await this.docker
+      .run(["network", "inspect", "ingress", "--format", "{{json .Peers}}"])
+      .then((t) => ((JSON.parse(t) as { IP: string }[] | null) ?? []).map((p) => String(p.IP)))
+      .catch(() => [] as string[]);
+    return portCheckTargets(info.NodeAddr ?? null, (info.RemoteManagers ?? []).map((m) => String(m.Addr)), peers);
+  }
+
+  serviceUpdate(p: ServiceUpdateParams, ctx: JobContext<ServiceUpdateProgress>): Promise<ServiceUpdateProgress> {
+    this.feed.emit();
+    return runServiceUpdate(this.docker, this.host, p, ctx as JobContext<never>, { pollMs: this.cfg.scalePollMs, timeoutMs: this.cfg.scaleTimeoutMs }) as Promise<ServiceUpdateProgress>;
+  }
+
+  serviceRollback(p: ServiceRollbackParams, ctx: JobContext<ServiceRollbackProgress>): Promise<ServiceRollbackProgress> {
+    this.feed.emit();
+    return runServiceUpdate(this.docker, this.host, p, ctx as JobContext<never>, { pollMs: this.cfg.scalePollMs, timeoutMs: this.cfg.scaleTimeoutMs }) as Promise<ServiceRollbackProgress>;
+  }
+
+  logs = (p: LogsParams, sink: LogSink) => startServiceLogs(this.docker, p, sink);
 
   async snapshot(): Promise<SwarmSection> {
     const info = parseDockerInfo(await this.docker.run(["info", ...JSON_FORMAT]));
-    const alone = (role: SwarmSection["role"]): SwarmSection => ({ nodeId: info.nodeId, role, clusterId: info.clusterId, nodes: [], services: [], tasks: [] });
+    const ports = info.swarmState === "active" ? this.ports.current() : null;
+    const alone = (role: SwarmSection["role"]): SwarmSection => ({ nodeId: info.nodeId, role, clusterId: info.clusterId, nodes: [], services: [], tasks: [], ...(ports ? { ports } : {}) });
     if (info.swarmState !== "active" || !info.manager) return alone(info.manager ? "manager" : "worker");
     let section: SwarmSection;
     try {
@@ -56,7 +92,7 @@ export class RealSwarmDriver implements SwarmDriver {
       throw e;
     }
     this.recheckWhileConverging(section);
-    return section;
+    return ports ? { ...section, ports } : section;
   }
 
   /** The whole cluster as a manager sees it. */
@@ -65,10 +101,14 @@ export class RealSwarmDriver implements SwarmDriver {
       this.docker.run(["node", "ls", ...JSON_FORMAT]).then(parseNodeLs),
       this.docker.run(["service", "ls", ...JSON_FORMAT]).then(parseServiceLs),
     ]);
-    const [addresses, details] = await Promise.all([
+    const [addresses, inspected, overlays] = await Promise.all([
       nodes.length ? this.docker.run(["node", "inspect", ...nodes.map((n) => n.id)]).then(parseNodeAddresses) : new Map<string, string>(),
-      services.length ? this.docker.run(["service", "inspect", ...services.map((s) => s.id)]).then(parseServiceInspect) : new Map(),
+      services.length ? this.docker.run(["service", "inspect", ...services.map((s) => s.id)]) : Promise.resolve(""),
+      this.docker.run(["network", "ls", "--filter", "driver=overlay", ...JSON_FORMAT]).then(parseOverlayLs),
     ]);
+    const details = inspected ? parseServiceInspect(inspected) : new Map();
+    const updates = inspected ? parseServiceUpdateInspect(inspected) : [];
+    const networks = overlays.length ? parseNetworkInspect(await this.docker.run(["network", "inspect", ...overlays.map((n) => n.id)])) : [];
     const idsByName = new Map(services.map((s) => [s.name, detailsOf(details, s.id)[0]]));
     const tasks = services.length
       ? parseServicePs(
@@ -76,7 +116,19 @@ export class RealSwarmDriver implements SwarmDriver {
           idsByName,
         )
       : [];
-    return buildSwarmSection({ info, nodes, addresses, services, details, tasks });
+    // When each task entered its state: `service ps` only says "Running 2 minutes ago".
+    const since = tasks.length
+      ? parseTaskTimestamps(await this.docker.run(["inspect", "--type", "task", "--format", "{{.ID}} {{json .Status.Timestamp}}", ...tasks.map((t) => t.id)]))
+      : new Map<string, string>();
+    const dated = tasks.map((t) => ({ ...t, since: since.get(t.id) ?? null }));
+    const section = buildSwarmSection({ info, nodes, addresses, services, details, tasks: dated });
+    const byId = new Map(updates.map((u) => [u.id, u]));
+    const withUpdates = section.services.map((s) => ({ ...s, update: byId.get(s.id)?.update ?? null, networks: byId.get(s.id)?.networks ?? [] }));
+    return {
+      ...section,
+      services: withUpdates,
+      networks: overlayNetworks(networks, withUpdates.map((s) => ({ name: s.name, networks: s.networks })), dated, section.nodes),
+    };
   }
 
   /**
@@ -102,9 +154,11 @@ export class RealSwarmDriver implements SwarmDriver {
     const { cmd, args, env } = this.docker.command(["events", ...JSON_FORMAT, ...filters.flatMap((f) => ["--filter", f])]);
     const stopEvents = watchLines({ name: `docker events on ${this.host}`, cmd, args, env, log: this.log, onLine: onChange, onRestart: onChange });
     const stopFeed = this.feed.add(onChange);
+    const stopPorts = this.ports.start(onChange);
     return () => {
       stopEvents();
       stopFeed();
+      stopPorts();
       if (this.recheck) clearTimeout(this.recheck);
       this.recheck = null;
     };

@@ -43,6 +43,9 @@ function fakeDocker(script: Script, calls: string[][]) {
     if (key === "service ls") return script.serviceLs[Math.min(ls++, script.serviceLs.length - 1)]!;
     if (key === "service ps") return script.servicePs[Math.min(ps++, script.servicePs.length - 1)]!;
     if (key === "service inspect") return sample("docker-service-inspect-pa-web.json");
+    if (key === "network ls") return sample("docker-network-ls-overlay.jsonl");
+    if (key === "network inspect") return sample("docker-network-inspect-ingress.json");
+    if (args[0] === "inspect") return args.slice(5).map((id) => `${id} "2026-12-07T08:44:13.0638528Z"`).join("\n");
     if (key === "node inspect") return JSON.stringify([...JSON.parse(sample("docker-node-inspect-self.json")), ...JSON.parse(sample("docker-node-inspect-worker.json"))]);
     throw toolFailed({ tool: "docker", args, exitCode: 1, stderr: `unexpected ${key}` });
   };

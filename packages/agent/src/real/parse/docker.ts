@@ -162,6 +162,7 @@ const TaskJson = z.looseObject({
   DesiredState: z.string(),
   CurrentState: z.string(),
   Error: z.string(),
+  Image: z.string().optional(),
 });
 
 /**
@@ -187,6 +188,7 @@ export function parseServicePs(text: string, serviceIds: Map<string, string>): S
       desiredState: t.DesiredState.toLowerCase(),
       state: (t.CurrentState.split(" ")[0] ?? "").toLowerCase(),
       error: t.Error || null,
+      image: t.Image || null,
     };
   });
 }

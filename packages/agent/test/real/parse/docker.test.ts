@@ -83,6 +83,7 @@ describe("docker service ls / inspect / ps", () => {
       desiredState: "running",
       state: "running",
       error: null,
+      image: "pa-busybox:1",
     });
     expect(tasks).toHaveLength(4);
   });
