@@ -16,6 +16,10 @@ import type {
   NetSection,
   ScaleParams,
   ScaleProgress,
+  StackDeployParams,
+  StackDeployProgress,
+  StackRemoveParams,
+  StackRemoveProgress,
   Snapshot,
   SnapshotCreateParams,
   SnapshotListResult,
@@ -100,6 +104,9 @@ export interface SwarmDriver extends SectionSource<SwarmSection> {
   serviceRollback?(params: ServiceRollbackParams, ctx: JobContext<ServiceRollbackProgress>): Promise<ServiceRollbackProgress>;
   /** Streams a service's log lines into the sink; returns the stop function (swarm-logs.ts). */
   logs?: StartLogs;
+  /** docker stack deploy / rm, followed until the stack converges or is gone (swarm-stacks.ts). */
+  stackDeploy?(params: StackDeployParams, ctx: JobContext<StackDeployProgress>): Promise<StackDeployProgress>;
+  stackRemove?(params: StackRemoveParams, ctx: JobContext<StackRemoveProgress>): Promise<StackRemoveProgress>;
   setAvailability(node: string, availability: "active" | "pause" | "drain"): Promise<void>;
   joinTokens(): Promise<{ worker: string; manager: string }>;
 }

@@ -15,6 +15,8 @@ import {
   type StorageMoveProgress,
   type NotificationParams,
   type SectionName,
+  type StackDeployProgress,
+  type StackRemoveProgress,
 } from "@nimbus/domain";
 import type { AgentDrivers, SectionSource } from "./drivers.js";
 import { AgentError, unsupported } from "./errors.js";
@@ -213,6 +215,18 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
       return { ok: true };
     },
     "swarm.joinTokens": async () => (drivers.swarm ?? throwErr(unsupported("swarm"))).joinTokens(),
+    "swarm.stackDeploy": async (p) => {
+      const swarm = drivers.swarm ?? throwErr(unsupported("swarm"));
+      const deploy = swarm.stackDeploy?.bind(swarm) ?? throwErr(unsupported("swarm.stackDeploy"));
+      const job = jobs.start<StackDeployProgress>(p.jobId, "stack-deploy", (ctx) => deploy(p, ctx));
+      return { jobId: job.id };
+    },
+    "swarm.stackRemove": async (p) => {
+      const swarm = drivers.swarm ?? throwErr(unsupported("swarm"));
+      const remove = swarm.stackRemove?.bind(swarm) ?? throwErr(unsupported("swarm.stackRemove"));
+      const job = jobs.start<StackRemoveProgress>(p.jobId, "stack-remove", (ctx) => remove(p, ctx));
+      return { jobId: job.id };
+    },
     "swarm.serviceUpdate": async (p) => {
       const swarm = drivers.swarm ?? throwErr(unsupported("swarm"));
       const update = swarm.serviceUpdate?.bind(swarm) ?? throwErr(unsupported("swarm.serviceUpdate"));

