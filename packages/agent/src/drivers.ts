@@ -34,6 +34,7 @@ import type {
   TunnelResult,
   VirtSection,
 } from "@nimbus/domain";
+import type { CheckSpec, ChecksSection, LbApplyInput, LbRuntime, LbSection } from "@nimbus/domain";
 import type { StartLogs } from "./swarm-logs.js";
 
 /**
@@ -121,9 +122,25 @@ export interface ImageDriver {
   delete(req: ImageDeleteRequest): Promise<void>;
 }
 
+/** Active checks on a schedule (checks.ts runs them for real and lab hosts alike; only the probe differs). */
+export interface ChecksDriver extends SectionSource<ChecksSection> {
+  configure(specs: CheckSpec[]): void;
+}
+
+/** The HAProxy load balancers on this host: lb-apply's steps, `show stat`, and the `lb` section. */
+export interface LbDriver extends SectionSource<LbSection> {
+  write(params: LbApplyInput): Promise<{ path: string; bytes: number; configHash: string }>;
+  validate(name: string): Promise<{ ok: true; output: string }>;
+  reload(name: string): Promise<{ pid: number; how: "started" | "reloaded" }>;
+  stat(name: string): Promise<LbRuntime>;
+  remove(name: string): Promise<void>;
+}
+
 export interface AgentDrivers {
   hostname: string;
   node: NodeDriver;
+  checks?: ChecksDriver;
+  lb?: LbDriver;
   virt?: VirtDriver;
   net?: NetDriver;
   swarm?: SwarmDriver;

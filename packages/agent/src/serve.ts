@@ -56,6 +56,8 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
     net: drivers.net,
     swarm: drivers.swarm,
     storage: drivers.storage,
+    checks: drivers.checks,
+    lb: drivers.lb,
   };
   const capabilities = (["virt", "net", "swarm", "storage"] as const).filter((c) => drivers[c]) as Capability[];
   const lastSent = new Map<SectionName, string>();
@@ -106,6 +108,7 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
   };
 
   const snapshotDriver = () => (drivers.virt ?? throwErr(unsupported("virt"))).snapshots ?? throwErr(unsupported("virt snapshots"));
+  const lbDriver = () => drivers.lb ?? throwErr(unsupported("lb (haproxy is not installed)"));
   const imageDriver = () => (drivers.storage ?? throwErr(unsupported("storage"))).imageRepository ?? throwErr(unsupported("storage images"));
 
   const handlers: Record<MethodName, Handler> = {
@@ -215,6 +218,18 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
       return { ok: true };
     },
     "swarm.joinTokens": async () => (drivers.swarm ?? throwErr(unsupported("swarm"))).joinTokens(),
+    "checks.configure": async ({ checks }) => {
+      (drivers.checks ?? throwErr(unsupported("checks"))).configure(checks);
+      return { ok: true };
+    },
+    "lb.write": async (p) => lbDriver().write(p),
+    "lb.validate": async ({ name }) => lbDriver().validate(name),
+    "lb.reload": async ({ name }) => lbDriver().reload(name),
+    "lb.stat": async ({ name }) => lbDriver().stat(name),
+    "lb.remove": async ({ name }) => {
+      await lbDriver().remove(name);
+      return { ok: true };
+    },
     "swarm.stackDeploy": async (p) => {
       const swarm = drivers.swarm ?? throwErr(unsupported("swarm"));
       const deploy = swarm.stackDeploy?.bind(swarm) ?? throwErr(unsupported("swarm.stackDeploy"));

@@ -8,6 +8,8 @@ import { AgentPreflightParams, AgentPreflightResult } from "./preflight.js";
 import { CreateInstanceParams, DeleteInstanceParams, TunnelParams, TunnelResult } from "./provision/params.js";
 import { ImageDeleteRequest, ImageEntry, ImageImportRequest } from "./provision/image.js";
 import { Snapshot, SnapshotCreateParams, SnapshotListResult, SnapshotTarget } from "./snapshots.js";
+import { ChecksConfigureParams } from "./checks/spec.js";
+import { LbApplyParams, LbName, LbReloadResult, LbRuntime, LbValidateResult, LbWriteResult } from "./lb/spec.js";
 import { LogChunk, LogsParams } from "./swarm/logs.js";
 import { ServiceRollbackParams, ServiceUpdateParams } from "./swarm/service-update.js";
 import { StackDeployParams, StackRemoveParams } from "./swarm/stack.js";
@@ -78,6 +80,18 @@ export const methods = {
     result: ok,
   },
   "swarm.joinTokens": { params: z.object({}), result: z.object({ worker: boundedName(), manager: boundedName() }) },
+  /** Replaces the active checks this agent runs (the server's plan for the host); states follow in the `checks` section. */
+  "checks.configure": { params: ChecksConfigureParams, result: ok },
+  /** lb-apply, step by step: writes a load balancer's candidate haproxy.cfg (the agent renders it from these values). */
+  "lb.write": { params: LbApplyParams, result: LbWriteResult },
+  /** `haproxy -c -f` on the candidate; a tool failure carries HAProxy's message. */
+  "lb.validate": { params: z.object({ name: LbName }), result: LbValidateResult },
+  /** Puts the candidate in place and reloads without dropping connections (master-worker, SIGUSR2), or starts HAProxy. */
+  "lb.reload": { params: z.object({ name: LbName }), result: LbReloadResult },
+  /** `show stat` from the balancer's stats socket, now. */
+  "lb.stat": { params: z.object({ name: LbName }), result: LbRuntime },
+  /** Stops the balancer and removes its files (idempotent). */
+  "lb.remove": { params: z.object({ name: LbName }), result: ok },
   /** Starts a job: `docker service update --image`, followed until docker's update completes, pauses or rolls back. */
   "swarm.serviceUpdate": { params: ServiceUpdateParams, result: z.object({ jobId: z.string() }) },
   /** Starts a job: `docker service rollback` to the previous spec, followed like an update. */

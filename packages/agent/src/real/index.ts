@@ -1,5 +1,8 @@
 import { existsSync } from "node:fs";
-import { hostname } from "node:os";
+import { homedir, hostname } from "node:os";
+import { join } from "node:path";
+import { CheckRunner } from "../checks.js";
+import { realProbe } from "../checks-probe.js";
 import type { AgentDrivers } from "../drivers.js";
 import type { AgentConfig } from "./config.js";
 import type { Log } from "./log.js";
@@ -7,6 +10,7 @@ import { RealNetDriver } from "./net.js";
 import { RealNodeDriver } from "./node.js";
 import { probe, toolsFrom, type Probe } from "./probe.js";
 import { RealStorageDriver } from "./storage.js";
+import { RealHaproxyDriver, haproxyInstalled } from "./haproxy.js";
 import { RealSwarmDriver } from "./swarm.js";
 import { RealStackSwarmDriver } from "./swarm-stacks.js";
 import { RealVirtDriver } from "./virt.js";
@@ -19,6 +23,7 @@ export { buildBaseImage, type ImageBuildOptions, type ImageBuildResult } from ".
 export { DEFAULT_BASE_IMAGE, type BaseImageRecipe } from "./image-build-recipe.js";
 export { APPLIANCE_KERNEL_NEED, IMAGE_BUILD_NEEDS } from "./image-build-host.js";
 export { DEFAULT_IMAGE_CACHE } from "./image-build-command.js";
+export { RealHaproxyDriver } from "./haproxy.js";
 export { RealNetDriver, RealNodeDriver, RealStorageDriver, RealSwarmDriver, RealVirtDriver };
 
 /** The drivers for this host: node always, the others as the probe (or the config) decides. */
@@ -49,6 +54,8 @@ export async function createRealDrivers(cfg: AgentConfig, log: Log, probed?: Pro
     hostname: host,
     probe: p,
     node: new RealNodeDriver(cfg.node, host),
+    checks: new CheckRunner(realProbe),
+    lb: haproxyInstalled() ? new RealHaproxyDriver({ dir: join(homedir(), ".nimbus", "lb") }) : undefined,
     virt,
     net: (net = on("net")
       ? new RealNetDriver(

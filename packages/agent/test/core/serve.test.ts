@@ -93,7 +93,7 @@ describe("serveAgent", () => {
   it("answers inventory.snapshot with every section, null where the host has no driver, valid by the protocol", async () => {
     const h = harness();
     const snap = await h.call("inventory.snapshot", {});
-    expect(snap).toEqual({ jsonrpc: "2.0", id: 1, result: { node: facts, virt: { hypervisor: "test", domains: [] }, net: null, swarm: null, storage: null } });
+    expect(snap).toEqual({ jsonrpc: "2.0", id: 1, result: { node: facts, virt: { hypervisor: "test", domains: [] }, net: null, swarm: null, storage: null, checks: null, lb: null } });
     expect(methods["inventory.snapshot"].result.safeParse(snap.result).success).toBe(true);
     h.change({ hypervisor: "test", domains: [] }); // the same as answered: nothing to push
     await new Promise((r) => setTimeout(r, 20));
