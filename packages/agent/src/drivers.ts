@@ -26,6 +26,7 @@ import type {
   SnapshotTarget,
   StorageSection,
   SwarmSection,
+  SwarmNodeUpdateParams,
   ServiceRollbackParams,
   ServiceRollbackProgress,
   ServiceUpdateParams,
@@ -110,6 +111,15 @@ export interface SwarmDriver extends SectionSource<SwarmSection> {
   stackRemove?(params: StackRemoveParams, ctx: JobContext<StackRemoveProgress>): Promise<StackRemoveProgress>;
   setAvailability(node: string, availability: "active" | "pause" | "drain"): Promise<void>;
   joinTokens(): Promise<{ worker: string; manager: string }>;
+  /** Node changes on a manager and leaving on the node itself (swarm-nodes). */
+  nodes?: SwarmNodesDriver;
+}
+
+/** `docker node update/promote/demote/rm`, `docker swarm join-token --rotate`, `docker swarm leave`. */
+export interface SwarmNodesDriver {
+  update(params: SwarmNodeUpdateParams): Promise<void>;
+  rotateToken(role: "worker" | "manager"): Promise<void>;
+  leave(): Promise<void>;
 }
 
 export interface StorageDriver extends SectionSource<StorageSection> {

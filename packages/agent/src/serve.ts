@@ -110,6 +110,7 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
   const snapshotDriver = () => (drivers.virt ?? throwErr(unsupported("virt"))).snapshots ?? throwErr(unsupported("virt snapshots"));
   const lbDriver = () => drivers.lb ?? throwErr(unsupported("lb (haproxy is not installed)"));
   const imageDriver = () => (drivers.storage ?? throwErr(unsupported("storage"))).imageRepository ?? throwErr(unsupported("storage images"));
+  const swarmNodes = () => (drivers.swarm ?? throwErr(unsupported("swarm"))).nodes ?? throwErr(unsupported("swarm nodes"));
 
   const handlers: Record<MethodName, Handler> = {
     hello: async () => ({ protocol: PROTOCOL_VERSION, agentVersion: opts.agentVersion, hostname: drivers.hostname, capabilities, bootId }),
@@ -218,6 +219,18 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
       return { ok: true };
     },
     "swarm.joinTokens": async () => (drivers.swarm ?? throwErr(unsupported("swarm"))).joinTokens(),
+    "swarm.nodeUpdate": async (p) => {
+      await swarmNodes().update(p);
+      return { ok: true };
+    },
+    "swarm.rotateToken": async ({ role }) => {
+      await swarmNodes().rotateToken(role);
+      return { ok: true };
+    },
+    "swarm.leave": async () => {
+      await swarmNodes().leave();
+      return { ok: true };
+    },
     "checks.configure": async ({ checks }) => {
       (drivers.checks ?? throwErr(unsupported("checks"))).configure(checks);
       return { ok: true };

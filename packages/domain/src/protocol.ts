@@ -8,6 +8,7 @@ import { AgentPreflightParams, AgentPreflightResult } from "./preflight.js";
 import { CreateInstanceParams, DeleteInstanceParams, TunnelParams, TunnelResult } from "./provision/params.js";
 import { ImageDeleteRequest, ImageEntry, ImageImportRequest } from "./provision/image.js";
 import { Snapshot, SnapshotCreateParams, SnapshotListResult, SnapshotTarget } from "./snapshots.js";
+import { SwarmNodeUpdateParams, SwarmRole } from "./swarm/nodes.js";
 import { ChecksConfigureParams } from "./checks/spec.js";
 import { LbApplyParams, LbName, LbReloadResult, LbRuntime, LbValidateResult, LbWriteResult } from "./lb/spec.js";
 import { LogChunk, LogsParams } from "./swarm/logs.js";
@@ -80,6 +81,12 @@ export const methods = {
     result: ok,
   },
   "swarm.joinTokens": { params: z.object({}), result: z.object({ worker: boundedName(), manager: boundedName() }) },
+  /** A manager labels, promotes, demotes or removes a node (swarm-nodes). */
+  "swarm.nodeUpdate": { params: SwarmNodeUpdateParams, result: ok },
+  /** A manager replaces a join token (`docker swarm join-token --rotate`); the new token is not returned. */
+  "swarm.rotateToken": { params: z.object({ role: SwarmRole }), result: ok },
+  /** The node itself leaves the swarm (`docker swarm leave`); already out is no change. */
+  "swarm.leave": { params: z.object({}), result: ok },
   /** Replaces the active checks this agent runs (the server's plan for the host); states follow in the `checks` section. */
   "checks.configure": { params: ChecksConfigureParams, result: ok },
   /** lb-apply, step by step: writes a load balancer's candidate haproxy.cfg (the agent renders it from these values). */

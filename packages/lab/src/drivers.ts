@@ -11,6 +11,7 @@ import { netSection } from "./world/sections/net.js";
 import { nodeFacts } from "./world/sections/node.js";
 import { storageSection } from "./world/sections/storage.js";
 import { swarmSection } from "./world/sections/swarm.js";
+import { labSwarmNodes } from "./world/swarm-nodes.js";
 import { virtSection } from "./world/sections/virt.js";
 import type { World } from "./world/world.js";
 
@@ -76,6 +77,7 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
         asManager();
         return { ...world.swarm!.tokens };
       },
+      nodes: labSwarmNodes(world, host, asManager),
     };
   }
   return drivers;

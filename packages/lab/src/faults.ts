@@ -1,4 +1,5 @@
 import { powerOffHost, powerOnHost } from "./world/power.js";
+import { joinState } from "./world/swarm-nodes.js";
 import type { World } from "./world/world.js";
 
 /** A fault that cannot be applied as asked (unknown host, wrong kind, nothing to undo). */
@@ -193,6 +194,17 @@ export class LabFaults {
     this.swarmNode(node).engineUp = true;
     this.clear("swarm-node-down", node);
     this.world.changed(node, "swarm");
+  }
+
+  /** A VM that joins the swarm (add-worker) never becomes Ready: its engine sends no heartbeat. "*" holds every join. */
+  stuckSwarmJoin(vm: string): void {
+    joinState(this.world).stuck.add(vm);
+    this.set("stuck-swarm-join", vm);
+  }
+
+  unstickSwarmJoin(vm: string): void {
+    joinState(this.world).stuck.delete(vm);
+    this.clear("stuck-swarm-join", vm);
   }
 
   /** Removes the OVS VXLAN port(s) of a tenant VNI on one hypervisor (the other side keeps its own). */

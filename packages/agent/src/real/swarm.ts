@@ -18,6 +18,7 @@ import {
   type DockerInfo,
 } from "./parse/docker.js";
 import type { Tool } from "./tool.js";
+import { RealSwarmNodes } from "./swarm-nodes.js";
 import { Tool as ToolOf } from "./tool.js";
 import { startServiceLogs } from "./swarm-logs.js";
 import { overlayNetworks, parseNetworkInspect, parseOverlayLs } from "./swarm-networks.js";
@@ -43,6 +44,11 @@ const notManager = (e: unknown) => e instanceof AgentError && e.code === AgentEr
 export class RealSwarmDriver implements SwarmDriver {
   private readonly feed = new ChangeFeed();
   private recheck: NodeJS.Timeout | null = null;
+  private nodesDriver: RealSwarmNodes | null = null;
+  /** Node changes on a manager and leaving on the node (swarm-nodes.ts). */
+  get nodes(): RealSwarmNodes {
+    return (this.nodesDriver ??= new RealSwarmNodes(this.host, this.docker, () => this.feed.emit()));
+  }
   /** Checks of the ports the swarm needs, from this node to its peers (swarm-ports.ts). */
   private readonly ports: PortChecker;
 

@@ -45,6 +45,8 @@ export interface VmState {
   snapshots?: Snapshot[];
   /** The image a created instance's disk was built from (its tenant metadata). */
   image?: string;
+  /** A created instance's first-boot commands (the lab runs a swarm join among them: world/swarm-nodes.ts). */
+  firstBoot?: string[];
 }
 
 export interface HypervisorState {

@@ -261,6 +261,7 @@ function defineDomain(world: World, hv: HypervisorState, params: CreateInstanceP
     pending: null,
     addressed: false,
     image: params.image.name,
+    firstBoot: params.firstBoot,
   };
   hv.domains.set(params.name, vm);
   world.vms.set(params.name, vm);

@@ -4,6 +4,7 @@ import { randomDockerId } from "./ids.js";
 import type { ServiceState, SwarmNodeState, SwarmState, TaskState } from "./model.js";
 import { TASK_HISTORY_PER_SERVICE, isLiveTask } from "./sections/swarm.js";
 import { TASK_HYSTERESIS, TIMINGS } from "./timings.js";
+import { processJoins, vmNodeAlive } from "./swarm-nodes.js";
 import type { World } from "./world.js";
 
 const UNHEALTHY = "task: non-zero exit (137): dockerexec: unhealthy container";
@@ -33,7 +34,8 @@ export class SwarmSim {
   }
 
   nodeAlive(n: SwarmNodeState): boolean {
-    return n.engineUp && this.world.isPoweredOn(n.hostname);
+    // A worker built by add-worker is a created VM, not a lab host with an endpoint.
+    return n.engineUp && (this.world.isLabHost(n.hostname) ? this.world.isPoweredOn(n.hostname) : vmNodeAlive(this.world, n));
   }
 
   liveTasks(service: string): TaskState[] {
@@ -114,6 +116,8 @@ export class SwarmSim {
   }
 
   tick(): void {
+    // First boots that just finished run their join, against a manager that may be down.
+    processJoins(this.world, this);
     const alive = this.managerAlive();
     if (!alive) {
       if (this.managerWasAlive) this.changed([]);

@@ -31,7 +31,8 @@ export function swarmSection(world: World, name: string): SwarmSection {
       role: n.role,
       availability: n.availability,
       status: n.status,
-      leader: n.role === "manager" && n.hostname === name,
+      // The lab's leader is the first manager (SwarmSim.manager), whoever reports.
+      leader: n.role === "manager" && n.hostname === world.swarmSim?.manager.hostname,
       engineVersion: n.status === "ready" ? sw.engineVersion : null,
       address: n.address,
     })),
