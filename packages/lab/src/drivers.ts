@@ -11,6 +11,7 @@ import { netSection } from "./world/sections/net.js";
 import { nodeFacts } from "./world/sections/node.js";
 import { storageSection } from "./world/sections/storage.js";
 import { swarmSection } from "./world/sections/swarm.js";
+import { labStacks } from "./world/swarm-stacks.js";
 import { labSwarmNodes } from "./world/swarm-nodes.js";
 import { virtSection } from "./world/sections/virt.js";
 import type { World } from "./world/world.js";
@@ -76,6 +77,14 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
       joinTokens: async () => {
         asManager();
         return { ...world.swarm!.tokens };
+      },
+      stackDeploy: async (params, ctx) => {
+        asManager();
+        return labStacks(world).deploy(params, ctx);
+      },
+      stackRemove: async (params, ctx) => {
+        asManager();
+        return labStacks(world).remove(params, ctx);
       },
       nodes: labSwarmNodes(world, host, asManager),
     };

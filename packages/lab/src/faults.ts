@@ -1,6 +1,7 @@
 import { powerOffHost, powerOnHost } from "./world/power.js";
 import { joinState } from "./world/swarm-nodes.js";
 import type { World } from "./world/world.js";
+import { stackState } from "./world/swarm-stacks.js";
 
 /** A fault that cannot be applied as asked (unknown host, wrong kind, nothing to undo). */
 export class LabFaultError extends Error {
@@ -170,6 +171,18 @@ export class LabFaults {
   restoreImageImport(image: string): void {
     if (!this.world.failingImageImports.delete(image)) throw new LabFaultError(`imports of ${image} are not failing`);
     this.clear("fail-image-import", image);
+  }
+
+  /** docker refuses the next deploys of this stack (the operation fails at its deploy step). */
+  failStackDeploy(stack: string): void {
+    if (!this.world.swarm) throw new LabFaultError("this lab has no swarm");
+    stackState(this.world.swarm).failingDeploys.add(stack);
+    this.set("fail-stack-deploy", stack);
+  }
+
+  restoreStackDeploy(stack: string): void {
+    if (!this.world.swarm || !stackState(this.world.swarm).failingDeploys.delete(stack)) throw new LabFaultError(`deploys of ${stack} are not failing`);
+    this.clear("fail-stack-deploy", stack);
   }
 
   /** libvirtd stops; running VMs go on (QEMU processes live), but nothing can be migrated to or from it. */

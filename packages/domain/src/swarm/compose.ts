@@ -42,6 +42,8 @@ export interface ComposeService {
   env: string[];
   /** Networks by their name in the file (`default` when none is named). */
   networks: string[];
+  /** The service's own labels (`deploy.labels`), as the file says. */
+  labels: Record<string, string>;
 }
 
 export interface ComposeModel {
@@ -277,6 +279,7 @@ function modelOf(doc: Record<string, unknown>, problems: ComposeProblem[]): Comp
       ports: parsePorts(svc.ports, `services.${name}`, problems),
       env: envLines(svc.environment),
       networks: networkNames(svc.networks),
+      labels: labelMap(deploy.labels),
     };
   });
   const nets = (doc.networks ?? {}) as Record<string, Record<string, unknown> | null>;
@@ -321,13 +324,16 @@ function imageProblems(model: ComposeModel, ctx: ComposeContext, problems: Compo
  * The tenant label on every service (`deploy.labels`, the service's own labels, which decide
  * ownership), replacing whatever the file said; the namespace label is docker's and may not be set.
  */
+function labelMap(raw: unknown): Record<string, string> {
+  return Array.isArray(raw)
+    ? Object.fromEntries(raw.map((l) => String(l).split(/=(.*)/s)).map(([k, v]) => [k!, v ?? ""]))
+    : Object.fromEntries(Object.entries((raw ?? {}) as Record<string, unknown>).map(([k, v]) => [k, v === null || v === undefined ? "" : String(v)]));
+}
+
 function labelled(doc: Document, root: Record<string, unknown>, tenant: string | null): string {
   const services = root.services as Record<string, Record<string, unknown>>;
   for (const [name, svc] of Object.entries(services)) {
-    const raw = ((svc.deploy ?? {}) as Record<string, unknown>).labels;
-    const labels: Record<string, string> = Array.isArray(raw)
-      ? Object.fromEntries(raw.map((l) => String(l).split(/=(.*)/s)).map(([k, v]) => [k!, v ?? ""]))
-      : Object.fromEntries(Object.entries((raw ?? {}) as Record<string, unknown>).map(([k, v]) => [k, v === null || v === undefined ? "" : String(v)]));
+    const labels = labelMap(((svc.deploy ?? {}) as Record<string, unknown>).labels);
     delete labels[STACK_TENANT_LABEL];
     delete labels[STACK_NAMESPACE_LABEL];
     if (tenant) labels[STACK_TENANT_LABEL] = tenant;

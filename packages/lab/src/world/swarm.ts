@@ -4,6 +4,7 @@ import { randomDockerId } from "./ids.js";
 import type { ServiceState, SwarmNodeState, SwarmState, TaskState } from "./model.js";
 import { TASK_HISTORY_PER_SERVICE, isLiveTask } from "./sections/swarm.js";
 import { TASK_HYSTERESIS, TIMINGS } from "./timings.js";
+import { nodeHasImage, noSuchImage } from "./swarm-stacks.js";
 import { processJoins, vmNodeAlive } from "./swarm-nodes.js";
 import type { World } from "./world.js";
 
@@ -216,6 +217,12 @@ export class SwarmSim {
   }
 
   private startTask(svc: ServiceState, node: SwarmNodeState, slot: number | null, now: number, at: string): string {
+    // Swarm rejects a task whose image the node does not have (no registry to pull from); it tries again.
+    if (!nodeHasImage(this.sw, node.hostname, svc.spec.image)) {
+      const failed = { desiredState: "shutdown" as const, state: "failed" as const, error: noSuchImage(svc.spec.image) };
+      this.sw.tasks.push({ id: randomDockerId(), service: svc.spec.name, slot, node: node.hostname, ...failed, probe: { up: false, streak: 0, since: at }, probesFrom: now, createdAt: now });
+      return node.hostname;
+    }
     this.sw.tasks.push({
       id: randomDockerId(),
       service: svc.spec.name,

@@ -1,6 +1,7 @@
 import type { SwarmSection } from "@nimbus/domain";
 import type { SwarmState, TaskState } from "../model.js";
 import type { World } from "../world.js";
+import { nodeImages, stackState } from "../swarm-stacks.js";
 
 /** How many finished tasks per service the manager still lists (docker's task history). */
 export const TASK_HISTORY_PER_SERVICE = 5;
@@ -18,7 +19,7 @@ export function swarmSection(world: World, name: string): SwarmSection {
   const self = sw?.nodes.get(name);
   if (!sw || !self) throw new Error(`${name} is not a swarm node of this lab`);
   if (!self.engineUp || self.role === "worker") {
-    return { nodeId: self.id, role: self.role, clusterId: self.engineUp ? sw.clusterId : null, nodes: [], services: [], tasks: [] };
+    return { nodeId: self.id, role: self.role, clusterId: self.engineUp ? sw.clusterId : null, nodes: [], services: [], tasks: [], images: self.engineUp ? nodeImages(sw, name) : null };
   }
   const services = [...sw.services.values()];
   return {
@@ -47,7 +48,9 @@ export function swarmSection(world: World, name: string): SwarmSection {
       tenant: s.spec.tenant,
       stack: s.spec.stack,
       updatedAt: s.updatedAt,
+      envDigest: stackState(sw).envDigests.get(s.spec.name) ?? null,
     })),
+    images: nodeImages(sw, name),
     tasks: sw.tasks.map((t) => {
       const svc = sw.services.get(t.service)!;
       return {
