@@ -15,3 +15,5 @@ export { HealthAcks, type HealthAck } from "./stores/health-acks.js";
 export { AlertStore, type StoredAlert, type StoredChannel, type DeliveryRecord } from "./stores/alerts.js";
 export { Retention, type RetentionPolicy, type Pruned } from "./stores/retention.js";
 export { TenantQuotas } from "./stores/tenant-quotas.js";
+export { MetricStore, MetricWriter } from "./stores/metrics.js";
+export { HistoryEvents, type CheckSelector } from "./stores/metrics-events.js";

@@ -2,3 +2,4 @@ export * from "./tenants.js";
 export * from "./auth.js";
 export * from "./nimbus.js";
 export * from "./alerts.js";
+export * from "./metrics.js";

@@ -1,5 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../open.js";
+import { MetricStore } from "./metrics.js";
+import { HistoryEvents } from "./metrics-events.js";
 
 /** How many days each kind of history is kept. */
 export interface RetentionPolicy {
@@ -12,6 +14,10 @@ export interface Pruned {
   audit: number;
   health: number;
   operations: number;
+  /** Metric samples older than 24 h and rollups older than 30 days. */
+  metrics: number;
+  /** Acknowledgement and VIP events (health's retention; each VIP's latest stays). */
+  events: number;
 }
 
 const rowsOf = (r: unknown) => (r as { rows: Record<string, unknown>[] }).rows;
@@ -25,6 +31,7 @@ const rowsOf = (r: unknown) => (r as { rows: Record<string, unknown>[] }).rows;
  * - Health transitions older than the cut-off go, except each check's latest, which says since
  *   when the check has been in its state.
  * - Operations finished before the cut-off go; unfinished ones stay whatever their age.
+ * - Metric samples after 24 h, their 5-minute rollups after 30 days; timeline events with health.
  */
 export class Retention {
   constructor(
@@ -55,6 +62,8 @@ export class Retention {
           , gone as (delete from operations where id in (select id from doomed) returning 1)
           select count(*)::int as n from gone`,
       ),
+      metrics: await new MetricStore(this.db).prune(Date.now(), this.batch),
+      events: await new HistoryEvents(this.db).prune(this.policy.healthDays, this.batch),
     };
   }
 

@@ -1,0 +1,59 @@
+import { sql } from "drizzle-orm";
+import { bigint, check, index, integer, pgTable, primaryKey, real, text, timestamp } from "drizzle-orm/pg-core";
+
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+/**
+ * Metric samples at full resolution (every 10 s), kept 24 h. One row per object and instant, its
+ * values in the order `METRICS[kind]` names them (domain/metrics), so a host's sample is one row,
+ * not one per metric.
+ */
+export const metricSamples = pgTable(
+  "metric_samples",
+  {
+    /** "host:kvm1", "instance:web-1", "datastore:/instance", "service:web". */
+    object: text("object").notNull(),
+    at: at("at").notNull(),
+    v: real("v").array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.object, t.at] }), index("metric_samples_at_idx").on(t.at)],
+);
+
+/** 5-minute rollups of the samples (mean and maximum per metric, and how many samples), kept 30 days. */
+export const metricRollups = pgTable(
+  "metric_rollups",
+  {
+    object: text("object").notNull(),
+    bucket: at("bucket").notNull(),
+    n: integer("n").notNull(),
+    avg: real("avg").array().notNull(),
+    max: real("max").array().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.object, t.bucket] }), index("metric_rollups_bucket_idx").on(t.bucket)],
+);
+
+/**
+ * What the health timeline shows beside the health transitions: acknowledgements given and taken
+ * back (health_acks keeps only the current one), and the NFS VIP's holder changes with their cause.
+ */
+export const historyEvents = pgTable(
+  "history_events",
+  {
+    id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    at: at("at").notNull(),
+    kind: text("kind").notNull(),
+    /** The check id (acks) or the VIP address. */
+    subject: text("subject").notNull(),
+    /** Who acknowledged; the new VIP holder. */
+    actor: text("actor"),
+    /** The VIP's holder before. */
+    previous: text("previous"),
+    /** The ack's note; the cause of a VIP change. */
+    detail: text("detail").notNull(),
+  },
+  (t) => [
+    check("history_events_kind_known", sql`${t.kind} in ('ack', 'unack', 'vip-lost', 'vip-held')`),
+    index("history_events_subject_idx").on(t.subject, t.at),
+    index("history_events_at_idx").on(t.at),
+  ],
+);

@@ -1,0 +1,150 @@
+import { sql } from "drizzle-orm";
+import { ROLLUP_MS, SAMPLE_INTERVAL_MS, type ObjectSample } from "@nimbus/domain";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { HealthHistory, HistoryEvents, MetricStore, MetricWriter, Retention, type Database } from "../src/index.js";
+import { backend, openTestDatabase } from "../src/testing.js";
+
+let database: Database;
+let store: MetricStore;
+beforeAll(async () => {
+  database = await openTestDatabase();
+  store = new MetricStore(database.db);
+});
+afterAll(() => database?.close());
+
+const HOUR = 3600_000;
+const rowsOf = <T>(r: unknown) => (r as { rows: T[] }).rows;
+const count = async (table: string, object: string) =>
+  Number(rowsOf<{ n: number }>(await database.db.execute(sql`select count(*)::int as n from ${sql.identifier(table)} where object = ${object}`))[0]!.n);
+
+describe(`MetricStore (${backend})`, () => {
+  it("writes a batch bigger than one statement's chunk and reads one metric of one object back, oldest first", async () => {
+    const t0 = Date.parse("2030-01-01T00:00:00Z");
+    const samples: ObjectSample[] = [];
+    for (let h = 0; h < 3_000; h++) samples.push({ object: `host:b${h}`, at: t0, values: [h % 100, 50, null] });
+    for (let i = 1; i < 6; i++) samples.push({ object: "host:b7", at: t0 + i * SAMPLE_INTERVAL_MS, values: [i, 50.5, null] });
+    await store.writeSamples(samples);
+    expect(await count("metric_samples", "host:b2999")).toBe(1);
+    const cpu = await store.series("host:b7", 0, { from: t0, to: t0 + HOUR }, "raw");
+    expect(cpu.map((p) => p.avg)).toEqual([7, 1, 2, 3, 4, 5]);
+    expect(cpu[1]).toEqual({ t: t0 + SAMPLE_INTERVAL_MS, avg: 1, max: 1, n: 1 });
+    // An unknown value stays unknown; a range bound is inclusive; other objects are not read.
+    const disk = await store.series("host:b7", 2, { from: t0 + SAMPLE_INTERVAL_MS, to: t0 + 2 * SAMPLE_INTERVAL_MS }, "raw");
+    expect(disk).toEqual([
+      { t: t0 + SAMPLE_INTERVAL_MS, avg: null, max: null, n: 1 },
+      { t: t0 + 2 * SAMPLE_INTERVAL_MS, avg: null, max: null, n: 1 },
+    ]);
+  });
+
+  it("a replayed sample of the same instant does not fail the batch or double the point", async () => {
+    const t = Date.parse("2030-01-02T00:00:00Z");
+    await store.writeSamples([{ object: "host:dup", at: t, values: [1] }]);
+    await store.writeSamples([
+      { object: "host:dup", at: t, values: [2] },
+      { object: "host:dup", at: t + SAMPLE_INTERVAL_MS, values: [3] },
+    ]);
+    expect((await store.series("host:dup", 0, { from: t, to: t + HOUR }, "raw")).map((p) => p.avg)).toEqual([1, 3]);
+  });
+
+  it("the writer rolls samples up into 5-minute buckets as they pass; a restart's partial bucket merges weighted", async () => {
+    const t0 = Date.parse("2030-01-03T00:00:00Z");
+    const errors: unknown[] = [];
+    const writer = new MetricWriter(store, (e) => errors.push(e));
+    // 30 samples at 10 in the first bucket, then 10 samples at 40 before a "restart".
+    for (let i = 0; i < 30; i++) void writer.record([{ object: "host:roll", at: t0 + i * SAMPLE_INTERVAL_MS, values: [10, i] }]);
+    for (let i = 0; i < 10; i++) void writer.record([{ object: "host:roll", at: t0 + ROLLUP_MS + i * SAMPLE_INTERVAL_MS, values: [40, 100] }]);
+    await writer.flush();
+    // After the restart: 10 more samples at 70 in the second bucket, then one in the third closes it.
+    const again = new MetricWriter(store, (e) => errors.push(e));
+    for (let i = 10; i < 20; i++) void again.record([{ object: "host:roll", at: t0 + ROLLUP_MS + i * SAMPLE_INTERVAL_MS, values: [70, 1] }]);
+    await again.record([{ object: "host:roll", at: t0 + 2 * ROLLUP_MS, values: [0, 0] }]);
+    expect(errors).toEqual([]);
+    const cpu = await store.series("host:roll", 0, { from: t0, to: t0 + ROLLUP_MS }, "5m");
+    expect(cpu).toEqual([
+      { t: t0, avg: 10, max: 10, n: 30 },
+      { t: t0 + ROLLUP_MS, avg: 55, max: 70, n: 20 },
+    ]);
+    expect((await store.series("host:roll", 1, { from: t0, to: t0 }, "5m"))[0]).toMatchObject({ avg: 14.5, max: 29 });
+  });
+
+  it("a failed batch is reported and the next one is still written", async () => {
+    const errors: unknown[] = [];
+    const broken = { writeSamples: () => Promise.reject(new Error("disk full")), writeRollups: () => Promise.resolve() } as unknown as MetricStore;
+    const writer = new MetricWriter(broken, (e) => errors.push(e));
+    await writer.record([{ object: "host:x", at: 1, values: [1] }]);
+    expect(String(errors[0])).toContain("disk full");
+  });
+
+  it("retention removes samples after 24 h and rollups after 30 days, keeping newer ones", async () => {
+    const now = Date.now();
+    await store.writeSamples([
+      { object: "host:old", at: now - 25 * HOUR, values: [1] },
+      { object: "host:old", at: now - 23 * HOUR, values: [2] },
+    ]);
+    await store.writeRollups([
+      { object: "host:old", bucket: now - 31 * 24 * HOUR, n: 1, avg: [1], max: [1] },
+      { object: "host:old", bucket: now - 29 * 24 * HOUR, n: 1, avg: [2], max: [2] },
+    ]);
+    const pruned = await new Retention(database.db, { auditDays: 365, healthDays: 90, operationsDays: 90 }, 1).prune();
+    expect(pruned.metrics).toBeGreaterThanOrEqual(2);
+    expect((await store.series("host:old", 0, { from: now - 40 * 24 * HOUR, to: now }, "raw")).map((p) => p.avg)).toEqual([2]);
+    expect((await store.series("host:old", 0, { from: now - 40 * 24 * HOUR, to: now }, "5m")).map((p) => p.avg)).toEqual([2]);
+  });
+});
+
+describe(`HistoryEvents (${backend})`, () => {
+  it("records VIP and ack events, lists them by range, kind and subject, and knows each VIP's holder", async () => {
+    const events = new HistoryEvents(database.db);
+    await events.append([
+      { at: "2030-02-01T00:00:00.000Z", kind: "vip-held", subject: "10.0.0.100", actor: "nfs1", previous: null, detail: "first seen" },
+      { at: "2030-02-01T01:00:00.000Z", kind: "vip-lost", subject: "10.0.0.100", actor: null, previous: "nfs1", detail: "the NFS server stopped on nfs1" },
+      { at: "2030-02-01T01:00:04.000Z", kind: "vip-held", subject: "10.0.0.100", actor: "nfs2", previous: null, detail: "a server took the VIP" },
+      { at: "2030-02-01T01:00:30.000Z", kind: "ack", subject: "storage:server:nfs1", actor: "Olga", previous: null, detail: "restarting nfsd" },
+    ]);
+    const from = Date.parse("2030-02-01T00:30:00Z");
+    const to = Date.parse("2030-02-01T02:00:00Z");
+    expect((await events.list({ from, to, kinds: ["vip-lost", "vip-held"], limit: 10 })).map((e) => e.actor ?? e.previous)).toEqual(["nfs1", "nfs2"]);
+    expect(await events.list({ from, to, kinds: ["ack"], subjects: ["storage:server:nfs1"], limit: 10 })).toEqual([
+      { at: "2030-02-01T01:00:30.000Z", kind: "ack", subject: "storage:server:nfs1", actor: "Olga", previous: null, detail: "restarting nfsd" },
+    ]);
+    expect(await events.list({ from, to, kinds: ["ack"], subjects: ["host:kvm1"], limit: 10 })).toEqual([]);
+    // Bounded: the newest `limit`, oldest first.
+    expect((await events.list({ from: 0, to, kinds: ["vip-lost", "vip-held", "ack"], limit: 2 })).map((e) => e.kind)).toEqual(["vip-held", "ack"]);
+    expect((await events.lastVipEvents(from)).map((e) => e.actor)).toEqual(["nfs1"]);
+    expect(await events.vipHolders()).toEqual(new Map([["10.0.0.100", "nfs2"]]));
+  });
+
+  it("reads health transitions of chosen checks by range with each one's state before it", async () => {
+    const history = new HealthHistory(database.db);
+    await history.appendMany([
+      { checkId: "tl:host:kvm1", state: "ok", at: "2030-03-01T00:00:00.000Z", message: "up" },
+      { checkId: "tl:host:kvm1", state: "crit", at: "2030-03-01T02:00:00.000Z", message: "down" },
+      { checkId: "tl:host:kvm1", state: "ok", at: "2030-03-01T02:10:00.000Z", message: "up" },
+      { checkId: "tl:other", state: "crit", at: "2030-03-01T02:05:00.000Z", message: "x" },
+    ]);
+    const events = new HistoryEvents(database.db);
+    const range = { from: Date.parse("2030-03-01T01:00:00Z"), to: Date.parse("2030-03-01T03:00:00Z") };
+    const t = await events.transitions({ ids: ["tl:host:kvm1"] }, range, 100);
+    expect(t.rows.map((r) => r.message)).toEqual(["down", "up"]);
+    expect(t.before).toEqual([{ checkId: "tl:host:kvm1", state: "ok", at: "2030-03-01T00:00:00.000Z", message: "up" }]);
+    expect(t.truncated).toBe(false);
+    const bounded = await events.transitions({ ids: ["tl:host:kvm1", "tl:other"] }, range, 2);
+    expect(bounded.truncated).toBe(true);
+    expect(bounded.rows.map((r) => r.message)).toEqual(["x", "up"]);
+  });
+
+  it("retention drops old events but keeps each VIP's latest", async () => {
+    const events = new HistoryEvents(database.db);
+    const old = new Date(Date.now() - 100 * 86_400_000).toISOString();
+    const older = new Date(Date.now() - 101 * 86_400_000).toISOString();
+    await events.append([
+      { at: older, kind: "vip-held", subject: "10.9.9.9", actor: "a", previous: null, detail: "" },
+      { at: old, kind: "vip-held", subject: "10.9.9.9", actor: "b", previous: "a", detail: "" },
+      { at: old, kind: "ack", subject: "host:gone", actor: "x", previous: null, detail: "" },
+    ]);
+    const pruned = await new Retention(database.db, { auditDays: 365, healthDays: 90, operationsDays: 90 }).prune();
+    expect(pruned.events).toBeGreaterThanOrEqual(2);
+    expect((await events.vipHolders()).get("10.9.9.9")).toBe("b");
+    expect(await events.list({ from: 0, to: Date.now(), kinds: ["ack"], subjects: ["host:gone"], limit: 5 })).toEqual([]);
+  });
+});
