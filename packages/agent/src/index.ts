@@ -5,3 +5,4 @@ export * from "./node-change.js";
 export * from "./checks.js";
 export { realProbe } from "./checks-probe.js";
 export * from "./serve.js";
+export * from "./swarm-logs.js";

@@ -13,6 +13,9 @@ import { storageSection } from "./world/sections/storage.js";
 import { swarmSection } from "./world/sections/swarm.js";
 import { labStacks } from "./world/swarm-stacks.js";
 import { labSwarmNodes } from "./world/swarm-nodes.js";
+import { labServiceLogs } from "./world/swarm-logs.js";
+import { startLabPortChecks } from "./world/swarm-ports.js";
+import { labServiceUpdate } from "./world/swarm-services.js";
 import { virtSection } from "./world/sections/virt.js";
 import type { World } from "./world/world.js";
 
@@ -57,6 +60,7 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
       imageRepository: { import: (req) => importImage(world, host, req), delete: async (req) => deleteImage(world, host, req) },
     };
   if (kind === "swarm-vm") {
+    startLabPortChecks(world);
     const node = world.swarm!.nodes.get(host)!;
     const sim = world.swarmSim!;
     const asManager = () => {
@@ -77,6 +81,18 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
       joinTokens: async () => {
         asManager();
         return { ...world.swarm!.tokens };
+      },
+      serviceUpdate: async (params, ctx) => {
+        asManager();
+        return labServiceUpdate(world, params, ctx as never) as never;
+      },
+      serviceRollback: async (params, ctx) => {
+        asManager();
+        return labServiceUpdate(world, params, ctx as never) as never;
+      },
+      logs: (params, sink) => {
+        asManager();
+        return labServiceLogs(world, params, sink);
       },
       stackDeploy: async (params, ctx) => {
         asManager();

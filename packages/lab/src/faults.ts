@@ -1,6 +1,14 @@
 import { powerOffHost, powerOnHost } from "./world/power.js";
 import { joinState } from "./world/swarm-nodes.js";
 import type { World } from "./world/world.js";
+import { failingServiceImages } from "./world/swarm-services.js";
+import { blockedPorts, portKey } from "./world/swarm-ports.js";
+
+function parsePortProto(s: string): [number, "tcp" | "udp"] {
+  const m = /^(\d{1,5})\/(tcp|udp)$/.exec(s);
+  if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw new LabFaultError(`${JSON.stringify(s)} is not PORT/tcp or PORT/udp`);
+  return [Number(m[1]), m[2] as "tcp" | "udp"];
+}
 import { stackState } from "./world/swarm-stacks.js";
 
 /** A fault that cannot be applied as asked (unknown host, wrong kind, nothing to undo). */
@@ -171,6 +179,31 @@ export class LabFaults {
   restoreImageImport(image: string): void {
     if (!this.world.failingImageImports.delete(image)) throw new LabFaultError(`imports of ${image} are not failing`);
     this.clear("fail-image-import", image);
+  }
+
+  /** Tasks of this image are rejected ("No such image"): a service update to it pauses (world/swarm-services.ts). */
+  failServiceImage(image: string): void {
+    failingServiceImages(this.world).add(image);
+    this.set("fail-service-image", image);
+  }
+
+  restoreServiceImage(image: string): void {
+    if (!failingServiceImages(this.world).delete(image)) throw new LabFaultError(`tasks of ${image} are not failing`);
+    this.clear("fail-service-image", image);
+  }
+
+  /** A swarm port blocked on a node, e.g. "4789/udp" (world/swarm-ports.ts): the port checks report it. */
+  blockPort(node: string, portProto: string): void {
+    this.swarmNode(node);
+    const [port, proto] = parsePortProto(portProto);
+    blockedPorts(this.world).add(portKey(node, port, proto));
+    this.set("block-port", `${node} ${port}/${proto}`);
+  }
+
+  unblockPort(node: string, portProto: string): void {
+    const [port, proto] = parsePortProto(portProto);
+    if (!blockedPorts(this.world).delete(portKey(node, port, proto))) throw new LabFaultError(`${port}/${proto} is not blocked on ${node}`);
+    this.clear("block-port", `${node} ${port}/${proto}`);
   }
 
   /** docker refuses the next deploys of this stack (the operation fails at its deploy step). */

@@ -1,5 +1,6 @@
 import type { DomainState, ProbeState, Snapshot } from "@nimbus/domain";
 import type { Hardware, ScenarioHypervisor, ScenarioMount, ScenarioService, ScenarioVm } from "../scenario/schema.js";
+import type { ServiceUpdateStatus } from "@nimbus/domain";
 
 /** The mutable state of the simulated datacenter. Section builders read it; world rules change it. */
 
@@ -118,6 +119,10 @@ export interface ServiceState {
   healthFault: boolean;
   /** Lab ms before which the scheduler leaves this service alone (one task at a time). */
   nextStepAt: number;
+  /** The image after an update (spec.image until then), the one before it, docker's UpdateStatus (swarm-services.ts). */
+  image?: string;
+  previousImage?: string | null;
+  update?: ServiceUpdateStatus | null;
 }
 
 export interface TaskState {
@@ -126,7 +131,10 @@ export interface TaskState {
   slot: number | null;
   node: string;
   desiredState: "running" | "shutdown";
-  state: "starting" | "running" | "failed" | "shutdown" | "orphaned";
+  state: "starting" | "running" | "failed" | "shutdown" | "orphaned" | "rejected";
+  /** The image it runs (the service's at the time) and when it entered its state (swarm-services.ts). */
+  image?: string;
+  since?: string;
   error: string | null;
   /** Health probe with rise/fall; a starting task becomes running after `rise` passes. */
   probe: ProbeState;

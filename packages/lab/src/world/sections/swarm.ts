@@ -1,6 +1,8 @@
 import type { SwarmSection } from "@nimbus/domain";
 import type { SwarmState, TaskState } from "../model.js";
 import type { World } from "../world.js";
+import { labOverlays, labServiceImage, labServiceNetworks, labTaskFields } from "../swarm-services.js";
+import { labPortReport } from "../swarm-ports.js";
 import { nodeImages, stackState } from "../swarm-stacks.js";
 
 /** How many finished tasks per service the manager still lists (docker's task history). */
@@ -19,13 +21,15 @@ export function swarmSection(world: World, name: string): SwarmSection {
   const self = sw?.nodes.get(name);
   if (!sw || !self) throw new Error(`${name} is not a swarm node of this lab`);
   if (!self.engineUp || self.role === "worker") {
-    return { nodeId: self.id, role: self.role, clusterId: self.engineUp ? sw.clusterId : null, nodes: [], services: [], tasks: [], images: self.engineUp ? nodeImages(sw, name) : null };
+    return { nodeId: self.id, role: self.role, clusterId: self.engineUp ? sw.clusterId : null, nodes: [], services: [], tasks: [], ports: labPortReport(world, name), images: self.engineUp ? nodeImages(sw, name) : null };
   }
   const services = [...sw.services.values()];
   return {
     nodeId: self.id,
     role: self.role,
     clusterId: sw.clusterId,
+    ports: labPortReport(world, name),
+    networks: labOverlays(sw),
     nodes: [...sw.nodes.values()].map((n) => ({
       id: n.id,
       hostname: n.hostname,
@@ -43,7 +47,9 @@ export function swarmSection(world: World, name: string): SwarmSection {
       mode: s.spec.mode,
       replicasDesired: s.spec.mode === "global" ? [...sw.nodes.values()].filter((n) => n.status === "ready" && n.availability === "active").length : s.desired,
       replicasRunning: sw.tasks.filter((t) => t.service === s.spec.name && isLiveTask(sw, t)).length,
-      image: s.spec.image,
+      image: labServiceImage(s),
+      update: s.update ?? null,
+      networks: labServiceNetworks(s),
       ports: s.spec.ports.map((p) => ({ ...p })),
       tenant: s.spec.tenant,
       stack: s.spec.stack,
@@ -62,6 +68,7 @@ export function swarmSection(world: World, name: string): SwarmSection {
         desiredState: t.desiredState,
         state: t.state,
         error: t.error,
+        ...labTaskFields(svc, t),
       };
     }),
   };
