@@ -47,6 +47,8 @@ export interface ProvisionTools {
   /** kvm when /dev/kvm works, qemu (software emulation) otherwise. */
   virtType: "kvm" | "qemu";
   sysClassNet?: string;
+  /** The host's ARP table (tests point it elsewhere). */
+  procNetArp?: string;
 }
 
 const MAX_SECONDS = (id: CreateStepId) => CREATE_STEP_TIMEOUT_SECONDS[id] * 1000;
@@ -55,7 +57,7 @@ const linesOf = (text: string) => text.split("\n").map((l) => l.trimEnd()).filte
 /**
  * `virt.create` on a real host, the steps createSteps names: check, virt-builder from the
  * datastore's own repository, VXLAN ports on Open vSwitch, `virsh define` of a private file, start,
- * wait for an address (guest agent, else ARP). Each step's tool output goes into its log. On a
+ * wait for an address (guest agent, else ARP: libvirt's, else the host's table read here). Each step's tool output goes into its log. On a
  * failure or cancel the cleanup plan of the step reached runs, each action idempotent.
  */
 export async function createReal(t: ProvisionTools, params: CreateInstanceParams, ctx: JobContext<CreateProgress>): Promise<CreateProgress> {
@@ -149,6 +151,16 @@ export async function createReal(t: ProvisionTools, params: CreateInstanceParams
             progress = { ...progress, address: ip };
             return;
           }
+        }
+        // libvirt 9.0's own ARP source fails on some hosts ("internal error: wrong nlmsg len", seen
+        // on the real lab): read the host's ARP table for the domain's MACs ourselves.
+        const macs = parseDomiflist(await t.virsh.run(["domiflist", "--", params.name], opts("wait-address")).catch(() => "")).map((i) => i.mac);
+        const arp = await readFile(t.procNetArp ?? "/proc/net/arp", "utf8").catch(() => "");
+        const found = arpAddress(arp, macs);
+        if (found) {
+          log("wait-address", [`${found.ip} is ${found.mac} in the host's ARP table (${found.device})`]);
+          progress = { ...progress, address: found.ip };
+          return;
         }
         if (Date.now() > deadline) throw new AgentError(AgentErrorCode.toolFailed, `${params.name} reported no address within ${CREATE_STEP_TIMEOUT_SECONDS["wait-address"]} s`);
         await sleep(2_000, ctx.signal);
@@ -253,12 +265,27 @@ export function vxlanPorts(vni: number, peers: readonly string[]): [string, stri
 }
 
 /** `virsh domiflist`: interface, type, source, model, MAC per line after the header. */
-export function parseDomiflist(text: string): { device: string; source: string }[] {
+export function parseDomiflist(text: string): { device: string; source: string; mac: string }[] {
   return linesOf(text)
     .slice(2)
     .map((l) => l.trim().split(/\s+/))
     .filter((f) => f.length >= 5 && /^[A-Za-z0-9_.-]{1,15}$/.test(f[0]!) && f[0] !== "-")
-    .map((f) => ({ device: f[0]!, source: f[2]! }));
+    .map((f) => ({ device: f[0]!, source: f[2]!, mac: f[4]!.toLowerCase() }));
+}
+
+/**
+ * The first complete entry (flag ATF_COM, 0x2) of /proc/net/arp for one of `macs`: IP address,
+ * HW type, Flags, HW address, Mask, Device per line after the header.
+ */
+export function arpAddress(table: string, macs: readonly string[]): { ip: string; mac: string; device: string } | null {
+  const wanted = new Set(macs.map((m) => m.toLowerCase()).filter((m) => /^[0-9a-f]{2}(?::[0-9a-f]{2}){5}$/.test(m)));
+  for (const line of linesOf(table).slice(1)) {
+    const [ip, , flags, mac, , device] = line.trim().split(/\s+/);
+    if (!ip || !flags || !mac || !device || !/^\d{1,3}(?:\.\d{1,3}){3}$/.test(ip)) continue;
+    if ((Number.parseInt(flags, 16) & 0x2) === 0) continue;
+    if (wanted.has(mac.toLowerCase())) return { ip, mac: mac.toLowerCase(), device: device.slice(0, 15) };
+  }
+  return null;
 }
 
 const exists = (path: string) => access(path).then(() => true, () => false);

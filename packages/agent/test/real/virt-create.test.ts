@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CreateInstanceParams, CreateProgress } from "@nimbus/domain";
 import { toolFailed } from "../../src/real/run.js";
 import type { Tool } from "../../src/real/tool.js";
-import { createReal, parseDomiflist, vxlanPorts, type ProvisionTools } from "../../src/real/virt-create.js";
+import { arpAddress, createReal, parseDomiflist, vxlanPorts, type ProvisionTools } from "../../src/real/virt-create.js";
 
 /**
  * The real create's steps against stand-in tools: each records its argument arrays and answers
@@ -96,6 +96,22 @@ describe("createReal", () => {
     expect(calls.find((c) => c[0] === "virt-builder")!.at(-1)).toBe("debian-12");
   });
 
+  it("takes the address from the host's ARP table when libvirt's sources give none (libvirt 9.0: 'wrong nlmsg len')", async () => {
+    const t = tools();
+    const inner = t.virsh;
+    t.virsh = tool("virsh", (args) => {
+      if (args[0] === "domifaddr") throw new Error("error: internal error: wrong nlmsg len");
+      if (args[0] === "domiflist") return " Interface   Type     Source   Model    MAC\n----------------------------------\n vnet2       bridge   br-ovs   virtio   52:54:00:81:08:2f\n";
+      return (inner as unknown as { run: (a: string[]) => Promise<string> }).run(args) as unknown as string;
+    });
+    t.procNetArp = join(dir, "arp");
+    writeFileSync(t.procNetArp, "IP address       HW type     Flags       HW address            Mask     Device\n172.16.10.118    0x1         0x2         52:54:00:81:08:2f     *        acc10\n");
+    const { ctx: c } = ctx();
+    const done = await createReal(t, params(), c);
+    expect(done.address).toBe("172.16.10.118");
+    expect(done.steps.at(-1)!.log).toContain("172.16.10.118 is 52:54:00:81:08:2f in the host's ARP table (acc10)");
+  });
+
   it("puts the tenant's VLAN on the uplink's trunk (read first) when it wires the VNI, and a later failure takes it off again", async () => {
     const t = tools();
     let trunks = "[10, 20]";
@@ -156,6 +172,21 @@ describe("provision helpers", () => {
 
   it("reads taps from virsh domiflist", () => {
     const text = " Interface   Type     Source   Model    MAC\n-----------------------------------------------------------\n vnet3       bridge   br0      virtio   52:54:00:12:34:56\n";
-    expect(parseDomiflist(text)).toEqual([{ device: "vnet3", source: "br0" }]);
+    expect(parseDomiflist(text)).toEqual([{ device: "vnet3", source: "br0", mac: "52:54:00:12:34:56" }]);
+  });
+
+  it("finds a MAC's complete entry in /proc/net/arp, skipping incomplete and hostile lines", () => {
+    const table = [
+      "IP address       HW type     Flags       HW address            Mask     Device",
+      "172.16.10.117    0x1         0x0         00:00:00:00:00:00     *        acc10",
+      "172.16.10.118    0x1         0x0         52:54:00:81:08:2f     *        acc10",
+      "not-an-ip        0x1         0x2         52:54:00:81:08:2f     *        acc10",
+      "172.16.10.119    0x1         0x2         52:54:00:81:08:2F     *        acc10",
+      "10.77.0.12       0x1         0x2         aa:d1:72:08:2d:73     *        eth0",
+    ].join("\n");
+    expect(arpAddress(table, ["52:54:00:81:08:2f"])).toEqual({ ip: "172.16.10.119", mac: "52:54:00:81:08:2f", device: "acc10" });
+    expect(arpAddress(table, ["52:54:00:00:00:01"])).toBeNull();
+    expect(arpAddress(table, ["garbage"])).toBeNull();
+    expect(arpAddress("", ["52:54:00:81:08:2f"])).toBeNull();
   });
 });
