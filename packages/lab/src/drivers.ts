@@ -5,6 +5,8 @@ import { migrateDomain } from "./world/migration.js";
 import { powerDomain } from "./world/power.js";
 import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot } from "./world/snapshots.js";
 import { labPreflight } from "./world/preflight.js";
+import { labChecks } from "./world/checks.js";
+import { LabHaproxyDriver } from "./world/haproxy.js";
 import { moveDisk } from "./world/storage-move.js";
 import { createInstance, deleteInstance, labTunnel } from "./world/provision.js";
 import { netSection } from "./world/sections/net.js";
@@ -30,7 +32,7 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
     snapshot: async () => build(world, host),
     watch: (onChange) => world.watch(host, section, onChange),
   });
-  const drivers: AgentDrivers = { hostname: host, node: nodeSource(world, host), net: source("net", netSection) };
+  const drivers: AgentDrivers = { hostname: host, node: nodeSource(world, host), net: source("net", netSection), checks: labChecks(world, host) };
   if (kind === "hypervisor") {
     drivers.net = {
       ...drivers.net!,
@@ -60,6 +62,8 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
       imageRepository: { import: (req) => importImage(world, host, req), delete: async (req) => deleteImage(world, host, req) },
     };
   if (kind === "swarm-vm") {
+    // The swarm's VMs double as edge hosts: each has HAProxy installed.
+    drivers.lb = new LabHaproxyDriver(world, host);
     startLabPortChecks(world);
     const node = world.swarm!.nodes.get(host)!;
     const sim = world.swarmSim!;

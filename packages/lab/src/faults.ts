@@ -1,4 +1,5 @@
 import { powerOffHost, powerOnHost } from "./world/power.js";
+import { setPortsRefused } from "./world/haproxy.js";
 import { joinState } from "./world/swarm-nodes.js";
 import type { World } from "./world/world.js";
 import { failingServiceImages } from "./world/swarm-services.js";
@@ -317,6 +318,19 @@ export class LabFaults {
   restoreServiceHealth(service: string): void {
     this.service(service).healthFault = false;
     this.clear("fail-service-health", service);
+  }
+
+  /** A node's published ports refuse connections (its routing mesh broke): load balancers and active checks see it DOWN. */
+  backendDown(host: string): void {
+    this.known(host);
+    setPortsRefused(this.world, host, true);
+    this.set("lb-backend-down", host);
+  }
+
+  backendUp(host: string): void {
+    this.known(host);
+    setPortsRefused(this.world, host, false);
+    this.clear("lb-backend-down", host);
   }
 
   private set(fault: string, target: string) {

@@ -59,6 +59,8 @@ export const FAULTS: Record<string, FaultSpec> = {
   "restore-vlan": spec({ args: z.tuple([host, num]), usage: "HOST VLAN", describe: "carry it again", run: (f, [h, v]) => f.restoreVlan(h, v) }),
   "set-mtu": spec({ args: z.tuple([host, z.string().min(1), num]), usage: "HOST IFACE MTU", describe: "change an interface's MTU on a hypervisor", run: (f, [h, i, m]) => f.setMtu(h, i, m) }),
   "restore-mtu": spec({ args: z.tuple([host, z.string().min(1)]), usage: "HOST IFACE", describe: "back to the original MTU", run: (f, [h, i]) => f.restoreMtu(h, i) }),
+  "lb-backend-down": spec({ args: z.tuple([host]), usage: "HOST", describe: "a node's published ports refuse connections (load balancers take it out after `fall` checks)", run: (f, [h]) => f.backendDown(h) }),
+  "lb-backend-up": spec({ args: z.tuple([host]), usage: "HOST", describe: "undo lb-backend-down (back in rotation after `rise` checks)", run: (f, [h]) => f.backendUp(h) }),
   "fail-service-health": spec({ args: z.tuple([z.string().min(1)]), usage: "SERVICE", describe: "make a swarm service's health checks fail", run: (f, [s]) => f.failServiceHealth(s) }),
   "restore-service-health": spec({ args: z.tuple([z.string().min(1)]), usage: "SERVICE", describe: "make them pass again", run: (f, [s]) => f.restoreServiceHealth(s) }),
 };
