@@ -31,7 +31,8 @@ export function renderAgentConfig(node: LabNode): Record<string, unknown> {
         capabilities: ["virt", "net", "storage"],
         // The disks live on /instance, shared by both hypervisors through a bind mount that
         // libvirt cannot recognise as shared storage (NFS client mounts do not work here).
-        virt: { allowUnsafeMigration: true, progressIntervalMs: 250 },
+        // New instances run a stock Debian kernel, which the nested KVM here cannot run (guest-image.md): TCG.
+        virt: { allowUnsafeMigration: true, progressIntervalMs: 250, domainType: "qemu" },
         // ...but it is shared: both hypervisors see the same files, so Nimbus's preflight may
         // treat it as the datastore it stands for.
         storage: { sharedMounts: [EXPORT_PATH] },

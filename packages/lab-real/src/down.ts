@@ -15,7 +15,7 @@ type Log = (line: string) => void;
  */
 export const STOP_TIERS: readonly (readonly string[])[] = [
   ["fwd-", "ssh-relay"],
-  ["keepalived", "ganesha", "dockerd", "libvirtd"],
+  ["keepalived", "ganesha", "dockerd", "libvirtd", "dnsmasq"],
   ["rpcbind", "ovs-vswitchd"],
   ["ovsdb-server", "sshd"],
   ["holder"],

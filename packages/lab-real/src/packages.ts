@@ -10,6 +10,8 @@ export const REQUIRED_PACKAGES = [
   "iproute2", "iputils-ping", "libnfs-utils", "rpcbind", "socat", "util-linux",
   // The offline base image (agent `image build`) and each instance's volume from it (virt-builder);
   // libguestfs's appliance boots the host's kernel, which nothing else here installs.
+  // DHCP for the guests Nimbus creates, on the tenant VLANs (src/dhcp.ts).
+  "dnsmasq-base",
   "mmdebstrap", "fdisk", "e2fsprogs", "extlinux", "syslinux-common", "qemu-utils", "libguestfs-tools", "linux-image-amd64",
 ] as const;
 

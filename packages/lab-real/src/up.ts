@@ -1,4 +1,4 @@
-import { mkdir, rm, writeFile } from "node:fs/promises";
+import { chown, mkdir, rm, writeFile } from "node:fs/promises";
 import { writeAgentConfig } from "./agent.js";
 import { createService, docker, buildImageTar, importImage, initSwarm, joinSwarm, runningReplicas, startDockerd, swarmNodeStates } from "./docker.js";
 import { LabError } from "./errors.js";
@@ -20,6 +20,7 @@ import { BR0_PREFIX, FULL_SIZE_PING_PAYLOAD, OVERLAY_MTU, accessPrefix, hypervis
 import { defineAndStartVms, kvmUsable } from "./vms.js";
 import { waitFor } from "./wait.js";
 import { down } from "./down.js";
+import { startTenantRouter } from "./dhcp.js";
 
 type Log = (line: string) => void;
 type Execs = Map<string, NodeExec>;
@@ -54,6 +55,10 @@ export async function up(l: Layout, log: Log): Promise<LabState> {
       step("storage", () => Promise.all(nfsNodes().map((n) => bringUpNfsNode(n, l, execOf(execs, n))))),
     ]),
   );
+  await step("tenant router (DHCP on the tenant VLANs, routes to the storage VIP)", async () => {
+    const router = hypervisors()[0]!;
+    await startTenantRouter(router, l, await holderOf(l, router), execOf(execs, router), nfsNodes().map((node) => ({ node, exec: execOf(execs, node) })));
+  });
   await step("checks", () => runChecks(state, execs));
   await writeFile(l.fleetConfig, JSON.stringify(buildFleetConfig(l.clientKey), null, 2) + "\n");
   state.timingsMs.total = Date.now() - t0;
@@ -69,6 +74,9 @@ async function prepare(l: Layout) {
   for (const dir of HOST_MOUNT_POINTS) await mkdir(dir, { recursive: true });
   const publicKey = await ensureClientKey(l);
   const owner = await ensureUser();
+  // The agents run as the SSH user: they write new instances' volumes (virt-builder on a
+  // hypervisor) and the image repository (a storage server's import) into the export.
+  await chown(l.instance, owner.uid, owner.gid);
   const imageTar = await buildImageTar(l);
   return { publicKey, owner, imageTar };
 }
