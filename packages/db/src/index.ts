@@ -17,3 +17,4 @@ export { Retention, type RetentionPolicy, type Pruned } from "./stores/retention
 export { TenantQuotas } from "./stores/tenant-quotas.js";
 export { MetricStore, MetricWriter } from "./stores/metrics.js";
 export { HistoryEvents, type CheckSelector } from "./stores/metrics-events.js";
+export { ScalingPolicies } from "./stores/autoscale.js";

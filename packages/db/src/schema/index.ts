@@ -3,3 +3,4 @@ export * from "./auth.js";
 export * from "./nimbus.js";
 export * from "./alerts.js";
 export * from "./metrics.js";
+export * from "./autoscale.js";
