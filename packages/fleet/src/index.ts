@@ -29,3 +29,4 @@ export {
 } from "./ssh/index.js";
 export { ensureClientKey } from "./client-key.js";
 export { pendingCreates } from "./operations-provision.js";
+export { SwarmNodeRunner, SWARM_NODE_KINDS } from "./operations-swarm-nodes.js";

@@ -31,6 +31,7 @@ import { planStorageMove } from "./operations-storage.js";
 import { createOperation, lostCreateCleanup, pendingCreates, planDelete } from "./operations-provision.js";
 import { PEER_STEP_ID, peerStep, peerTunnelPlan, type PeerTunnelPlan } from "./operations-peer-tunnels.js";
 import { ThrottledOperationWriter } from "./throttled-writer.js";
+import { SWARM_NODE_KINDS, SwarmNodeRunner } from "./operations-swarm-nodes.js";
 
 export interface OperationManagerOptions {
   /** VNI of a tenant, for the migration preflight's VNI check; null skips it. */
@@ -42,11 +43,13 @@ export interface OperationManagerOptions {
   newId?: () => string;
   /** Evacuations: how long a drained swarm node's tasks may take to leave (default 60 s). */
   drainTimeoutMs?: number;
+  /** Remove-worker: how long a drained worker's tasks may take to move (default 120 s). */
+  swarmDrainTimeoutMs?: number;
 }
 
 type NewOperation = Pick<Operation, "kind" | "target" | "host" | "tenant" | "requestedBy" | "summary" | "params">;
 /** Run by the server itself (no agent job behind them), so agents are never asked about them. */
-const serverSide = (op: Operation) => op.kind === "maintenance";
+const serverSide = (op: Operation) => op.kind === "maintenance" || SWARM_NODE_KINDS.has(op.kind);
 
 /**
  * Long work (migrate, scale) as operations: created and returned at once, settled by the agent's
@@ -64,6 +67,8 @@ export class OperationManager {
   private readonly writer: ThrottledOperationWriter;
   private readonly logger: Logger;
   private readonly maintenance: MaintenanceRunner;
+  /** Swarm workers and managers as server-side operations (operations-swarm-nodes.ts). */
+  readonly swarmNodes: SwarmNodeRunner;
   /** Targets whose operation is being started (checks awaited on agents), so a second start waits its turn. */
   private readonly starting = new Set<string>();
   /** Creates and deletes whose job succeeded and whose peers' tunnels the server is changing now. */
@@ -79,6 +84,7 @@ export class OperationManager {
     this.listeners = new ListenerSet(this.logger, "operation");
     this.writer = new ThrottledOperationWriter(store, opts.persistIntervalMs ?? 1_000, this.logger);
     this.maintenance = new MaintenanceRunner(fleet, this, { tenantVni: opts.tenantVni, policy: opts.policy, drainTimeoutMs: opts.drainTimeoutMs, logger: this.logger });
+    this.swarmNodes = new SwarmNodeRunner(fleet, this, { drainTimeoutMs: opts.swarmDrainTimeoutMs, logger: this.logger });
   }
 
   /** Loads unfinished operations and starts following the fleet; reconciles hosts already online. */
@@ -87,8 +93,10 @@ export class OperationManager {
     for (const op of unfinished) this.active.set(op.id, op);
     this.unsubscribe = this.fleet.subscribe((e) => this.onFleetEvent(e));
     // An evacuation cut short by the restart settles once its migrations have (reconciled below).
-    for (const op of unfinished.filter(serverSide))
-      void this.maintenance.recover(op).catch((err) => this.logger.error({ err, operation: op.id }, "could not recover an evacuation"));
+    for (const op of unfinished.filter(serverSide)) {
+      if (SWARM_NODE_KINDS.has(op.kind)) this.swarmNodes.recover(op);
+      else void this.maintenance.recover(op).catch((err) => this.logger.error({ err, operation: op.id }, "could not recover an evacuation"));
+    }
     await Promise.all(this.fleet.hosts().filter((h) => h.connection.state === "online").map((h) => this.reconcileHost(h.name)));
   }
 
@@ -274,6 +282,7 @@ export class OperationManager {
       if (!stored) throw new NimbusError("NOT_FOUND", `operation ${id} not found`, { operation: id });
       throw new NimbusError("CONFLICT", `operation ${id} is already ${stored.state}`, { operation: id });
     }
+    if (SWARM_NODE_KINDS.has(op.kind)) return this.swarmNodes.cancel(op);
     if (serverSide(op)) return this.maintenance.abort(id);
     try {
       await this.fleet.request(op.host, "job.cancel", { jobId: id });
