@@ -2,6 +2,7 @@ import { unlink } from "node:fs/promises";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 import type { AgentDrivers } from "./drivers.js";
 import { JobRegistry } from "./jobs.js";
+import { ConsoleRegistry } from "./console.js";
 import { serveAgent } from "./serve.js";
 
 export interface AgentDaemonOptions {
@@ -46,6 +47,7 @@ const FIRST_SESSION_GRACE_MS = 30_000;
  */
 export async function startAgentDaemon(opts: AgentDaemonOptions): Promise<AgentDaemon> {
   const jobs = new JobRegistry();
+  const consoles = new ConsoleRegistry();
   const bootId = `${process.pid}-${Date.now().toString(36)}`;
   const sessions = new Set<Socket>();
   let lingerTimer: NodeJS.Timeout | null = null;
@@ -63,7 +65,7 @@ export async function startAgentDaemon(opts: AgentDaemonOptions): Promise<AgentD
         socket.destroy();
       }
     }, 1_000).unref();
-    void serveAgent({ input: socket, output: socket, drivers: opts.drivers, agentVersion: opts.agentVersion, jobs, bootId, pushDelayMs: opts.pushDelayMs }).then(() => {
+    void serveAgent({ input: socket, output: socket, drivers: opts.drivers, agentVersion: opts.agentVersion, jobs, consoles, bootId, pushDelayMs: opts.pushDelayMs }).then(() => {
       clearInterval(backlog);
       socket.end();
       sessions.delete(socket);

@@ -37,6 +37,7 @@ import type {
 } from "@nimbus/domain";
 import type { CheckSpec, ChecksSection, LbApplyInput, LbRuntime, LbSection } from "@nimbus/domain";
 import type { StartLogs } from "./swarm-logs.js";
+import type { ConsoleDriver } from "./console.js";
 
 /**
  * The agent's capabilities, each behind one interface. The real drivers run host tools
@@ -82,6 +83,8 @@ export interface VirtDriver extends SectionSource<VirtSection> {
   delete?(params: DeleteInstanceParams, ctx: JobContext<DeleteProgress>): Promise<DeleteProgress>;
   /** Snapshots of a VM where its datastore allows them (qcow2 disks: see snapshotsAllowed). */
   snapshots?: SnapshotDriver;
+  /** The VMs' serial consoles (console.ts: one attachment per domain, shared by its sessions). */
+  console?: ConsoleDriver;
 }
 
 /** Internal snapshots of one VM: listed with the rule's verdict; create refuses up front what the rule refuses. */

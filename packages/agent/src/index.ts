@@ -6,3 +6,4 @@ export * from "./checks.js";
 export { realProbe } from "./checks-probe.js";
 export * from "./serve.js";
 export * from "./swarm-logs.js";
+export * from "./console.js";

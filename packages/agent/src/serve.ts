@@ -21,6 +21,7 @@ import {
 import type { AgentDrivers, SectionSource } from "./drivers.js";
 import { AgentError, unsupported } from "./errors.js";
 import { JobRegistry } from "./jobs.js";
+import { ConsoleRegistry } from "./console.js";
 import { SessionLogStreams } from "./swarm-logs.js";
 
 export interface ServeOptions {
@@ -31,6 +32,8 @@ export interface ServeOptions {
   /** Pass a shared registry to keep jobs across protocol sessions (the lab does). */
   jobs?: JobRegistry;
   bootId?: string;
+  /** Pass a shared registry to cap console sessions per host across links (the daemon and the lab do). */
+  consoles?: ConsoleRegistry;
   /** Coalesce bursts of changes in one section into one push. */
   pushDelayMs?: number;
   /** A running migration or disk move repeats its last progress when silent this long (default 1 s). */
@@ -47,6 +50,9 @@ type Handler = (params: any) => Promise<unknown>;
 export function serveAgent(opts: ServeOptions): Promise<void> {
   const { drivers, output } = opts;
   const jobs = opts.jobs ?? new JobRegistry();
+  const consoles = opts.consoles ?? new ConsoleRegistry();
+  /** This link: the owner of the console sessions it opens, which end with it. */
+  const link = {};
   const bootId = opts.bootId ?? `${process.pid}-${Date.now().toString(36)}`;
   const pushDelay = opts.pushDelayMs ?? 10;
   const heartbeatMs = opts.progressHeartbeatMs ?? 1_000;
@@ -204,6 +210,17 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
       await snapshotDriver().delete(p);
       return { ok: true };
     },
+    "console.open": async (p) => ({
+      session: await consoles.open(drivers.virt?.console, p, { output: (session, data) => notify("console.output", { session, data }), closed: (session, reason) => notify("console.closed", { session, reason }) }, link),
+    }),
+    "console.input": async ({ session, data }) => {
+      consoles.input(session, data, link);
+      return { ok: true };
+    },
+    "console.close": async ({ session }) => {
+      consoles.close(session, link);
+      return { ok: true };
+    },
     "storage.imageImport": async (p) => imageDriver().import(p),
     "storage.imageDelete": async (p) => {
       await imageDriver().delete(p);
@@ -310,6 +327,7 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
     rl.on("line", (line) => void handleLine(line));
     rl.on("close", () => {
       closed = true;
+      consoles.closeOwner(link);
       logStreams.stopAll();
       for (const u of unwatch) u();
       for (const t of pending.values()) clearTimeout(t);

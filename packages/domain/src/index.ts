@@ -19,6 +19,7 @@ export * from "./storage-plan/index.js";
 export * from "./password-policy.js";
 export * from "./provision/index.js";
 export * from "./snapshots.js";
+export * from "./console.js";
 export * from "./checks/index.js";
 export * from "./lb/index.js";
 export * from "./swarm/stack.js";

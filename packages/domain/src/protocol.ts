@@ -8,6 +8,7 @@ import { AgentPreflightParams, AgentPreflightResult } from "./preflight.js";
 import { CreateInstanceParams, DeleteInstanceParams, TunnelParams, TunnelResult } from "./provision/params.js";
 import { ImageDeleteRequest, ImageEntry, ImageImportRequest } from "./provision/image.js";
 import { Snapshot, SnapshotCreateParams, SnapshotListResult, SnapshotTarget } from "./snapshots.js";
+import { ConsoleClosed, ConsoleInputParams, ConsoleOpenParams, ConsoleOutput, ConsoleSessionId } from "./console.js";
 import { SwarmNodeUpdateParams, SwarmRole } from "./swarm/nodes.js";
 import { ChecksConfigureParams } from "./checks/spec.js";
 import { LbApplyParams, LbName, LbReloadResult, LbRuntime, LbValidateResult, LbWriteResult } from "./lb/spec.js";
@@ -71,6 +72,12 @@ export const methods = {
   "virt.snapshotCreate": { params: SnapshotCreateParams, result: Snapshot },
   "virt.snapshotRevert": { params: SnapshotTarget, result: ok },
   "virt.snapshotDelete": { params: SnapshotTarget, result: ok },
+  /** Attaches a session to the VM's serial console (refused when the VM is not running or the host's cap is reached); output follows as console.output. */
+  "console.open": { params: ConsoleOpenParams, result: z.object({ session: ConsoleSessionId }) },
+  /** Keystrokes for the console (only the link that opened the session may write to it). */
+  "console.input": { params: ConsoleInputParams, result: ok },
+  /** Ends the session (idempotent: an unknown or already closed session is no change). */
+  "console.close": { params: z.object({ session: ConsoleSessionId }), result: ok },
   /** Imports an image into a datastore's repository on the storage server (fetched by the host, checksum verified); rewrites catalog and index. */
   "storage.imageImport": { params: ImageImportRequest, result: ImageEntry },
   /** Removes an image's file and rewrites catalog and index (the server checked that no instance uses it). */
@@ -135,6 +142,10 @@ export const notifications = {
   }),
   /** Lines of one log stream (swarm.logs); the last chunk carries `end`. */
   "swarm.logLines": LogChunk,
+  /** Guest output of one console session (base64, at most CONSOLE_LIMITS.chunkBytes bytes). */
+  "console.output": ConsoleOutput,
+  /** A console session ended on the host (VM stopped, virsh exited, cap, closed). */
+  "console.closed": ConsoleClosed,
 } as const;
 export type NotificationName = keyof typeof notifications;
 /** The notification's params schema, or undefined (own keys only, as methodSpec). */

@@ -7,6 +7,7 @@ import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot } from ".
 import { labPreflight } from "./world/preflight.js";
 import { labChecks } from "./world/checks.js";
 import { LabHaproxyDriver } from "./world/haproxy.js";
+import { labConsoleDriver } from "./world/console.js";
 import { moveDisk } from "./world/storage-move.js";
 import { createInstance, deleteInstance, labTunnel } from "./world/provision.js";
 import { netSection } from "./world/sections/net.js";
@@ -47,6 +48,7 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
       moveDisk: (params, ctx) => moveDisk(world, host, params, ctx),
       create: (params, ctx) => createInstance(world, host, params, ctx),
       delete: (params, ctx) => deleteInstance(world, host, params, ctx),
+      console: labConsoleDriver(world, host),
       snapshots: {
         list: async (domain) => listSnapshots(world, host, domain),
         create: (params) => createSnapshot(world, host, params),

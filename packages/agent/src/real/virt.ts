@@ -16,6 +16,7 @@ import { requireDomainUuid } from "./virt-ids.js";
 import { realPreflight } from "./virt-preflight.js";
 import { createReal, deleteReal, type ProvisionTools } from "./virt-create.js";
 import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot } from "./virt-snapshots.js";
+import { RealConsoleDriver } from "./console.js";
 
 /** What the virt driver needs beyond virsh for preflight re-checks and disk moves. */
 export interface VirtExtras {
@@ -148,6 +149,11 @@ export class RealVirtDriver implements VirtDriver {
     revert: (p) => revertSnapshot(this.snapshotTools(), p).finally(() => this.feed.emit()),
     delete: (p) => deleteSnapshot(this.snapshotTools(), p),
   };
+
+  /** Serial consoles: `virsh console` under a pty (console.ts). */
+  get console(): RealConsoleDriver {
+    return new RealConsoleDriver(this.host, this.virsh);
+  }
 
   private snapshotTools() {
     return { host: this.host, virsh: this.virsh };

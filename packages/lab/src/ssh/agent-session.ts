@@ -2,6 +2,7 @@ import { PassThrough, Writable } from "node:stream";
 import type { ServerChannel } from "ssh2";
 import { serveAgent } from "@nimbus/agent";
 import { simDriversFor } from "../drivers.js";
+import { consoleRegistryOf } from "../world/console.js";
 import type { World } from "../world/world.js";
 
 /** Runs one agent protocol session over an SSH exec channel; ends when the client closes its side. */
@@ -30,6 +31,7 @@ export function runAgentSession(channel: ServerChannel, world: World, host: stri
     output,
     drivers: simDriversFor(world, host),
     jobs: world.jobsOf(host),
+    consoles: consoleRegistryOf(world, host),
     bootId: world.bootId(host),
     agentVersion,
   }).then(() => {
