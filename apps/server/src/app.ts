@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pino, type Logger } from "pino";
-import { HealthMonitor, LiveHub, RateWindow, TopologyService, findingChecks, type ApiDeps, type Context } from "@nimbus/api";
+import { HealthMonitor, LiveHub, MetricsRecorder, RateWindow, TopologyService, findingChecks, type ApiDeps, type Context } from "@nimbus/api";
 import { createAuth, resolveAuthSecret } from "@nimbus/auth";
-import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, Retention, TenantQuotas, Tenants, openDatabase } from "@nimbus/db";
+import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, HistoryEvents, MetricStore, MetricWriter, Retention, TenantQuotas, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags } from "@nimbus/fleet";
 import type { ServerEnv } from "./env.js";
 import { hostsSource } from "./hosts-source.js";
@@ -16,6 +16,8 @@ export interface App {
   health: HealthMonitor;
   topology: TopologyService;
   fleet: Fleet;
+  /** Metric samples and VIP holder changes from the inventory (tests step it). */
+  recorder: MetricsRecorder;
   auth: ReturnType<typeof createAuth>;
   context(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<Context>;
   /** Created at this start; `password` only when generated (never one from the environment). */
@@ -79,6 +81,15 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     // Batched: at start every check of every host reports at once (10,000+ at fleet size).
     const history = new HealthHistoryWriter(new HealthHistory(db), (err) => logger.warn({ err }, "health history not recorded"));
     cleanups.unshift(() => history.flush());
+    // The timeline's own events (acks given and taken back, VIP holder changes), in order; metric samples in batches.
+    const historyEvents = new HistoryEvents(db);
+    let eventWrites = Promise.resolve();
+    const recordEvents = (events: Parameters<HistoryEvents["append"]>[0]) => {
+      eventWrites = eventWrites.then(() => historyEvents.append(events)).catch((err: unknown) => logger.warn({ err }, "history event not recorded"));
+    };
+    const metricStore = new MetricStore(db);
+    const metricWriter = new MetricWriter(metricStore, (err) => logger.warn({ err }, "metric samples not recorded"));
+    cleanups.unshift(() => eventWrites, () => metricWriter.flush());
     // Acknowledgements outlive a restart; written one after the other, in the order they happen.
     const acks = new HealthAcks(db);
     let ackWrites = Promise.resolve();
@@ -90,12 +101,17 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
         initial: await acks.all(),
         onChange: (id, ack) => {
           ackWrites = ackWrites.then(() => (ack ? acks.put(id, ack) : acks.remove(id))).catch((err: unknown) => logger.warn({ err, check: id }, "acknowledgement not stored"));
+          recordEvents([{ at: ack?.at ?? new Date().toISOString(), kind: ack ? "ack" : "unack", subject: id, actor: ack?.by ?? null, previous: null, detail: ack ? (ack.note ?? "") : "cleared (taken back, recovered or gone)" }]);
         },
       },
     });
     // A signed-out address leaves at most this many audit records a minute (its calls are refused either way).
     const limits = { anonymousAudit: new RateWindow(10, 60_000) };
-    const deps: ApiDeps = { fleet, operations, tenants, auth, audit: auth.audit, lab: source.lab, limits };
+    const deps: ApiDeps = { fleet, operations, tenants, auth, audit: auth.audit, lab: source.lab, limits, metrics: metricStore, history: historyEvents };
+    // Metric samples and VIP holders from the in-memory inventory, once the fleet has answered (a
+    // holder still connecting is not a failover).
+    const recorder = new MetricsRecorder(fleet, { record: (samples) => metricWriter.record(samples), vipEvents: recordEvents, vipHolders: await historyEvents.vipHolders() });
+    cleanups.unshift(() => recorder.stop());
     const live = new LiveHub(fleet, tenants, { maxStreamsPerUser: env.NIMBUS_LIVE_STREAMS_PER_USER, maxStreamsPerAddress: env.NIMBUS_LIVE_STREAMS_PER_ADDRESS });
     live.attach({ operations, health, topology });
     cleanups.unshift(() => live.detach(), () => health.stop());
@@ -107,18 +123,20 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     cleanups.unshift(
       scheduleRetention(() => retention.prune(), {
         onDone: (pruned) => {
-          if (pruned.audit + pruned.health + pruned.operations) logger.info({ pruned }, "removed history older than its retention");
+          if (pruned.audit + pruned.health + pruned.operations + pruned.metrics + pruned.events) logger.info({ pruned }, "removed history older than its retention");
         },
         onError: (err) => logger.warn({ err }, "history retention failed; next try in an hour"),
       }),
     );
 
+    let stopped = false;
     const app: App = {
       deps,
       live,
       health,
       topology,
       fleet,
+      recorder,
       auth,
       firstAdmin,
       describeHosts: source.describe,
@@ -136,6 +154,7 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
         return { deps, live, health, topology, viewer, revalidate, requestId, ip: auth.clientAddress(req) };
       },
       async stop() {
+        stopped = true;
         for (const c of cleanups.splice(0)) {
           try {
             await c();
@@ -149,6 +168,7 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     app.fleetStartedAt = Date.now();
     void fleet.start().then(() => {
       logger.info({ hosts: fleet.hosts().length, ms: Date.now() - app.fleetStartedAt! }, "every host answered its first connection attempt");
+      if (!stopped) recorder.start();
     });
     health.start();
     return app;

@@ -30,6 +30,8 @@ type Row = {
   mustContain?: string;
 };
 const none = { none: undefined };
+/** The last hour, for the metric and timeline queries. */
+const HOUR = { from: Date.now() - 3_600_000, to: Date.now() + 60_000 };
 const request = (over: Record<string, unknown>) => ({ name: "iso-vm", image: "debian-12", vcpus: 1, memoryMiB: 512, diskGiB: 4, tenant: "acme", network: { vlan: 10, vni: 5001 }, ...over });
 /** A snapshot mutation: acme's instances are on hosts in trouble, globex's answer like missing ones. */
 const snapshotRow: Row = {
@@ -117,6 +119,14 @@ const table: Record<string, Row> = {
     inputs: { own: { instance: "acme-web1", disk: "vda", datastore: "/instance2" }, other: { instance: "globex-app1", disk: "vda", datastore: "/instance2" } },
   },
   "history.moves": { tenant: "refused", inputs: { none: {}, own: { instance: "acme-web1" }, other: { instance: "globex-app1" } } },
+  "history.timeline": { tenant: "refused", inputs: { none: { subject: { kind: "fleet" }, range: HOUR }, own: { subject: { kind: "instance", name: "acme-web1" }, range: HOUR }, other: { subject: { kind: "instance", name: "globex-app1" }, range: HOUR } } },
+  "metrics.series": { tenant: "refused", inputs: { own: { kind: "instance", name: "acme-web1", metric: "up", range: HOUR }, other: { kind: "host", name: "kvm1", metric: "cpu", range: HOUR } } },
+  "metrics.instance": {
+    tenant: "scoped",
+    inputs: { own: { instance: "acme-web1", metric: "up", range: HOUR }, other: { instance: "globex-app1", metric: "up", range: HOUR } },
+    missing: { instance: MISSING, metric: "up", range: HOUR },
+    mustContain: "instance:acme-web1",
+  },
   "live.events": { tenant: "scoped", inputs: { none: {} } },
   "admin.users.list": { tenant: "refused", inputs: none },
   "admin.users.create": { tenant: "refused", inputs: { other: { email: "x@globex.example", name: "x", password: "long-enough-password", role: "tenant", tenant: "globex" } } },

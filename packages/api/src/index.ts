@@ -7,4 +7,5 @@ export { maskHost } from "./services/projections.js";
 export { maskForTenant, tenantSecrets } from "./services/tenant-mask.js";
 export { TopologyService, findingChecks, type TopologySnapshot } from "./services/topology.js";
 export { RateWindow } from "./services/rate-window.js";
+export { MetricsRecorder, vipEvent, type HistoryReader, type MetricsReader } from "./services/metrics-recorder.js";
 export { INPUT_LIMITS, inputProblem } from "./input-limits.js";

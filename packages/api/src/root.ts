@@ -11,6 +11,7 @@ import { adminRouter, auditRouter, labRouter } from "./routers/admin.js";
 import { maintenanceRouter } from "./routers/maintenance.js";
 import { datastoresRouter } from "./routers/datastores.js";
 import { historyRouter } from "./routers/history.js";
+import { metricsRouter } from "./routers/metrics.js";
 import { imagesRouter, tenantsRouter } from "./routers/tenants.js";
 
 export const appRouter = router({
@@ -28,6 +29,7 @@ export const appRouter = router({
   maintenance: maintenanceRouter,
   datastores: datastoresRouter,
   history: historyRouter,
+  metrics: metricsRouter,
   live: liveRouter,
   admin: adminRouter,
   audit: auditRouter,

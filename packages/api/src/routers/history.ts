@@ -1,5 +1,24 @@
 import { z } from "zod";
-import { DomainName, HostName, moveHistory, type MoveHistoryFilter, type MoveRecord } from "@nimbus/domain";
+import {
+  DomainName,
+  HostName,
+  NimbusError,
+  TIMELINE_MAX_ITEMS,
+  TimelineRange,
+  ackEvent,
+  failoverEvent,
+  failovers,
+  moveHistory,
+  operationEvent,
+  operationTouches,
+  pageEvents,
+  stateSpans,
+  vipLane,
+  type MoveHistoryFilter,
+  type MoveRecord,
+  type Timeline,
+  type TimelineLane,
+} from "@nimbus/domain";
 import type { ApiDeps } from "../deps.js";
 import { router, staffProcedure } from "../trpc.js";
 
@@ -12,8 +31,87 @@ export async function movesFor(deps: ApiDeps, filter: MoveHistoryFilter, limit: 
   return moveHistory(ops, filter, new Date().toISOString()).slice(0, limit);
 }
 
+
+/** What a timeline is about: the whole fleet (the health page) or one object's page. */
+export const TimelineSubject = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("fleet") }),
+  z.object({ kind: z.literal("host"), name: HostName }),
+  z.object({ kind: z.literal("instance"), name: DomainName }),
+  z.object({ kind: z.literal("service"), name: z.string().trim().min(1).max(253) }),
+  z.object({ kind: z.literal("datastore"), name: z.string().trim().min(1).max(512) }),
+]);
+export type TimelineSubject = z.infer<typeof TimelineSubject>;
+
+/** Transitions one timeline reads at most; lanes shown at most (worst first). */
+const TRANSITIONS_MAX = 5_000;
+const LANES_MAX = 40;
+
+/** The health checks that are about a subject (their ids, domain/health-rules). */
+function checkIdsOf(s: TimelineSubject): string[] | null {
+  switch (s.kind) {
+    case "fleet":
+      return null;
+    case "host":
+      return [`host:${s.name}`, `storage:server:${s.name}`, `swarm:node:${s.name}`];
+    case "instance":
+      return [`instance:${s.name}`];
+    case "service":
+      return [`swarm:service:${s.name}`];
+    case "datastore":
+      return [`storage:capacity:${s.name}`, "storage:vip"];
+  }
+}
+
+const severity = { crit: 0, warn: 1, unknown: 2, ok: 3 } as const;
+
+/** Builds the timeline of a subject over a range: state lanes, acks, VIP failovers and operations, newest events first. */
+export async function timelineFor(deps: ApiDeps, subject: TimelineSubject, range: TimelineRange, now = Date.now()): Promise<Timeline> {
+  if (!deps.history) throw new NimbusError("PRECONDITION_FAILED", "this server keeps no health history");
+  const window = { from: range.from, to: Math.min(range.to, range.before ?? range.to) };
+  const ids = checkIdsOf(subject);
+  const transitions = await deps.history.transitions(ids ? { ids } : { all: true }, range, TRANSITIONS_MAX);
+  const spans = stateSpans(transitions.rows, transitions.before, range);
+  const lanes: TimelineLane[] = [...spans]
+    .map(([id, s]) => ({ id, label: id, spans: s }))
+    .sort((a, b) => Math.min(...a.spans.map((x) => severity[x.state])) - Math.min(...b.spans.map((x) => severity[x.state])) || a.id.localeCompare(b.id))
+    .slice(0, LANES_MAX);
+
+  const withVip = subject.kind !== "service";
+  const kinds = withVip ? (["ack", "unack", "vip-lost", "vip-held"] as const) : (["ack", "unack"] as const);
+  const stored = await deps.history.list({ from: range.from, to: window.to, kinds: [...kinds], limit: TIMELINE_MAX_ITEMS * 2 });
+  const acks = stored.filter((e) => (e.kind === "ack" || e.kind === "unack") && (!ids || ids.includes(e.subject)));
+  let vipEvents = stored.filter((e) => e.kind === "vip-lost" || e.kind === "vip-held");
+  if (subject.kind === "host") vipEvents = vipEvents.filter((e) => e.actor === subject.name || e.previous === subject.name);
+  const fo = failovers(vipEvents, now);
+  const vips = [...new Set(vipEvents.map((e) => e.subject))];
+  const before = withVip ? await deps.history.lastVipEvents(range.from) : [];
+  if (withVip && subject.kind !== "host") for (const b of before) if (!vips.includes(b.subject)) vips.push(b.subject);
+  for (const vip of vips) {
+    const lane = vipLane(vip, vipEvents, before.find((b) => b.subject === vip) ?? null, range);
+    if (lane.spans.length) lanes.unshift(lane);
+  }
+
+  const ops = (await deps.operations.list({ limit: 1_000 })).filter((op) => {
+    const start = Date.parse(op.createdAt);
+    const end = op.finishedAt ? Date.parse(op.finishedAt) : now;
+    const about = subject.kind === "fleet" ? {} : subject.kind === "host" ? { host: subject.name } : subject.kind === "instance" ? { instance: subject.name } : subject.kind === "service" ? { service: subject.name } : null;
+    return start <= window.to && end >= range.from && (about ? operationTouches(op, about) : subject.kind === "datastore" && op.kind === "storage-move" && JSON.stringify(op.params).includes(subject.name));
+  });
+  const events = [...acks.map(ackEvent), ...fo.map(failoverEvent), ...ops.map(operationEvent)].filter((e) => e.at >= range.from && e.at < (range.before ?? Number.POSITIVE_INFINITY) && e.at <= range.to);
+  const page = pageEvents(events, range.limit);
+  return { from: range.from, to: range.to, lanes, events: page.events, failovers: fo, nextBefore: page.nextBefore };
+}
+
+export const timelineProcedures = {
+  /** The health timeline of the fleet or of one host, instance, service or datastore (staff: it names hosts). */
+  timeline: staffProcedure("read:fleet")
+    .input(z.object({ subject: TimelineSubject, range: TimelineRange }))
+    .query(({ ctx, input }) => timelineFor(ctx.deps, input.subject, input.range)),
+};
+
 /** The moves history across the fleet (staff only: it names hosts and datastores). */
 export const historyRouter = router({
+  ...timelineProcedures,
   moves: staffProcedure("read:fleet")
     .input(
       z

@@ -1,0 +1,89 @@
+import {
+  SAMPLE_INTERVAL_MS,
+  VipWatch,
+  sampleFleet,
+  type HistoryEvent,
+  type ObjectSample,
+  type Resolution,
+  type StoredPoint,
+  type TransitionRow,
+  type VipChange,
+} from "@nimbus/domain";
+import type { FleetView } from "@nimbus/fleet";
+
+/** What the API reads metric history from (@nimbus/db's MetricStore). */
+export interface MetricsReader {
+  series(object: string, index: number, range: { from: number; to: number }, resolution: Resolution): Promise<StoredPoint[]>;
+}
+
+/** What the API reads the health timeline from (@nimbus/db's HistoryEvents). */
+export interface HistoryReader {
+  list(q: { from: number; to: number; kinds: readonly HistoryEvent["kind"][]; subjects?: readonly string[]; limit: number }): Promise<HistoryEvent[]>;
+  lastVipEvents(before: number | null): Promise<HistoryEvent[]>;
+  transitions(sel: { ids?: readonly string[]; all?: boolean }, range: { from: number; to: number }, limit: number): Promise<{ rows: TransitionRow[]; before: TransitionRow[]; truncated: boolean }>;
+}
+
+export interface MetricsRecorderOptions {
+  /** Where each sample batch goes (a MetricWriter). */
+  record: (samples: ObjectSample[]) => unknown;
+  /** Where VIP holder changes go (HistoryEvents.append). */
+  vipEvents: (events: HistoryEvent[]) => unknown;
+  /** The VIP holders last recorded, so a restart records no move that did not happen. */
+  vipHolders?: ReadonlyMap<string, string | null>;
+  sampleEveryMs?: number;
+  /** The VIP watch looks more often than samples are taken: a failover's duration is measured in seconds. */
+  vipEveryMs?: number;
+}
+
+export const vipEvent = (c: VipChange): HistoryEvent =>
+  c.holder
+    ? { at: c.at, kind: "vip-held", subject: c.vip, actor: c.holder, previous: c.previous, detail: c.cause }
+    : { at: c.at, kind: "vip-lost", subject: c.vip, actor: null, previous: c.previous, detail: c.cause };
+
+/**
+ * Records history from the in-memory inventory, never from a host: every 10 s one sample of every
+ * host, VM, datastore and service (a loop over the fleet, written in one batch), and every second
+ * who holds each NFS VIP (a change is written with its cause).
+ */
+export class MetricsRecorder {
+  private readonly vip: VipWatch;
+  private timers: NodeJS.Timeout[] = [];
+
+  constructor(
+    private readonly fleet: FleetView,
+    private readonly opts: MetricsRecorderOptions,
+  ) {
+    this.vip = new VipWatch(opts.vipHolders);
+  }
+
+  start() {
+    const every = (ms: number, f: () => void) => {
+      const t = setInterval(f, ms);
+      t.unref();
+      this.timers.push(t);
+    };
+    this.watchVip();
+    this.sample();
+    every(this.opts.sampleEveryMs ?? SAMPLE_INTERVAL_MS, () => this.sample());
+    every(this.opts.vipEveryMs ?? 1_000, () => this.watchVip());
+  }
+
+  stop() {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  /** One sample of the fleet; public so tests step it without timers. Returns what was recorded. */
+  sample(now = Date.now()): ObjectSample[] {
+    const samples = sampleFleet(this.fleet.hosts(), Math.floor(now / 1000) * 1000);
+    if (samples.length) this.opts.record(samples);
+    return samples;
+  }
+
+  /** One look at the VIP holders; public for tests. */
+  watchVip(now = new Date().toISOString()): HistoryEvent[] {
+    const events = this.vip.update(this.fleet.hosts(), now).map(vipEvent);
+    if (events.length) this.opts.vipEvents(events);
+    return events;
+  }
+}
