@@ -18,3 +18,4 @@ export { TenantQuotas } from "./stores/tenant-quotas.js";
 export { MetricStore, MetricWriter } from "./stores/metrics.js";
 export { HistoryEvents, type CheckSelector } from "./stores/metrics-events.js";
 export { ScalingPolicies } from "./stores/autoscale.js";
+export { LoadBalancerStore, type StoredLoadBalancer } from "./stores/load-balancers.js";

@@ -4,3 +4,4 @@ export * from "./nimbus.js";
 export * from "./alerts.js";
 export * from "./metrics.js";
 export * from "./autoscale.js";
+export * from "./load-balancers.js";
