@@ -54,6 +54,15 @@ const matrix: Record<string, { allowed: RoleName[]; input: () => unknown }> = {
   "swarm.scale": { allowed: staffWorkload, input: () => ({ service: "web", replicas: 3 }) },
   "swarm.setAvailability": { allowed: staffWorkload, input: () => ({ node: "worker2", availability: "active" }) },
   "swarm.joinTokens": { allowed: admins, input: () => ({}) },
+  // Services: staff who scale, and a tenant's members on their own services (web is acme's). The update names the image web runs (CONFLICT, nothing starts).
+  "swarm.services.update": { allowed: [...staffWorkload, "acme"], input: () => ({ service: "web", image: "nginx:1.25-alpine" }) },
+  "swarm.services.rollback": { allowed: [...staffWorkload, "acme"], input: () => ({ service: "web" }) },
+  "swarm.services.logs": { allowed: ALL, input: () => ({ service: "web", tail: 5, follow: false }) },
+  // Stacks: staff with swarm:stacks, tenants in their own namespace; inputs that deploy nothing (a file without services, a stack that does not exist).
+  "stacks.list": { allowed: ALL, input: () => undefined },
+  "stacks.validate": { allowed: [...staffWorkload, "acme"], input: () => ({ name: "matrix", compose: ["services:\n  web:\n    image: nginx:1.25\n"] }) },
+  "stacks.deploy": { allowed: [...staffWorkload, "acme"], input: () => ({ name: "matrix", compose: ["services: {}\n"] }) },
+  "stacks.remove": { allowed: [...staffWorkload, "acme"], input: () => ({ name: "no-such-stack" }) },
   "storage.overview": { allowed: staff, input: () => undefined },
   "health.list": { allowed: staff, input: () => undefined },
   "health.acknowledge": { allowed: staff, input: () => ({ id: "no-such-check" }) },

@@ -30,6 +30,8 @@ type Row = {
   mustContain?: string;
 };
 const none = { none: undefined };
+/** A compose file for the stack rows (the manager is down by the time mutations run: nothing deploys). */
+const SHOP = "services:\n  web:\n    image: nginx:1.25-alpine\n";
 /** The last hour, for the metric and timeline queries. */
 const HOUR = { from: Date.now() - 3_600_000, to: Date.now() + 60_000 };
 const request = (over: Record<string, unknown>) => ({ name: "iso-vm", image: "debian-12", vcpus: 1, memoryMiB: 512, diskGiB: 4, tenant: "acme", network: { vlan: 10, vni: 5001 }, ...over });
@@ -95,6 +97,14 @@ const table: Record<string, Row> = {
   "swarm.scale": { tenant: "refused", inputs: { own: { service: "web", replicas: 2 }, other: { service: "api", replicas: 5 } } },
   "swarm.setAvailability": { tenant: "refused", inputs: { other: { node: "worker1", availability: "drain" } } },
   "swarm.joinTokens": { tenant: "refused", inputs: none },
+  "swarm.services.update": { tenant: "scoped", inputs: { own: { service: "web", image: "nginx:1.25-alpine" }, other: { service: "api", image: "globex/api:9" } } },
+  "swarm.services.rollback": { tenant: "scoped", inputs: { other: { service: "api" } } },
+  "swarm.services.logs": { tenant: "scoped", inputs: { own: { service: "web", tail: 20, follow: false }, other: { service: "api", tail: 20, follow: false } }, mustContain: "listening on :8080" },
+  // A member's stacks are `acme-…` whatever it asks: globex's tenant in the request changes nothing; globex's stack answers as missing.
+  "stacks.list": { tenant: "scoped", inputs: none, mustContain: "acme-shop" },
+  "stacks.validate": { tenant: "scoped", inputs: { own: { name: "shop", compose: [SHOP] }, forcedTenant: { name: "shop", compose: [SHOP], tenant: "globex" } }, mustContain: "acme-shop" },
+  "stacks.deploy": { tenant: "scoped", inputs: { invalid: { name: "shop", compose: ["services: {}\n"], tenant: "globex" } }, codes: { invalid: "BAD_REQUEST" } },
+  "stacks.remove": { tenant: "scoped", inputs: { other: { name: "globex" } }, codes: { other: "NOT_FOUND" } },
   "storage.overview": { tenant: "refused", inputs: none },
   "health.list": { tenant: "refused", inputs: none },
   "health.acknowledge": { tenant: "refused", inputs: { other: { id: "swarm:service:api" } } },

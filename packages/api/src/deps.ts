@@ -12,6 +12,7 @@ import type {
   MoveDiskRequest,
   Operation,
   Role,
+  StackDiff,
   TenantInfo,
   Viewer,
 } from "@nimbus/domain";
@@ -121,6 +122,15 @@ export interface OperationsService {
   startDelete(name: string, requestedBy: string, tenant?: string | null): Promise<Operation>;
   /** Creates recorded and not finished (placement and quotas count them). */
   pendingCreates(): (PendingCreate & { diskGiB: number })[];
+  /** Deploys a stack the API checked (planStack): the manager's job runs docker stack deploy and follows the services. */
+  startStackDeploy(
+    plan: { stack: string; tenant: string | null; labelled: string; services: string[]; diff: StackDiff | null },
+    requestedBy: string,
+  ): Promise<Operation>;
+  /** docker stack rm and wait until its services are gone (the caller checked who may). */
+  startStackRemove(stack: string, tenant: string | null, services: string[], requestedBy: string): Promise<Operation>;
+  /** A service's new image (image set) or a rollback to its previous one (image null); `tenant` scopes the lookup. */
+  startServiceUpdate(req: { service: string; image: string | null }, requestedBy: string, tenant?: string | null): Promise<Operation>;
   cancel(id: string): Promise<void>;
   running(): readonly Operation[];
   list: OperationStore["list"];

@@ -5,6 +5,7 @@ import { hostsRouter } from "./routers/hosts.js";
 import { instancesRouter } from "./routers/instances.js";
 import { networkRouter, storageRouter, healthRouter } from "./routers/infra.js";
 import { swarmRouter } from "./routers/swarm.js";
+import { stacksRouter } from "./routers/stacks.js";
 import { operationsRouter } from "./routers/operations.js";
 import { liveRouter } from "./routers/live.js";
 import { adminRouter, auditRouter, labRouter } from "./routers/admin.js";
@@ -23,6 +24,7 @@ export const appRouter = router({
   tenants: tenantsRouter,
   network: networkRouter,
   swarm: swarmRouter,
+  stacks: stacksRouter,
   storage: storageRouter,
   health: healthRouter,
   operations: operationsRouter,

@@ -27,6 +27,7 @@ export type Permission =
   | "host:maintenance"
   | "host:keys"
   | "swarm:tokens"
+  | "swarm:stacks" // deploy and remove stacks for any tenant (tenants: their own, see canManageStack)
   | "alerts:ack"
   | "admin:users"
   | "audit:read";
@@ -34,9 +35,9 @@ export type Permission =
 const grants: Record<Role, readonly Permission[]> = {
   admin: [
     "read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "tenant:quota", "images:manage",
-    "host:maintenance", "host:keys", "swarm:tokens", "alerts:ack", "admin:users", "audit:read",
+    "host:maintenance", "host:keys", "swarm:tokens", "swarm:stacks", "alerts:ack", "admin:users", "audit:read",
   ],
-  operator: ["read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "host:maintenance", "alerts:ack"],
+  operator: ["read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "host:maintenance", "alerts:ack", "swarm:stacks"],
   oncall: ["read:fleet", "read:tenant", "alerts:ack", "audit:read"],
   // Tenant power actions depend on the tenant's own setting (see canPower); tenants create and
   // delete their own instances within their quota (see canCreateFor).
@@ -59,6 +60,10 @@ export const canPower = (viewer: Pick<Viewer, "role" | "tenant">, tenantAllowsPo
   can(viewer, "workload:power") || (viewer.role === "tenant" && tenantAllowsPower);
 
 /** Staff with workload:create create for any tenant; a tenant member only for its own (within its quota, checked by the server). */
+/** Staff with swarm:stacks deploy and remove any stack; a tenant member only its own tenant's (the API names them `<tenant>-…`). */
+export const canManageStack = (viewer: Pick<Viewer, "role" | "tenant">, stackTenant: string | null): boolean =>
+  can(viewer, "swarm:stacks") || (viewer.role === "tenant" && viewer.tenant !== null && viewer.tenant === stackTenant);
+
 export const canCreateFor = (viewer: Pick<Viewer, "role" | "tenant">, tenant: string): boolean =>
   can(viewer, "workload:create") || (viewer.role === "tenant" && viewer.tenant === tenant);
 

@@ -1,4 +1,5 @@
 import type {
+  LogChunk,
   AgentInstall,
   HostRecord,
   Job,
@@ -57,7 +58,9 @@ export interface OperationStore {
 export type FleetEvent =
   | { type: "host"; host: HostRecord; changed: (SectionName | "connection" | "maintenance")[] }
   | { type: "job"; host: string; job: Job }
-  | { type: "host-event"; host: string; at: string; level: "info" | "warn" | "error"; message: string };
+  | { type: "host-event"; host: string; at: string; level: "info" | "warn" | "error"; message: string }
+  /** Lines of a service log stream the server started on that host (swarm.logs). */
+  | { type: "log-lines"; host: string; chunk: LogChunk };
 
 export interface FleetView {
   hosts(): readonly HostRecord[];

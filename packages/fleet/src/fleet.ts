@@ -173,6 +173,7 @@ export class Fleet implements FleetView {
           record: (record, changed) => this.listeners.emit({ type: "host", host: record, changed }),
           job: (job) => this.listeners.emit({ type: "job", host, job }),
           hostEvent: (e) => this.listeners.emit({ type: "host-event", host, ...e }),
+          logLines: (chunk) => this.listeners.emit({ type: "log-lines", host, chunk }),
         },
       },
       { maintenance: this.opts.maintenance?.has(host) ?? false },

@@ -6,6 +6,7 @@ import {
   type HostConnection as ConnectionInfo,
   type HostRecord,
   type Job,
+  type LogChunk,
   type MethodName,
   type MethodParams,
   type MethodResult,
@@ -28,6 +29,8 @@ export interface HostConnectionEvents {
   record(record: HostRecord, changed: HostChange[]): void;
   job(job: Job): void;
   hostEvent(e: { at: string; level: HostEventLevel; message: string }): void;
+  /** A chunk of a log stream (swarm.logLines). */
+  logLines?(chunk: LogChunk): void;
 }
 
 export interface ConnectionTiming {
@@ -340,6 +343,8 @@ export class HostConnection {
         return this.deps.events.job(n.params.job);
       case "host.event":
         return this.deps.events.hostEvent(n.params);
+      case "swarm.logLines":
+        return this.deps.events.logLines?.(n.params);
     }
   }
 

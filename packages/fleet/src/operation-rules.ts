@@ -80,6 +80,18 @@ export function settleLostJob(op: Operation, hosts: ReadonlyMap<string, HostReco
         return settle("succeeded", `outcome reconciled: ${svc.replicasDesired} replicas desired, ${svc.replicasRunning} running`);
       return settle("failed", `outcome reconciled: service has ${svc.replicasDesired} replicas desired, not ${wanted}`);
     }
+    case "service-update":
+    case "service-rollback": {
+      const manager = online(op.host);
+      if (!manager?.inventory.swarm) return null;
+      const svc = manager.inventory.swarm.services.find((s) => s.name === op.target.name);
+      if (!svc) return settle("failed", `outcome reconciled: service ${op.target.name} no longer exists`);
+      const state = svc.update?.state ?? "idle";
+      const done = op.kind === "service-update" ? state === "completed" && svc.image === op.params.image : state === "rollback_completed";
+      if (done) return settle("succeeded", `outcome reconciled: ${svc.name} runs ${svc.image}`);
+      if (state === "updating" || state === "rollback_started") return null;
+      return settle("failed", `outcome reconciled: the update of ${svc.name} is ${state.replace("_", " ")}${svc.update?.message ? `: ${svc.update.message}` : ""}`);
+    }
     case "storage-move": {
       const host = online(op.host);
       if (!host) return null;

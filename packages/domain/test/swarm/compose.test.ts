@@ -80,6 +80,12 @@ describe("compose validation", () => {
     ]);
   });
 
+  it("does not tell a tenant whose service holds a port", () => {
+    const running = [svc({ name: "globex_api", stack: "globex", tenant: "globex", ports: [{ published: 8080, target: 80, protocol: "tcp", mode: "ingress" }] })];
+    const errors = checkCompose(`services:\n  web:\n    image: nginx:1.25\n    ports: ["8080:80"]\n`, ctx({ running, tenant: "acme", stack: "acme-shop" })).errors;
+    expect(errors).toEqual([{ path: "services.web.ports[0]", message: "port 8080/tcp is already published by another tenant's service" }]);
+  });
+
   it("lets a stack keep its own ports on a redeploy, and tells tcp from udp", () => {
     const running = [svc({ name: "shop_web", stack: "shop", ports: [{ published: 8080, target: 80, protocol: "tcp", mode: "ingress" }] }), svc({ name: "dns", ports: [{ published: 53, target: 53, protocol: "udp", mode: "ingress" }] })];
     expect(checkCompose(`services:\n  web:\n    image: nginx:1.25\n    ports: ["8080:80", "53:53/tcp"]\n`, ctx({ running })).errors).toEqual([]);

@@ -22,7 +22,7 @@ export function labServiceLogs(world: World, p: LogsParams, sink: LogSink): () =
   const line = (t: TaskState, text: string, at = new Date()): LogLine => ({ at: at.toISOString(), task: taskName(t), node: t.node, text });
   const history = (t: TaskState): string[] => {
     const image = t.image ?? sw.services.get(t.service)?.image ?? sw.services.get(t.service)?.spec.image;
-    const lines = [`starting ${image ?? "container"} on ${t.node}`, `listening on :8080`];
+    const lines = [`starting ${image ?? "container"}`, `listening on :8080`];
     if (t.error) lines.push(`error: ${t.error}`);
     else if (t.state === "shutdown") lines.push("received SIGTERM, shutting down");
     return lines;
