@@ -29,13 +29,14 @@ export type Permission =
   | "swarm:tokens"
   | "swarm:stacks" // deploy and remove stacks for any tenant (tenants: their own, see canManageStack)
   | "alerts:ack"
+  | "alerts:manage" // notification channels (with their secrets) and alert rules
   | "admin:users"
   | "audit:read";
 
 const grants: Record<Role, readonly Permission[]> = {
   admin: [
     "read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "tenant:quota", "images:manage",
-    "host:maintenance", "host:keys", "swarm:tokens", "swarm:stacks", "alerts:ack", "admin:users", "audit:read",
+    "host:maintenance", "host:keys", "swarm:tokens", "swarm:stacks", "alerts:ack", "alerts:manage", "admin:users", "audit:read",
   ],
   operator: ["read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "host:maintenance", "alerts:ack", "swarm:stacks"],
   oncall: ["read:fleet", "read:tenant", "alerts:ack", "audit:read"],
