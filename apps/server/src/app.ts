@@ -5,6 +5,9 @@ import { HealthMonitor, LiveHub, MetricsRecorder, RateWindow, TopologyService, f
 import { createAuth, resolveAuthSecret } from "@nimbus/auth";
 import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, HistoryEvents, MetricStore, MetricWriter, Retention, TenantQuotas, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags } from "@nimbus/fleet";
+import { AlertService } from "@nimbus/api";
+import { AlertStore } from "@nimbus/db";
+import { createMetrics } from "./http/metrics.js";
 import type { ServerEnv } from "./env.js";
 import { hostsSource } from "./hosts-source.js";
 import { scheduleRetention } from "./retention.js";
@@ -15,6 +18,10 @@ export interface App {
   live: LiveHub;
   health: HealthMonitor;
   topology: TopologyService;
+  /** Alert rules, firing alerts and notifications (tests step it with `tick`). */
+  alerts: AlertService;
+  /** Prometheus registry behind /metrics. */
+  metrics: ReturnType<typeof createMetrics>;
   fleet: Fleet;
   /** Metric samples and VIP holder changes from the inventory (tests step it). */
   recorder: MetricsRecorder;
@@ -115,6 +122,14 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     const live = new LiveHub(fleet, tenants, { maxStreamsPerUser: env.NIMBUS_LIVE_STREAMS_PER_USER, maxStreamsPerAddress: env.NIMBUS_LIVE_STREAMS_PER_ADDRESS });
     live.attach({ operations, health, topology });
     cleanups.unshift(() => live.detach(), () => health.stop());
+    // Alerts read the monitor's checks and the pushed numbers; what they keep is in the database.
+    const alertStore = new AlertStore(db);
+    const alerts = new AlertService(alertStore, health, fleet, { publicUrl: env.NIMBUS_PUBLIC_URL ?? baseURL, log: logger.child({ component: "alerts" }) });
+    await alerts.load();
+    cleanups.unshift(() => alerts.stop());
+    deps.alerts = alerts;
+    const metrics = createMetrics({ fleet, live, operations, dbLatency: () => alertStore.latency(), alerts });
+    cleanups.unshift(() => metrics.stop());
     const retention = new Retention(db, {
       auditDays: env.NIMBUS_RETENTION_AUDIT_DAYS,
       healthDays: env.NIMBUS_RETENTION_HEALTH_DAYS,
@@ -135,6 +150,8 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
       live,
       health,
       topology,
+      alerts,
+      metrics,
       fleet,
       recorder,
       auth,
@@ -171,6 +188,7 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
       if (!stopped) recorder.start();
     });
     health.start();
+    alerts.start();
     return app;
   } catch (err) {
     for (const c of cleanups) await Promise.resolve(c()).catch(() => {});

@@ -42,6 +42,8 @@ const Env = z.object({
   NIMBUS_AUTH_SECRET: z.string().min(32).optional(),
   /** Public URL when behind a TLS proxy; enables Secure cookies when https. */
   NIMBUS_PUBLIC_URL: z.url().optional(),
+  /** Bearer token Prometheus sends to /metrics; without one /metrics answers 404. */
+  NIMBUS_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   NIMBUS_LAB_SPEED: z.coerce.number().positive().max(100).default(1),
   NIMBUS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Skip Next.js (API-only), for benchmarks and API tests. */

@@ -8,6 +8,7 @@ import { createApp, type App } from "./app.js";
 import { createHttpServer } from "./http/server.js";
 import { originPolicy, type OriginPolicy } from "./http/origin-policy.js";
 import { startupBanner } from "./banner.js";
+import { metricsHandler } from "./http/metrics.js";
 
 /**
  * The one process a user runs: pages, API and live channel on one origin, the fleet behind it.
@@ -59,6 +60,7 @@ const server = createHttpServer({
     return app.auth.handler(req, res);
   },
   web: () => web,
+  metrics: metricsHandler(env.NIMBUS_METRICS_TOKEN, () => app?.metrics.registry ?? null),
   limits: { maxBodyBytes: env.NIMBUS_MAX_BODY_BYTES, anonymousPerMinute: env.NIMBUS_ANON_REQUESTS_PER_MINUTE },
   ready: () => ({
     ready: app !== null,

@@ -1,5 +1,6 @@
 import type { FleetView, OperationStore } from "@nimbus/fleet";
 import type { RateWindow } from "./services/rate-window.js";
+import type { AlertService } from "./services/alert-service.js";
 import type { HistoryReader, MetricsReader } from "./services/metrics-recorder.js";
 import type {
   CreateInstanceParams,
@@ -147,6 +148,8 @@ export interface ApiDeps {
   /** Present only when the embedded lab runs; lets admins inject faults from the UI. */
   lab?: LabControl;
   limits: ApiLimits;
+  /** Alert rules, firing alerts, silences, channels (absent in API test fakes: its procedures then refuse). */
+  alerts?: AlertService;
   /** Metric history (charts); absent where no database keeps it (API test fakes). */
   metrics?: MetricsReader;
   /** The health timeline's stored events and transitions; absent like `metrics`. */

@@ -14,6 +14,7 @@ import { datastoresRouter } from "./routers/datastores.js";
 import { historyRouter } from "./routers/history.js";
 import { metricsRouter } from "./routers/metrics.js";
 import { imagesRouter, tenantsRouter } from "./routers/tenants.js";
+import { alertsRouter } from "./routers/alerts.js";
 
 export const appRouter = router({
   session: sessionRouter,
@@ -27,6 +28,7 @@ export const appRouter = router({
   stacks: stacksRouter,
   storage: storageRouter,
   health: healthRouter,
+  alerts: alertsRouter,
   operations: operationsRouter,
   maintenance: maintenanceRouter,
   datastores: datastoresRouter,

@@ -23,6 +23,8 @@ export interface HttpOptions {
   auth: Handler;
   /** Next.js request handler for everything else; null when serving the API only (or not yet ready). */
   web: () => Handler | null;
+  /** GET /metrics (Prometheus; refuses without its bearer token). */
+  metrics?: Handler;
   /** Extra readiness detail for /healthz. */
   ready: () => { ready: boolean } & Record<string, unknown>;
   /** Body size, batch size and signed-out rate; DEFAULT_HTTP_LIMITS for what is not given. */
@@ -74,6 +76,7 @@ export function createHttpServer(opts: HttpOptions): Server {
         res.setHeader("Content-Type", "application/json");
         return res.end(JSON.stringify({ ok: state.ready, ...state }));
       }
+      if (opts.metrics && /^\/metrics(\?|$)/.test(url)) return await opts.metrics(req, res);
       const web = opts.web();
       if (!web) return deny(res, 404, "the web app is not served by this process");
       withPageNonce(req, res, opts.dev);

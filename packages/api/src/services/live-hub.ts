@@ -109,6 +109,10 @@ export class LiveHub {
   private readonly audienceStates = new Map<Audience, AudienceState>();
   private readonly dirtyHosts = new Map<string, Set<string>>();
   private flushTimer: NodeJS.Timeout | null = null;
+  /** When the oldest host change waiting for the next flush arrived (performance.now()). */
+  private dirtySince: number | null = null;
+  /** Hears how long each flush's oldest host change waited until it was projected and sent, in ms (/metrics). */
+  lagObserver: ((ms: number) => void) | null = null;
   private readonly unsubscribe: (() => void)[] = [];
   private readonly coalesceMs: number;
   private readonly idleGraceMs: number;
@@ -165,6 +169,7 @@ export class LiveHub {
     const set = this.dirtyHosts.get(e.host.name) ?? new Set<string>();
     for (const c of e.changed) set.add(c);
     this.dirtyHosts.set(e.host.name, set);
+    this.dirtySince ??= performance.now();
     this.flushTimer ??= setTimeout(() => this.flush(), this.coalesceMs);
   }
 
@@ -189,6 +194,16 @@ export class LiveHub {
 
   private flush() {
     this.flushTimer = null;
+    const since = this.dirtySince;
+    this.dirtySince = null;
+    try {
+      this.project();
+    } finally {
+      if (since !== null) this.lagObserver?.(performance.now() - since);
+    }
+  }
+
+  private project() {
     const dirty = [...this.dirtyHosts];
     this.dirtyHosts.clear();
     const audiences = this.served();

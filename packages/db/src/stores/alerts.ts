@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull } from "drizzle-orm";
+import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
 import type { Alert, AlertRule, Silence } from "@nimbus/domain";
 import type { Db } from "../open.js";
 import { alertChannels, alertDeliveries, alertRules, alertSilences, alerts } from "../schema/alerts.js";
@@ -57,6 +57,13 @@ function toAlert(r: typeof alerts.$inferSelect): StoredAlert {
 /** Rules, channels, alerts with their acks and escalations, silences and the delivery log. */
 export class AlertStore {
   constructor(private readonly db: Db) {}
+
+  /** Seconds a trivial query takes there and back (/metrics' database latency). */
+  async latency(): Promise<number> {
+    const t = performance.now();
+    await this.db.execute(sql`select 1`);
+    return (performance.now() - t) / 1000;
+  }
 
   /** Inserts the shipped rules that are not there yet; an admin's edits stay. */
   async seedRules(defaults: readonly AlertRule[]): Promise<void> {

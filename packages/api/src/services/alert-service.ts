@@ -1,0 +1,412 @@
+import { randomUUID } from "node:crypto";
+import {
+  AlertRule,
+  DEFAULT_ALERT_RULES,
+  NimbusError,
+  alertNotification,
+  emptyAlertState,
+  escalationsDue,
+  evaluateAlerts,
+  metricSamples,
+  silencedBy,
+  type Alert,
+  type AlertEvalState,
+  type AlertEvent,
+  type AlertRulePatch,
+  type RetryPolicy,
+  type Silence,
+  type SilenceMatch,
+} from "@nimbus/domain";
+import type { FleetView } from "@nimbus/fleet";
+import type { HealthMonitor } from "./health-monitor.js";
+import { EmailConfig, WebhookConfig, deliver, sendOnce, type AttemptResult, type ChannelTarget, type DeliveryAttempt } from "./notify.js";
+
+/** What the service needs of @nimbus/db's AlertStore (tests may pass the real one over PGlite). */
+export interface AlertPersistence {
+  seedRules(defaults: readonly AlertRule[]): Promise<void>;
+  rules(): Promise<unknown[]>;
+  putRule(r: AlertRule, by: string): Promise<void>;
+  channels(): Promise<StoredChannelRow[]>;
+  putChannel(c: Omit<StoredChannelRow, "updatedAt">): Promise<void>;
+  deleteChannel(id: string): Promise<boolean>;
+  openAlerts(): Promise<(Alert & { rowId: string })[]>;
+  recentAlerts(limit: number): Promise<(Alert & { rowId: string })[]>;
+  insertAlert(a: Alert & { rowId: string }): Promise<void>;
+  updateAlert(a: Alert & { rowId: string }): Promise<void>;
+  activeSilences(now: Date): Promise<Silence[]>;
+  putSilence(s: Silence): Promise<void>;
+  endSilence(id: string, at: Date): Promise<boolean>;
+  addDelivery(d: { alertId: string; alertKey: string; channelId: string; event: string; attempt: number; status: "ok" | "retrying" | "failed"; statusCode: number | null; error: string | null }): Promise<void>;
+  deliveries(limit: number, channelId?: string): Promise<DeliveryRow[]>;
+}
+
+export interface StoredChannelRow {
+  id: string;
+  name: string;
+  kind: "webhook" | "email";
+  enabled: boolean;
+  config: Record<string, unknown>;
+  secret: string | null;
+  updatedAt: string;
+}
+
+export interface DeliveryRow {
+  id: number;
+  at: string;
+  alertId: string;
+  alertKey: string;
+  channelId: string;
+  event: string;
+  attempt: number;
+  status: "ok" | "retrying" | "failed";
+  statusCode: number | null;
+  error: string | null;
+}
+
+type Row = Alert & { rowId: string };
+
+/** A firing alert as the on-call page shows it: with the silence that mutes it, if any. */
+export type AlertView = Alert & { silencedBy: { id: string; endsAt: string; createdBy: string } | null };
+
+/** A channel as the API returns it: the secret only as "set" and its last four characters. */
+export interface ChannelView {
+  id: string;
+  name: string;
+  kind: "webhook" | "email";
+  enabled: boolean;
+  config: Record<string, unknown>;
+  secret: { set: boolean; hint: string | null };
+  updatedAt: string;
+}
+
+export interface ChannelInput {
+  id: string;
+  name: string;
+  enabled: boolean;
+  target: { kind: "webhook"; config: WebhookConfig } | { kind: "email"; config: EmailConfig };
+  /** undefined: keep the stored one; null: remove it; a string: replace it. */
+  secret?: string | null;
+}
+
+export interface AlertServiceOptions {
+  /** Absolute URL of the console, prefixed to every link a notification carries. */
+  publicUrl: string;
+  intervalMs?: number;
+  retry?: RetryPolicy;
+  /** Waits between delivery attempts (tests pass a fake). */
+  sleep?: (ms: number) => Promise<void>;
+  send?: (c: ChannelTarget, n: ReturnType<typeof alertNotification>) => Promise<AttemptResult>;
+  log?: { warn(obj: object, msg: string): void; info?(obj: object, msg: string): void };
+  now?: () => Date;
+}
+
+const RECENT = 50;
+
+/**
+ * Evaluates the alert rules against the health monitor's checks and the inventory's numbers,
+ * keeps firing alerts (with acks and escalations) in memory and in the database, and notifies
+ * channels. Everything it needs survives a restart: it reloads rules, channels, open alerts and
+ * silences at start, so an acknowledged alert stays acknowledged and does not notify again.
+ */
+export class AlertService {
+  private rules: AlertRule[] = [];
+  private channels = new Map<string, StoredChannelRow>();
+  private readonly firing = new Map<string, Row>();
+  private resolved: Row[] = [];
+  private silences: Silence[] = [];
+  private state: AlertEvalState = emptyAlertState();
+  private timer: NodeJS.Timeout | null = null;
+  private writes: Promise<void> = Promise.resolve();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly listeners = new Set<() => void>();
+  private stopped = false;
+
+  constructor(
+    private readonly store: AlertPersistence,
+    private readonly health: Pick<HealthMonitor, "checks" | "acknowledge">,
+    private readonly fleet: Pick<FleetView, "hosts">,
+    private readonly opts: AlertServiceOptions,
+  ) {}
+
+  private now() {
+    return this.opts.now?.() ?? new Date();
+  }
+
+  /** Loads what the database keeps; call before `start` or `tick`. */
+  async load(): Promise<void> {
+    await this.store.seedRules(DEFAULT_ALERT_RULES);
+    this.rules = [];
+    for (const raw of await this.store.rules()) {
+      const r = AlertRule.safeParse(raw);
+      if (r.success) this.rules.push(r.data);
+      else this.opts.log?.warn({ rule: (raw as { id?: unknown }).id, issues: r.error.issues.length }, "stored alert rule ignored: it does not validate");
+    }
+    this.channels = new Map((await this.store.channels()).map((c) => [c.id, c]));
+    for (const a of await this.store.openAlerts()) this.firing.set(a.id, a);
+    this.resolved = (await this.store.recentAlerts(RECENT)).filter((a) => a.resolvedAt);
+    this.silences = await this.store.activeSilences(this.now());
+  }
+
+  start() {
+    this.timer = setInterval(() => this.tick(), this.opts.intervalMs ?? 2000);
+    this.timer.unref();
+  }
+
+  /** Stops evaluating, lets deliveries under way give up after their current attempt, waits for the writes. */
+  async stop() {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.allSettled([...this.inFlight]);
+    await this.writes;
+  }
+
+  /** Waits for every write and delivery started so far (tests). */
+  async settled() {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+    await this.writes;
+  }
+
+  subscribe(l: () => void): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  private changed() {
+    for (const l of this.listeners) l();
+  }
+
+  private write(what: string, f: () => Promise<unknown>) {
+    this.writes = this.writes.then(f).then(
+      () => {},
+      (err: unknown) => this.opts.log?.warn({ err, what }, "alert state not stored"),
+    );
+  }
+
+  /** One evaluation: fire, update, resolve, escalate. Public so tests step it with fake time. */
+  tick(now = this.now()) {
+    if (this.stopped) return;
+    this.silences = this.silences.filter((s) => Date.parse(s.endsAt) > now.getTime());
+    const r = evaluateAlerts(this.rules, { checks: this.health.checks(), metrics: metricSamples(this.fleet.hosts()) }, this.state, this.firing, now);
+    this.state = r.state;
+    for (const a of r.fired) {
+      const row: Row = { ...a, rowId: randomUUID() };
+      this.firing.set(a.id, row);
+      this.write("fired", () => this.store.insertAlert(row));
+      this.notify(row, "firing", this.ruleChannels(a.ruleId), now);
+    }
+    for (const a of r.updated) {
+      const row = { ...this.firing.get(a.id)!, ...a };
+      this.firing.set(a.id, row);
+      this.write("updated", () => this.store.updateAlert(row));
+    }
+    for (const a of r.resolved) {
+      const row = { ...this.firing.get(a.id)!, resolvedAt: a.resolvedAt };
+      this.firing.delete(a.id);
+      this.resolved = [row, ...this.resolved].slice(0, RECENT);
+      this.write("resolved", () => this.store.updateAlert(row));
+      this.notify(row, "resolved", this.ruleChannels(a.ruleId), now);
+    }
+    for (const { alert, channel } of escalationsDue(this.firing.values(), this.rules, this.silences, now)) {
+      const row = { ...this.firing.get(alert.id)!, escalatedAt: now.toISOString() };
+      this.firing.set(alert.id, row);
+      this.write("escalated", () => this.store.updateAlert(row));
+      this.notify(row, "escalated", [channel], now);
+    }
+    if (r.fired.length || r.updated.length || r.resolved.length) this.changed();
+  }
+
+  private ruleChannels(ruleId: string) {
+    return this.rules.find((r) => r.id === ruleId)?.channels ?? [];
+  }
+
+  /** Sends to each enabled channel unless a silence mutes the alert; each delivery retries on its own. */
+  private notify(a: Row, event: AlertEvent, channelIds: readonly string[], now: Date) {
+    if (silencedBy(this.silences, a, now)) return;
+    const n = alertNotification(a, event, this.opts.publicUrl, now);
+    for (const id of channelIds) {
+      const c = this.channels.get(id);
+      if (!c?.enabled) continue;
+      const target = this.targetOf(c);
+      if (!target) continue;
+      const p = deliver(
+        () => (this.opts.send ?? sendOnce)(target, n),
+        (att: DeliveryAttempt) => this.logAttempt(a, c.id, event, att),
+        { policy: this.opts.retry, sleep: this.opts.sleep, stopped: () => this.stopped },
+      ).catch((err: unknown) => this.opts.log?.warn({ err, channel: id }, "notification failed"));
+      this.inFlight.add(p);
+      void p.finally(() => this.inFlight.delete(p));
+    }
+  }
+
+  private async logAttempt(a: Row, channelId: string, event: string, att: DeliveryAttempt) {
+    if (att.status !== "ok") this.opts.log?.warn({ channel: channelId, alert: a.id, attempt: att.attempt, statusCode: att.statusCode, error: att.error }, "notification attempt failed");
+    await this.store
+      .addDelivery({ alertId: a.rowId, alertKey: a.id, channelId, event, attempt: att.attempt, status: att.status, statusCode: att.statusCode, error: att.error })
+      .catch((err: unknown) => this.opts.log?.warn({ err }, "delivery not logged"));
+  }
+
+  private targetOf(c: StoredChannelRow): ChannelTarget | null {
+    const parsed = c.kind === "webhook" ? WebhookConfig.safeParse(c.config) : EmailConfig.safeParse(c.config);
+    if (!parsed.success) {
+      this.opts.log?.warn({ channel: c.id }, "channel settings do not validate; nothing sent");
+      return null;
+    }
+    return { kind: c.kind, config: parsed.data, secret: c.secret } as ChannelTarget;
+  }
+
+  // ---- what the API reads and does ----
+
+  list(): { firing: AlertView[]; resolved: Alert[] } {
+    const now = this.now();
+    const order = { critical: 0, warning: 1, info: 2 } as const;
+    const firing = [...this.firing.values()]
+      .map(({ rowId: _r, ...a }) => {
+        const s = silencedBy(this.silences, a, now);
+        return { ...a, silencedBy: s ? { id: s.id, endsAt: s.endsAt, createdBy: s.createdBy } : null };
+      })
+      .sort((x, y) => order[x.severity] - order[y.severity] || x.firedAt.localeCompare(y.firedAt) || x.id.localeCompare(y.id));
+    return { firing, resolved: this.resolved.map(({ rowId: _r, ...a }) => a) };
+  }
+
+  /** Marks a firing alert as seen (and its health check, when it is about one). */
+  acknowledge(id: string, by: string, note: string | null): Alert {
+    const a = this.firing.get(id);
+    if (!a) throw new NimbusError("NOT_FOUND", `firing alert ${id} not found`);
+    const at = this.now().toISOString();
+    const row = { ...a, ack: { by, at, note } };
+    this.firing.set(id, row);
+    this.write("ack", () => this.store.updateAlert(row));
+    this.health.acknowledge(a.subject, by, at, note ?? undefined);
+    this.changed();
+    return row;
+  }
+
+  unacknowledge(id: string): Alert {
+    const a = this.firing.get(id);
+    if (!a?.ack) throw new NimbusError("NOT_FOUND", `acknowledged alert ${id} not found`);
+    const row = { ...a, ack: null };
+    this.firing.set(id, row);
+    this.write("unack", () => this.store.updateAlert(row));
+    this.changed();
+    return row;
+  }
+
+  silenceList(): Silence[] {
+    const t = this.now().getTime();
+    return this.silences.filter((s) => Date.parse(s.endsAt) > t);
+  }
+
+  async silence(match: SilenceMatch, minutes: number, comment: string, by: string): Promise<Silence> {
+    const now = this.now();
+    const s: Silence = { id: randomUUID(), checks: match.checks, labels: match.labels, startsAt: now.toISOString(), endsAt: new Date(now.getTime() + minutes * 60_000).toISOString(), createdBy: by, comment };
+    await this.store.putSilence(s);
+    this.silences.push(s);
+    this.changed();
+    return s;
+  }
+
+  async endSilence(id: string): Promise<void> {
+    if (!this.silences.some((s) => s.id === id) || !(await this.store.endSilence(id, this.now()))) throw new NimbusError("NOT_FOUND", `active silence ${id} not found`);
+    this.silences = this.silences.filter((s) => s.id !== id);
+    this.changed();
+  }
+
+  ruleList(): AlertRule[] {
+    return this.rules.map((r) => ({ ...r }));
+  }
+
+  async updateRule(id: string, patch: AlertRulePatch, by: string): Promise<AlertRule> {
+    const i = this.rules.findIndex((r) => r.id === id);
+    if (i < 0) throw new NimbusError("NOT_FOUND", `alert rule ${id} not found`);
+    const parsed = AlertRule.safeParse({ ...this.rules[i], ...patch });
+    if (!parsed.success) throw new NimbusError("BAD_INPUT", `alert rule ${id}: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+    const next = parsed.data;
+    if (patch.condition && patch.condition.kind !== this.rules[i]!.condition.kind) throw new NimbusError("BAD_INPUT", "a rule's condition keeps its kind (check, metric or flapping)");
+    for (const c of [...next.channels, ...(next.escalation ? [next.escalation.channel] : [])]) {
+      if (!this.channels.has(c)) throw new NimbusError("BAD_INPUT", `no notification channel named ${c}`);
+    }
+    await this.store.putRule(next, by);
+    this.rules[i] = next;
+    this.changed();
+    return next;
+  }
+
+  channelList(): ChannelView[] {
+    return [...this.channels.values()].map(viewOf);
+  }
+
+  async putChannel(input: ChannelInput, create: boolean): Promise<ChannelView> {
+    const existing = this.channels.get(input.id);
+    if (create && existing) throw new NimbusError("CONFLICT", `a channel named ${input.id} exists`);
+    if (!create && !existing) throw new NimbusError("NOT_FOUND", `channel ${input.id} not found`);
+    if (existing && existing.kind !== input.target.kind) throw new NimbusError("BAD_INPUT", "a channel keeps its kind; create another one");
+    const secret = input.secret === undefined ? (existing?.secret ?? null) : input.secret;
+    const row = { id: input.id, name: input.name, kind: input.target.kind, enabled: input.enabled, config: input.target.config as Record<string, unknown>, secret };
+    await this.store.putChannel(row);
+    const stored = { ...row, updatedAt: this.now().toISOString() };
+    this.channels.set(input.id, stored);
+    this.changed();
+    return viewOf(stored);
+  }
+
+  async deleteChannel(id: string): Promise<void> {
+    const users = this.rules.filter((r) => r.channels.includes(id) || r.escalation?.channel === id).map((r) => r.name);
+    if (users.length) throw new NimbusError("CONFLICT", `channel ${id} is used by: ${users.join(", ")}`);
+    if (!(await this.store.deleteChannel(id))) throw new NimbusError("NOT_FOUND", `channel ${id} not found`);
+    this.channels.delete(id);
+    this.changed();
+  }
+
+  /** Sends one test notification now (one attempt, logged), so an admin sees the channel works. */
+  async testChannel(id: string, by: string): Promise<AttemptResult> {
+    const c = this.channels.get(id);
+    if (!c) throw new NimbusError("NOT_FOUND", `channel ${id} not found`);
+    const target = this.targetOf(c);
+    if (!target) throw new NimbusError("BAD_INPUT", `channel ${id} has settings that do not validate`);
+    const now = this.now();
+    const probe: Row = {
+      rowId: `test-${randomUUID()}`,
+      id: `test|${id}`,
+      ruleId: "test",
+      ruleName: "Test notification",
+      severity: "info",
+      subject: "test",
+      category: "host",
+      target: `channel ${c.name}`,
+      message: `sent by ${by} from the alert settings`,
+      affects: [],
+      tenants: [],
+      link: "/alerts",
+      since: now.toISOString(),
+      firedAt: now.toISOString(),
+      resolvedAt: null,
+      ack: null,
+      escalatedAt: null,
+    };
+    const r = await (this.opts.send ?? sendOnce)(target, alertNotification(probe, "firing", this.opts.publicUrl, now));
+    await this.logAttempt(probe, id, "test", { ...r, attempt: 1, status: r.ok ? "ok" : "failed" });
+    return r;
+  }
+
+  deliveries(limit: number, channelId?: string) {
+    return this.store.deliveries(limit, channelId);
+  }
+
+  /** Counts for /metrics. */
+  stats() {
+    return { firing: this.firing.size, silences: this.silences.length };
+  }
+}
+
+function viewOf(c: StoredChannelRow): ChannelView {
+  return {
+    id: c.id,
+    name: c.name,
+    kind: c.kind,
+    enabled: c.enabled,
+    config: c.config,
+    secret: { set: !!c.secret, hint: c.secret && c.secret.length >= 12 ? `…${c.secret.slice(-4)}` : null },
+    updatedAt: c.updatedAt,
+  };
+}
