@@ -10,7 +10,7 @@ function parsePortProto(s: string): [number, "tcp" | "udp"] {
   if (!m || Number(m[1]) < 1 || Number(m[1]) > 65535) throw new LabFaultError(`${JSON.stringify(s)} is not PORT/tcp or PORT/udp`);
   return [Number(m[1]), m[2] as "tcp" | "udp"];
 }
-import { stackState } from "./world/swarm-stacks.js";
+import { addImage, removeImage, stackState } from "./world/swarm-stacks.js";
 
 /** A fault that cannot be applied as asked (unknown host, wrong kind, nothing to undo). */
 export class LabFaultError extends Error {
@@ -212,6 +212,23 @@ export class LabFaults {
     if (!this.world.swarm) throw new LabFaultError("this lab has no swarm");
     stackState(this.world.swarm).failingDeploys.add(stack);
     this.set("fail-stack-deploy", stack);
+  }
+
+  /** An image disappears from a swarm node (docker image rm): tasks placed there are rejected with "No such image". */
+  removeNodeImage(node: string, image: string): void {
+    const sw = this.world.swarm;
+    if (!sw?.nodes.has(node)) throw new LabFaultError(`${node} is not a swarm node of this lab`);
+    if (!removeImage(sw, node, image)) throw new LabFaultError(`${node} has no image ${image}`);
+    this.set("remove-node-image", `${node} ${image}`);
+    this.world.changed(node, "swarm");
+  }
+
+  restoreNodeImage(node: string, image: string): void {
+    const sw = this.world.swarm;
+    if (!sw?.nodes.has(node)) throw new LabFaultError(`${node} is not a swarm node of this lab`);
+    addImage(sw, node, image);
+    this.clear("remove-node-image", `${node} ${image}`);
+    this.world.changed(node, "swarm");
   }
 
   restoreStackDeploy(stack: string): void {

@@ -243,3 +243,14 @@ export const labStacks = (world: World): LabStacks => {
   if (!l) labs.set(world, (l = new LabStacks(world)));
   return l;
 };
+
+/** docker image rm on a node (a lab fault); false when it had no such image. */
+export function removeImage(sw: SwarmState, node: string, image: string): boolean {
+  nodeImages(sw, node);
+  return stackState(sw).images.get(node)!.delete(normalizeImage(image));
+}
+
+export function addImage(sw: SwarmState, node: string, image: string): void {
+  nodeImages(sw, node);
+  stackState(sw).images.get(node)!.add(normalizeImage(image));
+}
