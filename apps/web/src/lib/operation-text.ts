@@ -14,6 +14,8 @@ const verbs: Record<string, string> = {
   "storage-move": "Moving disk",
   create: "Creating",
   delete: "Deleting",
+  "service-update": "Updating",
+  "service-rollback": "Rolling back",
 };
 const verb = (op: Operation) => verbs[op.kind] ?? "Working";
 
@@ -43,6 +45,7 @@ export function operationHeadline(op: Operation): string {
   if (op.state === "pending") return `${verb(op)}… starting`;
   if (p?.kind === "migrate") return `${verb(op)}… ${Math.floor(p.percent)} %`;
   if (p?.kind === "scale") return `${verb(op)} ${p.running}/${p.desired}`;
+  if (p?.kind === "service-update" || p?.kind === "service-rollback") return `${verb(op)}… ${p.updated}/${p.total} tasks on ${p.image}`;
   if (p?.kind === "storage-move") return `${verb(op)}… ${storagePhaseWord(p.phase)} ${Math.floor(p.percent)} %`;
   if (p?.kind === "maintenance") return `${verb(op)}… ${p.moved} of ${p.total} moved${p.blocked ? `, ${p.blocked} blocked` : ""}`;
   const at = currentStep(op.steps);
@@ -87,6 +90,11 @@ export function operationOutcome(op: Operation): string {
     if (op.state === "succeeded") return `${name} scaled to ${op.progress.desired} replicas${took ? ` in ${took}` : ""}`;
     if (op.state === "failed") return `Scaling ${name} failed at ${op.progress.running}/${op.progress.desired}: ${op.error ?? "unknown error"}`;
     if (op.state === "cancelled") return `Scaling ${name} cancelled at ${op.progress.running}/${op.progress.desired}`;
+  }
+  if ((op.kind === "service-update" || op.kind === "service-rollback") && (op.state === "succeeded" || op.state === "failed" || op.state === "cancelled")) {
+    const image = op.progress && "image" in op.progress ? op.progress.image : null;
+    if (op.state === "succeeded") return `${name} ${op.kind === "service-rollback" ? "rolled back to" : "now runs"} ${image ?? "its new image"}${took ? ` (${took})` : ""}`;
+    return `${op.kind === "service-rollback" ? "Rollback" : "Update"} of ${name} ${op.state === "cancelled" ? "no longer followed" : "failed"}: ${op.error ?? "unknown error"}`;
   }
   if (op.kind === "storage-move") {
     const disk = param(op, "disk") ?? "the disk";

@@ -17,6 +17,7 @@ import { useUrlSort } from "@/lib/url-sort";
 import { JoinTokensButton } from "./join-tokens";
 import { ScaleDialog } from "./scale-dialog";
 import { SwarmNodesTable, SwarmServicesTable } from "./swarm-tables";
+import { OverlayNetworksTable, PortFindingsPanelBody } from "./service-networks";
 import { useAction } from "@/lib/use-action";
 
 export function SwarmPage() {
@@ -80,6 +81,16 @@ export function SwarmPage() {
               renderOperation={(op) => <LiveOperation initial={op} compact />}
             />
           </Panel>
+          {staff && s!.managerHost && (
+            <Panel title={`Ports between nodes${s!.portFindings.length ? ` (${s!.portFindings.length} blocked)` : ""}`} id="swarm-ports">
+              <PortFindingsPanelBody findings={s!.portFindings} nodes={s!.nodes.length} />
+            </Panel>
+          )}
+          {staff && s!.managerHost && (
+            <Panel title={`Overlay networks (${s!.networks.length})`} bodyClass="p-0" id="swarm-networks">
+              <OverlayNetworksTable networks={s!.networks} />
+            </Panel>
+          )}
         </div>
       )}
       <ScaleDialog service={scaling} onClose={() => setScaling(null)} />

@@ -1,6 +1,7 @@
 "use client";
 import type { Operation, SwarmNode, SwarmService } from "@nimbus/domain";
 import { createColumnHelper, type SortingState } from "@tanstack/react-table";
+import Link from "next/link";
 import type { ReactNode } from "react";
 import { DataTable } from "@/components/table/data-table";
 import { Button } from "@/components/ui/button";
@@ -88,7 +89,9 @@ function serviceColumns(onScale?: (s: SwarmService) => void) {
       header: "Service",
       cell: (c) => (
         <div>
-          <span className="font-medium">{c.getValue()}</span>
+          <Link href={`/swarm/services/${encodeURIComponent(c.getValue())}`} className="font-medium hover:underline" data-testid={`service-link-${c.getValue()}`}>
+            {c.getValue()}
+          </Link>
           {c.row.original.stack && <span className="ml-1.5 hidden text-[11.5px] text-muted sm:inline">stack {c.row.original.stack}</span>}
         </div>
       ),
