@@ -5,6 +5,8 @@ import { HealthMonitor, LiveHub, MetricsRecorder, RateWindow, TopologyService, f
 import { createAuth, resolveAuthSecret } from "@nimbus/auth";
 import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, HistoryEvents, MetricStore, MetricWriter, Retention, TenantQuotas, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags } from "@nimbus/fleet";
+import { ActiveCheckPlanner, LoadBalancerService } from "@nimbus/api";
+import { LoadBalancerStore } from "@nimbus/db";
 import { AlertService } from "@nimbus/api";
 import { AlertStore } from "@nimbus/db";
 import { createMetrics } from "./http/metrics.js";
@@ -122,6 +124,15 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     const live = new LiveHub(fleet, tenants, { maxStreamsPerUser: env.NIMBUS_LIVE_STREAMS_PER_USER, maxStreamsPerAddress: env.NIMBUS_LIVE_STREAMS_PER_ADDRESS });
     live.attach({ operations, health, topology });
     cleanups.unshift(() => live.detach(), () => health.stop());
+    // Load balancers: specs in the database, lb-apply as server-side operations, states from the edge hosts' pushes.
+    const loadBalancers = new LoadBalancerService(fleet, new LoadBalancerStore(db), operations, { log: (msg, err) => logger.warn({ err }, msg) });
+    await loadBalancers.start();
+    cleanups.unshift(() => loadBalancers.stop());
+    deps.loadBalancers = loadBalancers;
+    // Active checks: each agent gets its list from the inventory and pushes the states (checks section).
+    const checkPlanner = new ActiveCheckPlanner(fleet, { log: (msg, err) => logger.warn({ err }, msg) });
+    checkPlanner.start();
+    cleanups.unshift(() => checkPlanner.stop());
     // Alerts read the monitor's checks and the pushed numbers; what they keep is in the database.
     const alertStore = new AlertStore(db);
     const alerts = new AlertService(alertStore, health, fleet, { publicUrl: env.NIMBUS_PUBLIC_URL ?? baseURL, log: logger.child({ component: "alerts" }) });

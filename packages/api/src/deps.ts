@@ -1,5 +1,6 @@
 import type { FleetView, OperationStore } from "@nimbus/fleet";
 import type { RateWindow } from "./services/rate-window.js";
+import type { LoadBalancerService } from "./services/load-balancers.js";
 import type { AlertService } from "./services/alert-service.js";
 import type { HistoryReader, MetricsReader } from "./services/metrics-recorder.js";
 import type {
@@ -147,6 +148,8 @@ export interface ApiDeps {
   audit: AuditService;
   /** Present only when the embedded lab runs; lets admins inject faults from the UI. */
   lab?: LabControl;
+  /** Load balancers (specs in the database); absent in API test fakes: its procedures then refuse. */
+  loadBalancers?: LoadBalancerService;
   limits: ApiLimits;
   /** Alert rules, firing alerts, silences, channels (absent in API test fakes: its procedures then refuse). */
   alerts?: AlertService;

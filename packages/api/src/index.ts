@@ -7,6 +7,8 @@ export { maskHost } from "./services/projections.js";
 export { maskForTenant, tenantSecrets } from "./services/tenant-mask.js";
 export { TopologyService, findingChecks, type TopologySnapshot } from "./services/topology.js";
 export { RateWindow } from "./services/rate-window.js";
+export { LoadBalancerService, type LoadBalancerStoreLike } from "./services/load-balancers.js";
+export { ActiveCheckPlanner } from "./services/active-checks.js";
 export { MetricsRecorder, vipEvent, type HistoryReader, type MetricsReader } from "./services/metrics-recorder.js";
 export { AlertService, type AlertPersistence, type AlertView, type ChannelView } from "./services/alert-service.js";
 export { signWebhook, verifyWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "./services/notify.js";

@@ -12,6 +12,7 @@ import { adminRouter, auditRouter, labRouter } from "./routers/admin.js";
 import { maintenanceRouter } from "./routers/maintenance.js";
 import { datastoresRouter } from "./routers/datastores.js";
 import { historyRouter } from "./routers/history.js";
+import { loadBalancersRouter } from "./routers/load-balancers.js";
 import { metricsRouter } from "./routers/metrics.js";
 import { imagesRouter, tenantsRouter } from "./routers/tenants.js";
 import { alertsRouter } from "./routers/alerts.js";
@@ -33,6 +34,7 @@ export const appRouter = router({
   maintenance: maintenanceRouter,
   datastores: datastoresRouter,
   history: historyRouter,
+  loadBalancers: loadBalancersRouter,
   metrics: metricsRouter,
   live: liveRouter,
   admin: adminRouter,

@@ -27,6 +27,7 @@ export type Permission =
   | "host:maintenance"
   | "host:keys"
   | "swarm:tokens"
+  | "lb:manage" // create, change, apply and delete load balancers (HAProxy on edge hosts)
   | "swarm:stacks" // deploy and remove stacks for any tenant (tenants: their own, see canManageStack)
   | "alerts:ack"
   | "alerts:manage" // notification channels (with their secrets) and alert rules
@@ -36,9 +37,9 @@ export type Permission =
 const grants: Record<Role, readonly Permission[]> = {
   admin: [
     "read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "tenant:quota", "images:manage",
-    "host:maintenance", "host:keys", "swarm:tokens", "swarm:stacks", "alerts:ack", "alerts:manage", "admin:users", "audit:read",
+    "host:maintenance", "host:keys", "swarm:tokens", "lb:manage", "swarm:stacks", "alerts:ack", "alerts:manage", "admin:users", "audit:read",
   ],
-  operator: ["read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "host:maintenance", "alerts:ack", "swarm:stacks"],
+  operator: ["read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "host:maintenance", "lb:manage", "alerts:ack", "swarm:stacks"],
   oncall: ["read:fleet", "read:tenant", "alerts:ack", "audit:read"],
   // Tenant power actions depend on the tenant's own setting (see canPower); tenants create and
   // delete their own instances within their quota (see canCreateFor).

@@ -50,7 +50,7 @@ export interface OperationManagerOptions {
 
 type NewOperation = Pick<Operation, "kind" | "target" | "host" | "tenant" | "requestedBy" | "summary" | "params">;
 /** Run by the server itself (no agent job behind them), so agents are never asked about them. */
-const serverSide = (op: Operation) => op.kind === "maintenance" || SWARM_NODE_KINDS.has(op.kind);
+const serverSide = (op: Operation) => op.kind === "maintenance" || SWARM_NODE_KINDS.has(op.kind) || op.kind === "lb-apply";
 
 /**
  * Long work (migrate, scale) as operations: created and returned at once, settled by the agent's
@@ -95,7 +95,9 @@ export class OperationManager {
     this.unsubscribe = this.fleet.subscribe((e) => this.onFleetEvent(e));
     // An evacuation cut short by the restart settles once its migrations have (reconciled below).
     for (const op of unfinished.filter(serverSide)) {
-      if (SWARM_NODE_KINDS.has(op.kind)) this.swarmNodes.recover(op);
+      // An lb-apply takes seconds; one cut short by the restart is over: its steps say how far it got.
+      if (op.kind === "lb-apply") this.commit({ ...op, state: "failed", error: "interrupted: the server restarted during the apply (apply again)", finishedAt: new Date().toISOString(), updatedAt: new Date().toISOString() });
+      else if (SWARM_NODE_KINDS.has(op.kind)) this.swarmNodes.recover(op);
       else void this.maintenance.recover(op).catch((err) => this.logger.error({ err, operation: op.id }, "could not recover an evacuation"));
     }
     await Promise.all(this.fleet.hosts().filter((h) => h.connection.state === "online").map((h) => this.reconcileHost(h.name)));
@@ -341,6 +343,7 @@ export class OperationManager {
       throw new NimbusError("CONFLICT", `operation ${id} is already ${stored.state}`, { operation: id });
     }
     if (SWARM_NODE_KINDS.has(op.kind)) return this.swarmNodes.cancel(op);
+    if (op.kind === "lb-apply") throw new NimbusError("CONFLICT", `operation ${id} (lb-apply) takes seconds and cannot be cancelled`, { operation: id });
     if (serverSide(op)) return this.maintenance.abort(id);
     try {
       await this.fleet.request(op.host, "job.cancel", { jobId: id });

@@ -1,0 +1,260 @@
+import type { FleetEvent, FleetView } from "@nimbus/fleet";
+import {
+  LoadBalancerSpec,
+  NimbusError,
+  lbApplyParams,
+  loadBalancerView,
+  resolveLbServers,
+  type LbApplyParams,
+  type LoadBalancerView,
+  type Operation,
+  type OperationStep,
+} from "@nimbus/domain";
+
+/** What the service needs from the database (implemented by @nimbus/db's LoadBalancerStore). */
+export interface LoadBalancerStoreLike {
+  list(): Promise<StoredLb[]>;
+  insert(spec: LoadBalancerSpec, createdBy: string): Promise<StoredLb>;
+  update(spec: LoadBalancerSpec): Promise<StoredLb>;
+  setApplied(name: string, hash: string | null, applied: LbApplyParams | null): Promise<void>;
+  delete(name: string): Promise<boolean>;
+}
+export interface StoredLb {
+  spec: LoadBalancerSpec;
+  appliedHash: string | null;
+  applied: LbApplyParams | null;
+  createdBy: string;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The operation manager's server-side operations (lb-apply runs in the server, step by step, each step one agent request). */
+export interface ServerSideOperations {
+  recordServerSide(fields: Pick<Operation, "kind" | "target" | "host" | "tenant" | "requestedBy" | "summary" | "params" | "progress">): Promise<Operation>;
+  updateServerSide(op: Operation): void;
+}
+
+const STEPS = [
+  ["write", "Write the configuration", "render haproxy.cfg from the servers resolved now"],
+  ["validate", "Validate", "haproxy -c -f on the candidate"],
+  ["reload", "Reload", "master-worker reload (SIGUSR2): old workers finish their connections"],
+  ["verify", "Verify backends", "show stat lists every server"],
+] as const;
+
+/** An lb-apply's own step to read back: the agent should list exactly the servers it was sent. */
+const VERIFY_ATTEMPTS = 10;
+
+/**
+ * Load balancers: specs in the database (cached here: pages are answered from memory), states
+ * from the edge hosts' `lb` sections. Create and update save the spec and run lb-apply
+ * (write, validate, reload, verify) as a server-side operation whose steps are the agent's
+ * requests; a service's load balancer is applied again by itself when the swarm moves on (a node
+ * joins, leaves, is drained or comes back), so a drained node leaves the rotation and returns.
+ */
+export class LoadBalancerService {
+  private readonly specs = new Map<string, StoredLb>();
+  private readonly applying = new Map<string, Promise<Operation>>();
+  private readonly again = new Set<string>();
+  private unsubscribe: (() => void) | null = null;
+  private followTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly fleet: FleetView,
+    private readonly store: LoadBalancerStoreLike,
+    private readonly ops: ServerSideOperations,
+    private readonly opts: { followDelayMs?: number; verifyDelayMs?: number; log?: (msg: string, err?: unknown) => void } = {},
+  ) {}
+
+  async start(): Promise<void> {
+    for (const s of await this.store.list()) this.specs.set(s.spec.name, s);
+    this.unsubscribe = this.fleet.subscribe((e) => this.onFleet(e));
+  }
+
+  stop(): void {
+    this.unsubscribe?.();
+    if (this.followTimer) clearTimeout(this.followTimer);
+  }
+
+  list(): LoadBalancerView[] {
+    const hosts = this.fleet.hosts();
+    return [...this.specs.values()].sort((a, b) => a.spec.name.localeCompare(b.spec.name)).map((s) => this.view(s, hosts));
+  }
+
+  get(name: string): LoadBalancerView {
+    const s = this.specs.get(name);
+    if (!s) throw new NimbusError("NOT_FOUND", `load balancer ${name} not found`, { name });
+    return this.view(s, this.fleet.hosts());
+  }
+
+  async create(input: LoadBalancerSpec, by: string): Promise<Operation> {
+    const spec = LoadBalancerSpec.parse(input);
+    if (this.specs.has(spec.name)) throw new NimbusError("CONFLICT", `load balancer ${spec.name} already exists`, { name: spec.name });
+    this.precheck(spec);
+    const stored = await this.store.insert(spec, by);
+    this.specs.set(spec.name, stored);
+    return this.apply(spec.name, by);
+  }
+
+  async update(input: LoadBalancerSpec, by: string): Promise<Operation> {
+    const spec = LoadBalancerSpec.parse(input);
+    const before = this.specs.get(spec.name);
+    if (!before) throw new NimbusError("NOT_FOUND", `load balancer ${spec.name} not found`, { name: spec.name });
+    if (this.applying.has(spec.name)) throw new NimbusError("CONFLICT", `load balancer ${spec.name} is being applied; try again when that ends`, { name: spec.name });
+    if (before.spec.edgeHost !== spec.edgeHost) throw new NimbusError("BAD_INPUT", `a load balancer stays on its edge host (${before.spec.edgeHost}); delete it and create another`, { name: spec.name });
+    this.precheck(spec);
+    this.specs.set(spec.name, await this.store.update(spec));
+    return this.apply(spec.name, by);
+  }
+
+  /** Stops and removes the HAProxy on the edge host, then forgets the spec. An unreachable edge host refuses (nothing is left running unknown). */
+  async delete(name: string): Promise<void> {
+    const s = this.specs.get(name);
+    if (!s) throw new NimbusError("NOT_FOUND", `load balancer ${name} not found`, { name });
+    if (this.applying.has(name)) throw new NimbusError("CONFLICT", `load balancer ${name} is being applied; try again when that ends`, { name });
+    await this.fleet.request(s.spec.edgeHost, "lb.remove", { name });
+    await this.store.delete(name);
+    this.specs.delete(name);
+  }
+
+  /** Runs lb-apply now (an explicit "Apply again", or after create/update). */
+  async apply(name: string, by: string): Promise<Operation> {
+    const s = this.specs.get(name);
+    if (!s) throw new NimbusError("NOT_FOUND", `load balancer ${name} not found`, { name });
+    if (this.applying.has(name)) throw new NimbusError("CONFLICT", `load balancer ${name} is being applied already`, { name });
+    const params = lbApplyParams(s.spec, this.fleet.hosts());
+    const started = this.run(s, params, by);
+    this.applying.set(name, started.then((r) => r.done));
+    void started
+      .then((r) => r.done)
+      .catch(() => undefined)
+      .finally(() => {
+        this.applying.delete(name);
+        if (this.again.delete(name)) this.scheduleFollow();
+      });
+    return (await started).op;
+  }
+
+  private precheck(spec: LoadBalancerSpec) {
+    const hosts = this.fleet.hosts();
+    const edge = hosts.find((h) => h.name === spec.edgeHost);
+    if (!edge) throw new NimbusError("NOT_FOUND", `host ${spec.edgeHost} not found`, { host: spec.edgeHost });
+    if (edge.connection.state !== "online") throw new NimbusError("PRECONDITION_FAILED", `edge host ${spec.edgeHost} is ${edge.connection.state}`, { host: spec.edgeHost });
+    if (!edge.inventory.lb) throw new NimbusError("PRECONDITION_FAILED", `edge host ${spec.edgeHost} has no HAProxy (install the haproxy package there)`, { host: spec.edgeHost });
+    for (const other of this.specs.values())
+      if (other.spec.name !== spec.name && other.spec.edgeHost === spec.edgeHost && other.spec.bind.port === spec.bind.port)
+        throw new NimbusError("CONFLICT", `port ${spec.bind.port} on ${spec.edgeHost} is taken by load balancer ${other.spec.name}`, { name: spec.name });
+    // Refuses a service that does not exist or publishes no TCP port before anything is saved.
+    resolveLbServers(spec, hosts);
+  }
+
+  private view(s: StoredLb, hosts: ReturnType<FleetView["hosts"]>): LoadBalancerView {
+    let expected: { servers: LbApplyParams["servers"] } | { error: string };
+    try {
+      expected = { servers: resolveLbServers(s.spec, hosts) };
+    } catch (err) {
+      expected = { error: err instanceof Error ? err.message : String(err) };
+    }
+    return loadBalancerView(s, hosts, expected, s.applied?.servers ?? null);
+  }
+
+  /** Records the operation, then runs its steps in the background; `done` settles with the final operation. */
+  private async run(s: StoredLb, params: LbApplyParams, by: string): Promise<{ op: Operation; done: Promise<Operation> }> {
+    const host = s.spec.edgeHost;
+    const at = () => new Date().toISOString();
+    let op = await this.ops.recordServerSide({
+      kind: "lb-apply",
+      target: { type: "load-balancer", name: s.spec.name },
+      host,
+      tenant: null,
+      requestedBy: by,
+      summary: `apply load balancer ${s.spec.name} on ${host}: ${params.servers.length} server${params.servers.length === 1 ? "" : "s"} on :${s.spec.bind.port}`,
+      params: { servers: params.servers.map((x) => `${x.name} ${x.address}:${x.port}${x.disabled ? " (disabled)" : ""}`) },
+      progress: null,
+    });
+    op = { ...op, state: "running", steps: STEPS.map(([id, label, detail]) => ({ id, label, detail, state: "pending", startedAt: null, finishedAt: null, log: [] })) };
+    this.ops.updateServerSide(op);
+    const step = (id: string, patch: Partial<OperationStep>, line?: string) => {
+      op = { ...op, updatedAt: at(), steps: op.steps.map((x) => (x.id === id ? { ...x, ...patch, log: line ? [...x.log, line.slice(0, 500)].slice(-200) : x.log } : x)) };
+      this.ops.updateServerSide(op);
+    };
+    const done = (async () => {
+      let current = "write";
+      try {
+        step("write", { state: "running", startedAt: at() });
+        const written = await this.fleet.request(host, "lb.write", params);
+        step("write", { state: "succeeded", finishedAt: at() }, `${written.path}: ${written.bytes} bytes, sha256 ${written.configHash.slice(0, 12)}`);
+        current = "validate";
+        step("validate", { state: "running", startedAt: at() });
+        const valid = await this.fleet.request(host, "lb.validate", { name: params.name });
+        step("validate", { state: "succeeded", finishedAt: at() }, valid.output);
+        current = "reload";
+        step("reload", { state: "running", startedAt: at() });
+        const reloaded = await this.fleet.request(host, "lb.reload", { name: params.name });
+        step("reload", { state: "succeeded", finishedAt: at() }, reloaded.how === "started" ? `started HAProxy (master pid ${reloaded.pid})` : `reloaded HAProxy (master pid ${reloaded.pid} kept)`);
+        await this.store.setApplied(params.name, written.configHash, params);
+        const saved = this.specs.get(params.name);
+        if (saved) this.specs.set(params.name, { ...saved, appliedHash: written.configHash, applied: params });
+        current = "verify";
+        step("verify", { state: "running", startedAt: at() });
+        const want = params.servers.map((x) => x.name).sort().join(",");
+        let got = "";
+        for (let i = 0; i < VERIFY_ATTEMPTS; i++) {
+          const stat = await this.fleet.request(host, "lb.stat", { name: params.name });
+          got = stat.servers.map((x) => x.name).sort().join(",");
+          if (stat.running && got === want) {
+            for (const x of stat.servers) step("verify", {}, `${x.name} ${x.address ?? ""}: ${x.status}${x.checkStatus ? ` (${x.checkStatus})` : ""}`);
+            step("verify", { state: "succeeded", finishedAt: at() });
+            op = { ...op, state: "succeeded", finishedAt: at(), updatedAt: at() };
+            this.ops.updateServerSide(op);
+            return op;
+          }
+          await new Promise((r) => setTimeout(r, this.opts.verifyDelayMs ?? 300));
+        }
+        throw new NimbusError("INTERNAL", `show stat lists ${got || "no servers"}, expected ${want || "none"}`);
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        step(current, { state: "failed", finishedAt: at() }, message);
+        op = {
+          ...op,
+          state: "failed",
+          error: `${STEPS.find(([id]) => id === current)![1]} failed: ${message}${current === "validate" || current === "write" ? " (the running configuration was not touched)" : ""}`,
+          finishedAt: at(),
+          updatedAt: at(),
+          steps: op.steps.map((x) => (x.state === "pending" ? { ...x, state: "skipped" } : x)),
+        };
+        this.ops.updateServerSide(op);
+        return op;
+      }
+    })();
+    return { op, done };
+  }
+
+  /** A swarm change (a node drained, joined, gone) re-applies the service load balancers whose servers moved, once things settle. */
+  private onFleet(e: FleetEvent) {
+    if (e.type !== "host" || !e.changed.includes("swarm")) return;
+    if ([...this.specs.values()].some((s) => s.spec.target.kind === "service")) this.scheduleFollow();
+  }
+
+  private scheduleFollow() {
+    if (this.followTimer) return;
+    this.followTimer = setTimeout(() => {
+      this.followTimer = null;
+      void this.follow();
+    }, this.opts.followDelayMs ?? 1_000);
+    this.followTimer.unref?.();
+  }
+
+  private async follow() {
+    const hosts = this.fleet.hosts();
+    for (const s of this.specs.values()) {
+      if (s.spec.target.kind !== "service" || !s.applied) continue;
+      const view = this.view(s, hosts);
+      if (view.status !== "stale") continue;
+      if (this.applying.has(s.spec.name)) {
+        this.again.add(s.spec.name);
+        continue;
+      }
+      await this.apply(s.spec.name, "nimbus (the swarm changed)").catch((err) => this.opts.log?.(`could not re-apply load balancer ${s.spec.name}`, err));
+    }
+  }
+}
