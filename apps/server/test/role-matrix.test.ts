@@ -41,6 +41,10 @@ const matrix: Record<string, { allowed: RoleName[]; input: () => unknown }> = {
   "instances.snapshotCreate": { allowed: [...staffWorkload, "acme"], input: () => ({ instance: "acme-db", name: `matrix-${++n}` }) },
   "instances.snapshotRevert": { allowed: [...staffWorkload, "acme"], input: () => ({ instance: "acme-db", name: "no-such-snapshot" }) },
   "instances.snapshotDelete": { allowed: [...staffWorkload, "acme"], input: () => ({ instance: "acme-db", name: "no-such-snapshot" }) },
+  // Consoles: tenants on their own instances, staff with workload:console (oncall may not); input and close name no open console (NOT_FOUND or a no-op).
+  "instances.console": { allowed: [...staffWorkload, "acme"], input: () => ({ instance: "acme-web1" }) },
+  "instances.consoleInput": { allowed: [...staffWorkload, "acme"], input: () => ({ instance: "acme-web2", data: "\r" }) },
+  "instances.consoleClose": { allowed: [...staffWorkload, "acme"], input: () => ({ instance: "acme-web2" }) },
   "images.list": { allowed: ALL, input: () => undefined },
   // Admins import and delete images; inputs that start nothing (a datastore no server exports, an image no datastore has).
   "images.usage": { allowed: staff, input: () => undefined },

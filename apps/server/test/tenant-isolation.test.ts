@@ -76,6 +76,14 @@ const table: Record<string, Row> = {
     codes: { own: "BAD_REQUEST" },
   },
   // Snapshots go to the VM's host: acme's are on hosts in trouble (the error must not name them); globex's answer as missing ones.
+  // The console: acme's own (one on the host without libvirtd: its stream starts and then closes with a masked reason); globex's like missing ones.
+  "instances.console": {
+    tenant: "scoped",
+    inputs: { own: { instance: "acme-web1" }, ownOnStoppedLibvirt: { instance: "acme-db" }, other: { instance: "globex-app1" } },
+    missing: { instance: MISSING },
+  },
+  "instances.consoleInput": { tenant: "scoped", inputs: { own: { instance: "acme-web2", data: "\r" }, other: { instance: "globex-app1", data: "\r" } }, missing: { instance: MISSING, data: "\r" } },
+  "instances.consoleClose": { tenant: "scoped", inputs: { own: { instance: "acme-web2" }, other: { instance: "globex-app1" } }, missing: { instance: MISSING } },
   "instances.snapshots": {
     tenant: "scoped",
     inputs: { ownOnDownHost: { instance: "acme-web1" }, ownOnStoppedLibvirt: { instance: "acme-db" }, other: { instance: "globex-app1" } },

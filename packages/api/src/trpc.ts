@@ -27,6 +27,11 @@ export interface AuditNote {
 /** How each procedure treats tenants; the isolation test enumerates the router and reads this. */
 export interface Meta {
   scope: "public" | "tenant-scoped" | "staff-only";
+  /**
+   * false: no audit row per call. Only for console keystrokes: the console session is audited as a
+   * whole (open, close, duration), and a row per batch would store what was typed (passwords too).
+   */
+  audit?: false;
 }
 
 const trpcCode: Record<NimbusErrorCode, TRPCError["code"]> = {
@@ -81,9 +86,9 @@ const mapErrors = t.middleware(async ({ next }) => {
  * neither (nothing it sent is read, let alone stored) and an address leaves at most a few such
  * records a minute: the rest are refused all the same, without a row.
  */
-const audit = t.middleware(async ({ ctx, type, path, getRawInput, next }) => {
+const audit = t.middleware(async ({ ctx, type, path, meta, getRawInput, next }) => {
   const auditNote: AuditNote = {};
-  if (type !== "mutation") return next({ ctx: { auditNote } });
+  if (type !== "mutation" || meta?.audit === false) return next({ ctx: { auditNote } });
   const result = await next({ ctx: { auditNote } });
   const code = result.ok ? null : result.error.cause instanceof NimbusError ? result.error.cause.code : result.error.code;
   const common = { action: path, result: result.ok ? ("ok" as const) : ("error" as const), errorCode: code, requestId: ctx.requestId, ip: ctx.ip };

@@ -22,6 +22,7 @@ export type Permission =
   | "workload:scale"
   | "workload:power"
   | "workload:create" // create and delete instances for any tenant, pin hosts, pick bridges
+  | "workload:console" // open any instance's serial console (tenants: their own, see canOpenConsole)
   | "tenant:quota" // set tenants' quotas
   | "images:manage" // import and delete base images
   | "host:maintenance"
@@ -36,10 +37,10 @@ export type Permission =
 
 const grants: Record<Role, readonly Permission[]> = {
   admin: [
-    "read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "tenant:quota", "images:manage",
+    "read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "workload:console", "tenant:quota", "images:manage",
     "host:maintenance", "host:keys", "swarm:tokens", "lb:manage", "swarm:stacks", "alerts:ack", "alerts:manage", "admin:users", "audit:read",
   ],
-  operator: ["read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "host:maintenance", "lb:manage", "alerts:ack", "swarm:stacks"],
+  operator: ["read:fleet", "read:tenant", "workload:migrate", "workload:scale", "workload:power", "workload:create", "workload:console", "host:maintenance", "lb:manage", "alerts:ack", "swarm:stacks"],
   oncall: ["read:fleet", "read:tenant", "alerts:ack", "audit:read"],
   // Tenant power actions depend on the tenant's own setting (see canPower); tenants create and
   // delete their own instances within their quota (see canCreateFor).
@@ -68,6 +69,10 @@ export const canManageStack = (viewer: Pick<Viewer, "role" | "tenant">, stackTen
 
 export const canCreateFor = (viewer: Pick<Viewer, "role" | "tenant">, tenant: string): boolean =>
   can(viewer, "workload:create") || (viewer.role === "tenant" && viewer.tenant === tenant);
+
+/** Staff with workload:console open any instance's serial console; a tenant member only its own tenant's. */
+export const canOpenConsole = (viewer: Pick<Viewer, "role" | "tenant">, instanceTenant: string | null): boolean =>
+  viewer.role === "tenant" ? viewer.tenant !== null && viewer.tenant === instanceTenant : can(viewer, "workload:console");
 
 /**
  * Staff with workload:migrate cancel any operation; a tenant member only a create of its own

@@ -59,6 +59,10 @@ export type FleetEvent =
   | { type: "host"; host: HostRecord; changed: (SectionName | "connection" | "maintenance")[] }
   | { type: "job"; host: string; job: Job }
   | { type: "host-event"; host: string; at: string; level: "info" | "warn" | "error"; message: string }
+  /** Guest output of a console session the server opened on that host (console.output, base64). */
+  | { type: "console-output"; host: string; session: string; data: string }
+  /** A console session ended on the host's side (console.closed). */
+  | { type: "console-closed"; host: string; session: string; reason: string }
   /** Lines of a service log stream the server started on that host (swarm.logs). */
   | { type: "log-lines"; host: string; chunk: LogChunk };
 

@@ -173,6 +173,8 @@ export class Fleet implements FleetView {
           record: (record, changed) => this.listeners.emit({ type: "host", host: record, changed }),
           job: (job) => this.listeners.emit({ type: "job", host, job }),
           hostEvent: (e) => this.listeners.emit({ type: "host-event", host, ...e }),
+          console: (e) =>
+            this.listeners.emit("data" in e ? { type: "console-output", host, session: e.session, data: e.data } : { type: "console-closed", host, session: e.session, reason: e.reason }),
           logLines: (chunk) => this.listeners.emit({ type: "log-lines", host, chunk }),
         },
       },

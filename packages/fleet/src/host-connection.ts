@@ -29,6 +29,8 @@ export interface HostConnectionEvents {
   record(record: HostRecord, changed: HostChange[]): void;
   job(job: Job): void;
   hostEvent(e: { at: string; level: HostEventLevel; message: string }): void;
+  /** Console output or end (console.output / console.closed). */
+  console?(e: { session: string; data: string } | { session: string; reason: string }): void;
   /** A chunk of a log stream (swarm.logLines). */
   logLines?(chunk: LogChunk): void;
 }
@@ -343,6 +345,9 @@ export class HostConnection {
         return this.deps.events.job(n.params.job);
       case "host.event":
         return this.deps.events.hostEvent(n.params);
+      case "console.output":
+      case "console.closed":
+        return this.deps.events.console?.(n.params);
       case "swarm.logLines":
         return this.deps.events.logLines?.(n.params);
     }

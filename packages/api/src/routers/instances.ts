@@ -23,6 +23,7 @@ import { instanceView } from "@nimbus/domain";
 import { movesFor } from "./history.js";
 import { provisionProcedures } from "./instances-provision.js";
 import { snapshotProcedures } from "./instances-snapshots.js";
+import { consoleProcedures } from "./instances-console.js";
 
 /** Finds a VM the viewer may see; another tenant's VM is "not found", exactly like a missing one. */
 export function findInstance(deps: ApiDeps, viewer: Viewer, name: string): { host: HostRecord; domain: Domain } {
@@ -40,6 +41,7 @@ const busyInstances = (deps: ApiDeps) =>
 export const instancesRouter = router({
   ...provisionProcedures,
   ...snapshotProcedures,
+  ...consoleProcedures,
   list: tenantProcedure.query(({ ctx }) => {
     const directory = ctx.deps.tenants.directory();
     return ctx.deps.fleet.hosts().flatMap((h) => instancesFor(ctx.viewer, h, directory));

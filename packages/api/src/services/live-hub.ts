@@ -340,8 +340,17 @@ export class LiveHub {
     return st;
   }
 
+  private readonly revokeListeners = new Set<(userId: string) => void>();
+
+  /** Hears revokeUser: other streams of the user (consoles) end with the live channel. */
+  onRevokeUser(listener: (userId: string) => void): () => void {
+    this.revokeListeners.add(listener);
+    return () => this.revokeListeners.delete(listener);
+  }
+
   /** Ends every stream of a user at once (disabled, role or tenant changed): they must subscribe again. */
   revokeUser(userId: string) {
+    for (const l of this.revokeListeners) l(userId);
     for (const s of this.allSubscribers()) {
       if (s.viewer.userId !== userId) continue;
       s.revoked = true;

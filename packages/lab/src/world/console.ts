@@ -95,6 +95,8 @@ function openConsole(world: World, host: string, domain: string): ConsoleStream 
   return {
     write: (bytes) => {
       if (ended) return;
+      // virsh console's stream runs through libvirtd: without it, the console is gone.
+      if (!world.hypervisor(host).libvirtdUp) return end("the console ended: libvirt could not be reached (End of file while reading data)");
       const out = typeBytes(world, vm, g, bytes.toString("utf8"));
       for (const l of g.listeners) l(out);
     },

@@ -1,0 +1,354 @@
+import { randomUUID } from "node:crypto";
+import { CONSOLE_LIMITS, NimbusError, cutText, type Viewer } from "@nimbus/domain";
+import type { FleetEvent, FleetView } from "@nimbus/fleet";
+import type { AuditService } from "../deps.js";
+import { RateWindow } from "./rate-window.js";
+
+/**
+ * Serial consoles between browsers and agents. One console per (user, instance): the agent
+ * session it holds (`console.open` on the VM's host), a bounded scrollback replayed to a stream
+ * that (re)opens, and the browser streams reading it (a reload, a second tab). When the last
+ * stream goes, the agent session stays open for a grace period, so a reload finds the screen as
+ * it was; then it is closed. Every console is audited when it opens and when it closes (with its
+ * duration). Access is checked again on output (at most once a second), every few seconds, and at
+ * once when an admin changes or disables the user: a user who lost access sees "closed" and the
+ * agent session ends.
+ *
+ * Guest output is the tenant's own VM's text: it is sent as `GuestOutput` (base64), which the
+ * tenant mask passes unchanged on purpose (masking host names inside a guest's bytes would mangle
+ * the tenant's own output). Everything else in the stream (reasons, errors) is plain text and
+ * goes through the mask like any other answer.
+ */
+
+export const CONSOLE_SERVER_LIMITS = {
+  /** Instances with an open console per user. */
+  consolesPerUser: 4,
+  /** Browser streams reading consoles per user (tabs, reloads in flight). */
+  streamsPerUser: 6,
+  /** Output kept per console for a reload. */
+  scrollbackBytes: 64 * 1024,
+  /** Characters per `consoleInput` call (the browser batches keystrokes and cuts pastes). */
+  inputChars: 1024,
+  /** consoleInput calls per user per window. */
+  inputCallsPerWindow: 300,
+  inputWindowMs: 10_000,
+  /** The agent session outlives its last stream this long (a reload). */
+  graceMs: 30_000,
+  /** Access is checked again at least this often while a stream is open. */
+  recheckMs: 5_000,
+} as const;
+
+/** The guest's bytes, base64: a class, so the tenant mask (plain values only) leaves them as they are. */
+export class GuestOutput {
+  constructor(readonly base64: string) {}
+  toJSON(): string {
+    return this.base64;
+  }
+}
+
+export type ConsoleEvent =
+  | { kind: "connecting" }
+  | { kind: "connected" }
+  /** Clear the terminal: what follows is the whole scrollback. */
+  | { kind: "reset" }
+  | { kind: "output"; data: GuestOutput }
+  | { kind: "closed"; reason: string };
+
+/** Where the console is and who may read it, resolved again at every check (null: no access any more). */
+export type AccessCheck = () => Promise<{ host: string; domain: string } | string>;
+
+interface Stream {
+  userId: string;
+  queue: { id: string; event: ConsoleEvent }[];
+  wake: (() => void) | null;
+  ended: boolean;
+}
+
+interface Console {
+  key: string;
+  epoch: string;
+  viewer: Viewer;
+  instance: string;
+  host: string;
+  domain: string;
+  session: string | null;
+  opening: boolean;
+  chunks: { seq: number; data: Buffer }[];
+  bytes: number;
+  seq: number;
+  streams: Set<Stream>;
+  graceTimer: NodeJS.Timeout | null;
+  openedAt: number | null;
+  closed: boolean;
+  lastCheck: number;
+  check: AccessCheck;
+}
+
+export interface ConsoleServiceOptions {
+  graceMs?: number;
+  recheckMs?: number;
+  now?: () => number;
+}
+
+export class ConsoleService {
+  private readonly consoles = new Map<string, Console>();
+  private readonly bySession = new Map<string, Console>();
+  private readonly streamsPerUser = new Map<string, number>();
+  private readonly inputs: RateWindow;
+  private readonly graceMs: number;
+  private readonly recheckMs: number;
+  private readonly now: () => number;
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly fleet: FleetView,
+    private readonly audit: AuditService,
+    opts: ConsoleServiceOptions = {},
+  ) {
+    this.graceMs = opts.graceMs ?? CONSOLE_SERVER_LIMITS.graceMs;
+    this.recheckMs = opts.recheckMs ?? CONSOLE_SERVER_LIMITS.recheckMs;
+    this.now = opts.now ?? Date.now;
+    this.inputs = new RateWindow(CONSOLE_SERVER_LIMITS.inputCallsPerWindow, CONSOLE_SERVER_LIMITS.inputWindowMs, this.now);
+    this.unsubscribe = fleet.subscribe((e) => this.onFleet(e));
+  }
+
+  stop(): void {
+    this.unsubscribe();
+    for (const c of [...this.consoles.values()]) this.close(c, "the server is stopping");
+  }
+
+  /** Open consoles (agent sessions held or being opened), for tests and /metrics. */
+  get size(): number {
+    return this.consoles.size;
+  }
+
+  /** Refuses before the stream starts, so the browser gets a plain error. */
+  assertRoom(viewer: Viewer, instance: string): void {
+    if ((this.streamsPerUser.get(viewer.userId) ?? 0) >= CONSOLE_SERVER_LIMITS.streamsPerUser)
+      throw new NimbusError("RATE_LIMITED", `you already have ${CONSOLE_SERVER_LIMITS.streamsPerUser} console streams open; close one first`);
+    const mine = [...this.consoles.values()].filter((c) => c.viewer.userId === viewer.userId && !c.closed);
+    if (mine.length >= CONSOLE_SERVER_LIMITS.consolesPerUser && !mine.some((c) => c.instance === instance))
+      throw new NimbusError("RATE_LIMITED", `you already have ${CONSOLE_SERVER_LIMITS.consolesPerUser} consoles open; close one first`);
+  }
+
+  /**
+   * The stream of one browser: the scrollback (or only what it missed, after `lastEventId`), then
+   * live output, until the console closes, access is lost or the browser leaves.
+   */
+  async *stream(
+    viewer: Viewer,
+    target: { instance: string; host: string; domain: string; cols: number; rows: number },
+    check: AccessCheck,
+    signal: AbortSignal | undefined,
+    lastEventId?: string | null,
+  ): AsyncGenerator<{ id: string; event: ConsoleEvent }> {
+    const key = `${viewer.userId}\u0000${target.instance}`;
+    let c = this.consoles.get(key);
+    // A console left on another host (the VM migrated) or already ended starts over.
+    if (c && (c.host !== target.host || c.domain !== target.domain || c.closed)) {
+      this.close(c, "the VM moved to another host");
+      c = undefined;
+    }
+    const stream: Stream = { userId: viewer.userId, queue: [], wake: null, ended: false };
+    this.streamsPerUser.set(viewer.userId, (this.streamsPerUser.get(viewer.userId) ?? 0) + 1);
+    if (!c) {
+      c = {
+        key, epoch: randomUUID().slice(0, 8), viewer, instance: target.instance, host: target.host, domain: target.domain,
+        session: null, opening: false, chunks: [], bytes: 0, seq: 0, streams: new Set(), graceTimer: null, openedAt: null,
+        closed: false, lastCheck: this.now(), check,
+      };
+      this.consoles.set(key, c);
+    }
+    c.viewer = viewer;
+    c.check = check;
+    if (c.graceTimer) clearTimeout(c.graceTimer);
+    c.graceTimer = null;
+    c.streams.add(stream);
+    this.replay(c, stream, lastEventId);
+    if (!c.session && !c.opening) void this.openAgent(c, target.cols, target.rows);
+    const recheck = setInterval(() => void this.recheck(c!), this.recheckMs);
+    recheck.unref();
+    let released = false;
+    // Once, from whichever comes first: the browser aborting (the generator may sit at a yield
+    // nobody resumes) or the generator ending.
+    const release = () => {
+      if (released) return;
+      released = true;
+      clearInterval(recheck);
+      signal?.removeEventListener("abort", onAbort);
+      const left = (this.streamsPerUser.get(viewer.userId) ?? 1) - 1;
+      if (left > 0) this.streamsPerUser.set(viewer.userId, left);
+      else this.streamsPerUser.delete(viewer.userId);
+      c!.streams.delete(stream);
+      if (!c!.streams.size && !c!.closed && this.consoles.get(key) === c) {
+        const held = c!;
+        held.graceTimer = setTimeout(() => this.close(held, "the browser left"), this.graceMs);
+        held.graceTimer.unref();
+      }
+    };
+    const onAbort = () => {
+      release();
+      stream.wake?.();
+    };
+    signal?.addEventListener("abort", onAbort);
+    try {
+      while (!signal?.aborted) {
+        const next = stream.queue.shift();
+        if (next) {
+          yield next;
+          if (next.event.kind === "closed") return;
+          continue;
+        }
+        if (stream.ended) return;
+        await new Promise<void>((resolve) => (stream.wake = resolve));
+        stream.wake = null;
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** Keystrokes for the user's open console of `instance`. */
+  async input(viewer: Viewer, instance: string, data: string): Promise<void> {
+    const c = this.consoles.get(`${viewer.userId}\u0000${instance}`);
+    if (!c || c.closed) throw new NimbusError("NOT_FOUND", `no open console for instance ${instance}`);
+    if (!c.session) throw new NimbusError("CONFLICT", "the console is still connecting");
+    if (!this.inputs.take(viewer.userId)) throw new NimbusError("RATE_LIMITED", "too many keystrokes at once; slow down");
+    await this.fleet.request(c.host, "console.input", { session: c.session, data });
+  }
+
+  /** The user closes the console (the Console tab's Close): the agent session ends now, not after the grace. */
+  closeFor(viewer: Viewer, instance: string): void {
+    const c = this.consoles.get(`${viewer.userId}\u0000${instance}`);
+    if (c) this.close(c, "closed by you");
+  }
+
+  /** An admin changed, disabled or reset the user: every console of theirs closes now. */
+  revokeUser(userId: string): void {
+    for (const c of [...this.consoles.values()]) if (c.viewer.userId === userId) this.close(c, "your session ended or your access changed: sign in again");
+  }
+
+  private replay(c: Console, stream: Stream, lastEventId?: string | null) {
+    const [epoch, seqText] = (lastEventId ?? "").split(":");
+    const since = Number(seqText);
+    const resumable = epoch === c.epoch && Number.isInteger(since) && (c.chunks[0]?.seq ?? c.seq + 1) <= since + 1;
+    if (!resumable) stream.queue.push({ id: `${c.epoch}:r`, event: { kind: "reset" } });
+    stream.queue.push({ id: `${c.epoch}:s`, event: { kind: c.session ? "connected" : "connecting" } });
+    for (const ch of c.chunks) {
+      if (resumable && ch.seq <= since) continue;
+      stream.queue.push({ id: `${c.epoch}:${ch.seq}`, event: { kind: "output", data: new GuestOutput(ch.data.toString("base64")) } });
+    }
+  }
+
+  private push(c: Console, id: string, event: ConsoleEvent) {
+    for (const s of c.streams) {
+      s.queue.push({ id, event });
+      s.wake?.();
+    }
+  }
+
+  private async openAgent(c: Console, cols: number, rows: number) {
+    c.opening = true;
+    try {
+      const { session } = await this.fleet.request(c.host, "console.open", { domain: c.domain, cols, rows });
+      c.opening = false;
+      if (c.closed) {
+        void this.fleet.request(c.host, "console.close", { session }).catch(() => undefined);
+        return;
+      }
+      c.session = session;
+      c.openedAt = this.now();
+      this.bySession.set(session, c);
+      this.push(c, `${c.epoch}:s`, { kind: "connected" });
+      await this.record(c, "instances.console.open", "ok", null, {});
+    } catch (err) {
+      c.opening = false;
+      const reason = err instanceof Error ? err.message : String(err);
+      await this.record(c, "instances.console.open", "error", err instanceof NimbusError ? err.code : "INTERNAL", { reason: cutText(reason, 300) });
+      this.close(c, reason);
+    }
+  }
+
+  /** Ends the console: tells its streams why, ends the agent session, records the duration. */
+  private close(c: Console, reason: string, agentEnded = false) {
+    if (c.closed) return;
+    c.closed = true;
+    if (c.graceTimer) clearTimeout(c.graceTimer);
+    c.graceTimer = null;
+    if (this.consoles.get(c.key) === c) this.consoles.delete(c.key);
+    this.push(c, `${c.epoch}:c`, { kind: "closed", reason: cutText(reason, 300) });
+    if (c.session) {
+      this.bySession.delete(c.session);
+      if (!agentEnded) void this.fleet.request(c.host, "console.close", { session: c.session }).catch(() => undefined);
+      const closedAt = this.now();
+      void this.record(c, "instances.console.close", "ok", null, {
+        openedAt: new Date(c.openedAt!).toISOString(),
+        closedAt: new Date(closedAt).toISOString(),
+        durationSeconds: Math.round((closedAt - c.openedAt!) / 1000),
+        reason: cutText(reason, 200),
+      });
+    }
+  }
+
+  private record(c: Console, action: string, result: "ok" | "error", errorCode: string | null, input: Record<string, unknown>) {
+    const v = c.viewer;
+    return this.audit
+      .append({ userId: v.userId, userName: v.name, role: v.role, tenant: v.tenant, action, target: c.instance, input, result, errorCode })
+      .catch(() => undefined);
+  }
+
+  /** Access again: the instance still visible to the user (not deleted, not moved to another tenant) and the session valid. */
+  private async recheck(c: Console) {
+    if (c.closed) return;
+    c.lastCheck = this.now();
+    let verdict: Awaited<ReturnType<AccessCheck>>;
+    try {
+      verdict = await c.check();
+    } catch (err) {
+      verdict = err instanceof Error ? err.message : "you no longer have access to this instance";
+    }
+    if (c.closed) return;
+    if (typeof verdict === "string") return this.close(c, verdict);
+    if (verdict.host !== c.host || verdict.domain !== c.domain) this.close(c, "the VM moved to another host: open the console again");
+  }
+
+  private onFleet(e: FleetEvent) {
+    if (e.type === "console-output") {
+      const c = this.bySession.get(e.session);
+      if (!c || c.host !== e.host || c.closed) return;
+      const data = Buffer.from(e.data, "base64");
+      c.seq++;
+      c.chunks.push({ seq: c.seq, data });
+      c.bytes += data.length;
+      while (c.bytes > CONSOLE_SERVER_LIMITS.scrollbackBytes && c.chunks.length > 1) c.bytes -= c.chunks.shift()!.data.length;
+      this.push(c, `${c.epoch}:${c.seq}`, { kind: "output", data: new GuestOutput(e.data) });
+      if (this.now() - c.lastCheck >= 1_000) void this.recheck(c);
+      return;
+    }
+    if (e.type === "console-closed") {
+      const c = this.bySession.get(e.session);
+      if (c && c.host === e.host) this.close(c, e.reason, true);
+      return;
+    }
+    if (e.type === "host" && e.changed.includes("connection") && e.host.connection.state !== "online") {
+      // The agent's sessions ended with its link.
+      for (const c of [...this.consoles.values()]) if (c.host === e.host.name) this.close(c, "the host's agent is unreachable", true);
+    }
+  }
+}
+
+const services = new WeakMap<FleetView, ConsoleService>();
+
+/** One service per fleet (the server has one; each test backend its own), told when the live hub revokes a user. */
+export function consoleService(ctx: { deps: { fleet: FleetView; audit: AuditService }; live: { onRevokeUser?(l: (userId: string) => void): () => void } }): ConsoleService {
+  let s = services.get(ctx.deps.fleet);
+  if (!s) {
+    const created = new ConsoleService(ctx.deps.fleet, ctx.deps.audit);
+    ctx.live.onRevokeUser?.((userId) => created.revokeUser(userId));
+    services.set(ctx.deps.fleet, (s = created));
+  }
+  return s;
+}
+
+/** Bounds the server applies to console.input on top of the agent's own. */
+export const MAX_CONSOLE_INPUT = Math.min(CONSOLE_SERVER_LIMITS.inputChars, CONSOLE_LIMITS.inputChars);
