@@ -1,4 +1,5 @@
 import { can, type Permission, type Role } from "@nimbus/domain";
+import { BellRing } from "lucide-react";
 import { ArrowRightLeft, Boxes, FlaskConical, Building, Database, HeartPulse, LayoutDashboard, ListChecks, Monitor, Network, ScrollText, Server, Users, type LucideIcon } from "lucide-react";
 
 export interface NavItem {
@@ -26,6 +27,8 @@ export const NAV_ITEMS: NavItem[] = [
   // Staff may read the tenants (admin.tenants.list); only admins create or edit them.
   { href: "/admin/tenants", label: "Tenants", icon: Building, needs: "read:fleet", section: "admin" },
   { href: "/audit", label: "Audit log", icon: ScrollText, needs: "audit:read", section: "admin" },
+  // Channels carry secrets and rules decide who is paged: admins only (on-call acknowledge and silence on Health).
+  { href: "/alerts", label: "Alerts", icon: BellRing, needs: "alerts:manage", section: "admin" },
   { href: "/lab", label: "Lab faults", icon: FlaskConical, needs: "admin:users", section: "admin", labOnly: true },
 ];
 

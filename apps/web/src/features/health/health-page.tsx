@@ -14,6 +14,7 @@ import { useTRPC } from "@/lib/trpc";
 import { useAction } from "@/lib/use-action";
 import { useUrlParam } from "@/lib/url-state";
 import { CATEGORIES, HealthList, HealthSummary } from "./health-view";
+import { FiringAlerts } from "@/features/alerts/firing-alerts";
 
 const NOTE_MAX = 500;
 
@@ -57,6 +58,7 @@ export function HealthPage() {
       ) : (
         <div className="flex flex-col gap-4">
           <HealthSummary checks={checks!} />
+          <FiringAlerts />
           <Toolbar count={countLabel(shown?.length, checks?.length, "checks")}>
             <Select aria-label="Category" value={category} onChange={(e) => setCategory(e.target.value)}>
               <option value="">All categories</option>
