@@ -9,6 +9,8 @@ import { ActiveCheckPlanner, LoadBalancerService } from "@nimbus/api";
 import { LoadBalancerStore } from "@nimbus/db";
 import { AlertService } from "@nimbus/api";
 import { AlertStore } from "@nimbus/db";
+import { Autoscaler } from "@nimbus/api";
+import { ScalingPolicies } from "@nimbus/db";
 import { createMetrics } from "./http/metrics.js";
 import type { ServerEnv } from "./env.js";
 import { hostsSource } from "./hosts-source.js";
@@ -124,6 +126,11 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     const live = new LiveHub(fleet, tenants, { maxStreamsPerUser: env.NIMBUS_LIVE_STREAMS_PER_USER, maxStreamsPerAddress: env.NIMBUS_LIVE_STREAMS_PER_ADDRESS });
     live.attach({ operations, health, topology });
     cleanups.unshift(() => live.detach(), () => health.stop());
+    // The swarm's autoscaler: decisions from the pushed inventory, carried out as operations, audited.
+    const autoscaler = new Autoscaler({ fleet, operations, audit: auth.audit, policies: new ScalingPolicies(db) });
+    await autoscaler.start();
+    cleanups.unshift(() => autoscaler.stop());
+    deps.autoscale = autoscaler;
     // Load balancers: specs in the database, lb-apply as server-side operations, states from the edge hosts' pushes.
     const loadBalancers = new LoadBalancerService(fleet, new LoadBalancerStore(db), operations, { log: (msg, err) => logger.warn({ err }, msg) });
     await loadBalancers.start();

@@ -1,5 +1,7 @@
 import type { FleetView, OperationStore } from "@nimbus/fleet";
 import type { RateWindow } from "./services/rate-window.js";
+import type { Autoscaler } from "./services/autoscale.js";
+import type { AddWorkerRequest, CreateSwarmRequest, SwarmNetwork, WorkerPlacement } from "@nimbus/domain";
 import type { LoadBalancerService } from "./services/load-balancers.js";
 import type { AlertService } from "./services/alert-service.js";
 import type { HistoryReader, MetricsReader } from "./services/metrics-recorder.js";
@@ -138,6 +140,17 @@ export interface OperationsService {
   list: OperationStore["list"];
   get: OperationStore["get"];
   subscribe(listener: (op: Operation) => void): () => void;
+  /** Swarm workers and managers as operations (fleet's SwarmNodeRunner); absent in API test fakes. */
+  swarmNodes?: SwarmNodesService;
+}
+
+/** What the swarm-nodes router needs from fleet's SwarmNodeRunner. */
+export interface SwarmNodesService {
+  planWorker(request: AddWorkerRequest | CreateSwarmRequest, role?: "worker" | "manager"): { placement: WorkerPlacement; network: SwarmNetwork | null; problem: string | null };
+  addWorker(request: AddWorkerRequest, requestedBy: string): Promise<Operation>;
+  createSwarm(request: CreateSwarmRequest, requestedBy: string): Promise<Operation>;
+  removeProblem(node: string): string | null;
+  removeWorker(node: string, requestedBy: string): Promise<Operation>;
 }
 
 export interface ApiDeps {
@@ -151,6 +164,8 @@ export interface ApiDeps {
   /** Load balancers (specs in the database); absent in API test fakes: its procedures then refuse. */
   loadBalancers?: LoadBalancerService;
   limits: ApiLimits;
+  /** The swarm's autoscaler (policies, decisions, suggestions); absent in API test fakes. */
+  autoscale?: Autoscaler;
   /** Alert rules, firing alerts, silences, channels (absent in API test fakes: its procedures then refuse). */
   alerts?: AlertService;
   /** Metric history (charts); absent where no database keeps it (API test fakes). */

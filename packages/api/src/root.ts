@@ -5,6 +5,7 @@ import { hostsRouter } from "./routers/hosts.js";
 import { instancesRouter } from "./routers/instances.js";
 import { networkRouter, storageRouter, healthRouter } from "./routers/infra.js";
 import { swarmRouter } from "./routers/swarm.js";
+import { swarmNodesRouter } from "./routers/swarm-nodes.js";
 import { stacksRouter } from "./routers/stacks.js";
 import { operationsRouter } from "./routers/operations.js";
 import { liveRouter } from "./routers/live.js";
@@ -26,6 +27,7 @@ export const appRouter = router({
   tenants: tenantsRouter,
   network: networkRouter,
   swarm: swarmRouter,
+  swarmNodes: swarmNodesRouter,
   stacks: stacksRouter,
   storage: storageRouter,
   health: healthRouter,

@@ -17,6 +17,9 @@ import { useUrlSort } from "@/lib/url-sort";
 import { JoinTokensButton } from "./join-tokens";
 import { ScaleDialog } from "./scale-dialog";
 import { SwarmNodesTable, SwarmServicesTable } from "./swarm-tables";
+import { AddWorkerButton, CreateSwarmButton, NodeActions, RotateTokensButton } from "./nodes-actions";
+import { AutoscalePanel } from "./autoscale-panel";
+import { NodeOperations } from "./nodes-operations";
 import { OverlayNetworksTable, PortFindingsPanelBody } from "./service-networks";
 import { useAction } from "@/lib/use-action";
 
@@ -28,6 +31,7 @@ export function SwarmPage() {
   const mayScale = useCan("workload:scale");
   const staff = useCan("read:fleet");
   const mayRevealTokens = useCan("swarm:tokens");
+  const mayCreate = useCan("workload:create");
   const [q, setQ] = useUrlParam("q");
   const [nodeSort, setNodeSort] = useUrlSort([{ id: "hostname", desc: false }]);
   const [serviceSort, setServiceSort] = useState([{ id: "name", desc: false }]);
@@ -47,7 +51,14 @@ export function SwarmPage() {
       <PageHeader
         title="Swarm"
         description={s?.managerHost ? `Docker Swarm on VMs; cluster ${s.clusterId ?? "?"}, answered by ${s.managerHost}.` : "Docker Swarm on VMs."}
-        actions={mayRevealTokens && s?.managerHost ? <JoinTokensButton managerAddress={s.nodes.find((n) => n.leader)?.address ?? null} /> : null}
+        actions={
+          <>
+            {mayCreate && s?.managerHost && <AddWorkerButton nodes={s.nodes} />}
+            {mayCreate && s && !s.managerHost && <CreateSwarmButton bridges={["br0"]} />}
+            {mayRevealTokens && s?.managerHost && <RotateTokensButton />}
+            {mayRevealTokens && s?.managerHost ? <JoinTokensButton managerAddress={s.nodes.find((n) => n.leader)?.address ?? null} /> : null}
+          </>
+        }
       />
       {swarm.isPending ? (
         <PanelsSkeleton count={2} />
@@ -67,7 +78,9 @@ export function SwarmPage() {
                 sorting={nodeSort}
                 onSortingChange={setNodeSort}
                 setAvailability={mayScale ? (n, a) => availability.mutate({ node: n.hostname, availability: a }) : undefined}
+                nodeActions={mayCreate || mayRevealTokens ? (n) => <NodeActions node={n} mayCreate={mayCreate} mayManage={mayRevealTokens} /> : undefined}
               />
+              <NodeOperations operations={ops.data} />
             </Panel>
           )}
           <Panel title={`Services (${s!.services.length})`} actions={<SearchInput value={q} onChange={setQ} placeholder="Filter services" />} bodyClass="p-0">
@@ -81,6 +94,7 @@ export function SwarmPage() {
               renderOperation={(op) => <LiveOperation initial={op} compact />}
             />
           </Panel>
+          {staff && s!.managerHost && <AutoscalePanel services={s!.services} />}
           {staff && s!.managerHost && (
             <Panel title={`Ports between nodes${s!.portFindings.length ? ` (${s!.portFindings.length} blocked)` : ""}`} id="swarm-ports">
               <PortFindingsPanelBody findings={s!.portFindings} nodes={s!.nodes.length} />

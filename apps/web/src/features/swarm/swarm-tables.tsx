@@ -14,7 +14,7 @@ import { swarmAvailabilityStatus, swarmNodeStatus } from "@/lib/status";
 const nodeCol = createColumnHelper<SwarmNode>();
 export type Availability = SwarmNode["availability"];
 
-function nodeColumns(setAvailability?: (n: SwarmNode, a: Availability) => void) {
+function nodeColumns(setAvailability?: (n: SwarmNode, a: Availability) => void, nodeActions?: (n: SwarmNode) => ReactNode) {
   return [
     nodeCol.accessor("hostname", {
       header: "Node",
@@ -39,15 +39,20 @@ function nodeColumns(setAvailability?: (n: SwarmNode, a: Availability) => void) 
       header: () => <span className="sr-only">Actions</span>,
       cell: (c) => {
         const n = c.row.original;
-        if (!setAvailability) return null;
+        if (!setAvailability && !nodeActions) return null;
         const options: Availability[] = ["active", "pause", "drain"];
         return (
-          <ActionMenu
-            label={`Availability of ${n.hostname}`}
-            items={options
-              .filter((a) => a !== n.availability)
-              .map((a) => ({ label: a === "drain" ? "Drain (move tasks away)" : a === "pause" ? "Pause (no new tasks)" : "Activate", onSelect: () => setAvailability(n, a), testId: `node-${a}` }))}
-          />
+          <span className="inline-flex items-center gap-1">
+            {setAvailability && (
+              <ActionMenu
+                label={`Availability of ${n.hostname}`}
+                items={options
+                  .filter((a) => a !== n.availability)
+                  .map((a) => ({ label: a === "drain" ? "Drain (move tasks away)" : a === "pause" ? "Pause (no new tasks)" : "Activate", onSelect: () => setAvailability(n, a), testId: `node-${a}` }))}
+              />
+            )}
+            {nodeActions?.(n)}
+          </span>
         );
       },
     }),
@@ -59,17 +64,20 @@ export function SwarmNodesTable({
   sorting,
   onSortingChange,
   setAvailability,
+  nodeActions,
 }: {
   nodes: SwarmNode[];
   sorting: SortingState;
   onSortingChange: (s: SortingState) => void;
   setAvailability?: (n: SwarmNode, a: Availability) => void;
+  /** More row actions (remove worker, promote/demote: nodes-actions.tsx). */
+  nodeActions?: (n: SwarmNode) => ReactNode;
 }) {
   return (
     <DataTable
       testId="swarm-nodes"
       data={nodes}
-      columns={nodeColumns(setAvailability)}
+      columns={nodeColumns(setAvailability, nodeActions)}
       getRowId={(n) => n.id}
       rowTestId={(n) => `node-row-${n.hostname}`}
       sorting={sorting}
