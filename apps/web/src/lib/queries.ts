@@ -177,10 +177,13 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
       break;
     case "health-changes":
       qc.setQueryData(trpc.health.list.queryKey(), (list) => applyHealthChanges(list, ev.upsert, ev.remove));
+      // A load balancer's backends are health checks (lb:…): their page is read again when one changes.
+      if (ev.upsert.some((c) => c.id.startsWith("lb:")) || ev.remove.some((id) => id.startsWith("lb:"))) invalidateSoon(qc, trpc.loadBalancers.list.queryKey(), 250);
       break;
     case "operation":
       storeOperation(qc, trpc, ev.operation);
       storeMove(qc, trpc, ev.operation);
+      if (ev.operation.kind === "lb-apply") invalidateSoon(qc, trpc.loadBalancers.list.queryKey(), 250);
       // A create counts against its tenant from the moment it is accepted until it ends.
       if ((ev.operation.kind === "create" || ev.operation.kind === "delete") && isFinal(ev.operation.state)) invalidateSoon(qc, trpc.tenants.quota.pathKey(), 250);
       if (ev.operation.kind === "maintenance") {

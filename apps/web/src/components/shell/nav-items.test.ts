@@ -22,12 +22,14 @@ describe("pages per role", () => {
     expect(mayOpenPath(as("tenant"), "/instances/acme-web1")).toBe(true);
     expect(mayOpenPath(as("admin"), "/lab")).toBe(false);
     expect(mayOpenPath(as("admin", true), "/lab")).toBe(true);
+    expect(mayOpenPath(as("tenant"), "/load-balancers")).toBe(false);
+    expect(mayOpenPath(as("oncall"), "/load-balancers")).toBe(true);
   });
 
   it("let staff read the tenants (admin.tenants.list is theirs) but not the users", () => {
     expect(mayOpenPath(as("operator"), "/admin/tenants")).toBe(true);
     expect(NAV_ITEMS.filter((i) => mayOpen(as("oncall"), i)).map((i) => i.label)).toEqual([
-      "Overview", "Health", "Hosts", "Instances", "Network", "Swarm", "Storage", "Operations", "Moves", "Tenants", "Audit log",
+      "Overview", "Health", "Hosts", "Instances", "Network", "Swarm", "Storage", "Load balancers", "Operations", "Moves", "Tenants", "Audit log",
     ]);
   });
 

@@ -1,4 +1,5 @@
 import { can, type Permission, type Role } from "@nimbus/domain";
+import { Waypoints } from "lucide-react";
 import { BellRing } from "lucide-react";
 import { ArrowRightLeft, Boxes, FlaskConical, Building, Database, HeartPulse, LayoutDashboard, ListChecks, Monitor, Network, ScrollText, Server, Users, type LucideIcon } from "lucide-react";
 
@@ -21,6 +22,7 @@ export const NAV_ITEMS: NavItem[] = [
   { href: "/network", label: "Network", icon: Network, needs: "read:tenant" },
   { href: "/swarm", label: "Swarm", icon: Boxes, needs: "read:tenant" },
   { href: "/storage", label: "Storage", icon: Database, needs: "read:fleet" },
+  { href: "/load-balancers", label: "Load balancers", icon: Waypoints, needs: "read:fleet" },
   { href: "/operations", label: "Operations", icon: ListChecks, needs: "read:tenant" },
   { href: "/moves", label: "Moves", icon: ArrowRightLeft, needs: "read:fleet" },
   { href: "/admin/users", label: "Users", icon: Users, needs: "admin:users", section: "admin" },
