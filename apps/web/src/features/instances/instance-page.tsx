@@ -20,6 +20,10 @@ import { useUrlSort } from "@/lib/url-sort";
 import { InstanceDetail } from "./instance-detail";
 import { SnapshotsPanel } from "./snapshots-panel";
 import { useInstanceActions } from "./use-instance-actions";
+import { ConsolePanel } from "@/features/console/console-panel";
+import { useSession } from "@/lib/session";
+import { useUrlParam } from "@/lib/url-state";
+import { canOpenConsole } from "@nimbus/domain";
 
 export function InstancePage({ name }: { name: string }) {
   const trpc = useTRPC();
@@ -39,6 +43,11 @@ export function InstancePage({ name }: { name: string }) {
   // Its host does not answer: no power action could reach it.
   const unknown = d?.instance.state === "unknown";
   const busy = current && (current.state === "running" || current.state === "pending");
+  // The tab lives in the URL: a reload of the console stays on the console.
+  const [tabParam, setTab] = useUrlParam("tab");
+  const session = useSession();
+  const mayConsole = !!session && !!d && canOpenConsole(session.user, d.instance.tenant);
+  const tab = tabParam === "console" && mayConsole ? "console" : "overview";
 
   return (
     <>
@@ -84,6 +93,27 @@ export function InstancePage({ name }: { name: string }) {
         <ErrorState error={detail.error} onRetry={() => void detail.refetch()} />
       ) : (
         <div className="flex flex-col gap-4">
+          {mayConsole && (
+            <nav role="tablist" aria-label="Instance views" className="-mt-1 flex gap-1 border-b border-border">
+              {(["overview", "console"] as const).map((t) => (
+                <button
+                  key={t}
+                  role="tab"
+                  type="button"
+                  aria-selected={tab === t}
+                  data-testid={`tab-${t}`}
+                  onClick={() => setTab(t === "overview" ? "" : t)}
+                  className={`-mb-px border-b-2 px-3 py-1.5 text-[13px] font-medium ${tab === t ? "border-accent text-fg" : "border-transparent text-muted hover:text-fg"}`}
+                >
+                  {t === "overview" ? "Overview" : "Console"}
+                </button>
+              ))}
+            </nav>
+          )}
+          {tab === "console" ? (
+            <ConsolePanel instance={name} running={running} />
+          ) : (
+          <>
           {current && (
             <Panel
               title="Current operation"
@@ -130,6 +160,8 @@ export function InstancePage({ name }: { name: string }) {
           <Panel title="Operation history" bodyClass="p-0">
             <OperationsTable operations={d!.operations} now={now} sorting={sorting} onSortingChange={setSorting} showTarget={false} maxHeight="none" />
           </Panel>
+          </>
+          )}
         </div>
       )}
       {dialogs}
