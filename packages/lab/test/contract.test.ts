@@ -14,6 +14,7 @@ describeDriverContract("lab kvm1 (simulated hypervisor)", drivers("kvm1"), {
   sections: ["virt", "net", "storage"],
   virt: {
     power: { domain: "globex-app1", stop: "destroy" },
+    console: { running: "initech-ci", stopped: "initech-legacy" },
     cancel: { domain: "acme-web1", destination: toKvm2, options: { bandwidthMiBps: 1 } },
     // nfs1 runs no libvirtd: like a destination whose libvirtd is down.
     failing: { domain: "acme-web1", destination: { host: "nfs1", uri: "qemu+ssh://nfs1/system" } },

@@ -40,6 +40,8 @@ export interface ContractExpectations {
   virt?: {
     /** A running domain that power() may shut down and start again. */
     power?: { domain: string; stop: "shutdown" | "destroy" };
+    /** Serial consoles: a running domain whose getty answers Enter, and a shut-off one (no console). */
+    console?: { running: string; stopped: string };
     /** Slow enough to be cancelled after its first progress report (e.g. a bandwidth limit). */
     cancel?: MigrationCase;
     /** Toward a destination that cannot accept it (its libvirtd is down). */
@@ -183,6 +185,23 @@ export function describeDriverContract(name: string, makeDrivers: () => Promise<
             await waitFor(async () => (await stateOf()) === "running", timeout / 2, `${p.domain} runs again`);
             await expectAgentError(virt.power(p.domain, "start"), [AgentErrorCode.conflict, AgentErrorCode.toolFailed]);
           }, timeout * 3);
+
+        const con = v.console;
+        if (con)
+          it("console: a running domain answers Enter with output and closes when asked; a stopped or missing one is refused", async () => {
+            const driver = d.virt!.console;
+            expect(driver, "a virt driver with a console").toBeDefined();
+            await expectAgentError(driver!.open(MISSING, { cols: 80, rows: 24 }), [AgentErrorCode.notFound]);
+            await expectAgentError(driver!.open(con.stopped, { cols: 80, rows: 24 }), [AgentErrorCode.conflict]);
+            const stream = await driver!.open(con.running, { cols: 80, rows: 24 });
+            let out = "";
+            const ended = new Promise<string>((resolve) => stream.onClose(resolve));
+            stream.onData((b) => (out += b.toString("utf8")));
+            stream.write(Buffer.from("\r"));
+            await waitFor(async () => /login: |Password: |[$#] /.test(out), timeout / 2, `${con.running}'s console prompts`);
+            stream.close();
+            expect(await ended).toBe("closed");
+          }, timeout);
 
         const cancel = v.cancel;
         if (cancel)
