@@ -25,6 +25,11 @@ export interface HaproxyOptions {
   dir: string;
   /** The haproxy executable (looked up on PATH, then the sbin directories). */
   haproxy?: string;
+  /**
+   * Arguments before haproxy's own, e.g. `["netns", "exec", "edge"]` with `haproxy: "ip"` to run it
+   * in a network namespace (the stats socket and pid file stay in the shared file system).
+   */
+  prefixArgs?: string[];
   /** How often `show stat` is read for the `lb` section (only a change is pushed). */
   pollMs?: number;
   /** How long a reload or start may take until the stats socket answers. */
@@ -61,6 +66,10 @@ export class RealHaproxyDriver implements LbDriver {
     return resolveExecutable(this.opts.haproxy ?? "haproxy", process.env.PATH);
   }
 
+  private prefix() {
+    return this.opts.prefixArgs ?? [];
+  }
+
   async write(input: LbApplyInput) {
     const params = LbApplyParams.parse(input);
     const p = this.paths(params.name);
@@ -73,7 +82,7 @@ export class RealHaproxyDriver implements LbDriver {
   async validate(name: string) {
     const p = this.paths(name);
     await this.need(p.candidate, `no candidate configuration for ${name}: write it first`);
-    const { stdout, stderr } = await runTool(this.haproxy(), ["-c", "-f", p.candidate], { label: "haproxy", timeoutMs: 15_000, maxBytes: 256 * 1024 });
+    const { stdout, stderr } = await runTool(this.haproxy(), [...this.prefix(), "-c", "-f", p.candidate], { label: "haproxy", prefixArgs: this.prefix().length, timeoutMs: 15_000, maxBytes: 256 * 1024 });
     return { ok: true as const, output: cutText(`${stdout}${stderr}`.trim() || "Configuration file is valid") };
   }
 
@@ -89,7 +98,7 @@ export class RealHaproxyDriver implements LbDriver {
     }
     await rm(p.statsSocket, { force: true });
     // -W master-worker (also in the file), -D detaches once the workers run; the pid file names the master.
-    await runTool(this.haproxy(), ["-W", "-D", "-f", p.config, "-p", p.pidFile], { label: "haproxy", timeoutMs: 15_000, maxBytes: 256 * 1024 });
+    await runTool(this.haproxy(), [...this.prefix(), "-W", "-D", "-f", p.config, "-p", p.pidFile], { label: "haproxy", prefixArgs: this.prefix().length, timeoutMs: 15_000, maxBytes: 256 * 1024 });
     await this.waitReady(name);
     const pid = await this.masterPid(name);
     if (pid === null) throw new AgentError(AgentErrorCode.toolFailed, `haproxy for ${name} started but its master is not running (see ${p.pidFile})`);
