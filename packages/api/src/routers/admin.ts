@@ -90,7 +90,7 @@ export const auditRouter = router({
 export const labRouter = router({
   faults: admin.query(({ ctx }) => ctx.deps.lab?.faults ?? []),
   inject: admin
-    .input(z.object({ name: z.string().regex(/^[a-z-]+$/).max(40), args: z.array(z.string().regex(/^[A-Za-z0-9_./-]{1,64}$/)).max(4) }))
+    .input(z.object({ name: z.string().regex(/^[a-z-]+$/).max(40), args: z.array(z.string().regex(/^[A-Za-z0-9_./:-]{1,64}$/)).max(4) }))
     .mutation(async ({ ctx, input }) => {
       if (!ctx.deps.lab) throw new NimbusError("PRECONDITION_FAILED", "no lab is running: fault injection exists only in the embedded lab");
       await ctx.deps.lab.inject(input.name, input.args);

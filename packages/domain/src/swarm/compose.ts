@@ -418,7 +418,7 @@ export function diffStack(
   stack: string,
   model: ComposeModel,
   running: readonly SwarmService[],
-  networks?: readonly { name: string; services: readonly string[] }[] | null,
+  networks?: readonly { name: string; services: readonly string[]; ingress?: boolean }[] | null,
 ): StackDiff {
   const current = new Map(running.filter((s) => s.stack === stack).map((s) => [s.name, s]));
   const diff: StackDiff = { exists: current.size > 0, added: [], removed: [], changed: [], unchanged: [] };
@@ -443,7 +443,8 @@ export function diffStack(
       if (next !== now.envDigest) changes.push({ field: "environment", from: "as deployed", to: `changed (${svc.env.length} variable${svc.env.length === 1 ? "" : "s"})` });
     }
     if (networks) {
-      const on = networks.filter((n) => n.services.includes(name)).map((n) => n.name);
+      // The routing mesh's network comes with published ports, not from the file.
+      const on = networks.filter((n) => !n.ingress && n.services.includes(name)).map((n) => n.name);
       const want = svc.networks.map((n) => (model.externalNetworks.includes(n) ? n : `${stack}_${n}`)).sort();
       push("networks", on.sort().join(", ") || "none", want.join(", ") || "none");
     }
@@ -491,7 +492,7 @@ export function planStack(input: {
   const nodeImages = reporting.length ? new Map(reporting.map((e) => [e.host, e.swarm.images ?? []])) : null;
   const check = checkCompose(input.compose, { stack, tenant: input.tenant, running: input.manager.services, nodeImages });
   if (!check.model) return { ...empty(check.errors), validation: { stack, valid: false, errors: check.errors, warnings: check.warnings, diff: null } };
-  const overlays = (input.manager as { networks?: { name: string; services: string[] }[] | null }).networks ?? null;
+  const overlays = (input.manager as { networks?: { name: string; services: string[]; ingress?: boolean }[] | null }).networks ?? null;
   const diff = diffStack(stack, check.model, input.manager.services, overlays);
   return {
     stack,

@@ -179,7 +179,7 @@ describe("stack diff", () => {
       svc({ name: "shop_old", stack: "shop", image: "busybox:latest" }),
       svc({ name: "blog_web", stack: "blog" }),
     ];
-    const networks = [{ name: "shop_default", services: ["shop_web", "shop_cache"] }, { name: "shop_back", services: ["shop_web"] }];
+    const networks = [{ name: "shop_default", services: ["shop_web", "shop_cache"] }, { name: "shop_back", services: ["shop_web"] }, { name: "ingress", services: ["shop_web"], ingress: true }];
     const d = diffStack("shop", model, running, networks);
     expect(d.exists).toBe(true);
     expect(d.added).toEqual([]);

@@ -20,6 +20,7 @@ describe("pages per role", () => {
     expect(mayOpenPath(as("tenant"), "/hosts/kvm1")).toBe(false);
     expect(mayOpenPath(as("tenant"), "/health")).toBe(false);
     expect(mayOpenPath(as("tenant"), "/instances/acme-web1")).toBe(true);
+    expect(mayOpenPath(as("tenant"), "/swarm/stacks")).toBe(true);
     expect(mayOpenPath(as("admin"), "/lab")).toBe(false);
     expect(mayOpenPath(as("admin", true), "/lab")).toBe(true);
     expect(mayOpenPath(as("tenant"), "/load-balancers")).toBe(false);
@@ -29,7 +30,7 @@ describe("pages per role", () => {
   it("let staff read the tenants (admin.tenants.list is theirs) but not the users", () => {
     expect(mayOpenPath(as("operator"), "/admin/tenants")).toBe(true);
     expect(NAV_ITEMS.filter((i) => mayOpen(as("oncall"), i)).map((i) => i.label)).toEqual([
-      "Overview", "Health", "Hosts", "Instances", "Network", "Swarm", "Storage", "Load balancers", "Operations", "Moves", "Tenants", "Audit log",
+      "Overview", "Health", "Hosts", "Instances", "Network", "Swarm", "Stacks", "Storage", "Load balancers", "Operations", "Moves", "Tenants", "Audit log",
     ]);
   });
 

@@ -1,7 +1,7 @@
 import { can, type Permission, type Role } from "@nimbus/domain";
 import { Waypoints } from "lucide-react";
 import { BellRing } from "lucide-react";
-import { ArrowRightLeft, Boxes, FlaskConical, Building, Database, HeartPulse, LayoutDashboard, ListChecks, Monitor, Network, ScrollText, Server, Users, type LucideIcon } from "lucide-react";
+import { ArrowRightLeft, Boxes, FlaskConical, Building, Database, HeartPulse, Layers, LayoutDashboard, ListChecks, Monitor, Network, ScrollText, Server, Users, type LucideIcon } from "lucide-react";
 
 export interface NavItem {
   href: string;
@@ -21,6 +21,7 @@ export const NAV_ITEMS: NavItem[] = [
   { href: "/instances", label: "Instances", icon: Monitor, needs: "read:tenant" },
   { href: "/network", label: "Network", icon: Network, needs: "read:tenant" },
   { href: "/swarm", label: "Swarm", icon: Boxes, needs: "read:tenant" },
+  { href: "/swarm/stacks", label: "Stacks", icon: Layers, needs: "read:tenant" },
   { href: "/storage", label: "Storage", icon: Database, needs: "read:fleet" },
   { href: "/load-balancers", label: "Load balancers", icon: Waypoints, needs: "read:fleet" },
   { href: "/operations", label: "Operations", icon: ListChecks, needs: "read:tenant" },
