@@ -32,6 +32,12 @@ export async function startOvs(node: LabNode, l: Layout, holderPid: number, exec
     log: n.log("ovsdb-server.stdio"),
   });
   await waitFor(`${node.name}'s ovsdb-server`, async () => (await exec("ovs-vsctl", ["--no-wait", "init"], { check: false })).code === 0);
+  // A guest's virtio NIC hands its TCP packets to the tap with the checksum left to the host
+  // (VIRTIO_NET_F_CSUM). The userspace datapath reads them off the tap as raw frames and, unless
+  // it reads virtio-net headers too, forwards them with a half-filled checksum that every
+  // receiver drops: ICMP works, TCP (NFS, SSH) does not. With userspace TSO on, OVS reads and
+  // writes those headers on system and tap ports. Read once at start: set before ovs-vswitchd.
+  await exec("ovs-vsctl", ["--no-wait", "set", "Open_vSwitch", ".", "other_config:userspace-tso-enable=true"]);
   await startDaemon(l.pids, {
     id: `${node.name}.ovs-vswitchd`,
     argv: [...enter, "ovs-vswitchd", `unix:${RUN}/db.sock`, `--pidfile=${RUN}/ovs-vswitchd.pid`, `--log-file=${n.log("ovs-vswitchd")}`],

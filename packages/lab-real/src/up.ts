@@ -102,6 +102,9 @@ const holderOf = async (l: Layout, node: LabNode) => (await readRecord(l.pids, `
 
 async function bringUpHypervisor(node: LabNode, l: Layout, exec: NodeExec): Promise<void> {
   const holder = await holderOf(l, node);
+  // The node's /run is its own: `virsh console` (the agent's serial console) locks the guest's
+  // pty in /var/lock (-> /run/lock), world-writable as on Debian.
+  await exec("mkdir", ["-p", "-m", "1777", "/run/lock"]);
   // libvirtd's first answer waits for a QEMU capabilities probe: let it run while OVS is built.
   const libvirt = startLibvirtd(node, l, holder).then(() => waitForLibvirt(node, exec));
   const network = (async () => {
