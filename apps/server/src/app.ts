@@ -5,6 +5,8 @@ import { HealthMonitor, LiveHub, MetricsRecorder, RateWindow, TopologyService, f
 import { createAuth, resolveAuthSecret } from "@nimbus/auth";
 import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, HistoryEvents, MetricStore, MetricWriter, Retention, TenantQuotas, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags } from "@nimbus/fleet";
+import { ActiveCheckPlanner, ConsoleChecks, LoadBalancerService } from "@nimbus/api";
+import { LoadBalancerStore, pingDatabase } from "@nimbus/db";
 import { ActiveCheckPlanner, LoadBalancerService } from "@nimbus/api";
 import { LoadBalancerStore } from "@nimbus/db";
 import { AlertService } from "@nimbus/api";
@@ -105,8 +107,12 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     const acks = new HealthAcks(db);
     let ackWrites = Promise.resolve();
     cleanups.unshift(() => ackWrites);
+    // The console's own dependencies, probed by the server (rise/fall as the agents' checks).
+    const consoleChecks = new ConsoleChecks({ database: () => pingDatabase(db) });
+    consoleChecks.start();
+    cleanups.unshift(() => consoleChecks.stop());
     const health = new HealthMonitor(fleet, {
-      extraChecks: () => findingChecks(topology.current().findings),
+      extraChecks: () => [...findingChecks(topology.current().findings), ...consoleChecks.checks()],
       onTransition: (c) => history.push({ checkId: c.id, state: c.state, at: c.since, message: c.message }),
       acks: {
         initial: await acks.all(),
@@ -126,6 +132,15 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     const live = new LiveHub(fleet, tenants, { maxStreamsPerUser: env.NIMBUS_LIVE_STREAMS_PER_USER, maxStreamsPerAddress: env.NIMBUS_LIVE_STREAMS_PER_ADDRESS });
     live.attach({ operations, health, topology });
     cleanups.unshift(() => live.detach(), () => health.stop());
+    // Load balancers: specs in the database, lb-apply as server-side operations, states from the edge hosts' pushes.
+    const loadBalancers = new LoadBalancerService(fleet, new LoadBalancerStore(db), operations, { log: (msg, err) => logger.warn({ err }, msg) });
+    await loadBalancers.start();
+    cleanups.unshift(() => loadBalancers.stop());
+    deps.loadBalancers = loadBalancers;
+    // Active checks: each agent gets its list from the inventory and pushes the states (checks section).
+    const checkPlanner = new ActiveCheckPlanner(fleet, { log: (msg, err) => logger.warn({ err }, msg) });
+    checkPlanner.start();
+    cleanups.unshift(() => checkPlanner.stop());
     // The swarm's autoscaler: decisions from the pushed inventory, carried out as operations, audited.
     const autoscaler = new Autoscaler({ fleet, operations, audit: auth.audit, policies: new ScalingPolicies(db) });
     await autoscaler.start();

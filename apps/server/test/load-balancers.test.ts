@@ -99,6 +99,8 @@ describe("load balancers", () => {
     await until(() => admin().health.list(), (checks) => checks.some((c) => c.id === id && c.state === "ok"), `${id} ok`, 20_000);
     const storage = await admin().health.list();
     expect(storage.some((c) => c.id.startsWith("active:nfs-vip:") && c.state === "ok")).toBe(true);
+    // The console's own dependency, probed by the server.
+    expect(storage.find((c) => c.id === "console:database")).toMatchObject({ state: "ok", message: "UP: answers" });
     await admin().lab.inject({ name: "lb-backend-down", args: ["worker2"] });
     try {
       const checks = await until(() => admin().health.list(), (list) => list.some((c) => c.id === id && c.state === "crit"), `${id} critical`, 20_000);

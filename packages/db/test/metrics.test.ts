@@ -25,14 +25,20 @@ describe(`MetricStore (${backend})`, () => {
     for (let i = 1; i < 6; i++) samples.push({ object: "host:b7", at: t0 + i * SAMPLE_INTERVAL_MS, values: [i, 50.5, null] });
     await store.writeSamples(samples);
     expect(await count("metric_samples", "host:b2999")).toBe(1);
-    const cpu = await store.series("host:b7", 0, { from: t0, to: t0 + HOUR }, "raw");
+    const cpu = await store.series("host:b7", 0, { from: t0, to: t0 + HOUR }, "raw", SAMPLE_INTERVAL_MS);
     expect(cpu.map((p) => p.avg)).toEqual([7, 1, 2, 3, 4, 5]);
     expect(cpu[1]).toEqual({ t: t0 + SAMPLE_INTERVAL_MS, avg: 1, max: 1, n: 1 });
     // An unknown value stays unknown; a range bound is inclusive; other objects are not read.
-    const disk = await store.series("host:b7", 2, { from: t0 + SAMPLE_INTERVAL_MS, to: t0 + 2 * SAMPLE_INTERVAL_MS }, "raw");
+    const disk = await store.series("host:b7", 2, { from: t0 + SAMPLE_INTERVAL_MS, to: t0 + 2 * SAMPLE_INTERVAL_MS }, "raw", SAMPLE_INTERVAL_MS);
     expect(disk).toEqual([
-      { t: t0 + SAMPLE_INTERVAL_MS, avg: null, max: null, n: 1 },
-      { t: t0 + 2 * SAMPLE_INTERVAL_MS, avg: null, max: null, n: 1 },
+      { t: t0 + SAMPLE_INTERVAL_MS, avg: null, max: null, n: 0 },
+      { t: t0 + 2 * SAMPLE_INTERVAL_MS, avg: null, max: null, n: 0 },
+    ]);
+    // Grouped in SQL into aligned steps: [7, 1, 2] and [3, 4, 5] in 30-s steps.
+    const wide = await store.series("host:b7", 0, { from: t0, to: t0 + HOUR }, "raw", 3 * SAMPLE_INTERVAL_MS);
+    expect(wide).toEqual([
+      { t: t0, avg: 3.3333, max: 7, n: 3 },
+      { t: t0 + 3 * SAMPLE_INTERVAL_MS, avg: 4, max: 5, n: 3 },
     ]);
   });
 
@@ -43,7 +49,7 @@ describe(`MetricStore (${backend})`, () => {
       { object: "host:dup", at: t, values: [2] },
       { object: "host:dup", at: t + SAMPLE_INTERVAL_MS, values: [3] },
     ]);
-    expect((await store.series("host:dup", 0, { from: t, to: t + HOUR }, "raw")).map((p) => p.avg)).toEqual([1, 3]);
+    expect((await store.series("host:dup", 0, { from: t, to: t + HOUR }, "raw", SAMPLE_INTERVAL_MS)).map((p) => p.avg)).toEqual([1, 3]);
   });
 
   it("the writer rolls samples up into 5-minute buckets as they pass; a restart's partial bucket merges weighted", async () => {
@@ -59,12 +65,14 @@ describe(`MetricStore (${backend})`, () => {
     for (let i = 10; i < 20; i++) void again.record([{ object: "host:roll", at: t0 + ROLLUP_MS + i * SAMPLE_INTERVAL_MS, values: [70, 1] }]);
     await again.record([{ object: "host:roll", at: t0 + 2 * ROLLUP_MS, values: [0, 0] }]);
     expect(errors).toEqual([]);
-    const cpu = await store.series("host:roll", 0, { from: t0, to: t0 + ROLLUP_MS }, "5m");
+    const cpu = await store.series("host:roll", 0, { from: t0, to: t0 + ROLLUP_MS }, "5m", ROLLUP_MS);
     expect(cpu).toEqual([
       { t: t0, avg: 10, max: 10, n: 30 },
       { t: t0 + ROLLUP_MS, avg: 55, max: 70, n: 20 },
     ]);
-    expect((await store.series("host:roll", 1, { from: t0, to: t0 }, "5m"))[0]).toMatchObject({ avg: 14.5, max: 29 });
+    expect((await store.series("host:roll", 1, { from: t0, to: t0 }, "5m", ROLLUP_MS))[0]).toMatchObject({ avg: 14.5, max: 29 });
+    // Two buckets in one 10-minute step: weighted by their sample counts (30 at 10, 20 at 55).
+    expect(await store.series("host:roll", 0, { from: t0, to: t0 + ROLLUP_MS }, "5m", 2 * ROLLUP_MS)).toEqual([{ t: t0, avg: 28, max: 70, n: 50 }]);
   });
 
   it("a failed batch is reported and the next one is still written", async () => {
@@ -87,8 +95,8 @@ describe(`MetricStore (${backend})`, () => {
     ]);
     const pruned = await new Retention(database.db, { auditDays: 365, healthDays: 90, operationsDays: 90 }, 1).prune();
     expect(pruned.metrics).toBeGreaterThanOrEqual(2);
-    expect((await store.series("host:old", 0, { from: now - 40 * 24 * HOUR, to: now }, "raw")).map((p) => p.avg)).toEqual([2]);
-    expect((await store.series("host:old", 0, { from: now - 40 * 24 * HOUR, to: now }, "5m")).map((p) => p.avg)).toEqual([2]);
+    expect((await store.series("host:old", 0, { from: now - 40 * 24 * HOUR, to: now }, "raw", SAMPLE_INTERVAL_MS)).map((p) => p.avg)).toEqual([2]);
+    expect((await store.series("host:old", 0, { from: now - 40 * 24 * HOUR, to: now }, "5m", ROLLUP_MS)).map((p) => p.avg)).toEqual([2]);
   });
 });
 

@@ -27,7 +27,7 @@ export async function seriesFor(deps: ApiDeps, kind: MetricObjectKind, name: str
   const object = seriesKey(kind, name);
   const resolution = chooseResolution(range, now);
   const step = pointStep(range, resolution);
-  const stored = await deps.metrics.series(object, index, range, resolution);
+  const stored = await deps.metrics.series(object, index, range, resolution, step);
   return { object, metric, unit: METRIC_UNITS[`${kind}.${metric}`] ?? "count", resolution, step, from: range.from, to: range.to, points: downsample(stored, range, step) };
 }
 

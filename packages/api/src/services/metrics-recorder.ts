@@ -13,7 +13,7 @@ import type { FleetView } from "@nimbus/fleet";
 
 /** What the API reads metric history from (@nimbus/db's MetricStore). */
 export interface MetricsReader {
-  series(object: string, index: number, range: { from: number; to: number }, resolution: Resolution): Promise<StoredPoint[]>;
+  series(object: string, index: number, range: { from: number; to: number }, resolution: Resolution, step: number): Promise<StoredPoint[]>;
 }
 
 /** What the API reads the health timeline from (@nimbus/db's HistoryEvents). */

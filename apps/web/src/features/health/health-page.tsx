@@ -14,6 +14,7 @@ import { useTRPC } from "@/lib/trpc";
 import { useAction } from "@/lib/use-action";
 import { useUrlParam } from "@/lib/url-state";
 import { CATEGORIES, HealthList, HealthSummary } from "./health-view";
+import { TimelinePanel } from "@/features/timeline/timeline-panel";
 import { FiringAlerts } from "@/features/alerts/firing-alerts";
 
 const NOTE_MAX = 500;
@@ -88,6 +89,7 @@ export function HealthPage() {
                 : undefined
             }
           />
+          <TimelinePanel subject={{ kind: "fleet" }} defaultRange="6h" />
         </div>
       )}
       <ConfirmDialog

@@ -23,6 +23,8 @@ import { maintenanceStatus } from "@/features/maintenance/maintenance-status";
 import { useHostMaintenance, type HostMaintenance } from "@/features/maintenance/use-host-maintenance";
 import type { MaintenanceView } from "@/lib/api-types";
 import { HostDetail } from "./host-detail";
+import { MetricsPanel } from "@/features/charts/metrics-panel";
+import { TimelinePanel } from "@/features/timeline/timeline-panel";
 import { useAction } from "@/lib/use-action";
 
 export function HostPage({ name }: { name: string }) {
@@ -102,6 +104,8 @@ export function HostPage({ name }: { name: string }) {
               />
             }
           />
+          <MetricsPanel kind="host" name={name} />
+          <TimelinePanel subject={{ kind: "host", name }} />
         </div>
       )}
       <ConfirmDialog

@@ -19,6 +19,8 @@ import { useTRPC } from "@/lib/trpc";
 import { useUrlSort } from "@/lib/url-sort";
 import { InstanceDetail } from "./instance-detail";
 import { SnapshotsPanel } from "./snapshots-panel";
+import { MetricsPanel } from "@/features/charts/metrics-panel";
+import { TimelinePanel } from "@/features/timeline/timeline-panel";
 import { useInstanceActions } from "./use-instance-actions";
 import { ConsolePanel } from "@/features/console/console-panel";
 import { useSession } from "@/lib/session";
@@ -141,6 +143,8 @@ export function InstancePage({ name }: { name: string }) {
                 : undefined
             }
           />
+          <MetricsPanel kind="instance" name={name} />
+          {staff && <TimelinePanel subject={{ kind: "instance", name }} />}
           <SnapshotsPanel instance={name} running={running} />
           {staff && (
             <Panel title="Moves" actions={<Link href={`/moves?instance=${encodeURIComponent(name)}`} className="text-[12.5px] text-accent hover:underline">All moves</Link>} bodyClass="p-0">

@@ -13,6 +13,7 @@ import { ImagesPanel } from "./images-panel";
 import { MoveDiskDialog, type DiskToMove } from "./move-disk-dialog";
 import { StorageSuggestions } from "./storage-suggestions";
 import { StorageView } from "./storage-view";
+import { ObjectCharts } from "@/features/charts/object-charts";
 
 const KEEP_ENDED_MS = 5 * 60_000;
 
@@ -70,6 +71,7 @@ export function StoragePage() {
           )}
           <StorageView storage={storage.data} datastoresNote={capacity.data && !capacity.data.suggestions.length ? <StorageSuggestions capacity={capacity.data} /> : null} />
           <ImagesPanel datastores={storage.data.datastores.map((d) => d.path)} />
+          <ObjectCharts kind="datastore" names={storage.data.datastores.map((d) => d.path)} title="Usage" param="chart" />
         </div>
       )}
       <MoveDiskDialog disk={moving} onClose={() => setMoving(null)} />

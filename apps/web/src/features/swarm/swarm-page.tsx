@@ -17,6 +17,7 @@ import { useUrlSort } from "@/lib/url-sort";
 import { JoinTokensButton } from "./join-tokens";
 import { ScaleDialog } from "./scale-dialog";
 import { SwarmNodesTable, SwarmServicesTable } from "./swarm-tables";
+import { ObjectCharts } from "@/features/charts/object-charts";
 import { AddWorkerButton, CreateSwarmButton, NodeActions, RotateTokensButton } from "./nodes-actions";
 import { AutoscalePanel } from "./autoscale-panel";
 import { NodeOperations } from "./nodes-operations";
@@ -94,6 +95,7 @@ export function SwarmPage() {
               renderOperation={(op) => <LiveOperation initial={op} compact />}
             />
           </Panel>
+          {staff && s!.services.length > 0 && <ObjectCharts kind="service" names={s!.services.map((x) => x.name)} title="Replicas" param="chart" />}
           {staff && s!.managerHost && <AutoscalePanel services={s!.services} />}
           {staff && s!.managerHost && (
             <Panel title={`Ports between nodes${s!.portFindings.length ? ` (${s!.portFindings.length} blocked)` : ""}`} id="swarm-ports">
