@@ -7,8 +7,6 @@ import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthH
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags } from "@nimbus/fleet";
 import { ActiveCheckPlanner, ConsoleChecks, LoadBalancerService } from "@nimbus/api";
 import { LoadBalancerStore, pingDatabase } from "@nimbus/db";
-import { ActiveCheckPlanner, LoadBalancerService } from "@nimbus/api";
-import { LoadBalancerStore } from "@nimbus/db";
 import { AlertService } from "@nimbus/api";
 import { AlertStore } from "@nimbus/db";
 import { Autoscaler } from "@nimbus/api";
@@ -146,15 +144,6 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     await autoscaler.start();
     cleanups.unshift(() => autoscaler.stop());
     deps.autoscale = autoscaler;
-    // Load balancers: specs in the database, lb-apply as server-side operations, states from the edge hosts' pushes.
-    const loadBalancers = new LoadBalancerService(fleet, new LoadBalancerStore(db), operations, { log: (msg, err) => logger.warn({ err }, msg) });
-    await loadBalancers.start();
-    cleanups.unshift(() => loadBalancers.stop());
-    deps.loadBalancers = loadBalancers;
-    // Active checks: each agent gets its list from the inventory and pushes the states (checks section).
-    const checkPlanner = new ActiveCheckPlanner(fleet, { log: (msg, err) => logger.warn({ err }, msg) });
-    checkPlanner.start();
-    cleanups.unshift(() => checkPlanner.stop());
     // Alerts read the monitor's checks and the pushed numbers; what they keep is in the database.
     const alertStore = new AlertStore(db);
     const alerts = new AlertService(alertStore, health, fleet, { publicUrl: env.NIMBUS_PUBLIC_URL ?? baseURL, log: logger.child({ component: "alerts" }) });

@@ -11,8 +11,6 @@ export { RateWindow } from "./services/rate-window.js";
 export { LoadBalancerService, type LoadBalancerStoreLike } from "./services/load-balancers.js";
 export { ActiveCheckPlanner } from "./services/active-checks.js";
 export { ConsoleChecks } from "./services/console-checks.js";
-export { LoadBalancerService, type LoadBalancerStoreLike } from "./services/load-balancers.js";
-export { ActiveCheckPlanner } from "./services/active-checks.js";
 export { MetricsRecorder, vipEvent, type HistoryReader, type MetricsReader } from "./services/metrics-recorder.js";
 export { AlertService, type AlertPersistence, type AlertView, type ChannelView } from "./services/alert-service.js";
 export { signWebhook, verifyWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "./services/notify.js";

@@ -20,4 +20,3 @@ export { HistoryEvents, type CheckSelector } from "./stores/metrics-events.js";
 export { ScalingPolicies } from "./stores/autoscale.js";
 export { LoadBalancerStore, type StoredLoadBalancer } from "./stores/load-balancers.js";
 export { pingDatabase } from "./ping.js";
-export { LoadBalancerStore, type StoredLoadBalancer } from "./stores/load-balancers.js";
