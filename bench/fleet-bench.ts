@@ -8,6 +8,9 @@
  *   - change-to-browser latency: a lab change (a datastore's usage) until a real Chromium page
  *     signed in to the Storage screen shows it, pushed over the live channel.
  * Targets on 2 cores: <= 6 s, <= 700 MB, <= 10 % of one core, <= 100 ms p95.
+ * Then the metrics path (bench/metrics-bench.ts): the hosts' samples every 10 s for an hour of
+ * simulated time through the server's writer, and a 24 h chart of one host (< 100 ms).
+ * `--only metrics` runs that part alone.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -16,6 +19,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "@playwright/test";
 import { LabControlClient } from "@nimbus/lab";
+import { runMetricsBench } from "./metrics-bench.js";
 
 const root = resolve(import.meta.dirname, "..");
 const { values } = parseArgs({
@@ -24,6 +28,8 @@ const { values } = parseArgs({
     "vms-per-host": { type: "string", default: "4" },
     samples: { type: "string", default: "100" },
     "steady-seconds": { type: "string", default: "20" },
+    "metrics-minutes": { type: "string", default: "60" },
+    only: { type: "string" },
   },
 });
 const hosts = Number(values.hosts);
@@ -79,7 +85,17 @@ const rssMiB = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
 
+async function metricsPath() {
+  console.log("");
+  const rows = await runMetricsBench({ hosts, vmsPerHost: Number(values["vms-per-host"]), minutes: Number(values["metrics-minutes"]), dir: join(work, "metrics") });
+  for (const [k, v, t] of rows) console.log(`  ${k.padEnd(44)} ${v.padStart(36)}   ${t}`);
+}
+
 async function main() {
+  if (values.only === "metrics") {
+    await metricsPath();
+    return cleanup(0);
+  }
   console.log(`Nimbus fleet benchmark: ${hosts} hypervisors x ${values["vms-per-host"]} VMs (+ storage pair and swarm)`);
   const labDir = join(work, "lab");
   mkdirSync(labDir, { recursive: true });
@@ -172,6 +188,11 @@ async function main() {
   const slowest = latencies.map((ms, i) => [i, ms] as const).sort((a, b) => b[1] - a[1]).slice(0, 5);
   console.log(`  slowest samples (index: ms)          ${slowest.map(([i, ms]) => `${i}: ${ms.toFixed(0)}`).join(", ")}`);
   console.log(`\n  (${health.hosts} hosts incl. storage and swarm; ${samples} latency samples; ${new Date().toISOString()})`);
+  // The lab and the server are stopped first: the metrics path measures its own process.
+  stopping = true;
+  for (const c of children) c.kill("SIGTERM");
+  await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)));
+  await metricsPath();
   await cleanup(0);
 }
 
