@@ -113,7 +113,7 @@ export class RealHaproxyDriver implements LbDriver {
     if (pid === null) return { ...base, running: false, frontend: null, servers: [], error: config === null ? "not configured" : "HAProxy is not running" };
     try {
       const text = await socketCommand(p.statsSocket, "show stat");
-      const { frontend, servers } = balancerStats(parseShowStat(text), name, new Date());
+      const { frontend, servers } = parseHaproxyStat(text, name, new Date());
       return { ...base, running: true, frontend, servers: servers.map((s) => this.steady(name, s)), error: null };
     } catch (err) {
       return { ...base, running: false, frontend: null, servers: [], error: cutText(err instanceof Error ? err.message : String(err)) };
@@ -166,6 +166,15 @@ export class RealHaproxyDriver implements LbDriver {
 
   private async need(path: string, message: string) {
     if ((await readFile(path).catch(() => null)) === null) throw new AgentError(AgentErrorCode.notFound, message);
+  }
+}
+
+/** `show stat` for one load balancer; output that is not show stat is the typed unparseable error (see the parser fuzz suite). */
+export function parseHaproxyStat(text: string, lb: string, now: Date) {
+  try {
+    return balancerStats(parseShowStat(text), lb, now);
+  } catch (err) {
+    throw new AgentError(AgentErrorCode.unparseable, cutText(`haproxy show stat: ${err instanceof Error ? err.message : String(err)}`, 300), { excerpt: cutText(text, 200) });
   }
 }
 

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { AgentErrorCode } from "@nimbus/domain";
@@ -14,6 +16,7 @@ import * as proc from "../../../src/real/parse/proc.js";
 import * as storage from "../../../src/real/parse/storage.js";
 import * as virsh from "../../../src/real/parse/virsh.js";
 import { parseBlockjobRaw, parseQemuImgInfo, withDiskSource } from "../../../src/real/virt-disk-parse.js";
+import { parseHaproxyStat } from "../../../src/real/haproxy.js";
 import { mutatedJson, mutatedText, randomText, samples } from "./fuzz-inputs.js";
 
 /**
@@ -101,6 +104,12 @@ const TARGETS: Target[] = [
     ],
   },
   { name: "virsh pool-dumpxml", parse: parsePoolXml, seeds: samples("virsh-test-pool-dumpxml.xml") },
+  {
+    name: "haproxy show stat",
+    parse: (t) => parseHaproxyStat(t, "web", new Date("2026-12-07T09:00:00Z")),
+    // Captured from HAProxy 2.6 (packages/domain/test/lb).
+    seeds: ["show-stat.csv", "show-stat-down.csv", "show-stat-rising.csv"].map((f) => readFileSync(fileURLToPath(new URL(`../../../../domain/test/lb/${f}`, import.meta.url)), "utf8")),
+  },
   { name: "virsh blockjob --raw", parse: parseBlockjobRaw, seeds: [" type=Copy\n bandwidth=0\n cur=5\n end=10\n", ""] },
   {
     name: "qemu-img info --output=json",
