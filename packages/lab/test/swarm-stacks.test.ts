@@ -10,7 +10,8 @@ import { jobContext, testWorld } from "./helpers.js";
 let world: World;
 afterEach(() => world?.stop());
 
-const SHOP = `services:
+const SHOP = `version: "3.8"
+services:
   web:
     image: nginx:1.25
     ports: ["8088:80"]
@@ -55,7 +56,7 @@ describe("lab stacks", () => {
 
   it("fails with the task error when no node has the image (swarm keeps retrying: three rejections are the verdict)", async () => {
     world = testWorld();
-    const { ctx, done } = deploy(`services:\n  api:\n    image: shop:2\n`, ["acme-shop_api"]);
+    const { ctx, done } = deploy(`version: "3.8"\nservices:\n  api:\n    image: shop:2\n`, ["acme-shop_api"]);
     await expect(done).rejects.toThrow("acme-shop_api: No such image: shop:2 (3 tasks failed)");
     const last = ctx.reports.at(-1)!;
     expect(last.steps.map((s) => s.state)).toEqual(["succeeded", "succeeded", "failed"]);
@@ -96,6 +97,11 @@ describe("lab stacks", () => {
     faults.restoreStackDeploy("acme-shop");
     expect(() => faults.restoreStackDeploy("acme-shop")).toThrow(/not failing/);
     await deploy(SHOP, ["acme-shop_web", "acme-shop_cache"]).done;
+  });
+
+  it("refuses a file without a version, as docker 20.10 does (the server always names one)", async () => {
+    world = testWorld();
+    await expect(deploy(SHOP.replace('version: "3.8"\n', ""), ["acme-shop_web"]).done).rejects.toThrow("unsupported Compose file version: 1.0");
   });
 
   it("only a manager deploys (through the agent's drivers)", async () => {

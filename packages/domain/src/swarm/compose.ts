@@ -85,6 +85,9 @@ const withoutIds = (v: unknown): unknown =>
       ? Object.fromEntries(Object.entries(v).filter(([k, x]) => !((k === "id" || k === "$schema") && typeof x === "string")).map(([k, x]) => [k, withoutIds(x)]))
       : v;
 const spec = withoutIds(composeSpec) as object;
+/** The compose format named in files sent to `docker stack deploy` when they name none. */
+export const COMPOSE_FORMAT_FOR_DOCKER = "3.8";
+
 const ajv = new Ajv2019({ allErrors: true, strict: false, logger: false, validateFormats: false, validateSchema: false });
 const validateSchema = ajv.compile(spec);
 
@@ -344,6 +347,10 @@ function labelled(doc: Document, root: Record<string, unknown>, tenant: string |
     if (tenant) labels[STACK_TENANT_LABEL] = tenant;
     doc.setIn(["services", name, "deploy", "labels"], doc.createNode(labels));
   }
+  // docker 20.10's `stack deploy` reads a file without a version as format 1.0 and refuses it
+  // ("unsupported Compose file version: 1.0", seen in the real lab); 3.8 is read by it and by
+  // current CLIs alike. A version the file names is kept.
+  if (root.version === undefined) doc.set("version", COMPOSE_FORMAT_FOR_DOCKER);
   return doc.toString({ lineWidth: 0 });
 }
 

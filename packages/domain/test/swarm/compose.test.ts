@@ -47,6 +47,9 @@ describe("compose validation", () => {
     const out = parse(r.labelled!);
     expect(out.services.web.deploy.labels).toEqual({ "nimbus.tenant": "acme" });
     expect(out.services.cache.deploy.labels).toEqual({ "nimbus.tenant": "acme" });
+    // docker 20.10 refuses a file without a version ("1.0"): the file sent names 3.8, or keeps its own.
+    expect(out.version).toBe("3.8");
+    expect(parse(checkCompose(`version: "3.7"\n${WEB}`, ctx()).labelled!).version).toBe("3.7");
   });
 
   it("replaces a tenant label the file sets itself (list or map form), and strips it for staff without a tenant", () => {

@@ -101,6 +101,8 @@ export class LabStacks {
 
   /** Applies the file the way docker stack deploy does: create what is new, update what changed, prune what is gone. */
   private apply(p: StackDeployParams): string[] {
+    // As docker 20.10 (the real lab's): a file without a version is format 1.0, which stack deploy refuses.
+    if (!/^version\s*:/m.test(p.compose)) throw new AgentError(AgentErrorCode.toolFailed, "docker stack deploy --compose-file exited with 1: unsupported Compose file version: 1.0");
     const check = checkCompose(p.compose, { stack: p.stack, tenant: null, running: [], nodeImages: null });
     if (!check.model) throw new AgentError(AgentErrorCode.toolFailed, `docker stack deploy: ${check.errors.map((e) => `${e.path}: ${e.message}`).join("; ")}`);
     const lines: string[] = [];
