@@ -116,6 +116,23 @@ export function settleLostJob(op: Operation, hosts: ReadonlyMap<string, HostReco
       if (!vm) return settle("succeeded", `outcome reconciled: ${op.target.name} is no longer defined on ${op.host}`);
       return settle("failed", `outcome reconciled: ${op.host}'s agent lost the job; ${vm.name} is still defined there`);
     }
+    case "stack-deploy": {
+      const manager = online(op.host);
+      if (!manager?.inventory.swarm) return null;
+      const wanted = Array.isArray(op.params.services) ? op.params.services.map(String) : [];
+      const present = manager.inventory.swarm.services.filter((s) => wanted.includes(s.name));
+      const short = present.filter((s) => s.replicasRunning < s.replicasDesired).map((s) => `${s.name} ${s.replicasRunning}/${s.replicasDesired}`);
+      if (present.length === wanted.length && !short.length) return settle("succeeded", `outcome reconciled: ${op.target.name} runs its ${wanted.length} services`);
+      const missing = wanted.filter((n) => !present.some((s) => s.name === n));
+      return settle("failed", `outcome reconciled: ${op.host}'s agent lost the job; ${[...missing.map((n) => `${n} missing`), ...short].join(", ")}`);
+    }
+    case "stack-remove": {
+      const manager = online(op.host);
+      if (!manager?.inventory.swarm) return null;
+      const left = manager.inventory.swarm.services.filter((s) => s.stack === op.target.name).map((s) => s.name);
+      if (!left.length) return settle("succeeded", `outcome reconciled: ${op.target.name} has no services left`);
+      return settle("failed", `outcome reconciled: ${op.host}'s agent lost the job; ${left.join(", ")} still there`);
+    }
     default:
       return settle("failed", `outcome reconciled: ${op.host}'s agent lost the job; its result is unknown`);
   }

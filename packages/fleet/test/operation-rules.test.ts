@@ -178,3 +178,30 @@ describe("create and delete operations", () => {
     expect(settleLostJob(del, hostsOf(hypervisor("kvm1", [vm("web-9")])), NOW)?.state).toBe("failed");
   });
 });
+
+describe("settleLostJob for stacks", () => {
+  const stackOp = (kind: "stack-deploy" | "stack-remove"): Operation => ({
+    ...migration(),
+    kind,
+    target: { type: "stack", name: "shop" },
+    host: "mgr",
+    params: { stack: "shop", services: ["shop_web", "shop_db"] },
+  });
+  const inStack = (name: string, desired: number, running: number) => ({ ...service(name, desired, running), stack: "shop" });
+
+  it("a deploy succeeded when every service of the file runs its replicas", () => {
+    const hosts = new Map([["mgr", manager("mgr", [inStack("shop_web", 2, 2), inStack("shop_db", 1, 1)])]]);
+    expect(settleLostJob(stackOp("stack-deploy"), hosts, NOW)).toMatchObject({ state: "succeeded", summary: expect.stringContaining("shop runs its 2 services") });
+  });
+
+  it("a deploy failed, naming what is missing or short", () => {
+    const hosts = new Map([["mgr", manager("mgr", [inStack("shop_web", 2, 1)])]]);
+    expect(settleLostJob(stackOp("stack-deploy"), hosts, NOW)?.error).toBe("outcome reconciled: mgr's agent lost the job; shop_db missing, shop_web 1/2");
+  });
+
+  it("a remove succeeded once no service of the stack is left, and waits while the manager is away", () => {
+    expect(settleLostJob(stackOp("stack-remove"), new Map([["mgr", manager("mgr", [service("other", 1)])]]), NOW)?.state).toBe("succeeded");
+    expect(settleLostJob(stackOp("stack-remove"), new Map([["mgr", manager("mgr", [inStack("shop_web", 1, 1)])]]), NOW)?.error).toMatch(/shop_web still there/);
+    expect(settleLostJob(stackOp("stack-remove"), new Map(), NOW)).toBeNull();
+  });
+});
