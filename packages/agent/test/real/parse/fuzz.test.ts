@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { AgentErrorCode } from "@nimbus/domain";
 import { AgentError } from "../../../src/errors.js";
 import * as docker from "../../../src/real/parse/docker.js";
+import { parseImageLs } from "../../../src/real/swarm-stacks.js";
 import { parseDomainXml } from "../../../src/real/parse/domain-xml.js";
 import * as ip from "../../../src/real/parse/ip.js";
 import { classifyLibvirt } from "../../../src/real/parse/libvirt-errors.js";
@@ -120,6 +121,7 @@ const TARGETS: Target[] = [
   { name: "docker info", parse: docker.parseDockerInfo, seeds: samples("docker-info-format-json-manager.json", "docker-info-format-json-worker.json", "swarm1/docker-info.json", "swarm2/docker-info.json"), json: "document" },
   { name: "docker node ls", parse: docker.parseNodeLs, seeds: samples("docker-node-ls-format-json.jsonl", "swarm1/docker-node-ls.jsonl", "swarm2/docker-node-ls.jsonl"), json: "lines" },
   { name: "docker node inspect", parse: docker.parseNodeAddresses, seeds: samples("docker-node-inspect-self.json", "docker-node-inspect-worker.json"), json: "document" },
+  { name: "docker image ls", parse: (t) => parseImageLs(t, 64), seeds: ['{"Repository":"nimbus/busybox","Tag":"lab","ID":"sha256:1"}\n{"Repository":"<none>","Tag":"<none>","ID":"sha256:2"}\n'], json: "lines" },
   { name: "docker service ls", parse: docker.parseServiceLs, seeds: samples("docker-service-ls-format-json.jsonl", "swarm1/docker-service-ls.jsonl"), json: "lines" },
   {
     name: "docker service inspect",
