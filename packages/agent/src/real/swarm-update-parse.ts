@@ -82,3 +82,26 @@ export function parseTaskTimestamps(text: string): Map<string, string> {
   }
   return out;
 }
+
+/** How many finished tasks per service the section keeps (docker keeps 5 per slot by default). */
+export const TASK_HISTORY_PER_SERVICE = 5;
+
+const isCurrent = (t: { desiredState: string }) => t.desiredState === "running" || t.desiredState === "accepted" || t.desiredState === "ready";
+
+/**
+ * Every task meant to run (desired running, accepted, or ready: a rejected replacement during a
+ * paused update is "ready"), and the newest few finished ones of each service, so their errors
+ * show ("No such image", "non-zero exit") without docker's whole history in the section.
+ */
+export function currentAndRecent<T extends { serviceName: string; desiredState: string; since?: string | null }>(tasks: T[], perService = TASK_HISTORY_PER_SERVICE): T[] {
+  const kept = new Map<string, number>();
+  const history = tasks.filter((t) => !isCurrent(t)).sort((a, b) => (b.since ?? "").localeCompare(a.since ?? ""));
+  const recent = new Set<T>();
+  for (const t of history) {
+    const n = kept.get(t.serviceName) ?? 0;
+    if (n >= perService) continue;
+    kept.set(t.serviceName, n + 1);
+    recent.add(t);
+  }
+  return tasks.filter((t) => isCurrent(t) || recent.has(t));
+}

@@ -24,7 +24,7 @@ import { startServiceLogs } from "./swarm-logs.js";
 import { overlayNetworks, parseNetworkInspect, parseOverlayLs } from "./swarm-networks.js";
 import { PortChecker, portCheckTargets } from "./swarm-ports.js";
 import { runServiceUpdate } from "./swarm-update.js";
-import { parseServiceUpdateInspect, parseTaskTimestamps } from "./swarm-update-parse.js";
+import { currentAndRecent, parseServiceUpdateInspect, parseTaskTimestamps } from "./swarm-update-parse.js";
 import type { LogSink } from "../swarm-logs.js";
 import type { LogsParams, ServiceRollbackParams, ServiceRollbackProgress, ServiceUpdateParams, ServiceUpdateProgress } from "@nimbus/domain";
 import { ChangeFeed, classifyToolError, sleep } from "./util.js";
@@ -118,15 +118,23 @@ export class RealSwarmDriver implements SwarmDriver {
     const idsByName = new Map(services.map((s) => [s.name, detailsOf(details, s.id)[0]]));
     const tasks = services.length
       ? parseServicePs(
-          await this.docker.run(["service", "ps", "--no-trunc", "--filter", "desired-state=running", "--filter", "desired-state=accepted", ...JSON_FORMAT, ...services.map((s) => s.id)]),
+          await this.docker.run(["service", "ps", "--no-trunc", ...JSON_FORMAT, ...services.map((s) => s.id)]),
           idsByName,
         )
       : [];
     // When each task entered its state: `service ps` only says "Running 2 minutes ago".
     const since = tasks.length
-      ? parseTaskTimestamps(await this.docker.run(["inspect", "--type", "task", "--format", "{{.ID}} {{json .Status.Timestamp}}", ...tasks.map((t) => t.id)]))
+      ? await this.docker
+          .run(["inspect", "--type", "task", "--format", "{{.ID}} {{json .Status.Timestamp}}", ...tasks.map((t) => t.id)])
+          .then(parseTaskTimestamps)
+          // A finished task docker dropped between the two reads makes inspect fail: the times wait for the next read.
+          .catch((e: unknown) => {
+            this.log("warn", `task times on ${this.host}: ${e instanceof Error ? e.message : String(e)}`);
+            return new Map<string, string>();
+          })
       : new Map<string, string>();
-    const dated = tasks.map((t) => ({ ...t, since: since.get(t.id) ?? null }));
+    // Current tasks and a short history per service (their errors are what a reader needs).
+    const dated = currentAndRecent(tasks.map((t) => ({ ...t, since: since.get(t.id) ?? null })));
     const section = buildSwarmSection({ info, nodes, addresses, services, details, tasks: dated });
     const byId = new Map(updates.map((u) => [u.id, u]));
     const withUpdates = section.services.map((s) => ({ ...s, update: byId.get(s.id)?.update ?? null, networks: byId.get(s.id)?.networks ?? [] }));

@@ -202,3 +202,18 @@ describe("swarm port checks", () => {
     });
   });
 });
+
+describe("task history in the section", () => {
+  it("keeps every current task (a rejected replacement is 'ready') and the newest finished ones per service", async () => {
+    const { currentAndRecent } = await import("../../src/real/swarm-update-parse.js");
+    const t = (id: string, serviceName: string, desiredState: string, since: string) => ({ id, serviceName, desiredState, since });
+    const tasks = [
+      t("a", "web", "running", "2026-01-01T00:00:09Z"),
+      t("b", "web", "ready", "2026-01-01T00:00:08Z"),
+      ...Array.from({ length: 8 }, (_, i) => t(`h${i}`, "web", "shutdown", `2026-01-01T00:00:0${i}Z`)),
+      t("x", "api", "shutdown", "2026-01-01T00:00:01Z"),
+    ];
+    const kept = currentAndRecent(tasks, 5).map((x) => x.id);
+    expect(kept).toEqual(["a", "b", "h3", "h4", "h5", "h6", "h7", "x"]);
+  });
+});
