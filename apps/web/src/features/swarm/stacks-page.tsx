@@ -80,21 +80,21 @@ export function StacksPage() {
         <ErrorState error={swarm.error} onRetry={() => void swarm.refetch()} />
       ) : (
         <div className="flex flex-col gap-4">
-        {fresh.map((op) => (
-          <Panel key={op.id} title={<span className="font-mono text-[13.5px] font-semibold">{op.target.name}</span>}>
-            <LiveOperation initial={op} compact />
-          </Panel>
-        ))}
-        <StackList
-          stacks={shown}
-          showTenant={!tenantMember}
-          filtered={!!q}
-          operationFor={(s) => {
-            const op = rowOperationFor(ops.data, { type: "stack", name: s.name }, now);
-            return op ? <LiveOperation initial={op} compact /> : null;
-          }}
-          onRemove={mayManage ? setRemoving : undefined}
-        />
+          {fresh.map((op) => (
+            <Panel key={op.id} title={<span className="font-mono text-[13.5px] font-semibold">{op.target.name}</span>}>
+              <LiveOperation initial={op} compact />
+            </Panel>
+          ))}
+          <StackList
+            stacks={shown}
+            showTenant={!tenantMember}
+            filtered={!!q}
+            operationFor={(s) => {
+              const op = rowOperationFor(ops.data, { type: "stack", name: s.name }, now);
+              return op ? <LiveOperation initial={op} compact /> : null;
+            }}
+            onRemove={mayManage ? setRemoving : undefined}
+          />
         </div>
       )}
       <DeployStackDialog open={deploying} onClose={() => setDeploying(false)} />

@@ -42,36 +42,36 @@ export function StackPanel({
 }) {
   return (
     <div data-testid={`stack-${stack.name}`}>
-    <Panel
-      title={
-        <span className="flex flex-wrap items-center gap-2">
-          <span className="font-mono">{stack.name}</span>
-          {showTenant && <Tag title="Tenant">{stack.tenant ?? "no tenant"}</Tag>}
-          <Replicas running={stack.replicasRunning} desired={stack.replicasDesired} />
-        </span>
-      }
-      actions={
-        onRemove ? (
-          <Button size="sm" variant="danger" onClick={onRemove} data-testid={`stack-remove-${stack.name}`}>
-            Remove
-          </Button>
-        ) : null
-      }
-      bodyClass="p-0"
-    >
-      {operation && <div className="border-b border-border px-3 py-2">{operation}</div>}
-      <PlainTable head={["Service", "Image", "Replicas", "Ports", "Problem"]} phoneHidden={[1, 3]} testId={`stack-services-${stack.name}`}>
-        {stack.services.map((s) => (
-          <tr key={s.name} data-testid={`stack-service-${s.name}`}>
-            <td className={`${plainCell} font-medium`}>{s.short}</td>
-            <td className={`${plainCell} ${phoneHiddenCell} font-mono text-[12px]`}>{s.image}</td>
-            <td className={plainCell}>{s.mode === "global" ? <span className="text-muted">global {s.replicasRunning}/{s.replicasDesired}</span> : <Replicas running={s.replicasRunning} desired={s.replicasDesired} />}</td>
-            <td className={`${plainCell} ${phoneHiddenCell} font-mono text-[12px]`}>{s.ports.map(portText).join(", ") || <span className="text-muted">none</span>}</td>
-            <td className={`${plainCell} text-[12px] ${s.error ? "text-crit" : "text-muted"}`}>{s.error ?? "—"}</td>
-          </tr>
-        ))}
-      </PlainTable>
-    </Panel>
+      <Panel
+        title={
+          <span className="flex flex-wrap items-center gap-2">
+            <span className="font-mono">{stack.name}</span>
+            {showTenant && <Tag title="Tenant">{stack.tenant ?? "no tenant"}</Tag>}
+            <Replicas running={stack.replicasRunning} desired={stack.replicasDesired} />
+          </span>
+        }
+        actions={
+          onRemove ? (
+            <Button size="sm" variant="danger" onClick={onRemove} data-testid={`stack-remove-${stack.name}`}>
+              Remove
+            </Button>
+          ) : null
+        }
+        bodyClass="p-0"
+      >
+        {operation && <div className="border-b border-border px-3 py-2">{operation}</div>}
+        <PlainTable head={["Service", "Image", "Replicas", "Ports", "Problem"]} phoneHidden={[1, 3]} testId={`stack-services-${stack.name}`}>
+          {stack.services.map((s) => (
+            <tr key={s.name} data-testid={`stack-service-${s.name}`}>
+              <td className={`${plainCell} font-medium`}>{s.short}</td>
+              <td className={`${plainCell} ${phoneHiddenCell} font-mono text-[12px]`}>{s.image}</td>
+              <td className={plainCell}>{s.mode === "global" ? <span className="text-muted">global {s.replicasRunning}/{s.replicasDesired}</span> : <Replicas running={s.replicasRunning} desired={s.replicasDesired} />}</td>
+              <td className={`${plainCell} ${phoneHiddenCell} font-mono text-[12px]`}>{s.ports.map(portText).join(", ") || <span className="text-muted">none</span>}</td>
+              <td className={`${plainCell} text-[12px] ${s.error ? "text-crit" : "text-muted"}`}>{s.error ?? "—"}</td>
+            </tr>
+          ))}
+        </PlainTable>
+      </Panel>
     </div>
   );
 }
