@@ -141,6 +141,12 @@ export class AlertService {
       if (r.success) this.rules.push(r.data);
       else this.opts.log?.warn({ rule: (raw as { id?: unknown }).id, issues: r.error.issues.length }, "stored alert rule ignored: it does not validate");
     }
+    // Shipped rules in their shipped order (worst first), then any others by id.
+    const rank = (id: string) => {
+      const i = DEFAULT_ALERT_RULES.findIndex((r) => r.id === id);
+      return i < 0 ? DEFAULT_ALERT_RULES.length : i;
+    };
+    this.rules.sort((x, y) => rank(x.id) - rank(y.id) || x.id.localeCompare(y.id));
     this.channels = new Map((await this.store.channels()).map((c) => [c.id, c]));
     for (const a of await this.store.openAlerts()) this.firing.set(a.id, a);
     this.resolved = (await this.store.recentAlerts(RECENT)).filter((a) => a.resolvedAt);
