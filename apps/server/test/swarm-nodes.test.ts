@@ -155,3 +155,34 @@ describe("autoscale", () => {
     expect(await codeOf(admin().swarmNodes.acceptSuggestion({ service: "web" }))).toBe("NOT_FOUND");
   });
 });
+
+describe("autoscale: a swarm that grows when it must", () => {
+  it("tasks pending on full nodes: a suggestion first; with the admin's consent the autoscaler adds a worker, which takes them", async () => {
+    const autoscaler = backend.app.deps.autoscale!;
+    await admin().lab.inject({ name: "swarm-nodes-full", args: ["all"] });
+    try {
+      await admin().swarmNodes.setPolicy({ service: "web", minReplicas: 6, maxReplicas: 8 } as never);
+      await autoscaler.tick();
+      const pending = () => admin().swarm.overview().then((s) => s.tasks.filter((t) => t.serviceName === "web" && t.state === "pending").length);
+      const waiting = await until(pending, (n) => n > 0, "web tasks pending");
+      await autoscaler.tick();
+      const suggested = await admin().swarmNodes.autoscale();
+      expect(suggested.suggestions).toEqual([{ service: "web", reason: `${waiting} tasks of web cannot be placed: no node has room`, since: expect.any(String) }]);
+      expect(suggested.decisions[0]).toMatchObject({ kind: "suggest-add-worker", outcome: "suggested" });
+
+      await admin().swarmNodes.setPolicy({ service: "web", minReplicas: 6, maxReplicas: 8, addWorkers: "perform" } as never);
+      await autoscaler.tick();
+      const decided = await admin().swarmNodes.autoscale();
+      expect(decided.decisions[0]).toMatchObject({ kind: "add-worker", outcome: "started", reason: `${waiting} tasks of web cannot be placed: no node has room` });
+      const op = await settled(decided.decisions[0]!.operationId!);
+      expect(op).toMatchObject({ kind: "swarm-add-worker", state: "succeeded", requestedBy: "autoscaler" });
+      await until(pending, (n) => n === 0, "the pending tasks placed on the new worker");
+      const { records } = await admin().audit.list({ action: "autoscale.add-worker", limit: 10, offset: 0 });
+      expect(records[0]).toMatchObject({ userName: "autoscaler", result: "ok" });
+    } finally {
+      await admin().lab.inject({ name: "swarm-nodes-room", args: ["all"] });
+      await admin().swarmNodes.deletePolicy({ service: "web" });
+    }
+  });
+});
+

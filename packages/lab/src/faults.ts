@@ -260,10 +260,23 @@ export class LabFaults {
     this.world.changed(node, "swarm");
   }
 
-  /** A VM that joins the swarm (add-worker) never becomes Ready: its engine sends no heartbeat. "*" holds every join. */
+  /** A VM that joins the swarm (add-worker) never becomes Ready: its engine sends no heartbeat. "all" holds every join. */
   stuckSwarmJoin(vm: string): void {
     joinState(this.world).stuck.add(vm);
     this.set("stuck-swarm-join", vm);
+  }
+
+  /** Nodes with no room for another task ("all": every node there is now; workers added later have room). */
+  fillSwarmNodes(node: string): void {
+    const names = node === "all" ? [...(this.world.swarm?.nodes.keys() ?? [])] : [this.swarmNode(node).hostname];
+    for (const n of names) joinState(this.world).full.add(n);
+    this.set("swarm-nodes-full", node);
+  }
+
+  roomOnSwarmNodes(node: string): void {
+    if (node === "all") joinState(this.world).full.clear();
+    else joinState(this.world).full.delete(node);
+    this.clear("swarm-nodes-full", node);
   }
 
   unstickSwarmJoin(vm: string): void {

@@ -103,3 +103,17 @@ describe("lab: node changes", () => {
     await expect(nodesDriver("manager").leave()).rejects.toThrow(/participating as a manager/);
   });
 });
+
+describe("lab: nodes that are full", () => {
+  it("leave new tasks pending with docker's reason until a worker with room joins, then place them there", async () => {
+    world = testWorld();
+    new LabFaults(world).fillSwarmNodes("all");
+    world.swarm!.services.get("web")!.desired = 5;
+    const pending = () => swarmSection(world, "manager").tasks.filter((t) => t.serviceName === "web" && t.state === "pending");
+    await waitFor(() => pending().length === 2, "two pending tasks");
+    expect(pending()[0]).toMatchObject({ node: null, desiredState: "running", error: "no suitable node (insufficient resources on 3 nodes)" });
+    await build("worker7", world.swarm!.tokens.worker);
+    await waitFor(() => pending().length === 0 && world.swarmSim!.liveTasks("web").length === 5, "web at 5");
+    expect(world.swarm!.tasks.filter((t) => t.service === "web" && t.desiredState === "running" && t.node === "worker7")).toHaveLength(2);
+  });
+});

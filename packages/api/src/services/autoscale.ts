@@ -161,10 +161,10 @@ export class Autoscaler {
       const unplaceable = unplaceableTasks(swarm.tasks, service.name).length;
       unplaceableTotal += unplaceable;
       if (!unplaceable) this.suggestions.delete(service.name);
+      // A scale still converging is left alone; tasks it cannot place still call for a worker.
       const scaling = running.some((o) => o.target.type === "service" && o.target.name === service.name);
-      if (scaling) continue;
       const decision = decideService({ policy, service, samples: list, unplaceable, now, lastScaleAt: this.lastScale.get(service.name) ?? null, lastWorkerAt: this.lastWorkerAt, workerBusy });
-      if (decision) await this.act(decision, now);
+      if (decision && !(decision.kind === "scale" && scaling)) await this.act(decision, now);
     }
 
     this.idle = idleSince(this.idle, swarm.nodes, swarm.tasks, now);

@@ -1,8 +1,10 @@
 import { AgentError, conflict, notFound, type SwarmNodesDriver } from "@nimbus/agent";
-import { AgentErrorCode, quorumView, type SwarmNodeUpdateParams } from "@nimbus/domain";
+import { AgentErrorCode, quorumView, type SwarmNodeUpdateParams, type SwarmTask } from "@nimbus/domain";
 import { randomDockerId, swarmJoinTokens } from "./ids.js";
 import type { SwarmNodeState, SwarmState } from "./model.js";
 import type { SwarmSim } from "./swarm.js";
+import { LAB_BASE_IMAGES, stackState } from "./swarm-stacks.js";
+import { normalizeImage } from "@nimbus/domain/compose";
 import type { World } from "./world.js";
 
 /**
@@ -14,19 +16,23 @@ import type { World } from "./world.js";
  * rotation and `swarm leave` act on the same state.
  */
 interface JoinState {
-  /** VMs whose join was tried (a first-boot command runs once). */
-  tried: Set<string>;
-  /** stuck-swarm-join: these VMs (or "*") join but never become Ready. */
+  /** VMs whose join was tried (a first-boot command runs once; a VM made again under the same name boots anew). */
+  tried: WeakSet<object>;
+  /** stuck-swarm-join: these VMs (or "all") join but never become Ready. */
   stuck: Set<string>;
   /** What each failed join printed, for tests and `pnpm lab status`. */
   failures: Map<string, string>;
   /** Node labels, by hostname (the inventory does not carry them). */
   labels: Map<string, Record<string, string>>;
+  /** swarm-nodes-full: nodes with no room for another task (the scheduler leaves new tasks pending). */
+  full: Set<string>;
+  /** Tasks per service the scheduler could not place, shown pending as docker shows them. */
+  pending: Map<string, number>;
 }
 const states = new WeakMap<World, JoinState>();
 export function joinState(world: World): JoinState {
   let s = states.get(world);
-  if (!s) states.set(world, (s = { tried: new Set(), stuck: new Set(), failures: new Map(), labels: new Map() }));
+  if (!s) states.set(world, (s = { tried: new WeakSet(), stuck: new Set(), failures: new Map(), labels: new Map(), full: new Set(), pending: new Map() }));
   return s;
 }
 
@@ -46,10 +52,10 @@ export function processJoins(world: World, sim: SwarmSim): void {
   if (!sw) return;
   const st = joinState(world);
   for (const vm of world.vms.values()) {
-    if (!vm.firstBoot || !vm.addressed || st.tried.has(vm.spec.name) || sw.nodes.has(vm.spec.name)) continue;
+    if (!vm.firstBoot || !vm.addressed || st.tried.has(vm) || sw.nodes.has(vm.spec.name)) continue;
     const cmd = vm.firstBoot.map((c) => JOIN.exec(c)).find(Boolean);
     if (!cmd) continue;
-    st.tried.add(vm.spec.name);
+    st.tried.add(vm);
     const [, token, address] = cmd;
     const manager = [...sw.nodes.values()].find((n) => n.role === "manager" && n.address === address);
     if (!manager || !sim.nodeAlive(manager)) {
@@ -61,7 +67,7 @@ export function processJoins(world: World, sim: SwarmSim): void {
       st.failures.set(vm.spec.name, "Error response from daemon: rpc error: code = InvalidArgument desc = A valid join token is necessary to join this cluster");
       continue;
     }
-    const stuck = st.stuck.has(vm.spec.name) || st.stuck.has("*");
+    const stuck = st.stuck.has(vm.spec.name) || st.stuck.has("all");
     const node: SwarmNodeState = {
       id: randomDockerId(),
       hostname: vm.spec.name,
@@ -74,6 +80,9 @@ export function processJoins(world: World, sim: SwarmSim): void {
       address: vm.spec.nics[0]?.ip ?? "",
     };
     sw.nodes.set(node.hostname, node);
+    // The images the swarm's services run reach a new node as they reached the others (the registry the lab leaves out).
+    const images = stackState(sw).images;
+    images.set(node.hostname, new Set([...(images.get(node.hostname) ?? []), ...LAB_BASE_IMAGES, ...[...sw.services.values()].map((x) => normalizeImage(x.spec.image))]));
     if (!stuck) world.clock.after(JOIN_READY_MS, () => void (node.engineUp = true));
     world.changed(sim.manager.hostname, "swarm");
   }
@@ -136,4 +145,39 @@ function applyUpdate(world: World, sw: SwarmState, sim: SwarmSim, n: SwarmNodeSt
       return;
     }
   }
+}
+
+/** The nodes that still have room (swarm-nodes-full marks the others). */
+export const withRoom = (world: World, nodes: SwarmNodeState[]): SwarmNodeState[] => nodes.filter((n) => !joinState(world).full.has(n.hostname));
+
+/**
+ * The scheduler's view of a replicated service short of tasks: when ready nodes exist but none
+ * has room, the missing tasks wait as pending ("no suitable node"), as dockerd leaves them.
+ */
+export function notePending(world: World, manager: string, service: string, missing: number, withRoomCount: number, readyCount: number): void {
+  const st = joinState(world);
+  const want = missing > 0 && withRoomCount === 0 && readyCount > 0 ? missing : 0;
+  if ((st.pending.get(service) ?? 0) === want) return;
+  if (want) st.pending.set(service, want);
+  else st.pending.delete(service);
+  world.changed(manager, "swarm");
+}
+
+/** Pending tasks as the manager lists them. */
+export function pendingTasks(world: World, sw: SwarmState): SwarmTask[] {
+  const full = [...sw.nodes.values()].filter((n) => n.status === "ready").length;
+  return [...joinState(world).pending.entries()].flatMap(([service, count]) => {
+    const svc = sw.services.get(service);
+    if (!svc) return [];
+    return Array.from({ length: count }, (_, i) => ({
+      id: `pending-${svc.id}-${i}`.slice(0, 64),
+      serviceId: svc.id,
+      serviceName: service,
+      slot: null,
+      node: null,
+      desiredState: "running",
+      state: "pending",
+      error: `no suitable node (insufficient resources on ${full} node${full === 1 ? "" : "s"})`,
+    }));
+  });
 }

@@ -5,7 +5,7 @@ import type { ServiceState, SwarmNodeState, SwarmState, TaskState } from "./mode
 import { TASK_HISTORY_PER_SERVICE, isLiveTask } from "./sections/swarm.js";
 import { TASK_HYSTERESIS, TIMINGS } from "./timings.js";
 import { nodeHasImage, noSuchImage } from "./swarm-stacks.js";
-import { processJoins, vmNodeAlive } from "./swarm-nodes.js";
+import { notePending, processJoins, vmNodeAlive, withRoom } from "./swarm-nodes.js";
 import type { World } from "./world.js";
 
 const UNHEALTHY = "task: non-zero exit (137): dockerexec: unhealthy container";
@@ -193,7 +193,9 @@ export class SwarmSim {
   private step(svc: ServiceState, now: number, at: string): string | null {
     const name = svc.spec.name;
     const active = this.activeTasks(name);
-    const eligible = this.eligibleNodes();
+    const ready = this.eligibleNodes();
+    const eligible = withRoom(this.world, ready);
+    if (svc.spec.mode === "replicated") notePending(this.world, this.manager.hostname, name, svc.desired - active.length, eligible.length, ready.length);
     const drained = active.find((t) => this.sw.nodes.get(t.node)!.availability === "drain");
     if (drained) return this.stopTask(drained);
     if (svc.spec.mode === "global") {

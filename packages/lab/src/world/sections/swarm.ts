@@ -1,6 +1,7 @@
 import type { SwarmSection } from "@nimbus/domain";
 import type { SwarmState, TaskState } from "../model.js";
 import type { World } from "../world.js";
+import { pendingTasks } from "../swarm-nodes.js";
 import { labOverlays, labServiceImage, labServiceNetworks, labTaskFields } from "../swarm-services.js";
 import { labPortReport } from "../swarm-ports.js";
 import { nodeImages, stackState } from "../swarm-stacks.js";
@@ -57,7 +58,7 @@ export function swarmSection(world: World, name: string): SwarmSection {
       envDigest: stackState(sw).envDigests.get(s.spec.name) ?? null,
     })),
     images: nodeImages(sw, name),
-    tasks: sw.tasks.map((t) => {
+    tasks: sw.tasks.map((t): SwarmSection["tasks"][number] => {
       const svc = sw.services.get(t.service)!;
       return {
         id: t.id,
@@ -70,6 +71,6 @@ export function swarmSection(world: World, name: string): SwarmSection {
         error: t.error,
         ...labTaskFields(svc, t),
       };
-    }),
+    }).concat(pendingTasks(world, sw)),
   };
 }
