@@ -1,0 +1,89 @@
+import type { Page } from "@playwright/test";
+import { test, expect, uiSignIn, seedUser } from "./fixtures.js";
+
+/**
+ * The serial console in a browser against the embedded lab: a tenant member opens its own
+ * instance's Console tab, sees the getty's login prompt, types a user name and gets `Password:`;
+ * a reload shows the same screen (the server replays the session's scrollback). Nothing on the
+ * way is refused by the page's Content-Security-Policy (xterm injects its styles). Screenshots at
+ * desktop (light and dark) and phone width: docs/screenshots/console-*.png.
+ */
+const PHONE = { width: 390, height: 844 };
+const DESKTOP = { width: 1440, height: 900 };
+
+const screen = (page: Page) => page.getByTestId("console-terminal").locator(".xterm-rows");
+
+test("a tenant opens its instance's console, sees the login prompt, types a user name and gets Password:", async ({ page, admin }) => {
+  const cspViolations: string[] = [];
+  page.on("console", (m) => {
+    if (/Content Security Policy|Refused to apply|Refused to load/i.test(m.text())) cspViolations.push(m.text());
+  });
+  const tenant = await seedUser(admin, "tenant", "acme");
+  await uiSignIn(page, tenant.email, tenant.password);
+  await page.goto("/instances/acme-web1");
+  await page.getByTestId("tab-console").click();
+  await expect(page).toHaveURL(/tab=console/);
+  await expect(page.getByTestId("console-state")).toHaveText("Connected");
+  await expect(screen(page)).toContainText("acme-web1 login:");
+
+  await page.getByTestId("console-terminal").click();
+  await page.keyboard.type("alice");
+  await page.keyboard.press("Enter");
+  await expect(screen(page)).toContainText("Password:");
+  await expect(screen(page)).toContainText("acme-web1 login: alice");
+
+  // A reload lands on the console again, with the same screen replayed by the server.
+  await page.reload();
+  await expect(page.getByTestId("console-state")).toHaveText("Connected");
+  await expect(screen(page)).toContainText("acme-web1 login: alice");
+  await expect(screen(page)).toContainText("Password:");
+
+  // Log in (the lab's guests take any password) and ask the guest something.
+  await page.getByTestId("console-terminal").click();
+  await page.keyboard.type("secret");
+  await page.keyboard.press("Enter");
+  await expect(screen(page)).toContainText("alice@acme-web1:~$");
+  await page.keyboard.type("ip -br a");
+  await page.keyboard.press("Enter");
+  await expect(screen(page)).toContainText("192.168.10.11/24");
+  await expect(screen(page)).not.toContainText("secret");
+
+  for (const scheme of ["light", "dark"] as const) {
+    await page.emulateMedia({ colorScheme: scheme });
+    await page.screenshot({ path: `docs/screenshots/console-desktop${scheme === "dark" ? "-dark" : ""}.png` });
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize(PHONE);
+  await expect(page.getByRole("button", { name: "Ctrl-C" })).toBeVisible();
+  await page.getByTestId("console-terminal").click();
+  await page.keyboard.type("hostname");
+  await page.keyboard.press("Enter");
+  await expect(screen(page)).toContainText(/hostname\s*acme-web1/);
+  await page.screenshot({ path: "docs/screenshots/console-phone.png" });
+  await page.setViewportSize(DESKTOP);
+
+  // Disconnect ends the session on the server; the state says so, and Reconnect opens a new one.
+  await page.getByTestId("console-disconnect").click();
+  await expect(page.getByTestId("console-state")).toHaveText("Closed");
+  await expect(page.getByTestId("console-note")).toContainText("Closed: closed by you");
+  await page.getByTestId("console-reconnect").click();
+  await expect(page.getByTestId("console-state")).toHaveText("Connected");
+  await expect(screen(page)).toContainText("alice@acme-web1:~$");
+  expect(cspViolations).toEqual([]);
+});
+
+test("another tenant's instance has no console tab: the page answers as for a missing instance", async ({ page, admin }) => {
+  const globex = await seedUser(admin, "tenant", "globex");
+  await uiSignIn(page, globex.email, globex.password);
+  await page.goto("/instances/acme-web1?tab=console");
+  await expect(page.getByText(/not found/i).first()).toBeVisible();
+  await expect(page.getByTestId("console-terminal")).toHaveCount(0);
+});
+
+test("a stopped instance says it has no console", async ({ page, admin }) => {
+  const staff = await seedUser(admin, "operator");
+  await uiSignIn(page, staff.email, staff.password);
+  await page.goto("/instances/initech-legacy?tab=console");
+  await expect(page.getByTestId("console-state")).toHaveText("Not running");
+  await expect(page.getByTestId("console-note")).toContainText("not running");
+});
