@@ -50,4 +50,54 @@ describe("images", () => {
     expect(await codeOf(admin().images.delete({ datastore, name: "debian-12" }))).toMatch(/^CONFLICT: image debian-12 is used by instance acme-img1/);
     expect(await listed(datastore)).toContain("debian-12");
   });
+
+  describe("images.build: the offline base image as an operation on the storage server", () => {
+    const settled = (id: string) => until(() => admin().operations.get({ id }), (o) => o.state !== "running" && o.state !== "pending", `image build ${id} to settle`, 90_000);
+    const datastore = "/instance";
+
+    it("an admin builds debian-12-docker: an image-build operation with its steps and the build's lines, then the image is listed as built", async () => {
+      const { operationId } = await admin().images.build({ datastore, recipe: "debian-12-docker" });
+      const op = await settled(operationId);
+      expect(op.error).toBeNull();
+      expect(op).toMatchObject({ kind: "image-build", state: "succeeded", target: { type: "image", name: "debian-12-docker" }, tenant: null });
+      expect(op.steps.map((s) => [s.id, s.state])).toEqual([["check", "succeeded"], ["build", "succeeded"], ["publish", "succeeded"]]);
+      expect(op.steps[1]!.log.join("\n")).toContain("mmdebstrap");
+      await until(() => admin().images.list(), (c) => !!c.find((d) => d.datastore === datastore)?.images.some((i) => i.name === "debian-12-docker" && i.source.kind === "built"), "the built image in the catalog");
+      // Built once: a second build of the same recipe into the same datastore is refused with the reason.
+      expect(await codeOf(admin().images.build({ datastore, recipe: "debian-12-docker" }))).toMatch(/^CONFLICT: image debian-12-docker already exists on \/instance: delete it first/);
+      await admin().images.delete({ datastore, name: "debian-12-docker" });
+      await until(() => listed(datastore), (names) => !names.includes("debian-12-docker"), "debian-12-docker deleted");
+    });
+
+    it("a failing build (fail-image-build) fails at 'Build the image' with the tool's words and lists nothing", async () => {
+      await admin().lab.inject({ name: "fail-image-build", args: ["debian-12-docker"] });
+      try {
+        const { operationId } = await admin().images.build({ datastore, recipe: "debian-12-docker" });
+        const op = await settled(operationId);
+        expect(op.state).toBe("failed");
+        expect(op.error).toMatch(/^Build the image failed: mmdebstrap exited with 1/);
+        expect(op.steps.map((s) => s.state)).toEqual(["succeeded", "failed", "pending"]);
+        expect(await listed(datastore)).not.toContain("debian-12-docker");
+      } finally {
+        await admin().lab.inject({ name: "restore-image-build", args: ["debian-12-docker"] });
+      }
+    });
+
+    it("a build cancelled while it builds ends cancelled, and a second build of the recipe is refused while one runs", async () => {
+      const { operationId } = await admin().images.build({ datastore, recipe: "debian-12-docker" });
+      await until(() => admin().operations.get({ id: operationId }), (o) => o.steps.some((s) => s.id === "build" && s.state === "running"), "the build step to run");
+      expect(await codeOf(admin().images.build({ datastore, recipe: "debian-12-docker" }))).toMatch(/^(CONFLICT|PRECONDITION_FAILED)/);
+      await admin().operations.cancel({ id: operationId });
+      const op = await settled(operationId);
+      expect(op.state).toBe("cancelled");
+      expect(await listed(datastore)).not.toContain("debian-12-docker");
+    });
+
+    it("bad input and other roles are refused: an unknown recipe, a datastore nobody exports, an operator, a tenant", async () => {
+      expect(await codeOf(admin().images.build({ datastore, recipe: "windows-11" as "debian-12-docker" }))).toMatch(/^BAD_REQUEST/);
+      expect(await codeOf(admin().images.build({ datastore: "/nowhere", recipe: "debian-12-docker" }))).toMatch(/^NOT_FOUND: datastore \/nowhere/);
+      expect(await codeOf(backend.as(viewers.operator).images.build({ datastore, recipe: "debian-12-docker" }))).toMatch(/^FORBIDDEN/);
+      expect(await codeOf(backend.as(viewers.acme).images.build({ datastore, recipe: "debian-12-docker" }))).toMatch(/^FORBIDDEN/);
+    });
+  });
 });

@@ -50,6 +50,7 @@ const matrix: Record<string, { allowed: RoleName[]; input: () => unknown }> = {
   "images.usage": { allowed: staff, input: () => undefined },
   "images.import": { allowed: admins, input: () => ({ datastore: "/no-such-datastore", name: "matrix-img", os: "debian12", source: { kind: "file", path: "/srv/matrix.qcow2" }, checksum: { algorithm: "sha256", value: "a".repeat(64) } }) },
   "images.delete": { allowed: admins, input: () => ({ datastore: "/instance", name: "no-such-image" }) },
+  "images.build": { allowed: admins, input: () => ({ datastore: "/no-such-datastore", recipe: "debian-12-docker" }) },
   "tenants.quota": { allowed: ALL, input: () => ({ tenant: "acme" }) },
   "tenants.setQuota": { allowed: admins, input: () => ({ tenant: "initech", quota: { instances: 3, vcpus: 6, memoryMiB: 8192, diskGiB: 100 } }) },
   "network.topology": { allowed: ALL, input: () => undefined },

@@ -97,6 +97,7 @@ const table: Record<string, Row> = {
   "images.usage": { tenant: "refused", inputs: none },
   "images.import": { tenant: "refused", inputs: { other: { datastore: "/instance", name: "iso-img", os: "debian12", source: { kind: "url", url: "http://127.0.0.1:9/x.qcow2" }, checksum: { algorithm: "sha256", value: "a".repeat(64) } } } },
   "images.delete": { tenant: "refused", inputs: { other: { datastore: "/instance", name: "debian-12" } } },
+  "images.build": { tenant: "refused", inputs: { other: { datastore: "/instance", recipe: "debian-12-docker" } } },
   "tenants.quota": { tenant: "scoped", inputs: { none: {}, other: { tenant: "globex" } }, mustContain: "acme" },
   "tenants.setQuota": { tenant: "refused", inputs: { own: { tenant: "acme", quota: { instances: 100, vcpus: null, memoryMiB: null, diskGiB: null } }, other: { tenant: "globex", quota: { instances: 0, vcpus: 0, memoryMiB: 0, diskGiB: 0 } } } },
   "network.topology": { tenant: "scoped", inputs: none, mustContain: "5001" },

@@ -7,6 +7,8 @@ import type {
   ImageDeleteRequest,
   ImageEntry,
   ImageImportRequest,
+  ImageBuildParams,
+  ImageBuildProgress,
   MigrateParams,
   MoveDiskParams,
   PreflightCheck,
@@ -133,6 +135,8 @@ export interface StorageDriver extends SectionSource<StorageSection> {
 export interface ImageDriver {
   import(req: ImageImportRequest): Promise<ImageEntry>;
   delete(req: ImageDeleteRequest): Promise<void>;
+  /** Builds a base image into a datastore's repository (storage.imageBuild), steps reported as progress. */
+  build?(params: ImageBuildParams, ctx: JobContext<ImageBuildProgress>): Promise<ImageBuildProgress>;
 }
 
 /** Active checks on a schedule (checks.ts runs them for real and lab hosts alike; only the probe differs). */

@@ -16,6 +16,7 @@ import {
   type NotificationParams,
   type SectionName,
   type StackDeployProgress,
+  type ImageBuildProgress,
   type StackRemoveProgress,
 } from "@nimbus/domain";
 import type { AgentDrivers, SectionSource } from "./drivers.js";
@@ -222,6 +223,12 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
       return { ok: true };
     },
     "storage.imageImport": async (p) => imageDriver().import(p),
+    "storage.imageBuild": async (p) => {
+      const images = imageDriver();
+      const build = images.build?.bind(images) ?? throwErr(unsupported("storage.imageBuild"));
+      const job = jobs.start<ImageBuildProgress>(p.jobId, "image-build", (ctx) => build(p, ctx));
+      return { jobId: job.id };
+    },
     "storage.imageDelete": async (p) => {
       await imageDriver().delete(p);
       return { ok: true };

@@ -7,6 +7,7 @@ import type { AlertService } from "./services/alert-service.js";
 import type { HistoryReader, MetricsReader } from "./services/metrics-recorder.js";
 import type {
   CreateInstanceParams,
+  ImageBuildRequest,
   EvacuationPlan,
   PendingCreate,
   Quota,
@@ -131,6 +132,8 @@ export interface OperationsService {
     plan: { stack: string; tenant: string | null; labelled: string; services: string[]; diff: StackDiff | null },
     requestedBy: string,
   ): Promise<Operation>;
+  /** Builds a base image on the storage server `server` into a datastore's repository (the caller checked the catalog). */
+  startImageBuild(server: string, req: ImageBuildRequest, requestedBy: string): Promise<Operation>;
   /** docker stack rm and wait until its services are gone (the caller checked who may). */
   startStackRemove(stack: string, tenant: string | null, services: string[], requestedBy: string): Promise<Operation>;
   /** A service's new image (image set) or a rollback to its previous one (image null); `tenant` scopes the lookup. */

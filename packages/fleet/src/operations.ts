@@ -15,6 +15,7 @@ import {
   type OperationKind,
   type OperationStep,
   type CreateInstanceParams,
+  type ImageBuildRequest,
   type PendingCreate,
   type PreflightPolicy,
 } from "@nimbus/domain";
@@ -32,6 +33,7 @@ import { createOperation, lostCreateCleanup, pendingCreates, planDelete } from "
 import { PEER_STEP_ID, peerStep, peerTunnelPlan, type PeerTunnelPlan } from "./operations-peer-tunnels.js";
 import { ThrottledOperationWriter } from "./throttled-writer.js";
 import { stackDeployFields, stackRemoveFields, type StackDeployPlan } from "./operations-stacks.js";
+import { imageBuildFields } from "./operations-images.js";
 import { SWARM_NODE_KINDS, SwarmNodeRunner } from "./operations-swarm-nodes.js";
 
 export interface OperationManagerOptions {
@@ -294,6 +296,19 @@ export class OperationManager {
     });
   }
 
+  /**
+   * Builds a base image on the storage server exporting the datastore (the API picked it, VIP
+   * holder first): the agent's job builds or reuses its cache and publishes into the repository.
+   * One build of a recipe at a time.
+   */
+  async startImageBuild(server: string, req: ImageBuildRequest, requestedBy: string): Promise<Operation> {
+    return this.reserved("image", req.recipe, () => {
+      const fields = imageBuildFields(server, req, requestedBy);
+      const op = { ...this.create(fields), steps: fields.steps };
+      return this.launch(op, () => this.fleet.request(server, "storage.imageBuild", { jobId: op.id, datastore: req.datastore, recipe: req.recipe }));
+    });
+  }
+
   /** Removes a stack (`docker stack rm`) and waits until its services are gone. The caller checked who may. */
   async startStackRemove(stack: string, tenant: string | null, services: string[], requestedBy: string): Promise<Operation> {
     const manager = swarmManager(this.fleet.hosts());
@@ -521,14 +536,14 @@ export class OperationManager {
   }
 
   /** Refuses a second operation on one target (a VM, a service, a host's evacuation). */
-  assertIdle(type: "instance" | "service" | "host" | "stack", name: string): void {
+  assertIdle(type: "instance" | "service" | "host" | "stack" | "image", name: string): void {
     const busy = [...this.active.values()].find((op) => op.target.type === type && op.target.name === name);
     if (busy) throw new NimbusError("CONFLICT", `${type} ${name} already has an operation running (${busy.summary})`, { operation: busy.id });
     if (this.starting.has(`${type}:${name}`)) throw new NimbusError("CONFLICT", `${type} ${name} already has an operation starting`, { [type]: name });
   }
 
   /** Holds the target while `start` awaits (agents' checks), so two starts cannot both pass assertIdle. */
-  private async reserved<T>(type: "instance" | "service" | "stack", name: string, start: () => Promise<T>): Promise<T> {
+  private async reserved<T>(type: "instance" | "service" | "stack" | "image", name: string, start: () => Promise<T>): Promise<T> {
     this.assertIdle(type, name);
     const key = `${type}:${name}`;
     this.starting.add(key);

@@ -1,6 +1,6 @@
 import { AgentError, meaningfulChange, type AgentDrivers, type SectionSource } from "@nimbus/agent";
 import { AgentErrorCode, type NodeFacts, type SectionName } from "@nimbus/domain";
-import { deleteImage, importImage } from "./world/images.js";
+import { buildImage, deleteImage, importImage } from "./world/images.js";
 import { migrateDomain } from "./world/migration.js";
 import { powerDomain } from "./world/power.js";
 import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot } from "./world/snapshots.js";
@@ -61,7 +61,11 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
   if (kind === "storage")
     drivers.storage = {
       ...source("storage", storageSection),
-      imageRepository: { import: (req) => importImage(world, host, req), delete: async (req) => deleteImage(world, host, req) },
+      imageRepository: {
+        import: (req) => importImage(world, host, req),
+        delete: async (req) => deleteImage(world, host, req),
+        build: (params, ctx) => buildImage(world, host, params, ctx),
+      },
     };
   if (kind === "swarm-vm") {
     // The swarm's VMs double as edge hosts: each has HAProxy installed.

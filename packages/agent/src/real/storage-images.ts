@@ -4,18 +4,29 @@ import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { homedir } from "node:os";
 import {
   AgentErrorCode,
   IMAGE_CATALOG_FILE,
+  appendStepLog,
+  failureSummary,
+  imageBuildSteps,
+  setStep,
   IMAGE_REPOSITORY_DIR,
   ImageEntry,
   imageFileName,
   virtBuilderIndex,
   type Checksum,
+  type ImageBuildParams,
+  type ImageBuildProgress,
+  type ImageBuildStepId,
   type ImageDeleteRequest,
   type ImageImportRequest,
 } from "@nimbus/domain";
-import type { ImageDriver } from "../drivers.js";
+import type { ImageDriver, JobContext } from "../drivers.js";
+import { buildBaseImage, type ImageBuildOptions, type ImageBuildResult } from "./image-build.js";
+import { DEFAULT_BASE_IMAGE, ROOT_PARTITION } from "./image-build-recipe.js";
+import { DEFAULT_IMAGE_CACHE } from "./image-build-command.js";
 import { AgentError, conflict, notFound } from "../errors.js";
 import { parseQemuImgInfo } from "./virt-disk-parse.js";
 import type { Tool } from "./tool.js";
@@ -45,7 +56,81 @@ export class RealImageRepository implements ImageDriver {
     private readonly qemuImg: Tool,
     /** Local directory of an exported datastore, or null when this host does not export it. */
     private readonly localOf: (datastore: string) => Promise<string | null>,
+    private readonly buildOpts: {
+      /** Built images kept between builds: /var/cache/nimbus-images for root, ~/.cache/nimbus-images otherwise. */
+      cacheDir?: string;
+      /** The build itself (tests pass a stand-in). */
+      build?: (opts: ImageBuildOptions) => Promise<ImageBuildResult>;
+    } = {},
   ) {}
+
+  /**
+   * `storage.imageBuild`: check, build (or reuse this host's cache; the build's own log lines
+   * become the step's log), publish into the datastore's repository (the file renamed in, then
+   * catalog and index rewritten under the same lock as imports). A failure or cancel leaves no
+   * file in the repository and the catalog as it was.
+   */
+  async build(params: ImageBuildParams, ctx: JobContext<ImageBuildProgress>): Promise<ImageBuildProgress> {
+    let progress: ImageBuildProgress = { kind: "image-build", steps: imageBuildSteps(params), image: null, cached: false };
+    const report = (patch: Partial<ImageBuildProgress>) => {
+      progress = { ...progress, ...patch };
+      ctx.report(progress);
+    };
+    const at = () => new Date().toISOString();
+    let current: ImageBuildStepId = "check";
+    const run = async <T>(id: ImageBuildStepId, work: () => Promise<T>): Promise<T> => {
+      current = id;
+      if (ctx.signal.aborted) throw new AgentError(AgentErrorCode.toolFailed, "cancelled");
+      report({ steps: setStep(progress.steps, id, "running", at()) });
+      const out = await work();
+      report({ steps: setStep(progress.steps, id, "succeeded", at()) });
+      return out;
+    };
+    const recipe = { ...DEFAULT_BASE_IMAGE, name: params.recipe };
+    let staging: string | null = null;
+    try {
+      const dir = await run("check", async () => {
+        const d = await this.repository(params.datastore);
+        await mkdir(d, { recursive: true });
+        if ((await readCatalog(d, params.datastore)).some((i) => i.name === params.recipe))
+          throw conflict(`image ${params.recipe} already exists on ${params.datastore}: delete it first to build it again`);
+        report({ steps: appendStepLog(progress.steps, "check", [`${params.datastore} is exported here (${d}); ${params.recipe} is not in its catalog`]) });
+        return d;
+      });
+      staging = join(dir, `.${params.recipe}.build`);
+      const built = await run("build", () =>
+        (this.buildOpts.build ?? buildBaseImage)({
+          recipe,
+          cacheDir: this.buildOpts.cacheDir ?? (process.getuid?.() === 0 ? DEFAULT_IMAGE_CACHE : join(homedir(), ".cache", "nimbus-images")),
+          outDir: staging!,
+          signal: ctx.signal,
+          log: (_level, message) => report({ steps: appendStepLog(progress.steps, "build", [message]) }),
+        }),
+      );
+      report({ cached: built.cached });
+      const entry = await run("publish", () =>
+        this.serialized(async () => {
+          const catalog = await readCatalog(dir, params.datastore);
+          if (catalog.some((i) => i.name === params.recipe)) throw conflict(`image ${params.recipe} appeared on ${params.datastore} while this one was built`);
+          const e = ImageEntry.parse({ ...built.image, datastore: params.datastore, createdAt: new Date().toISOString() });
+          await rename(join(staging!, built.image.file), join(dir, e.file));
+          await writeRepository(dir, [...catalog, e]);
+          report({ steps: appendStepLog(progress.steps, "publish", [`${join(dir, e.file)} (${e.format}, sha512 ${e.checksum.value.slice(0, 16)}…) in the catalog and the index`]) });
+          return e;
+        }),
+      );
+      report({ image: entry });
+      return progress;
+    } catch (err) {
+      const reason = ctx.signal.aborted ? "cancelled" : err instanceof Error ? err.message : String(err);
+      const steps = appendStepLog(setStep(progress.steps, current, "failed", at()), current, [reason]);
+      report({ steps });
+      const label = steps.find((s) => s.id === current)!.label;
+      throw new AgentError(err instanceof AgentError ? err.code : AgentErrorCode.toolFailed, ctx.signal.aborted ? `cancelled during "${label}"` : (failureSummary(steps) ?? reason));
+    } finally {
+      if (staging) await rm(staging, { recursive: true, force: true });
+    }
+  }
 
   import(req: ImageImportRequest): Promise<ImageEntry> {
     return this.serialized(() => this.importNow(req));
@@ -153,5 +238,6 @@ async function writeRepository(dir: string, catalog: ImageEntry[]): Promise<void
     await rename(tmp, join(dir, name));
   };
   await write(IMAGE_CATALOG_FILE, `${JSON.stringify(catalog, null, 2)}\n`);
-  await write("index", virtBuilderIndex(catalog.map((image) => ({ image }))));
+  // Images Nimbus built have their root on the first partition: virt-builder grows it to the disk.
+  await write("index", virtBuilderIndex(catalog.map((image) => (image.source.kind === "built" ? { image, expand: ROOT_PARTITION } : { image }))));
 }

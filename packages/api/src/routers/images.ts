@@ -1,5 +1,18 @@
 import { z } from "zod";
-import { ImageDeleteRequest, ImageEntry, ImageImportRequest, ImageName, NimbusError, imageCatalog, imageDeleteProblem, imageUsers, type HostRecord } from "@nimbus/domain";
+import {
+  ImageBuildRequest,
+  ImageDeleteRequest,
+  ImageEntry,
+  ImageImportRequest,
+  ImageName,
+  NimbusError,
+  OperationStarted,
+  imageBuildProblem,
+  imageCatalog,
+  imageDeleteProblem,
+  imageUsers,
+  type HostRecord,
+} from "@nimbus/domain";
 import type { ApiDeps } from "../deps.js";
 import { notFound, staffProcedure } from "../trpc.js";
 
@@ -47,6 +60,22 @@ export const imageAdminProcedures = {
       if (imageCatalog(hosts).some((d) => d.datastore === input.datastore && d.images.some((i) => i.name === input.name)))
         throw new NimbusError("CONFLICT", `image ${input.name} already exists on ${input.datastore}`);
       return ctx.deps.fleet.request(server.name, "storage.imageImport", input, { timeoutMs: IMPORT_TIMEOUT_MS });
+    }),
+
+  /**
+   * Builds Nimbus's offline base image into a datastore's repository: an image-build operation on
+   * the storage server exporting it (VIP holder first), with steps and the build's log lines.
+   */
+  build: staffProcedure("images:manage")
+    .input(ImageBuildRequest)
+    .output(OperationStarted)
+    .mutation(async ({ ctx, input }) => {
+      const hosts = ctx.deps.fleet.hosts();
+      const server = storageServerFor(hosts, input.datastore);
+      const problem = imageBuildProblem(input, imageCatalog(hosts).find((d) => d.datastore === input.datastore)?.images ?? []);
+      if (problem) throw new NimbusError("CONFLICT", problem);
+      const op = await ctx.deps.operations.startImageBuild(server.name, input, ctx.viewer.name);
+      return { operationId: op.id };
     }),
 
   /** Refused while any instance's disk was built from the image (imageDeleteProblem says which). */

@@ -1,4 +1,5 @@
 export * from "./image.js";
+export * from "./image-build-job.js";
 export * from "./ssh-key.js";
 export * from "./request.js";
 export * from "./quota.js";

@@ -1,5 +1,19 @@
 import { AgentError, conflict, notFound } from "@nimbus/agent";
-import { AgentErrorCode, imageFileName, type ImageDeleteRequest, type ImageEntry, type ImageImportRequest } from "@nimbus/domain";
+import {
+  AgentErrorCode,
+  appendStepLog,
+  failureSummary,
+  imageBuildSteps,
+  imageFileName,
+  setStep,
+  type ImageBuildParams,
+  type ImageBuildProgress,
+  type ImageBuildStepId,
+  type ImageDeleteRequest,
+  type ImageEntry,
+  type ImageImportRequest,
+} from "@nimbus/domain";
+import type { JobContext } from "@nimbus/agent";
 import { TIMINGS } from "./timings.js";
 import type { World } from "./world.js";
 
@@ -63,4 +77,95 @@ export function deleteImage(world: World, host: string, req: ImageDeleteRequest)
   world.images.set(req.datastore, images.filter((i) => i.name !== req.name));
   ds.usedBytes = Math.max(0, ds.usedBytes - Math.round(LAB_IMAGE_BYTES * STORED_SHARE));
   storageChanged(world);
+}
+
+/** What the real build prints, step by step (image-build.ts), for the lab's log. */
+const BUILD_LINES = (name: string) => [
+  `image ${name}: bootstrap from Debian's packages (mmdebstrap)…`,
+  `I: running apt-get update... I: downloading packages with apt... I: extracting archives... (187 packages)`,
+  `image ${name}: bootstrap from Debian's packages (mmdebstrap) done in 245.3 s`,
+  `image ${name}: configure the guest… done`,
+  `image ${name}: make the disk (sfdisk, mkfs.ext4 -d) done in 9.8 s`,
+  `image ${name}: install the boot loader (extlinux) done in 4.1 s`,
+  `image ${name}: write the qcow2 template done in 2.7 s`,
+  `image ${name}: checksum done in 1.2 s`,
+];
+
+/**
+ * storage.imageBuild on a lab storage server: the real build's steps in lab time (a tenth of the
+ * real minutes), the datastore filling as the template is written. `fail-image-build IMAGE`
+ * makes mmdebstrap fail half-way; a cancel stops it between lines. Nothing reaches the catalog
+ * unless every step succeeded.
+ */
+export async function buildImage(world: World, host: string, params: ImageBuildParams, ctx: JobContext<ImageBuildProgress>): Promise<ImageBuildProgress> {
+  let progress: ImageBuildProgress = { kind: "image-build", steps: imageBuildSteps(params), image: null, cached: false };
+  const report = (patch: Partial<ImageBuildProgress>) => {
+    progress = { ...progress, ...patch };
+    ctx.report(progress);
+  };
+  const at = () => new Date().toISOString();
+  const sleep = (ms: number) => world.clock.sleep(ms, ctx.signal);
+  let current: ImageBuildStepId = "check";
+  const run = async (id: ImageBuildStepId, work: () => Promise<void>) => {
+    current = id;
+    report({ steps: setStep(progress.steps, id, "running", at()) });
+    await work();
+    report({ steps: setStep(progress.steps, id, "succeeded", at()) });
+  };
+  const stored = Math.round(LAB_IMAGE_BYTES * STORED_SHARE);
+  try {
+    await run("check", async () => {
+      const ds = exported(world, host, params.datastore);
+      if ((world.images.get(params.datastore) ?? []).some((i) => i.name === params.recipe))
+        throw conflict(`image ${params.recipe} already exists on ${params.datastore}: delete it first to build it again`);
+      if (ds.usedBytes + stored > ds.totalBytes) throw new AgentError(AgentErrorCode.toolFailed, `${params.datastore}: No space left on device for the template`);
+      await sleep(TIMINGS.imageBuildCheckMs);
+      report({ steps: appendStepLog(progress.steps, "check", [`${params.datastore} is exported here; ${params.recipe} is not in its catalog`]) });
+    });
+    await run("build", async () => {
+      const lines = BUILD_LINES(params.recipe);
+      for (const [i, line] of lines.entries()) {
+        await sleep(TIMINGS.imageBaseBuildMs / lines.length);
+        if (!world.isPoweredOn(host)) throw new AgentError(AgentErrorCode.toolFailed, `${host} is powered off`);
+        if (world.failingImageBuilds.has(params.recipe) && i === 1)
+          throw new AgentError(AgentErrorCode.toolFailed, "mmdebstrap exited with 1: E: Failed to fetch http://deb.debian.org/debian/pool/main/l/linux-signed-amd64/linux-image-6.1.0-28-amd64_6.1.119-1_amd64.deb  Hash Sum mismatch");
+        report({ steps: appendStepLog(progress.steps, "build", [line]) });
+      }
+    });
+    await run("publish", async () => {
+      const ds = exported(world, host, params.datastore);
+      await sleep(TIMINGS.imageBuildCheckMs);
+      const now = world.images.get(params.datastore) ?? [];
+      if (now.some((i) => i.name === params.recipe)) throw conflict(`image ${params.recipe} appeared on ${params.datastore} while this one was built`);
+      const entry: ImageEntry = {
+        name: params.recipe,
+        os: "debian11",
+        format: "qcow2",
+        virtualSizeBytes: LAB_IMAGE_BYTES,
+        checksum: { algorithm: "sha512", value: labChecksum(params.recipe) },
+        source: { kind: "built", recipe: params.recipe },
+        datastore: params.datastore,
+        file: imageFileName(params.recipe, "qcow2"),
+        createdAt: at(),
+      };
+      world.images.set(params.datastore, [...now, entry]);
+      ds.usedBytes += stored;
+      storageChanged(world);
+      report({ image: entry, steps: appendStepLog(progress.steps, "publish", [`${params.datastore}/.nimbus-images/${entry.file} in the catalog and the index`]) });
+    });
+    return progress;
+  } catch (err) {
+    const reason = ctx.signal.aborted ? "cancelled" : err instanceof Error ? err.message : String(err);
+    const steps = appendStepLog(setStep(progress.steps, current, "failed", at()), current, [reason]);
+    report({ steps });
+    const label = steps.find((s) => s.id === current)!.label;
+    throw new AgentError(err instanceof AgentError ? err.code : AgentErrorCode.toolFailed, ctx.signal.aborted ? `cancelled during "${label}"` : (failureSummary(steps) ?? reason));
+  }
+}
+
+/** A stable fake sha512 per recipe (the lab has no file to hash). */
+function labChecksum(name: string): string {
+  let h = 0x811c9dc5;
+  for (const c of name) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return h.toString(16).padStart(8, "0").repeat(16);
 }

@@ -1,0 +1,51 @@
+import { z } from "zod";
+import { DatastorePath, ImageEntry } from "./image.js";
+import { OperationStep } from "./steps.js";
+
+/**
+ * The offline base image built as an operation: the storage server exporting the datastore
+ * builds it from Debian's packages (or reuses its cache) and publishes it in the datastore's
+ * repository, with steps and the build's log lines like a create.
+ */
+
+/** The recipes a storage server knows how to build (one today: Debian 12 with SSH, NFS, Docker). */
+export const BUILDABLE_IMAGES = ["debian-12-docker"] as const;
+export const BuildableImage = z.enum(BUILDABLE_IMAGES, { error: `the base images Nimbus builds are: ${BUILDABLE_IMAGES.join(", ")}` });
+
+/** What an admin asks for: a recipe, built into a datastore's repository. */
+export const ImageBuildRequest = z.object({ datastore: DatastorePath, recipe: BuildableImage });
+export type ImageBuildRequest = z.infer<typeof ImageBuildRequest>;
+
+export const ImageBuildParams = ImageBuildRequest.extend({ jobId: z.string().min(1).max(64) });
+export type ImageBuildParams = z.infer<typeof ImageBuildParams>;
+
+export const ImageBuildStepId = z.enum(["check", "build", "publish"]);
+export type ImageBuildStepId = z.infer<typeof ImageBuildStepId>;
+
+export const ImageBuildProgress = z.object({
+  kind: z.literal("image-build"),
+  steps: z.array(OperationStep).max(8),
+  /** The catalog entry once published. */
+  image: ImageEntry.nullable(),
+  /** True when the host's cache held this recipe's image and nothing was built. */
+  cached: z.boolean(),
+});
+export type ImageBuildProgress = z.infer<typeof ImageBuildProgress>;
+
+/** A build takes minutes (mmdebstrap ~4 min, the disk ~20 s); the server gives the job this long. */
+export const IMAGE_BUILD_TIMEOUT_MS = 60 * 60_000;
+
+export function imageBuildSteps(req: Pick<ImageBuildRequest, "datastore" | "recipe">): OperationStep[] {
+  const step = (id: ImageBuildStepId, label: string, detail: string): OperationStep => ({ id, label, detail, state: "pending", startedAt: null, finishedAt: null, log: [] });
+  return [
+    step("check", "Check the storage server", `${req.datastore} is exported here, ${req.recipe} is not in its repository yet, the build tools are present`),
+    step("build", "Build the image", `${req.recipe} from Debian's packages (mmdebstrap, the disk, extlinux), or the server's cached build`),
+    step("publish", "Publish", `copy into ${req.datastore}/.nimbus-images and rewrite the catalog and the virt-builder index`),
+  ];
+}
+
+/** The problem with building `recipe` into `datastore` given its catalog now, or null. */
+export function imageBuildProblem(req: Pick<ImageBuildRequest, "datastore" | "recipe">, catalog: readonly Pick<ImageEntry, "name">[]): string | null {
+  if (catalog.some((i) => i.name === req.recipe)) return `image ${req.recipe} already exists on ${req.datastore}: delete it first to build it again`;
+  return null;
+}
