@@ -2,11 +2,11 @@ import { z } from "zod";
 import type { HostRecord } from "../fleet.js";
 import { HostName } from "../names.js";
 import type { SwarmNode, SwarmTask } from "../inventory.js";
-import { DEFAULT_POLICY, capacityChecks, hostAvailabilityCheck, rankDestinations, rankingReason, type CheckResult, type PreflightCheck, type PreflightPolicy } from "../preflight.js";
+import { DEFAULT_POLICY, capacityChecks, hostAvailabilityCheck, rankDestinations, rankingReason, type PreflightCheck, type PreflightPolicy } from "../preflight.js";
 import { mountTargetOf, type DatastoreCapacity } from "../storage-plan/datastores.js";
 import { DISK_GIB, FirstBootCommand, InstanceName, MEMORY_MIB, VCPUS } from "../provision/request.js";
 import { ImageName, diskSizeProblem, imageRepositoryIndex, type ImageEntry } from "../provision/image.js";
-import { nameTaken, type PendingCreate } from "../provision/placement.js";
+import { nameTaken, type PendingCreate, type PlacementCandidate } from "../provision/placement.js";
 import { CreateInstanceParams } from "../provision/params.js";
 import { createSteps, type OperationStep } from "../provision/steps.js";
 import { SwarmJoinToken } from "./nodes.js";
@@ -62,14 +62,8 @@ export function storageVip(hosts: readonly HostRecord[]): string | null {
   return null;
 }
 
-export interface WorkerCandidate {
-  host: string;
-  verdict: CheckResult;
-  freeMemoryMiB: number;
-  checks: PreflightCheck[];
-  bridge: { name: string; type: "linux" | "ovs" } | null;
-  mountTarget: string | null;
-}
+/** A create's candidate without tenant wiring (a swarm VM has none). */
+export type WorkerCandidate = Omit<PlacementCandidate, "wiring">;
 export interface WorkerPlacement {
   chosen: WorkerCandidate | null;
   reason: string;
