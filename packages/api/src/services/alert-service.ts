@@ -10,6 +10,8 @@ import {
   metricSamples,
   silencedBy,
   type Alert,
+  type AlertChannelRecord,
+  type AlertDeliveryRecord,
   type AlertEvalState,
   type AlertEvent,
   type AlertRulePatch,
@@ -40,28 +42,8 @@ export interface AlertPersistence {
   deliveries(limit: number, channelId?: string): Promise<DeliveryRow[]>;
 }
 
-export interface StoredChannelRow {
-  id: string;
-  name: string;
-  kind: "webhook" | "email";
-  enabled: boolean;
-  config: Record<string, unknown>;
-  secret: string | null;
-  updatedAt: string;
-}
-
-export interface DeliveryRow {
-  id: number;
-  at: string;
-  alertId: string;
-  alertKey: string;
-  channelId: string;
-  event: string;
-  attempt: number;
-  status: "ok" | "retrying" | "failed";
-  statusCode: number | null;
-  error: string | null;
-}
+type StoredChannelRow = AlertChannelRecord;
+type DeliveryRow = AlertDeliveryRecord;
 
 type Row = Alert & { rowId: string };
 

@@ -1,34 +1,14 @@
 import { and, desc, eq, gt, isNull, sql } from "drizzle-orm";
-import type { Alert, AlertRule, Silence } from "@nimbus/domain";
+import type { Alert, AlertChannelRecord, AlertDeliveryRecord, AlertRule, Silence } from "@nimbus/domain";
 import type { Db } from "../open.js";
 import { alertChannels, alertDeliveries, alertRules, alertSilences, alerts } from "../schema/alerts.js";
 
-export interface StoredChannel {
-  id: string;
-  name: string;
-  kind: "webhook" | "email";
-  enabled: boolean;
-  config: Record<string, unknown>;
-  /** HMAC key (webhook) or SMTP password (email); null when none is set. */
-  secret: string | null;
-  updatedAt: string;
-}
+export type StoredChannel = AlertChannelRecord;
 
 /** A firing or resolved alert with the id of its row (a key fires again under a new row). */
 export type StoredAlert = Alert & { rowId: string };
 
-export interface DeliveryRecord {
-  id: number;
-  at: string;
-  alertId: string;
-  alertKey: string;
-  channelId: string;
-  event: string;
-  attempt: number;
-  status: "ok" | "retrying" | "failed";
-  statusCode: number | null;
-  error: string | null;
-}
+export type DeliveryRecord = AlertDeliveryRecord;
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 

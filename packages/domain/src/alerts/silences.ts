@@ -110,3 +110,28 @@ export function alertNotification(alert: Alert, event: AlertEvent, publicUrl: st
   const { link: _link, ...rest } = alert;
   return { event, subject, text: lines.join("\n"), body: { version: 1, event, alert: { ...rest, url }, sentAt: now.toISOString() } };
 }
+
+/** A notification channel as stored: `secret` is the webhook's HMAC key or the SMTP password (never sent to a browser). */
+export interface AlertChannelRecord {
+  id: string;
+  name: string;
+  kind: "webhook" | "email";
+  enabled: boolean;
+  config: Record<string, unknown>;
+  secret: string | null;
+  updatedAt: string;
+}
+
+/** One attempt to deliver a notification, as the delivery log keeps it. */
+export interface AlertDeliveryRecord {
+  id: number;
+  at: string;
+  alertId: string;
+  alertKey: string;
+  channelId: string;
+  event: string;
+  attempt: number;
+  status: "ok" | "retrying" | "failed";
+  statusCode: number | null;
+  error: string | null;
+}
