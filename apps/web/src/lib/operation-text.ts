@@ -16,6 +16,7 @@ const verbs: Record<string, string> = {
   delete: "Deleting",
   "service-update": "Updating",
   "service-rollback": "Rolling back",
+  "image-build": "Building image",
 };
 const verb = (op: Operation) => verbs[op.kind] ?? "Working";
 
@@ -120,6 +121,12 @@ export function operationOutcome(op: Operation): string {
     const kept = op.progress?.kind === "delete" && op.progress.kept.length ? `; kept (not on a datastore): ${op.progress.kept.join(", ")}` : "";
     if (op.state === "succeeded") return `${name} deleted${took ? ` in ${took}` : ""}${kept}`;
     if (op.state === "failed") return `Delete of ${name} failed: ${op.error ?? "unknown error"}`;
+  }
+  if (op.kind === "image-build") {
+    const cached = op.progress?.kind === "image-build" && op.progress.cached ? " (the server's cached build, nothing rebuilt)" : "";
+    if (op.state === "succeeded") return `Image ${name} is ready${took ? `, built in ${took}` : ""}${cached}`;
+    if (op.state === "cancelled") return `Build of ${name} cancelled; nothing was published`;
+    if (op.state === "failed") return `Image ${name} was not built: ${op.error ?? "the build failed"}`;
   }
   if (op.state === "succeeded") return `${op.summary}: done`;
   if (op.state === "cancelled") return `${op.summary}: cancelled`;

@@ -1,5 +1,6 @@
 "use client";
-import type { ImageEntry } from "@nimbus/domain";
+import { BUILDABLE_IMAGES, type ImageEntry, type Operation } from "@nimbus/domain";
+import Link from "next/link";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
@@ -10,10 +11,13 @@ import { Panel } from "@/components/ui/panel";
 import { ErrorState, Skeleton } from "@/components/ui/states";
 import { useNow } from "@/lib/clock";
 import { errorInfo } from "@/lib/errors";
-import { notify } from "@/lib/notify";
+import { notify, watchOperation } from "@/lib/notify";
 import { useCan } from "@/lib/session";
 import { useTRPC } from "@/lib/trpc";
 import { useAction } from "@/lib/use-action";
+import { operationHref } from "@/lib/hrefs";
+import { RECENT_OPERATIONS } from "@/lib/queries";
+import { LiveOperation } from "@/features/operations/live-operation";
 import { parseImageImport, type ImageImportValues } from "./image-import-form";
 import { ImagesView, deleteBlocker } from "./images-view";
 
@@ -26,6 +30,10 @@ export function ImagesPanel({ datastores }: { datastores: readonly string[] }) {
   const images = useQuery(trpc.images.list.queryOptions());
   const usage = useQuery(trpc.images.usage.queryOptions());
   const [importing, setImporting] = useState(false);
+  const [building, setBuilding] = useState(false);
+  const ops = useQuery(trpc.operations.list.queryOptions(RECENT_OPERATIONS));
+  // Builds running now and those that ended in the last minutes (their outcome stays in view).
+  const builds = (ops.data ?? []).filter((o) => o.kind === "image-build" && (!o.finishedAt || now - Date.parse(o.finishedAt) < KEEP_ENDED_MS));
   const [deleting, setDeleting] = useState<ImageEntry | null>(null);
   const refresh = () => Promise.all([qc.invalidateQueries({ queryKey: trpc.images.list.queryKey() }), qc.invalidateQueries({ queryKey: trpc.images.usage.queryKey() })]);
   const remove = useAction(
@@ -45,12 +53,18 @@ export function ImagesPanel({ datastores }: { datastores: readonly string[] }) {
       bodyClass="p-0"
       actions={
         mayManage ? (
-          <Button size="sm" onClick={() => setImporting(true)} disabled={!datastores.length} data-testid="image-import-open">
-            Import…
-          </Button>
+          <div className="flex gap-2">
+            <Button size="sm" onClick={() => setBuilding(true)} disabled={!datastores.length} data-testid="image-build-open">
+              Build base image…
+            </Button>
+            <Button size="sm" onClick={() => setImporting(true)} disabled={!datastores.length} data-testid="image-import-open">
+              Import…
+            </Button>
+          </div>
         ) : null
       }
     >
+      {builds.length > 0 && <ImageBuilds builds={builds} />}
       {images.error ? (
         <ErrorState error={images.error} onRetry={() => void images.refetch()} compact />
       ) : !images.data || !usage.data ? (
@@ -74,6 +88,7 @@ export function ImagesPanel({ datastores }: { datastores: readonly string[] }) {
           }
         />
       )}
+      <BuildImageDialog open={building} datastores={datastores} onClose={() => setBuilding(false)} />
       <ImportImageDialog open={importing} datastores={datastores} onClose={() => setImporting(false)} onImported={() => void refresh()} />
       <ConfirmDialog
         open={deleting !== null}
@@ -102,6 +117,98 @@ export function ImagesPanel({ datastores }: { datastores: readonly string[] }) {
 }
 
 const FORM_ID = "image-import-form";
+const BUILD_FORM_ID = "image-build-form";
+const KEEP_ENDED_MS = 10 * 60_000;
+
+/** Image builds as they run: steps live from the operation, and its own page for the whole log. */
+function ImageBuilds({ builds }: { builds: readonly Operation[] }) {
+  return (
+    <ul className="divide-y divide-border border-b border-border" data-testid="image-builds">
+      {builds.map((op) => (
+        <li key={op.id} className="flex flex-col gap-1.5 px-4 py-3" data-testid={`image-build-${op.target.name}`}>
+          <div className="flex flex-wrap items-baseline justify-between gap-2">
+            <span className="text-[12.5px] font-medium">{op.summary}</span>
+            <Link href={operationHref(op.id)} className="text-[12.5px] text-accent underline" data-testid="image-build-details">
+              Steps and log
+            </Link>
+          </div>
+          <LiveOperation initial={op} compact />
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+/**
+ * Nimbus's own base image, built by the storage server from Debian's packages (offline: no
+ * public template is fetched) and published in the datastore's repository.
+ */
+function BuildImageDialog({ open, datastores, onClose }: { open: boolean; datastores: readonly string[]; onClose: () => void }) {
+  const trpc = useTRPC();
+  const qc = useQueryClient();
+  const [datastore, setDatastore] = useState("");
+  const [recipe, setRecipe] = useState<(typeof BUILDABLE_IMAGES)[number]>(BUILDABLE_IMAGES[0]);
+  const run = useAction(
+    trpc.images.build.mutationOptions({
+      onSuccess: ({ operationId }, v) => {
+        watchOperation(operationId);
+        notify.started({ id: operationId, summary: `Build ${v.recipe} into ${v.datastore}` });
+        void qc.invalidateQueries({ queryKey: trpc.operations.list.queryKey() });
+        onClose();
+      },
+    }),
+  );
+  const close = () => {
+    run.reset();
+    onClose();
+  };
+  return (
+    <Dialog
+      open={open}
+      onOpenChange={(o) => !o && close()}
+      title="Build base image"
+      description="The storage server builds Debian 12 with SSH, the NFS client, Docker and a serial console from Debian's packages (about 5 minutes; a build it made before is reused) and publishes it for new instances."
+      testId="image-build-dialog"
+      footer={
+        <>
+          <Button onClick={close}>Cancel</Button>
+          <Button type="submit" form={BUILD_FORM_ID} variant="primary" busy={run.isPending} data-testid="image-build-start">
+            Build
+          </Button>
+        </>
+      }
+    >
+      <form
+        id={BUILD_FORM_ID}
+        className="flex flex-col gap-3"
+        onSubmit={(e) => {
+          e.preventDefault();
+          run.mutate({ datastore: datastore || datastores[0] || "", recipe });
+        }}
+      >
+        <Field label="Image" htmlFor="image-build-recipe">
+          <Select id="image-build-recipe" value={recipe} onChange={(e) => setRecipe(e.target.value as (typeof BUILDABLE_IMAGES)[number])}>
+            {BUILDABLE_IMAGES.map((r) => (
+              <option key={r}>{r}</option>
+            ))}
+          </Select>
+        </Field>
+        <Field label="Datastore" htmlFor="image-build-datastore">
+          <Select id="image-build-datastore" value={datastore || datastores[0]} onChange={(e) => setDatastore(e.target.value)}>
+            {datastores.map((d) => (
+              <option key={d}>{d}</option>
+            ))}
+          </Select>
+        </Field>
+        {run.error && (
+          <p role="alert" className="rounded-md bg-crit-soft px-3 py-2 text-[13px] text-crit">
+            {errorInfo(run.error).message}
+          </p>
+        )}
+      </form>
+    </Dialog>
+  );
+}
 
 function ImportImageDialog({ open, datastores, onClose, onImported }: { open: boolean; datastores: readonly string[]; onClose: () => void; onImported: () => void }) {
   const trpc = useTRPC();
