@@ -146,7 +146,9 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     deps.autoscale = autoscaler;
     // Alerts read the monitor's checks and the pushed numbers; what they keep is in the database.
     const alertStore = new AlertStore(db);
-    const alerts = new AlertService(alertStore, health, fleet, { publicUrl: env.NIMBUS_PUBLIC_URL ?? baseURL, log: logger.child({ component: "alerts" }) });
+    // Nothing is decided before every host answered once (a restart must not resolve and re-fire what was firing).
+    let fleetAnswered = false;
+    const alerts = new AlertService(alertStore, health, fleet, { publicUrl: env.NIMBUS_PUBLIC_URL ?? baseURL, log: logger.child({ component: "alerts" }), ready: () => fleetAnswered });
     await alerts.load();
     cleanups.unshift(() => alerts.stop());
     deps.alerts = alerts;
@@ -208,6 +210,7 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     void fleet.start().then(() => {
       logger.info({ hosts: fleet.hosts().length, ms: Date.now() - app.fleetStartedAt! }, "every host answered its first connection attempt");
       if (!stopped) recorder.start();
+      fleetAnswered = true;
     });
     health.start();
     alerts.start();

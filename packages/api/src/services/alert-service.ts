@@ -79,6 +79,8 @@ export interface AlertServiceOptions {
   sleep?: (ms: number) => Promise<void>;
   send?: (c: ChannelTarget, n: ReturnType<typeof alertNotification>) => Promise<AttemptResult>;
   log?: { warn(obj: object, msg: string): void; info?(obj: object, msg: string): void };
+  /** False until the fleet has answered once: before, every check is "connecting" and nothing is decided. */
+  ready?: () => boolean;
   now?: () => Date;
 }
 
@@ -173,7 +175,7 @@ export class AlertService {
 
   /** One evaluation: fire, update, resolve, escalate. Public so tests step it with fake time. */
   tick(now = this.now()) {
-    if (this.stopped) return;
+    if (this.stopped || !(this.opts.ready?.() ?? true)) return;
     this.silences = this.silences.filter((s) => Date.parse(s.endsAt) > now.getTime());
     const r = evaluateAlerts(this.rules, { checks: this.health.checks(), metrics: metricSamples(this.fleet.hosts()) }, this.state, this.firing, now);
     this.state = r.state;

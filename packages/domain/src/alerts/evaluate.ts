@@ -144,7 +144,13 @@ export function evaluateAlerts(
       } else pending.set(id, since);
     }
   }
-  const resolved = [...firing.values()].filter((a) => !seen.has(a.id)).map((a) => ({ ...a, resolvedAt: nowIso }));
+  // A check without a verdict (its host is connecting again, e.g. after a server restart) neither
+  // fires nor resolves: the alert stays as it was until the check says ok or fails.
+  const undecided = new Set(input.checks.filter((c) => c.state === "unknown").map((c) => c.id));
+  const enabledIds = new Set(enabled.map((r) => r.id));
+  const resolved = [...firing.values()]
+    .filter((a) => !seen.has(a.id) && !(enabledIds.has(a.ruleId) && undecided.has(a.subject)))
+    .map((a) => ({ ...a, resolvedAt: nowIso }));
   return { state: { pending, flaps }, fired, updated, resolved };
 }
 

@@ -118,6 +118,15 @@ describe("evaluateAlerts", () => {
     expect(r.updated).toMatchObject([{ message: "unreachable: refused", firedAt: iso(0) }]);
   });
 
+  it("keeps a firing alert while its check has no verdict (the host reconnecting), resolves it once ok", () => {
+    const step = stepper([rule("host-down")]);
+    step(0, [check("host:kvm1", "crit")]);
+    const reconnecting = step(5, [check("host:kvm1", "unknown", iso(5), "connecting")]);
+    expect(reconnecting.resolved).toEqual([]);
+    expect(reconnecting.firing.has("host-down|host:kvm1")).toBe(true);
+    expect(step(10, [check("host:kvm1", "ok", iso(10))]).resolved.map((a) => a.id)).toEqual(["host-down|host:kvm1"]);
+  });
+
   it("resolves every alert of a rule that is disabled", () => {
     const step = stepper([rule("host-down")]);
     step(0, [check("host:kvm1", "crit")]);
