@@ -9,7 +9,7 @@ import {
   AgentErrorCode,
   IMAGE_CATALOG_FILE,
   appendStepLog,
-  failureSummary,
+  imageBuildFailure,
   imageBuildSteps,
   setStep,
   IMAGE_REPOSITORY_DIR,
@@ -122,11 +122,9 @@ export class RealImageRepository implements ImageDriver {
       report({ image: entry });
       return progress;
     } catch (err) {
-      const reason = ctx.signal.aborted ? "cancelled" : err instanceof Error ? err.message : String(err);
-      const steps = appendStepLog(setStep(progress.steps, current, "failed", at()), current, [reason]);
-      report({ steps });
-      const label = steps.find((s) => s.id === current)!.label;
-      throw new AgentError(err instanceof AgentError ? err.code : AgentErrorCode.toolFailed, ctx.signal.aborted ? `cancelled during "${label}"` : (failureSummary(steps) ?? reason));
+      const failed = imageBuildFailure(progress.steps, current, err instanceof Error ? err.message : String(err), ctx.signal.aborted);
+      report({ steps: failed.steps });
+      throw new AgentError(err instanceof AgentError ? err.code : AgentErrorCode.toolFailed, failed.message);
     } finally {
       if (staging) await rm(staging, { recursive: true, force: true });
     }

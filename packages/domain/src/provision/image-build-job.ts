@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DatastorePath, ImageEntry } from "./image.js";
-import { OperationStep } from "./steps.js";
+import { OperationStep, appendStepLog, failureSummary, setStep } from "./steps.js";
 
 /**
  * The offline base image built as an operation: the storage server exporting the datastore
@@ -48,4 +48,11 @@ export function imageBuildSteps(req: Pick<ImageBuildRequest, "datastore" | "reci
 export function imageBuildProblem(req: Pick<ImageBuildRequest, "datastore" | "recipe">, catalog: readonly Pick<ImageEntry, "name">[]): string | null {
   if (catalog.some((i) => i.name === req.recipe)) return `image ${req.recipe} already exists on ${req.datastore}: delete it first to build it again`;
   return null;
+}
+
+/** A build that stopped at `current`: that step failed with the reason as its last line, and the operation's error. */
+export function imageBuildFailure(steps: readonly OperationStep[], current: ImageBuildStepId, reason: string, cancelled: boolean): { steps: OperationStep[]; message: string } {
+  const failed = appendStepLog(setStep(steps, current, "failed", new Date().toISOString()), current, [cancelled ? "cancelled" : reason]);
+  const label = failed.find((s) => s.id === current)!.label;
+  return { steps: failed, message: cancelled ? `cancelled during "${label}"` : (failureSummary(failed) ?? reason) };
 }

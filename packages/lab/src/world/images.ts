@@ -2,7 +2,7 @@ import { AgentError, conflict, notFound } from "@nimbus/agent";
 import {
   AgentErrorCode,
   appendStepLog,
-  failureSummary,
+  imageBuildFailure,
   imageBuildSteps,
   imageFileName,
   setStep,
@@ -155,11 +155,9 @@ export async function buildImage(world: World, host: string, params: ImageBuildP
     });
     return progress;
   } catch (err) {
-    const reason = ctx.signal.aborted ? "cancelled" : err instanceof Error ? err.message : String(err);
-    const steps = appendStepLog(setStep(progress.steps, current, "failed", at()), current, [reason]);
-    report({ steps });
-    const label = steps.find((s) => s.id === current)!.label;
-    throw new AgentError(err instanceof AgentError ? err.code : AgentErrorCode.toolFailed, ctx.signal.aborted ? `cancelled during "${label}"` : (failureSummary(steps) ?? reason));
+    const failed = imageBuildFailure(progress.steps, current, err instanceof Error ? err.message : String(err), ctx.signal.aborted);
+    report({ steps: failed.steps });
+    throw new AgentError(err instanceof AgentError ? err.code : AgentErrorCode.toolFailed, failed.message);
   }
 }
 
