@@ -34,7 +34,7 @@ async function serviceFor(database: Database) {
   const waits: number[] = [];
   const service = new AlertService(
     new AlertStore(database.db),
-    { checks: () => checks as never, acknowledge: (id: string) => (acked.push(id), true) },
+    { checks: () => checks as never, acknowledge: (id: string) => (acked.push(id), true), unacknowledge: (id: string) => (acked.push(`-${id}`), true) },
     { hosts: () => [] },
     { publicUrl: "https://nimbus.example.test/console", now: () => new Date(now), sleep: async (ms) => void waits.push(ms) },
   );
@@ -162,6 +162,12 @@ describe("alert notifications", () => {
       service.tick();
       service.acknowledge("host-down|host:kvm1", "Olga", "rebooting the switch");
       expect(acked).toEqual(["host:kvm1"]);
+      service.unacknowledge("host-down|host:kvm1");
+      expect(acked).toEqual(["host:kvm1", "-host:kvm1"]);
+      // Acknowledged on its health card instead: the alert takes that acknowledgement over.
+      checks[0] = { ...kvm1Down, ack: { by: "Otto", at: new Date(T0 + 5000).toISOString(), note: "on the card" } } as AlertCheckInput;
+      service.tick();
+      expect(service.list().firing[0]!.ack).toEqual({ by: "Otto", at: new Date(T0 + 5000).toISOString(), note: "on the card" });
       at(120);
       service.tick();
       await service.settled();
@@ -254,6 +260,45 @@ describe("alerts on the lab, across a restart", () => {
       await expect(admin.alerts.silence({ match: { checks: null, labels: {} }, minutes: 60 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
       expect(await admin.alerts.silences()).toEqual([]);
     } finally {
+      await app.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("alerts.watch", () => {
+  it("pushes the list again when an alert changes, and holds at most 8 watches per user", { timeout: 240_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), "nimbus-alerts-"));
+    const env = loadEnv({ NIMBUS_DATA_DIR: dir, NIMBUS_LAB_SPEED: "10", NIMBUS_ADMIN_PASSWORD: "test-admin-password", NIMBUS_LOG_LEVEL: "silent" });
+    const app = await createApp(env, "http://127.0.0.1:9", pino({ level: "silent" }));
+    const aborts: AbortController[] = [];
+    const watch = async () => {
+      const abort = new AbortController();
+      aborts.push(abort);
+      const c = createCallerFactory(appRouter)({ deps: app.deps, live: app.live, health: app.health, topology: app.topology, viewer: viewers.oncall, requestId: "w", ip: "127.0.0.1" }, { signal: abort.signal });
+      const it = ((await c.alerts.watch()) as AsyncIterable<{ firing: { id: string; ack: unknown }[] }>)[Symbol.asyncIterator]();
+      return { it, first: await it.next(), abort };
+    };
+    try {
+      await until(async () => app.fleet.host("kvm2")?.connection.state, (s) => s === "online", "kvm2 online", 60_000);
+      const w = await watch();
+      expect(w.first.done).toBe(false);
+      await caller(app).lab.inject({ name: "change-host-key", args: ["kvm2"] });
+      // Pushed, not polled: the next value comes when the alert fires.
+      let next = await w.it.next();
+      while (!next.value.firing.some((a: { id: string }) => a.id === "host-down|host:kvm2")) {
+        app.alerts.tick();
+        next = await w.it.next();
+      }
+      await caller(app, viewers.oncall).alerts.acknowledge({ id: "host-down|host:kvm2", note: "seen" });
+      expect((await w.it.next()).value.firing.find((a: { id: string }) => a.id === "host-down|host:kvm2")?.ack).toMatchObject({ by: viewers.oncall.name, note: "seen" });
+      for (let i = 0; i < 7; i++) await watch();
+      await expect(watch()).rejects.toMatchObject({ code: "TOO_MANY_REQUESTS" });
+      w.abort.abort();
+      await w.it.return?.();
+      await expect(watch()).resolves.toMatchObject({ first: { done: false } });
+    } finally {
+      for (const a of aborts) a.abort();
       await app.stop();
       rmSync(dir, { recursive: true, force: true });
     }

@@ -28,6 +28,9 @@ const ChannelInput = z.object({
 
 /** How often a quiet watch asks whether the session is still valid. */
 const REVALIDATE_MS = 60_000;
+/** Open watches per user (console tabs on the Health page), like the live channel's limit. */
+const MAX_WATCHES_PER_USER = 8;
+const watches = new Map<string, number>();
 
 export const alertsRouter = router({
   /** Firing alerts (worst first, with the silence muting each) and the latest resolved ones. */
@@ -36,12 +39,18 @@ export const alertsRouter = router({
   /** The same list, pushed again whenever it changes (fired, acked, silenced, resolved). */
   watch: staffProcedure("read:fleet").subscription(async function* ({ ctx, signal }) {
     const alerts = alertsOf(ctx);
+    const user = ctx.viewer.userId;
+    const open = watches.get(user) ?? 0;
+    if (open >= MAX_WATCHES_PER_USER) throw new TRPCError({ code: "TOO_MANY_REQUESTS", message: `at most ${MAX_WATCHES_PER_USER} alert watches per user; close a tab` });
+    watches.set(user, open + 1);
     const bell = new EventEmitter();
     const off = alerts.subscribe(() => bell.emit("change"));
     const tick = setInterval(() => bell.emit("change", "revalidate"), REVALIDATE_MS);
     try {
+      // Listening before the first answer: a change while it is on its way is not lost.
+      const changes = on(bell, "change", { signal });
       yield alerts.list();
-      for await (const [why] of on(bell, "change", { signal })) {
+      for await (const [why] of changes) {
         if (why === "revalidate") {
           if (ctx.revalidate && !(await ctx.revalidate())) throw new TRPCError({ code: "UNAUTHORIZED", message: "session ended" });
           continue;
@@ -54,6 +63,9 @@ export const alertsRouter = router({
     } finally {
       off();
       clearInterval(tick);
+      const left = (watches.get(user) ?? 1) - 1;
+      if (left > 0) watches.set(user, left);
+      else watches.delete(user);
     }
   }),
 

@@ -107,7 +107,7 @@ export class AlertService {
 
   constructor(
     private readonly store: AlertPersistence,
-    private readonly health: Pick<HealthMonitor, "checks" | "acknowledge">,
+    private readonly health: Pick<HealthMonitor, "checks" | "acknowledge"> & Partial<Pick<HealthMonitor, "unacknowledge">>,
     private readonly fleet: Pick<FleetView, "hosts">,
     private readonly opts: AlertServiceOptions,
   ) {}
@@ -197,13 +197,36 @@ export class AlertService {
       this.write("resolved", () => this.store.updateAlert(row));
       this.notify(row, "resolved", this.ruleChannels(a.ruleId), now);
     }
+    const adopted = this.adoptCheckAcks();
     for (const { alert, channel } of escalationsDue(this.firing.values(), this.rules, this.silences, now)) {
       const row = { ...this.firing.get(alert.id)!, escalatedAt: now.toISOString() };
       this.firing.set(alert.id, row);
       this.write("escalated", () => this.store.updateAlert(row));
       this.notify(row, "escalated", [channel], now);
     }
-    if (r.fired.length || r.updated.length || r.resolved.length) this.changed();
+    if (r.fired.length || r.updated.length || r.resolved.length || adopted) this.changed();
+  }
+
+  /**
+   * Someone acknowledged the check an unacknowledged alert is about (on its health card): the
+   * alert carries that acknowledgement too, so the page answers "who is on it" once.
+   */
+  private adoptCheckAcks(): number {
+    const open = [...this.firing.values()].filter((a) => !a.ack);
+    if (!open.length) return 0;
+    const acks = new Map<string, NonNullable<ReturnType<HealthMonitor["checks"]>[number]["ack"]>>();
+    const wanted = new Set(open.map((a) => a.subject));
+    for (const c of this.health.checks()) if (c.ack && wanted.has(c.id)) acks.set(c.id, c.ack);
+    let n = 0;
+    for (const a of open) {
+      const ack = acks.get(a.subject);
+      if (!ack) continue;
+      const row = { ...a, ack: { by: ack.by, at: ack.at, note: ack.note ?? null } };
+      this.firing.set(a.id, row);
+      this.write("ack", () => this.store.updateAlert(row));
+      n++;
+    }
+    return n;
   }
 
   private ruleChannels(ruleId: string) {
@@ -278,6 +301,8 @@ export class AlertService {
     const row = { ...a, ack: null };
     this.firing.set(id, row);
     this.write("unack", () => this.store.updateAlert(row));
+    // Taken back on the check too, or the next sample would adopt it again.
+    this.health.unacknowledge?.(a.subject);
     this.changed();
     return row;
   }
