@@ -1,0 +1,185 @@
+import { describe, expect, it } from "vitest";
+import { NimbusError, type Viewer } from "@nimbus/domain";
+import type { FleetEvent, FleetView } from "@nimbus/fleet";
+import type { AuditEntry, AuditService } from "../src/deps.js";
+import { CONSOLE_SERVER_LIMITS, ConsoleService, type ConsoleEvent } from "../src/services/console-sessions.js";
+
+const alice: Viewer = { userId: "u1", name: "Alice", role: "tenant", tenant: "acme" };
+
+/** A fleet whose agents answer console.* and whose pushes the test makes. */
+function fakeFleet(opts: { refuseOpen?: string } = {}) {
+  const listeners = new Set<(e: FleetEvent) => void>();
+  const calls: { host: string; method: string; params: any }[] = [];
+  let n = 0;
+  const fleet = {
+    hosts: () => [],
+    host: () => undefined,
+    acceptHostKey: async () => undefined,
+    setMaintenance: () => undefined,
+    subscribe: (l: (e: FleetEvent) => void) => (listeners.add(l), () => listeners.delete(l)),
+    request: async (host: string, method: string, params: any) => {
+      calls.push({ host, method, params });
+      if (method === "console.open") {
+        if (opts.refuseOpen) throw new NimbusError("CONFLICT", opts.refuseOpen);
+        return { session: `s${++n}` };
+      }
+      return { ok: true };
+    },
+  } as unknown as FleetView;
+  const emit = (e: FleetEvent) => {
+    for (const l of listeners) l(e);
+  };
+  return { fleet, calls, emit };
+}
+
+function fakeAudit() {
+  const rows: AuditEntry[] = [];
+  return { rows, audit: { append: async (e: AuditEntry) => void rows.push(e) } as unknown as AuditService };
+}
+
+const target = { instance: "web1", host: "kvm1", domain: "web1", cols: 80, rows: 24 };
+const allowed = async () => ({ host: "kvm1", domain: "web1" });
+
+/** Reads a stream in the background; `events` fills as they come. */
+function read(gen: AsyncGenerator<{ id: string; event: ConsoleEvent }>) {
+  const events: ConsoleEvent[] = [];
+  const ids: string[] = [];
+  let done = false;
+  void (async () => {
+    for await (const { id, event } of gen) {
+      events.push(event);
+      ids.push(id);
+    }
+    done = true;
+  })();
+  const until = async (cond: () => boolean, what: string) => {
+    const deadline = Date.now() + 3_000;
+    while (!cond()) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+  };
+  return { events, ids, isDone: () => done, until, text: () => events.filter((e) => e.kind === "output").map((e) => Buffer.from(JSON.parse(JSON.stringify((e as { data: unknown }).data)), "base64").toString()).join("") };
+}
+
+const out = (session: string, text: string): FleetEvent => ({ type: "console-output", host: "kvm1", session, data: Buffer.from(text).toString("base64") });
+
+describe("ConsoleService", () => {
+  it("opens one agent session per user and instance, forwards output, audits open and close with the duration", async () => {
+    const f = fakeFleet();
+    const a = fakeAudit();
+    const svc = new ConsoleService(f.fleet, a.audit);
+    const abort = new AbortController();
+    const r = read(svc.stream(alice, target, allowed, abort.signal));
+    await r.until(() => r.events.some((e) => e.kind === "connected"), "connected");
+    expect(f.calls.filter((c) => c.method === "console.open")).toEqual([{ host: "kvm1", method: "console.open", params: { domain: "web1", cols: 80, rows: 24 } }]);
+    f.emit(out("s1", "login: "));
+    await r.until(() => r.text() === "login: ", "output");
+    // Output of another host's session with the same id is not ours.
+    f.emit({ type: "console-output", host: "kvm2", session: "s1", data: Buffer.from("x").toString("base64") });
+    await svc.input(alice, "web1", "root\r");
+    expect(f.calls.at(-1)).toEqual({ host: "kvm1", method: "console.input", params: { session: "s1", data: "root\r" } });
+    svc.closeFor(alice, "web1");
+    await r.until(() => r.isDone(), "the stream to end");
+    expect(r.events.at(-1)).toEqual({ kind: "closed", reason: "closed by you" });
+    expect(r.text()).toBe("login: ");
+    expect(f.calls.at(-1)).toMatchObject({ method: "console.close", params: { session: "s1" } });
+    await r.until(() => a.rows.length === 2, "two audit rows");
+    expect(a.rows.map((x) => [x.action, x.target, x.result])).toEqual([["instances.console.open", "web1", "ok"], ["instances.console.close", "web1", "ok"]]);
+    expect(a.rows[1]!.input).toMatchObject({ durationSeconds: expect.any(Number), reason: "closed by you" });
+    abort.abort();
+  });
+
+  it("keeps the session for a reload within the grace and replays a bounded scrollback; after the grace it closes", async () => {
+    const f = fakeFleet();
+    const a = fakeAudit();
+    const svc = new ConsoleService(f.fleet, a.audit, { graceMs: 50 });
+    const first = new AbortController();
+    const r1 = read(svc.stream(alice, target, allowed, first.signal));
+    await r1.until(() => r1.events.some((e) => e.kind === "connected"), "connected");
+    const big = "x".repeat(CONSOLE_SERVER_LIMITS.scrollbackBytes / 4);
+    for (let i = 0; i < 6; i++) f.emit(out("s1", `${i}${big}`));
+    f.emit(out("s1", "tail"));
+    first.abort();
+    const r2 = read(svc.stream(alice, target, allowed, new AbortController().signal));
+    await r2.until(() => r2.text().endsWith("tail"), "the replay");
+    expect(r2.events[0]).toEqual({ kind: "reset" });
+    expect(f.calls.filter((c) => c.method === "console.open")).toHaveLength(1);
+    // Bounded: the oldest chunks were dropped, the newest kept.
+    expect(r2.text().length).toBeLessThanOrEqual(CONSOLE_SERVER_LIMITS.scrollbackBytes + big.length);
+    expect(r2.text().startsWith("0")).toBe(false);
+    expect(svc.size).toBe(1);
+  });
+
+  it("closes after the grace once the last stream left", async () => {
+    const f = fakeFleet();
+    const svc = new ConsoleService(f.fleet, fakeAudit().audit, { graceMs: 20 });
+    const abort = new AbortController();
+    const r = read(svc.stream(alice, target, allowed, abort.signal));
+    await r.until(() => r.events.some((e) => e.kind === "connected"), "connected");
+    abort.abort();
+    await r.until(() => svc.size === 0, "the grace to end");
+    expect(f.calls.at(-1)).toMatchObject({ method: "console.close", params: { session: "s1" } });
+  });
+
+  it("closes at once when access is lost (checked on output), when the agent ends the session, and when the host's link drops", async () => {
+    const f = fakeFleet();
+    const svc = new ConsoleService(f.fleet, fakeAudit().audit, { recheckMs: 60_000 });
+    let access: string | null = null;
+    const r = read(svc.stream(alice, target, async () => access ?? { host: "kvm1", domain: "web1" }, new AbortController().signal));
+    await r.until(() => r.events.some((e) => e.kind === "connected"), "connected");
+    access = "you no longer have access to this instance";
+    // The first output after a second triggers the check (the check at open counts as the last one).
+    const typing = setInterval(() => f.emit(out("s1", ".")), 50);
+    await r.until(() => r.isDone(), "the stream to close");
+    clearInterval(typing);
+    expect(r.events.at(-1)).toEqual({ kind: "closed", reason: "you no longer have access to this instance" });
+
+    const bob: Viewer = { ...alice, userId: "u2" };
+    const r2 = read(svc.stream(bob, target, allowed, new AbortController().signal));
+    await r2.until(() => r2.events.some((e) => e.kind === "connected"), "connected");
+    f.emit({ type: "console-closed", host: "kvm1", session: "s2", reason: "the VM stopped" });
+    await r2.until(() => r2.isDone(), "closed by the agent");
+    expect(r2.events.at(-1)).toEqual({ kind: "closed", reason: "the VM stopped" });
+
+    const r3 = read(svc.stream(bob, target, allowed, new AbortController().signal));
+    await r3.until(() => r3.events.some((e) => e.kind === "connected"), "connected");
+    f.emit({ type: "host", host: { name: "kvm1", connection: { state: "unreachable" } } as never, changed: ["connection"] });
+    await r3.until(() => r3.isDone(), "closed with the link");
+    expect(r3.events.at(-1)).toEqual({ kind: "closed", reason: "the host's agent is unreachable" });
+    expect(svc.size).toBe(0);
+  });
+
+  it("closes a revoked user's consoles and tells a refused open why", async () => {
+    const svc = new ConsoleService(fakeFleet().fleet, fakeAudit().audit);
+    const r = read(svc.stream(alice, target, allowed, new AbortController().signal));
+    await r.until(() => r.events.some((e) => e.kind === "connected"), "connected");
+    svc.revokeUser("u1");
+    await r.until(() => r.isDone(), "revoked");
+    expect(r.events.at(-1)).toMatchObject({ kind: "closed", reason: expect.stringMatching(/your session ended/) });
+
+    const a = fakeAudit();
+    const refusing = new ConsoleService(fakeFleet({ refuseOpen: "domain web1 is shutoff: a stopped VM has no console" }).fleet, a.audit);
+    const r2 = read(refusing.stream(alice, target, allowed, new AbortController().signal));
+    await r2.until(() => r2.isDone(), "refused");
+    expect(r2.events.at(-1)).toEqual({ kind: "closed", reason: "domain web1 is shutoff: a stopped VM has no console" });
+    expect(a.rows).toEqual([expect.objectContaining({ action: "instances.console.open", result: "error", errorCode: "CONFLICT" })]);
+  });
+
+  it("bounds streams and consoles per user, and refuses input without an open console", async () => {
+    const svc = new ConsoleService(fakeFleet().fleet, fakeAudit().audit);
+    await expect(svc.input(alice, "web1", "x")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    const aborts: AbortController[] = [];
+    for (let i = 0; i < CONSOLE_SERVER_LIMITS.consolesPerUser; i++) {
+      const a = new AbortController();
+      aborts.push(a);
+      read(svc.stream(alice, { ...target, instance: `vm${i}`, domain: `vm${i}` }, allowed, a.signal));
+    }
+    expect(() => svc.assertRoom(alice, "vm-new")).toThrow(/already have 4 consoles open/);
+    expect(() => svc.assertRoom(alice, "vm0")).not.toThrow();
+    for (let i = 0; i < 2; i++) read(svc.stream(alice, { ...target, instance: "vm0", domain: "vm0" }, allowed, new AbortController().signal));
+    expect(() => svc.assertRoom(alice, "vm0")).toThrow(/already have 6 console streams open/);
+    aborts[0]!.abort();
+    expect(() => svc.assertRoom(alice, "vm0")).not.toThrow();
+  });
+});
