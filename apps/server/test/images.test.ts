@@ -11,6 +11,7 @@ afterAll(() => backend?.stop());
 
 const admin = () => backend.as(viewers.admin);
 const codeOf = async (p: Promise<unknown>) => p.then(() => "OK", (e: unknown) => (e instanceof TRPCError ? `${e.code}: ${e.message}` : String(e)));
+const settledOp = (id: string) => until(() => admin().operations.get({ id }), (o) => o.state !== "running" && o.state !== "pending", `operation ${id} to settle`, 60_000);
 const listed = async (datastore: string) => (await admin().images.list()).find((d) => d.datastore === datastore)?.images.map((i) => i.name) ?? [];
 const importRequest = (name: string) => ({
   datastore: "/instance",
@@ -21,9 +22,16 @@ const importRequest = (name: string) => ({
 });
 
 describe("images", () => {
-  it("an admin imports an image into a datastore, sees it listed, cannot import the name twice, and deletes it", async () => {
-    const entry = await admin().images.import(importRequest("bookworm"));
-    expect(entry).toMatchObject({ name: "bookworm", datastore: "/instance", format: "qcow2", source: { kind: "file" } });
+  it("an admin imports an image into a datastore (an image-import operation: fetch with its bytes, verify, publish), sees it listed, cannot import the name twice, and deletes it", async () => {
+    const { operationId } = await admin().images.import(importRequest("bookworm"));
+    const op = await settledOp(operationId);
+    expect(op.error).toBeNull();
+    expect(op).toMatchObject({ kind: "image-import", state: "succeeded", target: { type: "image", name: "bookworm" }, tenant: null });
+    expect(op.steps.map((s) => [s.id, s.state])).toEqual([["fetch", "succeeded"], ["verify", "succeeded"], ["publish", "succeeded"]]);
+    expect(op.progress).toMatchObject({ kind: "image-import", image: { name: "bookworm", datastore: "/instance", format: "qcow2", source: { kind: "file" } } });
+    const p = op.progress as { bytesDone: number; bytesTotal: number | null };
+    expect(p.bytesDone).toBeGreaterThan(0);
+    expect(p.bytesDone).toBe(p.bytesTotal);
     await until(() => listed("/instance"), (names) => names.includes("bookworm"), "bookworm in the catalog");
     expect(await codeOf(admin().images.import(importRequest("bookworm")))).toMatch(/^CONFLICT: image bookworm already exists on \/instance/);
     expect((await admin().images.usage()).find((u) => u.name === "bookworm")).toEqual({ name: "bookworm", usedBy: [] });
@@ -31,14 +39,28 @@ describe("images", () => {
     await until(() => listed("/instance"), (names) => !names.includes("bookworm"), "bookworm gone from the catalog");
   });
 
-  it("an import whose checksum does not match (fail-image-import) answers the storage server's error and lists nothing", async () => {
+  it("an import whose checksum does not match (fail-image-import) fails at Verify with the storage server's words and lists nothing", async () => {
     await admin().lab.inject({ name: "fail-image-import", args: ["damaged"] });
     try {
-      expect(await codeOf(admin().images.import(importRequest("damaged")))).toMatch(/sha512 checksum does not match/);
+      const { operationId } = await admin().images.import(importRequest("damaged"));
+      const op = await settledOp(operationId);
+      expect(op.state).toBe("failed");
+      expect(op.error).toMatch(/^Verify failed: .*sha512 checksum does not match/);
+      expect(op.steps.map((s) => s.state)).toEqual(["succeeded", "failed", "pending"]);
       expect(await listed("/instance")).not.toContain("damaged");
     } finally {
       await admin().lab.inject({ name: "restore-image-import", args: ["damaged"] });
     }
+  });
+
+  it("an import cancelled while it downloads ends cancelled and lists nothing", async () => {
+    // A download (slower than a copy on the storage server) gives the cancel time to land mid-fetch.
+    const { operationId } = await admin().images.import({ ...importRequest("slow-one"), source: { kind: "url", url: "https://images.example.org/slow-one.qcow2" } });
+    await until(() => admin().operations.get({ id: operationId }), (o) => o.steps.some((s) => s.id === "fetch" && s.state === "running"), "the fetch to run");
+    await admin().operations.cancel({ id: operationId });
+    const op = await settledOp(operationId);
+    expect(op.state).toBe("cancelled");
+    expect(await listed("/instance")).not.toContain("slow-one");
   });
 
   it("deleting an image an instance was built from is refused, naming the instance", async () => {

@@ -9,6 +9,8 @@ import type {
   ImageImportRequest,
   ImageBuildParams,
   ImageBuildProgress,
+  ImageImportParams,
+  ImageImportProgress,
   MigrateParams,
   MoveDiskParams,
   PreflightCheck,
@@ -135,6 +137,8 @@ export interface StorageDriver extends SectionSource<StorageSection> {
 export interface ImageDriver {
   import(req: ImageImportRequest): Promise<ImageEntry>;
   delete(req: ImageDeleteRequest): Promise<void>;
+  /** storage.imageImport as a job: fetch (bytes reported), verify, publish; the signal cancels. */
+  importJob?(params: ImageImportParams, ctx: JobContext<ImageImportProgress>): Promise<ImageImportProgress>;
   /** Builds a base image into a datastore's repository (storage.imageBuild), steps reported as progress. */
   build?(params: ImageBuildParams, ctx: JobContext<ImageBuildProgress>): Promise<ImageBuildProgress>;
 }

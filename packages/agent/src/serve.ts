@@ -17,6 +17,7 @@ import {
   type SectionName,
   type StackDeployProgress,
   type ImageBuildProgress,
+  type ImageImportProgress,
   type StackRemoveProgress,
 } from "@nimbus/domain";
 import type { AgentDrivers, SectionSource } from "./drivers.js";
@@ -222,7 +223,12 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
       consoles.close(session, link);
       return { ok: true };
     },
-    "storage.imageImport": async (p) => imageDriver().import(p),
+    "storage.imageImport": async (p) => {
+      const images = imageDriver();
+      const run = images.importJob?.bind(images) ?? throwErr(unsupported("storage.imageImport"));
+      const job = jobs.start<ImageImportProgress>(p.jobId, "image-import", (ctx) => run(p, ctx));
+      return { jobId: job.id };
+    },
     "storage.imageBuild": async (p) => {
       const images = imageDriver();
       const build = images.build?.bind(images) ?? throwErr(unsupported("storage.imageBuild"));

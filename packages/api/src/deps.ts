@@ -8,6 +8,7 @@ import type { HistoryReader, MetricsReader } from "./services/metrics-recorder.j
 import type {
   CreateInstanceParams,
   ImageBuildRequest,
+  ImageImportRequest,
   EvacuationPlan,
   PendingCreate,
   Quota,
@@ -134,6 +135,8 @@ export interface OperationsService {
   ): Promise<Operation>;
   /** Builds a base image on the storage server `server` into a datastore's repository (the caller checked the catalog). */
   startImageBuild(server: string, req: ImageBuildRequest, requestedBy: string): Promise<Operation>;
+  /** Imports an image on the storage server `server` (the caller checked the catalog). */
+  startImageImport(server: string, req: ImageImportRequest, requestedBy: string): Promise<Operation>;
   /** docker stack rm and wait until its services are gone (the caller checked who may). */
   startStackRemove(stack: string, tenant: string | null, services: string[], requestedBy: string): Promise<Operation>;
   /** A service's new image (image set) or a rollback to its previous one (image null); `tenant` scopes the lookup. */

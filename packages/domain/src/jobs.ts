@@ -2,7 +2,7 @@ import { z } from "zod";
 import { boundedName, boundedText } from "./bounds.js";
 import { MaintenanceProgress } from "./maintenance/progress.js";
 import { OperationStep } from "./provision/steps.js";
-import { ImageBuildProgress } from "./provision/image-build-job.js";
+import { ImageBuildProgress, ImageImportProgress } from "./provision/image-build-job.js";
 import { DomainName, HostName, ServiceName } from "./names.js";
 import { StackDeployProgress, StackRemoveProgress } from "./swarm/stack.js";
 import { ServiceRollbackProgress, ServiceUpdateProgress } from "./swarm/service-update.js";
@@ -79,13 +79,13 @@ export const DeleteProgress = z.object({
 });
 export type DeleteProgress = z.infer<typeof DeleteProgress>;
 
-export const JobProgress = z.discriminatedUnion("kind", [MigrationProgress, ScaleProgress, StorageMoveProgress, MaintenanceProgress, CreateProgress, DeleteProgress, ServiceUpdateProgress, ServiceRollbackProgress, StackDeployProgress, StackRemoveProgress, ImageBuildProgress]);
+export const JobProgress = z.discriminatedUnion("kind", [MigrationProgress, ScaleProgress, StorageMoveProgress, MaintenanceProgress, CreateProgress, DeleteProgress, ServiceUpdateProgress, ServiceRollbackProgress, StackDeployProgress, StackRemoveProgress, ImageBuildProgress, ImageImportProgress]);
 export type JobProgress = z.infer<typeof JobProgress>;
 
 export const Job = z
   .object({
     id: boundedName(),
-    kind: z.enum(["migrate", "scale", "storage-move", "create", "delete", "service-update", "service-rollback", "stack-deploy", "stack-remove", "image-build"]),
+    kind: z.enum(["migrate", "scale", "storage-move", "create", "delete", "service-update", "service-rollback", "stack-deploy", "stack-remove", "image-build", "image-import"]),
     state: JobState,
     progress: JobProgress.nullable(),
     error: boundedText().nullable(),

@@ -7,7 +7,7 @@ import { Job, MigrateParams, MoveDiskParams, ScaleParams } from "./jobs.js";
 import { AgentPreflightParams, AgentPreflightResult } from "./preflight.js";
 import { CreateInstanceParams, DeleteInstanceParams, TunnelParams, TunnelResult } from "./provision/params.js";
 import { ImageDeleteRequest, ImageEntry, ImageImportRequest } from "./provision/image.js";
-import { ImageBuildParams } from "./provision/image-build-job.js";
+import { ImageBuildParams, ImageImportParams } from "./provision/image-build-job.js";
 import { Snapshot, SnapshotCreateParams, SnapshotListResult, SnapshotTarget } from "./snapshots.js";
 import { ConsoleClosed, ConsoleInputParams, ConsoleOpenParams, ConsoleOutput, ConsoleSessionId } from "./console.js";
 import { SwarmNodeUpdateParams, SwarmRole } from "./swarm/nodes.js";
@@ -79,8 +79,8 @@ export const methods = {
   "console.input": { params: ConsoleInputParams, result: ok },
   /** Ends the session (idempotent: an unknown or already closed session is no change). */
   "console.close": { params: z.object({ session: ConsoleSessionId }), result: ok },
-  /** Imports an image into a datastore's repository on the storage server (fetched by the host, checksum verified); rewrites catalog and index. */
-  "storage.imageImport": { params: ImageImportRequest, result: ImageEntry },
+  /** Starts a job: imports an image into a datastore's repository on the storage server (fetched by the host with its bytes reported, checksum verified); rewrites catalog and index. */
+  "storage.imageImport": { params: ImageImportParams, result: z.object({ jobId: z.string() }) },
   /** Builds a base image from Debian's packages (or reuses the host's cache) into a datastore's repository, as a job with steps. */
   "storage.imageBuild": { params: ImageBuildParams, result: z.object({ jobId: z.string() }) },
   /** Removes an image's file and rewrites catalog and index (the server checked that no instance uses it). */

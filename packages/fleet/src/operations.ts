@@ -16,6 +16,7 @@ import {
   type OperationStep,
   type CreateInstanceParams,
   type ImageBuildRequest,
+  type ImageImportRequest,
   type PendingCreate,
   type PreflightPolicy,
 } from "@nimbus/domain";
@@ -33,7 +34,7 @@ import { createOperation, lostCreateCleanup, pendingCreates, planDelete } from "
 import { PEER_STEP_ID, peerStep, peerTunnelPlan, type PeerTunnelPlan } from "./operations-peer-tunnels.js";
 import { ThrottledOperationWriter } from "./throttled-writer.js";
 import { stackDeployFields, stackRemoveFields, type StackDeployPlan } from "./operations-stacks.js";
-import { imageBuildFields } from "./operations-images.js";
+import { imageBuildFields, imageImportFields } from "./operations-images.js";
 import { SWARM_NODE_KINDS, SwarmNodeRunner } from "./operations-swarm-nodes.js";
 
 export interface OperationManagerOptions {
@@ -306,6 +307,15 @@ export class OperationManager {
       const fields = imageBuildFields(server, req, requestedBy);
       const op = { ...this.create(fields), steps: fields.steps };
       return this.launch(op, () => this.fleet.request(server, "storage.imageBuild", { jobId: op.id, datastore: req.datastore, recipe: req.recipe }));
+    });
+  }
+
+  /** Imports an image on the storage server `server` (it fetches or copies, verifies, publishes); one operation per image name at a time. */
+  async startImageImport(server: string, req: ImageImportRequest, requestedBy: string): Promise<Operation> {
+    return this.reserved("image", req.name, () => {
+      const fields = imageImportFields(server, req, requestedBy);
+      const op = { ...this.create(fields), steps: fields.steps };
+      return this.launch(op, () => this.fleet.request(server, "storage.imageImport", { ...req, jobId: op.id }));
     });
   }
 

@@ -1,6 +1,6 @@
 import { AgentError, meaningfulChange, type AgentDrivers, type SectionSource } from "@nimbus/agent";
 import { AgentErrorCode, type NodeFacts, type SectionName } from "@nimbus/domain";
-import { buildImage, deleteImage, importImage } from "./world/images.js";
+import { buildImage, deleteImage, importImage, importImageJob } from "./world/images.js";
 import { migrateDomain } from "./world/migration.js";
 import { powerDomain } from "./world/power.js";
 import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot } from "./world/snapshots.js";
@@ -63,6 +63,7 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
       ...source("storage", storageSection),
       imageRepository: {
         import: (req) => importImage(world, host, req),
+        importJob: (params, ctx) => importImageJob(world, host, params, ctx),
         delete: async (req) => deleteImage(world, host, req),
         build: (params, ctx) => buildImage(world, host, params, ctx),
       },

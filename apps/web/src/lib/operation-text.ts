@@ -17,6 +17,7 @@ const verbs: Record<string, string> = {
   "service-update": "Updating",
   "service-rollback": "Rolling back",
   "image-build": "Building image",
+  "image-import": "Importing image",
 };
 const verb = (op: Operation) => verbs[op.kind] ?? "Working";
 
@@ -127,6 +128,11 @@ export function operationOutcome(op: Operation): string {
     if (op.state === "succeeded") return `Image ${name} is ready${took ? `, built in ${took}` : ""}${cached}`;
     if (op.state === "cancelled") return `Build of ${name} cancelled; nothing was published`;
     if (op.state === "failed") return `Image ${name} was not built: ${op.error ?? "the build failed"}`;
+  }
+  if (op.kind === "image-import") {
+    if (op.state === "succeeded") return `Image ${name} imported${took ? ` in ${took}` : ""}`;
+    if (op.state === "cancelled") return `Import of ${name} cancelled; nothing was published`;
+    if (op.state === "failed") return `Image ${name} was not imported: ${op.error ?? "the import failed"}`;
   }
   if (op.state === "succeeded") return `${op.summary}: done`;
   if (op.state === "cancelled") return `${op.summary}: cancelled`;

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
 import { copyFile, mkdir, readFile, rename, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { homedir } from "node:os";
 import {
@@ -11,6 +11,7 @@ import {
   appendStepLog,
   imageBuildFailure,
   imageBuildSteps,
+  imageImportSteps,
   setStep,
   IMAGE_REPOSITORY_DIR,
   ImageEntry,
@@ -20,6 +21,9 @@ import {
   type ImageBuildParams,
   type ImageBuildProgress,
   type ImageBuildStepId,
+  type ImageImportParams,
+  type ImageImportProgress,
+  type ImageImportStepId,
   type ImageDeleteRequest,
   type ImageImportRequest,
 } from "@nimbus/domain";
@@ -30,6 +34,13 @@ import { DEFAULT_IMAGE_CACHE } from "./image-build-command.js";
 import { AgentError, conflict, notFound } from "../errors.js";
 import { parseQemuImgInfo } from "./virt-disk-parse.js";
 import type { Tool } from "./tool.js";
+
+/** What an import tells its job as it goes (all optional: a plain import reports nothing). */
+interface ImportHooks {
+  signal?: AbortSignal;
+  step?: (id: ImageImportStepId, state: "running" | "succeeded", lines?: string[]) => void;
+  bytes?: (done: number, total: number | null) => void;
+}
 
 /** A download may take long on a slow link; the server waits as long (IMPORT_TIMEOUT_MS). */
 const DOWNLOAD_TIMEOUT_MS = 30 * 60_000;
@@ -130,8 +141,40 @@ export class RealImageRepository implements ImageDriver {
     }
   }
 
-  import(req: ImageImportRequest): Promise<ImageEntry> {
-    return this.serialized(() => this.importNow(req));
+  import(req: ImageImportRequest, hooks: ImportHooks = {}): Promise<ImageEntry> {
+    return this.serialized(() => this.importNow(req, hooks));
+  }
+
+  /** `storage.imageImport` as a job: fetch (bytes as they arrive), verify, publish; cancel stops the copy or download and leaves nothing. */
+  async importJob(params: ImageImportParams, ctx: JobContext<ImageImportProgress>): Promise<ImageImportProgress> {
+    let progress: ImageImportProgress = { kind: "image-import", steps: imageImportSteps(params), bytesDone: 0, bytesTotal: null, image: null };
+    const report = (patch: Partial<ImageImportProgress>) => {
+      progress = { ...progress, ...patch };
+      ctx.report(progress);
+    };
+    let current: ImageImportStepId = "fetch";
+    let lastBytes = 0;
+    try {
+      const entry = await this.import(params, {
+        signal: ctx.signal,
+        step: (id, state, lines = []) => {
+          if (state === "running") current = id;
+          report({ steps: appendStepLog(setStep(progress.steps, id, state, new Date().toISOString()), id, lines) });
+        },
+        bytes: (done, total) => {
+          // At most one report per 32 MiB, and the last one.
+          if (done - lastBytes < 32 * 1024 * 1024 && done !== total) return;
+          lastBytes = done;
+          report({ bytesDone: done, bytesTotal: total });
+        },
+      });
+      report({ image: entry });
+      return progress;
+    } catch (err) {
+      const failedAt = imageBuildFailure(progress.steps, current, err instanceof Error ? err.message : String(err), ctx.signal.aborted);
+      report({ steps: failedAt.steps });
+      throw new AgentError(err instanceof AgentError ? err.code : AgentErrorCode.toolFailed, failedAt.message);
+    }
   }
 
   delete(req: ImageDeleteRequest): Promise<void> {
@@ -150,18 +193,24 @@ export class RealImageRepository implements ImageDriver {
     return join(local, IMAGE_REPOSITORY_DIR);
   }
 
-  private async importNow(req: ImageImportRequest): Promise<ImageEntry> {
+  private async importNow(req: ImageImportRequest, hooks: ImportHooks): Promise<ImageEntry> {
+    const step = hooks.step ?? (() => undefined);
     const dir = await this.repository(req.datastore);
     await mkdir(dir, { recursive: true });
     const catalog = await readCatalog(dir, req.datastore);
     if (catalog.some((i) => i.name === req.name)) throw conflict(`image ${req.name} already exists on ${req.datastore}`);
     const partial = join(dir, `.${req.name}.partial`);
     try {
-      await this.fetchTo(req.source, partial);
+      step("fetch", "running");
+      const bytes = await this.fetchTo(req.source, partial, hooks);
+      step("fetch", "succeeded", [`${bytes} bytes from ${req.source.kind === "file" ? req.source.path : req.source.url}`]);
+      step("verify", "running");
       const sum = await digest(partial, req.checksum.algorithm);
       if (sum !== req.checksum.value) throw failed(`${req.checksum.algorithm} of the image is ${sum.slice(0, 16)}…, not the ${req.checksum.value.slice(0, 16)}… given`);
-      const info = parseQemuImgInfo(await this.qemuImg.run(["info", "--output=json", "--", partial], { timeoutMs: 60_000 }));
+      const info = parseQemuImgInfo(await this.qemuImg.run(["info", "--output=json", "--", partial], { timeoutMs: 60_000, signal: hooks.signal }));
       if (info.format !== "qcow2" && info.format !== "raw") throw failed(`the image is ${info.format}; images are qcow2 or raw`);
+      step("verify", "succeeded", [`${req.checksum.algorithm} matches; qemu-img: ${info.format}, virtual size ${info.virtualSize} bytes`]);
+      step("publish", "running");
       const file = imageFileName(req.name, info.format);
       const entry = ImageEntry.parse({
         name: req.name,
@@ -174,26 +223,43 @@ export class RealImageRepository implements ImageDriver {
         file,
         createdAt: new Date().toISOString(),
       });
+      if (hooks.signal?.aborted) throw failed("cancelled");
       await rename(partial, join(dir, file));
       await writeRepository(dir, [...catalog, entry]);
+      step("publish", "succeeded", [`${join(dir, file)} in the catalog and the index`]);
       return entry;
     } finally {
       await rm(partial, { force: true });
     }
   }
 
-  private async fetchTo(source: ImageImportRequest["source"], target: string): Promise<void> {
+  /** Copies or downloads to `target`, counting bytes; the signal stops it. Returns the bytes written. */
+  private async fetchTo(source: ImageImportRequest["source"], target: string, hooks: ImportHooks): Promise<number> {
+    let done = 0;
+    let total: number | null = null;
+    const counter = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        done += chunk.length;
+        hooks.bytes?.(done, total);
+        cb(null, chunk);
+      },
+    });
     if (source.kind === "file") {
       const st = await stat(source.path).catch(() => null);
       if (!st?.isFile()) throw notFound(`file ${source.path}`);
-      await copyFile(source.path, target);
-      return;
+      total = st.size;
+      await pipeline(createReadStream(source.path), counter, createWriteStream(target), { signal: hooks.signal });
+      return done;
     }
-    const res = await fetch(source.url, { redirect: "follow", signal: AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS) }).catch((e: unknown) => {
+    const signal = hooks.signal ? AbortSignal.any([hooks.signal, AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS)]) : AbortSignal.timeout(DOWNLOAD_TIMEOUT_MS);
+    const res = await fetch(source.url, { redirect: "follow", signal }).catch((e: unknown) => {
       throw failed(`fetching ${source.url}: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`);
     });
     if (!res.ok || !res.body) throw failed(`fetching ${source.url}: HTTP ${res.status}`);
-    await pipeline(Readable.fromWeb(res.body as import("node:stream/web").ReadableStream), createWriteStream(target));
+    const length = Number(res.headers.get("content-length"));
+    total = Number.isFinite(length) && length > 0 ? length : null;
+    await pipeline(Readable.fromWeb(res.body as import("node:stream/web").ReadableStream), counter, createWriteStream(target), { signal });
+    return done;
   }
 
   private async deleteNow(req: ImageDeleteRequest): Promise<void> {

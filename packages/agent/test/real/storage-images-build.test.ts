@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -113,5 +114,47 @@ describe("RealImageRepository.build", () => {
     expect(again.message).toMatch(/^Check the storage server failed: image debian-12-docker already exists on \/instance/);
     const elsewhere = await reject(repo.build({ ...params, jobId: "op-3", datastore: "/other" }, ctx().ctx));
     expect(elsewhere.code).toBe(AgentErrorCode.notFound);
+  });
+});
+
+describe("RealImageRepository.importJob (storage.imageImport as a job)", () => {
+  const repo = () => new RealImageRepository(qemuImg, async (ds) => (ds === "/instance" ? exportDir : null));
+  const raw = () => {
+    const src = join(dir, "src.img");
+    writeFileSync(src, Buffer.alloc(1024 * 1024, 7));
+    return src;
+  };
+  const sha512 = (path: string) => createHash("sha512").update(readFileSync(path)).digest("hex");
+  const importParams = (src: string, sum: string) => ({
+    jobId: "op-imp",
+    datastore: "/instance",
+    name: "raw-one",
+    os: "debian12",
+    source: { kind: "file" as const, path: src },
+    checksum: { algorithm: "sha512" as const, value: sum },
+  });
+
+  it("reports fetch (with the bytes copied), verify (qemu-img's format) and publish, then the entry", async () => {
+    const src = raw();
+    const c = ctx();
+    const reports: unknown[] = [];
+    const done = await repo().importJob(importParams(src, sha512(src)), { report: (p) => reports.push(p), signal: c.ctx.signal } as never);
+    expect(done.steps.map((s) => [s.id, s.state])).toEqual([["fetch", "succeeded"], ["verify", "succeeded"], ["publish", "succeeded"]]);
+    expect(done.steps[0]!.log).toEqual([`1048576 bytes from ${src}`]);
+    expect(done.steps[1]!.log[0]).toMatch(/^sha512 matches; qemu-img: raw, virtual size 1048576 bytes$/);
+    expect(done).toMatchObject({ bytesDone: 1048576, bytesTotal: 1048576, image: { name: "raw-one", format: "raw" } });
+    expect(existsSync(join(repoDir(), "raw-one.raw"))).toBe(true);
+  });
+
+  it("a wrong checksum fails at Verify and leaves nothing; a cancel fails the fetch as cancelled", async () => {
+    const src = raw();
+    const bad = await reject(repo().importJob(importParams(src, "0".repeat(128)), ctx().ctx as never));
+    expect(bad.message).toMatch(/^Verify failed: sha512 of the image is /);
+    expect(readdirSync(repoDir())).toEqual([]);
+    const abort = new AbortController();
+    abort.abort();
+    const cancelled = await reject(repo().importJob(importParams(src, sha512(src)), ctx(abort).ctx as never));
+    expect(cancelled.message).toBe('cancelled during "Fetch"');
+    expect(readdirSync(repoDir())).toEqual([]);
   });
 });

@@ -2,7 +2,6 @@ import { z } from "zod";
 import {
   ImageBuildRequest,
   ImageDeleteRequest,
-  ImageEntry,
   ImageImportRequest,
   ImageName,
   NimbusError,
@@ -16,8 +15,6 @@ import {
 import type { ApiDeps } from "../deps.js";
 import { notFound, staffProcedure } from "../trpc.js";
 
-/** Fetching a large image over a slow link and hashing it takes minutes, not the default request time. */
-const IMPORT_TIMEOUT_MS = 30 * 60_000;
 
 /** The storage server that answers for a datastore: the one exporting it, the VIP holder first. */
 function storageServerFor(hosts: readonly HostRecord[], datastore: string): HostRecord {
@@ -51,15 +48,17 @@ export const imageAdminProcedures = {
       return names.map((name) => ({ name, usedBy: imageUsers(hosts, name) }));
     }),
 
+  /** An image-import operation on the storage server: it fetches or copies (bytes reported), verifies, publishes; admins may cancel it. */
   import: staffProcedure("images:manage")
     .input(ImageImportRequest)
-    .output(ImageEntry)
+    .output(OperationStarted)
     .mutation(async ({ ctx, input }) => {
       const hosts = ctx.deps.fleet.hosts();
       const server = storageServerFor(hosts, input.datastore);
       if (imageCatalog(hosts).some((d) => d.datastore === input.datastore && d.images.some((i) => i.name === input.name)))
         throw new NimbusError("CONFLICT", `image ${input.name} already exists on ${input.datastore}`);
-      return ctx.deps.fleet.request(server.name, "storage.imageImport", input, { timeoutMs: IMPORT_TIMEOUT_MS });
+      const op = await ctx.deps.operations.startImageImport(server.name, input, ctx.viewer.name);
+      return { operationId: op.id };
     }),
 
   /**

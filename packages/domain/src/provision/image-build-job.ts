@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DatastorePath, ImageEntry } from "./image.js";
+import { DatastorePath, ImageEntry, ImageImportRequest } from "./image.js";
 import { OperationStep, appendStepLog, failureSummary, setStep } from "./steps.js";
 
 /**
@@ -50,9 +50,41 @@ export function imageBuildProblem(req: Pick<ImageBuildRequest, "datastore" | "re
   return null;
 }
 
-/** A build that stopped at `current`: that step failed with the reason as its last line, and the operation's error. */
-export function imageBuildFailure(steps: readonly OperationStep[], current: ImageBuildStepId, reason: string, cancelled: boolean): { steps: OperationStep[]; message: string } {
+/** A build or import that stopped at `current`: that step failed with the reason as its last line, and the operation's error. */
+export function imageBuildFailure(steps: readonly OperationStep[], current: string, reason: string, cancelled: boolean): { steps: OperationStep[]; message: string } {
   const failed = appendStepLog(setStep(steps, current, "failed", new Date().toISOString()), current, [cancelled ? "cancelled" : reason]);
   const label = failed.find((s) => s.id === current)!.label;
   return { steps: failed, message: cancelled ? `cancelled during "${label}"` : (failureSummary(failed) ?? reason) };
+}
+
+/**
+ * An import as an operation (image-import): the storage server fetches or copies the file (bytes
+ * reported as they arrive), verifies the admin's checksum and the format, then publishes.
+ */
+export const ImageImportParams = ImageImportRequest.extend({ jobId: z.string().min(1).max(64) });
+export type ImageImportParams = z.infer<typeof ImageImportParams>;
+
+export const ImageImportStepId = z.enum(["fetch", "verify", "publish"]);
+export type ImageImportStepId = z.infer<typeof ImageImportStepId>;
+
+export const ImageImportProgress = z.object({
+  kind: z.literal("image-import"),
+  steps: z.array(OperationStep).max(8),
+  bytesDone: z.number().nonnegative(),
+  /** Known for a file and for a download that says its length. */
+  bytesTotal: z.number().nonnegative().nullable(),
+  image: ImageEntry.nullable(),
+});
+export type ImageImportProgress = z.infer<typeof ImageImportProgress>;
+
+export const IMAGE_IMPORT_TIMEOUT_MS = 30 * 60_000;
+
+export function imageImportSteps(req: Pick<ImageImportRequest, "datastore" | "name" | "source" | "checksum">): OperationStep[] {
+  const step = (id: ImageImportStepId, label: string, detail: string): OperationStep => ({ id, label, detail, state: "pending", startedAt: null, finishedAt: null, log: [] });
+  const from = req.source.kind === "file" ? `copy ${req.source.path}` : `download ${req.source.url}`;
+  return [
+    step("fetch", "Fetch", `${from} on the storage server`),
+    step("verify", "Verify", `${req.checksum.algorithm} against the one given, and the format (qcow2 or raw)`),
+    step("publish", "Publish", `${req.name} into ${req.datastore}/.nimbus-images, catalog and index rewritten`),
+  ];
 }

@@ -4,11 +4,15 @@ import {
   appendStepLog,
   imageBuildFailure,
   imageBuildSteps,
+  imageImportSteps,
   imageFileName,
   setStep,
   type ImageBuildParams,
   type ImageBuildProgress,
   type ImageBuildStepId,
+  type ImageImportParams,
+  type ImageImportProgress,
+  type ImageImportStepId,
   type ImageDeleteRequest,
   type ImageEntry,
   type ImageImportRequest,
@@ -38,17 +42,30 @@ const storageChanged = (world: World) => {
  * format follows the source's extension (what qemu-img info would detect). `failingImageImports`
  * makes the checksum not match.
  */
-export async function importImage(world: World, host: string, req: ImageImportRequest): Promise<ImageEntry> {
+export async function importImage(world: World, host: string, req: ImageImportRequest, hooks: LabImportHooks = {}): Promise<ImageEntry> {
+  const step = hooks.step ?? (() => undefined);
   const ds = exported(world, host, req.datastore);
   const images = world.images.get(req.datastore) ?? [];
   if (images.some((i) => i.name === req.name)) throw conflict(`image ${req.name} already exists on ${req.datastore}`);
   const stored = Math.round(LAB_IMAGE_BYTES * STORED_SHARE);
-  if (ds.usedBytes + stored > ds.totalBytes) throw new AgentError(AgentErrorCode.toolFailed, `writing ${imageFileName(req.name, "raw")}: No space left on device`);
-  await world.clock.sleep(TIMINGS.imageImportMs);
   const where = req.source.kind === "file" ? req.source.path : req.source.url;
+  step("fetch", "running");
+  if (ds.usedBytes + stored > ds.totalBytes) throw new AgentError(AgentErrorCode.toolFailed, `writing ${imageFileName(req.name, "raw")}: No space left on device`);
+  // The copy or download arrives in parts (what the real one reports as bytes).
+  const parts = 4;
+  for (let i = 1; i <= parts; i++) {
+    await world.clock.sleep(((req.source.kind === "url" ? TIMINGS.imageDownloadMs : TIMINGS.imageImportMs) * 0.7) / parts, hooks.signal);
+    if (!world.isPoweredOn(host)) throw new AgentError(AgentErrorCode.toolFailed, `${host} is powered off`);
+    hooks.bytes?.(Math.round((stored * i) / parts), stored);
+  }
+  step("fetch", "succeeded", [`${stored} bytes from ${where}`]);
+  step("verify", "running");
+  await world.clock.sleep(TIMINGS.imageImportMs * 0.3, hooks.signal);
   if (world.failingImageImports.has(req.name))
     throw new AgentError(AgentErrorCode.toolFailed, `${where}: ${req.checksum.algorithm} checksum does not match the one given (got ${"0".repeat(16)}…)`);
   const format = /\.qcow2$/i.test(where) ? ("qcow2" as const) : ("raw" as const);
+  step("verify", "succeeded", [`${req.checksum.algorithm} matches; qemu-img: ${format}`]);
+  step("publish", "running");
   const entry: ImageEntry = {
     name: req.name,
     os: req.os,
@@ -66,7 +83,40 @@ export async function importImage(world: World, host: string, req: ImageImportRe
   world.images.set(req.datastore, [...now, entry]);
   ds.usedBytes += stored;
   storageChanged(world);
+  step("publish", "succeeded", [`${req.datastore}/.nimbus-images/${entry.file} in the catalog and the index`]);
   return entry;
+}
+
+interface LabImportHooks {
+  signal?: AbortSignal;
+  step?: (id: ImageImportStepId, state: "running" | "succeeded", lines?: string[]) => void;
+  bytes?: (done: number, total: number | null) => void;
+}
+
+/** storage.imageImport as the lab's job: the steps and bytes of importImage, cancel between parts. */
+export async function importImageJob(world: World, host: string, params: ImageImportParams, ctx: JobContext<ImageImportProgress>): Promise<ImageImportProgress> {
+  let progress: ImageImportProgress = { kind: "image-import", steps: imageImportSteps(params), bytesDone: 0, bytesTotal: null, image: null };
+  const report = (patch: Partial<ImageImportProgress>) => {
+    progress = { ...progress, ...patch };
+    ctx.report(progress);
+  };
+  let current: ImageImportStepId = "fetch";
+  try {
+    const entry = await importImage(world, host, params, {
+      signal: ctx.signal,
+      step: (id, state, lines = []) => {
+        if (state === "running") current = id;
+        report({ steps: appendStepLog(setStep(progress.steps, id, state, new Date().toISOString()), id, lines) });
+      },
+      bytes: (done, total) => report({ bytesDone: done, bytesTotal: total }),
+    });
+    report({ image: entry });
+    return progress;
+  } catch (err) {
+    const failed = imageBuildFailure(progress.steps, current, err instanceof Error ? err.message : String(err), ctx.signal.aborted);
+    report({ steps: failed.steps });
+    throw new AgentError(err instanceof AgentError ? err.code : AgentErrorCode.toolFailed, failed.message);
+  }
 }
 
 /** storage.imageDelete: the server checked the image is unused; this removes it from the catalog. */

@@ -40,6 +40,8 @@ export const TIMINGS = {
   imageBuildCheckMs: 300,
   /** An image import: fetch (or copy), checksum, qemu-img info, catalog rewrite. */
   imageImportMs: 3_000,
+  /** A download from a URL: slower than a copy on the storage server (a WAN link). */
+  imageDownloadMs: 10_000,
   createWireMs: 300,
   createDefineMs: 300,
   createPollMs: 250,

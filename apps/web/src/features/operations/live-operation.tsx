@@ -15,11 +15,11 @@ function cancellable(op: Operation): boolean {
   if (!running(op)) return false;
   if (op.kind === "storage-move") return op.progress?.kind !== "storage-move" || ["preparing", "copying", "verifying"].includes(op.progress.phase);
   // A create cleans up what it made; a delete, once started, finishes (a half-deleted instance helps no one).
-  return op.kind === "migrate" || op.kind === "scale" || op.kind === "maintenance" || op.kind === "create" || op.kind === "image-build";
+  return op.kind === "migrate" || op.kind === "scale" || op.kind === "maintenance" || op.kind === "create" || op.kind === "image-build" || op.kind === "image-import";
 }
 
 const permissionFor = (op: Operation) =>
-  op.kind === "scale" ? "workload:scale" : op.kind === "maintenance" ? "host:maintenance" : op.kind === "image-build" ? "images:manage" : "workload:migrate";
+  op.kind === "scale" ? "workload:scale" : op.kind === "maintenance" ? "host:maintenance" : op.kind === "image-build" || op.kind === "image-import" ? "images:manage" : "workload:migrate";
 
 /** Cancel (or Abort, for an evacuation) of one operation, when this viewer may and the work can still stop. */
 export function useOperationCancel(op: Operation): { onCancel?: () => void; cancelling: boolean; cancelLabel: string } {

@@ -32,8 +32,8 @@ export function ImagesPanel({ datastores }: { datastores: readonly string[] }) {
   const [importing, setImporting] = useState(false);
   const [building, setBuilding] = useState(false);
   const ops = useQuery(trpc.operations.list.queryOptions(RECENT_OPERATIONS));
-  // Builds running now and those that ended in the last minutes (their outcome stays in view).
-  const builds = (ops.data ?? []).filter((o) => o.kind === "image-build" && (!o.finishedAt || now - Date.parse(o.finishedAt) < KEEP_ENDED_MS));
+  // Builds and imports running now and those that ended in the last minutes (their outcome stays in view).
+  const recent = (ops.data ?? []).filter((o) => (o.kind === "image-build" || o.kind === "image-import") && (!o.finishedAt || now - Date.parse(o.finishedAt) < KEEP_ENDED_MS));
   const [deleting, setDeleting] = useState<ImageEntry | null>(null);
   const refresh = () => Promise.all([qc.invalidateQueries({ queryKey: trpc.images.list.queryKey() }), qc.invalidateQueries({ queryKey: trpc.images.usage.queryKey() })]);
   const remove = useAction(
@@ -64,7 +64,7 @@ export function ImagesPanel({ datastores }: { datastores: readonly string[] }) {
         ) : null
       }
     >
-      {builds.length > 0 && <ImageBuilds builds={builds} />}
+      {recent.length > 0 && <ImageOperations ops={recent} />}
       {images.error ? (
         <ErrorState error={images.error} onRetry={() => void images.refetch()} compact />
       ) : !images.data || !usage.data ? (
@@ -120,15 +120,15 @@ const FORM_ID = "image-import-form";
 const BUILD_FORM_ID = "image-build-form";
 const KEEP_ENDED_MS = 10 * 60_000;
 
-/** Image builds as they run: steps live from the operation, and its own page for the whole log. */
-function ImageBuilds({ builds }: { builds: readonly Operation[] }) {
+/** Image builds and imports as they run: steps live from the operation, and its own page for the whole log. */
+function ImageOperations({ ops }: { ops: readonly Operation[] }) {
   return (
-    <ul className="divide-y divide-border border-b border-border" data-testid="image-builds">
-      {builds.map((op) => (
-        <li key={op.id} className="flex flex-col gap-1.5 px-4 py-3" data-testid={`image-build-${op.target.name}`}>
+    <ul className="divide-y divide-border border-b border-border" data-testid="image-operations">
+      {ops.map((op) => (
+        <li key={op.id} className="flex flex-col gap-1.5 px-4 py-3" data-testid={`${op.kind}-${op.target.name}`}>
           <div className="flex flex-wrap items-baseline justify-between gap-2">
             <span className="text-[12.5px] font-medium">{op.summary}</span>
-            <Link href={operationHref(op.id)} className="text-[12.5px] text-accent underline" data-testid="image-build-details">
+            <Link href={operationHref(op.id)} className="text-[12.5px] text-accent underline" data-testid={`${op.kind}-details`}>
               Steps and log
             </Link>
           </div>
@@ -217,8 +217,9 @@ function ImportImageDialog({ open, datastores, onClose, onImported }: { open: bo
   const [errors, setErrors] = useState<ReturnType<typeof parseImageImport>["errors"]>({});
   const run = useAction(
     trpc.images.import.mutationOptions({
-      onSuccess: (entry) => {
-        notify.ok(`Image ${entry.name} imported into ${entry.datastore}`);
+      onSuccess: ({ operationId }, v) => {
+        watchOperation(operationId);
+        notify.started({ id: operationId, summary: `Import ${v.name} into ${v.datastore}` });
         setValues(empty);
         onImported();
         onClose();
