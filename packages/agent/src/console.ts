@@ -33,6 +33,8 @@ interface Attachment {
   pending: Buffer[];
   pendingBytes: number;
   flushTimer: NodeJS.Timeout | null;
+  /** Guest bytes dropped over the host's output budget, said in the next chunk that goes out. */
+  dropped: number;
 }
 
 interface Session {
@@ -47,6 +49,13 @@ export interface ConsoleRegistryOptions {
   maxSessions?: number;
   /** Output is gathered this long before it is sent, so one keystroke's echo is not a message per byte (default 15 ms). */
   flushMs?: number;
+  /**
+   * Console output this host sends per window, all sessions together (default 4 MiB per 10 s):
+   * a guest printing without end must not use up the link's notification budget, which the
+   * inventory pushes share. What is over is dropped and the terminal says how much.
+   */
+  outputBudget?: { bytes: number; windowMs: number };
+  now?: () => number;
 }
 
 /**
@@ -61,15 +70,23 @@ export class ConsoleRegistry {
   private readonly sessions = new Map<string, Session>();
   private readonly maxSessions: number;
   private readonly flushMs: number;
+  private readonly budget: { bytes: number; windowMs: number };
+  private readonly now: () => number;
+  private window = { start: 0, bytes: 0 };
 
   constructor(opts: ConsoleRegistryOptions = {}) {
     this.maxSessions = opts.maxSessions ?? CONSOLE_LIMITS.sessionsPerHost;
     this.flushMs = opts.flushMs ?? 15;
+    this.budget = opts.outputBudget ?? { bytes: 4 * 1024 * 1024, windowMs: 10_000 };
+    this.now = opts.now ?? Date.now;
   }
 
   get size(): number {
     return this.sessions.size;
   }
+
+  /** Guest bytes dropped over the output budget since the agent started. */
+  droppedBytes = 0;
 
   async open(driver: ConsoleDriver | undefined, params: ConsoleOpenParams, sink: ConsoleSink, owner: object): Promise<string> {
     if (!driver) throw unsupported("the serial console");
@@ -77,7 +94,7 @@ export class ConsoleRegistry {
       throw conflict(`this host already has ${this.maxSessions} console sessions open; close one and try again`);
     let att = this.attachments.get(params.domain);
     if (!att) {
-      att = { domain: params.domain, stream: null, opening: null, sessions: new Set(), pending: [], pendingBytes: 0, flushTimer: null };
+      att = { domain: params.domain, stream: null, opening: null, sessions: new Set(), pending: [], pendingBytes: 0, flushTimer: null, dropped: 0 };
       this.attachments.set(params.domain, att);
     }
     const session: Session = { id: randomUUID(), attachment: att, sink, owner };
@@ -151,9 +168,22 @@ export class ConsoleRegistry {
     if (att.flushTimer) clearTimeout(att.flushTimer);
     att.flushTimer = null;
     if (!att.pendingBytes) return;
-    const all = Buffer.concat(att.pending);
+    let all = Buffer.concat(att.pending);
     att.pending = [];
     att.pendingBytes = 0;
+    const now = this.now();
+    if (now - this.window.start >= this.budget.windowMs) this.window = { start: now, bytes: 0 };
+    const cost = all.length * Math.max(1, att.sessions.size);
+    if (this.window.bytes + cost > this.budget.bytes) {
+      att.dropped += all.length;
+      this.droppedBytes += all.length;
+      return;
+    }
+    this.window.bytes += cost;
+    if (att.dropped) {
+      all = Buffer.concat([Buffer.from(`\r\n[nimbus: ${att.dropped} bytes of console output dropped: the guest printed faster than this host may send]\r\n`), all]);
+      att.dropped = 0;
+    }
     for (let at = 0; at < all.length; at += CONSOLE_LIMITS.chunkBytes) {
       const data = all.subarray(at, at + CONSOLE_LIMITS.chunkBytes).toString("base64");
       for (const s of att.sessions) s.sink.output(s.id, data);

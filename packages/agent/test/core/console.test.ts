@@ -38,7 +38,7 @@ class FakeStream implements ConsoleStream {
   }
 }
 
-function host(opts: { withConsole?: boolean; maxSessions?: number } = {}) {
+function host(opts: { withConsole?: boolean; maxSessions?: number; budget?: number; now?: () => number } = {}) {
   const streams: FakeStream[] = [];
   const opened: string[] = [];
   const drivers: AgentDrivers = {
@@ -63,7 +63,7 @@ function host(opts: { withConsole?: boolean; maxSessions?: number } = {}) {
             },
     },
   };
-  const registry = new ConsoleRegistry({ maxSessions: opts.maxSessions, flushMs: 1 });
+  const registry = new ConsoleRegistry({ maxSessions: opts.maxSessions, flushMs: 1, now: opts.now, outputBudget: opts.budget ? { bytes: opts.budget, windowMs: 1_000 } : undefined });
   const link = () => {
     const input = new PassThrough();
     const output = new PassThrough();
@@ -215,6 +215,22 @@ describe("console sessions in the agent", () => {
     expect(chunks.length).toBe(3);
     for (const c of chunks) expect(notificationSchema("console.output")!.safeParse(c.params).success).toBe(true);
     expect(a.output64(session).length).toBe(flood.length);
+  });
+
+  it("drops output over the host's budget and says how much in the next window", async () => {
+    let now = 0;
+    const h = host({ budget: 100, now: () => now });
+    const a = h.link();
+    const session = (await a.call("console.open", { domain: "web1" })).result.session;
+    h.streams[0]!.say("a".repeat(80));
+    await a.waitFor((m) => m.method === "console.output");
+    h.streams[0]!.say("b".repeat(80));
+    // Over the budget: nothing goes out until the window turns.
+    while (h.registry.droppedBytes < 80) await new Promise((r) => setTimeout(r, 1));
+    now = 1_000;
+    h.streams[0]!.say("c");
+    await a.waitFor((m) => m.method === "console.output" && Buffer.from(m.params.data, "base64").toString().endsWith("c"));
+    expect(a.output64(session)).toBe(`${"a".repeat(80)}\r\n[nimbus: 80 bytes of console output dropped: the guest printed faster than this host may send]\r\nc`);
   });
 });
 
