@@ -154,6 +154,17 @@ describe("instances.console", () => {
     await backend.as(viewers.admin).instances.power({ name: "acme-web2", action: "start" });
   });
 
+  it("closes when the instance is deleted", async () => {
+    const c = await openConsole(viewers.admin, "initech-ci");
+    await c.ready();
+    await backend.as(viewers.admin).instances.delete({ name: "initech-ci", confirm: "initech-ci" });
+    expect(await c.closed()).toMatch(/the VM stopped|no longer on this host|no longer have access/);
+    await c.leave();
+    // Once the delete is done, there is no console to open.
+    await backend.waitFor(() => !backend.app.fleet.hosts().some((h) => h.inventory.virt?.domains.some((d) => d.name === "initech-ci")) || undefined, "initech-ci gone");
+    await expect(openConsole(viewers.admin, "initech-ci")).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
   it("bounds input size and the streams one user may hold", async () => {
     await expect(backend.as(viewers.acme).instances.consoleInput({ instance: "acme-web1", data: "a".repeat(1025) })).rejects.toMatchObject({ code: "BAD_REQUEST" });
     const held = [];
