@@ -23,7 +23,7 @@ export function quorumView(managers: number): QuorumView {
   if (managers <= 0) warning = "the swarm has no manager";
   else if (managers === 1) warning = "one manager: losing it stops the swarm (no failure is tolerated); 3 managers tolerate one";
   else if (managers % 2 === 0)
-    warning = `${managers} managers tolerate ${tolerates} lost, no more than ${managers - 1} would: an even count needs one more manager up without tolerating more failures`;
+    warning = `${managers} managers is an even count: they tolerate ${tolerates} lost, as ${managers - 1} do; ${managers + 1} would tolerate ${quorumTolerance(managers + 1)}`;
   else if (managers > 7) warning = `${managers} managers: every change is written to a majority of ${majority}; more than 7 slows the swarm`;
   return { managers, majority, tolerates, warning };
 }

@@ -2,12 +2,12 @@
 import type { SwarmNode } from "@nimbus/domain";
 import { useQuery } from "@tanstack/react-query";
 import { Plus, RotateCcw } from "lucide-react";
-import { useEffect, useState } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { Dialog } from "@/components/ui/dialog";
 import { Field, Input, Select } from "@/components/ui/field";
-import { ActionMenu } from "@/components/ui/menu";
+import { ActionMenu, type MenuItem } from "@/components/ui/menu";
 import { errorInfo } from "@/lib/errors";
 import { notify, watchOperation } from "@/lib/notify";
 import { useTRPC } from "@/lib/trpc";
@@ -144,21 +144,19 @@ export function AddWorkerButton({ nodes }: { nodes: readonly SwarmNode[] }) {
   );
 }
 
-/** Node row actions: remove a worker (with the server's refusal reason), promote or demote with the quorum warning. */
-export function NodeActions({ node, mayCreate, mayManage }: { node: SwarmNode; mayCreate: boolean; mayManage: boolean }) {
-  const [dialog, setDialog] = useState<"remove" | "role" | null>(null);
-  const items = [
-    ...(mayCreate && node.role === "worker" ? [{ label: "Remove worker…", onSelect: () => setDialog("remove"), testId: "node-remove" }] : []),
-    ...(mayManage ? [{ label: node.role === "worker" ? "Promote to manager…" : "Demote to worker…", onSelect: () => setDialog("role"), testId: "node-role" }] : []),
+/**
+ * Node row actions: remove a worker (with the server's refusal reason), promote or demote with
+ * the quorum warning. Items join the row's menu; the dialogs render once, for the node chosen.
+ */
+export function useNodeActions(mayCreate: boolean, mayManage: boolean): { itemsFor: (node: SwarmNode) => MenuItem[]; dialogs: ReactNode } {
+  const [open, setOpen] = useState<{ kind: "remove" | "role"; node: SwarmNode } | null>(null);
+  const itemsFor = (node: SwarmNode): MenuItem[] => [
+    ...(mayCreate && node.role === "worker" ? [{ label: "Remove worker…", danger: true, onSelect: () => setOpen({ kind: "remove", node }), testId: "node-remove" }] : []),
+    ...(mayManage ? [{ label: node.role === "worker" ? "Promote to manager…" : "Demote to worker…", onSelect: () => setOpen({ kind: "role", node }), testId: "node-role" }] : []),
   ];
-  if (!items.length) return null;
-  return (
-    <>
-      <ActionMenu label={`Swarm actions for ${node.hostname}`} items={items} />
-      {dialog === "remove" && <RemoveWorkerDialog node={node} onClose={() => setDialog(null)} />}
-      {dialog === "role" && <RoleDialog node={node} onClose={() => setDialog(null)} />}
-    </>
-  );
+  const close = () => setOpen(null);
+  const dialogs = open?.kind === "remove" ? <RemoveWorkerDialog node={open.node} onClose={close} /> : open?.kind === "role" ? <RoleDialog node={open.node} onClose={close} /> : null;
+  return { itemsFor, dialogs };
 }
 
 function RemoveWorkerDialog({ node, onClose }: { node: SwarmNode; onClose: () => void }) {

@@ -18,7 +18,7 @@ import { JoinTokensButton } from "./join-tokens";
 import { ScaleDialog } from "./scale-dialog";
 import { SwarmNodesTable, SwarmServicesTable } from "./swarm-tables";
 import { ObjectCharts } from "@/features/charts/object-charts";
-import { AddWorkerButton, CreateSwarmButton, NodeActions, RotateTokensButton } from "./nodes-actions";
+import { AddWorkerButton, CreateSwarmButton, RotateTokensButton, useNodeActions } from "./nodes-actions";
 import { AutoscalePanel } from "./autoscale-panel";
 import { NodeOperations } from "./nodes-operations";
 import { OverlayNetworksTable, PortFindingsPanelBody } from "./service-networks";
@@ -33,6 +33,7 @@ export function SwarmPage() {
   const staff = useCan("read:fleet");
   const mayRevealTokens = useCan("swarm:tokens");
   const mayCreate = useCan("workload:create");
+  const nodeActions = useNodeActions(mayCreate, mayRevealTokens);
   const [q, setQ] = useUrlParam("q");
   const [nodeSort, setNodeSort] = useUrlSort([{ id: "hostname", desc: false }]);
   const [serviceSort, setServiceSort] = useState([{ id: "name", desc: false }]);
@@ -79,7 +80,7 @@ export function SwarmPage() {
                 sorting={nodeSort}
                 onSortingChange={setNodeSort}
                 setAvailability={mayScale ? (n, a) => availability.mutate({ node: n.hostname, availability: a }) : undefined}
-                nodeActions={mayCreate || mayRevealTokens ? (n) => <NodeActions node={n} mayCreate={mayCreate} mayManage={mayRevealTokens} /> : undefined}
+                nodeActions={nodeActions.itemsFor}
               />
               <NodeOperations operations={ops.data} />
             </Panel>
@@ -110,6 +111,7 @@ export function SwarmPage() {
         </div>
       )}
       <ScaleDialog service={scaling} onClose={() => setScaling(null)} />
+      {nodeActions.dialogs}
     </>
   );
 }

@@ -5,7 +5,7 @@ import Link from "next/link";
 import type { ReactNode } from "react";
 import { DataTable } from "@/components/table/data-table";
 import { Button } from "@/components/ui/button";
-import { ActionMenu } from "@/components/ui/menu";
+import { ActionMenu, type MenuItem } from "@/components/ui/menu";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { RelativeTime } from "@/components/ui/time";
 import { ProgressBar } from "@/components/ui/usage-bar";
@@ -14,7 +14,7 @@ import { swarmAvailabilityStatus, swarmNodeStatus } from "@/lib/status";
 const nodeCol = createColumnHelper<SwarmNode>();
 export type Availability = SwarmNode["availability"];
 
-function nodeColumns(setAvailability?: (n: SwarmNode, a: Availability) => void, nodeActions?: (n: SwarmNode) => ReactNode) {
+function nodeColumns(setAvailability?: (n: SwarmNode, a: Availability) => void, nodeActions?: (n: SwarmNode) => MenuItem[]) {
   return [
     nodeCol.accessor("hostname", {
       header: "Node",
@@ -39,21 +39,16 @@ function nodeColumns(setAvailability?: (n: SwarmNode, a: Availability) => void, 
       header: () => <span className="sr-only">Actions</span>,
       cell: (c) => {
         const n = c.row.original;
-        if (!setAvailability && !nodeActions) return null;
         const options: Availability[] = ["active", "pause", "drain"];
-        return (
-          <span className="inline-flex items-center gap-1">
-            {setAvailability && (
-              <ActionMenu
-                label={`Availability of ${n.hostname}`}
-                items={options
-                  .filter((a) => a !== n.availability)
-                  .map((a) => ({ label: a === "drain" ? "Drain (move tasks away)" : a === "pause" ? "Pause (no new tasks)" : "Activate", onSelect: () => setAvailability(n, a), testId: `node-${a}` }))}
-              />
-            )}
-            {nodeActions?.(n)}
-          </span>
-        );
+        const items: MenuItem[] = [
+          ...(setAvailability
+            ? options
+                .filter((a) => a !== n.availability)
+                .map((a) => ({ label: a === "drain" ? "Drain (move tasks away)" : a === "pause" ? "Pause (no new tasks)" : "Activate", onSelect: () => setAvailability(n, a), testId: `node-${a}` }))
+            : []),
+          ...(nodeActions?.(n) ?? []),
+        ];
+        return items.length ? <ActionMenu label={`Availability of ${n.hostname}`} items={items} /> : null;
       },
     }),
   ];
@@ -70,8 +65,8 @@ export function SwarmNodesTable({
   sorting: SortingState;
   onSortingChange: (s: SortingState) => void;
   setAvailability?: (n: SwarmNode, a: Availability) => void;
-  /** More row actions (remove worker, promote/demote: nodes-actions.tsx). */
-  nodeActions?: (n: SwarmNode) => ReactNode;
+  /** More items of the row's menu (remove worker, promote/demote: nodes-actions.tsx). */
+  nodeActions?: (n: SwarmNode) => MenuItem[];
 }) {
   return (
     <DataTable
