@@ -27,3 +27,4 @@ export * from "./alerts/index.js";
 export * from "./metrics/index.js";
 export * from "./history/index.js";
 export * from "./swarm/index.js";
+export * from "./lists/index.js";

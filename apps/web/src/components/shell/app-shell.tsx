@@ -10,7 +10,7 @@ import { cx } from "@/lib/cx";
 import { isUnauthorized } from "@/lib/errors";
 import { SessionProvider, useSessionQuery, type Session } from "@/lib/session";
 import { useLiveEvents } from "@/lib/use-live-events";
-import { NAV_ITEMS, homeFor, isActive, itemFor, mayOpen, mayOpenPath } from "./nav-items";
+import { NAV_ITEMS, homeFor, itemFor, mayOpen, mayOpenPath } from "./nav-items";
 import { ThemeToggle } from "./theme-toggle";
 import { AppToaster } from "./app-toaster";
 
@@ -117,7 +117,8 @@ function Nav({ session, pathname }: { session: Session; pathname: string }) {
   const main = items.filter((i) => !i.section);
   const admin = items.filter((i) => i.section === "admin");
   const link = (i: (typeof items)[number]) => {
-    const active = isActive(i.href, pathname);
+    // The most specific item only: /swarm/stacks lights Stacks, not Swarm as well.
+    const active = itemFor(pathname)?.href === i.href;
     return (
       <Link
         key={i.href}

@@ -1,0 +1,176 @@
+import { describe, expect, it } from "vitest";
+import {
+  INSTANCE_SORTS,
+  InstanceIndex,
+  InstanceListQuery,
+  compareInstances,
+  instancesOf,
+  matchesInstance,
+  pageOf,
+  type HostRecord,
+  type InstanceListQuery as Query,
+  type InstanceView,
+  type TenantInfo,
+} from "../../src/index.js";
+import { hypervisor, vm } from "../fixtures.js";
+
+const TENANTS = ["acme", "globex", "initech", "umbrella"];
+const directory = new Map<string, TenantInfo>(TENANTS.map((slug, i) => [slug, { slug, name: slug, vni: 5001 + i }]));
+const STATES = ["running", "shutoff", "paused", "crashed"] as const;
+
+/** 2,000 hypervisors × 10 VMs, varied enough that every filter and sort has ties and misses. */
+function fleet(hosts = 2_000, perHost = 10): HostRecord[] {
+  return Array.from({ length: hosts }, (_, h) => {
+    const name = `kvm${String(h).padStart(4, "0")}`;
+    const domains = Array.from({ length: perHost }, (_, v) => {
+      const n = h * perHost + v;
+      const tenant = n % 7 === 0 ? null : TENANTS[n % TENANTS.length]!;
+      const vname = `${tenant ?? "infra"}-vm${n}`;
+      return vm({
+        name: vname,
+        uuid: `u-${n}`,
+        state: STATES[n % STATES.length]!,
+        tenant,
+        vcpus: 1 + (n % 8),
+        memoryMiB: 512 * (1 + (n % 5)),
+        role: n % 11 === 0 ? "swarm-manager" : null,
+        disks: [{ target: "vda", path: `/instance/${vname}.qcow2`, pool: "instance", capacityBytes: 1e10 }],
+        nics: [
+          {
+            mac: `52:54:00:${((n >> 16) & 255).toString(16).padStart(2, "0")}:${((n >> 8) & 255).toString(16).padStart(2, "0")}:${(n & 255).toString(16).padStart(2, "0")}`,
+            bridge: "br-ovs",
+            bridgeType: "ovs",
+            device: `vnet${v}`,
+            vlan: n % 5 === 0 ? null : 10 + (n % 30),
+            model: "virtio",
+            ipAddresses: n % 3 === 0 ? [] : [`10.${(n >> 16) & 255}.${(n >> 8) & 255}.${n & 255}`],
+          },
+        ],
+      });
+    });
+    const host = hypervisor(name, domains);
+    return h % 97 === 0 ? { ...host, connection: { ...host.connection, state: "unreachable" } } : host;
+  });
+}
+
+/** The brute force: every view (built once per fleet), each filtered, all sorted, sliced. */
+const viewsOf = new WeakMap<readonly HostRecord[], InstanceView[]>();
+function brute(hosts: readonly HostRecord[], input: Query, tenant: string | null, hostLabel = (h: string) => h) {
+  const q = InstanceListQuery.parse(input);
+  if (!viewsOf.has(hosts)) viewsOf.set(hosts, hosts.flatMap((h) => instancesOf(h, directory)));
+  const all = viewsOf.get(hosts)!.filter((i) => tenant === null || i.tenant === tenant);
+  const matching = all.filter((i) => matchesInstance(i, q, hostLabel)).sort(compareInstances(q.sort, q.desc));
+  return { items: matching.slice(q.offset, q.offset + q.limit), total: matching.length, all: all.length };
+}
+
+const names = (rows: readonly InstanceView[]) => rows.map((i) => `${i.host}/${i.name}`);
+
+describe("instance list: filter, sort and page from memory", () => {
+  const hosts = fleet();
+  const index = new InstanceIndex();
+  index.refresh(hosts, directory);
+
+  const queries: Query[] = [
+    {},
+    { offset: 100 },
+    { offset: 19_950, limit: 100 },
+    { q: "acme" },
+    { q: "ACME-VM1" },
+    { q: "10.0.3." },
+    { q: "52:54:00:00:0a" },
+    { q: "17" }, // a VLAN number, and part of names and addresses
+    { q: "5003" }, // a VNI
+    { q: "kvm0042" }, // a host name
+    { q: "/instance/globex" },
+    { q: "swarm-manager" },
+    { q: "no-such-thing" },
+    { state: "running" },
+    { state: "unknown" }, // VMs of offline hosts
+    { tenant: "-" },
+    { tenant: "initech", state: "paused", sort: "memoryMiB", desc: true },
+    { host: "kvm1999" },
+    { host: "kvm0500", q: "acme" },
+    { sort: "vlan", offset: 300 },
+    { sort: "vni", desc: true, offset: 5_000 },
+    { sort: "host", desc: true, limit: 500 },
+    { sort: "state", q: "globex", offset: 200 },
+    { sort: "disk", limit: 1 },
+    { sort: "tenant", offset: 25_000 }, // past the end: empty page, full count
+  ];
+
+  it.each(queries.map((q) => [JSON.stringify(q), q] as const))("staff %s: the page and counts a brute-force filter gives", (_, q) => {
+    const page = index.query(q, { tenant: null });
+    const expected = brute(hosts, q, null);
+    expect(page.total).toBe(expected.total);
+    expect(page.all).toBe(20_000);
+    expect(names(page.items)).toEqual(names(expected.items));
+  });
+
+  it("every sort column, both directions: pages neither overlap nor skip rows", () => {
+    for (const sort of INSTANCE_SORTS)
+      for (const desc of [false, true]) {
+        const seen = new Set<string>();
+        for (let offset = 0; offset < 20_000; offset += 500) for (const i of index.query({ sort, desc, offset, limit: 500 }, { tenant: null }).items) seen.add(`${i.host}/${i.name}`);
+        expect(seen.size).toBe(20_000);
+      }
+  });
+
+  it("a tenant sees only its own rows, counts included, whatever it filters by", () => {
+    const label = (h: string) => `h-${h.length}${h.slice(-2)}`; // any opaque token
+    for (const q of [{}, { tenant: "globex" }, { q: "globex" }, { q: "kvm0001" }, { host: "kvm0001" }, { host: label("kvm0001") }, { sort: "host" as const, offset: 50 }]) {
+      const page = index.query(q, { tenant: "acme", hostLabel: label });
+      const expected = brute(hosts, q, "acme", label);
+      expect(page.total).toBe(expected.total);
+      expect(page.all).toBe(expected.all);
+      expect(names(page.items)).toEqual(names(expected.items));
+      expect(page.items.every((i) => i.tenant === "acme")).toBe(true);
+      expect(page.tenants).toEqual(["acme"]);
+      // Its host menu holds tokens, never a host name.
+      expect(page.hosts?.some((h) => h.startsWith("kvm"))).toBe(false);
+    }
+    // A host name is no search term for a tenant: it would tell which hosts run its VMs.
+    expect(index.query({ q: "kvm0001" }, { tenant: "acme", hostLabel: label }).total).toBe(0);
+    expect(index.query({ host: "kvm0001" }, { tenant: "acme", hostLabel: label }).total).toBe(0);
+  });
+
+  it("facets: tenants always, hosts only while a menu of them is usable", () => {
+    const page = index.query({}, { tenant: null });
+    expect(page.tenants).toEqual(["-", ...TENANTS]);
+    expect(page.hosts).toBeNull();
+    const small = new InstanceIndex();
+    small.refresh(fleet(3, 2), directory);
+    expect(small.query({}, { tenant: null }).hosts).toEqual(["kvm0000", "kvm0001", "kvm0002"]);
+  });
+
+  it("follows the fleet: a changed host's rows are rebuilt, others kept, a removed host's rows go", () => {
+    const local = new InstanceIndex();
+    const list = fleet(20, 10);
+    local.refresh(list, directory);
+    expect(local.query({ q: "renamed-vm" }, { tenant: null }).total).toBe(0);
+    const changed = { ...list[3]!, inventory: { ...list[3]!.inventory, virt: { hypervisor: "QEMU", domains: [vm({ name: "renamed-vm", tenant: "acme" })] } } };
+    local.refresh([...list.slice(0, 3), changed, ...list.slice(5)], directory);
+    expect(local.query({ q: "renamed-vm" }, { tenant: null }).total).toBe(1);
+    expect(local.size()).toBe(200 - 10 + 1 - 10); // host 3: 10 VMs became 1; host 4 left
+    // A host going offline turns its VMs' state to unknown without a new inventory.
+    const offline = list.map((h, i) => (i === 0 ? { ...h, connection: { ...h.connection, state: "unreachable" as const } } : h));
+    local.refresh(offline, directory);
+    expect(local.query({ host: list[0]!.name, state: "unknown" }, { tenant: null }).total).toBe(10);
+    // A tenant's VNI changing reaches every row.
+    local.refresh(offline, new Map([...directory].map(([k, v]) => [k, { ...v, vni: v.vni! + 100 }])));
+    expect(local.query({ q: "5101" }, { tenant: null }).total).toBe(local.query({ tenant: "acme" }, { tenant: null }).total);
+    expect(local.query({ q: "5001" }, { tenant: null }).total).toBe(0);
+  });
+
+  it("bounds: a page is at most 500 rows, a search at most 200 characters, unknown sorts refused", () => {
+    expect(() => index.query({ limit: 501 }, { tenant: null })).toThrow();
+    expect(() => index.query({ limit: 0 }, { tenant: null })).toThrow();
+    expect(() => index.query({ offset: -1 }, { tenant: null })).toThrow();
+    expect(() => index.query({ q: "x".repeat(201) }, { tenant: null })).toThrow();
+    expect(() => index.query({ sort: "uuid" as never }, { tenant: null })).toThrow();
+  });
+
+  it("pageOf counts every match and keeps only the window", () => {
+    expect(pageOf([1, 2, 3, 4, 5, 6], (n) => n % 2 === 0, 1, 1)).toEqual({ items: [4], total: 3 });
+    expect(pageOf([1, 2, 3], () => true, 5, 10)).toEqual({ items: [], total: 3 });
+  });
+});
