@@ -88,6 +88,17 @@ describe("add worker", () => {
     }
   });
 
+  it("cancel while the VM is built: the create is cancelled and cleans up, the add-worker ends cancelled", async () => {
+    const { operationId } = await admin().swarmNodes.addWorker(small("worker6"));
+    await until(() => admin().operations.get({ id: operationId }), (op) => op.steps.find((s) => s.id === "build-volume")?.state === "running", "the build", 30_000);
+    await admin().operations.cancel({ id: operationId });
+    const op = await settled(operationId);
+    expect(op.state).toBe("cancelled");
+    expect(op.error).toMatch(/the VM was not built \(operation .+\): cancelled during "Build the volume"; undone: removed .*worker6\.qcow2/);
+    expect(await node("worker6")).toBeUndefined();
+    await until(async () => vm("worker6"), (v) => !v, "no VM left");
+  });
+
   it("refuses what cannot be built, with the reason: a taken name, a host without room, bad input", async () => {
     expect(await messageOf(admin().swarmNodes.addWorker(small("manager")))).toMatch(/an instance named manager already exists/);
     expect(await messageOf(admin().swarmNodes.addWorker(small("worker9", { memoryMiB: 200_000 })))).toMatch(/no hypervisor fits/);

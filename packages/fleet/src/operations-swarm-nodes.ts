@@ -198,7 +198,8 @@ export class SwarmNodeRunner {
     firstBoot = [];
     run.note({ createOperation: create.id });
     const created = await this.follow(create.id, (child) => run.mirror(child.steps));
-    if (created.state !== "succeeded") return run.finish("failed", `the VM was not built (operation ${create.id}): ${created.error ?? created.state}`);
+    if (created.state !== "succeeded")
+      return run.finish(this.cancelled.has(run.id) ? "cancelled" : "failed", `the VM was not built (operation ${create.id}): ${created.error ?? created.state}`);
 
     // Wait for the node: Ready and active as the manager reports it (pushed inventory, no polling).
     run.start("join");
