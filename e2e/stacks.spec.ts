@@ -48,6 +48,7 @@ test("an admin deploys a stack: live errors, the diff, then its services converg
   await expect(dialog.getByTestId("stack-deploy-submit")).toBeEnabled();
   await shoot(page, "deploy-desktop");
   await page.setViewportSize(PHONE);
+  await dialog.getByTestId("stack-diff").scrollIntoViewIfNeeded();
   await shoot(page, "deploy-phone");
   await page.setViewportSize(DESKTOP);
 
