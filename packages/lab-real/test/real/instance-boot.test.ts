@@ -14,6 +14,7 @@ import {
   type CreateProgress,
   type Finding,
   type ImageEntry,
+  type ImageImportProgress,
   type Operation,
   type TenantInfo,
 } from "@nimbus/domain";
@@ -28,8 +29,8 @@ import { openAgentConsole } from "./serial-console.js";
 
 /**
  * A created instance boots for real: the offline Debian image (built or reused from the cache,
- * the image test's build) is imported into the storage VIP holder's repository through the
- * agent's `storage.imageImport`, then the server's own create path (placement, params,
+ * the image test's build) is imported into the storage VIP holder's repository by an
+ * image-import operation (the agent's `storage.imageImport` job), then the server's own create path (placement, params,
  * OperationManager.startCreate -> the hypervisor agent's virt.create) builds the volume with
  * virt-builder (TCG, --no-network), defines and starts the domain on acme's VLAN on br-ovs, and
  * waits for the address libvirt sees in kvm1's ARP table (the lab's DHCP on the tenant VLAN).
@@ -45,7 +46,8 @@ const NAME = "acme-boot1";
 const IMAGE = DEFAULT_BASE_IMAGE.name;
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO68zLD6gVSVNRqZbgngE9GugrQm2BxhZCpoOzihaBR3 test@nimbus";
 const MARK = `${NAME}.first-boot`;
-const FIRST_BOOT = `mkdir -p /nfs && mount -t nfs ${NFS_VIP}:${EXPORT_PATH} /nfs && echo "$(hostname) mounted ${NFS_VIP}:${EXPORT_PATH}" > /nfs/${MARK}`;
+// Written beside and renamed: the host never reads a file the guest is still writing.
+const FIRST_BOOT = `mkdir -p /nfs && mount -t nfs ${NFS_VIP}:${EXPORT_PATH} /nfs && echo "$(hostname) mounted ${NFS_VIP}:${EXPORT_PATH}" > /nfs/.${MARK} && mv /nfs/.${MARK} /nfs/${MARK}`;
 
 const summary = (fs: readonly Finding[]) => (fs.length ? fs.map((f) => `${f.id}: ${f.message}`).join("; ") : "none");
 
@@ -81,6 +83,7 @@ describe("real lab: a created instance boots (image, create, address, first-boot
     if (lab) {
       await rm(staging, { recursive: true, force: true });
       await rm(join(lab.layout.instance, MARK), { force: true });
+      await rm(join(lab.layout.instance, `.${MARK}`), { force: true });
     }
   });
 
@@ -103,13 +106,19 @@ describe("real lab: a created instance boots (image, create, address, first-boot
     if (!existing || existing.checksum.value !== built.image.checksum.value) {
       // The published file is a hard link to the cache (root only); the agent (the nimbus user) copies it from inside the export.
       const t0 = Date.now();
-      const entry = await fleet.request(
+      // As images.import does: an image-import operation on the VIP holder (fetch, verify, publish).
+      const started = await ops.startImageImport(
         vip!,
-        "storage.imageImport",
         { datastore: EXPORT_PATH, name: IMAGE, os: built.image.os, source: { kind: "file", path: join(EXPORT_PATH, ".nimbus-test-staging", built.image.file) }, checksum: built.image.checksum },
-        { timeoutMs: 10 * MINUTE },
+        "real-lab-test",
       );
+      const imported = await ended(started.id, 10 * MINUTE);
       process.stderr.write(`[boot] image import ${(Date.now() - t0) / 1000} s\n`);
+      expect(imported.error).toBeNull();
+      expect(imported.steps.map((st) => [st.id, st.state])).toEqual([["fetch", "succeeded"], ["verify", "succeeded"], ["publish", "succeeded"]]);
+      const p = imported.progress as ImageImportProgress;
+      expect(p.bytesDone).toBe(p.bytesTotal);
+      const entry = p.image;
       expect(entry).toMatchObject({ name: IMAGE, format: "qcow2", datastore: EXPORT_PATH });
     }
     image = await waitFor(`${IMAGE} in the catalog the storage servers push`, listed, { timeoutMs: 30_000 });
@@ -184,7 +193,7 @@ describe("real lab: a created instance boots (image, create, address, first-boot
   it("first boot mounted the export through the VIP and wrote a file the host finds in the export", async () => {
     expect(created?.state).toBe("succeeded");
     const path = join(lab.layout.instance, MARK);
-    const text = await waitFor(`${path} written by the guest`, () => readFile(path, "utf8").catch(() => null), { timeoutMs: 6 * MINUTE, intervalMs: 2000 });
+    const text = await waitFor(`${path} written by the guest`, async () => (await readFile(path, "utf8").catch(() => "")) || null, { timeoutMs: 6 * MINUTE, intervalMs: 2000 });
     expect(text.trim()).toBe(`${NAME} mounted ${NFS_VIP}:${EXPORT_PATH}`);
   }, 8 * MINUTE);
 
@@ -223,5 +232,6 @@ beforeAll(async () => {
   await kvm1("virsh", ["-c", "qemu:///system", "undefine", NAME], { check: false });
   await rm(join(lab.layout.instance, `${NAME}.qcow2`), { force: true });
   await rm(join(lab.layout.instance, MARK), { force: true });
+  await rm(join(lab.layout.instance, `.${MARK}`), { force: true });
   await mkdir(lab.layout.instance, { recursive: true });
 });
