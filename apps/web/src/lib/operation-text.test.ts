@@ -67,4 +67,12 @@ describe("disk move and evacuation words", () => {
       "Evacuation of kvm1 incomplete: 1 VM(s) still on kvm1: globex-app (VLAN 20 missing)",
     );
   });
+  it("say what an image build or import came to", () => {
+    const base = { ...doneMigration, target: { type: "image" as const, name: "debian-12-docker" }, createdAt: "2026-12-07T09:00:00.000Z", finishedAt: "2026-12-07T09:05:00.000Z", params: {} };
+    const built: Operation = { ...base, kind: "image-build", state: "succeeded", progress: { kind: "image-build", steps: [], image: null, cached: true } };
+    expect(operationOutcome(built)).toBe("Image debian-12-docker is ready, built in 5 min 0 s (the server's cached build, nothing rebuilt)");
+    expect(operationOutcome({ ...built, state: "failed", error: "Build the image failed: mmdebstrap exited with 1" })).toBe("Image debian-12-docker was not built: Build the image failed: mmdebstrap exited with 1");
+    expect(operationOutcome({ ...built, kind: "image-import", state: "cancelled", progress: null })).toBe("Import of debian-12-docker cancelled; nothing was published");
+    expect(operationHeadline({ ...built, kind: "image-import", state: "running", finishedAt: null, progress: null })).toMatch(/^Importing image/);
+  });
 });
