@@ -25,6 +25,7 @@ const matrix: Record<string, { allowed: RoleName[]; input: () => unknown }> = {
   "hosts.acceptKey": { allowed: admins, input: () => ({ name: "kvm2", fingerprint: "SHA256:seen-by-the-admin" }) },
   "hosts.setMaintenance": { allowed: staffWorkload, input: () => ({ name: "nfs2", on: false }) },
   "instances.list": { allowed: ALL, input: () => undefined },
+  "instances.page": { allowed: ALL, input: () => ({ q: "acme", limit: 5 }) },
   "instances.get": { allowed: ALL, input: () => ({ name: "acme-web1" }) },
   "instances.migrationTargets": { allowed: staffWorkload, input: () => ({ name: "acme-web1" }) },
   "instances.preflight": { allowed: staffWorkload, input: () => ({ name: "acme-web1" }) },

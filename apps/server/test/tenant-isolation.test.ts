@@ -50,6 +50,7 @@ const table: Record<string, Row> = {
   "hosts.acceptKey": { tenant: "refused", inputs: { other: { name: "kvm2" } } },
   "hosts.setMaintenance": { tenant: "refused", inputs: { other: { name: "kvm2", on: true } } },
   "instances.list": { tenant: "scoped", inputs: none, mustContain: "acme-web1" },
+  "instances.page": { tenant: "scoped", inputs: { own: { q: "acme" }, other: { tenant: "globex" }, byHostName: { q: "kvm2" }, none: undefined }, mustContain: "acme" },
   "instances.get": { tenant: "scoped", inputs: { own: { name: "acme-web1" }, ownOnStoppedLibvirt: { name: "acme-db" }, other: { name: "globex-app1" } }, missing: { name: MISSING } },
   "instances.migrationTargets": { tenant: "refused", inputs: { own: { name: "acme-web1" }, other: { name: "globex-app1" } } },
   "instances.preflight": { tenant: "refused", inputs: { own: { name: "acme-web1" }, other: { name: "globex-app1" } } },

@@ -22,6 +22,8 @@ export interface Context {
 /** What a handler adds to its mutation's audit record (the quota state at the moment of a create or delete). */
 export interface AuditNote {
   quota?: unknown;
+  /** Kept instead of the request's input (a compose file's environment may hold secrets: the stack's name and services say enough). */
+  input?: unknown;
 }
 
 /** How each procedure treats tenants; the isolation test enumerates the router and reads this. */
@@ -107,7 +109,12 @@ const audit = t.middleware(async ({ ctx, type, path, meta, getRawInput, next }) 
     tenant: ctx.viewer.tenant,
     target: targetOf(input),
     // The note goes first: the stored summary keeps a bounded number of values.
-    input: auditNote.quota !== undefined ? { quotaState: auditNote.quota, ...(input && typeof input === "object" ? input : { input }) } : input,
+    input:
+      auditNote.input !== undefined
+        ? auditNote.input
+        : auditNote.quota !== undefined
+          ? { quotaState: auditNote.quota, ...(input && typeof input === "object" ? input : { input }) }
+          : input,
   });
   return result;
 });

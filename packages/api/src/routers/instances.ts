@@ -2,6 +2,8 @@ import { z } from "zod";
 import {
   DEFAULT_POLICY,
   DomainName,
+  InstanceIndex,
+  InstanceListQuery,
   HostName,
   MigrateOptions,
   NimbusError,
@@ -18,7 +20,7 @@ import {
 } from "@nimbus/domain";
 import type { ApiDeps } from "../deps.js";
 import { notFound, router, staffProcedure, tenantProcedure } from "../trpc.js";
-import { instancesFor, maskInstance, operationFor } from "../services/projections.js";
+import { instancesFor, maskHost, maskInstance, operationFor } from "../services/projections.js";
 import { instanceView } from "@nimbus/domain";
 import { movesFor } from "./history.js";
 import { provisionProcedures } from "./instances-provision.js";
@@ -35,6 +37,25 @@ export function findInstance(deps: ApiDeps, viewer: Viewer, name: string): { hos
   return found;
 }
 
+/** One index per fleet (a process serves one), refreshed from memory at each query: no SSH, no database. */
+const indexes = new WeakMap<object, InstanceIndex>();
+function instanceIndex(deps: ApiDeps): InstanceIndex {
+  let index = indexes.get(deps.fleet);
+  if (!index) indexes.set(deps.fleet, (index = new InstanceIndex()));
+  index.refresh(deps.fleet.hosts(), deps.tenants.directory());
+  return index;
+}
+/** A tenant's host column is a token; a search or filter by host compares tokens (computed once per host). */
+const tokens = new Map<string, string>();
+const hostToken = (host: string) => {
+  let t = tokens.get(host);
+  if (t === undefined) {
+    if (tokens.size > 100_000) tokens.clear();
+    tokens.set(host, (t = maskHost(host)));
+  }
+  return t;
+};
+
 const busyInstances = (deps: ApiDeps) =>
   new Set(deps.operations.running().filter((o) => o.target.type === "instance").map((o) => o.target.name));
 
@@ -45,6 +66,17 @@ export const instancesRouter = router({
   list: tenantProcedure.query(({ ctx }) => {
     const directory = ctx.deps.tenants.directory();
     return ctx.deps.fleet.hosts().flatMap((h) => instancesFor(ctx.viewer, h, directory));
+  }),
+
+  /**
+   * One page of instances, filtered, searched and sorted on the server, with counts: what the
+   * Instances page shows (a fleet of 20,000 VMs is never shipped whole). A tenant sees only its
+   * own, with host tokens, and cannot find a VM by a host's name.
+   */
+  page: tenantProcedure.input(InstanceListQuery.optional()).query(({ ctx, input }) => {
+    const staff = ctx.viewer.role !== "tenant";
+    const page = instanceIndex(ctx.deps).query(input ?? {}, staff ? { tenant: null } : { tenant: ctx.viewer.tenant ?? "\u0000", hostLabel: hostToken });
+    return staff ? page : { ...page, items: page.items.map(maskInstance) };
   }),
 
   get: tenantProcedure.input(z.object({ name: DomainName })).query(async ({ ctx, input }) => {
