@@ -126,6 +126,18 @@ describe("stacks through the API", () => {
     await until(() => acme().stacks.list(), (l) => !l.some((s) => s.name === "acme-shop2"), "acme-shop2 gone from the list");
   });
 
+  it("the audit trail names the deploy, never the file's values; a check leaves no row", { timeout: 60_000 }, async () => {
+    const compose = `services:\n  app:\n    image: busybox:latest\n    environment:\n      DB_URL: postgres://app:hunter2-secret@db/app\n`;
+    await admin().stacks.validate({ name: "audited", compose: [compose] });
+    const op = await admin().stacks.deploy({ name: "audited", compose: [compose] });
+    await settled(admin, op.id);
+    const deploys = await admin().audit.list({ action: "stacks.deploy", limit: 50, offset: 0 });
+    const row = deploys.records.find((r) => JSON.stringify(r.inputSummary).includes("audited"))!;
+    expect(row.inputSummary).toMatchObject({ name: "audited", stack: "audited", services: ["audited_app"] });
+    expect(JSON.stringify(deploys.records)).not.toContain("hunter2");
+    expect((await admin().audit.list({ action: "stacks.validate", limit: 5, offset: 0 })).records).toEqual([]);
+  });
+
   it("an invalid file is refused at deploy with its first error, and oncall may not deploy", async () => {
     await expect(admin().stacks.deploy({ name: "x", compose: ["services:\n  web:\n    image: nginx:1.25\n    env_file: .env\n"] })).rejects.toMatchObject({
       code: "BAD_REQUEST",

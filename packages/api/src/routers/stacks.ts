@@ -74,7 +74,11 @@ export const stacksRouter = router({
    * Checks a compose file and says what a deploy would change; sends nothing to any host. A
    * mutation only because a 64 KiB file does not belong in a URL.
    */
-  validate: tenantProcedure.input(DeployInput).mutation(({ ctx, input }): StackValidation => {
+  validate: tenantProcedure
+    // No row per check: it changes nothing, runs at each pause in typing, and would store the file (its environment too).
+    .meta({ scope: "tenant-scoped", audit: false })
+    .input(DeployInput)
+    .mutation(({ ctx, input }): StackValidation => {
     const tenant = tenantFor(ctx.viewer, input.tenant);
     mayManage(ctx.viewer, tenant);
     return plan(ctx.deps.fleet.hosts(), ctx.viewer, input).validation;
@@ -85,6 +89,7 @@ export const stacksRouter = router({
     const tenant = tenantFor(ctx.viewer, input.tenant);
     mayManage(ctx.viewer, tenant);
     const p = plan(ctx.deps.fleet.hosts(), ctx.viewer, input);
+    ctx.auditNote.input = { name: input.name, stack: p.stack, tenant: p.tenant, services: p.services, bytes: input.compose.length, errors: p.validation.errors.length };
     if (!p.validation.valid || !p.labelled) {
       const first = p.validation.errors[0];
       throw new NimbusError("BAD_INPUT", `the compose file has ${p.validation.errors.length} error${p.validation.errors.length === 1 ? "" : "s"}${first ? `: ${first.path}: ${first.message}` : ""}`, {
