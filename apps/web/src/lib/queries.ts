@@ -1,5 +1,5 @@
 import type { QueryClient, QueryKey } from "@tanstack/react-query";
-import type { LiveEvent, MoveRecord, Operation } from "@nimbus/domain";
+import type { InstanceListQuery, LiveEvent, MoveRecord, Operation } from "@nimbus/domain";
 import type { AppRouter } from "@nimbus/api";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { useTRPC } from "./trpc";
@@ -17,6 +17,7 @@ import {
   type MovesFilter,
   type OperationsFilter,
 } from "./live-patch";
+import { patchInstancePages, type InstancePages } from "@/features/instances/instance-pages-patch";
 
 /**
  * The one place that knows which cached queries hold what. tRPC derives each key from the
@@ -124,6 +125,13 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
     case "host-instances": {
       const { host, instances } = ev;
       qc.setQueryData(trpc.instances.list.queryKey(), (list) => replaceHostInstances(list, host, instances));
+      // The Instances page holds loaded pages, not the fleet: patch the rows it shows, reload its pages only when what they show or count may change.
+      for (const [key, pages] of qc.getQueriesData<InstancePages>({ queryKey: trpc.instances.page.pathKey() })) {
+        const filter = (key[1] as { input?: InstanceListQuery } | undefined)?.input ?? {};
+        const next = patchInstancePages(pages, filter, host, instances);
+        if (next.data !== pages) qc.setQueryData(key, next.data);
+        if (next.refetch) invalidateSoon(qc, key, 500);
+      }
       const detailKey = trpc.hosts.get.queryKey({ name: host });
       qc.setQueryData(detailKey, (d) => (d ? { ...d, instances } : d));
       for (const [key, detail] of qc.getQueriesData<InstanceDetail>({ queryKey: trpc.instances.get.pathKey() })) {

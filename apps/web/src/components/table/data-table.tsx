@@ -8,7 +8,8 @@ import {
   type Row,
   type SortingState,
 } from "@tanstack/react-table";
-import { Fragment, type ReactNode } from "react";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { Fragment, useEffect, useRef, type ReactNode } from "react";
 import { cx } from "@/lib/cx";
 import { ErrorState, Skeleton, EmptyState } from "@/components/ui/states";
 
@@ -42,7 +43,21 @@ export interface DataTableProps<T> {
   maxHeight?: string;
   /** Column ids not to show here (e.g. "host" on a host's own page). */
   hiddenColumns?: string[];
+  /** The rows arrive sorted (by the server): headers only report the wanted order. */
+  manualSorting?: boolean;
+  /** More rows exist than were given: called as the user scrolls near the end (once per length). */
+  onEndReached?: () => void;
+  /** A line under the rows (e.g. "loading more…"). */
+  footer?: ReactNode;
 }
+
+/**
+ * Beyond this many rows only those in view (and a margin) are in the DOM: 20,000 rows scroll as
+ * smoothly as 20. Below it every row is rendered, as tests and small lists expect.
+ */
+export const VIRTUALIZE_AFTER = 100;
+/** A dense row's height before it is measured. */
+const ROW_ESTIMATE = 37;
 
 const hide: Record<NonNullable<ColumnMeta["hideBelow"]>, string> = { sm: "hidden sm:table-cell", md: "hidden md:table-cell", lg: "hidden lg:table-cell", xl: "hidden xl:table-cell" };
 
@@ -67,6 +82,9 @@ export function DataTable<T>({
   testId,
   maxHeight = "calc(100vh - 190px)",
   hiddenColumns,
+  manualSorting,
+  onEndReached,
+  footer,
 }: DataTableProps<T>) {
   const table = useReactTable({
     data: data ?? [],
@@ -75,15 +93,79 @@ export function DataTable<T>({
     state: { sorting, columnVisibility: Object.fromEntries((hiddenColumns ?? []).map((id) => [id, false])) },
     onSortingChange: (updater) => onSortingChange(typeof updater === "function" ? updater(sorting) : updater),
     getCoreRowModel: getCoreRowModel(),
-    getSortedRowModel: getSortedRowModel(),
+    manualSorting,
+    getSortedRowModel: manualSorting ? undefined : getSortedRowModel(),
   });
   const columnCount = table.getVisibleLeafColumns().length;
   const meta = (c: { columnDef: { meta?: unknown } }) => (c.columnDef.meta ?? {}) as ColumnMeta;
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const rows = table.getRowModel().rows;
+  const virtual = rows.length > VIRTUALIZE_AFTER;
+  const virtualizer = useVirtualizer({
+    count: virtual ? rows.length : 0,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_ESTIMATE,
+    overscan: 15,
+    // Before the container is measured (first paint), assume a screenful rather than nothing.
+    initialRect: { width: 1200, height: 900 },
+    getItemKey: (i) => rows[i]?.id ?? i,
+  });
+  const windowRows = virtual ? virtualizer.getVirtualItems() : [];
+  const lastInView = virtual ? (windowRows.at(-1)?.index ?? 0) : rows.length - 1;
+  const endRef = useRef(-1);
+  useEffect(() => {
+    // Near the end of what is loaded: ask for more, once for each length reached.
+    if (!onEndReached || rows.length === 0 || lastInView < rows.length - 30 || endRef.current === rows.length) return;
+    endRef.current = rows.length;
+    onEndReached();
+  }, [onEndReached, lastInView, rows.length]);
 
   if (error && !data) return <ErrorState error={error} onRetry={onRetry} />;
 
+  const renderRow = (row: Row<T>) => {
+    const sub = renderSubRow?.(row.original);
+    return (
+      <>
+        <tr data-testid={rowTestId?.(row.original)} className="group hover:bg-panel-2/60">
+          {row.getVisibleCells().map((cell) => {
+            const m = meta(cell.column);
+            return (
+              <td
+                key={cell.id}
+                className={cx(
+                  "whitespace-nowrap px-2 py-2 align-middle tabular-nums sm:px-3",
+                  !sub && "border-b border-border",
+                  m.align === "right" && "text-right",
+                  m.hideBelow && hide[m.hideBelow],
+                  m.className,
+                )}
+              >
+                {flexRender(cell.column.columnDef.cell, cell.getContext())}
+              </td>
+            );
+          })}
+        </tr>
+        {sub && (
+          <tr className="group">
+            <td colSpan={columnCount} className="border-b border-border px-2 pb-2.5 pt-0 sm:px-3">
+              {sub}
+            </td>
+          </tr>
+        )}
+      </>
+    );
+  };
+  const spacer = (height: number, key: string) =>
+    height > 0 ? (
+      <tbody key={key} aria-hidden>
+        <tr style={{ height }}>
+          <td colSpan={columnCount} />
+        </tr>
+      </tbody>
+    ) : null;
+
   return (
-    <div data-testid={testId} className="overflow-auto rounded-lg border border-border bg-panel" style={{ maxHeight }}>
+    <div ref={scrollRef} data-testid={testId} className="overflow-auto rounded-lg border border-border bg-panel" style={{ maxHeight }}>
       <table className="w-full border-separate border-spacing-0 text-[12.5px]">
         <thead>
           {table.getHeaderGroups().map((group) => (
@@ -123,53 +205,35 @@ export function DataTable<T>({
             </tr>
           ))}
         </thead>
-        <tbody>
-          {isLoading && !data
-            ? Array.from({ length: 6 }, (_, i) => (
-                <tr key={i} aria-hidden>
-                  {table.getVisibleLeafColumns().map((c) => (
-                    <td key={c.id} className={cx("border-b border-border px-2 py-2.5 sm:px-3", meta(c).hideBelow && hide[meta(c).hideBelow!])}>
-                      <Skeleton className="w-3/4" />
-                    </td>
-                  ))}
-                </tr>
-              ))
-            : table.getRowModel().rows.map((row: Row<T>) => {
-                const sub = renderSubRow?.(row.original);
-                return (
-                  <Fragment key={row.id}>
-                    <tr data-testid={rowTestId?.(row.original)} className="group hover:bg-panel-2/60">
-                      {row.getVisibleCells().map((cell) => {
-                        const m = meta(cell.column);
-                        return (
-                          <td
-                            key={cell.id}
-                            className={cx(
-                              "whitespace-nowrap px-2 py-2 align-middle tabular-nums sm:px-3",
-                              !sub && "border-b border-border",
-                              m.align === "right" && "text-right",
-                              m.hideBelow && hide[m.hideBelow],
-                              m.className,
-                            )}
-                          >
-                            {flexRender(cell.column.columnDef.cell, cell.getContext())}
-                          </td>
-                        );
-                      })}
-                    </tr>
-                    {sub && (
-                      <tr className="group">
-                        <td colSpan={columnCount} className="border-b border-border px-2 pb-2.5 pt-0 sm:px-3">
-                          {sub}
-                        </td>
-                      </tr>
-                    )}
-                  </Fragment>
-                );
-              })}
-        </tbody>
+        {virtual ? (
+          <>
+            {spacer(windowRows[0]?.start ?? 0, "before")}
+            {windowRows.map((v) => (
+              // One tbody per row (valid HTML): a row and its operation line are measured together.
+              <tbody key={v.key} data-index={v.index} ref={virtualizer.measureElement}>
+                {renderRow(rows[v.index]!)}
+              </tbody>
+            ))}
+            {spacer(virtualizer.getTotalSize() - (windowRows.at(-1)?.end ?? 0), "after")}
+          </>
+        ) : (
+          <tbody>
+            {isLoading && !data
+              ? Array.from({ length: 6 }, (_, i) => (
+                  <tr key={i} aria-hidden>
+                    {table.getVisibleLeafColumns().map((c) => (
+                      <td key={c.id} className={cx("border-b border-border px-2 py-2.5 sm:px-3", meta(c).hideBelow && hide[meta(c).hideBelow!])}>
+                        <Skeleton className="w-3/4" />
+                      </td>
+                    ))}
+                  </tr>
+                ))
+              : rows.map((row) => <Fragment key={row.id}>{renderRow(row)}</Fragment>)}
+          </tbody>
+        )}
       </table>
-      {!isLoading && data && table.getRowModel().rows.length === 0 && <EmptyState title={emptyTitle}>{emptyHint}</EmptyState>}
+      {!isLoading && data && rows.length === 0 && <EmptyState title={emptyTitle}>{emptyHint}</EmptyState>}
+      {footer}
       {error && data ? (
         <div className="border-t border-border p-2">
           <ErrorState error={error} onRetry={onRetry} compact />

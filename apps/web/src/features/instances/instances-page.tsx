@@ -1,5 +1,7 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { INSTANCE_SORTS, type InstanceSort } from "@nimbus/domain";
+import { useEffect, useMemo, useState } from "react";
 import Link from "next/link";
 import { PageHeader } from "@/components/ui/panel";
 import { SearchInput, Select } from "@/components/ui/field";
@@ -13,13 +15,24 @@ import { TenantQuotaPanel } from "@/features/provision/tenant-quota-panel";
 import { useTRPC } from "@/lib/trpc";
 import { useUrlParam } from "@/lib/url-state";
 import { useUrlSort } from "@/lib/url-sort";
-import { distinct, filterInstances } from "./instance-filters";
 import { InstancesTable } from "./instances-table";
 import { useInstanceActions } from "./use-instance-actions";
 
+/** Rows per request as the table scrolls: a screenful several times over, a small body each. */
+export const INSTANCE_PAGE = 200;
+
+/** A value that settles: typing a search asks the server once per pause, not per key. */
+function useSettled<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return settled;
+}
+
 export function InstancesPage() {
   const trpc = useTRPC();
-  const instances = useQuery(trpc.instances.list.queryOptions());
   const operations = useQuery(trpc.operations.list.queryOptions(RECENT_OPERATIONS));
   const now = useNow();
   const staff = useCan("read:fleet");
@@ -32,8 +45,32 @@ export function InstancesPage() {
   const mayCreate = useMayProvision();
   const ownTenant = useSession()?.user.tenant ?? null;
 
-  const all = instances.data;
-  const shown = all ? filterInstances(all, { q, state, host, tenant }) : undefined;
+  // Filtered, sorted and paged by the server; more pages load as the table scrolls.
+  const sortId = sorting[0]?.id ?? "name";
+  const query = useMemo(
+    () => ({
+      q: q.trim(),
+      state,
+      host,
+      tenant,
+      sort: (INSTANCE_SORTS as readonly string[]).includes(sortId) ? (sortId as InstanceSort) : "name",
+      desc: sorting[0]?.desc ?? false,
+      limit: INSTANCE_PAGE,
+    }),
+    [q, state, host, tenant, sortId, sorting],
+  );
+  const settled = useSettled(query, 200);
+  const instances = useInfiniteQuery(
+    trpc.instances.page.infiniteQueryOptions(settled, {
+      initialCursor: 0,
+      getNextPageParam: (last) => (last.offset + last.items.length < last.total ? last.offset + last.items.length : undefined),
+      placeholderData: keepPreviousData,
+    }),
+  );
+  const pages = instances.data?.pages;
+  const first = pages?.[0];
+  const shown = useMemo(() => pages?.flatMap((p) => p.items), [pages]);
+  const filtered = !!(q || state || host || tenant);
 
   return (
     <>
@@ -53,7 +90,7 @@ export function InstancesPage() {
         }
       />
       {!staff && ownTenant && <TenantQuotaPanel tenant={ownTenant} />}
-      <Toolbar count={countLabel(shown?.length, all?.length, "instances")}>
+      <Toolbar count={first ? countLabel(first.total, first.all, "instances") : ""}>
         <SearchInput value={q} onChange={setQ} placeholder="Search name, IP, MAC, VLAN, disk" />
         <Select aria-label="State" value={state} onChange={(e) => setState(e.target.value)}>
           <option value="">Any state</option>
@@ -62,10 +99,10 @@ export function InstancesPage() {
           <option value="paused">Paused</option>
           <option value="crashed">Crashed</option>
         </Select>
-        {staff && (
+        {staff && (first?.hosts || host) && (
           <Select aria-label="Host" value={host} onChange={(e) => setHost(e.target.value)}>
             <option value="">Any host</option>
-            {distinct(all?.map((i) => i.host) ?? []).map((h) => (
+            {(first?.hosts ?? [host]).map((h) => (
               <option key={h} value={h}>
                 {h}
               </option>
@@ -75,7 +112,7 @@ export function InstancesPage() {
         {staff && (
           <Select aria-label="Tenant" value={tenant} onChange={(e) => setTenant(e.target.value)}>
             <option value="">Any tenant</option>
-            {distinct(all?.map((i) => i.tenant) ?? []).map((t) => (
+            {(first?.tenants ?? []).map((t) => (
               <option key={t} value={t}>
                 {t === "-" ? "Infrastructure" : t}
               </option>
@@ -90,12 +127,21 @@ export function InstancesPage() {
         onRetry={() => void instances.refetch()}
         sorting={sorting}
         onSortingChange={setSorting}
+        manualSorting
+        onEndReached={instances.hasNextPage && !instances.isFetchingNextPage ? () => void instances.fetchNextPage() : undefined}
+        footer={
+          shown && first && shown.length < first.total ? (
+            <div data-testid="instances-more" className="border-t border-border px-3 py-2 text-[12px] text-muted">
+              {instances.isFetchingNextPage ? "Loading more…" : `Showing ${shown.length.toLocaleString("en")} of ${first.total.toLocaleString("en")}: scroll for more`}
+            </div>
+          ) : null
+        }
         actions={actions}
         linkHosts={staff}
         // Tenants get an opaque token instead of a host name, and datastore paths are
         // infrastructure: neither is shown to them.
         hiddenColumns={staff ? undefined : ["host", "disk"]}
-        filtered={!!(q || state || host || tenant)}
+        filtered={filtered}
         operationFor={(i) => rowOperationFor(operations.data, { type: "instance", name: i.name }, now)}
         renderOperation={(op) => <LiveOperation initial={op} compact />}
       />

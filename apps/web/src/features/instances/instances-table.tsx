@@ -120,6 +120,10 @@ export function InstancesTable({
   renderOperation,
   maxHeight,
   hiddenColumns,
+  manualSorting,
+  onEndReached,
+  footer,
+  emptyHint,
 }: {
   instances: InstanceView[] | undefined;
   isLoading?: boolean;
@@ -136,6 +140,12 @@ export function InstancesTable({
   renderOperation?: (op: Operation) => ReactNode;
   maxHeight?: string;
   hiddenColumns?: string[];
+  /** Rows come sorted by the server (the paged Instances page). */
+  manualSorting?: boolean;
+  /** Load the next page as the user scrolls near the end. */
+  onEndReached?: () => void;
+  footer?: ReactNode;
+  emptyHint?: ReactNode;
 }) {
   return (
     <DataTable
@@ -152,7 +162,10 @@ export function InstancesTable({
       onSortingChange={onSortingChange}
       maxHeight={maxHeight}
       emptyTitle={filtered ? "No instances match" : "No instances yet"}
-      emptyHint={filtered ? "Clear the search or filters to see every instance." : undefined}
+      emptyHint={emptyHint ?? (filtered ? "Clear the search or filters to see every instance." : undefined)}
+      manualSorting={manualSorting}
+      onEndReached={onEndReached}
+      footer={footer}
       renderSubRow={(i) => {
         const op = operationFor?.(i);
         return op && renderOperation ? <div data-testid={`instance-op-${i.name}`}>{renderOperation(op)}</div> : null;

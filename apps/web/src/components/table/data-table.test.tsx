@@ -1,0 +1,36 @@
+import { createColumnHelper } from "@tanstack/react-table";
+import { describe, expect, it } from "vitest";
+import { renderHtml } from "@/fixtures/render";
+import { DataTable, VIRTUALIZE_AFTER } from "./data-table";
+
+type Row = { name: string; n: number };
+const col = createColumnHelper<Row>();
+const columns = [col.accessor("name", { header: "Name" }), col.accessor("n", { header: "N" })];
+const rows = (count: number) => Array.from({ length: count }, (_, i) => ({ name: `vm-${String(i).padStart(5, "0")}`, n: i }));
+const table = (data: Row[], manualSorting = false) =>
+  renderHtml(
+    <DataTable data={data} columns={columns} getRowId={(r) => r.name} rowTestId={(r) => `row-${r.name}`} emptyTitle="None" sorting={[{ id: "n", desc: true }]} onSortingChange={() => undefined} manualSorting={manualSorting} />,
+  );
+const rendered = (html: string) => [...html.matchAll(/data-testid="row-(vm-\d+)"/g)].map((m) => m[1]);
+
+describe("DataTable at fleet size", () => {
+  it("renders every row of a small list", () => {
+    expect(rendered(table(rows(VIRTUALIZE_AFTER)))).toHaveLength(VIRTUALIZE_AFTER);
+  });
+
+  it("puts only a window of 20,000 rows in the DOM, with the rest as space to scroll", () => {
+    const html = table(rows(20_000), true);
+    const shown = rendered(html);
+    expect(shown.length).toBeGreaterThan(0);
+    expect(shown.length).toBeLessThan(100);
+    // Server order kept (manual sorting): the first rows as given.
+    expect(shown[0]).toBe("vm-00000");
+    const spacer = Number(html.match(/<tbody aria-hidden="true"><tr style="height:(\d+)px"/)?.[1]);
+    expect(spacer).toBeGreaterThan(19_000 * 30);
+  });
+
+  it("sorts in the browser unless the rows come sorted", () => {
+    expect(rendered(table(rows(3)))).toEqual(["vm-00002", "vm-00001", "vm-00000"]);
+    expect(rendered(table(rows(3), true))).toEqual(["vm-00000", "vm-00001", "vm-00002"]);
+  });
+});

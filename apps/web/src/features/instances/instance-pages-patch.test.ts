@@ -1,0 +1,78 @@
+import { QueryClient } from "@tanstack/react-query";
+import { createTRPCClient } from "@trpc/client";
+import { createTRPCOptionsProxy } from "@trpc/tanstack-react-query";
+import type { AppRouter } from "@nimbus/api";
+import { compareInstances, type InstancePage, type InstanceView } from "@nimbus/domain";
+import { describe, expect, it } from "vitest";
+import { instances } from "@/fixtures/views";
+import { applyLiveEvent } from "@/lib/queries";
+import { patchInstancePages, type InstancePages } from "./instance-pages-patch";
+
+/** Pages as the server sends them: sorted by name, `total` rows match, the first `loaded` are here. */
+function pagesOf(rows: InstanceView[], loaded: number, size = 2): InstancePages {
+  const sorted = [...rows].sort(compareInstances("name", false));
+  const pages: InstancePage[] = [];
+  for (let offset = 0; offset < loaded; offset += size)
+    pages.push({ items: sorted.slice(offset, Math.min(offset + size, loaded)), total: sorted.length, all: sorted.length, offset, limit: size, tenants: [], hosts: null });
+  return { pages, pageParams: pages.map((p) => p.offset) };
+}
+const hostOf = (name: string) => instances.find((i) => i.name === name)!.host;
+const rowsOfHost = (host: string) => instances.filter((i) => i.host === host);
+
+describe("patchInstancePages: one host's push against the loaded pages", () => {
+  const shown = [...instances].sort(compareInstances("name", false))[0]!;
+  const host = shown.host;
+
+  it("replaces a shown row in place, keeps the others by identity, no refetch", () => {
+    const data = pagesOf(instances, 4);
+    const event = rowsOfHost(host).map((i) => (i.name === shown.name ? { ...i, vcpus: i.vcpus + 7 } : i));
+    const { data: next, refetch } = patchInstancePages(data, { sort: "name" }, host, event);
+    expect(refetch).toBe(false);
+    const rows = next!.pages.flatMap((p) => p.items);
+    expect(rows.find((i) => i.name === shown.name)!.vcpus).toBe(shown.vcpus + 7);
+    expect(rows).toHaveLength(4);
+    // Pages without a row of this host are the same objects (nothing re-renders there).
+    for (const [i, page] of next!.pages.entries()) if (!page.items.some((r) => r.host === host)) expect(page).toBe(data.pages[i]);
+  });
+
+  it("an unchanged push changes nothing", () => {
+    const data = pagesOf(instances, 4);
+    const result = patchInstancePages(data, {}, host, rowsOfHost(host));
+    expect(result).toEqual({ data, refetch: false });
+  });
+
+  it("a shown row that left its host, or stops matching the filter, reloads the pages", () => {
+    const data = pagesOf(instances, 4);
+    expect(patchInstancePages(data, {}, host, rowsOfHost(host).filter((i) => i.name !== shown.name)).refetch).toBe(true);
+    const running = instances.filter((i) => i.state === "running");
+    const target = [...running].sort(compareInstances("name", false))[0]!;
+    const stopped = rowsOfHost(target.host).map((i) => (i.name === target.name ? { ...i, state: "shutoff" as const } : i));
+    expect(patchInstancePages(pagesOf(running, Math.min(4, running.length)), { state: "running" }, target.host, stopped).refetch).toBe(true);
+  });
+
+  it("a new matching VM that sorts into the loaded range reloads; one past it waits for its page", () => {
+    const data = pagesOf(instances, 4);
+    const early = { ...shown, name: "0-first-of-all", uuid: "u-new" };
+    expect(patchInstancePages(data, {}, host, [...rowsOfHost(host), early]).refetch).toBe(true);
+    const late = { ...shown, name: "zzzz-last-of-all", uuid: "u-new2" };
+    expect(patchInstancePages(data, {}, host, [...rowsOfHost(host), late]).refetch).toBe(instances.length <= 4);
+    // Everything loaded: any new matching VM changes the count.
+    expect(patchInstancePages(pagesOf(instances, instances.length), {}, host, [...rowsOfHost(host), late]).refetch).toBe(true);
+    // A new VM the filter excludes changes nothing shown or counted.
+    const acme = instances.filter((i) => i.tenant === "acme");
+    const acmeHost = acme[0]!.host;
+    const otherTenant = { ...early, host: acmeHost, tenant: "globex" };
+    expect(patchInstancePages(pagesOf(acme, Math.min(2, acme.length)), { tenant: "acme" }, acmeHost, [...rowsOfHost(acmeHost), otherTenant]).refetch).toBe(false);
+  });
+
+  it("the live channel patches the Instances page's infinite query under its own key", () => {
+    const qc = new QueryClient();
+    const trpc = createTRPCOptionsProxy<AppRouter>({ client: createTRPCClient<AppRouter>({ links: [] }), queryClient: qc });
+    const input = { q: "", state: "", host: "", tenant: "", sort: "name" as const, desc: false, limit: 200 };
+    const key = trpc.instances.page.infiniteQueryKey(input);
+    qc.setQueryData(key, pagesOf(instances, instances.length) as never);
+    applyLiveEvent(qc, trpc, { type: "host-instances", host: hostOf(shown.name), instances: rowsOfHost(host).map((i) => (i.name === shown.name ? { ...i, memoryMiB: 99_999 } : i)) });
+    const after = qc.getQueryData(key) as unknown as InstancePages;
+    expect(after.pages.flatMap((p) => p.items).find((i) => i.name === shown.name)!.memoryMiB).toBe(99_999);
+  });
+});

@@ -1,0 +1,60 @@
+import { compareInstances, matchesInstance, type InstanceListQuery, type InstancePage, type InstanceSort, type InstanceView } from "@nimbus/domain";
+
+/** What an infinite query of instances.page caches: the pages loaded so far. */
+export interface InstancePages {
+  pages: InstancePage[];
+  pageParams: unknown[];
+}
+
+/**
+ * One host's pushed instances applied to the pages a browser has loaded (pure). Rows of that host
+ * that are shown are replaced in place; nothing else of the fleet is sent or kept. The loaded
+ * pages are asked again (`refetch`) only when the event may change what they show or count: a
+ * shown row left the host or stopped matching the filters, or a matching row this browser has
+ * not got sorts into the loaded range (a new VM, or one that now matches). A row that sorts past
+ * the loaded range is left to the page that will load it.
+ */
+export function patchInstancePages(
+  data: InstancePages | undefined,
+  filter: InstanceListQuery,
+  host: string,
+  instances: readonly InstanceView[],
+): { data: InstancePages | undefined; refetch: boolean } {
+  if (!data || !Array.isArray(data.pages) || !data.pages.length) return { data, refetch: false };
+  const f = { q: filter.q ?? "", state: filter.state ?? "", host: filter.host ?? "", tenant: filter.tenant ?? "" };
+  const fresh = new Map(instances.map((i) => [i.name, i]));
+  const shown = new Set<string>();
+  let refetch = false;
+  let changed = false;
+  const pages = data.pages.map((page) => {
+    let touched = false;
+    const items = page.items.map((row) => {
+      if (row.host !== host) return row;
+      shown.add(row.name);
+      const next = fresh.get(row.name);
+      if (!next) {
+        refetch = true; // deleted or moved away: the row goes, the count changes
+        return row;
+      }
+      if (!matchesInstance(next, f)) refetch = true;
+      if (next === row || JSON.stringify(next) === JSON.stringify(row)) return row;
+      touched = true;
+      return next;
+    });
+    if (!touched) return page;
+    changed = true;
+    return { ...page, items };
+  });
+  const loaded = pages.flatMap((p) => p.items);
+  const loadedNames = new Set(loaded.map((row) => row.name));
+  const last = loaded.at(-1);
+  const complete = loaded.length >= (pages[0]?.total ?? 0);
+  const cmp = compareInstances((filter.sort ?? "name") as InstanceSort, filter.desc ?? false);
+  for (const i of instances) {
+    if (shown.has(i.name) || !matchesInstance(i, f)) continue;
+    // Already shown under another host (a migration's two reports): the row's own host will tell.
+    if (loadedNames.has(i.name)) continue;
+    if (complete || !last || cmp(i, last) <= 0) refetch = true;
+  }
+  return { data: changed ? { ...data, pages } : data, refetch };
+}
