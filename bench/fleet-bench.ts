@@ -6,7 +6,9 @@
  *   - time until every host is connected with its inventory loaded,
  *   - server RSS and CPU in steady state,
  *   - change-to-browser latency: a lab change (a datastore's usage) until a real Chromium page
- *     signed in to the Storage screen shows it, pushed over the live channel.
+ *     signed in to the Storage screen shows it, pushed over the live channel,
+ *   - instances.page (one page of 100 under a few filters) p50/p95 from a client, its body size,
+ *     and the whole unpaged instances.list once for comparison.
  * Targets on 2 cores: <= 6 s, <= 700 MB, <= 10 % of one core, <= 100 ms p95.
  * Then the metrics path (bench/metrics-bench.ts): the hosts' samples every 10 s for an hour of
  * simulated time through the server's writer, and a 24 h chart of one host (< 100 ms).
@@ -140,6 +142,35 @@ async function main() {
   await page.getByLabel(/password/i).fill(PASSWORD);
   await page.getByRole("button", { name: /sign in/i }).click();
   await page.waitForURL((u) => !u.pathname.startsWith("/login"));
+
+  // The instance list as the Instances page asks for it: one page of 100, a few filters, timed
+  // from a client (the browser's session over HTTP), against the whole unpaged list once.
+  const listOnce = async (path: string, input: unknown) => {
+    const started = performance.now();
+    const res = await page.request.get(`${url}/api/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`);
+    const body = await res.body();
+    if (!res.ok()) throw new Error(`${path} answered ${res.status()}: ${body.toString().slice(0, 200)}`);
+    return { ms: performance.now() - started, bytes: body.length, data: JSON.parse(body.toString()).result.data };
+  };
+  const whole = await listOnce("instances.list", null);
+  const tenantOfSome = (whole.data as { tenant: string | null }[]).find((i) => i.tenant)?.tenant ?? "-";
+  const pageInputs = [
+    { limit: 100 },
+    { limit: 100, q: "10.", sort: "memoryMiB", desc: true },
+    { limit: 100, state: "running", offset: 5_000 },
+    { limit: 100, tenant: tenantOfSome, sort: "host" },
+    { limit: 100, q: "52:54:00" },
+  ];
+  for (const input of pageInputs) await listOnce("instances.page", input); // each order built once
+  const listMs: number[] = [];
+  let pageBytes = 0;
+  for (let i = 0; i < 100; i++) {
+    const r = await listOnce("instances.page", pageInputs[i % pageInputs.length]);
+    listMs.push(r.ms);
+    if (i === 0) pageBytes = r.bytes;
+  }
+  const rssAfterLists = rssMiB(serverPid);
+
   await page.goto(`${url}/storage`);
   // The datastore row's usage bar carries the rounded percentage in aria-valuenow.
   const USAGE = '[data-testid="datastore-/instance"] [aria-valuenow]';
@@ -180,6 +211,11 @@ async function main() {
     ["change -> browser p50", `${pct(latencies, 50).toFixed(0)} ms`, ""],
     ["change -> browser p95", `${pct(latencies, 95).toFixed(0)} ms`, "<= 100 ms"],
     ["change -> browser max", `${sorted.at(-1)!.toFixed(0)} ms`, ""],
+    ["server RSS (after the list queries)", `${rssAfterLists.toFixed(0)} MB`, "<= 700 MB"],
+    ["instances.page (100 rows, 5 filters) p50", `${pct(listMs, 50).toFixed(1)} ms`, ""],
+    ["instances.page p95", `${pct(listMs, 95).toFixed(1)} ms`, "<= 50 ms"],
+    ["instances.page body (one page of 100)", `${(pageBytes / 1024).toFixed(1)} KB`, ""],
+    ["instances.list (whole fleet, unpaged)", `${(whole.bytes / 1024 / 1024).toFixed(2)} MB, ${whole.ms.toFixed(0)} ms`, ""],
     ["server event-loop delay p99 / max", `${loop.p99} / ${loop.max} ms`, ""],
     ["lab event-loop delay p99 / max", `${labLoop.p99} / ${labLoop.max} ms`, ""],
   ];
