@@ -44,7 +44,7 @@ export function ShareBar({ share, muted }: { share: number; muted?: boolean }) {
       <div role="meter" aria-label="share of requests" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct} className="relative h-1.5 w-20 shrink-0 overflow-hidden rounded-full bg-bar-track">
         <div className={muted ? "h-full rounded-full bg-muted/50" : "h-full rounded-full bg-accent"} style={{ width: `${Math.min(100, pct)}%` }} />
       </div>
-      <span className="w-11 text-right text-[12px] tabular-nums text-muted">{pct.toFixed(pct >= 10 ? 0 : 1)}%</span>
+      <span className="w-11 text-right text-[12px] tabular-nums text-muted">{pct.toFixed(pct >= 10 || pct === 0 ? 0 : 1)}%</span>
     </div>
   );
 }
