@@ -41,6 +41,9 @@ export function InstancesPage() {
   const [host, setHost] = useUrlParam("host");
   const [tenant, setTenant] = useUrlParam("tenant");
   const [sorting, setSorting] = useUrlSort([{ id: "name", desc: false }]);
+  // Rows per request, from the URL when given (bounded as the server bounds it).
+  const [per] = useUrlParam("per");
+  const perPage = Math.min(500, Math.max(5, Number(per) || INSTANCE_PAGE));
   const { actions, dialogs } = useInstanceActions();
   const mayCreate = useMayProvision();
   const ownTenant = useSession()?.user.tenant ?? null;
@@ -55,9 +58,9 @@ export function InstancesPage() {
       tenant,
       sort: (INSTANCE_SORTS as readonly string[]).includes(sortId) ? (sortId as InstanceSort) : "name",
       desc: sorting[0]?.desc ?? false,
-      limit: INSTANCE_PAGE,
+      limit: perPage,
     }),
-    [q, state, host, tenant, sortId, sorting],
+    [q, state, host, tenant, sortId, sorting, perPage],
   );
   const settled = useSettled(query, 200);
   const instances = useInfiniteQuery(
