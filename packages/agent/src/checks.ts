@@ -6,8 +6,10 @@ import {
   type CheckProbe,
   type CheckReport,
   type CheckSpec,
+  realCheckTimers,
   type CheckState,
   type ChecksSection,
+  type CheckTimers,
 } from "@nimbus/domain";
 import type { ChecksDriver } from "./drivers.js";
 
@@ -17,21 +19,6 @@ export interface ProbeOutcome {
   message: string;
 }
 export type ProbeFn = (probe: CheckProbe, timeoutMs: number) => Promise<ProbeOutcome>;
-
-export interface CheckTimers {
-  now(): Date;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-const realTimers: CheckTimers = {
-  now: () => new Date(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 interface Entry {
   spec: CheckSpec;
@@ -56,7 +43,7 @@ export class CheckRunner implements ChecksDriver {
 
   constructor(
     private readonly probe: ProbeFn,
-    private readonly timers: CheckTimers = realTimers,
+    private readonly timers: CheckTimers = realCheckTimers,
   ) {}
 
   configure(specs: CheckSpec[]): void {

@@ -1,19 +1,4 @@
-import { applyCheckResult, cutText, initialCheckState, type CheckState, type RawCheck } from "@nimbus/domain";
-
-export interface ConsoleTimers {
-  now(): Date;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-const realTimers: ConsoleTimers = {
-  now: () => new Date(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    t.unref();
-    return t;
-  },
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
+import { applyCheckResult, cutText, initialCheckState, realCheckTimers, type CheckState, type CheckTimers, type RawCheck } from "@nimbus/domain";
 
 /**
  * The console's own dependencies as active checks, probed by the server itself (no agent can):
@@ -28,7 +13,7 @@ export class ConsoleChecks {
 
   constructor(
     private readonly probes: { database: () => Promise<unknown> },
-    private readonly opts: { intervalMs?: number; timeoutMs?: number; rise?: number; fall?: number; timers?: ConsoleTimers } = {},
+    private readonly opts: { intervalMs?: number; timeoutMs?: number; rise?: number; fall?: number; timers?: CheckTimers } = {},
   ) {}
 
   start(): void {
@@ -57,7 +42,7 @@ export class ConsoleChecks {
   }
 
   private get timers() {
-    return this.opts.timers ?? realTimers;
+    return this.opts.timers ?? realCheckTimers;
   }
 
   private schedule(ms: number) {
