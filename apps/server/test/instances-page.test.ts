@@ -80,3 +80,22 @@ describe("instances.page", () => {
     }
   });
 });
+
+describe("hosts.page", () => {
+  it("staff: pages, filters and counts as the whole list says", async () => {
+    const everything = await admin().hosts.list();
+    const first = await admin().hosts.page({ limit: 3 });
+    expect(first.total).toBe(everything.length);
+    expect(first.items.map((h) => h.name)).toEqual(everything.map((h) => h.name).sort().slice(0, 3));
+    const kvm = await admin().hosts.page({ q: "kvm", role: "hypervisor", sort: "cpu", desc: true });
+    expect(kvm.items.map((h) => h.name).sort()).toEqual(everything.filter((h) => h.name.includes("kvm") && h.roles.includes("hypervisor")).map((h) => h.name).sort());
+    expect(kvm.items.map((h) => h.cpuUsagePct ?? -1)).toEqual(kvm.items.map((h) => h.cpuUsagePct ?? -1).sort((a, b) => b - a));
+    expect((await admin().hosts.page({ state: "problem" })).total).toBe(everything.filter((h) => h.state !== "online" && h.state !== "connecting").length);
+  });
+
+  it("a tenant is refused; bad input is refused", async () => {
+    await expect(acme().hosts.page({})).rejects.toMatchObject({ code: "FORBIDDEN" });
+    await expect(admin().hosts.page({ limit: 100_000 })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    await expect(admin().hosts.page({ state: "weird" as never })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+  });
+});

@@ -21,6 +21,7 @@ const matrix: Record<string, { allowed: RoleName[]; input: () => unknown }> = {
   "session.me": { allowed: ALL, input: () => undefined },
   "overview.get": { allowed: staff, input: () => undefined },
   "hosts.list": { allowed: staff, input: () => undefined },
+  "hosts.page": { allowed: staff, input: () => ({ q: "kvm", limit: 5 }) },
   "hosts.get": { allowed: staff, input: () => ({ name: "kvm1" }) },
   "hosts.acceptKey": { allowed: admins, input: () => ({ name: "kvm2", fingerprint: "SHA256:seen-by-the-admin" }) },
   "hosts.setMaintenance": { allowed: staffWorkload, input: () => ({ name: "nfs2", on: false }) },

@@ -46,6 +46,7 @@ const table: Record<string, Row> = {
   "session.me": { tenant: "scoped", inputs: none, mustContain: "acme" },
   "overview.get": { tenant: "refused", inputs: none },
   "hosts.list": { tenant: "refused", inputs: none },
+  "hosts.page": { tenant: "refused", inputs: { none: undefined, other: { q: "kvm2" } } },
   "hosts.get": { tenant: "refused", inputs: { other: { name: "kvm2" } } },
   "hosts.acceptKey": { tenant: "refused", inputs: { other: { name: "kvm2" } } },
   "hosts.setMaintenance": { tenant: "refused", inputs: { other: { name: "kvm2", on: true } } },

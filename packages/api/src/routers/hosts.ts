@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { HostName, type HostRecord, type HostSummary, type InstanceView } from "@nimbus/domain";
+import { HostListQuery, HostName, queryHosts, type HostPage, type HostRecord, type HostSummary, type InstanceView } from "@nimbus/domain";
 import { notFound, router, staffProcedure } from "../trpc.js";
 import { hostSummary } from "../services/projections.js";
 import { instancesOf } from "@nimbus/domain";
@@ -8,6 +8,11 @@ const byName = z.object({ name: HostName });
 
 export const hostsRouter = router({
   list: staffProcedure("read:fleet").query(({ ctx }): HostSummary[] => ctx.deps.fleet.hosts().map(hostSummary)),
+
+  /** One page of hosts, filtered and sorted on the server, with counts (2,000 hosts are not shipped whole). */
+  page: staffProcedure("read:fleet")
+    .input(HostListQuery.optional())
+    .query(({ ctx, input }): HostPage => queryHosts(ctx.deps.fleet.hosts().map(hostSummary), input ?? {})),
 
   get: staffProcedure("read:fleet")
     .input(byName)

@@ -1,2 +1,3 @@
 export * from "./page.js";
 export * from "./instances.js";
+export * from "./hosts.js";
