@@ -36,7 +36,7 @@ describe("lab: workers built by add-worker join the swarm at first boot", () => 
     // The create's log quotes virt-builder, token redacted (appendStepLog).
     expect(JSON.stringify(progress)).not.toContain(world.swarm!.tokens.worker);
     await waitFor(() => reported("worker3")?.status === "ready", "worker3 ready");
-    expect(reported("worker3")).toMatchObject({ role: "worker", availability: "active", address: expect.stringMatching(/^\d+\.\d+\.\d+\.\d+$/) });
+    expect(reported("worker3")).toMatchObject({ role: "worker", availability: "active", address: expect.stringMatching(/^10\.10\.1\.\d+$/) });
     await nodesDriver().update({ action: "label", node: "worker3", labels: { "nimbus.managed": "true" } });
     expect(joinState(world).labels.get("worker3")).toEqual({ "nimbus.managed": "true" });
   });

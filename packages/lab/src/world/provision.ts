@@ -270,7 +270,9 @@ function defineDomain(world: World, hv: HypervisorState, params: CreateInstanceP
 
 /** The lowest free address from .100 up in the subnet the tenant's VMs use on this VLAN (else 10.<vni>.0/24). */
 function tenantAddress(world: World, params: CreateInstanceParams): string {
-  const peers = [...world.vms.values()].filter((v) => v.spec.tenant === params.tenant).flatMap((v) => v.spec.nics.filter((n) => n.vlan === params.nic.vlan && n.ip).map((n) => n.ip!));
+  // A Linux bridge tags nothing without a port-vlan action: such a VM (a swarm worker) sits untagged beside the VMs already there.
+  const vlan = params.nic.bridgeType === "linux" && !params.wiring.some((w) => w.kind === "port-vlan") ? null : params.nic.vlan;
+  const peers = [...world.vms.values()].filter((v) => v.spec.tenant === params.tenant).flatMap((v) => v.spec.nics.filter((n) => n.vlan === vlan && n.ip).map((n) => n.ip!));
   const vni = params.wiring.find((w) => w.kind === "vxlan")?.vni ?? 0;
   const prefix = peers[0]?.split(".").slice(0, 3).join(".") ?? `10.${(vni >> 8) & 255}.${vni & 255}`;
   const taken = new Set([...world.vms.values()].flatMap((v) => v.spec.nics.map((n) => n.ip)));
