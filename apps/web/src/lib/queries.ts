@@ -1,5 +1,5 @@
 import type { QueryClient, QueryKey } from "@tanstack/react-query";
-import type { InstanceListQuery, LiveEvent, MoveRecord, Operation } from "@nimbus/domain";
+import type { HostListQuery, InstanceListQuery, LiveEvent, MoveRecord, Operation } from "@nimbus/domain";
 import type { AppRouter } from "@nimbus/api";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { useTRPC } from "./trpc";
@@ -18,6 +18,7 @@ import {
   type OperationsFilter,
 } from "./live-patch";
 import { patchInstancePages, type InstancePages } from "@/features/instances/instance-pages-patch";
+import { patchHostPages, type HostPages } from "@/features/hosts/host-pages-patch";
 
 /**
  * The one place that knows which cached queries hold what. tRPC derives each key from the
@@ -108,6 +109,12 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
     case "hosts": {
       const { summaries } = ev;
       qc.setQueryData(trpc.hosts.list.queryKey(), (list) => replaceHostSummaries(list, summaries));
+      // The Hosts page holds loaded pages: rows in place, the pages again only when what they show or count may change.
+      for (const [key, pages] of qc.getQueriesData<HostPages>({ queryKey: trpc.hosts.page.pathKey() })) {
+        const next = patchHostPages(pages, (key[1] as { input?: HostListQuery } | undefined)?.input ?? {}, summaries);
+        if (next.data !== pages) qc.setQueryData(key, next.data);
+        if (next.refetch) invalidateSoon(qc, key, 500);
+      }
       const byName = new Map(summaries.map((s) => [s.name, s]));
       // One look at the open host pages, not one key lookup per host of the batch.
       for (const [detailKey, detail] of qc.getQueriesData<HostDetail>({ queryKey: trpc.hosts.get.pathKey() })) {

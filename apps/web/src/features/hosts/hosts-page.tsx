@@ -1,5 +1,7 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
+import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { HOST_SORTS, type HostSort } from "@nimbus/domain";
+import { useMemo } from "react";
 import { PageHeader } from "@/components/ui/panel";
 import { SearchInput, Select } from "@/components/ui/field";
 import { Toolbar, countLabel } from "@/components/ui/toolbar";
@@ -11,12 +13,13 @@ import { useTRPC } from "@/lib/trpc";
 import { useUrlParam } from "@/lib/url-state";
 import { useUrlSort } from "@/lib/url-sort";
 import { rowOperationFor } from "@/lib/live-patch";
-import { filterHosts, type HostFilter } from "./host-filters";
 import { HostsTable } from "./hosts-table";
+
+/** Hosts per request as the table scrolls. */
+const HOST_PAGE = 200;
 
 export function HostsPage() {
   const trpc = useTRPC();
-  const hosts = useQuery(trpc.hosts.list.queryOptions());
   const [q, setQ] = useUrlParam("q");
   const [state, setState] = useUrlParam("state");
   const [role, setRole] = useUrlParam("role");
@@ -26,14 +29,35 @@ export function HostsPage() {
   const operations = useQuery(trpc.operations.list.queryOptions(RECENT_OPERATIONS));
   const now = useNow();
 
-  const filter: HostFilter = { q, state: state as HostFilter["state"], role };
-  const shown = hosts.data ? filterHosts(hosts.data, filter) : undefined;
+  // Filtered, sorted and paged by the server; more pages load as the table scrolls.
+  const sortId = sorting[0]?.id === "vmsRunning" ? "vms" : (sorting[0]?.id ?? "name");
+  const input = useMemo(
+    () => ({
+      q: q.trim(),
+      state: (["online", "problem", "maintenance"].includes(state) ? state : "") as "" | "online" | "problem" | "maintenance",
+      role: (["hypervisor", "storage", "swarm"].includes(role) ? role : "") as "" | "hypervisor" | "storage" | "swarm",
+      sort: (HOST_SORTS as readonly string[]).includes(sortId) ? (sortId as HostSort) : "name",
+      desc: sorting[0]?.desc ?? false,
+      limit: HOST_PAGE,
+    }),
+    [q, state, role, sortId, sorting],
+  );
+  const hosts = useInfiniteQuery(
+    trpc.hosts.page.infiniteQueryOptions(input, {
+      initialCursor: 0,
+      getNextPageParam: (last) => (last.offset + last.items.length < last.total ? last.offset + last.items.length : undefined),
+      placeholderData: keepPreviousData,
+    }),
+  );
+  const pages = hosts.data?.pages;
+  const first = pages?.[0];
+  const shown = useMemo(() => pages?.flatMap((p) => p.items), [pages]);
   const filtered = !!(q || state || role);
 
   return (
     <>
       <PageHeader title="Hosts" description="Every machine Nimbus reaches over SSH: hypervisors, storage servers and swarm VMs." />
-      <Toolbar count={countLabel(shown?.length, hosts.data?.length, "hosts")}>
+      <Toolbar count={first ? countLabel(first.total, first.all, "hosts") : ""}>
         <SearchInput value={q} onChange={setQ} placeholder="Search name, address, message" />
         <Select aria-label="Connection" value={state} onChange={(e) => setState(e.target.value)}>
           <option value="">Any connection</option>
@@ -55,6 +79,8 @@ export function HostsPage() {
         onRetry={() => void hosts.refetch()}
         sorting={sorting}
         onSortingChange={setSorting}
+        manualSorting
+        onEndReached={hosts.hasNextPage && !hosts.isFetchingNextPage ? () => void hosts.fetchNextPage() : undefined}
         filtered={filtered}
         actions={{ enterMaintenance: maintenance.enter && ((h) => maintenance.enter!(h.name)), exitMaintenance: maintenance.exit && ((h) => maintenance.exit!(h.name)) }}
         maintenanceOf={(h) => maintenance.viewOf(h.name)}

@@ -129,6 +129,8 @@ export function HostsTable({
   maintenanceOf = () => undefined,
   operationFor,
   renderOperation,
+  manualSorting,
+  onEndReached,
 }: {
   hosts: HostSummary[] | undefined;
   isLoading?: boolean;
@@ -143,10 +145,16 @@ export function HostsTable({
   /** The operation to show under a row (an evacuation running, or just ended). */
   operationFor?: (h: HostSummary) => Operation | undefined;
   renderOperation?: (op: Operation) => ReactNode;
+  /** Rows come sorted by the server (the paged Hosts page). */
+  manualSorting?: boolean;
+  /** Load the next page as the user scrolls near the end. */
+  onEndReached?: () => void;
 }) {
   return (
     <DataTable
       testId="hosts-table"
+      manualSorting={manualSorting}
+      onEndReached={onEndReached}
       data={hosts}
       columns={columns(actions, maintenanceOf)}
       getRowId={(h) => h.name}

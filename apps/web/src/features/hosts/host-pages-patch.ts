@@ -1,0 +1,46 @@
+import { compareHosts, matchesHost, type HostListQuery, type HostPage, type HostSort, type HostSummary } from "@nimbus/domain";
+
+/** What an infinite query of hosts.page caches: the pages loaded so far. */
+export interface HostPages {
+  pages: HostPage[];
+  pageParams: unknown[];
+}
+
+/**
+ * A pushed batch of host summaries applied to the loaded pages of the Hosts page (pure): shown
+ * rows are replaced in place (CPU, memory, state stay live). The pages are asked again only when
+ * what they show or count may change: a shown host no longer matches the filters, or a matching
+ * host this browser has not got belongs in the loaded range (sorted by name, the default; under
+ * a live figure such as CPU the order is the one of loading, or every report would reload).
+ */
+export function patchHostPages(data: HostPages | undefined, filter: HostListQuery, summaries: readonly HostSummary[]): { data: HostPages | undefined; refetch: boolean } {
+  if (!data || !Array.isArray(data.pages) || !data.pages.length || !summaries.length) return { data, refetch: false };
+  const fresh = new Map(summaries.map((s) => [s.name, s]));
+  const shown = new Set<string>();
+  let refetch = false;
+  let changed = false;
+  const pages = data.pages.map((page) => {
+    let touched = false;
+    const items = page.items.map((row) => {
+      shown.add(row.name);
+      const next = fresh.get(row.name);
+      if (!next || next === row) return row;
+      if (!matchesHost(next, filter)) refetch = true;
+      touched = true;
+      return next;
+    });
+    if (!touched) return page;
+    changed = true;
+    return { ...page, items };
+  });
+  const loaded = pages.flatMap((p) => p.items);
+  const complete = loaded.length >= (pages[0]?.total ?? 0);
+  const last = loaded.at(-1);
+  const sort = (filter.sort ?? "name") as HostSort;
+  const cmp = compareHosts(sort, filter.desc ?? false);
+  for (const s of summaries) {
+    if (shown.has(s.name) || !matchesHost(s, filter)) continue;
+    if (complete || (sort === "name" && (!last || cmp(s, last) <= 0))) refetch = true;
+  }
+  return { data: changed ? { ...data, pages } : data, refetch };
+}
