@@ -18,6 +18,10 @@ import * as storage from "../../../src/real/parse/storage.js";
 import * as virsh from "../../../src/real/parse/virsh.js";
 import { parseBlockjobRaw, parseQemuImgInfo, withDiskSource } from "../../../src/real/virt-disk-parse.js";
 import { parseHaproxyStat } from "../../../src/real/haproxy.js";
+import { parseServiceLogLine } from "../../../src/real/swarm-logs.js";
+import { parseNetworkInspect, parseOverlayLs } from "../../../src/real/swarm-networks.js";
+import { parseSsListeningUdp } from "../../../src/real/swarm-ports.js";
+import { parseServiceUpdateInspect, parseTaskTimestamps } from "../../../src/real/swarm-update-parse.js";
 import { mutatedJson, mutatedText, randomText, samples } from "./fuzz-inputs.js";
 
 /**
@@ -121,6 +125,13 @@ const TARGETS: Target[] = [
   { name: "docker info", parse: docker.parseDockerInfo, seeds: samples("docker-info-format-json-manager.json", "docker-info-format-json-worker.json", "swarm1/docker-info.json", "swarm2/docker-info.json"), json: "document" },
   { name: "docker node ls", parse: docker.parseNodeLs, seeds: samples("docker-node-ls-format-json.jsonl", "swarm1/docker-node-ls.jsonl", "swarm2/docker-node-ls.jsonl"), json: "lines" },
   { name: "docker node inspect", parse: docker.parseNodeAddresses, seeds: samples("docker-node-inspect-self.json", "docker-node-inspect-worker.json"), json: "document" },
+  // The services slice (H5): update status, task times, logs, overlays, ss.
+  { name: "docker service inspect (update)", parse: parseServiceUpdateInspect, seeds: samples("docker-service-inspect-update-paused.json", "docker-service-inspect-rollback-completed.json", "docker-service-inspect-pa-web.json"), json: "document" },
+  { name: "docker inspect --type task", parse: parseTaskTimestamps, seeds: samples("docker-inspect-task-timestamps.txt") },
+  { name: "docker service logs", parse: (t) => t.split("\n").map(parseServiceLogLine), seeds: samples("docker-service-logs-timestamps.txt", "docker-service-logs-timestamps.stderr.txt") },
+  { name: "docker network ls (overlay)", parse: parseOverlayLs, seeds: samples("docker-network-ls-format-json.jsonl", "docker-network-ls-overlay.jsonl"), json: "lines" },
+  { name: "docker network inspect", parse: parseNetworkInspect, seeds: samples("docker-network-inspect-ingress.json"), json: "document" },
+  { name: "ss -Hlun", parse: parseSsListeningUdp, seeds: samples("ss-Hlun-swarm-node.txt") },
   { name: "docker image ls", parse: (t) => parseImageLs(t, 64), seeds: ['{"Repository":"nimbus/busybox","Tag":"lab","ID":"sha256:1"}\n{"Repository":"<none>","Tag":"<none>","ID":"sha256:2"}\n'], json: "lines" },
   { name: "docker service ls", parse: docker.parseServiceLs, seeds: samples("docker-service-ls-format-json.jsonl", "swarm1/docker-service-ls.jsonl"), json: "lines" },
   {
