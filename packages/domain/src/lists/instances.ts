@@ -102,6 +102,10 @@ export class InstanceIndex {
   private rows: Entry[] = [];
   private orders = new Map<string, Entry[]>();
   private facets: { tenants: string[]; hosts: string[] } | null = null;
+  /** Changes since the orders were last brought up to date: applied as a delta, not a re-sort of the fleet. */
+  private removed = new Set<Entry>();
+  private added: Entry[] = [];
+  private rebuild = true;
 
   /** Bring the index up to date with the fleet; cheap when nothing changed (an identity check per host). */
   refresh(hosts: readonly HostRecord[], directory: ReadonlyMap<string, TenantInfo>): void {
@@ -109,6 +113,7 @@ export class InstanceIndex {
     if (dirKey !== this.directoryKey) {
       this.directoryKey = dirKey;
       this.slots.clear();
+      this.rebuild = true;
       this.version++;
     }
     const seen = new Set<string>();
@@ -121,20 +126,42 @@ export class InstanceIndex {
         const view = instanceView(host, d, directory);
         return { view, haystack: haystackOf(view) };
       });
+      if (slot) for (const e of slot.entries) this.removed.add(e);
+      this.added.push(...entries);
       this.slots.set(host.name, { virt, state: host.connection.state, entries });
       this.version++;
     }
-    for (const name of [...this.slots.keys()])
-      if (!seen.has(name)) {
-        this.slots.delete(name);
-        this.version++;
-      }
+    if (this.slots.size > seen.size)
+      for (const [name, slot] of [...this.slots])
+        if (!seen.has(name)) {
+          for (const e of slot.entries) this.removed.add(e);
+          this.slots.delete(name);
+          this.version++;
+        }
   }
 
   private ordered(sort: InstanceSort, desc: boolean): Entry[] {
     if (this.builtVersion !== this.version) {
-      this.rows = [...this.slots.values()].flatMap((s) => s.entries);
-      this.orders.clear();
+      if (this.rebuild) {
+        this.rows = [...this.slots.values()].flatMap((s) => s.entries);
+        this.orders.clear();
+        this.rebuild = false;
+      } else {
+        // A few hosts changed: drop their old rows and merge their new ones into each kept order.
+        const gone = this.removed;
+        const keep = (e: Entry) => !gone.has(e);
+        // A host that changed twice since: its first new rows are already gone again.
+        const added = gone.size ? this.added.filter(keep) : this.added;
+        this.rows = gone.size ? this.rows.filter(keep).concat(added) : this.rows.concat(added);
+        for (const [key, order] of this.orders) {
+          const [s, d] = key.split(":") as [InstanceSort, string];
+          const cmp = compareInstances(s, d === "true");
+          const fresh = [...added].sort((a, b) => cmp(a.view, b.view));
+          this.orders.set(key, mergeSorted(gone.size ? order.filter(keep) : order, fresh, (a, b) => cmp(a.view, b.view)));
+        }
+      }
+      this.removed = new Set();
+      this.added = [];
       this.facets = null;
       this.builtVersion = this.version;
     }
@@ -194,6 +221,19 @@ export class InstanceIndex {
     this.ordered("name", false);
     return this.rows.length;
   }
+}
+
+/** Two sorted runs into one (the kept order and a handful of changed rows). */
+function mergeSorted<T>(a: readonly T[], b: readonly T[], cmp: (x: T, y: T) => number): T[] {
+  if (!b.length) return a as T[];
+  const out: T[] = new Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = cmp(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
 }
 
 function facetsOf(rows: readonly Entry[], hostLabel: HostLabel): { tenants: string[]; hosts: string[] } {

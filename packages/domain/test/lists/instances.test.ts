@@ -161,6 +161,27 @@ describe("instance list: filter, sort and page from memory", () => {
     expect(local.query({ q: "5001" }, { tenant: null }).total).toBe(0);
   });
 
+  it("after changes (a host twice between queries, one gone, one new) every kept order still equals a fresh sort", () => {
+    const local = new InstanceIndex();
+    let list = fleet(50, 10);
+    local.refresh(list, directory);
+    for (const sort of INSTANCE_SORTS) local.query({ sort, desc: sort === "vni" }, { tenant: null }); // orders cached
+    const withVms = (h: HostRecord, domains: ReturnType<typeof vm>[]) => ({ ...h, inventory: { ...h.inventory, virt: { hypervisor: "QEMU", domains } } });
+    list = list.map((h, i) => (i === 7 ? withVms(h, [vm({ name: "aaa-moved-in", tenant: "globex", memoryMiB: 99_000 })]) : h));
+    local.refresh(list, directory);
+    list = list.map((h, i) => (i === 7 ? withVms(h, [vm({ name: "zzz-second-change", tenant: null, vcpus: 64 })]) : h));
+    list = [...list.filter((_, i) => i !== 20), withVms(hypervisor("kvm-new"), [vm({ name: "mmm-new-host", tenant: "acme" })])];
+    local.refresh(list, directory);
+    for (const sort of INSTANCE_SORTS)
+      for (const desc of [false, true]) {
+        const page = local.query({ sort, desc, limit: 500 }, { tenant: null });
+        const expected = brute(list, { sort, desc, limit: 500 }, null);
+        expect(page.total).toBe(expected.total);
+        expect(names(page.items)).toEqual(names(expected.items));
+      }
+    expect(local.query({ q: "aaa-moved-in" }, { tenant: null }).total).toBe(0);
+  });
+
   it("bounds: a page is at most 500 rows, a search at most 200 characters, unknown sorts refused", () => {
     expect(() => index.query({ limit: 501 }, { tenant: null })).toThrow();
     expect(() => index.query({ limit: 0 }, { tenant: null })).toThrow();
