@@ -57,6 +57,7 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
       secret: resolveAuthSecret({ fromEnv: env.NIMBUS_AUTH_SECRET, stateDir: env.NIMBUS_DATA_DIR }),
       trustedProxies: env.NIMBUS_TRUSTED_PROXIES,
       trustedOrigins: [...trustedOrigins],
+      signInRequestsPerMinute: env.NIMBUS_SIGNIN_REQUESTS_PER_MINUTE,
     });
     const firstAdmin = await auth.ensureFirstAdmin({ password: env.NIMBUS_ADMIN_PASSWORD });
 

@@ -52,6 +52,8 @@ const Env = z.object({
   NIMBUS_MAX_BODY_BYTES: z.coerce.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(256 * 1024),
   /** API calls one address may make per minute without a session (the sign-in page makes a few). */
   NIMBUS_ANON_REQUESTS_PER_MINUTE: z.coerce.number().int().min(10).default(120),
+  /** Sign-in requests one address may send per minute, right or wrong (a flood guard; failures have tighter limits). */
+  NIMBUS_SIGNIN_REQUESTS_PER_MINUTE: z.coerce.number().int().min(5).max(10_000).default(60),
   /** Live streams (open console tabs) per user and per address. */
   NIMBUS_LIVE_STREAMS_PER_USER: z.coerce.number().int().min(1).default(8),
   NIMBUS_LIVE_STREAMS_PER_ADDRESS: z.coerce.number().int().min(1).default(32),

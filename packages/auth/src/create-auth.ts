@@ -27,6 +27,8 @@ export interface AuthOptions {
   signInLimits?: SignInLimits;
   /** Reverse proxies whose X-Forwarded-For names the client (NIMBUS_TRUSTED_PROXIES); none by default. */
   trustedProxies?: TrustedProxies;
+  /** Sign-in requests per address and minute, right or wrong (better-auth's flood guard); 60 by default. */
+  signInRequestsPerMinute?: number;
   /** Clock for the sign-in limiter (tests). */
   now?: () => number;
 }
@@ -77,7 +79,7 @@ export function createAuth(opts: AuthOptions) {
       storage: "memory",
       window: 60,
       max: 300,
-      customRules: { "/sign-in/*": { window: 60, max: 60 }, "/change-password": { window: 60, max: 10 } },
+      customRules: { "/sign-in/*": { window: 60, max: opts.signInRequestsPerMinute ?? 60 }, "/change-password": { window: 60, max: 10 } },
     },
     advanced: {
       cookiePrefix: COOKIE_PREFIX,
