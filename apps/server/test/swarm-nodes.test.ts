@@ -104,6 +104,9 @@ describe("add worker", () => {
     expect(await messageOf(admin().swarmNodes.addWorker(small("worker9", { memoryMiB: 200_000 })))).toMatch(/no hypervisor fits/);
     expect(await codeOf(admin().swarmNodes.addWorker(small("-rf")))).toBe("BAD_REQUEST");
     expect(await messageOf(admin().swarmNodes.createSwarm({ ...small("mgr2"), bridge: "br0" }))).toMatch(/a swarm exists already/);
+    // A manager that is no VM of Nimbus: the admin names the bridge that reaches it, and placement checks it.
+    expect((await admin().swarmNodes.plan(small("worker9", { network: { bridge: "br-nowhere" } }))).problem).toMatch(/no hypervisor fits; .*no bridge br-nowhere, the swarm's network/);
+    expect(await admin().swarmNodes.plan(small("worker9", { network: { bridge: "br-ovs", vlan: 10 } }))).toMatchObject({ problem: null, network: { bridge: "br-ovs", vlan: 10 } });
   });
 });
 

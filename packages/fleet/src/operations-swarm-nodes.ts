@@ -86,8 +86,8 @@ export class SwarmNodeRunner {
       const manager = swarmManager(hosts);
       if (!manager) return { placement: { chosen: null, reason: "no swarm manager is online", candidates: [] }, network: null, problem: "no swarm manager is online: create a swarm first, or bring the manager back" };
       const leader = leaderOf(manager);
-      network = leader ? swarmNetwork(hosts, leader.hostname) : null;
-      if (!network) return { placement: { chosen: null, reason: "the manager's VM is not in the inventory", candidates: [] }, network: null, problem: `Nimbus does not see the VM of manager ${leader?.hostname ?? manager.name}, so it cannot tell the swarm's network` };
+      network = (request as AddWorkerRequest).network ?? (leader ? swarmNetwork(hosts, leader.hostname) : null);
+      if (!network) return { placement: { chosen: null, reason: "the manager's VM is not in the inventory", candidates: [] }, network: null, problem: `Nimbus does not see the VM of manager ${leader?.hostname ?? manager.name}, so it cannot tell the swarm's network: name the bridge that reaches it` };
     } else {
       const r = request as CreateSwarmRequest;
       network = { bridge: r.bridge, vlan: r.vlan };

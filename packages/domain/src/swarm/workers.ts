@@ -28,11 +28,21 @@ export const AddWorkerRequest = z.object({
   host: HostName.optional(),
   /** How long the new node may take to join and become Ready before the VM is deleted again. */
   joinTimeoutSeconds: int("the join timeout", 10, 3600).default(600),
+  /**
+   * The swarm's network, when the manager is not a VM Nimbus sees (a machine of its own): the
+   * bridge (and VLAN on Open vSwitch) whose network reaches the manager's 2377/tcp.
+   */
+  network: z
+    .object({
+      bridge: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, "bridge names are up to 15 letters, digits, '.', '_' and '-'"),
+      vlan: int("the VLAN", 1, 4094).nullable().default(null),
+    })
+    .optional(),
 });
 export type AddWorkerRequest = z.infer<typeof AddWorkerRequest>;
 
 /** Create swarm: the first manager, built the same way, runs `docker swarm init`. */
-export const CreateSwarmRequest = AddWorkerRequest.extend({
+export const CreateSwarmRequest = AddWorkerRequest.omit({ network: true }).extend({
   /** The bridge (and VLAN on Open vSwitch) the swarm's VMs live on. */
   bridge: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/, "bridge names are up to 15 letters, digits, '.', '_' and '-'"),
   vlan: int("the VLAN", 1, 4094).nullable().default(null),
