@@ -52,6 +52,13 @@ test("on a phone, the on-call engineer sees the host-down alert and acknowledges
     await expect(card).toHaveAttribute("data-acknowledged", "true");
     // The host's health check carries the same acknowledgement.
     await expect(page.getByTestId("check-host:kvm2").getByTestId("ack")).toContainText("kvm2 lost power");
+    // The swarm VM on kvm2 went down with it: silenced for an hour rather than acknowledged.
+    const worker = page.getByTestId("alert-host-down|host:worker2");
+    await expect(worker).toBeVisible();
+    await worker.getByTestId("alert-silence-open").click();
+    await page.getByTestId("silence-for").selectOption("60");
+    await page.getByTestId("confirm").click();
+    await expect(worker.getByTestId("alert-silenced")).toContainText(new RegExp(`Silenced by ${oncall.name}, ends in (59 min|1 h)`));
     await shoot(page, "oncall-phone-acknowledged-light");
     await inScheme(page, "dark");
     await expect(page.getByTestId(`alert-${ALERT}`).getByTestId("alert-ack")).toBeVisible();
@@ -70,6 +77,10 @@ test("on a phone, the on-call engineer sees the host-down alert and acknowledges
   // Back up: the alert resolves and leaves the page.
   await page.goto("/health");
   await expect(page.getByTestId(`alert-${ALERT}`)).toHaveCount(0, { timeout: 30_000 });
+  const resolved = page.getByTestId("alerts-resolved");
+  await resolved.locator("summary").click();
+  await expect(resolved).toContainText("kvm2 agent");
+  await expect(resolved).toContainText(`acknowledged by ${oncall.name}`);
 });
 
 test("an admin adds a webhook channel, sends a test, and sees the delivery with the HTTP status", async ({ page }) => {

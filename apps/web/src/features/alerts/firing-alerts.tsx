@@ -1,4 +1,5 @@
 "use client";
+import Link from "next/link";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useState } from "react";
@@ -6,11 +7,14 @@ import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { Field, Select, Textarea } from "@/components/ui/field";
 import { ErrorState, Skeleton } from "@/components/ui/states";
+import { StatusBadge } from "@/components/ui/status-badge";
+import { RelativeTime } from "@/components/ui/time";
+import { formatDuration } from "@/lib/format";
 import { notify } from "@/lib/notify";
 import { useCan } from "@/lib/session";
 import { useTRPC } from "@/lib/trpc";
 import { useAction } from "@/lib/use-action";
-import { AlertCard, type FiringAlert } from "./alert-card";
+import { AlertCard, severityStatus, type FiringAlert } from "./alert-card";
 
 const NOTE_MAX = 500;
 const DURATIONS = [
@@ -104,6 +108,26 @@ export function FiringAlerts() {
             />
           ))}
         </ul>
+      )}
+      {list.data.resolved.length > 0 && (
+        <details className="rounded-lg border border-border bg-panel px-3 py-2 text-[12.5px] sm:px-4" data-testid="alerts-resolved">
+          <summary className="cursor-pointer text-muted">Recently resolved · {list.data.resolved.length}</summary>
+          <ul className="mt-1.5 flex flex-col divide-y divide-border">
+            {list.data.resolved.map((a) => (
+              <li key={`${a.id}@${a.firedAt}`} className="flex flex-wrap items-center gap-x-2 gap-y-0.5 py-1">
+                <StatusBadge status={severityStatus(a.severity)} />
+                <span className="font-medium">{a.ruleName}</span>
+                <Link href={a.link} className="hover:text-accent hover:underline">
+                  {a.target}
+                </Link>
+                <span className="ml-auto text-muted">
+                  resolved <RelativeTime iso={a.resolvedAt} /> · lasted {formatDuration(Date.parse(a.resolvedAt!) - Date.parse(a.since))}
+                  {a.ack && <> · acknowledged by {a.ack.by}</>}
+                </span>
+              </li>
+            ))}
+          </ul>
+        </details>
       )}
       <ConfirmDialog
         open={acking !== null}
