@@ -73,6 +73,9 @@ export async function timelineFor(deps: ApiDeps, subject: TimelineSubject, range
   const spans = stateSpans(transitions.rows, transitions.before, range);
   const lanes: TimelineLane[] = [...spans]
     .map(([id, s]) => ({ id, label: id, spans: s }))
+    // The fleet's timeline shows what failed at some point (not "unknown" while hosts connect);
+    // one object's shows all its checks.
+    .filter((l) => ids !== null || l.spans.some((x) => x.state === "warn" || x.state === "crit"))
     .sort((a, b) => Math.min(...a.spans.map((x) => severity[x.state])) - Math.min(...b.spans.map((x) => severity[x.state])) || a.id.localeCompare(b.id))
     .slice(0, LANES_MAX);
 

@@ -277,7 +277,7 @@ export function failoverEvent(f: Failover): TimelineEvent {
     at: Date.parse(f.lostAt),
     kind: "failover",
     title: moved,
-    detail: `${f.cause}; ${f.heldAt ? `without a holder for ${seconds(f.durationMs)}` : `no holder for ${seconds(f.durationMs)} so far`}`,
+    detail: `${f.cause}; ${!f.heldAt ? `no holder for ${seconds(f.durationMs)} so far` : f.durationMs < 1000 ? "taken over at once (no second without a holder)" : `without a holder for ${seconds(f.durationMs)}`}`,
     by: null,
     ref: f.vip,
     tone: f.heldAt ? "warn" : "crit",

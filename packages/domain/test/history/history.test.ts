@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { TimelineRange, VipWatch, failovers, operationTouches, pageEvents, stateSpans, vipLane, type HistoryEvent, type TimelineEvent } from "../../src/history/index.js";
+import { TimelineRange, VipWatch, failoverEvent, failovers, operationTouches, pageEvents, stateSpans, vipLane, type HistoryEvent, type TimelineEvent } from "../../src/history/index.js";
 import type { HostRecord } from "../../src/fleet.js";
 import type { Operation } from "../../src/operations.js";
 import { hypervisor } from "../fixtures.js";
@@ -59,6 +59,15 @@ describe("failovers from VIP events", () => {
       ["nfs1", "nfs2", 0],
       ["nfs2", null, 30_000],
     ]);
+  });
+
+  it("a failover says how long the VIP had no holder, or that it was taken over at once", () => {
+    const [gap, atOnce] = [
+      failovers([ev("vip-lost", 60, null, "nfs1", "down"), ev("vip-held", 64, "nfs2", null)], 0)[0]!,
+      failovers([ev("vip-held", 60, "nfs2", "nfs1", "down")], 0)[0]!,
+    ].map(failoverEvent);
+    expect(gap).toMatchObject({ title: "VIP 10.0.0.100 moved from nfs1 to nfs2", detail: "down; without a holder for 4 s", tone: "warn" });
+    expect(atOnce!.detail).toBe("down; taken over at once (no second without a holder)");
   });
 
   it("the holder lane starts in the state recorded before the range", () => {

@@ -44,7 +44,7 @@ export function TimelineView({ timeline, onZoom, onOlder, loadingOlder }: { time
           {events.length > 0 && (
             <li className="flex flex-col gap-0.5 sm:flex-row sm:items-center sm:gap-2">
               <span className="truncate text-[12px] font-medium text-muted sm:w-[192px] sm:shrink-0">Changes</span>
-              <div className="relative h-4 flex-1 rounded-sm bg-bar-track" data-testid="timeline-events-lane">
+              <div className="relative h-4 w-full rounded-sm bg-bar-track sm:flex-1" data-testid="timeline-events-lane">
                 {events.map((e, i) => (
                   <span
                     key={`${e.kind}-${e.at}-${i}`}
@@ -87,7 +87,7 @@ function Lane({ lane, from, to, now }: { lane: TimelineLane; from: number; to: n
       <span className={cx("truncate font-mono text-[11.5px] sm:w-[192px] sm:shrink-0", bad ? "text-fg" : "text-muted")} title={lane.label}>
         {lane.label}
       </span>
-      <div className="relative h-4 flex-1 overflow-hidden rounded-sm bg-bar-track">
+      <div className="relative h-4 w-full overflow-hidden rounded-sm bg-bar-track sm:flex-1">
         {lane.spans.map((s, i) => {
           const end = s.to ?? Math.min(now, to);
           const left = at(s.from, from, to);
