@@ -105,7 +105,7 @@ export function sampleFleet(hosts: readonly HostRecord[], at: number): ObjectSam
 }
 
 /** A 5-minute bucket of one object: per metric the mean and the maximum of its samples. */
-export interface Rollup {
+export interface MetricRollup {
   object: string;
   bucket: number;
   /** Samples in the bucket. */
@@ -136,8 +136,8 @@ export class RollupAccumulator {
   constructor(private readonly size = ROLLUP_MS) {}
 
   /** Adds samples; returns the rollups of buckets this closed. */
-  add(samples: readonly ObjectSample[]): Rollup[] {
-    const closed: Rollup[] = [];
+  add(samples: readonly ObjectSample[]): MetricRollup[] {
+    const closed: MetricRollup[] = [];
     for (const s of samples) {
       const bucket = bucketOf(s.at, this.size);
       if (this.current !== null && bucket > this.current) closed.push(...this.closeBefore(bucket));
@@ -167,14 +167,14 @@ export class RollupAccumulator {
   }
 
   /** Rollups of every bucket still open (at shutdown); partial buckets merge with a later write. */
-  drain(): Rollup[] {
+  drain(): MetricRollup[] {
     const all = [...this.open].map(([object, acc]) => finish(object, acc));
     this.open.clear();
     return all;
   }
 
-  private closeBefore(bucket: number): Rollup[] {
-    const closed: Rollup[] = [];
+  private closeBefore(bucket: number): MetricRollup[] {
+    const closed: MetricRollup[] = [];
     for (const [object, acc] of this.open) {
       if (acc.bucket < bucket) {
         closed.push(finish(object, acc));
@@ -185,7 +185,7 @@ export class RollupAccumulator {
   }
 }
 
-function finish(object: string, acc: Acc): Rollup {
+function finish(object: string, acc: Acc): MetricRollup {
   return {
     object,
     bucket: acc.bucket,
@@ -196,7 +196,7 @@ function finish(object: string, acc: Acc): Rollup {
 }
 
 /** Two rollups of the same bucket (one written before a restart, one after): weighted by their sample counts. */
-export function mergeRollups(a: Rollup, b: Rollup): Rollup {
+export function mergeRollups(a: MetricRollup, b: MetricRollup): MetricRollup {
   const len = Math.max(a.avg.length, b.avg.length);
   const avg: (number | null)[] = [];
   const max: (number | null)[] = [];
