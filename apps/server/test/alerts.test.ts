@@ -327,7 +327,7 @@ describe("/metrics", () => {
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toContain("text/plain");
       const text = await res.text();
-      for (const line of [/^nimbus_hosts\{state="online"\} [1-9]\d*$/m, /^nimbus_sse_subscribers 0$/m, /^nimbus_db_latency_seconds \d/m, /^nimbus_host_cpu_percent\{host="kvm1"\} \d/m, /^nimbus_datastore_used_bytes\{datastore="\/instance"\} \d/m, /^nodejs_eventloop_lag_p99_seconds \d/m, /^nimbus_ssh_reconnects_total 0$/m, /^# TYPE nimbus_operations_running gauge$/m]) {
+      for (const line of [/^nimbus_hosts\{state="online"\} [1-9]\d*$/m, /^nimbus_sse_subscribers 0$/m, /^nimbus_db_latency_seconds \d/m, /^nimbus_host_cpu_percent\{host="kvm1"\} \d/m, /^nimbus_datastore_used_bytes\{datastore="\/instance"\} \d/m, /^nodejs_eventloop_lag_p99_seconds \d/m, /^nimbus_ssh_reconnects_total 0$/m, /^# TYPE nimbus_operations_running gauge$/m, /^nimbus_live_event_lag_seconds_count [1-9]\d*$/m]) {
         expect(text).toMatch(line);
       }
       // VMs are counted per host, never one series each.
