@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { LOG_LIMITS, swarmPortFindingsOf, type HostRecord, type LogLine, type ServiceUpdateProgress, type SwarmSection } from "@nimbus/domain";
+import { LOG_LIMITS, swarmPortFindingsOf, type HostRecord, type LogLine, type ServiceRollbackProgress, type ServiceUpdateProgress, type SwarmSection } from "@nimbus/domain";
 import { simDriversFor } from "../src/drivers.js";
 import { LabFaults } from "../src/faults.js";
 import type { World } from "../src/world/world.js";
@@ -45,7 +45,7 @@ describe("service update in the lab", () => {
     const s = await section();
     expect(s.tasks.find((t) => t.serviceName === "web" && t.state === "rejected")).toMatchObject({ error: "No such image: nginx:broken", image: "nginx:broken" });
 
-    const rb = jobContext<ServiceUpdateProgress>();
+    const rb = jobContext<ServiceRollbackProgress>();
     const done = await manager().serviceRollback!({ jobId: "r1", service: "web" }, rb);
     expect(done).toMatchObject({ kind: "service-rollback", state: "rollback_completed", image: "nginx:1.25-alpine", updated: 3 });
     expect((await section()).services.find((x) => x.name === "web")!.image).toBe("nginx:1.25-alpine");
