@@ -1,0 +1,93 @@
+import { test, expect, uiSignIn, ADMIN, query, seedUser } from "./fixtures.js";
+import type { Page } from "@playwright/test";
+
+/**
+ * The Instances page asks the server for pages (instances.page): filters, search and sort live in
+ * the URL and are answered by the server with counts; pages load as the table scrolls; a tenant
+ * sees only its own. Screenshots go to docs/screenshots/instances-list-*.png.
+ */
+type Row = { name: string; host: string; tenant: string | null; state: string; memoryMiB: number; macs: string[] };
+type Page1 = { items: Row[]; total: number; all: number };
+const PHONE = { width: 390, height: 844 };
+const shot = async (page: Page, name: string) => page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true });
+const rowNames = (page: Page) => page.locator('[data-testid^="instance-row-"]').evaluateAll((rows) => rows.map((r) => r.getAttribute("data-testid")!.slice("instance-row-".length)));
+
+test("filters, search and sort go to the server and the URL; counts say how many match", async ({ page, admin }) => {
+  const everything = (await query(admin, "instances.page", { limit: 500 })) as Page1;
+  expect(everything.total).toBeGreaterThan(5);
+  const globex = everything.items.filter((i) => i.tenant === "globex");
+  const requests: string[] = [];
+  page.on("request", (r) => r.url().includes("instances.page") && requests.push(decodeURIComponent(r.url())));
+
+  await page.setViewportSize({ width: 1440, height: 900 });
+  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await page.goto("/instances");
+  await expect(page.getByText(`${everything.total} instances`, { exact: true })).toBeVisible();
+  await expect.poll(() => rowNames(page)).toEqual(everything.items.map((i) => i.name));
+  // The whole fleet is never asked for: the page reads pages.
+  expect(requests.every((u) => u.includes('"limit":'))).toBe(true);
+
+  // A tenant from the menu: the URL keeps it, the server filters and counts.
+  await page.getByLabel("Tenant").selectOption("globex");
+  await expect(page).toHaveURL(/tenant=globex/);
+  await expect(page.getByText(`${globex.length} of ${everything.total} instances`, { exact: true })).toBeVisible();
+  await expect.poll(() => rowNames(page)).toEqual(globex.map((i) => i.name));
+  expect(requests.some((u) => u.includes('"tenant":"globex"'))).toBe(true);
+
+  // Sort by RAM, largest first (server order), still filtered.
+  await page.getByRole("button", { name: /^RAM/ }).click();
+  await page.getByRole("button", { name: /^RAM/ }).click();
+  await expect(page).toHaveURL(/sort=-memoryMiB/);
+  const byRam = [...globex].sort((a, b) => b.memoryMiB - a.memoryMiB || (a.name < b.name ? -1 : 1)).map((i) => i.name);
+  await expect.poll(() => rowNames(page)).toEqual(byRam);
+
+  // Search by a MAC address (any case), from a shared URL.
+  const web1 = everything.items.find((i) => i.name === "acme-web1")!;
+  await page.goto(`/instances?q=${encodeURIComponent(web1.macs[0]!.toUpperCase())}`);
+  await expect.poll(() => rowNames(page)).toEqual(["acme-web1"]);
+  await expect(page.getByText(`1 of ${everything.total} instances`, { exact: true })).toBeVisible();
+  await page.getByLabel("Search").fill("no-such-vm-anywhere");
+  await expect(page.getByText("No instances match")).toBeVisible();
+  await expect(page).toHaveURL(/q=no-such-vm-anywhere/);
+});
+
+test("pages load as the table needs them, in order, without gaps or repeats", async ({ page, admin }) => {
+  const everything = (await query(admin, "instances.page", { limit: 500 })) as Page1;
+  const pageRequests: string[] = [];
+  page.on("request", (r) => r.url().includes("instances.page") && pageRequests.push(decodeURIComponent(r.url())));
+  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await page.goto("/instances?per=5");
+  await expect.poll(() => rowNames(page)).toEqual(everything.items.map((i) => i.name));
+  // Pages of five: at least the offsets 0, 5 and 10 were asked for.
+  for (const cursor of [0, 5, 10]) expect(pageRequests.some((u) => u.includes(`"cursor":${cursor}`) && u.includes('"limit":5'))).toBe(true);
+  await expect(page.getByText(`${everything.total} instances`, { exact: true })).toBeVisible();
+});
+
+test("a tenant's page: its own instances only, host tokens, no host menu", async ({ page, admin }) => {
+  const tenant = await seedUser(admin, "tenant", "acme");
+  await uiSignIn(page, tenant.email, tenant.password);
+  await page.goto("/instances");
+  await expect.poll(() => rowNames(page)).toEqual(["acme-db", "acme-web1", "acme-web2"]);
+  await expect(page.getByText("3 instances", { exact: true })).toBeVisible();
+  await expect(page.getByLabel("Host")).toHaveCount(0);
+  await expect(page.getByTestId("instances-table")).not.toContainText("kvm");
+  // Searching another tenant's or a host's name finds nothing.
+  for (const term of ["globex", "kvm1"]) {
+    await page.goto(`/instances?q=${term}`);
+    await expect(page.getByText("No instances match")).toBeVisible();
+  }
+});
+
+test("screenshots: desktop and phone, light and dark", async ({ page }) => {
+  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  for (const [viewport, device] of [[{ width: 1440, height: 900 }, "desktop"], [PHONE, "phone"]] as const) {
+    await page.setViewportSize(viewport);
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      await page.goto("/instances?state=running&sort=-memoryMiB");
+      await expect(page.locator('[data-testid^="instance-row-"]').first()).toBeVisible();
+      await shot(page, `instances-list-${device}-${scheme}`);
+    }
+  }
+  await page.emulateMedia({ colorScheme: "light" });
+});
