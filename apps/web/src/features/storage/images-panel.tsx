@@ -2,7 +2,7 @@
 import { BUILDABLE_IMAGES, type ImageEntry, type Operation } from "@nimbus/domain";
 import Link from "next/link";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { Dialog } from "@/components/ui/dialog";
@@ -15,6 +15,7 @@ import { notify, watchOperation } from "@/lib/notify";
 import { useCan } from "@/lib/session";
 import { useTRPC } from "@/lib/trpc";
 import { useAction } from "@/lib/use-action";
+import { useOperation } from "@/lib/use-operation";
 import { operationHref } from "@/lib/hrefs";
 import { RECENT_OPERATIONS } from "@/lib/queries";
 import { LiveOperation } from "@/features/operations/live-operation";
@@ -64,7 +65,7 @@ export function ImagesPanel({ datastores }: { datastores: readonly string[] }) {
         ) : null
       }
     >
-      {recent.length > 0 && <ImageOperations ops={recent} />}
+      {recent.length > 0 && <ImageOperations ops={recent} onPublished={() => void refresh()} />}
       {images.error ? (
         <ErrorState error={images.error} onRetry={() => void images.refetch()} compact />
       ) : !images.data || !usage.data ? (
@@ -121,21 +122,36 @@ const BUILD_FORM_ID = "image-build-form";
 const KEEP_ENDED_MS = 10 * 60_000;
 
 /** Image builds and imports as they run: steps live from the operation, and its own page for the whole log. */
-function ImageOperations({ ops }: { ops: readonly Operation[] }) {
+function ImageOperations({ ops, onPublished }: { ops: readonly Operation[]; onPublished: () => void }) {
   return (
     <ul className="divide-y divide-border border-b border-border" data-testid="image-operations">
       {ops.map((op) => (
-        <li key={op.id} className="flex flex-col gap-1.5 px-4 py-3" data-testid={`${op.kind}-${op.target.name}`}>
-          <div className="flex flex-wrap items-baseline justify-between gap-2">
-            <span className="text-[12.5px] font-medium">{op.summary}</span>
-            <Link href={operationHref(op.id)} className="text-[12.5px] text-accent underline" data-testid={`${op.kind}-details`}>
-              Steps and log
-            </Link>
-          </div>
-          <LiveOperation initial={op} compact />
-        </li>
+        <ImageOperationRow key={op.id} initial={op} onPublished={onPublished} />
       ))}
     </ul>
+  );
+}
+
+/** One build or import, live; the catalog is read again once it published (the list is not pushed). */
+function ImageOperationRow({ initial, onPublished }: { initial: Operation; onPublished: () => void }) {
+  const { data } = useOperation(initial.id, initial);
+  const op = data ?? initial;
+  const published = op.state === "succeeded";
+  useEffect(() => {
+    if (published) onPublished();
+    // Once per operation reaching success, not on every render.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [published]);
+  return (
+    <li className="flex flex-col gap-1.5 px-4 py-3" data-testid={`${op.kind}-${op.target.name}`}>
+      <div className="flex flex-wrap items-baseline justify-between gap-2">
+        <span className="text-[12.5px] font-medium">{op.summary}</span>
+        <Link href={operationHref(op.id)} className="text-[12.5px] text-accent underline" data-testid={`${op.kind}-details`}>
+          Steps and log
+        </Link>
+      </div>
+      <LiveOperation initial={op} compact />
+    </li>
   );
 }
 
