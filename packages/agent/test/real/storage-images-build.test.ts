@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { AgentErrorCode, type ImageBuildProgress } from "@nimbus/domain";
+import { AgentErrorCode, type ImageBuildProgress, type ImageImportProgress } from "@nimbus/domain";
 import type { AgentError } from "../../src/errors.js";
 import { AgentError as AgentErrorClass } from "../../src/errors.js";
 import type { ImageBuildOptions, ImageBuildResult } from "../../src/real/image-build.js";
@@ -138,7 +138,7 @@ describe("RealImageRepository.importJob (storage.imageImport as a job)", () => {
     const src = raw();
     const c = ctx();
     const reports: unknown[] = [];
-    const done = await repo().importJob(importParams(src, sha512(src)), { report: (p) => reports.push(p), signal: c.ctx.signal } as never);
+    const done = await repo().importJob(importParams(src, sha512(src)), { report: (p: ImageImportProgress) => reports.push(p), signal: c.ctx.signal });
     expect(done.steps.map((s) => [s.id, s.state])).toEqual([["fetch", "succeeded"], ["verify", "succeeded"], ["publish", "succeeded"]]);
     expect(done.steps[0]!.log).toEqual([`1048576 bytes from ${src}`]);
     expect(done.steps[1]!.log[0]).toMatch(/^sha512 matches; qemu-img: raw, virtual size 1048576 bytes$/);
