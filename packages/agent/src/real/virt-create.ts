@@ -1,4 +1,4 @@
-import { access, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { access, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
@@ -10,7 +10,6 @@ import {
   createSteps,
   failureSummary,
   setStep,
-  virshDefineArgs,
   virshDestroyArgs,
   virshDomifaddrArgs,
   virshStartArgs,
@@ -28,6 +27,7 @@ import {
   type OperationStep,
 } from "@nimbus/domain";
 import type { JobContext } from "../drivers.js";
+import { defineDomainXml } from "./virsh-define.js";
 import { AgentError, conflict, notFound } from "../errors.js";
 import type { Tool } from "./tool.js";
 import { trunkVlan, untrunkVlan } from "./ovs-tunnel.js";
@@ -116,16 +116,7 @@ export async function createReal(t: ProvisionTools, params: CreateInstanceParams
       }
     });
     await run("define", async () => {
-      const xml = buildDomainXml(params, { virtType: t.virtType });
-      // A private directory (mkdtemp: 0700) for the file virsh reads, removed right after.
-      const dir = await mkdtemp(join(tmpdir(), "nimbus-define-"));
-      try {
-        const file = join(dir, "domain.xml");
-        await writeFile(file, xml, { mode: 0o600 });
-        log("define", linesOf(await t.virsh.run(virshDefineArgs(file), opts("define"))));
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
+      log("define", linesOf(await defineDomainXml(t.virsh, buildDomainXml(params, { virtType: t.virtType }), opts("define"))));
     });
     await run("start", async () => {
       log("start", linesOf(await t.virsh.run(virshStartArgs(params.name), opts("start"))));

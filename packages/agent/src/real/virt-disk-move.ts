@@ -11,6 +11,7 @@ import type { Tool } from "./tool.js";
 import { sleep } from "./util.js";
 import { blockcopyArgs, convertArgs, parseBlockjobRaw, parseQemuImgInfo, withDiskSource } from "./virt-disk-parse.js";
 import { requireDomainUuid } from "./virt-ids.js";
+import { defineDomainXml } from "./virsh-define.js";
 
 export interface DiskMoveDeps {
   host: string;
@@ -135,7 +136,7 @@ async function offlineCopy(d: DiskMoveDeps, p: MoveDiskParams, source: string, f
 async function pointDefinitionAt(d: DiskMoveDeps, p: MoveDiskParams, id: string): Promise<void> {
   const inactive = await d.virsh.run(["dumpxml", "--inactive", "--", id]);
   if (parseDomainXml(inactive).disks.find((k) => k.target === p.disk)?.path === p.destinationPath) return;
-  await d.virsh.run(["define", "/dev/stdin"], { stdin: withDiskSource(inactive, p.disk, p.destinationPath) });
+  await defineDomainXml(d.virsh, withDiskSource(inactive, p.disk, p.destinationPath));
 }
 
 async function verifyUses(d: DiskMoveDeps, p: MoveDiskParams, id: string, live: boolean): Promise<void> {

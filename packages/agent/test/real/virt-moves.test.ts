@@ -89,7 +89,9 @@ describe("disk move orchestration", () => {
             if (args.includes("--inactive")) return defined ?? domainXml(pivoted && opts.pivotUpdatesConfig ? newPath : oldPath);
             return domainXml(pivoted ? newPath : oldPath);
           case "define":
-            defined = o.stdin!;
+            // virsh reads the XML from the private file the agent wrote (never stdin: a socket under Node).
+            expect(o.stdin).toBeUndefined();
+            defined = await readFile(args.at(-1)!, "utf8");
             return "Domain 'pa-vm2' defined\n";
           case "blockcopy":
             await copyFile(oldPath, newPath);
