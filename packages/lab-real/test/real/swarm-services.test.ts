@@ -65,7 +65,8 @@ describe("real lab: service update, rollback, logs, ports", () => {
       const ports = fleet.host(h)!.inventory.swarm!.ports!;
       expect(ports.listeningUdp, h).toContain(7946);
       expect(ports.reach.filter((r) => !r.ok), h).toEqual([]);
-      expect(ports.reach.some((r) => r.port === 2377), h).toBe(true);
+      // 2377/tcp is checked toward the managers; the one manager (swarm1) has no other to reach.
+      if (h !== "swarm1") expect(ports.reach.some((r) => r.port === 2377), h).toBe(true);
     }
     expect(swarmPortFindingsOf(fleet.hosts())).toEqual([]);
   });
