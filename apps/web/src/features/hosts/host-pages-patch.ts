@@ -1,3 +1,4 @@
+import { replaceLoadedRows } from "@/lib/paged-list";
 import { compareHosts, matchesHost, type HostListQuery, type HostPage, type HostSort, type HostSummary } from "@nimbus/domain";
 
 /** What an infinite query of hosts.page caches: the pages loaded so far. */
@@ -18,20 +19,12 @@ export function patchHostPages(data: HostPages | undefined, filter: HostListQuer
   const fresh = new Map(summaries.map((s) => [s.name, s]));
   const shown = new Set<string>();
   let refetch = false;
-  let changed = false;
-  const pages = data.pages.map((page) => {
-    let touched = false;
-    const items = page.items.map((row) => {
-      shown.add(row.name);
-      const next = fresh.get(row.name);
-      if (!next || next === row) return row;
-      if (!matchesHost(next, filter)) refetch = true;
-      touched = true;
-      return next;
-    });
-    if (!touched) return page;
-    changed = true;
-    return { ...page, items };
+  const { pages, changed } = replaceLoadedRows(data.pages, (row: HostSummary) => {
+    shown.add(row.name);
+    const next = fresh.get(row.name);
+    if (!next || next === row) return row;
+    if (!matchesHost(next, filter)) refetch = true;
+    return next;
   });
   const loaded = pages.flatMap((p) => p.items);
   const complete = loaded.length >= (pages[0]?.total ?? 0);

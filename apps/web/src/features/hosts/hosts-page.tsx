@@ -1,5 +1,6 @@
 "use client";
-import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { pagedQuery, useLoadedRows } from "@/lib/paged-list";
 import { HOST_SORTS, type HostSort } from "@nimbus/domain";
 import { useMemo } from "react";
 import { PageHeader } from "@/components/ui/panel";
@@ -42,16 +43,8 @@ export function HostsPage() {
     }),
     [q, state, role, sortId, sorting],
   );
-  const hosts = useInfiniteQuery(
-    trpc.hosts.page.infiniteQueryOptions(input, {
-      initialCursor: 0,
-      getNextPageParam: (last) => (last.offset + last.items.length < last.total ? last.offset + last.items.length : undefined),
-      placeholderData: keepPreviousData,
-    }),
-  );
-  const pages = hosts.data?.pages;
-  const first = pages?.[0];
-  const shown = useMemo(() => pages?.flatMap((p) => p.items), [pages]);
+  const hosts = useInfiniteQuery(trpc.hosts.page.infiniteQueryOptions(input, pagedQuery));
+  const { first, rows: shown } = useLoadedRows(hosts.data);
   const filtered = !!(q || state || role);
 
   return (

@@ -1,3 +1,4 @@
+import { replaceLoadedRows } from "@/lib/paged-list";
 import { compareInstances, matchesInstance, type InstanceListQuery, type InstancePage, type InstanceSort, type InstanceView } from "@nimbus/domain";
 
 /** What an infinite query of instances.page caches: the pages loaded so far. */
@@ -25,25 +26,16 @@ export function patchInstancePages(
   const fresh = new Map(instances.map((i) => [i.name, i]));
   const shown = new Set<string>();
   let refetch = false;
-  let changed = false;
-  const pages = data.pages.map((page) => {
-    let touched = false;
-    const items = page.items.map((row) => {
-      if (row.host !== host) return row;
-      shown.add(row.name);
-      const next = fresh.get(row.name);
-      if (!next) {
-        refetch = true; // deleted or moved away: the row goes, the count changes
-        return row;
-      }
-      if (!matchesInstance(next, f)) refetch = true;
-      if (next === row || JSON.stringify(next) === JSON.stringify(row)) return row;
-      touched = true;
-      return next;
-    });
-    if (!touched) return page;
-    changed = true;
-    return { ...page, items };
+  const { pages, changed } = replaceLoadedRows(data.pages, (row: InstanceView) => {
+    if (row.host !== host) return row;
+    shown.add(row.name);
+    const next = fresh.get(row.name);
+    if (!next) {
+      refetch = true; // deleted or moved away: the row goes, the count changes
+      return row;
+    }
+    if (!matchesInstance(next, f)) refetch = true;
+    return next === row || JSON.stringify(next) === JSON.stringify(row) ? row : next;
   });
   const loaded = pages.flatMap((p) => p.items);
   const loadedNames = new Set(loaded.map((row) => row.name));

@@ -1,7 +1,9 @@
 "use client";
-import { keepPreviousData, useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { pagedQuery, useLoadedRows } from "@/lib/paged-list";
 import { INSTANCE_SORTS, type InstanceSort } from "@nimbus/domain";
-import { useEffect, useMemo, useState } from "react";
+import { useMemo } from "react";
+import { useDebounced } from "@/lib/use-debounced";
 import Link from "next/link";
 import { PageHeader } from "@/components/ui/panel";
 import { SearchInput, Select } from "@/components/ui/field";
@@ -20,16 +22,6 @@ import { useInstanceActions } from "./use-instance-actions";
 
 /** Rows per request as the table scrolls: a screenful several times over, a small body each. */
 export const INSTANCE_PAGE = 200;
-
-/** A value that settles: typing a search asks the server once per pause, not per key. */
-function useSettled<T>(value: T, ms: number): T {
-  const [settled, setSettled] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setSettled(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return settled;
-}
 
 export function InstancesPage() {
   const trpc = useTRPC();
@@ -62,17 +54,9 @@ export function InstancesPage() {
     }),
     [q, state, host, tenant, sortId, sorting, perPage],
   );
-  const settled = useSettled(query, 200);
-  const instances = useInfiniteQuery(
-    trpc.instances.page.infiniteQueryOptions(settled, {
-      initialCursor: 0,
-      getNextPageParam: (last) => (last.offset + last.items.length < last.total ? last.offset + last.items.length : undefined),
-      placeholderData: keepPreviousData,
-    }),
-  );
-  const pages = instances.data?.pages;
-  const first = pages?.[0];
-  const shown = useMemo(() => pages?.flatMap((p) => p.items), [pages]);
+  const settled = useDebounced(query, 200);
+  const instances = useInfiniteQuery(trpc.instances.page.infiniteQueryOptions(settled, pagedQuery));
+  const { first, rows: shown } = useLoadedRows(instances.data);
   const filtered = !!(q || state || host || tenant);
 
   return (
