@@ -1,6 +1,7 @@
 import { createColumnHelper } from "@tanstack/react-table";
 import { describe, expect, it } from "vitest";
 import { renderHtml } from "@/fixtures/render";
+import { countLabel } from "@/components/ui/toolbar";
 import { DataTable, VIRTUALIZE_AFTER } from "./data-table";
 
 type Row = { name: string; n: number };
@@ -32,5 +33,13 @@ describe("DataTable at fleet size", () => {
   it("sorts in the browser unless the rows come sorted", () => {
     expect(rendered(table(rows(3)))).toEqual(["vm-00002", "vm-00001", "vm-00000"]);
     expect(rendered(table(rows(3), true))).toEqual(["vm-00000", "vm-00001", "vm-00002"]);
+  });
+});
+
+describe("count line", () => {
+  it("groups thousands", () => {
+    expect(countLabel(12, 20_003, "instances")).toBe("12 of 20,003 instances");
+    expect(countLabel(20_003, 20_003, "instances")).toBe("20,003 instances");
+    expect(countLabel(1, 1, "hosts")).toBe("1 host");
   });
 });

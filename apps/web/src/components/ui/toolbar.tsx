@@ -14,5 +14,7 @@ export function Toolbar({ children, count }: { children: ReactNode; count?: Reac
 export function countLabel(shown: number | undefined, total: number | undefined, noun: string): string {
   if (shown === undefined || total === undefined) return "";
   const word = total === 1 ? noun.replace(/s$/, "") : noun;
-  return shown === total ? `${total} ${word}` : `${shown} of ${total} ${word}`;
+  // Thousands grouped: "12 of 20,003 instances" reads at a glance.
+  const n = (x: number) => x.toLocaleString("en");
+  return shown === total ? `${n(total)} ${word}` : `${n(shown)} of ${n(total)} ${word}`;
 }
