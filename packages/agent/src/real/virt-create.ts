@@ -10,6 +10,8 @@ import {
   createSteps,
   failureSummary,
   setStep,
+  deleteSteps,
+  DELETE_STEP_LABELS,
   virshDestroyArgs,
   virshDomifaddrArgs,
   virshStartArgs,
@@ -181,12 +183,10 @@ export async function createReal(t: ProvisionTools, params: CreateInstanceParams
 
 /** `virt.delete` on a real host: the server's actions in order, each skipped when there is nothing to do. */
 export async function deleteReal(t: ProvisionTools, params: DeleteInstanceParams, ctx: JobContext<DeleteProgress>): Promise<DeleteProgress> {
-  let steps: OperationStep[] = params.actions.map((a, i) => ({
-    id: `${i + 1}-${a.kind}`, label: DELETE_LABELS[a.kind], detail: a.description, state: "pending", startedAt: null, finishedAt: null, log: [],
-  }));
+  let steps = deleteSteps(params.actions);
   const report = () => ctx.report({ kind: "delete", steps, kept: params.kept });
   for (const [i, action] of params.actions.entries()) {
-    if (ctx.signal.aborted) throw new AgentError(AgentErrorCode.toolFailed, `cancelled before "${DELETE_LABELS[action.kind]}"`);
+    if (ctx.signal.aborted) throw new AgentError(AgentErrorCode.toolFailed, `cancelled before "${DELETE_STEP_LABELS[action.kind]}"`);
     const id = steps[i]!.id;
     steps = setStep(steps, id, "running", new Date().toISOString());
     report();
@@ -197,19 +197,12 @@ export async function deleteReal(t: ProvisionTools, params: DeleteInstanceParams
       const message = e instanceof Error ? e.message : String(e);
       steps = appendStepLog(setStep(steps, id, "failed", new Date().toISOString()), id, [message]);
       report();
-      throw new AgentError(e instanceof AgentError ? e.code : AgentErrorCode.toolFailed, `${DELETE_LABELS[action.kind]} failed: ${message}`);
+      throw new AgentError(e instanceof AgentError ? e.code : AgentErrorCode.toolFailed, `${DELETE_STEP_LABELS[action.kind]} failed: ${message}`);
     }
     report();
   }
   return { kind: "delete", steps, kept: params.kept };
 }
-
-export const DELETE_LABELS: Record<CleanupAction["kind"], string> = {
-  "destroy-domain": "Stop",
-  "undefine-domain": "Undefine",
-  "release-network": "Release the network",
-  "remove-volume": "Remove the volume",
-};
 
 /** One undo action, idempotent: what it did in words, or null when there was nothing to do. */
 async function undo(t: ProvisionTools, action: CleanupAction): Promise<string | null> {

@@ -3,6 +3,7 @@ import {
   LoadBalancerSpec,
   NimbusError,
   lbApplyParams,
+  pendingStep,
   loadBalancerView,
   resolveLbServers,
   type LbApplyParams,
@@ -171,7 +172,7 @@ export class LoadBalancerService {
       params: { servers: params.servers.map((x) => `${x.name} ${x.address}:${x.port}${x.disabled ? " (disabled)" : ""}`) },
       progress: null,
     });
-    op = { ...op, state: "running", steps: STEPS.map(([id, label, detail]) => ({ id, label, detail, state: "pending", startedAt: null, finishedAt: null, log: [] })) };
+    op = { ...op, state: "running", steps: STEPS.map(([id, label, detail]) => pendingStep(id, label, detail)) };
     this.ops.updateServerSide(op);
     const step = (id: string, patch: Partial<OperationStep>, line?: string) => {
       op = { ...op, updatedAt: at(), steps: op.steps.map((x) => (x.id === id ? { ...x, ...patch, log: line ? [...x.log, line.slice(0, 500)].slice(-200) : x.log } : x)) };

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { DatastorePath, ImageEntry, ImageImportRequest } from "./image.js";
-import { OperationStep, appendStepLog, failureSummary, setStep } from "./steps.js";
+import { OperationStep, appendStepLog, failureSummary, pendingStep, setStep } from "./steps.js";
 
 /**
  * The offline base image built as an operation: the storage server exporting the datastore
@@ -36,7 +36,7 @@ export type ImageBuildProgress = z.infer<typeof ImageBuildProgress>;
 export const IMAGE_BUILD_TIMEOUT_MS = 60 * 60_000;
 
 export function imageBuildSteps(req: Pick<ImageBuildRequest, "datastore" | "recipe">): OperationStep[] {
-  const step = (id: ImageBuildStepId, label: string, detail: string): OperationStep => ({ id, label, detail, state: "pending", startedAt: null, finishedAt: null, log: [] });
+  const step = (id: ImageBuildStepId, label: string, detail: string) => pendingStep(id, label, detail);
   return [
     step("check", "Check the storage server", `${req.datastore} is exported here, ${req.recipe} is not in its repository yet, the build tools are present`),
     step("build", "Build the image", `${req.recipe} from Debian's packages (mmdebstrap, the disk, extlinux), or the server's cached build`),
@@ -80,7 +80,7 @@ export type ImageImportProgress = z.infer<typeof ImageImportProgress>;
 export const IMAGE_IMPORT_TIMEOUT_MS = 30 * 60_000;
 
 export function imageImportSteps(req: Pick<ImageImportRequest, "datastore" | "name" | "source" | "checksum">): OperationStep[] {
-  const step = (id: ImageImportStepId, label: string, detail: string): OperationStep => ({ id, label, detail, state: "pending", startedAt: null, finishedAt: null, log: [] });
+  const step = (id: ImageImportStepId, label: string, detail: string) => pendingStep(id, label, detail);
   const from = req.source.kind === "file" ? `copy ${req.source.path}` : `download ${req.source.url}`;
   return [
     step("fetch", "Fetch", `${from} on the storage server`),

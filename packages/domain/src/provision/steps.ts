@@ -50,15 +50,18 @@ const describeWiring = (w: WiringAction): string =>
     ? `VNI ${w.vni} on ${w.bridge} for VLAN ${w.vlan}, tunnels to ${w.peers.length ? w.peers.map((p) => p.host).join(", ") : "no other host yet"}`
     : `tag the instance's port on ${w.bridge} with VLAN ${w.vlan}`;
 
+/** A step not started yet (or skipped: nothing to do), as every operation with steps records it at first. */
+export const pendingStep = (id: string, label: string, detail: string, skipped = false): OperationStep => ({
+  id, label, detail, state: skipped ? "skipped" : "pending", startedAt: null, finishedAt: null, log: [],
+});
+
 type StepSpec = Pick<CreateInstanceParams, "name" | "image" | "volumePath" | "diskGiB" | "nic" | "wiring">;
 
 /** The steps in the order the agent runs them; a step with nothing to do is recorded as skipped. */
 export function createSteps(spec: StepSpec): OperationStep[] {
   const hostWiring = spec.wiring.filter((w) => w.kind === "vxlan");
   const portWiring = spec.wiring.filter((w) => w.kind === "port-vlan");
-  const step = (id: CreateStepId, label: string, detail: string, skipped = false): OperationStep => ({
-    id, label, detail, state: skipped ? "skipped" : "pending", startedAt: null, finishedAt: null, log: [],
-  });
+  const step = (id: CreateStepId, label: string, detail: string, skipped = false) => pendingStep(id, label, detail, skipped);
   return [
     // The agent re-checks on the live host, as before a migration: a stale inventory cannot make it build over a file or redefine a domain.
     step("check", "Check the host", `${spec.name} is not defined there, ${spec.volumePath} does not exist, ${spec.nic.bridge} is present, the image is in the repository`),
@@ -134,3 +137,15 @@ export function failureSummary(steps: readonly OperationStep[]): string | null {
   const last = failed.log.at(-1);
   return `${failed.label} failed${last ? `: ${last}` : ""}`;
 }
+
+/** What a delete (or the undo of a create) shows for each action, the same on real and lab agents. */
+export const DELETE_STEP_LABELS: Record<CleanupAction["kind"], string> = {
+  "destroy-domain": "Stop",
+  "undefine-domain": "Undefine",
+  "release-network": "Release the network",
+  "remove-volume": "Remove the volume",
+};
+
+/** A delete's steps: one per action, in order, not started yet. */
+export const deleteSteps = (actions: readonly CleanupAction[]): OperationStep[] =>
+  actions.map((a, i) => pendingStep(`${i + 1}-${a.kind}`, DELETE_STEP_LABELS[a.kind], a.description));

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { boundedName, boundedText } from "../bounds.js";
 import type { SwarmSection, SwarmService } from "../inventory.js";
 import { TenantSlug } from "../names.js";
-import { OperationStep } from "../provision/steps.js";
+import { OperationStep, pendingStep } from "../provision/steps.js";
 
 /**
  * Stacks: a compose file deployed with `docker stack deploy` on a manager. The stack name is
@@ -90,7 +90,7 @@ export type StackRemoveProgress = z.infer<typeof StackRemoveProgress>;
 
 export type StackStepId = "validate" | "deploy" | "converge" | "remove" | "wait-gone";
 
-const step = (id: StackStepId, label: string, detail: string): OperationStep => ({ id, label, detail, state: "pending", startedAt: null, finishedAt: null, log: [] });
+const step = (id: StackStepId, label: string, detail: string) => pendingStep(id, label, detail);
 
 /** The deploy's steps: validate is the server's (done before the job starts), the rest the agent's. */
 export function stackDeploySteps(stack: string, services: readonly string[], validatedAt: string): OperationStep[] {

@@ -8,7 +8,7 @@ import { DISK_GIB, FirstBootCommand, InstanceName, MEMORY_MIB, VCPUS } from "../
 import { ImageName, diskSizeProblem, imageRepositoryIndex, type ImageEntry } from "../provision/image.js";
 import { nameTaken, type PendingCreate, type PlacementCandidate } from "../provision/placement.js";
 import { CreateInstanceParams } from "../provision/params.js";
-import { createSteps, type OperationStep } from "../provision/steps.js";
+import { createSteps, pendingStep, type OperationStep } from "../provision/steps.js";
 import { SwarmJoinToken } from "./nodes.js";
 
 /**
@@ -189,7 +189,7 @@ export function swarmVmParams(
   });
 }
 
-const step = (id: string, label: string, detail: string): OperationStep => ({ id, label, detail, state: "pending", startedAt: null, finishedAt: null, log: [] });
+const step = pendingStep;
 
 /** The steps of add-worker (and of create swarm): the token, the create's own steps, the join, the label. */
 export function addWorkerSteps(params: Pick<CreateInstanceParams, "name" | "image" | "volumePath" | "diskGiB" | "nic" | "wiring">, role: "worker" | "manager", manager: string | null): OperationStep[] {

@@ -7,6 +7,7 @@ import {
   datastoreOfPath,
   failureSummary,
   setStep,
+  deleteSteps,
   type CleanupAction,
   type CreateInstanceParams,
   type CreateProgress,
@@ -128,9 +129,7 @@ export async function deleteInstance(world: World, host: string, params: DeleteI
   // Not required to exist: the cleanup of a create its agent lost runs as a delete of what may be half there.
   requireLibvirtd(world, host);
   const boot = world.bootId(host);
-  let steps: OperationStep[] = params.actions.map((a, i) => ({
-    id: `${i + 1}-${a.kind}`, label: LABELS[a.kind], detail: a.description, state: "pending", startedAt: null, finishedAt: null, log: [],
-  }));
+  let steps = deleteSteps(params.actions);
   const progress = (): DeleteProgress => ({ kind: "delete", steps, kept: params.kept });
   for (const [i, action] of params.actions.entries()) {
     const id = steps[i]!.id;
@@ -144,13 +143,6 @@ export async function deleteInstance(world: World, host: string, params: DeleteI
   }
   return progress();
 }
-
-const LABELS: Record<CleanupAction["kind"], string> = {
-  "destroy-domain": "Stop",
-  "undefine-domain": "Undefine",
-  "release-network": "Release the network",
-  "remove-volume": "Remove the volume",
-};
 
 /** A step whose work the cleanup of a failure at `failed` took back. */
 const stepUndone = (id: CreateStepId, failed: CreateStepId) =>
