@@ -28,7 +28,7 @@ test("filters, search and sort go to the server and the URL; counts say how many
   expect(requests.every((u) => u.includes('"limit":'))).toBe(true);
 
   // A tenant from the menu: the URL keeps it, the server filters and counts.
-  await page.getByLabel("Tenant").selectOption("globex");
+  await page.getByLabel("Tenant", { exact: true }).selectOption("globex");
   await expect(page).toHaveURL(/tenant=globex/);
   await expect(page.getByText(`${globex.length} of ${everything.total} instances`, { exact: true })).toBeVisible();
   await expect.poll(() => rowNames(page)).toEqual(globex.map((i) => i.name));
