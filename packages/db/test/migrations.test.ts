@@ -20,7 +20,7 @@ describe(`migrations (${backend})`, () => {
         await database.db.execute(sql`select table_name from information_schema.tables where table_schema = 'public' order by table_name`),
       ).map((r) => r.table_name);
       expect(tables).toEqual([
-        "accounts", "alert_channels", "alert_deliveries", "alert_rules", "alert_silences", "alerts", "audit_log", "health_acks", "health_history", "history_events", "host_keys", "host_maintenance", "load_balancers", "metric_rollups", "metric_samples", "operations", "sessions", "swarm_scaling_policies", "tenant_quotas", "tenants", "users", "verifications",
+        "accounts", "alert_channels", "alert_deliveries", "alert_rules", "alert_silences", "alerts", "audit_log", "cluster_outbox", "cluster_replicas", "health_acks", "health_history", "history_events", "host_keys", "host_leases", "host_maintenance", "load_balancers", "metric_rollups", "metric_samples", "operations", "rate_limits", "sessions", "sign_in_failures", "swarm_scaling_policies", "tenant_quotas", "tenants", "users", "verifications",
       ]);
       const triggers = rowsOf<{ tgname: string }>(
         await database.db.execute(sql`select tgname from pg_trigger where tgrelid = 'audit_log'::regclass and not tgisinternal order by tgname`),

@@ -5,3 +5,4 @@ export * from "./alerts.js";
 export * from "./metrics.js";
 export * from "./autoscale.js";
 export * from "./load-balancers.js";
+export * from "./cluster.js";

@@ -52,6 +52,8 @@ export const operations = pgTable(
     /** A create's or delete's steps (the task view); [] for other kinds. */
     steps: jsonb("steps").notNull().default([]),
     error: text("error"),
+    /** The replica running it (replica mode); null in the embedded single process. */
+    replica: text("replica"),
     createdAt: at("created_at").notNull(),
     updatedAt: at("updated_at").notNull(),
     finishedAt: at("finished_at"),
@@ -61,6 +63,8 @@ export const operations = pgTable(
     index("operations_created_at_idx").on(t.createdAt),
     // Small: only what a restart must reconcile.
     index("operations_unfinished_idx").on(t.state).where(sql`${t.state} in ('pending', 'running')`),
+    // Adoption: the unfinished operations a dead replica ran.
+    index("operations_replica_unfinished_idx").on(t.replica).where(sql`${t.state} in ('pending', 'running')`),
   ],
 );
 
