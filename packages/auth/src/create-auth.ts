@@ -6,12 +6,13 @@ import { APIError } from "better-auth/api";
 import { fromNodeHeaders } from "better-auth/node";
 import { username } from "better-auth/plugins";
 import { Role, type Viewer } from "@nimbus/domain";
-import { AuditLog, betterAuthSchema, users, type Db } from "@nimbus/db";
+import { AuditLog, betterAuthSchema, schema, users, type Db } from "@nimbus/db";
 import { createHooks } from "./hooks.js";
 import { AUTH_BASE_PATH, CLIENT_IP_HEADER, clientAddress, toNodeAuthHandler } from "./http.js";
 import { TrustedProxies } from "./trusted-proxies.js";
 import { hashPassword, MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, verifyPassword } from "./password.js";
 import { DEFAULT_SIGN_IN_LIMITS, SignInLimiter, type SignInLimits } from "./sign-in-limiter.js";
+import { DbSignInLimiter } from "./sign-in-limiter-db.js";
 import { UserAdmin } from "./users.js";
 
 export interface AuthOptions {
@@ -31,6 +32,12 @@ export interface AuthOptions {
   signInRequestsPerMinute?: number;
   /** Clock for the sign-in limiter (tests). */
   now?: () => number;
+  /**
+   * Where failed sign-ins and better-auth's per-address request counts are kept: this process's
+   * memory (one server, the default), or the database, shared by every replica (replica mode: an
+   * attacker spreading attempts over the replicas behind a load balancer still meets one limit).
+   */
+  limitsIn?: "memory" | "database";
 }
 
 /** Sessions last 12 h since last use: refreshed (sliding) at most once an hour. */
@@ -43,7 +50,8 @@ export type NimbusAuth = ReturnType<typeof createAuth>;
 export function createAuth(opts: AuthOptions) {
   const { db } = opts;
   const audit = new AuditLog(db);
-  const limiter = new SignInLimiter(opts.signInLimits ?? DEFAULT_SIGN_IN_LIMITS, opts.now);
+  const shared = opts.limitsIn === "database";
+  const limiter = shared ? new DbSignInLimiter(db, opts.signInLimits ?? DEFAULT_SIGN_IN_LIMITS, opts.now) : new SignInLimiter(opts.signInLimits ?? DEFAULT_SIGN_IN_LIMITS, opts.now);
   const hooks = createHooks({ db, audit, limiter });
   const proxies = opts.trustedProxies ?? TrustedProxies.none;
   const secure = opts.secureCookies ?? new URL(opts.baseURL).protocol === "https:";
@@ -54,7 +62,7 @@ export function createAuth(opts: AuthOptions) {
     basePath: AUTH_BASE_PATH,
     secret: opts.secret,
     trustedOrigins: opts.trustedOrigins ?? [],
-    database: drizzleAdapter(db, { provider: "pg", schema: betterAuthSchema }),
+    database: drizzleAdapter(db, { provider: "pg", schema: { ...betterAuthSchema, rateLimit: schema.rateLimits } }),
     emailAndPassword: {
       enabled: true,
       // Accounts are made by admins (UserAdmin.createUser), never by visitors.
@@ -72,11 +80,13 @@ export function createAuth(opts: AuthOptions) {
     },
     session: { expiresIn: SESSION_TTL_SECONDS, updateAge: SESSION_REFRESH_SECONDS },
     plugins: [username()],
-    // better-auth's own limiter: every request per address and path, a flood guard in memory.
-    // Failed sign-ins are limited more tightly per account and per address by SignInLimiter.
+    // better-auth's own limiter: every request per address and path, a flood guard (in memory, or
+    // in `rate_limits` shared by the replicas). Failed sign-ins are limited more tightly per
+    // account and per address by SignInLimiter / DbSignInLimiter.
     rateLimit: {
       enabled: true,
-      storage: "memory",
+      storage: shared ? "database" : "memory",
+      modelName: "rateLimit",
       window: 60,
       max: 300,
       customRules: { "/sign-in/*": { window: 60, max: opts.signInRequestsPerMinute ?? 60 }, "/change-password": { window: 60, max: 10 } },

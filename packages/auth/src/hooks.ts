@@ -3,7 +3,7 @@ import { APIError, createAuthMiddleware, isAPIError } from "better-auth/api";
 import { passwordProblem } from "@nimbus/domain";
 import { users, type AuditEntry, type AuditLog, type Db } from "@nimbus/db";
 import { CLIENT_IP_HEADER, REQUEST_ID_HEADER } from "./http.js";
-import type { SignInLimiter } from "./sign-in-limiter.js";
+import type { FailedSignIns } from "./sign-in-limiter.js";
 
 /**
  * better-auth hooks that add what it does not do itself: limits on failed sign-ins per account from
@@ -27,7 +27,7 @@ interface Attempt {
   ip: string;
 }
 
-export function createHooks(deps: { db: Db; audit: AuditLog; limiter: SignInLimiter }) {
+export function createHooks(deps: { db: Db; audit: AuditLog; limiter: FailedSignIns }) {
   const { db, audit, limiter } = deps;
   // Who made a sign-out or password change, found before the handler ends the session.
   const sessionUsers = new WeakMap<Headers, UserRecord>();
@@ -62,7 +62,7 @@ export function createHooks(deps: { db: Db; audit: AuditLog; limiter: SignInLimi
   const before = createAuthMiddleware(async (ctx) => {
     if (isSignIn(ctx.path)) {
       const attempt = await attemptOf(ctx, ctx.path);
-      const retryAfter = limiter.retryAfter(accountKey(attempt), attempt.ip);
+      const retryAfter = await limiter.retryAfter(accountKey(attempt), attempt.ip);
       if (retryAfter === null) return;
       await record(ctx, attempt.user, {
         action: "auth.sign-in", target: attempt.identifier, userName: attempt.identifier,
@@ -87,9 +87,9 @@ export function createHooks(deps: { db: Db; audit: AuditLog; limiter: SignInLimi
     const errorCode = failed ? String((failed.body as { code?: unknown } | undefined)?.code ?? failed.status) : null;
     if (isSignIn(ctx.path)) {
       const attempt = await attemptOf(ctx, ctx.path);
-      if (!failed) limiter.recordSuccess(accountKey(attempt), attempt.ip);
+      if (!failed) await limiter.recordSuccess(accountKey(attempt), attempt.ip);
       // Only a wrong name or password counts; a disabled account or a malformed request does not.
-      else if (failed.statusCode === 401) limiter.recordFailure(accountKey(attempt), attempt.ip);
+      else if (failed.statusCode === 401) await limiter.recordFailure(accountKey(attempt), attempt.ip);
       await record(ctx, attempt.user, {
         action: "auth.sign-in", target: attempt.identifier, userName: attempt.identifier,
         input: { method: attempt.method, identifier: attempt.identifier }, result: failed ? "error" : "ok", errorCode,

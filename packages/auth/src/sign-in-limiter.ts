@@ -6,8 +6,8 @@
  * by the per-address limits, the password policy's length and argon2's cost per attempt.
  * A successful sign-in clears the count of that account from that address.
  *
- * State lives in this process's memory: it is lost on restart, and with several replicas each
- * counts on its own (the effective limit is multiplied by the replica count).
+ * SignInLimiter keeps its state in this process's memory (lost on restart); replicas count in the
+ * database instead (DbSignInLimiter, sign-in-limiter-db.ts), so attempts through every replica add up.
  */
 export interface SignInLimits {
   /** Failures for one account from one address. */
@@ -21,10 +21,18 @@ export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = {
   perAddress: { failures: 20, windowMs: 15 * 60_000 },
 };
 
+/** What the sign-in hooks need: the in-memory limiter or the database one (replicas). */
+export interface FailedSignIns {
+  /** Seconds until `ip` may try `account` again, or null when it may now. */
+  retryAfter(account: string, ip: string): number | null | Promise<number | null>;
+  recordFailure(account: string, ip: string): void | Promise<void>;
+  recordSuccess(account: string, ip: string): void | Promise<void>;
+}
+
 /** Bounds memory when someone sprays sign-ins at random account names. */
 const MAX_KEYS = 50_000;
 
-export class SignInLimiter {
+export class SignInLimiter implements FailedSignIns {
   private readonly failures = new Map<string, number[]>();
 
   constructor(
@@ -81,4 +89,4 @@ export class SignInLimiter {
 }
 
 // JSON: neither part can forge the other's boundary.
-const pairKey = (account: string, ip: string) => `pair:${JSON.stringify([account, ip])}`;
+export const pairKey = (account: string, ip: string) => `pair:${JSON.stringify([account, ip])}`;
