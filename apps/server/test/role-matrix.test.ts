@@ -85,6 +85,7 @@ const matrix: Record<string, { allowed: RoleName[]; input: () => unknown }> = {
   "stacks.remove": { allowed: [...staffWorkload, "acme"], input: () => ({ name: "no-such-stack" }) },
   "storage.overview": { allowed: staff, input: () => undefined },
   "health.list": { allowed: staff, input: () => undefined },
+  "health.page": { allowed: staff, input: () => ({ problems: true, limit: 5 }) },
   "health.acknowledge": { allowed: staff, input: () => ({ id: "no-such-check" }) },
   "health.unacknowledge": { allowed: staff, input: () => ({ id: "no-such-check" }) },
   // On-call staff see, acknowledge and silence alerts; only admins change rules and channels (whose secrets they set).
@@ -104,8 +105,9 @@ const matrix: Record<string, { allowed: RoleName[]; input: () => unknown }> = {
   "alerts.testChannel": { allowed: admins, input: () => ({ id: "no-such-channel" }) },
   "alerts.deliveries": { allowed: admins, input: () => undefined },
   "operations.list": { allowed: ALL, input: () => ({}) },
+  "operations.page": { allowed: ALL, input: () => ({ state: "active", limit: 5 }) },
   "operations.get": { allowed: ALL, input: () => ({ id: "no-such-operation" }) },
-  // Tenant members cancel their own creates (other operations: FORBIDDEN or NOT_FOUND after the role check).
+  // Tenant members cancel their own creates, stack deploys/removals and service updates (other operations: FORBIDDEN or NOT_FOUND after the role check).
   "operations.cancel": { allowed: [...staffWorkload, "acme"], input: () => ({ id: "no-such-operation" }) },
   // Operators may enter and leave maintenance and move disks; inputs that change nothing.
   "maintenance.list": { allowed: staff, input: () => undefined },
@@ -125,6 +127,7 @@ const matrix: Record<string, { allowed: RoleName[]; input: () => unknown }> = {
   "loadBalancers.reapply": { allowed: staffWorkload, input: () => ({ name: "no-such-lb" }) },
   "loadBalancers.delete": { allowed: staffWorkload, input: () => ({ name: "no-such-lb" }) },
   "history.moves": { allowed: staff, input: () => ({}) },
+  "history.movesPage": { allowed: staff, input: () => ({ kind: "migrate", limit: 5 }) },
   "history.timeline": { allowed: staff, input: () => ({ subject: { kind: "host", name: "kvm1" }, range: { from: Date.now() - 3_600_000, to: Date.now() } }) },
   "metrics.series": { allowed: staff, input: () => ({ kind: "host", name: "kvm1", metric: "cpu", range: { from: Date.now() - 3_600_000, to: Date.now() } }) },
   "metrics.instance": { allowed: ALL, input: () => ({ instance: "acme-web1", metric: "up", range: { from: Date.now() - 3_600_000, to: Date.now() } }) },

@@ -18,6 +18,7 @@ const admin = () => backend.as(viewers.admin);
 const acme = () => backend.as(viewers.acme);
 const globex = () => backend.as(viewers.globex);
 
+const codeOf = async (p: Promise<unknown>) => p.then(() => "OK", (e: unknown) => (e instanceof TRPCError ? e.code : String(e)));
 const settled = (as: () => ReturnType<Backend["as"]>, id: string) =>
   until(() => as().operations.get({ id }), (op: Operation) => op.state !== "running" && op.state !== "pending", `operation ${id} to settle`, 60_000);
 
@@ -116,6 +117,25 @@ describe("stacks through the API", () => {
     expect(done.error).toMatch(/update out of sequence/);
     expect(done.steps.map((s) => s.state)).toEqual(["succeeded", "failed", "skipped"]);
     await admin().lab.inject({ name: "restore-stack-deploy", args: ["doomed"] });
+  });
+
+  it("a tenant cancels its own deploy mid-way: the operation ends cancelled naming what converged; the stack stays; another tenant cannot cancel it", { timeout: 90_000 }, async () => {
+    const file = `services:\n  big:\n    image: nginx:1.25\n    deploy:\n      replicas: 6\n  one:\n    image: redis:7\n`;
+    const op = await acme().stacks.deploy({ name: "half", compose: [file] });
+    await until(
+      () => acme().operations.get({ id: op.id }),
+      (o) => o.progress?.kind === "stack-deploy" && o.progress.services.some((s) => s.name === "acme-half_one" && s.running === 1),
+      "acme-half_one converged",
+      30_000,
+    );
+    expect(await codeOf(globex().operations.cancel({ id: op.id }))).toBe("NOT_FOUND");
+    await acme().operations.cancel({ id: op.id });
+    const done = await settled(acme, op.id);
+    expect(done.state).toBe("cancelled");
+    expect(done.error).toMatch(/^deploy of acme-half cancelled; converged: acme-half_one; not converged: acme-half_big [0-5]\/6\. The stack stays deployed as far as it got/);
+    const half = await until(() => acme().stacks.list(), (l) => l.some((x) => x.name === "acme-half"), "the stack listed");
+    expect(half.find((x) => x.name === "acme-half")!.services.map((x) => x.name)).toEqual(["acme-half_big", "acme-half_one"]);
+    await settled(acme, (await acme().stacks.remove({ name: "acme-half" })).id);
   });
 
   it("a tenant removes its own stack: the services go", { timeout: 60_000 }, async () => {

@@ -44,6 +44,21 @@ describe("service update and rollback", () => {
     await until(() => as("admin").swarm.overview(), (o) => o.services.find((s) => s.name === "queue")!.image === "rabbitmq:3.13-alpine", "the old image back", 10_000);
   });
 
+  it("a tenant cancels its own update: docker rolls it back, the operation ends cancelled saying so, audited; nobody else may", { timeout: 90_000 }, async () => {
+    const op = await as("acme").swarm.services.update({ service: "web", image: "nginx:1.27-alpine" });
+    await until(() => as("acme").operations.get({ id: op.id }), (o) => o.progress?.kind === "service-update" && o.progress.updated >= 1, "the first task on the new image", 30_000);
+    expect(await codeOf(as("globex").operations.cancel({ id: op.id }))).toBe("NOT_FOUND");
+    expect(await codeOf(as("oncall").operations.cancel({ id: op.id }))).toBe("FORBIDDEN");
+    await as("acme").operations.cancel({ id: op.id });
+    const done = await settled(op.id);
+    expect(done.state).toBe("cancelled");
+    expect(done.error).toMatch(/^update of web to nginx:1\.27-alpine cancelled: docker rolled it back to nginx:1\.25-alpine \(3\/3 tasks on nginx:1\.25-alpine\)/);
+    const web = (await as("admin").swarm.overview()).services.find((s) => s.name === "web")!;
+    expect(web.image).toBe("nginx:1.25-alpine");
+    const { records } = await as("admin").audit.list({ action: "operations.cancel", limit: 20, offset: 0 });
+    expect(records.map((r) => [r.userName, r.result])).toContainEqual([viewers.acme.name, "ok"]);
+  });
+
   it("refuses bad input before anything starts", async () => {
     expect(await codeOf(as("admin").swarm.services.update({ service: "queue", image: "--rm" }))).toBe("BAD_REQUEST");
     expect(await codeOf(as("admin").swarm.services.update({ service: "queue", image: "x".repeat(300) }))).toBe("BAD_REQUEST");

@@ -74,13 +74,16 @@ export const canCreateFor = (viewer: Pick<Viewer, "role" | "tenant">, tenant: st
 export const canOpenConsole = (viewer: Pick<Viewer, "role" | "tenant">, instanceTenant: string | null): boolean =>
   viewer.role === "tenant" ? viewer.tenant !== null && viewer.tenant === instanceTenant : can(viewer, "workload:console");
 
+/** What a tenant member may start itself, so may cancel for its own tenant. */
+const TENANT_CANCELLABLE = new Set(["create", "stack-deploy", "stack-remove", "service-update", "service-rollback"]);
+
 /**
- * Staff with workload:migrate cancel any operation; a tenant member only a create of its own
- * tenant (what it started itself, within its quota). Another tenant's operation is not even
- * visible to it (the API answers as for a missing one).
+ * Staff with workload:migrate cancel any operation; a tenant member only a create, stack deploy or
+ * removal, service update or rollback of its own tenant (what it may start itself). Another
+ * tenant's operation is not even visible to it (the API answers as for a missing one).
  */
 export const canCancelOperation = (viewer: Pick<Viewer, "role" | "tenant">, op: { kind: string; tenant: string | null }): boolean =>
-  (viewer.role !== "tenant" && can(viewer, "workload:migrate")) || (viewer.role === "tenant" && op.kind === "create" && !!op.tenant && viewer.tenant === op.tenant);
+  (viewer.role !== "tenant" && can(viewer, "workload:migrate")) || (viewer.role === "tenant" && TENANT_CANCELLABLE.has(op.kind) && !!op.tenant && viewer.tenant === op.tenant);
 
 /**
  * Snapshots (take, revert, delete): staff with workload:power (a revert starts or stops the VM);

@@ -46,4 +46,13 @@ describe("canCancelOperation", () => {
     expect(canCancelOperation(acme, { kind: "migrate", tenant: "acme" })).toBe(false);
     expect(canCancelOperation(acme, { kind: "delete", tenant: "acme" })).toBe(false);
   });
+  it("a tenant member cancels its own stack deploys and removals and service updates and rollbacks, no one else's", () => {
+    for (const kind of ["stack-deploy", "stack-remove", "service-update", "service-rollback"]) {
+      expect(canCancelOperation(acme, { kind, tenant: "acme" })).toBe(true);
+      expect(canCancelOperation(acme, { kind, tenant: "globex" })).toBe(false);
+      expect(canCancelOperation(acme, { kind, tenant: null })).toBe(false);
+    }
+    expect(canCancelOperation(acme, { kind: "scale", tenant: "acme" })).toBe(false);
+    expect(canCancelOperation(acme, { kind: "swarm-add-worker", tenant: "acme" })).toBe(false);
+  });
 });

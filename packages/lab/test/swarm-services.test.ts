@@ -51,6 +51,31 @@ describe("service update in the lab", () => {
     expect((await section()).services.find((x) => x.name === "web")!.image).toBe("nginx:1.25-alpine");
   });
 
+  it("cancel of an update is docker's rollback: the old image back on every task, the job ends saying so", async () => {
+    world = testWorld();
+    const ctx = jobContext<ServiceUpdateProgress>();
+    const job = manager().serviceUpdate!({ jobId: "u3", service: "web", image: "nginx:1.27-alpine" }, ctx);
+    await waitFor(() => running("web").some((t) => t.image === "nginx:1.27-alpine"), "the first task on the new image");
+    ctx.cancel();
+    await expect(job).rejects.toThrow(/update of web to nginx:1\.27-alpine cancelled: docker rolled it back to nginx:1\.25-alpine \(3\/3 tasks on nginx:1\.25-alpine\)/);
+    expect(running("web").map((t) => t.image)).toEqual(["nginx:1.25-alpine", "nginx:1.25-alpine", "nginx:1.25-alpine"]);
+    const web = (await section()).services.find((x) => x.name === "web")!;
+    expect(web).toMatchObject({ image: "nginx:1.25-alpine", update: { state: "rollback_completed" } });
+    // While it rolled back, the job reported the rollback moving to the old image.
+    expect(ctx.reports.some((r) => r.state === "rollback_started" && r.image === "nginx:1.25-alpine")).toBe(true);
+  });
+
+  it("cancel of a rollback only stops following: docker finishes it", async () => {
+    world = testWorld();
+    await manager().serviceUpdate!({ jobId: "u4", service: "web", image: "nginx:1.27-alpine" }, jobContext());
+    const ctx = jobContext<ServiceRollbackProgress>();
+    const job = manager().serviceRollback!({ jobId: "r4", service: "web" }, ctx);
+    ctx.cancel();
+    await expect(job).rejects.toThrow(/stopped following the rollback of web; docker finishes it/);
+    await waitFor(() => world.swarm!.services.get("web")!.update?.state === "rollback_completed", "the rollback completed without the job");
+    expect(running("web").every((t) => t.image === "nginx:1.25-alpine")).toBe(true);
+  });
+
   it("refuses a rollback without a previous version, an update to the same image, and a worker", async () => {
     world = testWorld();
     await expect(manager().serviceRollback!({ jobId: "r", service: "api" }, jobContext())).rejects.toThrow(/does not have a previous spec/);

@@ -5,7 +5,7 @@ import { LabFaults } from "../src/faults.js";
 import { labStacks } from "../src/world/swarm-stacks.js";
 import { swarmSection } from "../src/world/sections/swarm.js";
 import type { World } from "../src/world/world.js";
-import { jobContext, testWorld } from "./helpers.js";
+import { jobContext, testWorld, waitFor } from "./helpers.js";
 
 let world: World;
 afterEach(() => world?.stop());
@@ -52,6 +52,21 @@ describe("lab stacks", () => {
     expect(web).toMatchObject({ tenant: "acme", stack: "acme-shop", replicasDesired: 2, replicasRunning: 2, ports: [{ published: 8088, target: 80, protocol: "tcp", mode: "ingress" }] });
     expect(web.envDigest).toMatch(/^[0-9a-f]{16}$/);
     expect(section.images).toContain("nginx:1.25");
+  });
+
+  it("cancel stops following: the stack stays as far as it got, and the error names what converged and what had not", async () => {
+    world = testWorld();
+    const ctx = jobContext<StackDeployProgress>();
+    const { done } = deploy(SHOP.replace("replicas: 2", "replicas: 3"), ["acme-shop_web", "acme-shop_cache"], "acme-shop", ctx);
+    await waitFor(() => ctx.reports.at(-1)?.services.some((s) => s.name === "acme-shop_cache" && s.running === 1) ?? false, "the cache converged");
+    const web = ctx.reports.at(-1)!.services.find((s) => s.name === "acme-shop_web")!;
+    if (web.running >= web.desired) throw new Error("web converged before the cancel: the test needs it mid-way");
+    ctx.cancel();
+    await expect(done).rejects.toThrow(/^deploy of acme-shop cancelled; converged: acme-shop_cache; not converged: acme-shop_web [0-2]\/3\. The stack stays deployed as far as it got/);
+    const last = ctx.reports.at(-1)!;
+    expect(last.steps.find((s) => s.id === "converge")).toMatchObject({ state: "failed" });
+    // Nothing was undone: docker keeps both services.
+    expect([...world.swarm!.services.keys()]).toEqual(expect.arrayContaining(["acme-shop_web", "acme-shop_cache"]));
   });
 
   it("fails with the task error when no node has the image (swarm keeps retrying: three rejections are the verdict)", async () => {

@@ -3,7 +3,9 @@ import {
   LIMITS,
   StackStepKeeper,
   judgeStack,
+  stackDeployCancelled,
   stackDeploySteps,
+  stackRemoveCancelled,
   stackRemoveSteps,
   withErrors,
   type StackDeployParams,
@@ -116,7 +118,7 @@ export async function deployStack(r: StackRunner, p: StackDeployParams, ctx: Job
     const out = await r.docker.run(args, { stdin: p.compose, timeoutMs: 120_000, signal: ctx.signal });
     steps.log("deploy", out);
   } catch (e) {
-    if (ctx.signal.aborted) fail("deploy", `deploying ${p.stack} was cancelled`, AgentErrorCode.conflict);
+    if (ctx.signal.aborted) fail("deploy", `deploying ${p.stack} was cancelled while docker stack deploy ran: it may have created or updated some services (the Stacks page shows what runs)`, AgentErrorCode.conflict);
     fail("deploy", e instanceof Error ? e.message : String(e));
   }
   steps.finish("deploy", "succeeded");
@@ -126,7 +128,8 @@ export async function deployStack(r: StackRunner, p: StackDeployParams, ctx: Job
   const deadline = Date.now() + p.timeoutMs;
   let last = "";
   for (;;) {
-    if (ctx.signal.aborted) fail("converge", `stopped following ${p.stack}: cancelled (the stack stays deployed as far as it got)`, AgentErrorCode.conflict);
+    // Cancel stops following: docker keeps what it deployed; the error says which services converged.
+    if (ctx.signal.aborted) fail("converge", stackDeployCancelled(p.stack, p.services, steps.current().services), AgentErrorCode.conflict);
     const sample = await sampleStack(r, p.stack, known).catch((e: unknown) => fail("converge", `could not read the stack on ${r.host}: ${e instanceof Error ? e.message : String(e)}`));
     steps.services(withErrors(sample));
     const now = describe(sample);
@@ -167,7 +170,7 @@ export async function removeStack(r: StackRunner, p: StackRemoveParams, ctx: Job
   steps.start("wait-gone");
   const deadline = Date.now() + p.timeoutMs;
   for (;;) {
-    if (ctx.signal.aborted) fail("wait-gone", `stopped waiting for ${p.stack} to go: cancelled`, AgentErrorCode.conflict);
+    if (ctx.signal.aborted) fail("wait-gone", stackRemoveCancelled(p.stack, steps.current().services), AgentErrorCode.conflict);
     const text = await orEmpty(r.docker.run(["stack", "services", ...JSON_FORMAT, p.stack])).catch((e: unknown) =>
       fail("wait-gone", `could not read the stack on ${r.host}: ${e instanceof Error ? e.message : String(e)}`),
     );

@@ -1,5 +1,6 @@
 import {
   AgentErrorCode,
+  updateCancelled,
   updateOutcome,
   type ServiceRollbackParams,
   type ServiceRollbackProgress,
@@ -30,7 +31,8 @@ type Progress = ServiceUpdateProgress | ServiceRollbackProgress;
  * pollMs the service's UpdateStatus and its tasks, until docker says the update completed, paused
  * or rolled back (docker's own failure action decides which), reported as progress. A status
  * left from an earlier update is not taken for this one: the new one has another StartedAt.
- * Cancelling stops following; docker goes on with the update (use rollback to undo it).
+ * Cancelling an update runs docker's rollback to the previous spec and follows it to its end
+ * (the job ends cancelled, saying how the rollback ended); cancelling a rollback stops following.
  */
 export async function runServiceUpdate(
   docker: Tool,
@@ -57,11 +59,26 @@ export async function runServiceUpdate(
   } catch (e) {
     throw classifyToolError(e, what, { notFound: DOCKER_NOT_FOUND, conflict: new RegExp(`${NOT_MANAGER.source}|${NO_PREVIOUS.source}`, "i") });
   }
-  const deadline = Date.now() + timing.timeoutMs;
+  let deadline = Date.now() + timing.timeoutMs;
   let last = "";
   let progress: Progress | null = null;
+  /** Set once a cancelled update is being rolled back: the image it goes back to, and the status it started from. */
+  let undoing: { image: string; after: string | null } | null = null;
   for (;;) {
-    if (ctx.signal.aborted) throw conflict(`stopped following the ${rollback ? "rollback" : "update"} of ${p.service}; docker goes on with it`);
+    if (ctx.signal.aborted && !undoing) {
+      // A rollback goes on (rolling it back would re-apply the update): cancel stops following.
+      if (rollback || !before.image) throw conflict(`stopped following the ${rollback ? "rollback" : "update"} of ${p.service}; docker ${rollback ? "finishes it" : "goes on with it"}`);
+      // An update is cancelled by docker's own rollback to the previous spec, followed to its end.
+      const at = await inspect(docker, p.service, `cancelling ${what}`);
+      try {
+        await docker.run(["service", "rollback", "--detach", "--", p.service]);
+      } catch (e) {
+        const err = classifyToolError(e, `rolling back ${what}`, { notFound: DOCKER_NOT_FOUND, conflict: new RegExp(`${NOT_MANAGER.source}|${NO_PREVIOUS.source}`, "i") });
+        throw conflict(`stopped following the update of ${p.service}; docker goes on with it (its rollback failed: ${err instanceof Error ? err.message : String(err)})`);
+      }
+      undoing = { image: before.image, after: at.update?.startedAt ?? null };
+      deadline = Date.now() + timing.timeoutMs;
+    }
     const now = await inspect(docker, p.service, `following ${what}`);
     const tasks = await docker
       .run(["service", "ps", "--no-trunc", "--format", "{{json .}}", "--", now.id])
@@ -69,12 +86,23 @@ export async function runServiceUpdate(
       .catch((e: unknown) => {
         throw classifyToolError(e, `following ${what}`, { notFound: DOCKER_NOT_FOUND, conflict: NOT_MANAGER });
       });
-    const fresh = now.update && now.update.startedAt !== before.update?.startedAt ? now.update : null;
-    const state = fresh?.state ?? "updating";
-    progress = { kind, service: p.service, image: target, state, message: fresh?.message ?? null, ...taskCounts(tasks, target) } as Progress;
+    const image = undoing?.image ?? target;
+    // The cancel's rollback: docker reports it as rollback_* (its StartedAt may be the update's own).
+    const fresh = undoing
+      ? now.update && now.update.state.startsWith("rollback") ? now.update : null
+      : now.update && now.update.startedAt !== before.update?.startedAt ? now.update : null;
+    const state = fresh?.state ?? (undoing ? "rollback_started" : "updating");
+    progress = { kind, service: p.service, image, state, message: fresh?.message ?? null, ...taskCounts(tasks, image) } as Progress;
     const text = JSON.stringify(progress);
     if (text !== last) ctx.report(progress);
     last = text;
+    if (undoing) {
+      if (fresh && updateOutcome(fresh.state, true) !== null) throw conflict(updateCancelled(p.service, undoing.image, target, progress));
+      if (Date.now() > deadline) throw conflict(`update of ${p.service} to ${target} cancelled; docker's rollback to ${undoing.image} did not finish within ${Math.round(timing.timeoutMs / 1000)} s (${progress.updated}/${progress.total} tasks)`);
+      // The job is cancelled already: the wait ignores the signal, the rollback is followed to its end.
+      await sleep(timing.pollMs);
+      continue;
+    }
     const outcome = fresh ? updateOutcome(fresh.state, rollback) : null;
     if (outcome === "succeeded") return progress;
     if (outcome === "failed") {

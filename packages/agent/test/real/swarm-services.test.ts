@@ -124,6 +124,31 @@ describe("service update job", () => {
     expect(last).toMatchObject({ kind: "service-rollback", state: "rollback_completed", image: "nimbus/busybox:lab", updated: 2, total: 2 });
   });
 
+  it("a cancelled update is rolled back by docker and followed until the rollback completes; the job fails as cancelled", async () => {
+    const calls: string[][] = [];
+    const abort = new AbortController();
+    const reports: ServiceUpdateProgress[] = [];
+    const done = sample("docker-service-inspect-rollback-completed.json");
+    // before, one poll while updating (the cancel arrives with its report), the status at the cancel, then the rollback completed.
+    const docker = fakeDocker([never, never, never, done], sample("docker-service-ps-rollback-completed.jsonl"), calls);
+    const cancelOnFirst = { report: (p: ServiceUpdateProgress) => (reports.push(p), abort.abort()), signal: abort.signal };
+    const run = runServiceUpdate(docker, "swarm1", { jobId: "j", service: "h5-updcap", image: "nimbus/other:2" }, cancelOnFirst as never, { pollMs: 0, timeoutMs: 10_000 });
+    await expect(run).rejects.toThrow(/^update of h5-updcap to nimbus\/other:2 cancelled: docker rolled it back to nimbus\/busybox:lab \(2\/2 tasks on nimbus\/busybox:lab\)$/);
+    expect(calls.filter((c) => c[1] === "rollback")).toEqual([["service", "rollback", "--detach", "--", "h5-updcap"]]);
+    expect(reports.at(-1)).toMatchObject({ kind: "service-update", state: "rollback_completed", image: "nimbus/busybox:lab" });
+  });
+
+  it("a cancelled rollback stops following and runs nothing more", async () => {
+    const calls: string[][] = [];
+    const abort = new AbortController();
+    const docker = fakeDocker([paused, paused], sample("docker-service-ps-rollback-completed.jsonl"), calls);
+    const cancelOnFirst = { report: () => abort.abort(), signal: abort.signal };
+    await expect(runServiceUpdate(docker, "swarm1", { jobId: "j", service: "h5-updcap" }, cancelOnFirst as never, { pollMs: 0, timeoutMs: 10_000 })).rejects.toThrow(
+      /stopped following the rollback of h5-updcap; docker finishes it/,
+    );
+    expect(calls.filter((c) => c[1] === "rollback")).toHaveLength(1);
+  });
+
   it("refuses a rollback without a previous version, and an update to the image it runs", async () => {
     const calls: string[][] = [];
     await expect(runServiceUpdate(fakeDocker([never], "", calls), "swarm1", { jobId: "j", service: "h5-updcap" }, ctx([]) as never, { pollMs: 0, timeoutMs: 1 })).rejects.toThrow(/no previous version/);

@@ -99,11 +99,14 @@ describe("stack deploy on a real manager", () => {
     await expect(deployStack(r, { ...params, timeoutMs: 0 }, ctx([]))).rejects.toThrow(/did not converge within 0 s \(shop_web 1\/2\)/);
   });
 
-  it("stops following when cancelled, saying the stack stays", async () => {
+  it("stops following when cancelled, saying the stack stays and which services converged", async () => {
     const abort = new AbortController();
-    abort.abort();
-    const r = runner({ services: [svcLine("shop_web", "0/1")], ps: ["NOTHING"] }, []);
-    await expect(deployStack(r, params, ctx([], abort.signal))).rejects.toThrow(/cancelled/);
+    const two = { ...params, services: ["shop_web", "shop_db"] };
+    const r = runner({ services: [[svcLine("shop_web", "2/2"), svcLine("shop_db", "0/1")].join("\n")], ps: [[taskLine("a", "shop_web.1", "Running"), taskLine("b", "shop_web.2", "Running")].join("\n")] }, []);
+    const cancelOnServices = { report: (p: StackDeployProgress) => void (p.services.length && abort.abort()), signal: abort.signal };
+    await expect(deployStack(r, two, cancelOnServices as never)).rejects.toThrow(
+      /^deploy of shop cancelled; converged: shop_web; not converged: shop_db 0\/1\. The stack stays deployed as far as it got/,
+    );
   });
 });
 

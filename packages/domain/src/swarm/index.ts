@@ -7,3 +7,4 @@ export * from "./nodes.js";
 export * from "./quorum.js";
 export * from "./workers.js";
 export * from "./autoscale.js";
+export * from "./cancel.js";

@@ -2,6 +2,7 @@ import { AgentError, conflict, notFound, type JobContext } from "@nimbus/agent";
 import {
   AgentErrorCode,
   nodesCarrying,
+  updateCancelled,
   updateOutcome,
   type OverlayNetwork,
   type ServiceRollbackParams,
@@ -156,7 +157,9 @@ const changed = (world: World) => world.changed(world.swarmSim!.manager.hostname
 
 function follow(world: World, svc: ServiceState, service: string, target: string, rollback: boolean, ctx: JobContext<Progress>): Promise<Progress> {
   const kind = rollback ? "service-rollback" : "service-update";
-  const startedAt = svc.update?.startedAt;
+  let startedAt = svc.update?.startedAt;
+  /** Set once a cancelled update is being rolled back: the image it goes back to. */
+  let undoing: string | null = null;
   return new Promise((resolve, reject) => {
     let last = "";
     const finishWith = (err: Error | null, progress?: Progress) => {
@@ -169,23 +172,30 @@ function follow(world: World, svc: ServiceState, service: string, target: string
       const sw = world.swarm!;
       if (!sw.services.has(service)) return finishWith(notFound(`service ${service}`));
       const st = svc.update!;
+      if (undoing && startedAt === undefined) startedAt = st.startedAt;
       if (st.startedAt !== startedAt) return finishWith(conflict(`${service} was updated again meanwhile`));
+      const image = undoing ?? target;
       const tasks = sw.tasks.filter((t) => t.service === service);
       const meant = tasks.filter((t) => t.desiredState === "running");
       const failed = [...tasks].reverse().find((t) => t.error);
       const progress = {
         kind,
         service,
-        image: target,
+        image,
         state: st.state,
         message: st.message,
-        updated: meant.filter((t) => t.state === "running" && t.image === target).length,
+        updated: meant.filter((t) => t.state === "running" && t.image === image).length,
         total: new Set(meant.map((t) => t.slot ?? t.node)).size,
         taskError: failed?.error ?? null,
       } as Progress;
       const text = JSON.stringify(progress);
       if (text !== last) ctx.report(progress);
       last = text;
+      if (undoing) {
+        // The cancelled update's rollback: the job ends (cancelled) once docker ends it.
+        if (updateOutcome(st.state, true) !== null) finishWith(conflict(updateCancelled(service, undoing, target, progress)));
+        return;
+      }
       const outcome = updateOutcome(st.state, rollback);
       if (outcome === "succeeded") return finishWith(null, progress);
       if (outcome === "failed") {
@@ -193,7 +203,19 @@ function follow(world: World, svc: ServiceState, service: string, target: string
         return finishWith(new AgentError(AgentErrorCode.toolFailed, `${rollback ? "rollback" : "update"} of ${service} to ${target} ${st.state.replace("_", " ")}${why ? `: ${why}` : ""}`));
       }
     };
-    const onAbort = () => finishWith(conflict(`stopped following the ${rollback ? "rollback" : "update"} of ${service}; docker goes on with it`));
+    const onAbort = () => {
+      // A rollback goes on (rolling it back would re-apply the update): cancel stops following.
+      if (rollback) return finishWith(conflict(`stopped following the rollback of ${service}; docker finishes it`));
+      // An update is cancelled by docker's rollback to the previous image, followed to its end.
+      const previous = svc.previousImage;
+      if (!world.swarm!.services.has(service) || !previous || !world.swarmSim!.managerAlive())
+        return finishWith(conflict(`stopped following the update of ${service}; docker goes on with it (the manager could not roll it back)`));
+      // start() announces the change at once: the status it sets is the one to follow from now.
+      undoing = previous;
+      startedAt = undefined;
+      start(world, svc, previous, true);
+      check();
+    };
     const unwatch = world.watch(world.swarmSim!.manager.hostname, "swarm", check);
     ctx.signal.addEventListener("abort", onAbort, { once: true });
     check();

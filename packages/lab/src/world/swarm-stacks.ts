@@ -5,6 +5,7 @@ import {
   StackStepKeeper,
   TenantSlug,
   judgeStack,
+  stackDeployCancelled,
   stackDeploySteps,
   stackRemoveSteps,
   withErrors,
@@ -209,7 +210,8 @@ export class LabStacks {
       p.timeoutMs,
       ctx.signal,
       () => failed("converge", `${p.stack} did not converge within ${Math.round(p.timeoutMs / 1000)} s (${last})`),
-      () => failed("converge", `stopped following ${p.stack}: cancelled (the stack stays deployed as far as it got)`),
+      // Cancel stops following: docker keeps what it deployed; the error says which services converged.
+      () => failed("converge", stackDeployCancelled(p.stack, p.services, steps.current().services)),
     );
     steps.finish("converge", "succeeded", `${p.services.length} service${p.services.length === 1 ? "" : "s"} converged`);
     return steps.current();

@@ -1,5 +1,5 @@
 "use client";
-import { canCancelOperation, type Operation } from "@nimbus/domain";
+import { canCancelOperation, swarmCancelMeaning, type Operation } from "@nimbus/domain";
 
 import { notify } from "@/lib/notify";
 import { useCan, useSession } from "@/lib/session";
@@ -15,14 +15,15 @@ function cancellable(op: Operation): boolean {
   if (!running(op)) return false;
   if (op.kind === "storage-move") return op.progress?.kind !== "storage-move" || ["preparing", "copying", "verifying"].includes(op.progress.phase);
   // A create cleans up what it made; a delete, once started, finishes (a half-deleted instance helps no one).
-  return op.kind === "migrate" || op.kind === "scale" || op.kind === "maintenance" || op.kind === "create" || op.kind === "image-build" || op.kind === "image-import";
+  // The swarm's operations stop as docker can (domain SWARM_CANCEL_MEANING says how, beside the button).
+  return op.kind === "migrate" || op.kind === "scale" || op.kind === "maintenance" || op.kind === "create" || op.kind === "image-build" || op.kind === "image-import" || swarmCancelMeaning(op.kind) !== null;
 }
 
 const permissionFor = (op: Operation) =>
   op.kind === "scale" ? "workload:scale" : op.kind === "maintenance" ? "host:maintenance" : op.kind === "image-build" || op.kind === "image-import" ? "images:manage" : "workload:migrate";
 
 /** Cancel (or Abort, for an evacuation) of one operation, when this viewer may and the work can still stop. */
-export function useOperationCancel(op: Operation): { onCancel?: () => void; cancelling: boolean; cancelLabel: string } {
+export function useOperationCancel(op: Operation): { onCancel?: () => void; cancelling: boolean; cancelLabel: string; cancelHint: string | null } {
   const trpc = useTRPC();
   const cancel = useCancelOperation();
   const abort = useAction(
@@ -32,12 +33,13 @@ export function useOperationCancel(op: Operation): { onCancel?: () => void; canc
     }),
   );
   const session = useSession();
-  // A tenant member cancels its own tenant's creates (domain's canCancelOperation, as the server does).
+  // A tenant member cancels its own tenant's creates, stacks and service updates (domain's canCancelOperation, as the server does).
   const mayCancel = useCan(permissionFor(op)) || (!!session && session.user.role === "tenant" && canCancelOperation(session.user, op));
   const evacuation = op.kind === "maintenance";
   return {
     cancelling: evacuation ? abort.isPending : cancel.isPending,
     cancelLabel: evacuation ? "Abort" : "Cancel",
+    cancelHint: swarmCancelMeaning(op.kind),
     onCancel: mayCancel && cancellable(op) ? () => (evacuation ? abort.mutate({ id: op.id }) : cancel.mutate({ id: op.id })) : undefined,
   };
 }

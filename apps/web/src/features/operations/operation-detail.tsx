@@ -86,6 +86,7 @@ export function OperationDetail({
   onCancel,
   cancelling,
   cancelLabel,
+  cancelHint,
   showHost,
   showSummary = true,
 }: {
@@ -94,6 +95,8 @@ export function OperationDetail({
   onCancel?: () => void;
   cancelling?: boolean;
   cancelLabel?: string;
+  /** What Cancel does for this kind, when docker decides (swarm operations). */
+  cancelHint?: string | null;
   /** Staff: the host running the job (a tenant's operations carry a token there). */
   showHost?: boolean;
   /** False where the page's own title already says it. */
@@ -128,7 +131,7 @@ export function OperationDetail({
           )}
           <StatusBadge status={operationStatus(op.state)} size="lg" />
           {onCancel && !final && (
-            <Button size="sm" onClick={onCancel} busy={cancelling} data-testid="operation-detail-cancel">
+            <Button size="sm" onClick={onCancel} busy={cancelling} data-testid="operation-detail-cancel" title={cancelHint ?? undefined}>
               {cancelLabel ?? "Cancel"}
             </Button>
           )}
@@ -146,7 +149,14 @@ export function OperationDetail({
             <OutcomeLine op={op} />
           ) : (
             // The running figures and bar; the detail's own header holds the Cancel button.
-            <OperationProgress op={op} />
+            <>
+              <OperationProgress op={op} />
+              {onCancel && cancelHint && (
+                <p className="mt-2 text-[11.5px] text-muted" data-testid="operation-cancel-hint">
+                  {cancelLabel ?? "Cancel"}: {cancelHint}
+                </p>
+              )}
+            </>
           )}
         </div>
       </section>

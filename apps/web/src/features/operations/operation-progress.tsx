@@ -37,6 +37,7 @@ export function OperationProgress({
   onCancel,
   cancelling,
   cancelLabel = "Cancel",
+  cancelHint,
   compact,
 }: {
   op: Operation;
@@ -45,6 +46,8 @@ export function OperationProgress({
   cancelling?: boolean;
   /** "Abort" for an evacuation, which stops what has not started and cancels what is in flight. */
   cancelLabel?: string;
+  /** What Cancel does when it is not plain "stop and undo" (a swarm operation: docker has no undo). */
+  cancelHint?: string | null;
   compact?: boolean;
 }) {
   const final = isFinal(op.state);
@@ -82,11 +85,16 @@ export function OperationProgress({
           <ProgressBar pct={pct ?? 0} label={`${op.summary}: ${Math.floor(pct ?? 0)} %`} />
         </div>
         {onCancel && (
-          <Button size="sm" variant="ghost" onClick={onCancel} busy={cancelling} data-testid="operation-cancel">
+          <Button size="sm" variant="ghost" onClick={onCancel} busy={cancelling} data-testid="operation-cancel" title={cancelHint ?? undefined}>
             {cancelLabel}
           </Button>
         )}
       </div>
+      {onCancel && cancelHint && !compact && (
+        <p className="text-[11.5px] text-muted" data-testid="operation-cancel-hint">
+          {cancelLabel}: {cancelHint}
+        </p>
+      )}
       {figures.length > 0 &&
         (compact ? (
           <div className="flex flex-wrap gap-x-4 gap-y-0.5 text-[11.5px] text-muted tabular-nums">
