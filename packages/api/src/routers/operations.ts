@@ -25,7 +25,7 @@ export const operationsRouter = router({
     return visible;
   }),
 
-  /** Staff (workload:migrate) cancel any operation; a tenant member its own tenant's creates (canCancelOperation). */
+  /** Staff (workload:migrate) cancel any operation; a tenant member its own tenant's creates, stacks and service updates (canCancelOperation). */
   cancel: tenantProcedure
     .input(z.object({ id: z.string().max(64) }))
     .mutation(async ({ ctx, input }) => {
@@ -36,7 +36,7 @@ export const operationsRouter = router({
       // Another tenant's operation answers exactly as a missing one.
       if (!op || !operationFor(viewer, op)) throw notFound(`operation ${input.id}`);
       if (op.state !== "running" && op.state !== "pending") throw new NimbusError("CONFLICT", `operation ${input.id} is already ${op.state}`);
-      if (!canCancelOperation(viewer, op)) throw new TRPCError({ code: "FORBIDDEN", message: "tenant members cancel only their own creates" });
+      if (!canCancelOperation(viewer, op)) throw new TRPCError({ code: "FORBIDDEN", message: "tenant members cancel only their own creates, stack deploys and removals, and service updates" });
       await ctx.deps.operations.cancel(input.id);
       return { ok: true as const };
     }),
