@@ -4,6 +4,6 @@ import { defineConfig } from "vitest/config";
 // running daemons, so it has its own runner (scripts/test.sh starts it after `lab:real up`).
 export default defineConfig({
   test: {
-    projects: ["packages/domain", "packages/agent", "packages/fleet", "packages/lab", "packages/db", "packages/auth", "packages/api", "packages/lab-real", "apps/server", "apps/web"],
+    projects: ["packages/domain", "packages/agent", "packages/fleet", "packages/lab", "packages/db", "packages/auth", "packages/cluster", "packages/api", "packages/lab-real", "apps/server", "apps/web"],
   },
 });

@@ -1,0 +1,309 @@
+import { NimbusError, emptyInventory, type HostInventory, type HostRecord, type MethodName, type MethodParams, type MethodResult } from "@nimbus/domain";
+import type { Fleet, FleetEvent, FleetView, HostConfig } from "@nimbus/fleet";
+import { pino, type Logger } from "pino";
+import { z } from "zod";
+import type { BusMessage, ClusterBus } from "./bus.js";
+import type { InternalRpc } from "./internal-http.js";
+import type { LeaseEvent, LeaseManager } from "./leases.js";
+
+/**
+ * The fleet as one replica sees it (replica mode). A local `Fleet` connects only the hosts whose
+ * lease this replica holds; every other host's record is a copy kept from its owner's bus messages
+ * (changed sections + connection state, stamped with the lease epoch so a deposed owner's late
+ * message never overwrites the new owner's). Subscribers get the same FleetEvents either way, so
+ * LiveHub, health, topology and operations run unchanged on every replica. Agent calls for a host
+ * owned elsewhere go to its owner over internal HTTP (`fleet.request`).
+ */
+
+type Base = Omit<HostRecord, "inventory">;
+type HostChanged = Extract<FleetEvent, { type: "host" }>["changed"];
+type HostMessage = { host: string; epoch: number; base: Base; sections: Partial<HostInventory>; changed: HostChanged; full: boolean };
+type ForwardedEvent = Exclude<FleetEvent, { type: "host" } | { type: "stats" }>;
+
+/** Events re-emitted on every replica; the rest (stats) stays with the owner, which records it. */
+const FORWARDED = new Set<string>(["job", "host-event", "console-output", "console-closed", "log-lines"]);
+
+/** Records of one snapshot message: bounded so one message stays a modest outbox row. */
+const SNAPSHOT_BATCH = 100;
+
+const RequestInput = z.object({
+  host: z.string().min(1).max(253),
+  method: z.string().min(1).max(64),
+  params: z.unknown(),
+  timeoutMs: z.number().int().positive().max(600_000).optional(),
+});
+const AcceptKeyInput = z.object({ host: z.string().min(1).max(253), fingerprint: z.string().min(1).max(200), acceptedBy: z.string().max(200).nullable().optional() });
+const MaintenanceInput = z.object({ host: z.string().min(1).max(253), on: z.boolean() });
+
+export interface ClusterFleetOptions {
+  replicaId: string;
+  /** Every host of the fleet (the same config on every replica). */
+  hosts: readonly HostConfig[];
+  /** Connects only what this replica owns; created with no hosts. */
+  local: Fleet;
+  leases: LeaseManager;
+  bus: ClusterBus;
+  rpc: InternalRpc;
+  /** The persisted maintenance flag of a host this replica takes over. */
+  maintenance?: (host: string) => Promise<boolean>;
+  /** How long a call for a host in transit between owners waits for the new one. */
+  ownerWaitMs?: number;
+  logger?: Logger;
+}
+
+export class ClusterFleet implements FleetView {
+  private readonly configs = new Map<string, HostConfig>();
+  private readonly order: string[];
+  /** Copies of the hosts other replicas own, with the epoch they were published under. */
+  private readonly remote = new Map<string, { record: HostRecord; epoch: number }>();
+  private readonly listeners = new Set<(e: FleetEvent) => void>();
+  private readonly logger: Logger;
+  private readonly cleanups: (() => void)[] = [];
+  /** Local changes published one after the other (their order is the receivers' order). */
+  private outbound: Promise<void> = Promise.resolve();
+  /** The epoch under which this replica took each host it watches. */
+  private readonly heldEpochs = new Map<string, number>();
+
+  constructor(private readonly opts: ClusterFleetOptions) {
+    for (const h of opts.hosts) this.configs.set(h.name, h);
+    this.order = opts.hosts.map((h) => h.name);
+    this.logger = opts.logger ?? pino({ level: "silent" });
+    opts.rpc.register("fleet.request", RequestInput, async (input) => {
+      this.assertOwned(input.host);
+      return this.opts.local.request(input.host, input.method as MethodName, input.params as never, input.timeoutMs ? { timeoutMs: input.timeoutMs } : undefined);
+    });
+    opts.rpc.register("fleet.acceptHostKey", AcceptKeyInput, async (input) => {
+      this.assertOwned(input.host);
+      await this.opts.local.acceptHostKey(input.host, input.fingerprint, input.acceptedBy ?? null);
+      return null;
+    });
+    opts.rpc.register("fleet.setMaintenance", MaintenanceInput, async (input) => {
+      this.assertOwned(input.host);
+      this.opts.local.setMaintenance(input.host, input.on);
+      return null;
+    });
+  }
+
+  /** Wires the bus, the local fleet and the leases; call before the lease manager starts. */
+  async start(): Promise<void> {
+    const { local, bus, leases } = this.opts;
+    this.cleanups.push(
+      local.subscribe((e) => this.onLocal(e)),
+      bus.subscribe((m) => this.onMessage(m)),
+      bus.onResync(() => this.resync()),
+      leases.subscribe((e) => this.onLease(e)),
+    );
+    await local.start();
+    // Whatever the others own now: their records, once.
+    this.send("snapshot-request", {});
+  }
+
+  stop(): void {
+    for (const c of this.cleanups.splice(0)) c();
+  }
+
+  hosts(): readonly HostRecord[] {
+    return this.order.map((name) => this.host(name)!);
+  }
+
+  host(name: string): HostRecord | undefined {
+    const config = this.configs.get(name);
+    if (!config) return undefined;
+    return this.opts.local.host(name) ?? this.remote.get(name)?.record ?? placeholder(config);
+  }
+
+  hostConfig(name: string): HostConfig | undefined {
+    return this.configs.get(name);
+  }
+
+  /** Owned here: this replica's agent connection; elsewhere: relayed to the owner. */
+  async request<M extends MethodName>(host: string, method: M, params: MethodParams<M>, opts?: { timeoutMs?: number }): Promise<MethodResult<M>> {
+    if (!this.configs.has(host)) throw new NimbusError("NOT_FOUND", `host ${host} is not part of the fleet`, { host });
+    const timeoutMs = opts?.timeoutMs;
+    return this.relay(host, () => this.opts.local.request(host, method, params, opts), "fleet.request", { host, method, params, timeoutMs }, timeoutMs ? timeoutMs + 5_000 : undefined);
+  }
+
+  async acceptHostKey(host: string, fingerprint: string, acceptedBy?: string | null): Promise<void> {
+    await this.relay(host, () => this.opts.local.acceptHostKey(host, fingerprint, acceptedBy), "fleet.acceptHostKey", { host, fingerprint, acceptedBy: acceptedBy ?? null });
+  }
+
+  setMaintenance(host: string, on: boolean): void {
+    if (this.opts.leases.owns(host)) return this.opts.local.setMaintenance(host, on);
+    if (!this.configs.has(host)) throw new NimbusError("NOT_FOUND", `host ${host} is not part of the fleet`, { host });
+    void this.relay(host, async () => this.opts.local.setMaintenance(host, on), "fleet.setMaintenance", { host, on }).catch((err: unknown) =>
+      this.logger.warn({ err, host }, "maintenance change not delivered to the host's owner"),
+    );
+  }
+
+  subscribe(listener: (e: FleetEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Which replica owns a host now (undefined: in transit). */
+  ownerOf(host: string): string | undefined {
+    return this.opts.leases.ownerOf(host);
+  }
+
+  private async relay<T>(host: string, here: () => Promise<T>, method: string, input: unknown, timeoutMs?: number): Promise<T> {
+    // A host moves at most once or twice while one call waits: try the owner we know, then the new one.
+    for (let attempt = 0; ; attempt++) {
+      if (this.opts.leases.owns(host)) return here();
+      const owner = await this.opts.leases.waitForOwner(host, this.opts.ownerWaitMs ?? 8_000);
+      if (owner === this.opts.replicaId) continue;
+      const url = owner ? this.opts.leases.directory.url(owner) : undefined;
+      if (!owner || !url) throw new NimbusError("HOST_UNREACHABLE", `${host} has no server watching it right now (the replicas are re-sharing hosts); try again`, { host });
+      try {
+        return await this.opts.rpc.call<T>(url, method, input, { timeoutMs });
+      } catch (err) {
+        const moved = err instanceof NimbusError && err.details?.["moved"] === true;
+        if (!moved || attempt >= 2) throw err;
+      }
+    }
+  }
+
+  private assertOwned(host: string): void {
+    if (!this.opts.leases.owns(host) || !this.opts.local.host(host)) throw new NimbusError("HOST_UNREACHABLE", `${host} is not watched by this server any more`, { host, moved: true });
+  }
+
+  private emit(e: FleetEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch (err) {
+        this.logger.error({ err }, "fleet event listener failed");
+      }
+    }
+  }
+
+  private send(kind: string, payload: unknown): void {
+    this.outbound = this.outbound.then(() =>
+      this.opts.bus.publish(kind, payload).catch((err: unknown) => this.logger.debug({ err, kind }, "cluster message not sent (the reconnect resyncs)")),
+    );
+  }
+
+  private onLocal(e: FleetEvent): void {
+    this.emit(e);
+    if (e.type === "host") {
+      const epoch = this.opts.leases.owned().get(e.host.name);
+      if (epoch === undefined) return;
+      this.send("host", hostMessage(e.host, epoch, e.changed, false));
+    } else if (FORWARDED.has(e.type)) {
+      this.send("event", e);
+    }
+  }
+
+  private onMessage(m: BusMessage): void {
+    switch (m.kind) {
+      case "host":
+        return this.applyHost(m.payload as HostMessage);
+      case "hosts":
+        for (const h of (m.payload as { hosts: HostMessage[] }).hosts ?? []) this.applyHost(h);
+        return;
+      case "event": {
+        const e = m.payload as ForwardedEvent;
+        // Only from the host's owner: a deposed one's stragglers are dropped.
+        if (e && FORWARDED.has(e.type) && this.configs.has(e.host) && !this.opts.leases.owns(e.host)) this.emit(e);
+        return;
+      }
+      case "snapshot-request":
+        return this.publishOwned((m.payload as { hosts?: string[] })?.hosts);
+    }
+  }
+
+  private applyHost(m: HostMessage): void {
+    if (!m || typeof m.host !== "string" || !this.configs.has(m.host) || this.opts.leases.owns(m.host)) return;
+    const known = this.remote.get(m.host);
+    if (known && m.epoch < known.epoch) return;
+    if (!m.full && (!known || known.epoch !== m.epoch)) {
+      // A change without the record it changes (we joined late or missed messages): ask its owner.
+      if (known) this.remote.set(m.host, { record: { ...known.record, ...m.base, inventory: { ...known.record.inventory, ...m.sections } }, epoch: m.epoch });
+      this.send("snapshot-request", { hosts: [m.host] });
+      if (!known) return;
+    } else {
+      const inventory = m.full ? { ...emptyInventory(), ...m.sections } : { ...known!.record.inventory, ...m.sections };
+      this.remote.set(m.host, { record: { ...m.base, inventory }, epoch: m.epoch });
+    }
+    this.emit({ type: "host", host: this.remote.get(m.host)!.record, changed: m.changed });
+  }
+
+  private publishOwned(only?: string[]): void {
+    const want = only ? new Set(only) : null;
+    const batch: HostMessage[] = [];
+    for (const [host, epoch] of this.opts.leases.owned()) {
+      if (want && !want.has(host)) continue;
+      const record = this.opts.local.host(host);
+      if (!record) continue;
+      batch.push(hostMessage(record, epoch, ["connection", "maintenance", ...sectionNames(record)], true));
+      if (batch.length >= SNAPSHOT_BATCH) this.send("hosts", { hosts: batch.splice(0) });
+    }
+    if (batch.length) this.send("hosts", { hosts: batch });
+  }
+
+  private resync(): void {
+    this.publishOwned();
+    this.send("snapshot-request", {});
+  }
+
+  private onLease(e: LeaseEvent): void {
+    if (e.type === "acquired") {
+      const config = this.configs.get(e.host);
+      if (!config || this.opts.local.host(e.host)) return;
+      const add = (maintenance: boolean) => {
+        // Still ours and not yet added (the lease may have gone while the flag was read).
+        if (!this.opts.leases.owns(e.host) || this.opts.local.host(e.host)) return;
+        this.opts.local.addHost(config, { maintenance });
+        this.heldEpochs.set(e.host, e.epoch);
+        this.remote.delete(e.host);
+        this.emit({ type: "host", host: this.opts.local.host(e.host)!, changed: ["connection"] });
+      };
+      if (!this.opts.maintenance) return add(this.remote.get(e.host)?.record.maintenance ?? false);
+      this.opts.maintenance(e.host).then(add, (err: unknown) => {
+        this.logger.warn({ err, host: e.host }, "maintenance flag not read; taking the last known one");
+        add(this.remote.get(e.host)?.record.maintenance ?? false);
+      });
+    } else if (e.type === "released") {
+      const record = this.opts.local.host(e.host);
+      if (!record) return;
+      // Closed now (fence, rebalance): the last record stays visible until the new owner publishes.
+      this.opts.local.removeHost(e.host);
+      // Kept under our epoch: the next owner's (higher) replaces it, nothing older does.
+      this.remote.set(e.host, { record, epoch: this.heldEpochs.get(e.host) ?? 0 });
+      this.heldEpochs.delete(e.host);
+    }
+  }
+}
+
+function sectionNames(record: HostRecord): (keyof HostInventory)[] {
+  return (Object.keys(record.inventory) as (keyof HostInventory)[]).filter((k) => record.inventory[k] != null);
+}
+
+function hostMessage(record: HostRecord, epoch: number, changed: HostMessage["changed"], full: boolean): HostMessage {
+  const { inventory, ...base } = record;
+  const sections: Partial<HostInventory> = {};
+  const names = full ? (Object.keys(inventory) as (keyof HostInventory)[]) : (changed.filter((c) => c in inventory) as (keyof HostInventory)[]);
+  for (const n of names) (sections as Record<string, unknown>)[n] = inventory[n];
+  return { host: record.name, epoch, base, sections, changed, full };
+}
+
+/** A host no replica has reported yet. */
+function placeholder(config: HostConfig): HostRecord {
+  return {
+    name: config.name,
+    address: config.address,
+    port: config.port,
+    maintenance: false,
+    connection: {
+      state: "connecting",
+      since: new Date(0).toISOString(),
+      lastSeen: null,
+      message: "waiting for the server replica that watches this host",
+      agentVersion: null,
+      capabilities: [],
+      pinnedKey: null,
+      offeredKey: null,
+      nextRetryAt: null,
+    },
+    inventory: emptyInventory(),
+  };
+}
