@@ -1,0 +1,135 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ensureClientKey, generateScenario, startLab, writeFleetConfig, type Lab, type Scenario } from "@nimbus/lab";
+import { createTestTarget, type TestTarget } from "@nimbus/db/testing";
+import { startHaproxy, type Haproxy } from "./haproxy.js";
+import { ReplicaProcess } from "./replica.js";
+import { freePort, waitFor } from "./wait.js";
+
+/**
+ * The multi-process harness (issue 16): a throwaway PostgreSQL database (a new database on the
+ * server DATABASE_URL names: run under `sh packages/db/scripts/with-postgres.sh`), one standalone
+ * embedded lab (in this process, so a test can look at it from the hosts' side), N `apps/server`
+ * processes in replica mode on loopback ports, and a real HAProxy in front of them.
+ *
+ *   const cluster = await startCluster({ replicas: 2 });
+ *   cluster.url                 // through HAProxy
+ *   cluster.replicas[0].url     // straight to replica r1
+ *   await cluster.replicas[1].kill();    // SIGKILL
+ *   cluster.replicas[1].start(); await cluster.replicas[1].ready();
+ *   await cluster.stop();
+ */
+export interface ClusterOptions {
+  replicas: number;
+  /** Default: the default scenario (the embedded lab's). */
+  scenario?: Scenario;
+  /** A generated lab instead of the default scenario. */
+  generated?: { hosts: number; vmsPerHost: number };
+  labSpeed?: number;
+  /** Serve the built web app (Playwright); API only by default. */
+  web?: boolean;
+  /** Extra environment for every replica. */
+  env?: Record<string, string>;
+  /** Wait until every replica sees every host online (default true). */
+  waitOnline?: boolean;
+}
+
+export interface Cluster {
+  /** HAProxy's address: what a browser uses. */
+  url: string;
+  replicas: ReplicaProcess[];
+  replica(id: string): ReplicaProcess;
+  lab: Lab;
+  databaseUrl: string;
+  adminPassword: string;
+  clusterSecret: string;
+  haproxy: Haproxy;
+  stop(): Promise<void>;
+}
+
+export const HARNESS_ADMIN_PASSWORD = "cluster-harness-admin-pw";
+
+export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
+  if (!process.env.DATABASE_URL) throw new Error("the cluster harness needs PostgreSQL: run under sh packages/db/scripts/with-postgres.sh (DATABASE_URL)");
+  const dir = mkdtempSync(join(tmpdir(), "nimbus-cluster-"));
+  const cleanups: (() => Promise<unknown> | unknown)[] = [() => rmSync(dir, { recursive: true, force: true })];
+  const stop = async () => {
+    for (const c of cleanups.splice(0).reverse()) await Promise.resolve().then(c).catch(() => undefined);
+  };
+  try {
+    const target: TestTarget = await createTestTarget();
+    cleanups.push(() => target.remove());
+    const databaseUrl = (target.options as { url: string }).url;
+
+    const labDir = join(dir, "lab");
+    const key = ensureClientKey(labDir);
+    const scenario = opts.scenario ?? (opts.generated ? generateScenario(opts.generated) : undefined);
+    const lab = await startLab({ scenario, dataDir: labDir, clientPublicKeys: [key.publicKey], speed: opts.labSpeed ?? 10 });
+    cleanups.push(() => lab.stop());
+    const fleetPath = writeFleetConfig(lab, key.privateKeyPath);
+
+    const proxyPort = await freePort();
+    const url = `http://127.0.0.1:${proxyPort}`;
+    const clusterSecret = randomBytes(32).toString("hex");
+    const authSecret = randomBytes(32).toString("hex");
+    const replicas: ReplicaProcess[] = [];
+    for (let i = 1; i <= opts.replicas; i++) {
+      const id = `r${i}`;
+      const port = await freePort();
+      replicas.push(
+        new ReplicaProcess({
+          id,
+          port,
+          dataDir: join(dir, id),
+          env: {
+            NODE_ENV: "production",
+            NIMBUS_NO_WEB: opts.web ? "0" : "1",
+            NIMBUS_PORT: String(port),
+            NIMBUS_BIND: "127.0.0.1",
+            NIMBUS_DATA_DIR: join(dir, id),
+            NIMBUS_CONFIG: fleetPath,
+            DATABASE_URL: databaseUrl,
+            NIMBUS_REPLICA_ID: id,
+            NIMBUS_CLUSTER_SECRET: clusterSecret,
+            NIMBUS_INTERNAL_URL: `http://127.0.0.1:${port}`,
+            // Every replica signs and checks session cookies with the same secret.
+            NIMBUS_AUTH_SECRET: authSecret,
+            NIMBUS_ADMIN_PASSWORD: HARNESS_ADMIN_PASSWORD,
+            NIMBUS_PUBLIC_URL: url,
+            NIMBUS_TRUSTED_PROXIES: "127.0.0.1",
+            NIMBUS_LOG_LEVEL: "warn",
+            NIMBUS_SIGNIN_REQUESTS_PER_MINUTE: "1000",
+            ...opts.env,
+          },
+        }),
+      );
+    }
+    cleanups.push(() => Promise.all(replicas.map((r) => r.kill())));
+    for (const r of replicas) r.start();
+    await Promise.all(replicas.map((r) => r.ready({ online: opts.waitOnline ?? true, timeoutMs: 120_000 })));
+    const haproxy = await startHaproxy({ dir, port: proxyPort, backends: replicas.map((r) => ({ id: r.id, port: r.port })) });
+    cleanups.push(() => haproxy.stop());
+    // Every backend up in HAProxy's view before the first request goes through it.
+    await waitFor(async () => (await fetch(`${url}/healthz`)).status === 200, { timeoutMs: 10_000, what: "HAProxy forwarding" });
+    return {
+      url,
+      replicas,
+      replica: (id) => {
+        const r = replicas.find((x) => x.id === id);
+        if (!r) throw new Error(`no replica ${id}`);
+        return r;
+      },
+      lab,
+      databaseUrl,
+      adminPassword: HARNESS_ADMIN_PASSWORD,
+      clusterSecret,
+      haproxy,
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}

@@ -1,0 +1,94 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { waitFor } from "./wait.js";
+
+export const repoRoot = join(import.meta.dirname, "../../../..");
+
+export interface ReplicaSpec {
+  id: string;
+  port: number;
+  dataDir: string;
+  env: Record<string, string>;
+}
+
+/**
+ * One `apps/server` process in replica mode (node --import tsx, no wrapper process, so SIGKILL
+ * reaches the server itself). Keeps the last 50 KB of its output for failure messages.
+ */
+export class ReplicaProcess {
+  readonly id: string;
+  readonly port: number;
+  /** Direct address, bypassing HAProxy ("through replica A"). */
+  readonly url: string;
+  private child: ChildProcess | null = null;
+  private log = "";
+  private exited: Promise<void> = Promise.resolve();
+
+  constructor(private readonly spec: ReplicaSpec) {
+    this.id = spec.id;
+    this.port = spec.port;
+    this.url = `http://127.0.0.1:${spec.port}`;
+  }
+
+  get pid(): number | null {
+    return this.child?.pid ?? null;
+  }
+
+  get running(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  output(): string {
+    return this.log;
+  }
+
+  /** Starts the process (again, after a kill: same id, port and data directory). */
+  start(): void {
+    if (this.running) throw new Error(`replica ${this.id} is already running`);
+    mkdirSync(this.spec.dataDir, { recursive: true });
+    const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+      cwd: join(repoRoot, "apps/server"),
+      env: { ...process.env, ...this.spec.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const keep = (d: Buffer) => {
+      this.log = (this.log + d).slice(-50_000);
+      if (process.env.NIMBUS_HARNESS_VERBOSE) process.stderr.write(`[${this.id}] ${d}`);
+    };
+    child.stdout!.on("data", keep);
+    child.stderr!.on("data", keep);
+    this.exited = new Promise((r) => child.once("exit", () => r()));
+    this.child = child;
+  }
+
+  /** Until /healthz answers 200 on the replica's own port (and, with `online`, every host is online in its view). */
+  async ready(opts: { timeoutMs?: number; online?: boolean } = {}): Promise<void> {
+    await waitFor(
+      async () => {
+        if (!this.running) throw new Error(`replica ${this.id} exited:\n${this.log.slice(-4000)}`);
+        const res = await fetch(`${this.url}/healthz`).catch(() => null);
+        if (!res || res.status !== 200) return false;
+        const h = (await res.json()) as { hosts: number; online: number };
+        return !opts.online || (h.hosts > 0 && h.online === h.hosts);
+      },
+      { timeoutMs: opts.timeoutMs ?? 60_000, what: `replica ${this.id} ready`, everyMs: 100 },
+    );
+  }
+
+  /** SIGKILL: no shutdown code runs (leases are not released, operations not written). */
+  async kill(): Promise<void> {
+    if (!this.running) return;
+    this.child!.kill("SIGKILL");
+    await this.exited;
+  }
+
+  /** SIGTERM: the orderly shutdown. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.child!.kill("SIGTERM");
+    const forced = setTimeout(() => this.child?.kill("SIGKILL"), 15_000);
+    await this.exited;
+    clearTimeout(forced);
+  }
+}

@@ -1,0 +1,156 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type pg from "pg";
+import { LeaseManager, fairShare, type LeaseEvent, type LeaseTiming } from "../src/leases.js";
+import { databaseUrl, freshDatabase, pool } from "./support/pg.js";
+import { TcpProxy } from "./support/tcp-proxy.js";
+
+/**
+ * Leases on a real PostgreSQL (skipped without DATABASE_URL: scripts/test.sh runs this project
+ * under with-postgres.sh). Timings are scaled down 10x so the suite takes seconds; the server-level
+ * test runs the default 2 s / 6 s / 4 s.
+ */
+const FAST: LeaseTiming = { heartbeatMs: 200, leaseMs: 900, fenceMs: 600, aliveMs: 900, queryTimeoutMs: 250 };
+const hosts = Array.from({ length: 12 }, (_, i) => `kvm${i + 1}`);
+
+/** Every acquire and release of every manager, in the order they happened in this process. */
+type Interval = { manager: string; host: string; from: number; to: number | null };
+
+describe.skipIf(!databaseUrl)("host leases on PostgreSQL", () => {
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function cluster(n: number, opts: { proxied?: boolean } = {}) {
+    const { url, target } = await freshDatabase();
+    cleanups.push(() => target.remove());
+    const intervals: Interval[] = [];
+    const managers: { m: LeaseManager; pool: pg.Pool; proxy?: TcpProxy }[] = [];
+    const add = async (id: string, proxied = opts.proxied) => {
+      let proxy: TcpProxy | undefined;
+      if (proxied) {
+        proxy = new TcpProxy(new URL(url).hostname, Number(new URL(url).port));
+        await proxy.start();
+        cleanups.push(() => proxy!.stop());
+      }
+      const p = pool(proxy ? proxy.url(url) : url);
+      const m = new LeaseManager({ db: p, self: { id, internalUrl: `http://127.0.0.1/${id}` }, hosts, timing: FAST, maxMoves: 2 });
+      m.subscribe((e: LeaseEvent) => {
+        if (e.type === "acquired") intervals.push({ manager: id, host: e.host, from: performance.now(), to: null });
+        if (e.type === "released") {
+          const open = intervals.find((i) => i.manager === id && i.host === e.host && i.to === null)!;
+          open.to = performance.now();
+        }
+      });
+      cleanups.push(async () => {
+        await m.stop();
+        await p.end().catch(() => undefined);
+      });
+      await m.start();
+      managers.push({ m, pool: p, proxy });
+      return managers.at(-1)!;
+    };
+    for (let i = 0; i < n; i++) await add(`r${i + 1}`);
+    return { url, managers, add, intervals, admin: pool(url) };
+  }
+
+  /** No host is acted on by two managers at any instant (the intervals of one host never overlap). */
+  function neverTwoOwners(intervals: Interval[]) {
+    for (const host of hosts) {
+      const mine = intervals.filter((i) => i.host === host).sort((a, b) => a.from - b.from);
+      for (let k = 1; k < mine.length; k++) {
+        const prev = mine[k - 1]!;
+        expect(prev.to, `${host}: ${prev.manager} still held it when ${mine[k]!.manager} took it`).not.toBeNull();
+        expect(prev.to!).toBeLessThanOrEqual(mine[k]!.from);
+      }
+    }
+  }
+
+  const ownedCounts = (ms: { m: LeaseManager }[]) => ms.map(({ m }) => m.owned().size);
+
+  it("two replicas share the hosts evenly, each host with exactly one owner in the table and in the views", async () => {
+    const { managers, intervals, admin } = await cluster(2);
+    cleanups.push(() => admin.end());
+    await vi.waitFor(() => expect(ownedCounts(managers)).toEqual([6, 6]), { timeout: 10_000, interval: 50 });
+    const { rows } = await admin.query<{ host: string; owner: string; live: boolean }>(`select host, owner, expires_at > now() as live from host_leases order by host`);
+    expect(rows).toHaveLength(hosts.length);
+    for (const r of rows) {
+      expect(r.live).toBe(true);
+      expect(managers.find(({ m }) => m.id === r.owner)!.m.owns(r.host)).toBe(true);
+      expect(managers.filter(({ m }) => m.owns(r.host))).toHaveLength(1);
+    }
+    // Each sees the other's hosts.
+    expect(managers[0]!.m.ownerOf(rows.find((r) => r.owner === "r2")!.host)).toBe("r2");
+    neverTwoOwners(intervals);
+  });
+
+  it("a replica that stops renewing (its database route cut) lets go first; the others take over its hosts within 10 s, never two owners", async () => {
+    const { managers, intervals, admin } = await cluster(3, { proxied: true });
+    cleanups.push(() => admin.end());
+    await vi.waitFor(() => expect(ownedCounts(managers)).toEqual([4, 4, 4]), { timeout: 10_000, interval: 50 });
+    const victim = managers[0]!;
+    const itsHosts = [...victim.m.owned().keys()];
+    const epochs = new Map(victim.m.owned());
+    const cutAt = performance.now();
+    victim.proxy!.cut();
+    // Its own view: empty within fenceMs + a round.
+    await vi.waitFor(() => expect(victim.m.owned().size).toBe(0), { timeout: 5_000, interval: 20 });
+    const fencedAfter = performance.now() - cutAt;
+    // The others: all of its hosts, split between them.
+    await vi.waitFor(() => expect(itsHosts.every((h) => managers.slice(1).some(({ m }) => m.owns(h)))).toBe(true), { timeout: 10_000, interval: 20 });
+    const takenAfter = performance.now() - cutAt;
+    console.log(`partitioned replica let go after ${Math.round(fencedAfter)} ms; its hosts re-owned after ${Math.round(takenAfter)} ms (lease ${FAST.leaseMs} ms)`);
+    expect(fencedAfter).toBeLessThan(FAST.fenceMs + FAST.heartbeatMs + 200);
+    expect(takenAfter).toBeLessThan(10_000);
+    expect(ownedCounts(managers.slice(1)).every((c) => c === 6)).toBe(true);
+    neverTwoOwners(intervals);
+    // Every take-over bumped the epoch.
+    const { rows } = await admin.query<{ host: string; epoch: string }>(`select host, epoch from host_leases where host = any($1)`, [itsHosts]);
+    for (const r of rows) expect(Number(r.epoch)).toBeGreaterThan(epochs.get(r.host)!);
+
+    // Back on the network: it rejoins and gets hosts back, without anyone flapping.
+    victim.proxy!.restore();
+    await vi.waitFor(() => expect(ownedCounts(managers)).toEqual([4, 4, 4]), { timeout: 15_000, interval: 50 });
+    const moves = intervals.length;
+    // Ten more rounds: nothing moves.
+    const until = performance.now() + FAST.heartbeatMs * 10;
+    await vi.waitFor(() => expect(performance.now()).toBeGreaterThan(until), { timeout: 5_000, interval: FAST.heartbeatMs });
+    expect(intervals.length).toBe(moves);
+    neverTwoOwners(intervals);
+  });
+
+  it("a joining replica gets its share at most maxMoves a round, and then nothing moves", async () => {
+    const { managers, add, intervals } = await cluster(1);
+    await vi.waitFor(() => expect(ownedCounts(managers)).toEqual([12]), { timeout: 10_000, interval: 50 });
+    const before = intervals.length;
+    await add("r2");
+    await vi.waitFor(() => expect(ownedCounts(managers)).toEqual([6, 6]), { timeout: 15_000, interval: 20 });
+    // 6 hosts moved (each: one release, one acquire), 2 per round: at least 3 rounds.
+    const moved = intervals.slice(before);
+    expect(moved.filter((i) => i.manager === "r2")).toHaveLength(6);
+    const releases = moved.filter((i) => i.manager === "r1").length;
+    expect(releases).toBe(0);
+    const closes = intervals.filter((i) => i.manager === "r1" && i.to !== null).map((i) => i.to!).sort((a, b) => a - b);
+    expect(closes).toHaveLength(6);
+    // Released in pairs, a round apart.
+    expect(closes[5]! - closes[0]!).toBeGreaterThan(FAST.heartbeatMs * 1.5);
+    const settled = intervals.length;
+    const until = performance.now() + FAST.heartbeatMs * 10;
+    await vi.waitFor(() => expect(performance.now()).toBeGreaterThan(until), { timeout: 5_000, interval: FAST.heartbeatMs });
+    expect(intervals.length).toBe(settled);
+    expect(ownedCounts(managers)).toEqual([6, 6]);
+    expect(fairShare(hosts.length, 2)).toBe(6);
+    neverTwoOwners(intervals);
+  });
+
+  it("a clean stop hands the leases back at once: the other takes them without waiting for expiry", async () => {
+    const { managers, intervals } = await cluster(2);
+    await vi.waitFor(() => expect(ownedCounts(managers)).toEqual([6, 6]), { timeout: 10_000, interval: 50 });
+    const t0 = performance.now();
+    await managers[0]!.m.stop();
+    await vi.waitFor(() => expect(managers[1]!.m.owned().size).toBe(12), { timeout: 5_000, interval: 20 });
+    // Within a couple of rounds, well before a lease would have expired plus the alive window.
+    expect(performance.now() - t0).toBeLessThan(FAST.leaseMs + FAST.aliveMs);
+    neverTwoOwners(intervals);
+  });
+});
