@@ -134,6 +134,7 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     // Load balancers: specs in the database, lb-apply as server-side operations, states from the edge hosts' pushes.
     const loadBalancers = new LoadBalancerService(fleet, new LoadBalancerStore(db), operations, { log: (msg, err) => logger.warn({ err }, msg) });
     await loadBalancers.start();
+    live.attachLoadBalancers(loadBalancers);
     cleanups.unshift(() => loadBalancers.stop());
     deps.loadBalancers = loadBalancers;
     // Active checks: each agent gets its list from the inventory and pushes the states (checks section).

@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { LoadBalancerView } from "@nimbus/domain";
+import type { LiveEvent, LoadBalancerView, Viewer } from "@nimbus/domain";
 import { startBackend, until, viewers, type Backend } from "./backend.js";
 
 /**
@@ -27,6 +27,16 @@ const shop = (over: Record<string, unknown> = {}) => ({
 });
 const operation = (id: string) => until(() => admin().operations.get({ id }), (op) => op.state !== "running" && op.state !== "pending", `operation ${id} to end`, 20_000);
 const backendOf = (lb: LoadBalancerView, name: string) => lb.backends.find((b) => b.name === name);
+/** A viewer's live stream, read into `events` in the background until aborted. */
+async function liveEvents(viewer: Viewer) {
+  const abort = new AbortController();
+  const events: LiveEvent[] = [];
+  const stream = (await backend.as(viewer, abort.signal).live.events({})) as AsyncIterable<unknown>;
+  void (async () => {
+    for await (const e of stream) events.push((Array.isArray(e) ? e[1] : (e as { data: unknown }).data) as LiveEvent);
+  })().catch(() => undefined);
+  return { events, abort };
+}
 const lbUntil = (ok: (lb: LoadBalancerView) => boolean, what: string) => until(() => admin().loadBalancers.get({ name: "shop" }), ok, what, 20_000);
 
 describe("load balancers", () => {
@@ -44,6 +54,36 @@ describe("load balancers", () => {
     expect(lb.backends.reduce((s, b) => s + b.share, 0)).toBeCloseTo(1, 5);
     expect(await codeOf(admin().loadBalancers.create(shop()))).toMatch(/^CONFLICT: load balancer shop already exists/);
     expect(await codeOf(admin().loadBalancers.create(shop({ name: "shop2" })))).toMatch(/^CONFLICT: port 80 on manager is taken by load balancer shop/);
+  });
+
+  it("the page is live: requests through the balancer move its shares and sessions on the staff live channel, and no tenant hears of it", async () => {
+    const admins = await liveEvents(viewers.admin);
+    const tenant = await liveEvents(viewers.acme);
+    try {
+      const before = await admin().loadBalancers.get({ name: "shop" });
+      const selected = (lb: LoadBalancerView) => lb.backends.reduce((n, b) => n + b.selected, 0);
+      // Everything up to now has been read; what follows must come pushed, not asked.
+      admins.events.length = 0;
+      await admin().lab.inject({ name: "lb-requests", args: ["manager", "shop", "300"] });
+      const pushed = await backend.waitFor(
+        () => admins.events.find((e): e is Extract<LiveEvent, { type: "load-balancer" }> => e.type === "load-balancer" && e.name === "shop" && e.lb !== null && selected(e.lb) >= selected(before) + 300),
+        "a load-balancer event with the 300 requests",
+      );
+      const lb = pushed.lb!;
+      expect(lb.backends.map((b) => b.name)).toEqual(["manager", "worker1", "worker2"]);
+      expect(lb.backends.reduce((s, b) => s + b.share, 0)).toBeCloseTo(1, 5);
+      expect(lb.frontend!.sessionsTotal).toBeGreaterThanOrEqual(selected(before) + 300);
+      // Round robin over three UP servers: each got a third of the 300.
+      for (const b of lb.backends) expect(b.selected - backendOf(before, b.name)!.selected).toBeGreaterThanOrEqual(100);
+      // A request count of nothing, an unknown balancer: refused with the reason, nothing moves.
+      expect(await codeOf(admin().lab.inject({ name: "lb-requests", args: ["manager", "nope", "5"] }))).toMatch(/no load balancer nope runs on manager/);
+      expect(await codeOf(admin().lab.inject({ name: "lb-requests", args: ["manager", "shop", "0"] }))).toMatch(/request count/);
+      expect(tenant.events.filter((e) => e.type === "load-balancer")).toEqual([]);
+      expect(JSON.stringify(tenant.events)).not.toContain("shop");
+    } finally {
+      admins.abort.abort();
+      tenant.abort.abort();
+    }
   });
 
   it("a backend whose node refuses (lab fault) goes DOWN, in the view and in health, and comes back UP", async () => {

@@ -3,6 +3,7 @@ import type { Operation } from "./operations.js";
 import type { StorageOverview, SwarmOverview } from "./overviews.js";
 import type { HostSummary, InstanceView } from "./views.js";
 import type { HostNetworkView } from "./overviews.js";
+import type { LoadBalancerView } from "./lb/view.js";
 
 /**
  * What the server pushes to a browser on the live channel, already filtered for that viewer.
@@ -21,5 +22,7 @@ export type LiveEvent =
   /** Only the checks that changed (upsert, by id) or disappeared (remove): the full list runs to 10,000+ at fleet size. */
   | { type: "health-changes"; upsert: HealthCheck[]; remove: string[] }
   | { type: "operation"; operation: Operation }
+  /** Staff only: one load balancer's view changed (backend states, sessions, request shares); `lb: null` when deleted. */
+  | { type: "load-balancer"; name: string; lb: LoadBalancerView | null }
   /** The network topology or its findings changed for this viewer: refetch network.topology. */
   | { type: "topology"; version: number };

@@ -1,5 +1,5 @@
 import { powerOffHost, powerOnHost } from "./world/power.js";
-import { setPortsRefused } from "./world/haproxy.js";
+import { sendLbRequests, setPortsRefused } from "./world/haproxy.js";
 import { joinState } from "./world/swarm-nodes.js";
 import type { World } from "./world/world.js";
 import { failingServiceImages } from "./world/swarm-services.js";
@@ -361,6 +361,16 @@ export class LabFaults {
     this.known(host);
     setPortsRefused(this.world, host, false);
     this.clear("lb-backend-down", host);
+  }
+
+  /** Not a fault: `count` requests go through a load balancer (round robin over its servers UP), so its shares move. */
+  lbRequests(host: string, name: string, count: number): void {
+    this.known(host);
+    try {
+      sendLbRequests(this.world, host, name, count);
+    } catch (err) {
+      throw new LabFaultError(err instanceof Error ? err.message : String(err));
+    }
   }
 
   private set(fault: string, target: string) {

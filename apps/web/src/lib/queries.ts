@@ -19,6 +19,7 @@ import {
 } from "./live-patch";
 import { patchInstancePages, type InstancePages } from "@/features/instances/instance-pages-patch";
 import { patchHostPages, type HostPages } from "@/features/hosts/host-pages-patch";
+import { applyLoadBalancer } from "@/features/load-balancers/lb-live";
 
 /**
  * The one place that knows which cached queries hold what. tRPC derives each key from the
@@ -192,8 +193,10 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
       break;
     case "health-changes":
       qc.setQueryData(trpc.health.list.queryKey(), (list) => applyHealthChanges(list, ev.upsert, ev.remove));
-      // A load balancer's backends are health checks (lb:…): their page is read again when one changes.
-      if (ev.upsert.some((c) => c.id.startsWith("lb:")) || ev.remove.some((id) => id.startsWith("lb:"))) invalidateSoon(qc, trpc.loadBalancers.list.queryKey(), 250);
+      break;
+    case "load-balancer":
+      // Backends' states, sessions and request shares, pushed when the edge host's `show stat` moved.
+      qc.setQueryData(trpc.loadBalancers.list.queryKey(), (list) => applyLoadBalancer(list, ev.name, ev.lb));
       break;
     case "operation":
       storeOperation(qc, trpc, ev.operation);

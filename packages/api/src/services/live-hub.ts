@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { HostSummary, LiveEvent, Operation, Viewer } from "@nimbus/domain";
+import type { HostSummary, LiveEvent, LoadBalancerView, Operation, Viewer } from "@nimbus/domain";
 import type { FleetEvent, FleetView } from "@nimbus/fleet";
 import { scopeFindings, scopeTopology, storageMounts, storageServersOverview } from "@nimbus/domain";
 import type { TopologySnapshot } from "./topology.js";
@@ -145,6 +145,11 @@ export class LiveHub {
     this.unsubscribe.push(sources.health.subscribe((c) => this.onHealth(c)));
   }
 
+  /** Load balancers' views (LoadBalancerService, which needs the database: attached when there is one). */
+  attachLoadBalancers(source: { subscribe(l: (c: { name: string; lb: LoadBalancerView | null }) => void): () => void }) {
+    this.unsubscribe.push(source.subscribe((c) => this.onLoadBalancer(c.name, c.lb)));
+  }
+
   detach() {
     for (const u of this.unsubscribe.splice(0)) u();
     if (this.flushTimer) clearTimeout(this.flushTimer);
@@ -162,6 +167,11 @@ export class LiveHub {
   /** Health is for staff only (tenants do not see the health list), and only what changed. */
   private onHealth({ upsert, remove }: HealthChanges) {
     if (this.served().includes("staff")) this.publish("staff", { type: "health-changes", upsert, remove });
+  }
+
+  /** Load balancers are infrastructure: staff only, one event per balancer whose view changed. */
+  private onLoadBalancer(name: string, lb: LoadBalancerView | null) {
+    if (this.served().includes("staff")) this.publishIfNew("staff", `lb:${name}`, { type: "load-balancer", name, lb });
   }
 
   private onFleet(e: FleetEvent) {

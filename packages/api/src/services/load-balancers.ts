@@ -20,6 +20,12 @@ export interface LoadBalancerStoreLike {
   setApplied(name: string, hash: string | null, applied: LbApplyParams | null): Promise<void>;
   delete(name: string): Promise<boolean>;
 }
+/** A load balancer's view changed (`lb: null`: it was deleted). */
+export interface LbViewChange {
+  name: string;
+  lb: LoadBalancerView | null;
+}
+
 export interface StoredLb {
   spec: LoadBalancerSpec;
   appliedHash: string | null;
@@ -58,12 +64,16 @@ export class LoadBalancerService {
   private readonly again = new Set<string>();
   private unsubscribe: (() => void) | null = null;
   private followTimer: NodeJS.Timeout | null = null;
+  private readonly listeners = new Set<(change: LbViewChange) => void>();
+  /** What each listener was last told, per load balancer (JSON): an unchanged view is not news. */
+  private readonly told = new Map<string, string>();
+  private viewTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly fleet: FleetView,
     private readonly store: LoadBalancerStoreLike,
     private readonly ops: ServerSideOperations,
-    private readonly opts: { followDelayMs?: number; verifyDelayMs?: number; log?: (msg: string, err?: unknown) => void } = {},
+    private readonly opts: { followDelayMs?: number; verifyDelayMs?: number; viewDelayMs?: number; log?: (msg: string, err?: unknown) => void } = {},
   ) {}
 
   async start(): Promise<void> {
@@ -74,6 +84,43 @@ export class LoadBalancerService {
   stop(): void {
     this.unsubscribe?.();
     if (this.followTimer) clearTimeout(this.followTimer);
+    if (this.viewTimer) clearTimeout(this.viewTimer);
+  }
+
+  /**
+   * Hears each load balancer's view when it changed (backends' states, sessions, request counts:
+   * the edge host pushes its `lb` section only when `show stat` moved), or `null` when it was
+   * deleted. The live hub fans it out to staff browsers, so the page follows without polling.
+   */
+  subscribe(listener: (change: LbViewChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Views whose JSON changed since last told, at most every `viewDelayMs` (many hosts' pushes in one pass). */
+  private scheduleViews() {
+    if (this.viewTimer || !this.listeners.size) return;
+    this.viewTimer = setTimeout(() => {
+      this.viewTimer = null;
+      this.emitViews();
+    }, this.opts.viewDelayMs ?? 50);
+    this.viewTimer.unref?.();
+  }
+
+  private emitViews() {
+    const hosts = this.fleet.hosts();
+    for (const name of this.told.keys())
+      if (!this.specs.has(name)) {
+        this.told.delete(name);
+        for (const l of this.listeners) l({ name, lb: null });
+      }
+    for (const s of this.specs.values()) {
+      const view = this.view(s, hosts);
+      const json = JSON.stringify(view);
+      if (this.told.get(s.spec.name) === json) continue;
+      this.told.set(s.spec.name, json);
+      for (const l of this.listeners) l({ name: s.spec.name, lb: view });
+    }
   }
 
   list(): LoadBalancerView[] {
@@ -93,6 +140,7 @@ export class LoadBalancerService {
     this.precheck(spec);
     const stored = await this.store.insert(spec, by);
     this.specs.set(spec.name, stored);
+    this.scheduleViews();
     return this.apply(spec.name, by);
   }
 
@@ -104,6 +152,7 @@ export class LoadBalancerService {
     if (before.spec.edgeHost !== spec.edgeHost) throw new NimbusError("BAD_INPUT", `a load balancer stays on its edge host (${before.spec.edgeHost}); delete it and create another`, { name: spec.name });
     this.precheck(spec);
     this.specs.set(spec.name, await this.store.update(spec));
+    this.scheduleViews();
     return this.apply(spec.name, by);
   }
 
@@ -115,6 +164,7 @@ export class LoadBalancerService {
     await this.fleet.request(s.spec.edgeHost, "lb.remove", { name });
     await this.store.delete(name);
     this.specs.delete(name);
+    this.scheduleViews();
   }
 
   /** Runs lb-apply now (an explicit "Apply again", or after create/update). */
@@ -195,6 +245,7 @@ export class LoadBalancerService {
         await this.store.setApplied(params.name, written.configHash, params);
         const saved = this.specs.get(params.name);
         if (saved) this.specs.set(params.name, { ...saved, appliedHash: written.configHash, applied: params });
+        this.scheduleViews();
         current = "verify";
         step("verify", { state: "running", startedAt: at() });
         const want = params.servers.map((x) => x.name).sort().join(",");
@@ -232,7 +283,10 @@ export class LoadBalancerService {
 
   /** A swarm change (a node drained, joined, gone) re-applies the service load balancers whose servers moved, once things settle. */
   private onFleet(e: FleetEvent) {
-    if (e.type !== "host" || !e.changed.includes("swarm")) return;
+    if (e.type !== "host") return;
+    // An edge host's `lb` section or connection, or the swarm (what the servers should be), moves a view.
+    if (this.specs.size && (e.changed.includes("lb") || e.changed.includes("connection") || e.changed.includes("swarm"))) this.scheduleViews();
+    if (!e.changed.includes("swarm")) return;
     if ([...this.specs.values()].some((s) => s.spec.target.kind === "service")) this.scheduleFollow();
   }
 

@@ -65,6 +65,12 @@ export const FAULTS: Record<string, FaultSpec> = {
   "restore-mtu": spec({ args: z.tuple([host, z.string().min(1)]), usage: "HOST IFACE", describe: "back to the original MTU", run: (f, [h, i]) => f.restoreMtu(h, i) }),
   "lb-backend-down": spec({ args: z.tuple([host]), usage: "HOST", describe: "a node's published ports refuse connections (load balancers take it out after `fall` checks)", run: (f, [h]) => f.backendDown(h) }),
   "lb-backend-up": spec({ args: z.tuple([host]), usage: "HOST", describe: "undo lb-backend-down (back in rotation after `rise` checks)", run: (f, [h]) => f.backendUp(h) }),
+  "lb-requests": spec({
+    args: z.tuple([host, z.string().min(1), num]),
+    usage: "HOST LB COUNT",
+    describe: "send COUNT requests through load balancer LB on HOST (round robin over its servers UP)",
+    run: (f, [h, lb, n]) => f.lbRequests(h, lb, n),
+  }),
   "fail-service-health": spec({ args: z.tuple([z.string().min(1)]), usage: "SERVICE", describe: "make a swarm service's health checks fail", run: (f, [s]) => f.failServiceHealth(s) }),
   "restore-service-health": spec({ args: z.tuple([z.string().min(1)]), usage: "SERVICE", describe: "make them pass again", run: (f, [s]) => f.restoreServiceHealth(s) }),
 };

@@ -69,6 +69,23 @@ export function setPortsRefused(world: World, host: string, refused: boolean) {
 const LAB_PATHS = { statsSocket: "/run/nimbus/lb/stats.sock", pidFile: "/run/nimbus/lb/haproxy.pid" };
 const ipv4 = /^\d+\.\d+\.\d+\.\d+$/;
 
+/**
+ * Traffic through a load balancer: `count` requests (at most 100,000 at once), round robin over
+ * its servers UP and enabled, as HAProxy's `balance roundrobin` hands them out; the counts
+ * (`lbtot`, `stot`) move and the edge host pushes its section at once, as a real agent's next
+ * `show stat` would find. Refuses an unknown host or load balancer and one with no server up.
+ */
+export function sendLbRequests(world: World, host: string, name: string, count: number): void {
+  if (!Number.isInteger(count) || count < 1 || count > 100_000) throw new Error(`a request count is 1 … 100000, not ${count}`);
+  const b = labLb(world).hosts.get(host)?.get(name);
+  if (!b || !b.running) throw new Error(`no load balancer ${name} runs on ${host}`);
+  if (!world.isPoweredOn(host)) throw new Error(`${host} is powered off`);
+  const eligible = b.servers.filter((s) => !s.disabled && s.check.status === "up");
+  if (!eligible.length) throw new Error(`load balancer ${name} has no server UP: HAProxy answers 503`);
+  for (let i = 0; i < count; i++) eligible[b.next++ % eligible.length]!.selected++;
+  world.changed(host, "lb");
+}
+
 /** The lab host an address or server name stands for. */
 function labHostFor(world: World, s: { name: string; address: string }): string | null {
   for (const h of world.hosts.values()) if (h.name === s.name || h.address === s.address || h.name === s.address) return h.name;
