@@ -4,7 +4,8 @@ import { pino, type Logger } from "pino";
 import { HealthMonitor, LiveHub, MetricsRecorder, RateWindow, TopologyService, findingChecks, type ApiDeps, type Context } from "@nimbus/api";
 import { createAuth, resolveAuthSecret } from "@nimbus/auth";
 import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, HistoryEvents, MetricStore, MetricWriter, Retention, TenantQuotas, Tenants, openDatabase } from "@nimbus/db";
-import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags } from "@nimbus/fleet";
+import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags, type FleetView } from "@nimbus/fleet";
+import { startCluster, type Cluster } from "@nimbus/cluster";
 import { ActiveCheckPlanner, ConsoleChecks, LoadBalancerService } from "@nimbus/api";
 import { LoadBalancerStore, pingDatabase } from "@nimbus/db";
 import { AlertService } from "@nimbus/api";
@@ -12,7 +13,7 @@ import { AlertStore } from "@nimbus/db";
 import { Autoscaler } from "@nimbus/api";
 import { ScalingPolicies } from "@nimbus/db";
 import { createMetrics } from "./http/metrics.js";
-import type { ServerEnv } from "./env.js";
+import { replicaConfig, type ServerEnv } from "./env.js";
 import { hostsSource } from "./hosts-source.js";
 import { scheduleRetention } from "./retention.js";
 import { seedTenants, tenantService } from "./tenants.js";
@@ -26,7 +27,10 @@ export interface App {
   alerts: AlertService;
   /** Prometheus registry behind /metrics. */
   metrics: ReturnType<typeof createMetrics>;
-  fleet: Fleet;
+  /** Every host (replica mode: the hosts this replica owns live, the others as their owners publish them). */
+  fleet: FleetView;
+  /** Replica mode (NIMBUS_CLUSTER_SECRET + DATABASE_URL): leases, bus, internal calls; null otherwise. */
+  cluster: Cluster | null;
   /** Metric samples and VIP holder changes from the inventory (tests step it). */
   recorder: MetricsRecorder;
   auth: ReturnType<typeof createAuth>;
@@ -68,8 +72,10 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     const tenants = await tenantService(tenantsStore, new TenantQuotas(db));
 
     const maintenanceFlags = new DbMaintenanceFlags(db);
-    const fleet = new Fleet({
-      hosts: source.hosts,
+    const replica = replicaConfig(env);
+    // Replica mode: this Fleet connects only the hosts whose lease this replica holds (the cluster adds them).
+    const localFleet = new Fleet({
+      hosts: replica ? [] : source.hosts,
       privateKey: source.privateKey,
       knownHosts: new DbKnownHosts(db),
       maintenance: new Set(await maintenanceFlags.list()),
@@ -77,8 +83,31 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
       // Only hosts whose config asks for an upload get one; the embedded lab's run their agent as is.
       ensureAgent: agentInstaller({ bundleDir: join(env.repoRoot, "packages/agent/dist"), logger: logger.child({ component: "agent-install" }) }),
     });
-    cleanups.unshift(() => fleet.stop());
-    const maintenance = persistMaintenanceFlags(fleet, maintenanceFlags, logger.child({ component: "maintenance" }));
+    cleanups.unshift(() => localFleet.stop());
+    let cluster: Cluster | null = null;
+    if (replica) {
+      // Flags of hosts taken over later are read then (another replica may have changed them); one read serves a burst.
+      let flags: { at: number; list: Promise<string[]> } | null = null;
+      const maintenanceOf = async (host: string) => {
+        if (!flags || Date.now() - flags.at > 1_000) flags = { at: Date.now(), list: maintenanceFlags.list() };
+        return (await flags.list).includes(host);
+      };
+      cluster = await startCluster({
+        url: replica.databaseUrl,
+        replicaId: replica.id,
+        internalUrl: replica.internalUrl,
+        secret: replica.secret,
+        hosts: source.hosts,
+        local: localFleet,
+        maintenance: maintenanceOf,
+        logger: logger.child({ component: "cluster", replica: replica.id }),
+      });
+      cleanups.unshift(() => cluster!.stop());
+      logger.info({ replica: replica.id, internalUrl: replica.internalUrl, hosts: source.hosts.length }, "replica mode: sharing the hosts with the other replicas by lease");
+    }
+    const fleet: FleetView = cluster?.fleet ?? localFleet;
+    // Written by the host's owner only (the change arrives there, relayed if need be).
+    const maintenance = persistMaintenanceFlags(localFleet, maintenanceFlags, logger.child({ component: "maintenance" }));
     cleanups.unshift(() => maintenance.stop());
     const operations = new OperationManager(fleet, new DbOperationStore(db), {
       tenantVni: (slug) => tenants.directory().get(slug)?.vni ?? null,
@@ -126,7 +155,8 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     const deps: ApiDeps = { fleet, operations, tenants, auth, audit: auth.audit, lab: source.lab, limits, metrics: metricStore, history: historyEvents };
     // Metric samples and VIP holders from the in-memory inventory, once the fleet has answered (a
     // holder still connecting is not a failover).
-    const recorder = new MetricsRecorder(fleet, { record: (samples) => metricWriter.record(samples), vipEvents: recordEvents, vipHolders: await historyEvents.vipHolders() });
+    // Owned hosts only in replica mode: each sample is recorded once, by the host's owner.
+    const recorder = new MetricsRecorder(localFleet, { record: (samples) => metricWriter.record(samples), vipEvents: recordEvents, vipHolders: await historyEvents.vipHolders() });
     cleanups.unshift(() => recorder.stop());
     const live = new LiveHub(fleet, tenants, { maxStreamsPerUser: env.NIMBUS_LIVE_STREAMS_PER_USER, maxStreamsPerAddress: env.NIMBUS_LIVE_STREAMS_PER_ADDRESS });
     live.attach({ operations, health, topology });
@@ -138,7 +168,8 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     cleanups.unshift(() => loadBalancers.stop());
     deps.loadBalancers = loadBalancers;
     // Active checks: each agent gets its list from the inventory and pushes the states (checks section).
-    const checkPlanner = new ActiveCheckPlanner(fleet, { log: (msg, err) => logger.warn({ err }, msg) });
+    // Owned hosts only in replica mode: each agent is configured by the replica connected to it.
+    const checkPlanner = new ActiveCheckPlanner(localFleet, { log: (msg, err) => logger.warn({ err }, msg) });
     checkPlanner.start();
     cleanups.unshift(() => checkPlanner.stop());
     // The swarm's autoscaler: decisions from the pushed inventory, carried out as operations, audited.
@@ -179,6 +210,7 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
       alerts,
       metrics,
       fleet,
+      cluster,
       recorder,
       auth,
       firstAdmin,
@@ -209,7 +241,8 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     };
     // Hosts connect in the background: the console is usable while a big fleet comes up.
     app.fleetStartedAt = Date.now();
-    void fleet.start().then(() => {
+    // Replica mode: the cluster started the local fleet; hosts arrive with their leases.
+    void (cluster ? Promise.resolve() : localFleet.start()).then(() => {
       logger.info({ hosts: fleet.hosts().length, ms: Date.now() - app.fleetStartedAt! }, "every host answered its first connection attempt");
       if (!stopped) recorder.start();
       fleetAnswered = true;

@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -16,6 +17,19 @@ const Env = z.object({
   /** Fleet config file; without it the embedded lab starts. */
   NIMBUS_CONFIG: z.string().optional(),
   DATABASE_URL: z.string().optional(),
+  /**
+   * Replica mode (several servers on one PostgreSQL, sharing the hosts by lease): set on every
+   * replica, the same value, at least 32 characters; it authenticates replica-to-replica calls.
+   * Needs DATABASE_URL. Unset: one process, as always.
+   */
+  NIMBUS_CLUSTER_SECRET: z.string().min(32, "at least 32 characters").optional(),
+  /** This replica's name in the cluster (default hostname-pid). */
+  NIMBUS_REPLICA_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, "letters, digits, dot, dash and underscore, at most 64")
+    .optional(),
+  /** How the other replicas reach this one (default http://NIMBUS_BIND:NIMBUS_PORT). */
+  NIMBUS_INTERNAL_URL: z.url().optional(),
   /** The first admin's password on first start; the one password policy applies. */
   NIMBUS_ADMIN_PASSWORD: z
     .string()
@@ -65,8 +79,30 @@ const Env = z.object({
 
 export type ServerEnv = z.infer<typeof Env> & { repoRoot: string };
 
+export interface ReplicaConfig {
+  id: string;
+  secret: string;
+  internalUrl: string;
+  databaseUrl: string;
+}
+
+/** Replica mode's settings, or null in the default single process. */
+export function replicaConfig(env: ServerEnv): ReplicaConfig | null {
+  if (!env.NIMBUS_CLUSTER_SECRET || !env.DATABASE_URL) return null;
+  const host = env.NIMBUS_BIND === "0.0.0.0" || env.NIMBUS_BIND === "::" ? "127.0.0.1" : env.NIMBUS_BIND;
+  return {
+    id: env.NIMBUS_REPLICA_ID ?? `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 64),
+    secret: env.NIMBUS_CLUSTER_SECRET,
+    internalUrl: env.NIMBUS_INTERNAL_URL ?? `http://${host.includes(":") ? `[${host}]` : host}:${env.NIMBUS_PORT}`,
+    databaseUrl: env.DATABASE_URL,
+  };
+}
+
 export function loadEnv(source: Record<string, string | undefined> = process.env): ServerEnv {
-  const parsed = Env.safeParse(source);
+  const parsed = Env.superRefine((e, ctx) => {
+    if (e.NIMBUS_CLUSTER_SECRET && !e.DATABASE_URL) ctx.addIssue({ code: "custom", path: ["NIMBUS_CLUSTER_SECRET"], message: "replica mode needs PostgreSQL: set DATABASE_URL too" });
+    if (e.NIMBUS_CLUSTER_SECRET && e.NIMBUS_PORT === 0 && !e.NIMBUS_INTERNAL_URL) ctx.addIssue({ code: "custom", path: ["NIMBUS_INTERNAL_URL"], message: "with NIMBUS_PORT=0 the other replicas cannot guess this one's address: set NIMBUS_INTERNAL_URL" });
+  }).safeParse(source);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`).join("\n");
     throw new Error(`invalid environment:\n${problems}`);

@@ -60,6 +60,7 @@ const server = createHttpServer({
     return app.auth.handler(req, res);
   },
   web: () => web,
+  internal: () => (app?.cluster ? (req, res) => app!.cluster!.rpc.handle(req, res) : null),
   metrics: metricsHandler(env.NIMBUS_METRICS_TOKEN, () => app?.metrics.registry ?? null),
   limits: { maxBodyBytes: env.NIMBUS_MAX_BODY_BYTES, anonymousPerMinute: env.NIMBUS_ANON_REQUESTS_PER_MINUTE },
   ready: () => ({

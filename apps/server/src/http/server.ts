@@ -25,6 +25,11 @@ export interface HttpOptions {
   web: () => Handler | null;
   /** GET /metrics (Prometheus; refuses without its bearer token). */
   metrics?: Handler;
+  /**
+   * Replica-to-replica calls under /internal/cluster/ (bearer NIMBUS_CLUSTER_SECRET, checked by the
+   * handler); null when not a replica: the path then answers 404 like any unknown one.
+   */
+  internal?: () => Handler | null;
   /** Extra readiness detail for /healthz. */
   ready: () => { ready: boolean } & Record<string, unknown>;
   /** Body size, batch size and signed-out rate; DEFAULT_HTTP_LIMITS for what is not given. */
@@ -57,6 +62,12 @@ export function createHttpServer(opts: HttpOptions): Server {
     securityHeaders(res, opts);
     const url = req.url ?? "/";
     try {
+      // Not a page or an API a browser uses: no cookies, no origin rules; the cluster secret or 404.
+      if (url.startsWith("/internal/")) {
+        const internal = url.startsWith("/internal/cluster/") ? opts.internal?.() : null;
+        if (!internal) return deny(res, 404, "not found");
+        return await internal(req, res);
+      }
       const origins = opts.origins();
       if (!origins) return deny(res, 503, "starting");
       // DNS rebinding: a name other than ours pointing at this address is not a visit to Nimbus.
