@@ -16,6 +16,7 @@ import { LbApplyParams, LbName, LbReloadResult, LbRuntime, LbValidateResult, LbW
 import { LogChunk, LogsParams } from "./swarm/logs.js";
 import { ServiceRollbackParams, ServiceUpdateParams } from "./swarm/service-update.js";
 import { StackDeployParams, StackRemoveParams } from "./swarm/stack.js";
+import { StatsCounters } from "./metrics/counters.js";
 
 /**
  * The agent protocol: JSON-RPC 2.0, one message per line, over the stdio of one SSH exec channel.
@@ -149,6 +150,8 @@ export const notifications = {
   "console.output": ConsoleOutput,
   /** A console session ended on the host (VM stopped, virsh exited, cap, closed). */
   "console.closed": ConsoleClosed,
+  /** Counters for metric history (host CPU, uplinks, running VMs), every STATS_INTERVAL_MS while the server follows pushes. */
+  "stats.counters": StatsCounters,
 } as const;
 export type NotificationName = keyof typeof notifications;
 /** The notification's params schema, or undefined (own keys only, as methodSpec). */

@@ -1,5 +1,8 @@
 import { z } from "zod";
 import type { HostRecord } from "../fleet.js";
+import { domainCpuPct, type CounterRates } from "./counters.js";
+
+export * from "./counters.js";
 
 /**
  * Metric history: what is sampled from the pushed inventory (no host is asked for it), how the
@@ -7,12 +10,15 @@ import type { HostRecord } from "../fleet.js";
  * resolution with a bounded count. Pure: the database store and the server's sampler use it.
  */
 
-/** What each kind of object has a series of, in the order the values are stored. */
+/**
+ * What each kind of object has a series of, in the order the values are stored (a sample is a
+ * `real[]` by this index: new metrics go at the end, so older rows keep their meaning).
+ */
 export const METRICS = {
-  host: ["cpu", "memory", "disk"],
-  instance: ["up", "vcpus", "memory"],
+  host: ["cpu", "memory", "disk", "netRx", "netTx"],
+  instance: ["up", "vcpus", "memory", "cpu", "netRx", "netTx", "diskRead", "diskWrite", "memoryUsed"],
   datastore: ["used", "usedGiB"],
-  service: ["running", "desired"],
+  service: ["running", "desired", "cpu"],
 } as const satisfies Record<string, readonly string[]>;
 
 export const MetricObjectKind = z.enum(["host", "instance", "datastore", "service"]);
@@ -20,17 +26,26 @@ export type MetricObjectKind = z.infer<typeof MetricObjectKind>;
 export type MetricName<K extends MetricObjectKind = MetricObjectKind> = (typeof METRICS)[K][number];
 
 /** Units for the charts' axes and tooltips. */
-export const METRIC_UNITS: Record<string, "%" | "count" | "MiB" | "GiB" | "bool"> = {
+export const METRIC_UNITS: Record<string, "%" | "count" | "MiB" | "GiB" | "bool" | "B/s"> = {
   "host.cpu": "%",
   "host.memory": "%",
   "host.disk": "%",
+  "host.netRx": "B/s",
+  "host.netTx": "B/s",
   "instance.up": "bool",
   "instance.vcpus": "count",
   "instance.memory": "MiB",
+  "instance.cpu": "%",
+  "instance.netRx": "B/s",
+  "instance.netTx": "B/s",
+  "instance.diskRead": "B/s",
+  "instance.diskWrite": "B/s",
+  "instance.memoryUsed": "MiB",
   "datastore.used": "%",
   "datastore.usedGiB": "GiB",
   "service.running": "count",
   "service.desired": "count",
+  "service.cpu": "%",
 };
 
 /** Full resolution: the sampler's period. */
@@ -61,24 +76,39 @@ const round = (v: number | null, digits = 2) => (v === null || !Number.isFinite(
 /**
  * One sample of every object the inventory describes at `at`: hosts (online ones only: the last
  * report of a silent host is not a measurement), their VMs, the datastores (from the VIP holder,
- * else any online NFS server) and swarm services (from a manager, the leader first).
+ * else any online NFS server) and swarm services (from a manager, the leader first). Rates
+ * (CPU from counters, network, disk I/O) come from `rates`, the agents' `stats.counters` pushes;
+ * without a fresh one a rate is null (a gap), and a host's CPU falls back to its node facts.
+ * A service's CPU is the mean CPU of the online hosts running its tasks (swarm VMs with an agent).
  */
-export function sampleFleet(hosts: readonly HostRecord[], at: number): ObjectSample[] {
+export function sampleFleet(hosts: readonly HostRecord[], at: number, rates?: CounterRates): ObjectSample[] {
   const out: ObjectSample[] = [];
   const datastores = new Map<string, { values: (number | null)[]; holder: boolean }>();
-  const services = new Map<string, { values: (number | null)[]; leader: boolean }>();
+  const services = new Map<string, { running: number; desired: number; leader: boolean; nodes: Set<string> }>();
+  const hostCpu = new Map<string, number>();
   for (const h of hosts) {
     if (h.connection.state !== "online") continue;
     const node = h.inventory.node;
+    const hr = rates?.host(h.name, at) ?? null;
     if (node) {
+      const cpu = hr?.cpuPct ?? node.cpuUsagePct;
+      hostCpu.set(h.name, cpu);
       out.push({
         object: seriesKey("host", h.name),
         at,
-        values: [round(node.cpuUsagePct), round(pct(node.memoryUsedMiB, node.memoryTotalMiB)), round(pct(node.diskUsedBytes, node.diskTotalBytes))],
+        values: [round(cpu), round(pct(node.memoryUsedMiB, node.memoryTotalMiB)), round(pct(node.diskUsedBytes, node.diskTotalBytes)), round(hr?.netRxBps ?? null), round(hr?.netTxBps ?? null)],
       });
     }
     for (const d of h.inventory.virt?.domains ?? []) {
-      out.push({ object: seriesKey("instance", d.name), at, values: [d.state === "running" ? 1 : 0, d.vcpus, d.memoryMiB] });
+      const running = d.state === "running";
+      const r = running ? (rates?.domain(h.name, d.name, at) ?? null) : null;
+      // A VM that is not running uses no CPU and moves no bytes: 0, not a gap.
+      const rate = (v: number | null | undefined) => (running ? round(v ?? null) : 0);
+      out.push({
+        object: seriesKey("instance", d.name),
+        at,
+        values: [running ? 1 : 0, d.vcpus, d.memoryMiB, rate(domainCpuPct(r?.cpuCores, d.vcpus)), rate(r?.netRxBps), rate(r?.netTxBps), rate(r?.diskReadBps), rate(r?.diskWriteBps), rate(r?.memoryMiB)],
+      });
     }
     const nfs = h.inventory.storage?.nfs;
     if (nfs) {
@@ -92,15 +122,33 @@ export function sampleFleet(hosts: readonly HostRecord[], at: number): ObjectSam
     const swarm = h.inventory.swarm;
     if (swarm?.role === "manager") {
       const leader = swarm.nodes.some((n) => n.leader && n.id === swarm.nodeId);
+      let running: Map<string, Set<string>> | null = null;
       for (const s of swarm.services) {
         const prev = services.get(s.name);
         if (prev && (prev.leader || !leader)) continue;
-        services.set(s.name, { values: [s.replicasRunning, s.replicasDesired], leader });
+        running ??= runningNodes(swarm);
+        services.set(s.name, { running: s.replicasRunning, desired: s.replicasDesired, leader, nodes: running.get(s.name) ?? new Set() });
       }
     }
   }
   for (const [path, d] of datastores) out.push({ object: seriesKey("datastore", path), at, values: d.values });
-  for (const [name, s] of services) out.push({ object: seriesKey("service", name), at, values: s.values });
+  for (const [name, s] of services) {
+    const cpus = [...s.nodes].flatMap((n) => (hostCpu.has(n) ? [hostCpu.get(n)!] : []));
+    out.push({ object: seriesKey("service", name), at, values: [s.running, s.desired, cpus.length ? round(cpus.reduce((a, b) => a + b, 0) / cpus.length) : null] });
+  }
+  return out;
+}
+
+/** Per service, the hostnames of the nodes running its tasks (a task names its node by id or hostname). */
+function runningNodes(swarm: NonNullable<HostRecord["inventory"]["swarm"]>): Map<string, Set<string>> {
+  const hostname = new Map(swarm.nodes.map((n) => [n.id, n.hostname]));
+  const out = new Map<string, Set<string>>();
+  for (const t of swarm.tasks) {
+    if (t.state !== "running" || !t.node) continue;
+    let set = out.get(t.serviceName);
+    if (!set) out.set(t.serviceName, (set = new Set()));
+    set.add(hostname.get(t.node) ?? t.node);
+  }
   return out;
 }
 

@@ -37,9 +37,10 @@ describe("sampling the inventory", () => {
     offline.connection = { ...offline.connection, state: "unreachable" };
     const samples = sampleFleet([kvm1, nfs("nfs2", false, 1024 ** 3), nfs("nfs1", true, 3 * 1024 ** 3), offline], T0);
     const by = new Map(samples.map((s) => [s.object, s.values]));
-    expect(by.get("host:kvm1")).toEqual([12.35, 25, 25]);
-    expect(by.get("instance:web1")).toEqual([1, 2, 2048]);
-    expect(by.get("instance:db1")).toEqual([0, 4, 4096]);
+    // Without counters pushed, the rates are gaps (null) for what runs and 0 for what does not.
+    expect(by.get("host:kvm1")).toEqual([12.35, 25, 25, null, null]);
+    expect(by.get("instance:web1")).toEqual([1, 2, 2048, null, null, null, null, null, null]);
+    expect(by.get("instance:db1")).toEqual([0, 4, 4096, 0, 0, 0, 0, 0, 0]);
     // The VIP holder's report wins over the backup's, whatever the order.
     expect(by.get("datastore:/instance")).toEqual([75, 3]);
     // A silent host's last report is not a measurement.
@@ -51,7 +52,7 @@ describe("sampling the inventory", () => {
   it("a host reporting a zero total gets no percentage rather than NaN or Infinity", () => {
     const h = hypervisor("kvm1");
     h.inventory.node = node({ memoryTotalMiB: 0, memoryUsedMiB: 10, diskTotalBytes: 0, diskUsedBytes: 0 });
-    expect(sampleFleet([h], T0)[0]!.values.slice(1)).toEqual([null, null]);
+    expect(sampleFleet([h], T0)[0]!.values.slice(1, 3)).toEqual([null, null]);
   });
 });
 

@@ -1,0 +1,194 @@
+import { z } from "zod";
+import { LIMITS, boundedList, boundedName } from "../bounds.js";
+
+/**
+ * Counters an agent pushes every STATS_INTERVAL_MS (`stats.counters`), outside the inventory:
+ * they change at every reading, and a whole section pushed per change at 2,000 hosts would make
+ * every host event a counter tick. The server turns two consecutive pushes into rates
+ * (`CounterRates`) and samples those with the inventory; nothing here reaches a browser.
+ *
+ * Every value is untrusted: whole, non-negative, at most 2^53 - 1 (a byte counter of a 100 Gbit/s
+ * link takes 23 years to get there); lists are bounded.
+ */
+export const STATS_INTERVAL_MS = 10_000;
+
+export const STATS_LIMITS = {
+  /** Host interfaces reported: uplinks, bridges, VLANs, veths (never VM taps or loopback). */
+  interfaces: 64,
+  domains: LIMITS.domains,
+} as const;
+
+const Counter = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
+
+export const InterfaceCounters = z.object({
+  name: boundedName(),
+  /** The interface's kind as the net section names it: uplinks are "physical" (a namespace's "veth" without a master). */
+  kind: z.enum(["physical", "bridge", "vlan", "veth", "ovs-internal", "bond", "other"]),
+  /** The bridge (or ovs-system) it is enslaved to, if any. */
+  master: boundedName().nullable(),
+  rxBytes: Counter,
+  txBytes: Counter,
+});
+export type InterfaceCounters = z.infer<typeof InterfaceCounters>;
+
+export const DomainCounters = z.object({
+  name: boundedName(),
+  /** Total CPU time of the guest (ns, `cpu.time`); the server divides by the vCPUs its inventory names. */
+  cpuTimeNs: Counter,
+  /** Sums over the domain's vifs and disks (`net.N.rx.bytes`, `block.N.rd.bytes`, ...). */
+  netRxBytes: Counter,
+  netTxBytes: Counter,
+  diskReadBytes: Counter,
+  diskWriteBytes: Counter,
+  /** A gauge, not a counter: the resident memory of the VM's process on the host (`balloon.rss`, KiB); null when not reported. */
+  memoryRssKiB: Counter.nullable().default(null),
+});
+export type DomainCounters = z.infer<typeof DomainCounters>;
+
+export const StatsCounters = z.object({
+  /** /proc/stat's aggregate line: busy and total jiffies. */
+  cpu: z.object({ busy: Counter, total: Counter }).nullable(),
+  interfaces: boundedList(InterfaceCounters, STATS_LIMITS.interfaces),
+  /** Running domains only (a stopped one has no counters). */
+  domains: boundedList(DomainCounters, STATS_LIMITS.domains),
+});
+export type StatsCounters = z.infer<typeof StatsCounters>;
+
+/** The interfaces whose traffic is the host's: its uplinks ("physical"; in a network namespace, veths with no master). */
+export function uplinks(interfaces: readonly InterfaceCounters[]): InterfaceCounters[] {
+  const physical = interfaces.filter((i) => i.kind === "physical");
+  return physical.length ? physical : interfaces.filter((i) => i.kind === "veth" && i.master === null);
+}
+
+/** A link faster than this is not a measurement (8 Tbit/s): the interval is dropped, not charted. */
+export const MAX_BYTES_PER_SECOND = 1e12;
+/** More CPU than the largest domain libvirt allows (4,096 vCPUs) is not a measurement. */
+export const MAX_CPU_NS_PER_SECOND = 4096 * 1e9;
+/** Two pushes closer than this (a reconnect, a second link to the daemon) say nothing about a rate. */
+export const MIN_RATE_WINDOW_MS = 500;
+/** A baseline older than this (pushes were lost) still gives a mean; older still, it starts over. */
+export const MAX_RATE_WINDOW_MS = 5 * 60_000;
+/** Rates are charted only while fresh: a host that stopped pushing has no current rate. */
+export const RATE_STALE_MS = 3 * STATS_INTERVAL_MS;
+
+export interface HostRates {
+  at: number;
+  cpuPct: number | null;
+  netRxBps: number | null;
+  netTxBps: number | null;
+}
+export interface DomainRates {
+  at: number;
+  /** CPU seconds per second (2 = two vCPUs busy). */
+  cpuCores: number | null;
+  netRxBps: number | null;
+  netTxBps: number | null;
+  diskReadBps: number | null;
+  diskWriteBps: number | null;
+  /** The latest push's resident memory (MiB). */
+  memoryMiB: number | null;
+}
+
+/**
+ * Bytes per second between two readings of a counter, or null: a counter that went back (the
+ * VM restarted, the interface was recreated, the agent's host rebooted) starts over rather than
+ * giving a negative rate, and a rate above MAX_BYTES_PER_SECOND is dropped.
+ */
+export function counterRate(prev: number | undefined, next: number, seconds: number, max = MAX_BYTES_PER_SECOND): number | null {
+  if (prev === undefined || !(seconds > 0) || next < prev) return null;
+  const rate = (next - prev) / seconds;
+  return Number.isFinite(rate) && rate <= max ? Math.round(rate * 100) / 100 : null;
+}
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+interface HostBaseline {
+  at: number;
+  counters: StatsCounters;
+  domains: Map<string, DomainCounters>;
+}
+
+/**
+ * The server's side of the counters: the last push per host, and the rates it gave against the
+ * push before. Times are the server's (when a push arrived), never the agent's: a host can lie
+ * about its counters but not about the clock that divides them. A VM is matched by name within
+ * one host, so one that migrated has no baseline on its new host (its counters restarted with
+ * the new qemu process) and gets rates from its second push there.
+ */
+export class CounterRates {
+  private readonly last = new Map<string, HostBaseline>();
+  private readonly hostRates = new Map<string, HostRates>();
+  private readonly domainRates = new Map<string, Map<string, DomainRates>>();
+
+  /** A push from `host` received at `at` (ms). */
+  push(host: string, counters: StatsCounters, at: number): void {
+    const prev = this.last.get(host);
+    const domains = new Map(counters.domains.map((d) => [d.name, d]));
+    if (prev && at - prev.at < MIN_RATE_WINDOW_MS) return;
+    this.last.set(host, { at, counters, domains });
+    if (!prev || at - prev.at > MAX_RATE_WINDOW_MS) {
+      this.hostRates.delete(host);
+      this.domainRates.delete(host);
+      return;
+    }
+    const seconds = (at - prev.at) / 1000;
+    const cpu = counters.cpu && prev.counters.cpu ? cpuShare(prev.counters.cpu, counters.cpu) : null;
+    const before = new Map(prev.counters.interfaces.map((i) => [i.name, i]));
+    // The host's traffic is the sum of per-uplink rates, so one uplink that reset loses only its own share.
+    const up = uplinks(counters.interfaces);
+    const rx = up.map((i) => counterRate(before.get(i.name)?.rxBytes, i.rxBytes, seconds));
+    const tx = up.map((i) => counterRate(before.get(i.name)?.txBytes, i.txBytes, seconds));
+    const total = (xs: (number | null)[]) => (xs.length && xs.every((x) => x !== null) ? Math.round(sum(xs as number[]) * 100) / 100 : null);
+    this.hostRates.set(host, { at, cpuPct: cpu, netRxBps: total(rx), netTxBps: total(tx) });
+    const rates = new Map<string, DomainRates>();
+    for (const d of counters.domains) {
+      const p = prev.domains.get(d.name);
+      if (!p) continue;
+      // cpu.time going back is the clearest restart sign: the VM's other counters started over with it.
+      const restarted = d.cpuTimeNs < p.cpuTimeNs;
+      const rate = (a: number, b: number, max?: number) => (restarted ? null : counterRate(a, b, seconds, max));
+      const cpuNs = rate(p.cpuTimeNs, d.cpuTimeNs, MAX_CPU_NS_PER_SECOND);
+      rates.set(d.name, {
+        at,
+        cpuCores: cpuNs === null ? null : Math.round((cpuNs / 1e9) * 1000) / 1000,
+        netRxBps: rate(p.netRxBytes, d.netRxBytes),
+        netTxBps: rate(p.netTxBytes, d.netTxBytes),
+        diskReadBps: rate(p.diskReadBytes, d.diskReadBytes),
+        diskWriteBps: rate(p.diskWriteBytes, d.diskWriteBytes),
+        memoryMiB: d.memoryRssKiB === null ? null : Math.round((d.memoryRssKiB / 1024) * 10) / 10,
+      });
+    }
+    this.domainRates.set(host, rates);
+  }
+
+  /** The host left the fleet: its baseline goes (a later push starts over). */
+  forget(host: string): void {
+    this.last.delete(host);
+    this.hostRates.delete(host);
+    this.domainRates.delete(host);
+  }
+
+  /** The host's latest rates if fresh at `now`. */
+  host(host: string, now: number): HostRates | null {
+    const r = this.hostRates.get(host);
+    return r && now - r.at <= RATE_STALE_MS ? r : null;
+  }
+
+  /** A VM's latest rates on the host that runs it, if fresh at `now`. */
+  domain(host: string, name: string, now: number): DomainRates | null {
+    const r = this.domainRates.get(host)?.get(name);
+    return r && now - r.at <= RATE_STALE_MS ? r : null;
+  }
+}
+
+/** A VM's CPU as a share of its vCPUs, 0-100 (a guest can exceed its share briefly by accounting: capped). */
+export const domainCpuPct = (cores: number | null | undefined, vcpus: number): number | null =>
+  cores === null || cores === undefined || !(vcpus > 0) ? null : Math.round(Math.min(100, (cores / vcpus) * 100) * 100) / 100;
+
+/** Busy share of the jiffies between two /proc/stat readings, 0-100; null when the counters went back (a reboot). */
+export function cpuShare(prev: { busy: number; total: number }, next: { busy: number; total: number }): number | null {
+  const total = next.total - prev.total;
+  const busy = next.busy - prev.busy;
+  if (total <= 0 || busy < 0 || busy > total) return null;
+  return Math.round((busy / total) * 10000) / 100;
+}

@@ -1,0 +1,217 @@
+import { describe, expect, it } from "vitest";
+import {
+  CounterRates,
+  MAX_BYTES_PER_SECOND,
+  MAX_RATE_WINDOW_MS,
+  RATE_STALE_MS,
+  STATS_LIMITS,
+  StatsCounters,
+  counterRate,
+  cpuShare,
+  domainCpuPct,
+  sampleFleet,
+  uplinks,
+  type DomainCounters,
+  type InterfaceCounters,
+} from "../../src/metrics/index.js";
+import { notificationSchema } from "../../src/protocol.js";
+import type { HostRecord } from "../../src/fleet.js";
+import { hypervisor, node, vm } from "../fixtures.js";
+
+const T0 = Date.parse("2026-03-01T00:00:00Z");
+const GiB = 1024 ** 3;
+
+const eth = (rx: number, tx: number, over: Partial<InterfaceCounters> = {}): InterfaceCounters => ({ name: "eth0", kind: "physical", master: null, rxBytes: rx, txBytes: tx, ...over });
+const dom = (name: string, over: Partial<DomainCounters> = {}): DomainCounters => ({
+  name,
+  cpuTimeNs: 0,
+  netRxBytes: 0,
+  netTxBytes: 0,
+  diskReadBytes: 0,
+  diskWriteBytes: 0,
+  memoryRssKiB: null,
+  ...over,
+});
+const push = (cpu: { busy: number; total: number } | null, interfaces: InterfaceCounters[], domains: DomainCounters[] = []) => ({ cpu, interfaces, domains });
+
+describe("a counter's rate", () => {
+  it("is the difference over the seconds between two readings", () => {
+    expect(counterRate(1_000, 21_000, 10)).toBe(2_000);
+    expect(counterRate(5, 5, 10)).toBe(0);
+  });
+  it("has no rate without a previous reading or a positive interval", () => {
+    expect(counterRate(undefined, 100, 10)).toBeNull();
+    expect(counterRate(0, 100, 0)).toBeNull();
+    expect(counterRate(0, 100, Number.NaN)).toBeNull();
+  });
+  it("starts over when the counter went back (a restart), never a negative rate", () => {
+    expect(counterRate(10_000, 200, 10)).toBeNull();
+  });
+  it("drops a rate no link carries", () => {
+    expect(counterRate(0, MAX_BYTES_PER_SECOND * 10 + 10, 10)).toBeNull();
+    expect(counterRate(0, MAX_BYTES_PER_SECOND * 10, 10)).toBe(MAX_BYTES_PER_SECOND);
+  });
+  it("CPU share from jiffies: busy over total, null when they went back or busy outgrew total", () => {
+    expect(cpuShare({ busy: 100, total: 1000 }, { busy: 350, total: 2000 })).toBe(25);
+    expect(cpuShare({ busy: 100, total: 1000 }, { busy: 50, total: 500 })).toBeNull();
+    expect(cpuShare({ busy: 100, total: 1000 }, { busy: 2000, total: 1100 })).toBeNull();
+    expect(cpuShare({ busy: 100, total: 1000 }, { busy: 100, total: 1000 })).toBeNull();
+  });
+  it("a VM's CPU is a share of its vCPUs, capped at 100", () => {
+    expect(domainCpuPct(1, 4)).toBe(25);
+    expect(domainCpuPct(9, 4)).toBe(100);
+    expect(domainCpuPct(null, 4)).toBeNull();
+  });
+});
+
+describe("the host's traffic", () => {
+  it("is its physical interfaces', not its bridges' or veths' (a bridge's traffic crossed the uplink already)", () => {
+    const list = [eth(1, 1), eth(2, 2, { name: "br0", kind: "bridge" }), eth(3, 3, { name: "eth1" }), eth(4, 4, { name: "veth1", kind: "veth", master: "br0" })];
+    expect(uplinks(list).map((i) => i.name)).toEqual(["eth0", "eth1"]);
+  });
+  it("in a network namespace (no physical interface) is the veths' that no bridge holds", () => {
+    const list = [eth(1, 1, { name: "eth0", kind: "veth" }), eth(2, 2, { name: "vx", kind: "veth", master: "br0" }), eth(3, 3, { name: "br0", kind: "bridge" })];
+    expect(uplinks(list).map((i) => i.name)).toEqual(["eth0"]);
+  });
+});
+
+describe("rates from pushed counters", () => {
+  it("a host's CPU and uplink traffic from two pushes, by the server's clock", () => {
+    const r = new CounterRates();
+    r.push("kvm1", push({ busy: 0, total: 0 }, [eth(0, 0), eth(0, 0, { name: "br0", kind: "bridge" })]), T0);
+    expect(r.host("kvm1", T0)).toBeNull();
+    r.push("kvm1", push({ busy: 400, total: 1000 }, [eth(10_000, 5_000), eth(9e9, 9e9, { name: "br0", kind: "bridge" })]), T0 + 10_000);
+    expect(r.host("kvm1", T0 + 10_000)).toEqual({ at: T0 + 10_000, cpuPct: 40, netRxBps: 1_000, netTxBps: 500 });
+  });
+
+  it("a VM's CPU time, vif and disk bytes become rates; a restart (counters back to 0) gives a gap, not a negative rate", () => {
+    const r = new CounterRates();
+    const web = (cpu: number, bytes: number) => dom("web1", { cpuTimeNs: cpu, netRxBytes: bytes, netTxBytes: bytes / 2, diskReadBytes: bytes * 2, diskWriteBytes: bytes * 4, memoryRssKiB: 512 * 1024 });
+    r.push("kvm1", push(null, [], [web(10e9, 1_000)]), T0);
+    r.push("kvm1", push(null, [], [web(30e9, 11_000)]), T0 + 10_000);
+    expect(r.domain("kvm1", "web1", T0 + 10_000)).toEqual({ at: T0 + 10_000, cpuCores: 2, netRxBps: 1_000, netTxBps: 500, diskReadBps: 2_000, diskWriteBps: 4_000, memoryMiB: 512 });
+    // Destroyed and started again: cpu.time starts over, and so did every other counter.
+    r.push("kvm1", push(null, [], [web(1e9, 50_000)]), T0 + 20_000);
+    const after = r.domain("kvm1", "web1", T0 + 20_000)!;
+    expect([after.cpuCores, after.netRxBps, after.netTxBps, after.diskReadBps, after.diskWriteBps]).toEqual([null, null, null, null, null]);
+    // The next push rates against the new baseline.
+    r.push("kvm1", push(null, [], [web(2e9, 60_000)]), T0 + 30_000);
+    expect(r.domain("kvm1", "web1", T0 + 30_000)!.cpuCores).toBe(0.1);
+  });
+
+  it("a VM that migrated has no baseline on its new host: no rate from the old host's counters", () => {
+    const r = new CounterRates();
+    r.push("kvm1", push(null, [], [dom("web1", { cpuTimeNs: 500e9, netRxBytes: 9e9 })]), T0);
+    r.push("kvm2", push(null, [], []), T0);
+    r.push("kvm1", push(null, [], []), T0 + 10_000);
+    r.push("kvm2", push(null, [], [dom("web1", { cpuTimeNs: 1e9, netRxBytes: 10 })]), T0 + 10_000);
+    expect(r.domain("kvm2", "web1", T0 + 10_000)).toBeNull();
+    expect(r.domain("kvm1", "web1", T0 + 10_000)).toBeNull();
+    r.push("kvm2", push(null, [], [dom("web1", { cpuTimeNs: 6e9, netRxBytes: 20_010 })]), T0 + 20_000);
+    expect(r.domain("kvm2", "web1", T0 + 20_000)).toMatchObject({ cpuCores: 0.5, netRxBps: 2_000 });
+  });
+
+  it("one uplink that reset loses the host's total for that interval only", () => {
+    const r = new CounterRates();
+    r.push("kvm1", push(null, [eth(1_000_000, 1_000_000), eth(0, 0, { name: "eth1" })]), T0);
+    r.push("kvm1", push(null, [eth(5, 5), eth(10_000, 10_000, { name: "eth1" })]), T0 + 10_000);
+    expect(r.host("kvm1", T0 + 10_000)).toMatchObject({ netRxBps: null, netTxBps: null });
+    r.push("kvm1", push(null, [eth(10_005, 5), eth(20_000, 20_000, { name: "eth1" })]), T0 + 20_000);
+    expect(r.host("kvm1", T0 + 20_000)).toMatchObject({ netRxBps: 2_000, netTxBps: 1_000 });
+  });
+
+  it("pushes too close together are ignored; a long silence starts over; an old rate is not current", () => {
+    const r = new CounterRates();
+    r.push("kvm1", push({ busy: 0, total: 0 }, []), T0);
+    r.push("kvm1", push({ busy: 1, total: 1 }, []), T0 + 100);
+    r.push("kvm1", push({ busy: 50, total: 100 }, []), T0 + 10_000);
+    // Rated against the first push, not the one 100 ms after it.
+    expect(r.host("kvm1", T0 + 10_000)!.cpuPct).toBe(50);
+    expect(r.host("kvm1", T0 + 10_000 + RATE_STALE_MS + 1)).toBeNull();
+    r.push("kvm1", push({ busy: 60, total: 200 }, []), T0 + 10_000 + MAX_RATE_WINDOW_MS + 1);
+    expect(r.host("kvm1", T0 + 10_000 + MAX_RATE_WINDOW_MS + 1)).toBeNull();
+  });
+
+  it("a host that went offline is forgotten: its next push is a new baseline", () => {
+    const r = new CounterRates();
+    r.push("kvm1", push({ busy: 0, total: 0 }, []), T0);
+    r.forget("kvm1");
+    r.push("kvm1", push({ busy: 50, total: 100 }, []), T0 + 10_000);
+    expect(r.host("kvm1", T0 + 10_000)).toBeNull();
+  });
+});
+
+describe("the stats.counters push is untrusted", () => {
+  const schema = notificationSchema("stats.counters")!;
+  const ok = push({ busy: 1, total: 2 }, [eth(1, 2)], [dom("web1")]);
+  it("takes a well-formed push (memory optional, as older agents send none)", () => {
+    expect(schema.safeParse(ok).success).toBe(true);
+    const { memoryRssKiB: _, ...old } = dom("web1");
+    expect(StatsCounters.parse({ ...ok, domains: [old] }).domains[0]!.memoryRssKiB).toBeNull();
+  });
+  it.each([
+    ["a negative counter", { ...ok, interfaces: [eth(-1, 2)] }],
+    ["NaN", { ...ok, cpu: { busy: Number.NaN, total: 2 } }],
+    ["a fraction", { ...ok, domains: [dom("web1", { cpuTimeNs: 1.5 })] }],
+    ["a counter above 2^53", { ...ok, domains: [dom("web1", { diskReadBytes: 2 ** 60 })] }],
+    ["a number as text", { ...ok, interfaces: [{ ...eth(1, 2), rxBytes: "12" }] }],
+    ["an unknown interface kind", { ...ok, interfaces: [eth(1, 2, { kind: "wifi" as never })] }],
+    ["too many interfaces", { ...ok, interfaces: Array.from({ length: STATS_LIMITS.interfaces + 1 }, (_, i) => eth(1, 1, { name: `e${i}` })) }],
+    ["too many domains", { ...ok, domains: Array.from({ length: STATS_LIMITS.domains + 1 }, (_, i) => dom(`d${i}`)) }],
+    ["a name beyond the bound", { ...ok, domains: [dom("x".repeat(300))] }],
+  ])("refuses %s", (_what, bad) => {
+    expect(schema.safeParse(bad).success).toBe(false);
+  });
+});
+
+describe("samples with rates", () => {
+  const swarmVm = (name: string, cpu: number): HostRecord => {
+    const h = hypervisor(name);
+    h.inventory.virt = null;
+    h.inventory.node = node({ cpuUsagePct: cpu });
+    return h;
+  };
+
+  it("hosts and running VMs take their fresh rates; a VM's CPU is a share of its vCPUs; a stopped one is 0", () => {
+    const kvm1 = hypervisor("kvm1", [vm({ name: "web1", state: "running", vcpus: 4 }), vm({ name: "db1", state: "shutoff" })]);
+    kvm1.inventory.node = node({ cpuUsagePct: 90, memoryTotalMiB: 100, memoryUsedMiB: 50, diskTotalBytes: 100, diskUsedBytes: 10 });
+    const r = new CounterRates();
+    r.push("kvm1", push({ busy: 0, total: 0 }, [eth(0, 0)], [dom("web1"), dom("db1")]), T0 - 10_000);
+    r.push("kvm1", push({ busy: 120, total: 1000 }, [eth(20_000, 10_000)], [dom("web1", { cpuTimeNs: 20e9, netRxBytes: 1_000, diskWriteBytes: 1 * GiB, memoryRssKiB: 2048 })]), T0);
+    const by = new Map(sampleFleet([kvm1], T0, r).map((s) => [s.object, s.values]));
+    // CPU from the counters (12 %), not the node facts' last meaningful change (90 %).
+    expect(by.get("host:kvm1")).toEqual([12, 50, 10, 2_000, 1_000]);
+    expect(by.get("instance:web1")).toEqual([1, 4, 2048, 50, 100, 0, 0, 107374182.4, 2]);
+    expect(by.get("instance:db1")).toEqual([0, 2, 2048, 0, 0, 0, 0, 0, 0]);
+    // Rates that went stale are gaps, and the host's CPU falls back to its node facts.
+    const later = new Map(sampleFleet([kvm1], T0 + RATE_STALE_MS + 1, r).map((s) => [s.object, s.values]));
+    expect(later.get("host:kvm1")).toEqual([90, 50, 10, null, null]);
+    expect(later.get("instance:web1")!.slice(3)).toEqual([null, null, null, null, null, null]);
+  });
+
+  it("a service's CPU is the mean of the online nodes running its tasks (named by id or hostname)", () => {
+    const manager = swarmVm("swarm1", 10);
+    manager.inventory.swarm = {
+      nodeId: "n1",
+      role: "manager",
+      clusterId: "c",
+      nodes: [
+        { id: "n1", hostname: "swarm1", role: "manager", availability: "active", status: "ready", leader: true, engineVersion: null, address: null },
+        { id: "n2", hostname: "swarm2", role: "worker", availability: "active", status: "ready", leader: false, engineVersion: null, address: null },
+        { id: "n3", hostname: "swarm3", role: "worker", availability: "active", status: "ready", leader: false, engineVersion: null, address: null },
+      ],
+      services: [
+        { id: "s1", name: "web", mode: "replicated", replicasDesired: 3, replicasRunning: 2, image: "nginx", ports: [], tenant: null, stack: null, updatedAt: null },
+        { id: "s2", name: "idle", mode: "replicated", replicasDesired: 0, replicasRunning: 0, image: "nginx", ports: [], tenant: null, stack: null, updatedAt: null },
+      ],
+      tasks: [
+        { id: "t1", serviceId: "s1", serviceName: "web", slot: 1, node: "n2", desiredState: "running", state: "running", error: null },
+        { id: "t2", serviceId: "s1", serviceName: "web", slot: 2, node: "swarm3", desiredState: "running", state: "running", error: null },
+        { id: "t3", serviceId: "s1", serviceName: "web", slot: 3, node: "n1", desiredState: "running", state: "pending", error: null },
+      ],
+    };
+    const by = new Map(sampleFleet([manager, swarmVm("swarm2", 30), swarmVm("swarm3", 50)], T0).map((s) => [s.object, s.values]));
+    expect(by.get("service:web")).toEqual([2, 3, 40]);
+    expect(by.get("service:idle")).toEqual([0, 0, null]);
+  });
+});
