@@ -68,7 +68,7 @@ describe("stacks through the API", () => {
     const list = await until(() => acme().stacks.list(), (l) => l.some((s) => s.name === "acme-shop2" && s.replicasRunning === 3), "acme-shop2 listed with 3 running");
     const mine = list.find((s) => s.name === "acme-shop2")!;
     expect(mine).toMatchObject({ tenant: "acme", replicasDesired: 3, replicasRunning: 3 });
-    expect(mine.ports).toEqual([{ published: 8090, target: 80, protocol: "tcp", mode: "ingress" }]);
+    expect(mine.ports).toEqual([{ published: 8090, target: 80, protocol: "tcp", mode: "ingress", nodes: null, nodeCount: null }]);
 
     // The same file again changes nothing; a new replica count is a change.
     const again = await acme().stacks.validate({ name: "shop2", compose: [SHOP.replace("replicas: 2", "replicas: 3")] });
@@ -136,6 +136,27 @@ describe("stacks through the API", () => {
     const half = await until(() => acme().stacks.list(), (l) => l.some((x) => x.name === "acme-half"), "the stack listed");
     expect(half.find((x) => x.name === "acme-half")!.services.map((x) => x.name)).toEqual(["acme-half_big", "acme-half_one"]);
     await settled(acme, (await acme().stacks.remove({ name: "acme-half" })).id);
+  });
+
+  it("each published port says its mode; host mode names the nodes that answer to staff, and only their count to the tenant", { timeout: 90_000 }, async () => {
+    const file = `services:\n  edge:\n    image: nginx:1.25\n    ports: [{ target: 80, published: 8097, mode: host }]\n    deploy:\n      replicas: 2\n  mesh:\n    image: nginx:1.25\n    ports: ["8098:80"]\n`;
+    const op = await acme().stacks.deploy({ name: "ports", compose: [file] });
+    expect((await settled(acme, op.id)).state).toBe("succeeded");
+    const edgeOf = (l: Awaited<ReturnType<ReturnType<typeof admin>["stacks"]["list"]>>) => l.find((x) => x.name === "acme-ports")?.services.find((x) => x.short === "edge")?.ports[0];
+    // The operation ends when the manager's agent saw both tasks run; the pushed section follows.
+    const staffView = (await until(() => admin().stacks.list(), (l) => edgeOf(l)?.nodeCount === 2, "both host-mode tasks in the inventory")).find((x) => x.name === "acme-ports")!;
+    const edge = staffView.services.find((x) => x.short === "edge")!.ports[0]!;
+    expect(edge).toMatchObject({ published: 8097, mode: "host", nodeCount: 2 });
+    const nodeNames = (await admin().swarm.overview()).nodes.map((n) => n.hostname);
+    expect(edge.nodes).toHaveLength(2);
+    expect(edge.nodes!.every((n) => nodeNames.includes(n))).toBe(true);
+    expect(staffView.services.find((x) => x.short === "mesh")!.ports[0]).toMatchObject({ published: 8098, mode: "ingress", nodes: null });
+    const tenantView = (await acme().stacks.list()).find((x) => x.name === "acme-ports")!;
+    expect(tenantView.services.find((x) => x.short === "edge")!.ports[0]).toMatchObject({ mode: "host", nodes: [], nodeCount: 2 });
+    expect(tenantView.ports.find((p) => p.published === 8097)).toMatchObject({ nodes: [], nodeCount: 2 });
+    const text = JSON.stringify(tenantView);
+    for (const n of nodeNames) expect(text).not.toContain(n);
+    await settled(acme, (await acme().stacks.remove({ name: "acme-ports" })).id);
   });
 
   it("a tenant removes its own stack: the services go", { timeout: 60_000 }, async () => {

@@ -6,6 +6,7 @@ import {
   StackName,
   TenantSlug,
   canManageStack,
+  publishedPortsForTenant,
   stacksOf,
   visibleTo,
   type HostRecord,
@@ -67,7 +68,10 @@ export const stacksRouter = router({
   /** Stacks with their services, replicas running/desired and published ports; a tenant member sees its own only. */
   list: tenantProcedure.query(({ ctx }): StackView[] => {
     const manager = managerOf(ctx.deps.fleet.hosts());
-    return visibleTo(ctx.viewer, stacksOf(manager?.inventory.swarm), (s) => s.tenant);
+    const stacks = visibleTo(ctx.viewer, stacksOf(manager?.inventory.swarm), (s) => s.tenant);
+    if (ctx.viewer.role !== "tenant") return stacks;
+    // Nodes are infrastructure: a tenant reads how many answer a host-mode port, not which.
+    return stacks.map((st) => ({ ...st, ports: publishedPortsForTenant(st.ports), services: st.services.map((sv) => ({ ...sv, ports: publishedPortsForTenant(sv.ports) })) }));
   }),
 
   /**

@@ -8,3 +8,4 @@ export * from "./quorum.js";
 export * from "./workers.js";
 export * from "./autoscale.js";
 export * from "./cancel.js";
+export * from "./publish.js";

@@ -1,3 +1,4 @@
+import { publishedPorts, type PublishedPort } from "./publish.js";
 import { z } from "zod";
 import { boundedName, boundedText } from "../bounds.js";
 import type { SwarmSection, SwarmService } from "../inventory.js";
@@ -105,13 +106,8 @@ export function stackRemoveSteps(stack: string): OperationStep[] {
   return [step("remove", "Remove", `docker stack rm ${stack} on a manager`), step("wait-gone", "Wait", "until the stack's services are gone")];
 }
 
-/** A published port as the stack list shows it. */
-export interface StackPort {
-  published: number;
-  target: number;
-  protocol: string;
-  mode: string;
-}
+/** A published port as the stack list shows it: its mode and, in host mode, the nodes that answer. */
+export type StackPort = PublishedPort;
 
 export interface StackServiceView {
   name: string;
@@ -139,7 +135,7 @@ export interface StackView {
  * The stack a service belongs to, with its tenant: the label Nimbus sets, all services agreeing
  * (a stack whose services disagree, e.g. edited with the CLI, belongs to no tenant: staff only).
  */
-export function stacksOf(swarm: Pick<SwarmSection, "services" | "tasks"> | null | undefined): StackView[] {
+export function stacksOf(swarm: Pick<SwarmSection, "services" | "tasks"> & { nodes?: SwarmSection["nodes"] } | null | undefined): StackView[] {
   if (!swarm) return [];
   const byStack = new Map<string, SwarmService[]>();
   for (const s of swarm.services) {
@@ -161,7 +157,7 @@ export function stacksOf(swarm: Pick<SwarmSection, "services" | "tasks"> | null 
           mode: s.mode,
           replicasDesired: s.replicasDesired,
           replicasRunning: s.replicasRunning,
-          ports: s.ports.map((p) => ({ ...p })),
+          ports: publishedPorts(s, swarm.tasks, swarm.nodes ?? []),
           error: s.replicasRunning < s.replicasDesired ? (lastError.get(s.name) ?? null) : null,
         }))
         .sort((a, b) => a.name.localeCompare(b.name));

@@ -222,7 +222,7 @@ describe("stacks", () => {
       ["mixed", null, 2, 2],
     ]);
     expect(views[0]!.services.find((s) => s.short === "web")!.error).toBe("No such image: shop:2");
-    expect(views[0]!.ports).toEqual([{ published: 8080, target: 80, protocol: "tcp", mode: "ingress" }]);
+    expect(views[0]!.ports).toEqual([{ published: 8080, target: 80, protocol: "tcp", mode: "ingress", nodes: null, nodeCount: null }]);
   });
 
   it("prefix a tenant's stack name once", () => {

@@ -10,9 +10,9 @@ const shop: StackView = {
   tenant: "acme",
   replicasDesired: 3,
   replicasRunning: 1,
-  ports: [{ published: 8080, target: 80, protocol: "tcp", mode: "ingress" }],
+  ports: [{ published: 8080, target: 80, protocol: "tcp", mode: "ingress", nodes: null, nodeCount: null }],
   services: [
-    { name: "acme-shop_web", short: "web", image: "nginx:1.25", mode: "replicated", replicasDesired: 2, replicasRunning: 0, ports: [{ published: 8080, target: 80, protocol: "tcp", mode: "ingress" }], error: "No such image: nginx:1.25" },
+    { name: "acme-shop_web", short: "web", image: "nginx:1.25", mode: "replicated", replicasDesired: 2, replicasRunning: 0, ports: [{ published: 8080, target: 80, protocol: "tcp", mode: "ingress", nodes: null, nodeCount: null }], error: "No such image: nginx:1.25" },
     { name: "acme-shop_cache", short: "cache", image: "redis:7", mode: "replicated", replicasDesired: 1, replicasRunning: 1, ports: [], error: null },
   ],
 };
@@ -22,9 +22,16 @@ describe("stack list", () => {
     const text = renderText(<StackList stacks={[shop]} showTenant />);
     expect(text).toContain("acme-shop");
     expect(text).toContain("1/3");
-    expect(text).toContain("8080:80/tcp");
+    expect(text).toContain("8080→80/tcp");
+    expect(text).toContain("mesh · every node");
     expect(text).toContain("No such image: nginx:1.25");
     expect(text).toContain("acme");
+  });
+  it("says which nodes answer a host-mode port; a tenant's view says how many; none running is a warning", () => {
+    const host = (nodes: string[] | null, nodeCount: number) => ({ ...shop, services: [{ ...shop.services[0]!, ports: [{ published: 8081, target: 80, protocol: "tcp", mode: "host" as const, nodes, nodeCount }] }] });
+    expect(renderText(<StackList stacks={[host(["worker1", "worker2"], 2)]} showTenant />)).toContain("8081→80/tcphost · worker1, worker2");
+    expect(renderText(<StackList stacks={[host([], 2)]} showTenant={false} />)).toContain("host · 2 nodes");
+    expect(renderHtml(<StackList stacks={[host([], 0)]} showTenant={false} />)).toMatch(/text-warn[^>]*>host · no task running/);
   });
   it("says so when there is no stack, and when the filter hides them all", () => {
     expect(renderText(<StackList stacks={[]} showTenant={false} />)).toContain("No stacks");

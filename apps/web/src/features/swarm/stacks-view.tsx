@@ -1,5 +1,5 @@
 "use client";
-import type { Operation, StackDiff, StackPort, StackValidation, StackView } from "@nimbus/domain";
+import type { Operation, StackDiff, StackValidation, StackView } from "@nimbus/domain";
 import type { ReactNode } from "react";
 import { Button } from "@/components/ui/button";
 import { Panel } from "@/components/ui/panel";
@@ -7,10 +7,10 @@ import { PlainTable, phoneHiddenCell, plainCell } from "@/components/ui/plain-ta
 import { EmptyState } from "@/components/ui/states";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import type { Status } from "@/lib/status";
+import { PublishedPorts } from "./published-ports";
 
 /** Renderers of the Stacks view: plain props, no fetching (screens render them from fixtures too). */
 
-export const portText = (p: StackPort) => `${p.published}:${p.target}/${p.protocol}${p.mode === "host" ? " host" : ""}`;
 
 function replicaStatus(running: number, desired: number): Status {
   if (desired === 0) return { tone: "unknown", label: "None wanted" };
@@ -66,7 +66,9 @@ export function StackPanel({
               <td className={`${plainCell} font-medium`}>{s.short}</td>
               <td className={`${plainCell} ${phoneHiddenCell} font-mono text-[12px]`}>{s.image}</td>
               <td className={plainCell}>{s.mode === "global" ? <span className="text-muted">global {s.replicasRunning}/{s.replicasDesired}</span> : <Replicas running={s.replicasRunning} desired={s.replicasDesired} />}</td>
-              <td className={`${plainCell} ${phoneHiddenCell} font-mono text-[12px]`}>{s.ports.map(portText).join(", ") || <span className="text-muted">none</span>}</td>
+              <td className={`${plainCell} ${phoneHiddenCell}`}>
+                <PublishedPorts ports={s.ports} testId={`stack-ports-${s.name}`} />
+              </td>
               <td className={`${plainCell} text-[12px] ${s.error ? "text-crit" : "text-muted"}`}>{s.error ?? "—"}</td>
             </tr>
           ))}

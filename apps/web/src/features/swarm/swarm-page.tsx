@@ -88,6 +88,8 @@ export function SwarmPage() {
           <Panel title={`Services (${s!.services.length})`} actions={<SearchInput value={q} onChange={setQ} placeholder="Filter services" />} bodyClass="p-0">
             <SwarmServicesTable
               services={services ?? []}
+              tasks={s!.tasks}
+              nodes={s!.nodes}
               sorting={serviceSort}
               onSortingChange={setServiceSort}
               onScale={mayScale ? setScaling : undefined}

@@ -1,5 +1,5 @@
 "use client";
-import type { Operation, SwarmNode, SwarmService } from "@nimbus/domain";
+import { publishedPorts, type Operation, type SwarmNode, type SwarmService, type SwarmTask } from "@nimbus/domain";
 import { createColumnHelper, type SortingState } from "@tanstack/react-table";
 import Link from "next/link";
 import type { ReactNode } from "react";
@@ -10,6 +10,10 @@ import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { RelativeTime } from "@/components/ui/time";
 import { ProgressBar } from "@/components/ui/usage-bar";
 import { swarmAvailabilityStatus, swarmNodeStatus } from "@/lib/status";
+import { PublishedPorts } from "./published-ports";
+
+/** What the Published column reads to say which nodes answer a host-mode port. */
+type PortSources = { tasks: readonly SwarmTask[]; nodes: readonly SwarmNode[] };
 
 const nodeCol = createColumnHelper<SwarmNode>();
 export type Availability = SwarmNode["availability"];
@@ -86,7 +90,7 @@ export function SwarmNodesTable({
 
 const svcCol = createColumnHelper<SwarmService>();
 
-function serviceColumns(onScale?: (s: SwarmService) => void) {
+function serviceColumns(onScale?: (s: SwarmService) => void, swarm?: PortSources) {
   return [
     svcCol.accessor("name", {
       header: "Service",
@@ -128,19 +132,7 @@ function serviceColumns(onScale?: (s: SwarmService) => void) {
       id: "ports",
       header: "Published",
       meta: { hideBelow: "md" },
-      cell: (c) =>
-        c.row.original.ports.length ? (
-          <span className="flex flex-wrap gap-1">
-            {c.row.original.ports.map((p) => (
-              <Tag key={`${p.published}/${p.protocol}`} mono title={p.mode === "ingress" ? "published on every node through the ingress network" : "published on the node running the task"}>
-                {p.published}→{p.target}/{p.protocol}
-                {p.mode === "host" ? " host" : ""}
-              </Tag>
-            ))}
-          </span>
-        ) : (
-          <span className="text-faint">—</span>
-        ),
+      cell: (c) => <PublishedPorts ports={publishedPorts(c.row.original, swarm?.tasks ?? [], swarm?.nodes ?? [])} testId={`ports-${c.row.original.name}`} />,
     }),
     svcCol.accessor((s) => s.updatedAt ?? "", { id: "updated", header: "Updated", meta: { hideBelow: "lg" }, cell: (c) => <RelativeTime iso={c.row.original.updatedAt} /> }),
     svcCol.display({
@@ -164,8 +156,13 @@ export function SwarmServicesTable({
   operationFor,
   renderOperation,
   filtered,
+  tasks,
+  nodes,
 }: {
   services: SwarmService[];
+  /** The manager's tasks and nodes: the nodes answering a host-mode port (a tenant's tasks carry no node). */
+  tasks?: readonly SwarmTask[];
+  nodes?: readonly SwarmNode[];
   sorting: SortingState;
   onSortingChange: (s: SortingState) => void;
   onScale?: (s: SwarmService) => void;
@@ -177,7 +174,7 @@ export function SwarmServicesTable({
     <DataTable
       testId="swarm-services"
       data={services}
-      columns={serviceColumns(onScale)}
+      columns={serviceColumns(onScale, { tasks: tasks ?? [], nodes: nodes ?? [] })}
       getRowId={(s) => s.id}
       rowTestId={(s) => `service-row-${s.name}`}
       sorting={sorting}
