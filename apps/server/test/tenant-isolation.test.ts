@@ -130,6 +130,7 @@ const table: Record<string, Row> = {
   "stacks.remove": { tenant: "scoped", inputs: { other: { name: "globex" } }, codes: { other: "NOT_FOUND" } },
   "storage.overview": { tenant: "refused", inputs: none },
   "health.list": { tenant: "refused", inputs: none },
+  "health.page": { tenant: "refused", inputs: { none: undefined, other: { q: "globex" } } },
   "health.acknowledge": { tenant: "refused", inputs: { other: { id: "swarm:service:api" } } },
   "health.unacknowledge": { tenant: "refused", inputs: { other: { id: "swarm:service:api" } } },
   "alerts.list": { tenant: "refused", inputs: none },
@@ -150,6 +151,13 @@ const table: Record<string, Row> = {
   "operations.list": {
     tenant: "scoped",
     inputs: { none: {}, own: { target: { type: "instance", name: "acme-db" } }, other: { target: { type: "instance", name: "globex-app1" } } },
+    mustContain: "acme-db",
+  },
+  // A tenant's page: its own rows only, masked; a host filter is ignored (host text is not even
+  // searched for tenants: domain and db tests, "a tenant's page … finds nothing by host text").
+  "operations.page": {
+    tenant: "scoped",
+    inputs: { none: undefined, own: { target: "acme-db" }, other: { target: "globex-app1" }, byText: { q: "acme" }, byHost: { host: "kvm2" }, moves: { kinds: ["migrate"], sort: "target", desc: false } },
     mustContain: "acme-db",
   },
   "operations.get": { tenant: "scoped", inputs: { own: { id: "ACME_FAILED_OP" }, other: { id: "GLOBEX_OP" } }, missing: { id: MISSING } },
@@ -174,6 +182,7 @@ const table: Record<string, Row> = {
   "loadBalancers.update": { tenant: "refused", inputs: { own: { name: "acme-lb", edgeHost: "manager", bind: { address: "0.0.0.0", port: 8081 }, target: { kind: "service", service: "web" } } } },
   "loadBalancers.reapply": { tenant: "refused", inputs: { other: { name: "shop" } } },
   "loadBalancers.delete": { tenant: "refused", inputs: { other: { name: "shop" } } },
+  "history.movesPage": { tenant: "refused", inputs: { none: {}, own: { instance: "acme-web1" }, other: { instance: "globex-app1" } } },
   "history.moves": { tenant: "refused", inputs: { none: {}, own: { instance: "acme-web1" }, other: { instance: "globex-app1" } } },
   "history.timeline": { tenant: "refused", inputs: { none: { subject: { kind: "fleet" }, range: HOUR }, own: { subject: { kind: "instance", name: "acme-web1" }, range: HOUR }, other: { subject: { kind: "instance", name: "globex-app1" }, range: HOUR } } },
   "metrics.series": { tenant: "refused", inputs: { own: { kind: "instance", name: "acme-web1", metric: "up", range: HOUR }, other: { kind: "host", name: "kvm1", metric: "cpu", range: HOUR } } },

@@ -144,6 +144,7 @@ export interface OperationsService {
   cancel(id: string): Promise<void>;
   running(): readonly Operation[];
   list: OperationStore["list"];
+  page: OperationStore["page"];
   get: OperationStore["get"];
   subscribe(listener: (op: Operation) => void): () => void;
   /** Swarm workers and managers as operations (fleet's SwarmNodeRunner); absent in API test fakes. */

@@ -7,6 +7,9 @@ import type {
   MethodParams,
   MethodResult,
   Operation,
+  OperationListQuery,
+  OperationPage,
+  OperationScope,
   SectionName,
 } from "@nimbus/domain";
 
@@ -52,6 +55,8 @@ export interface OperationStore {
   listUnfinished(): Promise<Operation[]>;
   /** Newest first; `kinds` keeps only those kinds (the moves history asks for migrate + storage-move). */
   list(filter: { limit: number; target?: { type: string; name: string }; kinds?: readonly string[] }): Promise<Operation[]>;
+  /** One page, filtered and sorted, with counts (domain `queryOperations` is the rule). */
+  page(query: OperationListQuery, scope: OperationScope): Promise<OperationPage>;
   get(id: string): Promise<Operation | null>;
 }
 

@@ -1,4 +1,4 @@
-import { NimbusError, isFinal, type Operation } from "@nimbus/domain";
+import { NimbusError, isFinal, queryOperations, type Operation, type OperationListQuery, type OperationScope } from "@nimbus/domain";
 import type { KnownHostsStore, OperationStore } from "./contract.js";
 
 /**
@@ -45,6 +45,11 @@ export class MemoryOperationStore implements OperationStore {
 
   async listUnfinished() {
     return [...this.ops.values()].filter((o) => !isFinal(o.state)).map((o) => structuredClone(o));
+  }
+
+  async page(query: OperationListQuery, scope: OperationScope) {
+    const page = queryOperations([...this.ops.values()], query, scope);
+    return { ...page, items: page.items.map((o) => structuredClone(o)) };
   }
 
   /** Newest first. */

@@ -13,6 +13,9 @@ import {
   type Job,
   type Operation,
   type OperationKind,
+  type OperationListQuery,
+  type OperationPage,
+  type OperationScope,
   type OperationStep,
   type CreateInstanceParams,
   type ImageBuildRequest,
@@ -123,6 +126,11 @@ export class OperationManager {
 
   async list(filter: { limit: number; target?: { type: string; name: string }; kinds?: OperationKind[] }): Promise<Operation[]> {
     return (await this.store.list(filter)).map((op) => this.freshest(op.id) ?? op);
+  }
+
+  async page(query: OperationListQuery, scope: OperationScope): Promise<OperationPage> {
+    const page = await this.store.page(query, scope);
+    return { ...page, items: page.items.map((op) => this.freshest(op.id) ?? op) };
   }
 
   /** Instances with an operation running (or being started). */

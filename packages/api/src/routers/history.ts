@@ -2,6 +2,8 @@ import { z } from "zod";
 import {
   DomainName,
   HostName,
+  MAX_SEARCH,
+  PageWindow,
   NimbusError,
   TIMELINE_MAX_ITEMS,
   TimelineRange,
@@ -9,6 +11,7 @@ import {
   failoverEvent,
   failovers,
   moveHistory,
+  moveRecord,
   operationEvent,
   operationTouches,
   pageEvents,
@@ -21,6 +24,19 @@ import {
 } from "@nimbus/domain";
 import type { ApiDeps } from "../deps.js";
 import { router, staffProcedure } from "../trpc.js";
+
+/** The Moves page's filters as its URL carries them ("" = any), newest first unless asked otherwise. */
+export const MovesPageQuery = z.object({
+  instance: z.union([DomainName, z.literal("")]).default(""),
+  host: z.union([HostName, z.literal("")]).default(""),
+  kind: z.enum(["", "migrate", "storage-move"]).default(""),
+  result: z.enum(["", "succeeded", "failed", "cancelled", "running"]).default(""),
+  requestedBy: z.string().max(128).default(""),
+  q: z.string().max(MAX_SEARCH).default(""),
+  desc: z.boolean().default(true),
+  ...PageWindow,
+  cursor: z.number().int().min(0).max(10_000_000).nullish(),
+});
 
 /** Enough rows to filter by host or result in memory and still fill a page. */
 const SCAN = 1_000;
@@ -131,5 +147,29 @@ export const historyRouter = router({
     .query(({ ctx, input }) => {
       const { limit, ...filter } = input;
       return movesFor(ctx.deps, filter, limit);
+    }),
+  /** One page of the moves history, filtered and sorted by the database, with counts (the Moves page). */
+  movesPage: staffProcedure("read:fleet")
+    .input(MovesPageQuery.optional())
+    .query(async ({ ctx, input }) => {
+      const q = MovesPageQuery.parse(input ?? {});
+      const page = await ctx.deps.operations.page(
+        {
+          kinds: q.kind ? [q.kind] : ["migrate", "storage-move"],
+          targetType: "instance",
+          target: q.instance,
+          host: q.host,
+          state: q.result === "running" ? "active" : q.result,
+          requestedBy: q.requestedBy,
+          q: q.q,
+          sort: "createdAt",
+          desc: q.desc,
+          offset: q.cursor ?? q.offset,
+          limit: q.limit,
+        },
+        { tenant: null },
+      );
+      const now = new Date().toISOString();
+      return { ...page, items: page.items.map((op) => moveRecord(op, now)).filter((m): m is MoveRecord => m !== null) };
     }),
 });

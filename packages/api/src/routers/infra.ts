@@ -1,4 +1,4 @@
-import { scopeFindings, storageOverview, tenantTable, visibleTopology, vlanTable, vniTable, type HostNetworkView, type StorageOverview } from "@nimbus/domain";
+import { HealthListQuery, queryHealth, scopeFindings, storageOverview, tenantTable, visibleTopology, vlanTable, vniTable, type HostNetworkView, type StorageOverview } from "@nimbus/domain";
 import { z } from "zod";
 import { notFound, router, staffProcedure, tenantProcedure } from "../trpc.js";
 import { networkOf } from "../services/projections.js";
@@ -30,6 +30,10 @@ export const storageRouter = router({
 
 export const healthRouter = router({
   list: staffProcedure("read:fleet").query(({ ctx }) => [...ctx.health.checks()]),
+  /** One page of checks (open problems first), filtered on the server, with the fleet's counts (the Health page). */
+  page: staffProcedure("read:fleet")
+    .input(HealthListQuery.optional())
+    .query(({ ctx, input }) => queryHealth([...ctx.health.checks()], input ?? {})),
   // Both are mutations, so the audit trail says who acknowledged what, with which note, and who took it back.
   acknowledge: staffProcedure("alerts:ack")
     .input(z.object({ id: z.string().max(200), note: z.string().trim().max(500).optional() }))

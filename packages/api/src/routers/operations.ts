@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { TRPCError } from "@trpc/server";
-import { NimbusError, OperationTarget, can, canCancelOperation, type Operation } from "@nimbus/domain";
+import { NimbusError, OperationListQuery, OperationTarget, can, canCancelOperation, type Operation } from "@nimbus/domain";
 import { notFound, router, tenantProcedure } from "../trpc.js";
 import { operationFor } from "../services/projections.js";
 
@@ -17,6 +17,17 @@ export const operationsRouter = router({
         .filter((o): o is Operation => o !== null)
         .slice(0, input.limit);
     }),
+
+  /**
+   * One page of operations, filtered and sorted by the database, with counts (the Operations page).
+   * A tenant's page holds only its tenant's rows, searched without host text, each masked.
+   */
+  page: tenantProcedure.input(OperationListQuery.optional()).query(async ({ ctx, input }) => {
+    const staff = ctx.viewer.role !== "tenant";
+    if (staff) return ctx.deps.operations.page(input ?? {}, { tenant: null });
+    const page = await ctx.deps.operations.page({ ...input, host: "" }, { tenant: ctx.viewer.tenant ?? "\u0000" });
+    return { ...page, items: page.items.map((o) => operationFor(ctx.viewer, o)).filter((o): o is Operation => o !== null) };
+  }),
 
   get: tenantProcedure.input(z.object({ id: z.string().max(64) })).query(async ({ ctx, input }) => {
     const op = await ctx.deps.operations.get(input.id);

@@ -1,5 +1,5 @@
-import { and, desc, eq, inArray, asc } from "drizzle-orm";
-import { NimbusError, Operation } from "@nimbus/domain";
+import { and, count, desc, eq, inArray, asc, or, sql, type SQL } from "drizzle-orm";
+import { NimbusError, Operation, OperationListQuery, operationSearchColumns, type OperationPage, type OperationScope } from "@nimbus/domain";
 import type { Db } from "../open.js";
 import { operations } from "../schema/index.js";
 
@@ -75,6 +75,41 @@ export class DbOperationStore {
     );
     const rows = await this.db.select().from(operations).where(where).orderBy(desc(operations.createdAt)).limit(filter.limit);
     return rows.map(fromRow);
+  }
+
+  /**
+   * One page of operations, filtered and sorted in SQL with its counts (the Operations and Moves
+   * pages). The same rule as the domain's `queryOperations` (tested against it): text compared
+   * lower-cased by position (no LIKE pattern to escape), text sorts in code-point order.
+   */
+  async page(input: OperationListQuery, scope: OperationScope): Promise<OperationPage> {
+    const f = OperationListQuery.parse(input);
+    const offset = f.cursor ?? f.offset;
+    const staff = scope.tenant === null;
+    const own = staff ? undefined : eq(operations.tenant, scope.tenant);
+    const q = f.q.trim().toLowerCase();
+    const columns = { id: operations.id, kind: operations.kind, target: operations.targetName, requestedBy: operations.requestedBy, summary: operations.summary, host: operations.host };
+    const where = and(
+      own,
+      f.kind ? eq(operations.kind, f.kind) : undefined,
+      f.kinds ? inArray(operations.kind, [...f.kinds]) : undefined,
+      f.state === "active" ? inArray(operations.state, ["pending", "running"]) : f.state ? eq(operations.state, f.state) : undefined,
+      f.targetType ? eq(operations.targetType, f.targetType) : undefined,
+      f.target ? eq(operations.targetName, f.target) : undefined,
+      staff && f.host ? or(eq(operations.host, f.host), sql`${operations.params}->>'destination' = ${f.host}`) : undefined,
+      f.requestedBy ? eq(operations.requestedBy, f.requestedBy) : undefined,
+      q ? or(...operationSearchColumns(staff).map((c) => sql`strpos(lower(${columns[c]}), ${q}) > 0`)) : undefined,
+    );
+    const sortColumn = { createdAt: operations.createdAt, updatedAt: operations.updatedAt, kind: operations.kind, state: operations.state, target: operations.targetName, requestedBy: operations.requestedBy }[f.sort];
+    const dir = f.desc ? sql`desc` : sql`asc`;
+    const text = f.sort !== "createdAt" && f.sort !== "updatedAt";
+    const order: SQL[] = [text ? sql`${sortColumn} collate "C" ${dir}` : sql`${sortColumn} ${dir}`, sql`${operations.id} collate "C" ${dir}`];
+    const [rows, [matching], [visible]] = await Promise.all([
+      this.db.select().from(operations).where(where).orderBy(...order).limit(f.limit).offset(offset),
+      this.db.select({ n: count() }).from(operations).where(where),
+      this.db.select({ n: count() }).from(operations).where(own),
+    ]);
+    return { items: rows.map(fromRow), total: matching?.n ?? 0, all: visible?.n ?? 0, offset, limit: f.limit };
   }
 
   async get(id: string): Promise<Operation | null> {
