@@ -113,6 +113,12 @@ export function DataTable<T>({
   const windowRows = virtual ? virtualizer.getVirtualItems() : [];
   const lastInView = virtual ? (windowRows.at(-1)?.index ?? 0) : rows.length - 1;
   const endRef = useRef(-1);
+  const asking = onEndReached !== undefined;
+  useEffect(() => {
+    // The page withholds onEndReached while it fetches; a fetch that ended without new rows (a
+    // refetch after a live change cancels a next-page fetch) must be asked for again.
+    if (!asking) endRef.current = -1;
+  }, [asking]);
   useEffect(() => {
     // Near the end of what is loaded: ask for more, once for each length reached.
     if (!onEndReached || rows.length === 0 || lastInView < rows.length - 30 || endRef.current === rows.length) return;

@@ -73,7 +73,7 @@ export function HostsPage() {
         sorting={sorting}
         onSortingChange={setSorting}
         manualSorting
-        onEndReached={hosts.hasNextPage && !hosts.isFetchingNextPage ? () => void hosts.fetchNextPage() : undefined}
+        onEndReached={hosts.hasNextPage && !hosts.isFetching ? () => void hosts.fetchNextPage() : undefined}
         filtered={filtered}
         actions={{ enterMaintenance: maintenance.enter && ((h) => maintenance.enter!(h.name)), exitMaintenance: maintenance.exit && ((h) => maintenance.exit!(h.name)) }}
         maintenanceOf={(h) => maintenance.viewOf(h.name)}

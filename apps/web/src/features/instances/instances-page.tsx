@@ -115,7 +115,7 @@ export function InstancesPage() {
         sorting={sorting}
         onSortingChange={setSorting}
         manualSorting
-        onEndReached={instances.hasNextPage && !instances.isFetchingNextPage ? () => void instances.fetchNextPage() : undefined}
+        onEndReached={instances.hasNextPage && !instances.isFetching ? () => void instances.fetchNextPage() : undefined}
         footer={
           shown && first && shown.length < first.total ? (
             <div data-testid="instances-more" className="border-t border-border px-3 py-2 text-[12px] text-muted">
