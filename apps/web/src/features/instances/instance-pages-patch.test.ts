@@ -65,6 +65,15 @@ describe("patchInstancePages: one host's push against the loaded pages", () => {
     expect(patchInstancePages(pagesOf(acme, Math.min(2, acme.length)), { tenant: "acme" }, acmeHost, [...rowsOfHost(acmeHost), otherTenant]).refetch).toBe(false);
   });
 
+  it("a shown row whose sorted-by value changed reloads (its position may move); other columns do not", () => {
+    const data = pagesOf(instances, 4);
+    const bigger = rowsOfHost(host).map((i) => (i.name === shown.name ? { ...i, memoryMiB: i.memoryMiB + 1 } : i));
+    // Sorted by memory: the row may now belong elsewhere.
+    expect(patchInstancePages(data, { sort: "memoryMiB" }, host, bigger).refetch).toBe(true);
+    // Sorted by name: memory is only a cell to patch.
+    expect(patchInstancePages(data, { sort: "name" }, host, bigger).refetch).toBe(false);
+  });
+
   it("the live channel patches the Instances page's infinite query under its own key", () => {
     const qc = new QueryClient();
     const trpc = createTRPCOptionsProxy<AppRouter>({ client: createTRPCClient<AppRouter>({ links: [] }), queryClient: qc });

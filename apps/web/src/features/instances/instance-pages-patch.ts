@@ -12,8 +12,9 @@ export interface InstancePages {
  * that are shown are replaced in place; nothing else of the fleet is sent or kept. The loaded
  * pages are asked again (`refetch`) only when the event may change what they show or count: a
  * shown row left the host or stopped matching the filters, or a matching row this browser has
- * not got sorts into the loaded range (a new VM, or one that now matches). A row that sorts past
- * the loaded range is left to the page that will load it.
+ * not got sorts into the loaded range (a new VM, or one that now matches), or a shown row's sort
+ * value changed (its position may move). A row that sorts past the loaded range is left to the
+ * page that will load it. Rows keep their ids either way, so a reload remounts nothing.
  */
 export function patchInstancePages(
   data: InstancePages | undefined,
@@ -25,6 +26,7 @@ export function patchInstancePages(
   const f = { q: filter.q ?? "", state: filter.state ?? "", host: filter.host ?? "", tenant: filter.tenant ?? "" };
   const fresh = new Map(instances.map((i) => [i.name, i]));
   const shown = new Set<string>();
+  const cmp = compareInstances((filter.sort ?? "name") as InstanceSort, filter.desc ?? false);
   let refetch = false;
   const { pages, changed } = replaceLoadedRows(data.pages, (row: InstanceView) => {
     if (row.host !== host) return row;
@@ -35,13 +37,14 @@ export function patchInstancePages(
       return row;
     }
     if (!matchesInstance(next, f)) refetch = true;
+    // Same name and host: the comparison is 0 exactly when the sorted-by value is unchanged.
+    else if (cmp(next, row) !== 0) refetch = true;
     return next === row || JSON.stringify(next) === JSON.stringify(row) ? row : next;
   });
   const loaded = pages.flatMap((p) => p.items);
   const loadedNames = new Set(loaded.map((row) => row.name));
   const last = loaded.at(-1);
   const complete = loaded.length >= (pages[0]?.total ?? 0);
-  const cmp = compareInstances((filter.sort ?? "name") as InstanceSort, filter.desc ?? false);
   for (const i of instances) {
     if (shown.has(i.name) || !matchesInstance(i, f)) continue;
     // Already shown under another host (a migration's two reports): the row's own host will tell.

@@ -2,7 +2,7 @@
 import type { InstanceView, Operation } from "@nimbus/domain";
 import { createColumnHelper, type SortingState } from "@tanstack/react-table";
 import Link from "next/link";
-import type { ReactNode } from "react";
+import { useMemo, useRef, type ReactNode, type RefObject } from "react";
 import { DataTable } from "@/components/table/data-table";
 import { ActionMenu, type MenuItem } from "@/components/ui/menu";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
@@ -38,7 +38,12 @@ function menuItems(i: InstanceView, a: InstanceActions): MenuItem[] {
   return items;
 }
 
-function columns(actions: InstanceActions, linkHosts: boolean) {
+/**
+ * Built once per table (actions read through a ref): tanstack's flexRender renders a cell function
+ * as a component, so new functions on every render would remount every cell, and a row's open
+ * menu would close under the user whenever the list re-rendered (a live change, a reload).
+ */
+function columns(actions: RefObject<InstanceActions>, linkHosts: boolean) {
   return [
     col.accessor("name", {
       header: "Instance",
@@ -101,7 +106,7 @@ function columns(actions: InstanceActions, linkHosts: boolean) {
     col.display({
       id: "actions",
       header: () => <span className="sr-only">Actions</span>,
-      cell: (c) => <ActionMenu label={`Actions for ${c.row.original.name}`} items={menuItems(c.row.original, actions)} />,
+      cell: (c) => <ActionMenu label={`Actions for ${c.row.original.name}`} items={menuItems(c.row.original, actions.current)} />,
     }),
   ];
 }
@@ -147,12 +152,15 @@ export function InstancesTable({
   footer?: ReactNode;
   emptyHint?: ReactNode;
 }) {
+  const actionsRef = useRef(actions);
+  actionsRef.current = actions;
+  const cols = useMemo(() => columns(actionsRef, linkHosts), [linkHosts]);
   return (
     <DataTable
       testId="instances-table"
       hiddenColumns={hiddenColumns}
       data={instances}
-      columns={columns(actions, linkHosts)}
+      columns={cols}
       getRowId={(i) => `${i.host}/${i.name}`}
       rowTestId={(i) => `instance-row-${i.name}`}
       isLoading={isLoading}
