@@ -1,4 +1,4 @@
-import { UNLIMITED, type TenantInfo } from "@nimbus/domain";
+import { UNLIMITED, isNimbusError, type TenantInfo } from "@nimbus/domain";
 import type { TenantQuotas, Tenants } from "@nimbus/db";
 import type { TenantRow, TenantService } from "@nimbus/api";
 
@@ -27,9 +27,17 @@ export async function tenantService(store: Tenants, quotas: TenantQuotas): Promi
   };
 }
 
-/** Creates the tenants a lab or config file declares, when they do not exist yet. */
+/**
+ * Creates the tenants a lab or config file declares, when they do not exist yet. Replicas starting
+ * together race for the same ones: the one that loses finds it created (CONFLICT) and goes on.
+ */
 export async function seedTenants(store: Tenants, declared: readonly { slug: string; name: string; vni: number }[]) {
   for (const t of declared) {
-    if (!(await store.get(t.slug))) await store.create({ slug: t.slug, name: t.name, vni: t.vni, allowPower: false });
+    if (await store.get(t.slug)) continue;
+    try {
+      await store.create({ slug: t.slug, name: t.name, vni: t.vni, allowPower: false });
+    } catch (err) {
+      if (!(isNimbusError(err) && err.code === "CONFLICT" && (await store.get(t.slug)))) throw err;
+    }
   }
 }

@@ -13,13 +13,16 @@ export interface HaproxyBackend {
  * (/healthz answers 503 until the replica is wired), timeouts long enough for the live channel (SSE:
  * one response that stays open), and X-Forwarded-For so the replicas (NIMBUS_TRUSTED_PROXIES=127.0.0.1)
  * see the browser's address for sign-in limits. A replica that dies is marked down after two failed
- * checks 300 ms apart; a request that cannot connect to it is sent to another (redispatch).
+ * checks 300 ms apart; a request that cannot connect to it is sent to another (redispatch). Live
+ * streams through it end when its socket closes (the browser reconnects, through HAProxy, elsewhere).
  */
 export function haproxyConfig(opts: { port: number; backends: readonly HaproxyBackend[] }): string {
   return [
     "global",
     "  maxconn 4096",
+    "  log stdout format raw local0",
     "defaults",
+    "  log global",
     "  mode http",
     "  option httplog",
     "  option forwardfor",
@@ -36,9 +39,11 @@ export function haproxyConfig(opts: { port: number; backends: readonly HaproxyBa
     "  default_backend replicas",
     "backend replicas",
     "  balance roundrobin",
-    "  option httpchk GET /healthz",
+    "  option httpchk",
+    // A Host header: the server answers 421 to a request naming no host it serves.
+    "  http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host 127.0.0.1",
     "  http-check expect status 200",
-    "  default-server inter 300ms fastinter 300ms downinter 500ms fall 2 rise 1 on-marked-down shutdown-sessions",
+    "  default-server inter 300ms fastinter 300ms downinter 500ms fall 2 rise 1",
     ...opts.backends.map((b) => `  server ${b.id} 127.0.0.1:${b.port} check`),
     "",
   ].join("\n");
@@ -47,6 +52,8 @@ export function haproxyConfig(opts: { port: number; backends: readonly HaproxyBa
 export interface Haproxy {
   url: string;
   port: number;
+  /** The last 20 KB of its log (one line per request: backend server, timings, status). */
+  log(): string;
   stop(): Promise<void>;
 }
 
@@ -79,7 +86,7 @@ export async function startHaproxy(opts: { dir: string; port: number; backends: 
     await stop();
     throw err;
   }
-  return { url, port: opts.port, stop };
+  return { url, port: opts.port, log: () => log, stop };
 }
 
 function run(cmd: string, args: string[]): Promise<void> {

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { waitFor } from "./wait.js";
+import { GiveUp, waitFor } from "./wait.js";
 
 export const repoRoot = join(import.meta.dirname, "../../../..");
 
@@ -66,7 +66,7 @@ export class ReplicaProcess {
   async ready(opts: { timeoutMs?: number; online?: boolean } = {}): Promise<void> {
     await waitFor(
       async () => {
-        if (!this.running) throw new Error(`replica ${this.id} exited:\n${this.log.slice(-4000)}`);
+        if (!this.running) throw new GiveUp(`replica ${this.id} exited:\n${this.log.slice(-4000)}`);
         const res = await fetch(`${this.url}/healthz`).catch(() => null);
         if (!res || res.status !== 200) return false;
         const h = (await res.json()) as { hosts: number; online: number };

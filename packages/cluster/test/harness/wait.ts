@@ -1,5 +1,8 @@
 import { createServer } from "node:net";
 
+/** Thrown by a check to stop waiting at once (the process it waits for exited). */
+export class GiveUp extends Error {}
+
 /** Polls `check` (a condition on state another process changes) until it returns a truthy value. */
 export async function waitFor<T>(check: () => Promise<T | false | null | undefined> | T | false | null | undefined, opts: { timeoutMs: number; what: string; everyMs?: number }): Promise<T> {
   const deadline = Date.now() + opts.timeoutMs;
@@ -9,6 +12,7 @@ export async function waitFor<T>(check: () => Promise<T | false | null | undefin
       const v = await check();
       if (v) return v;
     } catch (err) {
+      if (err instanceof GiveUp) throw err;
       last = err;
     }
     if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what}${last ? `: ${last instanceof Error ? last.message : String(last)}` : ""}`);
