@@ -39,7 +39,7 @@ import type {
   TunnelResult,
   VirtSection,
 } from "@nimbus/domain";
-import type { CheckSpec, ChecksSection, LbApplyInput, LbRuntime, LbSection } from "@nimbus/domain";
+import type { CheckSpec, ChecksSection, LbApplyInput, LbRuntime, LbSection, StatsCounters } from "@nimbus/domain";
 import type { StartLogs } from "./swarm-logs.js";
 import type { ConsoleDriver } from "./console.js";
 
@@ -157,9 +157,15 @@ export interface LbDriver extends SectionSource<LbSection> {
   remove(name: string): Promise<void>;
 }
 
+/** Counters for metric history, read when the session's timer asks (real: /proc/stat, `ip -s -d -j link`, `virsh domstats`). */
+export interface StatsDriver {
+  read(): Promise<StatsCounters>;
+}
+
 export interface AgentDrivers {
   hostname: string;
   node: NodeDriver;
+  stats?: StatsDriver;
   checks?: ChecksDriver;
   lb?: LbDriver;
   virt?: VirtDriver;

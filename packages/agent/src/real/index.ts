@@ -9,6 +9,7 @@ import type { Log } from "./log.js";
 import { RealNetDriver } from "./net.js";
 import { RealNodeDriver } from "./node.js";
 import { probe, toolsFrom, type Probe } from "./probe.js";
+import { RealStatsDriver } from "./stats.js";
 import { RealStorageDriver } from "./storage.js";
 import { RealHaproxyDriver, haproxyInstalled } from "./haproxy.js";
 import { RealSwarmDriver } from "./swarm.js";
@@ -24,7 +25,7 @@ export { DEFAULT_BASE_IMAGE, type BaseImageRecipe } from "./image-build-recipe.j
 export { APPLIANCE_KERNEL_NEED, IMAGE_BUILD_NEEDS } from "./image-build-host.js";
 export { DEFAULT_IMAGE_CACHE } from "./image-build-command.js";
 export { RealHaproxyDriver } from "./haproxy.js";
-export { RealNetDriver, RealNodeDriver, RealStorageDriver, RealSwarmDriver, RealVirtDriver };
+export { RealNetDriver, RealNodeDriver, RealStatsDriver, RealStorageDriver, RealSwarmDriver, RealVirtDriver };
 
 /** The drivers for this host: node always, the others as the probe (or the config) decides. */
 export async function createRealDrivers(cfg: AgentConfig, log: Log, probed?: Probe): Promise<AgentDrivers & { probe: Probe }> {
@@ -54,6 +55,7 @@ export async function createRealDrivers(cfg: AgentConfig, log: Log, probed?: Pro
     hostname: host,
     probe: p,
     node: new RealNodeDriver(cfg.node, host),
+    stats: new RealStatsDriver({ ip: on("net") ? tools.ip : null, virsh: virt ? tools.virsh : null }, cfg.node.procRoot),
     checks: new CheckRunner(realProbe),
     lb: haproxyInstalled() ? new RealHaproxyDriver({ dir: join(homedir(), ".nimbus", "lb") }) : undefined,
     virt,
