@@ -11,6 +11,7 @@ import type {
   OperationPage,
   OperationScope,
   SectionName,
+  StatsCounters,
 } from "@nimbus/domain";
 
 /**
@@ -69,7 +70,9 @@ export type FleetEvent =
   /** A console session ended on the host's side (console.closed). */
   | { type: "console-closed"; host: string; session: string; reason: string }
   /** Lines of a service log stream the server started on that host (swarm.logs). */
-  | { type: "log-lines"; host: string; chunk: LogChunk };
+  | { type: "log-lines"; host: string; chunk: LogChunk }
+  /** The host's counters (stats.counters, every 10 s), with when the server received them; not inventory, no host event. */
+  | { type: "stats"; host: string; at: number; counters: StatsCounters };
 
 export interface FleetView {
   hosts(): readonly HostRecord[];

@@ -7,6 +7,7 @@ import {
   type HostRecord,
   type Job,
   type LogChunk,
+  type StatsCounters,
   type MethodName,
   type MethodParams,
   type MethodResult,
@@ -33,6 +34,8 @@ export interface HostConnectionEvents {
   console?(e: { session: string; data: string } | { session: string; reason: string }): void;
   /** A chunk of a log stream (swarm.logLines). */
   logLines?(chunk: LogChunk): void;
+  /** Counters for metric history (stats.counters), with the server's time of arrival. */
+  stats?(at: number, counters: StatsCounters): void;
 }
 
 export interface ConnectionTiming {
@@ -350,6 +353,8 @@ export class HostConnection {
         return this.deps.events.console?.(n.params);
       case "swarm.logLines":
         return this.deps.events.logLines?.(n.params);
+      case "stats.counters":
+        return this.deps.events.stats?.(Date.now(), n.params);
     }
   }
 

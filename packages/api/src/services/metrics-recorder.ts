@@ -1,4 +1,5 @@
 import {
+  CounterRates,
   SAMPLE_INTERVAL_MS,
   VipWatch,
   sampleFleet,
@@ -43,11 +44,15 @@ export const vipEvent = (c: VipChange): HistoryEvent =>
 /**
  * Records history from the in-memory inventory, never from a host: every 10 s one sample of every
  * host, VM, datastore and service (a loop over the fleet, written in one batch), and every second
- * who holds each NFS VIP (a change is written with its cause).
+ * who holds each NFS VIP (a change is written with its cause). The agents' counters
+ * (`stats.counters` pushes, fleet events of type "stats") become rates here as they arrive, and
+ * each sample takes the latest fresh ones.
  */
 export class MetricsRecorder {
   private readonly vip: VipWatch;
   private timers: NodeJS.Timeout[] = [];
+  readonly rates = new CounterRates();
+  private unsubscribe: (() => void) | null = null;
 
   constructor(
     private readonly fleet: FleetView,
@@ -62,6 +67,10 @@ export class MetricsRecorder {
       t.unref();
       this.timers.push(t);
     };
+    this.unsubscribe = this.fleet.subscribe((e) => {
+      if (e.type === "stats") this.rates.push(e.host, e.counters, e.at);
+      else if (e.type === "host" && e.changed.includes("connection") && e.host.connection.state !== "online") this.rates.forget(e.host.name);
+    });
     this.watchVip();
     this.sample();
     every(this.opts.sampleEveryMs ?? SAMPLE_INTERVAL_MS, () => this.sample());
@@ -71,11 +80,13 @@ export class MetricsRecorder {
   stop() {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    this.unsubscribe?.();
+    this.unsubscribe = null;
   }
 
   /** One sample of the fleet; public so tests step it without timers. Returns what was recorded. */
   sample(now = Date.now()): ObjectSample[] {
-    const samples = sampleFleet(this.fleet.hosts(), Math.floor(now / 1000) * 1000);
+    const samples = sampleFleet(this.fleet.hosts(), Math.floor(now / 1000) * 1000, this.rates);
     if (samples.length) this.opts.record(samples);
     return samples;
   }
