@@ -1,4 +1,4 @@
-import type { SeriesPoint } from "@nimbus/domain";
+import type { MetricObjectKind, SeriesPoint } from "@nimbus/domain";
 
 /** The ranges the charts and the timeline offer, newest end at "now". */
 export const RANGE_PRESETS = [
@@ -33,9 +33,24 @@ export function formatValue(v: number | null | undefined, unit: string): string 
       return v >= 1024 ? `${(v / 1024).toFixed(1)} GiB` : `${Math.round(v)} MiB`;
     case "GiB":
       return v >= 1024 ? `${(v / 1024).toFixed(2)} TiB` : `${v < 10 ? v.toFixed(2) : v.toFixed(0)} GiB`;
+    case "B/s":
+      return byteRate(v);
     default:
       return Number.isInteger(v) ? String(v) : v.toFixed(1);
   }
+}
+
+const RATE_UNITS = ["B/s", "KiB/s", "MiB/s", "GiB/s", "TiB/s"];
+/** Bytes per second in binary units, 3 significant digits: "512 B/s", "12.3 KiB/s", "1.25 GiB/s". */
+export function byteRate(v: number): string {
+  let x = Math.max(0, v);
+  let u = 0;
+  while (x >= 1024 && u < RATE_UNITS.length - 1) {
+    x /= 1024;
+    u++;
+  }
+  const digits = u === 0 || x >= 100 ? 0 : x >= 10 ? 1 : 2;
+  return `${x.toFixed(digits)} ${RATE_UNITS[u]}`;
 }
 
 /** The latest point's mean and the highest maximum in the range, for the line under a chart. */
@@ -63,11 +78,28 @@ export const METRIC_LABELS: Record<string, string> = {
   "host.cpu": "CPU",
   "host.memory": "Memory",
   "host.disk": "Disk",
+  "host.netRx": "Network in",
+  "host.netTx": "Network out",
   "instance.up": "Running",
   "instance.vcpus": "vCPUs",
   "instance.memory": "Memory",
+  "instance.cpu": "CPU",
+  "instance.memoryUsed": "Memory in use",
+  "instance.netRx": "Network in",
+  "instance.netTx": "Network out",
+  "instance.diskRead": "Disk read",
+  "instance.diskWrite": "Disk write",
   "datastore.used": "Used",
   "datastore.usedGiB": "Used space",
   "service.running": "Running replicas",
   "service.desired": "Desired replicas",
+  "service.cpu": "CPU of its nodes",
+};
+
+/**
+ * The charts a page shows by default, when not every stored metric: an instance's allocation
+ * (vCPUs, memory size) and running state are on its page already; its use is what is charted.
+ */
+export const CHARTED: Partial<Record<MetricObjectKind, readonly string[]>> = {
+  instance: ["cpu", "memoryUsed", "netRx", "netTx", "diskRead", "diskWrite"],
 };

@@ -46,7 +46,7 @@ export function MetricChart({ label, answer, height = 150, onZoom }: { label: st
           stroke: muted,
           grid: { stroke: grid, width: 1 },
           ticks: { show: false },
-          size: 52,
+          size: unit === "B/s" ? 70 : 52,
           font: "11px system-ui, sans-serif",
           values: (_u, vals) => vals.map((v) => formatValue(v, unit === "bool" ? "count" : unit)),
         },

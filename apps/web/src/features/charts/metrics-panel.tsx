@@ -7,7 +7,7 @@ import { Button } from "@/components/ui/button";
 import { Panel } from "@/components/ui/panel";
 import { EmptyState, ErrorState, Skeleton } from "@/components/ui/states";
 import { useTRPC } from "@/lib/trpc";
-import { METRIC_LABELS, resolveRange, type ChartRange } from "./chart-format";
+import { CHARTED, METRIC_LABELS, resolveRange, type ChartRange } from "./chart-format";
 import { MetricChart } from "./metric-chart";
 import { RangePicker } from "./range-picker";
 
@@ -24,7 +24,7 @@ export function MetricsPanel({ kind, name, title = "Metrics", metrics }: { kind:
   const window = resolveRange(range, state.anchor);
   const qc = useQueryClient();
   const trpc = useTRPC();
-  const shown = metrics ?? METRICS[kind];
+  const shown = metrics ?? CHARTED[kind] ?? METRICS[kind];
   const refresh = () => {
     if ("preset" in range) setRange(range);
     else void qc.invalidateQueries({ queryKey: kind === "instance" ? trpc.metrics.instance.queryKey() : trpc.metrics.series.queryKey() });
@@ -76,7 +76,11 @@ function SeriesChart({ kind, name, metric, range, onZoom }: { kind: MetricObject
     return (
       <div className="rounded-md border border-dashed border-border" data-testid={`metric-empty-${metric}`}>
         <p className="px-3 pt-2 text-[12.5px] font-medium">{label}</p>
-        <EmptyState title="No samples in this range">Samples are taken every 10 s from what the host reports; older ones are kept as 5-minute rollups for 30 days.</EmptyState>
+        <EmptyState title="No samples in this range">
+          {answer.unit === "B/s" || metric === "cpu"
+            ? "Rates come from the counters the host's agent sends every 10 s; an older agent sends none."
+            : "Samples are taken every 10 s from what the host reports; older ones are kept as 5-minute rollups for 30 days."}
+        </EmptyState>
       </div>
     );
   return <MetricChart label={label} answer={answer} onZoom={onZoom} />;
