@@ -7,7 +7,8 @@ import { fleetSecrets, secretsIn } from "./fleet-secrets.js";
 /**
  * Metric history and the health timeline through the whole server over the embedded lab: samples
  * come from the pushed inventory, a VIP failover is recorded with its cause and duration, and a
- * migration appears on the same timeline. Tenants read their own instances' charts only.
+ * migration appears on the same timeline. Tenants read their own instances' charts only. Rates
+ * come from the counters the lab's agents push (`stats.counters`, every second at lab speed 10).
  */
 let backend: Backend;
 beforeAll(async () => {
@@ -68,6 +69,63 @@ describe("metric history", () => {
     expect(other?.message.replace("globex-app1", "ID")).toBe(missing?.message.replace("does-not-exist", "ID"));
     // The staff series of an instance is not open to tenants at all.
     expect((await refusal(acme.metrics.series({ kind: "instance", name: "acme-web1", metric: "up", range: lastHour() })))?.code).toBe("FORBIDDEN");
+  });
+});
+
+/** Samples until the series has a point with a value (the first pushes give baselines, not rates). */
+async function charted(get: () => Promise<{ points: { avg: number | null }[] }>, what: string) {
+  return until(
+    async () => {
+      backend.app.recorder.sample();
+      return get();
+    },
+    (s) => s.points.some((p) => p.avg !== null && p.avg > 0),
+    what,
+    30_000,
+  );
+}
+
+describe("rates from the agents' counters", () => {
+  it("a host's network in and out and its CPU come from its counters", async () => {
+    const admin = backend.as(viewers.admin);
+    await backend.waitFor(() => backend.app.recorder.rates.host("kvm1", Date.now()), "kvm1's first rates");
+    const rx = await charted(() => admin.metrics.series({ kind: "host", name: "kvm1", metric: "netRx", range: lastHour() }), "kvm1 network in charted");
+    expect(rx).toMatchObject({ object: "host:kvm1", unit: "B/s", resolution: "raw" });
+    // The lab's uplink carries its VMs' traffic and NFS I/O: tens of KiB/s to MiB/s, never absurd.
+    const last = rx.points.filter((p) => p.avg !== null).at(-1)!.avg!;
+    expect(last).toBeGreaterThan(1024);
+    expect(last).toBeLessThan(1024 ** 3);
+    const tx = await charted(() => admin.metrics.series({ kind: "host", name: "kvm1", metric: "netTx", range: lastHour() }), "kvm1 network out charted");
+    expect(tx.unit).toBe("B/s");
+    const rates = backend.app.recorder.rates.host("kvm1", Date.now())!;
+    expect(rates.cpuPct).toBeGreaterThanOrEqual(0);
+    expect(rates.cpuPct).toBeLessThanOrEqual(100);
+  });
+
+  it("a VM's CPU, network, disk I/O and memory in use; a swarm service's CPU", async () => {
+    const admin = backend.as(viewers.admin);
+    for (const metric of ["cpu", "netRx", "netTx", "diskRead", "diskWrite", "memoryUsed"]) {
+      const s = await charted(() => admin.metrics.series({ kind: "instance", name: "acme-web1", metric, range: lastHour() }), `acme-web1 ${metric}`);
+      for (const p of s.points) if (p.avg !== null) expect(p.avg).toBeGreaterThanOrEqual(0);
+      if (metric === "cpu") for (const p of s.points) if (p.max !== null) expect(p.max).toBeLessThanOrEqual(100);
+    }
+    const svc = await charted(() => admin.metrics.series({ kind: "service", name: "web", metric: "cpu", range: lastHour() }), "service web CPU");
+    expect(svc.unit).toBe("%");
+  });
+
+  it("a tenant reads its own instance's rates with no host in them; another tenant's answers like a missing one", async () => {
+    const acme = backend.as(viewers.acme);
+    const own = await charted(() => acme.metrics.instance({ instance: "acme-web1", metric: "netRx", range: lastHour() }), "acme-web1 network in for its tenant");
+    expect(own.object).toBe("instance:acme-web1");
+    expect(secretsIn(JSON.stringify(own), fleetSecrets(backend.app.fleet.hosts()), [])).toEqual([]);
+    for (const metric of ["cpu", "netRx", "diskWrite", "memoryUsed"] as const) {
+      const other = await refusal(acme.metrics.instance({ instance: "globex-app1", metric, range: lastHour() }));
+      const missing = await refusal(acme.metrics.instance({ instance: "does-not-exist", metric, range: lastHour() }));
+      expect(other?.code).toBe("NOT_FOUND");
+      expect(other?.message.replace("globex-app1", "ID")).toBe(missing?.message.replace("does-not-exist", "ID"));
+    }
+    // Host rates are staff data.
+    expect((await refusal(acme.metrics.series({ kind: "host", name: "kvm1", metric: "netRx", range: lastHour() })))?.code).toBe("FORBIDDEN");
   });
 });
 

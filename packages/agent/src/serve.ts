@@ -5,6 +5,7 @@ import {
   MAX_MESSAGE_BYTES,
   PROTOCOL_VERSION,
   RpcRequest,
+  STATS_INTERVAL_MS,
   methodSpec,
   type Capability,
   type CreateProgress,
@@ -20,7 +21,7 @@ import {
   type ImageImportProgress,
   type StackRemoveProgress,
 } from "@nimbus/domain";
-import type { AgentDrivers, SectionSource } from "./drivers.js";
+import type { AgentDrivers, SectionSource, StatsDriver } from "./drivers.js";
 import { AgentError, unsupported } from "./errors.js";
 import { JobRegistry } from "./jobs.js";
 import { ConsoleRegistry } from "./console.js";
@@ -40,6 +41,8 @@ export interface ServeOptions {
   pushDelayMs?: number;
   /** A running migration or disk move repeats its last progress when silent this long (default 1 s). */
   progressHeartbeatMs?: number;
+  /** How often `stats.counters` is pushed (default STATS_INTERVAL_MS). */
+  statsIntervalMs?: number;
 }
 
 type Handler = (params: any) => Promise<unknown>;
@@ -113,6 +116,31 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
       if (src) unwatch.push(src.watch(() => pushSection(name)));
     }
     unwatch.push(jobs.subscribe((job) => notify("job.update", { job })));
+    if (drivers.stats) unwatch.push(pushStats(drivers.stats));
+  };
+
+  /**
+   * Counters on a timer, not as a section: they change at every reading (see metrics/counters.ts).
+   * A failed reading is said once (a host event) and retried at the next tick.
+   */
+  const pushStats = (stats: StatsDriver) => {
+    let busy = false;
+    let failing = false;
+    const timer = setInterval(async () => {
+      if (busy) return;
+      busy = true;
+      try {
+        notify("stats.counters", await stats.read());
+        failing = false;
+      } catch (err) {
+        if (!failing) notify("host.event", { at: new Date().toISOString(), level: "warn", message: `stats: ${errMessage(err)}` });
+        failing = true;
+      } finally {
+        busy = false;
+      }
+    }, opts.statsIntervalMs ?? STATS_INTERVAL_MS);
+    timer.unref?.();
+    return () => clearInterval(timer);
   };
 
   const snapshotDriver = () => (drivers.virt ?? throwErr(unsupported("virt"))).snapshots ?? throwErr(unsupported("virt snapshots"));

@@ -176,6 +176,7 @@ export class Fleet implements FleetView {
           console: (e) =>
             this.listeners.emit("data" in e ? { type: "console-output", host, session: e.session, data: e.data } : { type: "console-closed", host, session: e.session, reason: e.reason }),
           logLines: (chunk) => this.listeners.emit({ type: "log-lines", host, chunk }),
+          stats: (at, counters) => this.listeners.emit({ type: "stats", host, at, counters }),
         },
       },
       { maintenance: this.opts.maintenance?.has(host) ?? false },

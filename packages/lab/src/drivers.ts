@@ -18,6 +18,7 @@ import { labStacks } from "./world/swarm-stacks.js";
 import { labSwarmNodes } from "./world/swarm-nodes.js";
 import { labServiceLogs } from "./world/swarm-logs.js";
 import { startLabPortChecks } from "./world/swarm-ports.js";
+import { labStats } from "./world/stats.js";
 import { labServiceUpdate } from "./world/swarm-services.js";
 import { virtSection } from "./world/sections/virt.js";
 import type { World } from "./world/world.js";
@@ -33,7 +34,7 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
     snapshot: async () => build(world, host),
     watch: (onChange) => world.watch(host, section, onChange),
   });
-  const drivers: AgentDrivers = { hostname: host, node: nodeSource(world, host), net: source("net", netSection), checks: labChecks(world, host) };
+  const drivers: AgentDrivers = { hostname: host, node: nodeSource(world, host), stats: labStats(world, host), net: source("net", netSection), checks: labChecks(world, host) };
   if (kind === "hypervisor") {
     drivers.net = {
       ...drivers.net!,

@@ -3,6 +3,7 @@ import type { ServerChannel } from "ssh2";
 import { serveAgent } from "@nimbus/agent";
 import { simDriversFor } from "../drivers.js";
 import { consoleRegistryOf } from "../world/console.js";
+import { TIMINGS } from "../world/timings.js";
 import type { World } from "../world/world.js";
 
 /** Runs one agent protocol session over an SSH exec channel; ends when the client closes its side. */
@@ -34,6 +35,8 @@ export function runAgentSession(channel: ServerChannel, world: World, host: stri
     consoles: consoleRegistryOf(world, host),
     bootId: world.bootId(host),
     agentVersion,
+    // Counters every 10 s of lab time, at least a second apart: a faster lab shows rates sooner.
+    statsIntervalMs: Math.max(1_000, TIMINGS.statsMs / world.clock.speed),
   }).then(() => {
     if (!open) return;
     open = false;

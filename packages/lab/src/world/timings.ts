@@ -2,6 +2,8 @@
 export const TIMINGS = {
   /** Node facts (CPU usage) move this often per host. */
   nodeJitterMs: 5_000,
+  /** Each agent session pushes its counters (stats.counters) this often. */
+  statsMs: 10_000,
   /** `virsh start` returns after this; the guest answers SSH after guestBootMs more. */
   domainStartMs: 600,
   guestBootMs: 1_200,
