@@ -2,7 +2,7 @@ import type { NodeExec } from "./exec.js";
 import { nsenterArgs } from "./exec.js";
 import type { Layout } from "./layout.js";
 import { startDaemon } from "./procs.js";
-import { accessPrefix, mgmtAddress, tenants, type LabNode } from "./topology.js";
+import { BR0_PREFIX, accessPrefix, mgmtAddress, tenants, type LabNode } from "./topology.js";
 import { waitFor } from "./wait.js";
 
 /**
@@ -13,7 +13,18 @@ import { waitFor } from "./wait.js";
  * each NFS server routes the tenant subnets back through kvm1. A guest on kvm2 reaches the same
  * server over its tenant's VXLAN. libvirt learns a guest's address from kvm1's ARP table
  * (`virsh domifaddr --source arp`), filled as soon as the guest talks to its router.
+ *
+ * The same router serves the swarm's VMs: workers Nimbus adds live on br0 (the hypervisors'
+ * untagged Linux bridge, one L2 across both over the kernel VXLAN 100), get
+ * 192.168.100.100-199 from kvm1 (192.168.100.11, their router), and the swarm nodes and the
+ * storage servers route 192.168.100.0/24 back through kvm1: so a worker VM reaches the
+ * namespace manager's 2377/tcp, its peers' 7946 and 4789, and the storage VIP, all routed, no NAT.
  */
+
+/** The swarm VMs' network: br0 on the hypervisors, DHCP and routing from the tenants' router. */
+export const SWARM_VM_BRIDGE = "br0";
+export const SWARM_VM_SUBNET = `${BR0_PREFIX}.0/24`;
+export const swarmVmRange = () => ({ first: `${BR0_PREFIX}.${DHCP_FIRST}`, last: `${BR0_PREFIX}.${DHCP_LAST}` });
 
 export const DHCP_FIRST = 100;
 export const DHCP_LAST = 199;
@@ -33,10 +44,8 @@ export function dnsmasqArgs(leaseFile: string): string[] {
     "--bind-interfaces",
     "--except-interface=lo",
     ...tenants.map((t) => `--interface=acc${t.vlan}`),
-    ...tenants.map((t) => {
-      const r = dhcpRange(t.vlan);
-      return `--dhcp-range=${r.first},${r.last},255.255.255.0,12h`;
-    }),
+    `--interface=${SWARM_VM_BRIDGE}`,
+    ...[...tenants.map((t) => dhcpRange(t.vlan)), swarmVmRange()].map((r) => `--dhcp-range=${r.first},${r.last},255.255.255.0,12h`),
     "--dhcp-authoritative",
     `--dhcp-leasefile=${leaseFile}`,
     // The lab runs as root and writes the lease file in the node's directory.
@@ -46,8 +55,19 @@ export function dnsmasqArgs(leaseFile: string): string[] {
   ];
 }
 
-/** Starts the tenants' router on `router` and routes the tenant subnets back from the storage nodes. */
-export async function startTenantRouter(router: LabNode, l: Layout, holderPid: number, exec: NodeExec, storage: { node: LabNode; exec: NodeExec }[]): Promise<void> {
+/**
+ * The subnets behind the router a node routes through it. Pure. Storage servers answer every
+ * guest (tenants' instances and swarm VMs mount the export through the VIP); swarm nodes only
+ * the swarm's VMs.
+ */
+export const routedSubnets = (role: LabNode["role"]): string[] =>
+  role === "nfs" ? [...tenants.map((t) => tenantSubnet(t.vlan)), SWARM_VM_SUBNET] : role === "swarm-manager" || role === "swarm-worker" ? [SWARM_VM_SUBNET] : [];
+
+/**
+ * Starts the tenants' router on `router` and routes the guests' subnets back through it from
+ * `others` (the storage servers and the swarm nodes: `routedSubnets`).
+ */
+export async function startTenantRouter(router: LabNode, l: Layout, holderPid: number, exec: NodeExec, others: { node: LabNode; exec: NodeExec }[]): Promise<void> {
   await exec("sysctl", ["-q", "-w", "net.ipv4.ip_forward=1"]);
   const n = l.node(router.name);
   await startDaemon(l.pids, {
@@ -59,6 +79,7 @@ export async function startTenantRouter(router: LabNode, l: Layout, holderPid: n
     const { stdout } = await exec("ss", ["-Hlun", "sport = :67"], { check: false });
     return stdout.trim() !== "";
   }, { timeoutMs: 10_000 });
-  for (const s of storage)
-    for (const t of tenants) await s.exec("ip", ["route", "replace", tenantSubnet(t.vlan), "via", mgmtAddress(router)]);
+  await Promise.all(others.map(async (o) => {
+    for (const subnet of routedSubnets(o.node.role)) await o.exec("ip", ["route", "replace", subnet, "via", mgmtAddress(router)]);
+  }));
 }

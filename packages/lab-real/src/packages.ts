@@ -12,6 +12,9 @@ export const REQUIRED_PACKAGES = [
   // libguestfs's appliance boots the host's kernel, which nothing else here installs.
   // DHCP for the guests Nimbus creates, on the tenant VLANs (src/dhcp.ts).
   "dnsmasq-base",
+  // The swarm worker test: a worker VM's join held back at the manager (iptables in its
+  // namespace), and root's SSH into the VM (openssh-client) to read its first boot and load the image.
+  "iptables", "openssh-client",
   "mmdebstrap", "fdisk", "e2fsprogs", "extlinux", "syslinux-common", "qemu-utils", "libguestfs-tools", "linux-image-amd64",
 ] as const;
 

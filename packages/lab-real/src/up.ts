@@ -55,9 +55,9 @@ export async function up(l: Layout, log: Log): Promise<LabState> {
       step("storage", () => Promise.all(nfsNodes().map((n) => bringUpNfsNode(n, l, execOf(execs, n))))),
     ]),
   );
-  await step("tenant router (DHCP on the tenant VLANs, routes to the storage VIP)", async () => {
+  await step("tenant router (DHCP on the tenant VLANs and br0, routes to the storage VIP and the swarm)", async () => {
     const router = hypervisors()[0]!;
-    await startTenantRouter(router, l, await holderOf(l, router), execOf(execs, router), nfsNodes().map((node) => ({ node, exec: execOf(execs, node) })));
+    await startTenantRouter(router, l, await holderOf(l, router), execOf(execs, router), [...nfsNodes(), ...swarmNodes()].map((node) => ({ node, exec: execOf(execs, node) })));
   });
   await step("checks", () => runChecks(state, execs));
   await writeFile(l.fleetConfig, JSON.stringify(buildFleetConfig(l.clientKey), null, 2) + "\n");
