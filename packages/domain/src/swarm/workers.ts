@@ -4,7 +4,8 @@ import { HostName } from "../names.js";
 import type { SwarmNode, SwarmTask } from "../inventory.js";
 import { DEFAULT_POLICY, capacityChecks, hostAvailabilityCheck, rankDestinations, rankingReason, type PreflightCheck, type PreflightPolicy } from "../preflight.js";
 import { mountTargetOf, type DatastoreCapacity } from "../storage-plan/datastores.js";
-import { DISK_GIB, FirstBootCommand, InstanceName, MEMORY_MIB, VCPUS } from "../provision/request.js";
+import { DISK_GIB, FirstBootCommand, InstanceName, MEMORY_MIB, SSH_MAX_KEYS, VCPUS } from "../provision/request.js";
+import { SshPublicKey } from "../provision/ssh-key.js";
 import { ImageName, diskSizeProblem, imageRepositoryIndex, type ImageEntry } from "../provision/image.js";
 import { nameTaken, type PendingCreate, type PlacementCandidate } from "../provision/placement.js";
 import { CreateInstanceParams } from "../provision/params.js";
@@ -28,6 +29,8 @@ export const AddWorkerRequest = z.object({
   host: HostName.optional(),
   /** How long the new node may take to join and become Ready before the VM is deleted again. */
   joinTimeoutSeconds: int("the join timeout", 10, 3600).default(600),
+  /** Keys for root on the node, as for any created instance (an operator logs in to look at docker). */
+  sshKeys: z.array(SshPublicKey, { error: "SSH keys are a list of lines" }).max(SSH_MAX_KEYS, { error: `at most ${SSH_MAX_KEYS} SSH keys` }).default([]),
   /**
    * The swarm's network, when the manager is not a VM Nimbus sees (a machine of its own): the
    * bridge (and VLAN on Open vSwitch) whose network reaches the manager's 2377/tcp.
@@ -164,7 +167,7 @@ export function joinAddress(nodes: readonly SwarmNode[]): string | null {
 /** The create job of a swarm VM: untenanted, on the swarm's bridge, no tenant wiring. */
 export function swarmVmParams(
   jobId: string,
-  request: Pick<AddWorkerRequest, "name" | "vcpus" | "memoryMiB" | "diskGiB">,
+  request: Pick<AddWorkerRequest, "name" | "vcpus" | "memoryMiB" | "diskGiB"> & { sshKeys?: readonly string[] },
   image: Pick<ImageEntry, "name" | "os">,
   chosen: Pick<WorkerCandidate, "mountTarget" | "bridge">,
   network: SwarmNetwork,
@@ -184,7 +187,7 @@ export function swarmVmParams(
     // A Linux bridge applies no VLAN without a port-vlan action (none here): the VM sits untagged beside the manager.
     nic: { bridge: chosen.bridge.name, bridgeType: chosen.bridge.type, vlan: network.vlan ?? 1 },
     wiring: [],
-    sshKeys: [],
+    sshKeys: request.sshKeys ?? [],
     firstBoot,
   });
 }

@@ -76,7 +76,16 @@ describe("worker placement", () => {
   it("builds an untenanted create job on the swarm's bridge without tenant wiring", () => {
     const p = placeWorker({ request, image: image(), network: { bridge: "br0", vlan: null }, hosts: hosts(), datastores: [datastore()] });
     const params = swarmVmParams("op-1", request, image(), p.chosen!, { bridge: "br0", vlan: null }, ["true"]);
-    expect(params).toMatchObject({ tenant: null, volumePath: "/instance/worker3.qcow2", nic: { bridge: "br0", bridgeType: "linux" }, wiring: [], firstBoot: ["true"] });
+    expect(params).toMatchObject({ tenant: null, volumePath: "/instance/worker3.qcow2", nic: { bridge: "br0", bridgeType: "linux" }, wiring: [], sshKeys: [], firstBoot: ["true"] });
+  });
+
+  it("gives root on the node the SSH keys the request names (checked like a create's), none by default", () => {
+    const key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO68zLD6gVSVNRqZbgngE9GugrQm2BxhZCpoOzihaBR3 ops@site";
+    const withKey = AddWorkerRequest.parse({ name: "worker3", sshKeys: [key] });
+    const p = placeWorker({ request: withKey, image: image(), network: { bridge: "br0", vlan: null }, hosts: hosts(), datastores: [datastore()] });
+    expect(swarmVmParams("op-1", withKey, image(), p.chosen!, { bridge: "br0", vlan: null }, []).sshKeys).toEqual([key]);
+    expect(AddWorkerRequest.parse({ name: "worker3" }).sshKeys).toEqual([]);
+    expect(AddWorkerRequest.safeParse({ name: "worker3", sshKeys: ["ssh-ed25519 AAAA\nPermitRootLogin yes"] }).success).toBe(false);
   });
 });
 
