@@ -48,11 +48,14 @@ export function debianSources(suite: string, mirror = "http://deb.debian.org/deb
 /**
  * The packages the notes booted with: a kernel and init, SSH, the NFS client, Docker, and the
  * few tools a first-boot command expects. e2fsprogs for the boot-time fsck of the root
- * filesystem (not in minbase).
+ * filesystem (not in minbase). apparmor: Debian's kernel enables AppArmor, and docker then
+ * refuses to start any container without `apparmor_parser` to load its docker-default profile
+ * ("AppArmor enabled on system but the docker-default profile could not be loaded"; docker.io
+ * only recommends it, and minbase installs no recommends). Found by the real lab's swarm worker.
  */
 export const BASE_PACKAGES = [
   "linux-image-amd64", "systemd-sysv", "udev", "dbus", "kmod", "e2fsprogs",
-  "openssh-server", "nfs-common", "docker.io",
+  "openssh-server", "nfs-common", "docker.io", "apparmor",
   "iproute2", "iputils-ping", "ca-certificates", "procps", "zstd",
 ] as const;
 

@@ -21,6 +21,8 @@ describe("base image recipe", () => {
     ]);
     expect(BaseImageRecipe.safeParse(DEFAULT_BASE_IMAGE).success).toBe(true);
     expect(DEFAULT_BASE_IMAGE.packages).toEqual(expect.arrayContaining(["linux-image-amd64", "openssh-server", "nfs-common", "docker.io", "systemd-sysv"]));
+    // docker refuses every container on an AppArmor kernel without apparmor_parser (the real lab's swarm worker).
+    expect(DEFAULT_BASE_IMAGE.packages).toContain("apparmor");
   });
   it("refuses a package, suite or source that could become an option or a second line", () => {
     expect(BaseImageRecipe.safeParse(recipe({ packages: ["-oAPT::Get::AllowUnauthenticated=1"] })).success).toBe(false);
