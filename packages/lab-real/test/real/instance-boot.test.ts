@@ -3,7 +3,6 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CreateInstanceRequest,
-  IMAGE_REPOSITORY_DIR,
   buildTopology,
   chooseImage,
   createInstanceParams,
@@ -14,16 +13,15 @@ import {
   type CreateProgress,
   type Finding,
   type ImageEntry,
-  type ImageImportProgress,
   type Operation,
   type TenantInfo,
 } from "@nimbus/domain";
-import { buildBaseImage, DEFAULT_BASE_IMAGE, DEFAULT_IMAGE_CACHE, type ImageBuildResult } from "@nimbus/agent/real";
 import { MemoryOperationStore, OperationManager, type Fleet } from "@nimbus/fleet";
 import type { RealLab } from "../../src/lab.js";
 import { dhcpRange } from "../../src/dhcp.js";
 import { EXPORT_PATH, NFS_VIP, accessPrefix, tenantBySlug } from "../../src/topology.js";
 import { waitFor } from "../../src/wait.js";
+import { BASE_IMAGE, ensureBaseImage } from "./base-image.js";
 import { domainState, openLab, startFleet, waitForHost, waitOnline } from "./helpers.js";
 import { openAgentConsole } from "./serial-console.js";
 
@@ -39,11 +37,10 @@ import { openAgentConsole } from "./serial-console.js";
  * domain and the volume; the network rules find nothing open before or after.
  */
 
-const CACHE = process.env.NIMBUS_IMAGE_CACHE ?? DEFAULT_IMAGE_CACHE;
 const MINUTE = 60_000;
 const TENANT = "acme";
 const NAME = "acme-boot1";
-const IMAGE = DEFAULT_BASE_IMAGE.name;
+const IMAGE = BASE_IMAGE;
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO68zLD6gVSVNRqZbgngE9GugrQm2BxhZCpoOzihaBR3 test@nimbus";
 const MARK = `${NAME}.first-boot`;
 // Written beside and renamed: the host never reads a file the guest is still writing.
@@ -90,40 +87,7 @@ describe("real lab: a created instance boots (image, create, address, first-boot
   let image: ImageEntry;
 
   it("the datastore's repository holds the offline image, imported by the storage server through the agent", async () => {
-    // A cache hit when the image test (or an earlier run) built it: nothing is built twice.
-    const built: ImageBuildResult = await buildBaseImage({
-      recipe: DEFAULT_BASE_IMAGE,
-      cacheDir: CACHE,
-      outDir: staging,
-      log: (level, message) => process.stderr.write(`[boot image ${level}] ${message}\n`),
-    });
-    const vip = await lab.vipHolder();
-    expect(vip, "the storage VIP is held").not.toBeNull();
-    const listed = () => imageCatalog(fleet.hosts()).find((d) => d.datastore === EXPORT_PATH)?.images.find((i) => i.name === IMAGE);
-    const existing = listed();
-    if (existing && existing.checksum.value !== built.image.checksum.value)
-      await fleet.request(vip!, "storage.imageDelete", { datastore: EXPORT_PATH, name: IMAGE });
-    if (!existing || existing.checksum.value !== built.image.checksum.value) {
-      // The published file is a hard link to the cache (root only); the agent (the nimbus user) copies it from inside the export.
-      const t0 = Date.now();
-      // As images.import does: an image-import operation on the VIP holder (fetch, verify, publish).
-      const started = await ops.startImageImport(
-        vip!,
-        { datastore: EXPORT_PATH, name: IMAGE, os: built.image.os, source: { kind: "file", path: join(EXPORT_PATH, ".nimbus-test-staging", built.image.file) }, checksum: built.image.checksum },
-        "real-lab-test",
-      );
-      const imported = await ended(started.id, 10 * MINUTE);
-      process.stderr.write(`[boot] image import ${(Date.now() - t0) / 1000} s\n`);
-      expect(imported.error).toBeNull();
-      expect(imported.steps.map((st) => [st.id, st.state])).toEqual([["fetch", "succeeded"], ["verify", "succeeded"], ["publish", "succeeded"]]);
-      const p = imported.progress as ImageImportProgress;
-      expect(p.bytesDone).toBe(p.bytesTotal);
-      const entry = p.image;
-      expect(entry).toMatchObject({ name: IMAGE, format: "qcow2", datastore: EXPORT_PATH });
-    }
-    image = await waitFor(`${IMAGE} in the catalog the storage servers push`, listed, { timeoutMs: 30_000 });
-    const index = await readFile(join(lab.layout.instance, IMAGE_REPOSITORY_DIR, "index"), "utf8");
-    expect(index).toContain(`[${IMAGE}]`);
+    image = await ensureBaseImage(lab, fleet, ops, staging, "boot");
   }, 45 * MINUTE);
 
   let created: Operation;
