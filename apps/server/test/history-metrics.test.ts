@@ -73,7 +73,7 @@ describe("metric history", () => {
 });
 
 /** Samples until the series has a point with a value (the first pushes give baselines, not rates). */
-async function charted(get: () => Promise<{ points: { avg: number | null }[] }>, what: string) {
+async function charted<T extends { points: { avg: number | null }[] }>(get: () => Promise<T>, what: string): Promise<T> {
   return until(
     async () => {
       backend.app.recorder.sample();
