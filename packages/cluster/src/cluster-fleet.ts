@@ -146,10 +146,18 @@ export class ClusterFleet implements FleetView {
   }
 
   private async relay<T>(host: string, here: () => Promise<T>, method: string, input: unknown, timeoutMs?: number): Promise<T> {
-    // A host moves at most once or twice while one call waits: try the owner we know, then the new one.
+    // A host moves at most once or twice while one call waits: try the owner we know, then the new
+    // one. An owner that does not answer at all (killed) is waited out until its lease moves on;
+    // one that times out may still be running the call, so that is not retried.
+    let dead: string | undefined;
     for (let attempt = 0; ; attempt++) {
-      if (this.opts.leases.owns(host)) return here();
-      const owner = await this.opts.leases.waitForOwner(host, this.opts.ownerWaitMs ?? 8_000);
+      if (this.opts.leases.owns(host)) {
+        // Taken over while this call waited: let the new connection come up first.
+        if (attempt > 0 || !this.opts.local.host(host)) await this.connected(host, this.opts.ownerWaitMs ?? 10_000);
+        if (!this.opts.local.host(host)) throw new NimbusError("HOST_UNREACHABLE", `${host} is being taken over by this server; try again in a moment`, { host });
+        return here();
+      }
+      const owner = await this.opts.leases.waitForOwner(host, this.opts.ownerWaitMs ?? 10_000, dead);
       if (owner === this.opts.replicaId) continue;
       const url = owner ? this.opts.leases.directory.url(owner) : undefined;
       if (!owner || !url) throw new NimbusError("HOST_UNREACHABLE", `${host} has no server watching it right now (the replicas are re-sharing hosts); try again`, { host });
@@ -157,9 +165,31 @@ export class ClusterFleet implements FleetView {
         return await this.opts.rpc.call<T>(url, method, input, { timeoutMs });
       } catch (err) {
         const moved = err instanceof NimbusError && err.details?.["moved"] === true;
-        if (!moved || attempt >= 2) throw err;
+        const unreachable = err instanceof NimbusError && err.code === "HOST_UNREACHABLE" && err.details?.["peer"] === true;
+        if ((!moved && !unreachable) || attempt >= 3) throw err;
+        if (unreachable) dead = owner;
       }
     }
+  }
+
+  /** Resolves once the local connection to `host` is past "connecting" (or after `timeoutMs`). */
+  private connected(host: string, timeoutMs: number): Promise<void> {
+    const settled = () => {
+      const h = this.opts.local.host(host);
+      return !!h && h.connection.state !== "connecting";
+    };
+    if (settled()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        off();
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      const off = this.opts.local.subscribe((e) => {
+        if (e.type === "host" && e.host.name === host && settled()) done();
+      });
+    });
   }
 
   private assertOwned(host: string): void {

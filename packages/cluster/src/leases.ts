@@ -174,9 +174,16 @@ export class LeaseManager {
     return o === this.id ? undefined : o;
   }
 
-  /** Resolves with the host's owner once one is known, or undefined after `timeoutMs`. */
-  waitForOwner(host: string, timeoutMs: number): Promise<string | undefined> {
-    const now = this.ownerOf(host);
+  /**
+   * Resolves with the host's owner once one is known (other than `not`: an owner found dead), or
+   * undefined after `timeoutMs`.
+   */
+  waitForOwner(host: string, timeoutMs: number, not?: string): Promise<string | undefined> {
+    const current = () => {
+      const o = this.ownerOf(host);
+      return o === not ? undefined : o;
+    };
+    const now = current();
     if (now || this.stopped) return Promise.resolve(now);
     return new Promise((resolve) => {
       const done = (v: string | undefined) => {
@@ -186,7 +193,7 @@ export class LeaseManager {
       };
       const timer = setTimeout(() => done(undefined), timeoutMs);
       const off = this.subscribe(() => {
-        const o = this.ownerOf(host);
+        const o = current();
         if (o) done(o);
       });
     });

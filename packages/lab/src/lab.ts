@@ -47,6 +47,8 @@ export interface Lab {
   dataDir: string;
   /** "SHA256:..." of the key a host offers now. */
   hostKeyFingerprint(host: string): string;
+  /** Connections open to a host's SSH endpoint now, seen from the host's side. */
+  sshConnections(host: string): number;
   stop(): Promise<void>;
 }
 
@@ -126,6 +128,7 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
       tokenPath: control.tokenPath,
       dataDir,
       hostKeyFingerprint: (host) => keys.fingerprint(host),
+      sshConnections: (host) => byHost.get(host)?.connections ?? 0,
       stop: () =>
         (stopping ??= (async () => {
           rmSync(controlPath, { force: true });

@@ -60,6 +60,11 @@ export class HostEndpoint {
     return this.boundPort;
   }
 
+  /** TCP connections open to this host now (tests: which server holds a session to it). */
+  get connections(): number {
+    return this.live.size;
+  }
+
   /**
    * Binds the port (even for a host that starts powered off, so its address is known), then
    * follows the world. `anyPortIfTaken`: a remembered port that is now taken gives way to a free one.

@@ -1,0 +1,192 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { isDeepStrictEqual } from "node:util";
+import pg from "pg";
+import type { HostRecord } from "@nimbus/domain";
+import { startCluster, type Cluster } from "./harness/cluster.js";
+import { ApiClient } from "./harness/client.js";
+import { waitFor } from "./harness/wait.js";
+
+/**
+ * Two server processes in replica mode on one PostgreSQL, one embedded lab outside them (the
+ * harness), default lease timing (2 s heartbeat, 6 s lease, 4 s fence). Seen from the hosts' side
+ * (the lab counts connections per host) and from the API of each replica.
+ */
+const enabled = !!process.env.DATABASE_URL;
+let cluster: Cluster;
+let db: pg.Pool;
+const clients = new Map<string, ApiClient>();
+
+beforeAll(async () => {
+  if (!enabled) return;
+  cluster = await startCluster({ replicas: 2, generated: { hosts: 6, vmsPerHost: 2 } });
+  db = new pg.Pool({ connectionString: cluster.databaseUrl, max: 2 });
+  for (const r of cluster.replicas) clients.set(r.id, await ApiClient.signIn(r.url, { email: "admin@nimbus.local", password: cluster.adminPassword }, r.url));
+}, 180_000);
+afterAll(async () => {
+  await db?.end();
+  await cluster?.stop();
+});
+
+const hostNames = () => cluster.lab.hosts.map((h) => h.name);
+
+async function owners(): Promise<Map<string, string>> {
+  const { rows } = await db.query<{ host: string; owner: string }>(`select host, owner from host_leases where owner is not null and expires_at > now()`);
+  return new Map(rows.map((r) => [r.host, r.owner]));
+}
+
+function hostOn(replica: string, host: string): Promise<{ host: HostRecord }> {
+  return clients.get(replica)!.query(cluster.replica(replica).url, "hosts.get", { name: host });
+}
+
+/** The hypervisors among `hosts` that run instances (as r1 sees them). */
+async function withInstances(hosts: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const h of hosts) {
+    const { instances } = await clients.get("r1")!.query<{ instances: unknown[] }>(cluster.replica("r1").url, "hosts.get", { name: h });
+    if (instances.length) out.push(h);
+  }
+  return out;
+}
+
+/** Every host owned by one alive replica and connected exactly once, from the lab's side. */
+async function settled(alive: string[]): Promise<Map<string, string>> {
+  return waitFor(
+    async () => {
+      const o = await owners();
+      if (o.size !== hostNames().length) return false;
+      if (![...o.values()].every((r) => alive.includes(r))) return false;
+      if (!hostNames().every((h) => cluster.lab.sshConnections(h) === 1)) return false;
+      return o;
+    },
+    { timeoutMs: 30_000, what: "every host owned and connected once", everyMs: 50 },
+  );
+}
+
+describe.runIf(enabled)("several replicas sharing the hosts", () => {
+  it("each replica holds SSH only to its own hosts, shows every host's inventory, relays agent calls to the owner", async () => {
+    const o = await settled(["r1", "r2"]);
+    const mine = (r: string) => [...o].filter(([, owner]) => owner === r).map(([h]) => h);
+    // Shared out: ceil(11 / 2) = 6 at most each.
+    expect(mine("r1").length).toBeGreaterThan(0);
+    expect(mine("r2").length).toBeGreaterThan(0);
+    expect(Math.max(mine("r1").length, mine("r2").length)).toBeLessThanOrEqual(Math.ceil(hostNames().length / 2));
+
+    // (Which replica holds which session shows in the next test: killing r2 drops exactly its hosts' sessions.)
+    // Every host, on every replica, online with its inventory, the same on both.
+    for (const host of hostNames()) {
+      // Counters change every few seconds: the two copies agree between two pushes.
+      await waitFor(
+        async () => {
+          const [a, b] = await Promise.all([hostOn("r1", host), hostOn("r2", host)]);
+          expect(a.host.connection.state, `${host} on r1`).toBe("online");
+          expect(b.host.connection.state, `${host} on r2`).toBe("online");
+          expect(a.host.inventory.node).not.toBeNull();
+          return isDeepStrictEqual(a.host.inventory, b.host.inventory);
+        },
+        { timeoutMs: 10_000, what: `${host}'s inventory the same on r1 and r2`, everyMs: 20 },
+      );
+    }
+
+    // A lab change on a host r2 owns reaches r1 (through PostgreSQL) shortly after r2 has it.
+    const hypervisors = await withInstances(mine("r2"));
+    expect(hypervisors.length).toBeGreaterThan(0);
+    const target = hypervisors[0]!;
+    const before = JSON.stringify((await hostOn("r1", target)).host.inventory.virt);
+    // The guest pauses on the host (as if from its console): the host's agent pushes the change.
+    const world = cluster.lab.world;
+    const vm = [...world.hypervisor(target).domains.values()].find((d) => d.state === "running")!;
+    const t0 = performance.now();
+    vm.state = "paused";
+    world.changed(target, "virt");
+    const seen = async (r: string) => {
+      await waitFor(async () => JSON.stringify((await hostOn(r, target)).host.inventory.virt) !== before, { timeoutMs: 10_000, what: `the change on ${r}`, everyMs: 5 });
+      return performance.now() - t0;
+    };
+    const [onOwner, onOther] = await Promise.all([seen("r2"), seen("r1")]);
+    console.log(`lab change on ${target} (owner r2): seen on the owner after ${Math.round(onOwner)} ms, on r1 after ${Math.round(onOther)} ms (replication ${Math.round(onOther - onOwner)} ms)`);
+    // The goal is 100 ms change-to-browser; a loaded 2-core CI gets slack here, the figure is printed.
+    expect(onOther - onOwner).toBeLessThan(500);
+    vm.state = "running";
+    world.changed(target, "virt");
+
+    // An agent call made through r1 for a host r2 owns: relayed to r2 and answered.
+    const vmHost = hypervisors.at(-1)!;
+    const { instances } = await clients.get("r1")!.query<{ instances: { name: string }[] }>(cluster.replica("r1").url, "hosts.get", { name: vmHost });
+    const instance = instances[0]!.name;
+    const through1 = await clients.get("r1")!.query(cluster.replica("r1").url, "instances.snapshots", { instance });
+    const through2 = await clients.get("r2")!.query(cluster.replica("r2").url, "instances.snapshots", { instance });
+    expect(through1).toEqual(through2);
+    // Still one SSH connection to that host: r1 did not open its own.
+    expect(cluster.lab.sshConnections(vmHost)).toBe(1);
+  });
+
+  it("internal calls need the cluster secret and never a session", async () => {
+    const r1 = cluster.replica("r1").url;
+    const cookie = clients.get("r1")!.cookie;
+    const body = JSON.stringify({ host: hostNames()[0], method: "virt.snapshotList", params: { domain: "x" } });
+    const noAuth = await fetch(`${r1}/internal/cluster/fleet.request`, { method: "POST", headers: { "content-type": "application/json", cookie }, body });
+    expect(noAuth.status).toBe(401);
+    const wrong = await fetch(`${r1}/internal/cluster/fleet.request`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${"x".repeat(64)}` }, body });
+    expect(wrong.status).toBe(401);
+    const auth = { "content-type": "application/json", authorization: `Bearer ${cluster.clusterSecret}` };
+    const unknown = await fetch(`${r1}/internal/cluster/no.such`, { method: "POST", headers: auth, body: "{}" });
+    expect(unknown.status).toBe(404);
+    const bad = await fetch(`${r1}/internal/cluster/fleet.request`, { method: "POST", headers: auth, body: JSON.stringify({ host: 5 }) });
+    expect(bad.status).toBe(400);
+    const huge = await fetch(`${r1}/internal/cluster/fleet.request`, { method: "POST", headers: auth, body: JSON.stringify({ host: "a", method: "b", params: "x".repeat(5 * 1024 * 1024) }) }).catch(() => null);
+    expect(huge === null || huge.status === 413).toBe(true);
+    // A host this replica does not own: refused as moved, never relayed onwards (no loops).
+    const o = await owners();
+    const notMine = [...o].find(([, owner]) => owner !== "r1")![0];
+    const res = await fetch(`${r1}/internal/cluster/fleet.request`, { method: "POST", headers: auth, body: JSON.stringify({ host: notMine, method: "virt.snapshotList", params: { domain: "x" } }) });
+    const answer = (await res.json()) as { ok: boolean; error: { code: string; details: { moved?: boolean } } };
+    expect(answer.ok).toBe(false);
+    expect(answer.error.details.moved).toBe(true);
+  });
+
+  it("SIGKILL one replica: the other re-owns its hosts within 10 s; restarted, the leases rebalance without flapping", async () => {
+    const o = await settled(["r1", "r2"]);
+    const itsHosts = [...o].filter(([, owner]) => owner === "r2").map(([h]) => h);
+    const kvm = (await withInstances(itsHosts))[0];
+    expect(kvm).toBeDefined();
+    const { instances } = await clients.get("r1")!.query<{ instances: { name: string }[] }>(cluster.replica("r1").url, "hosts.get", { name: kvm });
+    const t0 = performance.now();
+    await cluster.replica("r2").kill();
+    // An agent call through r1 right after the kill: r2 does not answer; r1 waits for the lease to move (to itself) and answers.
+    const call = clients.get("r1")!.query(cluster.replica("r1").url, "instances.snapshots", { instance: instances[0]!.name }).then(() => performance.now() - t0);
+    // From the hosts' side: r2's sessions are gone with the process, and come back from r1.
+    await waitFor(() => itsHosts.every((h) => cluster.lab.sshConnections(h) === 0) || itsHosts.some((h) => cluster.lab.sshConnections(h) === 1), { timeoutMs: 5_000, what: "r2's connections closed", everyMs: 10 });
+    await settled(["r1"]);
+    const reowned = performance.now() - t0;
+    await waitFor(async () => {
+      for (const h of itsHosts) if ((await hostOn("r1", h)).host.connection.state !== "online") return false;
+      return true;
+    }, { timeoutMs: 20_000, what: "r2's hosts online again on r1", everyMs: 20 });
+    const online = performance.now() - t0;
+    console.log(`SIGKILL r2 (${itsHosts.length} hosts): re-owned by r1 after ${Math.round(reowned)} ms, online again after ${Math.round(online)} ms`);
+    expect(reowned).toBeLessThan(10_000);
+
+    // The call made during the take-over was answered (by r1, now the owner).
+    const answeredAfter = await call;
+    console.log(`an agent call made through r1 at the kill was answered after ${Math.round(answeredAfter)} ms`);
+
+    // Restart: r2 gets a share back; then nothing moves for three rounds.
+    cluster.replica("r2").start();
+    await cluster.replica("r2").ready();
+    const balanced = await waitFor(
+      async () => {
+        const now = await settled(["r1", "r2"]);
+        const counts = ["r1", "r2"].map((r) => [...now.values()].filter((x) => x === r).length);
+        return Math.max(...counts) <= Math.ceil(hostNames().length / 2) && Math.min(...counts) > 0 ? now : false;
+      },
+      { timeoutMs: 30_000, what: "leases rebalanced", everyMs: 100 },
+    );
+    const epochs = async () => (await db.query<{ sum: string }>(`select sum(epoch)::text as sum from host_leases`)).rows[0]!.sum;
+    const e0 = await epochs();
+    const until = Date.now() + 6_500;
+    await waitFor(() => Date.now() > until, { timeoutMs: 10_000, what: "three lease rounds", everyMs: 500 });
+    expect(await epochs()).toBe(e0);
+    expect(await owners()).toEqual(balanced);
+    expect(hostNames().every((h) => cluster.lab.sshConnections(h) === 1)).toBe(true);
+  });
+});
