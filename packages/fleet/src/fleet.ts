@@ -139,12 +139,17 @@ export class Fleet implements FleetView {
     return this.listeners.add(listener);
   }
 
-  addHost(config: HostConfig): void {
+  /**
+   * Starts watching one more host (a replica that took its lease; `maintenance` as persisted, since
+   * the flags read at start are stale by then).
+   */
+  addHost(config: HostConfig, initial: { maintenance?: boolean } = {}): void {
     if (this.connections.has(config.name)) throw new NimbusError("CONFLICT", `host ${config.name} is already part of the fleet`, { host: config.name });
-    const conn = this.create(config);
+    const conn = this.create(config, initial.maintenance);
     if (this.started) conn.start();
   }
 
+  /** Stops watching a host: its SSH session is closed before this returns. */
   removeHost(name: string): void {
     this.connection(name).stop();
     this.connections.delete(name);
@@ -156,7 +161,7 @@ export class Fleet implements FleetView {
     return conn;
   }
 
-  private create(config: HostConfig): HostConnection {
+  private create(config: HostConfig, maintenance?: boolean): HostConnection {
     const host = config.name;
     const conn = new HostConnection(
       config,
@@ -179,7 +184,7 @@ export class Fleet implements FleetView {
           stats: (at, counters) => this.listeners.emit({ type: "stats", host, at, counters }),
         },
       },
-      { maintenance: this.opts.maintenance?.has(host) ?? false },
+      { maintenance: maintenance ?? this.opts.maintenance?.has(host) ?? false },
     );
     this.connections.set(host, conn);
     return conn;
