@@ -1,11 +1,11 @@
 import { join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pino, type Logger } from "pino";
-import { HealthMonitor, LiveHub, MetricsRecorder, RateWindow, TopologyService, findingChecks, type ApiDeps, type Context } from "@nimbus/api";
+import { HealthMonitor, LiveHub, MetricsRecorder, PgTenantLocks, RateWindow, TopologyService, findingChecks, type ApiDeps, type Context } from "@nimbus/api";
 import { createAuth, resolveAuthSecret } from "@nimbus/auth";
 import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, HistoryEvents, MetricStore, MetricWriter, Retention, TenantQuotas, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags, type FleetView } from "@nimbus/fleet";
-import { startCluster, type Cluster } from "@nimbus/cluster";
+import { clusterSqlPool, stampReplica, startCluster, startClusterOperations, type Cluster } from "@nimbus/cluster";
 import { ActiveCheckPlanner, ConsoleChecks, LoadBalancerService } from "@nimbus/api";
 import { LoadBalancerStore, pingDatabase } from "@nimbus/db";
 import { AlertService } from "@nimbus/api";
@@ -62,6 +62,8 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
       trustedProxies: env.NIMBUS_TRUSTED_PROXIES,
       trustedOrigins: [...trustedOrigins],
       signInRequestsPerMinute: env.NIMBUS_SIGNIN_REQUESTS_PER_MINUTE,
+      // Replicas count failed sign-ins (and better-auth's per-address requests) together, in the database.
+      limitsIn: replicaConfig(env) ? "database" : "memory",
     });
     const firstAdmin = await auth.ensureFirstAdmin({ password: env.NIMBUS_ADMIN_PASSWORD });
 
@@ -109,12 +111,24 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     // Written by the host's owner only (the change arrives there, relayed if need be).
     const maintenance = persistMaintenanceFlags(localFleet, maintenanceFlags, logger.child({ component: "maintenance" }));
     cleanups.unshift(() => maintenance.stop());
-    const operations = new OperationManager(fleet, new DbOperationStore(db), {
+    // Replica mode: rows name the replica running them; unfinished ones arrive by adoption with their hosts' leases.
+    const operationStore = new DbOperationStore(db);
+    const clusterSql = cluster && replica ? clusterSqlPool(replica.databaseUrl, logger) : null;
+    if (clusterSql) cleanups.unshift(() => clusterSql.end());
+    const operations = new OperationManager(fleet, clusterSql && replica ? stampReplica(operationStore, clusterSql, replica.id) : operationStore, {
       tenantVni: (slug) => tenants.directory().get(slug)?.vni ?? null,
       logger: logger.child({ component: "operations" }),
+      adoptOnly: cluster !== null,
     });
     await operations.start();
     cleanups.unshift(() => operations.stop());
+    // Replica mode: operations are sent to their host's owner, adopted from a dead replica, and seen cluster-wide.
+    const clusterOps =
+      cluster && clusterSql && replica
+        ? await startClusterOperations({ replicaId: replica.id, local: operations, fleet, leases: cluster.leases, rpc: cluster.rpc, bus: cluster.bus, store: operationStore, sql: clusterSql, logger })
+        : null;
+    if (clusterOps) cleanups.unshift(() => clusterOps.stop());
+    const ops = clusterOps?.operations ?? operations;
 
     const topology = new TopologyService(fleet, tenants);
     topology.start();
@@ -152,14 +166,16 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     });
     // A signed-out address leaves at most this many audit records a minute (its calls are refused either way).
     const limits = { anonymousAudit: new RateWindow(10, 60_000) };
-    const deps: ApiDeps = { fleet, operations, tenants, auth, audit: auth.audit, lab: source.lab, limits, metrics: metricStore, history: historyEvents };
+    const deps: ApiDeps = { fleet, operations: ops, tenants, auth, audit: auth.audit, lab: source.lab, limits, metrics: metricStore, history: historyEvents };
+    // Replica mode: the quota's per-tenant lock is a PostgreSQL advisory lock, creates recorded elsewhere reloaded under it.
+    if (clusterOps && clusterSql) deps.tenantLocks = new PgTenantLocks(clusterSql, () => clusterOps.operations.refresh());
     // Metric samples and VIP holders from the in-memory inventory, once the fleet has answered (a
     // holder still connecting is not a failover).
     // Owned hosts only in replica mode: each sample is recorded once, by the host's owner.
     const recorder = new MetricsRecorder(localFleet, { record: (samples) => metricWriter.record(samples), vipEvents: recordEvents, vipHolders: await historyEvents.vipHolders() });
     cleanups.unshift(() => recorder.stop());
     const live = new LiveHub(fleet, tenants, { maxStreamsPerUser: env.NIMBUS_LIVE_STREAMS_PER_USER, maxStreamsPerAddress: env.NIMBUS_LIVE_STREAMS_PER_ADDRESS });
-    live.attach({ operations, health, topology });
+    live.attach({ operations: ops, health, topology });
     cleanups.unshift(() => live.detach(), () => health.stop());
     // Load balancers: specs in the database, lb-apply as server-side operations, states from the edge hosts' pushes.
     const loadBalancers = new LoadBalancerService(fleet, new LoadBalancerStore(db), operations, { log: (msg, err) => logger.warn({ err }, msg) });
@@ -173,7 +189,7 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     checkPlanner.start();
     cleanups.unshift(() => checkPlanner.stop());
     // The swarm's autoscaler: decisions from the pushed inventory, carried out as operations, audited.
-    const autoscaler = new Autoscaler({ fleet, operations, audit: auth.audit, policies: new ScalingPolicies(db) });
+    const autoscaler = new Autoscaler({ fleet, operations: ops, audit: auth.audit, policies: new ScalingPolicies(db) });
     await autoscaler.start();
     cleanups.unshift(() => autoscaler.stop());
     deps.autoscale = autoscaler;

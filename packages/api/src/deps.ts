@@ -1,5 +1,6 @@
 import type { FleetView, OperationStore } from "@nimbus/fleet";
 import type { RateWindow } from "./services/rate-window.js";
+import type { TenantLockService } from "./services/tenant-lock.js";
 import type { Autoscaler } from "./services/autoscale.js";
 import type { AddWorkerRequest, CreateSwarmRequest, SwarmNetwork, WorkerPlacement } from "@nimbus/domain";
 import type { LoadBalancerService } from "./services/load-balancers.js";
@@ -179,6 +180,8 @@ export interface ApiDeps {
   metrics?: MetricsReader;
   /** The health timeline's stored events and transitions; absent like `metrics`. */
   history?: HistoryReader;
+  /** Per-tenant lock for quota checks (replica mode: a PostgreSQL advisory lock); in this process when absent. */
+  tenantLocks?: TenantLockService;
 }
 
 export interface ApiLimits {

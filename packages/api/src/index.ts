@@ -8,6 +8,7 @@ export { maskHost } from "./services/projections.js";
 export { maskForTenant, tenantSecrets } from "./services/tenant-mask.js";
 export { TopologyService, findingChecks, type TopologySnapshot } from "./services/topology.js";
 export { RateWindow } from "./services/rate-window.js";
+export { PgTenantLocks, TenantLocks, type LockPool, type TenantLockService } from "./services/tenant-lock.js";
 export { LoadBalancerService, type LoadBalancerStoreLike } from "./services/load-balancers.js";
 export { ActiveCheckPlanner } from "./services/active-checks.js";
 export { ConsoleChecks } from "./services/console-checks.js";

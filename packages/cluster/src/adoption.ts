@@ -17,7 +17,7 @@ import type { Queryable } from "./sql.js";
  */
 export interface AdoptionOptions {
   replicaId: string;
-  leases: Pick<LeaseManager, "subscribe" | "owns">;
+  leases: Pick<LeaseManager, "subscribe" | "owns" | "owned">;
   db: Queryable;
   store: Pick<OperationStore, "get">;
   manager: Pick<OperationManager, "adopt" | "disown">;
@@ -39,8 +39,10 @@ export class OperationAdoption {
     this.logger = opts.logger ?? pino({ level: "silent" });
   }
 
+  /** Follows the leases; hosts already owned (taken before this started) are adopted now. */
   start(): void {
     this.unsubscribe = this.opts.leases.subscribe((e) => this.onLease(e));
+    for (const host of this.opts.leases.owned().keys()) this.onLease({ type: "acquired", host, epoch: 0 });
   }
 
   stop(): void {

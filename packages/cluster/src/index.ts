@@ -5,5 +5,5 @@ export { ClusterBus, BUS_CHANNEL, type BusMessage, type ClusterBusOptions } from
 export { InternalRpc, INTERNAL_PREFIX, type InternalRpcOptions } from "./internal-http.js";
 export { ClusterFleet, type ClusterFleetOptions } from "./cluster-fleet.js";
 export { startCluster, type Cluster, type ClusterOptions } from "./runtime.js";
-export { ClusterOperations, operationHost, stampReplica, type ClusterOperationsOptions } from "./operations-forward.js";
+export { ClusterOperations, clusterSqlPool, operationHost, stampReplica, startClusterOperations, type ClusterOperationsOptions } from "./operations-forward.js";
 export { OperationAdoption, type AdoptionOptions } from "./adoption.js";

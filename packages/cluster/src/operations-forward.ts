@@ -1,7 +1,9 @@
 import { NimbusError, Operation, hostMaintenanceView, isFinal, type HostMaintenanceView, type HostRecord, type OperationListQuery, type OperationPage, type OperationScope } from "@nimbus/domain";
 import { locateInstance, pendingCreates, swarmManager, type FleetView, type OperationManager, type OperationStore } from "@nimbus/fleet";
+import pg from "pg";
 import { pino, type Logger } from "pino";
 import { z } from "zod";
+import { OperationAdoption } from "./adoption.js";
 import type { ClusterBus, BusMessage } from "./bus.js";
 import type { InternalRpc } from "./internal-http.js";
 import type { LeaseManager } from "./leases.js";
@@ -299,6 +301,15 @@ export class ClusterOperations {
     for (const id of [...this.remote.keys()]) if (!ids.has(id)) this.remote.delete(id);
   }
 
+  /**
+   * Reloads the unfinished operations of the other replicas from the store: under the tenant lock
+   * (PgTenantLocks) before a quota check, so a create recorded elsewhere counts before its bus
+   * message arrives.
+   */
+  refresh(): Promise<void> {
+    return this.loadUnfinished();
+  }
+
   /** After a bus reconnect: messages were missed both ways. */
   private async resync(): Promise<void> {
     for (const op of this.local.running()) this.publish(op);
@@ -327,4 +338,53 @@ export function stampReplica<S extends OperationStore>(store: S, db: Queryable, 
     await db.query(`update operations set replica = $1 where id = $2`, [replicaId, op.id]);
   };
   return stamped;
+}
+
+/**
+ * A small pool of its own for the operations' cluster work: the tenant advisory locks (one
+ * connection held per tenant while a create is checked and recorded), adoption and the replica
+ * stamp, so they never wait behind the main pool.
+ */
+export function clusterSqlPool(url: string, logger?: Logger): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5_000, keepAlive: true });
+  pool.on("error", (err) => logger?.warn({ err }, "cluster sql connection lost"));
+  return pool;
+}
+
+/**
+ * Replica mode's operations, wired: forwarding and the cluster-wide view (ClusterOperations), and
+ * adoption with the leases. `local` must have been made with `adoptOnly` and a stampReplica store.
+ */
+export async function startClusterOperations(opts: {
+  replicaId: string;
+  local: OperationManager;
+  fleet: FleetView;
+  leases: LeaseManager;
+  rpc: InternalRpc;
+  bus: ClusterBus;
+  store: OperationStore;
+  sql: Queryable;
+  logger?: Logger;
+}): Promise<{ operations: ClusterOperations; adoption: OperationAdoption; stop(): void }> {
+  const operations = new ClusterOperations({ ...opts, logger: opts.logger?.child({ component: "cluster-operations" }) });
+  await operations.start();
+  const adoption = new OperationAdoption({
+    replicaId: opts.replicaId,
+    leases: opts.leases,
+    db: opts.sql,
+    store: opts.store,
+    manager: opts.local,
+    onAdopted: (ops) => operations.adopted(ops),
+    onHandedOver: (ops) => operations.handedOver(ops),
+    logger: opts.logger?.child({ component: "adoption" }),
+  });
+  adoption.start();
+  return {
+    operations,
+    adoption,
+    stop() {
+      adoption.stop();
+      operations.stop();
+    },
+  };
 }

@@ -52,6 +52,11 @@ export interface OperationManagerOptions {
   drainTimeoutMs?: number;
   /** Remove-worker: how long a drained worker's tasks may take to move (default 120 s). */
   swarmDrainTimeoutMs?: number;
+  /**
+   * Replica mode (packages/cluster): start() loads no unfinished operations; they arrive through
+   * adopt() as this replica takes the leases of their hosts, and leave through disown().
+   */
+  adoptOnly?: boolean;
 }
 
 type NewOperation = Pick<Operation, "kind" | "target" | "host" | "tenant" | "requestedBy" | "summary" | "params">;
@@ -96,17 +101,50 @@ export class OperationManager {
 
   /** Loads unfinished operations and starts following the fleet; reconciles hosts already online. */
   async start(): Promise<void> {
-    const unfinished = await this.store.listUnfinished();
+    const unfinished = this.opts.adoptOnly ? [] : await this.store.listUnfinished();
     for (const op of unfinished) this.active.set(op.id, op);
     this.unsubscribe = this.fleet.subscribe((e) => this.onFleetEvent(e));
-    // An evacuation cut short by the restart settles once its migrations have (reconciled below).
+    this.recoverServerSide(unfinished);
+    await Promise.all(this.fleet.hosts().filter((h) => h.connection.state === "online").map((h) => this.reconcileHost(h.name)));
+  }
+
+  /** An evacuation cut short by the restart settles once its migrations have (reconciled by the caller). */
+  private recoverServerSide(unfinished: readonly Operation[]) {
     for (const op of unfinished.filter(serverSide)) {
       // An lb-apply takes seconds; one cut short by the restart is over: its steps say how far it got.
       if (op.kind === "lb-apply") this.commit({ ...op, state: "failed", error: "interrupted: the server restarted during the apply (apply again)", finishedAt: new Date().toISOString(), updatedAt: new Date().toISOString() });
       else if (SWARM_NODE_KINDS.has(op.kind)) this.swarmNodes.recover(op);
       else void this.maintenance.recover(op).catch((err) => this.logger.error({ err, operation: op.id }, "could not recover an evacuation"));
     }
-    await Promise.all(this.fleet.hosts().filter((h) => h.connection.state === "online").map((h) => this.reconcileHost(h.name)));
+  }
+
+  /**
+   * Replica mode: takes over unfinished operations (as stored) of hosts this replica now watches,
+   * because the replica that ran them died or gave the host up. They are settled exactly as after a
+   * restart: the agent's job.list (the job id is the operation id, so nothing is started again),
+   * now if the host is online, else when it comes online. Operations already followed (or just
+   * finished) here are skipped.
+   */
+  async adopt(ops: readonly Operation[]): Promise<Operation[]> {
+    const taken = ops.filter((op) => !isFinal(op.state) && !this.active.has(op.id) && !this.recentlyFinished.has(op.id));
+    for (const op of taken) this.active.set(op.id, op);
+    this.recoverServerSide(taken);
+    const hosts = new Set(taken.filter((op) => !serverSide(op)).map((op) => op.host));
+    await Promise.all([...hosts].filter((h) => this.fleet.host(h)?.connection.state === "online").map((h) => this.reconcileHost(h)));
+    return taken;
+  }
+
+  /**
+   * Replica mode: forgets the agent-job operations of a host this replica no longer watches (its
+   * new owner adopts them from the store). Nothing is written: the new owner's reconciliation is.
+   */
+  disown(host: string): Operation[] {
+    const dropped = [...this.active.values()].filter((op) => op.host === host && !serverSide(op) && !this.peerStepRunning.has(op.id));
+    for (const op of dropped) {
+      this.active.delete(op.id);
+      this.agentLostJob.delete(op.id);
+    }
+    return dropped;
   }
 
   /** Stops following the fleet and writes whatever progress is still waiting. */

@@ -29,8 +29,9 @@ import { TenantLocks } from "../services/tenant-lock.js";
 import { notFound, tenantProcedure } from "../trpc.js";
 import { findInstance } from "./instances.js";
 
-/** Creates and deletes of one tenant are serialized here (quota check + recording, see TenantLocks). */
-const locks = new TenantLocks();
+/** Creates and deletes of one tenant are serialized here (quota check + recording, see TenantLocks); replicas lock in the database. */
+const processLocks = new TenantLocks();
+const locksOf = (deps: ApiDeps) => deps.tenantLocks ?? processLocks;
 
 const forbidden = (message: string) => new NimbusError("FORBIDDEN", message);
 
@@ -104,7 +105,7 @@ export const provisionProcedures = {
     .output(OperationStarted)
     .mutation(async ({ ctx, input }) => {
       const request = resolveRequest(ctx.deps, ctx.viewer, input);
-      return locks.run(request.tenant, async () => {
+      return locksOf(ctx.deps).run(request.tenant, async () => {
         const { image, placement, quota, quotaProblem } = await plan(ctx.deps, ctx.viewer, request);
         ctx.auditNote.quota = quotaState(quota);
         if (quotaProblem) throw new NimbusError("PRECONDITION_FAILED", quotaProblem, { quota: quota.rows });
@@ -131,7 +132,7 @@ export const provisionProcedures = {
         const op = await ctx.deps.operations.startDelete(domain.name, ctx.viewer.name, ctx.viewer.role === "tenant" ? ctx.viewer.tenant : null);
         return { operationId: op.id };
       };
-      return tenant ? locks.run(tenant, start) : start();
+      return tenant ? locksOf(ctx.deps).run(tenant, start) : start();
     }),
 };
 

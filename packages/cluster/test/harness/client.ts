@@ -54,9 +54,10 @@ export class TrpcError extends Error {
     readonly path: string,
     readonly status: number,
     readonly code: string | undefined,
-    message: string,
+    /** The server's message as a browser would show it. */
+    readonly reason: string,
   ) {
-    super(`${path}: ${status} ${code ?? ""} ${message}`);
+    super(`${path}: ${status} ${code ?? ""} ${reason}`);
   }
 }
 
