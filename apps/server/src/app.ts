@@ -185,8 +185,9 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     deps.loadBalancers = loadBalancers;
     // Active checks: each agent gets its list from the inventory and pushes the states (checks section).
     // Owned hosts only in replica mode: each agent is configured by the replica connected to it.
-    const checkPlanner = new ActiveCheckPlanner(localFleet, { log: (msg, err) => logger.warn({ err }, msg) });
+    const checkPlanner = new ActiveCheckPlanner(localFleet, { log: (msg, err) => logger.warn({ err }, msg), httpHints: () => loadBalancers.httpCheckHints() });
     checkPlanner.start();
+    cleanups.unshift(loadBalancers.onSpecsChanged(() => checkPlanner.refresh()));
     cleanups.unshift(() => checkPlanner.stop());
     // The swarm's autoscaler: decisions from the pushed inventory, carried out as operations, audited.
     const autoscaler = new Autoscaler({ fleet, operations: ops, audit: auth.audit, policies: new ScalingPolicies(db) });

@@ -151,6 +151,25 @@ describe("load balancers", () => {
     }
   });
 
+  it("active checks speak HTTP where the load balancer does: a port that accepts connections but answers another status is DOWN", async () => {
+    const id = "active:svc:web:8080:worker1";
+    // shop is in http mode with GET /: the nodes' checks of web :8080 are HTTP checks too.
+    const up = await until(() => admin().health.list(), (checks) => checks.some((c) => c.id === id && c.state === "ok" && c.message === "UP: HTTP 200"), `${id} up by HTTP`, 20_000);
+    expect(up.find((c) => c.id === id)!.target).toBe("web :8080 on worker1 (HTTP GET /)");
+    // The load balancer now expects 204 (the lab's web answers 200): the plan follows the spec, HAProxy and the agents agree.
+    expect((await operation((await admin().loadBalancers.update(shop({ check: { ...shop().check, expectStatus: 204 } }))).id)).state).toBe("succeeded");
+    try {
+      const down = await until(() => admin().health.list(), (checks) => checks.some((c) => c.id === id && c.state === "crit"), `${id} critical`, 20_000);
+      expect(down.find((c) => c.id === id)!.message).toBe("DOWN: HTTP 200, expected 204");
+      const lb = await lbUntil((l) => l.up === 0, "every backend DOWN on the status");
+      expect(backendOf(lb, "worker1")).toMatchObject({ state: "down", checkStatus: "L7STS", checkCode: "200" });
+    } finally {
+      await operation((await admin().loadBalancers.update(shop())).id);
+    }
+    await until(() => admin().health.list(), (checks) => checks.some((c) => c.id === id && c.state === "ok" && c.message === "UP: HTTP 200"), `${id} ok again`, 20_000);
+    await lbUntil((l) => l.up === 3, "every backend UP again");
+  });
+
   it("delete stops the HAProxy on the edge host and forgets the load balancer", async () => {
     await admin().loadBalancers.delete({ name: "shop" });
     expect(await admin().loadBalancers.list()).toEqual([]);

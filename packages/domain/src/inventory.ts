@@ -3,6 +3,7 @@ import { ImageEntry } from "./provision/image.js";
 import { LIMITS, boundedList, boundedName, boundedPath, boundedText } from "./bounds.js";
 import { Mtu, TenantSlug, VlanId, Vni } from "./names.js";
 import { ChecksSection } from "./checks/spec.js";
+import { ServiceHttpCheck } from "./checks/http.js";
 import { LbSection } from "./lb/spec.js";
 import { OVERLAY_LIMITS, OverlayNetwork } from "./swarm/overlay.js";
 import { NodePortReport } from "./swarm/ports.js";
@@ -175,6 +176,8 @@ export const SwarmService = z.object({
   update: ServiceUpdateStatus.nullish(),
   /** Ids of the networks the service is attached to. */
   networks: list(name(), OVERLAY_LIMITS.networks).nullish(),
+  /** The HTTP check its labels ask for (`nimbus.check.http…`, checks/http.ts); absent: TCP checks. */
+  httpCheck: ServiceHttpCheck.nullish(),
 });
 export type SwarmService = z.infer<typeof SwarmService>;
 

@@ -127,4 +127,38 @@ describe("realProbe (loopback)", () => {
     expect(await http("/sick")).toEqual({ ok: false, message: "HTTP 503, expected 200" });
     expect(await http("/sick", null, 503)).toEqual({ ok: true, message: "HTTP 503" });
   });
+
+  it("HTTP against a hostile or broken server: an endless body is read only 16 KiB, a silent one times out, a non-HTTP answer fails", async () => {
+    const { createServer: createTcpServer } = await import("node:net");
+    const hostile = createServer((req, res) => {
+      if (req.url === "/endless") {
+        res.writeHead(200);
+        // Never ends: the probe must stop reading after CHECK_LIMITS.bodyBytes.
+        const chunk = "x".repeat(4096);
+        const pump = () => {
+          while (!res.destroyed && res.write(chunk));
+          if (!res.destroyed) res.once("drain", pump);
+        };
+        pump();
+      }
+      // /silent: no answer at all.
+    });
+    await new Promise<void>((r) => hostile.listen(0, "127.0.0.1", r));
+    const hp = (hostile.address() as AddressInfo).port;
+    const garbage = createTcpServer((sock) => sock.end("SSH-2.0-OpenSSH_9.2\r\n"));
+    await new Promise<void>((r) => garbage.listen(0, "127.0.0.1", r));
+    const gp = (garbage.address() as AddressInfo).port;
+    try {
+      const probe = (p: number, path: string, expectBody: string | null = null) => realProbe({ kind: "http", host: "127.0.0.1", port: p, path, expectStatus: 200, expectBody }, 400);
+      expect(await probe(hp, "/endless", "needle")).toEqual({ ok: false, message: 'HTTP 200, body lacks "needle"' });
+      expect(await probe(hp, "/silent")).toEqual({ ok: false, message: "no answer within 400 ms" });
+      const g = await probe(gp, "/");
+      expect(g.ok).toBe(false);
+      expect(g.message).toBe("HPE_INVALID_CONSTANT");
+    } finally {
+      hostile.close();
+      hostile.closeAllConnections();
+      garbage.close();
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import type { FleetEvent, FleetView } from "@nimbus/fleet";
-import { planActiveChecks, type CheckSpec } from "@nimbus/domain";
+import { planActiveChecks, type CheckSpec, type HttpCheckHint } from "@nimbus/domain";
 
 /**
  * Hands each agent its active checks (`checks.configure`): the plan follows the inventory (a
@@ -17,7 +17,12 @@ export class ActiveCheckPlanner {
 
   constructor(
     private readonly fleet: FleetView,
-    private readonly opts: { delayMs?: number; log?: (msg: string, err?: unknown) => void } = {},
+    private readonly opts: {
+      delayMs?: number;
+      log?: (msg: string, err?: unknown) => void;
+      /** Service ports known to speak HTTP from elsewhere (load balancers in http mode): checked with HTTP. */
+      httpHints?: () => HttpCheckHint[];
+    } = {},
   ) {}
 
   start(): void {
@@ -29,6 +34,11 @@ export class ActiveCheckPlanner {
     this.unsubscribe?.();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
+  }
+
+  /** Plans again soon (what the hints say changed: a load balancer was created, changed or deleted). */
+  refresh(): void {
+    this.schedule();
   }
 
   private onFleet(e: FleetEvent) {
@@ -52,7 +62,7 @@ export class ActiveCheckPlanner {
   /** Sends every host whose plan differs from what it was sent; resolves when the requests are answered. */
   async sync(): Promise<void> {
     const hosts = this.fleet.hosts();
-    const plan = planActiveChecks(hosts);
+    const plan = planActiveChecks(hosts, this.opts.httpHints?.() ?? []);
     const jobs: Promise<void>[] = [];
     for (const h of hosts) {
       if (h.connection.state !== "online") continue;

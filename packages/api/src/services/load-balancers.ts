@@ -8,6 +8,7 @@ import {
   resolveLbServers,
   type LbApplyParams,
   type LoadBalancerView,
+  type HttpCheckHint,
   type Operation,
   type OperationStep,
 } from "@nimbus/domain";
@@ -68,6 +69,7 @@ export class LoadBalancerService {
   /** What each listener was last told, per load balancer (JSON): an unchanged view is not news. */
   private readonly told = new Map<string, string>();
   private viewTimer: NodeJS.Timeout | null = null;
+  private readonly specListeners = new Set<() => void>();
 
   constructor(
     private readonly fleet: FleetView,
@@ -95,6 +97,29 @@ export class LoadBalancerService {
   subscribe(listener: (change: LbViewChange) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * The service ports these load balancers say speak HTTP (http mode with a check path): the
+   * active-check plan probes them with HTTP too (`planActiveChecks` hints).
+   */
+  httpCheckHints(): HttpCheckHint[] {
+    const hints: HttpCheckHint[] = [];
+    for (const { spec } of this.specs.values())
+      if (spec.target.kind === "service" && spec.mode === "http" && spec.check.httpPath !== null)
+        hints.push({ service: spec.target.service, port: spec.target.port, check: { path: spec.check.httpPath, expectStatus: spec.check.expectStatus, expectBody: null } });
+    return hints.sort((a, b) => a.service.localeCompare(b.service) || (a.port ?? 0) - (b.port ?? 0));
+  }
+
+  /** Hears that a spec was created, changed or deleted (the active-check plan follows). */
+  onSpecsChanged(listener: () => void): () => void {
+    this.specListeners.add(listener);
+    return () => this.specListeners.delete(listener);
+  }
+
+  private specsChanged() {
+    for (const l of this.specListeners) l();
+    this.scheduleViews();
   }
 
   /** Views whose JSON changed since last told, at most every `viewDelayMs` (many hosts' pushes in one pass). */
@@ -140,7 +165,7 @@ export class LoadBalancerService {
     this.precheck(spec);
     const stored = await this.store.insert(spec, by);
     this.specs.set(spec.name, stored);
-    this.scheduleViews();
+    this.specsChanged();
     return this.apply(spec.name, by);
   }
 
@@ -152,7 +177,7 @@ export class LoadBalancerService {
     if (before.spec.edgeHost !== spec.edgeHost) throw new NimbusError("BAD_INPUT", `a load balancer stays on its edge host (${before.spec.edgeHost}); delete it and create another`, { name: spec.name });
     this.precheck(spec);
     this.specs.set(spec.name, await this.store.update(spec));
-    this.scheduleViews();
+    this.specsChanged();
     return this.apply(spec.name, by);
   }
 
@@ -164,7 +189,7 @@ export class LoadBalancerService {
     await this.fleet.request(s.spec.edgeHost, "lb.remove", { name });
     await this.store.delete(name);
     this.specs.delete(name);
-    this.scheduleViews();
+    this.specsChanged();
   }
 
   /** Runs lb-apply now (an explicit "Apply again", or after create/update). */

@@ -1,4 +1,5 @@
 export * from "./spec.js";
+export * from "./http.js";
 export * from "./state.js";
 export * from "./plan.js";
 export * from "./health.js";

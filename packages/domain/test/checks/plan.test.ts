@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { activeCheckHealth, planActiveChecks, type HostRecord } from "../../src/index.js";
+import { activeCheckHealth, httpCheckFromLabels, planActiveChecks, SwarmSection, type HostRecord } from "../../src/index.js";
 import { hypervisor } from "../fixtures.js";
 
 const swarmHost = (name: string, manager: boolean): HostRecord =>
@@ -43,6 +43,47 @@ describe("planActiveChecks", () => {
       ["active:nfs:nfs1", { kind: "tcp", host: "127.0.0.1", port: 2049 }],
     ]);
     expect(plan.has("kvm1")).toBe(false);
+  });
+
+  it("checks a service port with HTTP when the service's labels ask for it, or a load balancer in http mode fronts that port", () => {
+    const labelled = (labels: Record<string, string>) => {
+      const m = swarmHost("swarm1", true);
+      const svc = m.inventory.swarm!.services[0]!;
+      m.inventory.swarm!.services[0] = { ...svc, ports: [...svc.ports, { published: 9090, target: 90, protocol: "tcp", mode: "ingress" }], httpCheck: httpCheckFromLabels(labels) };
+      return [m, swarmHost("swarm2", false)];
+    };
+    const probes = (plan: ReturnType<typeof planActiveChecks>) => plan.get("swarm2")!.map((c) => c.probe);
+    // No label, no load balancer: TCP connect on both ports.
+    expect(probes(planActiveChecks(labelled({}))).map((p) => p.kind)).toEqual(["tcp", "tcp"]);
+    // The service's own label: every published TCP port, with status and body.
+    const byLabel = planActiveChecks(labelled({ "nimbus.check.http": "/healthz", "nimbus.check.http.status": "204", "nimbus.check.http.body": "ok" }));
+    expect(probes(byLabel)).toEqual([
+      { kind: "http", host: "127.0.0.1", port: 8080, path: "/healthz", expectStatus: 204, expectBody: "ok" },
+      { kind: "http", host: "127.0.0.1", port: 9090, path: "/healthz", expectStatus: 204, expectBody: "ok" },
+    ]);
+    expect(byLabel.get("swarm2")![0]!.target).toBe("web :8080 on swarm2 (HTTP GET /healthz)");
+    // A load balancer's word applies to the port it fronts only (null: the first TCP port).
+    const hint = { service: "web", port: null, check: { path: "/", expectStatus: 200, expectBody: null } };
+    expect(probes(planActiveChecks(labelled({}), [hint])).map((p) => [p.kind, p.port])).toEqual([["http", 8080], ["tcp", 9090]]);
+    expect(probes(planActiveChecks(labelled({}), [{ ...hint, port: 9090 }])).map((p) => [p.kind, p.port])).toEqual([["tcp", 8080], ["http", 9090]]);
+    expect(probes(planActiveChecks(labelled({}), [{ ...hint, service: "other" }])).map((p) => p.kind)).toEqual(["tcp", "tcp"]);
+    // The service's own label wins over a load balancer's.
+    expect(probes(planActiveChecks(labelled({ "nimbus.check.http": "/healthz" }), [hint]))[0]).toMatchObject({ path: "/healthz" });
+  });
+
+  it("reads the HTTP check labels strictly: a label that does not parse asks for nothing, and a hostile one cannot reach the plan", () => {
+    expect(httpCheckFromLabels({ "nimbus.check.http": "/" })).toEqual({ path: "/", expectStatus: 200, expectBody: null });
+    for (const bad of ["", "healthz", "/a b", "/x\nserver evil", `/${"a".repeat(1100)}`]) expect(httpCheckFromLabels({ "nimbus.check.http": bad })).toBeNull();
+    expect(httpCheckFromLabels({ "nimbus.check.http": "/", "nimbus.check.http.status": "2OO" })).toBeNull();
+    expect(httpCheckFromLabels({ "nimbus.check.http": "/", "nimbus.check.http.status": "99" })).toBeNull();
+    expect(httpCheckFromLabels({ "nimbus.check.http": "/", "nimbus.check.http.body": "a\u0000b" })).toBeNull();
+    expect(httpCheckFromLabels({ "nimbus.check.http": "/", "nimbus.check.http.body": "x".repeat(257) })).toBeNull();
+    expect(httpCheckFromLabels(Object.create({ "nimbus.check.http": "/" }) as Record<string, string>)).toBeNull();
+    // From an agent, an out-of-bounds httpCheck refuses the section like any other bad value.
+    const section = swarmHost("swarm1", true).inventory.swarm!;
+    const bad = { ...section, services: [{ ...section.services[0]!, httpCheck: { path: "no-slash", expectStatus: 200, expectBody: null } }] };
+    expect(SwarmSection.safeParse(bad).success).toBe(false);
+    expect(SwarmSection.safeParse({ ...bad, services: [{ ...bad.services[0], httpCheck: { path: "/ok", expectStatus: 200, expectBody: null } }] }).success).toBe(true);
   });
 
   it("turns reported states into health checks (down is critical), none from an offline host", () => {

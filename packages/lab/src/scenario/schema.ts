@@ -122,6 +122,8 @@ export const ScenarioService = z.object({
       }),
     )
     .default([]),
+  /** The service's own labels (`nimbus.check.http…` asks for HTTP checks of its ports). */
+  labels: z.record(z.string(), z.string()).default({}),
 });
 export type ScenarioService = z.infer<typeof ScenarioService>;
 

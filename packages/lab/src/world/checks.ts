@@ -25,8 +25,14 @@ export function labProbe(world: World, from: string): ProbeFn {
   return async (probe) => {
     if (!world.isPoweredOn(from)) return { ok: false, message: "host is off" };
     const target = probe.host === "127.0.0.1" || probe.host === "localhost" ? from : probe.host === world.nfs.vip ? world.nfs.master : hostByAddress(world, probe.host);
-    const answer = labPortAnswers(world, target, probe.port);
-    if (probe.kind === "http") return answer.ok ? { ok: true, message: "HTTP 200" } : answer.status === "L7STS" ? { ok: false, message: "HTTP 503, expected 200" } : { ok: false, message: words(answer.status) };
+    const answer = labPortAnswers(world, target, probe.port, probe.kind === "http" ? probe : undefined);
+    if (probe.kind === "http") {
+      // The real probe's words (agent/src/real/probe.ts).
+      if (answer.ok) return { ok: true, message: probe.expectBody === null ? `HTTP ${answer.code}` : `HTTP ${answer.code}, body matches` };
+      if (answer.status === "L7STS") return { ok: false, message: `HTTP ${answer.code}, expected ${probe.expectStatus}` };
+      if (answer.status === "L7RSP") return { ok: false, message: `HTTP ${answer.code}, body lacks ${JSON.stringify(probe.expectBody)}` };
+      return { ok: false, message: words(answer.status) };
+    }
     return answer.ok || answer.status === "L7STS" ? { ok: true, message: "connected" } : { ok: false, message: words(answer.status) };
   };
 }

@@ -92,8 +92,19 @@ function labHostFor(world: World, s: { name: string; address: string }): string 
   return null;
 }
 
-/** Whether a TCP connection from anywhere to `host`:`port` would be accepted right now, and if not, why (HAProxy's words). */
-export function labPortAnswers(world: World, host: string | null, port: number): { ok: boolean; status: string; description: string } {
+/** What a lab service answers a GET with (nginx's welcome page): HTTP checks compare against it. */
+export const LAB_HTTP_ANSWER = { status: 200, body: "<h1>Welcome to nginx!</h1>" } as const;
+export interface LabHttpExpect {
+  expectStatus: number;
+  expectBody: string | null;
+}
+
+/**
+ * Whether a TCP connection from anywhere to `host`:`port` would be accepted right now, and if not,
+ * why (HAProxy's words). With `http`, the answer to a GET is judged too: a service failing its
+ * health answers 503, a healthy one LAB_HTTP_ANSWER, against the expected status and body.
+ */
+export function labPortAnswers(world: World, host: string | null, port: number, http?: LabHttpExpect): { ok: boolean; status: string; description: string; code?: number } {
   const refused = { ok: false, status: "L4CON", description: "Layer4 connection problem" };
   if (!host) return refused;
   if (!world.isPoweredOn(host)) return { ok: false, status: "L4TOUT", description: "Layer4 timeout" };
@@ -104,8 +115,10 @@ export function labPortAnswers(world: World, host: string | null, port: number):
     // The routing mesh answers on every node for a published port with a running task anywhere.
     const svc = [...world.swarm!.services.values()].find((s) => s.spec.ports.some((p) => p.published === port && p.protocol === "tcp"));
     if (!svc || !world.swarm!.tasks.some((t) => t.service === svc.spec.name && t.state === "running" && t.desiredState === "running")) return refused;
-    if (svc.healthFault) return { ok: false, status: "L7STS", description: "Layer7 wrong status" };
-    return { ok: true, status: "L7OK", description: "Layer7 check passed" };
+    if (svc.healthFault) return { ok: false, status: "L7STS", description: "Layer7 wrong status", code: 503 };
+    if (http && http.expectStatus !== LAB_HTTP_ANSWER.status) return { ok: false, status: "L7STS", description: "Layer7 wrong status", code: LAB_HTTP_ANSWER.status };
+    if (http?.expectBody && !LAB_HTTP_ANSWER.body.includes(http.expectBody)) return { ok: false, status: "L7RSP", description: "Layer7 invalid response", code: LAB_HTTP_ANSWER.status };
+    return { ok: true, status: "L7OK", description: "Layer7 check passed", code: LAB_HTTP_ANSWER.status };
   }
   const storage = world.nfs.servers.find((s) => s.name === host);
   if (storage && port === 2049) return storage.nfsRunning ? { ok: true, status: "L4OK", description: "Layer4 check passed" } : refused;
@@ -205,12 +218,13 @@ export class LabHaproxyDriver implements LbDriver {
     let news = false;
     for (const s of b.servers) {
       if (s.disabled) continue;
-      const probe = labPortAnswers(this.world, labHostFor(this.world, s), s.port);
+      const http = b.params.mode === "http" && b.params.check.httpPath !== null ? { expectStatus: b.params.check.expectStatus, expectBody: null } : undefined;
+      const probe = labPortAnswers(this.world, labHostFor(this.world, s), s.port, http);
       const before = s.statusWord;
       s.check = applyCheckResult(s.check, probe.ok, at, b.params.check);
       const checkBefore = s.checkStatus;
       s.checkStatus = b.params.mode === "http" && b.params.check.httpPath !== null ? probe.status : probe.ok ? "L4OK" : probe.status === "L7STS" ? "L4OK" : probe.status;
-      s.checkCode = s.checkStatus === "L7OK" ? "200" : s.checkStatus === "L7STS" ? "503" : null;
+      s.checkCode = s.checkStatus.startsWith("L7") && probe.code ? String(probe.code) : null;
       s.checkDescription = s.checkStatus === "L4OK" ? "Layer4 check passed" : probe.description;
       s.statusWord = statusWord(s, b.params);
       if (s.statusWord.split(" ")[0] !== before.split(" ")[0]) s.lastChangeAt = at;

@@ -122,6 +122,7 @@ export class LabStacks {
         replicas: svc.replicas,
         tenant,
         stack: p.stack,
+        labels: svc.labels,
         ports: svc.ports.filter((x) => x.published !== null).map((x) => ({ published: x.published!, target: x.target, protocol: x.protocol, mode: x.mode })),
       };
       const existing = this.sw.services.get(name);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { TenantSlug, type SwarmNode, type SwarmSection, type SwarmService, type SwarmTask } from "@nimbus/domain";
+import { httpCheckFromLabels, TenantSlug, type SwarmNode, type SwarmSection, type SwarmService, type SwarmTask } from "@nimbus/domain";
 import { envDigest } from "@nimbus/domain/stack-env";
 import { quote, unparseable } from "../../errors.js";
 import { check, integer, parseJsonLines, parseJsonWith } from "./text.js";
@@ -268,6 +268,7 @@ export function buildSwarmSection(p: SwarmParts): SwarmSection {
         stack: d?.labels[STACK_LABEL] ?? null,
         updatedAt: d?.updatedAt ?? null,
         envDigest: d?.envDigest ?? null,
+        httpCheck: httpCheckFromLabels(d?.labels ?? {}),
       };
     }),
     tasks: p.tasks,

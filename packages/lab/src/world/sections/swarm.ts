@@ -1,10 +1,10 @@
-import type { SwarmSection } from "@nimbus/domain";
+import { httpCheckFromLabels, type SwarmSection } from "@nimbus/domain";
 import type { SwarmState, TaskState } from "../model.js";
 import type { World } from "../world.js";
 import { pendingTasks } from "../swarm-nodes.js";
 import { labOverlays, labServiceImage, labServiceNetworks, labTaskFields } from "../swarm-services.js";
 import { labPortReport } from "../swarm-ports.js";
-import { nodeImages, stackState } from "../swarm-stacks.js";
+import { LAB_BASE_IMAGES, nodeImages, stackState } from "../swarm-stacks.js";
 
 /** How many finished tasks per service the manager still lists (docker's task history). */
 export const TASK_HISTORY_PER_SERVICE = 5;
@@ -20,7 +20,8 @@ export const isLiveTask = (sw: SwarmState, t: TaskState) => t.state === "running
 export function swarmSection(world: World, name: string): SwarmSection {
   const sw = world.swarm;
   const self = sw?.nodes.get(name);
-  if (!sw || !self) throw new Error(`${name} is not a swarm node of this lab`);
+  // An engine in no swarm (docker info: LocalNodeState inactive), as the real agent reports it.
+  if (!sw || !self) return { nodeId: `inactive-${name}`.slice(0, 64), role: "worker", clusterId: null, nodes: [], services: [], tasks: [], images: [...LAB_BASE_IMAGES] };
   if (!self.engineUp || self.role === "worker") {
     return { nodeId: self.id, role: self.role, clusterId: self.engineUp ? sw.clusterId : null, nodes: [], services: [], tasks: [], ports: labPortReport(world, name), images: self.engineUp ? nodeImages(sw, name) : null };
   }
@@ -56,6 +57,7 @@ export function swarmSection(world: World, name: string): SwarmSection {
       stack: s.spec.stack,
       updatedAt: s.updatedAt,
       envDigest: stackState(sw).envDigests.get(s.spec.name) ?? null,
+      httpCheck: httpCheckFromLabels(s.spec.labels),
     })),
     images: nodeImages(sw, name),
     tasks: sw.tasks.map((t): SwarmSection["tasks"][number] => {
