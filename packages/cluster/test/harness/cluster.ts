@@ -32,6 +32,8 @@ export interface ClusterOptions {
   web?: boolean;
   /** Extra environment for every replica. */
   env?: Record<string, string>;
+  /** Extra environment for one replica (F's partition test routes one replica's DATABASE_URL through a proxy). */
+  replicaEnv?: (id: string, ctx: { databaseUrl: string }) => Record<string, string>;
   /** Wait until every replica sees every host online (default true). */
   waitOnline?: boolean;
 }
@@ -102,6 +104,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
             NIMBUS_LOG_LEVEL: "warn",
             NIMBUS_SIGNIN_REQUESTS_PER_MINUTE: "1000",
             ...opts.env,
+            ...opts.replicaEnv?.(id, { databaseUrl }),
           },
         }),
       );
