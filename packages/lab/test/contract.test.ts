@@ -12,6 +12,7 @@ const toKvm2 = { host: "kvm2", uri: "qemu+ssh://kvm2/system" };
 
 describeDriverContract("lab kvm1 (simulated hypervisor)", drivers("kvm1"), {
   sections: ["virt", "net", "storage"],
+  stats: true,
   virt: {
     power: { domain: "globex-app1", stop: "destroy" },
     console: { running: "initech-ci", stopped: "initech-legacy" },
@@ -29,5 +30,5 @@ describeDriverContract("lab manager (simulated swarm manager)", drivers("manager
   sections: ["net", "swarm"],
   swarm: { scale: { service: "web", replicas: 4 } },
 });
-describeDriverContract("lab worker1 (simulated swarm worker)", drivers("worker1"), { sections: ["net", "swarm"] });
-describeDriverContract("lab nfs1 (simulated NFS server)", drivers("nfs1"), { sections: ["net", "storage"] });
+describeDriverContract("lab worker1 (simulated swarm worker)", drivers("worker1"), { sections: ["net", "swarm"], stats: true });
+describeDriverContract("lab nfs1 (simulated NFS server)", drivers("nfs1"), { sections: ["net", "storage"], stats: true });

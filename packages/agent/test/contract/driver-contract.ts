@@ -4,6 +4,7 @@ import {
   MigrateOptions,
   NetSection,
   NodeFacts,
+  StatsCounters,
   StorageSection,
   SwarmSection,
   VirtSection,
@@ -49,6 +50,8 @@ export interface ContractExpectations {
     /** A migration that must succeed; `onDestination` checks the destination really runs it. */
     success?: MigrationCase & { onDestination(domain: string): Promise<boolean> };
   };
+  /** The host has a stats driver (`stats.counters`); its readings are checked. */
+  stats?: boolean;
   swarm?: {
     /** A replicated service and a replica count different from its current one. */
     scale?: { service: string; replicas: number };
@@ -136,6 +139,23 @@ export function describeDriverContract(name: string, makeDrivers: () => Promise<
         stop();
       });
     }
+
+    if (expectations.stats)
+      it("stats: two readings validate, name no loopback or VM tap, and no counter goes back", async () => {
+        const a = await d.stats!.read();
+        const b = await d.stats!.read();
+        for (const r of [a, b]) expect(StatsCounters.safeParse(r).error?.issues ?? []).toEqual([]);
+        expect(b.interfaces.filter((i) => i.name === "lo" || /^(vnet|tap)\d/.test(i.name))).toEqual([]);
+        if (a.cpu && b.cpu) expect([b.cpu.busy >= a.cpu.busy, b.cpu.total >= a.cpu.total]).toEqual([true, true]);
+        for (const i of b.interfaces) {
+          const before = a.interfaces.find((x) => x.name === i.name);
+          if (before) expect([i.rxBytes >= before.rxBytes, i.txBytes >= before.txBytes]).toEqual([true, true]);
+        }
+        for (const dom of b.domains) {
+          const before = a.domains.find((x) => x.name === dom.name);
+          if (before) expect(dom.cpuTimeNs).toBeGreaterThanOrEqual(before.cpuTimeNs);
+        }
+      }, timeout);
 
     const hasVirt = expectations.sections.includes("virt");
     const v = expectations.virt ?? {};

@@ -5,6 +5,7 @@ import { AgentConfig } from "../../src/real/config.js";
 import { silentLog } from "../../src/real/log.js";
 import { RealNetDriver } from "../../src/real/net.js";
 import { RealNodeDriver } from "../../src/real/node.js";
+import { RealStatsDriver } from "../../src/real/stats.js";
 import { RealStorageDriver } from "../../src/real/storage.js";
 import { Tool } from "../../src/real/tool.js";
 import { RealVirtDriver } from "../../src/real/virt.js";
@@ -32,6 +33,7 @@ describeDriverContract(
         bridges: async () => (await net.snapshot()).bridges,
       }),
       net,
+      stats: new RealStatsDriver({ ip: tool("ip", ["-n", ns.name]), virsh: tool("virsh", ["-c", "test:///default"]) }, "/proc"),
       storage: new RealStorageDriver({ showmount: tool("showmount", []), rpcinfo: tool("rpcinfo", []), df: tool("df", []), ip: tool("ip", ["-n", ns.name]) }, cfg.storage, "/proc", true),
       cleanup: async () => {
         ns.remove();
@@ -41,5 +43,5 @@ describeDriverContract(
   },
   // A destination that cannot be opened stands for "destination libvirtd down". (Migrating
   // test:///default into itself can hang inside virsh after earlier calls; it proves nothing more.)
-  { sections: ["virt", "net", "storage"], virt: { failing: { domain: "test", destination: { host: "kvm2", uri: "test:///nonexistent/nimbus-missing.xml" } } } },
+  { sections: ["virt", "net", "storage"], stats: true, virt: { failing: { domain: "test", destination: { host: "kvm2", uri: "test:///nonexistent/nimbus-missing.xml" } } } },
 );
