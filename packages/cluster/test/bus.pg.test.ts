@@ -1,0 +1,92 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { ClusterBus, type BusMessage } from "../src/bus.js";
+import { databaseUrl, freshDatabase, pool } from "./support/pg.js";
+import { TcpProxy } from "./support/tcp-proxy.js";
+
+describe.skipIf(!databaseUrl)("cluster bus (LISTEN/NOTIFY + outbox) on PostgreSQL", () => {
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c();
+  });
+
+  async function bus(url: string, id: string, opts: { outboxKeepMs?: number } = {}) {
+    const b = new ClusterBus({ url, replicaId: id, retryMs: 100, ...opts });
+    await b.start();
+    cleanups.push(() => b.stop());
+    const got: BusMessage[] = [];
+    b.subscribe((m) => got.push(m));
+    return { b, got };
+  }
+
+  it("delivers to the others in publishing order, large messages through the outbox, never back to the sender", async () => {
+    const { url, target } = await freshDatabase();
+    cleanups.push(() => target.remove());
+    const a = await bus(url, "a");
+    const b = await bus(url, "b");
+    const c = await bus(url, "c");
+    const big = (i: number) => ({ i, blob: "x".repeat(50_000 + i) });
+    for (let i = 0; i < 20; i++) await a.b.publish("m", i % 3 === 0 ? big(i) : { i });
+    await vi.waitFor(() => expect(b.got).toHaveLength(20), { timeout: 10_000, interval: 20 });
+    await vi.waitFor(() => expect(c.got).toHaveLength(20), { timeout: 10_000, interval: 20 });
+    expect(b.got.map((m) => (m.payload as { i: number }).i)).toEqual([...Array(20).keys()]);
+    expect(b.got.every((m) => m.from === "a" && m.kind === "m")).toBe(true);
+    expect((b.got[3]!.payload as { blob: string }).blob).toHaveLength(50_003);
+    expect(a.got).toHaveLength(0);
+    expect(a.b.stats.outbox).toBe(7);
+    // Outbox rows carry the large ones only.
+    const admin = pool(url);
+    cleanups.push(() => admin.end());
+    expect((await admin.query(`select count(*)::int as n from cluster_outbox`)).rows[0]!.n).toBe(7);
+  });
+
+  it("ignores junk on the channel (not JSON, no sender, an outbox id that is not there)", async () => {
+    const { url, target } = await freshDatabase();
+    cleanups.push(() => target.remove());
+    const b = await bus(url, "b");
+    const admin = pool(url);
+    cleanups.push(() => admin.end());
+    for (const junk of ["not json", "{}", JSON.stringify({ k: "m" }), JSON.stringify({ k: "m", f: "x", o: 999_999 })]) await admin.query(`select pg_notify('nimbus_cluster', $1)`, [junk]);
+    await admin.query(`select pg_notify('nimbus_cluster', $1)`, [JSON.stringify({ k: "m", f: "x", p: { ok: true } })]);
+    await vi.waitFor(() => expect(b.got).toHaveLength(1), { timeout: 5_000, interval: 20 });
+    expect(b.got[0]!.payload).toEqual({ ok: true });
+  });
+
+  it("a lost connection is made again and announced (resync), and messages flow again", async () => {
+    const { url, target } = await freshDatabase();
+    cleanups.push(() => target.remove());
+    const u = new URL(url);
+    const proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
+    await proxy.start();
+    cleanups.push(() => proxy.stop());
+    const a = await bus(url, "a");
+    const b = await bus(proxy.url(url), "b");
+    let resyncs = 0;
+    b.b.onResync(() => resyncs++);
+    proxy.cut();
+    proxy.restore(); // drops every connection: b notices at once
+    await vi.waitFor(() => expect(resyncs).toBe(1), { timeout: 10_000, interval: 20 });
+    expect(b.b.isConnected()).toBe(true);
+    await a.b.publish("m", { after: true });
+    await vi.waitFor(() => expect(b.got.map((m) => m.payload)).toContainEqual({ after: true }), { timeout: 5_000, interval: 20 });
+  });
+
+  it("refuses to publish when not connected (the caller learns the message is lost)", async () => {
+    const { url, target } = await freshDatabase();
+    cleanups.push(() => target.remove());
+    const a = await bus(url, "a");
+    await a.b.stop();
+    await expect(a.b.publish("m", {})).rejects.toThrow(/not connected/);
+    expect(a.b.stats.dropped).toBe(1);
+  });
+
+  it("trims outbox rows older than outboxKeepMs", async () => {
+    const { url, target } = await freshDatabase();
+    cleanups.push(() => target.remove());
+    const a = await bus(url, "a", { outboxKeepMs: 1_000 });
+    await a.b.publish("m", { blob: "x".repeat(20_000) });
+    const admin = pool(url);
+    cleanups.push(() => admin.end());
+    await admin.query(`update cluster_outbox set at = now() - interval '1 hour'`);
+    await vi.waitFor(async () => expect((await admin.query(`select count(*)::int as n from cluster_outbox`)).rows[0]!.n).toBe(0), { timeout: 5_000, interval: 100 });
+  });
+});
