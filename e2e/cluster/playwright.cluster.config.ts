@@ -1,0 +1,36 @@
+import { defineConfig, devices } from "@playwright/test";
+
+/**
+ * Replica mode end to end: the spec starts its own cluster (packages/cluster/test/harness: one
+ * PostgreSQL database, a standalone lab, two server replicas with the built web app, a real HAProxy)
+ * and drives Debian's Chromium through HAProxy. Needs DATABASE_URL and a built web app:
+ *   sh packages/db/scripts/with-postgres.sh pnpm exec playwright test -c e2e/cluster/playwright.cluster.config.ts
+ */
+export default defineConfig({
+  testDir: ".",
+  testMatch: "*.spec.ts",
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  workers: 1,
+  timeout: 120_000,
+  expect: { timeout: 20_000 },
+  use: {
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+    launchOptions: {
+      executablePath: "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+      ],
+    },
+  },
+  projects: [{ name: "desktop", use: { ...devices["Desktop Chrome"], viewport: { width: 1440, height: 900 } } }],
+  outputDir: process.env.NIMBUS_E2E_OUTPUT ?? "../../.nimbus/e2e-cluster-results",
+});
