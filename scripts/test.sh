@@ -27,7 +27,11 @@ sh packages/db/scripts/with-postgres.sh pnpm exec vitest run --project @nimbus/d
 step "end-to-end (Playwright, Debian's Chromium)"
 PLAYWRIGHT_JSON_OUTPUT_NAME="$REPORTS/e2e.json" pnpm exec playwright test -c e2e/playwright.config.ts --reporter=list,json
 
-runners="vitest=$REPORTS/vitest.json postgres=$REPORTS/postgres.json e2e=$REPORTS/e2e.json"
+step "end-to-end across replicas (two servers on PostgreSQL behind HAProxy, a replica SIGKILLed)"
+sh packages/db/scripts/with-postgres.sh env PLAYWRIGHT_JSON_OUTPUT_NAME="$REPORTS/e2e-cluster.json" \
+  pnpm exec playwright test -c e2e/cluster/playwright.cluster.config.ts --reporter=list,json
+
+runners="vitest=$REPORTS/vitest.json postgres=$REPORTS/postgres.json e2e=$REPORTS/e2e.json e2e-cluster=$REPORTS/e2e-cluster.json"
 if [ "$(id -u)" = 0 ] && [ -z "${NIMBUS_SKIP_REAL_LAB:-}" ]; then
   step "real lab: real daemons in network namespaces (contract suite, failure modes)"
   if pnpm --filter @nimbus/lab-real lab:real up; then
