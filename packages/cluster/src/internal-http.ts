@@ -63,12 +63,18 @@ export class InternalRpc {
     const method = this.methods.get(name);
     if (!method) return reply(res, 404, { error: "no such internal method" });
     const declared = Number(req.headers["content-length"] ?? 0);
-    if (declared > this.maxBodyBytes) return reply(res, 413, { error: "body too large" });
+    if (declared > this.maxBodyBytes) {
+      res.setHeader("Connection", "close");
+      return reply(res, 413, { error: "body too large" });
+    }
     let body: unknown;
     try {
       body = JSON.parse((await readBody(req, this.maxBodyBytes)).toString("utf8"));
     } catch (e) {
-      if ((e as Error).message === "too large") return reply(res, 413, { error: "body too large" });
+      if ((e as Error).message === "too large") {
+        res.setHeader("Connection", "close");
+        return reply(res, 413, { error: "body too large" });
+      }
       return reply(res, 400, { error: "body is not JSON" });
     }
     const parsed = method.schema.safeParse(body);
@@ -131,9 +137,11 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on("data", (c: Buffer) => {
+      if (size > limit) return;
       size += c.length;
       if (size > limit) {
-        req.destroy();
+        // Answered (413) while the rest is read and dropped; the connection closes after.
+        chunks.length = 0;
         reject(new Error("too large"));
         return;
       }
