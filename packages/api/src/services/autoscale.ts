@@ -215,7 +215,7 @@ export class Autoscaler {
     const taken = new Set([...hosts.flatMap((h) => (h.inventory.virt?.domains ?? []).map((d) => d.name)), ...hosts.flatMap((h) => (h.inventory.swarm?.nodes ?? []).map((n) => n.hostname))]);
     let n = 1;
     while (taken.has(`worker${n}`)) n++;
-    return this.nodes().addWorker({ name: `worker${n}`, image: "debian-12", vcpus: 2, memoryMiB: 2048, diskGiB: 20, joinTimeoutSeconds: 600 }, by);
+    return this.nodes().addWorker({ name: `worker${n}`, image: "debian-12", vcpus: 2, memoryMiB: 2048, diskGiB: 20, joinTimeoutSeconds: 600, sshKeys: [] }, by);
   }
 
   private record(e: Omit<AutoscaleEvent, "at">) {
