@@ -200,3 +200,41 @@ describe("autoscale: a swarm that grows when it must", () => {
   });
 });
 
+
+describe("create swarm where none exists", () => {
+  it("after the lab's swarm is torn down: a manager VM from the Docker-ready image runs swarm init, its host answers with the new swarm, the token is in no record", { timeout: 120_000 }, async () => {
+    const before = (await admin().swarm.overview()).clusterId;
+    await admin().lab.inject({ name: "swarm-teardown", args: [] });
+    await until(() => admin().swarm.overview(), (s) => s.managerHost === null, "no manager answers", 60_000);
+    expect(vm("manager")).toBe(false);
+
+    // Refused with the reason: a name the fleet does not know (Nimbus reads a swarm through its manager's agent), a host that answers.
+    expect(await messageOf(admin().swarmNodes.createSwarm({ ...small("mgr9"), bridge: "br0" }))).toMatch(/mgr9 is not a host of the fleet/);
+    expect(await messageOf(admin().swarmNodes.createSwarm({ ...small("kvm1"), bridge: "br0" }))).toMatch(/kvm1 is a host that answers already/);
+    expect(await codeOf(backend.as(viewers.oncall).swarmNodes.createSwarm({ ...small("manager"), bridge: "br0" }))).toBe("FORBIDDEN");
+
+    const { operationId } = await operator().swarmNodes.createSwarm({ ...small("manager"), bridge: "br0" });
+    const op = await settled(operationId, 90_000);
+    expect(op.error).toBeNull();
+    expect(op).toMatchObject({ kind: "swarm-create", state: "succeeded", target: { type: "node", name: "manager" }, params: { image: "debian-12" } });
+    expect(stepStates(op)).toEqual([
+      ["token", "succeeded"], ["check", "succeeded"], ["build-volume", "succeeded"], ["wire-network", "skipped"], ["define", "succeeded"], ["start", "succeeded"], ["wait-address", "succeeded"], ["join", "succeeded"], ["label", "succeeded"],
+    ]);
+    expect(op.steps.find((s) => s.id === "build-volume")!.log.join("\n")).toMatch(/docker swarm init --advertise-addr/);
+    expect(vm("manager")).toBe(true);
+
+    const swarm = await until(() => admin().swarm.overview(), (s) => s.managerHost === "manager", "the new swarm listed");
+    expect(swarm.clusterId).not.toBeNull();
+    expect(swarm.clusterId).not.toBe(before);
+    expect(swarm.nodes).toEqual([expect.objectContaining({ hostname: "manager", role: "manager", status: "ready", leader: true })]);
+    expect(swarm.services).toEqual([]);
+    // A second one is refused now that a manager answers.
+    expect(await messageOf(admin().swarmNodes.createSwarm({ ...small("worker1"), bridge: "br0" }))).toMatch(/a swarm exists already/);
+
+    const { worker, manager } = await admin().swarm.joinTokens();
+    const everything = await recorded();
+    expect(everything).toContain("swarm-create");
+    expect(everything).not.toContain(worker);
+    expect(everything).not.toContain(manager);
+  });
+});

@@ -87,5 +87,7 @@ export interface FleetView {
    */
   acceptHostKey(host: string, fingerprint: string, acceptedBy?: string | null): Promise<void>;
   setMaintenance(host: string, on: boolean): void;
+  /** Retry a host now instead of at the end of its backoff (a swarm manager's VM just built). Optional for test fakes. */
+  reconnect?(host: string): void;
   subscribe(listener: (e: FleetEvent) => void): () => void;
 }

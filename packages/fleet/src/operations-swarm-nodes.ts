@@ -104,10 +104,17 @@ export class SwarmNodeRunner {
   }
 
   async createSwarm(raw: CreateSwarmRequest, requestedBy: string): Promise<Operation> {
+    const request = CreateSwarmRequest.parse(raw);
     const hosts = this.fleet.hosts();
-    const existing = hosts.find((h) => h.inventory.swarm?.clusterId);
+    // A host that answers vouches for its swarm; an unreachable one's last report does not (its VM may be gone).
+    const existing = hosts.find((h) => h.connection.state === "online" && h.inventory.swarm?.clusterId);
     if (existing) throw new NimbusError("CONFLICT", `a swarm exists already (${existing.name} reports cluster ${existing.inventory.swarm!.clusterId}): add workers to it instead`);
-    return this.build(CreateSwarmRequest.parse(raw), "manager", requestedBy);
+    // Nimbus reads a swarm through its manager's agent: the VM must be a host the fleet connects to.
+    const planned = this.fleet.host(request.name);
+    if (!planned)
+      throw new NimbusError("PRECONDITION_FAILED", `${request.name} is not a host of the fleet: Nimbus reads a swarm through its manager's agent, so add ${request.name} to the fleet's hosts (the address its VM will have) and create the swarm again`, { node: request.name });
+    if (planned.connection.state === "online") throw new NimbusError("CONFLICT", `${request.name} is a host that answers already: name the manager after a host whose machine is not built yet`, { node: request.name });
+    return this.build(request, "manager", requestedBy);
   }
 
   private async build(request: AddWorkerRequest, role: "worker" | "manager", requestedBy: string): Promise<Operation> {
@@ -179,9 +186,11 @@ export class SwarmNodeRunner {
         firstBoot = workerFirstBoot({ vip: c.vip, exportPath: c.image.datastore, managerAddress: c.managerAddress!, token: tokens.worker });
         run.done("token", [`worker token fetched from ${c.manager!.name}; it goes to the create job's first boot only and is not recorded`]);
       } else {
-        if (this.fleet.hosts().some((h) => h.inventory.swarm?.clusterId)) throw new Error("a swarm appeared meanwhile");
+        const appeared = this.fleet.hosts().find((h) => h.connection.state === "online" && h.inventory.swarm?.clusterId);
+        if (appeared) throw new Error(`a swarm appeared meanwhile (${appeared.name} reports one)`);
         firstBoot = managerFirstBoot({ vip: c.vip, exportPath: c.image.datastore });
-        run.done("token", ["no host reports a swarm"]);
+        const stale = this.fleet.hosts().filter((h) => h.connection.state !== "online" && h.inventory.swarm?.clusterId).map((h) => h.name);
+        run.done("token", [`no host that answers reports a swarm${stale.length ? ` (${stale.join(", ")} last reported one, but do${stale.length === 1 ? "es" : ""} not answer)` : ""}`]);
       }
     } catch (err) {
       return run.fail("token", `could not get the join token: ${message(err)}`);
@@ -203,6 +212,8 @@ export class SwarmNodeRunner {
 
     // Wait for the node: Ready and active as the manager reports it (pushed inventory, no polling).
     run.start("join");
+    // The new manager's host was unreachable while its VM was not there: try it now, not at the end of its backoff.
+    if (c.role === "manager") this.fleet.reconnect?.(name);
     const timeoutMs = c.request.joinTimeoutSeconds * 1000;
     const seen = await this.waitFor(
       run.id,

@@ -73,9 +73,10 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
     // The swarm's VMs double as edge hosts: each has HAProxy installed.
     drivers.lb = new LabHaproxyDriver(world, host);
     startLabPortChecks(world);
-    const node = world.swarm!.nodes.get(host)!;
-    const sim = world.swarmSim!;
+    // Read at each call: the lab's swarm can be torn down and created again (swarm-teardown, create swarm).
     const asManager = () => {
+      const node = world.swarm?.nodes.get(host);
+      if (!node) throw new AgentError(AgentErrorCode.toolFailed, `docker on ${host}: This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.`);
       if (!node.engineUp) throw new AgentError(AgentErrorCode.toolFailed, `docker on ${host}: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?`);
       if (node.role !== "manager")
         throw new AgentError(AgentErrorCode.toolFailed, `docker on ${host}: This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state.`);
@@ -84,11 +85,11 @@ export function simDriversFor(world: World, host: string): AgentDrivers {
       ...source("swarm", swarmSection),
       scale: async (params, ctx) => {
         asManager();
-        return sim.scale(params, ctx);
+        return world.swarmSim!.scale(params, ctx);
       },
       setAvailability: async (ref, availability) => {
         asManager();
-        sim.setAvailability(ref, availability);
+        world.swarmSim!.setAvailability(ref, availability);
       },
       joinTokens: async () => {
         asManager();

@@ -1,6 +1,7 @@
 import { powerOffHost, powerOnHost } from "./world/power.js";
 import { sendLbRequests, setPortsRefused } from "./world/haproxy.js";
 import { joinState } from "./world/swarm-nodes.js";
+import { restoreSwarm, teardownSwarm } from "./world/swarm-lifecycle.js";
 import type { World } from "./world/world.js";
 import { failingServiceImages } from "./world/swarm-services.js";
 import { blockedPorts, portKey } from "./world/swarm-ports.js";
@@ -264,6 +265,26 @@ export class LabFaults {
   stuckSwarmJoin(vm: string): void {
     joinState(this.world).stuck.add(vm);
     this.set("stuck-swarm-join", vm);
+  }
+
+  /** The swarm taken apart: every node leaves, its VMs are deleted (their hosts go unreachable); "Create swarm" can build one again (world/swarm-lifecycle.ts). */
+  swarmTeardown(): void {
+    try {
+      teardownSwarm(this.world);
+    } catch (err) {
+      throw new LabFaultError(err instanceof Error ? err.message : String(err));
+    }
+    this.set("swarm-teardown", "swarm");
+  }
+
+  /** The original swarm and its VMs back; a swarm built meanwhile and VMs under their names go. */
+  swarmRestore(): void {
+    try {
+      restoreSwarm(this.world);
+    } catch (err) {
+      throw new LabFaultError(err instanceof Error ? err.message : String(err));
+    }
+    this.clear("swarm-teardown", "swarm");
   }
 
   /** Nodes with no room for another task ("all": every node there is now; workers added later have room). */

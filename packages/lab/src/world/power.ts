@@ -87,8 +87,8 @@ function setGuestReady(world: World, vm: VmState, ready: boolean): void {
 export function powerOffHost(world: World, name: string): void {
   const h = world.host(name);
   if (h.kind === "swarm-vm") {
-    const vm = world.vms.get(name)!;
-    if (vm.state === "running" || vm.state === "paused") stopDomain(world, vm);
+    const vm = world.vms.get(name);
+    if (vm && (vm.state === "running" || vm.state === "paused")) stopDomain(world, vm);
     return;
   }
   if (!h.powered) return;
@@ -103,7 +103,8 @@ export function powerOffHost(world: World, name: string): void {
 export function powerOnHost(world: World, name: string): void {
   const h = world.host(name);
   if (h.kind === "swarm-vm") {
-    const vm = world.vms.get(name)!;
+    const vm = world.vms.get(name);
+    if (!vm) throw new Error(`cannot start ${name}: there is no VM of that name (build it again)`);
     if (!world.host(vm.host).powered) throw new Error(`cannot start ${name}: its hypervisor ${vm.host} is down`);
     if (vm.state === "shutoff") startDomain(world, vm);
     return;

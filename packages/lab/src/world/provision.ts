@@ -24,6 +24,7 @@ import { requireLibvirtd, startDomain, stopDomain } from "./power.js";
 import { stableMac, stableUuid } from "./ids.js";
 import { TIMINGS } from "./timings.js";
 import type { World } from "./world.js";
+import { runSwarmInit } from "./swarm-lifecycle.js";
 
 /**
  * `virt.create` and `virt.delete` in simulated time, step by step as the real driver runs them
@@ -104,6 +105,8 @@ export async function createInstance(world: World, host: string, params: CreateI
       const ip = vm.spec.nics[0]!.ip;
       vm.addressed = true;
       world.changed(host, "virt");
+      // Create swarm: a first boot that ran `docker swarm init` made this VM a manager.
+      runSwarmInit(world, vm);
       log("wait-address", ` vnet0      ${vm.macs[0]}    ipv4         ${ip}/24`);
       progress = { ...progress, address: ip };
     });

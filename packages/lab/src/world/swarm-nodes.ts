@@ -90,30 +90,31 @@ export function processJoins(world: World, sim: SwarmSim): void {
 
 /** The lab's `docker node …`, `docker swarm join-token --rotate` and `docker swarm leave` for the swarm VM `host`. */
 export function labSwarmNodes(world: World, host: string, asManager: () => void): SwarmNodesDriver {
-  const sw = world.swarm!;
-  const sim = world.swarmSim!;
-  const find = (ref: string) => sw.nodes.get(ref) ?? [...sw.nodes.values()].find((n) => n.id === ref) ?? null;
+  // Read at each call: the swarm can be torn down and created again (swarm-lifecycle.ts).
+  const sw = () => world.swarm!;
+  const sim = () => world.swarmSim!;
+  const find = (ref: string) => sw().nodes.get(ref) ?? [...sw().nodes.values()].find((n) => n.id === ref) ?? null;
   return {
     update: async (p: SwarmNodeUpdateParams) => {
       asManager();
-      sim.requireManager();
+      sim().requireManager();
       const n = find(p.node);
       if (!n) throw notFound(`swarm node ${p.node}`);
-      applyUpdate(world, sw, sim, n, p);
-      world.changed(sim.manager.hostname, "swarm");
+      applyUpdate(world, sw(), sim(), n, p);
+      world.changed(sim().manager.hostname, "swarm");
     },
     rotateToken: async (role) => {
       asManager();
-      sim.requireManager();
-      sw.tokens = { ...sw.tokens, [role]: swarmJoinTokens()[role] };
+      sim().requireManager();
+      sw().tokens = { ...sw().tokens, [role]: swarmJoinTokens()[role] };
     },
     leave: async () => {
-      const self = sw.nodes.get(host);
+      const self = world.swarm?.nodes.get(host);
       if (!self || !self.engineUp) return;
       if (self.role === "manager") throw conflict(`docker on ${host}: You are attempting to leave the swarm on a node that is participating as a manager. Use --force to ignore this message.`);
       // The manager sees it down after its heartbeat timeout, as with dockerd stopped; `node rm` follows.
       self.engineUp = false;
-      world.changed(sim.manager.hostname, "swarm");
+      world.changed(sim().manager.hostname, "swarm");
     },
   };
 }

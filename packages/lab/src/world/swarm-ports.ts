@@ -41,7 +41,7 @@ export function startLabPortChecks(world: World): void {
   started.add(world);
   const last = new Map<string, string>();
   const sweep = () => {
-    for (const n of world.swarm!.nodes.keys()) {
+    for (const n of world.swarm?.nodes.keys() ?? []) {
       const text = JSON.stringify(labPortReport(world, n));
       if (last.has(n) && last.get(n) !== text) world.changed(n, "swarm");
       last.set(n, text);

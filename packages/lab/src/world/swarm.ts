@@ -18,12 +18,23 @@ const UNHEALTHY = "task: non-zero exit (137): dockerexec: unhealthy container";
 export class SwarmSim {
   private readonly sw: SwarmState;
   private managerWasAlive = true;
+  private readonly stopTicker: () => void;
 
-  constructor(private readonly world: World) {
+  /** `placeTasks: false` for a swarm whose tasks are already placed (one restored by swarm-lifecycle.ts). */
+  constructor(
+    private readonly world: World,
+    opts: { placeTasks?: boolean } = {},
+  ) {
     if (!world.swarm) throw new Error("this scenario has no swarm");
     this.sw = world.swarm;
-    this.placeInitialTasks();
-    world.addTicker(world.clock.every(TIMINGS.swarmTickMs, () => this.tick()));
+    if (opts.placeTasks ?? true) this.placeInitialTasks();
+    this.stopTicker = world.clock.every(TIMINGS.swarmTickMs, () => this.tick());
+    world.addTicker(this.stopTicker);
+  }
+
+  /** The swarm is gone (torn down, or replaced): its scheduler stops. */
+  stop(): void {
+    this.stopTicker();
   }
 
   get manager(): SwarmNodeState {

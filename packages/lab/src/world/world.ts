@@ -31,9 +31,10 @@ export class World {
   readonly hypervisors = new Map<string, HypervisorState>();
   readonly vms = new Map<string, VmState>();
   readonly nfs: NfsClusterState;
-  readonly swarm: SwarmState | null;
+  /** The one swarm; null without one (a scenario without, or torn down: swarm-lifecycle.ts). */
+  swarm: SwarmState | null;
   /** The swarm manager's rules (scale, availability, rescheduling); null without a swarm. */
-  readonly swarmSim: SwarmSim | null;
+  swarmSim: SwarmSim | null;
   readonly nfsSim: NfsSim;
   readonly migrationBandwidthBytesPerSec: number;
   /** Image catalog per datastore path (the repository's catalog.json). */
@@ -169,8 +170,9 @@ export class World {
   isPoweredOn(name: string): boolean {
     const h = this.host(name);
     if (h.kind !== "swarm-vm") return h.powered;
-    const vm = this.vms.get(name)!;
-    return vm.state === "running" && vm.guestReady && this.host(vm.host).powered;
+    // A swarm VM that is not there (torn down, not built again yet) answers nothing.
+    const vm = this.vms.get(name);
+    return !!vm && vm.state === "running" && vm.guestReady && this.host(vm.host).powered;
   }
 
   /** Should its SSH endpoint answer? */

@@ -90,7 +90,7 @@ export function OperationProgress({
           </Button>
         )}
       </div>
-      {onCancel && cancelHint && !compact && (
+      {onCancel && cancelHint && (
         <p className="text-[11.5px] text-muted" data-testid="operation-cancel-hint">
           {cancelLabel}: {cancelHint}
         </p>

@@ -286,17 +286,24 @@ export function RotateTokensButton() {
   );
 }
 
-/** "Create swarm" where no host reports one: a manager VM built the same way runs `docker swarm init`. */
+/**
+ * "Create swarm" where no host reports one: a manager VM built the same way runs `docker swarm
+ * init`. Nimbus reads a swarm through its manager's agent, so the manager is named after a host of
+ * the fleet whose machine does not answer yet (the dialog proposes those).
+ */
 export function CreateSwarmButton({ bridges }: { bridges: readonly string[] }) {
   const trpc = useTRPC();
+  const hosts = useQuery(trpc.hosts.list.queryOptions());
+  const planned = (hosts.data ?? []).filter((h) => h.state !== "online" && !h.roles.includes("hypervisor") && !h.roles.includes("storage")).map((h) => h.name);
   const [open, setOpen] = useState(false);
-  const [name, setName] = useState("manager1");
+  const [name, setName] = useState("");
   const [bridge, setBridge] = useState(bridges[0] ?? "");
+  const chosen = name || planned[0] || "";
   const create = useAction(
     trpc.swarmNodes.createSwarm.mutationOptions({
       onSuccess: ({ operationId }) => {
         watchOperation(operationId);
-        notify.started({ id: operationId, summary: `Create a swarm with ${name}` });
+        notify.started({ id: operationId, summary: `Create a swarm with ${chosen}` });
         setOpen(false);
       },
     }),
@@ -311,20 +318,29 @@ export function CreateSwarmButton({ bridges }: { bridges: readonly string[] }) {
         onOpenChange={setOpen}
         testId="create-swarm-dialog"
         title="Create a swarm"
-        description="A manager VM is built from the Docker-ready image; at first boot it mounts the datastore through the VIP and runs docker swarm init. Nimbus lists the swarm once that VM runs a Nimbus agent (add it as a host)."
+        description="A manager VM is built from the Docker-ready image; at first boot it mounts the datastore through the VIP and runs docker swarm init. Nimbus reads the swarm through the manager's agent: name it after a host of the fleet whose machine is not built yet."
         footer={
           <>
             <Button onClick={() => setOpen(false)}>Cancel</Button>
-            <Button variant="primary" busy={create.isPending} onClick={() => create.mutate({ name, bridge, vcpus: 2, memoryMiB: 2048, diskGiB: 20 } as never)}>
+            <Button variant="primary" busy={create.isPending} disabled={!chosen || !bridge} onClick={() => create.mutate({ name: chosen, bridge, vcpus: 2, memoryMiB: 2048, diskGiB: 20 } as never)} data-testid="create-swarm-submit">
               Build the manager
             </Button>
           </>
         }
       >
         <div className="flex flex-col gap-3">
-          <Field label="Manager name" htmlFor="cs-name">
-            <Input id="cs-name" value={name} onChange={(e) => setName(e.target.value)} />
+          <Field
+            label="Manager"
+            htmlFor="cs-name"
+            hint={planned.length ? `Hosts of the fleet that do not answer yet: ${planned.join(", ")}.` : "No host of the fleet is waiting for its machine: add the manager to the fleet's hosts first."}
+          >
+            <Input id="cs-name" value={chosen} list="cs-planned" onChange={(e) => setName(e.target.value)} />
           </Field>
+          <datalist id="cs-planned">
+            {planned.map((h) => (
+              <option key={h} value={h} />
+            ))}
+          </datalist>
           <Field label="Bridge" htmlFor="cs-bridge" hint="The network the swarm's VMs share.">
             <Input id="cs-bridge" value={bridge} onChange={(e) => setBridge(e.target.value)} />
           </Field>

@@ -69,8 +69,9 @@ export function SwarmPage() {
       ) : (
         <div className="flex flex-col gap-4">
           {!s!.managerHost && staff && (
-            <div role="alert" className="rounded-lg border border-crit/40 bg-crit-soft p-3 text-[13px]">
-              <span className="font-semibold text-crit">No swarm manager is reachable.</span> Nodes and services cannot be listed until a manager host is online.
+            <div role="alert" className="rounded-lg border border-warn/40 bg-warn-soft p-3 text-[13px]" data-testid="no-swarm">
+              <span className="font-semibold text-warn">No swarm manager answers.</span> If a swarm runs, its managers are down: nodes and services show again once one is online.
+              {mayCreate ? " If there is none yet, Create swarm builds its first manager." : ""}
             </div>
           )}
           {staff && (

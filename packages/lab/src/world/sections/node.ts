@@ -44,7 +44,9 @@ export function nodeFacts(world: World, name: string): NodeFacts {
       diskUsedBytes: Math.round(s.hardware.diskBytes * 0.12),
     };
   }
-  const vm = world.vms.get(name)!;
+  const vm = world.vms.get(name);
+  // A swarm VM torn down (swarm-lifecycle.ts) answers nothing; a push already on its way says it has nothing.
+  if (!vm) return { ...common, cpuModel: GUEST_CPU_MODEL, cpuFeatures: [], cpuCount: 1, memoryTotalMiB: 1, memoryUsedMiB: 0, diskTotalBytes: 0, diskUsedBytes: 0 };
   const tasks = world.swarm?.tasks.filter((t) => t.node === name && (t.state === "running" || t.state === "starting")).length ?? 0;
   const diskBytes = vm.spec.diskGiB * 1024 ** 3;
   return {
