@@ -44,3 +44,29 @@ describe("instances.snapshot*", () => {
     await expect(backend.as(viewers.admin).instances.snapshotCreate({ instance: "acme-web1", name: "--atomic" })).rejects.toMatchObject({ code: "BAD_REQUEST" });
   });
 });
+
+describe("VMs with names Nimbus would not give a new instance", () => {
+  it("a VM named café-db is listed and acted on (power, snapshots) like any other; names libvirt refuses are refused", async () => {
+    const admin = backend.as(viewers.admin);
+    // virsh domrename in the lab (initech-legacy is shut off); straight to the lab: the admin API's fault arguments are ASCII.
+    await backend.app.deps.lab!.inject("rename-vm", ["initech-legacy", "café-db"]);
+    await backend.waitFor(() => backend.app.fleet.hosts().some((h) => h.inventory.virt?.domains.some((d) => d.name === "café-db")), "café-db in the inventory");
+    expect((await admin.instances.get({ name: "café-db" })).instance).toMatchObject({ name: "café-db", tenant: "initech", state: "shutoff" });
+    await expect(admin.instances.power({ name: "café-db", action: "start" })).resolves.toEqual({ ok: true });
+    await backend.waitFor(() => backend.app.fleet.hosts().some((h) => h.inventory.virt?.domains.some((d) => d.name === "café-db" && d.state === "running")), "café-db running");
+    const taken = await admin.instances.snapshotCreate({ instance: "café-db", name: "before-move" });
+    expect(taken).toMatchObject({ name: "before-move", state: "running" });
+    expect((await admin.instances.snapshots({ instance: "café-db" })).snapshots.map((s) => s.name)).toEqual(["before-move"]);
+    await expect(admin.instances.snapshotDelete({ instance: "café-db", name: "before-move" })).resolves.toEqual({ ok: true });
+    await expect(admin.instances.power({ name: "café-db", action: "destroy" })).resolves.toEqual({ ok: true });
+    const { records } = await admin.audit.list({ action: "instances.power", limit: 5, offset: 0 });
+    expect(records[0]).toMatchObject({ target: "café-db", result: "ok" });
+    // What libvirt would refuse, or what could break a line: refused before anything is looked up.
+    for (const bad of ["a/b", "line\nbreak", "esc\u001b[2J", "x".repeat(201), " "])
+      await expect(admin.instances.get({ name: bad })).rejects.toMatchObject({ code: "BAD_REQUEST" });
+    // Another tenant's café-db answers like a missing one.
+    await expect(backend.as(viewers.acme).instances.get({ name: "café-db" })).rejects.toMatchObject({ code: "NOT_FOUND" });
+    // A new instance keeps the strict rule (its name is also the guest's host name).
+    await expect(admin.instances.create({ name: "café-db2", image: "debian-12", vcpus: 1, memoryMiB: 512, diskGiB: 4, tenant: "initech", sshKeys: [], firstBoot: [] } as never)).rejects.toMatchObject({ code: "BAD_REQUEST" });
+  });
+});

@@ -2,12 +2,14 @@ import { describe, expect, it } from "vitest";
 import { FleetConfig, Job, LIMITS, MigrateParams, RpcResponse, StorageSection, methods, notifications, HostName, DomainName } from "../src/index.js";
 
 describe("agent protocol schemas", () => {
-  it("rejects names that could smuggle arguments or shell syntax", () => {
-    for (const bad of ["-rf", "a b", "x;rm", "$(id)", "", "a".repeat(64), "../etc"]) {
-      expect(DomainName.safeParse(bad).success, bad).toBe(false);
-      expect(HostName.safeParse(bad).success, bad).toBe(false);
-    }
-    expect(DomainName.safeParse("worker-1.acme_2").success).toBe(true);
+  it("rejects host names that could smuggle arguments or shell syntax", () => {
+    for (const bad of ["-rf", "a b", "x;rm", "$(id)", "", "a".repeat(64), "../etc"]) expect(HostName.safeParse(bad).success, bad).toBe(false);
+  });
+
+  it("accepts any VM name libvirt accepts (acted on by UUID), bounded, without '/' or control characters", () => {
+    for (const ok of ["worker-1.acme_2", "café-db", "web 2", "-rf", "5", "数据库", "x;rm $(id)"]) expect(DomainName.safeParse(ok).success, ok).toBe(true);
+    for (const bad of ["", "   ", "a/b", "../etc", "line\nbreak", "tab\there", "nul\u0000", "esc\u001b[2J", "bidi\u2028", "a".repeat(201)])
+      expect(DomainName.safeParse(bad).success, JSON.stringify(bad)).toBe(false);
   });
 
   it("fills migrate option defaults and bounds bandwidth", () => {

@@ -1,5 +1,6 @@
 import { powerOffHost, powerOnHost } from "./world/power.js";
 import { sendLbRequests, setPortsRefused } from "./world/haproxy.js";
+import { renameDomain } from "./world/rename.js";
 import { joinState } from "./world/swarm-nodes.js";
 import { restoreSwarm, teardownSwarm } from "./world/swarm-lifecycle.js";
 import type { World } from "./world/world.js";
@@ -382,6 +383,15 @@ export class LabFaults {
     this.known(host);
     setPortsRefused(this.world, host, false);
     this.clear("lb-backend-down", host);
+  }
+
+  /** Not a fault: a shut-off VM takes another name (virsh domrename), e.g. one with non-ASCII letters. */
+  renameVm(from: string, to: string): void {
+    try {
+      renameDomain(this.world, from, to);
+    } catch (err) {
+      throw new LabFaultError(err instanceof Error ? err.message : String(err));
+    }
   }
 
   /** Not a fault: `count` requests go through a load balancer (round robin over its servers UP), so its shares move. */

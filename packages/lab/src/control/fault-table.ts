@@ -67,6 +67,7 @@ export const FAULTS: Record<string, FaultSpec> = {
   "restore-mtu": spec({ args: z.tuple([host, z.string().min(1)]), usage: "HOST IFACE", describe: "back to the original MTU", run: (f, [h, i]) => f.restoreMtu(h, i) }),
   "lb-backend-down": spec({ args: z.tuple([host]), usage: "HOST", describe: "a node's published ports refuse connections (load balancers take it out after `fall` checks)", run: (f, [h]) => f.backendDown(h) }),
   "lb-backend-up": spec({ args: z.tuple([host]), usage: "HOST", describe: "undo lb-backend-down (back in rotation after `rise` checks)", run: (f, [h]) => f.backendUp(h) }),
+  "rename-vm": spec({ args: z.tuple([z.string().min(1), z.string().min(1)]), usage: "VM NEW_NAME", describe: "rename a shut-off VM (virsh domrename), e.g. to a name with non-ASCII letters", run: (f, [from, to]) => f.renameVm(from, to) }),
   "lb-requests": spec({
     args: z.tuple([host, z.string().min(1), num]),
     usage: "HOST LB COUNT",
