@@ -242,7 +242,9 @@ describe("console protocol bounds", () => {
     expect((await a.call("console.input", { session: "x".repeat(65), data: "a" })).error.code).toBe(AgentErrorCode.invalidParams);
     expect((await a.call("console.input", { session: "x", data: "" })).error.code).toBe(AgentErrorCode.invalidParams);
     expect((await a.call("console.open", { domain: "web1", cols: 100_000, rows: 24 })).error.code).toBe(AgentErrorCode.invalidParams);
-    expect((await a.call("console.open", { domain: "--all" })).error.code).toBe(AgentErrorCode.invalidParams);
+    // Any name libvirt accepts is a name (acted on by UUID); a line break or a "/" is not.
+    expect((await a.call("console.open", { domain: "a\nb" })).error.code).toBe(AgentErrorCode.invalidParams);
+    expect((await a.call("console.open", { domain: "../x" })).error.code).toBe(AgentErrorCode.invalidParams);
     expect(methods["console.input"].params.safeParse({ session: "s", data: "a".repeat(CONSOLE_LIMITS.inputChars) }).success).toBe(true);
   });
 
