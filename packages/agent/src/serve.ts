@@ -365,6 +365,10 @@ export function serveAgent(opts: ServeOptions): Promise<void> {
     const rl = createInterface({ input: opts.input, crlfDelay: Infinity });
     // A peer that vanished (a reset socket, a destroyed stdin) closes without an 'end'.
     opts.input.once("close", () => rl.close());
+    // readline re-emits its input's 'error' (EPIPE when a push meets a relay that went away): with
+    // no listener it was thrown and ended the daemon with every job (found in the real lab). The
+    // owner of the input reports it; the 'close' that follows ends this session.
+    rl.on("error", () => rl.close());
     rl.on("line", (line) => void handleLine(line));
     rl.on("close", () => {
       closed = true;

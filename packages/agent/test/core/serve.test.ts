@@ -190,4 +190,12 @@ describe("serveAgent", () => {
     h.input.end();
     await expect(h.done).resolves.toBeUndefined();
   });
+
+  it("ends the session, and only the session, when its link fails with an error (a push meeting a relay that went away)", async () => {
+    const h = harness();
+    await h.call("hello", { protocol: 1, server: "t" });
+    // As a unix socket does on EPIPE/ECONNRESET: 'error' then 'close'. Thrown, it would end the daemon and its jobs.
+    h.input.destroy(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+    await expect(h.done).resolves.toBeUndefined();
+  });
 });
