@@ -9,6 +9,7 @@ import { Panel } from "@/components/ui/panel";
 import { PlainTable, phoneHiddenCell, plainCell } from "@/components/ui/plain-table";
 import { Tag } from "@/components/ui/status-badge";
 import { RelativeTime } from "@/components/ui/time";
+import { ErrorState, Skeleton } from "@/components/ui/states";
 import { errorInfo } from "@/lib/errors";
 import { notify, watchOperation } from "@/lib/notify";
 import { useCan } from "@/lib/session";
@@ -73,7 +74,16 @@ export function AutoscalePanel({ services }: { services: readonly SwarmService[]
           )}
         </div>
       ))}
-      {v && v.policies.length === 0 ? (
+      {view.isPending ? (
+        <div className="flex flex-col gap-2 px-3 py-3" data-testid="autoscale-loading">
+          <Skeleton className="h-4 w-2/3" />
+          <Skeleton className="h-4 w-1/2" />
+        </div>
+      ) : view.error ? (
+        <div className="p-3">
+          <ErrorState error={view.error} onRetry={() => void view.refetch()} compact />
+        </div>
+      ) : v && v.policies.length === 0 ? (
         <p className="px-3 py-3 text-[13px] text-muted">No service has a scaling policy. A policy keeps a service between bounds and aims its CPU at a target.</p>
       ) : (
         <PlainTable head={["Service", "Replicas", "CPU now / target", "Window", "When nodes are full", "Idle workers", ""]} phoneHidden={[3, 4, 5]} testId="autoscale-policies">
@@ -107,33 +117,35 @@ export function AutoscalePanel({ services }: { services: readonly SwarmService[]
           ))}
         </PlainTable>
       )}
-      <div className="border-t border-border px-3 py-2">
-        <h3 className="mb-1 text-[11px] font-semibold uppercase tracking-wide text-muted">Decisions</h3>
-        {v && v.decisions.length === 0 ? (
-          <p className="text-[12.5px] text-muted">None yet.</p>
-        ) : (
-          <ul className="flex flex-col gap-1 text-[12.5px]" data-testid="autoscale-decisions">
-            {v?.decisions.slice(0, 12).map((d, i) => (
-              <li key={`${d.at}-${i}`} className="flex flex-wrap gap-x-2">
-                <span className="text-muted">
-                  <RelativeTime iso={d.at} />
-                </span>
-                <Tag>{d.kind}</Tag>
-                <span className="font-medium">{d.subject}</span>
-                <span className={d.outcome === "failed" ? "text-crit" : "text-muted"}>
-                  {d.reason}
-                  {d.error ? `: ${d.error}` : ""}
-                </span>
-                {d.operationId && (
-                  <a className="text-accent underline-offset-2 hover:underline" href={`/operations/${d.operationId}`}>
-                    operation
-                  </a>
-                )}
-              </li>
-            ))}
-          </ul>
-        )}
-      </div>
+      {v && (
+        <div className="border-t border-border px-3 py-2">
+          <h3 className="mb-1 text-[11px] font-semibold uppercase tracking-wide text-muted">Decisions</h3>
+          {v && v.decisions.length === 0 ? (
+            <p className="text-[12.5px] text-muted">None yet.</p>
+          ) : (
+            <ul className="flex flex-col gap-1 text-[12.5px]" data-testid="autoscale-decisions">
+              {v?.decisions.slice(0, 12).map((d, i) => (
+                <li key={`${d.at}-${i}`} className="flex flex-wrap gap-x-2">
+                  <span className="text-muted">
+                    <RelativeTime iso={d.at} />
+                  </span>
+                  <Tag>{d.kind}</Tag>
+                  <span className="font-medium">{d.subject}</span>
+                  <span className={d.outcome === "failed" ? "text-crit" : "text-muted"}>
+                    {d.reason}
+                    {d.error ? `: ${d.error}` : ""}
+                  </span>
+                  {d.operationId && (
+                    <a className="text-accent underline-offset-2 hover:underline" href={`/operations/${d.operationId}`}>
+                      operation
+                    </a>
+                  )}
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
       {editing && <PolicyDialog initial={editing} services={services} onClose={() => setEditing(null)} onSaved={() => void view.refetch()} />}
     </Panel>
   );

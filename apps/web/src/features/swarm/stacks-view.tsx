@@ -52,8 +52,9 @@ export function StackPanel({
         }
         actions={
           onRemove ? (
-            <Button size="sm" variant="danger" onClick={onRemove} data-testid={`stack-remove-${stack.name}`}>
-              Remove
+            // Quiet in the list (one per stack); the confirmation is where the danger is said.
+            <Button size="sm" onClick={onRemove} data-testid={`stack-remove-${stack.name}`}>
+              Remove…
             </Button>
           ) : null
         }
