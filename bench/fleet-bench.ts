@@ -1,5 +1,6 @@
 /**
- * `pnpm bench [--hosts N] [--vms-per-host M] [--samples K]`: the fleet-scale benchmark.
+ * `pnpm bench [--hosts N] [--vms-per-host M] [--samples K] [--replicas N]`: the fleet-scale benchmark
+ * (`--replicas N`: the same fleet shared by N replicas, bench/replicas-bench.ts).
  *
  * Starts a generated lab of N hypervisors in its own process, then the real server pointed at it
  * (so the server's figures are its own), and prints:
@@ -21,7 +22,8 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { chromium } from "@playwright/test";
 import { LabControlClient } from "@nimbus/lab";
-import { runMetricsBench } from "./metrics-bench.js";
+import type { BenchRow } from "./metrics-bench.js";
+import { runReplicasBench } from "./replicas-bench.js";
 
 const root = resolve(import.meta.dirname, "..");
 const { values } = parseArgs({
@@ -32,6 +34,8 @@ const { values } = parseArgs({
     "steady-seconds": { type: "string", default: "20" },
     "metrics-minutes": { type: "string", default: "60" },
     only: { type: "string" },
+    /** N server replicas on PostgreSQL behind HAProxy instead of one server (bench/replicas-bench.ts). */
+    replicas: { type: "string" },
   },
 });
 const hosts = Number(values.hosts);
@@ -87,13 +91,28 @@ const rssMiB = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
 
+/** The metrics path in its own process (so its RSS is the database's and the writer's, not this client's). */
 async function metricsPath() {
   console.log("");
-  const rows = await runMetricsBench({ hosts, vmsPerHost: Number(values["vms-per-host"]), minutes: Number(values["metrics-minutes"]), dir: join(work, "metrics") });
+  const child = spawn(
+    process.execPath,
+    ["--expose-gc", "--import", "tsx", "bench/metrics-bench.ts", "--json", "--hosts", String(hosts), "--vms-per-host", String(values["vms-per-host"]), "--minutes", String(values["metrics-minutes"])],
+    { cwd: root, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  let out = "";
+  child.stdout.on("data", (d) => (out += d));
+  const code = await new Promise<number | null>((r) => child.once("exit", r));
+  if (code !== 0) throw new Error(`the metrics path failed (exit ${code})`);
+  const rows = JSON.parse(out.trim().split("\n").at(-1)!) as BenchRow[];
   for (const [k, v, t] of rows) console.log(`  ${k.padEnd(44)} ${v.padStart(36)}   ${t}`);
 }
 
 async function main() {
+  if (values.replicas) {
+    const replicas = Number(values.replicas);
+    if (!Number.isInteger(replicas) || replicas < 1 || replicas > 8) throw new Error(`--replicas wants 1 to 8, got "${values.replicas}"`);
+    return cleanup(await runReplicasBench({ replicas, hosts, vmsPerHost: Number(values["vms-per-host"]), samples, steadySeconds: Number(values["steady-seconds"]) }));
+  }
   if (values.only === "metrics") {
     await metricsPath();
     return cleanup(0);

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import pg from "pg";
 import { ensureClientKey, generateScenario, startLab, writeFleetConfig, type Lab, type Scenario } from "@nimbus/lab";
 import { createTestTarget, type TestTarget } from "@nimbus/db/testing";
 import { startHaproxy, type Haproxy } from "./haproxy.js";
@@ -48,6 +49,8 @@ export interface Cluster {
   adminPassword: string;
   clusterSecret: string;
   haproxy: Haproxy;
+  /** A query on the cluster's database (one connection, opened on first use), e.g. who owns which lease. */
+  query<R extends Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]>;
   stop(): Promise<void>;
 }
 
@@ -116,8 +119,19 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     cleanups.push(() => haproxy.stop());
     // Every backend up in HAProxy's view before the first request goes through it.
     await waitFor(async () => (await fetch(`${url}/healthz`)).status === 200, { timeoutMs: 10_000, what: "HAProxy forwarding" });
+    let client: Promise<pg.Client> | null = null;
+    cleanups.push(async () => (await client)?.end());
+    const query = async <R extends Record<string, unknown>>(text: string, values?: unknown[]) => {
+      client ??= (async () => {
+        const c = new pg.Client({ connectionString: databaseUrl });
+        await c.connect();
+        return c;
+      })();
+      return (await (await client).query<R>(text, values)).rows;
+    };
     return {
       url,
+      query,
       replicas,
       replica: (id) => {
         const r = replicas.find((x) => x.id === id);

@@ -1,0 +1,171 @@
+/**
+ * `pnpm bench --replicas N [--hosts H] [--vms-per-host M] [--samples K]`: the fleet shared by N
+ * server replicas on one PostgreSQL behind HAProxy (packages/cluster/test/harness), and prints:
+ *   - connect time: from the replicas' fleet start until every replica sees every host online
+ *     (each connects only its own share, the rest arrives through the bus), and the hosts each owns;
+ *   - steady CPU and RSS per replica;
+ *   - change-to-browser when the host's owner and the browser's replica differ: a lab change
+ *     (a datastore's usage) on the storage host, owned by one replica, until a Chromium page
+ *     connected straight to another replica shows it;
+ *   - time to re-own after a SIGKILL: until every host of the killed replica has a live lease
+ *     held by a survivor.
+ * Goals (issue 16): connect with N replicas no slower than one server; re-own <= 10 s.
+ * Needs PostgreSQL: without DATABASE_URL it runs itself under packages/db/scripts/with-postgres.sh.
+ */
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { chromium } from "@playwright/test";
+import { startCluster, type Cluster } from "../packages/cluster/test/harness/cluster.js";
+
+const root = resolve(import.meta.dirname, "..");
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+const cpuTicks = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return Number(f[11]) + Number(f[12]);
+};
+const rssMiB = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) / 1024;
+type Health = { hosts: number; online: number; fleetStartedAt: number | null };
+const health = async (url: string): Promise<Health | null> => fetch(`${url}/healthz`).then((r) => (r.ok ? (r.json() as Promise<Health>) : null)).catch(() => null);
+
+export interface ReplicasBenchOptions {
+  replicas: number;
+  hosts: number;
+  vmsPerHost: number;
+  samples: number;
+  steadySeconds: number;
+}
+
+/** Runs the bench (under with-postgres.sh when DATABASE_URL is not set) and returns the exit code. */
+export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<number> {
+  if (!process.env.DATABASE_URL) {
+    // 2,000 hosts need more descriptors than the default 1,024 (the lab here, each replica its share).
+    const argv = process.argv.slice(1).map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(" ");
+    const child = spawn("sh", ["-c", `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec sh packages/db/scripts/with-postgres.sh '${process.execPath}' ${process.execArgv.join(" ")} ${argv}`], {
+      cwd: root,
+      stdio: "inherit",
+      env: { ...process.env, NIMBUS_PG_PORT: process.env.NIMBUS_PG_PORT ?? "5443" },
+    });
+    return new Promise((r) => child.on("exit", (code) => r(code ?? 1)));
+  }
+  console.log(`Nimbus replicas benchmark: ${opts.replicas} replicas, ${opts.hosts} hypervisors x ${opts.vmsPerHost} VMs (+ storage pair and swarm), PostgreSQL, HAProxy`);
+  let cluster: Cluster | null = null;
+  try {
+    const started = Date.now();
+    cluster = await startCluster({ replicas: opts.replicas, generated: { hosts: opts.hosts, vmsPerHost: opts.vmsPerHost }, labSpeed: 1, waitOnline: false, web: true });
+    const c = cluster;
+    console.log(`  cluster up (lab in this process, ${opts.replicas} replicas, HAProxy) after ${((Date.now() - started) / 1000).toFixed(1)} s; waiting for every replica to see every host online`);
+    // Connect: from the earliest fleet start to the last replica seeing everything online.
+    const done = new Map<string, number>();
+    let fleetStart = Infinity;
+    for (;;) {
+      for (const r of c.replicas) {
+        if (done.has(r.id)) continue;
+        const h = await health(r.url);
+        if (h?.fleetStartedAt) fleetStart = Math.min(fleetStart, h.fleetStartedAt);
+        if (h && h.hosts > 0 && h.online === h.hosts) done.set(r.id, Date.now());
+      }
+      if (done.size === c.replicas.length) break;
+      if (Date.now() - started > 600_000) throw new Error("not every host online on every replica within 10 minutes");
+      await sleep(20);
+    }
+    const connectMs = Math.max(...done.values()) - fleetStart;
+    const owned = async () =>
+      new Map((await c.query<{ owner: string; n: number }>(`select owner, count(*)::int as n from host_leases where owner is not null and expires_at > now() group by owner`)).map((r) => [r.owner, r.n]));
+    const shares = await owned();
+
+    console.log(`  steady state: sampling ${opts.steadySeconds} s after 5 s of settling`);
+    await sleep(5_000);
+    const t0 = new Map(c.replicas.map((r) => [r.id, cpuTicks(r.pid!)]));
+    const wall0 = Date.now();
+    await sleep(opts.steadySeconds * 1000);
+    const seconds = (Date.now() - wall0) / 1000;
+    const cpu = new Map(c.replicas.map((r) => [r.id, ((cpuTicks(r.pid!) - t0.get(r.id)!) / 100 / seconds) * 100]));
+    const rss = new Map(c.replicas.map((r) => [r.id, rssMiB(r.pid!)]));
+
+    // The storage host's owner, and a browser on another replica.
+    const storageHost = (await c.query<{ host: string; owner: string }>(`select host, owner from host_leases where host = 'nfs1'`))[0];
+    const browserReplica = c.replicas.find((r) => r.id !== storageHost?.owner) ?? c.replicas[0]!;
+    const browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+    });
+    const latencies: number[] = [];
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${browserReplica.url}/login`);
+      await page.getByLabel(/email/i).fill("admin@nimbus.local");
+      await page.getByLabel(/password/i).fill(c.adminPassword);
+      await page.getByRole("button", { name: /sign in/i }).click();
+      await page.getByTestId("user-name").waitFor();
+      await page.goto(`${browserReplica.url}/storage`);
+      const USAGE = '[data-testid="datastore-/instance"] [aria-valuenow]';
+      await page.locator(USAGE).first().waitFor();
+      await page.waitForLoadState("networkidle");
+      for (let i = 0; i < opts.samples; i++) {
+        const target = 41 + (i % 2 ? 17 : 0) + (i % 13);
+        const seen = page.evaluate<number>(`new Promise((resolve) => {
+          const done = () => document.querySelector(${JSON.stringify(USAGE)})?.getAttribute("aria-valuenow") === ${JSON.stringify(String(target))}
+            && (resolve(performance.timeOrigin + performance.now()), true);
+          if (done()) return;
+          const observer = new MutationObserver(() => done() && observer.disconnect());
+          observer.observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ["aria-valuenow"] });
+        })`);
+        await sleep(50);
+        const before = Date.now();
+        c.lab.faults.fillDatastore("/instance", target);
+        latencies.push((await seen) - before);
+      }
+    } finally {
+      await browser.close();
+    }
+
+    // Re-own: SIGKILL the replica with the largest share; until its hosts are all leased by survivors.
+    const [victimId] = [...(await owned()).entries()].sort((a, b) => b[1] - a[1])[0]!;
+    const victim = c.replica(victimId);
+    const itsHosts = (await c.query<{ host: string }>(`select host from host_leases where owner = $1`, [victimId])).map((r) => r.host);
+    const killedAt = Date.now();
+    await victim.kill();
+    let reOwnMs = NaN;
+    for (;;) {
+      const rows = await c.query<{ n: number }>(`select count(*)::int as n from host_leases where host = any($1::text[]) and owner is not null and owner <> $2 and expires_at > now()`, [itsHosts, victimId]);
+      if (rows[0]!.n === itsHosts.length) {
+        reOwnMs = Date.now() - killedAt;
+        break;
+      }
+      if (Date.now() - killedAt > 120_000) break;
+      await sleep(50);
+    }
+    // And every survivor sees all of them online again.
+    let onlineAgainMs = NaN;
+    for (;;) {
+      const hs = await Promise.all(c.replicas.filter((r) => r !== victim).map((r) => health(r.url)));
+      if (hs.every((h) => h && h.online === h.hosts)) {
+        onlineAgainMs = Date.now() - killedAt;
+        break;
+      }
+      if (Date.now() - killedAt > 180_000) break;
+      await sleep(50);
+    }
+
+    const rows: [string, string, string][] = [
+      [`hosts connected, every replica sees all online`, `${(connectMs / 1000).toFixed(2)} s`, "<= one server's"],
+      ...c.replicas.map((r): [string, string, string] => [`  ${r.id}: hosts owned / CPU (steady) / RSS`, `${shares.get(r.id) ?? 0} / ${cpu.get(r.id)!.toFixed(1)} % / ${rss.get(r.id)!.toFixed(0)} MB`, ""]),
+      [`change -> browser, owner ${storageHost?.owner ?? "?"} -> page on ${browserReplica.id}: p50`, `${pct(latencies, 50).toFixed(0)} ms`, ""],
+      [`change -> browser p95`, `${pct(latencies, 95).toFixed(0)} ms`, "<= 100 ms"],
+      [`change -> browser max`, `${Math.max(...latencies).toFixed(0)} ms`, ""],
+      [`re-own after SIGKILL of ${victimId} (${itsHosts.length} hosts)`, `${(reOwnMs / 1000).toFixed(2)} s`, "<= 10 s"],
+      [`  ... and all online again on the survivors`, `${(onlineAgainMs / 1000).toFixed(2)} s`, ""],
+    ];
+    console.log("");
+    for (const [k, v, t] of rows) console.log(`  ${k.padEnd(58)} ${v.padStart(26)}   ${t}`);
+    console.log(`\n  (${opts.samples} latency samples; ${new Date().toISOString()})`);
+    return 0;
+  } catch (err) {
+    console.error(`replicas bench failed: ${err instanceof Error ? err.stack : String(err)}`);
+    return 1;
+  } finally {
+    await cluster?.stop();
+  }
+}
