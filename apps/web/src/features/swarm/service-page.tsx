@@ -1,15 +1,16 @@
 "use client";
-import { canUpdateService, type ServiceUpdateState } from "@nimbus/domain";
+import { canUpdateService, publishedPorts, type ServiceUpdateState } from "@nimbus/domain";
 import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useState } from "react";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
 import { Facts, PageHeader, Panel } from "@/components/ui/panel";
-import { StatusBadge, Tag } from "@/components/ui/status-badge";
+import { StatusBadge } from "@/components/ui/status-badge";
 import { EmptyState, ErrorState, PanelsSkeleton } from "@/components/ui/states";
 import { RelativeTime } from "@/components/ui/time";
 import { LiveOperation } from "@/features/operations/live-operation";
+import { PublishedPorts } from "./published-ports";
 import { useNow } from "@/lib/clock";
 import { rowOperationFor } from "@/lib/live-patch";
 import { RECENT_OPERATIONS } from "@/lib/queries";
@@ -128,7 +129,7 @@ export function ServicePage({ name }: { name: string }) {
                   <span key="u" className="text-faint">never updated</span>
                 ),
               ],
-              ["Published", svc.ports.length ? svc.ports.map((p) => <Tag key={`${p.published}/${p.protocol}`} mono>{p.published}→{p.target}/{p.protocol}{p.mode === "host" ? " host" : ""}</Tag>) : <span key="p" className="text-faint">—</span>],
+              ["Published", <PublishedPorts key="p" ports={publishedPorts(svc, swarm.data.tasks, swarm.data.nodes)} testId="service-ports" />],
               ...(staff ? ([["Networks", networks.length ? networks.map((n) => n.name).join(", ") : <span key="n" className="text-faint">—</span>]] as [string, React.ReactNode][]) : []),
             ]}
           />
