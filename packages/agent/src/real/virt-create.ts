@@ -156,7 +156,7 @@ export async function createReal(t: ProvisionTools, params: CreateInstanceParams
           return;
         }
         if (Date.now() > deadline) throw new AgentError(AgentErrorCode.toolFailed, `${params.name} reported no address within ${CREATE_STEP_TIMEOUT_SECONDS["wait-address"]} s`);
-        await sleep(2_000, ctx.signal);
+        await cancellableSleep(2_000, ctx.signal);
       }
     });
     return progress;
@@ -274,10 +274,12 @@ export function arpAddress(table: string, macs: readonly string[]): { ip: string
 
 const exists = (path: string) => access(path).then(() => true, () => false);
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** A pause a cancel ends at once. Its abort listener goes when the pause ends: a wait loop added one every 2 s to the job's signal. */
+export function cancellableSleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(new Error("cancelled"));
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => (clearTimeout(timer), reject(new Error("cancelled"))), { once: true });
+    const onAbort = () => (clearTimeout(timer), reject(new Error("cancelled")));
+    const timer = setTimeout(() => (signal.removeEventListener("abort", onAbort), resolve()), ms);
+    signal.addEventListener("abort", onAbort, { once: true });
   });
 }

@@ -5,7 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { CreateInstanceParams, CreateProgress } from "@nimbus/domain";
 import { toolFailed } from "../../src/real/run.js";
 import type { Tool } from "../../src/real/tool.js";
-import { arpAddress, createReal, parseDomiflist, vxlanPorts, type ProvisionTools } from "../../src/real/virt-create.js";
+import { getEventListeners } from "node:events";
+import { sleep } from "../../src/real/util.js";
+import { arpAddress, cancellableSleep, createReal, parseDomiflist, vxlanPorts, type ProvisionTools } from "../../src/real/virt-create.js";
 
 /**
  * The real create's steps against stand-in tools: each records its argument arrays and answers
@@ -161,6 +163,26 @@ describe("createReal", () => {
     writeFileSync(p.volumePath, "someone else's");
     await expect(createReal(tools(), p, ctx().ctx)).rejects.toThrow(/^Check the host failed: .*already exists; nothing to undo$/);
     expect(existsSync(p.volumePath)).toBe(true);
+  });
+});
+
+describe("pauses in a job's wait loops", () => {
+  it("leave no abort listener on the job's signal once they end (a 2 s loop added one per turn)", async () => {
+    const ac = new AbortController();
+    for (let i = 0; i < 12; i++) {
+      await cancellableSleep(1, ac.signal);
+      await sleep(1, ac.signal);
+    }
+    expect(getEventListeners(ac.signal, "abort")).toHaveLength(0);
+  });
+
+  it("still end at once on a cancel", async () => {
+    const ac = new AbortController();
+    const cancelled = cancellableSleep(60_000, ac.signal);
+    const quiet = sleep(60_000, ac.signal);
+    ac.abort();
+    await expect(cancelled).rejects.toThrow(/cancelled/);
+    await expect(quiet).resolves.toBeUndefined();
   });
 });
 
