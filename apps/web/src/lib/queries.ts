@@ -1,5 +1,5 @@
 import type { QueryClient, QueryKey } from "@tanstack/react-query";
-import type { HostListQuery, InstanceListQuery, LiveEvent, MoveRecord, Operation } from "@nimbus/domain";
+import type { HealthListQuery, HealthPage, HostListQuery, InstanceListQuery, LiveEvent, MoveRecord, Operation, OperationPage, Page } from "@nimbus/domain";
 import type { AppRouter } from "@nimbus/api";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { useTRPC } from "./trpc";
@@ -19,6 +19,7 @@ import {
 } from "./live-patch";
 import { patchInstancePages, type InstancePages } from "@/features/instances/instance-pages-patch";
 import { patchHostPages, type HostPages } from "@/features/hosts/host-pages-patch";
+import { patchHealthPages, patchMovePages, patchOperationPages, type LoadedPages } from "./list-pages-patch";
 import { applyLoadBalancer } from "@/features/load-balancers/lb-live";
 
 /**
@@ -45,6 +46,12 @@ export function storeOperation(qc: QueryClient, trpc: Trpc, op: Operation) {
     const next = upsertOperation(list, op, inputOf(key));
     if (next !== list) qc.setQueryData(key, next);
   }
+  // The Operations page holds loaded pages: the row in place, the pages again only when what they show, count or order may change.
+  for (const [key, pages] of qc.getQueriesData<LoadedPages<OperationPage>>({ queryKey: trpc.operations.page.pathKey() })) {
+    const next = patchOperationPages(pages, (key[1] as { input?: unknown } | undefined)?.input, op);
+    if (next.data !== pages) qc.setQueryData(key, next.data);
+    if (next.refetch) invalidateSoon(qc, key, 250);
+  }
   qc.setQueriesData({ queryKey: trpc.instances.get.pathKey() }, (detail: { instance: { name: string }; operations: Operation[] } | undefined) => {
     if (!detail || op.target.type !== "instance" || detail.instance.name !== op.target.name) return detail;
     return { ...detail, operations: upsertOperation(detail.operations, op) ?? detail.operations };
@@ -58,6 +65,11 @@ function storeMove(qc: QueryClient, trpc: Trpc, op: Operation) {
   for (const [key, list] of qc.getQueriesData<MoveRecord[]>({ queryKey: trpc.history.moves.pathKey() })) {
     const next = upsertMove(list, op, (inputOf(key) ?? {}) as MovesFilter, now);
     if (next !== list) qc.setQueryData(key, next);
+  }
+  for (const [key, pages] of qc.getQueriesData<LoadedPages<Page<MoveRecord>>>({ queryKey: trpc.history.movesPage.pathKey() })) {
+    const next = patchMovePages(pages, (key[1] as { input?: Parameters<typeof patchMovePages>[1] } | undefined)?.input, op, now);
+    if (next.data !== pages) qc.setQueryData(key, next.data);
+    if (next.refetch) invalidateSoon(qc, key, 250);
   }
   for (const [key, list] of qc.getQueriesData<MoveRecord[]>({ queryKey: trpc.instances.history.pathKey() })) {
     const input = (key[1] as { input?: { name: string; limit?: number } } | undefined)?.input;
@@ -193,6 +205,11 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
       break;
     case "health-changes":
       qc.setQueryData(trpc.health.list.queryKey(), (list) => applyHealthChanges(list, ev.upsert, ev.remove));
+      for (const [key, pages] of qc.getQueriesData<LoadedPages<HealthPage>>({ queryKey: trpc.health.page.pathKey() })) {
+        const next = patchHealthPages(pages, (key[1] as { input?: HealthListQuery } | undefined)?.input, ev.upsert, ev.remove);
+        if (next.data !== pages) qc.setQueryData(key, next.data);
+        if (next.refetch) invalidateSoon(qc, key, 250);
+      }
       break;
     case "load-balancer":
       // Backends' states, sessions and request shares, pushed when the edge host's `show stat` moved.

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { HostSummary } from "../views.js";
-import { MAX_SEARCH, PageWindow, compareValues, pageOf, type Page } from "./page.js";
+import { MAX_PAGE, MAX_SEARCH, PageWindow, compareValues, pageOf, type Page } from "./page.js";
 
 export const HOST_SORTS = ["name", "roles", "state", "cpu", "memory", "disk", "vms", "maintenance"] as const;
 export type HostSort = (typeof HOST_SORTS)[number];
@@ -10,6 +10,8 @@ export const HostListQuery = z.object({
   q: z.string().max(MAX_SEARCH).default(""),
   state: z.enum(["", "online", "problem", "maintenance"]).default(""),
   role: z.enum(["", "hypervisor", "storage", "swarm"]).default(""),
+  /** Only these hosts (a page asking which of the names it shows are hosts, e.g. health's "Affects"). */
+  names: z.array(z.string().max(253)).max(MAX_PAGE).optional(),
   sort: z.enum(HOST_SORTS).default("name"),
   desc: z.boolean().default(false),
   ...PageWindow,
@@ -49,7 +51,8 @@ export function compareHosts(sort: HostSort, desc: boolean): (a: HostSummary, b:
 }
 
 /** Whether a host matches the filters (the one rule for the server's pages and the browser's pushed rows). */
-export function matchesHost(h: HostSummary, f: { q?: string; state?: string; role?: string }): boolean {
+export function matchesHost(h: HostSummary, f: { q?: string; state?: string; role?: string; names?: readonly string[] }): boolean {
+  if (f.names && !f.names.includes(h.name)) return false;
   const q = (f.q ?? "").trim().toLowerCase();
   if (q && !h.name.toLowerCase().includes(q) && !h.address.includes(q) && !(h.message ?? "").toLowerCase().includes(q)) return false;
   if (f.role && !h.roles.includes(f.role as HostSummary["roles"][number])) return false;

@@ -19,7 +19,7 @@ const summaries: HostSummary[] = Array.from({ length: 2_000 }, (_, i) => {
 
 function brute(input: HostListQuery) {
   const f = { q: input.q ?? "", state: input.state ?? "", role: input.role ?? "" };
-  const all = summaries.filter((h) => matchesHost(h, f)).sort(compareHosts(input.sort ?? "name", input.desc ?? false));
+  const all = summaries.filter((h) => matchesHost(h, f) && (!input.names || input.names.includes(h.name))).sort(compareHosts(input.sort ?? "name", input.desc ?? false));
   const offset = input.offset ?? 0;
   return { items: all.slice(offset, offset + (input.limit ?? 100)).map((h) => h.name), total: all.length };
 }
@@ -35,6 +35,8 @@ describe("host list pages", () => {
     { state: "maintenance", sort: "cpu", desc: true },
     { state: "online", role: "hypervisor", sort: "memory", offset: 200 },
     { role: "storage" },
+    { names: ["kvm0007", "kvm1999", "not-a-host", "kvm0042"], state: "online" },
+    { names: [] },
     ...HOST_SORTS.map((sort) => ({ sort, desc: true, offset: 37, limit: 500 })),
   ];
   it.each(queries.map((q) => [JSON.stringify(q), q] as const))("%s: page and count as a brute-force filter", (_, q) => {

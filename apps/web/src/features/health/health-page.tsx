@@ -1,10 +1,12 @@
 "use client";
 import type { HealthCheck } from "@nimbus/domain";
-import { useQuery } from "@tanstack/react-query";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
+import { pagedQuery, useLoadedRows } from "@/lib/paged-list";
+import { useDebounced } from "@/lib/use-debounced";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
-import { Checkbox, Field, Select, Textarea } from "@/components/ui/field";
+import { Checkbox, Field, SearchInput, Select, Textarea } from "@/components/ui/field";
 import { PageHeader } from "@/components/ui/panel";
 import { ErrorState, PanelsSkeleton } from "@/components/ui/states";
 import { Toolbar, countLabel } from "@/components/ui/toolbar";
@@ -18,15 +20,26 @@ import { TimelinePanel } from "@/features/timeline/timeline-panel";
 import { FiringAlerts } from "@/features/alerts/firing-alerts";
 
 const NOTE_MAX = 500;
+/** Checks per request; more with "Show more" (cards, not a table row each). */
+export const HEALTH_PAGE = 100;
 
 export function HealthPage() {
   const trpc = useTRPC();
-  const health = useQuery(trpc.health.list.queryOptions());
-  // Names in "Affects" link to hosts when they are hosts (served from memory, kept live).
-  const hosts = useQuery(trpc.hosts.list.queryOptions());
-  const hostNames = useMemo(() => (hosts.data ? new Set(hosts.data.map((h) => h.name)) : null), [hosts.data]);
   const [category, setCategory] = useUrlParam("category");
   const [problems, setProblems] = useUrlParam("problems");
+  const [q, setQ] = useUrlParam("q");
+  // Filtered and paged on the server, open problems first, with the fleet's counts.
+  const query = useMemo(
+    () => ({ q: q.trim(), category: (CATEGORIES as string[]).includes(category) ? (category as HealthCheck["category"]) : ("" as const), problems: !!problems, limit: HEALTH_PAGE }),
+    [q, category, problems],
+  );
+  const settled = useDebounced(query, 200);
+  const health = useInfiniteQuery(trpc.health.page.infiniteQueryOptions(settled, pagedQuery));
+  const { first, rows: shown } = useLoadedRows(health.data);
+  // Names in "Affects" link to hosts when they are hosts: asked for the names shown, not the fleet's list.
+  const affected = useMemo(() => [...new Set((shown ?? []).flatMap((c) => c.affects))].sort().slice(0, 500), [shown]);
+  const hosts = useQuery({ ...trpc.hosts.page.queryOptions({ names: affected, limit: 500 }), enabled: affected.length > 0 });
+  const hostNames = useMemo(() => (hosts.data ? new Set(hosts.data.items.map((h) => h.name)) : null), [hosts.data]);
   const mayAck = useCan("alerts:ack");
   const [acking, setAcking] = useState<HealthCheck | null>(null);
   const [note, setNote] = useState("");
@@ -39,12 +52,10 @@ export function HealthPage() {
   );
   const unack = useAction(
     trpc.health.unacknowledge.mutationOptions({
-      onSuccess: (_r, v) => notify.info(`${checkName(health.data, v.id)} is open again`),
+      onSuccess: (_r, v) => notify.info(`${checkName(shown, v.id)} is open again`),
       onError: (e) => notify.error(e, "Undo acknowledgement"),
     }),
   );
-  const checks = health.data;
-  const shown = checks?.filter((c) => (!category || c.category === category) && (!problems || c.state !== "ok"));
   const openAck = (c: HealthCheck) => {
     setNote("");
     setAcking(c);
@@ -58,9 +69,10 @@ export function HealthPage() {
         <ErrorState error={health.error} onRetry={() => void health.refetch()} />
       ) : (
         <div className="flex flex-col gap-4">
-          <HealthSummary checks={checks!} />
+          <HealthSummary counts={first!.counts} />
           <FiringAlerts />
-          <Toolbar count={countLabel(shown?.length, checks?.length, "checks")}>
+          <Toolbar count={countLabel(first!.total, first!.all, "checks")}>
+            <SearchInput value={q} onChange={setQ} placeholder="Search check, message, affected" />
             <Select aria-label="Category" value={category} onChange={(e) => setCategory(e.target.value)}>
               <option value="">All categories</option>
               {CATEGORIES.map((c: HealthCheck["category"]) => (
@@ -74,6 +86,13 @@ export function HealthPage() {
           <HealthList
             checks={shown ?? []}
             hostNames={hostNames}
+            more={
+              health.hasNextPage ? (
+                <Button size="sm" variant="ghost" busy={health.isFetchingNextPage} onClick={() => void health.fetchNextPage()} data-testid="health-more">
+                  Show more ({(first!.total - (shown?.length ?? 0)).toLocaleString("en")} left)
+                </Button>
+              ) : null
+            }
             action={
               mayAck
                 ? (c) =>

@@ -1,6 +1,6 @@
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { byUrgency, worstState, type HealthCheck, type HealthState } from "@nimbus/domain";
+import { byUrgency, type HealthCheck, type HealthCounts, type HealthState } from "@nimbus/domain";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { EmptyState } from "@/components/ui/states";
 import { HumaneText, RelativeTime } from "@/components/ui/time";
@@ -18,7 +18,7 @@ export const isOpenProblem = (c: HealthCheck) => failing(c) && !c.ack;
 export const isAcknowledged = (c: HealthCheck) => failing(c) && !!c.ack;
 
 /** Counts per state of the checks nobody acknowledged, and how many are acknowledged. */
-export function countByState(checks: readonly HealthCheck[]): Record<HealthState, number> & { acknowledged: number } {
+export function countByState(checks: readonly HealthCheck[]): HealthCounts {
   const counts = { crit: 0, warn: 0, unknown: 0, ok: 0, acknowledged: 0 };
   for (const c of checks) {
     if (isAcknowledged(c)) counts.acknowledged++;
@@ -28,13 +28,16 @@ export function countByState(checks: readonly HealthCheck[]): Record<HealthState
 }
 
 /** One sentence an on-call engineer reads first. */
-export function healthHeadline(checks: readonly HealthCheck[]): string {
-  if (!checks.length) return "No checks yet";
-  const n = countByState(checks);
+export const healthHeadline = (checks: readonly HealthCheck[]): string => headlineOf(countByState(checks));
+
+/** The same sentence from counts (the paged Health page gets the fleet's counts, not every check). */
+export function headlineOf(n: HealthCounts): string {
+  const total = n.crit + n.warn + n.unknown + n.ok + n.acknowledged;
+  if (!total) return "No checks yet";
   const acked = n.acknowledged ? `${n.acknowledged} acknowledged` : "";
   if (!n.crit && !n.warn) {
     if (acked) return `No open problems; ${acked}`;
-    return n.unknown ? `No failures; ${n.unknown} unknown` : `All ${checks.length} checks OK`;
+    return n.unknown ? `No failures; ${n.unknown} unknown` : `All ${total} checks OK`;
   }
   return [[n.crit && `${n.crit} critical`, n.warn && `${n.warn} warning${n.warn > 1 ? "s" : ""}`].filter(Boolean).join(", "), acked].filter(Boolean).join(" · ");
 }
@@ -62,10 +65,10 @@ export function affectedHref(c: HealthCheck, name: string, hostNames: ReadonlySe
 }
 
 /** The big status block at the top of the health page: acknowledged problems do not make it red. */
-export function HealthSummary({ checks }: { checks: readonly HealthCheck[] }) {
-  const open = checks.filter((c) => !isAcknowledged(c));
-  const n = countByState(checks);
-  const worst = !checks.length ? "unknown" : open.length ? worstState(open) : "ok";
+export function HealthSummary({ checks, counts }: { checks?: readonly HealthCheck[]; counts?: HealthCounts }) {
+  const n = counts ?? countByState(checks ?? []);
+  // Acknowledged problems are counted apart: the worst of the rest colours the block.
+  const worst: HealthState = n.crit ? "crit" : n.warn ? "warn" : n.unknown || !(n.ok + n.acknowledged) ? "unknown" : "ok";
   const onlyAcknowledged = worst === "ok" && n.acknowledged > 0;
   return (
     <div
@@ -74,7 +77,7 @@ export function HealthSummary({ checks }: { checks: readonly HealthCheck[] }) {
       className={cx("rounded-xl p-4 sm:p-5", toneSoft[onlyAcknowledged ? "neutral" : worst])}
     >
       <div className="flex flex-wrap items-center gap-3">
-        <span className="text-2xl font-bold sm:text-3xl">{healthHeadline(checks)}</span>
+        <span className="text-2xl font-bold sm:text-3xl">{headlineOf(n)}</span>
       </div>
       <div className="mt-2 flex flex-wrap gap-x-5 gap-y-1 text-[13px] text-fg">
         {(["crit", "warn", "unknown", "ok"] as const).map((s) => (
@@ -98,10 +101,13 @@ export function HealthList({
   checks,
   action,
   hostNames = null,
+  more,
 }: {
   checks: readonly HealthCheck[];
   action?: (c: HealthCheck) => ReactNode;
   hostNames?: ReadonlySet<string> | null;
+  /** Under the cards: how to load the next page (the paged Health page). */
+  more?: ReactNode;
 }) {
   if (!checks.length) return <EmptyState title="No checks match" />;
   const sorted = [...checks].sort(byUrgency);
@@ -119,6 +125,7 @@ export function HealthList({
         </section>
       )}
       {rest.length > 0 && <ul className={cx("flex flex-col gap-2", (open.length > 0 || acknowledged.length > 0) && "mt-2")}>{rest.map(card)}</ul>}
+      {more && <div className="flex justify-center pt-1">{more}</div>}
     </div>
   );
 }

@@ -2,7 +2,8 @@
 import type { InstanceView, Operation } from "@nimbus/domain";
 import { createColumnHelper, type SortingState } from "@tanstack/react-table";
 import Link from "next/link";
-import { useMemo, useRef, type ReactNode, type RefObject } from "react";
+import type { ReactNode, RefObject } from "react";
+import { useStableColumns } from "@/lib/paged-list";
 import { DataTable } from "@/components/table/data-table";
 import { ActionMenu, type MenuItem } from "@/components/ui/menu";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
@@ -152,9 +153,7 @@ export function InstancesTable({
   footer?: ReactNode;
   emptyHint?: ReactNode;
 }) {
-  const actionsRef = useRef(actions);
-  actionsRef.current = actions;
-  const cols = useMemo(() => columns(actionsRef, linkHosts), [linkHosts]);
+  const cols = useStableColumns(actions, (actionsRef) => columns(actionsRef, linkHosts), [linkHosts]);
   return (
     <DataTable
       testId="instances-table"

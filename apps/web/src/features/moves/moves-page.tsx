@@ -1,20 +1,34 @@
 "use client";
-import { useQuery } from "@tanstack/react-query";
-import { Select } from "@/components/ui/field";
+import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
+import { HostName } from "@nimbus/domain";
+import { useId, useMemo } from "react";
+import { Input, SearchInput, Select } from "@/components/ui/field";
 import { PageHeader } from "@/components/ui/panel";
 import { Toolbar, countLabel } from "@/components/ui/toolbar";
 import { LiveOperationById } from "@/features/operations/live-operation";
 import { useNow } from "@/lib/clock";
+import { pagedQuery, useLoadedRows } from "@/lib/paged-list";
+import { MoreRows } from "@/components/table/more-rows";
 import { useTRPC } from "@/lib/trpc";
+import { useDebounced } from "@/lib/use-debounced";
 import { useUrlParam } from "@/lib/url-state";
 import { useUrlSort } from "@/lib/url-sort";
 import { MovesTable } from "./moves-table";
 
 const KINDS = ["migrate", "storage-move"] as const;
 const RESULTS = ["running", "succeeded", "failed", "cancelled"] as const;
-const oneOf = <T extends string>(list: readonly T[], v: string): T | undefined => (list as readonly string[]).includes(v) ? (v as T) : undefined;
+const oneOf = <T extends string>(list: readonly T[], v: string): T | "" => ((list as readonly string[]).includes(v) ? (v as T) : "");
+/** Rows per request as the table scrolls; suggestions offered in a picker. */
+export const MOVES_PAGE = 100;
+const SUGGESTIONS = 20;
 
-/** Every move across the fleet; the filters live in the URL and are applied by the server. */
+/** The page's URL as the query the server answers (names are exact; bad ones are dropped, not sent). */
+export function movesQuery(p: { instance: string; host: string; kind: string; result: string; by: string; q: string; desc: boolean }) {
+  const name = (v: string) => (HostName.safeParse(v).success ? v : "");
+  return { instance: name(p.instance), host: name(p.host), kind: oneOf(KINDS, p.kind), result: oneOf(RESULTS, p.result), requestedBy: p.by.slice(0, 128), q: p.q.trim(), desc: p.desc, limit: MOVES_PAGE };
+}
+
+/** Every move across the fleet; the filters live in the URL and are applied by the database, a page at a time. */
 export function MovesPage() {
   const trpc = useTRPC();
   const [instance, setInstance] = useUrlParam("instance");
@@ -22,44 +36,41 @@ export function MovesPage() {
   const [kind, setKind] = useUrlParam("kind");
   const [result, setResult] = useUrlParam("result");
   const [by, setBy] = useUrlParam("by");
+  const [q, setQ] = useUrlParam("q");
   const [sorting, setSorting] = useUrlSort([{ id: "startedAt", desc: true }]);
   const now = useNow();
-  const input = {
-    instance: instance || undefined,
-    host: host || undefined,
-    kind: oneOf(KINDS, kind),
-    result: oneOf(RESULTS, result),
-    requestedBy: by || undefined,
-    limit: 200,
-  };
-  const moves = useQuery(trpc.history.moves.queryOptions(input));
-  const hosts = useQuery(trpc.hosts.list.queryOptions());
-  const instances = useQuery(trpc.instances.list.queryOptions());
-  const hypervisors = (hosts.data ?? []).filter((h) => h.roles.includes("hypervisor")).map((h) => h.name);
-  const vmNames = [...new Set((instances.data ?? []).map((i) => i.name))].sort();
-  const people = [...new Set([...(moves.data ?? []).map((m) => m.requestedBy), ...(by ? [by] : [])])].sort();
-  const filtered = !!(instance || host || kind || result || by);
+  const desc = sorting[0]?.desc ?? true;
+  const query = useMemo(() => movesQuery({ instance, host, kind, result, by, q, desc }), [instance, host, kind, result, by, q, desc]);
+  const settled = useDebounced(query, 200);
+  const moves = useInfiniteQuery(trpc.history.movesPage.infiniteQueryOptions(settled, pagedQuery));
+  const { first, rows } = useLoadedRows(moves.data);
+  // Pickers ask the server for a few names matching what is typed, never the fleet's lists.
+  const typedVm = useDebounced(instance, 200);
+  const typedHost = useDebounced(host, 200);
+  const vmHints = useQuery(trpc.instances.page.queryOptions({ q: typedVm, limit: SUGGESTIONS }));
+  const hostHints = useQuery(trpc.hosts.page.queryOptions({ q: typedHost, role: "hypervisor", limit: SUGGESTIONS }));
+  const vmList = useId();
+  const hostList = useId();
+  const people = [...new Set([...(rows ?? []).map((m) => m.requestedBy), ...(by ? [by] : [])])].sort();
+  const filtered = !!(instance || host || kind || result || by || q);
 
   return (
     <>
       <PageHeader title="Moves" description="Live migrations and disk moves: who moved what, from where to where, with which options, how long it took, the measured downtime and how it ended." />
-      <Toolbar count={countLabel(moves.data?.length, moves.data?.length, "moves")}>
-        <Select aria-label="Instance" value={instance} onChange={(e) => setInstance(e.target.value)}>
-          <option value="">Any instance</option>
-          {withCurrent(vmNames, instance).map((n) => (
-            <option key={n} value={n}>
-              {n}
-            </option>
+      <Toolbar count={first ? countLabel(first.total, first.all, "moves") : ""}>
+        <SearchInput value={q} onChange={setQ} placeholder="Search VM, host, user, ID" />
+        <Input aria-label="Instance" placeholder="Instance" list={vmList} value={instance} onChange={(e) => setInstance(e.target.value.trim())} className="w-40" />
+        <datalist id={vmList}>
+          {[...new Set((vmHints.data?.items ?? []).map((i) => i.name))].map((n) => (
+            <option key={n} value={n} />
           ))}
-        </Select>
-        <Select aria-label="Host" value={host} onChange={(e) => setHost(e.target.value)}>
-          <option value="">Any host</option>
-          {withCurrent(hypervisors, host).map((n) => (
-            <option key={n} value={n}>
-              {n}
-            </option>
+        </datalist>
+        <Input aria-label="Host" placeholder="Host" list={hostList} value={host} onChange={(e) => setHost(e.target.value.trim())} className="w-32" />
+        <datalist id={hostList}>
+          {(hostHints.data?.items ?? []).map((h) => (
+            <option key={h.name} value={h.name} />
           ))}
-        </Select>
+        </datalist>
         <Select aria-label="Kind" value={kind} onChange={(e) => setKind(e.target.value)}>
           <option value="">Any kind</option>
           <option value="migrate">Live migrations</option>
@@ -82,19 +93,19 @@ export function MovesPage() {
         </Select>
       </Toolbar>
       <MovesTable
-        moves={moves.data}
+        moves={rows}
         now={now}
         isLoading={moves.isPending}
         error={moves.error}
         onRetry={() => void moves.refetch()}
         sorting={sorting}
         onSortingChange={setSorting}
+        sortable={["startedAt"]}
+        onEndReached={moves.hasNextPage && !moves.isFetching ? () => void moves.fetchNextPage() : undefined}
+        footer={<MoreRows testId="moves-more" loaded={rows?.length} total={first?.total} fetching={moves.isFetchingNextPage} />}
         filtered={filtered}
         renderRunning={(m) => <LiveOperationById id={m.id} compact />}
       />
     </>
   );
 }
-
-/** A value from the URL stays selectable even when the list does not (yet) contain it. */
-const withCurrent = (list: string[], current: string) => (current && !list.includes(current) ? [current, ...list] : list);

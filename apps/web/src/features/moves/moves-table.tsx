@@ -2,7 +2,8 @@
 import type { MoveRecord } from "@nimbus/domain";
 import { createColumnHelper, type SortingState } from "@tanstack/react-table";
 import Link from "next/link";
-import type { ReactNode } from "react";
+import type { ReactNode, RefObject } from "react";
+import { serverSortable, useStableColumns } from "@/lib/paged-list";
 import { DataTable } from "@/components/table/data-table";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { RelativeTime } from "@/components/ui/time";
@@ -13,8 +14,9 @@ import { operationStatus } from "@/lib/status";
 const col = createColumnHelper<MoveRecord>();
 const running = (r: MoveRecord) => r.state === "running" || r.state === "pending";
 
-function columns(now: number) {
-  return [
+/** Built once per table (the clock through a ref): new cell functions each tick would remount every cell. */
+function columns(now: RefObject<number>, sortable: readonly string[] | undefined) {
+  const all = [
     col.accessor("startedAt", { header: "Started", cell: (c) => <RelativeTime iso={c.getValue()} /> }),
     col.accessor("kind", {
       header: "Kind",
@@ -51,7 +53,7 @@ function columns(now: number) {
       meta: { hideBelow: "xl", className: "max-w-64 truncate text-muted" },
     }),
     col.accessor("requestedBy", { header: "By", meta: { hideBelow: "lg" } }),
-    col.accessor((r) => (running(r) ? Math.max(0, now - Date.parse(r.startedAt)) : (r.durationMs ?? -1)), {
+    col.accessor((r) => (running(r) ? Math.max(0, now.current - Date.parse(r.startedAt)) : (r.durationMs ?? -1)), {
       id: "duration",
       header: "Took",
       meta: { align: "right", hideBelow: "md" },
@@ -77,6 +79,7 @@ function columns(now: number) {
       },
     }),
   ];
+  return serverSortable(all, sortable);
 }
 
 /** Moves of VMs between hosts and of disks between datastores: who, from, to, options, how long, downtime, result. */
@@ -92,6 +95,9 @@ export function MovesTable({
   hiddenColumns,
   maxHeight,
   renderRunning,
+  sortable,
+  onEndReached,
+  footer,
 }: {
   moves: MoveRecord[] | undefined;
   now: number;
@@ -105,12 +111,20 @@ export function MovesTable({
   maxHeight?: string;
   /** Live progress under a move that is still running. */
   renderRunning?: (move: MoveRecord) => ReactNode;
+  /** Rows come sorted by the server, by these columns only (the paged Moves page). */
+  sortable?: readonly string[];
+  onEndReached?: () => void;
+  footer?: ReactNode;
 }) {
+  const cols = useStableColumns(now, (nowRef) => columns(nowRef, sortable), [sortable?.join()]);
   return (
     <DataTable
       testId="moves-table"
       data={moves}
-      columns={columns(now)}
+      columns={cols}
+      manualSorting={!!sortable}
+      onEndReached={onEndReached}
+      footer={footer}
       getRowId={(r) => r.id}
       rowTestId={(r) => `move-row-${r.id}`}
       isLoading={isLoading}

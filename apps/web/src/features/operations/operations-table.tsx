@@ -2,7 +2,8 @@
 import type { Operation } from "@nimbus/domain";
 import { createColumnHelper, type SortingState } from "@tanstack/react-table";
 import Link from "next/link";
-import type { ReactNode } from "react";
+import type { ReactNode, RefObject } from "react";
+import { serverSortable, useStableColumns } from "@/lib/paged-list";
 import { DataTable } from "@/components/table/data-table";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { RelativeTime } from "@/components/ui/time";
@@ -15,8 +16,12 @@ const col = createColumnHelper<Operation>();
 const isFinal = (s: Operation["state"]) => s === "succeeded" || s === "failed" || s === "cancelled";
 
 
-function columns(now: number, showTarget: boolean) {
-  return [
+/**
+ * Built once per table (the clock read through a ref): flexRender renders a cell function as a
+ * component, so new functions on every tick would remount every cell of the list.
+ */
+function columns(now: RefObject<number>, showTarget: boolean, sortable: readonly string[] | undefined) {
+  const all = [
     col.accessor("summary", {
       header: "Operation",
       meta: { className: "max-w-[12rem] truncate sm:max-w-[28rem]" },
@@ -49,7 +54,7 @@ function columns(now: number, showTarget: boolean) {
     col.accessor("requestedBy", { header: "By", meta: { hideBelow: "lg" } }),
     col.accessor("createdAt", { header: "Started", meta: { hideBelow: "sm" }, cell: (c) => <RelativeTime iso={c.getValue()} /> }),
     // Clamped: a running operation created a moment after this browser's clock last ticked is not negative.
-    col.accessor((o) => Math.max(0, (o.finishedAt ? Date.parse(o.finishedAt) : now) - Date.parse(o.createdAt)), {
+    col.accessor((o) => Math.max(0, (o.finishedAt ? Date.parse(o.finishedAt) : now.current) - Date.parse(o.createdAt)), {
       id: "duration",
       header: "Took",
       meta: { align: "right", hideBelow: "sm" },
@@ -72,6 +77,7 @@ function columns(now: number, showTarget: boolean) {
       },
     }),
   ];
+  return serverSortable(all, sortable);
 }
 
 /** Operations, newest first; running ones get their live progress under the row. */
@@ -87,6 +93,9 @@ export function OperationsTable({
   showTarget = true,
   filtered,
   maxHeight,
+  sortable,
+  onEndReached,
+  footer,
 }: {
   operations: Operation[] | undefined;
   now: number;
@@ -99,12 +108,20 @@ export function OperationsTable({
   showTarget?: boolean;
   filtered?: boolean;
   maxHeight?: string;
+  /** Rows come sorted by the server, by these columns only (the paged Operations page). */
+  sortable?: readonly string[];
+  onEndReached?: () => void;
+  footer?: ReactNode;
 }) {
+  const cols = useStableColumns(now, (nowRef) => columns(nowRef, showTarget, sortable), [showTarget, sortable?.join()]);
   return (
     <DataTable
       testId="operations-table"
       data={operations}
-      columns={columns(now, showTarget)}
+      columns={cols}
+      manualSorting={!!sortable}
+      onEndReached={onEndReached}
+      footer={footer}
       getRowId={(o) => o.id}
       rowTestId={(o) => `operation-row-${o.id}`}
       isLoading={isLoading}

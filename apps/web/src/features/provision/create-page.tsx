@@ -2,7 +2,7 @@
 import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { useRouter } from "next/navigation";
-import { useMemo, useState } from "react";
+import { useEffect, useMemo, useState } from "react";
 import { PageHeader } from "@/components/ui/panel";
 import { NoAccess } from "@/components/ui/no-access";
 import { errorInfo } from "@/lib/errors";
@@ -14,6 +14,10 @@ import { useAction } from "@/lib/use-action";
 import { useDebounced } from "@/lib/use-debounced";
 import { CreateInstanceForm, type ImageOption, type TenantOption } from "./create-form";
 import { emptyValues, quotaProblem, tenantNetworkOf, validate, type CreateFormValues, type FieldErrors } from "./create-values";
+
+/** Instances of a tenant read to find its VLAN; online hypervisors offered to pin a create to. */
+const TENANT_SAMPLE = 100;
+const HOST_CHOICES = 500;
 
 /** Placement is asked again once the form has been still this long. */
 const PLACEMENT_DEBOUNCE_MS = 400;
@@ -41,22 +45,32 @@ function CreateInstance() {
   const ownTenant = session?.user.tenant ?? "";
 
   const images = useQuery(trpc.images.list.queryOptions());
-  const instances = useQuery(trpc.instances.list.queryOptions());
   const tenants = useQuery({ ...trpc.admin.tenants.list.queryOptions(), enabled: staff });
   const network = useQuery({ ...trpc.network.overview.queryOptions(), enabled: staff });
-  const hostList = useQuery({ ...trpc.hosts.list.queryOptions(), enabled: staff });
+  // A pinned host is one of the online hypervisors: one bounded page, not the fleet's list.
+  const hostList = useQuery({ ...trpc.hosts.page.queryOptions({ role: "hypervisor", state: "online", limit: HOST_CHOICES }), enabled: staff });
 
   const [values, setValues] = useState<CreateFormValues>(() => emptyValues(staff ? "" : ownTenant));
   const [touched, setTouched] = useState<Set<string>>(new Set());
   const [submitted, setSubmitted] = useState(false);
 
-  const networkOf = (tenant: string) => tenantNetworkOf(instances.data ?? [], tenant);
+  // The VLAN a tenant's instances use, from a sample of that tenant's own (the one chosen, or the
+  // member's own), asked of the server: never the fleet's instance list.
+  const sampleTenant = staff ? values.tenant : ownTenant;
+  const sample = useQuery({ ...trpc.instances.page.queryOptions({ tenant: sampleTenant, limit: TENANT_SAMPLE }), enabled: !!sampleTenant });
+  const sampled = sample.data && sampleTenant ? tenantNetworkOf(sample.data.items, sampleTenant) : null;
+  const networkOf = (tenant: string) => (tenant === sampleTenant && sampled ? sampled : { vlan: null, vni: null });
+  // Staff picked a tenant whose VLAN was not known yet: fill it in once the sample answers, unless typed.
+  const suggestedVlan = staff && sampled?.vlan != null ? String(sampled.vlan) : "";
+  useEffect(() => {
+    if (suggestedVlan && !values.vlan) setValues((v) => (v.vlan ? v : { ...v, vlan: suggestedVlan }));
+  }, [suggestedVlan, values.vlan]);
   const tenantOptions: TenantOption[] | null = staff
     ? (tenants.data?.map((t) => ({ slug: t.slug, name: t.name, vni: t.vni, vlan: networkOf(t.slug).vlan })) ?? [])
     : null;
   const imageOptions: ImageOption[] | undefined = images.data?.flatMap((d) => d.images.map((i) => ({ name: i.name, os: i.os, virtualSizeBytes: i.virtualSizeBytes, datastore: i.datastore })));
   const bridges = staff ? [...new Set(network.data?.flatMap((n) => n.bridges.map((b) => b.name)) ?? [])].sort() : null;
-  const hosts = staff ? (hostList.data?.filter((h) => h.roles.includes("hypervisor")).map((h) => h.name) ?? []) : null;
+  const hosts = staff ? (hostList.data?.items.map((h) => h.name) ?? []) : null;
 
   // A tenant member's network is its tenant's: the server fills it in (placement says which);
   // until it answers, what the tenant's instances use, else placeholders that only make the
