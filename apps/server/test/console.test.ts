@@ -2,7 +2,7 @@ import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appRouter, createCallerFactory } from "@nimbus/api";
 import type { Viewer } from "@nimbus/domain";
-import { startBackend, viewers, type Backend } from "./backend.js";
+import { startBackend, until, viewers, type Backend } from "./backend.js";
 
 // The serial console through the API on the embedded lab: SSE output + batched input, end to end.
 let backend: Backend;
@@ -139,6 +139,37 @@ describe("instances.console", () => {
     } finally {
       clearInterval(typing);
     }
+    await c.leave();
+  });
+
+  it("follows its VM through a live migration: re-attached on the destination, scrollback kept, a dim line says so, audited as one session", async () => {
+    const admin = backend.as(viewers.admin);
+    const from = (await admin.instances.get({ name: "globex-app2" })).instance.host;
+    const to = from === "kvm1" ? "kvm2" : "kvm1";
+    const globex = viewers.globex;
+    const c = await openConsole(globex, "globex-app2");
+    await c.ready();
+    await backend.as(globex).instances.consoleInput({ instance: "globex-app2", data: "gus\r" });
+    await c.screen("gus\r\nPassword: ");
+    const opensBefore = (await audit("instances.console.open")).length;
+    const op = await admin.instances.migrate({ instance: "globex-app2", destination: to, options: {} });
+    await until(() => admin.operations.get({ id: op.id }), (o) => o.state === "succeeded" || o.state === "failed", "the migration to end", 30_000);
+    await c.screen("console re-attached, same session");
+    // Attached on the destination: what the guest prints there arrives, after what was on screen before.
+    await backend.waitFor(() => c.state.events.filter((e) => e.kind === "connected").length >= 2 || undefined, "connected again");
+    await backend.as(globex).instances.consoleInput({ instance: "globex-app2", data: "\r" });
+    await c.ready();
+    expect(c.state.text.indexOf("gus\r\nPassword: ")).toBeLessThan(c.state.text.indexOf("re-attached"));
+    expect(c.state.events.some((e) => e.kind === "closed")).toBe(false);
+    // The tenant's terminal never names a host.
+    expect(c.state.text).not.toMatch(/kvm\d/);
+    // One session in the audit trail: no second open; the close says it moved once.
+    expect((await audit("instances.console.open")).length).toBe(opensBefore);
+    await backend.as(globex).instances.consoleClose({ instance: "globex-app2" });
+    expect(await c.closed()).toBe("closed by you");
+    let rows = await audit("instances.console.close");
+    while (!rows.some((r) => r.target === "globex-app2")) rows = await audit("instances.console.close");
+    expect(rows.find((r) => r.target === "globex-app2")!.inputSummary).toMatchObject({ moves: 1, reason: "closed by you" });
     await c.leave();
   });
 

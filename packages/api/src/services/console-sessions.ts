@@ -14,6 +14,13 @@ import { RateWindow } from "./rate-window.js";
  * once when an admin changes or disables the user: a user who lost access sees "closed" and the
  * agent session ends.
  *
+ * A console follows its VM: when the agent session ends because the VM left the host (a live
+ * migration's switch-over), or a check finds the VM on another host, the console waits for the
+ * inventory to show where the VM runs now (at most `followMs`; while the VM is listed on another
+ * host too, the migration is still going on), then attaches there. The scrollback is kept, a dim
+ * line in the terminal says what happened (without naming a host: tenants read it), and the audit
+ * trail keeps one session (no second open; the close says how many times it moved).
+ *
  * Guest output is the tenant's own VM's text: it is sent as `GuestOutput` (base64), which the
  * tenant mask passes unchanged on purpose (masking host names inside a guest's bytes would mangle
  * the tenant's own output). Everything else in the stream (reasons, errors) is plain text and
@@ -36,7 +43,14 @@ export const CONSOLE_SERVER_LIMITS = {
   graceMs: 30_000,
   /** Access is checked again at least this often while a stream is open. */
   recheckMs: 5_000,
+  /** How long a console whose VM left its host waits for the VM to show up elsewhere (a live migration). */
+  followMs: 120_000,
+  /** How long it waits when no other host lists the VM (the console ended for another reason). */
+  settleMs: 3_000,
 } as const;
+
+/** What the terminal shows when the console re-attached after a migration (dim, no host named). */
+export const CONSOLE_MOVED_LINE = "\r\n\x1b[2m[nimbus] the VM moved to another host (live migration): console re-attached, same session\x1b[0m\r\n";
 
 /** The guest's bytes, base64: a class, so the tenant mask (plain values only) leaves them as they are. */
 export class GuestOutput {
@@ -82,11 +96,19 @@ interface Console {
   closed: boolean;
   lastCheck: number;
   check: AccessCheck;
+  cols: number;
+  rows: number;
+  /** Times the console followed its VM to another host. */
+  moves: number;
+  /** Waiting for the VM to show up on another host. */
+  following: boolean;
 }
 
 export interface ConsoleServiceOptions {
   graceMs?: number;
   recheckMs?: number;
+  followMs?: number;
+  settleMs?: number;
   now?: () => number;
 }
 
@@ -97,6 +119,10 @@ export class ConsoleService {
   private readonly inputs: RateWindow;
   private readonly graceMs: number;
   private readonly recheckMs: number;
+  private readonly followMs: number;
+  private readonly settleMs: number;
+  /** Wakes consoles waiting for their VM to show up elsewhere, at every virt or connection change. */
+  private readonly virtWaiters = new Set<() => void>();
   private readonly now: () => number;
   private readonly unsubscribe: () => void;
 
@@ -107,6 +133,8 @@ export class ConsoleService {
   ) {
     this.graceMs = opts.graceMs ?? CONSOLE_SERVER_LIMITS.graceMs;
     this.recheckMs = opts.recheckMs ?? CONSOLE_SERVER_LIMITS.recheckMs;
+    this.followMs = opts.followMs ?? CONSOLE_SERVER_LIMITS.followMs;
+    this.settleMs = opts.settleMs ?? CONSOLE_SERVER_LIMITS.settleMs;
     this.now = opts.now ?? Date.now;
     this.inputs = new RateWindow(CONSOLE_SERVER_LIMITS.inputCallsPerWindow, CONSOLE_SERVER_LIMITS.inputWindowMs, this.now);
     this.unsubscribe = fleet.subscribe((e) => this.onFleet(e));
@@ -144,8 +172,8 @@ export class ConsoleService {
   ): AsyncGenerator<{ id: string; event: ConsoleEvent }> {
     const key = `${viewer.userId}\u0000${target.instance}`;
     let c = this.consoles.get(key);
-    // A console left on another host (the VM migrated) or already ended starts over.
-    if (c && (c.host !== target.host || c.domain !== target.domain || c.closed)) {
+    // A console left on another host (the VM migrated, and it is not following it) or already ended starts over.
+    if (c && !c.following && (c.host !== target.host || c.domain !== target.domain || c.closed)) {
       this.close(c, "the VM moved to another host");
       c = undefined;
     }
@@ -155,7 +183,7 @@ export class ConsoleService {
       c = {
         key, epoch: randomUUID().slice(0, 8), viewer, instance: target.instance, host: target.host, domain: target.domain,
         session: null, opening: false, chunks: [], bytes: 0, seq: 0, streams: new Set(), graceTimer: null, openedAt: null,
-        closed: false, lastCheck: this.now(), check,
+        closed: false, lastCheck: this.now(), check, cols: target.cols, rows: target.rows, moves: 0, following: false,
       };
       this.consoles.set(key, c);
     }
@@ -165,7 +193,7 @@ export class ConsoleService {
     c.graceTimer = null;
     c.streams.add(stream);
     this.replay(c, stream, lastEventId);
-    if (!c.session && !c.opening) void this.openAgent(c, target.cols, target.rows);
+    if (!c.session && !c.opening && !c.following) void this.openAgent(c, target.cols, target.rows);
     const recheck = setInterval(() => void this.recheck(c!), this.recheckMs);
     recheck.unref();
     let released = false;
@@ -212,7 +240,7 @@ export class ConsoleService {
   async input(viewer: Viewer, instance: string, data: string): Promise<void> {
     const c = this.consoles.get(`${viewer.userId}\u0000${instance}`);
     if (!c || c.closed) throw new NimbusError("NOT_FOUND", `no open console for instance ${instance}`);
-    if (!c.session) throw new NimbusError("CONFLICT", "the console is still connecting");
+    if (!c.session) throw new NimbusError("CONFLICT", c.following ? "the console is following its VM to another host" : "the console is still connecting");
     if (!this.inputs.take(viewer.userId)) throw new NimbusError("RATE_LIMITED", "too many keystrokes at once; slow down");
     await this.fleet.request(c.host, "console.input", { session: c.session, data });
   }
@@ -247,26 +275,101 @@ export class ConsoleService {
     }
   }
 
-  private async openAgent(c: Console, cols: number, rows: number) {
+  private async openAgent(c: Console, cols: number, rows: number, reattach = false) {
     c.opening = true;
+    const host = c.host;
     try {
-      const { session } = await this.fleet.request(c.host, "console.open", { domain: c.domain, cols, rows });
+      const { session } = await this.fleet.request(host, "console.open", { domain: c.domain, cols, rows });
       c.opening = false;
-      if (c.closed) {
-        void this.fleet.request(c.host, "console.close", { session }).catch(() => undefined);
+      if (c.closed || c.host !== host) {
+        void this.fleet.request(host, "console.close", { session }).catch(() => undefined);
         return;
       }
       c.session = session;
-      c.openedAt = this.now();
       this.bySession.set(session, c);
       this.push(c, `${c.epoch}:s`, { kind: "connected" });
+      // A re-attachment continues the session the audit trail already has.
+      if (reattach) return;
+      c.openedAt = this.now();
       await this.record(c, "instances.console.open", "ok", null, {});
     } catch (err) {
       c.opening = false;
       const reason = err instanceof Error ? err.message : String(err);
-      await this.record(c, "instances.console.open", "error", err instanceof NimbusError ? err.code : "INTERNAL", { reason: cutText(reason, 300) });
-      this.close(c, reason);
+      if (!reattach) await this.record(c, "instances.console.open", "error", err instanceof NimbusError ? err.code : "INTERNAL", { reason: cutText(reason, 300) });
+      this.close(c, reattach ? `the VM moved to another host, and its console there could not be opened: ${reason}` : reason);
     }
+  }
+
+  /**
+   * The agent session ended (or the VM is elsewhere): if the VM is moving, wait until the
+   * inventory shows it on its new host and attach there; otherwise close with `reason`.
+   */
+  private async follow(c: Console, reason: string, agentEnded: boolean) {
+    if (c.closed || c.following) return;
+    c.following = true;
+    const from = c.host;
+    if (c.session) {
+      this.bySession.delete(c.session);
+      if (!agentEnded) void this.fleet.request(from, "console.close", { session: c.session }).catch(() => undefined);
+      c.session = null;
+    }
+    const started = this.now();
+    this.push(c, `${c.epoch}:s`, { kind: "connecting" });
+    for (;;) {
+      let verdict: Awaited<ReturnType<AccessCheck>>;
+      try {
+        verdict = await c.check();
+      } catch (err) {
+        verdict = err instanceof Error ? err.message : "you no longer have access to this instance";
+      }
+      if (c.closed) return;
+      const listed = this.fleet.hosts().filter((h) => h.connection.state === "online" && h.inventory.virt?.domains.some((d) => d.name === c.domain));
+      if (typeof verdict === "string") {
+        // Listed nowhere: between the source dropping it and the destination reporting it. Nothing is attached meanwhile.
+        if (listed.length || this.now() - started >= this.settleMs) return this.close(c, verdict);
+        await this.nextVirtChange(Math.min(1_000, this.settleMs - (this.now() - started)));
+        continue;
+      }
+      if (verdict.host !== from || verdict.domain !== c.domain) {
+        c.following = false;
+        c.host = verdict.host;
+        c.domain = verdict.domain;
+        c.moves++;
+        this.keep(c, Buffer.from(CONSOLE_MOVED_LINE, "utf8"));
+        return this.openAgent(c, c.cols, c.rows, true);
+      }
+      // Still listed here. While another host lists it too, a migration is under way: wait for it.
+      const elsewhere = listed.some((h) => h.name !== from);
+      const here = this.fleet.host(from)?.inventory.virt?.domains.find((d) => d.name === c.domain);
+      // Stopped where it was, and nowhere else: the console ended with the VM.
+      if (!elsewhere && here && here.state !== "running" && here.state !== "paused") return this.close(c, reason);
+      const waited = this.now() - started;
+      if (waited >= (elsewhere ? this.followMs : this.settleMs)) return this.close(c, reason);
+      await this.nextVirtChange(Math.min(1_000, (elsewhere ? this.followMs : this.settleMs) - waited));
+    }
+  }
+
+  /** Resolves at the next virt or connection change of any host, or after `ms`. */
+  private nextVirtChange(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(t);
+        this.virtWaiters.delete(done);
+        resolve();
+      };
+      const t = setTimeout(done, Math.max(ms, 10));
+      t.unref();
+      this.virtWaiters.add(done);
+    });
+  }
+
+  /** Adds output to the scrollback and sends it to the console's streams. */
+  private keep(c: Console, data: Buffer) {
+    c.seq++;
+    c.chunks.push({ seq: c.seq, data });
+    c.bytes += data.length;
+    while (c.bytes > CONSOLE_SERVER_LIMITS.scrollbackBytes && c.chunks.length > 1) c.bytes -= c.chunks.shift()!.data.length;
+    this.push(c, `${c.epoch}:${c.seq}`, { kind: "output", data: new GuestOutput(data.toString("base64")) });
   }
 
   /** Ends the console: tells its streams why, ends the agent session, records the duration. */
@@ -280,12 +383,16 @@ export class ConsoleService {
     if (c.session) {
       this.bySession.delete(c.session);
       if (!agentEnded) void this.fleet.request(c.host, "console.close", { session: c.session }).catch(() => undefined);
+    }
+    // Recorded once per session that opened, also when it ends while following its VM.
+    if (c.openedAt !== null) {
       const closedAt = this.now();
       void this.record(c, "instances.console.close", "ok", null, {
-        openedAt: new Date(c.openedAt!).toISOString(),
+        openedAt: new Date(c.openedAt).toISOString(),
         closedAt: new Date(closedAt).toISOString(),
-        durationSeconds: Math.round((closedAt - c.openedAt!) / 1000),
+        durationSeconds: Math.round((closedAt - c.openedAt) / 1000),
         reason: cutText(reason, 200),
+        ...(c.moves ? { moves: c.moves } : {}),
       });
     }
   }
@@ -309,27 +416,24 @@ export class ConsoleService {
     }
     if (c.closed) return;
     if (typeof verdict === "string") return this.close(c, verdict);
-    if (verdict.host !== c.host || verdict.domain !== c.domain) this.close(c, "the VM moved to another host: open the console again");
+    if (verdict.host !== c.host || verdict.domain !== c.domain) void this.follow(c, "the VM moved to another host: open the console again", false);
   }
 
   private onFleet(e: FleetEvent) {
     if (e.type === "console-output") {
       const c = this.bySession.get(e.session);
       if (!c || c.host !== e.host || c.closed) return;
-      const data = Buffer.from(e.data, "base64");
-      c.seq++;
-      c.chunks.push({ seq: c.seq, data });
-      c.bytes += data.length;
-      while (c.bytes > CONSOLE_SERVER_LIMITS.scrollbackBytes && c.chunks.length > 1) c.bytes -= c.chunks.shift()!.data.length;
-      this.push(c, `${c.epoch}:${c.seq}`, { kind: "output", data: new GuestOutput(e.data) });
+      this.keep(c, Buffer.from(e.data, "base64"));
       if (this.now() - c.lastCheck >= 1_000) void this.recheck(c);
       return;
     }
     if (e.type === "console-closed") {
       const c = this.bySession.get(e.session);
-      if (c && c.host === e.host) this.close(c, e.reason, true);
+      // The VM may have left for another host (a migration's switch-over): follow it there.
+      if (c && c.host === e.host) void this.follow(c, e.reason, true);
       return;
     }
+    if (e.type === "host" && (e.changed.includes("virt") || e.changed.includes("connection"))) for (const wake of [...this.virtWaiters]) wake();
     if (e.type === "host" && e.changed.includes("connection") && e.host.connection.state !== "online") {
       // The agent's sessions ended with its link.
       for (const c of [...this.consoles.values()]) if (c.host === e.host.name) this.close(c, "the host's agent is unreachable", true);
