@@ -6,6 +6,8 @@ import "uplot/dist/uPlot.min.css";
 import { useDark } from "@/lib/use-dark";
 import { formatValue, stepLabel, summarize, toColumns } from "./chart-format";
 
+const BINARY_INCRS = Array.from({ length: 5 }, (_, k) => [1, 2, 4, 8, 16, 32, 64, 128, 256, 512].map((m) => m * 1024 ** k)).flat();
+
 const css = (name: string) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
 
 /**
@@ -47,6 +49,8 @@ export function MetricChart({ label, answer, height = 150, onZoom }: { label: st
           grid: { stroke: grid, width: 1 },
           ticks: { show: false },
           size: unit === "B/s" ? 70 : 52,
+          // Byte rates tick at binary steps (256 KiB/s, not 244 KiB/s from a decimal 250,000).
+          ...(unit === "B/s" ? { incrs: BINARY_INCRS } : {}),
           font: "11px system-ui, sans-serif",
           values: (_u, vals) => vals.map((v) => formatValue(v, unit === "bool" ? "count" : unit)),
         },
