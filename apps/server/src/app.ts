@@ -71,7 +71,9 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     cleanups.unshift(() => source.stop());
     const tenantsStore = new Tenants(db);
     await seedTenants(tenantsStore, source.tenants);
-    const tenants = await tenantService(tenantsStore, new TenantQuotas(db));
+    // Replica mode: set once the bus runs (below); a tenant written here reloads the others' directories.
+    let tenantsChanged: () => void = () => {};
+    const tenants = await tenantService(tenantsStore, new TenantQuotas(db), { changed: () => tenantsChanged() });
 
     const maintenanceFlags = new DbMaintenanceFlags(db);
     const replica = replicaConfig(env);
@@ -105,6 +107,10 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
         logger: logger.child({ component: "cluster", replica: replica.id }),
       });
       cleanups.unshift(() => cluster!.stop());
+      const bus = cluster.bus;
+      tenantsChanged = () => void bus.publish("tenants", {}).catch((err: unknown) => logger.warn({ err }, "tenant change not announced to the other replicas"));
+      const reloadTenants = () => void tenants.reload().catch((err: unknown) => logger.warn({ err }, "tenants not reloaded"));
+      cleanups.unshift(bus.subscribe((m) => m.kind === "tenants" && reloadTenants()), bus.onResync(reloadTenants));
       logger.info({ replica: replica.id, internalUrl: replica.internalUrl, hosts: source.hosts.length }, "replica mode: sharing the hosts with the other replicas by lease");
     }
     const fleet: FleetView = cluster?.fleet ?? localFleet;

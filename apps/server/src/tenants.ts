@@ -6,19 +6,34 @@ import type { TenantRow, TenantService } from "@nimbus/api";
  * Tenants from the database, with an in-memory directory (slug -> VNI) kept current on every
  * write, so projections on the hot path never wait for a query.
  */
-export async function tenantService(store: Tenants, quotas: TenantQuotas): Promise<TenantService> {
+export async function tenantService(
+  store: Tenants,
+  quotas: TenantQuotas,
+  opts: { changed?: () => void } = {},
+): Promise<TenantService & { reload(): Promise<void> }> {
   const directory = new Map<string, TenantInfo>();
   const remember = <T extends TenantRow>(t: T): T => {
     directory.set(t.slug, { slug: t.slug, name: t.name, vni: t.vni });
     return t;
   };
+  // Replica mode: another replica's write (its bus message) reloads ours; ours tells the others.
+  const written = <T extends TenantRow>(t: T): T => {
+    remember(t);
+    opts.changed?.();
+    return t;
+  };
   for (const t of await store.list()) remember(t);
   return {
+    async reload() {
+      const rows = await store.list();
+      for (const slug of [...directory.keys()]) if (!rows.some((t) => t.slug === slug)) directory.delete(slug);
+      for (const t of rows) remember(t);
+    },
     list: () => store.list(),
     directory: () => directory,
     get: (slug) => store.get(slug),
-    create: async (input) => remember(await store.create(input)),
-    update: async (slug, patch) => remember(await store.update(slug, patch)),
+    create: async (input) => written(await store.create(input)),
+    update: async (slug, patch) => written(await store.update(slug, patch)),
     quota: async (slug) => {
       const set = await quotas.get(slug);
       return set ? { quota: set, custom: true } : { quota: UNLIMITED, custom: false };

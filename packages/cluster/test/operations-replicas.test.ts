@@ -41,6 +41,14 @@ describe.runIf(!!pgUrl)("operations and accounts across replicas", () => {
     expect(me.user.role).toBe("admin");
   });
 
+  it("a tenant created through one replica is known to the other (its directory reloads from the bus)", async () => {
+    const [r1, r2] = cluster.replicas;
+    await admin.mutate(r1!.url, "admin.tenants.create", { slug: "umbrella", name: "Umbrella", vni: 6100 });
+    const request = { name: "umbrella-1", image: "debian-12", vcpus: 1, memoryMiB: 512, diskGiB: 4, tenant: "umbrella", network: { vlan: 30, vni: 6100 } };
+    const placement = await waitFor(() => admin.query<{ tenant: string }>(r2!.url, "instances.placement", request), { timeoutMs: 5_000, what: "umbrella known on r2" });
+    expect(placement.tenant).toBe("umbrella");
+  });
+
   it("two creates at once through two replicas cannot both take the tenant's last slot (advisory lock)", async () => {
     const [r1, r2] = cluster.replicas;
     const usage = (await admin.query<{ usage: { instances: number } }>(cluster.url, "tenants.quota", { tenant: "acme" })).usage;
