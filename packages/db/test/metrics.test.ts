@@ -75,6 +75,31 @@ describe(`MetricStore (${backend})`, () => {
     expect(await store.series("host:roll", 0, { from: t0, to: t0 + ROLLUP_MS }, "5m", 2 * ROLLUP_MS)).toEqual([{ t: t0, avg: 28, max: 70, n: 50 }]);
   });
 
+  it("a rollup series reads its newest buckets (still open in the writer) from the samples, each sample once", async () => {
+    const t0 = Date.parse("2030-01-04T00:00:00Z");
+    const writer = new MetricWriter(store, (e) => {
+      throw e;
+    });
+    // Three buckets: 30 samples at 10, 30 at 20 (both closed), then 12 at 50 in the open third one.
+    for (let i = 0; i < 72; i++) void writer.record([{ object: "host:tail", at: t0 + i * SAMPLE_INTERVAL_MS, values: [i < 30 ? 10 : i < 60 ? 20 : 50] }]);
+    await writer.record([]);
+    const range = { from: t0, to: t0 + 3 * ROLLUP_MS };
+    // Without a tail only the closed buckets are stored as rollups.
+    expect((await store.series("host:tail", 0, range, "5m", ROLLUP_MS)).map((p) => p.avg)).toEqual([10, 20]);
+    // The tail from the second bucket on: its samples, not its rollup (no double count), and the open one.
+    const tail = t0 + ROLLUP_MS;
+    expect(await store.series("host:tail", 0, range, "5m", ROLLUP_MS, tail)).toEqual([
+      { t: t0, avg: 10, max: 10, n: 30 },
+      { t: t0 + ROLLUP_MS, avg: 20, max: 20, n: 30 },
+      { t: t0 + 2 * ROLLUP_MS, avg: 50, max: 50, n: 12 },
+    ]);
+    // One 15-minute step over all three: rollup and samples weighted together (30 x 10 + 30 x 20 + 12 x 50) / 72.
+    expect(await store.series("host:tail", 0, range, "5m", 3 * ROLLUP_MS, tail)).toEqual([{ t: t0, avg: 20.8333, max: 50, n: 72 }]);
+    // A range that ends before the tail reads rollups only; one that starts inside the tail, samples only.
+    expect((await store.series("host:tail", 0, { from: t0, to: t0 + ROLLUP_MS - 1 }, "5m", ROLLUP_MS, tail)).map((p) => p.avg)).toEqual([10]);
+    expect((await store.series("host:tail", 0, { from: t0 + 2 * ROLLUP_MS, to: t0 + 3 * ROLLUP_MS }, "5m", ROLLUP_MS, tail)).map((p) => p.n)).toEqual([12]);
+  });
+
   it("a failed batch is reported and the next one is still written", async () => {
     const errors: unknown[] = [];
     const broken = { writeSamples: () => Promise.reject(new Error("disk full")), writeRollups: () => Promise.resolve() } as unknown as MetricStore;

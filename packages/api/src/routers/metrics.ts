@@ -10,6 +10,7 @@ import {
   downsample,
   metricIndex,
   pointStep,
+  rollupTailFrom,
   seriesKey,
   type SeriesAnswer,
 } from "@nimbus/domain";
@@ -27,7 +28,7 @@ export async function seriesFor(deps: ApiDeps, kind: MetricObjectKind, name: str
   const object = seriesKey(kind, name);
   const resolution = chooseResolution(range, now);
   const step = pointStep(range, resolution);
-  const stored = await deps.metrics.series(object, index, range, resolution, step);
+  const stored = await deps.metrics.series(object, index, range, resolution, step, rollupTailFrom(now));
   return { object, metric, unit: METRIC_UNITS[`${kind}.${metric}`] ?? "count", resolution, step, from: range.from, to: range.to, points: downsample(stored, range, step) };
 }
 

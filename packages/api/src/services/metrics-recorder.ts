@@ -14,7 +14,8 @@ import type { FleetView } from "@nimbus/fleet";
 
 /** What the API reads metric history from (@nimbus/db's MetricStore). */
 export interface MetricsReader {
-  series(object: string, index: number, range: { from: number; to: number }, resolution: Resolution, step: number): Promise<StoredPoint[]>;
+  /** `rawFrom`: with rollups, buckets from this instant on are read from the samples (`rollupTailFrom`). */
+  series(object: string, index: number, range: { from: number; to: number }, resolution: Resolution, step: number, rawFrom?: number): Promise<StoredPoint[]>;
 }
 
 /** What the API reads the health timeline from (@nimbus/db's HistoryEvents). */

@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import { RAW_KEEP_MS, ROLLUP_KEEP_MS, RollupAccumulator, type MetricRollup, type ObjectSample, type Resolution, type StoredPoint } from "@nimbus/domain";
 import type { Db } from "../open.js";
 import { textArray } from "./sql-arrays.js";
@@ -56,29 +56,40 @@ export class MetricStore {
    * One metric (`index`, 0-based in `METRICS[kind]`) of one object over [from, to], oldest first,
    * from raw samples or rollups as the resolution says, grouped in SQL into steps of `step` ms
    * aligned like `bucketOf` (mean weighted by sample counts, maximum of maxima): a 24 h chart
-   * reads 8,640 rows and hands back a few hundred, and no timestamp is parsed per row.
+   * reads 288 rollups (or 8,640 samples when asked for at full resolution) and hands back a few
+   * hundred points, and no timestamp is parsed per row. With rollups, buckets from `rawFrom` on
+   * (`rollupTailFrom(now)`: the open bucket and the one just closed) come from the samples, so
+   * the chart reaches the latest sample.
    */
-  async series(object: string, index: number, range: { from: number; to: number }, resolution: Resolution, step: number): Promise<StoredPoint[]> {
+  async series(object: string, index: number, range: { from: number; to: number }, resolution: Resolution, step: number, rawFrom?: number): Promise<StoredPoint[]> {
     const k = index + 1;
     const from = new Date(range.from);
     const to = new Date(range.to);
-    const rows =
-      resolution === "raw"
-        ? rowsOf<{ t: number; a: number | null; m: number | null; n: number }>(
-            await this.db.execute(sql`
-              select floor(extract(epoch from at) * 1000 / ${step}::float8)::float8 * ${step}::float8 as t,
-                     avg(v[${k}::int])::float8 as a, max(v[${k}::int]) as m, count(v[${k}::int])::int as n
-              from metric_samples where object = ${object} and at >= ${from} and at <= ${to}
-              group by 1 order by 1`),
-          )
-        : rowsOf<{ t: number; a: number | null; m: number | null; n: number }>(
-            await this.db.execute(sql`
-              select floor(extract(epoch from bucket) * 1000 / ${step}::float8)::float8 * ${step}::float8 as t,
-                     (sum(avg[${k}::int] * n) / nullif(sum(case when avg[${k}::int] is null then 0 else n end), 0))::float8 as a,
-                     max(max[${k}::int]) as m, sum(case when avg[${k}::int] is null then 0 else n end)::int as n
-              from metric_rollups where object = ${object} and bucket >= ${from} and bucket <= ${to}
-              group by 1 order by 1`),
-          );
+    const group = (ms: SQL) => sql`floor(${ms} / ${step}::float8)::float8 * ${step}::float8`;
+    let rows: { t: number; a: number | null; m: number | null; n: number }[];
+    if (resolution === "raw") {
+      rows = rowsOf(
+        await this.db.execute(sql`
+          select ${group(sql`extract(epoch from at) * 1000`)} as t,
+                 avg(v[${k}::int])::float8 as a, max(v[${k}::int]) as m, count(v[${k}::int])::int as n
+          from metric_samples where object = ${object} and at >= ${from} and at <= ${to}
+          group by 1 order by 1`),
+      );
+    } else {
+      const tail = rawFrom === undefined ? null : new Date(rawFrom);
+      const rollups = sql`
+        select extract(epoch from bucket) * 1000 as ms, avg[${k}::int]::float8 as a, max[${k}::int] as m, case when avg[${k}::int] is null then 0 else n end as n
+        from metric_rollups where object = ${object} and bucket >= ${from} and bucket <= ${to}${tail ? sql` and bucket < ${tail}` : sql``}`;
+      const samples = sql`
+        select extract(epoch from at) * 1000, v[${k}::int]::float8, v[${k}::int], case when v[${k}::int] is null then 0 else 1 end
+        from metric_samples where object = ${object} and at >= ${tail} and at >= ${from} and at <= ${to}`;
+      rows = rowsOf(
+        await this.db.execute(sql`
+          select ${group(sql`ms`)} as t, (sum(a * n) / nullif(sum(n), 0))::float8 as a, max(m) as m, sum(n)::int as n
+          from (${rollups}${tail ? sql` union all ${samples}` : sql``}) as p(ms, a, m, n)
+          group by 1 order by 1`),
+      );
+    }
     return rows.map((r) => ({ t: Number(r.t), avg: r.a === null ? null : Math.round(Number(r.a) * 10_000) / 10_000, max: r.m === null ? null : Number(r.m), n: Number(r.n) }));
   }
 

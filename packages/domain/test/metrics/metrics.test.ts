@@ -6,10 +6,12 @@ import {
   RollupAccumulator,
   SAMPLE_INTERVAL_MS,
   SeriesRange,
+  bucketOf,
   chooseResolution,
   downsample,
   mergeRollups,
   pointStep,
+  rollupTailFrom,
   sampleFleet,
 
   type ObjectSample,
@@ -90,6 +92,19 @@ describe("choosing points for a chart", () => {
     const now = T0 + 10 * RAW_KEEP_MS;
     expect(chooseResolution({ from: now - RAW_KEEP_MS, to: now }, now)).toBe("raw");
     expect(chooseResolution({ from: now - RAW_KEEP_MS - 1, to: now }, now)).toBe("5m");
+  });
+
+  it("answers a long range from rollups when its step would be half a bucket or more; the tail of a rollup series is its last two buckets", () => {
+    const now = T0 + 10 * RAW_KEEP_MS + 123_000;
+    // A day at 500 or 400 points: a 180-220 s step, read as 288 five-minute rollups.
+    expect(chooseResolution({ from: now - RAW_KEEP_MS, to: now, maxPoints: 500 }, now)).toBe("5m");
+    expect(chooseResolution({ from: now - RAW_KEEP_MS, to: now, maxPoints: 400 }, now)).toBe("5m");
+    // At 1,000 points (a 90-s step) or over 12 h (a 110-s step) the samples answer.
+    expect(chooseResolution({ from: now - RAW_KEEP_MS, to: now, maxPoints: 1000 }, now)).toBe("raw");
+    expect(chooseResolution({ from: now - RAW_KEEP_MS / 2, to: now, maxPoints: 400 }, now)).toBe("raw");
+    expect(chooseResolution({ from: now - 3600_000, to: now, maxPoints: 10 }, now)).toBe("5m");
+    expect(rollupTailFrom(now)).toBe(bucketOf(now) - ROLLUP_MS);
+    expect(rollupTailFrom(bucketOf(now))).toBe(bucketOf(now) - ROLLUP_MS);
   });
 
   it("widens the step to a multiple of the resolution so the range holds at most maxPoints", () => {
