@@ -45,6 +45,32 @@ export interface App {
 }
 
 /**
+ * Replica mode: the autoscaler decides on the leader only (one decision per cluster, not one per
+ * replica). Every replica keeps its policies loaded for the API; the leader reloads them on taking
+ * over and every 30 s, so an edit made through another replica applies within that.
+ */
+function leaderOnly(cluster: Cluster, autoscaler: { start(): Promise<void>; stop(): void }, logger: Logger): () => void {
+  // One after the other: a start still loading must not set its timer after a stop.
+  let chain = Promise.resolve();
+  const reload = () => {
+    chain = chain.then(async () => {
+      autoscaler.stop();
+      if (cluster.leases.isLeader()) await autoscaler.start().catch((err: unknown) => logger.warn({ err }, "autoscaler not restarted"));
+    });
+  };
+  reload();
+  const off = cluster.leases.subscribe((e) => {
+    if (e.type === "leader") reload();
+  });
+  const timer = setInterval(() => cluster.leases.isLeader() && reload(), 30_000);
+  timer.unref();
+  return () => {
+    off();
+    clearInterval(timer);
+  };
+}
+
+/**
  * Wires the backend: database, accounts, hosts (config file or embedded lab), the fleet and its
  * operations, health and the live hub. Everything a request needs hangs off the returned App.
  */
@@ -161,7 +187,10 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     cleanups.unshift(() => consoleChecks.stop());
     const health = new HealthMonitor(fleet, {
       extraChecks: () => [...findingChecks(topology.current().findings), ...consoleChecks.checks()],
-      onTransition: (c) => history.push({ checkId: c.id, state: c.state, at: c.since, message: c.message }),
+      // Replica mode: every replica sees every transition; the leader alone writes them down.
+      onTransition: (c) => {
+        if (!cluster || cluster.leases.isLeader()) history.push({ checkId: c.id, state: c.state, at: c.since, message: c.message });
+      },
       acks: {
         initial: await acks.all(),
         onChange: (id, ack) => {
@@ -199,6 +228,7 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
     const autoscaler = new Autoscaler({ fleet, operations: ops, audit: auth.audit, policies: new ScalingPolicies(db) });
     await autoscaler.start();
     cleanups.unshift(() => autoscaler.stop());
+    if (cluster) cleanups.unshift(leaderOnly(cluster, autoscaler, logger));
     deps.autoscale = autoscaler;
     // Alerts read the monitor's checks and the pushed numbers; what they keep is in the database.
     const alertStore = new AlertStore(db);

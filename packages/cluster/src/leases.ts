@@ -79,7 +79,18 @@ export function fenceDeadline(lastRenewSentAt: number | null, fenceMs: number): 
 
 export type ReleaseReason = "fenced" | "lost" | "rebalanced" | "stopped";
 
-export type LeaseEvent = { type: "acquired"; host: string; epoch: number } | { type: "released"; host: string; reason: ReleaseReason } | { type: "owners" };
+export type LeaseEvent =
+  | { type: "acquired"; host: string; epoch: number }
+  | { type: "released"; host: string; reason: ReleaseReason }
+  | { type: "owners" }
+  /** This replica became, or stopped being, the one that runs the cluster's singletons. */
+  | { type: "leader"; leader: boolean };
+
+/**
+ * One more lease, not a host: its holder runs what must run once per cluster (the autoscaler,
+ * health history). Same rules as a host lease (renewed with them, fenced with them, epoch).
+ */
+export const LEADER_LEASE = "@leader";
 
 export interface LeaseManagerOptions {
   /** A connection used by this manager only (a pg.Pool of its own): its failure is this replica's partition. */
@@ -107,6 +118,7 @@ export class LeaseManager {
   private owners = new Map<string, string>();
   private readonly listeners = new Set<(e: LeaseEvent) => void>();
   private lastRenewSentAt: number | null = null;
+  private leader = false;
   private fenceTimer: NodeJS.Timeout | null = null;
   private roundTimer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
@@ -132,9 +144,9 @@ export class LeaseManager {
    * beats: replicas started together see each other before anyone takes a share.
    */
   async start(): Promise<void> {
-    await this.q(`insert into host_leases (host) select unnest($1::text[]) on conflict (host) do nothing`, [this.hostList]);
-    await this.q(`select 1`);
-    await this.directory.heartbeat();
+    // Once, at start: a busy database gets longer than a round's queries do.
+    await withTimeout(this.opts.db.query(`insert into host_leases (host) select unnest($1::text[]) on conflict (host) do nothing`, [[...this.hostList, LEADER_LEASE]]), 30_000, "lease setup");
+    await withTimeout(this.directory.heartbeat(), 30_000, "first heartbeat");
     this.schedule();
   }
 
@@ -144,6 +156,7 @@ export class LeaseManager {
     if (this.roundTimer) clearTimeout(this.roundTimer);
     await this.running?.catch(() => undefined);
     this.dropAll("stopped");
+    this.setLeader(false);
     this.clearFence();
     try {
       await this.q(`update host_leases set owner = null, expires_at = now() where owner = $1`, [this.id]);
@@ -165,6 +178,11 @@ export class LeaseManager {
 
   owns(host: string): boolean {
     return this.mine.has(host);
+  }
+
+  /** Whether this replica holds the leader lease now (runs the cluster's singletons). */
+  isLeader(): boolean {
+    return this.leader;
   }
 
   /** The owner of a host's live lease as of the last round (this replica's own view first). */
@@ -237,13 +255,16 @@ export class LeaseManager {
     // What the database says is ours is what we act on: lost ones go, ones kept through a fence come back.
     for (const host of [...this.mine.keys()]) if (!held.has(host)) this.drop(host, "lost");
     for (const [host, epoch] of held) if (!this.mine.has(host)) this.acquire(host, epoch);
+    this.setLeader(renewed.some((r) => r.host === LEADER_LEASE));
 
     const alive = await this.directory.refresh();
     const leases = await this.q<{ host: string; owner: string | null; live: boolean }>(`select host, owner, (owner is not null and expires_at > now()) as live from host_leases`);
     const owners = new Map<string, string>();
     const counts = new Map<string, number>();
     let free = 0;
+    let leaderHeld = false;
     for (const l of leases) {
+      if (l.host === LEADER_LEASE) leaderHeld = l.live;
       if (!this.hostSet.has(l.host)) continue;
       if (l.live && l.owner) {
         owners.set(l.host, l.owner);
@@ -251,6 +272,15 @@ export class LeaseManager {
       } else free++;
     }
     this.owners = owners;
+    if (!leaderHeld && !this.leader) {
+      const won = await this.q(
+        `update host_leases set owner = $1, epoch = epoch + 1, expires_at = now() + $2 * interval '1 millisecond'
+          where host = $3 and (owner is null or expires_at <= now()) returning epoch`,
+        [this.id, this.timing.leaseMs, LEADER_LEASE],
+      );
+      if (this.stopped) return;
+      if (won.length) this.setLeader(true);
+    }
     const plan = planRound({ hosts: this.hostList.length, alive: alive.map((r) => r.id), me: this.id, held: counts, free, maxMoves: this.maxMoves });
     if (plan.take > 0) {
       const taken = await this.q<{ host: string; epoch: string }>(
@@ -291,6 +321,7 @@ export class LeaseManager {
 
   private fence(): void {
     this.fenceTimer = null;
+    this.setLeader(false);
     if (!this.mine.size) return;
     this.logger.warn({ hosts: this.mine.size, sinceRenewMs: this.lastRenewSentAt === null ? null : Math.round(this.clock() - this.lastRenewSentAt) }, "cannot renew host leases: letting go of every host before they expire");
     this.dropAll("fenced");
@@ -299,6 +330,13 @@ export class LeaseManager {
   private clearFence(): void {
     if (this.fenceTimer) clearTimeout(this.fenceTimer);
     this.fenceTimer = null;
+  }
+
+  private setLeader(leader: boolean): void {
+    if (leader === this.leader) return;
+    this.leader = leader;
+    this.logger.info({ leader }, leader ? "leading the cluster's singletons" : "no longer leading the cluster's singletons");
+    this.emit({ type: "leader", leader });
   }
 
   private acquire(host: string, epoch: number): void {

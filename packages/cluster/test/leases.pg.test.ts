@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type pg from "pg";
-import { LeaseManager, fairShare, type LeaseEvent, type LeaseTiming } from "../src/leases.js";
+import { LEADER_LEASE, LeaseManager, fairShare, type LeaseEvent, type LeaseTiming } from "../src/leases.js";
 import { databaseUrl, freshDatabase, pool } from "./support/pg.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
 
@@ -9,7 +9,7 @@ import { TcpProxy } from "./support/tcp-proxy.js";
  * under with-postgres.sh). Timings are scaled down 10x so the suite takes seconds; the server-level
  * test runs the default 2 s / 6 s / 4 s.
  */
-const FAST: LeaseTiming = { heartbeatMs: 200, leaseMs: 900, fenceMs: 600, aliveMs: 900, queryTimeoutMs: 250 };
+const FAST: LeaseTiming = { heartbeatMs: 300, leaseMs: 1_500, fenceMs: 1_000, aliveMs: 1_500, queryTimeoutMs: 400 };
 const hosts = Array.from({ length: 12 }, (_, i) => `kvm${i + 1}`);
 
 /** Every acquire and release of every manager, in the order they happened in this process. */
@@ -37,10 +37,12 @@ describe.skipIf(!databaseUrl)("host leases on PostgreSQL", () => {
       const m = new LeaseManager({ db: p, self: { id, internalUrl: `http://127.0.0.1/${id}` }, hosts, timing: FAST, maxMoves: 2 });
       m.subscribe((e: LeaseEvent) => {
         if (e.type === "acquired") intervals.push({ manager: id, host: e.host, from: performance.now(), to: null });
-        if (e.type === "released") {
-          const open = intervals.find((i) => i.manager === id && i.host === e.host && i.to === null)!;
+        if (e.type === "released" || (e.type === "leader" && !e.leader)) {
+          const host = e.type === "released" ? e.host : LEADER_LEASE;
+          const open = intervals.find((i) => i.manager === id && i.host === host && i.to === null)!;
           open.to = performance.now();
         }
+        if (e.type === "leader" && e.leader) intervals.push({ manager: id, host: LEADER_LEASE, from: performance.now(), to: null });
       });
       cleanups.push(async () => {
         await m.stop();
@@ -56,7 +58,7 @@ describe.skipIf(!databaseUrl)("host leases on PostgreSQL", () => {
 
   /** No host is acted on by two managers at any instant (the intervals of one host never overlap). */
   function neverTwoOwners(intervals: Interval[]) {
-    for (const host of hosts) {
+    for (const host of [...hosts, LEADER_LEASE]) {
       const mine = intervals.filter((i) => i.host === host).sort((a, b) => a.from - b.from);
       for (let k = 1; k < mine.length; k++) {
         const prev = mine[k - 1]!;
@@ -72,15 +74,18 @@ describe.skipIf(!databaseUrl)("host leases on PostgreSQL", () => {
     const { managers, intervals, admin } = await cluster(2);
     cleanups.push(() => admin.end());
     await vi.waitFor(() => expect(ownedCounts(managers)).toEqual([6, 6]), { timeout: 10_000, interval: 50 });
-    const { rows } = await admin.query<{ host: string; owner: string; live: boolean }>(`select host, owner, expires_at > now() as live from host_leases order by host`);
+    const { rows } = await admin.query<{ host: string; owner: string; live: boolean }>(`select host, owner, expires_at > now() as live from host_leases where host <> '@leader' order by host`);
     expect(rows).toHaveLength(hosts.length);
     for (const r of rows) {
       expect(r.live).toBe(true);
       expect(managers.find(({ m }) => m.id === r.owner)!.m.owns(r.host)).toBe(true);
       expect(managers.filter(({ m }) => m.owns(r.host))).toHaveLength(1);
     }
-    // Each sees the other's hosts.
-    expect(managers[0]!.m.ownerOf(rows.find((r) => r.owner === "r2")!.host)).toBe("r2");
+    // One leader, and the leader lease is not counted as a host.
+    expect(managers.filter(({ m }) => m.isLeader())).toHaveLength(1);
+    // Each sees the other's hosts (as of its next round).
+    const theirs = rows.find((r) => r.owner === "r2")!.host;
+    await vi.waitFor(() => expect(managers[0]!.m.ownerOf(theirs)).toBe("r2"), { timeout: 5_000, interval: 20 });
     neverTwoOwners(intervals);
   });
 
@@ -88,7 +93,9 @@ describe.skipIf(!databaseUrl)("host leases on PostgreSQL", () => {
     const { managers, intervals, admin } = await cluster(3, { proxied: true });
     cleanups.push(() => admin.end());
     await vi.waitFor(() => expect(ownedCounts(managers)).toEqual([4, 4, 4]), { timeout: 10_000, interval: 50 });
-    const victim = managers[0]!;
+    // The leader is the one cut off: leadership moves too.
+    const victim = managers.find(({ m }) => m.isLeader())!;
+    const others = managers.filter((x) => x !== victim);
     const itsHosts = [...victim.m.owned().keys()];
     const epochs = new Map(victim.m.owned());
     const cutAt = performance.now();
@@ -97,12 +104,14 @@ describe.skipIf(!databaseUrl)("host leases on PostgreSQL", () => {
     await vi.waitFor(() => expect(victim.m.owned().size).toBe(0), { timeout: 5_000, interval: 20 });
     const fencedAfter = performance.now() - cutAt;
     // The others: all of its hosts, split between them.
-    await vi.waitFor(() => expect(itsHosts.every((h) => managers.slice(1).some(({ m }) => m.owns(h)))).toBe(true), { timeout: 10_000, interval: 20 });
+    await vi.waitFor(() => expect(itsHosts.every((h) => others.some(({ m }) => m.owns(h)))).toBe(true), { timeout: 10_000, interval: 20 });
+    await vi.waitFor(() => expect(others.filter(({ m }) => m.isLeader())).toHaveLength(1), { timeout: 10_000, interval: 20 });
+    expect(victim.m.isLeader()).toBe(false);
     const takenAfter = performance.now() - cutAt;
     console.log(`partitioned replica let go after ${Math.round(fencedAfter)} ms; its hosts re-owned after ${Math.round(takenAfter)} ms (lease ${FAST.leaseMs} ms)`);
     expect(fencedAfter).toBeLessThan(FAST.fenceMs + FAST.heartbeatMs + 200);
     expect(takenAfter).toBeLessThan(10_000);
-    expect(ownedCounts(managers.slice(1)).every((c) => c === 6)).toBe(true);
+    expect(ownedCounts(others).every((c) => c === 6)).toBe(true);
     neverTwoOwners(intervals);
     // Every take-over bumped the epoch.
     const { rows } = await admin.query<{ host: string; epoch: string }>(`select host, epoch from host_leases where host = any($1)`, [itsHosts]);

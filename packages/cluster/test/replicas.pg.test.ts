@@ -5,6 +5,7 @@ import type { HostRecord } from "@nimbus/domain";
 import { startCluster, type Cluster } from "./harness/cluster.js";
 import { ApiClient } from "./harness/client.js";
 import { waitFor } from "./harness/wait.js";
+import { TcpProxy } from "./support/tcp-proxy.js";
 
 /**
  * Two server processes in replica mode on one PostgreSQL, one embedded lab outside them (the
@@ -14,23 +15,33 @@ import { waitFor } from "./harness/wait.js";
 const enabled = !!process.env.DATABASE_URL;
 let cluster: Cluster;
 let db: pg.Pool;
+/** r2 reaches PostgreSQL through this proxy, so the last test can cut it off. */
+let proxy: TcpProxy;
 const clients = new Map<string, ApiClient>();
 
 beforeAll(async () => {
   if (!enabled) return;
-  cluster = await startCluster({ replicas: 2, generated: { hosts: 6, vmsPerHost: 2 } });
+  const server = new URL(process.env.DATABASE_URL!);
+  proxy = new TcpProxy(server.hostname, Number(server.port || 5432));
+  await proxy.start();
+  cluster = await startCluster({
+    replicas: 2,
+    generated: { hosts: 6, vmsPerHost: 2 },
+    replicaEnv: (id, { databaseUrl }): Record<string, string> => (id === "r2" ? { DATABASE_URL: proxy.url(databaseUrl) } : {}),
+  });
   db = new pg.Pool({ connectionString: cluster.databaseUrl, max: 2 });
   for (const r of cluster.replicas) clients.set(r.id, await ApiClient.signIn(r.url, { email: "admin@nimbus.local", password: cluster.adminPassword }, r.url));
 }, 180_000);
 afterAll(async () => {
   await db?.end();
   await cluster?.stop();
+  await proxy?.stop();
 });
 
 const hostNames = () => cluster.lab.hosts.map((h) => h.name);
 
 async function owners(): Promise<Map<string, string>> {
-  const { rows } = await db.query<{ host: string; owner: string }>(`select host, owner from host_leases where owner is not null and expires_at > now()`);
+  const { rows } = await db.query<{ host: string; owner: string }>(`select host, owner from host_leases where owner is not null and expires_at > now() and host <> '@leader'`);
   return new Map(rows.map((r) => [r.host, r.owner]));
 }
 
@@ -47,6 +58,8 @@ async function withInstances(hosts: string[]): Promise<string[]> {
   }
   return out;
 }
+
+const connections = () => new Map(hostNames().map((h) => [h, cluster.lab.sshConnections(h)]));
 
 /** Every host owned by one alive replica and connected exactly once, from the lab's side. */
 async function settled(alive: string[]): Promise<Map<string, string>> {
@@ -181,12 +194,53 @@ describe.runIf(enabled)("several replicas sharing the hosts", () => {
       },
       { timeoutMs: 30_000, what: "leases rebalanced", everyMs: 100 },
     );
-    const epochs = async () => (await db.query<{ sum: string }>(`select sum(epoch)::text as sum from host_leases`)).rows[0]!.sum;
+    const epochs = async () => (await db.query<{ sum: string }>(`select sum(epoch)::text as sum from host_leases where host <> '@leader'`)).rows[0]!.sum;
     const e0 = await epochs();
     const until = Date.now() + 6_500;
     await waitFor(() => Date.now() > until, { timeoutMs: 10_000, what: "three lease rounds", everyMs: 500 });
     expect(await epochs()).toBe(e0);
     expect(await owners()).toEqual(balanced);
     expect(hostNames().every((h) => cluster.lab.sshConnections(h) === 1)).toBe(true);
+  });
+
+  it("a replica cut off from PostgreSQL lets go of its hosts before the lease can move: never two sessions to one host; back on the network, it rebalances", async () => {
+    const before = await settled(["r1", "r2"]);
+    const itsHosts = [...before].filter(([, o]) => o === "r2").map(([h]) => h);
+    expect(itsHosts.length).toBeGreaterThan(0);
+
+    // Watch the hosts' side the whole time.
+    let most = 0;
+    const sampler = setInterval(() => {
+      for (const n of connections().values()) most = Math.max(most, n);
+    }, 2);
+    try {
+      const t0 = performance.now();
+      proxy.cut();
+      await waitFor(() => itsHosts.every((h) => cluster.lab.sshConnections(h) === 0), { timeoutMs: 10_000, what: "r2 closing its sessions", everyMs: 5 });
+      const letGo = performance.now() - t0;
+      const after = await settled(["r1"]);
+      const reowned = performance.now() - t0;
+      console.log(`r2 cut from PostgreSQL: closed its ${itsHosts.length} hosts' sessions after ${Math.round(letGo)} ms (fence 4 s after its last renew); r1 owned and connected them after ${Math.round(reowned)} ms`);
+      expect([...after.values()].every((o) => o === "r1")).toBe(true);
+      expect(letGo).toBeLessThan(6_000);
+      expect(most).toBe(1);
+
+      // Back: r2 renews nothing (its leases are gone), takes a share again from r1's hand-back.
+      proxy.restore();
+      const back = await waitFor(
+        async () => {
+          const o = await settled(["r1", "r2"]);
+          const r2 = [...o.values()].filter((x) => x === "r2").length;
+          return r2 > 0 && r2 <= Math.ceil(hostNames().length / 2) && o;
+        },
+        { timeoutMs: 40_000, what: "r2 holding a share again", everyMs: 100 },
+      );
+      expect(back.size).toBe(hostNames().length);
+      expect(most).toBe(1);
+      // r2's view caught up through the bus resync: every host online there too.
+      await cluster.replica("r2").ready({ online: true, timeoutMs: 20_000 });
+    } finally {
+      clearInterval(sampler);
+    }
   });
 });
