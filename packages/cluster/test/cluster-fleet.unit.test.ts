@@ -1,0 +1,195 @@
+import { emptyInventory, type HostRecord } from "@nimbus/domain";
+import type { Fleet, FleetEvent, HostConfig } from "@nimbus/fleet";
+import { describe, expect, it, vi } from "vitest";
+import type { BusMessage, ClusterBus } from "../src/bus.js";
+import { ClusterFleet } from "../src/cluster-fleet.js";
+import { InternalRpc } from "../src/internal-http.js";
+import type { LeaseEvent, LeaseManager } from "../src/leases.js";
+
+/** ClusterFleet against in-memory stand-ins for the bus, the leases and the local fleet. */
+const configs: HostConfig[] = ["kvm1", "kvm2", "kvm3"].map((name, i) => ({ name, address: `10.0.0.${i + 1}`, port: 22, user: "nimbus" }));
+
+function record(name: string, patch: Partial<HostRecord> = {}, virt: unknown = null): HostRecord {
+  return {
+    name,
+    address: "10.0.0.9",
+    port: 22,
+    maintenance: false,
+    connection: { state: "online", since: "2026-01-01T00:00:00.000Z", lastSeen: null, message: null, agentVersion: "1", capabilities: [], pinnedKey: null, offeredKey: null, nextRetryAt: null },
+    inventory: { ...emptyInventory(), virt: virt as HostRecord["inventory"]["virt"] },
+    ...patch,
+  };
+}
+
+function setup(opts: { maintenance?: (h: string) => Promise<boolean> } = {}) {
+  const published: { kind: string; payload: unknown }[] = [];
+  const busListeners = new Set<(m: BusMessage) => void>();
+  const bus = {
+    publish: async (kind: string, payload: unknown) => void published.push({ kind, payload: JSON.parse(JSON.stringify(payload)) }),
+    subscribe: (l: (m: BusMessage) => void) => (busListeners.add(l), () => busListeners.delete(l)),
+    onResync: () => () => undefined,
+  } as unknown as ClusterBus;
+  const deliver = (kind: string, payload: unknown, from = "r2") => {
+    for (const l of busListeners) l({ kind, from, payload });
+  };
+
+  const owned = new Map<string, number>();
+  const leaseListeners = new Set<(e: LeaseEvent) => void>();
+  const leases = {
+    owned: () => owned,
+    owns: (h: string) => owned.has(h),
+    ownerOf: (h: string) => (owned.has(h) ? "r1" : "r2"),
+    waitForOwner: async (h: string) => (owned.has(h) ? "r1" : "r2"),
+    directory: { url: () => "http://127.0.0.1:1" },
+    subscribe: (l: (e: LeaseEvent) => void) => (leaseListeners.add(l), () => leaseListeners.delete(l)),
+  } as unknown as LeaseManager;
+  const take = (host: string, epoch: number) => {
+    owned.set(host, epoch);
+    for (const l of leaseListeners) l({ type: "acquired", host, epoch });
+  };
+  const lose = (host: string) => {
+    owned.delete(host);
+    for (const l of leaseListeners) l({ type: "released", host, reason: "rebalanced" });
+  };
+
+  const localRecords = new Map<string, HostRecord>();
+  const localListeners = new Set<(e: FleetEvent) => void>();
+  const added: { host: string; maintenance: boolean | undefined }[] = [];
+  const removed: string[] = [];
+  const local = {
+    start: async () => undefined,
+    host: (h: string) => localRecords.get(h),
+    hosts: () => [...localRecords.values()],
+    addHost: (c: HostConfig, initial: { maintenance?: boolean }) => {
+      added.push({ host: c.name, maintenance: initial.maintenance });
+      localRecords.set(c.name, record(c.name, { maintenance: initial.maintenance ?? false, connection: { ...record(c.name).connection, state: "connecting" } }));
+    },
+    removeHost: (h: string) => {
+      removed.push(h);
+      localRecords.delete(h);
+    },
+    subscribe: (l: (e: FleetEvent) => void) => (localListeners.add(l), () => localListeners.delete(l)),
+    request: vi.fn(async () => ({ ok: true })),
+  } as unknown as Fleet;
+  const localEmit = (e: FleetEvent) => {
+    if (e.type === "host") localRecords.set(e.host.name, e.host);
+    for (const l of localListeners) l(e);
+  };
+
+  const rpc = new InternalRpc({ secret: "s".repeat(40) });
+  const fleet = new ClusterFleet({ replicaId: "r1", hosts: configs, local, leases, bus, rpc, maintenance: opts.maintenance });
+  const events: FleetEvent[] = [];
+  fleet.subscribe((e) => events.push(e));
+  return { fleet, published, deliver, take, lose, localEmit, added, removed, events, local, flush: () => new Promise((r) => setTimeout(r, 0)) };
+}
+
+const hostMessage = (name: string, epoch: number, rec: HostRecord, changed: string[], full: boolean) => {
+  const { inventory, ...base } = rec;
+  const sections = full ? inventory : Object.fromEntries(changed.filter((c) => c in inventory).map((c) => [c, (inventory as Record<string, unknown>)[c]]));
+  return { host: name, epoch, base, sections, changed, full };
+};
+
+describe("ClusterFleet", () => {
+  it("lists every configured host: a placeholder until its owner reports, then the owner's copy", async () => {
+    const t = setup();
+    await t.fleet.start();
+    expect(t.fleet.hosts().map((h) => [h.name, h.connection.state])).toEqual([["kvm1", "connecting"], ["kvm2", "connecting"], ["kvm3", "connecting"]]);
+    expect(t.fleet.host("kvm1")!.address).toBe("10.0.0.1");
+    expect(t.fleet.host("nope")).toBeUndefined();
+    // It asked the others for their records at start.
+    await t.flush();
+    expect(t.published.map((p) => p.kind)).toEqual(["snapshot-request"]);
+    t.deliver("hosts", { hosts: [hostMessage("kvm2", 3, record("kvm2", {}, { domains: [] }), ["connection"], true)] });
+    expect(t.fleet.host("kvm2")!.connection.state).toBe("online");
+    expect(t.events.at(-1)).toMatchObject({ type: "host", host: { name: "kvm2" } });
+  });
+
+  it("applies changes under the current epoch, drops a deposed owner's late ones, asks for a snapshot when it lacks the base", async () => {
+    const t = setup();
+    await t.fleet.start();
+    t.deliver("host", hostMessage("kvm2", 5, record("kvm2", {}, { v: "new owner" }), ["virt"], true));
+    // Epoch 4 is the previous owner: too late, dropped.
+    t.deliver("host", hostMessage("kvm2", 4, record("kvm2", {}, { v: "old owner" }), ["virt"], false), "r3");
+    expect(t.fleet.host("kvm2")!.inventory.virt).toEqual({ v: "new owner" });
+    // A partial change under the same epoch merges.
+    t.deliver("host", hostMessage("kvm2", 5, record("kvm2", { maintenance: true }, { v: "changed" }), ["virt", "maintenance"], false));
+    expect(t.fleet.host("kvm2")!.inventory.virt).toEqual({ v: "changed" });
+    expect(t.fleet.host("kvm2")!.maintenance).toBe(true);
+    // A partial change for a host never seen: no half record, a snapshot request for that host.
+    const before = t.events.length;
+    t.deliver("host", hostMessage("kvm3", 2, record("kvm3", {}, { v: 1 }), ["virt"], false));
+    await t.flush();
+    expect(t.fleet.host("kvm3")!.connection.state).toBe("connecting");
+    expect(t.events.length).toBe(before);
+    expect(t.published.at(-1)).toEqual({ kind: "snapshot-request", payload: { hosts: ["kvm3"] } });
+    // Hosts not in the configuration are ignored.
+    t.deliver("host", hostMessage("evil", 9, record("evil"), ["connection"], true));
+    expect(t.fleet.host("evil")).toBeUndefined();
+  });
+
+  it("re-emits a remote host's job and console events, not its counters, and never one for a host it owns", async () => {
+    const t = setup();
+    await t.fleet.start();
+    t.take("kvm1", 1);
+    await t.flush();
+    const n = t.events.length;
+    t.deliver("event", { type: "job", host: "kvm2", job: { id: "op1" } });
+    t.deliver("event", { type: "console-output", host: "kvm2", session: "s", data: "aGk=" });
+    t.deliver("event", { type: "stats", host: "kvm2", at: 1, counters: {} });
+    t.deliver("event", { type: "job", host: "kvm1", job: { id: "stale" } });
+    t.deliver("event", { type: "job", host: "nope", job: { id: "x" } });
+    expect(t.events.slice(n).map((e) => [e.type, (e as { host: string }).host])).toEqual([
+      ["job", "kvm2"],
+      ["console-output", "kvm2"],
+    ]);
+  });
+
+  it("publishes its own hosts' changes with their epoch (changed sections only) and their jobs, not their counters", async () => {
+    const t = setup();
+    await t.fleet.start();
+    t.take("kvm1", 7);
+    await t.flush();
+    t.published.length = 0;
+    t.localEmit({ type: "host", host: record("kvm1", {}, { v: 1 }), changed: ["virt"] });
+    t.localEmit({ type: "job", host: "kvm1", job: { id: "op" } as never });
+    t.localEmit({ type: "stats", host: "kvm1", at: 1, counters: {} as never });
+    await t.flush();
+    await t.flush();
+    expect(t.published.map((p) => p.kind)).toEqual(["host", "event"]);
+    expect(t.published[0]!.payload).toMatchObject({ host: "kvm1", epoch: 7, full: false, changed: ["virt"], sections: { virt: { v: 1 } } });
+    expect(Object.keys((t.published[0]!.payload as { sections: object }).sections)).toEqual(["virt"]);
+    // Asked for a snapshot: every owned host, in full.
+    t.published.length = 0;
+    t.deliver("snapshot-request", {});
+    await t.flush();
+    expect(t.published).toHaveLength(1);
+    expect(t.published[0]).toMatchObject({ kind: "hosts", payload: { hosts: [{ host: "kvm1", epoch: 7, full: true }] } });
+  });
+
+  it("a lease taken adds the host with its persisted maintenance flag; a lease lost closes it and keeps the last record", async () => {
+    const t = setup({ maintenance: async (h) => h === "kvm3" });
+    await t.fleet.start();
+    t.take("kvm3", 2);
+    await t.flush();
+    expect(t.added).toEqual([{ host: "kvm3", maintenance: true }]);
+    t.localEmit({ type: "host", host: record("kvm3", { maintenance: true }, { v: "mine" }), changed: ["virt"] });
+    t.lose("kvm3");
+    expect(t.removed).toEqual(["kvm3"]);
+    expect(t.fleet.host("kvm3")!.inventory.virt).toEqual({ v: "mine" });
+    // The next owner (epoch 3) replaces it; a late message from the owner before us (epoch 1) does not.
+    t.deliver("host", hostMessage("kvm3", 1, record("kvm3", {}, { v: "stale" }), ["virt"], true), "r9");
+    expect(t.fleet.host("kvm3")!.inventory.virt).toEqual({ v: "mine" });
+    t.deliver("host", hostMessage("kvm3", 3, record("kvm3", {}, { v: "next owner" }), ["virt"], true));
+    expect(t.fleet.host("kvm3")!.inventory.virt).toEqual({ v: "next owner" });
+  });
+
+  it("answers agent calls for its own hosts locally and refuses (moved) a relayed one for a host it does not hold", async () => {
+    const t = setup();
+    await t.fleet.start();
+    t.take("kvm1", 1);
+    await t.flush();
+    t.localEmit({ type: "host", host: record("kvm1"), changed: ["connection"] });
+    await expect(t.fleet.request("kvm1", "virt.snapshotList" as never, { domain: "d" } as never)).resolves.toEqual({ ok: true });
+    await expect(t.fleet.request("nope", "virt.snapshotList" as never, {} as never)).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+});
