@@ -102,7 +102,7 @@ describe("rates from the agents' counters", () => {
     expect(rates.cpuPct).toBeLessThanOrEqual(100);
   });
 
-  it("a VM's CPU, network, disk I/O and memory in use; a swarm service's CPU", async () => {
+  it("a VM's CPU, network, disk I/O and memory in use; a swarm service's CPU; a datastore's I/O", async () => {
     const admin = backend.as(viewers.admin);
     for (const metric of ["cpu", "netRx", "netTx", "diskRead", "diskWrite", "memoryUsed"]) {
       const s = await charted(() => admin.metrics.series({ kind: "instance", name: "acme-web1", metric, range: lastHour() }), `acme-web1 ${metric}`);
@@ -111,6 +111,10 @@ describe("rates from the agents' counters", () => {
     }
     const svc = await charted(() => admin.metrics.series({ kind: "service", name: "web", metric: "cpu", range: lastHour() }), "service web CPU");
     expect(svc.unit).toBe("%");
+    for (const metric of ["read", "write"]) {
+      const ds = await charted(() => admin.metrics.series({ kind: "datastore", name: "/instance", metric, range: lastHour() }), `datastore /instance ${metric}`);
+      expect(ds.unit).toBe("B/s");
+    }
   });
 
   it("a tenant reads its own instance's rates with no host in them; another tenant's answers like a missing one", async () => {

@@ -65,8 +65,8 @@ describe("lab counters", () => {
     expect(after.cpuTimeNs).toBeLessThan(before.cpuTimeNs);
     // And the server's rule turns that into a gap, never a negative rate.
     const rates = new CounterRates();
-    rates.push("kvm1", { cpu: null, interfaces: [], domains: [before] }, T + 60_000);
-    rates.push("kvm1", { cpu: null, interfaces: [], domains: [after] }, T + 70_000);
+    rates.push("kvm1", { cpu: null, interfaces: [], domains: [before], datastores: [] }, T + 60_000);
+    rates.push("kvm1", { cpu: null, interfaces: [], domains: [after], datastores: [] }, T + 70_000);
     expect(rates.domain("kvm1", vm.spec.name, T + 70_000)!.cpuCores).toBeNull();
   });
 
@@ -81,12 +81,15 @@ describe("lab counters", () => {
     expect(there.netRxBytes).toBeLessThan(before.netRxBytes);
   });
 
-  it("the storage server holding the VIP carries the VMs' disk I/O; the backup does not", () => {
+  it("the storage server holding the VIP carries the VMs' disk I/O on its uplink and its datastore's device; the backup does not", () => {
     world = testWorld();
     const holder = world.nfs.master!;
     const backup = world.nfs.servers.find((s) => s.name !== holder)!.name;
     const rates = new CounterRates();
     for (const t of [T, T + 10_000]) for (const h of [holder, backup]) rates.push(h, labCounters(world, h, t), t);
     expect(rates.host(holder, T + 10_000)!.netTxBps!).toBeGreaterThan(rates.host(backup, T + 10_000)!.netTxBps! * 10);
+    const io = rates.datastore(holder, "/instance", T + 10_000)!;
+    expect(io.readBps).toBeGreaterThan(rates.datastore(backup, "/instance", T + 10_000)!.readBps! * 10);
+    expect(io.writeBps).toBeGreaterThan(0);
   });
 });

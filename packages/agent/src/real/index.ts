@@ -55,7 +55,11 @@ export async function createRealDrivers(cfg: AgentConfig, log: Log, probed?: Pro
     hostname: host,
     probe: p,
     node: new RealNodeDriver(cfg.node, host),
-    stats: new RealStatsDriver({ ip: on("net") ? tools.ip : null, virsh: virt ? tools.virsh : null }, cfg.node.procRoot),
+    stats: new RealStatsDriver(
+      { ip: on("net") ? tools.ip : null, virsh: virt ? tools.virsh : null },
+      cfg.node.procRoot,
+      p.nfsServer ? cfg.storage.exports.map((e) => ({ path: e.path, local: e.localPath ?? e.path })) : [],
+    ),
     checks: new CheckRunner(realProbe),
     lb: haproxyInstalled() ? new RealHaproxyDriver({ dir: join(homedir(), ".nimbus", "lb") }) : undefined,
     virt,

@@ -36,6 +36,7 @@ const counters = (n: number): StatsCounters => ({
   cpu: { busy: n, total: n * 4 },
   interfaces: [{ name: "eth0", kind: "physical", master: null, rxBytes: n * 100, txBytes: n * 50 }],
   domains: [{ name: "web1", cpuTimeNs: n * 1e9, netRxBytes: n, netTxBytes: n, diskReadBytes: n, diskWriteBytes: n, memoryRssKiB: 1024 }],
+  datastores: [],
 });
 
 describe("stats.counters pushes", () => {

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LIMITS, boundedList, boundedName } from "../bounds.js";
+import { LIMITS, boundedList, boundedName, boundedPath } from "../bounds.js";
 
 /**
  * Counters an agent pushes every STATS_INTERVAL_MS (`stats.counters`), outside the inventory:
@@ -45,12 +45,23 @@ export const DomainCounters = z.object({
 });
 export type DomainCounters = z.infer<typeof DomainCounters>;
 
+export const DatastoreCounters = z.object({
+  /** The export's path as clients mount it (the datastore's name). */
+  path: boundedPath(),
+  /** Bytes read and written on the block device holding it (/proc/diskstats sectors x 512). */
+  readBytes: Counter,
+  writeBytes: Counter,
+});
+export type DatastoreCounters = z.infer<typeof DatastoreCounters>;
+
 export const StatsCounters = z.object({
   /** /proc/stat's aggregate line: busy and total jiffies. */
   cpu: z.object({ busy: Counter, total: Counter }).nullable(),
   interfaces: boundedList(InterfaceCounters, STATS_LIMITS.interfaces),
   /** Running domains only (a stopped one has no counters). */
   domains: boundedList(DomainCounters, STATS_LIMITS.domains),
+  /** NFS servers: the I/O of the devices their exports live on. */
+  datastores: boundedList(DatastoreCounters, LIMITS.datastores).default([]),
 });
 export type StatsCounters = z.infer<typeof StatsCounters>;
 
@@ -102,6 +113,12 @@ export function counterRate(prev: number | undefined, next: number, seconds: num
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
 
+export interface DatastoreRates {
+  at: number;
+  readBps: number | null;
+  writeBps: number | null;
+}
+
 interface HostBaseline {
   at: number;
   counters: StatsCounters;
@@ -119,6 +136,7 @@ export class CounterRates {
   private readonly last = new Map<string, HostBaseline>();
   private readonly hostRates = new Map<string, HostRates>();
   private readonly domainRates = new Map<string, Map<string, DomainRates>>();
+  private readonly datastoreRates = new Map<string, Map<string, DatastoreRates>>();
 
   /** A push from `host` received at `at` (ms). */
   push(host: string, counters: StatsCounters, at: number): void {
@@ -129,6 +147,7 @@ export class CounterRates {
     if (!prev || at - prev.at > MAX_RATE_WINDOW_MS) {
       this.hostRates.delete(host);
       this.domainRates.delete(host);
+      this.datastoreRates.delete(host);
       return;
     }
     const seconds = (at - prev.at) / 1000;
@@ -159,6 +178,13 @@ export class CounterRates {
       });
     }
     this.domainRates.set(host, rates);
+    const stores = new Map<string, DatastoreRates>();
+    const storesBefore = new Map(prev.counters.datastores.map((d) => [d.path, d]));
+    for (const d of counters.datastores) {
+      const p = storesBefore.get(d.path);
+      stores.set(d.path, { at, readBps: counterRate(p?.readBytes, d.readBytes, seconds), writeBps: counterRate(p?.writeBytes, d.writeBytes, seconds) });
+    }
+    this.datastoreRates.set(host, stores);
   }
 
   /** The host left the fleet: its baseline goes (a later push starts over). */
@@ -166,6 +192,13 @@ export class CounterRates {
     this.last.delete(host);
     this.hostRates.delete(host);
     this.domainRates.delete(host);
+    this.datastoreRates.delete(host);
+  }
+
+  /** The I/O of a datastore as the NFS server `host` measures it, if fresh at `now`. */
+  datastore(host: string, path: string, now: number): DatastoreRates | null {
+    const r = this.datastoreRates.get(host)?.get(path);
+    return r && now - r.at <= RATE_STALE_MS ? r : null;
   }
 
   /** The host's latest rates if fresh at `now`. */

@@ -17,7 +17,7 @@ export * from "./counters.js";
 export const METRICS = {
   host: ["cpu", "memory", "disk", "netRx", "netTx"],
   instance: ["up", "vcpus", "memory", "cpu", "netRx", "netTx", "diskRead", "diskWrite", "memoryUsed"],
-  datastore: ["used", "usedGiB"],
+  datastore: ["used", "usedGiB", "read", "write"],
   service: ["running", "desired", "cpu"],
 } as const satisfies Record<string, readonly string[]>;
 
@@ -43,6 +43,8 @@ export const METRIC_UNITS: Record<string, "%" | "count" | "MiB" | "GiB" | "bool"
   "instance.memoryUsed": "MiB",
   "datastore.used": "%",
   "datastore.usedGiB": "GiB",
+  "datastore.read": "B/s",
+  "datastore.write": "B/s",
   "service.running": "count",
   "service.desired": "count",
   "service.cpu": "%",
@@ -116,7 +118,8 @@ export function sampleFleet(hosts: readonly HostRecord[], at: number, rates?: Co
       for (const ds of nfs.datastores) {
         const prev = datastores.get(ds.path);
         if (prev && (prev.holder || !holder)) continue;
-        datastores.set(ds.path, { values: [round(pct(ds.usedBytes, ds.totalBytes)), round(ds.usedBytes / GiB, 3)], holder });
+        const io = rates?.datastore(h.name, ds.path, at) ?? null;
+        datastores.set(ds.path, { values: [round(pct(ds.usedBytes, ds.totalBytes)), round(ds.usedBytes / GiB, 3), round(io?.readBps ?? null), round(io?.writeBps ?? null)], holder });
       }
     }
     const swarm = h.inventory.swarm;

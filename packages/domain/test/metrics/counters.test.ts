@@ -11,6 +11,7 @@ import {
   domainCpuPct,
   sampleFleet,
   uplinks,
+  type DatastoreCounters,
   type DomainCounters,
   type InterfaceCounters,
 } from "../../src/metrics/index.js";
@@ -32,7 +33,7 @@ const dom = (name: string, over: Partial<DomainCounters> = {}): DomainCounters =
   memoryRssKiB: null,
   ...over,
 });
-const push = (cpu: { busy: number; total: number } | null, interfaces: InterfaceCounters[], domains: DomainCounters[] = []) => ({ cpu, interfaces, domains });
+const push = (cpu: { busy: number; total: number } | null, interfaces: InterfaceCounters[], domains: DomainCounters[] = [], datastores: DatastoreCounters[] = []) => ({ cpu, interfaces, domains, datastores });
 
 describe("a counter's rate", () => {
   it("is the difference over the seconds between two readings", () => {
@@ -120,6 +121,15 @@ describe("rates from pushed counters", () => {
     expect(r.host("kvm1", T0 + 20_000)).toMatchObject({ netRxBps: 2_000, netTxBps: 1_000 });
   });
 
+  it("a datastore's I/O from the device under its export, as the NFS server measures it", () => {
+    const r = new CounterRates();
+    r.push("nfs1", push(null, [], [], [{ path: "/instance", readBytes: 1_000, writeBytes: 0 }]), T0);
+    r.push("nfs1", push(null, [], [], [{ path: "/instance", readBytes: 51_000, writeBytes: 20_000 }, { path: "/new", readBytes: 5, writeBytes: 5 }]), T0 + 10_000);
+    expect(r.datastore("nfs1", "/instance", T0 + 10_000)).toEqual({ at: T0 + 10_000, readBps: 5_000, writeBps: 2_000 });
+    expect(r.datastore("nfs1", "/new", T0 + 10_000)).toMatchObject({ readBps: null, writeBps: null });
+    expect(r.datastore("nfs2", "/instance", T0 + 10_000)).toBeNull();
+  });
+
   it("pushes too close together are ignored; a long silence starts over; an old rate is not current", () => {
     const r = new CounterRates();
     r.push("kvm1", push({ busy: 0, total: 0 }, []), T0);
@@ -187,6 +197,22 @@ describe("samples with rates", () => {
     const later = new Map(sampleFleet([kvm1], T0 + RATE_STALE_MS + 1, r).map((s) => [s.object, s.values]));
     expect(later.get("host:kvm1")).toEqual([90, 50, 10, null, null]);
     expect(later.get("instance:web1")!.slice(3)).toEqual([null, null, null, null, null, null]);
+  });
+
+  it("a datastore's I/O comes from the VIP holder's counters", () => {
+    const nfs = (name: string, held: boolean): HostRecord => {
+      const h = hypervisor(name);
+      h.inventory.virt = null;
+      h.inventory.storage = { mounts: [], nfs: { serverRunning: true, exports: [], datastores: [{ path: "/instance", totalBytes: 100, usedBytes: 50 }], vip: { address: "10.0.0.100", heldHere: held }, keepalivedState: held ? "master" : "backup" } };
+      return h;
+    };
+    const r = new CounterRates();
+    for (const [t, n] of [[T0 - 10_000, 0], [T0, 1]] as const) {
+      r.push("nfs1", push(null, [], [], [{ path: "/instance", readBytes: n * 100_000, writeBytes: n * 10_000 }]), t);
+      r.push("nfs2", push(null, [], [], [{ path: "/instance", readBytes: n * 7, writeBytes: n * 7 }]), t);
+    }
+    const by = new Map(sampleFleet([nfs("nfs2", false), nfs("nfs1", true)], T0, r).map((s) => [s.object, s.values]));
+    expect(by.get("datastore:/instance")).toEqual([50, 0, 10_000, 1_000]);
   });
 
   it("a service's CPU is the mean of the online nodes running its tasks (named by id or hostname)", () => {

@@ -44,7 +44,7 @@ describe("sampling the inventory", () => {
     expect(by.get("instance:web1")).toEqual([1, 2, 2048, null, null, null, null, null, null]);
     expect(by.get("instance:db1")).toEqual([0, 4, 4096, 0, 0, 0, 0, 0, 0]);
     // The VIP holder's report wins over the backup's, whatever the order.
-    expect(by.get("datastore:/instance")).toEqual([75, 3]);
+    expect(by.get("datastore:/instance")).toEqual([75, 3, null, null]);
     // A silent host's last report is not a measurement.
     expect(by.has("host:kvm9")).toBe(false);
     expect(by.has("instance:ghost")).toBe(false);

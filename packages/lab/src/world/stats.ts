@@ -1,4 +1,4 @@
-import type { DomainCounters, InterfaceCounters, StatsCounters } from "@nimbus/domain";
+import type { DatastoreCounters, DomainCounters, InterfaceCounters, StatsCounters } from "@nimbus/domain";
 import type { StatsDriver } from "@nimbus/agent";
 import { nameHash } from "./ids.js";
 import type { VmState } from "./model.js";
@@ -35,6 +35,8 @@ interface HostCounters {
   busy: number;
   total: number;
   ifaces: Map<string, { rx: number; tx: number }>;
+  /** Storage servers: bytes read and written on each export's device. */
+  stores: Map<string, { read: number; write: number }>;
 }
 interface LabStats {
   vms: Map<string, VmCounters>;
@@ -101,7 +103,7 @@ export function labCounters(world: World, name: string, now = Date.now()): Stats
   if (!hc || hc.bootId !== bootId) {
     // Jiffies count from boot: a rebooted host starts over (uptime's worth, as a real one would).
     const up = Math.max(1, (now - h.bootedAt) / 1000) * USER_HZ * cpuCount(world, name);
-    hc = { bootId, at: now, busy: Math.round((up * h.cpuUsagePct) / 100), total: Math.round(up), ifaces: new Map() };
+    hc = { bootId, at: now, busy: Math.round((up * h.cpuUsagePct) / 100), total: Math.round(up), ifaces: new Map(), stores: new Map() };
     s.hosts.set(name, hc);
   }
   const dt = Math.max(0, now - hc.at) / 1000;
@@ -115,6 +117,7 @@ export function labCounters(world: World, name: string, now = Date.now()): Stats
   let tx = 4 * KiB;
   const uplinks: { name: string; master: string | null }[] = [];
   const bridges: string[] = [];
+  const datastores: DatastoreCounters[] = [];
   if (h.kind === "hypervisor") {
     const hv = world.hypervisor(name);
     uplinks.push({ name: hv.spec.network.uplink.name, master: hv.spec.network.linuxBridge.name });
@@ -133,12 +136,26 @@ export function labCounters(world: World, name: string, now = Date.now()): Stats
     }
   } else {
     uplinks.push({ name: "eth0", master: null });
-    if (h.kind === "storage" && world.nfs.master === name) {
-      for (const vm of world.vms.values()) {
-        if (!running(vm)) continue;
-        const r = vmRates(vm, now);
-        rx += r.write;
-        tx += r.read;
+    if (h.kind === "storage") {
+      const holder = world.nfs.master === name;
+      for (const ds of world.nfs.datastores) {
+        // The VIP holder serves every VM's disk I/O on its datastores; the backup's disks idle.
+        let read = 2 * KiB;
+        let write = 4 * KiB;
+        if (holder)
+          for (const vm of world.vms.values()) {
+            if (!running(vm) || !vm.diskPath.startsWith(`${ds.path}/`)) continue;
+            const r = vmRates(vm, now);
+            read += r.read;
+            write += r.write;
+          }
+        rx += holder ? write : 0;
+        tx += holder ? read : 0;
+        let c = hc.stores.get(ds.path);
+        if (!c) hc.stores.set(ds.path, (c = { read: Math.round(read * 3600), write: Math.round(write * 3600) }));
+        c.read += Math.round(read * dt);
+        c.write += Math.round(write * dt);
+        datastores.push({ path: ds.path, readBytes: c.read, writeBytes: c.write });
       }
     }
     if (h.kind === "swarm-vm") {
@@ -158,7 +175,7 @@ export function labCounters(world: World, name: string, now = Date.now()): Stats
   for (const u of uplinks) add(u.name, "physical", u.master, { rx, tx });
   // The host's own traffic goes through its bridge (SSH, NFS mounts): a part of the uplink's.
   for (const b of bridges) add(b, "bridge", null, { rx: Math.min(rx, 0.5 * MiB), tx: Math.min(tx, 0.5 * MiB) });
-  return { cpu: { busy: hc.busy, total: hc.total }, interfaces, domains };
+  return { cpu: { busy: hc.busy, total: hc.total }, interfaces, domains, datastores };
 }
 
 function cpuCount(world: World, name: string): number {

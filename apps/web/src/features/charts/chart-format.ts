@@ -91,6 +91,8 @@ export const METRIC_LABELS: Record<string, string> = {
   "instance.diskWrite": "Disk write",
   "datastore.used": "Used",
   "datastore.usedGiB": "Used space",
+  "datastore.read": "Read",
+  "datastore.write": "Write",
   "service.running": "Running replicas",
   "service.desired": "Desired replicas",
   "service.cpu": "CPU of its nodes",

@@ -108,3 +108,32 @@ export function parseDomainCounters(text: string): DomainCounters[] {
   }
   return out;
 }
+
+/**
+ * `/proc/diskstats`: bytes read and written per block device ("major:minor"), from the sectors
+ * columns (6 and 10; a sector is 512 bytes whatever the device's own sector size).
+ */
+export function parseDiskstats(text: string): Map<string, { readBytes: number; writeBytes: number }> {
+  const tool = "/proc/diskstats";
+  const out = new Map<string, { readBytes: number; writeBytes: number }>();
+  for (const line of text.split("\n")) {
+    if (!line.trim()) continue;
+    const f = line.trim().split(/\s+/);
+    if (f.length < 14) throw unparseable(tool, "a line has too few fields", text);
+    const n = (i: number) => {
+      const v = f[i]!;
+      if (!/^\d{1,20}$/.test(v) || Number(v) * 512 > Number.MAX_SAFE_INTEGER) throw unparseable(tool, `field ${i + 1} of ${f[2]!.slice(0, 32)} is not a counter`, text);
+      return Number(v);
+    };
+    out.set(`${n(0)}:${n(1)}`, { readBytes: n(5) * 512, writeBytes: n(9) * 512 });
+    if (out.size > 65_536) throw unparseable(tool, "more devices than any host has", text);
+  }
+  return out;
+}
+
+/** A device number from stat(2) (glibc's encoding) as "major:minor", the key of /proc/diskstats. */
+export function deviceKey(dev: bigint): string {
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return `${major}:${minor}`;
+}

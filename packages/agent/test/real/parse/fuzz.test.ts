@@ -14,7 +14,7 @@ import * as ovs from "../../../src/real/parse/ovs.js";
 import { parsePoolXml } from "../../../src/real/parse/pool-xml.js";
 import { parseDiskFormats, parseSnapshotXml } from "../../../src/real/parse/snapshot-xml.js";
 import * as proc from "../../../src/real/parse/proc.js";
-import { parseDomainCounters, parseLinkCounters } from "../../../src/real/parse/stats.js";
+import { parseDiskstats, parseDomainCounters, parseLinkCounters } from "../../../src/real/parse/stats.js";
 import * as storage from "../../../src/real/parse/storage.js";
 import * as virsh from "../../../src/real/parse/virsh.js";
 import { parseBlockjobRaw, parseQemuImgInfo, withDiskSource } from "../../../src/real/virt-disk-parse.js";
@@ -97,6 +97,7 @@ const TARGETS: Target[] = [
     parse: (t) => [...virsh.parseDomstats(t).values()].map((stats) => virsh.blockCapacities(stats, t)),
     seeds: samples("virsh-qemu-domstats.txt", "virsh-test-domstats.txt", "kvm1/virsh-domstats-acme-web1.txt", "kvm2/virsh-domstats-initech-app1.txt"),
   },
+  { name: "/proc/diskstats", parse: parseDiskstats, seeds: samples("proc-diskstats.txt") },
   { name: "virsh domstats (counters)", parse: parseDomainCounters, seeds: samples("virsh-qemu-domstats.txt", "virsh-test-domstats.txt") },
   { name: "ip -s -d -j link (counters)", parse: parseLinkCounters, seeds: samples("iproute2-ip-s-d-j-link-show.merged.json", "iproute2-ip-s-d-j-link-show-host.json"), json: "document" },
   { name: "virsh version", parse: virsh.parseVersion, seeds: samples("virsh-qemu-version.txt", "virsh-test-version.txt") },

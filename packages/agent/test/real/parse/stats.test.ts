@@ -1,6 +1,9 @@
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { STATS_LIMITS, StatsCounters } from "@nimbus/domain";
-import { parseDomainCounters, parseLinkCounters } from "../../../src/real/parse/stats.js";
+import { deviceKey, parseDiskstats, parseDomainCounters, parseLinkCounters } from "../../../src/real/parse/stats.js";
 import { RealStatsDriver } from "../../../src/real/stats.js";
 import { Tool } from "../../../src/real/tool.js";
 import { sample } from "../../fixtures/samples.js";
@@ -98,7 +101,42 @@ describe("virsh domstats --cpu-total --interface --block --balloon", () => {
   });
 });
 
+describe("/proc/diskstats", () => {
+  it("bytes read and written per device from the sectors columns (this machine's capture)", () => {
+    const devices = parseDiskstats(sample("proc-diskstats.txt"));
+    expect(devices.get("254:0")).toEqual({ readBytes: 496536263 * 512, writeBytes: 298965549 * 512 });
+    expect(devices.get("7:1")).toEqual({ readBytes: 0, writeBytes: 0 });
+  });
+  it("refuses short lines and counters that are not whole numbers", () => {
+    expectUnparseable(() => parseDiskstats("   8 0 sda 1 2 3\n"), "/proc/diskstats", /too few/);
+    expectUnparseable(() => parseDiskstats("   8 0 sda 1 2 -3 4 5 6 7 8 9 10 11\n"), "/proc/diskstats", /field 6/);
+    expectUnparseable(() => parseDiskstats(`   8 0 sda 1 2 ${"9".repeat(20)} 4 5 6 7 8 9 10 11\n`), "/proc/diskstats");
+  });
+  it("a stat(2) device number as diskstats names it (glibc's encoding, large minors too)", () => {
+    expect(deviceKey(65024n)).toBe("254:0");
+    expect(deviceKey(2049n)).toBe("8:1");
+    // makedev(259, 300): minor bits above 255 live above bit 20.
+    expect(deviceKey((259n << 8n) | (300n & 0xffn) | ((300n & ~0xffn) << 12n))).toBe("259:300");
+  });
+});
+
 describe("the real stats driver", () => {
+  it("an NFS server reports the I/O of the device each export lives on; an export on no listed device is left out", async () => {
+    const proc = mkdtempSync(join(tmpdir(), "nimbus-proc-"));
+    try {
+      const [major, minor] = deviceKey(statSync(proc, { bigint: true }).dev).split(":");
+      writeFileSync(join(proc, "stat"), sample("proc-stat.txt"));
+      writeFileSync(join(proc, "diskstats"), ` ${major} ${minor} sdz 10 0 2000 0 5 0 400 0 0 0 0 0 0 0 0 0 0\n`);
+      const counters = await new RealStatsDriver({ ip: null, virsh: null }, proc, [
+        { path: "/instance", local: proc },
+        { path: "/gone", local: join(proc, "missing") },
+      ]).read();
+      expect(counters.datastores).toEqual([{ path: "/instance", readBytes: 2000 * 512, writeBytes: 400 * 512 }]);
+    } finally {
+      rmSync(proc, { recursive: true, force: true });
+    }
+  });
+
   it("reads /proc/stat, this machine's real `ip`, and virsh for every running domain in one call", async () => {
     const virsh = fakeTool(() => sample("virsh-qemu-domstats.txt"));
     const ip = new Tool("ip", { path: "ip", args: [], env: {} });
