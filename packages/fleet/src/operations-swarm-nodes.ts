@@ -364,6 +364,9 @@ export class SwarmNodeRunner {
       } catch (err) {
         run.skip("leave", [`${leaveOn} is unreachable (${message(err)}): skipped, docker node rm --force follows`]);
       }
+    } else {
+      // A finished operation shows no step as still to come.
+      run.skip("leave", [`${name} runs no Nimbus agent: docker node rm --force and the VM's deletion stand for its leave`]);
     }
 
     run.start("node-rm");
