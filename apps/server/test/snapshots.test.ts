@@ -45,6 +45,42 @@ describe("instances.snapshot*", () => {
   });
 });
 
+describe("snapshots in the pushed inventory", () => {
+  it("the list is answered from memory (no host request), and a snapshot taken reaches the tenant's live channel as a changed row", async () => {
+    const abort = new AbortController();
+    const events: { type: string; instances?: { name: string; snapshots?: unknown }[] }[] = [];
+    const stream = (await backend.as(viewers.acme, abort.signal).live.events({})) as AsyncIterable<unknown>;
+    void (async () => {
+      for await (const e of stream) events.push((Array.isArray(e) ? e[1] : e) as (typeof events)[number]);
+    })().catch(() => undefined);
+    const fleet = backend.app.deps.fleet;
+    const asked: string[] = [];
+    const request = fleet.request.bind(fleet);
+    fleet.request = ((host: string, method: string, params: unknown) => {
+      if (method.startsWith("virt.snapshot")) asked.push(method);
+      return request(host as never, method as never, params as never);
+    }) as typeof fleet.request;
+    try {
+      const acme = backend.as(viewers.acme).instances;
+      await acme.snapshotCreate({ instance: "acme-web2", name: "pushed" });
+      const listed = await acme.snapshots({ instance: "acme-web2" });
+      expect(listed.snapshots.map((s) => [s.name, s.current])).toEqual([["pushed", true]]);
+      expect(asked).toEqual(["virt.snapshotCreate"]);
+      const row = await backend.waitFor(
+        () => events.flatMap((e) => (e.type === "host-instances" ? (e.instances ?? []) : [])).find((i) => i.name === "acme-web2" && i.snapshots),
+        "acme-web2's row with its snapshots",
+      );
+      expect(row.snapshots).toMatchObject({ total: 1, current: "pushed" });
+      await acme.snapshotDelete({ instance: "acme-web2", name: "pushed" });
+      expect((await acme.snapshots({ instance: "acme-web2" })).snapshots).toEqual([]);
+      expect(asked).toEqual(["virt.snapshotCreate", "virt.snapshotDelete"]);
+    } finally {
+      fleet.request = request;
+      abort.abort();
+    }
+  });
+});
+
 describe("VMs with names Nimbus would not give a new instance", () => {
   it("a VM named café-db is listed and acted on (power, snapshots) like any other; names libvirt refuses are refused", async () => {
     const admin = backend.as(viewers.admin);

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ImageEntry } from "./provision/image.js";
-import { LIMITS, boundedList, boundedName, boundedPath, boundedText } from "./bounds.js";
+import { LIMITS, boundedList, boundedName, boundedPath, boundedText, cutText } from "./bounds.js";
 import { Mtu, TenantSlug, VlanId, Vni } from "./names.js";
 import { ChecksSection } from "./checks/spec.js";
 import { ServiceHttpCheck } from "./checks/http.js";
@@ -62,6 +62,35 @@ export const DomainNic = z.object({
 });
 export type DomainNic = z.infer<typeof DomainNic>;
 
+/**
+ * A domain's internal snapshots as its host reports them in the virt section (read again only
+ * when its list of snapshot names changes or Nimbus took, reverted or deleted one), so the
+ * Snapshots panel reads memory and the live channel, not the host. The newest
+ * `DOMAIN_SNAPSHOTS_MAX` are listed; `total` counts them all. snapshots.ts has the rule and the requests.
+ */
+export const DOMAIN_SNAPSHOTS_MAX = 64;
+export const SNAPSHOT_DESCRIPTION_MAX = 500;
+export const Snapshot = z.object({
+  name: name(),
+  /** ISO 8601, from libvirt's creationTime. */
+  createdAt: name(),
+  /** The VM's state when the snapshot was taken (a running VM's snapshot holds its memory). */
+  state: DomainState,
+  description: z.string().transform((s) => cutText(s, SNAPSHOT_DESCRIPTION_MAX)),
+  /** libvirt's current snapshot: the one the VM was last taken at or reverted to. */
+  current: z.boolean(),
+});
+export type Snapshot = z.infer<typeof Snapshot>;
+export const SnapshotsAllowed = z.union([z.object({ ok: z.literal(true) }), z.object({ ok: z.literal(false), reason: z.string().max(LIMITS.text) })]);
+export type SnapshotsAllowed = z.infer<typeof SnapshotsAllowed>;
+export const DomainSnapshots = z.object({
+  allowed: SnapshotsAllowed,
+  /** Oldest first, the newest DOMAIN_SNAPSHOTS_MAX. */
+  items: z.array(Snapshot).max(DOMAIN_SNAPSHOTS_MAX),
+  total: z.number().int().nonnegative(),
+});
+export type DomainSnapshots = z.infer<typeof DomainSnapshots>;
+
 export const Domain = z.object({
   name: name(),
   uuid: name(),
@@ -80,6 +109,8 @@ export const Domain = z.object({
   nics: list(DomainNic, LIMITS.nicsPerDomain),
   persistent: z.boolean(),
   autostart: z.boolean(),
+  /** Absent from agents that predate it (the panel then asks the host). */
+  snapshots: DomainSnapshots.nullish(),
 });
 export type Domain = z.infer<typeof Domain>;
 

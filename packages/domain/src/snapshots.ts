@@ -1,13 +1,13 @@
 import { z } from "zod";
-import { LIMITS, boundedName, cutText } from "./bounds.js";
-import { DomainState } from "./inventory.js";
+import { DomainState, SNAPSHOT_DESCRIPTION_MAX, Snapshot, SnapshotsAllowed } from "./inventory.js";
 import { DomainName, SnapshotName } from "./names.js";
+
+export { SNAPSHOT_DESCRIPTION_MAX, Snapshot, SnapshotsAllowed } from "./inventory.js";
 
 /**
  * Instance snapshots: libvirt's internal snapshots (disk and, for a running VM, memory in the
  * qcow2 file itself). Names are identifiers like every name that reaches a tool's arguments.
  */
-export const SNAPSHOT_DESCRIPTION_MAX = 500;
 /** Snapshots listed per instance: far above any real use (qcow2 slows down long before). */
 export const SNAPSHOTS_MAX = 1024;
 
@@ -17,20 +17,6 @@ export const SnapshotDescription = z
   .max(SNAPSHOT_DESCRIPTION_MAX, `a description is at most ${SNAPSHOT_DESCRIPTION_MAX} characters`)
   .regex(/^\P{Cc}*$/u, "a description is one line of text");
 
-export const Snapshot = z.object({
-  name: boundedName(),
-  /** ISO 8601, from libvirt's creationTime. */
-  createdAt: boundedName(),
-  /** The VM's state when the snapshot was taken (a running VM's snapshot holds its memory). */
-  state: DomainState,
-  description: z.string().transform((s) => cutText(s, SNAPSHOT_DESCRIPTION_MAX)),
-  /** libvirt's current snapshot: the one the VM was last taken at or reverted to. */
-  current: z.boolean(),
-});
-export type Snapshot = z.infer<typeof Snapshot>;
-
-export const SnapshotsAllowed = z.union([z.object({ ok: z.literal(true) }), z.object({ ok: z.literal(false), reason: z.string().max(LIMITS.text) })]);
-export type SnapshotsAllowed = z.infer<typeof SnapshotsAllowed>;
 
 /** A disk as the rule needs it: its target and its format (libvirt's `<driver type=…>`, null when not set). */
 export interface SnapshotDisk {

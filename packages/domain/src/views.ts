@@ -45,6 +45,11 @@ export interface InstanceView {
   diskPaths: string[];
   macs: string[];
   ipAddresses: string[];
+  /**
+   * Only when the host reports snapshots: how many, the current one and the newest's time, so a
+   * pushed row changes when they do (the instance page then reads its snapshots again, from memory).
+   */
+  snapshots?: { total: number; current: string | null; newestAt: string | null };
 }
 
 export function instanceView(host: HostRecord, d: Domain, tenants: ReadonlyMap<string, TenantInfo>): InstanceView {
@@ -66,6 +71,9 @@ export function instanceView(host: HostRecord, d: Domain, tenants: ReadonlyMap<s
     diskPaths: d.disks.map((k) => k.path),
     macs: d.nics.map((n) => n.mac),
     ipAddresses: d.nics.flatMap((n) => n.ipAddresses),
+    ...(d.snapshots?.total
+      ? { snapshots: { total: d.snapshots.total, current: d.snapshots.items.find((s) => s.current)?.name ?? null, newestAt: d.snapshots.items.at(-1)?.createdAt ?? null } }
+      : {}),
   };
 }
 

@@ -1,4 +1,4 @@
-import { AgentErrorCode, SnapshotName, snapshotState, snapshotsAllowed, type Snapshot, type SnapshotCreateParams, type SnapshotListResult, type SnapshotTarget } from "@nimbus/domain";
+import { AgentErrorCode, DOMAIN_SNAPSHOTS_MAX, SnapshotName, snapshotState, snapshotsAllowed, type DomainSnapshots, type Snapshot, type SnapshotCreateParams, type SnapshotListResult, type SnapshotTarget } from "@nimbus/domain";
 import { AgentError, conflict } from "../errors.js";
 import { parseDiskFormats, parseSnapshotXml } from "./parse/snapshot-xml.js";
 import { virshError } from "./parse/libvirt-errors.js";
@@ -37,21 +37,54 @@ export async function listSnapshots(t: SnapshotTools, domain: string): Promise<S
     t.virsh.run(["snapshot-current", "--name", `--domain=${uuid}`]).then((s) => s.trim(), () => null),
     allowed(t, uuid, domain),
   ]);
-  // Snapshots made outside Nimbus may have names no request could name back; they are left out.
-  const listed = names.split("\n").map((n) => n.trim()).filter((n) => SnapshotName.safeParse(n).success);
-  const snapshots = await mapLimit(listed, 4, async (name): Promise<Snapshot | null> => {
+  return { allowed: rule, snapshots: await readSnapshots(t, uuid, snapshotNames(names), current, what(t, domain)) };
+}
+
+/** `snapshot-list --name` as names a request could name back (snapshots made outside Nimbus with other names are left out), sorted. */
+export function snapshotNames(text: string): string[] {
+  return text
+    .split("\n")
+    .map((n) => n.trim())
+    .filter((n) => SnapshotName.safeParse(n).success)
+    .sort();
+}
+
+/** Each named snapshot's XML (four at a time), oldest first; one deleted meanwhile is left out. */
+export async function readSnapshots(t: SnapshotTools, uuid: string, names: readonly string[], current: string | null, subject: string): Promise<Snapshot[]> {
+  const snapshots = await mapLimit([...names], 4, async (name): Promise<Snapshot | null> => {
     try {
       const x = parseSnapshotXml(await t.virsh.run(["snapshot-dumpxml", `--domain=${uuid}`, `--snapshotname=${name}`]));
       return { ...x, current: x.name === current };
     } catch (e) {
       // Deleted between the list and its dumpxml: gone.
-      const typed = virshError(e, `snapshot ${name} of ${what(t, domain)}`);
+      const typed = virshError(e, `snapshot ${name} of ${subject}`);
       if (typed instanceof AgentError && typed.code === AgentErrorCode.notFound) return null;
       throw typed;
     }
   });
-  const found = snapshots.filter((s): s is Snapshot => s !== null).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
-  return { allowed: rule, snapshots: found };
+  return snapshots.filter((s): s is Snapshot => s !== null).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
+}
+
+/**
+ * A domain's snapshots for the virt section. `names` is its `snapshot-list --name` of this
+ * refresh; the snapshots' XML is read again only when that list differs from the one `cached`
+ * was read for (or the cache was dropped after Nimbus took, reverted or deleted one). At most
+ * 256 are read; the newest DOMAIN_SNAPSHOTS_MAX are listed, `total` counts all.
+ */
+export async function domainSnapshots(
+  t: SnapshotTools,
+  uuid: string,
+  namesText: string,
+  domainXml: string,
+  cached: { key: string; value: DomainSnapshots } | undefined,
+): Promise<{ key: string; value: DomainSnapshots }> {
+  const names = snapshotNames(namesText);
+  const key = names.join("\n");
+  const allowed = snapshotsAllowed(parseDiskFormats(domainXml));
+  if (cached && cached.key === key) return { key, value: { ...cached.value, allowed } };
+  const current = names.length ? await t.virsh.run(["snapshot-current", "--name", `--domain=${uuid}`]).then((s) => s.trim(), () => null) : null;
+  const items = names.length ? await readSnapshots(t, uuid, names.slice(0, 256), current, `domain ${uuid} on ${t.host}`) : [];
+  return { key, value: { allowed, items: items.slice(-DOMAIN_SNAPSHOTS_MAX), total: names.length } };
 }
 
 export async function createSnapshot(t: SnapshotTools, p: SnapshotCreateParams): Promise<Snapshot> {

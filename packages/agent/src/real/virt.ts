@@ -1,4 +1,4 @@
-import { AgentErrorCode, type CreateInstanceParams, type CreateProgress, type DeleteInstanceParams, type DeleteProgress, type AgentPreflightParams, type Bridge, type Domain, type MigrateParams, type MigrationProgress, type MoveDiskParams, type PreflightCheck, type StorageMoveProgress, type VirtSection } from "@nimbus/domain";
+import { AgentErrorCode, type CreateInstanceParams, type CreateProgress, type DeleteInstanceParams, type DeleteProgress, type AgentPreflightParams, type Bridge, type Domain, type DomainSnapshots, type MigrateParams, type MigrationProgress, type MoveDiskParams, type PreflightCheck, type StorageMoveProgress, type VirtSection } from "@nimbus/domain";
 import type { JobContext, SnapshotDriver, VirtDriver } from "../drivers.js";
 import { AgentError } from "../errors.js";
 import type { AgentConfig } from "./config.js";
@@ -15,7 +15,7 @@ import { moveDiskReal } from "./virt-disk-move.js";
 import { requireDomainUuid } from "./virt-ids.js";
 import { realPreflight } from "./virt-preflight.js";
 import { createReal, deleteReal, type ProvisionTools } from "./virt-create.js";
-import { createSnapshot, deleteSnapshot, listSnapshots, revertSnapshot } from "./virt-snapshots.js";
+import { createSnapshot, deleteSnapshot, domainSnapshots, listSnapshots, revertSnapshot } from "./virt-snapshots.js";
 import { RealConsoleDriver } from "./console.js";
 
 /** What the virt driver needs beyond virsh for preflight re-checks and disk moves. */
@@ -37,6 +37,8 @@ export interface VirtExtras {
 export class RealVirtDriver implements VirtDriver {
   private readonly feed = new ChangeFeed();
   private last: { at: number; section: VirtSection } | null = null;
+  /** Per domain UUID: its snapshots as last read, and the list of names they were read for. */
+  private readonly snapCache = new Map<string, { key: string; value: DomainSnapshots }>();
 
   constructor(
     private readonly host: string,
@@ -51,7 +53,7 @@ export class RealVirtDriver implements VirtDriver {
     const listed = parseUuidList("virsh list", listText);
     const domains = await mapLimit(listed, 4, async ({ uuid }): Promise<Domain | null> => {
       try {
-        const [xmlText, infoText, statsText] = await Promise.all([
+        const [xmlText, infoText, statsText, snapNames] = await Promise.all([
           this.virsh.run(["dumpxml", "--", uuid]),
           this.virsh.run(["dominfo", "--", uuid]),
           this.virsh.run(["domstats", "--block", "--", uuid]).catch((e: unknown) => {
@@ -59,7 +61,11 @@ export class RealVirtDriver implements VirtDriver {
             if ((virshError(e, uuid) as AgentError).code === AgentErrorCode.unsupported) return "";
             throw e;
           }),
+          // One cheap call; the snapshots themselves are read only when this list changed.
+          this.virsh.run(["snapshot-list", "--name", `--domain=${uuid}`]).catch(() => null),
         ]);
+        const snaps = snapNames === null ? null : await domainSnapshots(this.snapshotTools(), uuid, snapNames, xmlText, this.snapCache.get(uuid));
+        if (snaps) this.snapCache.set(uuid, snaps);
         const xml = parseDomainXml(xmlText);
         const info = parseDominfo(infoText);
         // One domain asked, one record: its name as printed does not matter.
@@ -70,6 +76,7 @@ export class RealVirtDriver implements VirtDriver {
           persistent: info.persistent,
           autostart: info.autostart,
           disks: xml.disks.map((disk) => ({ ...disk, pool: disk.pool ?? poolOf(disk.path, pools), capacityBytes: caps.get(disk.target) ?? null })),
+          ...(snaps ? { snapshots: snaps.value } : {}),
         };
       } catch (e) {
         // A domain undefined between `list` and `dumpxml` (a migration just finished) is simply gone.
@@ -79,6 +86,7 @@ export class RealVirtDriver implements VirtDriver {
       }
     });
     const section = { hypervisor: parseVersion(versionText).hypervisor, domains: domains.filter((d): d is Domain => d !== null) };
+    for (const uuid of this.snapCache.keys()) if (!listed.some((l) => l.uuid === uuid)) this.snapCache.delete(uuid);
     this.last = { at: Date.now(), section };
     return section;
   }
@@ -144,15 +152,20 @@ export class RealVirtDriver implements VirtDriver {
 
   readonly snapshots: SnapshotDriver = {
     list: (domain) => listSnapshots(this.snapshotTools(), domain),
-    create: (p) => createSnapshot(this.snapshotTools(), p).finally(() => this.feed.emit()),
-    // A revert changes the VM's state (a running snapshot starts it, an off one stops it).
-    revert: (p) => revertSnapshot(this.snapshotTools(), p).finally(() => this.feed.emit()),
-    delete: (p) => deleteSnapshot(this.snapshotTools(), p),
+    // Each changes the snapshots the virt section carries (a revert also the VM's state): read again, pushed.
+    create: (p) => createSnapshot(this.snapshotTools(), p).finally(() => this.snapshotsChanged()),
+    revert: (p) => revertSnapshot(this.snapshotTools(), p).finally(() => this.snapshotsChanged()),
+    delete: (p) => deleteSnapshot(this.snapshotTools(), p).finally(() => this.snapshotsChanged()),
   };
 
   /** Serial consoles: `virsh console` under a pty (console.ts). */
   get console(): RealConsoleDriver {
     return new RealConsoleDriver(this.host, this.virsh);
+  }
+
+  private snapshotsChanged() {
+    this.snapCache.clear();
+    this.feed.emit();
   }
 
   private snapshotTools() {

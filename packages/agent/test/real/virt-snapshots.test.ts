@@ -69,3 +69,33 @@ describe("RealVirtDriver snapshots on libvirt's test driver", () => {
     expect(missingVm.message).toMatch(/gone on kvm-test not found/);
   });
 });
+
+describe("RealVirtDriver virt section: snapshots ride the inventory, read again only when they change", () => {
+  class CountingTool extends Tool {
+    readonly calls: string[][] = [];
+    override run(args: string[], opts?: Parameters<Tool["run"]>[1]) {
+      this.calls.push(args);
+      return super.run(args, opts);
+    }
+  }
+  it("reports each domain's snapshots with the qcow2 rule's verdict; an unchanged list costs one snapshot-list, not the XML again", async () => {
+    const virsh = new CountingTool("virsh", { path: "virsh", args: ["-c", `test://${node}`], env: {} });
+    const driver = new RealVirtDriver("kvm-test", virsh, cfg.virt, silentLog);
+    const first = await driver.snapshot();
+    const byName = new Map(first.domains.map((d) => [d.name, d.snapshots]));
+    expect(byName.get("web1")).toEqual({
+      allowed: { ok: true },
+      items: [{ name: "before-upgrade", description: "clean install", state: "shutoff", createdAt: "2026-01-01T00:00:00.000Z", current: false }],
+      total: 1,
+    });
+    expect(byName.get("raw1")).toEqual({ allowed: { ok: false, reason: expect.stringMatching(/vda is raw/) }, items: [], total: 0 });
+    const dumps = () => virsh.calls.filter((a) => a[0] === "snapshot-dumpxml").length;
+    expect(dumps()).toBe(1);
+    const second = await driver.snapshot();
+    expect(second.domains.find((d) => d.name === "web1")!.snapshots).toEqual(byName.get("web1"));
+    expect(dumps()).toBe(1);
+    expect(virsh.calls.filter((a) => a[0] === "snapshot-list").length).toBe(4);
+    // Every argument list names the domain by UUID and options as --opt=value.
+    for (const a of virsh.calls.filter((c) => c[0]!.startsWith("snapshot-"))) expect(a.some((x) => /^--domain=0b4e1a52-/.test(x))).toBe(true);
+  });
+});

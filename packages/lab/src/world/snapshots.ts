@@ -16,7 +16,7 @@ function domainOn(world: World, hostName: string, domain: string): VmState {
   return vm;
 }
 
-const allowedFor = (vm: VmState) => snapshotsAllowed([{ target: "vda", format: vm.diskPath.endsWith(".qcow2") ? "qcow2" : "raw" }]);
+export const snapshotsAllowedFor = (vm: VmState) => snapshotsAllowed([{ target: "vda", format: vm.diskPath.endsWith(".qcow2") ? "qcow2" : "raw" }]);
 
 function snapshotOf(vm: VmState, hostName: string, name: string): Snapshot {
   const snap = vm.snapshots?.find((s) => s.name === name);
@@ -30,12 +30,12 @@ const busy = (vm: VmState, hostName: string) => {
 
 export function listSnapshots(world: World, hostName: string, domain: string): SnapshotListResult {
   const vm = domainOn(world, hostName, domain);
-  return { allowed: allowedFor(vm), snapshots: (vm.snapshots ?? []).map((s) => ({ ...s })) };
+  return { allowed: snapshotsAllowedFor(vm), snapshots: (vm.snapshots ?? []).map((s) => ({ ...s })) };
 }
 
 export async function createSnapshot(world: World, hostName: string, p: SnapshotCreateParams): Promise<Snapshot> {
   const vm = domainOn(world, hostName, p.domain);
-  const rule = allowedFor(vm);
+  const rule = snapshotsAllowedFor(vm);
   if (!rule.ok) throw conflict(`domain ${p.domain} on ${hostName} cannot take a snapshot: ${rule.reason}`);
   busy(vm, hostName);
   if (vm.snapshots?.some((s) => s.name === p.name))
@@ -44,6 +44,8 @@ export async function createSnapshot(world: World, hostName: string, p: Snapshot
   await world.clock.sleep(TIMINGS.snapshotCreateMs);
   const snap: Snapshot = { name: p.name, description: p.description, state, createdAt: new Date().toISOString(), current: true };
   vm.snapshots = [...(vm.snapshots ?? []).map((s) => ({ ...s, current: false })), snap];
+  // The virt section carries snapshots: pushed as libvirt's next event would have it read.
+  world.changed(hostName, "virt");
   return { ...snap };
 }
 
@@ -57,10 +59,12 @@ export async function revertSnapshot(world: World, hostName: string, p: Snapshot
   if (snap.state === "running" && !wasActive) startDomain(world, vm);
   else if (snap.state !== "running" && wasActive) stopDomain(world, vm);
   vm.snapshots = (vm.snapshots ?? []).map((s) => ({ ...s, current: s.name === p.name }));
+  world.changed(hostName, "virt");
 }
 
 export async function deleteSnapshot(world: World, hostName: string, p: SnapshotTarget): Promise<void> {
   const vm = domainOn(world, hostName, p.domain);
   snapshotOf(vm, hostName, p.name);
   vm.snapshots = (vm.snapshots ?? []).filter((s) => s.name !== p.name);
+  world.changed(hostName, "virt");
 }

@@ -21,13 +21,30 @@ function useMaySnapshot(): boolean {
   return !!session && (can(session.user, "workload:power") || session.user.role === "tenant");
 }
 
-/** The instance page's Snapshots panel: list, take (name + description), revert and delete, each confirmed. */
+/**
+ * The instance page's Snapshots panel: list, take (name + description), revert and delete, each
+ * confirmed. The list comes from the pushed inventory (no host request per view); a mutation's
+ * answer waits until the host's push shows it, so the panel is current when the toast appears.
+ */
 export function SnapshotsPanel({ instance, running }: { instance: string; running: boolean }) {
   const trpc = useTRPC();
   const qc = useQueryClient();
   const mayAct = useMaySnapshot();
-  const list = useQuery(trpc.instances.snapshots.queryOptions({ instance }));
-  const refresh = () => qc.invalidateQueries({ queryKey: trpc.instances.snapshots.queryKey({ instance }) });
+  // The instance page's own query (one cache entry): its domain carries the snapshots its host pushes,
+  // and it is read again when the pushed row says they changed. Only an agent that does not report
+  // them is asked for the list.
+  const detail = useQuery(trpc.instances.get.queryOptions({ name: instance }));
+  const pushed = detail.data?.domain.snapshots;
+  const asked = useQuery({ ...trpc.instances.snapshots.queryOptions({ instance }), enabled: detail.isSuccess && !pushed });
+  const list = pushed
+    ? { isPending: false as const, error: null, data: { allowed: pushed.allowed, snapshots: pushed.items }, refetch: detail.refetch }
+    : detail.isPending
+      ? { isPending: true as const, error: null, data: undefined, refetch: detail.refetch }
+      : detail.error
+        ? { isPending: false as const, error: detail.error, data: undefined, refetch: detail.refetch }
+        : asked;
+  // From memory either way: the server answered the mutation once the host's push showed it.
+  const refresh = () => qc.invalidateQueries({ queryKey: pushed ? trpc.instances.get.queryKey({ name: instance }) : trpc.instances.snapshots.queryKey({ instance }) });
   const [taking, setTaking] = useState(false);
   const [reverting, setReverting] = useState<Snapshot | null>(null);
   const [deleting, setDeleting] = useState<Snapshot | null>(null);

@@ -1,4 +1,5 @@
-import type { Domain, VirtSection } from "@nimbus/domain";
+import { DOMAIN_SNAPSHOTS_MAX, type Domain, type VirtSection } from "@nimbus/domain";
+import { snapshotsAllowedFor } from "../snapshots.js";
 import type { VmState } from "../model.js";
 import type { World } from "../world.js";
 
@@ -39,5 +40,6 @@ export function domainOf(world: World, vm: VmState): Domain {
     })),
     persistent: true,
     autostart: spec.autostart,
+    snapshots: { allowed: snapshotsAllowedFor(vm), items: (vm.snapshots ?? []).slice(-DOMAIN_SNAPSHOTS_MAX).map((s) => ({ ...s })), total: vm.snapshots?.length ?? 0 },
   };
 }
