@@ -1,5 +1,6 @@
 import type { Locator, Page } from "@playwright/test";
 import { test, expect, mutate, query, uiSignIn, ADMIN } from "./fixtures.js";
+import { DESKTOP, panelShots } from "./panel-shots.js";
 
 /**
  * Metric charts and the health timeline in a browser against the embedded lab: the host page
@@ -8,24 +9,7 @@ import { test, expect, mutate, query, uiSignIn, ADMIN } from "./fixtures.js";
  * migration. Screenshots light and dark, desktop and phone: docs/screenshots/charts-*.png and
  * history-*.png.
  */
-const PHONE = { width: 390, height: 844 };
-const DESKTOP = { width: 1440, height: 900 };
-
-async function shots(page: Page, panel: Locator, name: string) {
-  await expect(page.locator("[data-sonner-toast]")).toHaveCount(0);
-  for (const scheme of ["light", "dark"] as const) {
-    await page.emulateMedia({ colorScheme: scheme });
-    for (const [width, size] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
-      await page.setViewportSize(size);
-      await panel.scrollIntoViewIfNeeded();
-      // uPlot redraws on resize and theme: wait for the canvas to match the panel's width again.
-      await expect(panel.locator("[data-testid=timeline], canvas, [data-testid=timeline-empty]").first()).toBeVisible();
-      await panel.screenshot({ path: `docs/screenshots/${name}-${width}-${scheme}.png` });
-    }
-  }
-  await page.emulateMedia({ colorScheme: "light" });
-  await page.setViewportSize(DESKTOP);
-}
+const shots = (page: Page, panel: Locator, name: string) => panelShots(page, panel, name, "[data-testid=timeline], canvas, [data-testid=timeline-empty]");
 
 test("the host page charts kvm1's CPU, memory and disk from the pushed inventory, and a drag zooms in", async ({ page, admin }) => {
   // A few samples (one every 10 s), so the chart draws a line rather than a point.

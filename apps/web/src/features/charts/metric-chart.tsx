@@ -15,7 +15,20 @@ const css = (name: string) => getComputedStyle(document.documentElement).getProp
  * canvas. Drag across it to zoom into that window (the parent asks the server again, at a finer
  * resolution); the colours follow the theme.
  */
-export function MetricChart({ label, answer, height = 150, onZoom }: { label: string; answer: SeriesAnswer; height?: number; onZoom?: (range: { from: number; to: number }) => void }) {
+export function MetricChart({
+  label,
+  answer,
+  height = 150,
+  onZoom,
+  stale = false,
+}: {
+  label: string;
+  answer: SeriesAnswer;
+  height?: number;
+  onZoom?: (range: { from: number; to: number }) => void;
+  /** The previous range's answer, shown while the new one loads: dimmed, and marked for tests. */
+  stale?: boolean;
+}) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const zoom = useRef(onZoom);
@@ -85,7 +98,7 @@ export function MetricChart({ label, answer, height = 150, onZoom }: { label: st
 
   const { last, peak } = summarize(answer.points);
   return (
-    <figure className="min-w-0" data-testid={`metric-chart-${answer.metric}`}>
+    <figure className={stale ? "min-w-0 opacity-60 transition-opacity" : "min-w-0 transition-opacity"} data-testid={`metric-chart-${answer.metric}`} data-stale={stale || undefined} aria-busy={stale || undefined}>
       <figcaption className="mb-1 flex flex-wrap items-baseline justify-between gap-x-3 text-[12.5px]">
         <span className="font-medium">{label}</span>
         <span className="tabular-nums text-muted" data-testid="metric-summary">

@@ -83,5 +83,5 @@ function SeriesChart({ kind, name, metric, range, onZoom }: { kind: MetricObject
         </EmptyState>
       </div>
     );
-  return <MetricChart label={label} answer={answer} onZoom={onZoom} />;
+  return <MetricChart label={label} answer={answer} onZoom={onZoom} stale={q.isPlaceholderData} />;
 }
