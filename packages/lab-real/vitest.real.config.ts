@@ -5,6 +5,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/real/**/*.test.ts"],
+    // Its own run (vitest.real-swarm.config.ts): two TCG worker VMs take longer than CI's budget here.
+    exclude: ["test/real/swarm-worker.test.ts", "**/node_modules/**"],
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,
