@@ -64,7 +64,8 @@ const server = createHttpServer({
   metrics: metricsHandler(env.NIMBUS_METRICS_TOKEN, () => app?.metrics.registry ?? null),
   limits: { maxBodyBytes: env.NIMBUS_MAX_BODY_BYTES, anonymousPerMinute: env.NIMBUS_ANON_REQUESTS_PER_MINUTE },
   ready: () => ({
-    ready: app !== null,
+    // Replica mode: a replica cut off from PostgreSQL watches no host and hears no change: out of rotation.
+    ready: app !== null && (app.cluster?.healthy() ?? true),
     hosts: app?.fleet.hosts().length ?? 0,
     online: app?.fleet.hosts().filter((h) => h.connection.state === "online").length ?? 0,
     fleetStartedAt: app?.fleetStartedAt ?? null,

@@ -153,11 +153,11 @@ export class ClusterFleet implements FleetView {
     for (let attempt = 0; ; attempt++) {
       if (this.opts.leases.owns(host)) {
         // Taken over while this call waited: let the new connection come up first.
-        if (attempt > 0 || !this.opts.local.host(host)) await this.connected(host, this.opts.ownerWaitMs ?? 10_000);
+        if (attempt > 0 || !this.opts.local.host(host)) await this.connected(host, this.opts.ownerWaitMs ?? 15_000);
         if (!this.opts.local.host(host)) throw new NimbusError("HOST_UNREACHABLE", `${host} is being taken over by this server; try again in a moment`, { host });
         return here();
       }
-      const owner = await this.opts.leases.waitForOwner(host, this.opts.ownerWaitMs ?? 10_000, dead);
+      const owner = await this.opts.leases.waitForOwner(host, this.opts.ownerWaitMs ?? 15_000, dead);
       if (owner === this.opts.replicaId) continue;
       const url = owner ? this.opts.leases.directory.url(owner) : undefined;
       if (!owner || !url) throw new NimbusError("HOST_UNREACHABLE", `${host} has no server watching it right now (the replicas are re-sharing hosts); try again`, { host });
@@ -297,9 +297,13 @@ export class ClusterFleet implements FleetView {
       if (!record) return;
       // Closed now (fence, rebalance): the last record stays visible until the new owner publishes.
       this.opts.local.removeHost(e.host);
-      // Kept under our epoch: the next owner's (higher) replaces it, nothing older does.
-      this.remote.set(e.host, { record, epoch: this.heldEpochs.get(e.host) ?? 0 });
+      // Kept under our epoch (the next owner's, higher, replaces it; nothing older does), saying
+      // what it is now: nobody here watches it until the next owner reports.
+      const message = e.reason === "fenced" ? "this server replica lost the database; another one takes the host over" : "being handed over to another server replica";
+      const handedOver: HostRecord = { ...record, connection: { ...record.connection, state: "connecting", since: new Date().toISOString(), message } };
+      this.remote.set(e.host, { record: handedOver, epoch: this.heldEpochs.get(e.host) ?? 0 });
       this.heldEpochs.delete(e.host);
+      this.emit({ type: "host", host: handedOver, changed: ["connection"] });
     }
   }
 }

@@ -180,6 +180,11 @@ export class LeaseManager {
     return this.mine.has(host);
   }
 
+  /** False while this replica cannot renew (fenced, or not yet started): it then watches no host. */
+  healthy(): boolean {
+    return this.lastRenewSentAt !== null && this.clock() - this.lastRenewSentAt < this.timing.fenceMs;
+  }
+
   /** Whether this replica holds the leader lease now (runs the cluster's singletons). */
   isLeader(): boolean {
     return this.leader;

@@ -27,6 +27,11 @@ export interface Cluster {
   leases: LeaseManager;
   bus: ClusterBus;
   rpc: InternalRpc;
+  /**
+   * False while this replica can neither renew its leases nor hear the others (its copies of their
+   * hosts go stale): /healthz then answers 503 so the load balancer sends browsers elsewhere.
+   */
+  healthy(): boolean;
   stop(): Promise<void>;
 }
 
@@ -61,6 +66,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     leases,
     bus,
     rpc,
+    healthy: () => leases.healthy() && bus.isConnected(),
     async stop() {
       for (const s of stops.splice(0)) {
         try {

@@ -175,7 +175,10 @@ describe("ClusterFleet", () => {
     t.localEmit({ type: "host", host: record("kvm3", { maintenance: true }, { v: "mine" }), changed: ["virt"] });
     t.lose("kvm3");
     expect(t.removed).toEqual(["kvm3"]);
+    // The last inventory stays; the connection says nobody here watches it any more.
     expect(t.fleet.host("kvm3")!.inventory.virt).toEqual({ v: "mine" });
+    expect(t.fleet.host("kvm3")!.connection).toMatchObject({ state: "connecting", message: "being handed over to another server replica" });
+    expect(t.events.at(-1)).toMatchObject({ type: "host", host: { name: "kvm3" }, changed: ["connection"] });
     // The next owner (epoch 3) replaces it; a late message from the owner before us (epoch 1) does not.
     t.deliver("host", hostMessage("kvm3", 1, record("kvm3", {}, { v: "stale" }), ["virt"], true), "r9");
     expect(t.fleet.host("kvm3")!.inventory.virt).toEqual({ v: "mine" });

@@ -103,6 +103,8 @@ describe.skipIf(!databaseUrl)("host leases on PostgreSQL", () => {
     // Its own view: empty within fenceMs + a round.
     await vi.waitFor(() => expect(victim.m.owned().size).toBe(0), { timeout: 5_000, interval: 20 });
     const fencedAfter = performance.now() - cutAt;
+    expect(victim.m.healthy()).toBe(false);
+    expect(others.every(({ m }) => m.healthy())).toBe(true);
     // The others: all of its hosts, split between them.
     await vi.waitFor(() => expect(itsHosts.every((h) => others.some(({ m }) => m.owns(h)))).toBe(true), { timeout: 10_000, interval: 20 });
     await vi.waitFor(() => expect(others.filter(({ m }) => m.isLeader())).toHaveLength(1), { timeout: 10_000, interval: 20 });

@@ -238,6 +238,8 @@ describe.runIf(enabled)("several replicas sharing the hosts", () => {
       proxy.cut();
       await waitFor(() => itsHosts.every((h) => cluster.lab.sshConnections(h) === 0), { timeoutMs: 10_000, what: "r2 closing its sessions", everyMs: 5 });
       const letGo = performance.now() - t0;
+      // Out of the load balancer's rotation while it cannot reach the database.
+      await waitFor(async () => (await fetch(`${cluster.replica("r2").url}/healthz`)).status === 503, { timeoutMs: 5_000, what: "r2 reporting not ready", everyMs: 50 });
       const after = await settled(["r1", "r3"]);
       const reowned = performance.now() - t0;
       console.log(`r2 cut from PostgreSQL: closed its ${itsHosts.length} hosts' sessions after ${Math.round(letGo)} ms (fence 4 s after its last renew); r1 and r3 owned and connected them after ${Math.round(reowned)} ms`);
