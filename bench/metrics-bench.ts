@@ -37,6 +37,23 @@ export interface MetricsBenchOptions {
 
 export type BenchRow = [label: string, value: string, goal: string];
 
+/**
+ * RSS once freed memory has gone back to the system: after a collection V8 and the allocator
+ * return pages over the next seconds (a fresh database's initdb garbage: ~760 MB -> ~410 MB in
+ * ~4 s). Collects (when `gc` is exposed) and reads again each second until RSS stops falling (at most 10 s).
+ */
+async function settledRss(gc: (() => void) | undefined): Promise<number> {
+  let last = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < 10; i++) {
+    gc?.();
+    await new Promise((r) => setTimeout(r, 1000));
+    const rss = process.memoryUsage().rss / 1024 / 1024;
+    if (last - rss < 2) return rss;
+    last = rss;
+  }
+  return last;
+}
+
 /** A host's value drifting around its own mean, so rollups see real means and maxima. */
 const wave = (i: number, t: number, base: number) => Math.round((base + 20 * Math.sin(t / 600_000 + i)) * 100) / 100;
 
@@ -59,8 +76,7 @@ export async function runMetricsBench(opts: MetricsBenchOptions, log: (line: str
     // Creating the database ran initdb in a second PGlite whose memory is garbage now: collect it
     // (when run with --expose-gc, as \`pnpm bench\` does) so the figures are what a server keeps.
     const gc = (globalThis as { gc?: () => void }).gc;
-    gc?.();
-    const rss0 = process.memoryUsage().rss / 1024 / 1024;
+    const rss0 = await settledRss(gc);
     const wasm0 = wasmMiB();
     const errors: unknown[] = [];
     const writer = new MetricWriter(store, (e) => errors.push(e));
@@ -94,47 +110,54 @@ export async function runMetricsBench(opts: MetricsBenchOptions, log: (line: str
     // as the writer would have stored them, each bucket's among 99 other objects' (a server writes
     // every object's rollups of a bucket together, so one host's day lies on hundreds of pages).
     const day = 24 * 3600_000;
-    const fill: ObjectSample[] = [];
-    for (let at = end - day; at < start; at += SAMPLE_INTERVAL_MS) fill.push({ object: "host:bench-kvm0", at, values: [wave(0, at, 40), wave(1, at, 55), 61.5] });
-    await store.writeSamples(fill);
-    const acc = new RollupAccumulator();
-    const rollups: MetricRollup[] = [...acc.add(fill), ...acc.drain()].flatMap((r) => [
-      r,
-      ...Array.from({ length: 99 }, (_, i) => ({ ...r, object: `host:bench-fill${i}` })),
-    ]);
-    await store.writeRollups(rollups);
+    // Two such hosts, written apart: the second one's chart is cold for its data only.
+    for (const h of [0, 1]) {
+      const fill: ObjectSample[] = [];
+      for (let at = end - day; at < start; at += SAMPLE_INTERVAL_MS) fill.push({ object: `host:bench-kvm${h}`, at, values: [wave(h, at, 40), wave(h + 1, at, 55), 61.5] });
+      await store.writeSamples(fill);
+      const acc = new RollupAccumulator();
+      const rollups: MetricRollup[] = [...acc.add(fill), ...acc.drain()].flatMap((r) => [
+        r,
+        ...Array.from({ length: 99 }, (_, i) => ({ ...r, object: `host:bench-fill${h}-${i}` })),
+      ]);
+      await store.writeRollups(rollups);
+    }
 
     const deps = { metrics: store } as unknown as ApiDeps;
     const times: number[] = [];
     const cpuTimes: number[] = [];
     let points = 0;
     let shape = "";
-    for (let i = 0; i < 21; i++) {
+    // kvm0 first (the first chart in this process), kvm1 once (another host: its pages cold, the
+    // query code warm), then kvm0 20 times.
+    for (let i = 0; i < 22; i++) {
       const t = performance.now();
       const c = process.cpuUsage();
-      const s = await seriesFor(deps, "host", "bench-kvm0", "cpu", { from: end - day, to: end, maxPoints: 500 }, end);
+      const s = await seriesFor(deps, "host", i === 1 ? "bench-kvm1" : "bench-kvm0", "cpu", { from: end - day, to: end, maxPoints: 500 }, end);
       times.push(performance.now() - t);
       const used = process.cpuUsage(c);
       cpuTimes.push((used.user + used.system) / 1000);
       points = s.points.length;
       shape = s.resolution === "raw" ? "samples" : `${s.resolution} rollups + the newest samples`;
     }
-    const warm = times.slice(1).sort((a, b) => a - b);
-    const warmCpu = cpuTimes.slice(1).sort((a, b) => a - b);
+    const warm = times.slice(2).sort((a, b) => a - b);
+    const warmCpu = cpuTimes.slice(2).sort((a, b) => a - b);
     const load = (await import("node:os")).loadavg()[0]!;
-    gc?.();
-    const rss = process.memoryUsage().rss / 1024 / 1024;
+    const rss = await settledRss(gc);
     return [
       ["metrics: CPU of writes per simulated hour", `${((cpuS / simulatedS) * 100).toFixed(2)} % of one core`, "<= 10 % (server steady)"],
       ["metrics: CPU busy while writing flat out", `${cpuS.toFixed(1)} s CPU in ${wallS.toFixed(1)} s`, ""],
       ["metrics: longest batch write (wall / CPU)", `${slowest.toFixed(0)} / ${slowestCpu.toFixed(0)} ms (in 1,000-row statements)`, ""],
       [
-        "metrics: RSS with the hour written",
+        `metrics: RSS with ${opts.minutes} min of samples written`,
         `${rss.toFixed(0)} MB (${(rss - rss0).toFixed(0)} MB over the opened db; PGlite heap ${wasm0.toFixed(0)} -> ${wasmMiB().toFixed(0)} MB)`,
         gc ? "<= 700 MB (server)" : "<= 700 MB (server; run with --expose-gc)",
       ],
       ["metrics: 24 h chart of one host p50", `${warm[Math.floor(warm.length / 2)]!.toFixed(1)} ms (CPU ${warmCpu[Math.floor(warmCpu.length / 2)]!.toFixed(1)} ms; ${points} points from ${shape})`, "< 100 ms"],
-      ["metrics: 24 h chart of one host max", `${Math.max(...times).toFixed(1)} ms (the first, cold)`, "< 100 ms"],
+      // CPU times tell a cold query from a busy machine. The first query is the first of its kind
+      // in this process: PGlite's query code runs for the first time (once per server start).
+      ["metrics: 24 h chart, another host (data cold)", `${times[1]!.toFixed(1)} ms (CPU ${cpuTimes[1]!.toFixed(1)} ms)`, "< 100 ms"],
+      ["metrics: 24 h chart, the first in the process", `${times[0]!.toFixed(1)} ms (CPU ${cpuTimes[0]!.toFixed(1)} ms)`, ""],
       ["machine load average (1 min)", `${load.toFixed(1)} on ${(await import("node:os")).cpus().length} cores`, ""],
     ];
   } finally {
