@@ -1,5 +1,5 @@
 import { NimbusError, emptyInventory, type HostInventory, type HostRecord, type MethodName, type MethodParams, type MethodResult } from "@nimbus/domain";
-import type { Fleet, FleetEvent, FleetView, HostConfig } from "@nimbus/fleet";
+import { ListenerSet, connectingRecord, type Fleet, type FleetEvent, type FleetView, type HostConfig } from "@nimbus/fleet";
 import { pino, type Logger } from "pino";
 import { z } from "zod";
 import type { BusMessage, ClusterBus } from "./bus.js";
@@ -56,7 +56,7 @@ export class ClusterFleet implements FleetView {
   private readonly order: string[];
   /** Copies of the hosts other replicas own, with the epoch they were published under. */
   private readonly remote = new Map<string, { record: HostRecord; epoch: number }>();
-  private readonly listeners = new Set<(e: FleetEvent) => void>();
+  private readonly listeners: ListenerSet<FleetEvent>;
   private readonly logger: Logger;
   private readonly cleanups: (() => void)[] = [];
   /** Local changes published one after the other (their order is the receivers' order). */
@@ -68,6 +68,7 @@ export class ClusterFleet implements FleetView {
     for (const h of opts.hosts) this.configs.set(h.name, h);
     this.order = opts.hosts.map((h) => h.name);
     this.logger = opts.logger ?? pino({ level: "silent" });
+    this.listeners = new ListenerSet(this.logger, "fleet event");
     opts.rpc.register("fleet.request", RequestInput, async (input) => {
       this.assertOwned(input.host);
       return this.opts.local.request(input.host, input.method as MethodName, input.params as never, input.timeoutMs ? { timeoutMs: input.timeoutMs } : undefined);
@@ -136,8 +137,7 @@ export class ClusterFleet implements FleetView {
   }
 
   subscribe(listener: (e: FleetEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** Which replica owns a host now (undefined: in transit). */
@@ -197,13 +197,7 @@ export class ClusterFleet implements FleetView {
   }
 
   private emit(e: FleetEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch (err) {
-        this.logger.error({ err }, "fleet event listener failed");
-      }
-    }
+    this.listeners.emit(e);
   }
 
   private send(kind: string, payload: unknown): void {
@@ -322,22 +316,5 @@ function hostMessage(record: HostRecord, epoch: number, changed: HostMessage["ch
 
 /** A host no replica has reported yet. */
 function placeholder(config: HostConfig): HostRecord {
-  return {
-    name: config.name,
-    address: config.address,
-    port: config.port,
-    maintenance: false,
-    connection: {
-      state: "connecting",
-      since: new Date(0).toISOString(),
-      lastSeen: null,
-      message: "waiting for the server replica that watches this host",
-      agentVersion: null,
-      capabilities: [],
-      pinnedKey: null,
-      offeredKey: null,
-      nextRetryAt: null,
-    },
-    inventory: emptyInventory(),
-  };
+  return connectingRecord(config, { maintenance: false, since: new Date(0).toISOString(), message: "waiting for the server replica that watches this host" });
 }

@@ -1,3 +1,4 @@
+import { ListenerSet } from "@nimbus/fleet";
 import { pino, type Logger } from "pino";
 import { REPLICA_TIMING, ReplicaDirectory, type ReplicaInfo } from "./replicas.js";
 import { withTimeout, type Queryable } from "./sql.js";
@@ -116,7 +117,7 @@ export class LeaseManager {
   private readonly mine = new Map<string, number>();
   /** host -> owner of live leases, as of the last round. */
   private owners = new Map<string, string>();
-  private readonly listeners = new Set<(e: LeaseEvent) => void>();
+  private readonly listeners: ListenerSet<LeaseEvent>;
   private lastRenewSentAt: number | null = null;
   private leader = false;
   private fenceTimer: NodeJS.Timeout | null = null;
@@ -132,6 +133,7 @@ export class LeaseManager {
     this.maxMoves = opts.maxMoves ?? defaultMaxMoves(this.hostList.length);
     this.clock = opts.clock ?? (() => performance.now());
     this.logger = opts.logger ?? pino({ level: "silent" });
+    this.listeners = new ListenerSet(this.logger, "lease event");
     this.directory = new ReplicaDirectory(opts.db, opts.self, this.timing.aliveMs);
   }
 
@@ -167,8 +169,7 @@ export class LeaseManager {
   }
 
   subscribe(listener: (e: LeaseEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.add(listener);
   }
 
   /** The hosts this replica acts on now, with their epochs. */
@@ -359,13 +360,7 @@ export class LeaseManager {
   }
 
   private emit(e: LeaseEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch (err) {
-        this.logger.error({ err }, "lease listener failed");
-      }
-    }
+    this.listeners.emit(e);
   }
 
   private async q<R extends Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]> {

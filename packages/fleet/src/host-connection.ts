@@ -73,6 +73,28 @@ export interface HostConnectionDeps {
   liveness?: LivenessSweep;
 }
 
+/** A host's record before anything was heard from it (also a replica's placeholder for hosts others watch). */
+export function connectingRecord(config: Pick<HostConfig, "name" | "address" | "port">, opts: { maintenance: boolean; since: string; message: string | null }): HostRecord {
+  return {
+    name: config.name,
+    address: config.address,
+    port: config.port,
+    maintenance: opts.maintenance,
+    connection: {
+      state: "connecting",
+      since: opts.since,
+      lastSeen: null,
+      message: opts.message,
+      agentVersion: null,
+      capabilities: [],
+      pinnedKey: null,
+      offeredKey: null,
+      nextRetryAt: null,
+    },
+    inventory: emptyInventory(),
+  };
+}
+
 const ALL_SECTIONS: SectionName[] = ["node", "virt", "net", "swarm", "storage"];
 
 /**
@@ -112,24 +134,7 @@ export class HostConnection {
     initial: { maintenance?: boolean } = {},
   ) {
     const now = new Date().toISOString();
-    this.current = {
-      name: config.name,
-      address: config.address,
-      port: config.port,
-      maintenance: initial.maintenance ?? false,
-      connection: {
-        state: "connecting",
-        since: now,
-        lastSeen: null,
-        message: null,
-        agentVersion: null,
-        capabilities: [],
-        pinnedKey: null,
-        offeredKey: null,
-        nextRetryAt: null,
-      },
-      inventory: emptyInventory(),
-    };
+    this.current = connectingRecord(config, { maintenance: initial.maintenance ?? false, since: now, message: null });
   }
 
   get record(): HostRecord {

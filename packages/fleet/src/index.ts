@@ -1,6 +1,7 @@
 export * from "./contract.js";
 export { Fleet, type FleetOptions } from "./fleet.js";
-export { DEFAULT_TIMING, HostConnection, type ConnectionTiming, type Dialer, type HostChange } from "./host-connection.js";
+export { DEFAULT_TIMING, HostConnection, connectingRecord, type ConnectionTiming, type Dialer, type HostChange } from "./host-connection.js";
+export { ListenerSet } from "./listeners.js";
 export type { EnsureAgent } from "./agent-start.js";
 export { agentInstaller, type AgentInstallerOptions } from "./agent-install.js";
 export { loadAgentBundle, type AgentBundle } from "./agent-bundle.js";
