@@ -1,7 +1,7 @@
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCluster, type Cluster } from "./harness/cluster.js";
-import { ApiClient, TrpcError } from "./harness/client.js";
+import { ApiClient, signInRequest, TrpcError } from "./harness/client.js";
 import { waitFor } from "./harness/wait.js";
 
 /**
@@ -39,6 +39,15 @@ describe.runIf(!!pgUrl)("operations and accounts across replicas", () => {
     const through1 = await ApiClient.signIn(r1!.url, { email: "admin@nimbus.local", password: cluster.adminPassword }, r1!.url);
     const me = await through1.query<{ user: { role: string } }>(r2!.url, "session.me");
     expect(me.user.role).toBe("admin");
+  });
+
+  it("failed sign-ins made through both replicas count against one limit (the servers keep them in the database)", async () => {
+    const [r1, r2] = cluster.replicas;
+    const user = { email: "limits@nimbus.local", name: "Limits", password: "limits-password-long-1", role: "oncall", tenant: null };
+    await admin.mutate(cluster.url, "admin.users.create", user);
+    // Five wrong passwords (the per-account-and-address limit), alternating: each replica sees two or three.
+    for (let i = 0; i < 5; i++) expect((await signInRequest(i % 2 ? r2!.url : r1!.url, { email: user.email, password: `wrong-${i}-password` })).status).toBe(401);
+    for (const r of [r1!, r2!]) expect((await signInRequest(r.url, { email: user.email, password: user.password })).status).toBe(429);
   });
 
   it("a tenant created through one replica is known to the other (its directory reloads from the bus)", async () => {
