@@ -23,6 +23,9 @@ type ForwardedEvent = Exclude<FleetEvent, { type: "host" } | { type: "stats" }>;
 /** Events re-emitted on every replica; the rest (stats) stays with the owner, which records it. */
 const FORWARDED = new Set<string>(["job", "host-event", "console-output", "console-closed", "log-lines"]);
 
+/** How long an owned host's changes are gathered before they go out (one message for many hosts). */
+const HOST_COALESCE_MS = 5;
+
 /** Records of one snapshot message: bounded so one message stays a modest outbox row. */
 const SNAPSHOT_BATCH = 100;
 
@@ -61,6 +64,9 @@ export class ClusterFleet implements FleetView {
   private readonly cleanups: (() => void)[] = [];
   /** Local changes published one after the other (their order is the receivers' order). */
   private outbound: Promise<void> = Promise.resolve();
+  /** Own hosts' changes waiting for the next flush (HOST_COALESCE_MS). */
+  private readonly pendingHosts = new Map<string, { epoch: number; record: HostRecord; changed: Set<HostChanged[number]> }>();
+  private flushTimer: NodeJS.Timeout | null = null;
   /** The epoch under which this replica took each host it watches. */
   private readonly heldEpochs = new Map<string, number>();
 
@@ -100,6 +106,7 @@ export class ClusterFleet implements FleetView {
   }
 
   stop(): void {
+    this.flushHosts();
     for (const c of this.cleanups.splice(0)) c();
   }
 
@@ -211,10 +218,31 @@ export class ClusterFleet implements FleetView {
     if (e.type === "host") {
       const epoch = this.opts.leases.owned().get(e.host.name);
       if (epoch === undefined) return;
-      this.send("host", hostMessage(e.host, epoch, e.changed, false));
+      // Coalesced for a few milliseconds: a fleet connecting (or a busy host) makes one message
+      // per batch of hosts, not one per change; the latest record with every changed part.
+      const pending = this.pendingHosts.get(e.host.name);
+      if (pending && pending.epoch === epoch) {
+        pending.record = e.host;
+        for (const c of e.changed) pending.changed.add(c);
+      } else {
+        if (pending) this.flushHosts();
+        this.pendingHosts.set(e.host.name, { epoch, record: e.host, changed: new Set(e.changed) });
+      }
+      this.flushTimer ??= setTimeout(() => this.flushHosts(), HOST_COALESCE_MS);
     } else if (FORWARDED.has(e.type)) {
+      // The host changes before it first: receivers see them in the order the owner did.
+      this.flushHosts();
       this.send("event", e);
     }
+  }
+
+  private flushHosts(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (!this.pendingHosts.size) return;
+    const batch = [...this.pendingHosts.values()].map((p) => hostMessage(p.record, p.epoch, [...p.changed], false));
+    this.pendingHosts.clear();
+    for (let i = 0; i < batch.length; i += SNAPSHOT_BATCH) this.send("hosts", { hosts: batch.slice(i, i + SNAPSHOT_BATCH) });
   }
 
   private onMessage(m: BusMessage): void {
@@ -252,6 +280,7 @@ export class ClusterFleet implements FleetView {
   }
 
   private publishOwned(only?: string[]): void {
+    this.flushHosts();
     const want = only ? new Set(only) : null;
     const batch: HostMessage[] = [];
     for (const [host, epoch] of this.opts.leases.owned()) {
@@ -287,6 +316,7 @@ export class ClusterFleet implements FleetView {
         add(this.remote.get(e.host)?.record.maintenance ?? false);
       });
     } else if (e.type === "released") {
+      this.flushHosts();
       const record = this.opts.local.host(e.host);
       if (!record) return;
       // Closed now (fence, rebalance): the last record stays visible until the new owner publishes.

@@ -150,14 +150,20 @@ describe("ClusterFleet", () => {
     t.take("kvm1", 7);
     await t.flush();
     t.published.length = 0;
+    // Two changes close together: one message, the latest record, both changed parts.
     t.localEmit({ type: "host", host: record("kvm1", {}, { v: 1 }), changed: ["virt"] });
+    t.localEmit({ type: "host", host: record("kvm1", { maintenance: true }, { v: 2 }), changed: ["maintenance"] });
+    // A job event sends the host's changes first, then itself.
     t.localEmit({ type: "job", host: "kvm1", job: { id: "op" } as never });
     t.localEmit({ type: "stats", host: "kvm1", at: 1, counters: {} as never });
-    await t.flush();
-    await t.flush();
-    expect(t.published.map((p) => p.kind)).toEqual(["host", "event"]);
-    expect(t.published[0]!.payload).toMatchObject({ host: "kvm1", epoch: 7, full: false, changed: ["virt"], sections: { virt: { v: 1 } } });
-    expect(Object.keys((t.published[0]!.payload as { sections: object }).sections)).toEqual(["virt"]);
+    await vi.waitFor(() => expect(t.published.map((p) => p.kind)).toEqual(["hosts", "event"]));
+    const [sent] = (t.published[0]!.payload as { hosts: { sections: object; base: { maintenance: boolean } }[] }).hosts;
+    expect(sent).toMatchObject({ host: "kvm1", epoch: 7, full: false, changed: ["virt", "maintenance"], sections: { virt: { v: 2 } }, base: { maintenance: true } });
+    expect(Object.keys(sent!.sections)).toEqual(["virt"]);
+    // Alone, a change goes out after a few milliseconds all the same.
+    t.published.length = 0;
+    t.localEmit({ type: "host", host: record("kvm1", {}, { v: 3 }), changed: ["virt"] });
+    await vi.waitFor(() => expect(t.published.map((p) => p.kind)).toEqual(["hosts"]), { timeout: 1_000, interval: 5 });
     // Asked for a snapshot: every owned host, in full.
     t.published.length = 0;
     t.deliver("snapshot-request", {});
