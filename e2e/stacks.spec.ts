@@ -67,7 +67,7 @@ test("an admin deploys a stack: live errors, the diff, then its services converg
   await expect(total).toContainText("4/4", { timeout: 30_000 });
   const seen = (await page.evaluate("window.__stack")) as string[];
   expect(seen.some((v) => /[0-3]\/4/.test(v ?? "")), JSON.stringify(seen)).toBe(true);
-  await expect(page.getByTestId("stack-e2e-shop")).toContainText("8095:80/tcp");
+  await expect(page.getByTestId("stack-e2e-shop")).toContainText("8095→80/tcp");
   await page.setViewportSize(DESKTOP);
   await shoot(page, "list-desktop");
   await page.setViewportSize(PHONE);

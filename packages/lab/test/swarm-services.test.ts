@@ -55,7 +55,9 @@ describe("service update in the lab", () => {
     world = testWorld();
     const ctx = jobContext<ServiceUpdateProgress>();
     const job = manager().serviceUpdate!({ jobId: "u3", service: "web", image: "nginx:1.27-alpine" }, ctx);
-    await waitFor(() => running("web").some((t) => t.image === "nginx:1.27-alpine"), "the first task on the new image");
+    // The hard moment: a new task started (start-first) while the one it replaces still runs.
+    const meant = () => world.swarm!.tasks.filter((t) => t.service === "web" && t.desiredState === "running");
+    await waitFor(() => meant().length === 4 && meant().some((t) => t.image === "nginx:1.27-alpine"), "a new task beside the one it replaces");
     ctx.cancel();
     await expect(job).rejects.toThrow(/update of web to nginx:1\.27-alpine cancelled: docker rolled it back to nginx:1\.25-alpine \(3\/3 tasks on nginx:1\.25-alpine\)/);
     expect(running("web").map((t) => t.image)).toEqual(["nginx:1.25-alpine", "nginx:1.25-alpine", "nginx:1.25-alpine"]);

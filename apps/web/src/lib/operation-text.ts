@@ -96,7 +96,9 @@ export function operationOutcome(op: Operation): string {
   if ((op.kind === "service-update" || op.kind === "service-rollback") && (op.state === "succeeded" || op.state === "failed" || op.state === "cancelled")) {
     const image = op.progress && "image" in op.progress ? op.progress.image : null;
     if (op.state === "succeeded") return `${name} ${op.kind === "service-rollback" ? "rolled back to" : "now runs"} ${image ?? "its new image"}${took ? ` (${took})` : ""}`;
-    return `${op.kind === "service-rollback" ? "Rollback" : "Update"} of ${name} ${op.state === "cancelled" ? "no longer followed" : "failed"}: ${op.error ?? "unknown error"}`;
+    // A cancel's error says what docker did (an update rolled back, a rollback left to finish).
+    if (op.state === "cancelled") return op.error ? op.error.charAt(0).toUpperCase() + op.error.slice(1) : `${op.kind === "service-rollback" ? "Rollback" : "Update"} of ${name} cancelled`;
+    return `${op.kind === "service-rollback" ? "Rollback" : "Update"} of ${name} failed: ${op.error ?? "unknown error"}`;
   }
   if (op.kind === "storage-move") {
     const disk = param(op, "disk") ?? "the disk";

@@ -61,7 +61,12 @@ export function labServiceUpdate(world: World, p: ServiceUpdateParams | ServiceR
 function start(world: World, svc: ServiceState, target: string, rollback: boolean) {
   const sw = world.swarm!;
   const name = svc.spec.name;
-  updates.get(svc)?.stop();
+  // An update interrupted mid-task (a cancel's rollback, another update): the task it had just
+  // started goes, the one it was replacing stays; the new run replaces whatever is not its image.
+  const previous = updates.get(svc);
+  const started = previous?.pending && sw.tasks.find((t) => t.id === previous.pending!.started);
+  if (started && started.desiredState === "running") Object.assign(started, { desiredState: "shutdown", state: "shutdown", since: iso() });
+  previous?.stop();
   // Tasks started before this update keep the image they were started with.
   for (const t of sw.tasks) if (t.service === name) t.image ??= imageOf(svc);
   svc.previousImage = imageOf(svc);
