@@ -67,7 +67,7 @@ export function PortFindingsPanelBody({ findings, nodes }: { findings: PortFindi
         </ul>
       ) : (
         <p className="text-[13px]" data-testid="port-findings-ok">
-          <StatusBadge status={{ tone: "ok", label: "Open" }} /> <span className="ml-1">Every node reaches every other on the ports a swarm needs ({nodes} nodes checked).</span>
+          <StatusBadge status={{ tone: "ok", label: "Open" }} /> <span className="ml-1">{nodes === 1 ? "One node: no port between nodes to check yet." : `Every node reaches every other on the ports a swarm needs (${nodes} nodes checked).`}</span>
         </p>
       )}
       <p className="text-[12px] text-faint">
