@@ -32,7 +32,8 @@ describe("metric history", () => {
     const admin = backend.as(viewers.admin);
     const node = backend.app.fleet.host("kvm1")!.inventory.node!;
     backend.app.recorder.sample(Date.now() - 20_000);
-    backend.app.recorder.sample(Date.now() - 10_000);
+    const lastSampleAt = Date.now() - 10_000;
+    backend.app.recorder.sample(lastSampleAt);
     const cpu = await until(
       () => admin.metrics.series({ kind: "host", name: "kvm1", metric: "memory", range: lastHour() }),
       (s) => s.points.length >= 2,
@@ -46,6 +47,12 @@ describe("metric history", () => {
     expect(ds.points.length).toBeGreaterThan(0);
     const svc = await admin.metrics.series({ kind: "service", name: "web", metric: "desired", range: lastHour() });
     expect(svc.points.length).toBeGreaterThan(0);
+    // A day's chart (as the charts ask: 400 points) reads 5-minute rollups, and the buckets the
+    // writer has not stored yet from the samples: the newest sample is on it.
+    const day = await admin.metrics.series({ kind: "host", name: "kvm1", metric: "memory", range: { from: Date.now() - 86_400_000 + 60_000, to: Date.now() + 60_000, maxPoints: 400 } });
+    expect(day).toMatchObject({ resolution: "5m", step: 300_000 });
+    expect(day.points.at(-1)!.t).toBeGreaterThanOrEqual(Math.floor(lastSampleAt / 300_000) * 300_000);
+    expect(day.points.at(-1)!.avg).not.toBeNull();
   });
 
   it("refuses a metric the object does not have, a reversed range, more than 30 days, too many points", async () => {
