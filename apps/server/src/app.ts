@@ -75,7 +75,17 @@ function leaderOnly(cluster: Cluster, autoscaler: { start(): Promise<void>; stop
  * operations, health and the live hub. Everything a request needs hangs off the returned App.
  */
 /** `trustedOrigins`: pages besides baseURL's that may sign in (the bound address's loopback names). */
-export async function createApp(env: ServerEnv, baseURL: string, logger: Logger = pino({ level: env.NIMBUS_LOG_LEVEL }), trustedOrigins: readonly string[] = []): Promise<App> {
+/**
+ * `onCluster`: called as soon as replica mode's cluster runs, before the rest is wired, so the other
+ * replicas' calls (relayed agent requests for hosts this one has just taken) are served at once.
+ */
+export async function createApp(
+  env: ServerEnv,
+  baseURL: string,
+  logger: Logger = pino({ level: env.NIMBUS_LOG_LEVEL }),
+  trustedOrigins: readonly string[] = [],
+  onCluster?: (cluster: Cluster) => void,
+): Promise<App> {
   const startedAt = Date.now();
   const database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: join(env.NIMBUS_DATA_DIR, "db") });
   const cleanups: (() => Promise<void> | void)[] = [() => database.close()];
@@ -133,6 +143,7 @@ export async function createApp(env: ServerEnv, baseURL: string, logger: Logger 
         logger: logger.child({ component: "cluster", replica: replica.id }),
       });
       cleanups.unshift(() => cluster!.stop());
+      onCluster?.(cluster);
       const bus = cluster.bus;
       tenantsChanged = () => void bus.publish("tenants", {}).catch((err: unknown) => logger.warn({ err }, "tenant change not announced to the other replicas"));
       const reloadTenants = () => void tenants.reload().catch((err: unknown) => logger.warn({ err }, "tenants not reloaded"));

@@ -4,6 +4,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { pino } from "pino";
 import { loadEnv } from "./env.js";
+import type { Cluster } from "@nimbus/cluster";
 import { createApp, type App } from "./app.js";
 import { createHttpServer } from "./http/server.js";
 import { originPolicy, type OriginPolicy } from "./http/origin-policy.js";
@@ -44,6 +45,8 @@ setInterval(() => {
 }, 10_000).unref();
 
 let app: App | null = null;
+/** Replica mode: set as soon as the cluster runs (before `app`), for /internal/cluster/*. */
+let cluster: Cluster | null = null;
 let web: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
 let origins: OriginPolicy | null = null;
 const server = createHttpServer({
@@ -60,7 +63,7 @@ const server = createHttpServer({
     return app.auth.handler(req, res);
   },
   web: () => web,
-  internal: () => (app?.cluster ? (req, res) => app!.cluster!.rpc.handle(req, res) : null),
+  internal: () => (cluster ? (req, res) => cluster!.rpc.handle(req, res) : null),
   metrics: metricsHandler(env.NIMBUS_METRICS_TOKEN, () => app?.metrics.registry ?? null),
   limits: { maxBodyBytes: env.NIMBUS_MAX_BODY_BYTES, anonymousPerMinute: env.NIMBUS_ANON_REQUESTS_PER_MINUTE },
   ready: () => ({
@@ -93,7 +96,7 @@ async function main() {
   web = handler;
   const url = env.NIMBUS_PUBLIC_URL ?? `http://${env.NIMBUS_BIND === "0.0.0.0" ? "127.0.0.1" : env.NIMBUS_BIND}:${port}`;
   // better-auth checks Origin on sign-in too: the same pages as the server's own check.
-  app = await createApp(env, url, logger, origins?.origins);
+  app = await createApp(env, url, logger, origins?.origins, (c) => (cluster = c));
 
   console.log(startupBanner({ url, hosts: app.describeHosts, firstAdmin: app.firstAdmin }));
 }
