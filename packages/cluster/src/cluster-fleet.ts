@@ -162,6 +162,7 @@ export class ClusterFleet implements FleetView {
         // Taken over while this call waited: let the new connection come up first.
         if (attempt > 0 || !this.opts.local.host(host)) await this.connected(host, this.opts.ownerWaitMs ?? 15_000);
         if (!this.opts.local.host(host)) throw new NimbusError("HOST_UNREACHABLE", `${host} is being taken over by this server; try again in a moment`, { host });
+        this.assertFresh(host);
         return here();
       }
       const owner = await this.opts.leases.waitForOwner(host, this.opts.ownerWaitMs ?? 15_000, dead);
@@ -201,6 +202,15 @@ export class ClusterFleet implements FleetView {
 
   private assertOwned(host: string): void {
     if (!this.opts.leases.owns(host) || !this.opts.local.host(host)) throw new NimbusError("HOST_UNREACHABLE", `${host} is not watched by this server any more`, { host, moved: true });
+    this.assertFresh(host);
+  }
+
+  /**
+   * By the clock, not the fence timer (which a blocked event loop delays): nothing is sent to a
+   * host once the lease may be running out unrenewed.
+   */
+  private assertFresh(host: string): void {
+    if (!this.opts.leases.healthy()) throw new NimbusError("HOST_UNREACHABLE", `${host}: this server cannot renew its hold on the host (database unreachable); try again in a moment`, { host });
   }
 
   private emit(e: FleetEvent): void {

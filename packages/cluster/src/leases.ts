@@ -32,7 +32,9 @@ export const DEFAULT_LEASE_TIMING: LeaseTiming = {
   leaseMs: 6_000,
   fenceMs: 4_000,
   aliveMs: REPLICA_TIMING.aliveMs,
-  queryTimeoutMs: 1_500,
+  // Below fenceMs, well above a normal round: a renew answered late by a busy event loop (a
+  // fleet's SSH handshakes) still counts, since the fence counts from when it was sent.
+  queryTimeoutMs: 3_000,
 };
 
 /** ceil(hosts / replicas): what one replica may hold. */
@@ -233,13 +235,18 @@ export class LeaseManager {
     return this.running;
   }
 
-  private schedule(): void {
+  private schedule(delayMs = this.timing.heartbeatMs): void {
     if (this.stopped) return;
     this.roundTimer = setTimeout(() => {
-      void this.round()
-        .catch((err: unknown) => this.logger.warn({ err }, "lease round failed"))
-        .finally(() => this.schedule());
-    }, this.timing.heartbeatMs);
+      void this.round().then(
+        () => this.schedule(),
+        (err: unknown) => {
+          // Try again soon: the fence deadline does not wait for the next regular round.
+          this.logger.warn({ err }, "lease round failed");
+          this.schedule(Math.min(this.timing.heartbeatMs, 500));
+        },
+      );
+    }, delayMs);
   }
 
   private async doRound(): Promise<void> {

@@ -34,10 +34,12 @@ function setup(opts: { maintenance?: (h: string) => Promise<boolean> } = {}) {
   };
 
   const owned = new Map<string, number>();
+  const health = { ok: true };
   const leaseListeners = new Set<(e: LeaseEvent) => void>();
   const leases = {
     owned: () => owned,
     owns: (h: string) => owned.has(h),
+    healthy: () => health.ok,
     ownerOf: (h: string) => (owned.has(h) ? "r1" : "r2"),
     waitForOwner: async (h: string) => (owned.has(h) ? "r1" : "r2"),
     directory: { url: () => "http://127.0.0.1:1" },
@@ -80,7 +82,7 @@ function setup(opts: { maintenance?: (h: string) => Promise<boolean> } = {}) {
   const fleet = new ClusterFleet({ replicaId: "r1", hosts: configs, local, leases, bus, rpc, maintenance: opts.maintenance });
   const events: FleetEvent[] = [];
   fleet.subscribe((e) => events.push(e));
-  return { fleet, published, deliver, take, lose, localEmit, added, removed, events, local, flush: () => new Promise((r) => setTimeout(r, 0)) };
+  return { fleet, health, published, deliver, take, lose, localEmit, added, removed, events, local, flush: () => new Promise((r) => setTimeout(r, 0)) };
 }
 
 const hostMessage = (name: string, epoch: number, rec: HostRecord, changed: string[], full: boolean) => {
@@ -199,6 +201,10 @@ describe("ClusterFleet", () => {
     await t.flush();
     t.localEmit({ type: "host", host: record("kvm1"), changed: ["connection"] });
     await expect(t.fleet.request("kvm1", "virt.snapshotList" as never, { domain: "d" } as never)).resolves.toEqual({ ok: true });
+    // Leases not renewed lately (by the clock): nothing goes to the host, even before the fence fires.
+    t.health.ok = false;
+    await expect(t.fleet.request("kvm1", "virt.snapshotList" as never, { domain: "d" } as never)).rejects.toMatchObject({ code: "HOST_UNREACHABLE" });
+    t.health.ok = true;
     await expect(t.fleet.request("nope", "virt.snapshotList" as never, {} as never)).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 });
