@@ -30,11 +30,7 @@ test("the Storage page keeps receiving live changes after its replica is SIGKILL
 
   await page.goto(`${cluster.url}/storage`);
   await expect(page.locator(USAGE).first()).toBeVisible();
-  // A change pushed while both replicas run, to the replica holding the stream.
-  await cluster.lab.faults.fillDatastore("/instance", 61);
-  await expect(page.locator(USAGE).first()).toHaveAttribute("aria-valuenow", "61");
-
-  // The replica holding this browser's live stream.
+  // The replica holding this browser's live stream (once it is open: a change before that is only in the next fetch).
   let serving: string | null = null;
   await expect
     .poll(async () => {
@@ -42,6 +38,10 @@ test("the Storage page keeps receiving live changes after its replica is SIGKILL
       return serving;
     })
     .not.toBeNull();
+  await page.waitForLoadState("networkidle");
+  // A change pushed while both replicas run, to the replica holding the stream.
+  await cluster.lab.faults.fillDatastore("/instance", 61);
+  await expect(page.locator(USAGE).first()).toHaveAttribute("aria-valuenow", "61");
   const killed = cluster.replica(serving!);
   const survivor = cluster.replicas.find((r) => r !== killed)!;
   const killedAt = Date.now();
