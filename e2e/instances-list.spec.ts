@@ -1,4 +1,4 @@
-import { test, expect, uiSignIn, ADMIN, query, seedUser } from "./fixtures.js";
+import { test, expect, uiSignIn, ADMIN, mutate, query, seedUser } from "./fixtures.js";
 import type { Page } from "@playwright/test";
 
 /**
@@ -117,4 +117,90 @@ test("the Hosts page: role and connection filters and sort go to the server, wit
   await expect.poll(hostRows).toEqual(storage);
   await page.goto("/hosts?q=kvm&sort=-name");
   await expect.poll(hostRows).toEqual(everything.items.map((h) => h.name).filter((n) => n.includes("kvm")).reverse());
+});
+
+test("a row's menu stays open through live changes of another row and of its own", async ({ page, admin }) => {
+  // Two running VMs no other spec depends on being up (they are started again at the end).
+  const [a, b] = ["initech-ci", "initech-files"];
+  const running = (await query(admin, "instances.page", { state: "running", tenant: "initech", limit: 50 })) as Page1;
+  expect(running.items.map((i) => i.name)).toEqual(expect.arrayContaining([a, b]));
+  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  const row = (name: string) => page.getByTestId(`instance-row-${name}`);
+  const openMenu = async (name: string) => {
+    await page.getByRole("button", { name: `Actions for ${name}` }).click();
+    const menu = page.getByRole("menu");
+    await expect(menu).toBeVisible();
+    // Marked in the DOM: a remounted menu (or row) would come back without the mark, or not at all.
+    await menu.evaluate((el) => el.setAttribute("data-e2e-mark", "kept"));
+    return menu;
+  };
+  try {
+    // Filtered to running VMs: b stopping leaves the filter, so the loaded pages are asked again.
+    await page.goto("/instances?state=running");
+    await expect(row(b!)).toBeVisible();
+    const menu = await openMenu(a!);
+    await mutate(admin, "instances.power", { name: b, action: "destroy" });
+    await expect(row(b!)).toHaveCount(0);
+    await expect(menu).toHaveAttribute("data-e2e-mark", "kept");
+    await expect(page.getByTestId("action-shutdown")).toBeVisible();
+    await page.keyboard.press("Escape");
+
+    // Unfiltered: a's own state changes under its open menu; the menu stays and offers what now applies.
+    await page.goto("/instances");
+    const own = await openMenu(a!);
+    await mutate(admin, "instances.power", { name: a, action: "destroy" });
+    await expect(row(a!)).toContainText("Shut off");
+    await expect(own).toHaveAttribute("data-e2e-mark", "kept");
+    // The item is there to click (not detached): Start powers it on again.
+    await page.getByTestId("action-start").click();
+    await expect(row(a!)).toContainText("Running");
+  } finally {
+    for (const name of [a, b]) {
+      const now = (await query(admin, "instances.page", { q: name, limit: 5 })) as Page1;
+      if (now.items.find((i) => i.name === name)?.state !== "running") await mutate(admin, "instances.power", { name, action: "start" });
+    }
+  }
+});
+
+test("the Operations, Moves and Health pages: filters in the URL, answered by the server with counts", async ({ page, admin }) => {
+  type Ops = { items: { id: string; kind: string; state: string }[]; total: number; all: number };
+  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  const requests: string[] = [];
+  page.on("request", (r) => requests.push(decodeURIComponent(r.url())));
+
+  const all = (await query(admin, "operations.page", { limit: 500 })) as Ops;
+  const migrations = (await query(admin, "operations.page", { kind: "migrate", limit: 500 })) as Ops;
+  await page.goto("/operations?kind=migrate");
+  await expect(page.getByLabel("Kind")).toHaveValue("migrate");
+  await expect(page.getByText(migrations.total === all.all ? `${all.all} operations` : `${migrations.total} of ${all.all} operations`, { exact: true })).toBeVisible();
+  expect(requests.some((u) => u.includes("operations.page") && u.includes('"kind":"migrate"'))).toBe(true);
+  await page.getByLabel("Search").fill("no-such-operation-anywhere");
+  await expect(page).toHaveURL(/q=no-such-operation-anywhere/);
+  await expect(page.getByText("No operations match")).toBeVisible();
+
+  await page.goto("/moves?kind=migrate");
+  await expect(page.getByLabel("Kind")).toHaveValue("migrate");
+  await expect.poll(() => requests.some((u) => u.includes("history.movesPage") && u.includes('"kind":"migrate"'))).toBe(true);
+  // Pickers ask for a few names; the fleet's lists are never loaded.
+  await page.getByLabel("Instance").fill("acme");
+  await expect(page).toHaveURL(/instance=acme/);
+  expect(requests.some((u) => /instances\.list|hosts\.list/.test(u))).toBe(false);
+
+  await page.goto("/health?problems=1");
+  await expect(page.getByTestId("health-summary")).toBeVisible();
+  await expect.poll(() => requests.some((u) => u.includes("health.page") && u.includes('"problems":true'))).toBe(true);
+  expect(requests.some((u) => /health\.list|hosts\.list/.test(u))).toBe(false);
+
+  for (const [viewport, device] of [[{ width: 1440, height: 900 }, "desktop"], [PHONE, "phone"]] as const) {
+    await page.setViewportSize(viewport);
+    for (const scheme of ["light", "dark"] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      for (const [path, name] of [["/operations", "operations"], ["/moves", "moves"], ["/health", "health"]] as const) {
+        await page.goto(path);
+        await expect(page.getByText(/\d+ (operations?|moves?|checks?)$/).first()).toBeVisible();
+        await shot(page, `lists-${name}-${device}-${scheme}`);
+      }
+    }
+  }
+  await page.emulateMedia({ colorScheme: "light" });
 });
