@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { test, expect, uiSignIn, seedUser } from "./fixtures.js";
+import { test, expect, uiSignIn, seedUser, mutate, query } from "./fixtures.js";
 
 /**
  * The serial console in a browser against the embedded lab: a tenant member opens its own
@@ -70,6 +70,32 @@ test("a tenant opens its instance's console, sees the login prompt, types a user
   await expect(page.getByTestId("console-state")).toHaveText("Connected");
   await expect(screen(page)).toContainText("alice@acme-web1:~$");
   expect(cspViolations).toEqual([]);
+});
+
+test("the console follows its instance through a live migration: re-attached on the new host, the screen kept, no Reconnect", async ({ page, admin }) => {
+  const tenant = await seedUser(admin, "tenant", "globex");
+  await uiSignIn(page, tenant.email, tenant.password);
+  await page.goto("/instances/globex-app1?tab=console");
+  await expect(page.getByTestId("console-state")).toHaveText("Connected");
+  await expect(screen(page)).toContainText("globex-app1 login:");
+  await page.getByTestId("console-terminal").click();
+  await page.keyboard.type("gus");
+  await page.keyboard.press("Enter");
+  await expect(screen(page)).toContainText("Password:");
+  const from = (await query(admin, "instances.get", { name: "globex-app1" })).instance.host as string;
+  const op = await mutate(admin, "instances.migrate", { instance: "globex-app1", destination: from === "kvm1" ? "kvm2" : "kvm1", options: {} });
+  await expect(screen(page)).toContainText("console re-attached, same session", { timeout: 30_000 });
+  await expect(page.getByTestId("console-state")).toHaveText("Connected");
+  // What was on screen before the move is still there; the guest answers on its new host.
+  await expect(screen(page)).toContainText("globex-app1 login: gus");
+  await page.getByTestId("console-terminal").click();
+  // An empty password at the Password: prompt it was left at: the guest answers from its new host.
+  await page.keyboard.press("Enter");
+  await expect(screen(page)).toContainText("Login incorrect");
+  await expect(page.getByRole("button", { name: "Reconnect" })).toHaveCount(0);
+  await expect(screen(page)).not.toContainText(/kvm\d/);
+  await page.screenshot({ path: "docs/screenshots/console-after-migration.png" });
+  await expect.poll(async () => (await query(admin, "operations.get", { id: op.id })).state, { timeout: 30_000 }).toBe("succeeded");
 });
 
 test("another tenant's instance has no console tab: the page answers as for a missing instance", async ({ page, admin }) => {

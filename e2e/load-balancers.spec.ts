@@ -5,7 +5,7 @@ import { test, expect, uiSignIn, mutate, ADMIN } from "./fixtures.js";
  * Load balancers: an admin puts an HAProxy on the lab's swarm manager in front of the web
  * service, sees every node as a backend UP sharing the requests, then a node refuses
  * connections (lab fault lb-backend-down) and its backend goes DOWN, and comes back UP when the
- * fault is undone. Screenshots, desktop and phone, light and dark: docs/screenshots/load-balancers-*.png.
+ * fault is undone; requests sent meanwhile move the share bars and the sessions live. Screenshots, desktop and phone, light and dark: docs/screenshots/load-balancers-*.png.
  */
 const PHONE = { width: 390, height: 844 };
 
@@ -64,6 +64,15 @@ test("an admin creates a load balancer in front of a service, sees its backends,
     await expect(row).toContainText("DOWN");
     await expect(row).toContainText("L4CON");
     await expect(page.getByTestId("lb-status-shop")).toContainText("2 of 3 up");
+    // Requests go through while worker1 is out: its share of all requests falls, the others' grow,
+    // and the sessions count moves, pushed over the live channel (no reload, no polling by the page).
+    const share = (node: string) => backends.getByTestId(`lb-backend-shop-${node}`).getByRole("meter");
+    const shareOf = async (node: string) => Number(await share(node).getAttribute("aria-valuenow"));
+    const before = { worker1: await shareOf("worker1"), manager: await shareOf("manager") };
+    await mutate(admin, "lab.inject", { name: "lb-requests", args: ["manager", "shop", "900"] });
+    await expect.poll(() => shareOf("worker1")).toBeLessThan(before.worker1 / 2);
+    await expect.poll(() => shareOf("manager")).toBeGreaterThan(before.manager);
+    await expect(page.locator("#lb-shop")).toContainText(/\b(9\d\d|[1-9]\d{3,}) sessions since start/);
     await shoot(page, "backend-down");
     await page.setViewportSize(PHONE);
     await shoot(page, "phone-backend-down");
