@@ -37,10 +37,14 @@ export async function instancesPageLatency(page: Page, url: string, samples: num
         if (done()) return;
         const observer = new MutationObserver(() => done() && observer.disconnect());
         observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+        // Never shown: the sample is reported as missing rather than waited for without end.
+        setTimeout(() => resolve(-1), 10000);
       })`);
       const before = Date.now();
       await power(name, running ? "destroy" : "start");
-      latencies.push((await seen) - before);
+      const at = await seen;
+      if (at < 0) throw new Error(`the Instances page never showed ${name} as ${want} (10 s)`);
+      latencies.push(at - before);
     }
   } finally {
     for (const name of usable) if ((await stateOf(name)) !== initial.get(name)) await power(name, initial.get(name) === "Running" ? "start" : "destroy");
