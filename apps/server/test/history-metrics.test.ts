@@ -8,7 +8,7 @@ import { fleetSecrets, secretsIn } from "./fleet-secrets.js";
  * Metric history and the health timeline through the whole server over the embedded lab: samples
  * come from the pushed inventory, a VIP failover is recorded with its cause and duration, and a
  * migration appears on the same timeline. Tenants read their own instances' charts only. Rates
- * come from the counters the lab's agents push (`stats.counters`, every second at lab speed 10).
+ * come from the counters the lab's agents push (`stats.counters`, every 2 s at lab speed 10).
  */
 let backend: Backend;
 beforeAll(async () => {

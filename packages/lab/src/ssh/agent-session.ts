@@ -35,8 +35,9 @@ export function runAgentSession(channel: ServerChannel, world: World, host: stri
     consoles: consoleRegistryOf(world, host),
     bootId: world.bootId(host),
     agentVersion,
-    // Counters every 10 s of lab time, at least a second apart: a faster lab shows rates sooner.
-    statsIntervalMs: Math.max(1_000, TIMINGS.statsMs / world.clock.speed),
+    // Counters every 10 s of lab time, at least 2 s apart: a faster lab shows rates sooner, and a
+    // host with nothing else to say still falls silent long enough for the liveness probe.
+    statsIntervalMs: Math.max(2_000, TIMINGS.statsMs / world.clock.speed),
   }).then(() => {
     if (!open) return;
     open = false;
