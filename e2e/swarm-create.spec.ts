@@ -29,6 +29,8 @@ test("Cancel of a service update: docker rolls it back, and the page says so", a
   await page.getByTestId("service-update").click();
   await page.getByTestId("update-image").fill("nginx:1.27-alpine");
   await page.getByTestId("update-submit").click();
+  // The dialog's overlay is gone before anything else is clicked (it took the first click once).
+  await expect(page.getByTestId("update-dialog")).toHaveCount(0);
   // While it runs: Cancel, with what it does beside it.
   await expect(page.getByTestId("operation-cancel-hint")).toContainText("Rolls the service back to its previous image");
   await page.getByTestId("operation-cancel").click();
