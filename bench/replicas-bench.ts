@@ -74,6 +74,7 @@ export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<numb
     const owned = async () =>
       new Map((await c.query<{ owner: string; n: number }>(`select owner, count(*)::int as n from host_leases where owner is not null and expires_at > now() group by owner`)).map((r) => [r.owner, r.n]));
     const shares = await owned();
+    console.log(`  connected: every replica sees all ${opts.hosts + 5} hosts online ${(connectMs / 1000).toFixed(2)} s after the first fleet start; hosts owned ${[...shares].map(([id, n]) => `${id} ${n}`).join(", ")}`);
 
     console.log(`  steady state: sampling ${opts.steadySeconds} s after 5 s of settling`);
     await sleep(5_000);
@@ -83,6 +84,7 @@ export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<numb
     const seconds = (Date.now() - wall0) / 1000;
     const cpu = new Map(c.replicas.map((r) => [r.id, ((cpuTicks(r.pid!) - t0.get(r.id)!) / 100 / seconds) * 100]));
     const rss = new Map(c.replicas.map((r) => [r.id, rssMiB(r.pid!)]));
+    console.log(`  steady: ${c.replicas.map((r) => `${r.id} CPU ${cpu.get(r.id)!.toFixed(1)} % RSS ${rss.get(r.id)!.toFixed(0)} MB`).join("; ")}`);
 
     // The storage host's owner, and a browser on another replica.
     const storageHost = (await c.query<{ host: string; owner: string }>(`select host, owner from host_leases where host = 'nfs1'`))[0];
