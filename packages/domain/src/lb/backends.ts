@@ -22,9 +22,10 @@ export function resolveLbServers(spec: LoadBalancerSpec, hosts: readonly HostRec
   const published = port === null ? tcp[0] : tcp.find((p) => p.published === port);
   if (!published)
     throw new NimbusError("PRECONDITION_FAILED", port === null ? `service ${service} publishes no TCP port` : `service ${service} does not publish TCP port ${port}`, { service });
+  // A task names its node by id (the lab, `docker node ps`) or by host name (`docker service ps`, the real agent).
   return swarm.nodes
     .filter((n) => n.address && LbServerName.safeParse(n.hostname).success)
-    .filter((n) => published.mode === "ingress" || swarm.tasks.some((t) => t.serviceId === svc.id && t.node === n.id && t.desiredState === "running"))
+    .filter((n) => published.mode === "ingress" || swarm.tasks.some((t) => t.serviceId === svc.id && (t.node === n.id || t.node === n.hostname) && t.desiredState === "running"))
     .map((n) => ({ name: n.hostname, address: n.address!, port: published.published, disabled: n.availability !== "active" }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
