@@ -1,10 +1,12 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
-// Pure parts always; the integration tests need a real PostgreSQL (DATABASE_URL, see
-// packages/db/scripts/with-postgres.sh) and are skipped without one, as @nimbus/db's postgres runs are.
+// Pure parts always; the *.pg.test.ts files need a real PostgreSQL (DATABASE_URL, see
+// packages/db/scripts/with-postgres.sh): they are left out of a run without one (the embedded
+// step), run by the PostgreSQL step, and fail there if it has none.
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    exclude: [...configDefaults.exclude, ...(process.env.DATABASE_URL ? [] : ["test/**/*.pg.test.ts"])],
     environment: "node",
     testTimeout: 60_000,
     hookTimeout: 60_000,

@@ -1,9 +1,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ClusterBus, type BusMessage } from "../src/bus.js";
-import { databaseUrl, freshDatabase, pool } from "./support/pg.js";
+import { freshDatabase, pool } from "./support/pg.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
 
-describe.skipIf(!databaseUrl)("cluster bus (LISTEN/NOTIFY + outbox) on PostgreSQL", () => {
+describe("cluster bus (LISTEN/NOTIFY + outbox) on PostgreSQL", () => {
   const cleanups: (() => Promise<unknown> | unknown)[] = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();

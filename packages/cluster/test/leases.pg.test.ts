@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type pg from "pg";
 import { LEADER_LEASE, LeaseManager, fairShare, type LeaseEvent, type LeaseTiming } from "../src/leases.js";
-import { databaseUrl, freshDatabase, pool } from "./support/pg.js";
+import { freshDatabase, pool } from "./support/pg.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
 
 /**
@@ -15,7 +15,7 @@ const hosts = Array.from({ length: 12 }, (_, i) => `kvm${i + 1}`);
 /** Every acquire and release of every manager, in the order they happened in this process. */
 type Interval = { manager: string; host: string; from: number; to: number | null };
 
-describe.skipIf(!databaseUrl)("host leases on PostgreSQL", () => {
+describe("host leases on PostgreSQL", () => {
   const cleanups: (() => Promise<unknown> | unknown)[] = [];
   afterEach(async () => {
     for (const c of cleanups.splice(0).reverse()) await c();
