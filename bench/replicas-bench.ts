@@ -16,6 +16,7 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { chromium } from "@playwright/test";
+import { chromiumLaunchOptions } from "../e2e/chromium.js";
 import { startCluster, type Cluster } from "../packages/cluster/test/harness/cluster.js";
 
 const root = resolve(import.meta.dirname, "..");
@@ -89,10 +90,7 @@ export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<numb
     // The storage host's owner, and a browser on another replica.
     const storageHost = (await c.query<{ host: string; owner: string }>(`select host, owner from host_leases where host = 'nfs1'`))[0];
     const browserReplica = c.replicas.find((r) => r.id !== storageHost?.owner) ?? c.replicas[0]!;
-    const browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
+    const browser = await chromium.launch(chromiumLaunchOptions());
     const latencies: number[] = [];
     try {
       const page = await browser.newPage();

@@ -9,23 +9,13 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type Page } from "@playwright/test";
+import { chromiumLaunchOptions } from "../../../e2e/chromium.js";
 
 const base = process.env.NIMBUS_URL ?? "http://127.0.0.1:3000";
 const email = process.env.NIMBUS_EMAIL ?? "";
 const password = process.env.NIMBUS_PASSWORD ?? "";
 const outDir = process.argv[2] ?? "/tmp/shots";
 const only = process.env.SHOTS_ONLY?.split(",");
-
-const FLAGS = [
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
-];
 
 /** Wait until skeletons are gone: what a person would wait for before reading the page. */
 async function settle(page: Page) {
@@ -103,7 +93,7 @@ async function run(browser: Browser, theme: "light" | "dark") {
 async function main() {
   if (!email || !password) throw new Error("set NIMBUS_EMAIL and NIMBUS_PASSWORD (the first-run admin printed by the server)");
   mkdirSync(outDir, { recursive: true });
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: FLAGS });
+  const browser = await chromium.launch(chromiumLaunchOptions(process.env.CHROMIUM));
   try {
     for (const theme of ["light", "dark"] as const) await run(browser, theme);
   } finally {
