@@ -316,12 +316,7 @@ export class ConsoleService {
     const started = this.now();
     this.push(c, `${c.epoch}:s`, { kind: "connecting" });
     for (;;) {
-      let verdict: Awaited<ReturnType<AccessCheck>>;
-      try {
-        verdict = await c.check();
-      } catch (err) {
-        verdict = err instanceof Error ? err.message : "you no longer have access to this instance";
-      }
+      const verdict = await this.verdict(c);
       if (c.closed) return;
       const listed = this.fleet.hosts().filter((h) => h.connection.state === "online" && h.inventory.virt?.domains.some((d) => d.name === c.domain));
       if (typeof verdict === "string") {
@@ -404,16 +399,20 @@ export class ConsoleService {
       .catch(() => undefined);
   }
 
+  /** The session's access check; a check that throws refuses with its message. */
+  private async verdict(c: Console): Promise<Awaited<ReturnType<AccessCheck>>> {
+    try {
+      return await c.check();
+    } catch (err) {
+      return err instanceof Error ? err.message : "you no longer have access to this instance";
+    }
+  }
+
   /** Access again: the instance still visible to the user (not deleted, not moved to another tenant) and the session valid. */
   private async recheck(c: Console) {
     if (c.closed) return;
     c.lastCheck = this.now();
-    let verdict: Awaited<ReturnType<AccessCheck>>;
-    try {
-      verdict = await c.check();
-    } catch (err) {
-      verdict = err instanceof Error ? err.message : "you no longer have access to this instance";
-    }
+    const verdict = await this.verdict(c);
     if (c.closed) return;
     if (typeof verdict === "string") return this.close(c, verdict);
     if (verdict.host !== c.host || verdict.domain !== c.domain) void this.follow(c, "the VM moved to another host: open the console again", false);
