@@ -1,13 +1,10 @@
 import { PassThrough } from "node:stream";
-import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
-import { AgentErrorCode, CONSOLE_LIMITS, methods, notificationSchema, type NodeFacts } from "@nimbus/domain";
+import { AgentErrorCode, CONSOLE_LIMITS, methods, notificationSchema } from "@nimbus/domain";
 import { AgentError, ConsoleRegistry, serveAgent, type AgentDrivers, type ConsoleStream } from "../../src/index.js";
+import { nodeFacts, wire } from "./wire.js";
 
-const facts: NodeFacts = {
-  hostname: "h1", os: "Debian", kernel: "6.1", cpuModel: "x", cpuFeatures: [], cpuCount: 2, cpuUsagePct: 1,
-  memoryTotalMiB: 1024, memoryUsedMiB: 100, diskTotalBytes: 10, diskUsedBytes: 1, uptimeSeconds: 5,
-};
+const facts = nodeFacts("h1");
 
 /** A console stream the test drives: what was written, whether it was closed, and a way to speak or end. */
 class FakeStream implements ConsoleStream {
@@ -68,25 +65,7 @@ function host(opts: { withConsole?: boolean; maxSessions?: number; budget?: numb
     const input = new PassThrough();
     const output = new PassThrough();
     const done = serveAgent({ input, output, drivers, agentVersion: "9.9.9", consoles: registry, pushDelayMs: 1 });
-    const messages: any[] = [];
-    const waiters: { pred: (m: any) => boolean; resolve: (m: any) => void }[] = [];
-    createInterface({ input: output }).on("line", (l) => {
-      const m = JSON.parse(l);
-      messages.push(m);
-      for (const w of [...waiters]) if (w.pred(m)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(m));
-    });
-    const waitFor = (pred: (m: any) => boolean) =>
-      new Promise<any>((resolve) => {
-        const hit = messages.find(pred);
-        if (hit) return resolve(hit);
-        waiters.push({ pred, resolve });
-      });
-    let id = 0;
-    const call = async (method: string, params: unknown) => {
-      const n = ++id;
-      input.write(JSON.stringify({ jsonrpc: "2.0", id: n, method, params }) + "\n");
-      return waitFor((m) => m.id === n);
-    };
+    const { messages, waitFor, call } = wire(input, output);
     const output64 = (session: string) =>
       messages.filter((m) => m.method === "console.output" && m.params.session === session).map((m) => Buffer.from(m.params.data, "base64").toString("utf8")).join("");
     return { call, waitFor, messages, output64, end: () => input.end(), done };

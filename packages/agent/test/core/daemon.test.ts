@@ -1,18 +1,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { MigrationProgress, NodeFacts } from "@nimbus/domain";
+import type { MigrationProgress } from "@nimbus/domain";
 import type { AgentDrivers } from "../../src/drivers.js";
 import { startAgentDaemon, type AgentDaemon } from "../../src/daemon.js";
 import { relayStdio } from "../../src/relay.js";
+import { nodeFacts, wire } from "./wire.js";
 
-const facts: NodeFacts = {
-  hostname: "kvm1", os: "Debian", kernel: "6.1", cpuModel: "x", cpuFeatures: [], cpuCount: 2, cpuUsagePct: 1,
-  memoryTotalMiB: 1024, memoryUsedMiB: 100, diskTotalBytes: 10, diskUsedBytes: 1, uptimeSeconds: 5,
-};
+const facts = nodeFacts("kvm1");
 const copying: MigrationProgress = {
   kind: "migrate", phase: "copying", memoryTotalBytes: 100, memoryProcessedBytes: 40, memoryRemainingBytes: 60,
   bandwidthBytesPerSec: 1, dirtyRateBytesPerSec: 0, iteration: 1, expectedDowntimeMs: null, percent: 40, downtimeMs: null,
@@ -45,25 +42,9 @@ function fakeHost() {
 function session(socket: string, startDaemon = async () => {}) {
   const stdin = new PassThrough();
   const stdout = new PassThrough();
-  const messages: any[] = [];
-  const waiters: { pred: (m: any) => boolean; resolve: (m: any) => void }[] = [];
-  createInterface({ input: stdout }).on("line", (l) => {
-    const m = JSON.parse(l);
-    messages.push(m);
-    for (const w of [...waiters]) if (w.pred(m)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(m));
-  });
-  const waitFor = (pred: (m: any) => boolean) =>
-    new Promise<any>((resolve) => {
-      const hit = messages.find(pred);
-      if (hit) return resolve(hit);
-      waiters.push({ pred, resolve });
-    });
-  let id = 0;
-  const call = (method: string, params: unknown = {}) => {
-    const myId = ++id;
-    stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: myId, method, params })}\n`);
-    return waitFor((m) => m.id === myId);
-  };
+  const w = wire(stdin, stdout);
+  const { messages, waitFor } = w;
+  const call = (method: string, params: unknown = {}) => w.call(method, params);
   const done = relayStdio({ socket, input: stdin, output: stdout, startDaemon });
   return { call, waitFor, messages, done, drop: () => stdin.destroy() };
 }

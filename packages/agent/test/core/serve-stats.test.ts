@@ -1,13 +1,10 @@
 import { PassThrough } from "node:stream";
-import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
-import { notificationSchema, type NodeFacts, type StatsCounters } from "@nimbus/domain";
+import { notificationSchema, type StatsCounters } from "@nimbus/domain";
 import { serveAgent, type AgentDrivers } from "../../src/index.js";
+import { nodeFacts, wire } from "./wire.js";
 
-const facts: NodeFacts = {
-  hostname: "h1", os: "Debian", kernel: "6.1", cpuModel: "x", cpuFeatures: [], cpuCount: 2, cpuUsagePct: 1,
-  memoryTotalMiB: 1024, memoryUsedMiB: 100, diskTotalBytes: 10, diskUsedBytes: 1, uptimeSeconds: 5,
-};
+const facts = nodeFacts("h1");
 
 /** A session whose stats driver reads from `read`; messages the agent writes are collected. */
 function session(read: () => Promise<StatsCounters>) {
@@ -15,19 +12,7 @@ function session(read: () => Promise<StatsCounters>) {
   const input = new PassThrough();
   const output = new PassThrough();
   const done = serveAgent({ input, output, drivers, agentVersion: "9.9.9", statsIntervalMs: 20 });
-  const messages: any[] = [];
-  const waiters: { pred: (m: any) => boolean; resolve: (m: any) => void }[] = [];
-  createInterface({ input: output }).on("line", (l) => {
-    const m = JSON.parse(l);
-    messages.push(m);
-    for (const w of [...waiters]) if (w.pred(m)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(m));
-  });
-  const waitFor = (pred: (m: any) => boolean) =>
-    new Promise<any>((resolve) => {
-      const hit = messages.find(pred);
-      if (hit) return resolve(hit);
-      waiters.push({ pred, resolve });
-    });
+  const { messages, waitFor } = wire(input, output);
   const snapshot = () => input.write(JSON.stringify({ jsonrpc: "2.0", id: 1, method: "inventory.snapshot", params: {} }) + "\n");
   return { messages, waitFor, snapshot, end: () => (input.end(), done) };
 }

@@ -1,13 +1,10 @@
 import { PassThrough } from "node:stream";
-import { createInterface } from "node:readline";
 import { describe, expect, it } from "vitest";
-import { methods, type MigrationProgress, type NodeFacts, type StorageMoveProgress, type VirtSection } from "@nimbus/domain";
+import { methods, type MigrationProgress, type StorageMoveProgress, type VirtSection } from "@nimbus/domain";
 import { AgentError, JobRegistry, serveAgent, type AgentDrivers } from "../../src/index.js";
+import { nodeFacts, wire } from "./wire.js";
 
-const facts: NodeFacts = {
-  hostname: "h1", os: "Debian", kernel: "6.1", cpuModel: "x", cpuFeatures: [], cpuCount: 2, cpuUsagePct: 1,
-  memoryTotalMiB: 1024, memoryUsedMiB: 100, diskTotalBytes: 10, diskUsedBytes: 1, uptimeSeconds: 5,
-};
+const facts = nodeFacts("h1");
 
 /** A fake host: drivers that change when the test says so, wired to serveAgent through pipes. */
 function harness(opts: { heartbeatMs?: number; withoutPreflight?: boolean } = {}) {
@@ -45,25 +42,7 @@ function harness(opts: { heartbeatMs?: number; withoutPreflight?: boolean } = {}
   const output = new PassThrough();
   const jobs = new JobRegistry();
   const done = serveAgent({ input, output, drivers, agentVersion: "9.9.9", jobs, pushDelayMs: 1, progressHeartbeatMs: opts.heartbeatMs });
-  const messages: any[] = [];
-  const waiters: { pred: (m: any) => boolean; resolve: (m: any) => void }[] = [];
-  createInterface({ input: output }).on("line", (l) => {
-    const m = JSON.parse(l);
-    messages.push(m);
-    for (const w of [...waiters]) if (w.pred(m)) (waiters.splice(waiters.indexOf(w), 1), w.resolve(m));
-  });
-  let id = 0;
-  const waitFor = (pred: (m: any) => boolean) =>
-    new Promise<any>((resolve) => {
-      const hit = messages.find(pred);
-      if (hit) return resolve(hit);
-      waiters.push({ pred, resolve });
-    });
-  const call = (method: string, params?: unknown) => {
-    const myId = ++id;
-    input.write(JSON.stringify({ jsonrpc: "2.0", id: myId, method, params }) + "\n");
-    return waitFor((m) => m.id === myId);
-  };
+  const { messages, waitFor, call } = wire(input, output);
   return {
     call, waitFor, messages, jobs, input, done,
     change: (next: VirtSection) => { virt = next; for (const l of listeners) l(); },
