@@ -121,7 +121,8 @@ export interface OperationsService {
   /** The dry run of "enter maintenance". */
   planMaintenance(host: string): EvacuationPlan;
   startMaintenance(req: MaintenanceRequest, requestedBy: string): Promise<Operation>;
-  exitMaintenance(host: string): HostMaintenanceView;
+  /** Replica mode: answered once the host's owner cleared the flag. */
+  exitMaintenance(host: string): HostMaintenanceView | Promise<HostMaintenanceView>;
   maintenanceViews(): HostMaintenanceView[];
   /** Records a create on the host placement chose and starts its job (placement and quota are the caller's). */
   startCreate(host: string, params: Omit<CreateInstanceParams, "jobId">, requestedBy: string): Promise<Operation>;

@@ -67,6 +67,10 @@ export class ClusterFleet implements FleetView {
   /** Own hosts' changes waiting for the next flush (HOST_COALESCE_MS). */
   private readonly pendingHosts = new Map<string, { epoch: number; record: HostRecord; changed: Set<HostChanged[number]> }>();
   private flushTimer: NodeJS.Timeout | null = null;
+  /** Messages handed to the bus and not yet taken by PostgreSQL. */
+  private sending = 0;
+  /** Host records published and received (replica mode's /healthz). */
+  private readonly counters = { messages: 0, recordsSent: 0, recordsReceived: 0 };
   /** The epoch under which this replica took each host it watches. */
   private readonly heldEpochs = new Map<string, number>();
 
@@ -135,12 +139,19 @@ export class ClusterFleet implements FleetView {
     await this.relay(host, () => this.opts.local.acceptHostKey(host, fingerprint, acceptedBy), "fleet.acceptHostKey", { host, fingerprint, acceptedBy: acceptedBy ?? null });
   }
 
-  setMaintenance(host: string, on: boolean): void {
-    if (this.opts.leases.owns(host)) return this.opts.local.setMaintenance(host, on);
+  /**
+   * Set by the host's owner (which persists it): relayed and awaited, so the caller gets the
+   * owner's answer or its error (an owner gone and no new one in time: HOST_UNREACHABLE), and
+   * nothing is set anywhere unless the owner set it. This replica's copy shows the flag at once.
+   */
+  async setMaintenance(host: string, on: boolean): Promise<void> {
     if (!this.configs.has(host)) throw new NimbusError("NOT_FOUND", `host ${host} is not part of the fleet`, { host });
-    void this.relay(host, async () => this.opts.local.setMaintenance(host, on), "fleet.setMaintenance", { host, on }).catch((err: unknown) =>
-      this.logger.warn({ err, host }, "maintenance change not delivered to the host's owner"),
-    );
+    await this.relay(host, async () => this.opts.local.setMaintenance(host, on), "fleet.setMaintenance", { host, on });
+    const copy = this.remote.get(host);
+    if (copy && !this.opts.leases.owns(host) && copy.record.maintenance !== on) {
+      copy.record = { ...copy.record, maintenance: on };
+      this.emit({ type: "host", host: copy.record, changed: ["maintenance"] });
+    }
   }
 
   subscribe(listener: (e: FleetEvent) => void): () => void {
@@ -217,9 +228,22 @@ export class ClusterFleet implements FleetView {
     this.listeners.emit(e);
   }
 
+  /** Messages and host records sent and received so far. */
+  stats(): { messages: number; recordsSent: number; recordsReceived: number } {
+    return { ...this.counters };
+  }
+
   private send(kind: string, payload: unknown): void {
+    this.sending++;
+    this.counters.messages++;
     this.outbound = this.outbound.then(() =>
-      this.opts.bus.publish(kind, payload).catch((err: unknown) => this.logger.debug({ err, kind }, "cluster message not sent (the reconnect resyncs)")),
+      this.opts.bus
+        .publish(kind, payload)
+        .catch((err: unknown) => this.logger.debug({ err, kind }, "cluster message not sent (the reconnect resyncs)"))
+        .finally(() => {
+          // Changes gathered while the bus was busy go out now, as one message per hundred hosts.
+          if (--this.sending === 0 && this.pendingHosts.size && !this.flushTimer) this.flushHosts();
+        }),
     );
   }
 
@@ -238,7 +262,12 @@ export class ClusterFleet implements FleetView {
         if (pending) this.flushHosts();
         this.pendingHosts.set(e.host.name, { epoch, record: e.host, changed: new Set(e.changed) });
       }
-      this.flushTimer ??= setTimeout(() => this.flushHosts(), HOST_COALESCE_MS);
+      // While earlier messages are still on their way (a fleet connecting), they keep gathering:
+      // the latest record of each host goes once the bus is free, not one message per 5 ms.
+      this.flushTimer ??= setTimeout(() => {
+        this.flushTimer = null;
+        if (this.sending === 0) this.flushHosts();
+      }, HOST_COALESCE_MS);
     } else if (FORWARDED.has(e.type)) {
       // The host changes before it first: receivers see them in the order the owner did.
       this.flushHosts();
@@ -252,6 +281,7 @@ export class ClusterFleet implements FleetView {
     if (!this.pendingHosts.size) return;
     const batch = [...this.pendingHosts.values()].map((p) => hostMessage(p.record, p.epoch, [...p.changed], false));
     this.pendingHosts.clear();
+    this.counters.recordsSent += batch.length;
     for (let i = 0; i < batch.length; i += SNAPSHOT_BATCH) this.send("hosts", { hosts: batch.slice(i, i + SNAPSHOT_BATCH) });
   }
 
@@ -260,7 +290,10 @@ export class ClusterFleet implements FleetView {
       case "host":
         return this.applyHost(m.payload as HostMessage);
       case "hosts":
-        for (const h of (m.payload as { hosts: HostMessage[] }).hosts ?? []) this.applyHost(h);
+        for (const h of (m.payload as { hosts: HostMessage[] }).hosts ?? []) {
+          this.counters.recordsReceived++;
+          this.applyHost(h);
+        }
         return;
       case "event": {
         const e = m.payload as ForwardedEvent;

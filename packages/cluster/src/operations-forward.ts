@@ -201,10 +201,14 @@ export class ClusterOperations {
   }
 
   /** Refused while any replica evacuates the host; the flag itself goes to the host's owner (ClusterFleet). */
-  exitMaintenance(host: string): HostMaintenanceView {
+  async exitMaintenance(host: string): Promise<HostMaintenanceView> {
+    const record = this.opts.fleet.host(host);
+    if (!record) throw new NimbusError("NOT_FOUND", `host ${host} not found`, { host });
     const evacuation = this.evacuationOf(host);
     if (evacuation) throw new NimbusError("CONFLICT", `${host} is being evacuated (${evacuation.summary}); abort that first`, { operation: evacuation.id });
-    return this.local.exitMaintenance(host);
+    // Awaited: the owner's answer (or its error) is the caller's.
+    await this.opts.fleet.setMaintenance(host, false);
+    return hostMaintenanceView(this.opts.fleet.host(host) ?? record, null);
   }
 
   maintenanceViews(): HostMaintenanceView[] {

@@ -72,6 +72,7 @@ function setup(opts: { maintenance?: (h: string) => Promise<boolean> } = {}) {
     },
     subscribe: (l: (e: FleetEvent) => void) => (localListeners.add(l), () => localListeners.delete(l)),
     request: vi.fn(async () => ({ ok: true })),
+    setMaintenance: vi.fn(),
   } as unknown as Fleet;
   const localEmit = (e: FleetEvent) => {
     if (e.type === "host") localRecords.set(e.host.name, e.host);
@@ -82,7 +83,7 @@ function setup(opts: { maintenance?: (h: string) => Promise<boolean> } = {}) {
   const fleet = new ClusterFleet({ replicaId: "r1", hosts: configs, local, leases, bus, rpc, maintenance: opts.maintenance });
   const events: FleetEvent[] = [];
   fleet.subscribe((e) => events.push(e));
-  return { fleet, health, published, deliver, take, lose, localEmit, added, removed, events, local, flush: () => new Promise((r) => setTimeout(r, 0)) };
+  return { fleet, rpc, health, published, deliver, take, lose, localEmit, added, removed, events, local, flush: () => new Promise((r) => setTimeout(r, 0)) };
 }
 
 const hostMessage = (name: string, epoch: number, rec: HostRecord, changed: string[], full: boolean) => {
@@ -206,5 +207,36 @@ describe("ClusterFleet", () => {
     await expect(t.fleet.request("kvm1", "virt.snapshotList" as never, { domain: "d" } as never)).rejects.toMatchObject({ code: "HOST_UNREACHABLE" });
     t.health.ok = true;
     await expect(t.fleet.request("nope", "virt.snapshotList" as never, {} as never)).rejects.toMatchObject({ code: "NOT_FOUND" });
+  });
+
+  it("a maintenance flag for a host owned elsewhere waits for the owner: its answer, its error, or a clear error when it is gone, and nothing half-set", async () => {
+    const t = setup();
+    await t.fleet.start();
+    t.deliver("host", hostMessage("kvm2", 1, record("kvm2"), ["connection"], true));
+    // The owner is gone (nothing listens at its address) and no other takes the host: a clear error, no flag anywhere.
+    await expect(t.fleet.setMaintenance("kvm2", true)).rejects.toMatchObject({ code: "HOST_UNREACHABLE" });
+    expect(t.local.setMaintenance).not.toHaveBeenCalled();
+    expect(t.fleet.host("kvm2")?.maintenance).toBe(false);
+    expect(t.events.filter((e) => e.type === "host" && e.changed.includes("maintenance"))).toEqual([]);
+
+    // The owner refuses (its own error reaches the caller), then sets it: answered, and shown here at once.
+    const call = vi.spyOn(t.rpc, "call").mockRejectedValueOnce(Object.assign(new Error("kvm2 is being evacuated"), { code: "CONFLICT" })).mockResolvedValueOnce(null);
+    await expect(t.fleet.setMaintenance("kvm2", true)).rejects.toThrow("kvm2 is being evacuated");
+    expect(t.fleet.host("kvm2")?.maintenance).toBe(false);
+    await t.fleet.setMaintenance("kvm2", true);
+    expect(call.mock.calls.map((c) => [c[1], c[2]])).toEqual([
+      ["fleet.setMaintenance", { host: "kvm2", on: true }],
+      ["fleet.setMaintenance", { host: "kvm2", on: true }],
+    ]);
+    expect(t.fleet.host("kvm2")?.maintenance).toBe(true);
+    expect(t.local.setMaintenance).not.toHaveBeenCalled();
+
+    // Its own host: set here; an unknown host: refused.
+    t.take("kvm1", 1);
+    await t.flush();
+    t.localEmit({ type: "host", host: record("kvm1"), changed: ["connection"] });
+    await t.fleet.setMaintenance("kvm1", true);
+    expect(t.local.setMaintenance).toHaveBeenCalledWith("kvm1", true);
+    await expect(t.fleet.setMaintenance("nope", true)).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 });

@@ -86,7 +86,8 @@ export interface FleetView {
    * host offers another one now), and reconnect.
    */
   acceptHostKey(host: string, fingerprint: string, acceptedBy?: string | null): Promise<void>;
-  setMaintenance(host: string, on: boolean): void;
+  /** Replica mode: answered once the host's owner set it (or with its error). */
+  setMaintenance(host: string, on: boolean): void | Promise<void>;
   /** Retry a host now instead of at the end of its backoff (a swarm manager's VM just built). Optional for test fakes. */
   reconnect?(host: string): void;
   subscribe(listener: (e: FleetEvent) => void): () => void;

@@ -77,7 +77,7 @@ export class MaintenanceRunner {
       throw new NimbusError("HOST_UNREACHABLE", `cannot evacuate ${host}: it is ${record.connection.state} (its agent runs the migrations)`, { host });
     this.ops.assertIdle("host", host);
     const plan = this.plan(host);
-    this.fleet.setMaintenance(host, true);
+    await this.fleet.setMaintenance(host, true);
     const blocked = plan.blocked.length ? `, ${plan.blocked.length} cannot move` : "";
     const op = await this.ops.recordServerSide({
       kind: "maintenance",

@@ -38,12 +38,13 @@ export const hostsRouter = router({
 
   setMaintenance: staffProcedure("host:maintenance")
     .input(byName.extend({ on: z.boolean() }))
-    .mutation(({ ctx, input }): HostSummary => {
+    .mutation(async ({ ctx, input }): Promise<HostSummary> => {
       const host = ctx.deps.fleet.host(input.name);
       if (!host) throw notFound(`host ${input.name}`);
       // Turning it off goes through exit, which refuses while the host is being evacuated.
-      if (!input.on) ctx.deps.operations.exitMaintenance(input.name);
-      else ctx.deps.fleet.setMaintenance(input.name, true);
+      // Replica mode: both wait for the host's owner (its error is the caller's).
+      if (!input.on) await ctx.deps.operations.exitMaintenance(input.name);
+      else await ctx.deps.fleet.setMaintenance(input.name, true);
       return hostSummary(ctx.deps.fleet.host(input.name)!);
     }),
 });

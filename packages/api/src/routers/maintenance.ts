@@ -42,8 +42,8 @@ export const maintenanceRouter = router({
 
   exit: staffProcedure("host:maintenance")
     .input(byHost)
-    .mutation(({ ctx, input }): HostMaintenanceView => {
+    .mutation(async ({ ctx, input }): Promise<HostMaintenanceView> => {
       if (!ctx.deps.fleet.host(input.host)) throw notFound(`host ${input.host}`);
-      return ctx.deps.operations.exitMaintenance(input.host);
+      return await ctx.deps.operations.exitMaintenance(input.host);
     }),
 });
