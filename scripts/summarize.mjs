@@ -51,6 +51,9 @@ for (const [runner, file] of process.argv.slice(2).map((a) => a.split("="))) {
       const where = t.name.replace(`${process.cwd()}/`, "");
       for (const a of t.assertionResults ?? [])
         if (a.status === "failed") notes.push(`${runner} FAILED: ${where} › ${a.fullName} — ${firstLines(a.failureMessages?.[0])}`);
+        // A test that passed on its retry keeps the first attempt's error: named, so a flake is fixed, not hidden.
+        else if (a.status === "passed" && a.failureMessages?.length)
+          notes.push(`${runner} FLAKY (passed on retry): ${where} › ${a.fullName} — ${firstLines(a.failureMessages[0])}`);
       if (t.status === "failed" && !(t.assertionResults ?? []).some((a) => a.status === "failed"))
         notes.push(`${runner} FAILED: ${where} (the file did not run) — ${firstLines(t.message)}`);
     }

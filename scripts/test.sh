@@ -18,10 +18,11 @@ step "build (web app, agent bundle)"
 pnpm exec turbo run build --output-logs=errors-only || exit 1
 
 step "unit and integration tests (vitest, embedded database, simulated lab over SSH)"
-pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$REPORTS/vitest.json"
+# One retry, as Playwright has: a test that passes only on its retry is named FLAKY in the summary.
+pnpm exec vitest run --retry=1 --reporter=default --reporter=json --outputFile.json="$REPORTS/vitest.json"
 
 step "database, accounts and server replicas on a real PostgreSQL"
-sh packages/db/scripts/with-postgres.sh pnpm exec vitest run --project @nimbus/db --project @nimbus/auth --project @nimbus/cluster \
+sh packages/db/scripts/with-postgres.sh pnpm exec vitest run --retry=1 --project @nimbus/db --project @nimbus/auth --project @nimbus/cluster \
   --reporter=default --reporter=json --outputFile.json="$REPORTS/postgres.json"
 
 step "end-to-end (Playwright, Debian's Chromium)"
