@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pino, type Logger } from "pino";
-import { HealthMonitor, LiveHub, MetricsRecorder, PgTenantLocks, RateWindow, TopologyService, findingChecks, type ApiDeps, type Context } from "@nimbus/api";
+import { HealthMonitor, LiveHub, MetricsRecorder, PgTenantLocks, RateWindow, TopologyService, findingChecks, shareHostTokens, type ApiDeps, type Context } from "@nimbus/api";
 import { createAuth, resolveAuthSecret } from "@nimbus/auth";
 import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, HistoryEvents, MetricStore, MetricWriter, Retention, TenantQuotas, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags, type FleetView } from "@nimbus/fleet";
@@ -126,6 +126,8 @@ export async function createApp(
     cleanups.unshift(() => localFleet.stop());
     let cluster: Cluster | null = null;
     if (replica) {
+      // A tenant's host tokens are the same on every replica (its page mixes their answers).
+      shareHostTokens(replica.secret);
       // Flags of hosts taken over later are read then (another replica may have changed them); one read serves a burst.
       let flags: { at: number; list: Promise<string[]> } | null = null;
       const maintenanceOf = async (host: string) => {
@@ -220,7 +222,8 @@ export async function createApp(
     // Owned hosts only in replica mode: each sample is recorded once, by the host's owner.
     const recorder = new MetricsRecorder(localFleet, { record: (samples) => metricWriter.record(samples), vipEvents: recordEvents, vipHolders: await historyEvents.vipHolders() });
     cleanups.unshift(() => recorder.stop());
-    const live = new LiveHub(fleet, tenants, { maxStreamsPerUser: env.NIMBUS_LIVE_STREAMS_PER_USER, maxStreamsPerAddress: env.NIMBUS_LIVE_STREAMS_PER_ADDRESS });
+    // Replica mode: event ids carry the cluster cursor, so a browser that comes back through another replica is replayed.
+    const live = new LiveHub(fleet, tenants, { maxStreamsPerUser: env.NIMBUS_LIVE_STREAMS_PER_USER, maxStreamsPerAddress: env.NIMBUS_LIVE_STREAMS_PER_ADDRESS, replay: cluster?.replay });
     live.attach({ operations: ops, health, topology });
     cleanups.unshift(() => live.detach(), () => health.stop());
     // Load balancers: specs in the database, lb-apply as server-side operations, states from the edge hosts' pushes.
@@ -262,6 +265,17 @@ export async function createApp(
           if (pruned.audit + pruned.health + pruned.operations + pruned.metrics + pruned.events) logger.info({ pruned }, "removed history older than its retention");
         },
         onError: (err) => logger.warn({ err }, "history retention failed; next try in an hour"),
+      }),
+    );
+    // What unauthenticated requests leave in the database (request counters, failed sign-ins) and
+    // expired sessions, every minute: better-auth's own clean-up only runs when a counter is reused.
+    cleanups.unshift(
+      scheduleRetention(() => auth.pruneRows(), {
+        everyMs: 60_000,
+        onDone: (pruned) => {
+          if (pruned.rateLimits + pruned.signInFailures + pruned.sessions + pruned.verifications) logger.debug({ pruned }, "removed expired sign-in limits and sessions");
+        },
+        onError: (err) => logger.warn({ err }, "pruning sign-in limits failed; next try in a minute"),
       }),
     );
 

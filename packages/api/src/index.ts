@@ -1,10 +1,10 @@
 export { appRouter, type AppRouter } from "./root.js";
 export { createCallerFactory, type Context, type Meta } from "./trpc.js";
 export type * from "./deps.js";
-export { LiveHub, LIVE_DEFAULTS, StreamLimitReached } from "./services/live-hub.js";
+export { LiveHub, LIVE_DEFAULTS, StreamLimitReached, type LiveReplaySource } from "./services/live-hub.js";
 export { HealthMonitor } from "./services/health-monitor.js";
 export { Autoscaler } from "./services/autoscale.js";
-export { maskHost } from "./services/projections.js";
+export { maskHost, shareHostTokens } from "./services/projections.js";
 export { maskForTenant, tenantSecrets } from "./services/tenant-mask.js";
 export { TopologyService, findingChecks, type TopologySnapshot } from "./services/topology.js";
 export { RateWindow } from "./services/rate-window.js";

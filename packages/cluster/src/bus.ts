@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { pino, type Logger } from "pino";
 
@@ -16,9 +17,16 @@ export interface BusMessage {
   /** The replica that published it. */
   from: string;
   payload: unknown;
+  /** The publisher's boot (`<replica>@<nonce>`) and its message number, 1, 2, 3… per boot (absent from a foreign sender). */
+  origin?: string;
+  n?: number;
 }
 
-type Wire = { k: string; f: string; p?: unknown; o?: number | string };
+type Wire = { k: string; f: string; p?: unknown; o?: number | string; b?: string; n?: number };
+
+/** Origins remembered in the watermark (a replica restarted many times leaves one per boot). */
+const MAX_ORIGINS = 16;
+const ORIGIN = /^[A-Za-z0-9._-]{1,64}@[0-9a-f]{8}$/;
 
 export interface ClusterBusOptions {
   url: string;
@@ -45,10 +53,32 @@ export class ClusterBus {
   private connected = false;
   /** Published, delivered to PostgreSQL, and received counts (tests and /metrics). */
   readonly stats = { published: 0, outbox: 0, received: 0, dropped: 0 };
+  /** This boot's name on the bus: message numbers restart with every boot. */
+  readonly origin: string;
+  /** Messages this boot published (numbered from 1, in publishing order, the receivers' order). */
+  private sent = 0;
+  /** Per origin, the number of the last message received (messages of one origin arrive in order). */
+  private readonly marks = new Map<string, number>();
+  private readonly publishedListeners = new Set<(m: BusMessage) => void>();
 
   constructor(private readonly opts: ClusterBusOptions) {
     this.logger = opts.logger ?? pino({ level: "silent" });
     this.maxInline = opts.maxInlineBytes ?? 7_000;
+    this.origin = `${opts.replicaId}@${randomBytes(4).toString("hex")}`;
+  }
+
+  /**
+   * How far this replica has read every origin's messages (its own: how many it published). Two
+   * replicas' watermarks compare origin by origin: the live channel's cluster cursor (replay.ts).
+   */
+  watermark(): Map<string, number> {
+    return new Map([...this.marks, [this.origin, this.sent]]);
+  }
+
+  /** Hears each message this replica publishes, numbered, when it is handed to PostgreSQL (in order). */
+  onPublished(listener: (m: BusMessage) => void): () => void {
+    this.publishedListeners.add(listener);
+    return () => this.publishedListeners.delete(listener);
   }
 
   async start(): Promise<void> {
@@ -94,7 +124,16 @@ export class ClusterBus {
       this.stats.dropped++;
       throw new Error("cluster bus not connected");
     }
-    const inline = JSON.stringify({ k: kind, f: this.opts.replicaId, p: payload } satisfies Wire);
+    const n = ++this.sent;
+    const message: BusMessage = { kind, from: this.opts.replicaId, payload, origin: this.origin, n };
+    for (const l of this.publishedListeners) {
+      try {
+        l(message);
+      } catch (err) {
+        this.logger.error({ err, kind }, "cluster bus publish listener failed");
+      }
+    }
+    const inline = JSON.stringify({ k: kind, f: this.opts.replicaId, p: payload, b: this.origin, n } satisfies Wire);
     this.stats.published++;
     if (Buffer.byteLength(inline) <= this.maxInline) {
       await c.query(`select pg_notify($1, $2)`, [BUS_CHANNEL, inline]);
@@ -103,8 +142,8 @@ export class ClusterBus {
     this.stats.outbox++;
     await c.query(
       `with row as (insert into cluster_outbox (kind, payload) values ($2, $3::jsonb) returning id)
-       select pg_notify($1, json_build_object('k', $2::text, 'f', $4::text, 'o', (select id from row))::text)`,
-      [BUS_CHANNEL, kind, JSON.stringify(payload), this.opts.replicaId],
+       select pg_notify($1, json_build_object('k', $2::text, 'f', $4::text, 'o', (select id from row), 'b', $5::text, 'n', $6::int)::text)`,
+      [BUS_CHANNEL, kind, JSON.stringify(payload), this.opts.replicaId, this.origin, n],
     );
   }
 
@@ -146,6 +185,15 @@ export class ClusterBus {
     this.retryTimer = setTimeout(retry, this.opts.retryMs ?? 1_000);
   }
 
+  /** Notes a received message number before the listeners apply it (they may read the watermark). */
+  private mark(origin: string, n: number): void {
+    if ((this.marks.get(origin) ?? 0) >= n) return;
+    this.marks.delete(origin);
+    this.marks.set(origin, n);
+    // Bounded: the origin heard from least recently goes (a cursor without it is only replayed more).
+    if (this.marks.size > MAX_ORIGINS) this.marks.delete(this.marks.keys().next().value!);
+  }
+
   private receive(client: pg.Client, text: string): void {
     let wire: Wire;
     try {
@@ -168,6 +216,11 @@ export class ClusterBus {
       }
       this.stats.received++;
       const message: BusMessage = { kind: wire.k, from: wire.f, payload };
+      if (typeof wire.b === "string" && ORIGIN.test(wire.b) && Number.isSafeInteger(wire.n) && wire.n! > 0) {
+        message.origin = wire.b;
+        message.n = wire.n!;
+        this.mark(wire.b, wire.n!);
+      }
       for (const l of this.listeners) {
         try {
           l(message);

@@ -5,6 +5,7 @@ import { ClusterBus } from "./bus.js";
 import { ClusterFleet } from "./cluster-fleet.js";
 import { InternalRpc } from "./internal-http.js";
 import { LeaseManager, type LeaseTiming } from "./leases.js";
+import { ReplayIndex } from "./replay.js";
 
 export interface ClusterOptions {
   /** PostgreSQL (DATABASE_URL). */
@@ -27,6 +28,8 @@ export interface Cluster {
   leases: LeaseManager;
   bus: ClusterBus;
   rpc: InternalRpc;
+  /** The live channel's cluster cursor: what changed since a browser's last event, on any replica. */
+  replay: ReplayIndex;
   /**
    * False while this replica can neither renew its leases nor hear the others (its copies of their
    * hosts go stale): /healthz then answers 503 so the load balancer sends browsers elsewhere.
@@ -49,7 +52,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const bus = new ClusterBus({ url: opts.url, replicaId: opts.replicaId, logger: logger.child({ component: "cluster-bus" }) });
   const leases = new LeaseManager({ db: pool, self: { id: opts.replicaId, internalUrl: opts.internalUrl }, hosts: opts.hosts.map((h) => h.name), timing: opts.timing, logger: logger.child({ component: "leases" }) });
   const fleet = new ClusterFleet({ replicaId: opts.replicaId, hosts: opts.hosts, local: opts.local, leases, bus, rpc, maintenance: opts.maintenance, logger: logger.child({ component: "cluster-fleet" }) });
-  const stops: (() => Promise<void> | void)[] = [() => pool.end()];
+  // Before the bus starts: every message is recorded.
+  const hostNames = new Set(opts.hosts.map((h) => h.name));
+  const replay = new ReplayIndex(bus, { isHost: (h) => hostNames.has(h) });
+  const stops: (() => Promise<void> | void)[] = [() => pool.end(), () => replay.stop()];
   try {
     await bus.start();
     stops.unshift(() => bus.stop());
@@ -66,6 +72,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     leases,
     bus,
     rpc,
+    replay,
     healthy: () => leases.healthy() && bus.isConnected(),
     async stop() {
       for (const s of stops.splice(0)) {

@@ -6,7 +6,7 @@ import { StreamLimitReached, StreamRevoked } from "../services/live-hub.js";
 
 export const liveRouter = router({
   /** The one push channel: every change this viewer may see, already projected and filtered. */
-  events: tenantProcedure.input(z.object({ lastEventId: z.string().max(64).nullish() }).optional()).subscription(async function* ({ ctx, input, signal }) {
+  events: tenantProcedure.input(z.object({ lastEventId: z.string().max(1400).nullish() }).optional()).subscription(async function* ({ ctx, input, signal }) {
     try {
       for await (const msg of ctx.live.stream(ctx.viewer, input?.lastEventId, signal, { revalidate: ctx.revalidate, address: ctx.ip })) {
         yield tracked(msg.id, msg.event);

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from "node:crypto";
-import type { HostSummary, LiveEvent, LoadBalancerView, Operation, Viewer } from "@nimbus/domain";
+import type { HealthCheck, HostSummary, LiveEvent, LoadBalancerView, Operation, Viewer } from "@nimbus/domain";
 import type { FleetEvent, FleetView } from "@nimbus/fleet";
 import { scopeFindings, scopeTopology, storageMounts, storageServersOverview } from "@nimbus/domain";
 import type { TopologySnapshot } from "./topology.js";
@@ -13,6 +13,9 @@ const audienceOf = (v: Pick<Viewer, "role" | "tenant">): Audience => (isStaff(v)
 
 interface Stored {
   seq: number;
+  /** Replica mode: the cluster cursor this event's id carries (see LiveReplaySource), and when it was made (s). */
+  cursor?: string;
+  at?: number;
   audience: Audience;
   event: LiveEvent;
   /** Length of the event's JSON: what the replay ring and queues count against their budgets. */
@@ -24,9 +27,30 @@ export interface LiveMessage {
   event: LiveEvent;
 }
 
-interface Queued extends LiveMessage {
+interface Queued {
+  /** Given, or made from `stored` when the event is sent (a flush's last event gets its cursor after the flush). */
+  id?: string;
+  stored?: Stored;
+  event: LiveEvent;
   size: number;
 }
+
+/**
+ * Replica mode (cluster/src/replay.ts): a cursor that means the same on every replica, and what
+ * changed since one, so a browser that comes back through another replica is replayed, not reset.
+ */
+export interface LiveReplaySource {
+  cursor(): string;
+  changesSince(cursor: string): {
+    hosts: { host: string; changed: ReadonlySet<string>; order: number }[];
+    operations: { operation: Operation; order: number }[];
+  } | null;
+}
+
+/** Health checks are evaluated on every replica on its own clock: a replay sends those that changed since this long before the cursor was made. */
+const HEALTH_REPLAY_SLACK_MS = 10_000;
+/** Health check ids remembered as removed (for a replay's remove list). */
+const MAX_REMOVED_CHECKS = 10_000;
 
 const RESET_SIZE = JSON.stringify({ type: "reset" }).length;
 
@@ -84,6 +108,8 @@ export interface LiveHubOptions {
   maxStreamsPerAddress?: number;
   /** Replay ring budget: events kept for reconnecting browsers, in characters of JSON. */
   ringSize?: number;
+  /** Replica mode: event ids carry a cluster cursor; a browser coming from another replica is replayed from it. */
+  replay?: LiveReplaySource;
 }
 
 const RING = 4096;
@@ -118,6 +144,16 @@ export class LiveHub {
   private readonly idleGraceMs: number;
   private readonly now: () => number;
   private readonly limits: Required<Pick<LiveHubOptions, "maxStreamsPerUser" | "maxStreamsPerAddress" | "ringSize">>;
+  private readonly replay: LiveReplaySource | null;
+  /** Replica mode: the cursor as of the last flush (everything applied before it was projected). */
+  private flushedCursor = "";
+  /** Replica mode, during a flush: the last event each audience got in it (its id gets the flush's cursor). */
+  private flushLast: Map<Audience, Stored> | null = null;
+  private topologyVersion: number | null = null;
+  private healthSource: { checks?: () => readonly HealthCheck[] } | null = null;
+  /** Replica mode: when each health check last changed and when each removed one went (this.now()). */
+  private readonly healthChangedAt = new Map<string, number>();
+  private readonly healthRemovedAt = new Map<string, number>();
 
   constructor(
     private readonly fleet: FleetView,
@@ -132,13 +168,16 @@ export class LiveHub {
       maxStreamsPerAddress: opts.maxStreamsPerAddress ?? LIVE_DEFAULTS.maxStreamsPerAddress,
       ringSize: opts.ringSize ?? LIVE_DEFAULTS.ringSize,
     };
+    this.replay = opts.replay ?? null;
+    if (this.replay) this.flushedCursor = this.replay.cursor();
   }
 
   attach(sources: {
     operations: { subscribe(l: (op: Operation) => void): () => void };
-    health: { subscribe(l: (c: HealthChanges) => void): () => void };
+    health: { subscribe(l: (c: HealthChanges) => void): () => void; checks?: () => readonly HealthCheck[] };
     topology: { subscribe(l: (s: TopologySnapshot) => void): () => void };
   }) {
+    this.healthSource = sources.health;
     this.unsubscribe.push(sources.topology.subscribe((s) => this.onTopology(s)));
     this.unsubscribe.push(this.fleet.subscribe((e) => this.onFleet(e)));
     this.unsubscribe.push(sources.operations.subscribe((op) => this.onOperation(op)));
@@ -166,6 +205,20 @@ export class LiveHub {
 
   /** Health is for staff only (tenants do not see the health list), and only what changed. */
   private onHealth({ upsert, remove }: HealthChanges) {
+    if (this.replay) {
+      const now = this.now();
+      for (const c of upsert) {
+        this.healthChangedAt.delete(c.id);
+        this.healthChangedAt.set(c.id, now);
+        this.healthRemovedAt.delete(c.id);
+      }
+      for (const id of remove) {
+        this.healthChangedAt.delete(id);
+        this.healthRemovedAt.delete(id);
+        this.healthRemovedAt.set(id, now);
+        if (this.healthRemovedAt.size > MAX_REMOVED_CHECKS) this.healthRemovedAt.delete(this.healthRemovedAt.keys().next().value!);
+      }
+    }
     if (this.served().includes("staff")) this.publish("staff", { type: "health-changes", upsert, remove });
   }
 
@@ -192,6 +245,7 @@ export class LiveHub {
   }
 
   private onTopology(s: TopologySnapshot) {
+    this.topologyVersion = s.version;
     for (const audience of this.served()) {
       if (audience !== "staff") {
         // Tell a tenant only when its own part changed.
@@ -206,9 +260,21 @@ export class LiveHub {
     this.flushTimer = null;
     const since = this.dirtySince;
     this.dirtySince = null;
+    // Replica mode: taken before projecting (which is synchronous): every change applied so far is in this flush.
+    const cursor = this.replay?.cursor() ?? "";
+    if (this.replay) this.flushLast = new Map();
     try {
       this.project();
     } finally {
+      if (this.replay) {
+        // A browser cut off within a flush has not seen all of it: only each audience's last event says "up to here".
+        for (const st of this.flushLast!.values()) {
+          st.cursor = cursor;
+          st.at = this.nowSec();
+        }
+        this.flushLast = null;
+        this.flushedCursor = cursor;
+      }
       if (since !== null) this.lagObserver?.(performance.now() - since);
     }
   }
@@ -287,6 +353,12 @@ export class LiveHub {
    */
   private publish(audience: Audience, event: LiveEvent, size = JSON.stringify(event).length) {
     const stored: Stored = { seq: ++this.seq, audience, event, size };
+    if (this.replay) {
+      // Within a flush: the previous flush's cursor (until the flush ends). Outside one: now, unless host changes wait to be projected.
+      stored.cursor = this.flushLast || this.flushTimer ? this.flushedCursor : this.replay.cursor();
+      stored.at = this.nowSec();
+      this.flushLast?.set(audience, stored);
+    }
     this.ring.push(stored);
     this.ringUsed += stored.size;
     let drop = Math.max(0, this.ring.length - RING);
@@ -295,19 +367,32 @@ export class LiveHub {
     while (used > this.limits.ringSize && drop < this.ring.length) used -= this.ring[drop++]!.size;
     if (drop) this.ring.splice(0, drop);
     this.ringUsed = used;
-    const id = `${this.bootId}:${stored.seq}`;
-    for (const s of this.audienceStates.get(audience)!.subscribers) this.deliver(s, { id, event }, stored.size);
+    for (const s of this.audienceStates.get(audience)!.subscribers) this.deliver(s, stored);
   }
 
-  private deliver(s: Subscriber, msg: LiveMessage, size: number) {
+  private idOf(stored: Stored): string {
+    return stored.cursor === undefined ? `${this.bootId}:${stored.seq}` : `${this.bootId}:${stored.seq}:${stored.at}~${stored.cursor}`;
+  }
+
+  /** A reset's id: this process's position and, in replica mode, the cursor now (the refetch that follows reads at least this). */
+  private resetMessage(): Queued {
+    return { id: this.replay ? `${this.bootId}:${this.seq}:${this.nowSec()}~${this.replay.cursor()}` : `${this.bootId}:${this.seq}`, event: { type: "reset" }, size: RESET_SIZE };
+  }
+
+  private nowSec(): number {
+    return Math.floor(this.now() / 1000);
+  }
+
+  private deliver(s: Subscriber, stored: Stored) {
+    const size = stored.size;
     if (s.queue.length >= MAX_QUEUE || s.queuedSize + size > MAX_QUEUE_SIZE) {
       // A browser that stopped reading gets a reset instead of an unbounded queue.
       s.overflowed = true;
       s.queue.length = 0;
-      s.queue.push({ id: msg.id, event: { type: "reset" }, size: RESET_SIZE });
+      s.queue.push(this.replay ? this.resetMessage() : { id: this.idOf(stored), event: { type: "reset" }, size: RESET_SIZE });
       s.queuedSize = RESET_SIZE;
     } else {
-      s.queue.push({ ...msg, size });
+      s.queue.push({ stored, event: stored.event, size });
       s.queuedSize += size;
     }
     s.wake?.();
@@ -350,6 +435,94 @@ export class LiveHub {
     return st;
   }
 
+  /**
+   * Replica mode: what a browser coming from another replica missed, as the current state of each
+   * thing that changed since its cursor (sections are whole, so the last state is all the missed
+   * events of it amount to), projected for its audience exactly as live events are, in the order
+   * the changes arrived. A tenant gets its own instances and operations only: a host is named (by
+   * its token) when it runs one of them or one of its operations changed there.
+   */
+  private catchUp(audience: Audience, changes: NonNullable<ReturnType<LiveReplaySource["changesSince"]>>, cursorAt: number): LiveEvent[] {
+    const viewer = viewerOf(audience);
+    const staff = audience === "staff";
+    const directory = this.tenants.directory();
+    const out: LiveEvent[] = [];
+    // What this browser now has is what the audience last got, unless other browsers of it are
+    // here already (their dedupe must still let a pending change through to them).
+    const alone = !this.audienceStates.get(audience)?.subscribers.size;
+    const note = (key: string, event: LiveEvent) => {
+      if (alone) this.isNew(audience, key, event);
+    };
+    const ops = changes.operations.flatMap(({ operation, order }) => {
+      const visible = operationFor(viewer, operation);
+      return visible ? [{ visible, host: operation.host, order }] : [];
+    });
+    const opHosts = new Set(ops.map((o) => o.host));
+    const hosts = changes.hosts.flatMap(({ host, changed, order }) => {
+      const record = this.fleet.host(host);
+      return record ? [{ record, changed, order }] : [];
+    });
+    if (staff && hosts.length) {
+      const summaries = hosts.map(({ record }) => hostSummary(record));
+      if (alone) for (const summary of summaries) this.isNew(audience, `host:${summary.name}`, summary);
+      out.push({ type: "hosts", summaries });
+    }
+    let swarm = false;
+    let storage = false;
+    let topology = false;
+    const items = [...hosts.map((h) => ({ order: h.order, host: h })), ...ops.map((o) => ({ order: o.order, op: o.visible }))].sort((a, b) => a.order - b.order);
+    for (const item of items) {
+      if ("op" in item) {
+        out.push({ type: "operation", operation: item.op! });
+        continue;
+      }
+      const { record, changed } = item.host!;
+      const connection = changed.has("connection");
+      if (staff && (changed.has("net") || connection)) {
+        const event: LiveEvent = { type: "host-network", network: networkOf(record) };
+        note(`net:${record.name}`, event);
+        out.push(event);
+        topology ||= changed.has("net");
+      }
+      if (changed.has("virt") || connection) {
+        const instances = instancesFor(viewer, record, directory);
+        if (staff || instances.length || opHosts.has(record.name)) {
+          const event: LiveEvent = { type: "host-instances", host: staff ? record.name : maskHost(record.name), instances };
+          note(`inst:${record.name}`, event);
+          out.push(event);
+          topology = true;
+        }
+      }
+      swarm ||= changed.has("swarm") || (connection && !!record.inventory.swarm);
+      storage ||= changed.has("storage") || (connection && !!record.inventory.storage);
+    }
+    if (swarm) {
+      const event: LiveEvent = { type: "swarm", swarm: swarmOverview(this.fleet.hosts(), viewer) };
+      note("swarm", event);
+      out.push(event);
+    }
+    if (staff && storage) {
+      const all = this.fleet.hosts();
+      out.push({ type: "storage", storage: { ...storageServersOverview(all), mounts: storageMounts(all) } });
+    }
+    if (staff) {
+      const health = this.healthSince(cursorAt);
+      if (health) out.push(health);
+    }
+    if (topology && this.topologyVersion !== null) out.push({ type: "topology", version: this.topologyVersion });
+    return out;
+  }
+
+  /** Health checks are evaluated by each replica on its own clock: those that changed here since a little before the cursor was made. */
+  private healthSince(cursorAt: number): LiveEvent | null {
+    const checks = this.healthSource?.checks?.();
+    if (!checks || !Number.isFinite(cursorAt)) return null;
+    const since = Math.max(cursorAt, this.now() - 24 * 3600_000) - HEALTH_REPLAY_SLACK_MS;
+    const upsert = checks.filter((c) => (this.healthChangedAt.get(c.id) ?? -Infinity) >= since);
+    const remove = [...this.healthRemovedAt].filter(([, at]) => at >= since).map(([id]) => id);
+    return upsert.length || remove.length ? { type: "health-changes", upsert, remove } : null;
+  }
+
   private readonly revokeListeners = new Set<(userId: string) => void>();
 
   /** Hears revokeUser: other streams of the user (consoles) end with the live channel. */
@@ -383,18 +556,33 @@ export class LiveHub {
     const sub: Subscriber = { viewer, audience: audienceOf(viewer), queue: [], queuedSize: 0, wake: null, overflowed: false, revoked: false };
     count(this.streamsPerUser, viewer.userId, +1);
     if (address !== null) count(this.streamsPerAddress, address, +1);
-    const [boot, seqText] = (lastEventId ?? "").split(":");
+    const text = lastEventId ?? "";
+    const tilde = text.indexOf("~");
+    const [boot, seqText, atText] = (tilde < 0 ? text : text.slice(0, tilde)).split(":");
     const since = Number(seqText);
     const oldest = this.ring[0]?.seq ?? this.seq + 1;
     const audience = this.stateOf(sub.audience);
+    // Replica mode: where a browser coming from another replica (or from a hole here) resumes.
+    const changes = this.replay && tilde >= 0 && !(boot === this.bootId && Number.isFinite(since) && since >= oldest - 1 && since >= audience.replayFloor) ? this.replay.changesSince(text.slice(tilde + 1)) : null;
     if (boot === this.bootId && Number.isFinite(since) && since >= oldest - 1 && since >= audience.replayFloor) {
       for (const st of this.ring) {
         if (st.seq <= since || st.audience !== sub.audience) continue;
-        sub.queue.push({ id: `${this.bootId}:${st.seq}`, event: st.event, size: st.size });
+        sub.queue.push({ stored: st, event: st.event, size: st.size });
         sub.queuedSize += st.size;
       }
+    } else if (changes) {
+      const events = this.catchUp(sub.audience, changes, Number(atText) * 1000);
+      const cursor = this.replay!.cursor();
+      const at = this.nowSec();
+      // Cut off before the last one, the browser resumes from its old cursor and gets them again; after it, from now.
+      events.forEach((event, i) => {
+        const size = JSON.stringify(event).length;
+        const last = i === events.length - 1;
+        sub.queue.push({ id: `${this.bootId}:${this.seq}:${last ? at : atText}~${last ? cursor : text.slice(tilde + 1)}`, event, size });
+        sub.queuedSize += size;
+      });
     } else {
-      sub.queue.push({ id: `${this.bootId}:${this.seq}`, event: { type: "reset" }, size: RESET_SIZE });
+      sub.queue.push(this.resetMessage());
       sub.queuedSize = RESET_SIZE;
     }
     audience.subscribers.add(sub);
@@ -421,7 +609,7 @@ export class LiveHub {
         const next = sub.queue.shift();
         if (next) {
           sub.queuedSize -= next.size;
-          yield { id: next.id, event: next.event };
+          yield { id: next.id ?? this.idOf(next.stored!), event: next.event };
           continue;
         }
         await new Promise<void>((resolve) => (sub.wake = resolve));

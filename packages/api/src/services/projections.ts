@@ -18,7 +18,14 @@ import {
  * of their instances is an opaque per-process token, and whatever else leaves for a tenant
  * (free text included) passes `maskForTenant` at the boundary (tenant-boundary.ts).
  */
-const salt = randomBytes(16);
+let salt = randomBytes(16);
+/**
+ * Replica mode: every replica gives a host the same token (derived from the cluster secret), so a
+ * tenant's page stays coherent whichever replica answers a query or replays its live channel.
+ */
+export function shareHostTokens(secret: string) {
+  salt = createHash("sha256").update("nimbus host tokens\0").update(secret).digest();
+}
 export const maskHost = (name: string) => "h-" + createHash("sha256").update(salt).update(name).digest("hex").slice(0, 10);
 
 export const isStaff = (v: Pick<Viewer, "role">) => v.role !== "tenant";

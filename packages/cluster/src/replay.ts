@@ -1,0 +1,151 @@
+import type { Operation } from "@nimbus/domain";
+import type { BusMessage, ClusterBus } from "./bus.js";
+
+/**
+ * The live channel's cluster cursor (replica mode). Every bus message carries its publisher's boot
+ * (origin) and number; a replica's watermark says, per origin, up to which message it has applied
+ * (its own origin: how many it published). A live event's id carries the watermark of the replica
+ * that sent it, as of the moment everything it had applied was projected. Another replica resumes
+ * from it: a host section or an operation whose latest change came in message `n` of origin `o`
+ * was already seen by the browser exactly when the cursor's `o` is at least `n` (one origin's
+ * messages reach every replica in the same order), so it sends the current state of everything
+ * else that changed, and nothing the browser has. What this index forgets (operations beyond its
+ * bound) raises a floor: a cursor below it gets `reset`, as a cursor from nowhere does.
+ */
+
+type Stamp = { origin: string; n: number; order: number };
+
+export interface ReplayChanges {
+  /** Hosts with the sections that changed since the cursor, oldest change first. */
+  hosts: { host: string; changed: Set<string>; order: number }[];
+  /** Operations changed since the cursor, as last published, oldest change first. */
+  operations: { operation: Operation; order: number }[];
+}
+
+export interface ReplaySource {
+  /** This replica's watermark as a cursor (the text after `~` in a live event id). */
+  cursor(): string;
+  /** What changed since a cursor; null when it cannot be said (malformed, or older than what is kept). */
+  changesSince(cursor: string): ReplayChanges | null;
+}
+
+export interface ReplayIndexOptions {
+  /** Whether a host is part of the fleet (nothing else is recorded). */
+  isHost: (name: string) => boolean;
+  /** Operations remembered (the newest changes); one forgotten raises the floor. */
+  maxOperations?: number;
+}
+
+/** The most origins a cursor may name, and its most characters (the API bounds the id too). */
+export const MAX_CURSOR_ORIGINS = 16;
+export const MAX_CURSOR_LENGTH = 1_200;
+const ENTRY = /^([A-Za-z0-9._-]{1,64}@[0-9a-f]{8})=(\d{1,15})$/;
+const SECTION = /^[a-z-]{1,32}$/;
+
+/** Parses a cursor; null for anything malformed (never throws, never builds more than 16 entries). */
+export function parseCursor(text: unknown): Map<string, number> | null {
+  if (typeof text !== "string" || !text || text.length > MAX_CURSOR_LENGTH) return null;
+  const parts = text.split(",", MAX_CURSOR_ORIGINS + 1);
+  if (parts.length > MAX_CURSOR_ORIGINS) return null;
+  const out = new Map<string, number>();
+  for (const p of parts) {
+    const m = ENTRY.exec(p);
+    if (!m || out.has(m[1]!)) return null;
+    const n = Number(m[2]);
+    if (!Number.isSafeInteger(n)) return null;
+    out.set(m[1]!, n);
+  }
+  return out;
+}
+
+export function formatCursor(marks: ReadonlyMap<string, number>): string {
+  // The newest origins when there are more than a cursor holds (an older one missing only replays more).
+  return [...marks].slice(-MAX_CURSOR_ORIGINS).map(([o, n]) => `${o}=${n}`).join(",");
+}
+
+export class ReplayIndex implements ReplaySource {
+  private order = 0;
+  /** Per host, per changed section, the message that last changed it. */
+  private readonly hosts = new Map<string, Map<string, Stamp>>();
+  /** Operations by id, oldest change first (re-inserted on every change). */
+  private readonly operations = new Map<string, { stamp: Stamp; operation: Operation }>();
+  /** Per origin, the newest message number of something forgotten: a cursor below it is too old. */
+  private readonly floor = new Map<string, number>();
+  private readonly maxOperations: number;
+  private readonly cleanups: (() => void)[] = [];
+
+  constructor(
+    private readonly bus: Pick<ClusterBus, "watermark" | "subscribe" | "onPublished">,
+    private readonly opts: ReplayIndexOptions,
+  ) {
+    this.maxOperations = opts.maxOperations ?? 5_000;
+    this.cleanups.push(
+      bus.subscribe((m) => this.record(m)),
+      bus.onPublished((m) => this.record(m)),
+    );
+  }
+
+  stop(): void {
+    for (const c of this.cleanups.splice(0)) c();
+  }
+
+  cursor(): string {
+    return formatCursor(this.bus.watermark());
+  }
+
+  /** Notes what a message (received, or published by this replica) changes. */
+  record(m: BusMessage): void {
+    if (!m.origin || !m.n) return;
+    const stamp: Stamp = { origin: m.origin, n: m.n, order: ++this.order };
+    const p = m.payload as Record<string, unknown> | null;
+    if (!p || typeof p !== "object") return;
+    if (m.kind === "hosts" && Array.isArray(p["hosts"])) for (const h of p["hosts"] as unknown[]) this.recordHost(h, stamp);
+    else if (m.kind === "host") this.recordHost(p, stamp);
+    else if (m.kind === "operation") this.recordOperation(p as unknown as Operation, stamp);
+  }
+
+  private recordHost(h: unknown, stamp: Stamp): void {
+    const msg = h as { host?: unknown; changed?: unknown } | null;
+    if (!msg || typeof msg.host !== "string" || !this.opts.isHost(msg.host) || !Array.isArray(msg.changed)) return;
+    let sections = this.hosts.get(msg.host);
+    if (!sections) this.hosts.set(msg.host, (sections = new Map()));
+    // Bounded by the known section names; a full record (snapshot) counts as a change of each.
+    for (const c of msg.changed.slice(0, 32)) if (typeof c === "string" && SECTION.test(c)) sections.set(c, stamp);
+  }
+
+  private recordOperation(op: Operation, stamp: Stamp): void {
+    if (typeof op?.id !== "string" || op.id.length > 200) return;
+    this.operations.delete(op.id);
+    this.operations.set(op.id, { stamp, operation: op });
+    while (this.operations.size > this.maxOperations) {
+      const [id, oldest] = this.operations.entries().next().value!;
+      this.operations.delete(id);
+      this.floor.set(oldest.stamp.origin, Math.max(this.floor.get(oldest.stamp.origin) ?? 0, oldest.stamp.n));
+    }
+  }
+
+  changesSince(text: string): ReplayChanges | null {
+    const cursor = parseCursor(text);
+    if (!cursor) return null;
+    // From this cluster's present: it names at least one origin this replica has heard from.
+    const known = this.bus.watermark();
+    if (![...cursor.keys()].some((o) => known.has(o))) return null;
+    const seen = (s: Stamp) => (cursor.get(s.origin) ?? 0) >= s.n;
+    for (const [origin, n] of this.floor) if ((cursor.get(origin) ?? 0) < n) return null;
+    const hosts: ReplayChanges["hosts"] = [];
+    for (const [host, sections] of this.hosts) {
+      let order = 0;
+      const changed = new Set<string>();
+      for (const [section, stamp] of sections) {
+        if (seen(stamp)) continue;
+        changed.add(section);
+        order = Math.max(order, stamp.order);
+      }
+      if (changed.size) hosts.push({ host, changed, order });
+    }
+    hosts.sort((a, b) => a.order - b.order);
+    const operations: ReplayChanges["operations"] = [];
+    for (const { stamp, operation } of this.operations.values()) if (!seen(stamp)) operations.push({ operation, order: stamp.order });
+    return { hosts, operations };
+  }
+}
