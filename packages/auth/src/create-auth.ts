@@ -6,7 +6,7 @@ import { APIError } from "better-auth/api";
 import { fromNodeHeaders } from "better-auth/node";
 import { username } from "better-auth/plugins";
 import { Role, type Viewer } from "@nimbus/domain";
-import { AuditLog, betterAuthSchema, schema, users, type Db } from "@nimbus/db";
+import { AuditLog, AuthRows, betterAuthSchema, schema, users, type AuthRowsPruned, type Db } from "@nimbus/db";
 import { createHooks } from "./hooks.js";
 import { AUTH_BASE_PATH, CLIENT_IP_HEADER, clientAddress, toNodeAuthHandler } from "./http.js";
 import { TrustedProxies } from "./trusted-proxies.js";
@@ -56,6 +56,17 @@ export function createAuth(opts: AuthOptions) {
   const proxies = opts.trustedProxies ?? TrustedProxies.none;
   const secure = opts.secureCookies ?? new URL(opts.baseURL).protocol === "https:";
 
+  const rateLimits = {
+    window: 60,
+    max: 300,
+    customRules: { "/sign-in/*": { window: 60, max: opts.signInRequestsPerMinute ?? 60 }, "/change-password": { window: 60, max: 10 } },
+  };
+  const signInLimits = opts.signInLimits ?? DEFAULT_SIGN_IN_LIMITS;
+  // better-auth's own rules (sign-in 10 s, password reset 60 s) are never longer than a minute either.
+  const longestRateWindowMs = Math.max(60, rateLimits.window, ...Object.values(rateLimits.customRules).map((r) => r.window)) * 1000;
+  const longestSignInWindowMs = Math.max(signInLimits.perAccountAndAddress.windowMs, signInLimits.perAddress.windowMs);
+  const rows = new AuthRows(db);
+
   const auth = betterAuth({
     appName: "Nimbus",
     baseURL: opts.baseURL,
@@ -83,14 +94,7 @@ export function createAuth(opts: AuthOptions) {
     // better-auth's own limiter: every request per address and path, a flood guard (in memory, or
     // in `rate_limits` shared by the replicas). Failed sign-ins are limited more tightly per
     // account and per address by SignInLimiter / DbSignInLimiter.
-    rateLimit: {
-      enabled: true,
-      storage: shared ? "database" : "memory",
-      modelName: "rateLimit",
-      window: 60,
-      max: 300,
-      customRules: { "/sign-in/*": { window: 60, max: opts.signInRequestsPerMinute ?? 60 }, "/change-password": { window: 60, max: 10 } },
-    },
+    rateLimit: { enabled: true, storage: shared ? "database" : "memory", modelName: "rateLimit", ...rateLimits },
     advanced: {
       cookiePrefix: COOKIE_PREFIX,
       useSecureCookies: secure,
@@ -151,6 +155,19 @@ export function createAuth(opts: AuthOptions) {
     setDisabled: admin.setDisabled.bind(admin),
     ensureFirstAdmin: admin.ensureFirstAdmin.bind(admin),
     audit,
+    /**
+     * Removes what unauthenticated requests left behind once it counts for nothing: request
+     * counters past the longest rate-limit window, failed sign-ins past the longest sign-in window,
+     * expired sessions and verifications (bounded per round; safe on every replica at once). The
+     * server runs it every minute. `at` (epoch ms) is for tests; by default better-auth's counters
+     * and sessions are judged by Date.now() (what stamps them), failed sign-ins by the limiter's clock.
+     */
+    pruneRows: (at?: number): Promise<AuthRowsPruned> =>
+      rows.prune({
+        rateLimitsBefore: (at ?? Date.now()) - longestRateWindowMs,
+        signInFailuresBefore: new Date((at ?? (opts.now ?? Date.now)()) - longestSignInWindowMs),
+        expiredBefore: new Date(at ?? Date.now()),
+      }),
     /** better-auth itself, for what the functions above do not cover. */
     betterAuth: auth,
   };
