@@ -39,6 +39,29 @@ describe("cluster bus (LISTEN/NOTIFY + outbox) on PostgreSQL", () => {
     expect((await admin.query(`select count(*)::int as n from cluster_outbox`)).rows[0]!.n).toBe(7);
   });
 
+  it("numbers each boot's messages in publishing order (outbox ones too); the watermark says how far each origin was read", async () => {
+    const { url, target } = await freshDatabase();
+    cleanups.push(() => target.remove());
+    const a = await bus(url, "a");
+    const b = await bus(url, "b");
+    const published: number[] = [];
+    a.b.onPublished((m) => published.push(m.n!));
+    for (let i = 0; i < 5; i++) await a.b.publish("m", i === 2 ? { blob: "x".repeat(20_000) } : { i });
+    await vi.waitFor(() => expect(b.got).toHaveLength(5), { timeout: 10_000, interval: 20 });
+    expect(a.b.origin).toMatch(/^a@[0-9a-f]{8}$/);
+    expect(published).toEqual([1, 2, 3, 4, 5]);
+    expect(b.got.map((m) => [m.origin, m.n])).toEqual([1, 2, 3, 4, 5].map((n) => [a.b.origin, n]));
+    expect(b.b.watermark()).toEqual(new Map([[a.b.origin, 5], [b.b.origin, 0]]));
+    expect(a.b.watermark().get(a.b.origin)).toBe(5);
+    // A forged number is no number: the message arrives without one and the watermark stays.
+    const admin = pool(url);
+    cleanups.push(() => admin.end());
+    await admin.query(`select pg_notify('nimbus_cluster', $1)`, [JSON.stringify({ k: "m", f: "x", p: {}, b: "x@nothex!", n: 1e300 })]);
+    await vi.waitFor(() => expect(b.got).toHaveLength(6), { timeout: 5_000, interval: 20 });
+    expect(b.got[5]!.n).toBeUndefined();
+    expect(b.b.watermark().size).toBe(2);
+  });
+
   it("ignores junk on the channel (not JSON, no sender, an outbox id that is not there)", async () => {
     const { url, target } = await freshDatabase();
     cleanups.push(() => target.remove());

@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { HostRecord, LiveEvent } from "@nimbus/domain";
+import { startCluster, type Cluster } from "./harness/cluster.js";
+import { ApiClient } from "./harness/client.js";
+import { waitFor } from "./harness/wait.js";
+
+/**
+ * Two server processes in replica mode: a browser's live channel on r1 is cut; while it is away a
+ * VM changes on a host r2 owns and on one r1 owns; it resubscribes on r2 with its last event id and
+ * is replayed what it missed (no reset), then gets live events. SSE read over HTTP as a browser's
+ * EventSource would (tRPC's httpSubscriptionLink sends the last id as `lastEventId`).
+ */
+const enabled = !!process.env.DATABASE_URL;
+let cluster: Cluster;
+let admin: ApiClient;
+
+beforeAll(async () => {
+  if (!enabled) throw new Error("these tests need a PostgreSQL: DATABASE_URL (packages/db/scripts/with-postgres.sh)");
+  cluster = await startCluster({ replicas: 2, generated: { hosts: 4, vmsPerHost: 1 } });
+  admin = await ApiClient.signIn(cluster.replicas[0]!.url, { email: "admin@nimbus.local", password: cluster.adminPassword }, cluster.replicas[0]!.url);
+}, 180_000);
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+type Msg = { id: string; event: LiveEvent };
+
+/** One live.events stream: parsed SSE messages as they arrive. */
+function openStream(base: string, cookie: string, lastEventId?: string) {
+  const abort = new AbortController();
+  const got: Msg[] = [];
+  const input = encodeURIComponent(JSON.stringify(lastEventId ? { lastEventId } : {}));
+  const done = (async () => {
+    const res = await fetch(`${base}/api/trpc/live.events?input=${input}`, { headers: { cookie, accept: "text/event-stream" }, signal: abort.signal });
+    if (!res.ok) throw new Error(`live.events answered ${res.status}`);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let buf = "";
+    for (;;) {
+      const chunk = await reader.read();
+      if (chunk.done) return;
+      buf += decoder.decode(chunk.value, { stream: true });
+      let end: number;
+      while ((end = buf.indexOf("\n\n")) >= 0) {
+        const block = buf.slice(0, end);
+        buf = buf.slice(end + 2);
+        const id = /^id: ?(.*)$/m.exec(block)?.[1];
+        const data = /^data: ?(.*)$/m.exec(block)?.[1];
+        if (id && data) got.push({ id, event: JSON.parse(data) as LiveEvent });
+      }
+    }
+  })().catch((err: unknown) => {
+    if (!abort.signal.aborted) throw err;
+  });
+  return { got, close: () => (abort.abort(), done) };
+}
+
+async function owners(): Promise<Map<string, string>> {
+  const rows = await cluster.query<{ host: string; owner: string }>(`select host, owner from host_leases where owner is not null and expires_at > now() and host <> '@leader'`);
+  return new Map(rows.map((r) => [r.host, r.owner]));
+}
+
+/** A hypervisor with a VM (the lab also has storage servers). */
+function hasVm(host: string): boolean {
+  try {
+    return cluster.lab.world.hypervisor(host).domains.size > 0;
+  } catch {
+    return false;
+  }
+}
+const vmOf = (host: string) => [...cluster.lab.world.hypervisor(host).domains.values()][0]!;
+function setVm(host: string, state: "running" | "paused") {
+  vmOf(host).state = state;
+  cluster.lab.world.changed(host, "virt");
+}
+const stateIn = (e: LiveEvent, host: string) => (e.type === "host-instances" && e.host === host ? e.instances[0]?.state : undefined);
+async function stateOn(replica: string, host: string) {
+  const { host: rec } = await admin.query<{ host: HostRecord }>(cluster.replica(replica).url, "hosts.get", { name: host });
+  return rec.inventory.virt?.domains[0]?.state;
+}
+
+describe("live channel across replicas", () => {
+  it("a browser cut off on r1 resumes on r2 with what it missed (no reset, nothing it had), then live events", async () => {
+    // Each replica owns part of the fleet (4 hypervisors and the storage servers: a hypervisor each at least).
+    const o = await waitFor(
+      async () => {
+        const map = await owners();
+        const r1 = [...map].filter(([, r]) => r === "r1").map(([h]) => h);
+        const r2 = [...map].filter(([, r]) => r === "r2").map(([h]) => h);
+        return map.size === cluster.lab.hosts.length && r1.some(hasVm) && r2.some(hasVm) ? { r1, r2 } : false;
+      },
+      { timeoutMs: 30_000, what: "hosts shared out between r1 and r2", everyMs: 50 },
+    );
+    const [onR1, onR2] = [o.r1.find(hasVm)!, o.r2.find(hasVm)!];
+    const r1 = cluster.replica("r1").url;
+    const r2 = cluster.replica("r2").url;
+
+    const first = openStream(r1, admin.cookie);
+    await waitFor(() => first.got[0]?.event.type === "reset", { timeoutMs: 10_000, what: "the opening reset on r1", everyMs: 10 });
+    setVm(onR1, "paused");
+    await waitFor(() => first.got.some((m) => stateIn(m.event, onR1) === "paused"), { timeoutMs: 10_000, what: `${onR1}'s change on r1's stream`, everyMs: 10 });
+    await first.close();
+    const cursor = first.got.at(-1)!.id;
+    expect(cursor).toMatch(/~(.+,)?r1@[0-9a-f]{8}=\d+/);
+
+    // While away: a VM pauses on r2's host, then r1's host's VM runs again; both replicas have both.
+    setVm(onR2, "paused");
+    await waitFor(async () => (await stateOn("r1", onR2)) === "paused" && (await stateOn("r2", onR2)) === "paused", { timeoutMs: 10_000, what: `${onR2}'s change on both`, everyMs: 20 });
+    setVm(onR1, "running");
+    await waitFor(async () => (await stateOn("r2", onR1)) === "running", { timeoutMs: 10_000, what: `${onR1}'s change on r2`, everyMs: 20 });
+
+    const second = openStream(r2, admin.cookie, cursor);
+    await waitFor(() => second.got.some((m) => stateIn(m.event, onR1) === "running") && second.got.some((m) => stateIn(m.event, onR2) === "paused"), {
+      timeoutMs: 10_000,
+      what: "both missed changes replayed on r2",
+      everyMs: 10,
+    });
+    expect(second.got.map((m) => m.event.type)).not.toContain("reset");
+    // Nothing the browser had: its host's paused state came before the cut and is not sent again.
+    expect(second.got.some((m) => stateIn(m.event, onR1) === "paused")).toBe(false);
+    // In the order the changes happened: r2's host first.
+    const at = (host: string) => second.got.findIndex((m) => stateIn(m.event, host) !== undefined);
+    expect(at(onR2)).toBeLessThan(at(onR1));
+    // Then live: a change after the resubscription arrives on the same stream.
+    setVm(onR2, "running");
+    await waitFor(() => second.got.some((m) => stateIn(m.event, onR2) === "running"), { timeoutMs: 10_000, what: "a live change after the replay", everyMs: 10 });
+    // Back to r1 from the last id r2 sent (r1 has every change r2 had): nothing is sent again, only what happens next.
+    await second.close();
+    await waitFor(async () => (await stateOn("r1", onR2)) === "running", { timeoutMs: 10_000, what: `${onR2}'s change on r1`, everyMs: 20 });
+    const third = openStream(r1, admin.cookie, second.got.at(-1)!.id);
+    setVm(onR1, "paused");
+    await waitFor(() => third.got.some((m) => stateIn(m.event, onR1) === "paused"), { timeoutMs: 10_000, what: "a live change on r1 after coming back", everyMs: 10 });
+    expect(third.got.some((m) => m.event.type === "reset" || stateIn(m.event, onR2) !== undefined || stateIn(m.event, onR1) === "running")).toBe(false);
+    await third.close();
+
+    // A cursor from no replica of this cluster (or mangled) is answered with a reset, and the server carries on.
+    for (const bad of [`${cursor.split("~")[0]}~ghost@00000000=1`, `${cursor}`.replace(/=\d+/, "=-1"), "x".repeat(1400)]) {
+      const s = openStream(r2, admin.cookie, bad);
+      await waitFor(() => s.got[0], { timeoutMs: 10_000, what: "an answer to a hostile cursor", everyMs: 10 });
+      expect(s.got[0]!.event.type).toBe("reset");
+      await s.close();
+    }
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from "vitest";
+import type { Operation } from "@nimbus/domain";
+import type { BusMessage } from "../src/bus.js";
+import { MAX_CURSOR_ORIGINS, ReplayIndex, formatCursor, parseCursor } from "../src/replay.js";
+
+/** A bus as ReplayIndex sees it: a watermark, received messages and this replica's published ones. */
+function fakeBus(origin = "me@00000001") {
+  const marks = new Map<string, number>([[origin, 0]]);
+  const subs = new Set<(m: BusMessage) => void>();
+  const pubs = new Set<(m: BusMessage) => void>();
+  return {
+    watermark: () => new Map(marks),
+    subscribe: (l: (m: BusMessage) => void) => (subs.add(l), () => subs.delete(l)),
+    onPublished: (l: (m: BusMessage) => void) => (pubs.add(l), () => pubs.delete(l)),
+    receive(kind: string, payload: unknown, from: string, n: number) {
+      marks.set(from, n);
+      for (const l of subs) l({ kind, from, payload, origin: from, n });
+    },
+    publish(kind: string, payload: unknown) {
+      const n = marks.get(origin)! + 1;
+      marks.set(origin, n);
+      for (const l of pubs) l({ kind, from: origin, payload, origin, n });
+    },
+  };
+}
+const hostsMsg = (host: string, ...changed: string[]) => ({ hosts: [{ host, epoch: 1, changed, full: false }] });
+const op = (id: string) => ({ id, host: "kvm1", tenant: null, state: "running" }) as unknown as Operation;
+const OTHER = "r2@0000000a";
+
+describe("cluster cursor (ReplayIndex)", () => {
+  it("parses only well-formed cursors, bounded in length and origins", () => {
+    expect(parseCursor("a@0000000a=1,b.c_d-e@ffffffff=123456789012345")).toEqual(new Map([["a@0000000a", 1], ["b.c_d-e@ffffffff", 123456789012345]]));
+    for (const bad of ["", "=1", "a@0000000a", "a@0000000a=", "a@0000000a=-1", "a@0000000a=1.5", "a@0000000a=1e9", "a@0000000a=1234567890123456", "a@0000000A=1", "a@0000000a=1,a@0000000a=2", "a b@0000000a=1", "x".repeat(1201), 42, null])
+      expect(parseCursor(bad)).toBeNull();
+    const many = Array.from({ length: MAX_CURSOR_ORIGINS + 1 }, (_, i) => `r${i}@0000000a=1`);
+    expect(parseCursor(many.slice(0, MAX_CURSOR_ORIGINS).join(","))?.size).toBe(MAX_CURSOR_ORIGINS);
+    expect(parseCursor(many.join(","))).toBeNull();
+    // A watermark with more origins than a cursor holds keeps the newest.
+    expect(parseCursor(formatCursor(new Map(many.map((e) => [e.split("=")[0]!, 1]))))?.has("r0@0000000a")).toBe(false);
+  });
+
+  it("names what changed after the cursor, per host section and operation, in arrival order; its own messages by their number", () => {
+    const bus = fakeBus();
+    const index = new ReplayIndex(bus, { isHost: (h) => h.startsWith("kvm") });
+    bus.receive("hosts", hostsMsg("kvm1", "virt"), OTHER, 1);
+    const cursor = index.cursor();
+    bus.receive("hosts", hostsMsg("kvm2", "net", "virt"), OTHER, 2);
+    bus.publish("operation", op("op-1"));
+    bus.publish("hosts", hostsMsg("kvm1", "storage"));
+    // Not fleet hosts, junk sections, junk payloads: nothing recorded.
+    bus.receive("hosts", { hosts: [{ host: "evil", changed: ["virt"] }, { host: "kvm3", changed: ["<script>", 7] }, null] }, OTHER, 3);
+    bus.receive("hosts", "junk", OTHER, 4);
+    bus.receive("operation", { id: 5 }, OTHER, 5);
+    const changes = index.changesSince(cursor)!;
+    expect(changes.hosts.map((h) => [h.host, [...h.changed]])).toEqual([
+      ["kvm2", ["net", "virt"]],
+      ["kvm1", ["storage"]],
+    ]);
+    expect(changes.operations.map((o) => o.operation.id)).toEqual(["op-1"]);
+    expect(index.changesSince(index.cursor())).toEqual({ hosts: [], operations: [] });
+  });
+
+  it("a cursor below what was forgotten, or from origins this replica never heard of, is refused (null: reset)", () => {
+    const bus = fakeBus();
+    const index = new ReplayIndex(bus, { isHost: () => true, maxOperations: 2 });
+    bus.receive("operation", op("a"), OTHER, 1);
+    const old = index.cursor();
+    for (const id of ["b", "c", "d"]) bus.receive("operation", op(id), OTHER, 2 + ["b", "c", "d"].indexOf(id));
+    expect(index.changesSince(old)).toBeNull();
+    expect(index.changesSince(`${OTHER}=2`)?.operations.map((o) => o.operation.id)).toEqual(["c", "d"]);
+    expect(index.changesSince("ghost@12345678=1")).toBeNull();
+    expect(index.changesSince("not a cursor")).toBeNull();
+  });
+});
