@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_ALERT_RULES } from "@nimbus/domain";
 import { AlertStore, type Database, type StoredAlert } from "../src/index.js";
 import { backend, openTestDatabase } from "../src/testing.js";
@@ -54,6 +54,42 @@ describe(`AlertStore (${backend})`, () => {
       ["r3", null],
       ["r1", "2026-01-01T00:03:00.000Z"],
     ]);
+  });
+
+  it("writes a round of 250 fired, 120 changed and resolved alerts in a bounded number of statements, each as last named", async () => {
+    const statements = vi.spyOn((database.db as unknown as { $client: { query: (...a: unknown[]) => unknown } }).$client, "query");
+    // 100 alerts a statement here (1,000 in the server), so a small round shows the bound.
+    const chunked = new AlertStore(database.db, 100);
+    const key = (i: number) => ({ id: `host-down|host:h${i}`, subject: `host:h${i}` });
+    const before = Array.from({ length: 120 }, (_, i) => alert(`old-${i}`, key(i)));
+    await chunked.saveAlerts({ inserted: before, updated: [] });
+    expect(statements.mock.calls.length).toBeLessThanOrEqual(2);
+
+    statements.mockClear();
+    const resolvedAt = "2026-01-01T01:00:00.000Z";
+    const ack = { by: "ann", at: "2026-01-01T00:30:00.000Z", note: "on it" };
+    // 60 resolve; the same keys fire again in the same round (resolving first keeps one open row per key).
+    const resolved = before.slice(0, 60).map((a) => ({ ...a, resolvedAt }));
+    const changed = before.slice(60).map((a) => ({ ...a, message: "still down", ack }));
+    const fired = [...Array.from({ length: 60 }, (_, i) => alert(`again-${i}`, key(i))), ...Array.from({ length: 190 }, (_, i) => alert(`new-${i}`, key(500 + i)))];
+    // One new alert escalates in its first round: written once, escalated.
+    const escalated = { ...fired[0]!, escalatedAt: "2026-01-01T01:00:01.000Z" };
+    await chunked.saveAlerts({ inserted: fired, updated: [...resolved, ...changed, escalated] });
+    // 120 updates and 250 inserts: 2 + 3 statements of at most 100 rows.
+    expect(statements.mock.calls.length).toBeLessThanOrEqual(5);
+    statements.mockRestore();
+
+    const open = await store.openAlerts();
+    expect(open.filter((a) => a.id.startsWith("host-down|host:h"))).toHaveLength(60 + 250);
+    const byRow = new Map(open.map((a) => [a.rowId, a]));
+    expect(byRow.get("old-0")).toBeUndefined();
+    expect(byRow.get("old-70")).toEqual({ ...before[70], message: "still down", ack });
+    expect(byRow.get("again-0")).toEqual(escalated);
+    expect(byRow.get("new-189")).toEqual(fired.at(-1));
+    const recent = await store.recentAlerts(1_000);
+    expect(recent.filter((a) => a.resolvedAt === resolvedAt)).toHaveLength(60);
+    await chunked.saveAlerts({ inserted: [], updated: open.map((a) => ({ ...a, resolvedAt })) });
+    expect(await store.openAlerts()).toEqual([]);
   });
 
   it("lists silences until they end, and ends one early once", async () => {

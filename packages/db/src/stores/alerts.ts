@@ -34,9 +34,58 @@ function toAlert(r: typeof alerts.$inferSelect): StoredAlert {
   };
 }
 
+const chunks = <T>(list: T[], size: number): T[][] => Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
+
+/** The columns set when an alert fires and never changed after. */
+function insertRow(a: StoredAlert) {
+  return {
+    id: a.rowId,
+    key: a.id,
+    ruleId: a.ruleId,
+    ruleName: a.ruleName,
+    severity: a.severity,
+    subject: a.subject,
+    category: a.category,
+    target: a.target,
+    message: a.message,
+    affects: a.affects,
+    tenants: a.tenants,
+    link: a.link,
+    since: new Date(a.since),
+    firedAt: new Date(a.firedAt),
+    resolvedAt: a.resolvedAt ? new Date(a.resolvedAt) : null,
+  };
+}
+
+/** What can change on an alert after it fired, as column values. */
+function mutableRow(a: StoredAlert) {
+  return {
+    ruleName: a.ruleName,
+    severity: a.severity,
+    target: a.target,
+    message: a.message,
+    affects: a.affects,
+    tenants: a.tenants,
+    resolvedAt: a.resolvedAt ? new Date(a.resolvedAt) : null,
+    ackBy: a.ack?.by ?? null,
+    ackAt: a.ack ? new Date(a.ack.at) : null,
+    ackNote: a.ack?.note ?? null,
+    escalatedAt: a.escalatedAt ? new Date(a.escalatedAt) : null,
+  };
+}
+
+/** The same under the columns' names with ISO times, as `jsonb_to_recordset` reads it. */
+function mutableRecord(a: StoredAlert) {
+  return Object.fromEntries(Object.entries(mutableRow(a)).map(([k, v]) => [alerts[k as keyof ReturnType<typeof mutableRow>].name, v instanceof Date ? v.toISOString() : v]));
+}
+
 /** Rules, channels, alerts with their acks and escalations, silences and the delivery log. */
 export class AlertStore {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    /** Alerts per statement in `saveAlerts` (an insert binds 19 parameters a row; PostgreSQL allows 65,535). */
+    private readonly chunk = 1_000,
+  ) {}
 
   /** Seconds a trivial query takes there and back (/metrics' database latency). */
   async latency(): Promise<number> {
@@ -89,43 +138,41 @@ export class AlertStore {
   }
 
   async insertAlert(a: StoredAlert): Promise<void> {
-    await this.db.insert(alerts).values({
-      id: a.rowId,
-      key: a.id,
-      ruleId: a.ruleId,
-      ruleName: a.ruleName,
-      severity: a.severity,
-      subject: a.subject,
-      category: a.category,
-      target: a.target,
-      message: a.message,
-      affects: a.affects,
-      tenants: a.tenants,
-      link: a.link,
-      since: new Date(a.since),
-      firedAt: new Date(a.firedAt),
-      resolvedAt: a.resolvedAt ? new Date(a.resolvedAt) : null,
-    });
+    await this.db.insert(alerts).values(insertRow(a));
   }
 
   /** Writes what can change on an alert after it fired. */
   async updateAlert(a: StoredAlert): Promise<void> {
-    await this.db
-      .update(alerts)
-      .set({
-        ruleName: a.ruleName,
-        severity: a.severity,
-        target: a.target,
-        message: a.message,
-        affects: a.affects,
-        tenants: a.tenants,
-        resolvedAt: a.resolvedAt ? new Date(a.resolvedAt) : null,
-        ackBy: a.ack?.by ?? null,
-        ackAt: a.ack ? new Date(a.ack.at) : null,
-        ackNote: a.ack?.note ?? null,
-        escalatedAt: a.escalatedAt ? new Date(a.escalatedAt) : null,
-      })
-      .where(eq(alerts.id, a.rowId));
+    await this.db.update(alerts).set(mutableRow(a)).where(eq(alerts.id, a.rowId));
+  }
+
+  /**
+   * One evaluation round's changes in at most two statements per `chunk` (1,000) alerts, however many fired,
+   * changed or resolved (2,000 hosts going down at once used to be 2,000 statements one after the
+   * other): first every change to an alert already stored (one `update … from jsonb_to_recordset`),
+   * then the new ones (one multi-row insert) as they are at the end of the round. An alert named
+   * twice is written once, as last named. Resolving comes before inserting, so a key that is
+   * resolved and fires again in one round never has two open rows.
+   */
+  async saveAlerts(changes: { inserted: readonly StoredAlert[]; updated: readonly StoredAlert[] }): Promise<void> {
+    const fresh = new Map(changes.inserted.map((a) => [a.rowId, a]));
+    const changed = new Map<string, StoredAlert>();
+    for (const a of changes.updated) {
+      if (fresh.has(a.rowId)) fresh.set(a.rowId, a);
+      else changed.set(a.rowId, a);
+    }
+    for (const part of chunks([...changed.values()], this.chunk)) {
+      const rows = part.map((a) => ({ id: a.rowId, ...mutableRecord(a) }));
+      await this.db.execute(sql`update alerts as a set
+          rule_name = v.rule_name, severity = v.severity, target = v.target, message = v.message, affects = v.affects,
+          tenants = v.tenants, resolved_at = v.resolved_at, ack_by = v.ack_by, ack_at = v.ack_at, ack_note = v.ack_note, escalated_at = v.escalated_at
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as v(id text, rule_name text, severity text, target text, message text, affects jsonb,
+          tenants jsonb, resolved_at timestamptz, ack_by text, ack_at timestamptz, ack_note text, escalated_at timestamptz)
+        where a.id = v.id`);
+    }
+    for (const part of chunks([...fresh.values()], this.chunk)) {
+      await this.db.insert(alerts).values(part.map((a) => ({ ...insertRow(a), ...mutableRow(a) })));
+    }
   }
 
   /** Silences that have not ended by `now`. */
