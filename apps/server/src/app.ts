@@ -5,7 +5,7 @@ import { HealthMonitor, LiveHub, MetricsRecorder, PgTenantLocks, RateWindow, Top
 import { createAuth, resolveAuthSecret } from "@nimbus/auth";
 import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, HistoryEvents, MetricStore, MetricWriter, Retention, TenantQuotas, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags, type FleetView } from "@nimbus/fleet";
-import { clusterSqlPool, stampReplica, startCluster, startClusterOperations, type Cluster } from "@nimbus/cluster";
+import { clusterSqlPool, shareCachedState, stampReplica, startCluster, startClusterOperations, type Cluster } from "@nimbus/cluster";
 import { ActiveCheckPlanner, ConsoleChecks, LoadBalancerService } from "@nimbus/api";
 import { LoadBalancerStore, pingDatabase } from "@nimbus/db";
 import { AlertService } from "@nimbus/api";
@@ -227,7 +227,11 @@ export async function createApp(
     live.attach({ operations: ops, health, topology });
     cleanups.unshift(() => live.detach(), () => health.stop());
     // Load balancers: specs in the database, lb-apply as server-side operations, states from the edge hosts' pushes.
-    const loadBalancers = new LoadBalancerService(fleet, new LoadBalancerStore(db), operations, { log: (msg, err) => logger.warn({ err }, msg) });
+    // Replica mode: a service's load balancers are re-applied by the leader alone when the swarm moves.
+    const loadBalancers = new LoadBalancerService(fleet, new LoadBalancerStore(db), operations, {
+      log: (msg, err) => logger.warn({ err }, msg),
+      follows: cluster ? () => cluster!.leases.isLeader() : undefined,
+    });
     await loadBalancers.start();
     live.attachLoadBalancers(loadBalancers);
     cleanups.unshift(() => loadBalancers.stop());
@@ -248,9 +252,17 @@ export async function createApp(
     const alertStore = new AlertStore(db);
     // Nothing is decided before every host answered once (a restart must not resolve and re-fire what was firing).
     let fleetAnswered = false;
-    const alerts = new AlertService(alertStore, health, fleet, { publicUrl: env.NIMBUS_PUBLIC_URL ?? baseURL, log: logger.child({ component: "alerts" }), ready: () => fleetAnswered });
+    // Replica mode: rules are evaluated and notifications sent by the leader alone (it reloads the alerts on taking over).
+    const alerts = new AlertService(alertStore, health, fleet, {
+      publicUrl: env.NIMBUS_PUBLIC_URL ?? baseURL,
+      log: logger.child({ component: "alerts" }),
+      ready: () => fleetAnswered,
+      leader: cluster ? () => cluster!.leases.isLeader() : undefined,
+    });
     await alerts.load();
     cleanups.unshift(() => alerts.stop());
+    // Replica mode: what one replica writes (alert rules, channels, silences, acks; load balancer specs) the others reload.
+    if (cluster) cleanups.unshift(shareCachedState({ replicaId: replica!.id, bus: cluster.bus, alerts, loadBalancers, logger: logger.child({ component: "shared-state" }) }));
     deps.alerts = alerts;
     const metrics = createMetrics({ fleet, live, operations, dbLatency: () => alertStore.latency(), alerts });
     cleanups.unshift(() => metrics.stop());

@@ -82,7 +82,16 @@ export interface AlertServiceOptions {
   /** False until the fleet has answered once: before, every check is "connecting" and nothing is decided. */
   ready?: () => boolean;
   now?: () => Date;
+  /**
+   * Replica mode: true on the one replica that evaluates and notifies (the cluster's leader).
+   * Elsewhere `tick` does nothing; a replica that becomes leader reloads the alerts first (what
+   * fired before the hand-over is in the database, so it is neither fired again nor dropped).
+   */
+  leader?: () => boolean;
 }
+
+/** What was written (replica mode: the other replicas reload it). */
+export type AlertStoredChange = { what: "rules" | "channels" | "silences" | "alerts"; id: string | null };
 
 const RECENT = 50;
 
@@ -103,6 +112,10 @@ export class AlertService {
   private writes: Promise<void> = Promise.resolve();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly listeners = new Set<() => void>();
+  private readonly storedListeners = new Set<(c: AlertStoredChange) => void>();
+  /** Replica mode: evaluating as the leader, after the reload that taking over starts. */
+  private leading = false;
+  private takingOver: Promise<void> | null = null;
   private stopped = false;
 
   constructor(
@@ -119,10 +132,56 @@ export class AlertService {
   /** Loads what the database keeps; call before `start` or `tick`. */
   async load(): Promise<void> {
     await this.store.seedRules(DEFAULT_ALERT_RULES);
-    this.rules = [];
+    await this.readRules();
+    this.channels = new Map((await this.store.channels()).map((c) => [c.id, c]));
+    for (const a of await this.store.openAlerts()) this.firing.set(a.id, a);
+    this.resolved = (await this.store.recentAlerts(RECENT)).filter((a) => a.resolvedAt);
+    this.silences = await this.store.activeSilences(this.now());
+  }
+
+  /**
+   * Replica mode: reads again what another replica wrote (rules, channels, silences, alerts and
+   * their acknowledgements). The leader keeps its own firing set (it alone fires and resolves) and
+   * takes only the acknowledgements; the others take the database's picture whole.
+   */
+  async reload(): Promise<void> {
+    await this.writes;
+    await this.readRules();
+    const channels = await this.store.channels();
+    const open = await this.store.openAlerts();
+    const recent = await this.store.recentAlerts(RECENT);
+    const silences = await this.store.activeSilences(this.now());
+    this.channels = new Map(channels.map((c) => [c.id, c]));
+    this.silences = silences;
+    if (this.leading) {
+      const stored = new Map(open.map((a) => [a.rowId, a]));
+      for (const [id, a] of this.firing) {
+        const s = stored.get(a.rowId);
+        if (s && JSON.stringify(s.ack) !== JSON.stringify(a.ack)) this.firing.set(id, { ...a, ack: s.ack });
+      }
+    } else {
+      this.firing.clear();
+      for (const a of open) this.firing.set(a.id, a);
+      this.resolved = recent.filter((a) => a.resolvedAt);
+    }
+    this.changed();
+  }
+
+  /** Hears each write another replica must reload (replica mode publishes it on the bus). */
+  onStoredChange(l: (c: AlertStoredChange) => void): () => void {
+    this.storedListeners.add(l);
+    return () => this.storedListeners.delete(l);
+  }
+
+  private stored(what: AlertStoredChange["what"], id: string | null) {
+    for (const l of this.storedListeners) l({ what, id });
+  }
+
+  private async readRules(): Promise<void> {
+    const rules: AlertRule[] = [];
     for (const raw of await this.store.rules()) {
       const r = AlertRule.safeParse(raw);
-      if (r.success) this.rules.push(r.data);
+      if (r.success) rules.push(r.data);
       else this.opts.log?.warn({ rule: (raw as { id?: unknown }).id, issues: r.error.issues.length }, "stored alert rule ignored: it does not validate");
     }
     // Shipped rules in their shipped order (worst first), then any others by id.
@@ -130,11 +189,7 @@ export class AlertService {
       const i = DEFAULT_ALERT_RULES.findIndex((r) => r.id === id);
       return i < 0 ? DEFAULT_ALERT_RULES.length : i;
     };
-    this.rules.sort((x, y) => rank(x.id) - rank(y.id) || x.id.localeCompare(y.id));
-    this.channels = new Map((await this.store.channels()).map((c) => [c.id, c]));
-    for (const a of await this.store.openAlerts()) this.firing.set(a.id, a);
-    this.resolved = (await this.store.recentAlerts(RECENT)).filter((a) => a.resolvedAt);
-    this.silences = await this.store.activeSilences(this.now());
+    this.rules = rules.sort((x, y) => rank(x.id) - rank(y.id) || x.id.localeCompare(y.id));
   }
 
   start() {
@@ -147,14 +202,20 @@ export class AlertService {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    await this.writes;
     await Promise.allSettled([...this.inFlight]);
     await this.writes;
   }
 
   /** Waits for every write and delivery started so far (tests). */
   async settled() {
-    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
-    await this.writes;
+    // A write may start a delivery (notified once its row is stored), a delivery logs its attempts.
+    for (;;) {
+      const writes = this.writes;
+      await writes;
+      if (!this.inFlight.size && writes === this.writes) return;
+      await Promise.allSettled([...this.inFlight]);
+    }
   }
 
   subscribe(l: () => void): () => void {
@@ -176,14 +237,19 @@ export class AlertService {
   /** One evaluation: fire, update, resolve, escalate. Public so tests step it with fake time. */
   tick(now = this.now()) {
     if (this.stopped || !(this.opts.ready?.() ?? true)) return;
+    if (this.opts.leader && !this.leadingNow()) return;
     this.silences = this.silences.filter((s) => Date.parse(s.endsAt) > now.getTime());
     const r = evaluateAlerts(this.rules, { checks: this.health.checks(), metrics: metricSamples(this.fleet.hosts()) }, this.state, this.firing, now);
     this.state = r.state;
     for (const a of r.fired) {
       const row: Row = { ...a, rowId: randomUUID() };
       this.firing.set(a.id, row);
-      this.write("fired", () => this.store.insertAlert(row));
-      this.notify(row, "firing", this.ruleChannels(a.ruleId), now);
+      // Notified once the row is written (or the write failed): a leader killed in between leaves
+      // its successor a row to load (no second firing), not a notification without one.
+      const channels = this.ruleChannels(a.ruleId);
+      this.write("fired", async () => {
+        await this.store.insertAlert(row).finally(() => this.notify(row, "firing", channels, now));
+      });
     }
     for (const a of r.updated) {
       const row = { ...this.firing.get(a.id)!, ...a };
@@ -194,17 +260,44 @@ export class AlertService {
       const row = { ...this.firing.get(a.id)!, resolvedAt: a.resolvedAt };
       this.firing.delete(a.id);
       this.resolved = [row, ...this.resolved].slice(0, RECENT);
-      this.write("resolved", () => this.store.updateAlert(row));
-      this.notify(row, "resolved", this.ruleChannels(a.ruleId), now);
+      const channels = this.ruleChannels(a.ruleId);
+      this.write("resolved", async () => {
+        await this.store.updateAlert(row).finally(() => this.notify(row, "resolved", channels, now));
+      });
     }
     const adopted = this.adoptCheckAcks();
     for (const { alert, channel } of escalationsDue(this.firing.values(), this.rules, this.silences, now)) {
       const row = { ...this.firing.get(alert.id)!, escalatedAt: now.toISOString() };
       this.firing.set(alert.id, row);
-      this.write("escalated", () => this.store.updateAlert(row));
-      this.notify(row, "escalated", [channel], now);
+      this.write("escalated", async () => {
+        await this.store.updateAlert(row).finally(() => this.notify(row, "escalated", [channel], now));
+      });
     }
-    if (r.fired.length || r.updated.length || r.resolved.length || adopted) this.changed();
+    if (r.fired.length || r.updated.length || r.resolved.length || adopted) {
+      this.changed();
+      this.write("announce", async () => this.stored("alerts", null));
+    }
+  }
+
+  /**
+   * Replica mode: whether this replica evaluates now. Becoming leader first reloads what the
+   * previous leader stored (its firing alerts and their acknowledgements), then evaluates from the
+   * next tick; losing it stops at once.
+   */
+  private leadingNow(): boolean {
+    if (!this.opts.leader?.()) {
+      this.leading = false;
+      return false;
+    }
+    if (this.leading) return true;
+    this.takingOver ??= this.reload()
+      .then(() => {
+        this.state = emptyAlertState();
+        this.leading = !!this.opts.leader?.();
+      })
+      .catch((err: unknown) => this.opts.log?.warn({ err }, "alerts not reloaded on taking over; retrying"))
+      .finally(() => (this.takingOver = null));
+    return false;
   }
 
   /**
@@ -289,7 +382,10 @@ export class AlertService {
     const at = this.now().toISOString();
     const row = { ...a, ack: { by, at, note } };
     this.firing.set(id, row);
-    this.write("ack", () => this.store.updateAlert(row));
+    this.write("ack", async () => {
+      await this.store.updateAlert(row);
+      this.stored("alerts", id);
+    });
     this.health.acknowledge(a.subject, by, at, note ?? undefined);
     this.changed();
     return row;
@@ -300,7 +396,10 @@ export class AlertService {
     if (!a?.ack) throw new NimbusError("NOT_FOUND", `acknowledged alert ${id} not found`);
     const row = { ...a, ack: null };
     this.firing.set(id, row);
-    this.write("unack", () => this.store.updateAlert(row));
+    this.write("unack", async () => {
+      await this.store.updateAlert(row);
+      this.stored("alerts", id);
+    });
     // Taken back on the check too, or the next sample would adopt it again.
     this.health.unacknowledge?.(a.subject);
     this.changed();
@@ -318,6 +417,7 @@ export class AlertService {
     await this.store.putSilence(s);
     this.silences.push(s);
     this.changed();
+    this.stored("silences", s.id);
     return s;
   }
 
@@ -325,6 +425,7 @@ export class AlertService {
     if (!this.silences.some((s) => s.id === id) || !(await this.store.endSilence(id, this.now()))) throw new NimbusError("NOT_FOUND", `active silence ${id} not found`);
     this.silences = this.silences.filter((s) => s.id !== id);
     this.changed();
+    this.stored("silences", id);
   }
 
   ruleList(): AlertRule[] {
@@ -344,6 +445,7 @@ export class AlertService {
     await this.store.putRule(next, by);
     this.rules[i] = next;
     this.changed();
+    this.stored("rules", id);
     return next;
   }
 
@@ -362,6 +464,7 @@ export class AlertService {
     const stored = { ...row, updatedAt: this.now().toISOString() };
     this.channels.set(input.id, stored);
     this.changed();
+    this.stored("channels", input.id);
     return viewOf(stored);
   }
 
@@ -371,6 +474,7 @@ export class AlertService {
     if (!(await this.store.deleteChannel(id))) throw new NimbusError("NOT_FOUND", `channel ${id} not found`);
     this.channels.delete(id);
     this.changed();
+    this.stored("channels", id);
   }
 
   /** Sends one test notification now (one attempt, logged), so an admin sees the channel works. */

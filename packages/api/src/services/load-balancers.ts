@@ -70,17 +70,46 @@ export class LoadBalancerService {
   private readonly told = new Map<string, string>();
   private viewTimer: NodeJS.Timeout | null = null;
   private readonly specListeners = new Set<() => void>();
+  private readonly storedListeners = new Set<(name: string) => void>();
 
   constructor(
     private readonly fleet: FleetView,
     private readonly store: LoadBalancerStoreLike,
     private readonly ops: ServerSideOperations,
-    private readonly opts: { followDelayMs?: number; verifyDelayMs?: number; viewDelayMs?: number; log?: (msg: string, err?: unknown) => void } = {},
+    private readonly opts: {
+      followDelayMs?: number;
+      verifyDelayMs?: number;
+      viewDelayMs?: number;
+      log?: (msg: string, err?: unknown) => void;
+      /** Replica mode: whether this replica re-applies service load balancers when the swarm moves (the leader: once per cluster). */
+      follows?: () => boolean;
+    } = {},
   ) {}
 
   async start(): Promise<void> {
     for (const s of await this.store.list()) this.specs.set(s.spec.name, s);
     this.unsubscribe = this.fleet.subscribe((e) => this.onFleet(e));
+  }
+
+  /**
+   * Replica mode: reads the specs again after another replica wrote one (created, changed,
+   * deleted, applied); the page, the active checks and the views follow as after a local change.
+   */
+  async reload(): Promise<void> {
+    const rows = await this.store.list();
+    this.specs.clear();
+    for (const s of rows) this.specs.set(s.spec.name, s);
+    this.specsChanged();
+  }
+
+  /** Hears each spec this replica wrote (replica mode: the others reload). */
+  onStoredChange(listener: (name: string) => void): () => void {
+    this.storedListeners.add(listener);
+    return () => this.storedListeners.delete(listener);
+  }
+
+  private stored(name: string) {
+    for (const l of this.storedListeners) l(name);
   }
 
   stop(): void {
@@ -166,6 +195,7 @@ export class LoadBalancerService {
     const stored = await this.store.insert(spec, by);
     this.specs.set(spec.name, stored);
     this.specsChanged();
+    this.stored(spec.name);
     return this.apply(spec.name, by);
   }
 
@@ -178,6 +208,7 @@ export class LoadBalancerService {
     this.precheck(spec);
     this.specs.set(spec.name, await this.store.update(spec));
     this.specsChanged();
+    this.stored(spec.name);
     return this.apply(spec.name, by);
   }
 
@@ -190,6 +221,7 @@ export class LoadBalancerService {
     await this.store.delete(name);
     this.specs.delete(name);
     this.specsChanged();
+    this.stored(name);
   }
 
   /** Runs lb-apply now (an explicit "Apply again", or after create/update). */
@@ -271,6 +303,7 @@ export class LoadBalancerService {
         const saved = this.specs.get(params.name);
         if (saved) this.specs.set(params.name, { ...saved, appliedHash: written.configHash, applied: params });
         this.scheduleViews();
+        this.stored(params.name);
         current = "verify";
         step("verify", { state: "running", startedAt: at() });
         const want = params.servers.map((x) => x.name).sort().join(",");
@@ -325,6 +358,7 @@ export class LoadBalancerService {
   }
 
   private async follow() {
+    if (this.opts.follows && !this.opts.follows()) return;
     const hosts = this.fleet.hosts();
     for (const s of this.specs.values()) {
       if (s.spec.target.kind !== "service" || !s.applied) continue;
