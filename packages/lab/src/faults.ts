@@ -1,4 +1,4 @@
-import { powerOffHost, powerOnHost } from "./world/power.js";
+import { powerOffHost, powerOnHost, startDomain, stopDomain } from "./world/power.js";
 import { sendLbRequests, setPortsRefused } from "./world/haproxy.js";
 import { renameDomain } from "./world/rename.js";
 import { joinState } from "./world/swarm-nodes.js";
@@ -392,6 +392,21 @@ export class LabFaults {
     } catch (err) {
       throw new LabFaultError(err instanceof Error ? err.message : String(err));
     }
+  }
+
+  /**
+   * Not a fault: a VM's power changes on its host outside the console (someone ran virsh there,
+   * the guest powered itself off), at once and with no agent job: a change timed from the host.
+   */
+  powerVm(name: string, power: "on" | "off"): void {
+    const vm = this.world.vms.get(name);
+    if (!vm) throw new LabFaultError(`no VM named ${JSON.stringify(name)}`);
+    if (vm.migrating) throw new LabFaultError(`${name} is being migrated`);
+    if (!this.world.host(vm.host).powered) throw new LabFaultError(`${name}'s host ${vm.host} is powered off`);
+    const active = vm.state === "running" || vm.state === "paused";
+    if (power === "on" && vm.state === "shutoff") startDomain(this.world, vm);
+    else if (power === "off" && active) stopDomain(this.world, vm);
+    else throw new LabFaultError(`${name} is ${vm.state} already`);
   }
 
   /** Not a fault: `count` requests go through a load balancer (round robin over its servers UP), so its shares move. */

@@ -57,6 +57,22 @@ describe("stopHost / startHost", () => {
   });
 });
 
+describe("powerVm", () => {
+  it("stops and starts a VM on its host at once, with no agent job; refuses what cannot be", () => {
+    setup();
+    expect(placesOf(world, "acme-db")).toEqual([{ host: "kvm2", state: "running" }]);
+    faults.powerVm("acme-db", "off");
+    expect(placesOf(world, "acme-db")).toEqual([{ host: "kvm2", state: "shutoff" }]);
+    expect(() => faults.powerVm("acme-db", "off")).toThrow(/acme-db is shutoff already/);
+    faults.powerVm("acme-db", "on");
+    expect(placesOf(world, "acme-db")).toEqual([{ host: "kvm2", state: "running" }]);
+    expect(() => faults.powerVm("nope", "on")).toThrow(/no VM named "nope"/);
+    faults.stopHost("kvm2");
+    expect(() => faults.powerVm("acme-db", "on")).toThrow(/host kvm2 is powered off/);
+    expect(faults.active()).toEqual([expect.objectContaining({ fault: "stop-host" })]);
+  });
+});
+
 describe("cutLink / restoreLink", () => {
   it("makes a running host unreachable without stopping it, then reachable again", () => {
     setup();

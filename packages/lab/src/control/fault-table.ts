@@ -68,6 +68,12 @@ export const FAULTS: Record<string, FaultSpec> = {
   "lb-backend-down": spec({ args: z.tuple([host]), usage: "HOST", describe: "a node's published ports refuse connections (load balancers take it out after `fall` checks)", run: (f, [h]) => f.backendDown(h) }),
   "lb-backend-up": spec({ args: z.tuple([host]), usage: "HOST", describe: "undo lb-backend-down (back in rotation after `rise` checks)", run: (f, [h]) => f.backendUp(h) }),
   "rename-vm": spec({ args: z.tuple([z.string().min(1), z.string().min(1)]), usage: "VM NEW_NAME", describe: "rename a shut-off VM (virsh domrename), e.g. to a name with non-ASCII letters", run: (f, [from, to]) => f.renameVm(from, to) }),
+  "power-vm": spec({
+    args: z.tuple([z.string().min(1), z.enum(["on", "off"])]),
+    usage: "VM on|off",
+    describe: "a VM starts or stops on its host outside the console (virsh on the host; no agent job)",
+    run: (f, [vm, p]) => f.powerVm(vm, p),
+  }),
   "lb-requests": spec({
     args: z.tuple([host, z.string().min(1), num]),
     usage: "HOST LB COUNT",
