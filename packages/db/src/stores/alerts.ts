@@ -36,24 +36,18 @@ function toAlert(r: typeof alerts.$inferSelect): StoredAlert {
 
 const chunks = <T>(list: T[], size: number): T[][] => Array.from({ length: Math.ceil(list.length / size) }, (_, i) => list.slice(i * size, (i + 1) * size));
 
-/** The columns set when an alert fires and never changed after. */
+/** Every column of an alert's row. */
 function insertRow(a: StoredAlert) {
   return {
     id: a.rowId,
     key: a.id,
     ruleId: a.ruleId,
-    ruleName: a.ruleName,
-    severity: a.severity,
     subject: a.subject,
     category: a.category,
-    target: a.target,
-    message: a.message,
-    affects: a.affects,
-    tenants: a.tenants,
     link: a.link,
     since: new Date(a.since),
     firedAt: new Date(a.firedAt),
-    resolvedAt: a.resolvedAt ? new Date(a.resolvedAt) : null,
+    ...mutableRow(a),
   };
 }
 
@@ -171,7 +165,7 @@ export class AlertStore {
         where a.id = v.id`);
     }
     for (const part of chunks([...fresh.values()], this.chunk)) {
-      await this.db.insert(alerts).values(part.map((a) => ({ ...insertRow(a), ...mutableRow(a) })));
+      await this.db.insert(alerts).values(part.map(insertRow));
     }
   }
 
