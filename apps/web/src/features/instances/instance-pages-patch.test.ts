@@ -74,6 +74,21 @@ describe("patchInstancePages: one host's push against the loaded pages", () => {
     expect(patchInstancePages(data, { sort: "name" }, host, bigger).refetch).toBe(false);
   });
 
+  it("a shown VM that stops or starts on its host (sorted by name, no filter) is patched in place: no reload of the loaded pages", () => {
+    // The change-to-browser case of issue 16 (bench/instances-latency.ts): a reload of every loaded
+    // page (1,000 rows at fleet size) before the row shows its state would be the slow tail.
+    const data = pagesOf(instances, instances.length);
+    const flipped = rowsOfHost(host).map((i) => (i.name === shown.name ? { ...i, state: i.state === "running" ? ("shutoff" as const) : ("running" as const) } : i));
+    for (const filter of [{}, { sort: "name" as const }, { sort: "name" as const, desc: true }, { sort: "memoryMiB" as const }]) {
+      const { data: next, refetch } = patchInstancePages(data, filter, host, flipped);
+      expect(refetch).toBe(false);
+      expect(next!.pages.flatMap((p) => p.items).find((i) => i.name === shown.name)!.state).toBe(flipped.find((i) => i.name === shown.name)!.state);
+    }
+    // Sorted or filtered by state, the same change may move or drop the row: the pages are asked again.
+    expect(patchInstancePages(data, { sort: "state" }, host, flipped).refetch).toBe(true);
+    expect(patchInstancePages(data, { state: shown.state }, host, flipped).refetch).toBe(true);
+  });
+
   it("the live channel patches the Instances page's infinite query under its own key", () => {
     const qc = new QueryClient();
     const trpc = createTRPCOptionsProxy<AppRouter>({ client: createTRPCClient<AppRouter>({ links: [] }), queryClient: qc });
