@@ -1,11 +1,9 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { SMTPServer } from "smtp-server";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { AlertService, SIGNATURE_HEADER, TIMESTAMP_HEADER, appRouter, createCallerFactory, verifyWebhook } from "@nimbus/api";
 import { AlertStore, type Database } from "@nimbus/db";
 import { openTestDatabase } from "@nimbus/db/testing";
@@ -13,7 +11,7 @@ import type { AlertCheckInput, Viewer } from "@nimbus/domain";
 import { createApp } from "../src/app.js";
 import { loadEnv } from "../src/env.js";
 import { metricsHandler } from "../src/http/metrics.js";
-import { until, viewers } from "./backend.js";
+import { freshDataDir, until, viewers } from "./backend.js";
 import { startServerProcess } from "./server-process.js";
 
 const listen = (s: Server) => new Promise<number>((r) => s.listen(0, "127.0.0.1", () => r((s.address() as AddressInfo).port)));
@@ -183,6 +181,34 @@ describe("alert notifications", () => {
       hook.close();
     }
   });
+
+  it("writes a round of 300 hosts going down, then coming back, in one statement each (counted on the database client)", async () => {
+    const db = await openTestDatabase();
+    try {
+      const { service, checks, at } = await serviceFor(db);
+      const statements = vi.spyOn((db.db as unknown as { $client: { query: (...a: unknown[]) => unknown } }).$client, "query");
+      for (let i = 0; i < 300; i++) checks.push({ ...kvm1Down, id: `host:h${i}`, target: `h${i} agent`, affects: [], tenants: [] });
+      service.tick();
+      await service.settled();
+      expect(service.list().firing).toHaveLength(300);
+      expect(statements.mock.calls.length).toBe(1);
+      // A round where nothing changed writes nothing.
+      at(10);
+      service.tick();
+      await service.settled();
+      expect(statements.mock.calls.length).toBe(1);
+      checks.splice(0);
+      at(20);
+      service.tick();
+      await service.settled();
+      expect(statements.mock.calls.length).toBe(2);
+      statements.mockRestore();
+      expect(await new AlertStore(db.db).openAlerts()).toEqual([]);
+      expect((await new AlertStore(db.db).recentAlerts(500)).filter((a) => a.resolvedAt)).toHaveLength(300);
+    } finally {
+      await db.close();
+    }
+  });
 });
 
 type App = Awaited<ReturnType<typeof createApp>>;
@@ -191,7 +217,7 @@ const caller = (app: App, viewer: Viewer = viewers.admin) =>
 
 describe("alerts on the lab, across a restart", () => {
   it("a host-down alert's acknowledgement and a silence survive a restart; the alert is not fired again", { timeout: 240_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "nimbus-alerts-"));
+    const dir = freshDataDir();
     const env = loadEnv({ NIMBUS_DATA_DIR: dir, NIMBUS_LAB_SPEED: "10", NIMBUS_ADMIN_PASSWORD: "test-admin-password", NIMBUS_LOG_LEVEL: "silent" });
     const firing = async (app: App) => {
       app.alerts.tick();
@@ -238,7 +264,7 @@ describe("alerts on the lab, across a restart", () => {
   });
 
   it("channel secrets are kept but never returned nor audited; a bad channel input is refused with nothing stored", { timeout: 240_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "nimbus-alerts-"));
+    const dir = freshDataDir();
     const env = loadEnv({ NIMBUS_DATA_DIR: dir, NIMBUS_LAB_SPEED: "10", NIMBUS_ADMIN_PASSWORD: "test-admin-password", NIMBUS_LOG_LEVEL: "silent" });
     const app = await createApp(env, "http://127.0.0.1:9", pino({ level: "silent" }));
     try {
@@ -268,7 +294,7 @@ describe("alerts on the lab, across a restart", () => {
 
 describe("alerts.watch", () => {
   it("pushes the list again when an alert changes, and holds at most 8 watches per user", { timeout: 240_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "nimbus-alerts-"));
+    const dir = freshDataDir();
     const env = loadEnv({ NIMBUS_DATA_DIR: dir, NIMBUS_LAB_SPEED: "10", NIMBUS_ADMIN_PASSWORD: "test-admin-password", NIMBUS_LOG_LEVEL: "silent" });
     const app = await createApp(env, "http://127.0.0.1:9", pino({ level: "silent" }));
     const aborts: AbortController[] = [];

@@ -33,7 +33,8 @@ export interface AlertPersistence {
   deleteChannel(id: string): Promise<boolean>;
   openAlerts(): Promise<(Alert & { rowId: string })[]>;
   recentAlerts(limit: number): Promise<(Alert & { rowId: string })[]>;
-  insertAlert(a: Alert & { rowId: string }): Promise<void>;
+  /** One round's new and changed alerts, in a few statements whatever their number. */
+  saveAlerts(changes: { inserted: readonly (Alert & { rowId: string })[]; updated: readonly (Alert & { rowId: string })[] }): Promise<void>;
   updateAlert(a: Alert & { rowId: string }): Promise<void>;
   activeSilences(now: Date): Promise<Silence[]>;
   putSilence(s: Silence): Promise<void>;
@@ -241,36 +242,42 @@ export class AlertService {
     this.silences = this.silences.filter((s) => Date.parse(s.endsAt) > now.getTime());
     const r = evaluateAlerts(this.rules, { checks: this.health.checks(), metrics: metricSamples(this.fleet.hosts()) }, this.state, this.firing, now);
     this.state = r.state;
+    // The round is written as one batch (2,000 hosts going down are 2,000 alerts), then notified:
+    // a leader killed in between leaves its successor rows to load (no second firing), not
+    // notifications without them. A write that fails still notifies.
+    const inserted: Row[] = [];
+    const updated: Row[] = [];
+    const notices: (() => void)[] = [];
     for (const a of r.fired) {
       const row: Row = { ...a, rowId: randomUUID() };
       this.firing.set(a.id, row);
-      // Notified once the row is written (or the write failed): a leader killed in between leaves
-      // its successor a row to load (no second firing), not a notification without one.
+      inserted.push(row);
       const channels = this.ruleChannels(a.ruleId);
-      this.write("fired", async () => {
-        await this.store.insertAlert(row).finally(() => this.notify(row, "firing", channels, now));
-      });
+      notices.push(() => this.notify(row, "firing", channels, now));
     }
     for (const a of r.updated) {
       const row = { ...this.firing.get(a.id)!, ...a };
       this.firing.set(a.id, row);
-      this.write("updated", () => this.store.updateAlert(row));
+      updated.push(row);
     }
     for (const a of r.resolved) {
       const row = { ...this.firing.get(a.id)!, resolvedAt: a.resolvedAt };
       this.firing.delete(a.id);
       this.resolved = [row, ...this.resolved].slice(0, RECENT);
+      updated.push(row);
       const channels = this.ruleChannels(a.ruleId);
-      this.write("resolved", async () => {
-        await this.store.updateAlert(row).finally(() => this.notify(row, "resolved", channels, now));
-      });
+      notices.push(() => this.notify(row, "resolved", channels, now));
     }
-    const adopted = this.adoptCheckAcks();
+    const adopted = this.adoptCheckAcks(updated);
     for (const { alert, channel } of escalationsDue(this.firing.values(), this.rules, this.silences, now)) {
       const row = { ...this.firing.get(alert.id)!, escalatedAt: now.toISOString() };
       this.firing.set(alert.id, row);
-      this.write("escalated", async () => {
-        await this.store.updateAlert(row).finally(() => this.notify(row, "escalated", [channel], now));
+      updated.push(row);
+      notices.push(() => this.notify(row, "escalated", [channel], now));
+    }
+    if (inserted.length || updated.length) {
+      this.write("round", async () => {
+        await this.store.saveAlerts({ inserted, updated }).finally(() => notices.forEach((n) => n()));
       });
     }
     if (r.fired.length || r.updated.length || r.resolved.length || adopted) {
@@ -302,9 +309,10 @@ export class AlertService {
 
   /**
    * Someone acknowledged the check an unacknowledged alert is about (on its health card): the
-   * alert carries that acknowledgement too, so the page answers "who is on it" once.
+   * alert carries that acknowledgement too, so the page answers "who is on it" once. The rows
+   * changed join the round's batch (`round`).
    */
-  private adoptCheckAcks(): number {
+  private adoptCheckAcks(round: Row[]): number {
     const open = [...this.firing.values()].filter((a) => !a.ack);
     if (!open.length) return 0;
     const acks = new Map<string, NonNullable<ReturnType<HealthMonitor["checks"]>[number]["ack"]>>();
@@ -316,7 +324,7 @@ export class AlertService {
       if (!ack) continue;
       const row = { ...a, ack: { by: ack.by, at: ack.at, note: ack.note ?? null } };
       this.firing.set(a.id, row);
-      this.write("ack", () => this.store.updateAlert(row));
+      round.push(row);
       n++;
     }
     return n;
