@@ -1,4 +1,4 @@
-import { NimbusError, Operation, hostMaintenanceView, isFinal, type HostMaintenanceView, type HostRecord, type OperationListQuery, type OperationPage, type OperationScope } from "@nimbus/domain";
+import { NimbusError, Operation, hostMaintenanceView, isFinal, type HostMaintenanceView, type HostRecord, type OperationKind, type OperationListQuery, type OperationPage, type OperationScope } from "@nimbus/domain";
 import { locateInstance, pendingCreates, swarmManager, type FleetView, type OperationManager, type OperationStore } from "@nimbus/fleet";
 import pg from "pg";
 import { pino, type Logger } from "pino";
@@ -40,6 +40,42 @@ const START_METHODS = [
   "startMaintenance",
 ] as const;
 type StartMethod = (typeof START_METHODS)[number];
+
+/** The swarm node runner's starts (server-side operations with steps), run by the owner of the host they record. */
+const NODE_METHODS = ["addWorker", "createSwarm", "removeWorker"] as const;
+type NodeMethod = (typeof NODE_METHODS)[number];
+type SwarmNodes = OperationManager["swarmNodes"];
+
+/**
+ * Where every kind of operation runs in replica mode, and how it gets there (the table test in
+ * operations-forward.unit.test.ts fails when a kind is added without a row here).
+ * - `start`: an OperationManager start sent to the owner of the host it runs on;
+ * - `node`: a swarm node runner start sent to the owner of the host it records (the hypervisor
+ *   placement picks, or the VM's host / the manager for a removal), so the run and the lease are
+ *   in one process and the host's next owner adopts it if that process dies;
+ * - `local`: run by the replica that got the request; its agent calls are relayed
+ *   (ClusterFleet.request) and, should that replica die, the owner of its host takes it over
+ *   (OperationAdoption.sweep) as after a restart.
+ */
+export const OPERATION_ROUTES: Record<OperationKind, { via: "start"; method: StartMethod } | { via: "node"; method: NodeMethod } | { via: "local"; why: string }> = {
+  migrate: { via: "start", method: "startMigration" },
+  "storage-move": { via: "start", method: "startStorageMove" },
+  create: { via: "start", method: "startCreate" },
+  delete: { via: "start", method: "startDelete" },
+  scale: { via: "start", method: "startScale" },
+  "stack-deploy": { via: "start", method: "startStackDeploy" },
+  "stack-remove": { via: "start", method: "startStackRemove" },
+  "service-update": { via: "start", method: "startServiceUpdate" },
+  "service-rollback": { via: "start", method: "startServiceUpdate" },
+  "image-build": { via: "start", method: "startImageBuild" },
+  "image-import": { via: "start", method: "startImageImport" },
+  maintenance: { via: "start", method: "startMaintenance" },
+  "swarm-add-worker": { via: "node", method: "addWorker" },
+  "swarm-create": { via: "node", method: "createSwarm" },
+  "swarm-remove-worker": { via: "node", method: "removeWorker" },
+  "lb-apply": { via: "local", why: "seconds of relayed agent calls (write, validate, reload, verify) on the replica that saved the spec; swept by the edge host's owner if that replica dies" },
+  power: { via: "local", why: "no start method records it (the kind is reserved)" },
+};
 type Local = Pick<OperationManager, StartMethod | "cancel" | "running" | "list" | "get" | "page" | "subscribe" | "planMaintenance" | "exitMaintenance" | "pendingCreates" | "swarmNodes">;
 
 /** The host whose owner runs the operation; null: this replica decides (the local manager refuses what it must). */
@@ -71,6 +107,26 @@ const StartInput = z.object({
   host: z.string().min(1).max(253),
   // The arguments the API validated on the first replica (JSON: requests, names, the actor).
   args: z.array(z.unknown()).max(6),
+});
+/** The host whose owner runs a swarm node start; null: this replica (the runner refuses what it must). */
+export function nodeOperationHost(method: NodeMethod, args: readonly unknown[], nodes: Pick<SwarmNodes, "planWorker">, hosts: readonly HostRecord[]): string | null {
+  try {
+    if (method === "addWorker") return nodes.planWorker(args[0] as never, "worker").placement.chosen?.host ?? null;
+    if (method === "createSwarm") return nodes.planWorker(args[0] as never, "manager").placement.chosen?.host ?? null;
+  } catch {
+    return null; // a request that does not parse: refused here, by the runner
+  }
+  const ref = args[0];
+  const manager = swarmManager(hosts);
+  const node = manager?.inventory.swarm?.nodes.find((n) => n.hostname === ref || n.id === ref);
+  if (!manager || !node) return null;
+  return locateInstance(hosts, node.hostname)?.host.name ?? manager.name;
+}
+
+const NodeStartInput = z.object({
+  method: z.enum(NODE_METHODS),
+  host: z.string().min(1).max(253),
+  args: z.array(z.unknown()).max(4),
 });
 const CancelInput = z.object({ id: z.string().min(1).max(64), host: z.string().min(1).max(253) });
 
@@ -108,6 +164,10 @@ export class ClusterOperations {
   async start(): Promise<void> {
     const { rpc, bus } = this.opts;
     rpc.register("operations.start", StartInput, (input) => this.startHere(input.method, input.host, input.args));
+    rpc.register("operations.startNode", NodeStartInput, async (input) => {
+      this.assertOwned(input.host);
+      return this.runNode(input.method, input.args);
+    });
     rpc.register("operations.cancel", CancelInput, async (input) => {
       this.assertOwned(input.host);
       await this.local.cancel(input.id);
@@ -233,9 +293,25 @@ export class ClusterOperations {
     return () => this.listeners.delete(listener);
   }
 
-  /** Server-side runs (swarm workers) stay on the replica that got the request; their agent calls are relayed. */
-  get swarmNodes() {
-    return this.local.swarmNodes;
+  /** Swarm node starts go to the owner of the host they record; plans and checks are answered here. */
+  readonly swarmNodes: Pick<SwarmNodes, "planWorker" | "removeProblem" | NodeMethod> = {
+    planWorker: (...args) => this.local.swarmNodes.planWorker(...args),
+    removeProblem: (node) => this.local.swarmNodes.removeProblem(node),
+    addWorker: (...args) => this.forwardNode("addWorker", args),
+    createSwarm: (...args) => this.forwardNode("createSwarm", args),
+    removeWorker: (...args) => this.forwardNode("removeWorker", args),
+  };
+
+  private runNode(method: NodeMethod, args: unknown[]): Promise<Operation> {
+    return (this.local.swarmNodes[method] as (...a: unknown[]) => Promise<Operation>).call(this.local.swarmNodes, ...args);
+  }
+
+  private async forwardNode(method: NodeMethod, args: unknown[]): Promise<Operation> {
+    const host = nodeOperationHost(method, args, this.local.swarmNodes, this.opts.fleet.hosts());
+    if (!host) return this.runNode(method, args);
+    const op = await this.relay(host, () => this.runNode(method, args), "operations.startNode", { method, host, args });
+    if (!this.local.running().some((o) => o.id === op.id)) this.remember(Operation.parse(op));
+    return op;
   }
 
   /** Operations this replica gave up with a host: shown as last known until their new owner publishes. */

@@ -1,6 +1,6 @@
 import type { Operation } from "@nimbus/domain";
 import { describe, expect, it } from "vitest";
-import { OperationAdoption } from "../src/adoption.js";
+import { ADOPT_SQL, OperationAdoption, SERVER_SIDE_KINDS, SWEEP_SQL } from "../src/adoption.js";
 import type { LeaseEvent } from "../src/leases.js";
 
 /**
@@ -36,6 +36,7 @@ function setup(rows: Operation[]) {
       disown: (host) => (disowned.push(host), rows.filter((r) => r.host === host)),
     },
     onHandedOver: (ops) => handedOver.push([...ops]),
+    sweepMs: 0,
   });
   const lease = (host: string) => {
     owned.set(host, 1);
@@ -52,8 +53,8 @@ describe("OperationAdoption", () => {
     t.lease("kvm2");
     await t.adoption.settled();
     expect(t.queries).toHaveLength(1);
-    expect(t.queries[0]!.text).toMatch(/update operations set replica = \$1 where host = any\(\$2::text\[\]\) and state in \('pending', 'running'\) returning id/);
-    expect(t.queries[0]!.values).toEqual(["r1", ["kvm1", "kvm2"]]);
+    expect(t.queries[0]!.text).toBe(ADOPT_SQL);
+    expect(t.queries[0]!.values).toEqual(["r1", ["kvm1", "kvm2"], [...SERVER_SIDE_KINDS], 6_000]);
     expect(t.adopted.map((ops) => ops.map((o) => o.id))).toEqual([["a", "b"]]);
   });
 
@@ -73,5 +74,16 @@ describe("OperationAdoption", () => {
     t.release("kvm1");
     expect(t.disowned).toEqual(["kvm1"]);
     expect(t.handedOver.flat().map((o) => o.id)).toEqual(["a"]);
+  });
+
+  it("sweeps the owned hosts for server-side operations of dead replicas (no lease moves for them) and adopts what the query returns", async () => {
+    const t = setup([op("a", "kvm1"), { ...op("b", "kvm2"), kind: "lb-apply" }]);
+    t.adoption.start();
+    await t.adoption.sweep();
+    expect(t.queries).toEqual([]); // nothing owned: nothing asked
+    t.owned.set("kvm2", 1);
+    await t.adoption.sweep();
+    expect(t.queries.map((q) => [q.text, q.values])).toEqual([[SWEEP_SQL, ["r1", ["kvm2"], [...SERVER_SIDE_KINDS], 6_000]]]);
+    expect(t.adopted.flat().map((o) => o.id)).toEqual(["b"]);
   });
 });

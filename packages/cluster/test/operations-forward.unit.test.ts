@@ -1,10 +1,10 @@
-import { NimbusError, type Operation } from "@nimbus/domain";
+import { NimbusError, OperationKind, type Operation } from "@nimbus/domain";
 import type { OperationManager } from "@nimbus/fleet";
 import { describe, expect, it } from "vitest";
 import type { z } from "zod";
 import { FakeFleet, hypervisor, manager, vm } from "../../fleet/test/helpers/fake-fleet.js";
 import type { BusMessage } from "../src/bus.js";
-import { ClusterOperations, operationHost } from "../src/operations-forward.js";
+import { ClusterOperations, OPERATION_ROUTES, operationHost } from "../src/operations-forward.js";
 
 /**
  * ClusterOperations without processes: which host an operation runs on, a start sent to the
@@ -21,11 +21,19 @@ function setup(opts: { owns?: string[]; owner?: (host: string) => string | undef
   const fleet = new FakeFleet();
   fleet.put(hypervisor("kvm1", [vm("web-1")]));
   fleet.put(hypervisor("kvm2"));
-  fleet.put(manager("mgr", []));
+  const mgr = manager("mgr", []);
+  const sw = mgr.inventory.swarm!;
+  // A worker whose VM runs on kvm1 (a removal runs where its VM is), and a plain node with no VM of ours.
+  fleet.put({ ...mgr, inventory: { ...mgr.inventory, swarm: { ...sw, nodes: [...sw.nodes, { ...sw.nodes[0]!, id: "n-w1", hostname: "web-1", role: "worker", leader: false }, { ...sw.nodes[0]!, id: "n-x", hostname: "bare", role: "worker", leader: false }] } } });
   const localCalls: { method: string; args: unknown[] }[] = [];
   const localRunning: Operation[] = [];
+  const swarmNodes = new Proxy(
+    { planWorker: (req: { name: string }) => ({ placement: { chosen: req.name === "nowhere" ? null : { host: "kvm2" }, reason: "", candidates: [] }, network: null, problem: null }), removeProblem: () => null } as Record<string, unknown>,
+    { get: (target, name: string) => (name in target ? target[name] : async (...args: unknown[]) => (localCalls.push({ method: `swarmNodes.${name}`, args }), op("local-node-op"))) },
+  );
   const local = new Proxy(
     {
+      swarmNodes,
       running: () => localRunning,
       subscribe: () => () => {},
       get: async () => null,
@@ -85,6 +93,74 @@ describe("operationHost", () => {
     expect(operationHost("startScale", [{ service: "web", replicas: 2 }, "alice"], hosts)).toBe("mgr");
     // Unknown: decided (and refused) by the local manager.
     expect(operationHost("startMigration", [{ instance: "nope" }, "alice"], hosts)).toBeNull();
+  });
+});
+
+/** A start of each StartMethod whose host the fake fleet knows (kvm1: web-1's host; mgr: the swarm manager). */
+const SAMPLE_STARTS: Record<string, { args: unknown[]; host: string }> = {
+  startMigration: { args: [{ instance: "web-1", destination: "kvm2" }, "alice"], host: "kvm1" },
+  startStorageMove: { args: [{ instance: "web-1", disk: "vda", datastore: "/instance2" }, "alice"], host: "kvm1" },
+  startCreate: { args: ["kvm2", { name: "new-1" }, "alice"], host: "kvm2" },
+  startDelete: { args: ["web-1", "alice"], host: "kvm1" },
+  startScale: { args: [{ service: "web", replicas: 2 }, "alice"], host: "mgr" },
+  startStackDeploy: { args: [{ stack: "shop" }, "alice"], host: "mgr" },
+  startStackRemove: { args: ["shop", null, [], "alice"], host: "mgr" },
+  startServiceUpdate: { args: [{ service: "web", image: null }, "alice"], host: "mgr" },
+  startImageBuild: { args: ["kvm2", {}, "alice"], host: "kvm2" },
+  startImageImport: { args: ["kvm2", {}, "alice"], host: "kvm2" },
+  startMaintenance: { args: [{ host: "kvm2" }, "alice"], host: "kvm2" },
+  addWorker: { args: [{ name: "w9" }, "alice"], host: "kvm2" },
+  createSwarm: { args: [{ name: "m9" }, "alice"], host: "kvm2" },
+  removeWorker: { args: ["web-1", "alice"], host: "kvm1" },
+};
+
+describe("every operation kind reaches the owner of its host, or says why it need not", () => {
+  it("has a route for each kind the domain declares", () => {
+    expect(Object.keys(OPERATION_ROUTES).sort()).toEqual([...OperationKind.options].sort());
+    for (const [kind, route] of Object.entries(OPERATION_ROUTES)) if (route.via === "local") expect(route.why.length, kind).toBeGreaterThan(20);
+  });
+
+  for (const [kind, route] of Object.entries(OPERATION_ROUTES)) {
+    if (route.via === "local") continue;
+    it(`${kind}: ${route.method} sent to the owner of its host when another replica holds it, run here when this one does`, async () => {
+      const sample = SAMPLE_STARTS[route.method]!;
+      const remote = setup();
+      await remote.ops.start();
+      const call = (t: ReturnType<typeof setup>) =>
+        route.via === "start"
+          ? (t.ops[route.method] as (...a: unknown[]) => Promise<Operation>)(...sample.args)
+          : (t.ops.swarmNodes[route.method] as (...a: unknown[]) => Promise<Operation>)(...sample.args);
+      await call(remote);
+      expect(remote.localCalls).toEqual([]);
+      expect(remote.rpcCalls).toEqual([{ url: "http://r2.internal", name: route.via === "start" ? "operations.start" : "operations.startNode", input: { method: route.method, host: sample.host, args: sample.args } }]);
+      // The forwarded operation counts here at once (quotas, busy checks), before the bus brings it.
+      expect(remote.ops.running().map((o) => o.id)).toEqual(["remote-op"]);
+
+      const here = setup({ owns: [sample.host] });
+      await here.ops.start();
+      await call(here);
+      expect(here.rpcCalls).toEqual([]);
+      expect(here.localCalls.map((c) => c.method)).toEqual([route.via === "start" ? route.method : `swarmNodes.${route.method}`]);
+    });
+  }
+
+  it("as the owner, runs a forwarded swarm node start only for a host it holds; a plan that places nothing is refused here, by the runner", async () => {
+    const t = setup();
+    await t.ops.start();
+    const startNode = t.handlers.get("operations.startNode")!;
+    const input = startNode.schema.parse({ method: "addWorker", host: "kvm2", args: [{ name: "w9" }, "alice"] });
+    await expect(startNode.handler(input)).rejects.toMatchObject({ code: "HOST_UNREACHABLE", details: { moved: true } });
+    expect(startNode.schema.safeParse({ method: "recover", host: "kvm2", args: [] }).success).toBe(false);
+    t.owned.add("kvm2");
+    await startNode.handler(input);
+    expect(t.localCalls.map((c) => c.method)).toEqual(["swarmNodes.addWorker"]);
+    // Nowhere to place it, or a node unknown to the swarm: the local runner answers (and refuses).
+    await t.ops.swarmNodes.addWorker({ name: "nowhere" } as never, "alice");
+    await t.ops.swarmNodes.removeWorker("no-such-node", "alice");
+    // A node with no VM of ours is removed by the manager's owner.
+    await t.ops.swarmNodes.removeWorker("bare", "alice");
+    expect(t.rpcCalls.map((c) => [c.name, (c.input as { host: string }).host])).toEqual([["operations.startNode", "mgr"]]);
+    expect(t.localCalls.map((c) => c.method)).toEqual(["swarmNodes.addWorker", "swarmNodes.addWorker", "swarmNodes.removeWorker"]);
   });
 });
 
@@ -154,6 +230,16 @@ describe("ClusterOperations", () => {
     const t = setup();
     await t.ops.start();
     t.bus({ kind: "operation", from: "r2", payload: op("evac", { kind: "maintenance", target: { type: "host", name: "kvm1" }, summary: "Evacuate kvm1" }) });
-    expect(() => t.ops.exitMaintenance("kvm1")).toThrow(/kvm1 is being evacuated \(Evacuate kvm1\)/);
+    await expect(t.ops.exitMaintenance("kvm1")).rejects.toThrow(/kvm1 is being evacuated \(Evacuate kvm1\)/);
+    // Not evacuated: the flag goes to the host's owner and the answer waits for it.
+    let cleared: (() => void) | null = null;
+    t.fleet.setMaintenance = (host: string, on: boolean) => new Promise<void>((r) => (cleared = () => (t.fleet.put({ ...t.fleet.host(host)!, maintenance: on }), r())));
+    let answered = false;
+    const exit = t.ops.exitMaintenance("kvm2").then((v) => ((answered = true), v));
+    await new Promise((r) => setTimeout(r, 0));
+    expect(answered).toBe(false);
+    cleared!();
+    expect(await exit).toMatchObject({ host: "kvm2", flag: false });
+    await expect(t.ops.exitMaintenance("nope")).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 });

@@ -1,6 +1,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ADOPT_SQL, SERVER_SIDE_KINDS, SWEEP_SQL } from "../src/adoption.js";
+import { REPLICA_TIMING } from "../src/replicas.js";
 import { startCluster, type Cluster } from "./harness/cluster.js";
 import { ApiClient } from "./harness/client.js";
 import { waitFor } from "./harness/wait.js";
@@ -55,6 +57,33 @@ type Rule = { id: string; forSeconds: number; channels: string[] };
 type AlertList = { firing: { id: string; ack: { by: string } | null }[] };
 
 describe("cached state and once-per-cluster work across replicas", () => {
+  it("a lease taken over takes agent jobs, never a server-side run of a replica still alive; the sweep takes those of dead replicas only", async () => {
+    // r1 and r2 are alive (heartbeats in cluster_replicas); "r-gone" has no heartbeat. Rows on a
+    // host no replica watches, in a transaction rolled back.
+    const rows: [string, string, string | null][] = [
+      ["t-migrate", "migrate", "r2"],
+      ["t-add-worker", "swarm-add-worker", "r2"],
+      ["t-lb", "lb-apply", "r-gone"],
+      ["t-evac", "maintenance", null],
+      ["t-remove-mine", "swarm-remove-worker", "r1"],
+    ];
+    const run = async (sql: string) => {
+      await cluster.query("begin");
+      try {
+        for (const [id, kind, replica] of rows)
+          await cluster.query(
+            `insert into operations (id, kind, state, target_type, target_name, host, requested_by, summary, replica, created_at, updated_at) values ($1, $2, 'running', 'host', 'x', 'sql-test-host', 'test', 'test', $3, now(), now())`,
+            [id, kind, replica],
+          );
+        return (await cluster.query<{ id: string }>(sql, ["r1", ["sql-test-host"], [...SERVER_SIDE_KINDS], REPLICA_TIMING.aliveMs])).map((r) => r.id).sort();
+      } finally {
+        await cluster.query("rollback");
+      }
+    };
+    expect(await run(ADOPT_SQL)).toEqual(["t-evac", "t-lb", "t-migrate", "t-remove-mine"]);
+    expect(await run(SWEEP_SQL)).toEqual(["t-evac", "t-lb"]);
+  });
+
   it("an alert rule, a channel and a silence written through A are read on B within a second", async () => {
     const [a, b] = cluster.replicas;
     await admin.mutate(a!.url, "alerts.createChannel", { id: "ops-hook", name: "Ops", enabled: true, target: { kind: "webhook", config: { url: hookUrl } } });
