@@ -14,9 +14,11 @@
  */
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { cpus, loadavg } from "node:os";
 import { resolve } from "node:path";
 import { chromium } from "@playwright/test";
 import { chromiumLaunchOptions } from "../e2e/chromium.js";
+import type { LeaseStats } from "../packages/cluster/src/leases.js";
 import { startCluster, type Cluster } from "../packages/cluster/test/harness/cluster.js";
 
 const root = resolve(import.meta.dirname, "..");
@@ -27,7 +29,20 @@ const cpuTicks = (pid: number) => {
   return Number(f[11]) + Number(f[12]);
 };
 const rssMiB = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) / 1024;
-type Health = { hosts: number; online: number; fleetStartedAt: number | null };
+type Health = {
+  hosts: number;
+  online: number;
+  fleetStartedAt: number | null;
+  eventLoopDelayMs?: { p50: number; p99: number; max: number };
+  cluster?: { leases: LeaseStats & { owned: number }; fleet: { messages: number; recordsSent: number; recordsReceived: number } };
+};
+/** One replica's lease and bus figures, one line. */
+const leaseLine = (id: string, h: Health | undefined) => {
+  const l = h?.cluster?.leases;
+  if (!l) return `${id}: no lease figures`;
+  const f = h.cluster!.fleet;
+  return `${id}: owns ${l.owned}, took ${l.taken} (first ${l.firstTakeMs ?? "-"} ms after start), released ${Object.entries(l.released).map(([k, v]) => `${k} ${v}`).join("/")}, fences ${l.fences}; renews ${l.renews} (${l.failedRenews} failed), renew max ${l.renewMs.max} ms, longest gap ${l.maxRenewGapMs} ms, longest round ${l.maxRoundMs} ms; bus ${f.messages} msgs / ${f.recordsSent} records out, ${f.recordsReceived} in; loop delay (last 10 s) p99 ${h.eventLoopDelayMs?.p99 ?? "?"} max ${h.eventLoopDelayMs?.max ?? "?"} ms`;
+};
 const health = async (url: string): Promise<Health | null> => fetch(`${url}/healthz`).then((r) => (r.ok ? (r.json() as Promise<Health>) : null)).catch(() => null);
 
 export interface ReplicasBenchOptions {
@@ -60,10 +75,29 @@ export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<numb
     // Connect: from the earliest fleet start to the last replica seeing everything online.
     const done = new Map<string, number>();
     let fleetStart = Infinity;
+    // What the leases did meanwhile (from the table, every 500 ms): who holds how many, and how
+    // many take-overs happened (epoch counts every take; a host taken once has epoch 1).
+    const timeline: string[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const rows = await c
+          .query<{ owner: string | null; n: number; takes: number }>(
+            `select case when owner is not null and expires_at > now() then owner end as owner, count(*)::int as n, sum(epoch)::int as takes from host_leases where host <> '@leader' group by 1 order by 1`,
+          )
+          .catch(() => []);
+        const t = Number.isFinite(fleetStart) ? ((Date.now() - fleetStart) / 1000).toFixed(1) : "-";
+        const takes = rows.reduce((s, r) => s + r.takes, 0);
+        timeline.push(`t=${t}s ${rows.map((r) => `${r.owner ?? "free"} ${r.n}`).join(", ")}; takes ${takes}; online ${[...c.replicas].map((r) => `${r.id} ${lastHealth.get(r.id)?.online ?? "?"}`).join(" ")}`);
+        await sleep(500);
+      }
+    })();
+    const lastHealth = new Map<string, Health>();
     for (;;) {
       for (const r of c.replicas) {
         if (done.has(r.id)) continue;
         const h = await health(r.url);
+        if (h) lastHealth.set(r.id, h);
         if (h?.fleetStartedAt) fleetStart = Math.min(fleetStart, h.fleetStartedAt);
         if (h && h.hosts > 0 && h.online === h.hosts) done.set(r.id, Date.now());
       }
@@ -72,6 +106,15 @@ export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<numb
       await sleep(20);
     }
     const connectMs = Math.max(...done.values()) - fleetStart;
+    sampling = false;
+    await sampler;
+    const loadAtConnect = loadavg()[0]!;
+    console.log(`  lease timeline during connect:\n    ${timeline.join("\n    ")}`);
+    for (const r of c.replicas) console.log(`  ${leaseLine(r.id, (await health(r.url)) ?? undefined)}`);
+    for (const r of c.replicas) {
+      const lines = r.output().split("\n").filter((l) => /lease|fenc|renew/i.test(l));
+      if (lines.length) console.log(`  ${r.id} lease log (${lines.length} lines):\n    ${lines.slice(-12).join("\n    ")}`);
+    }
     const owned = async () =>
       new Map((await c.query<{ owner: string; n: number }>(`select owner, count(*)::int as n from host_leases where owner is not null and expires_at > now() group by owner`)).map((r) => [r.owner, r.n]));
     const shares = await owned();
@@ -157,6 +200,7 @@ export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<numb
       [`change -> browser max`, `${Math.max(...latencies).toFixed(0)} ms`, ""],
       [`re-own after SIGKILL of ${victimId} (${itsHosts.length} hosts)`, `${(reOwnMs / 1000).toFixed(2)} s`, "<= 10 s"],
       [`  ... and all online again on the survivors`, `${(onlineAgainMs / 1000).toFixed(2)} s`, ""],
+      [`machine load average (1 min)`, `${loadAtConnect.toFixed(1)} at connect, ${loadavg()[0]!.toFixed(1)} now`, `${cpus().length} cores`],
     ];
     console.log("");
     for (const [k, v, t] of rows) console.log(`  ${k.padEnd(58)} ${v.padStart(26)}   ${t}`);

@@ -74,6 +74,8 @@ const server = createHttpServer({
     fleetStartedAt: app?.fleetStartedAt ?? null,
     subscribers: app?.live.subscriberCount() ?? 0,
     eventLoopDelayMs: loopWindow,
+    // Replica mode: what the leases and the bus did (renew latency, fences, moves; the benchmark prints it).
+    ...(app?.cluster ? { cluster: { leases: app.cluster.leases.stats(), fleet: app.cluster.fleet.stats(), bus: { ...app.cluster.bus.stats } } } : {}),
   }),
 });
 

@@ -158,6 +158,12 @@ export class ClusterFleet implements FleetView {
     return this.listeners.add(listener);
   }
 
+  /** A host this replica owns but has not connected yet: handing it over costs no session. */
+  cheapToMove(host: string): boolean {
+    const state = this.opts.local.host(host)?.connection.state;
+    return state === undefined || state === "connecting";
+  }
+
   /** Which replica owns a host now (undefined: in transit). */
   ownerOf(host: string): string | undefined {
     return this.opts.leases.ownerOf(host);

@@ -1,3 +1,4 @@
+import { Worker } from "node:worker_threads";
 import { ListenerSet } from "@nimbus/fleet";
 import { pino, type Logger } from "pino";
 import { REPLICA_TIMING, ReplicaDirectory, type ReplicaInfo } from "./replicas.js";
@@ -75,6 +76,58 @@ export function planRound(s: RoundState): { take: number; release: number } {
   return { take: 0, release: Math.min(mine - share, s.maxMoves, Math.max(0, room - s.free)) };
 }
 
+/**
+ * Which alive replica each host goes to first: the hosts sorted by a hash of their name, cut into
+ * as many equal runs as there are alive replicas (sorted ids), each run one replica's. Every
+ * replica computes the same split from the same alive list, so replicas starting together take
+ * disjoint halves in their first rounds instead of racing for random ones, a released host goes
+ * to the replica that will keep it, and the runs are never larger than the fair share.
+ */
+export function preferredOwners(hosts: readonly string[], alive: readonly string[]): Map<string, string> {
+  const ids = [...new Set(alive)].sort();
+  const out = new Map<string, string>();
+  if (!ids.length) return out;
+  const ranked = hosts.map((h) => [hash32(h), h] as const).sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1));
+  ranked.forEach(([, h], i) => out.set(h, ids[Math.floor((i * ids.length) / ranked.length)]!));
+  return out;
+}
+
+/** process.hrtime in milliseconds: monotonic, and the same clock in every thread of the process. */
+function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** FNV-1a with a final avalanche (murmur3's fmix32): stable across processes and versions. */
+function hash32(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** What a lease manager did (replica mode's /healthz; the benchmark prints it). */
+export interface LeaseStats {
+  rounds: number;
+  failedRounds: number;
+  renews: number;
+  failedRenews: number;
+  /** Renew round trips (sent to answer handled, so a busy event loop shows here): last and worst. */
+  renewMs: { last: number; max: number };
+  /** Longest time between two successful renews' sendings (the fence fires at fenceMs). */
+  maxRenewGapMs: number;
+  /** Longest round (state read, take or release). */
+  maxRoundMs: number;
+  fences: number;
+  taken: number;
+  released: Record<ReleaseReason, number>;
+  /** Milliseconds from start() to the first host taken (null: none yet). */
+  firstTakeMs: number | null;
+}
+
 /** When the owner must have let go of its hosts: fenceMs after it sent its last successful renew. */
 export function fenceDeadline(lastRenewSentAt: number | null, fenceMs: number): number | null {
   return lastRenewSentAt === null ? null : lastRenewSentAt + fenceMs;
@@ -98,11 +151,29 @@ export const LEADER_LEASE = "@leader";
 export interface LeaseManagerOptions {
   /** A connection used by this manager only (a pg.Pool of its own): its failure is this replica's partition. */
   db: Queryable;
+  /**
+   * The connection the renewals go on (a pool of one, default `db`): a renew must never queue
+   * behind a round's reads and takes.
+   */
+  renewDb?: Queryable;
+  /**
+   * Renew in a thread of its own on its own connection to this PostgreSQL URL (replica mode): the
+   * main loop busy with a fleet's SSH handshakes then delays neither the renewals nor, through
+   * the shared time of the last one, the fence's check. The thread renews only while the main
+   * thread keeps running (`maxMainStallMs`, default 15 s). Needs the default clock.
+   */
+  renewThread?: { url: string; maxMainStallMs?: number };
   self: ReplicaInfo;
   hosts: readonly string[];
   timing?: Partial<LeaseTiming>;
   maxMoves?: number;
-  /** Monotonic milliseconds (performance.now by default); only ever compared with itself. */
+  /**
+   * Hosts that cost nothing to hand over (not connected yet): released to a replica with room
+   * beyond `maxMoves`, so a replica that joins a few seconds after another took the whole fleet
+   * gets its share before the first one has connected it, not twenty rounds later.
+   */
+  movable?: (host: string) => boolean;
+  /** Monotonic milliseconds (process.hrtime, one clock for every thread, by default); only ever compared with itself. */
   clock?: () => number;
   logger?: Logger;
 }
@@ -124,16 +195,53 @@ export class LeaseManager {
   private leader = false;
   private fenceTimer: NodeJS.Timeout | null = null;
   private roundTimer: NodeJS.Timeout | null = null;
+  private renewTimer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
+  private renewing: Promise<void> | null = null;
   private stopped = false;
+  /**
+   * Renewals run on their own fixed-rate timer, apart from the rounds: a round under a connect
+   * storm (each of its queries waiting for a busy event loop) must not push the next renew past
+   * the fence. Renews every min(heartbeat / 2, fence / 4).
+   */
+  private readonly renewEveryMs: number;
+  private lastRenewAttemptAt: number | null = null;
+  private lastRoundAt: number | null = null;
+  /**
+   * Takes and releases in flight, and how many ever started: a renew whose answer overlapped one
+   * does not reconcile the hosts (it cannot tell which came first); the next renew does.
+   */
+  private mutating = 0;
+  private mutations = 0;
+  /** Hosts free in the last round: one meant for another replica is taken here only if it stays free a round. */
+  private freeBefore = new Set<string>();
+  private preferred: { alive: string; owners: Map<string, string> } | null = null;
+  private startedAt: number | null = null;
+  /** Renew thread mode: the thread, the times and counters shared with it, the main thread's beat. */
+  private thread: { worker: Worker; times: Float64Array; counts: Int32Array; beat: NodeJS.Timeout } | null = null;
+  private readonly counters: LeaseStats = {
+    rounds: 0,
+    failedRounds: 0,
+    renews: 0,
+    failedRenews: 0,
+    renewMs: { last: 0, max: 0 },
+    maxRenewGapMs: 0,
+    maxRoundMs: 0,
+    fences: 0,
+    taken: 0,
+    released: { fenced: 0, lost: 0, rebalanced: 0, stopped: 0 },
+    firstTakeMs: null,
+  };
 
   constructor(private readonly opts: LeaseManagerOptions) {
     this.timing = { ...DEFAULT_LEASE_TIMING, ...opts.timing };
     if (this.timing.fenceMs >= this.timing.leaseMs) throw new Error("fenceMs must be shorter than leaseMs");
+    this.renewEveryMs = Math.max(10, Math.floor(Math.min(this.timing.heartbeatMs / 2, this.timing.fenceMs / 4)));
     this.hostList = [...new Set(opts.hosts)];
     this.hostSet = new Set(this.hostList);
     this.maxMoves = opts.maxMoves ?? defaultMaxMoves(this.hostList.length);
-    this.clock = opts.clock ?? (() => performance.now());
+    if (opts.clock && opts.renewThread) throw new Error("a renew thread shares the default clock");
+    this.clock = opts.clock ?? monotonicMs;
     this.logger = opts.logger ?? pino({ level: "silent" });
     this.listeners = new ListenerSet(this.logger, "lease event");
     this.directory = new ReplicaDirectory(opts.db, opts.self, this.timing.aliveMs);
@@ -144,13 +252,21 @@ export class LeaseManager {
   }
 
   /**
-   * Registers the hosts and this replica, then runs a round every heartbeat. The first round only
-   * beats: replicas started together see each other before anyone takes a share.
+   * Registers the hosts and this replica (its first renew beats), then renews on its own timer and
+   * runs a round every heartbeat. The first round comes one heartbeat after start: replicas started
+   * together see each other before anyone takes a share.
    */
   async start(): Promise<void> {
+    this.startedAt = this.clock();
     // Once, at start: a busy database gets longer than a round's queries do.
     await withTimeout(this.opts.db.query(`insert into host_leases (host) select unnest($1::text[]) on conflict (host) do nothing`, [[...this.hostList, LEADER_LEASE]]), 30_000, "lease setup");
-    await withTimeout(this.directory.heartbeat(), 30_000, "first heartbeat");
+    if (this.opts.renewThread) await this.startThread(this.opts.renewThread);
+    else {
+      this.lastRenewAttemptAt = this.clock();
+      await this.renew(30_000);
+      this.scheduleRenew();
+    }
+    this.lastRoundAt = this.clock();
     this.schedule();
   }
 
@@ -158,7 +274,10 @@ export class LeaseManager {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.roundTimer) clearTimeout(this.roundTimer);
+    if (this.renewTimer) clearTimeout(this.renewTimer);
+    await this.stopThread();
     await this.running?.catch(() => undefined);
+    await this.renewing?.catch(() => undefined);
     this.dropAll("stopped");
     this.setLeader(false);
     this.clearFence();
@@ -185,12 +304,18 @@ export class LeaseManager {
 
   /** False while this replica cannot renew (fenced, or not yet started): it then watches no host. */
   healthy(): boolean {
-    return this.lastRenewSentAt !== null && this.clock() - this.lastRenewSentAt < this.timing.fenceMs;
+    const last = this.lastRenewSent();
+    return last !== null && this.clock() - last < this.timing.fenceMs;
   }
 
   /** Whether this replica holds the leader lease now (runs the cluster's singletons). */
   isLeader(): boolean {
     return this.leader;
+  }
+
+  /** Counters and worst times since start (renew latency, gaps, fences, moves). */
+  stats(): LeaseStats & { owned: number } {
+    return { ...this.counters, renewMs: { ...this.counters.renewMs }, released: { ...this.counters.released }, owned: this.mine.size };
   }
 
   /** The owner of a host's live lease as of the last round (this replica's own view first). */
@@ -228,53 +353,112 @@ export class LeaseManager {
   /** One round now (tests; the timer runs them otherwise). Rounds never overlap. */
   round(): Promise<void> {
     if (!this.running) {
-      this.running = this.doRound().finally(() => {
-        this.running = null;
-      });
+      const started = this.clock();
+      this.counters.rounds++;
+      this.running = this.doRound()
+        .catch((err: unknown) => {
+          this.counters.failedRounds++;
+          throw err;
+        })
+        .finally(() => {
+          this.counters.maxRoundMs = Math.max(this.counters.maxRoundMs, Math.round(this.clock() - started));
+          this.running = null;
+        });
     }
     return this.running;
   }
 
-  private schedule(delayMs = this.timing.heartbeatMs): void {
+  /** One renew now (and the heartbeat with it); never two at once. */
+  renew(timeoutMs = this.timing.queryTimeoutMs): Promise<void> {
+    this.renewing ??= this.doRenew(timeoutMs).finally(() => {
+      this.renewing = null;
+    });
+    return this.renewing;
+  }
+
+  /** Fixed rate from the last round's start: a slow round does not stretch the next one's wait. */
+  private schedule(): void {
     if (this.stopped) return;
+    const delay = Math.max(0, (this.lastRoundAt ?? this.clock()) + this.timing.heartbeatMs - this.clock());
     this.roundTimer = setTimeout(() => {
+      this.lastRoundAt = this.clock();
       void this.round().then(
         () => this.schedule(),
         (err: unknown) => {
-          // Try again soon: the fence deadline does not wait for the next regular round.
           this.logger.warn({ err }, "lease round failed");
-          this.schedule(Math.min(this.timing.heartbeatMs, 500));
+          this.schedule();
         },
       );
-    }, delayMs);
+    }, delay);
   }
 
-  private async doRound(): Promise<void> {
+  private scheduleRenew(): void {
+    if (this.stopped) return;
+    const delay = Math.max(0, (this.lastRenewAttemptAt ?? this.clock()) + this.renewEveryMs - this.clock());
+    this.renewTimer = setTimeout(() => {
+      this.lastRenewAttemptAt = this.clock();
+      void this.renew().then(
+        () => this.scheduleRenew(),
+        (err: unknown) => {
+          this.logger.warn({ err }, "lease renew failed");
+          this.scheduleRenew();
+        },
+      );
+    }, delay);
+  }
+
+  private async doRenew(timeoutMs: number): Promise<void> {
     if (this.stopped) return;
     const sentAt = this.clock();
-    // One statement: heartbeat and renew commit together.
-    const renewed = await this.q<{ host: string; epoch: string }>(
-      `with beat as (
-         insert into cluster_replicas (id, internal_url, started_at, heartbeat_at) values ($1, $2, now(), now())
-         on conflict (id) do update set internal_url = excluded.internal_url, heartbeat_at = now()
-       )
-       update host_leases set expires_at = now() + $3 * interval '1 millisecond' where owner = $1 returning host, epoch`,
-      [this.id, this.opts.self.internalUrl, this.timing.leaseMs],
-    );
+    const quiet = this.mutating === 0;
+    const seq = this.mutations;
+    this.counters.renews++;
+    let renewed: { host: string; epoch: string }[];
+    try {
+      // One statement: heartbeat and renew commit together.
+      renewed = await this.q<{ host: string; epoch: string }>(
+        `with beat as (
+           insert into cluster_replicas (id, internal_url, started_at, heartbeat_at) values ($1, $2, now(), now())
+           on conflict (id) do update set internal_url = excluded.internal_url, heartbeat_at = now()
+         )
+         update host_leases set expires_at = now() + $3 * interval '1 millisecond' where owner = $1 returning host, epoch`,
+        [this.id, this.opts.self.internalUrl, this.timing.leaseMs],
+        { db: this.opts.renewDb ?? this.opts.db, timeoutMs },
+      );
+    } catch (err) {
+      this.counters.failedRenews++;
+      throw err;
+    }
     if (this.stopped) return;
+    this.renewed(sentAt, this.clock() - sentAt, renewed, quiet, seq);
+  }
+
+  /** A renew's answer (from this loop or the renew thread): the fence moves on, the hosts are reconciled. */
+  private renewed(sentAt: number, tookMs: number, renewed: { host: string; epoch: string }[], quiet: boolean, seq: number): void {
+    const took = Math.round(tookMs);
+    this.counters.renewMs.last = took;
+    this.counters.renewMs.max = Math.max(this.counters.renewMs.max, took);
+    if (this.lastRenewSentAt !== null && sentAt > this.lastRenewSentAt) this.counters.maxRenewGapMs = Math.max(this.counters.maxRenewGapMs, Math.round(sentAt - this.lastRenewSentAt));
     this.renewedAt(sentAt);
+    // A take or release overlapped this renew: which one the database saw first is unknown here.
+    if (!quiet || this.mutating > 0 || seq !== this.mutations) return;
     const held = new Map<string, number>();
     for (const r of renewed) if (this.hostSet.has(r.host)) held.set(r.host, Number(r.epoch));
     // What the database says is ours is what we act on: lost ones go, ones kept through a fence come back.
     for (const host of [...this.mine.keys()]) if (!held.has(host)) this.drop(host, "lost");
     for (const [host, epoch] of held) if (!this.mine.has(host)) this.acquire(host, epoch);
     this.setLeader(renewed.some((r) => r.host === LEADER_LEASE));
+  }
 
-    const alive = await this.directory.refresh();
+  private async doRound(): Promise<void> {
+    if (this.stopped) return;
+    // Leases before the replicas: a lease read as expired belongs to a replica already read as dead.
     const leases = await this.q<{ host: string; owner: string | null; live: boolean }>(`select host, owner, (owner is not null and expires_at > now()) as live from host_leases`);
+    const alive = (await this.directory.refresh()).map((r) => r.id);
+    if (this.stopped) return;
     const owners = new Map<string, string>();
     const counts = new Map<string, number>();
-    let free = 0;
+    const freeNow: string[] = [];
     let leaderHeld = false;
     for (const l of leases) {
       if (l.host === LEADER_LEASE) leaderHeld = l.live;
@@ -282,45 +466,171 @@ export class LeaseManager {
       if (l.live && l.owner) {
         owners.set(l.host, l.owner);
         counts.set(l.owner, (counts.get(l.owner) ?? 0) + 1);
-      } else free++;
+      } else freeNow.push(l.host);
     }
+    for (const h of this.mine.keys()) owners.set(h, this.id);
     this.owners = owners;
     if (!leaderHeld && !this.leader) {
-      const won = await this.q(
-        `update host_leases set owner = $1, epoch = epoch + 1, expires_at = now() + $2 * interval '1 millisecond'
-          where host = $3 and (owner is null or expires_at <= now()) returning epoch`,
-        [this.id, this.timing.leaseMs, LEADER_LEASE],
+      const won = await this.mutate(() =>
+        this.q(
+          `update host_leases set owner = $1, epoch = epoch + 1, expires_at = now() + $2 * interval '1 millisecond'
+            where host = $3 and (owner is null or expires_at <= now()) returning epoch`,
+          [this.id, this.timing.leaseMs, LEADER_LEASE],
+        ),
       );
       if (this.stopped) return;
       if (won.length) this.setLeader(true);
     }
-    const plan = planRound({ hosts: this.hostList.length, alive: alive.map((r) => r.id), me: this.id, held: counts, free, maxMoves: this.maxMoves });
+    const everyone = alive.includes(this.id) ? alive : [...alive, this.id];
+    const preferred = this.preferredOwners(everyone);
+    const movable = this.opts.movable ?? (() => false);
+    const cheap = [...this.mine.keys()].filter((h) => movable(h)).length;
+    const plan = planRound({ hosts: this.hostList.length, alive: everyone, me: this.id, held: counts, free: freeNow.length, maxMoves: this.maxMoves + cheap });
+    const wasFree = this.freeBefore;
+    this.freeBefore = new Set(freeNow);
     if (plan.take > 0) {
-      const taken = await this.q<{ host: string; epoch: string }>(
-        `with free as (
-           select host from host_leases
-            where host = any($2::text[]) and (owner is null or expires_at <= now())
-            order by random() limit $3 for update skip locked
-         )
-         update host_leases l set owner = $1, epoch = l.epoch + 1, expires_at = now() + $4 * interval '1 millisecond'
-           from free where l.host = free.host returning l.host, l.epoch`,
-        [this.id, this.hostList, plan.take, this.timing.leaseMs],
-      );
-      if (this.stopped) return;
-      for (const t of taken) {
-        this.owners.set(t.host, this.id);
-        this.acquire(t.host, Number(t.epoch));
+      // Ours by the split first; one meant for another replica only once it stayed free a round.
+      const ours = freeNow.filter((h) => preferred.get(h) === this.id);
+      const others = freeNow.filter((h) => preferred.get(h) !== this.id && wasFree.has(h));
+      const want = [...ours, ...others].slice(0, plan.take);
+      if (want.length) {
+        const taken = await this.mutate(() =>
+          this.q<{ host: string; epoch: string }>(
+            `with free as (
+               select host from host_leases
+                where host = any($2::text[]) and (owner is null or expires_at <= now())
+                for update skip locked
+             )
+             update host_leases l set owner = $1, epoch = l.epoch + 1, expires_at = now() + $3 * interval '1 millisecond'
+               from free where l.host = free.host returning l.host, l.epoch`,
+            [this.id, want, this.timing.leaseMs],
+          ),
+        );
+        if (this.stopped) return;
+        for (const t of taken) {
+          this.owners.set(t.host, this.id);
+          this.acquire(t.host, Number(t.epoch));
+        }
+        if (taken.length) {
+          this.counters.taken += taken.length;
+          this.counters.firstTakeMs ??= Math.round(this.clock() - (this.startedAt ?? 0));
+          this.logger.info({ taken: taken.length, owned: this.mine.size }, "took host leases");
+        }
       }
-      if (taken.length) this.logger.info({ taken: taken.length, owned: this.mine.size }, "took host leases");
     } else if (plan.release > 0) {
+      // Those the split gives to a replica with room go first: it keeps them, nothing moves twice.
+      const room = (r: string) => (counts.get(r) ?? 0) < fairShare(this.hostList.length, everyone.length);
+      const rank = (h: string) => {
+        const p = preferred.get(h);
+        return (p && p !== this.id && room(p) ? 0 : p !== this.id ? 2 : 4) + (movable(h) ? 0 : 1);
+      };
+      // Beyond maxMoves only hosts that cost nothing to move.
+      const ranked = [...this.mine.keys()].sort((a, b) => rank(a) - rank(b));
+      const hosts: string[] = [];
+      let costly = 0;
+      for (const h of ranked) {
+        if (hosts.length >= plan.release) break;
+        if (!movable(h) && costly++ >= this.maxMoves) continue;
+        hosts.push(h);
+      }
       // Close first, then hand back: the next owner must never find our SSH session still open.
-      const hosts = [...this.mine.keys()].slice(0, plan.release);
       for (const h of hosts) this.drop(h, "rebalanced");
-      await this.q(`update host_leases set owner = null, expires_at = now() where owner = $1 and host = any($2::text[])`, [this.id, hosts]);
+      await this.mutate(() => this.q(`update host_leases set owner = null, expires_at = now() where owner = $1 and host = any($2::text[])`, [this.id, hosts]));
       for (const h of hosts) this.owners.delete(h);
       this.logger.info({ released: hosts.length, owned: this.mine.size }, "released host leases to rebalance");
     }
     this.emit({ type: "owners" });
+  }
+
+  /** The split for this alive list (cached: it changes only when a replica comes or goes). */
+  private preferredOwners(alive: readonly string[]): Map<string, string> {
+    const key = [...alive].sort().join("\n");
+    if (this.preferred?.alive !== key) this.preferred = { alive: key, owners: preferredOwners(this.hostList, alive) };
+    return this.preferred.owners;
+  }
+
+  private async mutate<T>(work: () => Promise<T>): Promise<T> {
+    this.mutating++;
+    this.mutations++;
+    if (this.thread) {
+      Atomics.add(this.thread.counts, 0, 1);
+      Atomics.add(this.thread.counts, 1, 1);
+    }
+    try {
+      return await work();
+    } finally {
+      this.mutating--;
+      if (this.thread) Atomics.sub(this.thread.counts, 0, 1);
+    }
+  }
+
+  /** When the last successful renew was sent: ours, or the renew thread's if it is newer. */
+  private lastRenewSent(): number | null {
+    const shared = this.thread?.times[0] ?? 0;
+    if (shared > 0 && (this.lastRenewSentAt === null || shared > this.lastRenewSentAt)) return shared;
+    return this.lastRenewSentAt;
+  }
+
+  private async startThread(spec: { url: string; maxMainStallMs?: number }): Promise<void> {
+    const shared = new SharedArrayBuffer(24);
+    const times = new Float64Array(shared, 0, 2);
+    const counts = new Int32Array(shared, 16, 2);
+    times[1] = this.clock();
+    // The main thread's beat: the renew thread stops renewing when this stops.
+    const beat = setInterval(() => {
+      times[1] = this.clock();
+    }, 250);
+    const worker = new Worker(new URL("./renew-thread.mjs", import.meta.url), {
+      workerData: {
+        url: spec.url,
+        id: this.id,
+        internalUrl: this.opts.self.internalUrl,
+        leaseMs: this.timing.leaseMs,
+        everyMs: this.renewEveryMs,
+        timeoutMs: this.timing.queryTimeoutMs,
+        maxMainStallMs: spec.maxMainStallMs ?? 15_000,
+        shared,
+      },
+      // Plain JavaScript: no loader needed (a TypeScript loader given to the server is not one a worker can use).
+      execArgv: [],
+    });
+    this.thread = { worker, times, counts, beat };
+    let first: ((err?: Error) => void) | null = null;
+    const firstAnswer = new Promise<void>((resolve, reject) => {
+      first = (err) => (err ? reject(err) : resolve());
+    });
+    worker.on("message", (m: { type: string; sentAt?: number; tookMs?: number; rows?: { host: string; epoch: string }[]; quiet?: boolean; seq?: number; message?: string }) => {
+      if (m.type === "renewed") {
+        this.counters.renews++;
+        if (!this.stopped) this.renewed(m.sentAt!, m.tookMs!, m.rows!, m.quiet!, m.seq!);
+        first?.();
+        first = null;
+      } else if (m.type === "failed") {
+        this.counters.renews++;
+        this.counters.failedRenews++;
+        this.logger.warn({ err: m.message }, "lease renew failed");
+        first?.(new Error(m.message));
+        first = null;
+      }
+    });
+    worker.on("error", (err) => {
+      // No renewals any more: the fence lets go of the hosts in time.
+      this.logger.error({ err }, "lease renew thread failed");
+      first?.(err);
+      first = null;
+    });
+    await withTimeout(firstAnswer, 35_000, "first lease renew");
+  }
+
+  private async stopThread(): Promise<void> {
+    const t = this.thread;
+    if (!t) return;
+    clearInterval(t.beat);
+    const stopped = new Promise<void>((resolve) => t.worker.on("message", (m: { type: string }) => m.type === "stopped" && resolve()));
+    t.worker.postMessage({ type: "stop" });
+    await withTimeout(stopped, 2_000, "renew thread stop").catch(() => undefined);
+    await t.worker.terminate();
+    // What the thread renewed last still counts for the last moments (healthy()); nothing renews from now.
   }
 
   private renewedAt(sentAt: number): void {
@@ -334,8 +644,12 @@ export class LeaseManager {
 
   private fence(): void {
     this.fenceTimer = null;
+    // The renew thread renewed meanwhile (its answer still queued behind a busy loop): not a fence.
+    const last = this.lastRenewSent();
+    if (last !== null && last !== this.lastRenewSentAt && this.clock() < last + this.timing.fenceMs) return this.renewedAt(last);
     this.setLeader(false);
     if (!this.mine.size) return;
+    this.counters.fences++;
     this.logger.warn({ hosts: this.mine.size, sinceRenewMs: this.lastRenewSentAt === null ? null : Math.round(this.clock() - this.lastRenewSentAt) }, "cannot renew host leases: letting go of every host before they expire");
     this.dropAll("fenced");
   }
@@ -359,6 +673,7 @@ export class LeaseManager {
 
   private drop(host: string, reason: ReleaseReason): void {
     if (!this.mine.delete(host)) return;
+    this.counters.released[reason]++;
     this.emit({ type: "released", host, reason });
   }
 
@@ -370,8 +685,8 @@ export class LeaseManager {
     this.listeners.emit(e);
   }
 
-  private async q<R extends Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]> {
-    const { rows } = await withTimeout(this.opts.db.query<R>(text, values), this.timing.queryTimeoutMs, "lease query");
+  private async q<R extends Record<string, unknown>>(text: string, values?: unknown[], on?: { db?: Queryable; timeoutMs?: number }): Promise<R[]> {
+    const { rows } = await withTimeout((on?.db ?? this.opts.db).query<R>(text, values), on?.timeoutMs ?? this.timing.queryTimeoutMs, "lease query");
     return rows;
   }
 }

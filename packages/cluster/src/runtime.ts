@@ -41,8 +41,9 @@ export interface Cluster {
 /**
  * Replica mode's moving parts, started in order: the bus (so no change is missed), the cluster
  * fleet (subscribed to the bus, local fleet and leases), then the leases (which add hosts).
- * The lease manager has a pool of its own: if it cannot reach PostgreSQL, this replica lets go of
- * its hosts whatever the rest of the server is doing.
+ * The lease manager has a pool of its own, and renews in a thread of its own on one more
+ * connection: if it cannot reach PostgreSQL, this replica lets go of its hosts whatever the rest
+ * of the server is doing, and a main loop busy connecting hosts does not starve the renewals.
  */
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const logger = opts.logger ?? pino({ level: "silent" });
@@ -50,7 +51,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   pool.on("error", (err) => logger.warn({ err }, "lease connection lost"));
   const rpc = new InternalRpc({ secret: opts.secret, logger: logger.child({ component: "cluster-rpc" }) });
   const bus = new ClusterBus({ url: opts.url, replicaId: opts.replicaId, logger: logger.child({ component: "cluster-bus" }) });
-  const leases = new LeaseManager({ db: pool, self: { id: opts.replicaId, internalUrl: opts.internalUrl }, hosts: opts.hosts.map((h) => h.name), timing: opts.timing, logger: logger.child({ component: "leases" }) });
+  const leases: LeaseManager = new LeaseManager({ db: pool, renewThread: { url: opts.url }, movable: (host): boolean => fleet.cheapToMove(host), self: { id: opts.replicaId, internalUrl: opts.internalUrl }, hosts: opts.hosts.map((h) => h.name), timing: opts.timing, logger: logger.child({ component: "leases" }) });
   const fleet = new ClusterFleet({ replicaId: opts.replicaId, hosts: opts.hosts, local: opts.local, leases, bus, rpc, maintenance: opts.maintenance, logger: logger.child({ component: "cluster-fleet" }) });
   // Before the bus starts: every message is recorded.
   const hostNames = new Set(opts.hosts.map((h) => h.name));
