@@ -1,7 +1,7 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { appRouter, createCallerFactory } from "@nimbus/api";
+import { freshPgliteDir } from "@nimbus/db/testing";
 import type { Viewer } from "@nimbus/domain";
 import { pino } from "pino";
 import { createApp, type App } from "../src/app.js";
@@ -20,8 +20,16 @@ export interface Backend {
 
 const createCaller = createCallerFactory(appRouter);
 
+/**
+ * A new, empty server data directory whose database (<dir>/db) starts as a copy of the migrated
+ * cluster the globalSetup built: ~0.5 s instead of initdb + migrations (3-4 s on CI) per backend.
+ */
+export function freshDataDir(): string {
+  return dirname(freshPgliteDir().dataDir);
+}
+
 export async function startBackend(extraEnv: Record<string, string> = {}): Promise<Backend> {
-  const dir = mkdtempSync(join(tmpdir(), "nimbus-test-"));
+  const dir = freshDataDir();
   const env = loadEnv({ NIMBUS_DATA_DIR: dir, NIMBUS_LAB_SPEED: "10", NIMBUS_ADMIN_PASSWORD: "test-admin-password", NIMBUS_LOG_LEVEL: "silent", ...extraEnv });
   const app = await createApp(env, "http://127.0.0.1:9", pino({ level: "silent" }));
   const backend: Backend = {

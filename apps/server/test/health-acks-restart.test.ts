@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { appRouter, createCallerFactory } from "@nimbus/api";
 import { pino } from "pino";
 import { describe, expect, it } from "vitest";
 import { createApp } from "../src/app.js";
 import { loadEnv } from "../src/env.js";
-import { until, viewers } from "./backend.js";
+import { freshDataDir, until, viewers } from "./backend.js";
 
 type App = Awaited<ReturnType<typeof createApp>>;
 const caller = (app: App) => createCallerFactory(appRouter)({ deps: app.deps, live: app.live, health: app.health, topology: app.topology, viewer: viewers.admin, requestId: "t", ip: "127.0.0.1" });
@@ -15,7 +13,7 @@ const kvm2Check = (app: App) => until(async () => (await caller(app).health.list
 
 describe("acknowledgements survive a server restart", () => {
   it("a failing check acknowledged before a restart is still acknowledged, with its note, after it", { timeout: 180_000 }, async () => {
-    const dir = mkdtempSync(join(tmpdir(), "nimbus-acks-"));
+    const dir = freshDataDir();
     const env = loadEnv({ NIMBUS_DATA_DIR: dir, NIMBUS_LAB_SPEED: "10", NIMBUS_ADMIN_PASSWORD: "test-admin-password", NIMBUS_LOG_LEVEL: "silent" });
     try {
       const first = await createApp(env, "http://127.0.0.1:9", pino({ level: "silent" }));

@@ -1,13 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
 import { appRouter, createCallerFactory } from "@nimbus/api";
 import type { MaintenanceProgress, Operation } from "@nimbus/domain";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.js";
 import { loadEnv } from "../src/env.js";
-import { startBackend, until, viewers, type Backend } from "./backend.js";
+import { freshDataDir, startBackend, until, viewers, type Backend } from "./backend.js";
 
 /** The migrate dialog's preflight, the moves history, host maintenance and storage moves through the API. */
 let backend: Backend;
@@ -120,7 +118,7 @@ describe("storage migration through the API", () => {
 
 describe("maintenance survives a server restart", () => {
   it("a host in maintenance is still in maintenance (and out of placement) after a restart", async () => {
-    const dir = mkdtempSync(join(tmpdir(), "nimbus-restart-"));
+    const dir = freshDataDir();
     const env = loadEnv({ NIMBUS_DATA_DIR: dir, NIMBUS_LAB_SPEED: "10", NIMBUS_ADMIN_PASSWORD: "test-admin-password", NIMBUS_LOG_LEVEL: "silent" });
     const caller = (app: Awaited<ReturnType<typeof createApp>>) =>
       createCallerFactory(appRouter)({ deps: app.deps, live: app.live, health: app.health, topology: app.topology, viewer: viewers.admin, requestId: "t", ip: "127.0.0.1" });

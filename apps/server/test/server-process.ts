@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { freshPgliteDir } from "@nimbus/db/testing";
 
 export interface ServerProcess {
   base: string;
@@ -12,7 +12,8 @@ export interface ServerProcess {
 
 /** The real server process (API only, embedded lab) with extra environment; resolves once every lab host is online. */
 export async function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const dir = mkdtempSync(join(tmpdir(), "nimbus-server-"));
+  // Its database (<dir>/db) starts as a copy of the globalSetup's migrated cluster (no initdb + migrations).
+  const dir = dirname(freshPgliteDir().dataDir);
   const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: join(import.meta.dirname, ".."),
     env: { ...process.env, NIMBUS_NO_WEB: "1", NIMBUS_PORT: "0", NIMBUS_DATA_DIR: dir, NIMBUS_LAB_SPEED: "10", NIMBUS_LOG_LEVEL: "warn", NODE_ENV: "production", ...env },
