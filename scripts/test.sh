@@ -7,7 +7,18 @@ REPORTS="$PWD/.nimbus/test-reports"
 rm -rf "$REPORTS" && mkdir -p "$REPORTS"
 export CI="${CI:-}"
 
-step() { echo; echo "━━ $*"; }
+# Each step's heading also says how long the previous one took, and the total so far: CI's budget
+# is 30 minutes on 2 cores, and this is where to look first when it grows.
+started=$(date +%s)
+last=$started
+last_name=""
+step() {
+  now=$(date +%s)
+  if [ -n "$last_name" ]; then echo; echo "   ($last_name: $((now - last)) s; $((now - started)) s so far)"; fi
+  last=$now
+  last_name="$*"
+  echo; echo "━━ $*"
+}
 
 step "install"
 node scripts/check-test-tools.mjs || exit 1
