@@ -1,12 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { HostRecord, LiveEvent, Operation, TenantInfo, Viewer } from "@nimbus/domain";
-import type { FleetEvent, FleetView } from "@nimbus/fleet";
+import type { HostRecord, LiveEvent, Operation, Viewer } from "@nimbus/domain";
 import { LiveHub } from "../src/services/live-hub.js";
 import { maskHost } from "../src/services/projections.js";
-import type { TenantService } from "../src/deps.js";
 import { ReplayIndex } from "../../cluster/src/replay.js";
 import type { BusMessage } from "../../cluster/src/bus.js";
 import { hypervisor, vm } from "../../domain/test/fixtures.js";
+import { fakeFleet, twoTenants } from "./support/live-fleet.js";
 
 /**
  * Two replicas in one process: each has a LiveHub with its own ReplayIndex over a bus of its own
@@ -49,7 +48,7 @@ const operation = (id: string, host: string, tenant: string | null, state: Opera
   id,
   kind: "migrate",
   state,
-  target: { kind: "instance", name: `${tenant}-1` },
+  target: { type: "instance", name: `${tenant}-1` },
   host,
   tenant,
   requestedBy: "x",
@@ -65,17 +64,8 @@ const operation = (id: string, host: string, tenant: string | null, state: Opera
 
 function cluster(opts: { maxOperations?: number } = {}) {
   const hosts: HostRecord[] = [hypervisor("kvm1", [vm({ name: "acme-1", tenant: "acme" })]), hypervisor("kvm2", [vm({ name: "globex-1", tenant: "globex", nics: [] })])];
-  const listeners = new Set<(e: FleetEvent) => void>();
-  const fleet = {
-    hosts: () => hosts,
-    host: (n: string) => hosts.find((h) => h.name === n),
-    subscribe: (l: (e: FleetEvent) => void) => (listeners.add(l), () => listeners.delete(l)),
-  } as unknown as FleetView;
-  const directory = new Map<string, TenantInfo>([
-    ["acme", { slug: "acme", name: "Acme", vni: 5001 }],
-    ["globex", { slug: "globex", name: "Globex", vni: 5002 }],
-  ]);
-  const tenants = { directory: () => directory } as unknown as TenantService;
+  const { fleet, emit } = fakeFleet(hosts);
+  const tenants = twoTenants();
   const replica = (origin: string) => {
     const bus = new FakeBus(origin);
     const index = new ReplayIndex(bus, { isHost: (h) => hosts.some((x) => x.name === h), maxOperations: opts.maxOperations });
@@ -99,7 +89,7 @@ function cluster(opts: { maxOperations?: number } = {}) {
     const m = owner.bus.publish("hosts", { hosts: [{ host, epoch: 1, changed, full: false }] });
     const other = owner === a ? b : a;
     if (delivered) other.bus.deliver(m);
-    for (const l of listeners) l({ type: "host", host: record, changed });
+    emit({ type: "host", host: record, changed });
   };
   /** An operation run by `owner`, published and received by the other. */
   const op = (owner: typeof a, o: Operation, delivered = true) => {

@@ -1,27 +1,16 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { HealthCheck, HostRecord, LiveEvent, Operation, TenantInfo, Viewer } from "@nimbus/domain";
-import type { FleetEvent, FleetView } from "@nimbus/fleet";
+import type { HealthCheck, HostRecord, LiveEvent, Operation, Viewer } from "@nimbus/domain";
 import { LiveHub, StreamLimitReached, StreamRevoked, type LiveHubOptions } from "../src/services/live-hub.js";
 import type { HealthChanges } from "../src/services/health-monitor.js";
-import type { TenantService } from "../src/deps.js";
 import { hypervisor, vm } from "../../domain/test/fixtures.js";
+import { fakeFleet, twoTenants } from "./support/live-fleet.js";
 
 /** A fleet of two hypervisors whose changes the test announces by hand; `lookups` counts projection work. */
 function setup(opts: LiveHubOptions = {}) {
   const hosts: HostRecord[] = [hypervisor("kvm1", [vm({ name: "acme-1", tenant: "acme" })]), hypervisor("kvm2", [vm({ name: "globex-1", tenant: "globex", nics: [] })])];
-  const listeners = new Set<(e: FleetEvent) => void>();
   const lookups = { count: 0 };
-  const fleet = {
-    hosts: () => (lookups.count++, hosts),
-    host: (n: string) => (lookups.count++, hosts.find((h) => h.name === n)),
-    subscribe: (l: (e: FleetEvent) => void) => (listeners.add(l), () => listeners.delete(l)),
-  } as unknown as FleetView;
-  const directory = new Map<string, TenantInfo>([
-    ["acme", { slug: "acme", name: "Acme", vni: 5001 }],
-    ["globex", { slug: "globex", name: "Globex", vni: 5002 }],
-  ]);
-  const tenants = { directory: () => directory } as unknown as TenantService;
-  const hub = new LiveHub(fleet, tenants, { coalesceMs: 1, ...opts });
+  const { fleet, emit } = fakeFleet(hosts, () => lookups.count++);
+  const hub = new LiveHub(fleet, twoTenants(), { coalesceMs: 1, ...opts });
   const opListeners = new Set<(op: Operation) => void>();
   const healthListeners = new Set<(c: HealthChanges) => void>();
   hub.attach({
@@ -30,7 +19,7 @@ function setup(opts: LiveHubOptions = {}) {
     topology: { subscribe: () => () => {} },
   });
   const change = (name: string, ...changed: ("virt" | "net" | "node" | "connection" | "storage")[]) => {
-    for (const l of listeners) l({ type: "host", host: hosts.find((h) => h.name === name)!, changed });
+    emit({ type: "host", host: hosts.find((h) => h.name === name)!, changed });
   };
   const health = (changes: HealthChanges) => {
     for (const l of healthListeners) l(changes);
