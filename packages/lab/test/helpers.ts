@@ -12,11 +12,28 @@ export async function waitFor(cond: () => boolean, what: string, timeoutMs = 5_0
   }
 }
 
-/** A job context that records every progress report and can be cancelled. */
-export function jobContext<P>(): JobContext<P> & { reports: P[]; cancel(): void } {
+/**
+ * A job context that records every progress report and can be cancelled. `reached(pred)` resolves
+ * from inside the report that first satisfies it, so the test's next step (a cancel, a fault) runs
+ * before the job's next tick; a 5 ms poll can wake only after the job has ended on a loaded machine.
+ */
+export function jobContext<P>(): JobContext<P> & { reports: P[]; cancel(): void; reached(pred: (p: P) => boolean): Promise<P> } {
   const abort = new AbortController();
   const reports: P[] = [];
-  return { reports, signal: abort.signal, report: (p) => reports.push(p), cancel: () => abort.abort() };
+  const waiting: { pred: (p: P) => boolean; resolve: (p: P) => void }[] = [];
+  const report = (p: P) => {
+    reports.push(p);
+    for (const w of [...waiting])
+      if (w.pred(p)) {
+        waiting.splice(waiting.indexOf(w), 1);
+        w.resolve(p);
+      }
+  };
+  const reached = (pred: (p: P) => boolean) => {
+    const seen = reports.find(pred);
+    return seen !== undefined ? Promise.resolve(seen) : new Promise<P>((resolve) => waiting.push({ pred, resolve }));
+  };
+  return { reports, signal: abort.signal, report, cancel: () => abort.abort(), reached };
 }
 
 export const TEST_SPEED = 40;

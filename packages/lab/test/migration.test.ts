@@ -5,7 +5,7 @@ import { migrateDomain } from "../src/world/migration.js";
 import { TIMINGS } from "../src/world/timings.js";
 import { netSection } from "../src/world/sections/net.js";
 import type { World } from "../src/world/world.js";
-import { jobContext, migrateParams, placesOf, testWorld, waitFor } from "./helpers.js";
+import { jobContext, migrateParams, placesOf, testWorld } from "./helpers.js";
 
 let world: World;
 afterEach(() => world?.stop());
@@ -57,7 +57,7 @@ describe("live migration", () => {
   it("cancelled while copying: rejects and the VM still runs on the source only", async () => {
     world = testWorld();
     const { ctx, done } = migrate("acme-web1", "kvm1", "kvm2");
-    await waitFor(() => ctx.reports.some((r) => r.phase === "copying"), "copying");
+    await ctx.reached((r) => r.phase === "copying");
     ctx.cancel();
     await expect(done).rejects.toThrow("migration of acme-web1 to kvm2 cancelled; acme-web1 still runs on kvm1");
     expect(placesOf(world, "acme-web1")).toEqual([{ host: "kvm1", state: "running" }]);
@@ -68,7 +68,7 @@ describe("live migration", () => {
     world = testWorld();
     const faults = new LabFaults(world);
     const { ctx, done } = migrate("acme-web1", "kvm1", "kvm2");
-    await waitFor(() => ctx.reports.some((r) => r.phase === "copying"), "copying");
+    await ctx.reached((r) => r.phase === "copying");
     faults.stopHost("kvm2");
     await expect(done).rejects.toThrow("migration of acme-web1 to kvm2 failed: kvm2 is unreachable (host is down); acme-web1 still runs on kvm1");
     expect(placesOf(world, "acme-web1")).toEqual([{ host: "kvm1", state: "running" }]);
@@ -77,7 +77,7 @@ describe("live migration", () => {
   it("fails when the source dies mid-way; the VM is off, defined on the source only", async () => {
     world = testWorld();
     const { ctx, done } = migrate("acme-web1", "kvm1", "kvm2");
-    await waitFor(() => ctx.reports.some((r) => r.phase === "copying"), "copying");
+    await ctx.reached((r) => r.phase === "copying");
     new LabFaults(world).stopHost("kvm1");
     await expect(done).rejects.toThrow("migration of acme-web1 to kvm2 failed: acme-web1 stopped on kvm1 (shutoff) and runs nowhere");
     expect(placesOf(world, "acme-web1")).toEqual([{ host: "kvm1", state: "shutoff" }]);

@@ -7,7 +7,7 @@ import { virtSection } from "../src/world/sections/virt.js";
 import { moveDisk } from "../src/world/storage-move.js";
 import { TIMINGS } from "../src/world/timings.js";
 import type { World } from "../src/world/world.js";
-import { jobContext, migrateParams, testWorld, waitFor } from "./helpers.js";
+import { jobContext, migrateParams, testWorld } from "./helpers.js";
 
 let world: World;
 afterEach(() => world?.stop());
@@ -26,14 +26,14 @@ const move = (vm: string, host: string, p = params(vm)) => {
 };
 const used = (path: string) => world.nfs.datastores.find((d) => d.path === path)!.usedBytes;
 const diskOf = (host: string, vm: string) => virtSection(world, host).domains.find((d) => d.name === vm)!.disks[0]!;
-const copying = (ctx: { reports: StorageMoveProgress[] }) => waitFor(() => ctx.reports.some((r) => r.phase === "copying"), "copying");
+const copying = (ctx: { reached(pred: (p: StorageMoveProgress) => boolean): Promise<unknown> }) => ctx.reached((r) => r.phase === "copying");
 
 describe("storage move (live block copy)", () => {
   it("copies, verifies, switches the running VM to the new file and only then frees the old copy", async () => {
     world = testWorld();
     const [srcBefore, dstBefore] = [used("/instance"), used("/instance2")];
     const { ctx, done } = move("acme-web1", "kvm1");
-    await waitFor(() => ctx.reports.some((r) => r.phase === "copying" && r.percent > 30), "a third copied");
+    await ctx.reached((r) => r.phase === "copying" && r.percent > 30);
     expect(diskOf("kvm1", "acme-web1").path).toBe("/instance/acme-web1.qcow2");
     expect(used("/instance")).toBe(srcBefore);
     await done;

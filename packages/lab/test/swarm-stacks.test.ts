@@ -5,7 +5,7 @@ import { LabFaults } from "../src/faults.js";
 import { labStacks } from "../src/world/swarm-stacks.js";
 import { swarmSection } from "../src/world/sections/swarm.js";
 import type { World } from "../src/world/world.js";
-import { jobContext, testWorld, waitFor } from "./helpers.js";
+import { jobContext, testWorld } from "./helpers.js";
 
 let world: World;
 afterEach(() => world?.stop());
@@ -58,7 +58,7 @@ describe("lab stacks", () => {
     world = testWorld();
     const ctx = jobContext<StackDeployProgress>();
     const { done } = deploy(SHOP.replace("replicas: 2", "replicas: 3"), ["acme-shop_web", "acme-shop_cache"], "acme-shop", ctx);
-    await waitFor(() => ctx.reports.at(-1)?.services.some((s) => s.name === "acme-shop_cache" && s.running === 1) ?? false, "the cache converged");
+    await ctx.reached((r) => r.services.some((s) => s.name === "acme-shop_cache" && s.running === 1));
     const web = ctx.reports.at(-1)!.services.find((s) => s.name === "acme-shop_web")!;
     if (web.running >= web.desired) throw new Error("web converged before the cancel: the test needs it mid-way");
     ctx.cancel();

@@ -52,14 +52,9 @@ describe("swarm scale", () => {
 
   it("cancel keeps what runs and sets the desired count to it", async () => {
     world = testWorld();
-    // Cancelled from the report that says 4 run: a poll could wake only after all 9 ran on a busy machine.
-    const ctx = jobContext<ScaleProgress>();
-    const report = ctx.report;
-    ctx.report = (p) => {
-      report(p);
-      if (p.running === 4) ctx.cancel();
-    };
-    const { done } = scale("web", 9, ctx);
+    const { ctx, done } = scale("web", 9);
+    await ctx.reached((r) => r.running === 4);
+    ctx.cancel();
     await expect(done).rejects.toThrow(/scaling web cancelled at \d replicas/);
     const svc = world.swarm!.services.get("web")!;
     await waitFor(() => sim().activeTasks("web").length === svc.desired && live("web") === svc.desired, "settled");
