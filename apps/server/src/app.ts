@@ -193,6 +193,8 @@ export async function createApp(
     // Acknowledgements outlive a restart; written one after the other, in the order they happen.
     const acks = new HealthAcks(db);
     let ackWrites = Promise.resolve();
+    // Replica mode: told once an acknowledgement is stored (the others reload theirs).
+    const acksStored = new Set<(checkId: string) => void>();
     cleanups.unshift(() => ackWrites);
     // The console's own dependencies, probed by the server (rise/fall as the agents' checks).
     const consoleChecks = new ConsoleChecks({ database: () => pingDatabase(db) });
@@ -207,7 +209,10 @@ export async function createApp(
       acks: {
         initial: await acks.all(),
         onChange: (id, ack) => {
-          ackWrites = ackWrites.then(() => (ack ? acks.put(id, ack) : acks.remove(id))).catch((err: unknown) => logger.warn({ err, check: id }, "acknowledgement not stored"));
+          ackWrites = ackWrites
+            .then(() => (ack ? acks.put(id, ack) : acks.remove(id)))
+            .then(() => acksStored.forEach((l) => l(id)))
+            .catch((err: unknown) => logger.warn({ err, check: id }, "acknowledgement not stored"));
           recordEvents([{ at: ack?.at ?? new Date().toISOString(), kind: ack ? "ack" : "unack", subject: id, actor: ack?.by ?? null, previous: null, detail: ack ? (ack.note ?? "") : "cleared (taken back, recovered or gone)" }]);
         },
       },
@@ -262,7 +267,17 @@ export async function createApp(
     await alerts.load();
     cleanups.unshift(() => alerts.stop());
     // Replica mode: what one replica writes (alert rules, channels, silences, acks; load balancer specs) the others reload.
-    if (cluster) cleanups.unshift(shareCachedState({ replicaId: replica!.id, bus: cluster.bus, alerts, loadBalancers, logger: logger.child({ component: "shared-state" }) }));
+    if (cluster)
+      cleanups.unshift(
+        shareCachedState({
+          replicaId: replica!.id,
+          bus: cluster.bus,
+          alerts,
+          loadBalancers,
+          healthAcks: { reload: async () => health.replaceAcks(await acks.all()), onStoredChange: (l) => (acksStored.add(l), () => acksStored.delete(l)) },
+          logger: logger.child({ component: "shared-state" }),
+        }),
+      );
     deps.alerts = alerts;
     const metrics = createMetrics({ fleet, live, operations, dbLatency: () => alertStore.latency(), alerts });
     cleanups.unshift(() => metrics.stop());

@@ -3,13 +3,15 @@ import type { BusMessage, ClusterBus } from "./bus.js";
 
 /**
  * What replicas cache from the database and another replica may write: alert rules, channels,
- * silences and alerts (their acknowledgements), and load balancer specs. The replica that wrote
+ * silences and alerts (their acknowledgements), load balancer specs, and the health checks'
+ * acknowledgements. The replica that wrote
  * announces it on the bus with a small message (what and which id, never the data); the others
  * read it again from the database. After a bus reconnect (messages may have been missed) every
  * cache is read again. Reloads of one kind never overlap: a burst becomes at most two.
  */
 export const ALERTS_CHANGED = "alerts-changed";
 export const LB_SPECS_CHANGED = "lb-specs-changed";
+export const HEALTH_ACKS_CHANGED = "health-acks-changed";
 
 export interface SharedAlerts {
   reload(): Promise<void>;
@@ -21,11 +23,18 @@ export interface SharedLoadBalancers {
   onStoredChange(listener: (name: string) => void): () => void;
 }
 
+/** The health checks' acknowledgements (HealthMonitor's, kept in health_acks). */
+export interface SharedHealthAcks {
+  reload(): Promise<void>;
+  onStoredChange(listener: (checkId: string) => void): () => void;
+}
+
 export interface SharedStateOptions {
   replicaId: string;
   bus: Pick<ClusterBus, "publish" | "subscribe" | "onResync">;
   alerts?: SharedAlerts;
   loadBalancers?: SharedLoadBalancers;
+  healthAcks?: SharedHealthAcks;
   logger?: Logger;
 }
 
@@ -66,6 +75,10 @@ export function shareCachedState(opts: SharedStateOptions): () => void {
   if (opts.loadBalancers) {
     follow(LB_SPECS_CHANGED, "load balancer specs", opts.loadBalancers);
     cleanups.push(opts.loadBalancers.onStoredChange((name) => announce(LB_SPECS_CHANGED, { name })));
+  }
+  if (opts.healthAcks) {
+    follow(HEALTH_ACKS_CHANGED, "health acknowledgements", opts.healthAcks);
+    cleanups.push(opts.healthAcks.onStoredChange((check) => announce(HEALTH_ACKS_CHANGED, { check })));
   }
   cleanups.push(
     opts.bus.subscribe((m: BusMessage) => {

@@ -133,6 +133,9 @@ describe("cached state and once-per-cluster work across replicas", () => {
     await waitFor(async () => (await admin.query<AlertList>(survivor.url, "alerts.list")).firing.some((x) => x.id === "host-down|host:worker1"), { timeoutMs: 5_000, what: "the alert on the survivor" });
     await admin.mutate(survivor.url, "alerts.acknowledge", { id: "host-down|host:worker1", note: "on it" });
     await waitFor(async () => (await admin.query<AlertList>(cluster.replica(first).url, "alerts.list")).firing.find((x) => x.id === "host-down|host:worker1")?.ack?.by, { timeoutMs: 5_000, what: "the acknowledgement on the leader" });
+    // The health check's acknowledgement (the alert's subject) too: the leader's health page shows who is on it.
+    const checkAckMs = await within(async () => (await admin.query<{ id: string; ack: { by: string } | null }[]>(cluster.replica(first).url, "health.list")).find((c) => c.id === "host:worker1")?.ack?.by, "the check's acknowledgement on the leader");
+    expect(checkAckMs).toBeLessThan(1_000);
 
     await cluster.replica(first).kill();
     await waitFor(async () => (await leader()) === survivor.id, { timeoutMs: 15_000, what: `${survivor.id} leading` });

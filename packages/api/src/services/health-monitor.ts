@@ -111,6 +111,26 @@ export class HealthMonitor {
     return true;
   }
 
+  /**
+   * Replica mode: the acknowledgements as stored, after another replica changed them (nothing is
+   * written back); the checks whose acknowledgement moved are published as changed.
+   */
+  replaceAcks(stored: ReadonlyMap<string, AckEntry>): void {
+    const upsert: HealthCheck[] = [];
+    for (const id of new Set([...this.acks.keys(), ...stored.keys()])) {
+      const next = stored.get(id) ?? null;
+      if (JSON.stringify(next) === JSON.stringify(this.acks.get(id) ?? null)) continue;
+      if (next) this.acks.set(id, next);
+      else this.acks.delete(id);
+      const check = this.reported.get(id);
+      if (!check) continue;
+      const changed = { ...check, ack: next };
+      this.reported.set(id, changed);
+      upsert.push(changed);
+    }
+    if (upsert.length) this.publish({ upsert, remove: [] });
+  }
+
   /** Drops a check's acknowledgement, here and where it is kept; false when it had none. */
   private forgetAck(id: string): boolean {
     if (!this.acks.delete(id)) return false;
