@@ -62,8 +62,6 @@ export class ClusterFleet implements FleetView {
   private readonly listeners: ListenerSet<FleetEvent>;
   private readonly logger: Logger;
   private readonly cleanups: (() => void)[] = [];
-  /** Local changes published one after the other (their order is the receivers' order). */
-  private outbound: Promise<void> = Promise.resolve();
   /** Own hosts' changes waiting for the next flush (HOST_COALESCE_MS). */
   private readonly pendingHosts = new Map<string, { epoch: number; record: HostRecord; changed: Set<HostChanged[number]> }>();
   private flushTimer: NodeJS.Timeout | null = null;
@@ -242,15 +240,16 @@ export class ClusterFleet implements FleetView {
   private send(kind: string, payload: unknown): void {
     this.sending++;
     this.counters.messages++;
-    this.outbound = this.outbound.then(() =>
-      this.opts.bus
-        .publish(kind, payload)
-        .catch((err: unknown) => this.logger.debug({ err, kind }, "cluster message not sent (the reconnect resyncs)"))
-        .finally(() => {
-          // Changes gathered while the bus was busy go out now, as one message per hundred hosts.
-          if (--this.sending === 0 && this.pendingHosts.size && !this.flushTimer) this.flushHosts();
-        }),
-    );
+    // Handed over at once, not after the previous answer: the bus's one connection runs its
+    // queries in the order they were given (so receivers still see our order), and a connect
+    // storm's messages no longer wait a round trip each behind one another.
+    this.opts.bus
+      .publish(kind, payload)
+      .catch((err: unknown) => this.logger.debug({ err, kind }, "cluster message not sent (the reconnect resyncs)"))
+      .finally(() => {
+        // Changes gathered while the bus was busy go out now, as one message per hundred hosts.
+        if (--this.sending === 0 && this.pendingHosts.size && !this.flushTimer) this.flushHosts();
+      });
   }
 
   private onLocal(e: FleetEvent): void {
