@@ -208,7 +208,9 @@ export async function createApp(
       },
       acks: {
         initial: await acks.all(),
-        onChange: (id, ack) => {
+        onChange: (id, ack, why) => {
+          // Replica mode: every replica sees a check recover; the leader alone clears and records that.
+          if (why === "check" && cluster && !cluster.leases.isLeader()) return;
           ackWrites = ackWrites
             .then(() => (ack ? acks.put(id, ack) : acks.remove(id)))
             .then(() => acksStored.forEach((l) => l(id)))

@@ -18,7 +18,7 @@ export interface HealthMonitorOptions {
    * call: the monitor compares them with the last call's. */
   extraChecks?: () => RawCheck[];
   /** Acknowledgements kept across restarts: the ones stored, and where to write each change (null: gone). */
-  acks?: { initial?: ReadonlyMap<string, AckEntry>; onChange?: (id: string, ack: AckEntry | null) => void };
+  acks?: { initial?: ReadonlyMap<string, AckEntry>; onChange?: (id: string, ack: AckEntry | null, why: "user" | "check") => void };
 }
 
 /** What the monitor keeps per check id: how many sources report it, the last raw result and its probe. */
@@ -94,7 +94,7 @@ export class HealthMonitor {
     // One object in both maps, so the next sample sees the same ack and reports no change.
     const ack: AckEntry = note ? { by, at, note } : { by, at };
     this.acks.set(id, ack);
-    this.opts.acks?.onChange?.(id, ack);
+    this.opts.acks?.onChange?.(id, ack, "user");
     const acked = { ...check, ack };
     this.reported.set(id, acked);
     this.publish({ upsert: [acked], remove: [] });
@@ -104,7 +104,7 @@ export class HealthMonitor {
   /** Takes an acknowledgement back (acknowledged by mistake, or nobody is on it after all); false when the check has none. */
   unacknowledge(id: string): boolean {
     const check = this.reported.get(id);
-    if (!check || !this.forgetAck(id)) return false;
+    if (!check || !this.forgetAck(id, "user")) return false;
     const open = { ...check, ack: null };
     this.reported.set(id, open);
     this.publish({ upsert: [open], remove: [] });
@@ -132,9 +132,9 @@ export class HealthMonitor {
   }
 
   /** Drops a check's acknowledgement, here and where it is kept; false when it had none. */
-  private forgetAck(id: string): boolean {
+  private forgetAck(id: string, why: "user" | "check" = "check"): boolean {
     if (!this.acks.delete(id)) return false;
-    this.opts.acks?.onChange?.(id, null);
+    this.opts.acks?.onChange?.(id, null, why);
     return true;
   }
 
