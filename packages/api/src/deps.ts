@@ -2,7 +2,7 @@ import type { FleetView, OperationStore } from "@nimbus/fleet";
 import type { RateWindow } from "./services/rate-window.js";
 import type { TenantLockService } from "./services/tenant-lock.js";
 import type { Autoscaler } from "./services/autoscale.js";
-import type { AddWorkerRequest, CreateSwarmRequest, SwarmNetwork, WorkerPlacement } from "@nimbus/domain";
+import type { AddWorkerRequest, AuditEntry, AuditRecord, CreateSwarmRequest, SwarmNetwork, WorkerPlacement } from "@nimbus/domain";
 import type { LoadBalancerService } from "./services/load-balancers.js";
 import type { AlertService } from "./services/alert-service.js";
 import type { HistoryReader, MetricsReader } from "./services/metrics-recorder.js";
@@ -65,37 +65,8 @@ export interface TenantService {
   setQuota(slug: string, quota: Quota): Promise<{ quota: Quota; custom: boolean }>;
 }
 
-/** Shapes of the append-only audit log (implemented by @nimbus/db's AuditLog). */
-export interface AuditEntry {
-  userId: string | null;
-  userName: string | null;
-  role: string | null;
-  tenant: string | null;
-  action: string;
-  target: string | null;
-  /** Redacted by the log before it is stored. */
-  input?: unknown;
-  result: "ok" | "error";
-  errorCode?: string | null;
-  requestId?: string | null;
-  ip?: string | null;
-}
-
-export interface AuditRecord {
-  id: number;
-  at: string;
-  userId: string | null;
-  userName: string | null;
-  role: string | null;
-  tenant: string | null;
-  action: string;
-  target: string | null;
-  inputSummary: unknown;
-  result: "ok" | "error";
-  errorCode: string | null;
-  requestId: string | null;
-  ip: string | null;
-}
+/** The audit log's shapes (domain/audit.ts; implemented by @nimbus/db's AuditLog). */
+export type { AuditEntry, AuditRecord };
 
 export interface AuditFilter {
   user?: string;

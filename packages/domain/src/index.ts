@@ -28,3 +28,4 @@ export * from "./metrics/index.js";
 export * from "./history/index.js";
 export * from "./swarm/index.js";
 export * from "./lists/index.js";
+export type { AuditEntry, AuditRecord } from "./audit.js";
