@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 const count = async (table: "rate_limits" | "sign_in_failures") =>
-  Number((await h!.database.db.execute(sql`select count(*)::int as n from ${sql.identifier(table)}`)).rows[0]!.n);
+  Number(((await h!.database.db.execute(sql`select count(*)::int as n from ${sql.identifier(table)}`)) as unknown as { rows: { n: number }[] }).rows[0]!.n);
 
 describe(`pruning what sign-in attempts leave behind (${backend})`, () => {
   it("drops request counters and failed sign-ins of many addresses after their windows; a live address keeps its limit", async () => {
