@@ -8,6 +8,9 @@ export default defineConfig({
     include: ["test/**/*.test.ts"],
     exclude: [...configDefaults.exclude, ...(process.env.DATABASE_URL ? [] : ["test/**/*.pg.test.ts"])],
     environment: "node",
+    // The *.pg.test.ts files each run replicas (server processes), a lab and HAProxy, and time
+    // leases: one at a time, after the other projects' files (the unit files alone run in parallel).
+    fileParallelism: !process.env.DATABASE_URL,
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },
