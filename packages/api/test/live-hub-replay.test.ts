@@ -254,6 +254,7 @@ describe("LiveHub replay across replicas (cluster cursor)", () => {
     expect((await take(again, 1)).map((m) => m.event.type)).toEqual(["host-network"]);
     // B resumes from the reset's id: everything since (both of A's changes) comes as state.
     const onB = b.hub.stream(staff, reset!.id, undefined);
-    expect((await take(onB, 3)).map((m) => m.event.type)).toEqual(["hosts", "host-network", "host-instances"]);
+    // Each in the order its change came: instances (virt) before network (net).
+    expect((await take(onB, 3)).map((m) => m.event.type)).toEqual(["hosts", "host-instances", "host-network"]);
   });
 });

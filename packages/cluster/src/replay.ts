@@ -16,8 +16,8 @@ import type { BusMessage, ClusterBus } from "./bus.js";
 type Stamp = { origin: string; n: number; order: number };
 
 export interface ReplayChanges {
-  /** Hosts with the sections that changed since the cursor, oldest change first. */
-  hosts: { host: string; changed: Set<string>; order: number }[];
+  /** Hosts with the sections that changed since the cursor (each with when it arrived, as an order), by their newest change. */
+  hosts: { host: string; changed: Set<string>; order: number; orders: Map<string, number> }[];
   /** Operations changed since the cursor, as last published, oldest change first. */
   operations: { operation: Operation; order: number }[];
 }
@@ -135,13 +135,13 @@ export class ReplayIndex implements ReplaySource {
     const hosts: ReplayChanges["hosts"] = [];
     for (const [host, sections] of this.hosts) {
       let order = 0;
-      const changed = new Set<string>();
+      const orders = new Map<string, number>();
       for (const [section, stamp] of sections) {
         if (seen(stamp)) continue;
-        changed.add(section);
+        orders.set(section, stamp.order);
         order = Math.max(order, stamp.order);
       }
-      if (changed.size) hosts.push({ host, changed, order });
+      if (orders.size) hosts.push({ host, changed: new Set(orders.keys()), order, orders });
     }
     hosts.sort((a, b) => a.order - b.order);
     const operations: ReplayChanges["operations"] = [];

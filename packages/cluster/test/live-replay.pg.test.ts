@@ -49,10 +49,19 @@ function openStream(base: string, cookie: string, lastEventId?: string) {
         if (id && data) got.push({ id, event: JSON.parse(data) as LiveEvent });
       }
     }
-  })().catch((err: unknown) => {
-    if (!abort.signal.aborted) throw err;
-  });
-  return { got, close: () => (abort.abort(), done) };
+  })().then(
+    () => null,
+    // Ended by close() (or by the server going away when a test failed): said, not thrown unobserved.
+    (err: unknown) => (abort.signal.aborted ? null : err),
+  );
+  return {
+    got,
+    close: async () => {
+      abort.abort();
+      const err = await done;
+      if (err) throw err;
+    },
+  };
 }
 
 async function owners(): Promise<Map<string, string>> {
@@ -140,5 +149,55 @@ describe("live channel across replicas", () => {
       expect(s.got[0]!.event.type).toBe("reset");
       await s.close();
     }
+  });
+
+  it("a tenant's replay on the other replica holds its own VM only, under a host token the same on both replicas, and names no host", async () => {
+    const map = await owners();
+    const vms = cluster.lab.hosts.map((h) => h.name).filter(hasVm);
+    const tenantOf = async (host: string) => (await admin.query<{ instances: { tenant: string | null }[] }>(cluster.replica("r1").url, "hosts.get", { name: host })).instances[0]?.tenant ?? null;
+    // One of its VMs on a host r1 owns, and another tenant's VM on a host r2 owns.
+    let mine: string | undefined;
+    let theirs: string | undefined;
+    let tenant: string | null = null;
+    for (const a of vms.filter((h) => map.get(h) === "r1"))
+      for (const b of vms.filter((h) => map.get(h) === "r2")) {
+        const [ta, tb] = [await tenantOf(a), await tenantOf(b)];
+        if (!mine && ta && tb && ta !== tb) [mine, theirs, tenant] = [a, b, ta];
+      }
+    expect(mine && theirs && tenant).toBeTruthy();
+    const user = { email: `replay-${tenant}@nimbus.local`, name: "Replay", password: "replay-tenant-password-1", role: "tenant", tenant };
+    await admin.mutate(cluster.replica("r1").url, "admin.users.create", user);
+    const member = await ApiClient.signIn(cluster.replica("r1").url, { email: user.email, password: user.password }, cluster.replica("r1").url);
+
+    // Both VMs running to begin with (the test before may have left one paused).
+    setVm(mine!, "running");
+    setVm(theirs!, "running");
+    await waitFor(async () => (await stateOn("r1", mine!)) === "running" && (await stateOn("r1", theirs!)) === "running", { timeoutMs: 10_000, what: "both VMs running", everyMs: 20 });
+    const first = openStream(cluster.replica("r1").url, member.cookie);
+    await waitFor(() => first.got[0]?.event.type === "reset", { timeoutMs: 10_000, what: "the tenant's opening reset", everyMs: 10 });
+    setVm(mine!, "paused");
+    const paused = await waitFor(() => first.got.find((m) => m.event.type === "host-instances" && m.event.instances[0]?.state === "paused"), { timeoutMs: 10_000, what: "its VM's change on r1", everyMs: 10 });
+    const token = (paused.event as Extract<LiveEvent, { type: "host-instances" }>).host;
+    await first.close();
+    setVm(theirs!, "paused");
+    setVm(mine!, "running");
+    await waitFor(async () => (await stateOn("r2", mine!)) === "running" && (await stateOn("r2", theirs!)) === "paused", { timeoutMs: 10_000, what: "both changes on r2", everyMs: 20 });
+
+    const second = openStream(cluster.replica("r2").url, member.cookie, first.got.at(-1)!.id);
+    await waitFor(() => second.got.some((m) => m.event.type === "host-instances"), { timeoutMs: 10_000, what: "the tenant's replay on r2", everyMs: 10 });
+    setVm(mine!, "paused");
+    await waitFor(() => second.got.filter((m) => m.event.type === "host-instances").length >= 2, { timeoutMs: 10_000, what: "a live change after the tenant's replay", everyMs: 10 });
+    await second.close();
+    expect(second.got.map((m) => m.event.type)).not.toContain("reset");
+    const instances = second.got.flatMap((m) => (m.event.type === "host-instances" ? [m.event] : []));
+    // The same token r1 gave the host, its own VM only: running (replayed), then paused (live).
+    expect(instances.map((e) => [e.host, e.instances.map((i) => [i.tenant, i.state])])).toEqual([
+      [token, [[tenant, "running"]]],
+      [token, [[tenant, "paused"]]],
+    ]);
+    const json = JSON.stringify(second.got.map((m) => m.event));
+    for (const host of cluster.lab.hosts.map((h) => h.name)) expect(json).not.toContain(`"${host}"`);
+    setVm(theirs!, "running");
+    setVm(mine!, "running");
   });
 });

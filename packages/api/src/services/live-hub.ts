@@ -42,7 +42,8 @@ interface Queued {
 export interface LiveReplaySource {
   cursor(): string;
   changesSince(cursor: string): {
-    hosts: { host: string; changed: ReadonlySet<string>; order: number }[];
+    /** `orders`: per changed section, when its change arrived (comparable with the operations' order). */
+    hosts: { host: string; changed: ReadonlySet<string>; order: number; orders?: ReadonlyMap<string, number> }[];
     operations: { operation: Operation; order: number }[];
   } | null;
 }
@@ -458,9 +459,9 @@ export class LiveHub {
       return visible ? [{ visible, host: operation.host, order }] : [];
     });
     const opHosts = new Set(ops.map((o) => o.host));
-    const hosts = changes.hosts.flatMap(({ host, changed, order }) => {
+    const hosts = changes.hosts.flatMap(({ host, changed, order, orders }) => {
       const record = this.fleet.host(host);
-      return record ? [{ record, changed, order }] : [];
+      return record ? [{ record, changed, order, orders }] : [];
     });
     if (staff && hosts.length) {
       const summaries = hosts.map(({ record }) => hostSummary(record));
@@ -470,18 +471,16 @@ export class LiveHub {
     let swarm = false;
     let storage = false;
     let topology = false;
-    const items = [...hosts.map((h) => ({ order: h.order, host: h })), ...ops.map((o) => ({ order: o.order, op: o.visible }))].sort((a, b) => a.order - b.order);
-    for (const item of items) {
-      if ("op" in item) {
-        out.push({ type: "operation", operation: item.op! });
-        continue;
-      }
-      const { record, changed } = item.host!;
+    // Each event where the change it carries arrived: a host's instances with its virt (or connection)
+    // change, its network with its net change, operations with theirs.
+    const items: { order: number; event: LiveEvent }[] = ops.map((o) => ({ order: o.order, event: { type: "operation", operation: o.visible } }));
+    for (const { record, changed, order, orders } of hosts) {
+      const at = (...sections: string[]) => Math.max(...sections.map((x) => orders?.get(x) ?? (changed.has(x) ? order : -1)));
       const connection = changed.has("connection");
       if (staff && (changed.has("net") || connection)) {
         const event: LiveEvent = { type: "host-network", network: networkOf(record) };
         note(`net:${record.name}`, event);
-        out.push(event);
+        items.push({ order: at("net", "connection"), event });
         topology ||= changed.has("net");
       }
       if (changed.has("virt") || connection) {
@@ -489,13 +488,14 @@ export class LiveHub {
         if (staff || instances.length || opHosts.has(record.name)) {
           const event: LiveEvent = { type: "host-instances", host: staff ? record.name : maskHost(record.name), instances };
           note(`inst:${record.name}`, event);
-          out.push(event);
+          items.push({ order: at("virt", "connection"), event });
           topology = true;
         }
       }
       swarm ||= changed.has("swarm") || (connection && !!record.inventory.swarm);
       storage ||= changed.has("storage") || (connection && !!record.inventory.storage);
     }
+    for (const { event } of items.sort((a, b) => a.order - b.order)) out.push(event);
     if (swarm) {
       const event: LiveEvent = { type: "swarm", swarm: swarmOverview(this.fleet.hosts(), viewer) };
       note("swarm", event);
