@@ -488,10 +488,13 @@ export class LeaseManager {
     const plan = planRound({ hosts: this.hostList.length, alive: everyone, me: this.id, held: counts, free: freeNow.length, maxMoves: this.maxMoves + cheap });
     const wasFree = this.freeBefore;
     this.freeBefore = new Set(freeNow);
+    const share = fairShare(this.hostList.length, everyone.length);
+    const room = (r: string) => (counts.get(r) ?? 0) < share;
     if (plan.take > 0) {
-      // Ours by the split first; one meant for another replica only once it stayed free a round.
+      // Ours by the split first; one meant for another replica once it stayed free a round, or at
+      // once when that replica is full (a dead replica's hosts must not wait a round for nobody).
       const ours = freeNow.filter((h) => preferred.get(h) === this.id);
-      const others = freeNow.filter((h) => preferred.get(h) !== this.id && wasFree.has(h));
+      const others = freeNow.filter((h) => preferred.get(h) !== this.id && (wasFree.has(h) || !room(preferred.get(h)!)));
       const want = [...ours, ...others].slice(0, plan.take);
       if (want.length) {
         const taken = await this.mutate(() =>
@@ -519,7 +522,6 @@ export class LeaseManager {
       }
     } else if (plan.release > 0) {
       // Those the split gives to a replica with room go first: it keeps them, nothing moves twice.
-      const room = (r: string) => (counts.get(r) ?? 0) < fairShare(this.hostList.length, everyone.length);
       const rank = (h: string) => {
         const p = preferred.get(h);
         return (p && p !== this.id && room(p) ? 0 : p !== this.id ? 2 : 4) + (movable(h) ? 0 : 1);
