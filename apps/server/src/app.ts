@@ -277,6 +277,7 @@ export async function createApp(
           alerts,
           loadBalancers,
           healthAcks: { reload: async () => health.replaceAcks(await acks.all()), onStoredChange: (l) => (acksStored.add(l), () => acksStored.delete(l)) },
+          autoscale: autoscaler,
           logger: logger.child({ component: "shared-state" }),
         }),
       );

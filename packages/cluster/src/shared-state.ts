@@ -3,8 +3,8 @@ import type { BusMessage, ClusterBus } from "./bus.js";
 
 /**
  * What replicas cache from the database and another replica may write: alert rules, channels,
- * silences and alerts (their acknowledgements), load balancer specs, and the health checks'
- * acknowledgements. The replica that wrote
+ * silences and alerts (their acknowledgements), load balancer specs, the health checks'
+ * acknowledgements, and the autoscaler's policies. The replica that wrote
  * announces it on the bus with a small message (what and which id, never the data); the others
  * read it again from the database. After a bus reconnect (messages may have been missed) every
  * cache is read again. Reloads of one kind never overlap: a burst becomes at most two.
@@ -12,6 +12,7 @@ import type { BusMessage, ClusterBus } from "./bus.js";
 export const ALERTS_CHANGED = "alerts-changed";
 export const LB_SPECS_CHANGED = "lb-specs-changed";
 export const HEALTH_ACKS_CHANGED = "health-acks-changed";
+export const AUTOSCALE_CHANGED = "autoscale-changed";
 
 export interface SharedAlerts {
   reload(): Promise<void>;
@@ -21,6 +22,12 @@ export interface SharedAlerts {
 export interface SharedLoadBalancers {
   reload(): Promise<void>;
   onStoredChange(listener: (name: string) => void): () => void;
+}
+
+/** The autoscaler's policies (scaling_policies). */
+export interface SharedAutoscale {
+  reload(): Promise<void>;
+  onStoredChange(listener: (service: string) => void): () => void;
 }
 
 /** The health checks' acknowledgements (HealthMonitor's, kept in health_acks). */
@@ -35,6 +42,7 @@ export interface SharedStateOptions {
   alerts?: SharedAlerts;
   loadBalancers?: SharedLoadBalancers;
   healthAcks?: SharedHealthAcks;
+  autoscale?: SharedAutoscale;
   logger?: Logger;
 }
 
@@ -79,6 +87,10 @@ export function shareCachedState(opts: SharedStateOptions): () => void {
   if (opts.healthAcks) {
     follow(HEALTH_ACKS_CHANGED, "health acknowledgements", opts.healthAcks);
     cleanups.push(opts.healthAcks.onStoredChange((check) => announce(HEALTH_ACKS_CHANGED, { check })));
+  }
+  if (opts.autoscale) {
+    follow(AUTOSCALE_CHANGED, "scaling policies", opts.autoscale);
+    cleanups.push(opts.autoscale.onStoredChange((service) => announce(AUTOSCALE_CHANGED, { service })));
   }
   cleanups.push(
     opts.bus.subscribe((m: BusMessage) => {

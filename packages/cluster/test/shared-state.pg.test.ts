@@ -84,7 +84,7 @@ describe("cached state and once-per-cluster work across replicas", () => {
     expect(await run(SWEEP_SQL)).toEqual(["t-evac", "t-lb"]);
   });
 
-  it("an alert rule, a channel and a silence written through A are read on B within a second", async () => {
+  it("an alert rule, a channel, a silence and a scaling policy written through A are read on B within a second", async () => {
     const [a, b] = cluster.replicas;
     await admin.mutate(a!.url, "alerts.createChannel", { id: "ops-hook", name: "Ops", enabled: true, target: { kind: "webhook", config: { url: hookUrl } } });
     const channelMs = await within(async () => (await admin.query<{ id: string }[]>(b!.url, "alerts.channels")).some((c) => c.id === "ops-hook"), "the channel on B");
@@ -94,8 +94,10 @@ describe("cached state and once-per-cluster work across replicas", () => {
     const silenceMs = await within(async () => (await admin.query<{ id: string }[]>(b!.url, "alerts.silences")).some((s) => s.id === silence.id), "the silence on B");
     await admin.mutate(a!.url, "alerts.endSilence", { id: silence.id });
     const endMs = await within(async () => !(await admin.query<{ id: string }[]>(b!.url, "alerts.silences")).some((s) => s.id === silence.id), "the silence ended on B");
-    console.log(`on B after: channel ${channelMs} ms, rule ${ruleMs} ms, silence ${silenceMs} ms, end ${endMs} ms`);
-    for (const ms of [channelMs, ruleMs, silenceMs, endMs]) expect(ms).toBeLessThan(1_000);
+    await admin.mutate(a!.url, "swarmNodes.setPolicy", { service: "web", enabled: false, minReplicas: 1, maxReplicas: 4 });
+    const policyMs = await within(async () => (await admin.query<{ policies: { policy: { service: string; maxReplicas: number } }[] }>(b!.url, "swarmNodes.autoscale")).policies.some((p) => p.policy.service === "web" && p.policy.maxReplicas === 4), "the scaling policy on B");
+    console.log(`on B after: channel ${channelMs} ms, rule ${ruleMs} ms, silence ${silenceMs} ms, end ${endMs} ms, scaling policy ${policyMs} ms`);
+    for (const ms of [channelMs, ruleMs, silenceMs, endMs, policyMs]) expect(ms).toBeLessThan(1_000);
   }, 30_000);
 
   it("a load balancer created through A is listed on B within a second, and its applied state follows", async () => {

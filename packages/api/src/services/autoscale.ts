@@ -76,6 +76,19 @@ export class Autoscaler {
     private readonly opts: { tickMs?: number; now?: () => number } = {},
   ) {}
 
+  private readonly storedListeners = new Set<(service: string) => void>();
+
+  /** Replica mode: reads the policies again after another replica changed one. */
+  async reload(): Promise<void> {
+    this.policies = await this.deps.policies.list();
+  }
+
+  /** Hears each policy this replica stored or removed (replica mode: the others reload). */
+  onStoredChange(listener: (service: string) => void): () => void {
+    this.storedListeners.add(listener);
+    return () => this.storedListeners.delete(listener);
+  }
+
   async start(): Promise<void> {
     this.policies = await this.deps.policies.list();
     this.timer = setInterval(() => void this.tick(), this.opts.tickMs ?? 5_000);
@@ -110,12 +123,14 @@ export class Autoscaler {
   async setPolicy(raw: ScalingPolicy, by: string): Promise<ScalingPolicy> {
     const policy = await this.deps.policies.set(ScalingPolicy.parse(raw), by);
     this.policies = await this.deps.policies.list();
+    for (const l of this.storedListeners) l(policy.service);
     return policy;
   }
 
   async removePolicy(service: string): Promise<void> {
     if (!(await this.deps.policies.remove(service))) throw new NimbusError("NOT_FOUND", `no scaling policy for ${service}`);
     this.policies = await this.deps.policies.list();
+    for (const l of this.storedListeners) l(service);
     this.samples.delete(service);
     this.suggestions.delete(service);
   }
