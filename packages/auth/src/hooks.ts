@@ -16,6 +16,9 @@ const isSignIn = (path: string | undefined): path is SignInPath => path !== unde
 /** Paths audited under the session that made the request. */
 const SESSION_ACTIONS: Record<string, string> = { "/sign-out": "auth.sign-out", "/change-password": "auth.change-password" };
 
+/** Longest account name looked up, counted and audited as typed. */
+const MAX_IDENTIFIER = 320;
+
 type UserRecord = typeof users.$inferSelect;
 type HookContext = Parameters<Parameters<typeof createAuthMiddleware>[0]>[0];
 
@@ -35,7 +38,11 @@ export function createHooks(deps: { db: Db; audit: AuditLog; limiter: FailedSign
   async function attemptOf(ctx: HookContext, path: SignInPath): Promise<Attempt> {
     const method = SIGN_IN[path];
     const body = (ctx.body ?? {}) as Record<string, unknown>;
-    const identifier = String(body[method] ?? "").trim().toLowerCase();
+    const typed = String(body[method] ?? "").trim().toLowerCase();
+    // No account is named longer (an email address has at most 254 characters); a longer name is
+    // cut before it is looked up, counted or audited: a sign-in body may be 256 KiB, and each
+    // failed attempt would otherwise keep that much in the limiter and the audit log.
+    const identifier = typed.length > MAX_IDENTIFIER ? `${typed.slice(0, MAX_IDENTIFIER)}…` : typed;
     const column = method === "email" ? users.email : users.username;
     const [user] = identifier ? await db.select().from(users).where(eq(column, identifier)) : [];
     return { method, identifier, user: user ?? null, ip: clientIp(ctx) };

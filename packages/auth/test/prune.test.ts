@@ -52,4 +52,16 @@ describe(`pruning what sign-in attempts leave behind (${backend})`, () => {
     expect(await count("sign_in_failures")).toBe(0);
     expect((await post(h, "/sign-in/email", { email: "guess9@x.test", password: "wrong-password" }, from(live))).status).toBe(401);
   });
+
+  it("cuts an oversized account name before it is looked up, counted or audited (a sign-in body may be 256 KiB)", async () => {
+    h = await startHarness({ limitsIn: "database" });
+    const longest = async () =>
+      ((await h!.database.db.execute(sql`select coalesce(max(length(key)), 0)::int as n from sign_in_failures`)) as unknown as { rows: { n: number }[] }).rows[0]!.n;
+    // An address better-auth accepts (a long domain) fails as a wrong password (401) and is counted.
+    expect((await post(h, "/sign-in/email", { email: `${"a".repeat(60)}@${"b".repeat(100_000)}.test`, password: "wrong-password" })).status).toBe(401);
+    expect((await post(h, "/sign-in/username", { username: "u".repeat(100_000), password: "wrong-password" })).status).toBeGreaterThanOrEqual(400);
+    expect(await longest()).toBeLessThan(400);
+    const { records } = await h.auth.audit.query({ action: "auth.sign-in" }, { limit: 2 });
+    for (const r of records) expect(r.target!.length).toBeLessThanOrEqual(201);
+  });
 });
