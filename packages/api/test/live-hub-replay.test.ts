@@ -4,6 +4,8 @@ import { LiveHub } from "../src/services/live-hub.js";
 import { maskHost } from "../src/services/projections.js";
 import { ReplayIndex } from "../../cluster/src/replay.js";
 import type { BusMessage } from "../../cluster/src/bus.js";
+import type { HealthCheck } from "@nimbus/domain";
+import type { HealthChanges } from "../src/services/health-monitor.js";
 import { hypervisor, vm } from "../../domain/test/fixtures.js";
 import { fakeFleet, twoTenants } from "./support/live-fleet.js";
 
@@ -62,6 +64,9 @@ const operation = (id: string, host: string, tenant: string | null, state: Opera
   finishedAt: null,
 } as Operation);
 
+/** The hubs' clock (ms): health replay compares times, and the ids carry seconds. */
+const clock = { now: 1_800_000_000_000 };
+
 function cluster(opts: { maxOperations?: number } = {}) {
   const hosts: HostRecord[] = [hypervisor("kvm1", [vm({ name: "acme-1", tenant: "acme" })]), hypervisor("kvm2", [vm({ name: "globex-1", tenant: "globex", nics: [] })])];
   const { fleet, emit } = fakeFleet(hosts);
@@ -70,13 +75,21 @@ function cluster(opts: { maxOperations?: number } = {}) {
     const bus = new FakeBus(origin);
     const index = new ReplayIndex(bus, { isHost: (h) => hosts.some((x) => x.name === h), maxOperations: opts.maxOperations });
     const opListeners = new Set<(op: Operation) => void>();
-    const hub = new LiveHub(fleet, tenants, { coalesceMs: 1, replay: index });
+    const healthListeners = new Set<(c: HealthChanges) => void>();
+    const checks: HealthCheck[] = [];
+    const hub = new LiveHub(fleet, tenants, { coalesceMs: 1, replay: index, now: () => clock.now });
     hub.attach({
       operations: { subscribe: (l) => (opListeners.add(l), () => opListeners.delete(l)) },
-      health: { subscribe: () => () => {} },
+      health: { subscribe: (l) => (healthListeners.add(l), () => healthListeners.delete(l)), checks: () => checks },
       topology: { subscribe: () => () => {} },
     });
-    return { bus, index, hub, opListeners };
+    /** This replica's health monitor reports a change (each replica evaluates checks itself). */
+    const health = (upsert: HealthCheck[], remove: string[] = []) => {
+      for (const c of upsert) checks.splice(checks.findIndex((x) => x.id === c.id) >>> 0, 1, c);
+      for (const id of remove) checks.splice(checks.findIndex((x) => x.id === id) >>> 0, 1);
+      for (const l of healthListeners) l({ upsert, remove });
+    };
+    return { bus, index, hub, opListeners, health };
   };
   const a = replica("r1@aaaaaaaa");
   const b = replica("r2@bbbbbbbb");
@@ -256,5 +269,46 @@ describe("LiveHub replay across replicas (cluster cursor)", () => {
     const onB = b.hub.stream(staff, reset!.id, undefined);
     // Each in the order its change came: instances (virt) before network (net).
     expect((await take(onB, 3)).map((m) => m.event.type)).toEqual(["hosts", "host-instances", "host-network"]);
+  });
+
+  it("a cut inside a flush replays that flush: only each flush's last event says everything up to it was seen", async () => {
+    const { a, b, change, hosts } = cluster();
+    const onA = a.hub.stream(staff, null, undefined);
+    await take(onA, 1);
+    // Two hosts change in one flush (announced together, projected together).
+    setState("acme-1", "paused")(hosts[0]!);
+    setState("globex-1", "paused")(hosts[1]!);
+    change("kvm1", ["virt"]);
+    change("kvm2", ["virt"]);
+    const flush = await take(onA, 3);
+    expect(flush.map((m) => m.event.type)).toEqual(["hosts", "host-instances", "host-instances"]);
+    const [, middle, last] = flush;
+    // Cut after kvm1's instances: B sends kvm2's (and kvm1's again: state, harmless); after the last one, nothing.
+    const fromMiddle = b.hub.stream(staff, middle!.id, undefined);
+    const replayed = await take(fromMiddle, 3);
+    expect(replayed.map((m) => m.event.type === "host-instances" && m.event.host)).toEqual([false, "kvm1", "kvm2"]);
+    expect(b.index.changesSince(last!.id.split("~")[1]!)).toEqual({ hosts: [], operations: [] });
+  });
+
+  it("staff get the health checks that changed on the new replica since shortly before the cursor; tenants never get health", async () => {
+    const { a, b, op } = cluster();
+    // The replicas have heard from each other (a cursor naming no origin B knows is refused).
+    op(a, operation("op-0", "kvm1", null, "succeeded"));
+    const check = (id: string, state: HealthCheck["state"]): HealthCheck => ({ id, category: "host", target: id, state, since: "2026-01-01T00:00:00.000Z", message: "", affects: [], tenants: ["acme"], ack: null });
+    b.health([check("old", "ok"), check("gone", "crit")]);
+    clock.now += 60_000;
+    const onA = a.hub.stream(staff, null, undefined);
+    const [reset] = await take(onA, 1);
+    const tenantOnA = a.hub.stream(acme, null, undefined);
+    const [tenantReset] = await take(tenantOnA, 1);
+    clock.now += 1_000;
+    b.health([check("new", "crit")], ["gone"]);
+    const onB = b.hub.stream(staff, reset!.id, undefined);
+    expect((await take(onB, 1))[0]!.event).toEqual({ type: "health-changes", upsert: [check("new", "crit")], remove: ["gone"] });
+    // The tenant's replay has nothing (no host of its changed), and no health: its next event is a reset-free live one.
+    const tenantOnB = b.hub.stream(acme, tenantReset!.id, undefined);
+    const next = take(tenantOnB, 1); // (subscribed from here)
+    b.opListeners.forEach((l) => l(operation("op-t", "kvm1", "acme")));
+    expect((await next)[0]!.event).toMatchObject({ type: "operation", operation: { id: "op-t" } });
   });
 });
