@@ -217,6 +217,8 @@ test("20,000 VMs: a typed filter (name, IP, VLAN) or a tenant shows what a brute
   await page.goto("/instances");
   const count = (n: number) => page.getByText(n === EXPECTED ? `${label(EXPECTED)} instances` : `${label(n)} of ${label(EXPECTED)} instances`, { exact: true });
   await expect(count(EXPECTED)).toBeVisible();
+  // Timed from a settled page: loaded and receiving live updates.
+  await expect(page.locator('[data-testid="live-indicator"][data-state="live"]').first()).toBeAttached();
   const rowsShown = () => tableState(page).then((s) => s.names);
   /** "same" when the rendered rows are the first rows of `want`, in its order; else what is shown. */
   const startsWith = async (want: readonly Row[]) => {
