@@ -60,7 +60,9 @@ export function parseCursor(text: unknown): Map<string, number> | null {
 
 export function formatCursor(marks: ReadonlyMap<string, number>): string {
   // The newest origins when there are more than a cursor holds (an older one missing only replays more).
-  return [...marks].slice(-MAX_CURSOR_ORIGINS).map(([o, n]) => `${o}=${n}`).join(",");
+  const entries = [...marks].slice(-MAX_CURSOR_ORIGINS).map(([o, n]) => `${o}=${n}`);
+  while (entries.join(",").length > MAX_CURSOR_LENGTH) entries.shift();
+  return entries.join(",");
 }
 
 export class ReplayIndex implements ReplaySource {

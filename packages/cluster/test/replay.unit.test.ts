@@ -37,6 +37,11 @@ describe("cluster cursor (ReplayIndex)", () => {
     expect(parseCursor(many.join(","))).toBeNull();
     // A watermark with more origins than a cursor holds keeps the newest.
     expect(parseCursor(formatCursor(new Map(many.map((e) => [e.split("=")[0]!, 1]))))?.has("r0@0000000a")).toBe(false);
+    // Long replica names: what a cursor holds stays parseable (fewer origins, the newest).
+    const long = new Map(Array.from({ length: 16 }, (_, i) => [`${"x".repeat(60)}${i}@0000000a`, 123456789012345] as const));
+    const text = formatCursor(long);
+    expect(text.length).toBeLessThanOrEqual(1_200);
+    expect(parseCursor(text)?.has(`${"x".repeat(60)}15@0000000a`)).toBe(true);
   });
 
   it("names what changed after the cursor, per host section and operation, in arrival order; its own messages by their number", () => {
