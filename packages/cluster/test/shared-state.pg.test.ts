@@ -129,6 +129,21 @@ describe("cached state and once-per-cluster work across replicas", () => {
     // The rule's channel is known on both (each would have sent, before: one notification per replica).
     await waitFor(async () => (await admin.query<Rule[]>(survivor.url, "alerts.rules")).find((r) => r.id === "host-down")?.channels.length === 1, { timeoutMs: 5_000, what: "the rule on the survivor" });
 
+    // With both replicas up: a check acknowledged, then recovered. Every replica sees the recovery;
+    // one clears the acknowledgement and writes the timeline's "unack" (before: one per replica).
+    cluster.lab.faults.stopHost("worker2");
+    await waitFor(() => count("firing", "host:worker2") > 0, { timeoutMs: 30_000, what: "worker2's first host-down notification" });
+    // Through the follower, once its own monitor sees the check failing too.
+    await waitFor(() => admin.mutate(survivor.url, "health.acknowledge", { id: "host:worker2", note: "rebooting" }), { timeoutMs: 5_000, what: "worker2's check acknowledged" });
+    cluster.lab.faults.startHost("worker2");
+    await waitFor(() => count("resolved", "host:worker2") > 0, { timeoutMs: 30_000, what: "worker2 resolved" });
+    const unacks = () => cluster.query<{ n: string }>(`select count(*) as n from history_events where kind = 'unack' and subject = 'host:worker2'`).then((r) => Number(r[0]!.n));
+    await waitFor(async () => (await unacks()) > 0, { timeoutMs: 5_000, what: "worker2's acknowledgement cleared" });
+    // Both replicas have seen it ok (their health lists show it unacknowledged), and one event was written.
+    for (const r of cluster.replicas)
+      await waitFor(async () => (await admin.query<{ id: string; state: string; ack: unknown }[]>(r.url, "health.list")).some((c) => c.id === "host:worker2" && c.state === "ok" && c.ack === null), { timeoutMs: 5_000, what: `worker2 ok on ${r.id}` });
+    expect(await unacks()).toBe(1);
+
     cluster.lab.faults.stopHost("worker1");
     await waitFor(() => count("firing", "host:worker1") > 0, { timeoutMs: 30_000, what: "worker1's host-down notification" });
     // Both replicas list it (the other one reloads it from the bus); either may be asked to acknowledge it.
@@ -145,16 +160,16 @@ describe("cached state and once-per-cluster work across replicas", () => {
     // the survivor's evaluation that fires it also sees worker1 still down.
     await waitFor(async () => (await admin.query<{ host: { connection: { state: string } } }>(survivor.url, "hosts.get", { name: "worker1" })).host.connection.state === "unreachable", { timeoutMs: 20_000, what: "worker1 unreachable on the survivor" });
     cluster.lab.faults.stopHost("worker2");
-    await waitFor(() => count("firing", "host:worker2") > 0, { timeoutMs: 30_000, what: "worker2's host-down notification from the new leader" });
+    await waitFor(() => count("firing", "host:worker2") > 1, { timeoutMs: 30_000, what: "worker2's host-down notification from the new leader" });
     cluster.lab.faults.startHost("worker1");
     await waitFor(() => count("resolved", "host:worker1") > 0, { timeoutMs: 30_000, what: "worker1 resolved by the new leader" });
     cluster.lab.faults.startHost("worker2");
-    await waitFor(() => count("resolved", "host:worker2") > 0, { timeoutMs: 30_000, what: "worker2 resolved" });
+    await waitFor(() => count("resolved", "host:worker2") > 1, { timeoutMs: 30_000, what: "worker2 resolved again" });
 
-    expect([count("firing", "host:worker1"), count("resolved", "host:worker1"), count("firing", "host:worker2"), count("resolved", "host:worker2")]).toEqual([1, 1, 1, 1]);
+    expect([count("firing", "host:worker1"), count("resolved", "host:worker1"), count("firing", "host:worker2"), count("resolved", "host:worker2")]).toEqual([1, 1, 2, 2]);
     // One row per firing, the acknowledgement kept across the hand-over.
     const rows = await cluster.query<{ key: string; ack_by: string | null }>(`select key, ack_by from alerts where key like 'host-down|host:worker%' order by key`);
-    expect(rows.map((r) => r.key)).toEqual(["host-down|host:worker1", "host-down|host:worker2"]);
+    expect(rows.map((r) => r.key)).toEqual(["host-down|host:worker1", "host-down|host:worker2", "host-down|host:worker2"]);
     expect(rows[0]!.ack_by).not.toBeNull();
   }, 150_000);
 });
