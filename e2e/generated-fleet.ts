@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -14,6 +14,8 @@ export interface GeneratedFleet {
   url: string;
   /** Milliseconds from spawning the lab to every host connected with its inventory. */
   readyMs: number;
+  /** CPU seconds (user + system) the lab and the server have used so far, each with what it started. */
+  cpuSeconds(): { lab: number; server: number };
   stop(): Promise<void>;
 }
 
@@ -61,6 +63,16 @@ function start(name: string, args: string[], env: Record<string, string>): Child
         check();
       }),
   };
+}
+
+/** utime + stime + cutime + cstime of a live process, in seconds (Linux /proc; NaN elsewhere). */
+function cpuOf(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return [11, 12, 13, 14].reduce((sum, k) => sum + Number(fields[k]), 0) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 async function stopChild(c: Child) {
@@ -114,7 +126,7 @@ export async function startGeneratedFleet(opts: { hosts: number; vmsPerHost: num
       if (health.fleetStartedAt && health.hosts && health.online === health.hosts) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    return { url: url!, readyMs: Date.now() - began, stop };
+    return { url: url!, readyMs: Date.now() - began, cpuSeconds: () => ({ lab: cpuOf(lab.proc.pid), server: cpuOf(server.proc.pid) }), stop };
   } catch (err) {
     await stop();
     throw err;

@@ -106,7 +106,7 @@ test.beforeAll(async () => {
   // NIMBUS_E2E_FLEET_URL: a generated fleet of this size already running (while working on this spec).
   const running = process.env.NIMBUS_E2E_FLEET_URL;
   fleet = running
-    ? { url: running, readyMs: 0, stop: async () => {} }
+    ? { url: running, readyMs: 0, cpuSeconds: () => ({ lab: NaN, server: NaN }), stop: async () => {} }
     : await startGeneratedFleet({ hosts: HOSTS, vmsPerHost: VMS_PER_HOST, adminPassword: ADMIN.password, timeoutMs: 120_000 });
   api = await playwrightRequest.newContext({ baseURL: fleet.url });
   const res = await api.post("/api/auth/sign-in/email", { data: ADMIN, headers: { origin: fleet.url } });
@@ -125,10 +125,16 @@ test.beforeAll(async () => {
   await expect.poll(async () => (all = await pageThrough()).total, { timeout: 30_000 }).toBe(EXPECTED);
   everything = all.items;
   expect(new Set(everything.map((i) => i.name)).size).toBe(EXPECTED);
-  console.log(`20k fleet: ${HOSTS} hosts × ${VMS_PER_HOST} VMs + ${INFRA_VMS}: lab and server up, every host connected in ${(fleet.readyMs / 1000).toFixed(1)} s; paged through by the API in ${((Date.now() - paging) / 1000).toFixed(1)} s`);
+  const cpu = fleet.cpuSeconds();
+  console.log(
+    `20k fleet: ${HOSTS} hosts × ${VMS_PER_HOST} VMs + ${INFRA_VMS}: lab and server up, every host connected in ${(fleet.readyMs / 1000).toFixed(1)} s; ` +
+      `paged through by the API in ${((Date.now() - paging) / 1000).toFixed(1)} s; CPU so far: server ${cpu.server.toFixed(1)} s, lab ${cpu.lab.toFixed(1)} s`,
+  );
 });
 
 test.afterAll(async () => {
+  const cpu = fleet?.cpuSeconds();
+  if (cpu) console.log(`20k fleet CPU in all: server ${cpu.server.toFixed(1)} s, lab ${cpu.lab.toFixed(1)} s`);
   await api?.dispose();
   await fleet?.stop();
 });
