@@ -48,7 +48,13 @@ export async function instancesPageLatency(page: Page, url: string, control: Lab
     if (how === "change") await onHost(name, !running);
     else await viaApi(name, running ? "destroy" : "start");
     const at = await seen;
-    if (at < 0) throw new Error(`the Instances page never showed ${name} as ${want} (10 s)`);
+    if (at < 0) {
+      // Where the change was lost: what the row shows now, and what the server's page answers.
+      const shows = await page.locator(`[data-testid="instance-row-${name}"] [data-tone]`).first().textContent({ timeout: 1000 }).catch(() => "(no row)");
+      const res = await page.request.get(`${url}/api/trpc/instances.page?input=${encodeURIComponent(JSON.stringify({ q: name, limit: 5 }))}`);
+      const server = res.ok() ? ((await res.json()) as { result: { data: { items: { name: string; state: string }[] } } }).result.data.items.find((i) => i.name === name)?.state : `HTTP ${res.status()}`;
+      throw new Error(`the Instances page never showed ${name} as ${want} (10 s; sample ${out[how].length + 1} of ${how}; the row shows ${shows}, the server's page says ${server})`);
+    }
     out[how].push(at - before);
   };
   try {
