@@ -5,8 +5,8 @@ import { HealthMonitor, LiveHub, MetricsRecorder, PgTenantLocks, RateWindow, Top
 import { createAuth, resolveAuthSecret } from "@nimbus/auth";
 import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, HistoryEvents, MetricStore, MetricWriter, Retention, TenantQuotas, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags, type FleetView } from "@nimbus/fleet";
-import { clusterSqlPool, shareCachedState, stampReplica, startCluster, startClusterOperations, type Cluster } from "@nimbus/cluster";
-import { ActiveCheckPlanner, ConsoleChecks, LoadBalancerService } from "@nimbus/api";
+import { ConsoleRelay, clusterSqlPool, shareCachedState, stampReplica, startCluster, startClusterOperations, type Cluster } from "@nimbus/cluster";
+import { ActiveCheckPlanner, ConsoleChecks, LoadBalancerService, consoleRelayHandlers, consoleService } from "@nimbus/api";
 import { LoadBalancerStore, pingDatabase } from "@nimbus/db";
 import { AlertService } from "@nimbus/api";
 import { AlertStore } from "@nimbus/db";
@@ -232,6 +232,11 @@ export async function createApp(
     // Replica mode: event ids carry the cluster cursor, so a browser that comes back through another replica is replayed.
     const live = new LiveHub(fleet, tenants, { maxStreamsPerUser: env.NIMBUS_LIVE_STREAMS_PER_USER, maxStreamsPerAddress: env.NIMBUS_LIVE_STREAMS_PER_ADDRESS, replay: cluster?.replay });
     live.attach({ operations: ops, health, topology });
+    // Replica mode: console keystrokes and closes sent to a replica that does not hold the console go to the one that does.
+    if (cluster && replica) {
+      const c = cluster;
+      consoleService({ deps, live }).relay = new ConsoleRelay({ rpc: c.rpc, replicaId: replica.id, peers: () => c.leases.directory.alive(), handlers: consoleRelayHandlers({ deps, live }) });
+    }
     cleanups.unshift(() => live.detach(), () => health.stop());
     // Load balancers: specs in the database, lb-apply as server-side operations, states from the edge hosts' pushes.
     // Replica mode: a service's load balancers are re-applied by the leader alone when the swarm moves.

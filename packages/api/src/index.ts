@@ -16,3 +16,5 @@ export { MetricsRecorder, vipEvent, type HistoryReader, type MetricsReader } fro
 export { AlertService, type AlertPersistence, type AlertView, type ChannelView } from "./services/alert-service.js";
 export { signWebhook, verifyWebhook, SIGNATURE_HEADER, TIMESTAMP_HEADER } from "./services/notify.js";
 export { INPUT_LIMITS, inputProblem } from "./input-limits.js";
+export { consoleRelayHandlers } from "./routers/instances-console.js";
+export { consoleService, type ConsoleRelayPort } from "./services/console-sessions.js";

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { HostRecord, LiveEvent } from "@nimbus/domain";
 import { startCluster, type Cluster } from "./harness/cluster.js";
-import { ApiClient } from "./harness/client.js";
+import { ApiClient, TrpcError } from "./harness/client.js";
 import { waitFor } from "./harness/wait.js";
 
 /**
@@ -23,16 +23,16 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-type Msg = { id: string; event: LiveEvent };
+type Msg<E = LiveEvent> = { id: string; event: E };
 
-/** One live.events stream: parsed SSE messages as they arrive. */
-function openStream(base: string, cookie: string, lastEventId?: string) {
+/** One live.events stream (or another SSE subscription: `procedure`, `input`): parsed SSE messages as they arrive. */
+function openStream<E = LiveEvent>(base: string, cookie: string, lastEventId?: string, procedure = "live.events", extra: Record<string, unknown> = {}) {
   const abort = new AbortController();
-  const got: Msg[] = [];
-  const input = encodeURIComponent(JSON.stringify(lastEventId ? { lastEventId } : {}));
+  const got: Msg<E>[] = [];
+  const input = encodeURIComponent(JSON.stringify(lastEventId ? { ...extra, lastEventId } : extra));
   const done = (async () => {
-    const res = await fetch(`${base}/api/trpc/live.events?input=${input}`, { headers: { cookie, accept: "text/event-stream" }, signal: abort.signal });
-    if (!res.ok) throw new Error(`live.events answered ${res.status}`);
+    const res = await fetch(`${base}/api/trpc/${procedure}?input=${input}`, { headers: { cookie, accept: "text/event-stream" }, signal: abort.signal });
+    if (!res.ok) throw new Error(`${procedure} answered ${res.status}`);
     const reader = res.body!.getReader();
     const decoder = new TextDecoder();
     let buf = "";
@@ -46,7 +46,7 @@ function openStream(base: string, cookie: string, lastEventId?: string) {
         buf = buf.slice(end + 2);
         const id = /^id: ?(.*)$/m.exec(block)?.[1];
         const data = /^data: ?(.*)$/m.exec(block)?.[1];
-        if (id && data) got.push({ id, event: JSON.parse(data) as LiveEvent });
+        if (id && data) got.push({ id, event: JSON.parse(data) as E });
       }
     }
   })().then(
@@ -199,5 +199,68 @@ describe("live channel across replicas", () => {
     for (const host of cluster.lab.hosts.map((h) => h.name)) expect(json).not.toContain(`"${host}"`);
     setVm(theirs!, "running");
     setVm(mine!, "running");
+  });
+});
+
+type ConsoleEvent = { kind: "connecting" | "connected" | "reset" } | { kind: "output"; data: string } | { kind: "closed"; reason: string };
+const screen = (got: Msg<ConsoleEvent>[]) => got.map((m) => (m.event.kind === "output" ? Buffer.from(m.event.data, "base64").toString("utf8") : "")).join("");
+const refusal = (p: Promise<unknown>) =>
+  p.then(
+    () => "accepted",
+    (e: unknown) => (e instanceof TrpcError ? `${e.code}: ${e.reason}` : String(e)),
+  );
+
+describe("serial console across replicas", () => {
+  it("a console opened through r1 takes keystrokes sent through r2 and closes from r2; nobody else's keystrokes reach it", async () => {
+    const r1 = cluster.replica("r1").url;
+    const r2 = cluster.replica("r2").url;
+    const inst = async (host: string) => (await admin.query<{ instances: { name: string; tenant: string | null }[] }>(r1, "hosts.get", { name: host })).instances[0]!;
+    const vms = await Promise.all(cluster.lab.hosts.map((h) => h.name).filter(hasVm).map(async (h) => ({ host: h, ...(await inst(h)) })));
+    const target = vms.find((v) => v.tenant && vms.some((o) => o.tenant && o.tenant !== v.tenant))!;
+    const other = vms.find((o) => o.tenant && o.tenant !== target.tenant)!;
+    setVm(target.host, "running");
+    await waitFor(async () => (await stateOn("r2", target.host)) === "running", { timeoutMs: 10_000, what: "the VM running", everyMs: 20 });
+
+    const consoleOn = (base: string, client: ApiClient) => openStream<ConsoleEvent>(base, client.cookie, undefined, "instances.console", { instance: target.name, cols: 80, rows: 24 });
+    const term = consoleOn(r1, admin);
+    // The same session, as a page served through r2 would send it.
+    const viaR2 = new ApiClient(admin.cookie, r2);
+    await waitFor(() => term.got.some((m) => m.event.kind === "connected"), { timeoutMs: 10_000, what: "the console connected on r1", everyMs: 10 });
+    // r2 holds no console: it relays to r1, which sends the keystrokes to the VM; the echo and the password prompt come back on r1's stream.
+    await viaR2.mutate(r2, "instances.consoleInput", { instance: target.name, data: "relayuser\r" });
+    await waitFor(() => /relayuser[\s\S]*Password: /.test(screen(term.got)), { timeoutMs: 10_000, what: "the echo of keystrokes sent through r2", everyMs: 10 });
+
+    // Another tenant's member, and a member of the VM's own tenant (a console of theirs is not open), through r2.
+    const users = [
+      { email: "console-other@nimbus.local", name: "Other", password: "console-other-password-1", role: "tenant", tenant: other.tenant },
+      { email: "console-same@nimbus.local", name: "Same", password: "console-same-password-1", role: "tenant", tenant: target.tenant },
+    ];
+    const [outsider, colleague] = await Promise.all(
+      users.map(async (u) => {
+        await admin.mutate(r1, "admin.users.create", u);
+        return ApiClient.signIn(r2, { email: u.email, password: u.password }, r2);
+      }),
+    );
+    const before = screen(term.got).length;
+    expect(await refusal(outsider!.mutate(r2, "instances.consoleInput", { instance: target.name, data: "intruder\r" }))).toMatch(/^NOT_FOUND: /);
+    expect(await refusal(colleague!.mutate(r2, "instances.consoleInput", { instance: target.name, data: "colleague\r" }))).toBe(`NOT_FOUND: no open console for instance ${target.name}`);
+    expect(await refusal(outsider!.mutate(r2, "instances.consoleClose", { instance: target.name }))).toMatch(/^NOT_FOUND: /);
+    await colleague!.mutate(r2, "instances.consoleClose", { instance: target.name });
+    // Signed out: refused before anything is relayed.
+    expect((await fetch(`${r2}/api/trpc/instances.consoleInput`, { method: "POST", headers: { "content-type": "application/json", origin: r2 }, body: JSON.stringify({ instance: target.name, data: "x" }) })).status).toBe(401);
+    // The internal route wants the cluster secret, not a session.
+    const forged = await fetch(`${r2}/internal/cluster/console.input`, { method: "POST", headers: { "content-type": "application/json", cookie: admin.cookie }, body: JSON.stringify({ viewer: { userId: "x", name: "x", role: "admin", tenant: null }, instance: target.name, data: "x" }) });
+    expect(forged.status).toBe(401);
+    // A keystroke of the owner after the refusals still arrives: nothing the others sent did.
+    await viaR2.mutate(r2, "instances.consoleInput", { instance: target.name, data: "pw\r" });
+    await waitFor(() => screen(term.got).includes(`Linux ${target.name} `), { timeoutMs: 10_000, what: "the shell's greeting", everyMs: 10 });
+    expect(screen(term.got).slice(before)).not.toMatch(/intruder|colleague/);
+    expect(term.got.some((m) => m.event.kind === "closed")).toBe(false);
+
+    // Closed through r2: r1's console ends, and r1's stream says so.
+    await viaR2.mutate(r2, "instances.consoleClose", { instance: target.name });
+    await waitFor(() => term.got.some((m) => m.event.kind === "closed"), { timeoutMs: 10_000, what: "the console closed through r2", everyMs: 10 });
+    await term.close();
+    expect(await refusal(viaR2.mutate(r2, "instances.consoleInput", { instance: target.name, data: "late\r" }))).toBe(`NOT_FOUND: no open console for instance ${target.name}`);
   });
 });

@@ -60,9 +60,39 @@ export const consoleProcedures = {
     }),
 
   /** Ends the console now (otherwise it outlives a closed tab by a short grace period, for a reload). */
-  consoleClose: tenantProcedure.input(z.object({ instance: DomainName })).mutation(({ ctx, input }) => {
+  consoleClose: tenantProcedure.input(z.object({ instance: DomainName })).mutation(async ({ ctx, input }) => {
     consoleTarget(ctx.deps, ctx.viewer, input.instance);
-    consoleService(ctx).closeFor(ctx.viewer, input.instance);
+    await consoleService(ctx).closeFor(ctx.viewer, input.instance);
     return { ok: true as const };
   }),
 };
+
+/**
+ * Replica mode: what this replica does with keystrokes and closes a peer relays for a console it
+ * holds (`cluster/src/console-relay.ts`). The user is the one the peer authenticated; it is
+ * checked again here exactly as for a call from a browser (the instance visible to them on this
+ * replica's inventory, the role's console rule, the same bounds), then the console is looked up
+ * by (user, instance) and the keystroke limit is this replica's, the holder's.
+ */
+export function consoleRelayHandlers(ctx: { deps: ApiDeps; live: Parameters<typeof consoleService>[0]["live"] }) {
+  const deps = ctx.deps;
+  const service = () => consoleService(ctx);
+  const parse = (instance: string) => {
+    const name = DomainName.safeParse(instance);
+    if (!name.success) throw new NimbusError("BAD_INPUT", "not an instance name");
+    return name.data;
+  };
+  return {
+    async input(viewer: Viewer, instance: string, data: string): Promise<void> {
+      const name = parse(instance);
+      if (data.length < 1 || data.length > MAX_CONSOLE_INPUT) throw new NimbusError("BAD_INPUT", `at most ${MAX_CONSOLE_INPUT} characters a call`);
+      consoleTarget(deps, viewer, name);
+      await service().inputHere(viewer, name, data);
+    },
+    async close(viewer: Viewer, instance: string): Promise<boolean> {
+      const name = parse(instance);
+      consoleTarget(deps, viewer, name);
+      return service().closeHere(viewer, name);
+    },
+  };
+}

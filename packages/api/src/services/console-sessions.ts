@@ -104,6 +104,15 @@ interface Console {
   following: boolean;
 }
 
+/**
+ * Replica mode: consoles held by peer replicas (`cluster/src/console-relay.ts`). `input` is false
+ * when no peer holds the user's console of the instance.
+ */
+export interface ConsoleRelayPort {
+  input(viewer: Viewer, instance: string, data: string): Promise<boolean>;
+  close(viewer: Viewer, instance: string): Promise<unknown>;
+}
+
 export interface ConsoleServiceOptions {
   graceMs?: number;
   recheckMs?: number;
@@ -125,6 +134,8 @@ export class ConsoleService {
   private readonly virtWaiters = new Set<() => void>();
   private readonly now: () => number;
   private readonly unsubscribe: () => void;
+  /** Replica mode: where keystrokes for a console held by another replica go. */
+  relay: ConsoleRelayPort | null = null;
 
   constructor(
     private readonly fleet: FleetView,
@@ -236,19 +247,50 @@ export class ConsoleService {
     }
   }
 
-  /** Keystrokes for the user's open console of `instance`. */
+  /**
+   * Keystrokes for the user's open console of `instance`: the console this replica holds, or
+   * (replica mode) the one a peer holds, through the relay.
+   */
   async input(viewer: Viewer, instance: string, data: string): Promise<void> {
     const c = this.consoles.get(`${viewer.userId}\u0000${instance}`);
+    if (c && !c.closed && c.session) return this.send(c, viewer, data, instance);
+    if (this.relay && (await this.relay.input(viewer, instance, data))) return;
+    return this.send(c, viewer, data, instance);
+  }
+
+  /**
+   * A peer replica's relayed keystrokes (replica mode): only a console this replica holds for the
+   * same user, with the same role and tenant as when it opened; NOT_FOUND otherwise (the peer
+   * tries the next replica).
+   */
+  async inputHere(viewer: Viewer, instance: string, data: string): Promise<void> {
+    const c = this.consoles.get(`${viewer.userId}\u0000${instance}`);
+    if (c && (c.viewer.role !== viewer.role || c.viewer.tenant !== viewer.tenant)) return this.send(undefined, viewer, data, instance);
+    return this.send(c, viewer, data, instance);
+  }
+
+  private async send(c: Console | undefined, viewer: Viewer, data: string, instance: string): Promise<void> {
     if (!c || c.closed) throw new NimbusError("NOT_FOUND", `no open console for instance ${instance}`);
     if (!c.session) throw new NimbusError("CONFLICT", c.following ? "the console is following its VM to another host" : "the console is still connecting");
     if (!this.inputs.take(viewer.userId)) throw new NimbusError("RATE_LIMITED", "too many keystrokes at once; slow down");
     await this.fleet.request(c.host, "console.input", { session: c.session, data });
   }
 
-  /** The user closes the console (the Console tab's Close): the agent session ends now, not after the grace. */
-  closeFor(viewer: Viewer, instance: string): void {
+  /**
+   * The user closes the console (the Console tab's Close): the agent session ends now, not after
+   * the grace; in replica mode on every peer holding one for the user too.
+   */
+  async closeFor(viewer: Viewer, instance: string): Promise<void> {
+    this.closeHere(viewer, instance);
+    await this.relay?.close(viewer, instance);
+  }
+
+  /** Closes the user's console of `instance` held here; false when there is none. */
+  closeHere(viewer: Viewer, instance: string): boolean {
     const c = this.consoles.get(`${viewer.userId}\u0000${instance}`);
-    if (c) this.close(c, "closed by you");
+    if (!c) return false;
+    this.close(c, "closed by you");
+    return true;
   }
 
   /** An admin changed, disabled or reset the user: every console of theirs closes now. */
