@@ -71,6 +71,11 @@ export class ClusterFleet implements FleetView {
   private readonly counters = { messages: 0, recordsSent: 0, recordsReceived: 0 };
   /** The epoch under which this replica took each host it watches. */
   private readonly heldEpochs = new Map<string, number>();
+  /** The epoch under which each owned host's whole record went out: later messages carry changes only. */
+  private readonly fullSent = new Map<string, number>();
+  /** Hosts whose record this replica lacks, asked of their owners in one message per flush. */
+  private readonly wanted = new Set<string>();
+  private wantTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly opts: ClusterFleetOptions) {
     for (const h of opts.hosts) this.configs.set(h.name, h);
@@ -109,6 +114,7 @@ export class ClusterFleet implements FleetView {
 
   stop(): void {
     this.flushHosts();
+    if (this.wantTimer) clearTimeout(this.wantTimer);
     for (const c of this.cleanups.splice(0)) c();
   }
 
@@ -284,7 +290,13 @@ export class ClusterFleet implements FleetView {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     if (!this.pendingHosts.size) return;
-    const batch = [...this.pendingHosts.values()].map((p) => hostMessage(p.record, p.epoch, [...p.changed], false));
+    // A host's first message under its epoch is its whole record: receivers that never saw it
+    // (every one, at a cold start) need not ask for it, one request and one answer per host.
+    const batch = [...this.pendingHosts.values()].map((p) => {
+      const full = this.fullSent.get(p.record.name) !== p.epoch;
+      if (full) this.fullSent.set(p.record.name, p.epoch);
+      return hostMessage(p.record, p.epoch, full ? ["connection", "maintenance", ...sectionNames(p.record)] : [...p.changed], full);
+    });
     this.pendingHosts.clear();
     this.counters.recordsSent += batch.length;
     for (let i = 0; i < batch.length; i += SNAPSHOT_BATCH) this.send("hosts", { hosts: batch.slice(i, i + SNAPSHOT_BATCH) });
@@ -318,13 +330,24 @@ export class ClusterFleet implements FleetView {
     if (!m.full && (!known || known.epoch !== m.epoch)) {
       // A change without the record it changes (we joined late or missed messages): ask its owner.
       if (known) this.remote.set(m.host, { record: { ...known.record, ...m.base, inventory: { ...known.record.inventory, ...m.sections } }, epoch: m.epoch });
-      this.send("snapshot-request", { hosts: [m.host] });
+      this.want(m.host);
       if (!known) return;
     } else {
       const inventory = m.full ? { ...emptyInventory(), ...m.sections } : { ...known!.record.inventory, ...m.sections };
       this.remote.set(m.host, { record: { ...m.base, inventory }, epoch: m.epoch });
     }
     this.emit({ type: "host", host: this.remote.get(m.host)!.record, changed: m.changed });
+  }
+
+  /** Asks the owners for these records, gathered: a burst of unknown hosts makes one request. */
+  private want(host: string): void {
+    this.wanted.add(host);
+    this.wantTimer ??= setTimeout(() => {
+      this.wantTimer = null;
+      const hosts = [...this.wanted];
+      this.wanted.clear();
+      for (let i = 0; i < hosts.length; i += 500) this.send("snapshot-request", { hosts: hosts.slice(i, i + 500) });
+    }, HOST_COALESCE_MS);
   }
 
   private publishOwned(only?: string[]): void {
@@ -335,6 +358,7 @@ export class ClusterFleet implements FleetView {
       if (want && !want.has(host)) continue;
       const record = this.opts.local.host(host);
       if (!record) continue;
+      this.fullSent.set(host, epoch);
       batch.push(hostMessage(record, epoch, ["connection", "maintenance", ...sectionNames(record)], true));
       if (batch.length >= SNAPSHOT_BATCH) this.send("hosts", { hosts: batch.splice(0) });
     }
@@ -375,6 +399,7 @@ export class ClusterFleet implements FleetView {
       const handedOver: HostRecord = { ...record, connection: { ...record.connection, state: "connecting", since: new Date().toISOString(), message } };
       this.remote.set(e.host, { record: handedOver, epoch: this.heldEpochs.get(e.host) ?? 0 });
       this.heldEpochs.delete(e.host);
+      this.fullSent.delete(e.host);
       this.emit({ type: "host", host: handedOver, changed: ["connection"] });
     }
   }

@@ -62,8 +62,8 @@ describe("two replicas starting together, one of them busy", () => {
     const share = fairShare(hosts.length, 2);
     const acquired = (events: LeaseEvent[]) => events.filter((e) => e.type === "acquired").length;
     await vi.waitFor(() => expect([r1.owned().size, acquired(busyEvents)]).toEqual([share, share]), { timeout: 15_000, interval: 50 });
-    // Three more rounds and six more renewals under load: nothing moves, nothing fences.
-    await new Promise((r) => setTimeout(r, 6_000));
+    // Two more rounds and four more renewals under load (longer than the 4 s fence): nothing moves, nothing fences.
+    await new Promise((r) => setTimeout(r, 4_500));
 
     worker.postMessage({ type: "stats" });
     const busy = (await next("stats")) as LeaseStats & { owned: number };
