@@ -1,6 +1,6 @@
 import { TRPCError } from "@trpc/server";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { appRouter, createCallerFactory } from "@nimbus/api";
+import { appRouter, consoleRelayHandlers, createCallerFactory } from "@nimbus/api";
 import type { Viewer } from "@nimbus/domain";
 import { startBackend, until, viewers, type Backend } from "./backend.js";
 
@@ -223,5 +223,34 @@ describe("instances.console", () => {
     } finally {
       await backend.as(viewers.admin).lab.inject({ name: "start-libvirtd", args: [host] });
     }
+  });
+
+  it("as the holder of a relayed call (replica mode): the same access checks for the user the peer names, only that user's console, the same bounds", async () => {
+    const relayed = consoleRelayHandlers({ deps: backend.app.deps, live: backend.app.live });
+    const c = await openConsole(viewers.acme, "acme-web1");
+    await c.ready();
+    await relayed.input(viewers.acme, "acme-web1", "\r");
+    await relayed.input(viewers.acme, "acme-web1", "relayed\r");
+    await c.screen("relayed\r\nPassword: ");
+    const refused = (p: Promise<unknown>) => p.then(() => "accepted", (e: unknown) => (e as { code?: string }).code);
+    // Another tenant's user answers as for a missing instance; another user of the tenant, or the
+    // same user id with another role or tenant (a forged viewer), has no console here.
+    expect(await refused(relayed.input(viewers.globex, "acme-web1", "x"))).toBe("NOT_FOUND");
+    expect(await refused(relayed.input({ ...viewers.acme, userId: "u-acme-2" }, "acme-web1", "x"))).toBe("NOT_FOUND");
+    expect(await refused(relayed.input({ ...viewers.acme, role: "admin", tenant: null }, "acme-web1", "x"))).toBe("NOT_FOUND");
+    expect(await refused(relayed.input({ ...viewers.acme, tenant: "globex" }, "acme-web1", "x"))).toBe("NOT_FOUND");
+    expect(await refused(relayed.input(viewers.oncall, "acme-web1", "x"))).toBe("FORBIDDEN");
+    expect(await refused(relayed.input(viewers.acme, "acme-web1", "a".repeat(1025)))).toBe("BAD_INPUT");
+    expect(await refused(relayed.input(viewers.acme, "../etc", "x"))).toBe("BAD_INPUT");
+    expect(await refused(relayed.close(viewers.globex, "acme-web1"))).toBe("NOT_FOUND");
+    expect(await relayed.close({ ...viewers.acme, userId: "u-acme-2" }, "acme-web1")).toBe(false);
+    expect(c.state.events.some((e) => e.kind === "closed")).toBe(false);
+    // Nothing refused reached the guest: an empty password now is refused by the getty (a typed one would have opened a shell).
+    await relayed.input(viewers.acme, "acme-web1", "\r");
+    await c.screen("Login incorrect");
+    expect(c.state.text).not.toContain("Linux acme-web1");
+    expect(await relayed.close(viewers.acme, "acme-web1")).toBe(true);
+    expect(await c.closed()).toBe("closed by you");
+    await c.leave();
   });
 });

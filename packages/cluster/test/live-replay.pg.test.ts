@@ -8,7 +8,8 @@ import { waitFor } from "./harness/wait.js";
  * Two server processes in replica mode: a browser's live channel on r1 is cut; while it is away a
  * VM changes on a host r2 owns and on one r1 owns; it resubscribes on r2 with its last event id and
  * is replayed what it missed (no reset), then gets live events. SSE read over HTTP as a browser's
- * EventSource would (tRPC's httpSubscriptionLink sends the last id as `lastEventId`).
+ * EventSource would (tRPC's httpSubscriptionLink sends the last id as `lastEventId`). And the
+ * serial console on the same cluster: opened through r1, typed into and closed through r2.
  */
 const enabled = !!process.env.DATABASE_URL;
 let cluster: Cluster;
