@@ -256,6 +256,10 @@ describe("serial console across replicas", () => {
     await viaR2.mutate(r2, "instances.consoleInput", { instance: target.name, data: "pw\r" });
     await waitFor(() => screen(term.got).includes(`Linux ${target.name} `), { timeoutMs: 10_000, what: "the shell's greeting", everyMs: 10 });
     expect(screen(term.got).slice(before)).not.toMatch(/intruder|colleague/);
+    // Through HAProxy (round robin: the requests alternate between r1 and r2), a line typed in pieces arrives whole and in order.
+    const viaProxy = new ApiClient(admin.cookie, cluster.url);
+    for (const piece of ["ec", "ho rel", "ayed-", "via-proxy", "\r"]) await viaProxy.mutate(cluster.url, "instances.consoleInput", { instance: target.name, data: piece });
+    await waitFor(() => /\r\nrelayed-via-proxy\r\n/.test(screen(term.got)), { timeoutMs: 10_000, what: "a line typed through HAProxy", everyMs: 10 });
     expect(term.got.some((m) => m.event.kind === "closed")).toBe(false);
 
     // Closed through r2: r1's console ends, and r1's stream says so.
