@@ -79,7 +79,7 @@ describe("ConsoleService", () => {
     f.emit({ type: "console-output", host: "kvm2", session: "s1", data: Buffer.from("x").toString("base64") });
     await svc.input(alice, "web1", "root\r");
     expect(f.calls.at(-1)).toEqual({ host: "kvm1", method: "console.input", params: { session: "s1", data: "root\r" } });
-    svc.closeFor(alice, "web1");
+    await svc.closeFor(alice, "web1");
     await r.until(() => r.isDone(), "the stream to end");
     expect(r.events.at(-1)).toEqual({ kind: "closed", reason: "closed by you" });
     expect(r.text()).toBe("login: ");
@@ -181,5 +181,38 @@ describe("ConsoleService", () => {
     expect(() => svc.assertRoom(alice, "vm0")).toThrow(/already have 6 console streams open/);
     aborts[0]!.abort();
     expect(() => svc.assertRoom(alice, "vm0")).not.toThrow();
+  });
+
+  it("replica mode: keystrokes for a console held elsewhere go through the relay; one held here never does; a close reaches the peers too", async () => {
+    const f = fakeFleet();
+    const svc = new ConsoleService(f.fleet, fakeAudit().audit);
+    const relayed: string[] = [];
+    let peerHolds = true;
+    svc.relay = {
+      input: async (v, instance, data) => (relayed.push(`input ${v.userId} ${instance} ${data}`), peerHolds),
+      close: async (v, instance) => relayed.push(`close ${v.userId} ${instance}`),
+    };
+    await svc.input(alice, "web1", "ls\r");
+    expect(relayed).toEqual(["input u1 web1 ls\r"]);
+    expect(f.calls).toEqual([]);
+    peerHolds = false;
+    await expect(svc.input(alice, "web1", "x")).rejects.toMatchObject({ code: "NOT_FOUND", message: "no open console for instance web1" });
+    // Held here: the agent gets it, the relay is not asked; a relayed call for it is taken too, but only for the same user, role and tenant.
+    const abort = new AbortController();
+    const r = read(svc.stream(alice, target, allowed, abort.signal));
+    await r.until(() => r.events.some((e) => e.kind === "connected"), "connected");
+    relayed.length = 0;
+    await svc.input(alice, "web1", "a");
+    await svc.inputHere(alice, "web1", "b");
+    expect(relayed).toEqual([]);
+    expect(f.calls.filter((c) => c.method === "console.input").map((c) => c.params.data)).toEqual(["a", "b"]);
+    for (const v of [{ ...alice, userId: "u2" }, { ...alice, tenant: "globex" }, { ...alice, role: "admin" as const, tenant: null }])
+      await expect(svc.inputHere(v, "web1", "c")).rejects.toMatchObject({ code: "NOT_FOUND" });
+    expect(svc.closeHere({ ...alice, userId: "u2" }, "web1")).toBe(false);
+    await svc.closeFor(alice, "web1");
+    await r.until(() => r.isDone(), "the stream to end");
+    expect(relayed).toEqual(["close u1 web1"]);
+    expect(svc.closeHere(alice, "web1")).toBe(false);
+    abort.abort();
   });
 });
