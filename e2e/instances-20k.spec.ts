@@ -15,8 +15,11 @@ const VMS_PER_HOST = 100;
 const INFRA_VMS = 3; // the swarm's manager and two workers, kept from the default scenario
 const EXPECTED = HOSTS * VMS_PER_HOST + INFRA_VMS;
 const PHONE = { width: 390, height: 844 };
-/** "Smoothly", as a test on a loaded 2-core machine can say it without flaking. */
-const FRAME_GAP_P95_MS = 100;
+/**
+ * "Smoothly", as a test on a shared 2-core machine can say it without flaking: p50 is one frame
+ * (16.7 ms); the tail is the frames on which a page of 500 rows arrives (CI measured p95 83 ms).
+ */
+const FRAME_GAP_P95_MS = 150;
 /** Rows in the DOM at any time (the table is virtualized; 20,000 rendered rows would be ~20,000). */
 const MAX_DOM_ROWS = 300;
 /** From the last key typed to the matching rows and count on screen (the page debounces 200 ms). */
