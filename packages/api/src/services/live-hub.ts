@@ -117,7 +117,7 @@ const RING = 4096;
 const MAX_QUEUE = 10_000;
 /** A browser that stopped reading holds at most this much (characters of JSON) before it gets a reset. */
 const MAX_QUEUE_SIZE = 16 * 1024 * 1024;
-export const LIVE_DEFAULTS = { maxStreamsPerUser: 8, maxStreamsPerAddress: 32, ringSize: 32 * 1024 * 1024 } as const;
+export const LIVE_DEFAULTS = { maxStreamsPerUser: 8, maxStreamsPerAddress: 32, ringSize: 8 * 1024 * 1024 } as const;
 const digest = (json: string) => createHash("sha1").update(json).digest("base64");
 
 /**
