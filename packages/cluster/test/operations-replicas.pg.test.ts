@@ -105,7 +105,9 @@ describe("operations and accounts across replicas", () => {
     const after = await admin.query<{ instance: { host: string } }>(cluster.url, "instances.get", { name: vm });
     expect(after.instance.host).toBe(destination);
     // Not run twice: one migrate operation for the VM, and its row settled by A.
-    const migrations = await db.query(`select id, state, replica from operations where kind = 'migrate' and target_name = $1`, [vm]);
-    expect(migrations.rows).toEqual([{ id: started.id, state: "succeeded", replica: a.id }]);
+    // The final row is written just after the in-memory operation settles (ThrottledOperationWriter): wait for it.
+    const migrations = async () => (await db.query(`select id, state, replica from operations where kind = 'migrate' and target_name = $1`, [vm])).rows;
+    await waitFor(async () => ((await migrations()).every((r) => r.state !== "running" && r.state !== "pending") ? true : null), { timeoutMs: 5_000, what: "the migration's row settled" });
+    expect(await migrations()).toEqual([{ id: started.id, state: "succeeded", replica: a.id }]);
   }, 150_000);
 });
