@@ -6,7 +6,7 @@ import { createAuth, resolveAuthSecret } from "@nimbus/auth";
 import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, HistoryEvents, MetricStore, MetricWriter, Retention, TenantQuotas, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags, type FleetView } from "@nimbus/fleet";
 import { ConsoleRelay, clusterSqlPool, shareCachedState, stampReplica, startCluster, startClusterOperations, type Cluster } from "@nimbus/cluster";
-import { ActiveCheckPlanner, ConsoleChecks, LoadBalancerService, consoleRelayHandlers, consoleService } from "@nimbus/api";
+import { ActiveCheckPlanner, ConsoleChecks, LoadBalancerService, PgLbApplyGuard, consoleRelayHandlers, consoleService } from "@nimbus/api";
 import { LoadBalancerStore, pingDatabase } from "@nimbus/db";
 import { AlertService } from "@nimbus/api";
 import { AlertStore } from "@nimbus/db";
@@ -243,6 +243,8 @@ export async function createApp(
     const loadBalancers = new LoadBalancerService(fleet, new LoadBalancerStore(db), operations, {
       log: (msg, err) => logger.warn({ err }, msg),
       follows: cluster ? () => cluster!.leases.isLeader() : undefined,
+      // Replica mode: "being applied" holds across replicas (the operations table under an advisory lock).
+      guard: clusterSql ? new PgLbApplyGuard(clusterSql) : undefined,
     });
     await loadBalancers.start();
     live.attachLoadBalancers(loadBalancers);

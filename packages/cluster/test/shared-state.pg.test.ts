@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ADOPT_SQL, SERVER_SIDE_KINDS, SWEEP_SQL } from "../src/adoption.js";
 import { REPLICA_TIMING } from "../src/replicas.js";
 import { startCluster, type Cluster } from "./harness/cluster.js";
-import { ApiClient } from "./harness/client.js";
+import { ApiClient, type TrpcError } from "./harness/client.js";
 import { waitFor } from "./harness/wait.js";
 
 /**
@@ -108,6 +108,20 @@ describe("cached state and once-per-cluster work across replicas", () => {
     console.log(`load balancer on B after ${ms} ms`);
     expect(ms).toBeLessThan(1_000);
     await waitFor(async () => (await admin.query<{ status: string }>(b!.url, "loadBalancers.get", { name: "shop" })).status === "applied", { timeoutMs: 20_000, what: "shop applied, as B sees it" });
+  }, 40_000);
+
+  it("two applies of one load balancer sent through A and B at once: one runs, the other is refused as on one server; once it ended, B applies", async () => {
+    const [a, b] = cluster.replicas;
+    const tries = await Promise.allSettled([a!, b!].map((r) => admin.mutate<{ id: string }>(r.url, "loadBalancers.reapply", { name: "shop" })));
+    const started = tries.filter((t): t is PromiseFulfilledResult<{ id: string }> => t.status === "fulfilled");
+    const refused = tries.filter((t): t is PromiseRejectedResult => t.status === "rejected");
+    expect(started).toHaveLength(1);
+    expect(refused.map((t) => (t.reason as TrpcError).reason)).toEqual(["load balancer shop is being applied already"]);
+    expect((refused[0]!.reason as TrpcError).code).toBe("CONFLICT");
+    const ended = (id: string) => waitFor(async () => (await cluster.query<{ state: string }>(`select state from operations where id = $1 and state not in ('pending', 'running')`, [id]))[0]?.state, { timeoutMs: 20_000, what: `operation ${id} ended` });
+    expect(await ended(started[0]!.value.id)).toBe("succeeded");
+    const again = await admin.mutate<{ id: string }>(b!.url, "loadBalancers.reapply", { name: "shop" });
+    expect(await ended(again.id)).toBe("succeeded");
   }, 40_000);
 
   it("a maintenance flag set through the replica that does not own the host is the owner's answer", async () => {

@@ -1,6 +1,7 @@
 import {
   NimbusError,
   ScalingPolicy,
+  cutText,
   decideIdleWorker,
   decideService,
   idleSince,
@@ -42,6 +43,24 @@ export const AutoscaleView = z.object({
 });
 export type AutoscaleView = z.infer<typeof AutoscaleView>;
 
+/**
+ * Replica mode: the leader's open suggestions and recent decisions, as it sends them to the other
+ * replicas on the bus (bounded: they are read from a peer's message).
+ */
+export const AutoscaleState = z.object({
+  suggestions: z.array(z.object({ service: z.string().min(1).max(200), reason: z.string().max(1_000), since: z.string().max(40) })).max(200),
+  decisions: z
+    .array(AutoscaleEvent.extend({ at: z.string().max(40), subject: z.string().max(200), reason: z.string().max(1_000), operationId: z.string().max(200).nullable(), error: z.string().max(1_000).nullable() }))
+    .max(100),
+});
+export type AutoscaleState = z.infer<typeof AutoscaleState>;
+
+/** Replica mode: where a suggestion accepted on a replica that does not lead goes (the leader, which made it). */
+export interface AutoscaleLeaderPort {
+  isLeader(): boolean;
+  accept(service: string, by: string): Promise<Operation>;
+}
+
 export interface AutoscalerDeps {
   fleet: FleetView;
   operations: { startScale(req: { service: string; replicas: number }, by: string): Promise<Operation>; running(): readonly Operation[]; swarmNodes?: SwarmNodesService };
@@ -77,10 +96,52 @@ export class Autoscaler {
   ) {}
 
   private readonly storedListeners = new Set<(service: string) => void>();
+  private readonly stateListeners = new Set<() => void>();
+  private stateQueued = false;
+  /** Replica mode: suggestions are the leader's; one accepted elsewhere is sent there. */
+  leader: AutoscaleLeaderPort | null = null;
 
   /** Replica mode: reads the policies again after another replica changed one. */
   async reload(): Promise<void> {
     this.policies = await this.deps.policies.list();
+    // A policy removed through another replica takes its open suggestion with it.
+    const services = new Set(this.policies.map((p) => p.service));
+    for (const service of [...this.suggestions.keys()]) if (!services.has(service)) this.dropSuggestion(service);
+  }
+
+  /** Replica mode: the open suggestions and recent decisions this replica has (the leader's own; the others' as last told). */
+  sharedState(): AutoscaleState {
+    return { suggestions: [...this.suggestions.entries()].map(([service, s]) => ({ service, ...s })), decisions: [...this.events] };
+  }
+
+  /** Replica mode: the leader's state, from its bus message; refused (false) when malformed. */
+  adoptState(raw: unknown): boolean {
+    const parsed = AutoscaleState.safeParse(raw);
+    if (!parsed.success) return false;
+    this.suggestions.clear();
+    for (const { service, reason, since } of parsed.data.suggestions) this.suggestions.set(service, { reason, since });
+    this.events.splice(0, this.events.length, ...parsed.data.decisions.slice(-MAX_EVENTS));
+    return true;
+  }
+
+  /** Hears that the suggestions or decisions changed (replica mode: the leader tells the others). */
+  onStateChange(listener: () => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
+  }
+
+  /** Once per burst (a pass that records several decisions tells once). */
+  private stateChanged() {
+    if (this.stateQueued || !this.stateListeners.size) return;
+    this.stateQueued = true;
+    queueMicrotask(() => {
+      this.stateQueued = false;
+      for (const l of this.stateListeners) l();
+    });
+  }
+
+  private dropSuggestion(service: string) {
+    if (this.suggestions.delete(service)) this.stateChanged();
   }
 
   /** Hears each policy this replica stored or removed (replica mode: the others reload). */
@@ -132,15 +193,25 @@ export class Autoscaler {
     this.policies = await this.deps.policies.list();
     for (const l of this.storedListeners) l(service);
     this.samples.delete(service);
-    this.suggestions.delete(service);
+    this.dropSuggestion(service);
   }
 
-  /** An admin accepts a suggestion: the worker is added now, audited as theirs by the caller's middleware. */
+  /**
+   * An admin accepts a suggestion: the worker is added now, audited as theirs by the caller's
+   * middleware. Replica mode: on a replica that does not lead, the leader (which made the
+   * suggestion and decides on workers) does it.
+   */
   async acceptSuggestion(service: string, by: string): Promise<Operation> {
+    if (this.leader && !this.leader.isLeader()) return this.leader.accept(service, by);
+    return this.acceptHere(service, by);
+  }
+
+  /** The leader's side of an accepted suggestion (replica mode: also when another replica sent it). */
+  async acceptHere(service: string, by: string): Promise<Operation> {
     const s = this.suggestions.get(service);
     if (!s) throw new NimbusError("NOT_FOUND", `no open suggestion for ${service}`);
     const op = await this.addWorker(by);
-    this.suggestions.delete(service);
+    this.dropSuggestion(service);
     this.lastWorkerAt = this.now();
     this.record({ kind: "add-worker", subject: service, reason: `${s.reason} (suggestion accepted by ${by})`, outcome: "started", operationId: op.id, error: null });
     return op;
@@ -175,7 +246,7 @@ export class Autoscaler {
       this.samples.set(service.name, list.slice(-MAX_SAMPLES));
       const unplaceable = unplaceableTasks(swarm.tasks, service.name).length;
       unplaceableTotal += unplaceable;
-      if (!unplaceable) this.suggestions.delete(service.name);
+      if (!unplaceable) this.dropSuggestion(service.name);
       // A scale still converging is left alone; tasks it cannot place still call for a worker.
       const scaling = running.some((o) => o.target.type === "service" && o.target.name === service.name);
       const decision = decideService({ policy, service, samples: list, unplaceable, now, lastScaleAt: this.lastScale.get(service.name) ?? null, lastWorkerAt: this.lastWorkerAt, workerBusy });
@@ -193,7 +264,7 @@ export class Autoscaler {
       await this.attempt("scale", d.service, `${d.from} -> ${d.to} replicas: ${d.reason}`, () => this.deps.operations.startScale({ service: d.service, replicas: d.to }, ACTOR));
     } else if (d.kind === "add-worker" && !d.perform) {
       if (this.suggestions.has(d.service)) return;
-      this.suggestions.set(d.service, { reason: d.reason, since: new Date(now).toISOString() });
+      this.suggestions.set(d.service, { reason: cutText(d.reason, 1_000), since: new Date(now).toISOString() });
       this.record({ kind: "suggest-add-worker", subject: d.service, reason: d.reason, outcome: "suggested", operationId: null, error: null });
       await this.audit("autoscale.suggest-add-worker", d.service, { reason: d.reason }, "ok");
     } else if (d.kind === "add-worker") {
@@ -234,8 +305,9 @@ export class Autoscaler {
   }
 
   private record(e: Omit<AutoscaleEvent, "at">) {
-    this.events.push({ at: new Date(this.now()).toISOString(), ...e });
+    this.events.push({ at: new Date(this.now()).toISOString(), ...e, subject: cutText(e.subject, 200), reason: cutText(e.reason, 1_000), error: e.error === null ? null : cutText(e.error, 1_000) });
     if (this.events.length > MAX_EVENTS) this.events.splice(0, this.events.length - MAX_EVENTS);
+    this.stateChanged();
   }
 
   private audit(action: string, target: string, input: Record<string, unknown>, result: "ok" | "error", errorCode: string | null = null) {

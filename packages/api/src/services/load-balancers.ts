@@ -42,6 +42,18 @@ export interface ServerSideOperations {
   updateServerSide(op: Operation): void;
 }
 
+/**
+ * Replica mode: "being applied" across replicas. `exclusive` runs `work` while no other replica
+ * runs one for the same load balancer (a PostgreSQL advisory lock), so a check and the record of an
+ * lb-apply are one step cluster-wide; `unfinished` lists the ids of the lb-apply operations of that
+ * load balancer recorded and not finished, by any replica (a dead replica's are swept by the edge
+ * host's owner, so they do not hold it for long).
+ */
+export interface LbApplyGuard {
+  exclusive<T>(name: string, work: () => Promise<T>): Promise<T>;
+  unfinished(name: string): Promise<string[]>;
+}
+
 const STEPS = [
   ["write", "Write the configuration", "render haproxy.cfg from the servers resolved now"],
   ["validate", "Validate", "haproxy -c -f on the candidate"],
@@ -63,6 +75,8 @@ export class LoadBalancerService {
   private readonly specs = new Map<string, StoredLb>();
   private readonly applying = new Map<string, Promise<Operation>>();
   private readonly again = new Set<string>();
+  /** Replica mode: lb-apply runs this process finished lately (their final row may be a moment behind). */
+  private readonly finishedHere = new Set<string>();
   private unsubscribe: (() => void) | null = null;
   private followTimer: NodeJS.Timeout | null = null;
   private readonly listeners = new Set<(change: LbViewChange) => void>();
@@ -83,6 +97,8 @@ export class LoadBalancerService {
       log?: (msg: string, err?: unknown) => void;
       /** Replica mode: whether this replica re-applies service load balancers when the swarm moves (the leader: once per cluster). */
       follows?: () => boolean;
+      /** Replica mode: the "being applied" guard across replicas (without it: this process's alone). */
+      guard?: LbApplyGuard;
     } = {},
   ) {}
 
@@ -203,20 +219,24 @@ export class LoadBalancerService {
     const spec = LoadBalancerSpec.parse(input);
     const before = this.specs.get(spec.name);
     if (!before) throw new NimbusError("NOT_FOUND", `load balancer ${spec.name} not found`, { name: spec.name });
-    if (this.applying.has(spec.name)) throw new NimbusError("CONFLICT", `load balancer ${spec.name} is being applied; try again when that ends`, { name: spec.name });
+    const busy = () => new NimbusError("CONFLICT", `load balancer ${spec.name} is being applied; try again when that ends`, { name: spec.name });
+    if (this.applying.has(spec.name)) throw busy();
     if (before.spec.edgeHost !== spec.edgeHost) throw new NimbusError("BAD_INPUT", `a load balancer stays on its edge host (${before.spec.edgeHost}); delete it and create another`, { name: spec.name });
     this.precheck(spec);
-    this.specs.set(spec.name, await this.store.update(spec));
-    this.specsChanged();
-    this.stored(spec.name);
-    return this.apply(spec.name, by);
+    // The spec is saved only when its apply may start: a refused update changes nothing.
+    return this.guarded(spec.name, busy, async () => {
+      this.specs.set(spec.name, await this.store.update(spec));
+      this.specsChanged();
+      this.stored(spec.name);
+      return this.startApply(spec.name, by);
+    });
   }
 
   /** Stops and removes the HAProxy on the edge host, then forgets the spec. An unreachable edge host refuses (nothing is left running unknown). */
   async delete(name: string): Promise<void> {
     const s = this.specs.get(name);
     if (!s) throw new NimbusError("NOT_FOUND", `load balancer ${name} not found`, { name });
-    if (this.applying.has(name)) throw new NimbusError("CONFLICT", `load balancer ${name} is being applied; try again when that ends`, { name });
+    if (this.applying.has(name) || (await this.busyElsewhere(name))) throw new NimbusError("CONFLICT", `load balancer ${name} is being applied; try again when that ends`, { name });
     await this.fleet.request(s.spec.edgeHost, "lb.remove", { name });
     await this.store.delete(name);
     this.specs.delete(name);
@@ -226,6 +246,32 @@ export class LoadBalancerService {
 
   /** Runs lb-apply now (an explicit "Apply again", or after create/update). */
   async apply(name: string, by: string): Promise<Operation> {
+    if (!this.specs.has(name)) throw new NimbusError("NOT_FOUND", `load balancer ${name} not found`, { name });
+    return this.guarded(name, () => new NimbusError("CONFLICT", `load balancer ${name} is being applied already`, { name }), () => this.startApply(name, by));
+  }
+
+  /**
+   * Runs `work` (which records an lb-apply) only while `name` is not being applied, here or (replica
+   * mode) by another replica: the check and the record are one step under the cluster guard, so of
+   * two applies sent through two replicas at once the second is refused with `busy`.
+   */
+  private async guarded(name: string, busy: () => NimbusError, work: () => Promise<Operation>): Promise<Operation> {
+    if (this.applying.has(name)) throw busy();
+    const guard = this.opts.guard;
+    if (!guard) return work();
+    return guard.exclusive(name, async () => {
+      if (this.applying.has(name) || (await this.busyElsewhere(name))) throw busy();
+      return work();
+    });
+  }
+
+  /** Replica mode: an unfinished lb-apply of `name` recorded by any replica (not one this process already finished). */
+  private async busyElsewhere(name: string): Promise<boolean> {
+    if (!this.opts.guard) return false;
+    return (await this.opts.guard.unfinished(name)).some((id) => !this.finishedHere.has(id));
+  }
+
+  private async startApply(name: string, by: string): Promise<Operation> {
     const s = this.specs.get(name);
     if (!s) throw new NimbusError("NOT_FOUND", `load balancer ${name} not found`, { name });
     if (this.applying.has(name)) throw new NimbusError("CONFLICT", `load balancer ${name} is being applied already`, { name });
@@ -234,6 +280,10 @@ export class LoadBalancerService {
     this.applying.set(name, started.then((r) => r.done));
     void started
       .then((r) => r.done)
+      .then((op) => {
+        this.finishedHere.add(op.id);
+        if (this.finishedHere.size > 100) this.finishedHere.delete(this.finishedHere.values().next().value!);
+      })
       .catch(() => undefined)
       .finally(() => {
         this.applying.delete(name);
@@ -368,7 +418,11 @@ export class LoadBalancerService {
         this.again.add(s.spec.name);
         continue;
       }
-      await this.apply(s.spec.name, "nimbus (the swarm changed)").catch((err) => this.opts.log?.(`could not re-apply load balancer ${s.spec.name}`, err));
+      await this.apply(s.spec.name, "nimbus (the swarm changed)").catch((err) => {
+        // Being applied through another replica (replica mode): looked at again once that may have ended.
+        if (err instanceof NimbusError && err.code === "CONFLICT") return this.scheduleFollow();
+        this.opts.log?.(`could not re-apply load balancer ${s.spec.name}`, err);
+      });
     }
   }
 }
