@@ -5,7 +5,7 @@ import type { Page } from "@playwright/test";
  * Swarm nodes on demand on the Swarm page: an admin adds a worker (placement shown before
  * anything is built), watches its operation run and the node join as Ready; the quorum rule
  * refuses to demote the last manager and warns before a promote; the autoscaling panel lists a
- * policy. Screenshots of the page go to docs/screenshots/swarm-nodes-*.png.
+ * policy, the scale dialog warns when a count is outside it, and the policy is removed. Screenshots of the page go to docs/screenshots/swarm-nodes-*.png.
  */
 const PHONE = { width: 390, height: 844 };
 const shot = async (page: Page, name: string) => page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true });
@@ -63,6 +63,19 @@ test("an admin adds a worker and watches it join; the quorum rule refuses and wa
   await policy.getByTestId("policy-save").click();
   await expect(page.getByTestId("policy-web")).toContainText("(3–6)");
   await shot(page, "swarm-nodes-autoscale-desktop");
+
+  // Scaling by hand past the policy says what the autoscaler will do about it, before anything runs.
+  await page.getByTestId("scale-web").click();
+  await page.getByTestId("scale-replicas").fill("7");
+  await expect(page.getByTestId("scale-policy-note")).toContainText("the autoscaler will bring 7 back to 6");
+  await page.screenshot({ path: "docs/screenshots/swarm-scale-policy-note-desktop.png" });
+  await page.getByTestId("scale-replicas").fill("5");
+  await expect(page.getByTestId("scale-policy-note")).toHaveCount(0);
+  await page.getByTestId("scale-dialog").getByRole("button", { name: "Cancel" }).click();
+  // The policy goes again: the specs after this one scale web freely.
+  await page.getByTestId("edit-policy-web").click();
+  await page.getByTestId("policy-dialog").getByRole("button", { name: "Remove policy" }).click();
+  await expect(page.getByTestId("policy-web")).toHaveCount(0);
 
   await page.emulateMedia({ colorScheme: "dark" });
   await page.goto("/swarm");

@@ -1,6 +1,6 @@
 "use client";
-import type { SwarmService } from "@nimbus/domain";
-
+import type { ScalingPolicy, SwarmService } from "@nimbus/domain";
+import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import { z } from "zod";
 import { Button } from "@/components/ui/button";
@@ -10,8 +10,21 @@ import { errorInfo, issueText } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
 import { useStartOperation } from "@/lib/use-operation";
 import { useAction } from "@/lib/use-action";
+import { useCan } from "@/lib/session";
 
 const Replicas = z.coerce.number({ error: "a whole number" }).int("a whole number").min(0, "at least 0").max(100, "at most 100");
+
+/**
+ * What an enabled autoscaling policy will do to a count typed by hand outside its bounds (the
+ * autoscaler holds the bounds whatever the load), or null when the count stands.
+ */
+export function policyBoundsNote(policy: Pick<ScalingPolicy, "service" | "enabled" | "minReplicas" | "maxReplicas"> | undefined, replicas: number): string | null {
+  if (!policy?.enabled || !Number.isInteger(replicas)) return null;
+  const bounds = `${policy.service}'s autoscaling policy keeps it between ${policy.minReplicas} and ${policy.maxReplicas} replicas`;
+  if (replicas > policy.maxReplicas) return `${bounds}: the autoscaler will bring ${replicas} back to ${policy.maxReplicas}. Raise the policy's maximum to keep more.`;
+  if (replicas < policy.minReplicas) return `${bounds}: the autoscaler will bring ${replicas} back up to ${policy.minReplicas}. Lower the policy's minimum (or disable it) to keep fewer.`;
+  return null;
+}
 
 /** Set a service's replica count; convergence then shows on the service's row. */
 export function ScaleDialog({ service, onClose }: { service: SwarmService | null; onClose: () => void }) {
@@ -19,6 +32,11 @@ export function ScaleDialog({ service, onClose }: { service: SwarmService | null
   const started = useStartOperation();
   const [value, setValue] = useState("");
   const [fieldError, setFieldError] = useState<string | null>(null);
+  // The autoscaler's view is staff-only; the panel on the same page has usually fetched it already.
+  const staff = useCan("read:fleet");
+  const autoscale = useQuery({ ...trpc.swarmNodes.autoscale.queryOptions(), enabled: staff && service !== null });
+  const policy = autoscale.data?.policies.find((p) => p.policy.service === service?.name)?.policy;
+  const boundsNote = value.trim() === "" ? null : policyBoundsNote(policy, Number(value));
   useEffect(() => {
     setValue(service ? String(service.replicasDesired) : "");
     setFieldError(null);
@@ -61,6 +79,11 @@ export function ScaleDialog({ service, onClose }: { service: SwarmService | null
         <Field label="Replicas" htmlFor="replicas" error={fieldError} hint="0 stops every task of the service.">
           <Input id="replicas" type="number" min={0} max={100} value={value} onChange={(e) => setValue(e.target.value)} autoFocus data-testid="scale-replicas" />
         </Field>
+        {boundsNote && (
+          <p role="status" data-testid="scale-policy-note" className="rounded-md bg-warn-soft px-3 py-2 text-[13px] text-warn">
+            {boundsNote}
+          </p>
+        )}
         {scale.error && (
           <p role="alert" className="rounded-md bg-crit-soft px-3 py-2 text-[13px] text-crit">
             {errorInfo(scale.error).message}
