@@ -1,5 +1,5 @@
 import type { QueryClient, QueryKey } from "@tanstack/react-query";
-import type { HealthListQuery, HealthPage, HostListQuery, InstanceListQuery, LiveEvent, MoveRecord, Operation, OperationPage, Page } from "@nimbus/domain";
+import type { HealthListQuery, HealthPage, HostListQuery, InstanceListQuery, InstancePage, LiveEvent, MoveRecord, Operation, OperationPage, Page } from "@nimbus/domain";
 import type { AppRouter } from "@nimbus/api";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { useTRPC } from "./trpc";
@@ -17,7 +17,7 @@ import {
   type MovesFilter,
   type OperationsFilter,
 } from "./live-patch";
-import { patchInstancePages, type InstancePages } from "@/features/instances/instance-pages-patch";
+import { patchInstancePage, patchInstancePages, type InstancePages } from "@/features/instances/instance-pages-patch";
 import { patchHostPages, type HostPages } from "@/features/hosts/host-pages-patch";
 import { patchHealthPages, patchMovePages, patchOperationPages, type LoadedPages } from "./list-pages-patch";
 import { applyLoadBalancer } from "@/features/load-balancers/lb-live";
@@ -145,11 +145,11 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
     case "host-instances": {
       const { host, instances } = ev;
       qc.setQueryData(trpc.instances.list.queryKey(), (list) => replaceHostInstances(list, host, instances));
-      // The Instances page holds loaded pages, not the fleet: patch the rows it shows, reload its pages only when what they show or count may change.
-      for (const [key, pages] of qc.getQueriesData<InstancePages>({ queryKey: trpc.instances.page.pathKey() })) {
+      // The Instances page holds pages by offset, not the fleet: patch the rows they show, reload a page only when what it shows or counts may change.
+      for (const [key, cached] of qc.getQueriesData<InstancePages | InstancePage>({ queryKey: trpc.instances.page.pathKey() })) {
         const filter = (key[1] as { input?: InstanceListQuery } | undefined)?.input ?? {};
-        const next = patchInstancePages(pages, filter, host, instances);
-        if (next.data !== pages) qc.setQueryData(key, next.data);
+        const next = cached && "items" in cached ? patchInstancePage(cached, filter, host, instances) : patchInstancePages(cached, filter, host, instances);
+        if (next.data !== cached) qc.setQueryData(key, next.data);
         if (next.refetch) invalidateSoon(qc, key, 500);
       }
       const detailKey = trpc.hosts.get.queryKey({ name: host });

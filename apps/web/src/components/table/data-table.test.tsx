@@ -36,6 +36,44 @@ describe("DataTable at fleet size", () => {
   });
 });
 
+describe("DataTable over sparse pages", () => {
+  const sparseTable = (total: number, loaded: (i: number) => boolean) =>
+    renderHtml(
+      <DataTable
+        data={undefined}
+        sparse={{ total, rowAt: (i) => (loaded(i) ? rows(total)[i] : undefined), onWindowChange: () => undefined }}
+        columns={columns}
+        getRowId={(r) => r.name}
+        rowTestId={(r) => `row-${r.name}`}
+        emptyTitle="None"
+        sorting={[]}
+        onSortingChange={() => undefined}
+        manualSorting
+      />,
+    );
+  const placeholders = (html: string) => [...html.matchAll(/data-testid="row-placeholder" data-row-index="(\d+)"/g)].map((m) => Number(m[1]));
+
+  it("is sized to the count from the start; rows not loaded are placeholders in their place", () => {
+    const html = sparseTable(20_000, (i) => i < 10);
+    expect(rendered(html)).toEqual(rows(10).map((r) => r.name));
+    const holes = placeholders(html);
+    expect(holes.length).toBeGreaterThan(0);
+    expect(holes[0]).toBe(10);
+    expect(holes.length + 10).toBeLessThan(100);
+    const spacer = Number(html.match(/<tbody aria-hidden="true"><tr style="height:(\d+)px"/)?.[1]);
+    expect(spacer).toBeGreaterThan(19_000 * 30);
+  });
+
+  it("a short list draws every position, loaded or not, and none when the count is 0", () => {
+    const html = sparseTable(12, (i) => i % 2 === 0);
+    expect(rendered(html)).toEqual(rows(12).filter((r) => r.n % 2 === 0).map((r) => r.name));
+    expect(placeholders(html)).toEqual([1, 3, 5, 7, 9, 11]);
+    const empty = sparseTable(0, () => true);
+    expect(rendered(empty)).toEqual([]);
+    expect(empty).toContain("None");
+  });
+});
+
 describe("count line", () => {
   it("groups thousands", () => {
     expect(countLabel(12, 20_003, "instances")).toBe("12 of 20,003 instances");

@@ -9,8 +9,9 @@ import {
   type SortingState,
 } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { Fragment, useEffect, useRef, type ReactNode } from "react";
+import { Fragment, useCallback, useEffect, useRef, type ReactNode } from "react";
 import { cx } from "@/lib/cx";
+import type { RowWindow } from "@/lib/sparse-pages";
 import { ErrorState, Skeleton, EmptyState } from "@/components/ui/states";
 
 /** Per-column presentation hints, read from `columnDef.meta`. */
@@ -49,6 +50,19 @@ export interface DataTableProps<T> {
   onEndReached?: () => void;
   /** A line under the rows (e.g. "loading more…"). */
   footer?: ReactNode;
+  /**
+   * Rows the server pages by offset (`data` unused): the table is sized to `total` from the
+   * start, rows not loaded yet are placeholders, and the window in view is reported as it moves
+   * so the container loads the pages under it. A new `resetKey` (filter, sort) scrolls to the top.
+   */
+  sparse?: SparseRows<T>;
+}
+
+export interface SparseRows<T> {
+  total: number;
+  rowAt: (index: number) => T | undefined;
+  onWindowChange: (window: RowWindow) => void;
+  resetKey?: string;
 }
 
 /**
@@ -85,9 +99,30 @@ export function DataTable<T>({
   manualSorting,
   onEndReached,
   footer,
+  sparse,
 }: DataTableProps<T>) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  // Sparse: as many rows as the server counts, whether loaded or not.
+  const count = sparse ? sparse.total : (data?.length ?? 0);
+  const virtual = count > VIRTUALIZE_AFTER;
+  const rowsRef = useRef<Row<T>[]>([]);
+  // Sparse rows are keyed by position (a key per loaded row would ask every page for every index).
+  const isSparse = !!sparse;
+  const getItemKey = useCallback((i: number) => (isSparse ? i : (rowsRef.current[i]?.id ?? i)), [isSparse]);
+  const virtualizer = useVirtualizer({
+    count: virtual ? count : 0,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => ROW_ESTIMATE,
+    overscan: 15,
+    // Before the container is measured (first paint), assume a screenful rather than nothing.
+    initialRect: { width: 1200, height: 900 },
+    getItemKey,
+  });
+  // Sparse: the positions to draw (the window, or every row of a short list), and the loaded rows among them.
+  const sparseWindow = sparse ? (virtual ? virtualizer.getVirtualItems().map((v) => v.index) : Array.from({ length: count }, (_, i) => i)) : null;
+  const sparseAt = sparseWindow ? sparseWindow.map((i) => sparse!.rowAt(i)) : null;
   const table = useReactTable({
-    data: data ?? [],
+    data: sparseAt ? sparseAt.filter((r): r is T => r !== undefined) : (data ?? []),
     columns,
     getRowId,
     state: { sorting, columnVisibility: Object.fromEntries((hiddenColumns ?? []).map((id) => [id, false])) },
@@ -98,20 +133,23 @@ export function DataTable<T>({
   });
   const columnCount = table.getVisibleLeafColumns().length;
   const meta = (c: { columnDef: { meta?: unknown } }) => (c.columnDef.meta ?? {}) as ColumnMeta;
-  const scrollRef = useRef<HTMLDivElement>(null);
   const rows = table.getRowModel().rows;
-  const virtual = rows.length > VIRTUALIZE_AFTER;
-  const virtualizer = useVirtualizer({
-    count: virtual ? rows.length : 0,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_ESTIMATE,
-    overscan: 15,
-    // Before the container is measured (first paint), assume a screenful rather than nothing.
-    initialRect: { width: 1200, height: 900 },
-    getItemKey: (i) => rows[i]?.id ?? i,
-  });
+  rowsRef.current = rows;
   const windowRows = virtual ? virtualizer.getVirtualItems() : [];
   const lastInView = virtual ? (windowRows.at(-1)?.index ?? 0) : rows.length - 1;
+  const firstInView = virtual ? (windowRows[0]?.index ?? 0) : 0;
+  const onWindowChange = sparse?.onWindowChange;
+  useEffect(() => {
+    if (onWindowChange) onWindowChange({ start: firstInView, end: virtual ? lastInView : count - 1 });
+  }, [onWindowChange, firstInView, lastInView, virtual, count]);
+  const resetKey = sparse?.resetKey;
+  const resetRef = useRef(resetKey);
+  useEffect(() => {
+    // Another filter or sort: its rows start at the top.
+    if (resetRef.current === resetKey) return;
+    resetRef.current = resetKey;
+    if (scrollRef.current) scrollRef.current.scrollTop = 0;
+  }, [resetKey]);
   const endRef = useRef(-1);
   const asking = onEndReached !== undefined;
   useEffect(() => {
@@ -126,7 +164,7 @@ export function DataTable<T>({
     onEndReached();
   }, [onEndReached, lastInView, rows.length]);
 
-  if (error && !data) return <ErrorState error={error} onRetry={onRetry} />;
+  if (error && !data && !sparse) return <ErrorState error={error} onRetry={onRetry} />;
 
   const renderRow = (row: Row<T>) => {
     const sub = renderSubRow?.(row.original);
@@ -160,6 +198,22 @@ export function DataTable<T>({
         )}
       </>
     );
+  };
+  // A row not loaded yet: calm skeleton cells at a row's height (nothing moves when it arrives).
+  const placeholder = (index: number) => (
+    <tr data-testid="row-placeholder" data-row-index={index} aria-hidden style={{ height: ROW_ESTIMATE }}>
+      {table.getVisibleLeafColumns().map((c) => (
+        <td key={c.id} className={cx("border-b border-border px-2 align-middle sm:px-3", meta(c).hideBelow && hide[meta(c).hideBelow!])}>
+          <Skeleton className="w-3/4 opacity-60" />
+        </td>
+      ))}
+    </tr>
+  );
+  const byId = sparse ? new Map(rows.map((r) => [r.id, r])) : null;
+  const renderAt = (index: number, k: number) => {
+    const item = sparseAt![k];
+    const row = item === undefined ? undefined : byId!.get(getRowId(item));
+    return row ? renderRow(row) : placeholder(index);
   };
   const spacer = (height: number, key: string) =>
     height > 0 ? (
@@ -214,17 +268,17 @@ export function DataTable<T>({
         {virtual ? (
           <>
             {spacer(windowRows[0]?.start ?? 0, "before")}
-            {windowRows.map((v) => (
+            {windowRows.map((v, k) => (
               // One tbody per row (valid HTML): a row and its operation line are measured together.
               <tbody key={v.key} data-index={v.index} ref={virtualizer.measureElement}>
-                {renderRow(rows[v.index]!)}
+                {sparse ? renderAt(v.index, k) : renderRow(rows[v.index]!)}
               </tbody>
             ))}
             {spacer(virtualizer.getTotalSize() - (windowRows.at(-1)?.end ?? 0), "after")}
           </>
         ) : (
           <tbody>
-            {isLoading && !data
+            {isLoading && !data && !sparse
               ? Array.from({ length: 6 }, (_, i) => (
                   <tr key={i} aria-hidden>
                     {table.getVisibleLeafColumns().map((c) => (
@@ -234,13 +288,15 @@ export function DataTable<T>({
                     ))}
                   </tr>
                 ))
-              : rows.map((row) => <Fragment key={row.id}>{renderRow(row)}</Fragment>)}
+              : sparseWindow
+                ? sparseWindow.map((index, k) => <Fragment key={index}>{renderAt(index, k)}</Fragment>)
+                : rows.map((row) => <Fragment key={row.id}>{renderRow(row)}</Fragment>)}
           </tbody>
         )}
       </table>
-      {!isLoading && data && rows.length === 0 && <EmptyState title={emptyTitle}>{emptyHint}</EmptyState>}
+      {!isLoading && (sparse ? count === 0 : data && rows.length === 0) && <EmptyState title={emptyTitle}>{emptyHint}</EmptyState>}
       {footer}
-      {error && data ? (
+      {error && (data || sparse) ? (
         <div className="border-t border-border p-2">
           <ErrorState error={error} onRetry={onRetry} compact />
         </div>

@@ -6,7 +6,7 @@ import { compareInstances, type InstancePage, type InstanceView } from "@nimbus/
 import { describe, expect, it } from "vitest";
 import { instances } from "@/fixtures/views";
 import { applyLiveEvent } from "@/lib/queries";
-import { patchInstancePages, type InstancePages } from "./instance-pages-patch";
+import { patchInstancePage, patchInstancePages, type InstancePages } from "./instance-pages-patch";
 
 /** Pages as the server sends them: sorted by name, `total` rows match, the first `loaded` are here. */
 function pagesOf(rows: InstanceView[], loaded: number, size = 2): InstancePages {
@@ -98,5 +98,64 @@ describe("patchInstancePages: one host's push against the loaded pages", () => {
     applyLiveEvent(qc, trpc, { type: "host-instances", host: hostOf(shown.name), instances: rowsOfHost(host).map((i) => (i.name === shown.name ? { ...i, memoryMiB: 99_999 } : i)) });
     const after = qc.getQueryData(key) as unknown as InstancePages;
     expect(after.pages.flatMap((p) => p.items).find((i) => i.name === shown.name)!.memoryMiB).toBe(99_999);
+  });
+});
+
+describe("patchInstancePage: one host's push against one page of the sparse table", () => {
+  const sorted = [...instances].sort(compareInstances("name", false));
+  /** The page of `size` rows at `offset`, as the server answers it. */
+  const pageAt = (offset: number, size = 2): InstancePage => ({ items: sorted.slice(offset, offset + size), total: sorted.length, all: sorted.length, offset, limit: size, tenants: [], hosts: null });
+
+  it("a shown row is replaced in place; an unchanged push is nothing", () => {
+    const page = pageAt(2);
+    const row = page.items[0]!;
+    const event = rowsOfHost(row.host).map((i) => (i.name === row.name ? { ...i, memoryMiB: 77_777 } : i));
+    const { data, refetch } = patchInstancePage(page, {}, row.host, event);
+    expect(refetch).toBe(false);
+    expect(data!.items[0]!.memoryMiB).toBe(77_777);
+    expect(data!.offset).toBe(2);
+    expect(patchInstancePage(page, {}, row.host, rowsOfHost(row.host))).toEqual({ data: page, refetch: false });
+  });
+
+  it("a new VM inside a middle page's range reloads it; one before it is the earlier page's; one after it waits (unless it is the last page)", () => {
+    expect(sorted.length).toBeGreaterThan(6);
+    const page = pageAt(2);
+    const host = page.items[0]!.host;
+    const inside = { ...page.items[0]!, name: `${page.items[0]!.name}-0`, uuid: "u-inside" };
+    expect(patchInstancePage(page, {}, host, [...rowsOfHost(host), inside]).refetch).toBe(true);
+    const ahead = { ...page.items[0]!, name: "0-ahead-of-all", uuid: "u-ahead" };
+    expect(patchInstancePage(page, {}, host, [...rowsOfHost(host), ahead]).refetch).toBe(false);
+    expect(patchInstancePage(pageAt(0), {}, host, [...rowsOfHost(host), ahead]).refetch).toBe(true);
+    const behind = { ...page.items[0]!, name: "zzzz-after-all", uuid: "u-behind" };
+    expect(patchInstancePage(page, {}, host, [...rowsOfHost(host), behind]).refetch).toBe(false);
+    const last = pageAt(sorted.length - 2);
+    expect(patchInstancePage(last, {}, host, [...rowsOfHost(host), behind]).refetch).toBe(true);
+  });
+
+  it("a deleted row of the page reloads it (the count moves; the table then fetches its other pages)", () => {
+    const page = pageAt(2);
+    const row = page.items[1]!;
+    expect(patchInstancePage(page, {}, row.host, rowsOfHost(row.host).filter((i) => i.name !== row.name)).refetch).toBe(true);
+  });
+
+  it("hostile or empty cache entries change nothing; an empty page past the end waits for a matching row", () => {
+    expect(patchInstancePage(undefined, {}, "kvm1", instances)).toEqual({ data: undefined, refetch: false });
+    expect(patchInstancePage({ items: "x" } as never, {}, "kvm1", instances).refetch).toBe(false);
+    const empty = { ...pageAt(sorted.length), items: [] };
+    expect(patchInstancePage(empty, { tenant: "no-such" }, "kvm1", rowsOfHost(sorted[0]!.host)).refetch).toBe(false);
+    expect(patchInstancePage(empty, {}, sorted[0]!.host, rowsOfHost(sorted[0]!.host)).refetch).toBe(true);
+  });
+
+  it("the live channel patches the sparse table's page queries under their own keys", () => {
+    const qc = new QueryClient();
+    const trpc = createTRPCOptionsProxy<AppRouter>({ client: createTRPCClient<AppRouter>({ links: [] }), queryClient: qc });
+    const page = pageAt(2);
+    const row = page.items[0]!;
+    const key = trpc.instances.page.queryKey({ q: "", state: "", host: "", tenant: "", sort: "name", desc: false, offset: 2, limit: 2 });
+    qc.setQueryData(key, page as never);
+    applyLiveEvent(qc, trpc, { type: "host-instances", host: row.host, instances: rowsOfHost(row.host).map((i) => (i.name === row.name ? { ...i, memoryMiB: 55_555 } : i)) });
+    const after = qc.getQueryData(key) as unknown as InstancePage;
+    expect(after.items[0]!.memoryMiB).toBe(55_555);
+    expect(after.offset).toBe(2);
   });
 });

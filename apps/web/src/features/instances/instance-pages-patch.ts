@@ -44,12 +44,37 @@ export function patchInstancePages(
   const loaded = pages.flatMap((p) => p.items);
   const loadedNames = new Set(loaded.map((row) => row.name));
   const last = loaded.at(-1);
-  const complete = loaded.length >= (pages[0]?.total ?? 0);
+  const head = loaded[0];
+  // Pages from the middle of the list: a row that sorts before them may be on an earlier page (not loaded here, not news).
+  const mid = (pages[0]?.offset ?? 0) > 0;
+  // Every matching row from this run's first offset on is here (the end of the list is loaded).
+  const complete = (pages[0]?.offset ?? 0) + loaded.length >= (pages[0]?.total ?? 0);
   for (const i of instances) {
     if (shown.has(i.name) || !matchesInstance(i, f)) continue;
     // Already shown under another host (a migration's two reports): the row's own host will tell.
     if (loadedNames.has(i.name)) continue;
+    if (mid && head && cmp(i, head) < 0) continue;
     if (complete || !last || cmp(i, last) <= 0) refetch = true;
   }
   return { data: changed ? { ...data, pages } : data, refetch };
+}
+
+/**
+ * The same for one page of a sparse table (the Instances page asks each page by offset): the
+ * page is reloaded when its rows or their order may change, or when a matching row it has not
+ * got sorts between its first and last rows (or after, on the list's last page). A row sorting
+ * before a middle page may be on an earlier one: that page (when loaded) reloads, and the new
+ * count it brings makes the table fetch its other pages again (`useSparsePages`).
+ */
+export function patchInstancePage(
+  page: InstancePage | undefined,
+  filter: InstanceListQuery,
+  host: string,
+  instances: readonly InstanceView[],
+): { data: InstancePage | undefined; refetch: boolean } {
+  if (!page || !Array.isArray(page.items)) return { data: page, refetch: false };
+  // An empty page past the end: any new matching row may land on it.
+  if (!page.items.length) return { data: page, refetch: instances.some((i) => matchesInstance(i, { q: filter.q ?? "", state: filter.state ?? "", host: filter.host ?? "", tenant: filter.tenant ?? "" })) };
+  const next = patchInstancePages({ pages: [page], pageParams: [page.offset] }, filter, host, instances);
+  return { data: next.data?.pages[0], refetch: next.refetch };
 }

@@ -1,8 +1,8 @@
 "use client";
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { pagedQuery, useLoadedRows } from "@/lib/paged-list";
-import { INSTANCE_SORTS, type InstanceSort } from "@nimbus/domain";
-import { useMemo } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { INSTANCE_SORTS, type InstancePage, type InstanceSort, type InstanceView } from "@nimbus/domain";
+import { useCallback, useMemo } from "react";
+import { useSparsePages } from "@/lib/use-sparse-pages";
 import { useDebounced } from "@/lib/use-debounced";
 import Link from "next/link";
 import { PageHeader } from "@/components/ui/panel";
@@ -20,7 +20,7 @@ import { useUrlSort } from "@/lib/url-sort";
 import { InstancesTable } from "./instances-table";
 import { useInstanceActions } from "./use-instance-actions";
 
-/** Rows per request as the table scrolls: a screenful several times over, a small body each. */
+/** Rows per request, by offset, under the window in view: a screenful several times over, a small body each. */
 export const INSTANCE_PAGE = 200;
 
 export function InstancesPage() {
@@ -40,7 +40,7 @@ export function InstancesPage() {
   const mayCreate = useMayProvision();
   const ownTenant = useSession()?.user.tenant ?? null;
 
-  // Filtered, sorted and paged by the server; more pages load as the table scrolls.
+  // Filtered, sorted and paged by the server; the pages under the rows in view load, wherever the scroll is.
   const sortId = sorting[0]?.id ?? "name";
   const query = useMemo(
     () => ({
@@ -50,13 +50,18 @@ export function InstancesPage() {
       tenant,
       sort: (INSTANCE_SORTS as readonly string[]).includes(sortId) ? (sortId as InstanceSort) : "name",
       desc: sorting[0]?.desc ?? false,
-      limit: perPage,
     }),
-    [q, state, host, tenant, sortId, sorting, perPage],
+    [q, state, host, tenant, sortId, sorting],
   );
   const settled = useDebounced(query, 200);
-  const instances = useInfiniteQuery(trpc.instances.page.infiniteQueryOptions(settled, pagedQuery));
-  const { first, rows: shown } = useLoadedRows(instances.data);
+  const optionsFor = useCallback((offset: number) => trpc.instances.page.queryOptions({ ...settled, offset, limit: perPage }), [trpc, settled, perPage]);
+  const instances = useSparsePages<InstanceView, InstancePage>({
+    size: perPage,
+    optionsFor,
+    pathKey: trpc.instances.page.pathKey(),
+    resetKey: JSON.stringify([settled, perPage]),
+  });
+  const first = instances.first;
   const filtered = !!(q || state || host || tenant);
 
   return (
@@ -108,21 +113,18 @@ export function InstancesPage() {
         )}
       </Toolbar>
       <InstancesTable
-        instances={shown}
+        instances={undefined}
+        sparse={
+          instances.total === undefined
+            ? undefined
+            : { total: instances.total, rowAt: instances.rowAt, onWindowChange: instances.onWindowChange, resetKey: JSON.stringify([settled, perPage]) }
+        }
         isLoading={instances.isPending}
         error={instances.error}
-        onRetry={() => void instances.refetch()}
+        onRetry={instances.refetch}
         sorting={sorting}
         onSortingChange={setSorting}
         manualSorting
-        onEndReached={instances.hasNextPage && !instances.isFetching ? () => void instances.fetchNextPage() : undefined}
-        footer={
-          shown && first && shown.length < first.total ? (
-            <div data-testid="instances-more" className="border-t border-border px-3 py-2 text-[12px] text-muted">
-              {instances.isFetchingNextPage ? "Loading more…" : `Showing ${shown.length.toLocaleString("en")} of ${first.total.toLocaleString("en")}: scroll for more`}
-            </div>
-          ) : null
-        }
         actions={actions}
         linkHosts={staff}
         // Tenants get an opaque token instead of a host name, and datastore paths are

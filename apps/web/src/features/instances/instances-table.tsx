@@ -4,7 +4,7 @@ import { createColumnHelper, type SortingState } from "@tanstack/react-table";
 import Link from "next/link";
 import type { ReactNode, RefObject } from "react";
 import { useStableColumns } from "@/lib/paged-list";
-import { DataTable } from "@/components/table/data-table";
+import { DataTable, type SparseRows } from "@/components/table/data-table";
 import { ActionMenu, type MenuItem } from "@/components/ui/menu";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { formatMiB } from "@/lib/format";
@@ -130,6 +130,7 @@ export function InstancesTable({
   onEndReached,
   footer,
   emptyHint,
+  sparse,
 }: {
   instances: InstanceView[] | undefined;
   isLoading?: boolean;
@@ -152,6 +153,8 @@ export function InstancesTable({
   onEndReached?: () => void;
   footer?: ReactNode;
   emptyHint?: ReactNode;
+  /** Rows paged by offset on the server (the Instances page): the count, the row at an index, the window in view. */
+  sparse?: SparseRows<InstanceView>;
 }) {
   const cols = useStableColumns(actions, (actionsRef) => columns(actionsRef, linkHosts), [linkHosts]);
   return (
@@ -173,6 +176,7 @@ export function InstancesTable({
       manualSorting={manualSorting}
       onEndReached={onEndReached}
       footer={footer}
+      sparse={sparse}
       renderSubRow={(i) => {
         const op = operationFor?.(i);
         return op && renderOperation ? <div data-testid={`instance-op-${i.name}`}>{renderOperation(op)}</div> : null;
