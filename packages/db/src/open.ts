@@ -21,11 +21,15 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export type DatabaseOptions =
+export type DatabaseOptions = (
   /** Embedded PGlite in this directory (created if missing), locked against a second process. */
   | { dataDir: string }
   /** A PostgreSQL server (deployments with several server replicas). */
-  | { url: string; poolSize?: number };
+  | { url: string; poolSize?: number }
+) & {
+  /** Tests of an upgrade: the migrations an older release shipped (default: this package's). */
+  migrationsFolder?: string;
+};
 
 const migrationsFolder = fileURLToPath(new URL("../drizzle", import.meta.url));
 const repoRoot = fileURLToPath(new URL("../../..", import.meta.url));
@@ -35,10 +39,11 @@ export const defaultDataDir = () => path.join(repoRoot, ".nimbus", "db");
 
 /** Opens the database and applies pending migrations before returning. */
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
-  return "url" in opts ? openPostgres(opts.url, opts.poolSize ?? 10) : openPglite(opts.dataDir);
+  const folder = opts.migrationsFolder ?? migrationsFolder;
+  return "url" in opts ? openPostgres(opts.url, opts.poolSize ?? 10, folder) : openPglite(opts.dataDir, folder);
 }
 
-async function openPglite(dataDir: string): Promise<Database> {
+async function openPglite(dataDir: string, migrationsFolder: string): Promise<Database> {
   const lock = lockDataDir(dataDir);
   let client: PGlite | undefined;
   try {
@@ -74,7 +79,7 @@ async function openPglite(dataDir: string): Promise<Database> {
 // Any constant works; it only has to be the same for every replica.
 const MIGRATION_LOCK_KEY = 0x6e696d62; // "nimb"
 
-async function openPostgres(url: string, poolSize: number): Promise<Database> {
+async function openPostgres(url: string, poolSize: number, migrationsFolder: string): Promise<Database> {
   // Replicas starting together must not run the same migration twice: serialize on an advisory
   // lock, held by one dedicated connection for the duration.
   const migrator = new pg.Client({ connectionString: url });

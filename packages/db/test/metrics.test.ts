@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { ROLLUP_MS, SAMPLE_INTERVAL_MS, type ObjectSample } from "@nimbus/domain";
+import { ROLLUP_MS, SAMPLE_INTERVAL_MS, downsample, type ObjectSample } from "@nimbus/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthHistory, HistoryEvents, MetricStore, MetricWriter, Retention, type Database } from "../src/index.js";
 import { backend, openTestDatabase } from "../src/testing.js";
@@ -24,7 +24,9 @@ describe(`MetricStore (${backend})`, () => {
     for (let h = 0; h < 3_000; h++) samples.push({ object: `host:b${h}`, at: t0, values: [h % 100, 50, null] });
     for (let i = 1; i < 6; i++) samples.push({ object: "host:b7", at: t0 + i * SAMPLE_INTERVAL_MS, values: [i, 50.5, null] });
     await store.writeSamples(samples);
-    expect(await count("metric_samples", "host:b2999")).toBe(1);
+    expect(await count("metric_chunks", "host:b2999")).toBe(1);
+    // One row per object and bucket: b7's six samples are one row.
+    expect(await count("metric_chunks", "host:b7")).toBe(1);
     const cpu = await store.series("host:b7", 0, { from: t0, to: t0 + HOUR }, "raw", SAMPLE_INTERVAL_MS);
     expect(cpu.map((p) => p.avg)).toEqual([7, 1, 2, 3, 4, 5]);
     expect(cpu[1]).toEqual({ t: t0 + SAMPLE_INTERVAL_MS, avg: 1, max: 1, n: 1 });
@@ -42,14 +44,28 @@ describe(`MetricStore (${backend})`, () => {
     ]);
   });
 
-  it("a replayed sample of the same instant does not fail the batch or double the point", async () => {
+  it("a replayed row of the same instant does not fail the batch or double the points; a row holds one bucket", async () => {
     const t = Date.parse("2030-01-02T00:00:00Z");
     await store.writeSamples([{ object: "host:dup", at: t, values: [1] }]);
     await store.writeSamples([
       { object: "host:dup", at: t, values: [2] },
-      { object: "host:dup", at: t + SAMPLE_INTERVAL_MS, values: [3] },
+      { object: "host:dup", at: t + ROLLUP_MS, values: [3] },
     ]);
     expect((await store.series("host:dup", 0, { from: t, to: t + HOUR }, "raw", SAMPLE_INTERVAL_MS)).map((p) => p.avg)).toEqual([1, 3]);
+  });
+
+  it("rows of different widths (a metric added later) read as unknown where a row has no such value", async () => {
+    const t = Date.parse("2030-01-02T06:00:00Z");
+    await store.writeSamples([
+      { object: "instance:w", at: t, values: [1, 2] },
+      { object: "instance:w", at: t + ROLLUP_MS, values: [1, 2, 30.25] },
+      { object: "instance:w", at: t + ROLLUP_MS + SAMPLE_INTERVAL_MS, values: [1, 2, null] },
+    ]);
+    expect(await store.series("instance:w", 2, { from: t, to: t + HOUR }, "raw", SAMPLE_INTERVAL_MS)).toEqual([
+      { t, avg: null, max: null, n: 0 },
+      { t: t + ROLLUP_MS, avg: 30.25, max: 30.25, n: 1 },
+      { t: t + ROLLUP_MS + SAMPLE_INTERVAL_MS, avg: null, max: null, n: 0 },
+    ]);
   });
 
   it("the writer rolls samples up into 5-minute buckets as they pass; a restart's partial bucket merges weighted", async () => {
@@ -75,7 +91,7 @@ describe(`MetricStore (${backend})`, () => {
     expect(await store.series("host:roll", 0, { from: t0, to: t0 + ROLLUP_MS }, "5m", 2 * ROLLUP_MS)).toEqual([{ t: t0, avg: 28, max: 70, n: 50 }]);
   });
 
-  it("a rollup series reads its newest buckets (still open in the writer) from the samples, each sample once", async () => {
+  it("a rollup series reads its newest buckets from the samples, each sample once; the writer adds what it holds in memory", async () => {
     const t0 = Date.parse("2030-01-04T00:00:00Z");
     const writer = new MetricWriter(store, (e) => {
       throw e;
@@ -86,26 +102,73 @@ describe(`MetricStore (${backend})`, () => {
     const range = { from: t0, to: t0 + 3 * ROLLUP_MS };
     // Without a tail only the closed buckets are stored as rollups.
     expect((await store.series("host:tail", 0, range, "5m", ROLLUP_MS)).map((p) => p.avg)).toEqual([10, 20]);
-    // The tail from the second bucket on: its samples, not its rollup (no double count), and the open one.
+    // The tail from the second bucket on: its samples, not its rollup (no double count); the open bucket is in the writer only.
     const tail = t0 + ROLLUP_MS;
     expect(await store.series("host:tail", 0, range, "5m", ROLLUP_MS, tail)).toEqual([
       { t: t0, avg: 10, max: 10, n: 30 },
       { t: t0 + ROLLUP_MS, avg: 20, max: 20, n: 30 },
-      { t: t0 + 2 * ROLLUP_MS, avg: 50, max: 50, n: 12 },
     ]);
-    // One 15-minute step over all three: rollup and samples weighted together (30 x 10 + 30 x 20 + 12 x 50) / 72.
-    expect(await store.series("host:tail", 0, range, "5m", 3 * ROLLUP_MS, tail)).toEqual([{ t: t0, avg: 20.8333, max: 50, n: 72 }]);
+    const read = async (r: { from: number; to: number }, step: number) => downsample(await writer.series("host:tail", 0, r, "5m", step, tail), r, step);
+    expect(await read(range, ROLLUP_MS)).toEqual([
+      { t: t0, avg: 10, max: 10 },
+      { t: t0 + ROLLUP_MS, avg: 20, max: 20 },
+      { t: t0 + 2 * ROLLUP_MS, avg: 50, max: 50 },
+    ]);
+    // One 15-minute step over all three: rollup, stored and held samples weighted together (30 x 10 + 30 x 20 + 12 x 50) / 72.
+    expect(await read(range, 3 * ROLLUP_MS)).toEqual([{ t: t0, avg: 20.8333, max: 50 }]);
     // A range that ends before the tail reads rollups only; one that starts inside the tail, samples only.
-    expect((await store.series("host:tail", 0, { from: t0, to: t0 + ROLLUP_MS - 1 }, "5m", ROLLUP_MS, tail)).map((p) => p.avg)).toEqual([10]);
-    expect((await store.series("host:tail", 0, { from: t0 + 2 * ROLLUP_MS, to: t0 + 3 * ROLLUP_MS }, "5m", ROLLUP_MS, tail)).map((p) => p.n)).toEqual([12]);
+    expect((await read({ from: t0, to: t0 + ROLLUP_MS - 1 }, ROLLUP_MS)).map((p) => p.avg)).toEqual([10]);
+    expect((await writer.series("host:tail", 0, { from: t0 + 2 * ROLLUP_MS, to: t0 + 3 * ROLLUP_MS }, "5m", ROLLUP_MS, tail)).length).toBe(12);
+    // At full resolution too; once the bucket closes the same samples come from the database, still once.
+    const raw = { from: t0 + 55 * SAMPLE_INTERVAL_MS, to: t0 + HOUR };
+    const before = downsample(await writer.series("host:tail", 0, raw, "raw", SAMPLE_INTERVAL_MS), raw, SAMPLE_INTERVAL_MS);
+    expect(before.map((p) => p.avg)).toEqual([20, 20, 20, 20, 20, ...Array(12).fill(50)]);
+    const closing = writer.record([{ object: "host:other", at: t0 + 3 * ROLLUP_MS, values: [0] }]);
+    // Read while the closed bucket is being written: from memory, not twice.
+    expect(downsample(await writer.series("host:tail", 0, raw, "raw", SAMPLE_INTERVAL_MS), raw, SAMPLE_INTERVAL_MS)).toEqual(before);
+    await closing;
+    expect(await count("metric_chunks", "host:tail")).toBe(3);
+    expect(downsample(await writer.series("host:tail", 0, raw, "raw", SAMPLE_INTERVAL_MS), raw, SAMPLE_INTERVAL_MS)).toEqual(before);
+  });
+
+  it("the writer keeps fewer samples a row when asked (replicas), and writes what it holds at shutdown", async () => {
+    const t0 = Date.parse("2030-01-05T00:00:00Z");
+    const writer = new MetricWriter(store, (e) => {
+      throw e;
+    }, { rowSamples: 6 });
+    for (let i = 0; i < 8; i++) await writer.record([{ object: "host:short", at: t0 + i * SAMPLE_INTERVAL_MS, values: [i] }]);
+    expect(await count("metric_chunks", "host:short")).toBe(1);
+    await writer.flush();
+    expect(await count("metric_chunks", "host:short")).toBe(2);
+    const range = { from: t0, to: t0 + HOUR };
+    expect((await store.series("host:short", 0, range, "raw", SAMPLE_INTERVAL_MS)).map((p) => p.avg)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    // Values go through float4 as the column keeps them, and come back as they were sampled.
+    const precise = new MetricWriter(store, (e) => {
+      throw e;
+    });
+    await precise.record([{ object: "host:f4", at: t0, values: [40.13, 123.456, 1234567.89, null] }]);
+    const held = await Promise.all([0, 1, 2, 3].map((k) => precise.series("host:f4", k, range, "raw", SAMPLE_INTERVAL_MS)));
+    await precise.flush();
+    const stored = await Promise.all([0, 1, 2, 3].map((k) => store.series("host:f4", k, range, "raw", SAMPLE_INTERVAL_MS)));
+    expect(held.map((p) => p[0]!.avg)).toEqual([40.13, 123.456, 1234567.88, null]);
+    expect(stored.map((p) => p[0]!.avg)).toEqual([40.13, 123.456, 1234567.875, null]);
   });
 
   it("a failed batch is reported and the next one is still written", async () => {
     const errors: unknown[] = [];
-    const broken = { writeSamples: () => Promise.reject(new Error("disk full")), writeRollups: () => Promise.resolve() } as unknown as MetricStore;
+    let fail = true;
+    const written: string[] = [];
+    const broken = {
+      writeChunks: (rows: { object: string }[]) => (fail ? Promise.reject(new Error("disk full")) : (written.push(...rows.map((r) => r.object)), Promise.resolve())),
+      writeRollups: () => Promise.resolve(),
+    } as unknown as MetricStore;
     const writer = new MetricWriter(broken, (e) => errors.push(e));
     await writer.record([{ object: "host:x", at: 1, values: [1] }]);
+    await writer.record([{ object: "host:x", at: 1 + ROLLUP_MS, values: [1] }]);
     expect(String(errors[0])).toContain("disk full");
+    fail = false;
+    await writer.record([{ object: "host:y", at: 1 + 2 * ROLLUP_MS, values: [1] }]);
+    expect(written).toEqual(["host:x"]);
   });
 
   it("retention removes samples after 24 h and rollups after 30 days, keeping newer ones", async () => {

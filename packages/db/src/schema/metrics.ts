@@ -4,19 +4,23 @@ import { bigint, check, index, integer, pgTable, primaryKey, real, text, timesta
 const at = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
 
 /**
- * Metric samples at full resolution (every 10 s), kept 24 h. One row per object and instant, its
- * values in the order `METRICS[kind]` names them (domain/metrics), so a host's sample is one row,
- * not one per metric.
+ * Metric samples at full resolution (every 10 s), kept 24 h. One row per object and 5-minute
+ * bucket (the writer keeps a bucket's samples in memory until it closes): the first sample's
+ * instant, each sample's offset from it in ms, and the values as a sample x metric matrix in the
+ * order `METRICS[kind]` names them (domain/metrics), so new metrics go at the end and older rows
+ * keep their meaning. One row per sample was ~22,000 rows every 10 s at 2,000 hosts x 10 VMs.
  */
-export const metricSamples = pgTable(
-  "metric_samples",
+export const metricChunks = pgTable(
+  "metric_chunks",
   {
     /** "host:kvm1", "instance:web-1", "datastore:/instance", "service:web". */
     object: text("object").notNull(),
     at: at("at").notNull(),
+    dt: integer("dt").array().notNull(),
+    /** real[][]: one row per sample (drizzle declares the column's element type only). */
     v: real("v").array().notNull(),
   },
-  (t) => [primaryKey({ columns: [t.object, t.at] }), index("metric_samples_at_idx").on(t.at)],
+  (t) => [primaryKey({ columns: [t.object, t.at] }), index("metric_chunks_at_idx").on(t.at)],
 );
 
 /** 5-minute rollups of the samples (mean and maximum per metric, and how many samples), kept 30 days. */

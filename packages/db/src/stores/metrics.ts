@@ -1,35 +1,139 @@
 import { sql, type SQL } from "drizzle-orm";
-import { RAW_KEEP_MS, ROLLUP_KEEP_MS, RollupAccumulator, type MetricRollup, type ObjectSample, type Resolution, type StoredPoint } from "@nimbus/domain";
+import { RAW_KEEP_MS, ROLLUP_KEEP_MS, ROLLUP_MS, RollupAccumulator, bucketOf, type MetricRollup, type ObjectSample, type Resolution, type StoredPoint } from "@nimbus/domain";
 import type { Db } from "../open.js";
 import { textArray } from "./sql-arrays.js";
 
 const rowsOf = <T>(r: unknown) => (r as { rows: T[] }).rows;
 
 /**
- * Rows per INSERT. PGlite runs a statement on the server's own thread: 1,000 rows is ~30 ms of
- * it, and the event loop turns between chunks, so a 10,000-row batch (2,000 hosts with 4 VMs
- * each) never holds it for the batch's whole length.
+ * Rows per INSERT. PGlite runs a statement on the server's own thread: 1,000 rollup rows is ~30 ms
+ * of it, and the event loop turns between chunks, so a batch of 22,000 (2,000 hosts with 10 VMs
+ * each) never holds it for the batch's whole length. A sample row carries up to 30 samples, so
+ * fewer of them go in one statement.
  */
 const CHUNK = 1_000;
+const SAMPLE_ROWS = 250;
 
 /** `{1.5,NULL,3}`: a row's values as one array literal, cast in SQL (unnest would flatten a 2-D array). */
 const arrayLiteral = (values: readonly (number | null)[]) => `{${values.map((v) => (v === null || !Number.isFinite(v) ? "NULL" : String(v))).join(",")}}`;
 
 /**
- * Metric history in the database: samples at full resolution and 5-minute rollups, written in
- * bulk (one array parameter per column, like the health history), read one series at a time.
+ * A value kept as float4 (the column's own type) back as the number it was sampled as: samples are
+ * rounded to 2 decimals, and 40.13 as float4 is 40.130001068115234 as a double.
+ */
+export const fromFloat32 = (x: number): number | null => {
+  if (Number.isNaN(x)) return null;
+  for (const d of [100, 1_000, 10_000]) {
+    const r = Math.round(x * d) / d;
+    if (Math.fround(r) === x) return r;
+  }
+  return x;
+};
+
+/**
+ * One object's samples inside one 5-minute bucket, stored as one row (`metric_chunks`): the
+ * first sample's instant, each sample's offset from it, and the values as a float4 matrix
+ * (sample x metric, `METRICS[kind]` order, NaN for unknown). 30 samples in one row instead of 30
+ * rows: the row and index upkeep per sample was most of the history's cost at fleet size.
+ */
+export class SampleChunk {
+  n = 0;
+  dt: Int32Array;
+  v: Float32Array;
+
+  constructor(
+    readonly object: string,
+    /** The first sample's instant (ms): the row's key with the object. */
+    readonly at: number,
+    public width: number,
+    readonly capacity: number,
+  ) {
+    this.dt = new Int32Array(capacity);
+    this.v = new Float32Array(capacity * width);
+  }
+
+  get full() {
+    return this.n >= this.capacity;
+  }
+
+  push(at: number, values: readonly (number | null)[]) {
+    if (values.length > this.width) {
+      // A wider sample (a metric added while the server runs): the matrix widens, earlier samples padded as unknown.
+      const wider = new Float32Array(this.capacity * values.length).fill(Number.NaN);
+      for (let i = 0; i < this.n; i++) wider.set(this.v.subarray(i * this.width, (i + 1) * this.width), i * values.length);
+      this.v = wider;
+      this.width = values.length;
+    }
+    const base = this.n * this.width;
+    for (let k = 0; k < this.width; k++) {
+      const x = values[k];
+      this.v[base + k] = x === null || x === undefined || !Number.isFinite(x) ? Number.NaN : x;
+    }
+    this.dt[this.n] = Math.round(at - this.at);
+    this.n++;
+  }
+
+  /** Sample i's value of metric k (null: unknown). */
+  value(i: number, k: number): number | null {
+    return k < this.width ? fromFloat32(this.v[i * this.width + k]!) : null;
+  }
+
+  dtLiteral() {
+    return `{${Array.from(this.dt.subarray(0, this.n)).join(",")}}`;
+  }
+
+  /** `{{1,2,NULL},{3,4,5}}`: the matrix as one 2-D array literal. */
+  valuesLiteral() {
+    const rows: string[] = [];
+    for (let i = 0; i < this.n; i++) {
+      const cells: string[] = [];
+      for (let k = 0; k < this.width; k++) {
+        const x = this.value(i, k);
+        cells.push(x === null ? "NULL" : String(x));
+      }
+      rows.push(`{${cells.join(",")}}`);
+    }
+    return `{${rows.join(",")}}`;
+  }
+}
+
+/** Samples as rows: per object and 5-minute bucket, in the order given. */
+export function chunksOf(samples: readonly ObjectSample[]): SampleChunk[] {
+  const open = new Map<string, SampleChunk[]>();
+  for (const s of samples) {
+    const key = `${bucketOf(s.at)} ${s.object}`;
+    let list = open.get(key);
+    if (!list) open.set(key, (list = []));
+    let c = list.at(-1);
+    if (!c || c.full) list.push((c = new SampleChunk(s.object, s.at, s.values.length, 30)));
+    c.push(s.at, s.values);
+  }
+  return [...open.values()].flat();
+}
+
+/**
+ * Metric history in the database: samples at full resolution (one row per object and 5-minute
+ * bucket) and 5-minute rollups, written in bulk (one array parameter per column, like the health
+ * history), read one series at a time.
  */
 export class MetricStore {
   constructor(private readonly db: Db) {}
 
-  async writeSamples(samples: readonly ObjectSample[]): Promise<void> {
-    for (let i = 0; i < samples.length; i += CHUNK) {
-      const part = samples.slice(i, i + CHUNK);
-      // A repeated (object, at) keeps the first: a sampler never writes one twice, a replay must not fail the batch.
+  /** Samples in any order (tests, tools): grouped into one row per object and bucket. */
+  writeSamples(samples: readonly ObjectSample[]): Promise<void> {
+    return this.writeChunks(chunksOf(samples));
+  }
+
+  async writeChunks(chunks: readonly SampleChunk[]): Promise<void> {
+    for (let i = 0; i < chunks.length; i += SAMPLE_ROWS) {
+      const part = chunks.slice(i, i + SAMPLE_ROWS).filter((c) => c.n > 0);
+      if (!part.length) continue;
+      // A repeated (object, at) keeps the first: a writer never writes one twice, a replay must not fail the batch.
       await this.db.execute(sql`
-        insert into metric_samples (object, at, v)
-        select o, to_timestamp(t::double precision / 1000), v::real[]
-        from unnest(${textArray(part.map((s) => s.object))}, ${textArray(part.map((s) => String(s.at)))}, ${textArray(part.map((s) => arrayLiteral(s.values)))}) as u(o, t, v)
+        insert into metric_chunks (object, at, dt, v)
+        select o, to_timestamp(t::double precision / 1000), d::int[], v::real[]
+        from unnest(${textArray(part.map((c) => c.object))}, ${textArray(part.map((c) => String(c.at)))},
+                    ${textArray(part.map((c) => c.dtLiteral()))}, ${textArray(part.map((c) => c.valuesLiteral()))}) as u(o, t, d, v)
         on conflict (object, at) do nothing`);
     }
   }
@@ -56,33 +160,38 @@ export class MetricStore {
    * One metric (`index`, 0-based in `METRICS[kind]`) of one object over [from, to], oldest first,
    * from raw samples or rollups as the resolution says, grouped in SQL into steps of `step` ms
    * aligned like `bucketOf` (mean weighted by sample counts, maximum of maxima): a 24 h chart
-   * reads 288 rollups (or 8,640 samples when asked for at full resolution) and hands back a few
-   * hundred points, and no timestamp is parsed per row. With rollups, buckets from `rawFrom` on
-   * (`rollupTailFrom(now)`: the open bucket and the one just closed) come from the samples, so
-   * the chart reaches the latest sample.
+   * reads 288 rollups (or 288 sample rows of 30 samples when asked for at full resolution) and
+   * hands back a few hundred points, and no timestamp is parsed per row. With rollups, buckets
+   * from `rawFrom` on (`rollupTailFrom(now)`: the open bucket and the one just closed) come from
+   * the samples, so the chart reaches the latest sample. `skip`: sample rows (by their first
+   * instant) left out, since the writer answers for them from memory.
    */
-  async series(object: string, index: number, range: { from: number; to: number }, resolution: Resolution, step: number, rawFrom?: number): Promise<StoredPoint[]> {
+  async series(object: string, index: number, range: { from: number; to: number }, resolution: Resolution, step: number, rawFrom?: number, skip: readonly number[] = []): Promise<StoredPoint[]> {
     const k = index + 1;
-    const from = new Date(range.from);
-    const to = new Date(range.to);
     const group = (ms: SQL) => sql`floor(${ms} / ${step}::float8)::float8 * ${step}::float8`;
+    // Each sample of the object's rows from `lo` to `to` (a row spans at most one bucket), one metric.
+    const samplesFrom = (lo: number) => sql`
+      select s.t, s.x from (
+        select (extract(epoch from c.at) * 1000)::float8 + u.d as t, u.x
+        from metric_chunks c, unnest(c.dt, c.v[:][${k}::int:${k}::int]) as u(d, x)
+        where c.object = ${object} and c.at >= ${new Date(lo - ROLLUP_MS)} and c.at <= ${new Date(range.to)}${skip.length ? sql` and c.at <> all(${textArray(skip.map((t) => new Date(t).toISOString()))}::timestamptz[])` : sql``}
+      ) as s where s.t >= ${lo}::float8 and s.t <= ${range.to}::float8`;
     let rows: { t: number; a: number | null; m: number | null; n: number }[];
     if (resolution === "raw") {
       rows = rowsOf(
         await this.db.execute(sql`
-          select ${group(sql`extract(epoch from at) * 1000`)} as t,
-                 avg(v[${k}::int])::float8 as a, max(v[${k}::int]) as m, count(v[${k}::int])::int as n
-          from metric_samples where object = ${object} and at >= ${from} and at <= ${to}
+          select ${group(sql`t`)} as t, avg(x)::float8 as a, max(x) as m, count(x)::int as n
+          from (${samplesFrom(range.from)}) as p
           group by 1 order by 1`),
       );
     } else {
+      const from = new Date(range.from);
+      const to = new Date(range.to);
       const tail = rawFrom === undefined ? null : new Date(rawFrom);
       const rollups = sql`
         select extract(epoch from bucket) * 1000 as ms, avg[${k}::int]::float8 as a, max[${k}::int] as m, case when avg[${k}::int] is null then 0 else n end as n
         from metric_rollups where object = ${object} and bucket >= ${from} and bucket <= ${to}${tail ? sql` and bucket < ${tail}` : sql``}`;
-      const samples = sql`
-        select extract(epoch from at) * 1000, v[${k}::int]::float8, v[${k}::int], case when v[${k}::int] is null then 0 else 1 end
-        from metric_samples where object = ${object} and at >= ${tail} and at >= ${from} and at <= ${to}`;
+      const samples = sql`select t, x::float8, x, case when x is null then 0 else 1 end from (${samplesFrom(Math.max(range.from, rawFrom ?? 0))}) as s`;
       rows = rowsOf(
         await this.db.execute(sql`
           select ${group(sql`ms`)} as t, (sum(a * n) / nullif(sum(n), 0))::float8 as a, max(m) as m, sum(n)::int as n
@@ -93,11 +202,11 @@ export class MetricStore {
     return rows.map((r) => ({ t: Number(r.t), avg: r.a === null ? null : Math.round(Number(r.a) * 10_000) / 10_000, max: r.m === null ? null : Number(r.m), n: Number(r.n) }));
   }
 
-  /** Removes samples older than 24 h and rollups older than 30 days (before `now`), `batch` rows a statement. */
+  /** Removes samples older than 24 h (rows by their first sample) and rollups older than 30 days (before `now`), `batch` rows a statement. */
   async prune(now: number, batch = 5_000): Promise<number> {
     let total = 0;
     for (const [table, column, keep] of [
-      ["metric_samples", "at", RAW_KEEP_MS],
+      ["metric_chunks", "at", RAW_KEEP_MS],
       ["metric_rollups", "bucket", ROLLUP_KEEP_MS],
     ] as const) {
       const cutoff = new Date(now - keep);
@@ -118,37 +227,116 @@ export class MetricStore {
   }
 }
 
+export interface MetricWriterOptions {
+  /**
+   * Samples an object's row gathers before it is written; it is written when its bucket closes
+   * in any case. The default (30: a whole bucket) keeps the newest minutes in this process only
+   * until then; replicas on PostgreSQL pass less, so other replicas' charts lag by less.
+   */
+  rowSamples?: number;
+}
+
 /**
- * Takes each sample batch the server's sampler makes, keeps the 5-minute rollups in memory as
- * samples pass (no scan of the samples table) and writes samples and closed rollups one batch
- * at a time, in order. A failed batch is reported, not retried: the live views never depend on it.
+ * Takes each sample batch the server's sampler makes and keeps each object's samples in memory
+ * (float4, as the column) until its 5-minute bucket closes: then the bucket's samples are written
+ * as one row per object, with the rollups summed as they passed (no scan of the samples table),
+ * one batch at a time, in order. Charts read through it (`series`): what is not written yet is
+ * answered from memory. A failed batch is reported, not retried: the live views never depend on it.
  */
 export class MetricWriter {
   private readonly acc = new RollupAccumulator();
   private chain: Promise<void> = Promise.resolve();
+  private open = new Map<string, SampleChunk>();
+  private bucket: number | null = null;
+  /** Rows handed to the chain and not written yet, oldest first (charts read them from here meanwhile). */
+  private readonly writing: Map<string, SampleChunk[]>[] = [];
+  private readonly rowSamples: number;
 
   constructor(
     private readonly store: MetricStore,
     private readonly onError: (err: unknown) => void,
-  ) {}
+    opts: MetricWriterOptions = {},
+  ) {
+    this.rowSamples = Math.max(1, Math.min(30, opts.rowSamples ?? 30));
+  }
 
-  /** Queues a batch (samples in time order); resolves once it and every earlier one is written. */
+  /** Queues a batch (samples in time order); resolves once what it closed and every earlier write is stored. */
   record(samples: readonly ObjectSample[]): Promise<void> {
     if (!samples.length) return this.chain;
     const closed = this.acc.add(samples);
-    this.chain = this.chain
-      .then(async () => {
-        await this.store.writeSamples(samples);
-        if (closed.length) await this.store.writeRollups(closed);
-      })
-      .catch(this.onError);
+    const done: SampleChunk[] = [];
+    for (const s of samples) {
+      const bucket = bucketOf(s.at);
+      if (this.bucket !== null && bucket > this.bucket) {
+        done.push(...this.open.values());
+        this.open = new Map();
+      }
+      if (this.bucket !== null && bucket < this.bucket) {
+        // A late sample of a bucket already closed: a row of its own.
+        const late = new SampleChunk(s.object, s.at, s.values.length, 1);
+        late.push(s.at, s.values);
+        done.push(late);
+        continue;
+      }
+      this.bucket = bucket;
+      let c = this.open.get(s.object);
+      if (!c) this.open.set(s.object, (c = new SampleChunk(s.object, s.at, s.values.length, this.rowSamples)));
+      c.push(s.at, s.values);
+      if (c.full) {
+        done.push(c);
+        this.open.delete(s.object);
+      }
+    }
+    if (done.length || closed.length) this.write(done, closed);
     return this.chain;
   }
 
-  /** At shutdown: writes the open buckets as partial rollups (merged with the rest after a restart). */
+  /** At shutdown: writes what is still in memory, and the open buckets as partial rollups (merged with the rest after a restart). */
   flush(): Promise<void> {
+    const rows = [...this.open.values()];
+    this.open = new Map();
     const open = this.acc.drain();
-    if (open.length) this.chain = this.chain.then(() => this.store.writeRollups(open)).catch(this.onError);
+    if (rows.length || open.length) this.write(rows, open);
     return this.chain;
+  }
+
+  private write(rows: SampleChunk[], rollups: MetricRollup[]) {
+    const pending = new Map<string, SampleChunk[]>();
+    for (const c of rows) {
+      const list = pending.get(c.object);
+      if (list) list.push(c);
+      else pending.set(c.object, [c]);
+    }
+    this.writing.push(pending);
+    this.chain = this.chain
+      .then(async () => {
+        if (rows.length) await this.store.writeChunks(rows);
+        if (rollups.length) await this.store.writeRollups(rollups);
+      })
+      .catch(this.onError)
+      .finally(() => this.writing.splice(this.writing.indexOf(pending), 1));
+  }
+
+  /**
+   * A chart's points (as `MetricStore.series`): the stored ones, and the samples still in memory
+   * (not yet written, or being written) as points of their own; `downsample` groups them with
+   * the rest. Rows the database may hold already but memory still has are read from memory only.
+   */
+  async series(object: string, index: number, range: { from: number; to: number }, resolution: Resolution, step: number, rawFrom?: number): Promise<StoredPoint[]> {
+    const rows = [...this.writing.flatMap((w) => w.get(object) ?? []), ...(this.open.has(object) ? [this.open.get(object)!] : [])];
+    const lo = resolution === "raw" ? range.from : rawFrom === undefined ? Number.POSITIVE_INFINITY : Math.max(range.from, rawFrom);
+    const mem: StoredPoint[] = [];
+    // Read before the query: an open row gains samples meanwhile, and the database answers for rows older than these only.
+    for (const c of rows) {
+      for (let i = 0; i < c.n; i++) {
+        const t = c.at + c.dt[i]!;
+        if (t < lo || t > range.to) continue;
+        const v = c.value(i, index);
+        mem.push({ t, avg: v, max: v, n: v === null ? 0 : 1 });
+      }
+    }
+    const stored = await this.store.series(object, index, range, resolution, step, rawFrom, rows.map((c) => c.at));
+    if (!mem.length) return stored;
+    return [...stored, ...mem].sort((a, b) => a.t - b.t);
   }
 }
