@@ -197,7 +197,9 @@ export class InstanceIndex {
       if (number !== null && (i.vlans.includes(number) || i.vni === number)) return true;
       return e.haystack.includes(text) || hostLabel(i.host).toLowerCase().includes(text);
     };
-    const { items, total } = pageOf(order, keep, q.offset, q.limit);
+    // Staff without a filter: the kept order is the answer, a page at any offset a slice (no walk of the fleet).
+    const everything = own === null && !q.state && !q.tenant && !q.host && !text;
+    const { items, total } = everything ? { items: order.slice(q.offset, q.offset + q.limit), total: order.length } : pageOf(order, keep, q.offset, q.limit);
     const visible = own === null ? this.rows : this.rows.filter((e) => e.view.tenant === own);
     let tenants: string[];
     let hosts: string[];
