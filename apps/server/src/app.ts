@@ -5,7 +5,7 @@ import { HealthMonitor, LiveHub, MetricsRecorder, PgTenantLocks, RateWindow, Top
 import { createAuth, resolveAuthSecret } from "@nimbus/auth";
 import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, HistoryEvents, MetricStore, MetricWriter, Retention, TenantQuotas, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags, type FleetView } from "@nimbus/fleet";
-import { ConsoleRelay, clusterSqlPool, shareCachedState, stampReplica, startCluster, startClusterOperations, type Cluster } from "@nimbus/cluster";
+import { ConsoleRelay, clusterSqlPool, onLeader, shareCachedState, stampReplica, startCluster, startClusterOperations, type Cluster } from "@nimbus/cluster";
 import { ActiveCheckPlanner, ConsoleChecks, LoadBalancerService, PgLbApplyGuard, consoleRelayHandlers, consoleService } from "@nimbus/api";
 import { LoadBalancerStore, pingDatabase } from "@nimbus/db";
 import { AlertService } from "@nimbus/api";
@@ -188,7 +188,9 @@ export async function createApp(
       eventWrites = eventWrites.then(() => historyEvents.append(events)).catch((err: unknown) => logger.warn({ err }, "history event not recorded"));
     };
     const metricStore = new MetricStore(db);
-    const metricWriter = new MetricWriter(metricStore, (err) => logger.warn({ err }, "metric samples not recorded"));
+    // A bucket's samples stay in this process until it closes (charts read them through the writer);
+    // a replica writes each minute, so charts on the other replicas lag by at most that.
+    const metricWriter = new MetricWriter(metricStore, (err) => logger.warn({ err }, "metric samples not recorded"), { rowSamples: replica ? 6 : undefined });
     cleanups.unshift(() => eventWrites, () => metricWriter.flush());
     // Acknowledgements outlive a restart; written one after the other, in the order they happen.
     const acks = new HealthAcks(db);
@@ -221,7 +223,7 @@ export async function createApp(
     });
     // A signed-out address leaves at most this many audit records a minute (its calls are refused either way).
     const limits = { anonymousAudit: new RateWindow(10, 60_000) };
-    const deps: ApiDeps = { fleet, operations: ops, tenants, auth, audit: auth.audit, lab: source.lab, limits, metrics: metricStore, history: historyEvents };
+    const deps: ApiDeps = { fleet, operations: ops, tenants, auth, audit: auth.audit, lab: source.lab, limits, metrics: metricWriter, history: historyEvents };
     // Replica mode: the quota's per-tenant lock is a PostgreSQL advisory lock, creates recorded elsewhere reloaded under it.
     if (clusterOps && clusterSql) deps.tenantLocks = new PgTenantLocks(clusterSql, () => clusterOps.operations.refresh());
     // Metric samples and VIP holders from the in-memory inventory, once the fleet has answered (a
@@ -261,6 +263,11 @@ export async function createApp(
     await autoscaler.start();
     cleanups.unshift(() => autoscaler.stop());
     if (cluster) cleanups.unshift(leaderOnly(cluster, autoscaler, logger));
+    // Replica mode: suggestions are the leader's; one accepted through another replica goes there.
+    if (cluster && replica) {
+      const c = { rpc: cluster.rpc, leases: cluster.leases, replicaId: replica.id };
+      autoscaler.leader = { isLeader: () => c.leases.isLeader(), accept: (service, by) => onLeader(c, "autoscale.accept", { service, by }, () => autoscaler.acceptHere(service, by)) };
+    }
     deps.autoscale = autoscaler;
     // Alerts read the monitor's checks and the pushed numbers; what they keep is in the database.
     const alertStore = new AlertStore(db);
@@ -285,6 +292,9 @@ export async function createApp(
           loadBalancers,
           healthAcks: { reload: async () => health.replaceAcks(await acks.all()), onStoredChange: (l) => (acksStored.add(l), () => acksStored.delete(l)) },
           autoscale: autoscaler,
+          autoscaleDecisions: autoscaler,
+          leader: cluster.leases,
+          rpc: cluster.rpc,
           logger: logger.child({ component: "shared-state" }),
         }),
       );

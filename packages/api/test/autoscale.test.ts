@@ -143,3 +143,56 @@ describe("Autoscaler", () => {
     expect(w.audit.at(-1)).toMatchObject({ action: "autoscale.scale", result: "error" });
   });
 });
+
+describe("Autoscaler in replica mode (the leader's state shared, a suggestion accepted anywhere)", () => {
+  it("the leader's suggestion and decision reach a follower as state; the follower forwards an accept to the leader, which adds the worker once", async () => {
+    const leader = world();
+    const follower = world();
+    await leader.scaler.setPolicy(policy(), "Ada");
+    await follower.scaler.setPolicy(policy(), "Ada");
+    let told = 0;
+    leader.scaler.onStateChange(() => told++);
+    leader.setTasks([task("docker1"), task(null, "pending", "no suitable node (insufficient resources on 3 nodes)", 2)]);
+    await leader.scaler.tick();
+    await leader.scaler.tick();
+    await flush();
+    // One message for the burst (suggestion + decision), none for the tick that changed nothing.
+    expect(told).toBe(1);
+    // Through JSON, as the bus carries it.
+    expect(follower.scaler.adoptState(JSON.parse(JSON.stringify(leader.scaler.sharedState())))).toBe(true);
+    expect(follower.scaler.view().suggestions).toEqual(leader.scaler.view().suggestions);
+    expect(follower.scaler.view().decisions).toEqual([expect.objectContaining({ kind: "suggest-add-worker", subject: "web", outcome: "suggested" })]);
+    const sent: [string, string][] = [];
+    follower.scaler.leader = { isLeader: () => false, accept: (service, by) => (sent.push([service, by]), leader.scaler.acceptHere(service, by)) };
+    leader.scaler.leader = { isLeader: () => true, accept: async () => expect.fail("the leader accepts here") };
+    const op = await follower.scaler.acceptSuggestion("web", "Ada Admin");
+    expect(op.kind).toBe("swarm-add-worker");
+    expect(sent).toEqual([["web", "Ada Admin"]]);
+    expect(follower.started).toEqual([]);
+    expect(leader.started).toEqual([{ kind: "add-worker", args: expect.objectContaining({ name: "worker1" }) }]);
+    await flush();
+    expect(told).toBe(2);
+    follower.scaler.adoptState(leader.scaler.sharedState());
+    expect(follower.scaler.view().suggestions).toEqual([]);
+  });
+
+  it("hostile or malformed state is refused and changes nothing; a policy removed elsewhere takes its suggestion on reload", async () => {
+    const w = world();
+    await w.scaler.setPolicy(policy(), "Ada");
+    w.setTasks([task("docker1"), task(null, "pending", "no suitable node (insufficient resources on 3 nodes)", 2)]);
+    await w.scaler.tick();
+    const before = w.scaler.view();
+    const event = before.decisions[0]!;
+    for (const bad of [null, "x", { suggestions: [] }, { suggestions: [{ service: "x".repeat(201), reason: "", since: "" }], decisions: [] }, { suggestions: [], decisions: Array.from({ length: 101 }, () => event) }, { suggestions: [], decisions: [{ ...event, reason: "r".repeat(1_001) }] }])
+      expect(w.scaler.adoptState(bad)).toBe(false);
+    expect(w.scaler.view()).toEqual(before);
+    // The shared policy store now lacks "web" (another replica removed it): the suggestion goes on reload.
+    (w.scaler as unknown as { deps: { policies: PolicyStore } }).deps.policies = { list: async () => [], set: async (p) => p, remove: async () => true };
+    let told = 0;
+    w.scaler.onStateChange(() => told++);
+    await w.scaler.reload();
+    await flush();
+    expect(w.scaler.view().suggestions).toEqual([]);
+    expect(told).toBe(1);
+  });
+});

@@ -8,5 +8,5 @@ export { ClusterFleet, type ClusterFleetOptions } from "./cluster-fleet.js";
 export { startCluster, type Cluster, type ClusterOptions } from "./runtime.js";
 export { ClusterOperations, clusterSqlPool, operationHost, stampReplica, startClusterOperations, type ClusterOperationsOptions } from "./operations-forward.js";
 export { OperationAdoption, type AdoptionOptions } from "./adoption.js";
-export { shareCachedState, ALERTS_CHANGED, AUTOSCALE_CHANGED, HEALTH_ACKS_CHANGED, LB_SPECS_CHANGED, type SharedAlerts, type SharedAutoscale, type SharedHealthAcks, type SharedLoadBalancers, type SharedStateOptions } from "./shared-state.js";
+export { shareCachedState, onLeader, ALERTS_CHANGED, AUTOSCALE_CHANGED, AUTOSCALE_STATE, AUTOSCALE_STATE_REQUEST, type SharedAutoscaleDecisions, HEALTH_ACKS_CHANGED, LB_SPECS_CHANGED, type SharedAlerts, type SharedAutoscale, type SharedHealthAcks, type SharedLoadBalancers, type SharedStateOptions } from "./shared-state.js";
 export { ConsoleRelay, type ConsoleRelayHandlers, type ConsoleRelayOptions, type RelayedViewer } from "./console-relay.js";

@@ -1,5 +1,9 @@
 import { pino, type Logger } from "pino";
+import { z } from "zod";
 import type { BusMessage, ClusterBus } from "./bus.js";
+import { NimbusError } from "@nimbus/domain";
+import type { InternalRpc } from "./internal-http.js";
+import { LEADER_LEASE, type LeaseManager } from "./leases.js";
 
 /**
  * What replicas cache from the database and another replica may write: alert rules, channels,
@@ -13,6 +17,10 @@ export const ALERTS_CHANGED = "alerts-changed";
 export const LB_SPECS_CHANGED = "lb-specs-changed";
 export const HEALTH_ACKS_CHANGED = "health-acks-changed";
 export const AUTOSCALE_CHANGED = "autoscale-changed";
+/** The leader's autoscaler suggestions and decisions (the data itself: they live in its memory only). */
+export const AUTOSCALE_STATE = "autoscale-state";
+/** A replica that starts or missed messages asks the leader for them. */
+export const AUTOSCALE_STATE_REQUEST = "autoscale-state-request";
 
 export interface SharedAlerts {
   reload(): Promise<void>;
@@ -30,6 +38,21 @@ export interface SharedAutoscale {
   onStoredChange(listener: (service: string) => void): () => void;
 }
 
+/**
+ * The autoscaler's open suggestions and recent decisions: made on the leader, held in its memory.
+ * The leader sends them whole on the bus when they change (bounded: 100 decisions) and when a
+ * replica asks (it started, or its bus reconnected); the others show them as they are, and a
+ * replica that becomes leader starts from the last it was told. Accepting a suggestion through a
+ * replica that does not lead goes to the leader over internal HTTP (`autoscale.accept`).
+ */
+export interface SharedAutoscaleDecisions {
+  sharedState(): unknown;
+  /** False: a malformed message, ignored. */
+  adoptState(state: unknown): boolean;
+  onStateChange(listener: () => void): () => void;
+  acceptHere(service: string, by: string): Promise<unknown>;
+}
+
 /** The health checks' acknowledgements (HealthMonitor's, kept in health_acks). */
 export interface SharedHealthAcks {
   reload(): Promise<void>;
@@ -43,8 +66,14 @@ export interface SharedStateOptions {
   loadBalancers?: SharedLoadBalancers;
   healthAcks?: SharedHealthAcks;
   autoscale?: SharedAutoscale;
+  /** With `leader` and `rpc`: the leader's autoscaler state is shown everywhere, accepted anywhere. */
+  autoscaleDecisions?: SharedAutoscaleDecisions;
+  leader?: { isLeader(): boolean };
+  rpc?: Pick<InternalRpc, "register">;
   logger?: Logger;
 }
+
+const AcceptInput = z.object({ service: z.string().min(1).max(200), by: z.string().min(1).max(200) });
 
 /** Follows the bus for the others' writes and announces this replica's; returns the stop. */
 export function shareCachedState(opts: SharedStateOptions): () => void {
@@ -92,15 +121,50 @@ export function shareCachedState(opts: SharedStateOptions): () => void {
     follow(AUTOSCALE_CHANGED, "scaling policies", opts.autoscale);
     cleanups.push(opts.autoscale.onStoredChange((service) => announce(AUTOSCALE_CHANGED, { service })));
   }
+  const decisions = opts.autoscaleDecisions && opts.leader ? { state: opts.autoscaleDecisions, leader: opts.leader } : null;
+  const tellState = () => {
+    if (decisions?.leader.isLeader()) announce(AUTOSCALE_STATE, { state: decisions.state.sharedState() });
+  };
+  if (decisions) {
+    cleanups.push(decisions.state.onStateChange(tellState));
+    opts.rpc?.register("autoscale.accept", AcceptInput, (c) => decisions.state.acceptHere(c.service, c.by));
+  }
   cleanups.push(
     opts.bus.subscribe((m: BusMessage) => {
-      if (m.from !== opts.replicaId) reloaders.get(m.kind)?.();
+      if (m.from === opts.replicaId) return;
+      reloaders.get(m.kind)?.();
+      if (!decisions) return;
+      if (m.kind === AUTOSCALE_STATE_REQUEST) tellState();
+      else if (m.kind === AUTOSCALE_STATE && !decisions.leader.isLeader() && !decisions.state.adoptState((m.payload as { state?: unknown } | null)?.state))
+        logger.warn({ from: m.from }, "autoscaler state from another replica refused (malformed)");
     }),
     opts.bus.onResync(() => {
       for (const reload of reloaders.values()) reload();
+      if (decisions) announce(AUTOSCALE_STATE_REQUEST, {});
     }),
   );
+  // What the leader decided before this replica started.
+  if (decisions) announce(AUTOSCALE_STATE_REQUEST, {});
   return () => {
     for (const c of cleanups.splice(0)) c();
   };
+}
+
+/**
+ * Runs `method` on the leader (internal HTTP), or `here` when this replica leads (leadership may
+ * have just moved to it). No leader known within `waitMs`: HOST_UNREACHABLE-like refusal, nothing done.
+ */
+export async function onLeader<T>(
+  cluster: { rpc: Pick<InternalRpc, "call">; leases: Pick<LeaseManager, "isLeader" | "waitForOwner"> & { directory: { url(id: string): string | undefined } }; replicaId: string },
+  method: string,
+  input: unknown,
+  here: () => Promise<T>,
+  waitMs = 5_000,
+): Promise<T> {
+  if (cluster.leases.isLeader()) return here();
+  const owner = await cluster.leases.waitForOwner(LEADER_LEASE, waitMs);
+  if (owner === cluster.replicaId) return here();
+  const url = owner ? cluster.leases.directory.url(owner) : undefined;
+  if (!url) throw new NimbusError("CONFLICT", "no server replica leads the cluster right now (they are re-sharing the work); try again in a moment");
+  return cluster.rpc.call<T>(url, method, input, { timeoutMs: 30_000 });
 }

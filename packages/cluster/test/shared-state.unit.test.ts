@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { BusMessage } from "../src/bus.js";
-import { ALERTS_CHANGED, LB_SPECS_CHANGED, shareCachedState } from "../src/shared-state.js";
+import { ALERTS_CHANGED, AUTOSCALE_STATE, AUTOSCALE_STATE_REQUEST, LB_SPECS_CHANGED, onLeader, shareCachedState } from "../src/shared-state.js";
 
 /**
  * The cached-state follower without processes: a write here is announced (what and id only), a
@@ -75,5 +75,79 @@ describe("shareCachedState", () => {
     expect(t.listeners.size).toBe(0);
     t.alerts.write({ what: "rules", id: "x" });
     expect(t.published).toEqual([]);
+  });
+});
+
+describe("the autoscaler's state across replicas", () => {
+  function replica(id: string, leading: boolean) {
+    const published: { kind: string; payload: unknown }[] = [];
+    const listeners = new Set<(m: BusMessage) => void>();
+    const bus = {
+      publish: async (kind: string, payload: unknown) => void published.push({ kind, payload }),
+      subscribe: (l: (m: BusMessage) => void) => (listeners.add(l), () => listeners.delete(l)),
+      onResync: () => () => {},
+    };
+    const changes = new Set<() => void>();
+    let state: unknown = { suggestions: [], decisions: [] };
+    const adopted: unknown[] = [];
+    const registered = new Map<string, (input: unknown) => Promise<unknown>>();
+    const decisions = {
+      sharedState: () => state,
+      adoptState: (s: unknown) => (adopted.push(s), typeof s === "object" && s !== null),
+      onStateChange: (l: () => void) => (changes.add(l), () => changes.delete(l)),
+      acceptHere: async (service: string, by: string) => ({ accepted: service, by, on: id }),
+    };
+    const leader = { leading, isLeader: () => leader.leading };
+    const rpc = { register: (name: string, _schema: unknown, handler: (input: unknown) => Promise<unknown>) => void registered.set(name, handler) };
+    const stop = shareCachedState({ replicaId: id, bus, autoscaleDecisions: decisions, leader, rpc: rpc as never });
+    return {
+      published, adopted, registered, leader, stop,
+      change: (s: unknown) => ((state = s), changes.forEach((l) => l())),
+      deliver: (kind: string, from: string, payload: unknown) => listeners.forEach((l) => l({ kind, from, payload })),
+    };
+  }
+
+  it("the leader sends its state when it changes and when asked; a follower adopts it, never its own echo; a starting replica asks", () => {
+    const leader = replica("r1", true);
+    const follower = replica("r2", false);
+    // Each asked once at start (whatever the leader decided before it started).
+    expect([leader.published, follower.published]).toEqual([[{ kind: AUTOSCALE_STATE_REQUEST, payload: {} }], [{ kind: AUTOSCALE_STATE_REQUEST, payload: {} }]]);
+    leader.published.length = follower.published.length = 0;
+    const state = { suggestions: [{ service: "web", reason: "1 task", since: "t" }], decisions: [] };
+    leader.change(state);
+    expect(leader.published).toEqual([{ kind: AUTOSCALE_STATE, payload: { state } }]);
+    // A follower's own changes (it does not decide) are not sent.
+    follower.change({ suggestions: [], decisions: [] });
+    expect(follower.published).toEqual([]);
+    follower.deliver(AUTOSCALE_STATE, "r1", { state });
+    follower.deliver(AUTOSCALE_STATE, "r2", { state: "echo" });
+    expect(follower.adopted).toEqual([state]);
+    // The leader never takes another's state as its own.
+    leader.deliver(AUTOSCALE_STATE, "r2", { state: "stale" });
+    expect(leader.adopted).toEqual([]);
+    // Only the leader answers a request.
+    follower.deliver(AUTOSCALE_STATE_REQUEST, "r3", {});
+    expect(follower.published).toEqual([]);
+    leader.deliver(AUTOSCALE_STATE_REQUEST, "r3", {});
+    expect(leader.published.at(-1)).toEqual({ kind: AUTOSCALE_STATE, payload: { state } });
+    // The accept handler is the leader's own, registered for its peers.
+    expect([...leader.registered.keys()]).toEqual(["autoscale.accept"]);
+    leader.stop();
+    follower.stop();
+  });
+
+  it("onLeader: runs here when leading (or when leadership just came here), else calls the leader; no leader known refuses", async () => {
+    const calls: unknown[] = [];
+    const make = (leading: boolean, owner: string | undefined, url: string | undefined) => ({
+      replicaId: "r1",
+      rpc: { call: async (u: string, method: string, input: unknown) => (calls.push([u, method, input]), "remote") as never },
+      leases: { isLeader: () => leading, waitForOwner: async () => owner, directory: { url: () => url } },
+    });
+    const here = async () => "here";
+    expect(await onLeader(make(true, "r2", "http://r2"), "autoscale.accept", {}, here)).toBe("here");
+    expect(await onLeader(make(false, "r1", undefined), "autoscale.accept", {}, here)).toBe("here");
+    expect(await onLeader(make(false, "r2", "http://r2"), "autoscale.accept", { service: "web" }, here)).toBe("remote");
+    expect(calls).toEqual([["http://r2", "autoscale.accept", { service: "web" }]]);
+    await expect(onLeader(make(false, undefined, undefined), "autoscale.accept", {}, here)).rejects.toMatchObject({ code: "CONFLICT" });
   });
 });
