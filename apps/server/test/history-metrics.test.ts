@@ -28,7 +28,7 @@ const refusal = async (p: Promise<unknown>) => {
 };
 
 describe("metric history", () => {
-  it("a host's samples come from its pushed inventory and are charted from the database", async () => {
+  it("a host's samples come from its pushed inventory and are charted (from the writer until their bucket is stored)", async () => {
     const admin = backend.as(viewers.admin);
     const node = backend.app.fleet.host("kvm1")!.inventory.node!;
     backend.app.recorder.sample(Date.now() - 20_000);

@@ -12,7 +12,7 @@ import {
 } from "@nimbus/domain";
 import type { FleetView } from "@nimbus/fleet";
 
-/** What the API reads metric history from (@nimbus/db's MetricStore). */
+/** What the API reads metric history from (@nimbus/db's MetricWriter: the database and the samples not written yet). */
 export interface MetricsReader {
   /** `rawFrom`: with rollups, buckets from this instant on are read from the samples (`rollupTailFrom`). */
   series(object: string, index: number, range: { from: number; to: number }, resolution: Resolution, step: number, rawFrom?: number): Promise<StoredPoint[]>;
