@@ -106,6 +106,16 @@ export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<numb
       await sleep(20);
     }
     const connectMs = Math.max(...done.values()) - fleetStart;
+    // CPU seconds until then: each replica's since it answered /healthz (its boot apart), the lab's
+    // (this process) and PostgreSQL's since the replicas were spawned.
+    const own = process.cpuUsage();
+    const dbNow = await c.databaseCpu();
+    const connectCpu = {
+      replicas: c.replicas.map((r) => ({ id: r.id, s: (r.cpuSeconds() ?? NaN) - (r.cpuAtReady ?? NaN), boot: r.cpuAtReady ?? NaN })),
+      lab: (own.user + own.system) / 1e6 - c.spawnedAt.labCpu,
+      db: [...dbNow].reduce((sum, [pid, s]) => sum + s - (c.spawnedAt.databaseCpu.get(pid) ?? 0), 0),
+    };
+    const cpuTotal = connectCpu.replicas.reduce((sum, r) => sum + r.s, 0) + connectCpu.lab + connectCpu.db;
     sampling = false;
     await sampler;
     const loadAtConnect = loadavg()[0]!;
@@ -118,6 +128,7 @@ export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<numb
     const owned = async () =>
       new Map((await c.query<{ owner: string; n: number }>(`select owner, count(*)::int as n from host_leases where owner is not null and expires_at > now() group by owner`)).map((r) => [r.owner, r.n]));
     const shares = await owned();
+    console.log(`  connect CPU (s): ${connectCpu.replicas.map((r) => `${r.id} ${r.s.toFixed(1)} (+ boot ${r.boot.toFixed(1)})`).join(", ")}, lab ${connectCpu.lab.toFixed(1)}, PostgreSQL ${connectCpu.db.toFixed(1)}; total ${cpuTotal.toFixed(1)}`);
     console.log(`  connected: every replica sees all ${opts.hosts + 5} hosts online ${(connectMs / 1000).toFixed(2)} s after the first fleet start; hosts owned ${[...shares].map(([id, n]) => `${id} ${n}`).join(", ")}`);
 
     console.log(`  steady state: sampling ${opts.steadySeconds} s after 5 s of settling`);
@@ -195,6 +206,7 @@ export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<numb
 
     const rows: [string, string, string][] = [
       [`hosts connected, every replica sees all online`, `${(connectMs / 1000).toFixed(2)} s`, "<= one server's"],
+      [`  CPU meanwhile: replicas / lab / PostgreSQL`, `${connectCpu.replicas.reduce((sum, r) => sum + r.s, 0).toFixed(1)} / ${connectCpu.lab.toFixed(1)} / ${connectCpu.db.toFixed(1)} s`, ""],
       ...c.replicas.map((r): [string, string, string] => [`  ${r.id}: hosts owned / CPU (steady) / RSS`, `${shares.get(r.id) ?? 0} / ${cpu.get(r.id)!.toFixed(1)} % / ${rss.get(r.id)!.toFixed(0)} MB`, ""]),
       [`change -> browser, owner ${storageHost?.owner ?? "?"} -> page on ${browserReplica.id}: p50`, `${pct(latencies, 50).toFixed(0)} ms`, ""],
       [`change -> browser p95`, `${pct(latencies, 95).toFixed(0)} ms`, "<= 100 ms"],

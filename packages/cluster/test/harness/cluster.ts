@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -49,6 +49,13 @@ export interface Cluster {
   adminPassword: string;
   clusterSecret: string;
   haproxy: Haproxy;
+  /**
+   * When the replicas were spawned: this process's CPU seconds then (the lab runs here) and the
+   * database's, per process (`databaseCpu()`), so a benchmark can charge each its share of a connect.
+   */
+  spawnedAt: { at: number; labCpu: number; databaseCpu: Map<number, number> };
+  /** CPU seconds (user + system) per process of the PostgreSQL server (postmaster and backends; Linux /proc). */
+  databaseCpu(): Promise<Map<number, number>>;
   /** A query on the cluster's database (one connection, opened on first use), e.g. who owns which lease. */
   query<R extends Record<string, unknown>>(text: string, values?: unknown[]): Promise<R[]>;
   stop(): Promise<void>;
@@ -113,6 +120,10 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       );
     }
     cleanups.push(() => Promise.all(replicas.map((r) => r.kill())));
+    const postmaster = await postmasterPid(databaseUrl);
+    const databaseCpu = async () => processTreeCpu(postmaster);
+    const own = process.cpuUsage();
+    const spawnedAt = { at: Date.now(), labCpu: (own.user + own.system) / 1e6, databaseCpu: await databaseCpu() };
     for (const r of replicas) r.start();
     await Promise.all(replicas.map((r) => r.ready({ online: opts.waitOnline ?? true, timeoutMs: 120_000 })));
     const haproxy = await startHaproxy({ dir, port: proxyPort, backends: replicas.map((r) => ({ id: r.id, port: r.port })) });
@@ -144,10 +155,49 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       adminPassword: HARNESS_ADMIN_PASSWORD,
       clusterSecret,
       haproxy,
+      spawnedAt,
+      databaseCpu,
       stop,
     };
   } catch (err) {
     await stop();
     throw err;
   }
+}
+
+/** The PostgreSQL server's own process id (from postmaster.pid in its data directory), or null when unreadable. */
+async function postmasterPid(url: string): Promise<number | null> {
+  const c = new pg.Client({ connectionString: url });
+  try {
+    await c.connect();
+    const { rows } = await c.query<{ data_directory: string }>(`select current_setting('data_directory') as data_directory`);
+    return Number(readFileSync(join(rows[0]!.data_directory, "postmaster.pid"), "utf8").split("\n")[0]) || null;
+  } catch {
+    return null;
+  } finally {
+    await c.end().catch(() => undefined);
+  }
+}
+
+/** CPU seconds per process of `pid` and its children (one level: PostgreSQL's backends). */
+function processTreeCpu(pid: number | null): Map<number, number> {
+  const out = new Map<number, number>();
+  if (!pid) return out;
+  const cpu = (p: number) => {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1]!.split(" ");
+      out.set(p, (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      // gone meanwhile
+    }
+  };
+  cpu(pid);
+  let children: string[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+  } catch {
+    // no /proc: nothing to report
+  }
+  for (const c of children) cpu(Number(c));
+  return out;
 }

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { GiveUp, waitFor } from "./wait.js";
 
@@ -24,6 +24,8 @@ export class ReplicaProcess {
   private child: ChildProcess | null = null;
   private log = "";
   private exited: Promise<void> = Promise.resolve();
+  /** CPU seconds (user + system) the process had used when /healthz first answered 200: its boot (the benchmark subtracts it). */
+  cpuAtReady: number | null = null;
 
   constructor(private readonly spec: ReplicaSpec) {
     this.id = spec.id;
@@ -47,6 +49,7 @@ export class ReplicaProcess {
   start(): void {
     if (this.running) throw new Error(`replica ${this.id} is already running`);
     mkdirSync(this.spec.dataDir, { recursive: true });
+    this.cpuAtReady = null;
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
       cwd: join(repoRoot, "apps/server"),
       env: { ...process.env, ...this.spec.env },
@@ -69,11 +72,23 @@ export class ReplicaProcess {
         if (!this.running) throw new GiveUp(`replica ${this.id} exited:\n${this.log.slice(-4000)}`);
         const res = await fetch(`${this.url}/healthz`).catch(() => null);
         if (!res || res.status !== 200) return false;
+        this.cpuAtReady ??= this.cpuSeconds();
         const h = (await res.json()) as { hosts: number; online: number };
         return !opts.online || (h.hosts > 0 && h.online === h.hosts);
       },
       { timeoutMs: opts.timeoutMs ?? 60_000, what: `replica ${this.id} ready`, everyMs: 100 },
     );
+  }
+
+  /** CPU seconds (user + system) used so far by the running process (Linux /proc), or null. */
+  cpuSeconds(): number | null {
+    if (!this.running || !this.pid) return null;
+    try {
+      const f = readFileSync(`/proc/${this.pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+      return (Number(f[11]) + Number(f[12])) / 100;
+    } catch {
+      return null;
+    }
   }
 
   /** SIGKILL: no shutdown code runs (leases are not released, operations not written). */
