@@ -265,8 +265,9 @@ export async function createApp(
     if (cluster) cleanups.unshift(leaderOnly(cluster, autoscaler, logger));
     // Replica mode: suggestions are the leader's; one accepted through another replica goes there.
     if (cluster && replica) {
-      const c = { rpc: cluster.rpc, leases: cluster.leases, replicaId: replica.id };
-      autoscaler.leader = { isLeader: () => c.leases.isLeader(), accept: (service, by) => onLeader(c, "autoscale.accept", { service, by }, () => autoscaler.acceptHere(service, by)) };
+      const leases = cluster.leases;
+      const c = { rpc: cluster.rpc, replicaId: replica.id, isLeader: () => leases.isLeader(), peers: () => leases.directory.alive() };
+      autoscaler.leader = { isLeader: c.isLeader, accept: (service, by) => onLeader(c, "autoscale.accept", { service, by }, () => autoscaler.acceptHere(service, by)) };
     }
     deps.autoscale = autoscaler;
     // Alerts read the monitor's checks and the pushed numbers; what they keep is in the database.

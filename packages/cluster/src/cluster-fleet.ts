@@ -4,6 +4,7 @@ import { pino, type Logger } from "pino";
 import { z } from "zod";
 import type { BusMessage, ClusterBus } from "./bus.js";
 import type { InternalRpc } from "./internal-http.js";
+import { ConsoleHolders } from "./console-holders.js";
 import type { LeaseEvent, LeaseManager } from "./leases.js";
 
 /**
@@ -34,6 +35,8 @@ const RequestInput = z.object({
   method: z.string().min(1).max(64),
   params: z.unknown(),
   timeoutMs: z.number().int().positive().max(600_000).optional(),
+  /** The calling replica (a console it opens here is closed when it dies). */
+  from: z.string().min(1).max(200).optional(),
 });
 const AcceptKeyInput = z.object({ host: z.string().min(1).max(253), fingerprint: z.string().min(1).max(200), acceptedBy: z.string().max(200).nullable().optional() });
 const MaintenanceInput = z.object({ host: z.string().min(1).max(253), on: z.boolean() });
@@ -76,6 +79,8 @@ export class ClusterFleet implements FleetView {
   /** Hosts whose record this replica lacks, asked of their owners in one message per flush. */
   private readonly wanted = new Set<string>();
   private wantTimer: NodeJS.Timeout | null = null;
+  /** Agent consoles this replica opened for other replicas, closed when their holder dies. */
+  readonly consoleHolders = new ConsoleHolders();
 
   constructor(private readonly opts: ClusterFleetOptions) {
     for (const h of opts.hosts) this.configs.set(h.name, h);
@@ -84,7 +89,9 @@ export class ClusterFleet implements FleetView {
     this.listeners = new ListenerSet(this.logger, "fleet event");
     opts.rpc.register("fleet.request", RequestInput, async (input) => {
       this.assertOwned(input.host);
-      return this.opts.local.request(input.host, input.method as MethodName, input.params as never, input.timeoutMs ? { timeoutMs: input.timeoutMs } : undefined);
+      const result = await this.opts.local.request(input.host, input.method as MethodName, input.params as never, input.timeoutMs ? { timeoutMs: input.timeoutMs } : undefined);
+      if (input.from) this.noteConsole(input.host, input.method, input.params, result, input.from);
+      return result;
     });
     opts.rpc.register("fleet.acceptHostKey", AcceptKeyInput, async (input) => {
       this.assertOwned(input.host);
@@ -136,7 +143,27 @@ export class ClusterFleet implements FleetView {
   async request<M extends MethodName>(host: string, method: M, params: MethodParams<M>, opts?: { timeoutMs?: number }): Promise<MethodResult<M>> {
     if (!this.configs.has(host)) throw new NimbusError("NOT_FOUND", `host ${host} is not part of the fleet`, { host });
     const timeoutMs = opts?.timeoutMs;
-    return this.relay(host, () => this.opts.local.request(host, method, params, opts), "fleet.request", { host, method, params, timeoutMs }, timeoutMs ? timeoutMs + 5_000 : undefined);
+    return this.relay(host, () => this.opts.local.request(host, method, params, opts), "fleet.request", { host, method, params, timeoutMs, from: this.opts.replicaId }, timeoutMs ? timeoutMs + 5_000 : undefined);
+  }
+
+  /** Consoles opened and closed here for other replicas (see ConsoleHolders). */
+  private noteConsole(host: string, method: string, params: unknown, result: unknown, from: string): void {
+    if (method === "console.open") {
+      const session = (result as { session?: unknown } | null)?.session;
+      if (typeof session === "string") this.consoleHolders.opened(host, session, from);
+    } else if (method === "console.close") {
+      const session = (params as { session?: unknown } | null)?.session;
+      if (typeof session === "string") this.consoleHolders.closed(session);
+    }
+  }
+
+  /** After a lease round: the consoles of replicas that died are closed on their agents. */
+  private closeOrphanConsoles(): void {
+    const orphans = this.consoleHolders.orphans(new Set(this.opts.leases.directory.alive().map((r) => r.id)));
+    for (const o of orphans) {
+      this.logger.info({ host: o.host, holder: o.holder }, "closing a console whose server replica died");
+      void this.opts.local.request(o.host, "console.close", { session: o.session }).catch(() => undefined);
+    }
   }
 
   async acceptHostKey(host: string, fingerprint: string, acceptedBy?: string | null): Promise<void> {
@@ -260,6 +287,7 @@ export class ClusterFleet implements FleetView {
 
   private onLocal(e: FleetEvent): void {
     this.emit(e);
+    if (e.type === "console-closed") this.consoleHolders.closed(e.session);
     if (e.type === "host") {
       const epoch = this.opts.leases.owned().get(e.host.name);
       if (epoch === undefined) return;
@@ -371,6 +399,7 @@ export class ClusterFleet implements FleetView {
   }
 
   private onLease(e: LeaseEvent): void {
+    if (e.type === "owners") return this.closeOrphanConsoles();
     if (e.type === "acquired") {
       const config = this.configs.get(e.host);
       if (!config || this.opts.local.host(e.host)) return;
@@ -388,6 +417,7 @@ export class ClusterFleet implements FleetView {
         add(this.remote.get(e.host)?.record.maintenance ?? false);
       });
     } else if (e.type === "released") {
+      this.consoleHolders.hostGone(e.host);
       this.flushHosts();
       const record = this.opts.local.host(e.host);
       if (!record) return;

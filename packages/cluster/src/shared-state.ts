@@ -1,9 +1,9 @@
 import { pino, type Logger } from "pino";
 import { z } from "zod";
 import type { BusMessage, ClusterBus } from "./bus.js";
-import { NimbusError } from "@nimbus/domain";
+import { NimbusError, isNimbusError } from "@nimbus/domain";
 import type { InternalRpc } from "./internal-http.js";
-import { LEADER_LEASE, type LeaseManager } from "./leases.js";
+import type { ReplicaInfo } from "./replicas.js";
 
 /**
  * What replicas cache from the database and another replica may write: alert rules, channels,
@@ -127,7 +127,10 @@ export function shareCachedState(opts: SharedStateOptions): () => void {
   };
   if (decisions) {
     cleanups.push(decisions.state.onStateChange(tellState));
-    opts.rpc?.register("autoscale.accept", AcceptInput, (c) => decisions.state.acceptHere(c.service, c.by));
+    opts.rpc?.register("autoscale.accept", AcceptInput, async (c) => {
+      if (!decisions.leader.isLeader()) throw new NimbusError("CONFLICT", "this server replica does not lead the cluster", NOT_LEADER);
+      return decisions.state.acceptHere(c.service, c.by);
+    });
   }
   cleanups.push(
     opts.bus.subscribe((m: BusMessage) => {
@@ -135,8 +138,9 @@ export function shareCachedState(opts: SharedStateOptions): () => void {
       reloaders.get(m.kind)?.();
       if (!decisions) return;
       if (m.kind === AUTOSCALE_STATE_REQUEST) tellState();
-      else if (m.kind === AUTOSCALE_STATE && !decisions.leader.isLeader() && !decisions.state.adoptState((m.payload as { state?: unknown } | null)?.state))
-        logger.warn({ from: m.from }, "autoscaler state from another replica refused (malformed)");
+      else if (m.kind === AUTOSCALE_STATE && !decisions.leader.isLeader()) {
+        if (!decisions.state.adoptState((m.payload as { state?: unknown } | null)?.state)) logger.warn({ from: m.from }, "autoscaler state from another replica refused (malformed)");
+      }
     }),
     opts.bus.onResync(() => {
       for (const reload of reloaders.values()) reload();
@@ -150,21 +154,33 @@ export function shareCachedState(opts: SharedStateOptions): () => void {
   };
 }
 
+/** A peer that does not lead refuses a call meant for the leader with this detail (the caller tries the next). */
+const NOT_LEADER = { notLeader: true };
+
 /**
  * Runs `method` on the leader (internal HTTP), or `here` when this replica leads (leadership may
- * have just moved to it). No leader known within `waitMs`: HOST_UNREACHABLE-like refusal, nothing done.
+ * have just moved to it). The leader is found by asking the alive peers one at a time (`hint`
+ * first: one that does not lead refuses at once; one that does not answer is skipped), so a call
+ * is carried out at most once. None leads: CONFLICT, nothing done.
  */
 export async function onLeader<T>(
-  cluster: { rpc: Pick<InternalRpc, "call">; leases: Pick<LeaseManager, "isLeader" | "waitForOwner"> & { directory: { url(id: string): string | undefined } }; replicaId: string },
+  cluster: { rpc: Pick<InternalRpc, "call">; replicaId: string; isLeader(): boolean; peers(): readonly ReplicaInfo[]; hint?(): string | undefined },
   method: string,
   input: unknown,
   here: () => Promise<T>,
-  waitMs = 5_000,
 ): Promise<T> {
-  if (cluster.leases.isLeader()) return here();
-  const owner = await cluster.leases.waitForOwner(LEADER_LEASE, waitMs);
-  if (owner === cluster.replicaId) return here();
-  const url = owner ? cluster.leases.directory.url(owner) : undefined;
-  if (!url) throw new NimbusError("CONFLICT", "no server replica leads the cluster right now (they are re-sharing the work); try again in a moment");
-  return cluster.rpc.call<T>(url, method, input, { timeoutMs: 30_000 });
+  if (cluster.isLeader()) return here();
+  const hint = cluster.hint?.();
+  const peers = cluster.peers().filter((p) => p.id !== cluster.replicaId);
+  for (const peer of [...peers.filter((p) => p.id === hint), ...peers.filter((p) => p.id !== hint)]) {
+    try {
+      return await cluster.rpc.call<T>(peer.internalUrl, method, input, { timeoutMs: 30_000 });
+    } catch (err) {
+      const details = isNimbusError(err) ? (err.details as { notLeader?: boolean; peer?: boolean } | undefined) : undefined;
+      if (details?.notLeader || details?.peer) continue;
+      throw err;
+    }
+  }
+  if (cluster.isLeader()) return here();
+  throw new NimbusError("CONFLICT", "no server replica leads the cluster right now (they are re-sharing the work); try again in a moment");
 }

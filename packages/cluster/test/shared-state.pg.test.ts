@@ -124,6 +124,33 @@ describe("cached state and once-per-cluster work across replicas", () => {
     expect(await ended(again.id)).toBe("succeeded");
   }, 40_000);
 
+  it("the leader's autoscaler suggestion is listed through both replicas; accepted through the other one, the leader adds the worker", async () => {
+    type View = { suggestions: { service: string }[]; decisions: { kind: string; operationId: string | null; reason: string }[] };
+    const lead = cluster.replica(await waitFor(leader, { timeoutMs: 10_000, what: "a leader" }));
+    const other = cluster.replicas.find((r) => r.id !== lead.id)!;
+    cluster.lab.faults.fillSwarmNodes("all");
+    try {
+      await admin.mutate(other.url, "swarmNodes.setPolicy", { service: "web", enabled: true, minReplicas: 6, maxReplicas: 8 });
+      for (const r of [lead, other])
+        await waitFor(async () => (await admin.query<View>(r.url, "swarmNodes.autoscale")).suggestions.some((x) => x.service === "web"), { timeoutMs: 30_000, what: `web's suggestion listed on ${r.id}` });
+      const { operationId } = await admin.mutate<{ operationId: string }>(other.url, "swarmNodes.acceptSuggestion", { service: "web" });
+      // Carried out by the leader (which made it): its suggestion is gone and its decisions say who accepted it, on both replicas.
+      for (const r of [lead, other])
+        await waitFor(
+          async () => {
+            const v = await admin.query<View>(r.url, "swarmNodes.autoscale");
+            return !v.suggestions.length && v.decisions[0]?.kind === "add-worker" && v.decisions[0].operationId === operationId && /suggestion accepted by/.test(v.decisions[0].reason);
+          },
+          { timeoutMs: 5_000, what: `the accepted suggestion as ${r.id} shows it` },
+        );
+      const ended = await waitFor(async () => (await cluster.query<{ state: string; kind: string }>(`select state, kind from operations where id = $1 and state not in ('pending', 'running')`, [operationId]))[0], { timeoutMs: 60_000, what: "the worker added" });
+      expect(ended).toEqual({ state: "succeeded", kind: "swarm-add-worker" });
+    } finally {
+      cluster.lab.faults.roomOnSwarmNodes("all");
+      await admin.mutate(cluster.url, "swarmNodes.deletePolicy", { service: "web" }).catch(() => undefined);
+    }
+  }, 120_000);
+
   it("a maintenance flag set through the replica that does not own the host is the owner's answer", async () => {
     const host = "kvm2";
     const owner = await waitFor(() => ownerOf(host), { timeoutMs: 10_000, what: `an owner for ${host}` });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { NimbusError } from "@nimbus/domain";
 import type { BusMessage } from "../src/bus.js";
 import { ALERTS_CHANGED, AUTOSCALE_STATE, AUTOSCALE_STATE_REQUEST, LB_SPECS_CHANGED, onLeader, shareCachedState } from "../src/shared-state.js";
 
@@ -136,18 +137,36 @@ describe("the autoscaler's state across replicas", () => {
     follower.stop();
   });
 
-  it("onLeader: runs here when leading (or when leadership just came here), else calls the leader; no leader known refuses", async () => {
-    const calls: unknown[] = [];
-    const make = (leading: boolean, owner: string | undefined, url: string | undefined) => ({
+  it("onLeader: runs here when leading; else asks the peers one at a time (the hint first) until the leader answers; a non-leader or a silent peer is skipped, any other refusal stands; none leads: CONFLICT", async () => {
+    const calls: string[] = [];
+    const answers: Record<string, () => unknown> = {
+      r2: () => {
+        throw new NimbusError("CONFLICT", "this server replica does not lead the cluster", { notLeader: true });
+      },
+      r3: () => {
+        throw new NimbusError("HOST_UNREACHABLE", "peer did not answer", { peer: true });
+      },
+      r4: () => "from r4",
+    };
+    const make = (leading: boolean, peers: string[], hint?: string) => ({
       replicaId: "r1",
-      rpc: { call: async (u: string, method: string, input: unknown) => (calls.push([u, method, input]), "remote") as never },
-      leases: { isLeader: () => leading, waitForOwner: async () => owner, directory: { url: () => url } },
+      isLeader: () => leading,
+      hint: () => hint,
+      peers: () => ["r1", ...peers].map((id) => ({ id, internalUrl: `http://${id}` })),
+      rpc: { call: async (url: string) => (calls.push(url), answers[url.slice(7)]!()) as never },
     });
     const here = async () => "here";
-    expect(await onLeader(make(true, "r2", "http://r2"), "autoscale.accept", {}, here)).toBe("here");
-    expect(await onLeader(make(false, "r1", undefined), "autoscale.accept", {}, here)).toBe("here");
-    expect(await onLeader(make(false, "r2", "http://r2"), "autoscale.accept", { service: "web" }, here)).toBe("remote");
-    expect(calls).toEqual([["http://r2", "autoscale.accept", { service: "web" }]]);
-    await expect(onLeader(make(false, undefined, undefined), "autoscale.accept", {}, here)).rejects.toMatchObject({ code: "CONFLICT" });
+    expect(await onLeader(make(true, ["r2", "r4"]), "autoscale.accept", {}, here)).toBe("here");
+    expect(calls).toEqual([]);
+    expect(await onLeader(make(false, ["r2", "r3", "r4"]), "autoscale.accept", {}, here)).toBe("from r4");
+    expect(calls).toEqual(["http://r2", "http://r3", "http://r4"]);
+    calls.length = 0;
+    expect(await onLeader(make(false, ["r2", "r3", "r4"], "r4"), "autoscale.accept", {}, here)).toBe("from r4");
+    expect(calls).toEqual(["http://r4"]);
+    await expect(onLeader(make(false, ["r2", "r3"]), "autoscale.accept", {}, here)).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringMatching(/no server replica leads/) });
+    answers["r2"] = () => {
+      throw new NimbusError("NOT_FOUND", "no open suggestion for web");
+    };
+    await expect(onLeader(make(false, ["r2", "r4"]), "autoscale.accept", {}, here)).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
 });

@@ -1,0 +1,93 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { emptyInventory, type HostRecord } from "@nimbus/domain";
+import type { Fleet, FleetEvent, HostConfig } from "@nimbus/fleet";
+import { afterEach, describe, expect, it } from "vitest";
+import type { ClusterBus } from "../src/bus.js";
+import { ClusterFleet } from "../src/cluster-fleet.js";
+import { ConsoleHolders } from "../src/console-holders.js";
+import { InternalRpc } from "../src/internal-http.js";
+import type { LeaseEvent, LeaseManager } from "../src/leases.js";
+
+/**
+ * A console a peer replica opened through this one (the host's owner) is closed on the agent once
+ * that peer's heartbeat is gone, not when the SSH link ends; what it holds is bounded and forgotten
+ * with the session or the host.
+ */
+describe("ConsoleHolders", () => {
+  it("orphans are the sessions of holders not alive, each handed out once; closed sessions and gone hosts are forgotten", () => {
+    const h = new ConsoleHolders(3);
+    h.opened("kvm1", "s1", "r2");
+    h.opened("kvm1", "s2", "r3");
+    h.opened("kvm2", "s3", "r2");
+    // Nothing known about the replicas (the directory could not be read): nothing is closed.
+    expect(h.orphans(new Set())).toEqual([]);
+    expect(h.orphans(new Set(["r1", "r2", "r3"]))).toEqual([]);
+    h.closed("s3");
+    expect(h.orphans(new Set(["r1", "r3"]))).toEqual([{ host: "kvm1", session: "s1", holder: "r2" }]);
+    expect(h.orphans(new Set(["r1", "r3"]))).toEqual([]);
+    h.hostGone("kvm1");
+    expect(h.size).toBe(0);
+    // Bounded: the oldest goes first.
+    for (const s of ["a", "b", "c", "d"]) h.opened("kvm1", s, "r2");
+    expect(h.size).toBe(3);
+    expect(h.orphans(new Set(["r1"])).map((o) => o.session)).toEqual(["b", "c", "d"]);
+  });
+});
+
+describe("ClusterFleet closes the consoles of a holder that died", () => {
+  let server: Server | null = null;
+  afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+
+  it("a console opened through fleet.request by r2 is closed on the agent after the first lease round that finds r2 dead; one r2 closed itself is not", async () => {
+    const configs: HostConfig[] = [{ name: "kvm1", address: "10.0.0.1", port: 22, user: "nimbus" }];
+    const rec: HostRecord = {
+      name: "kvm1", address: "10.0.0.1", port: 22, maintenance: false,
+      connection: { state: "online", since: "2026-01-01T00:00:00.000Z", lastSeen: null, message: null, agentVersion: "1", capabilities: [], pinnedKey: null, offeredKey: null, nextRetryAt: null },
+      inventory: emptyInventory(),
+    };
+    const calls: [string, unknown][] = [];
+    let n = 0;
+    const local = {
+      start: async () => undefined,
+      host: (h: string) => (h === "kvm1" ? rec : undefined),
+      hosts: () => [rec],
+      subscribe: (l: (e: FleetEvent) => void) => (localListeners.add(l), () => localListeners.delete(l)),
+      request: async (_host: string, method: string, params: unknown) => (calls.push([method, params]), method === "console.open" ? { session: `s${++n}` } : { ok: true }),
+    } as unknown as Fleet;
+    const localListeners = new Set<(e: FleetEvent) => void>();
+    let alive = ["r1", "r2"];
+    const leaseListeners = new Set<(e: LeaseEvent) => void>();
+    const leases = {
+      owned: () => new Map([["kvm1", 1]]),
+      owns: (h: string) => h === "kvm1",
+      healthy: () => true,
+      ownerOf: () => "r1",
+      directory: { alive: () => alive.map((id) => ({ id, internalUrl: `http://${id}` })), url: () => undefined },
+      subscribe: (l: (e: LeaseEvent) => void) => (leaseListeners.add(l), () => leaseListeners.delete(l)),
+    } as unknown as LeaseManager;
+    const bus = { publish: async () => undefined, subscribe: () => () => undefined, onResync: () => () => undefined } as unknown as ClusterBus;
+    const rpc = new InternalRpc({ secret: "s".repeat(40) });
+    const fleet = new ClusterFleet({ replicaId: "r1", hosts: configs, local, leases, bus, rpc });
+    await fleet.start();
+    server = createServer((req, res) => void rpc.handle(req, res));
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const round = () => leaseListeners.forEach((l) => l({ type: "owners" }));
+
+    await rpc.call(url, "fleet.request", { host: "kvm1", method: "console.open", params: { domain: "web1", cols: 80, rows: 24 }, from: "r2" });
+    await rpc.call(url, "fleet.request", { host: "kvm1", method: "console.open", params: { domain: "web2", cols: 80, rows: 24 }, from: "r2" });
+    // r2 closes its second console itself; the agent ends neither otherwise.
+    await rpc.call(url, "fleet.request", { host: "kvm1", method: "console.close", params: { session: "s2" }, from: "r2" });
+    calls.length = 0;
+    round();
+    expect(calls).toEqual([]);
+    alive = ["r1"];
+    round();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(calls).toEqual([["console.close", { session: "s1" }]]);
+    round();
+    expect(calls).toHaveLength(1);
+    fleet.stop();
+  });
+});
