@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { NimbusError, type Viewer } from "@nimbus/domain";
 import type { FleetEvent, FleetView } from "@nimbus/fleet";
 import type { AuditEntry, AuditService } from "../src/deps.js";
-import { CONSOLE_SERVER_LIMITS, ConsoleService, type ConsoleEvent } from "../src/services/console-sessions.js";
+import { CONSOLE_RECONNECTED_LINE, CONSOLE_SERVER_LIMITS, ConsoleService, type ConsoleEvent } from "../src/services/console-sessions.js";
 
 const alice: Viewer = { userId: "u1", name: "Alice", role: "tenant", tenant: "acme" };
 
@@ -213,6 +213,67 @@ describe("ConsoleService", () => {
     await r.until(() => r.isDone(), "the stream to end");
     expect(relayed).toEqual(["close u1 web1"]);
     expect(svc.closeHere(alice, "web1")).toBe(false);
+    abort.abort();
+  });
+});
+
+describe("ConsoleService in replica mode: the host changes hands", () => {
+  it("a host handed to another replica (online -> connecting -> online): the console opens again there, says so, keeps the scrollback and the audit session; keystrokes meanwhile are refused as reconnecting, none sent", async () => {
+    const f = fakeFleet();
+    let state = "online";
+    (f.fleet as { host: unknown }).host = (name: string) => (name === "kvm1" ? { name, connection: { state } } : undefined);
+    const a = fakeAudit();
+    const svc = new ConsoleService(f.fleet, a.audit);
+    svc.handoverMs = 3_000;
+    const abort = new AbortController();
+    const r = read(svc.stream(alice, target, allowed, abort.signal));
+    await r.until(() => r.events.some((e) => e.kind === "connected"), "connected");
+    f.emit(out("s1", "login: "));
+    await r.until(() => r.text() === "login: ", "output");
+    const hostEvent = (s: string): FleetEvent => ((state = s), { type: "host", host: { name: "kvm1", connection: { state: s } } as never, changed: ["connection"] });
+    f.emit(hostEvent("connecting"));
+    await r.until(() => r.events.at(-1)?.kind === "connecting", "connecting");
+    const before = f.calls.length;
+    await expect(svc.input(alice, "web1", "x")).rejects.toMatchObject({ code: "CONFLICT", message: expect.stringMatching(/reconnecting/), details: { reconnecting: true } });
+    expect(f.calls.length).toBe(before);
+    // The old session's late output is not this console's any more.
+    f.emit(out("s1", "stale"));
+    f.emit(hostEvent("online"));
+    await r.until(() => r.events.at(-1)?.kind === "connected", "connected again");
+    expect(f.calls.filter((c) => c.method === "console.open")).toHaveLength(2);
+    expect(r.text()).toBe(`login: ${CONSOLE_RECONNECTED_LINE}`);
+    f.emit(out("s2", "$ "));
+    await svc.input(alice, "web1", "ls\r");
+    expect(f.calls.at(-1)).toEqual({ host: "kvm1", method: "console.input", params: { session: "s2", data: "ls\r" } });
+    await r.until(() => r.text().endsWith("$ "), "output of the new session");
+    await svc.closeFor(alice, "web1");
+    await r.until(() => a.rows.length === 2, "two audit rows");
+    expect(a.rows.map((x) => x.action)).toEqual(["instances.console.open", "instances.console.close"]);
+    abort.abort();
+  });
+
+  it("a host that does not come back through its new owner in time, or goes unreachable, closes the console as on one server", async () => {
+    const f = fakeFleet();
+    let state = "online";
+    (f.fleet as { host: unknown }).host = (name: string) => (name === "kvm1" ? { name, connection: { state } } : undefined);
+    const svc = new ConsoleService(f.fleet, fakeAudit().audit);
+    svc.handoverMs = 50;
+    const hostEvent = (s: string): FleetEvent => ((state = s), { type: "host", host: { name: "kvm1", connection: { state: s } } as never, changed: ["connection"] });
+    const abort = new AbortController();
+    const r = read(svc.stream(alice, target, allowed, abort.signal));
+    await r.until(() => r.events.some((e) => e.kind === "connected"), "connected");
+    f.emit(hostEvent("connecting"));
+    await r.until(() => r.isDone(), "the stream to end");
+    expect(r.events.at(-1)).toEqual({ kind: "closed", reason: "the host's agent is unreachable" });
+    state = "online";
+    svc.handoverMs = 3_000;
+    const r2 = read(svc.stream(alice, target, allowed, abort.signal));
+    await r2.until(() => r2.events.some((e) => e.kind === "connected"), "connected");
+    f.emit(hostEvent("connecting"));
+    await r2.until(() => r2.events.at(-1)?.kind === "connecting", "connecting");
+    f.emit(hostEvent("unreachable"));
+    await r2.until(() => r2.isDone(), "the second stream to end");
+    expect(r2.events.at(-1)).toEqual({ kind: "closed", reason: "the host's agent is unreachable" });
     abort.abort();
   });
 });

@@ -52,6 +52,13 @@ export const CONSOLE_SERVER_LIMITS = {
 /** What the terminal shows when the console re-attached after a migration (dim, no host named). */
 export const CONSOLE_MOVED_LINE = "\r\n\x1b[2m[nimbus] the VM moved to another host (live migration): console re-attached, same session\x1b[0m\r\n";
 
+/**
+ * What the terminal shows when the console came back after its host changed server replica (replica
+ * mode: the lease moved on a rebalance or a fence): the agent's console was opened again through
+ * the new owner, on the same attachment; the scrollback and the session are kept.
+ */
+export const CONSOLE_RECONNECTED_LINE = "\r\n\x1b[2m[nimbus] reconnected: another server replica watches this VM's host now; same session\x1b[0m\r\n";
+
 /** The guest's bytes, base64: a class, so the tenant mask (plain values only) leaves them as they are. */
 export class GuestOutput {
   constructor(readonly base64: string) {}
@@ -102,6 +109,8 @@ interface Console {
   moves: number;
   /** Waiting for the VM to show up on another host. */
   following: boolean;
+  /** Replica mode: waiting for the host's new owner to connect it (the lease moved). */
+  reconnecting: boolean;
 }
 
 /**
@@ -136,6 +145,12 @@ export class ConsoleService {
   private readonly unsubscribe: () => void;
   /** Replica mode: where keystrokes for a console held by another replica go. */
   relay: ConsoleRelayPort | null = null;
+  /**
+   * Replica mode: how long a console whose host is being handed to another replica (its record
+   * goes from online to connecting) waits for the new owner to connect it, then opens the agent's
+   * console again there; null (one server): the console closes with the link, as before.
+   */
+  handoverMs: number | null = null;
 
   constructor(
     private readonly fleet: FleetView,
@@ -194,7 +209,7 @@ export class ConsoleService {
       c = {
         key, epoch: randomUUID().slice(0, 8), viewer, instance: target.instance, host: target.host, domain: target.domain,
         session: null, opening: false, chunks: [], bytes: 0, seq: 0, streams: new Set(), graceTimer: null, openedAt: null,
-        closed: false, lastCheck: this.now(), check, cols: target.cols, rows: target.rows, moves: 0, following: false,
+        closed: false, lastCheck: this.now(), check, cols: target.cols, rows: target.rows, moves: 0, following: false, reconnecting: false,
       };
       this.consoles.set(key, c);
     }
@@ -204,7 +219,7 @@ export class ConsoleService {
     c.graceTimer = null;
     c.streams.add(stream);
     this.replay(c, stream, lastEventId);
-    if (!c.session && !c.opening && !c.following) void this.openAgent(c, target.cols, target.rows);
+    if (!c.session && !c.opening && !c.following && !c.reconnecting) void this.openAgent(c, target.cols, target.rows);
     const recheck = setInterval(() => void this.recheck(c!), this.recheckMs);
     recheck.unref();
     let released = false;
@@ -271,7 +286,8 @@ export class ConsoleService {
 
   private async send(c: Console | undefined, viewer: Viewer, data: string, instance: string): Promise<void> {
     if (!c || c.closed) throw new NimbusError("NOT_FOUND", `no open console for instance ${instance}`);
-    if (!c.session) throw new NimbusError("CONFLICT", c.following ? "the console is following its VM to another host" : "the console is still connecting");
+    if (!c.session)
+      throw new NimbusError("CONFLICT", c.following ? "the console is following its VM to another host" : c.reconnecting ? "the console is reconnecting (its host changed server replica)" : "the console is still connecting", { reconnecting: c.following || c.reconnecting });
     if (!this.inputs.take(viewer.userId)) throw new NimbusError("RATE_LIMITED", "too many keystrokes at once; slow down");
     await this.fleet.request(c.host, "console.input", { session: c.session, data });
   }
@@ -386,6 +402,38 @@ export class ConsoleService {
     }
   }
 
+  /**
+   * Replica mode: the host's lease moved (its record says connecting): the agent session ended with
+   * the old owner's link. Waits for the new owner to bring the host online (at most `waitMs`), then
+   * opens the console again (the agent's shared attachment), keeping the scrollback and the audit
+   * session, with a dim line saying so. Keystrokes meanwhile are refused as "reconnecting" (the
+   * browser keeps them and sends them once connected), so none is lost or sent twice.
+   */
+  private async reconnect(c: Console, waitMs: number) {
+    if (c.closed || c.following || c.reconnecting) return;
+    // Never opened: the open in flight answers for itself; none in flight, it ends as on one server.
+    if (c.openedAt === null) return void (c.opening || this.close(c, "the host's agent is unreachable", true));
+    c.reconnecting = true;
+    if (c.session) this.bySession.delete(c.session);
+    c.session = null;
+    this.push(c, `${c.epoch}:s`, { kind: "connecting" });
+    const started = this.now();
+    for (;;) {
+      if (c.closed) return;
+      const state = this.fleet.host(c.host)?.connection.state;
+      if (state === "online") break;
+      const waited = this.now() - started;
+      if ((state !== "connecting" && state !== undefined) || waited >= waitMs) {
+        c.reconnecting = false;
+        return this.close(c, "the host's agent is unreachable", true);
+      }
+      await this.nextVirtChange(Math.min(1_000, waitMs - waited));
+    }
+    c.reconnecting = false;
+    this.keep(c, Buffer.from(CONSOLE_RECONNECTED_LINE, "utf8"));
+    return this.openAgent(c, c.cols, c.rows, true);
+  }
+
   /** Resolves at the next virt or connection change of any host, or after `ms`. */
   private nextVirtChange(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -476,8 +524,12 @@ export class ConsoleService {
     }
     if (e.type === "host" && (e.changed.includes("virt") || e.changed.includes("connection"))) for (const wake of [...this.virtWaiters]) wake();
     if (e.type === "host" && e.changed.includes("connection") && e.host.connection.state !== "online") {
-      // The agent's sessions ended with its link.
-      for (const c of [...this.consoles.values()]) if (c.host === e.host.name) this.close(c, "the host's agent is unreachable", true);
+      // The agent's sessions ended with its link. Replica mode: a host changing hands comes back through its new owner.
+      for (const c of [...this.consoles.values()])
+        if (c.host === e.host.name) {
+          if (this.handoverMs !== null && e.host.connection.state === "connecting") void this.reconnect(c, this.handoverMs);
+          else if (!c.reconnecting) this.close(c, "the host's agent is unreachable", true);
+        }
     }
   }
 }
