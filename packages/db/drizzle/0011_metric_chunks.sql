@@ -5,7 +5,7 @@ CREATE TABLE "metric_chunks" (
 	"object" text NOT NULL,
 	"at" timestamp with time zone NOT NULL,
 	"dt" integer[] NOT NULL,
-	"v" real[] NOT NULL,
+	"v" bytea NOT NULL,
 	CONSTRAINT "metric_chunks_object_at_pk" PRIMARY KEY("object","at")
 );
 --> statement-breakpoint

@@ -82,19 +82,41 @@ export class SampleChunk {
     return `{${Array.from(this.dt.subarray(0, this.n)).join(",")}}`;
   }
 
-  /** `{{1,2,NULL},{3,4,5}}`: the matrix as one 2-D array literal. */
-  valuesLiteral() {
-    const rows: string[] = [];
-    for (let i = 0; i < this.n; i++) {
-      const cells: string[] = [];
-      for (let k = 0; k < this.width; k++) {
-        const x = this.value(i, k);
-        cells.push(x === null ? "NULL" : String(x));
-      }
-      rows.push(`{${cells.join(",")}}`);
-    }
-    return `{${rows.join(",")}}`;
+  /** The matrix as the column stores it: little-endian float4, row by row, in hex (one text parameter element). */
+  valuesHex() {
+    const count = this.n * this.width;
+    const bytes = Buffer.allocUnsafe(count * 4);
+    for (let i = 0; i < count; i++) bytes.writeFloatLE(this.v[i]!, i * 4);
+    return bytes.toString("base64");
   }
+}
+
+/** A stored row's matrix back: each sample's value of metric k, null when unknown or past the row's width. */
+function valuesOf(bytes: Uint8Array, samples: number, k: number): (number | null)[] {
+  const width = samples ? Math.floor(bytes.byteLength / 4 / samples) : 0;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out: (number | null)[] = [];
+  for (let i = 0; i < samples; i++) out.push(k < width ? fromFloat32(view.getFloat32((i * width + k) * 4, true)) : null);
+  return out;
+}
+
+/** Points grouped into steps aligned to `step` like `bucketOf`: mean weighted by counts, maximum of maxima, oldest first. */
+function groupPoints(points: readonly StoredPoint[], step: number): StoredPoint[] {
+  const steps = new Map<number, { sum: number; n: number; max: number | null; weight: number }>();
+  for (const p of points) {
+    const t = Math.floor(p.t / step) * step;
+    let g = steps.get(t);
+    if (!g) steps.set(t, (g = { sum: 0, n: 0, max: null, weight: 0 }));
+    if (p.avg !== null && p.n > 0) {
+      g.sum += p.avg * p.n;
+      g.weight += p.n;
+    }
+    g.n += p.avg === null ? 0 : p.n;
+    if (p.max !== null) g.max = g.max === null ? p.max : Math.max(g.max, p.max);
+  }
+  return [...steps]
+    .sort((x, y) => x[0] - y[0])
+    .map(([t, g]) => ({ t, avg: g.weight ? Math.round((g.sum / g.weight) * 10_000) / 10_000 : null, max: g.max, n: g.n }));
 }
 
 /** Samples as rows: per object and 5-minute bucket, in the order given. */
@@ -131,9 +153,9 @@ export class MetricStore {
       // A repeated (object, at) keeps the first: a writer never writes one twice, a replay must not fail the batch.
       await this.db.execute(sql`
         insert into metric_chunks (object, at, dt, v)
-        select o, to_timestamp(t::double precision / 1000), d::int[], v::real[]
+        select o, to_timestamp(t::double precision / 1000), d::int[], decode(v, 'base64')
         from unnest(${textArray(part.map((c) => c.object))}, ${textArray(part.map((c) => String(c.at)))},
-                    ${textArray(part.map((c) => c.dtLiteral()))}, ${textArray(part.map((c) => c.valuesLiteral()))}) as u(o, t, d, v)
+                    ${textArray(part.map((c) => c.dtLiteral()))}, ${textArray(part.map((c) => c.valuesHex()))}) as u(o, t, d, v)
         on conflict (object, at) do nothing`);
     }
   }
@@ -158,48 +180,52 @@ export class MetricStore {
 
   /**
    * One metric (`index`, 0-based in `METRICS[kind]`) of one object over [from, to], oldest first,
-   * from raw samples or rollups as the resolution says, grouped in SQL into steps of `step` ms
-   * aligned like `bucketOf` (mean weighted by sample counts, maximum of maxima): a 24 h chart
-   * reads 288 rollups (or 288 sample rows of 30 samples when asked for at full resolution) and
-   * hands back a few hundred points, and no timestamp is parsed per row. With rollups, buckets
-   * from `rawFrom` on (`rollupTailFrom(now)`: the open bucket and the one just closed) come from
-   * the samples, so the chart reaches the latest sample. `skip`: sample rows (by their first
-   * instant) left out, since the writer answers for them from memory.
+   * from raw samples or rollups as the resolution says, grouped into steps of `step` ms aligned
+   * like `bucketOf` (mean weighted by sample counts, maximum of maxima): a 24 h chart reads 288
+   * rollups (grouped in SQL; no timestamp parsed per row) or, at full resolution, at most 288
+   * sample rows of 30 samples each, decoded here. With rollups, buckets from `rawFrom` on
+   * (`rollupTailFrom(now)`: the open bucket and the one just closed) come from the samples, so
+   * the chart reaches the latest sample. `skip`: sample rows (by their first instant) left out,
+   * since the writer answers for them from memory.
    */
   async series(object: string, index: number, range: { from: number; to: number }, resolution: Resolution, step: number, rawFrom?: number, skip: readonly number[] = []): Promise<StoredPoint[]> {
+    const samplesFrom = async (lo: number): Promise<StoredPoint[]> => {
+      if (lo > range.to) return [];
+      // A row spans at most one bucket, so a row that starts a bucket before `lo` may still hold samples from it.
+      const rows = rowsOf<{ t: number | string; dt: number[]; v: Uint8Array }>(
+        await this.db.execute(sql`
+          select (extract(epoch from at) * 1000)::float8 as t, dt, v from metric_chunks
+          where object = ${object} and at >= ${new Date(lo - ROLLUP_MS)} and at <= ${new Date(range.to)}${
+            skip.length ? sql` and at <> all(${textArray(skip.map((t) => new Date(t).toISOString()))}::timestamptz[])` : sql``
+          }`),
+      );
+      const out: StoredPoint[] = [];
+      for (const r of rows) {
+        const at = Number(r.t);
+        const values = valuesOf(r.v, r.dt.length, index);
+        r.dt.forEach((d, i) => {
+          const t = at + Number(d);
+          if (t < lo || t > range.to) return;
+          const v = values[i]!;
+          out.push({ t, avg: v, max: v, n: v === null ? 0 : 1 });
+        });
+      }
+      return out;
+    };
+    if (resolution === "raw") return groupPoints(await samplesFrom(range.from), step);
     const k = index + 1;
     const group = (ms: SQL) => sql`floor(${ms} / ${step}::float8)::float8 * ${step}::float8`;
-    // Each sample of the object's rows from `lo` to `to` (a row spans at most one bucket), one metric.
-    const samplesFrom = (lo: number) => sql`
-      select s.t, s.x from (
-        select (extract(epoch from c.at) * 1000)::float8 + u.d as t, u.x
-        from metric_chunks c, unnest(c.dt, c.v[:][${k}::int:${k}::int]) as u(d, x)
-        where c.object = ${object} and c.at >= ${new Date(lo - ROLLUP_MS)} and c.at <= ${new Date(range.to)}${skip.length ? sql` and c.at <> all(${textArray(skip.map((t) => new Date(t).toISOString()))}::timestamptz[])` : sql``}
-      ) as s where s.t >= ${lo}::float8 and s.t <= ${range.to}::float8`;
-    let rows: { t: number; a: number | null; m: number | null; n: number }[];
-    if (resolution === "raw") {
-      rows = rowsOf(
-        await this.db.execute(sql`
-          select ${group(sql`t`)} as t, avg(x)::float8 as a, max(x) as m, count(x)::int as n
-          from (${samplesFrom(range.from)}) as p
-          group by 1 order by 1`),
-      );
-    } else {
-      const from = new Date(range.from);
-      const to = new Date(range.to);
-      const tail = rawFrom === undefined ? null : new Date(rawFrom);
-      const rollups = sql`
-        select extract(epoch from bucket) * 1000 as ms, avg[${k}::int]::float8 as a, max[${k}::int] as m, case when avg[${k}::int] is null then 0 else n end as n
-        from metric_rollups where object = ${object} and bucket >= ${from} and bucket <= ${to}${tail ? sql` and bucket < ${tail}` : sql``}`;
-      const samples = sql`select t, x::float8, x, case when x is null then 0 else 1 end from (${samplesFrom(Math.max(range.from, rawFrom ?? 0))}) as s`;
-      rows = rowsOf(
-        await this.db.execute(sql`
-          select ${group(sql`ms`)} as t, (sum(a * n) / nullif(sum(n), 0))::float8 as a, max(m) as m, sum(n)::int as n
-          from (${rollups}${tail ? sql` union all ${samples}` : sql``}) as p(ms, a, m, n)
-          group by 1 order by 1`),
-      );
-    }
-    return rows.map((r) => ({ t: Number(r.t), avg: r.a === null ? null : Math.round(Number(r.a) * 10_000) / 10_000, max: r.m === null ? null : Number(r.m), n: Number(r.n) }));
+    const tail = rawFrom === undefined ? null : new Date(rawFrom);
+    const rollups = rowsOf<{ t: number; a: number | null; m: number | null; n: number }>(
+      await this.db.execute(sql`
+        select ${group(sql`extract(epoch from bucket) * 1000`)} as t,
+               (sum(avg[${k}::int] * n) / nullif(sum(case when avg[${k}::int] is null then 0 else n end), 0))::float8 as a,
+               max(max[${k}::int]) as m, sum(case when avg[${k}::int] is null then 0 else n end)::int as n
+        from metric_rollups where object = ${object} and bucket >= ${new Date(range.from)} and bucket <= ${new Date(range.to)}${tail ? sql` and bucket < ${tail}` : sql``}
+        group by 1 order by 1`),
+    ).map((r) => ({ t: Number(r.t), avg: r.a === null ? null : Number(r.a), max: r.m === null ? null : Number(r.m), n: Number(r.n) }));
+    const samples = rawFrom === undefined ? [] : await samplesFrom(Math.max(range.from, rawFrom));
+    return groupPoints([...rollups, ...samples], step);
   }
 
   /** Removes samples older than 24 h (rows by their first sample) and rollups older than 30 days (before `now`), `batch` rows a statement. */
@@ -289,6 +315,13 @@ export class MetricWriter {
     }
     if (done.length || closed.length) this.write(done, closed);
     return this.chain;
+  }
+
+  /** What the open rows hold (their typed arrays): at 2,000 x 10, ~20 MB just before a bucket closes. */
+  held(): { rows: number; bytes: number } {
+    let bytes = 0;
+    for (const c of this.open.values()) bytes += c.dt.byteLength + c.v.byteLength;
+    return { rows: this.open.size, bytes };
   }
 
   /** At shutdown: writes what is still in memory, and the open buckets as partial rollups (merged with the rest after a restart). */
