@@ -1,5 +1,6 @@
 "use client";
 import "@xterm/xterm/css/xterm.css";
+import { TRPCClientError } from "@trpc/client";
 import { useSubscription } from "@trpc/tanstack-react-query";
 import { useEffect, useRef, useState } from "react";
 import type { FitAddon } from "@xterm/addon-fit";
@@ -79,19 +80,29 @@ export function ConsolePanel({ instance, running }: { instance: string; running:
     };
   }, []);
 
-  // Keystrokes go out while connected; a refused one (the console closed meanwhile) ends the batch.
+  // Keystrokes go out while connected and are kept while (re)connecting (the host changed server
+  // replica, the VM migrated); a call refused as reconnecting is kept too; any other refusal (the
+  // console closed meanwhile) ends the batch.
+  const closed = phase.kind === "closed";
   useEffect(() => {
-    if (phase.kind !== "connected") return;
+    if (closed) return;
     const b = new InputBatcher(
       async (data) => void (await client.instances.consoleInput.mutate({ instance, data })),
       (err) => setPhase({ kind: "closed", reason: errorInfo(err).message }),
+      undefined,
+      (err) => err instanceof TRPCClientError && (err.data as { details?: { reconnecting?: unknown } } | undefined)?.details?.reconnecting === true,
     );
+    b.pause();
     batcher.current = b;
     return () => {
       b.stop();
       if (batcher.current === b) batcher.current = null;
     };
-  }, [phase.kind, client, instance]);
+  }, [closed, client, instance]);
+  useEffect(() => {
+    if (phase.kind === "connected") batcher.current?.resume();
+    else batcher.current?.pause();
+  }, [phase.kind, closed]);
 
   useSubscription(
     trpc.instances.console.subscriptionOptions(

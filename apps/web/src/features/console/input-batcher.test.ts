@@ -52,3 +52,50 @@ describe("console input batcher", () => {
     expect([...bytesOf(Buffer.from("é\r\n").toString("base64"))]).toEqual([0xc3, 0xa9, 13, 10]);
   });
 });
+
+describe("console input batcher while the console reconnects", () => {
+  it("keeps keys typed while paused and sends them, in order, on resume", async () => {
+    const sent: string[] = [];
+    const b = new InputBatcher(async (d) => void sent.push(d), () => undefined);
+    b.pause();
+    b.push("l");
+    b.push("s");
+    await new Promise((r) => setTimeout(r, 0));
+    expect(sent).toEqual([]);
+    b.resume();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(sent).toEqual(["ls"]);
+  });
+
+  it("a call refused as reconnecting is put back in front and sent once resumed, nothing lost or doubled; other refusals still end the batch", async () => {
+    const attempts: string[] = [];
+    const errors: unknown[] = [];
+    let refuse = true;
+    const reconnecting = new Error("the console is reconnecting");
+    const b = new InputBatcher(
+      async (d) => {
+        attempts.push(d);
+        if (refuse) throw reconnecting;
+      },
+      (e) => errors.push(e),
+      1024,
+      (e) => e === reconnecting,
+    );
+    b.push("ab");
+    await new Promise((r) => setTimeout(r, 0));
+    b.push("c");
+    await new Promise((r) => setTimeout(r, 0));
+    expect(attempts).toEqual(["ab"]);
+    expect(errors).toEqual([]);
+    refuse = false;
+    b.resume();
+    await new Promise((r) => setTimeout(r, 0));
+    expect(attempts).toEqual(["ab", "abc"]);
+    const other = new InputBatcher(async () => {
+      throw new Error("no open console");
+    }, (e) => errors.push(e), 1024, (e) => e === reconnecting);
+    other.push("x");
+    await new Promise((r) => setTimeout(r, 0));
+    expect(errors).toHaveLength(1);
+  });
+});
