@@ -62,6 +62,7 @@ export class ClusterFleet implements FleetView {
   private readonly order: string[];
   /** Copies of the hosts other replicas own, with the epoch they were published under. */
   private readonly remote = new Map<string, { record: HostRecord; epoch: number }>();
+  private readonly placeholders = new Map<string, HostRecord>();
   private readonly listeners: ListenerSet<FleetEvent>;
   private readonly logger: Logger;
   private readonly cleanups: (() => void)[] = [];
@@ -132,7 +133,17 @@ export class ClusterFleet implements FleetView {
   host(name: string): HostRecord | undefined {
     const config = this.configs.get(name);
     if (!config) return undefined;
-    return this.opts.local.host(name) ?? this.remote.get(name)?.record ?? placeholder(config);
+    return this.opts.local.host(name) ?? this.remote.get(name)?.record ?? this.placeholder(config);
+  }
+
+  /**
+   * One record per host not reported yet, made once: `hosts()` runs often (/healthz, the topology's
+   * mass-connect check, pages) and at a cold start every host is one of these.
+   */
+  private placeholder(config: HostConfig): HostRecord {
+    let record = this.placeholders.get(config.name);
+    if (!record) this.placeholders.set(config.name, (record = placeholder(config)));
+    return record;
   }
 
   hostConfig(name: string): HostConfig | undefined {

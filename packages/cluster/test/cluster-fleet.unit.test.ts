@@ -98,6 +98,8 @@ describe("ClusterFleet", () => {
     await t.fleet.start();
     expect(t.fleet.hosts().map((h) => [h.name, h.connection.state])).toEqual([["kvm1", "connecting"], ["kvm2", "connecting"], ["kvm3", "connecting"]]);
     expect(t.fleet.host("kvm1")!.address).toBe("10.0.0.1");
+    // Made once per host, not at every call (/healthz and the topology's check list the fleet often).
+    expect(t.fleet.host("kvm1")).toBe(t.fleet.hosts()[0]);
     expect(t.fleet.host("nope")).toBeUndefined();
     // It asked the others for their records at start.
     await t.flush();
