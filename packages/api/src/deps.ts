@@ -1,5 +1,4 @@
 import type { FleetView, OperationStore } from "@nimbus/fleet";
-import type { RateWindow } from "./services/rate-window.js";
 import type { TenantLockService } from "./services/tenant-lock.js";
 import type { Autoscaler } from "./services/autoscale.js";
 import type { AddWorkerRequest, AuditEntry, AuditRecord, CreateSwarmRequest, SwarmNetwork, WorkerPlacement } from "@nimbus/domain";
@@ -157,8 +156,11 @@ export interface ApiDeps {
 }
 
 export interface ApiLimits {
-  /** Audit records that signed-out calls from one address may leave per window. */
-  anonymousAudit: RateWindow;
+  /**
+   * Audit records that signed-out calls from one address may leave per window (replica mode:
+   * counted in the database, so the limit holds across replicas: @nimbus/db's `DbRateWindow`).
+   */
+  anonymousAudit: { take(key: string): boolean | Promise<boolean> };
 }
 
 export interface LabControl {

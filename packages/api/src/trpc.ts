@@ -95,7 +95,7 @@ const audit = t.middleware(async ({ ctx, type, path, meta, getRawInput, next }) 
   const code = result.ok ? null : result.error.cause instanceof NimbusError ? result.error.cause.code : result.error.code;
   const common = { action: path, result: result.ok ? ("ok" as const) : ("error" as const), errorCode: code, requestId: ctx.requestId, ip: ctx.ip };
   if (!ctx.viewer) {
-    if (ctx.deps.limits.anonymousAudit.take(ctx.ip ?? "unknown")) {
+    if (await ctx.deps.limits.anonymousAudit.take(ctx.ip ?? "unknown")) {
       await ctx.deps.audit.append({ ...common, userId: null, userName: null, role: null, tenant: null, target: null });
     }
     return result;

@@ -14,7 +14,7 @@ export { HealthHistory, HealthHistoryWriter, type HealthTransition } from "./sto
 export { HealthAcks, type HealthAck } from "./stores/health-acks.js";
 export { AlertStore, type StoredAlert, type StoredChannel, type DeliveryRecord } from "./stores/alerts.js";
 export { Retention, type RetentionPolicy, type Pruned } from "./stores/retention.js";
-export { AuthRows, type AuthRowsCutoffs, type AuthRowsPruned } from "./stores/auth-limits.js";
+export { AuthRows, DbRateWindow, type AuthRowsCutoffs, type AuthRowsPruned } from "./stores/auth-limits.js";
 export { TenantQuotas } from "./stores/tenant-quotas.js";
 export { MetricStore, MetricWriter } from "./stores/metrics.js";
 export { HistoryEvents, type CheckSelector } from "./stores/metrics-events.js";

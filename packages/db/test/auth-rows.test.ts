@@ -48,3 +48,25 @@ describe(`AuthRows (${backend})`, () => {
     expect(rowsOf<{ id: string }>(await database.db.execute(sql`select id from verifications`)).map((r) => r.id)).toEqual(["v-live"]);
   });
 });
+
+describe(`DbRateWindow (${backend}): one limit for every replica`, () => {
+  it("calls from one address spread over two replicas meet one limit; another address counts alone; a window that ended starts again; no database: refused", async () => {
+    const { DbRateWindow } = await import("../src/index.js");
+    const r1 = new DbRateWindow(database.db, 3, 60_000, "anon-audit");
+    const r2 = new DbRateWindow(database.db, 3, 60_000, "anon-audit");
+    const taken = [await r1.take("198.51.100.7"), await r2.take("198.51.100.7"), await r1.take("198.51.100.7"), await r2.take("198.51.100.7"), await r1.take("198.51.100.7")];
+    expect(taken).toEqual([true, true, true, false, false]);
+    expect(await r2.take("198.51.100.8")).toBe(true);
+    // The window ended (its row's start a minute and more ago): counting starts over.
+    await database.db.execute(sql`update rate_limits set last_request = last_request - 61000 where key = 'anon-audit:198.51.100.7'`);
+    expect(await r2.take("198.51.100.7")).toBe(true);
+    expect(rowsOf<{ count: number }>(await database.db.execute(sql`select count from rate_limits where key = 'anon-audit:198.51.100.7'`))[0]!.count).toBe(1);
+    // A hostile key is cut, not stored whole.
+    expect(await r1.take("x".repeat(5_000))).toBe(true);
+    expect(Math.max(...(await keys("rate_limits")).map((k) => k.length))).toBeLessThanOrEqual(300);
+    const errors: unknown[] = [];
+    const broken = new DbRateWindow({ execute: async () => Promise.reject(new Error("connection refused")) } as never, 3, 60_000, "anon-audit", (e) => errors.push(e));
+    expect(await broken.take("198.51.100.9")).toBe(false);
+    expect(errors).toHaveLength(1);
+  });
+});

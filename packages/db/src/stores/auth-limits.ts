@@ -67,3 +67,40 @@ export class AuthRows {
     return total;
   }
 }
+
+/**
+ * A fixed window per key counted in the database (`rate_limits`, the table better-auth's
+ * per-address counters use, key `<prefix>:<key>`; one upsert per call, on the database's clock), so
+ * in replica mode an address spreading its calls over the replicas meets one limit, not one per
+ * replica. Rows whose window is over go with better-auth's (`AuthRows.prune`, every minute; windows
+ * no longer than better-auth's longest). A database that does not answer refuses (false): what it
+ * guards (the audit record of a signed-out call) is only ever a record of a call refused anyway.
+ */
+export class DbRateWindow {
+  constructor(
+    private readonly db: Db,
+    readonly limit: number,
+    readonly windowMs: number,
+    private readonly prefix: string,
+    private readonly onError: (err: unknown) => void = () => undefined,
+  ) {}
+
+  async take(key: string): Promise<boolean> {
+    const id = `${this.prefix}:${key}`.slice(0, 300);
+    const w = Math.floor(this.windowMs);
+    try {
+      const result = await this.db.execute(
+        sql`with t as (select floor(extract(epoch from clock_timestamp()) * 1000)::bigint as now)
+          insert into rate_limits (id, key, count, last_request) select ${id}, ${id}, 1, t.now from t
+          on conflict (key) do update set
+            count = case when rate_limits.last_request <= (select now from t) - ${w}::bigint then 1 else rate_limits.count + 1 end,
+            last_request = case when rate_limits.last_request <= (select now from t) - ${w}::bigint then (select now from t) else rate_limits.last_request end
+          returning count`,
+      );
+      return Number(rowsOf(result)[0]?.count ?? Infinity) <= this.limit;
+    } catch (err) {
+      this.onError(err);
+      return false;
+    }
+  }
+}
