@@ -7,7 +7,7 @@ import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthH
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags, type FleetView } from "@nimbus/fleet";
 import { ConsoleRelay, clusterSqlPool, onLeader, shareCachedState, stampReplica, startCluster, startClusterOperations, type Cluster } from "@nimbus/cluster";
 import { ActiveCheckPlanner, ConsoleChecks, LoadBalancerService, PgLbApplyGuard, consoleRelayHandlers, consoleService } from "@nimbus/api";
-import { LoadBalancerStore, pingDatabase } from "@nimbus/db";
+import { DbRateWindow, LoadBalancerStore, pingDatabase } from "@nimbus/db";
 import { AlertService } from "@nimbus/api";
 import { AlertStore } from "@nimbus/db";
 import { Autoscaler } from "@nimbus/api";
@@ -222,7 +222,8 @@ export async function createApp(
       },
     });
     // A signed-out address leaves at most this many audit records a minute (its calls are refused either way).
-    const limits = { anonymousAudit: new RateWindow(10, 60_000) };
+    // Replica mode: counted in the database, so an address spreading its calls over the replicas meets one limit.
+    const limits = { anonymousAudit: replica ? new DbRateWindow(db, 10, 60_000, "anon-audit", (err) => logger.warn({ err }, "anonymous audit limit not counted; record skipped")) : new RateWindow(10, 60_000) };
     const deps: ApiDeps = { fleet, operations: ops, tenants, auth, audit: auth.audit, lab: source.lab, limits, metrics: metricWriter, history: historyEvents };
     // Replica mode: the quota's per-tenant lock is a PostgreSQL advisory lock, creates recorded elsewhere reloaded under it.
     if (clusterOps && clusterSql) deps.tenantLocks = new PgTenantLocks(clusterSql, () => clusterOps.operations.refresh());
@@ -237,7 +238,10 @@ export async function createApp(
     // Replica mode: console keystrokes and closes sent to a replica that does not hold the console go to the one that does.
     if (cluster && replica) {
       const c = cluster;
-      consoleService({ deps, live }).relay = new ConsoleRelay({ rpc: c.rpc, replicaId: replica.id, peers: () => c.leases.directory.alive(), handlers: consoleRelayHandlers({ deps, live }) });
+      const consoles = consoleService({ deps, live });
+      consoles.relay = new ConsoleRelay({ rpc: c.rpc, replicaId: replica.id, peers: () => c.leases.directory.alive(), handlers: consoleRelayHandlers({ deps, live }) });
+      // A host whose lease moves (rebalance, fence) keeps its consoles: opened again through the new owner.
+      consoles.handoverMs = 20_000;
     }
     cleanups.unshift(() => live.detach(), () => health.stop());
     // Load balancers: specs in the database, lb-apply as server-side operations, states from the edge hosts' pushes.
