@@ -109,6 +109,22 @@ describe("ProtocolClient", () => {
     expect(h.errors.map((e) => e.details?.method)).toEqual(["inventory.section", "no.such.thing"]);
   });
 
+  it("checks every host's counters push by hand: the schema's result, and the schema's words for a refusal", async () => {
+    h = harness();
+    const push = { cpu: { busy: 1, total: 2 }, interfaces: [], domains: [{ name: "web-1", cpuTimeNs: 1, netRxBytes: 2, netTxBytes: 3, diskReadBytes: 4, diskWriteBytes: 5, junk: "dropped" }] };
+    h.send({ jsonrpc: "2.0", method: "stats.counters", params: push });
+    h.send({ jsonrpc: "2.0", method: "stats.counters", params: { ...push, domains: [{ ...push.domains[0], netRxBytes: -1 }] } });
+    await expect.poll(() => h.notes.length + h.errors.length).toBe(2);
+    expect(h.notes).toEqual([
+      {
+        method: "stats.counters",
+        params: { cpu: { busy: 1, total: 2 }, interfaces: [], domains: [{ name: "web-1", cpuTimeNs: 1, netRxBytes: 2, netTxBytes: 3, diskReadBytes: 4, diskWriteBytes: 5, memoryRssKiB: null }], datastores: [] },
+      },
+    ]);
+    expect(h.errors[0]).toMatchObject({ code: "UNPARSEABLE_OUTPUT", details: { method: "stats.counters" } });
+    expect(h.errors[0]!.message).toContain("domains.0.netRxBytes");
+  });
+
   it.each(["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf"])(
     "reports a notification named %s (an inherited key) as unknown and keeps working",
     async (method) => {

@@ -103,13 +103,14 @@ export function sampleFleet(hosts: readonly HostRecord[], at: number, rates?: Co
     }
     for (const d of h.inventory.virt?.domains ?? []) {
       const running = d.state === "running";
-      const r = running ? (rates?.domain(h.name, d.name, at) ?? null) : null;
       // A VM that is not running uses no CPU and moves no bytes: 0, not a gap.
-      const rate = (v: number | null | undefined) => (running ? round(v ?? null) : 0);
+      const r = running ? (rates?.domain(h.name, d.name, at) ?? null) : null;
       out.push({
         object: seriesKey("instance", d.name),
         at,
-        values: [running ? 1 : 0, d.vcpus, d.memoryMiB, rate(domainCpuPct(r?.cpuCores, d.vcpus)), rate(r?.netRxBps), rate(r?.netTxBps), rate(r?.diskReadBps), rate(r?.diskWriteBps), rate(r?.memoryMiB)],
+        values: running
+          ? [1, d.vcpus, d.memoryMiB, round(domainCpuPct(r?.cpuCores, d.vcpus)), round(r?.netRxBps ?? null), round(r?.netTxBps ?? null), round(r?.diskReadBps ?? null), round(r?.diskWriteBps ?? null), round(r?.memoryMiB ?? null)]
+          : [0, d.vcpus, d.memoryMiB, 0, 0, 0, 0, 0, 0],
       });
     }
     const nfs = h.inventory.storage?.nfs;
@@ -204,15 +205,21 @@ export class RollupAccumulator {
         this.open.set(s.object, acc);
       }
       acc.n++;
-      s.values.forEach((v, i) => {
-        acc.sum[i] ??= 0;
-        acc.count[i] ??= 0;
-        acc.max[i] ??= null;
-        if (v === null || !Number.isFinite(v)) return;
-        acc.sum[i] += v;
-        acc.count[i]++;
-        acc.max[i] = acc.max[i] === null ? v : Math.max(acc.max[i], v);
-      });
+      // A plain loop: this runs for every value of every object every 10 s (220,000 at 2,000 x 10).
+      const values = s.values;
+      for (let i = 0; i < values.length; i++) {
+        if (i >= acc.sum.length) {
+          acc.sum.push(0);
+          acc.count.push(0);
+          acc.max.push(null);
+        }
+        const v = values[i];
+        if (v === null || v === undefined || !Number.isFinite(v)) continue;
+        acc.sum[i]! += v;
+        acc.count[i]!++;
+        const m = acc.max[i]!;
+        acc.max[i] = m === null || v > m ? v : m;
+      }
     }
     return closed;
   }

@@ -7,6 +7,7 @@ import {
   STATS_LIMITS,
   StatsCounters,
   counterRate,
+  parseStatsCounters,
   cpuShare,
   domainCpuPct,
   sampleFleet,
@@ -239,5 +240,73 @@ describe("samples with rates", () => {
     const by = new Map(sampleFleet([manager, swarmVm("swarm2", 30), swarmVm("swarm3", 50)], T0).map((s) => [s.object, s.values]));
     expect(by.get("service:web")).toEqual([2, 3, 40]);
     expect(by.get("service:idle")).toEqual([0, 0, null]);
+  });
+});
+
+describe("parseStatsCounters (the hand-written check of every host's counters push)", () => {
+  const valid = () => ({
+    cpu: { busy: 10, total: 100 },
+    interfaces: [{ name: "eth0", kind: "physical", master: null, rxBytes: 1, txBytes: 2 }, { name: "br0", kind: "bridge", master: "ovs-system", rxBytes: 0, txBytes: 0 }],
+    domains: [{ name: "web-1", cpuTimeNs: 5, netRxBytes: 1, netTxBytes: 2, diskReadBytes: 3, diskWriteBytes: 4, memoryRssKiB: 2048 }],
+    datastores: [{ path: "/srv/nfs/instance", readBytes: 1, writeBytes: 2 }],
+  });
+  // Where a hostile agent may put something else, and what it may put there.
+  const paths: (string | number)[][] = [
+    [], ["cpu"], ["cpu", "busy"], ["cpu", "total"], ["interfaces"], ["interfaces", 0], ["interfaces", 0, "name"], ["interfaces", 0, "kind"], ["interfaces", 1, "master"],
+    ["interfaces", 0, "rxBytes"], ["interfaces", 1, "txBytes"], ["domains"], ["domains", 0], ["domains", 0, "name"], ["domains", 0, "cpuTimeNs"], ["domains", 0, "netRxBytes"],
+    ["domains", 0, "netTxBytes"], ["domains", 0, "diskReadBytes"], ["domains", 0, "diskWriteBytes"], ["domains", 0, "memoryRssKiB"], ["datastores"], ["datastores", 0],
+    ["datastores", 0, "path"], ["datastores", 0, "readBytes"], ["datastores", 0, "writeBytes"], ["extra"], ["domains", 0, "extra"],
+  ];
+  const DELETE = Symbol("delete");
+  const values: unknown[] = [
+    DELETE, null, 0, -0, -1, 1.5, 2 ** 53, 2 ** 53 - 1, Number.NaN, Number.POSITIVE_INFINITY, "1", "", "x".repeat(256), "x".repeat(257), "y".repeat(4097), true, [], {}, [1],
+    "physical", "bogus", "veth", { busy: 1, total: 2 }, Array.from({ length: 65 }, (_, i) => ({ name: `e${i}`, kind: "other", master: null, rxBytes: 0, txBytes: 0 })),
+    Array.from({ length: STATS_LIMITS.domains + 1 }, () => valid().domains[0]), Object.create(null),
+  ];
+  const mutate = (base: ReturnType<typeof valid>, path: (string | number)[], v: unknown): unknown => {
+    if (!path.length) return v === DELETE ? undefined : v;
+    let o: Record<string | number, unknown> = base as unknown as Record<string, unknown>;
+    for (const k of path.slice(0, -1)) {
+      o = o[k] as Record<string | number, unknown>;
+      // An earlier change put something else there: this one has nowhere to go.
+      if (typeof o !== "object" || o === null) return base;
+    }
+    const last = path.at(-1)!;
+    if (v === DELETE) delete o[last];
+    else o[last] = v;
+    return base;
+  };
+
+  it("accepts and refuses exactly what the schema does, with the same result", () => {
+    let accepted = 0;
+    let cases = 0;
+    const check = (input: unknown) => {
+      cases++;
+      const zod = StatsCounters.safeParse(input);
+      const fast = parseStatsCounters(input);
+      expect(fast !== null, JSON.stringify(input)?.slice(0, 300)).toBe(zod.success);
+      if (zod.success) {
+        accepted++;
+        expect(fast).toEqual(zod.data);
+        expect(Object.is(fast!.cpu?.busy, zod.data.cpu?.busy)).toBe(true);
+      }
+    };
+    check(valid());
+    for (const path of paths) for (const v of values) check(mutate(valid(), path, v));
+    // Two changes at once, chosen by a fixed sequence.
+    let seed = 7;
+    const next = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let i = 0; i < 2_000; i++) {
+      const input = mutate(valid(), paths[1 + next(paths.length - 1)]!, values[next(values.length)]);
+      if (input && typeof input === "object") check(mutate(input as ReturnType<typeof valid>, paths[1 + next(paths.length - 1)]!, values[next(values.length)]));
+    }
+    // Both sides were exercised.
+    expect(accepted).toBeGreaterThan(50);
+    expect(cases - accepted).toBeGreaterThan(500);
+  });
+
+  it("fills the defaults the schema fills and drops unknown keys", () => {
+    const push = { cpu: null, interfaces: [], domains: [{ name: "a", cpuTimeNs: 1, netRxBytes: 1, netTxBytes: 1, diskReadBytes: 1, diskWriteBytes: 1, junk: "x" }], junk: 1 };
+    expect(parseStatsCounters(push)).toEqual({ cpu: null, interfaces: [], domains: [{ name: "a", cpuTimeNs: 1, netRxBytes: 1, netTxBytes: 1, diskReadBytes: 1, diskWriteBytes: 1, memoryRssKiB: null }], datastores: [] });
   });
 });
