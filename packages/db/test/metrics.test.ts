@@ -154,6 +154,24 @@ describe(`MetricStore (${backend})`, () => {
     expect(stored).toEqual(held);
   });
 
+  it("the writer's open rows share buffers without overwriting each other (thousands of objects, a wider sample midway)", async () => {
+    const t0 = Date.parse("2030-01-06T00:00:00Z");
+    const writer = new MetricWriter(store, (e) => {
+      throw e;
+    });
+    for (let i = 0; i < 3; i++) {
+      const batch: ObjectSample[] = [];
+      for (let o = 0; o < 3_000; o++) batch.push({ object: `instance:slab${o}`, at: t0 + i * SAMPLE_INTERVAL_MS, values: o === 7 && i === 2 ? [o, i, 99] : [o, i] });
+      await writer.record(batch);
+    }
+    const range = { from: t0, to: t0 + HOUR };
+    expect((await writer.series("instance:slab2999", 0, range, "raw", SAMPLE_INTERVAL_MS)).map((p) => p.avg)).toEqual([2999, 2999, 2999]);
+    await writer.flush();
+    for (const o of [0, 1, 1_500, 2_999]) expect((await store.series(`instance:slab${o}`, 1, range, "raw", SAMPLE_INTERVAL_MS)).map((p) => p.avg)).toEqual([0, 1, 2]);
+    expect((await store.series("instance:slab7", 2, range, "raw", SAMPLE_INTERVAL_MS)).map((p) => p.avg)).toEqual([null, null, 99]);
+    expect((await store.series("instance:slab8", 0, range, "raw", SAMPLE_INTERVAL_MS)).map((p) => p.avg)).toEqual([8, 8, 8]);
+  });
+
   it("a failed batch is reported and the next one is still written", async () => {
     const errors: unknown[] = [];
     let fail = true;
