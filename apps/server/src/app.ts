@@ -14,6 +14,7 @@ import { Autoscaler } from "@nimbus/api";
 import { ScalingPolicies } from "@nimbus/db";
 import { createMetrics } from "./http/metrics.js";
 import { replicaConfig, type ServerEnv } from "./env.js";
+import { startingAnnouncement } from "./starting.js";
 import { hostsSource } from "./hosts-source.js";
 import { scheduleRetention } from "./retention.js";
 import { seedTenants, tenantService } from "./tenants.js";
@@ -87,8 +88,11 @@ export async function createApp(
   onCluster?: (cluster: Cluster) => void,
 ): Promise<App> {
   const startedAt = Date.now();
+  // Replica mode: "starting" in the cluster's table until the leases start (main.ts said it first).
+  const starting = replicaConfig(env);
+  const announcement = starting ? startingAnnouncement(starting) : null;
   const database = await openDatabase(env.DATABASE_URL ? { url: env.DATABASE_URL } : { dataDir: join(env.NIMBUS_DATA_DIR, "db") });
-  const cleanups: (() => Promise<void> | void)[] = [() => database.close()];
+  const cleanups: (() => Promise<void> | void)[] = [() => database.close(), () => announcement?.stop()];
   try {
     const { db } = database;
     const auth = createAuth({
@@ -125,6 +129,8 @@ export async function createApp(
     });
     cleanups.unshift(() => localFleet.stop());
     let cluster: Cluster | null = null;
+    /** Replica mode: when the leases started adding hosts (the fleet's start, for /healthz). */
+    let clusterStartedAt: number | null = null;
     if (replica) {
       // A tenant's host tokens are the same on every replica (its page mixes their answers).
       shareHostTokens(replica.secret);
@@ -134,6 +140,10 @@ export async function createApp(
         if (!flags || Date.now() - flags.at > 1_000) flags = { at: Date.now(), list: maintenanceFlags.list() };
         return (await flags.list).includes(host);
       };
+      // ensure(): on the very first start the table came with the migrations just run.
+      if (!(await announcement!.ensure())) logger.warn("replica not announced as starting: its first lease round takes whatever is free");
+      await announcement!.stop();
+      clusterStartedAt = Date.now();
       cluster = await startCluster({
         url: replica.databaseUrl,
         replicaId: replica.id,
@@ -370,7 +380,7 @@ export async function createApp(
       },
     };
     // Hosts connect in the background: the console is usable while a big fleet comes up.
-    app.fleetStartedAt = Date.now();
+    app.fleetStartedAt = clusterStartedAt ?? Date.now();
     // Replica mode: the cluster started the local fleet; hosts arrive with their leases.
     void (cluster ? Promise.resolve() : localFleet.start()).then(() => {
       logger.info({ hosts: fleet.hosts().length, ms: Date.now() - app.fleetStartedAt! }, "every host answered its first connection attempt");

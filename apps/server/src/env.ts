@@ -1,4 +1,3 @@
-import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
@@ -79,24 +78,7 @@ const Env = z.object({
 
 export type ServerEnv = z.infer<typeof Env> & { repoRoot: string };
 
-export interface ReplicaConfig {
-  id: string;
-  secret: string;
-  internalUrl: string;
-  databaseUrl: string;
-}
-
-/** Replica mode's settings, or null in the default single process. */
-export function replicaConfig(env: ServerEnv): ReplicaConfig | null {
-  if (!env.NIMBUS_CLUSTER_SECRET || !env.DATABASE_URL) return null;
-  const host = env.NIMBUS_BIND === "0.0.0.0" || env.NIMBUS_BIND === "::" ? "127.0.0.1" : env.NIMBUS_BIND;
-  return {
-    id: env.NIMBUS_REPLICA_ID ?? `${hostname()}-${process.pid}`.replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 64),
-    secret: env.NIMBUS_CLUSTER_SECRET,
-    internalUrl: env.NIMBUS_INTERNAL_URL ?? `http://${host.includes(":") ? `[${host}]` : host}:${env.NIMBUS_PORT}`,
-    databaseUrl: env.DATABASE_URL,
-  };
-}
+export { replicaConfig, type ReplicaConfig } from "./replica-config.js";
 
 export function loadEnv(source: Record<string, string | undefined> = process.env): ServerEnv {
   const parsed = Env.superRefine((e, ctx) => {

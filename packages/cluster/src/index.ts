@@ -6,6 +6,7 @@ export { ReplayIndex, parseCursor, formatCursor, MAX_CURSOR_LENGTH, type ReplayC
 export { InternalRpc, INTERNAL_PREFIX, type InternalRpcOptions } from "./internal-http.js";
 export { ClusterFleet, type ClusterFleetOptions } from "./cluster-fleet.js";
 export { startCluster, type Cluster, type ClusterOptions } from "./runtime.js";
+export { StartingAnnouncement } from "./announce.js";
 export { ClusterOperations, clusterSqlPool, operationHost, stampReplica, startClusterOperations, type ClusterOperationsOptions } from "./operations-forward.js";
 export { OperationAdoption, type AdoptionOptions } from "./adoption.js";
 export { shareCachedState, onLeader, ALERTS_CHANGED, AUTOSCALE_CHANGED, AUTOSCALE_STATE, AUTOSCALE_STATE_REQUEST, type SharedAutoscaleDecisions, HEALTH_ACKS_CHANGED, LB_SPECS_CHANGED, type SharedAlerts, type SharedAutoscale, type SharedHealthAcks, type SharedLoadBalancers, type SharedStateOptions } from "./shared-state.js";

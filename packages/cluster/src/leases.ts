@@ -24,6 +24,11 @@ export interface LeaseTiming {
   leaseMs: number;
   fenceMs: number;
   aliveMs: number;
+  /**
+   * How long a replica announced as starting (ReplicaDirectory.announce, early in its boot) has
+   * the free hosts the split gives it left free for it by the alive ones.
+   */
+  startingMs: number;
   /** Queries of one round give up after this long (a cut connection must not hang the round). */
   queryTimeoutMs: number;
 }
@@ -33,6 +38,7 @@ export const DEFAULT_LEASE_TIMING: LeaseTiming = {
   leaseMs: 6_000,
   fenceMs: 4_000,
   aliveMs: REPLICA_TIMING.aliveMs,
+  startingMs: REPLICA_TIMING.startingMs,
   // Below fenceMs, well above a normal round: a renew answered late by a busy event loop (a
   // fleet's SSH handshakes) still counts, since the fence counts from when it was sent.
   queryTimeoutMs: 3_000,
@@ -215,7 +221,7 @@ export class LeaseManager {
   private mutations = 0;
   /** Hosts free in the last round: one meant for another replica is taken here only if it stays free a round. */
   private freeBefore = new Set<string>();
-  private preferred: { alive: string; owners: Map<string, string> } | null = null;
+  private readonly preferred = new Map<string, Map<string, string>>();
   private startedAt: number | null = null;
   /** Renew thread mode: the thread, the times and counters shared with it, the main thread's beat. */
   private thread: { worker: Worker; times: Float64Array; counts: Int32Array; beat: NodeJS.Timeout } | null = null;
@@ -244,7 +250,7 @@ export class LeaseManager {
     this.clock = opts.clock ?? monotonicMs;
     this.logger = opts.logger ?? pino({ level: "silent" });
     this.listeners = new ListenerSet(this.logger, "lease event");
-    this.directory = new ReplicaDirectory(opts.db, opts.self, this.timing.aliveMs);
+    this.directory = new ReplicaDirectory(opts.db, opts.self, this.timing.aliveMs, this.timing.startingMs);
   }
 
   get id(): string {
@@ -253,8 +259,10 @@ export class LeaseManager {
 
   /**
    * Registers the hosts and this replica (its first renew beats), then renews on its own timer and
-   * runs a round every heartbeat. The first round comes one heartbeat after start: replicas started
-   * together see each other before anyone takes a share.
+   * runs a round every heartbeat, the first one at once: free hosts are taken now, not a heartbeat
+   * later. Replicas booting together do not race for them: each announced itself early in its
+   * boot (`directory.announce()`), and a replica leaves the free hosts the split gives to one
+   * still starting free for it (doRound), so each takes its own share in its first round.
    */
   async start(): Promise<void> {
     this.startedAt = this.clock();
@@ -266,7 +274,8 @@ export class LeaseManager {
       await this.renew(30_000);
       this.scheduleRenew();
     }
-    this.lastRoundAt = this.clock();
+    // Fixed rate from here: the first round now.
+    this.lastRoundAt = this.clock() - this.timing.heartbeatMs;
     this.schedule();
   }
 
@@ -455,6 +464,8 @@ export class LeaseManager {
     // Leases before the replicas: a lease read as expired belongs to a replica already read as dead.
     const leases = await this.q<{ host: string; owner: string | null; live: boolean }>(`select host, owner, (owner is not null and expires_at > now()) as live from host_leases`);
     const alive = (await this.directory.refresh()).map((r) => r.id);
+    // Announced, booting, not renewing yet: their share of the free hosts is left to them (below).
+    const starting = this.directory.starting().filter((r) => !alive.includes(r));
     if (this.stopped) return;
     const owners = new Map<string, string>();
     const counts = new Map<string, number>();
@@ -483,6 +494,11 @@ export class LeaseManager {
     }
     const everyone = alive.includes(this.id) ? alive : [...alive, this.id];
     const preferred = this.preferredOwners(everyone);
+    // Which free host is whose to take: the split counts the replicas still starting too (a
+    // released host, below, only ever goes to an alive one). Once a starting replica beats, the
+    // alive list is what this split already was: nothing it was left is given to anyone else.
+    const split = starting.length ? this.preferredOwners([...everyone, ...starting]) : preferred;
+    const booting = new Set(starting);
     const movable = this.opts.movable ?? (() => false);
     const cheap = [...this.mine.keys()].filter((h) => movable(h)).length;
     const plan = planRound({ hosts: this.hostList.length, alive: everyone, me: this.id, held: counts, free: freeNow.length, maxMoves: this.maxMoves + cheap });
@@ -491,10 +507,14 @@ export class LeaseManager {
     const share = fairShare(this.hostList.length, everyone.length);
     const room = (r: string) => (counts.get(r) ?? 0) < share;
     if (plan.take > 0) {
-      // Ours by the split first; one meant for another replica once it stayed free a round, or at
-      // once when that replica is full (a dead replica's hosts must not wait a round for nobody).
-      const ours = freeNow.filter((h) => preferred.get(h) === this.id);
-      const others = freeNow.filter((h) => preferred.get(h) !== this.id && (wasFree.has(h) || !room(preferred.get(h)!)));
+      // Ours by the split first; one meant for another alive replica once it stayed free a round,
+      // or at once when that replica is full (a dead replica's hosts must not wait a round for
+      // nobody); one meant for a replica still starting: not while it starts (startingMs at most).
+      const ours = freeNow.filter((h) => split.get(h) === this.id);
+      const others = freeNow.filter((h) => {
+        const p = split.get(h)!;
+        return p !== this.id && !booting.has(p) && (wasFree.has(h) || !room(p));
+      });
       const want = [...ours, ...others].slice(0, plan.take);
       if (want.length) {
         const taken = await this.mutate(() =>
@@ -544,11 +564,17 @@ export class LeaseManager {
     this.emit({ type: "owners" });
   }
 
-  /** The split for this alive list (cached: it changes only when a replica comes or goes). */
-  private preferredOwners(alive: readonly string[]): Map<string, string> {
-    const key = [...alive].sort().join("\n");
-    if (this.preferred?.alive !== key) this.preferred = { alive: key, owners: preferredOwners(this.hostList, alive) };
-    return this.preferred.owners;
+  /** The split for this list of replicas (cached: it changes only when a replica comes or goes). */
+  private preferredOwners(replicas: readonly string[]): Map<string, string> {
+    const key = [...new Set(replicas)].sort().join("\n");
+    let owners = this.preferred.get(key);
+    if (!owners) {
+      // Two splits at most are in use at a time (alive, and alive + starting).
+      if (this.preferred.size >= 4) this.preferred.clear();
+      owners = preferredOwners(this.hostList, replicas);
+      this.preferred.set(key, owners);
+    }
+    return owners;
   }
 
   private async mutate<T>(work: () => Promise<T>): Promise<T> {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type pg from "pg";
-import { LEADER_LEASE, LeaseManager, fairShare, type LeaseEvent, type LeaseTiming } from "../src/leases.js";
+import { LEADER_LEASE, LeaseManager, fairShare, preferredOwners, type LeaseEvent, type LeaseTiming } from "../src/leases.js";
+import { ReplicaDirectory } from "../src/replicas.js";
 import { freshDatabase, pool } from "./support/pg.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
 
@@ -9,7 +10,7 @@ import { TcpProxy } from "./support/tcp-proxy.js";
  * under with-postgres.sh). Timings are scaled down 10x so the suite takes seconds; the server-level
  * test runs the default 2 s / 6 s / 4 s.
  */
-const FAST: LeaseTiming = { heartbeatMs: 300, leaseMs: 1_500, fenceMs: 1_000, aliveMs: 1_500, queryTimeoutMs: 400 };
+const FAST: LeaseTiming = { heartbeatMs: 300, leaseMs: 1_500, fenceMs: 1_000, aliveMs: 1_500, startingMs: 1_500, queryTimeoutMs: 400 };
 const hosts = Array.from({ length: 12 }, (_, i) => `kvm${i + 1}`);
 
 /** Every acquire and release of every manager, in the order they happened in this process. */
@@ -21,7 +22,7 @@ describe("host leases on PostgreSQL", () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function cluster(n: number, opts: { proxied?: boolean } = {}) {
+  async function cluster(n: number, opts: { proxied?: boolean; timing?: Partial<LeaseTiming>; announce?: string[] } = {}) {
     const { url, target } = await freshDatabase();
     cleanups.push(() => target.remove());
     const intervals: Interval[] = [];
@@ -34,7 +35,7 @@ describe("host leases on PostgreSQL", () => {
         cleanups.push(() => proxy!.stop());
       }
       const p = pool(proxy ? proxy.url(url) : url);
-      const m = new LeaseManager({ db: p, self: { id, internalUrl: `http://127.0.0.1/${id}` }, hosts, timing: FAST, maxMoves: 2 });
+      const m = new LeaseManager({ db: p, self: { id, internalUrl: `http://127.0.0.1/${id}` }, hosts, timing: { ...FAST, ...opts.timing }, maxMoves: 2 });
       m.subscribe((e: LeaseEvent) => {
         if (e.type === "acquired") intervals.push({ manager: id, host: e.host, from: performance.now(), to: null });
         if (e.type === "released" || (e.type === "leader" && !e.leader)) {
@@ -52,8 +53,11 @@ describe("host leases on PostgreSQL", () => {
       managers.push({ m, pool: p, proxy });
       return managers.at(-1)!;
     };
+    const admin = pool(url);
+    // Said "starting" before anyone starts, as servers booting together do (announceReplica).
+    for (const id of opts.announce ?? []) await new ReplicaDirectory(admin, { id, internalUrl: `http://127.0.0.1/${id}` }).announce();
     for (let i = 0; i < n; i++) await add(`r${i + 1}`);
-    return { url, managers, add, intervals, admin: pool(url) };
+    return { url, managers, add, intervals, admin };
   }
 
   /** No host is acted on by two managers at any instant (the intervals of one host never overlap). */
@@ -151,6 +155,40 @@ describe("host leases on PostgreSQL", () => {
     expect(intervals.length).toBe(settled);
     expect(ownedCounts(managers)).toEqual([6, 6]);
     expect(fairShare(hosts.length, 2)).toBe(6);
+    neverTwoOwners(intervals);
+  });
+
+  it("a replica takes the free hosts in its first round at once, not a heartbeat after its start", async () => {
+    // Rounds 5 s apart: only a first round at start can take them within the wait below.
+    const { managers, intervals, admin } = await cluster(1, { timing: { heartbeatMs: 5_000 } });
+    cleanups.push(() => admin.end());
+    await vi.waitFor(() => expect(ownedCounts(managers)).toEqual([12]), { timeout: 4_000, interval: 20 });
+    expect(managers[0]!.m.stats().firstTakeMs).toBeLessThan(5_000);
+    neverTwoOwners(intervals);
+  });
+
+  it("replicas announced as starting get the free hosts of their split left for them: each host taken once, none moved; one that never comes has its share taken once startingMs passed", async () => {
+    // r2 and r3 say they are starting; r1 starts now, r2 later, r3 never.
+    const { managers, add, intervals, admin } = await cluster(1, { announce: ["r2", "r3"], timing: { startingMs: 4_000 } });
+    cleanups.push(() => admin.end());
+    const r1 = managers[0]!.m;
+    const three = preferredOwners(hosts, ["r1", "r2", "r3"]);
+    const share = (id: string) => hosts.filter((h) => three.get(h) === id).sort();
+    await vi.waitFor(() => expect([...r1.owned().keys()].sort()).toEqual(share("r1")), { timeout: 3_000, interval: 20 });
+    // More rounds while r2 and r3 still start: r1 leaves their hosts free.
+    const rounds = r1.stats().rounds;
+    await vi.waitFor(() => expect(r1.stats().rounds).toBeGreaterThan(rounds + 2), { timeout: 3_000, interval: 20 });
+    expect([...r1.owned().keys()].sort()).toEqual(share("r1"));
+    const free = await admin.query<{ host: string }>(`select host from host_leases where host <> '@leader' and (owner is null or expires_at <= now()) order by host`);
+    expect(free.rows.map((r) => r.host).sort()).toEqual([...share("r2"), ...share("r3")].sort());
+    const r2 = (await add("r2")).m;
+    await vi.waitFor(() => expect([...r2.owned().keys()].sort()).toEqual(share("r2")), { timeout: 3_000, interval: 20 });
+    // r3 never beats: once its startingMs passed, r1 and r2 take its hosts, fair shares, nothing released.
+    await vi.waitFor(() => expect(ownedCounts(managers)).toEqual([6, 6]), { timeout: 10_000, interval: 50 });
+    expect(intervals.filter((i) => i.host !== LEADER_LEASE && i.to !== null)).toEqual([]);
+    const { rows } = await admin.query<{ host: string; epoch: number }>(`select host, epoch::int as epoch from host_leases where host <> '@leader' and expires_at > now()`);
+    expect(rows).toHaveLength(hosts.length);
+    expect(rows.filter((r) => r.epoch !== 1)).toEqual([]);
     neverTwoOwners(intervals);
   });
 
