@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import type pg from "pg";
 import { LEADER_LEASE, LeaseManager, fairShare, preferredOwners, type LeaseEvent, type LeaseTiming } from "../src/leases.js";
 import { ReplicaDirectory } from "../src/replicas.js";
+import { StartingAnnouncement } from "../src/announce.js";
 import { freshDatabase, pool } from "./support/pg.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
 
@@ -190,6 +191,33 @@ describe("host leases on PostgreSQL", () => {
     expect(rows).toHaveLength(hosts.length);
     expect(rows.filter((r) => r.epoch !== 1)).toEqual([]);
     neverTwoOwners(intervals);
+  });
+
+  it("a server says it is starting from its first moment and again every heartbeat until its leases start; once it stops saying it, the claim lapses", async () => {
+    const { url, target } = await freshDatabase();
+    cleanups.push(() => target.remove());
+    const admin = pool(url);
+    cleanups.push(() => admin.end());
+    const peer = new ReplicaDirectory(admin, { id: "r1", internalUrl: "http://127.0.0.1/r1" }, FAST.aliveMs, 600);
+    const startedAt = async () => (await admin.query<{ at: string }>(`select started_at::text as at from cluster_replicas where id = 'r9'`)).rows[0]?.at;
+    const a = new StartingAnnouncement(url, { id: "r9", internalUrl: "http://127.0.0.1/r9" }, 100);
+    cleanups.push(() => a.stop());
+    expect(await a.ensure()).toBe(true);
+    expect((await peer.refresh()).map((r) => r.id)).toEqual([]);
+    expect(peer.starting()).toEqual(["r9"]);
+    const first = await startedAt();
+    await vi.waitFor(async () => expect(await startedAt()).not.toBe(first), { timeout: 3_000, interval: 50 });
+    await a.stop();
+    const last = await startedAt();
+    await vi.waitFor(async () => {
+      await peer.refresh();
+      expect(peer.starting()).toEqual([]);
+    }, { timeout: 3_000, interval: 50 });
+    expect(await startedAt()).toBe(last);
+    // Nothing to reach: false, and stopping is quiet.
+    const nowhere = new StartingAnnouncement("postgres://nobody:x@127.0.0.1:1/none", { id: "r8", internalUrl: "http://127.0.0.1/r8" });
+    expect(await nowhere.ensure()).toBe(false);
+    await nowhere.stop();
   });
 
   it("a clean stop hands the leases back at once: the other takes them without waiting for expiry", async () => {
