@@ -39,6 +39,29 @@ afterAll(async () => {
 });
 
 const ALL = ["r1", "r2", "r3"];
+
+/** A serial console's SSE stream (instances.console): the kinds of its events as they arrive. */
+function consoleStream(base: string, cookie: string, instance: string) {
+  const abort = new AbortController();
+  const got: string[] = [];
+  const input = encodeURIComponent(JSON.stringify({ instance, cols: 80, rows: 24 }));
+  const done = (async () => {
+    const res = await fetch(`${base}/api/trpc/instances.console?input=${input}`, { headers: { cookie, accept: "text/event-stream" }, signal: abort.signal });
+    if (!res.ok) throw new Error(`instances.console answered ${res.status}`);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    for (let buf = ""; ; ) {
+      const chunk = await reader.read();
+      if (chunk.done) return;
+      buf += decoder.decode(chunk.value, { stream: true });
+      for (let end; (end = buf.indexOf("\n\n")) >= 0; buf = buf.slice(end + 2)) {
+        const data = /^data: ?(.*)$/m.exec(buf.slice(0, end))?.[1];
+        if (data) got.push((JSON.parse(data) as { kind: string }).kind);
+      }
+    }
+  })().catch(() => undefined);
+  return { got, close: () => (abort.abort(), done) };
+}
 const hostNames = () => cluster.lab.hosts.map((h) => h.name);
 
 async function owners(): Promise<Map<string, string>> {
@@ -183,8 +206,15 @@ describe("several replicas sharing the hosts", () => {
     const kvm = (await withInstances(itsHosts))[0];
     expect(kvm).toBeDefined();
     const instance = await runningOn(kvm!);
+    // A serial console held by r2 (its output stream is there) on a host r1 owns: the agent session lives on r1's SSH link.
+    const consoleHost = (await withInstances([...o].filter(([, owner]) => owner === "r1").map(([h]) => h)))[0]!;
+    const consoleVm = await runningOn(consoleHost);
+    const term = consoleStream(cluster.replica("r2").url, clients.get("r2")!.cookie, consoleVm);
+    await waitFor(() => term.got.includes("connected"), { timeoutMs: 10_000, what: "the console connected through r2", everyMs: 20 });
+    expect(cluster.lab.consoleSessions(consoleHost)).toBe(1);
     const t0 = performance.now();
     await cluster.replica("r2").kill();
+    void term.close();
     // An agent call through r1 right after the kill: r2 does not answer; r1 waits for the lease to move (to r1 or r3) and is answered.
     const call = clients.get("r1")!.mutate(cluster.replica("r1").url, "instances.snapshotCreate", { instance, name: "at-the-kill" }).then(() => performance.now() - t0);
     // From the hosts' side: r2's sessions are gone with the process, and come back from r1.
@@ -198,6 +228,10 @@ describe("several replicas sharing the hosts", () => {
     const online = performance.now() - t0;
     console.log(`SIGKILL r2 (${itsHosts.length} hosts): re-owned by r1 and r3 after ${Math.round(reowned)} ms, online again after ${Math.round(online)} ms`);
     expect(reowned).toBeLessThan(10_000);
+
+    // r1 closed the console r2 held, once r2's heartbeat was gone (not when r1's SSH link to the host ends: it does not).
+    await waitFor(() => cluster.lab.consoleSessions(consoleHost) === 0, { timeoutMs: 15_000, what: "the dead replica's console closed on the agent", everyMs: 50 });
+    console.log(`the console SIGKILLed r2 held was closed by r1 after ${Math.round(performance.now() - t0)} ms`);
 
     // The call made during the take-over was answered (by the new owner, r1 itself or relayed to r3).
     const answeredAfter = await call;

@@ -12,6 +12,7 @@ import { parseAuthorizedKeys } from "./ssh/client-auth.js";
 import { HostEndpoint } from "./ssh/endpoint.js";
 import { HostKeyStore } from "./ssh/host-keys.js";
 import { World, type WorldOptions } from "./world/world.js";
+import { consoleRegistryOf } from "./world/console.js";
 
 export const LAB_AGENT_VERSION = "0.1.0-lab";
 export const LAB_SSH_USER = "nimbus";
@@ -49,6 +50,8 @@ export interface Lab {
   hostKeyFingerprint(host: string): string;
   /** Connections open to a host's SSH endpoint now, seen from the host's side. */
   sshConnections(host: string): number;
+  /** Serial-console sessions the host's agent holds open now (whoever opened them). */
+  consoleSessions(host: string): number;
   stop(): Promise<void>;
 }
 
@@ -129,6 +132,7 @@ export async function startLab(opts: StartLabOptions): Promise<Lab> {
       dataDir,
       hostKeyFingerprint: (host) => keys.fingerprint(host),
       sshConnections: (host) => byHost.get(host)?.connections ?? 0,
+      consoleSessions: (host) => consoleRegistryOf(world, host).size,
       stop: () =>
         (stopping ??= (async () => {
           rmSync(controlPath, { force: true });
