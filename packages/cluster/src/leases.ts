@@ -470,6 +470,7 @@ export class LeaseManager {
     const owners = new Map<string, string>();
     const counts = new Map<string, number>();
     const freeNow: string[] = [];
+    const orphaned = new Set<string>();
     let leaderHeld = false;
     for (const l of leases) {
       if (l.host === LEADER_LEASE) leaderHeld = l.live;
@@ -477,7 +478,11 @@ export class LeaseManager {
       if (l.live && l.owner) {
         owners.set(l.host, l.owner);
         counts.set(l.owner, (counts.get(l.owner) ?? 0) + 1);
-      } else freeNow.push(l.host);
+      } else {
+        freeNow.push(l.host);
+        // Expired under an owner (it died or was cut off): re-owned by the alive replicas at once.
+        if (l.owner) orphaned.add(l.host);
+      }
     }
     for (const h of this.mine.keys()) owners.set(h, this.id);
     this.owners = owners;
@@ -494,11 +499,13 @@ export class LeaseManager {
     }
     const everyone = alive.includes(this.id) ? alive : [...alive, this.id];
     const preferred = this.preferredOwners(everyone);
-    // Which free host is whose to take: the split counts the replicas still starting too (a
-    // released host, below, only ever goes to an alive one). Once a starting replica beats, the
-    // alive list is what this split already was: nothing it was left is given to anyone else.
+    // Which free host is whose to take: for a host nobody holds (never taken, or handed back) the
+    // split counts the replicas still starting too; a dead owner's expired host goes by the alive
+    // ones only (re-owned at once, as ever), and a released host (below) only ever goes to an
+    // alive replica. Once a starting replica beats, the alive list is what its split already was.
     const split = starting.length ? this.preferredOwners([...everyone, ...starting]) : preferred;
     const booting = new Set(starting);
+    const splitOf = (h: string) => (orphaned.has(h) ? preferred : split).get(h)!;
     const movable = this.opts.movable ?? (() => false);
     const cheap = [...this.mine.keys()].filter((h) => movable(h)).length;
     const plan = planRound({ hosts: this.hostList.length, alive: everyone, me: this.id, held: counts, free: freeNow.length, maxMoves: this.maxMoves + cheap });
@@ -509,10 +516,11 @@ export class LeaseManager {
     if (plan.take > 0) {
       // Ours by the split first; one meant for another alive replica once it stayed free a round,
       // or at once when that replica is full (a dead replica's hosts must not wait a round for
-      // nobody); one meant for a replica still starting: not while it starts (startingMs at most).
-      const ours = freeNow.filter((h) => split.get(h) === this.id);
+      // nobody); a free one meant for a replica still starting: not while it starts (startingMs
+      // after it last said so at most).
+      const ours = freeNow.filter((h) => splitOf(h) === this.id);
       const others = freeNow.filter((h) => {
-        const p = split.get(h)!;
+        const p = splitOf(h);
         return p !== this.id && !booting.has(p) && (wasFree.has(h) || !room(p));
       });
       const want = [...ours, ...others].slice(0, plan.take);

@@ -193,6 +193,27 @@ describe("host leases on PostgreSQL", () => {
     neverTwoOwners(intervals);
   });
 
+  it("a dead owner's expired hosts are re-owned by the alive replicas at once, even while another replica is starting", async () => {
+    const { url, managers, intervals, admin } = await cluster(3, { proxied: true });
+    cleanups.push(() => admin.end());
+    await vi.waitFor(() => expect(ownedCounts(managers)).toEqual([4, 4, 4]), { timeout: 10_000, interval: 50 });
+    // r4 keeps saying it is starting for the whole test.
+    const r4 = new StartingAnnouncement(url, { id: "r4", internalUrl: "http://127.0.0.1/r4" }, 100);
+    cleanups.push(() => r4.stop());
+    expect(await r4.ensure()).toBe(true);
+    const victim = managers[2]!;
+    const itsHosts = [...victim.m.owned().keys()];
+    victim.proxy!.cut();
+    // Its leases expire under its name: r1 and r2 take every one, none left for r4.
+    await vi.waitFor(() => expect(itsHosts.every((h) => managers[0]!.m.owns(h) || managers[1]!.m.owns(h))).toBe(true), { timeout: 10_000, interval: 20 });
+    const peer = new ReplicaDirectory(admin, { id: "r1", internalUrl: "http://127.0.0.1/r1" }, FAST.aliveMs, FAST.startingMs);
+    await peer.refresh();
+    expect(peer.starting()).toContain("r4");
+    neverTwoOwners(intervals);
+    // Back on the network, so the cleanup can stop it.
+    victim.proxy!.restore();
+  });
+
   it("a server says it is starting from its first moment and again every heartbeat until its leases start; once it stops saying it, the claim lapses", async () => {
     const { url, target } = await freshDatabase();
     cleanups.push(() => target.remove());
