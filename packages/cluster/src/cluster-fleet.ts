@@ -366,6 +366,11 @@ export class ClusterFleet implements FleetView {
     if (!m || typeof m.host !== "string" || !this.configs.has(m.host) || this.opts.leases.owns(m.host)) return;
     const known = this.remote.get(m.host);
     if (known && m.epoch < known.epoch) return;
+    // A new owner (higher epoch) while our copy still said online: the old owner's link, and the
+    // agent sessions on it (consoles), ended. Said as the old owner says it locally, even when the
+    // new owner's first message already says online (subscribers re-open what they held).
+    if (known && m.epoch > known.epoch && known.record.connection.state === "online" && m.base?.connection?.state === "online")
+      this.emit({ type: "host", host: { ...known.record, connection: { ...known.record.connection, state: "connecting", message: "being handed over to another server replica" } }, changed: ["connection"] });
     if (!m.full && (!known || known.epoch !== m.epoch)) {
       // A change without the record it changes (we joined late or missed messages): ask its owner.
       if (known) this.remote.set(m.host, { record: { ...known.record, ...m.base, inventory: { ...known.record.inventory, ...m.sections } }, epoch: m.epoch });

@@ -91,3 +91,36 @@ describe("ClusterFleet closes the consoles of a holder that died", () => {
     fleet.stop();
   });
 });
+
+describe("ClusterFleet tells its subscribers when a host changed owner", () => {
+  it("a higher epoch over an online copy is announced as connecting first (the old owner's sessions ended), even when the new owner's first word is online; same epoch or older: nothing extra", async () => {
+    const rec = (state: string): HostRecord => ({
+      name: "kvm1", address: "10.0.0.1", port: 22, maintenance: false,
+      connection: { state, since: "2026-01-01T00:00:00.000Z", lastSeen: null, message: null, agentVersion: "1", capabilities: [], pinnedKey: null, offeredKey: null, nextRetryAt: null },
+      inventory: emptyInventory(),
+    } as HostRecord);
+    const message = (epoch: number, state: string) => {
+      const { inventory, ...base } = rec(state);
+      return { host: "kvm1", epoch, base, sections: inventory, changed: ["connection"], full: true };
+    };
+    const busListeners = new Set<(m: { kind: string; from: string; payload: unknown }) => void>();
+    const bus = { publish: async () => undefined, subscribe: (l: never) => (busListeners.add(l), () => busListeners.delete(l)), onResync: () => () => undefined } as unknown as ClusterBus;
+    const leases = { owned: () => new Map(), owns: () => false, healthy: () => true, directory: { alive: () => [], url: () => undefined }, subscribe: () => () => undefined } as unknown as LeaseManager;
+    const local = { start: async () => undefined, host: () => undefined, hosts: () => [], subscribe: () => () => undefined } as unknown as Fleet;
+    const fleet = new ClusterFleet({ replicaId: "r1", hosts: [{ name: "kvm1", address: "10.0.0.1", port: 22, user: "nimbus" }], local, leases, bus, rpc: new InternalRpc({ secret: "s".repeat(40) }) });
+    await fleet.start();
+    const states: string[] = [];
+    fleet.subscribe((e) => e.type === "host" && states.push(e.host.connection.state));
+    const deliver = (epoch: number, state: string) => busListeners.forEach((l) => l({ kind: "hosts", from: "r2", payload: { hosts: [message(epoch, state)] } }));
+    deliver(1, "online");
+    deliver(1, "online");
+    expect(states).toEqual(["online", "online"]);
+    deliver(2, "online");
+    expect(states).toEqual(["online", "online", "connecting", "online"]);
+    deliver(1, "online");
+    deliver(3, "connecting");
+    deliver(4, "online");
+    expect(states).toEqual(["online", "online", "connecting", "online", "connecting", "online"]);
+    fleet.stop();
+  });
+});

@@ -40,10 +40,11 @@ afterAll(async () => {
 
 const ALL = ["r1", "r2", "r3"];
 
-/** A serial console's SSE stream (instances.console): the kinds of its events as they arrive. */
+/** A serial console's SSE stream (instances.console): the kinds of its events as they arrive, and the guest's text. */
 function consoleStream(base: string, cookie: string, instance: string) {
   const abort = new AbortController();
   const got: string[] = [];
+  let text = "";
   const input = encodeURIComponent(JSON.stringify({ instance, cols: 80, rows: 24 }));
   const done = (async () => {
     const res = await fetch(`${base}/api/trpc/instances.console?input=${input}`, { headers: { cookie, accept: "text/event-stream" }, signal: abort.signal });
@@ -56,11 +57,13 @@ function consoleStream(base: string, cookie: string, instance: string) {
       buf += decoder.decode(chunk.value, { stream: true });
       for (let end; (end = buf.indexOf("\n\n")) >= 0; buf = buf.slice(end + 2)) {
         const data = /^data: ?(.*)$/m.exec(buf.slice(0, end))?.[1];
-        if (data) got.push((JSON.parse(data) as { kind: string }).kind);
+        const event = data ? (JSON.parse(data) as { kind: string; data?: string }) : null;
+        if (event) got.push(event.kind);
+        if (event?.kind === "output") text += Buffer.from(event.data!, "base64").toString();
       }
     }
   })().catch(() => undefined);
-  return { got, close: () => (abort.abort(), done) };
+  return { got, text: () => text, close: () => (abort.abort(), done) };
 }
 const hostNames = () => cluster.lab.hosts.map((h) => h.name);
 
@@ -237,6 +240,11 @@ describe("several replicas sharing the hosts", () => {
     const answeredAfter = await call;
     console.log(`an agent call made through r1 at the kill was answered after ${Math.round(answeredAfter)} ms`);
 
+    // A console held by r1 on one of r2's former hosts: the restart's rebalance gives the host back to r2.
+    const moving = consoleStream(cluster.replica("r1").url, clients.get("r1")!.cookie, instance);
+    await waitFor(() => moving.got.includes("connected"), { timeoutMs: 10_000, what: "the console connected through r1", everyMs: 20 });
+    const before = moving.got.length;
+
     // Restart: r2 gets a share back; then nothing moves for three rounds.
     cluster.replica("r2").start();
     await cluster.replica("r2").ready();
@@ -255,6 +263,16 @@ describe("several replicas sharing the hosts", () => {
     expect(await epochs()).toBe(e0);
     expect(await owners()).toEqual(balanced);
     expect(hostNames().every((h) => cluster.lab.sshConnections(h) === 1)).toBe(true);
+
+    // The console followed its host to r2: connecting, connected again, said so, and takes keystrokes; one agent session.
+    expect(balanced.get(kvm!)).toBe("r2");
+    await waitFor(() => moving.got.slice(before).includes("connecting") && moving.got.at(-1) !== "connecting" && moving.text().includes("[nimbus] reconnected"), { timeoutMs: 20_000, what: "the console reconnected through r2", everyMs: 20 });
+    expect(moving.got.slice(before)).not.toContain("closed");
+    const shown = moving.text().length;
+    await clients.get("r1")!.mutate(cluster.replica("r1").url, "instances.consoleInput", { instance, data: "\r" });
+    await waitFor(() => /login: /.test(moving.text().slice(shown)), { timeoutMs: 10_000, what: "the login prompt after the reconnection", everyMs: 20 });
+    expect(cluster.lab.consoleSessions(kvm!)).toBe(1);
+    await moving.close();
   });
 
   it("a replica cut off from PostgreSQL lets go of its hosts before the lease can move: never two sessions to one host; back on the network, it rebalances", async () => {
