@@ -198,8 +198,8 @@ export async function createApp(
       eventWrites = eventWrites.then(() => historyEvents.append(events)).catch((err: unknown) => logger.warn({ err }, "history event not recorded"));
     };
     const metricStore = new MetricStore(db);
-    // A bucket's samples stay in this process until it closes (charts read them through the writer);
-    // a replica writes each minute, so charts on the other replicas lag by at most that.
+    // The newest samples (up to 100 s) stay in this process until written (charts read them through
+    // the writer); a replica writes each minute, so charts on the other replicas lag by at most that.
     const metricWriter = new MetricWriter(metricStore, (err) => logger.warn({ err }, "metric samples not recorded"), { rowSamples: replica ? 6 : undefined });
     cleanups.unshift(() => eventWrites, () => metricWriter.flush());
     // Acknowledgements outlive a restart; written one after the other, in the order they happen.

@@ -93,9 +93,10 @@ describe(`MetricStore (${backend})`, () => {
 
   it("a rollup series reads its newest buckets from the samples, each sample once; the writer adds what it holds in memory", async () => {
     const t0 = Date.parse("2030-01-04T00:00:00Z");
+    // Rows of a whole bucket: the open bucket is all in memory.
     const writer = new MetricWriter(store, (e) => {
       throw e;
-    });
+    }, { rowSamples: 30 });
     // Three buckets: 30 samples at 10, 30 at 20 (both closed), then 12 at 50 in the open third one.
     for (let i = 0; i < 72; i++) void writer.record([{ object: "host:tail", at: t0 + i * SAMPLE_INTERVAL_MS, values: [i < 30 ? 10 : i < 60 ? 20 : 50] }]);
     await writer.record([]);
