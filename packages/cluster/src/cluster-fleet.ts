@@ -27,6 +27,16 @@ const FORWARDED = new Set<string>(["job", "host-event", "console-output", "conso
 /** How long an owned host's changes are gathered before they go out (one message for many hosts). */
 const HOST_COALESCE_MS = 5;
 
+/**
+ * The same while this replica connects a tenth or more of its hosts at once (its start, a take-over):
+ * each host changes several times within a second then (connected, then each pushed section), and
+ * every message costs a NOTIFY or an outbox row here and a read and a parse at every other replica.
+ * Most of those hosts are not online yet; the tenth of a second more on the others' changes
+ * lasts only while the connect does (steady changes still leave within HOST_COALESCE_MS).
+ */
+const MASS_CONNECT_COALESCE_MS = 100;
+const MASS_CONNECT_SHARE = 0.1;
+
 /** Records of one snapshot message: bounded so one message stays a modest outbox row. */
 const SNAPSHOT_BATCH = 100;
 
@@ -54,6 +64,8 @@ export interface ClusterFleetOptions {
   maintenance?: (host: string) => Promise<boolean>;
   /** How long a call for a host in transit between owners waits for the new one. */
   ownerWaitMs?: number;
+  /** How long own host changes gather before they go out: steady, and while connecting many hosts (tests). */
+  coalesceMs?: { steady: number; massConnect: number };
   logger?: Logger;
 }
 
@@ -69,6 +81,7 @@ export class ClusterFleet implements FleetView {
   /** Own hosts' changes waiting for the next flush (HOST_COALESCE_MS). */
   private readonly pendingHosts = new Map<string, { epoch: number; record: HostRecord; changed: Set<HostChanged[number]> }>();
   private flushTimer: NodeJS.Timeout | null = null;
+  private massConnect = { at: -Infinity, on: false };
   /** Messages handed to the bus and not yet taken by PostgreSQL. */
   private sending = 0;
   /** Host records published and received (replica mode's /healthz). */
@@ -291,8 +304,12 @@ export class ClusterFleet implements FleetView {
       .publish(kind, payload)
       .catch((err: unknown) => this.logger.debug({ err, kind }, "cluster message not sent (the reconnect resyncs)"))
       .finally(() => {
-        // Changes gathered while the bus was busy go out now, as one message per hundred hosts.
-        if (--this.sending === 0 && this.pendingHosts.size && !this.flushTimer) this.flushHosts();
+        // Changes gathered while the bus was busy go out now, as one message per hundred hosts
+        // (while connecting many, after the longer window: see MASS_CONNECT_COALESCE_MS).
+        if (--this.sending === 0 && this.pendingHosts.size && !this.flushTimer) {
+          if (this.connectingMany()) this.scheduleFlush();
+          else this.flushHosts();
+        }
       });
   }
 
@@ -314,15 +331,37 @@ export class ClusterFleet implements FleetView {
       }
       // While earlier messages are still on their way (a fleet connecting), they keep gathering:
       // the latest record of each host goes once the bus is free, not one message per 5 ms.
-      this.flushTimer ??= setTimeout(() => {
-        this.flushTimer = null;
-        if (this.sending === 0) this.flushHosts();
-      }, HOST_COALESCE_MS);
+      this.scheduleFlush();
     } else if (FORWARDED.has(e.type)) {
       // The host changes before it first: receivers see them in the order the owner did.
       this.flushHosts();
       this.send("event", e);
     }
+  }
+
+  private scheduleFlush(): void {
+    const { steady, massConnect } = this.opts.coalesceMs ?? { steady: HOST_COALESCE_MS, massConnect: MASS_CONNECT_COALESCE_MS };
+    this.flushTimer ??= setTimeout(
+      () => {
+        this.flushTimer = null;
+        if (this.sending === 0) this.flushHosts();
+      },
+      this.connectingMany() ? massConnect : steady,
+    );
+  }
+
+  /** A tenth or more of the owned hosts not connected yet (looked at most every 250 ms: it walks them). */
+  private connectingMany(): boolean {
+    const now = Date.now();
+    if (now - this.massConnect.at < 250) return this.massConnect.on;
+    let connecting = 0;
+    const owned = this.opts.leases.owned();
+    for (const h of owned.keys()) {
+      const state = this.opts.local.host(h)?.connection.state;
+      if (state === undefined || state === "connecting") connecting++;
+    }
+    this.massConnect = { at: now, on: connecting > 0 && connecting >= owned.size * MASS_CONNECT_SHARE };
+    return this.massConnect.on;
   }
 
   private flushHosts(): void {

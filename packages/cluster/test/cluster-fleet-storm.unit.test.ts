@@ -24,7 +24,7 @@ function record(name: string, state: "connecting" | "online"): HostRecord {
   };
 }
 
-function setup() {
+function setup(opts: { local?: (name: string) => HostRecord | undefined; coalesceMs?: { steady: number; massConnect: number } } = {}) {
   const published: { kind: string; payload: unknown; done: () => void }[] = [];
   const bus = {
     // Answers only when the test says so: a busy database connection.
@@ -35,9 +35,9 @@ function setup() {
   const owned = new Map(configs.map((c) => [c.name, 1]));
   const leases = { owned: () => owned, owns: (h: string) => owned.has(h), subscribe: () => () => undefined } as unknown as LeaseManager;
   const listeners = new Set<(e: FleetEvent) => void>();
-  const local = { start: async () => undefined, host: () => undefined, subscribe: (l: (e: FleetEvent) => void) => (listeners.add(l), () => listeners.delete(l)) } as unknown as Fleet;
+  const local = { start: async () => undefined, host: opts.local ?? (() => undefined), subscribe: (l: (e: FleetEvent) => void) => (listeners.add(l), () => listeners.delete(l)) } as unknown as Fleet;
   const emit = (e: FleetEvent) => listeners.forEach((l) => l(e));
-  const fleet = new ClusterFleet({ replicaId: "r1", hosts: configs, local, leases, bus, rpc: new InternalRpc({ secret: "x".repeat(32) }) });
+  const fleet = new ClusterFleet({ replicaId: "r1", hosts: configs, local, leases, bus, rpc: new InternalRpc({ secret: "x".repeat(32) }), coalesceMs: opts.coalesceMs });
   return { fleet, published, emit };
 }
 
@@ -78,5 +78,26 @@ describe("ClusterFleet under a connect storm", () => {
     expect(later.map((h) => h.host)).toEqual(configs.slice(1).map((c) => c.name));
     expect(later.every((h) => h.base.connection.state === "online")).toBe(true);
     fleet.stop();
+  });
+
+  it("while a tenth or more of its hosts are connecting, changes gather for the longer window; connected, they leave after the short one", async () => {
+    const coalesceMs = { steady: 5, massConnect: 400 };
+    const twoBursts = async (t: ReturnType<typeof setup>) => {
+      await t.fleet.start();
+      for (const p of t.published.splice(0)) p.done();
+      t.emit({ type: "host", host: record("kvm1", "online"), changed: ["connection"] });
+      // Answered at once: the bus is idle, only the window holds a change back.
+      await new Promise((r) => setTimeout(r, 60));
+      for (const p of t.published) p.done();
+      t.emit({ type: "host", host: record("kvm2", "online"), changed: ["connection"] });
+      await vi.waitFor(() => expect(t.published.flatMap(hostsIn).map((h) => h.host)).toEqual(["kvm1", "kvm2"]), { timeout: 2_000, interval: 5 });
+      for (const p of t.published) p.done();
+      t.fleet.stop();
+      return t.published.filter((p) => p.kind === "hosts").length;
+    };
+    // Connecting (no local record online yet): one message for both.
+    expect(await twoBursts(setup({ coalesceMs }))).toBe(1);
+    // Every host connected: the first left before the second came.
+    expect(await twoBursts(setup({ coalesceMs, local: (name) => record(name, "online") }))).toBe(2);
   });
 });
