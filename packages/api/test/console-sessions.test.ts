@@ -238,6 +238,11 @@ describe("ConsoleService in replica mode: the host changes hands", () => {
     expect(f.calls.length).toBe(before);
     // The old session's late output is not this console's any more.
     f.emit(out("s1", "stale"));
+    // The first open goes to a replica that no longer holds the host (views catch up within a lease round): asked again.
+    const request = (f.fleet as { request: (h: string, m: string, p: unknown) => Promise<unknown> }).request;
+    let refusals = 1;
+    (f.fleet as { request: unknown }).request = (h: string, m: string, p: unknown) =>
+      m === "console.open" && refusals-- > 0 ? Promise.reject(new NimbusError("HOST_UNREACHABLE", "kvm1 is not watched by this server any more", { moved: true })) : request(h, m, p);
     f.emit(hostEvent("online"));
     await r.until(() => r.events.at(-1)?.kind === "connected", "connected again");
     expect(f.calls.filter((c) => c.method === "console.open")).toHaveLength(2);

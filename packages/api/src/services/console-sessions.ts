@@ -287,7 +287,7 @@ export class ConsoleService {
   private async send(c: Console | undefined, viewer: Viewer, data: string, instance: string): Promise<void> {
     if (!c || c.closed) throw new NimbusError("NOT_FOUND", `no open console for instance ${instance}`);
     if (!c.session)
-      throw new NimbusError("CONFLICT", c.following ? "the console is following its VM to another host" : c.reconnecting ? "the console is reconnecting (its host changed server replica)" : "the console is still connecting", { reconnecting: c.following || c.reconnecting });
+      throw new NimbusError("CONFLICT", c.following ? "the console is following its VM to another host" : c.reconnecting ? "the console is reconnecting (its host changed server replica)" : "the console is still connecting", { reconnecting: c.following || c.reconnecting || c.openedAt !== null });
     if (!this.inputs.take(viewer.userId)) throw new NimbusError("RATE_LIMITED", "too many keystrokes at once; slow down");
     await this.fleet.request(c.host, "console.input", { session: c.session, data });
   }
@@ -333,7 +333,8 @@ export class ConsoleService {
     }
   }
 
-  private async openAgent(c: Console, cols: number, rows: number, reattach = false) {
+  /** `retryUntil` (a reconnection): a host still changing hands (HOST_UNREACHABLE) is asked again until then. */
+  private async openAgent(c: Console, cols: number, rows: number, reattach = false, retryUntil?: number): Promise<void> {
     c.opening = true;
     const host = c.host;
     try {
@@ -352,6 +353,12 @@ export class ConsoleService {
       await this.record(c, "instances.console.open", "ok", null, {});
     } catch (err) {
       c.opening = false;
+      if (retryUntil !== undefined && !c.closed && err instanceof NimbusError && err.code === "HOST_UNREACHABLE" && this.now() < retryUntil) {
+        // The replicas' views of the new owner catch up within a lease round.
+        await this.nextVirtChange(Math.min(500, retryUntil - this.now()));
+        if (!c.closed) return this.openAgent(c, cols, rows, reattach, retryUntil);
+        return;
+      }
       const reason = err instanceof Error ? err.message : String(err);
       if (!reattach) await this.record(c, "instances.console.open", "error", err instanceof NimbusError ? err.code : "INTERNAL", { reason: cutText(reason, 300) });
       this.close(c, reattach ? `the VM moved to another host, and its console there could not be opened: ${reason}` : reason);
@@ -431,7 +438,7 @@ export class ConsoleService {
     }
     c.reconnecting = false;
     this.keep(c, Buffer.from(CONSOLE_RECONNECTED_LINE, "utf8"));
-    return this.openAgent(c, c.cols, c.rows, true);
+    return this.openAgent(c, c.cols, c.rows, true, started + waitMs);
   }
 
   /** Resolves at the next virt or connection change of any host, or after `ms`. */
