@@ -6,14 +6,14 @@
  * Drives the server's own writer (MetricWriter over MetricStore, the embedded PGlite the server
  * uses by default) with generated samples (as many values per host and VM as the server samples):
  * N hosts and their VMs sampled every 10 s for K minutes of SIMULATED time, as fast as the writer
- * takes them. The writer stores a 5-minute bucket's samples as one row per object when the bucket
- * closes, so K should cover a few buckets. Then one host gets 23 h more (samples and
+ * takes them. The writer stores an object's samples as one row every 10 samples (100 s) or when
+ * their 5-minute bucket closes, so K should cover a few buckets. Then one host gets 23 h more (samples and
  * rollups) so a 24 h chart has a full day, and that chart is asked for through the API's own query path
  * (`seriesFor`: resolution, step, downsampling). Prints:
  *   - CPU the writes cost per simulated hour, as a share of one core in real time (the steady
  *     cost a server pays for them),
- *   - the longest single batch write (the batch that closes a bucket: its rows and rollups; PGlite
- *     runs in the server's thread, and the event loop turns between statements),
+ *   - the longest single batch write (one that writes every object's row, and a bucket's rollups;
+ *     PGlite runs in the server's thread, and the event loop turns between statements),
  *   - RSS of this process at the end, and how much the written hour added to the freshly opened
  *     database (PGlite alone reserves most of it: the server pays that already),
  *   - the 24 h chart query p50 / max (5-minute rollups for the day, the newest ten minutes from
@@ -159,7 +159,7 @@ export async function runMetricsBench(opts: MetricsBenchOptions, log: (line: str
     return [
       ["metrics: CPU of writes per simulated hour", `${((cpuS / simulatedS) * 100).toFixed(2)} % of one core`, "<= 10 % (server steady)"],
       ["metrics: CPU busy while writing flat out", `${cpuS.toFixed(1)} s CPU in ${wallS.toFixed(1)} s`, ""],
-      ["metrics: longest batch write (wall / CPU)", `${slowest.toFixed(0)} / ${slowestCpu.toFixed(0)} ms (a bucket's rows, 250 a statement)`, ""],
+      ["metrics: longest batch write (wall / CPU)", `${slowest.toFixed(0)} / ${slowestCpu.toFixed(0)} ms (22,000 rows, 250 a statement, and a bucket's rollups)`, ""],
       ["metrics: samples held in memory (most)", `${(held.bytes / 1024 / 1024).toFixed(1)} MB in ${held.rows} rows`, ""],
       [
         `metrics: RSS with ${opts.minutes} min of samples written`,
