@@ -3,7 +3,7 @@ import type { Page } from "@playwright/test";
 
 /**
  * The Instances page asks the server for pages (instances.page): filters, search and sort live in
- * the URL and are answered by the server with counts; pages load as the table scrolls; a tenant
+ * the URL and are answered by the server with counts; pages load by offset as the table needs them; a tenant
  * sees only its own. Screenshots go to docs/screenshots/instances-list-*.png.
  */
 type Row = { name: string; host: string; tenant: string | null; state: string; memoryMiB: number; macs: string[] };
@@ -68,8 +68,8 @@ test("pages load as the table needs them, in order, without gaps or repeats", as
     })
     .toMatchObject({ same: true, counted: 1 });
   expect(everything.total).toBeGreaterThan(10);
-  // Pages of five: at least the offsets 0, 5 and 10 were asked for.
-  for (const cursor of [0, 5, 10]) expect(pageRequests.some((u) => u.includes(`"cursor":${cursor}`) && u.includes('"limit":5'))).toBe(true);
+  // Pages of five, asked by offset: at least the offsets 0, 5 and 10 were asked for.
+  for (const offset of [0, 5, 10]) expect(pageRequests.some((u) => u.includes(`"offset":${offset}`) && u.includes('"limit":5'))).toBe(true);
 });
 
 test("a tenant's page: its own instances only, host tokens, no host menu", async ({ page, admin }) => {

@@ -9,7 +9,7 @@ import {
   type SortingState,
 } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { Fragment, useCallback, useEffect, useRef, type ReactNode } from "react";
+import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
 import { cx } from "@/lib/cx";
 import type { RowWindow } from "@/lib/sparse-pages";
 import { ErrorState, Skeleton, EmptyState } from "@/components/ui/states";
@@ -70,7 +70,7 @@ export interface SparseRows<T> {
  * smoothly as 20. Below it every row is rendered, as tests and small lists expect.
  */
 export const VIRTUALIZE_AFTER = 100;
-/** A dense row's height before it is measured. */
+/** A dense row's height before one is measured (then the first plain row's height is the estimate). */
 const ROW_ESTIMATE = 37;
 
 const hide: Record<NonNullable<ColumnMeta["hideBelow"]>, string> = { sm: "hidden sm:table-cell", md: "hidden md:table-cell", lg: "hidden lg:table-cell", xl: "hidden xl:table-cell" };
@@ -106,13 +106,16 @@ export function DataTable<T>({
   const count = sparse ? sparse.total : (data?.length ?? 0);
   const virtual = count > VIRTUALIZE_AFTER;
   const rowsRef = useRef<Row<T>[]>([]);
+  // Rows not measured yet (20,000 of them) are sized like the rows that were: End lands on the
+  // last row, and a placeholder is as tall as the row that replaces it.
+  const [estimate, setEstimate] = useState(ROW_ESTIMATE);
   // Sparse rows are keyed by position (a key per loaded row would ask every page for every index).
   const isSparse = !!sparse;
   const getItemKey = useCallback((i: number) => (isSparse ? i : (rowsRef.current[i]?.id ?? i)), [isSparse]);
   const virtualizer = useVirtualizer({
     count: virtual ? count : 0,
     getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_ESTIMATE,
+    estimateSize: useCallback(() => estimate, [estimate]),
     overscan: 15,
     // Before the container is measured (first paint), assume a screenful rather than nothing.
     initialRect: { width: 1200, height: 900 },
@@ -121,8 +124,19 @@ export function DataTable<T>({
   // Sparse: the positions to draw (the window, or every row of a short list), and the loaded rows among them.
   const sparseWindow = sparse ? (virtual ? virtualizer.getVirtualItems().map((v) => v.index) : Array.from({ length: count }, (_, i) => i)) : null;
   const sparseAt = sparseWindow ? sparseWindow.map((i) => sparse!.rowAt(i)) : null;
+  // The loaded rows in view, the same array while they are the same rows: a new array would
+  // rebuild the row model and (through tanstack's page-index reset) render the table again, forever.
+  const sparseRows = useRef<T[]>([]);
+  if (sparseAt) {
+    const loaded = sparseAt.filter((r): r is T => r !== undefined);
+    const prev = sparseRows.current;
+    if (loaded.length !== prev.length || loaded.some((r, k) => r !== prev[k])) sparseRows.current = loaded;
+  }
   const table = useReactTable({
-    data: sparseAt ? sparseAt.filter((r): r is T => r !== undefined) : (data ?? []),
+    data: sparseAt ? sparseRows.current : (data ?? []),
+    // No pages or expansion here: nothing to reset when the rows change.
+    autoResetPageIndex: false,
+    autoResetExpanded: false,
     columns,
     getRowId,
     state: { sorting, columnVisibility: Object.fromEntries((hiddenColumns ?? []).map((id) => [id, false])) },
@@ -138,6 +152,16 @@ export function DataTable<T>({
   const windowRows = virtual ? virtualizer.getVirtualItems() : [];
   const lastInView = virtual ? (windowRows.at(-1)?.index ?? 0) : rows.length - 1;
   const firstInView = virtual ? (windowRows[0]?.index ?? 0) : 0;
+  useLayoutEffect(() => {
+    if (!virtual) return;
+    // A plain row (no operation line under it): its height is every unmeasured row's.
+    const plain = [...(scrollRef.current?.querySelectorAll("tbody[data-index]") ?? [])].find((b) => b.children.length === 1 && b.firstElementChild?.getAttribute("data-testid") !== "row-placeholder");
+    const h = plain ? Math.round(plain.getBoundingClientRect().height) : 0;
+    if (h > 0 && h !== estimate) setEstimate(h);
+  });
+  useEffect(() => {
+    if (estimate !== ROW_ESTIMATE) virtualizer.measure();
+  }, [estimate, virtualizer]);
   const onWindowChange = sparse?.onWindowChange;
   useEffect(() => {
     if (onWindowChange) onWindowChange({ start: firstInView, end: virtual ? lastInView : count - 1 });
@@ -201,7 +225,7 @@ export function DataTable<T>({
   };
   // A row not loaded yet: calm skeleton cells at a row's height (nothing moves when it arrives).
   const placeholder = (index: number) => (
-    <tr data-testid="row-placeholder" data-row-index={index} aria-hidden style={{ height: ROW_ESTIMATE }}>
+    <tr data-testid="row-placeholder" data-row-index={index} aria-hidden style={{ height: estimate }}>
       {table.getVisibleLeafColumns().map((c) => (
         <td key={c.id} className={cx("border-b border-border px-2 align-middle sm:px-3", meta(c).hideBelow && hide[meta(c).hideBelow!])}>
           <Skeleton className="w-3/4 opacity-60" />
