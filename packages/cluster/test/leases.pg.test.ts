@@ -109,6 +109,9 @@ describe("host leases on PostgreSQL", () => {
     const epochs = new Map(victim.m.owned());
     const cutAt = performance.now();
     victim.proxy!.cut();
+    // Restored before anything is stopped, should an assertion below fail (a cut pool never ends).
+    let restored = false;
+    cleanups.push(() => restored || victim.proxy!.restore());
     // Its own view: empty within fenceMs + a round.
     await vi.waitFor(() => expect(victim.m.owned().size).toBe(0), { timeout: 5_000, interval: 20 });
     const fencedAfter = performance.now() - cutAt;
@@ -134,6 +137,7 @@ describe("host leases on PostgreSQL", () => {
 
     // Back on the network: it rejoins and gets hosts back, without anyone flapping.
     victim.proxy!.restore();
+    restored = true;
     await vi.waitFor(() => expect(ownedCounts(managers)).toEqual([4, 4, 4]), { timeout: 15_000, interval: 50 });
     const moves = intervals.length;
     // Ten more rounds: nothing moves.
