@@ -67,13 +67,13 @@ const operation = (id: string, host: string, tenant: string | null, state: Opera
 /** The hubs' clock (ms): health replay compares times, and the ids carry seconds. */
 const clock = { now: 1_800_000_000_000 };
 
-function cluster(opts: { maxOperations?: number } = {}) {
+function cluster(opts: { maxOperations?: number; publishing?: () => boolean } = {}) {
   const hosts: HostRecord[] = [hypervisor("kvm1", [vm({ name: "acme-1", tenant: "acme" })]), hypervisor("kvm2", [vm({ name: "globex-1", tenant: "globex", nics: [] })])];
   const { fleet, emit } = fakeFleet(hosts);
   const tenants = twoTenants();
   const replica = (origin: string) => {
     const bus = new FakeBus(origin);
-    const index = new ReplayIndex(bus, { isHost: (h) => hosts.some((x) => x.name === h), maxOperations: opts.maxOperations });
+    const index = new ReplayIndex(bus, { isHost: (h) => hosts.some((x) => x.name === h), maxOperations: opts.maxOperations, publishing: opts.publishing });
     const opListeners = new Set<(op: Operation) => void>();
     const healthListeners = new Set<(c: HealthChanges) => void>();
     const checks: HealthCheck[] = [];
@@ -112,7 +112,7 @@ function cluster(opts: { maxOperations?: number } = {}) {
     for (const l of owner.opListeners) l(o);
     if (delivered) for (const l of other.opListeners) l(o);
   };
-  return { hosts, a, b, change, op };
+  return { hosts, a, b, change, op, emit };
 }
 
 type Msg = { id: string; event: LiveEvent };
@@ -168,6 +168,46 @@ describe("LiveHub replay across replicas (cluster cursor)", () => {
     expect(live[1]!.event).toMatchObject({ host: "kvm2", instances: [{ state: "running" }] });
     abortB.abort();
     await onB.next();
+  });
+
+  it("an own host's change still gathered for the bus: its event waits for the message, so its cursor counts it and B sends it no more", async () => {
+    let gathered = false;
+    const { a, b, hosts, emit } = cluster({ publishing: () => gathered });
+    const abort = new AbortController();
+    const onA = a.hub.stream(staff, null, abort.signal);
+    await take(onA, 1);
+    // A's fleet applies the change at once (its browsers hear of it), the bus message follows ~20 ms later.
+    const kvm1 = hosts.find((h) => h.name === "kvm1")!;
+    setState("acme-1", "paused")(kvm1);
+    gathered = true;
+    emit({ type: "host", host: kvm1, changed: ["virt"] });
+    setTimeout(() => {
+      const m = a.bus.publish("hosts", { hosts: [{ host: "kvm1", epoch: 1, changed: ["virt"], full: false }] });
+      gathered = false;
+      b.bus.deliver(m);
+    }, 20);
+    const seen = await take(onA, 2);
+    expect(seen[1]!.event).toMatchObject({ type: "host-instances", host: "kvm1" });
+    const cursor = seen.at(-1)!.id.split("~")[1]!;
+    expect(cursor).toContain("r1@aaaaaaaa=1");
+    // Resumed on B from it: nothing to replay.
+    expect(b.index.changesSince(cursor)).toEqual({ hosts: [], operations: [] });
+    abort.abort();
+    await onA.next();
+  });
+
+  it("a bus that stays busy holds an own change's event at most ~50 ms: it goes out with the cursor it has", async () => {
+    const { a, hosts, emit } = cluster({ publishing: () => true });
+    const abort = new AbortController();
+    const onA = a.hub.stream(staff, null, abort.signal);
+    await take(onA, 1);
+    const kvm1 = hosts.find((h) => h.name === "kvm1")!;
+    setState("acme-1", "paused")(kvm1);
+    emit({ type: "host", host: kvm1, changed: ["virt"] });
+    const seen = await take(onA, 2);
+    expect(seen[1]!.event).toMatchObject({ type: "host-instances", host: "kvm1", instances: [{ state: "paused" }] });
+    abort.abort();
+    await onA.next();
   });
 
   it("a change A published but B never received (A killed first) was seen by the browser or is replayed, never lost", async () => {

@@ -289,6 +289,11 @@ export class ClusterFleet implements FleetView {
     this.listeners.emit(e);
   }
 
+  /** Own host changes gathered and not published yet (the live channel's cursor waits for them). */
+  publishing(): boolean {
+    return this.pendingHosts.size > 0;
+  }
+
   /** Messages and host records sent and received so far. */
   stats(): { messages: number; recordsSent: number; recordsReceived: number } {
     return { ...this.counters };

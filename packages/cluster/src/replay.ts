@@ -25,6 +25,8 @@ export interface ReplayChanges {
 export interface ReplaySource {
   /** This replica's watermark as a cursor (the text after `~` in a live event id). */
   cursor(): string;
+  /** Own host changes wait to be published: a cursor now would not count them. */
+  publishing(): boolean;
   /** What changed since a cursor; null when it cannot be said (malformed, or older than what is kept). */
   changesSince(cursor: string): ReplayChanges | null;
 }
@@ -34,6 +36,8 @@ export interface ReplayIndexOptions {
   isHost: (name: string) => boolean;
   /** Operations remembered (the newest changes); one forgotten raises the floor. */
   maxOperations?: number;
+  /** Whether own host changes are gathered and not yet published (ClusterFleet). */
+  publishing?: () => boolean;
 }
 
 /** The most origins a cursor may name, and its most characters (the API bounds the id too). */
@@ -93,6 +97,10 @@ export class ReplayIndex implements ReplaySource {
 
   cursor(): string {
     return formatCursor(this.bus.watermark());
+  }
+
+  publishing(): boolean {
+    return this.opts.publishing?.() ?? false;
   }
 
   /** Notes what a message (received, or published by this replica) changes. */

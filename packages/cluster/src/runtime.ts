@@ -55,7 +55,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const fleet = new ClusterFleet({ replicaId: opts.replicaId, hosts: opts.hosts, local: opts.local, leases, bus, rpc, maintenance: opts.maintenance, logger: logger.child({ component: "cluster-fleet" }) });
   // Before the bus starts: every message is recorded.
   const hostNames = new Set(opts.hosts.map((h) => h.name));
-  const replay = new ReplayIndex(bus, { isHost: (h) => hostNames.has(h) });
+  const replay = new ReplayIndex(bus, { isHost: (h) => hostNames.has(h), publishing: () => fleet.publishing() });
   const stops: (() => Promise<void> | void)[] = [() => pool.end(), () => replay.stop()];
   try {
     await bus.start();

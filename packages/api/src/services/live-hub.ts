@@ -35,12 +35,21 @@ interface Queued {
   size: number;
 }
 
+/** Replica mode: how long a flush waits for its own hosts' changes to be on the bus, in steps. */
+const MAX_PUBLISH_WAIT_MS = 50;
+const PUBLISH_WAIT_STEP_MS = 5;
+
 /**
  * Replica mode (cluster/src/replay.ts): a cursor that means the same on every replica, and what
  * changed since one, so a browser that comes back through another replica is replayed, not reset.
  */
 export interface LiveReplaySource {
   cursor(): string;
+  /**
+   * True while changes of this replica's own hosts wait to go out on the bus: a cursor taken now
+   * would not count them, and a browser resuming elsewhere from it would be sent them again.
+   */
+  publishing?(): boolean;
   changesSince(cursor: string): {
     /** `orders`: per changed section, when its change arrived (comparable with the operations' order). */
     hosts: { host: string; changed: ReadonlySet<string>; order: number; orders?: ReadonlyMap<string, number> }[];
@@ -148,6 +157,8 @@ export class LiveHub {
   private readonly replay: LiveReplaySource | null;
   /** Replica mode: the cursor as of the last flush (everything applied before it was projected). */
   private flushedCursor = "";
+  /** How long this flush has waited for own changes to reach the bus (replica mode). */
+  private flushWaitedMs = 0;
   /** Replica mode, during a flush: the last event each audience got in it (its id gets the flush's cursor). */
   private flushLast: Map<Audience, Stored> | null = null;
   private topologyVersion: number | null = null;
@@ -259,6 +270,15 @@ export class LiveHub {
 
   private flush() {
     this.flushTimer = null;
+    // Replica mode: the cursor of this flush should count the bus messages carrying its own hosts'
+    // changes; those go out a few ms after the change (gathered), later while the bus is busy. Wait
+    // for them a little (bounded: past it, a browser resuming elsewhere may get a host twice).
+    if (this.replay?.publishing?.() && this.flushWaitedMs < MAX_PUBLISH_WAIT_MS) {
+      this.flushWaitedMs += PUBLISH_WAIT_STEP_MS;
+      this.flushTimer = setTimeout(() => this.flush(), PUBLISH_WAIT_STEP_MS);
+      return;
+    }
+    this.flushWaitedMs = 0;
     const since = this.dirtySince;
     this.dirtySince = null;
     // Replica mode: taken before projecting (which is synchronous): every change applied so far is in this flush.
