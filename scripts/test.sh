@@ -47,7 +47,13 @@ runners="vitest=$REPORTS/vitest.json postgres=$REPORTS/postgres.json e2e=$REPORT
 if [ "$(id -u)" = 0 ] && [ -z "${NIMBUS_SKIP_REAL_LAB:-}" ]; then
   step "real lab: real daemons in network namespaces (contract suite, failure modes)"
   if pnpm --filter @nimbus/lab-real lab:real up; then
+    # The image test needs no lab and spends ~2 min in TCG virt-builder: it runs beside the lab's
+    # suite (whose first files are the HAProxy and boot tests), its lines printed when both end.
+    (cd packages/lab-real && pnpm exec vitest run -c vitest.real-image.config.ts --reporter=default --reporter=json --outputFile.json="$REPORTS/real-image.json") > "$REPORTS/real-image.log" 2>&1 &
+    image_pid=$!
     (cd packages/lab-real && pnpm exec vitest run -c vitest.real.config.ts --reporter=default --reporter=json --outputFile.json="$REPORTS/real-lab.json")
+    wait "$image_pid"
+    echo; echo "━━ the offline image test, run beside the lab's suite"; cat "$REPORTS/real-image.log"
     if [ -n "${NIMBUS_REAL_SWARM:-}" ]; then
       # Opt-in: two worker VMs built and booted under TCG (see packages/lab-real/README.md) exceed CI's budget here.
       step "real lab: worker VMs join the real swarm (NIMBUS_REAL_SWARM)"
@@ -58,7 +64,7 @@ if [ "$(id -u)" = 0 ] && [ -z "${NIMBUS_SKIP_REAL_LAB:-}" ]; then
     PLAYWRIGHT_JSON_OUTPUT_NAME="$REPORTS/e2e-real.json" pnpm exec playwright test -c e2e/real/playwright.real.config.ts --reporter=list,json
   fi
   pnpm --filter @nimbus/lab-real lab:real down
-  runners="$runners real-lab=$REPORTS/real-lab.json e2e-real=$REPORTS/e2e-real.json"
+  runners="$runners real-lab=$REPORTS/real-lab.json real-image=$REPORTS/real-image.json e2e-real=$REPORTS/e2e-real.json"
 else
   echo; echo "━━ real lab skipped: it needs root, and NIMBUS_SKIP_REAL_LAB unset"
 fi

@@ -6,7 +6,8 @@ export default defineConfig({
   test: {
     include: ["test/real/**/*.test.ts"],
     // Its own run (vitest.real-swarm.config.ts): two TCG worker VMs take longer than CI's budget here.
-    exclude: ["test/real/swarm-worker.test.ts", "**/node_modules/**"],
+    // The image test needs no lab: CI runs it beside this suite (vitest.real-image.config.ts).
+    exclude: ["test/real/swarm-worker.test.ts", "test/real/image-build.test.ts", "**/node_modules/**"],
     fileParallelism: false,
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -18,13 +18,26 @@ import { waitFor } from "../../src/wait.js";
 export const BASE_IMAGE = DEFAULT_BASE_IMAGE.name;
 const CACHE = process.env.NIMBUS_IMAGE_CACHE ?? DEFAULT_IMAGE_CACHE;
 
+/**
+ * Builds the base image or reuses the cached build; while another test process holds the build
+ * lock (the image test runs beside the lab's suite; a cold build takes minutes), waits for it and
+ * then reuses what it built.
+ */
+export async function buildBaseImageWhenFree(outDir: string, log: (level: string, message: string) => void): Promise<ImageBuildResult> {
+  const deadline = Date.now() + 45 * 60_000;
+  for (;;) {
+    try {
+      return await buildBaseImage({ recipe: DEFAULT_BASE_IMAGE, cacheDir: CACHE, outDir, log });
+    } catch (err) {
+      if (!/is already being built/.test((err as Error).message) || Date.now() > deadline) throw err;
+      log("info", `${(err as Error).message}: waiting for that build`);
+      await new Promise((r) => setTimeout(r, 5_000));
+    }
+  }
+}
+
 export async function ensureBaseImage(lab: RealLab, fleet: Fleet, ops: OperationManager, staging: string, tag: string): Promise<ImageEntry> {
-  const built: ImageBuildResult = await buildBaseImage({
-    recipe: DEFAULT_BASE_IMAGE,
-    cacheDir: CACHE,
-    outDir: staging,
-    log: (level, message) => process.stderr.write(`[${tag} image ${level}] ${message}\n`),
-  });
+  const built: ImageBuildResult = await buildBaseImageWhenFree(staging, (level, message) => process.stderr.write(`[${tag} image ${level}] ${message}\n`));
   const vip = await lab.vipHolder();
   expect(vip, "the storage VIP is held").not.toBeNull();
   const listed = () => imageCatalog(fleet.hosts()).find((d) => d.datastore === EXPORT_PATH)?.images.find((i) => i.name === BASE_IMAGE);

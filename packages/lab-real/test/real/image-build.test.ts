@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { virtBuilderArgs, virtBuilderEnv } from "@nimbus/domain";
-import { buildBaseImage, DEFAULT_BASE_IMAGE, DEFAULT_IMAGE_CACHE, type ImageBuildResult } from "@nimbus/agent/real";
+import type { ImageBuildResult } from "@nimbus/agent/real";
 import { run, TOOL_ENV } from "../../src/exec.js";
+import { buildBaseImageWhenFree } from "./base-image.js";
 
 /**
  * The offline base image on real tools (root; the real lab need not be up): the agent builds
@@ -13,7 +14,6 @@ import { run, TOOL_ENV } from "../../src/exec.js";
  * from that repository with --no-network. Booting the guest is the create path's test.
  */
 
-const CACHE = process.env.NIMBUS_IMAGE_CACHE ?? DEFAULT_IMAGE_CACHE;
 const KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIO68zLD6gVSVNRqZbgngE9GugrQm2BxhZCpoOzihaBR3 test@nimbus";
 const FIRST_BOOT = "echo nimbus-first-boot-ran > /root/first-boot-ran";
 const MINUTE = 60_000;
@@ -49,7 +49,7 @@ describe("offline Debian base image (real mmdebstrap, extlinux, virt-builder)", 
 
   it("builds the image (or reuses the cached one) and publishes it as a virt-builder repository; a second build reuses it", async () => {
     const t0 = Date.now();
-    built = await buildBaseImage({ recipe: DEFAULT_BASE_IMAGE, cacheDir: CACHE, outDir: repo, log });
+    built = await buildBaseImageWhenFree(repo, log);
     const first = (Date.now() - t0) / 1000;
     expect(built.index).toBe(join(repo, "index"));
     const index = await readFile(built.index, "utf8");
@@ -59,7 +59,7 @@ describe("offline Debian base image (real mmdebstrap, extlinux, virt-builder)", 
 
     const t1 = Date.now();
     lines.length = 0;
-    const again = await buildBaseImage({ recipe: DEFAULT_BASE_IMAGE, cacheDir: CACHE, outDir: repo, log });
+    const again = await buildBaseImageWhenFree(repo, log);
     const second = (Date.now() - t1) / 1000;
     expect(again.cached).toBe(true);
     expect(lines.join("\n")).toMatch(/reusing the cached build from .* nothing was rebuilt/);
