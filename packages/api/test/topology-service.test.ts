@@ -66,6 +66,26 @@ describe("TopologyService", () => {
     service.stop();
   });
 
+  it("holds a mass connect's tail too: until fewer than a hundredth are still connecting", () => {
+    const { versions, netChanged, setState, service } = setup(30);
+    for (const h of ["kvm1", "kvm2", "kvm3", "kvm4"]) setState(h, "connecting"); // 4 of 34 hosts
+    netChanged("kvm0");
+    vi.advanceTimersByTime(1_000);
+    expect(versions).toEqual([]);
+    for (const h of ["kvm1", "kvm2", "kvm3"]) setState(h, "online"); // 1 of 34 left: the tail
+    vi.advanceTimersByTime(2_000);
+    expect(versions).toEqual([]);
+    setState("kvm4", "online");
+    vi.advanceTimersByTime(300);
+    expect(versions).toEqual([1]);
+    // Over: a host stuck later is a few hosts stuck, not a mass connect.
+    setState("kvm5", "connecting");
+    netChanged("kvm0");
+    vi.advanceTimersByTime(600);
+    expect(versions).toEqual([1, 2]);
+    service.stop();
+  });
+
   it("does not slow down for a few hosts stuck connecting in a big fleet", () => {
     const { versions, netChanged, setState, service } = setup(30);
     setState("kvm1", "connecting");

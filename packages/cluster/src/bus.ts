@@ -133,17 +133,24 @@ export class ClusterBus {
         this.logger.error({ err, kind }, "cluster bus publish listener failed");
       }
     }
-    const inline = JSON.stringify({ k: kind, f: this.opts.replicaId, p: payload, b: this.origin, n } satisfies Wire);
+    // The payload is encoded once (a connect's messages are 100 host records, ~100 KB each): the
+    // notification is the envelope around that text, or the outbox row is that text.
+    const body = JSON.stringify(payload) as string | undefined;
     this.stats.published++;
-    if (Buffer.byteLength(inline) <= this.maxInline) {
-      await c.query(`select pg_notify($1, $2)`, [BUS_CHANNEL, inline]);
-      return;
+    // A string's UTF-8 length is at least its length in UTF-16 units: most outbox messages need no count.
+    if (body === undefined || body.length <= this.maxInline) {
+      const envelope = JSON.stringify({ k: kind, f: this.opts.replicaId, b: this.origin, n } satisfies Wire);
+      const inline = body === undefined ? envelope : `${envelope.slice(0, -1)},"p":${body}}`;
+      if (Buffer.byteLength(inline) <= this.maxInline) {
+        await c.query(`select pg_notify($1, $2)`, [BUS_CHANNEL, inline]);
+        return;
+      }
     }
     this.stats.outbox++;
     await c.query(
       `with row as (insert into cluster_outbox (kind, payload) values ($2, $3::jsonb) returning id)
        select pg_notify($1, json_build_object('k', $2::text, 'f', $4::text, 'o', (select id from row), 'b', $5::text, 'n', $6::int)::text)`,
-      [BUS_CHANNEL, kind, JSON.stringify(payload), this.opts.replicaId, this.origin, n],
+      [BUS_CHANNEL, kind, body ?? "null", this.opts.replicaId, this.origin, n],
     );
   }
 

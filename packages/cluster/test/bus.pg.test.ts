@@ -39,6 +39,21 @@ describe("cluster bus (LISTEN/NOTIFY + outbox) on PostgreSQL", () => {
     expect((await admin.query(`select count(*)::int as n from cluster_outbox`)).rows[0]!.n).toBe(7);
   });
 
+  it("measures a message in bytes, not characters (a short text of wide characters goes by the outbox), and sends one without payload", async () => {
+    const { url, target } = await freshDatabase();
+    cleanups.push(() => target.remove());
+    const a = await bus(url, "a");
+    const b = await bus(url, "b");
+    // 3,000 characters, 9,000 bytes of UTF-8: over NOTIFY's 8,000-byte limit, under it in characters.
+    const wide = { s: "\u20ac".repeat(3_000) };
+    await a.b.publish("wide", wide);
+    await a.b.publish("none", undefined);
+    await a.b.publish("small", { s: "\u20ac" });
+    await vi.waitFor(() => expect(b.got).toHaveLength(3), { timeout: 10_000, interval: 20 });
+    expect(b.got.map((m) => [m.kind, m.payload])).toEqual([["wide", wide], ["none", undefined], ["small", { s: "\u20ac" }]]);
+    expect(a.b.stats.outbox).toBe(1);
+  });
+
   it("numbers each boot's messages in publishing order (outbox ones too); the watermark says how far each origin was read", async () => {
     const { url, target } = await freshDatabase();
     cleanups.push(() => target.remove());

@@ -9,6 +9,12 @@ import type { TenantService } from "../deps.js";
  * after the last one. One host stuck connecting (a black-holed link) slows nothing.
  */
 const MASS_CONNECT_SHARE = 0.1;
+/**
+ * A mass connect lasts until fewer than this share are still connecting: its last tenth comes in
+ * within a second or two, and a build then would be stale at once too (each replica builds its
+ * own: one build at the end of a fleet's start, not one per step of its tail).
+ */
+const MASS_CONNECT_END_SHARE = 0.01;
 const MASS_CONNECT_HOLD_MS = 10_000;
 /** How often a held build looks again whether the mass connect has ended. */
 const MASS_CONNECT_RECHECK_MS = 250;
@@ -31,6 +37,8 @@ export class TopologyService {
   private lastBuild = 0;
   private lastBuildMs = 0;
   private readonly listeners = new Set<(s: TopologySnapshot) => void>();
+  /** A mass connect was seen and has not ended yet (see MASS_CONNECT_END_SHARE). */
+  private connectingMany = false;
   private unsubscribe: (() => void) | null = null;
 
   constructor(
@@ -88,7 +96,9 @@ export class TopologyService {
     const hosts = this.fleet.hosts();
     let connecting = 0;
     for (const h of hosts) if (h.connection.state === "connecting") connecting++;
-    return connecting > 0 && connecting >= hosts.length * MASS_CONNECT_SHARE;
+    if (connecting >= hosts.length * MASS_CONNECT_SHARE) this.connectingMany = connecting > 0;
+    else if (connecting < hosts.length * MASS_CONNECT_END_SHARE) this.connectingMany = false;
+    return this.connectingMany;
   }
 
   private build(version: number): TopologySnapshot {
