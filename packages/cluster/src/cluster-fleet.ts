@@ -47,6 +47,8 @@ const RequestInput = z.object({
   timeoutMs: z.number().int().positive().max(600_000).optional(),
   /** The calling replica (a console it opens here is closed when it dies). */
   from: z.string().min(1).max(200).optional(),
+  /** The caller's boot (its bus origin): a console its earlier boot opened here is closed when a later one speaks. */
+  boot: z.string().min(1).max(200).optional(),
 });
 const AcceptKeyInput = z.object({ host: z.string().min(1).max(253), fingerprint: z.string().min(1).max(200), acceptedBy: z.string().max(200).nullable().optional() });
 const MaintenanceInput = z.object({ host: z.string().min(1).max(253), on: z.boolean() });
@@ -95,6 +97,8 @@ export class ClusterFleet implements FleetView {
   private wantTimer: NodeJS.Timeout | null = null;
   /** Agent consoles this replica opened for other replicas, closed when their holder dies. */
   readonly consoleHolders = new ConsoleHolders();
+  /** Each replica's boot last heard of (one compare per bus message). */
+  private readonly lastBoot = new Map<string, string>();
 
   constructor(private readonly opts: ClusterFleetOptions) {
     for (const h of opts.hosts) this.configs.set(h.name, h);
@@ -103,8 +107,10 @@ export class ClusterFleet implements FleetView {
     this.listeners = new ListenerSet(this.logger, "fleet event");
     opts.rpc.register("fleet.request", RequestInput, async (input) => {
       this.assertOwned(input.host);
+      // A later boot of the caller: its earlier boot's consoles go first.
+      if (input.from && input.boot) this.heardBoot(input.from, input.boot);
       const result = await this.opts.local.request(input.host, input.method as MethodName, input.params as never, input.timeoutMs ? { timeoutMs: input.timeoutMs } : undefined);
-      if (input.from) this.noteConsole(input.host, input.method, input.params, result, input.from);
+      if (input.from) this.noteConsole(input.host, input.method, input.params, result, input.from, input.boot);
       return result;
     });
     opts.rpc.register("fleet.acceptHostKey", AcceptKeyInput, async (input) => {
@@ -167,14 +173,14 @@ export class ClusterFleet implements FleetView {
   async request<M extends MethodName>(host: string, method: M, params: MethodParams<M>, opts?: { timeoutMs?: number }): Promise<MethodResult<M>> {
     if (!this.configs.has(host)) throw new NimbusError("NOT_FOUND", `host ${host} is not part of the fleet`, { host });
     const timeoutMs = opts?.timeoutMs;
-    return this.relay(host, () => this.opts.local.request(host, method, params, opts), "fleet.request", { host, method, params, timeoutMs, from: this.opts.replicaId }, timeoutMs ? timeoutMs + 5_000 : undefined);
+    return this.relay(host, () => this.opts.local.request(host, method, params, opts), "fleet.request", { host, method, params, timeoutMs, from: this.opts.replicaId, boot: this.opts.bus.origin }, timeoutMs ? timeoutMs + 5_000 : undefined);
   }
 
   /** Consoles opened and closed here for other replicas (see ConsoleHolders). */
-  private noteConsole(host: string, method: string, params: unknown, result: unknown, from: string): void {
+  private noteConsole(host: string, method: string, params: unknown, result: unknown, from: string, boot?: string): void {
     if (method === "console.open") {
       const session = (result as { session?: unknown } | null)?.session;
-      if (typeof session === "string") this.consoleHolders.opened(host, session, from);
+      if (typeof session === "string") this.consoleHolders.opened(host, session, from, boot);
     } else if (method === "console.close") {
       const session = (params as { session?: unknown } | null)?.session;
       if (typeof session === "string") this.consoleHolders.closed(session);
@@ -183,9 +189,23 @@ export class ClusterFleet implements FleetView {
 
   /** After a lease round: the consoles of replicas that died are closed on their agents. */
   private closeOrphanConsoles(): void {
-    const orphans = this.consoleHolders.orphans(new Set(this.opts.leases.directory.alive().map((r) => r.id)));
-    for (const o of orphans) {
-      this.logger.info({ host: o.host, holder: o.holder }, "closing a console whose server replica died");
+    this.closeConsoles(this.consoleHolders.orphans(new Set(this.opts.leases.directory.alive().map((r) => r.id))), "closing a console whose server replica died");
+  }
+
+  /**
+   * A replica spoke in a boot (bus message, relayed call): if that is a new boot, it was restarted
+   * (under the same id, within its heartbeat window as well) and the consoles its earlier boot held here are closed.
+   */
+  private heardBoot(replica: string, boot: string): void {
+    if (this.lastBoot.get(replica) === boot) return;
+    if (this.lastBoot.size >= 1_000) this.lastBoot.clear();
+    this.lastBoot.set(replica, boot);
+    this.closeConsoles(this.consoleHolders.restarted(replica, boot), "closing a console an earlier boot of a restarted server replica held");
+  }
+
+  private closeConsoles(list: readonly { host: string; session: string; holder: string }[], why: string): void {
+    for (const o of list) {
+      this.logger.info({ host: o.host, holder: o.holder }, why);
       void this.opts.local.request(o.host, "console.close", { session: o.session }).catch(() => undefined);
     }
   }
@@ -386,6 +406,7 @@ export class ClusterFleet implements FleetView {
   }
 
   private onMessage(m: BusMessage): void {
+    if (m.origin) this.heardBoot(m.from, m.origin);
     switch (m.kind) {
       case "host":
         return this.applyHost(m.payload as HostMessage);

@@ -35,6 +35,30 @@ describe("ConsoleHolders", () => {
   });
 });
 
+describe("ConsoleHolders and a holder restarted under the same id", () => {
+  it("a new boot of a holder hands out its earlier boots' sessions once; a boot heard of before (a straggler) and other holders keep theirs", () => {
+    const h = new ConsoleHolders();
+    expect(h.restarted("r2", "r2@00000001")).toEqual([]);
+    h.opened("kvm1", "s1", "r2", "r2@00000001");
+    h.opened("kvm2", "s2", "r2", "r2@00000001");
+    h.opened("kvm1", "s3", "r3", "r3@00000001");
+    // Noted without a boot (a caller that sends none): never taken for an earlier boot.
+    h.opened("kvm1", "s4", "r2");
+    expect(h.restarted("r2", "r2@00000001")).toEqual([]);
+    expect(h.restarted("r3", "r3@00000001")).toEqual([]);
+    h.opened("kvm1", "s5", "r2", "r2@00000002");
+    expect(h.restarted("r2", "r2@00000002")).toEqual([
+      { host: "kvm1", session: "s1", holder: "r2" },
+      { host: "kvm2", session: "s2", holder: "r2" },
+    ]);
+    // A late message of the first boot is no restart: the new boot's console stays.
+    expect(h.restarted("r2", "r2@00000001")).toEqual([]);
+    expect(h.restarted("r2", "r2@00000002")).toEqual([]);
+    expect(h.size).toBe(3);
+    expect(h.orphans(new Set(["r1"])).map((o) => o.session).sort()).toEqual(["s3", "s4", "s5"]);
+  });
+});
+
 describe("ClusterFleet closes the consoles of a holder that died", () => {
   let server: Server | null = null;
   afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
@@ -88,6 +112,71 @@ describe("ClusterFleet closes the consoles of a holder that died", () => {
     expect(calls).toEqual([["console.close", { session: "s1" }]]);
     round();
     expect(calls).toHaveLength(1);
+    fleet.stop();
+  });
+});
+
+describe("ClusterFleet closes the consoles of a holder restarted under the same id", () => {
+  let server: Server | null = null;
+  afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+
+  it("r2's console is closed on the agent as soon as a later boot of r2 speaks on the bus, though r2 stays alive; the later boot's console and a straggler of the earlier boot change nothing", async () => {
+    const rec: HostRecord = {
+      name: "kvm1", address: "10.0.0.1", port: 22, maintenance: false,
+      connection: { state: "online", since: "2026-01-01T00:00:00.000Z", lastSeen: null, message: null, agentVersion: "1", capabilities: [], pinnedKey: null, offeredKey: null, nextRetryAt: null },
+      inventory: emptyInventory(),
+    };
+    const calls: [string, unknown][] = [];
+    let n = 0;
+    const local = {
+      start: async () => undefined,
+      host: (h: string) => (h === "kvm1" ? rec : undefined),
+      hosts: () => [rec],
+      subscribe: () => () => undefined,
+      request: async (_host: string, method: string, params: unknown) => (calls.push([method, params]), method === "console.open" ? { session: `s${++n}` } : { ok: true }),
+    } as unknown as Fleet;
+    const leaseListeners = new Set<(e: LeaseEvent) => void>();
+    const leases = {
+      owned: () => new Map([["kvm1", 1]]),
+      owns: (h: string) => h === "kvm1",
+      healthy: () => true,
+      ownerOf: () => "r1",
+      // r2 never stops being alive: its restart took less than a heartbeat window.
+      directory: { alive: () => [{ id: "r1", internalUrl: "http://r1" }, { id: "r2", internalUrl: "http://r2" }], url: () => undefined },
+      subscribe: (l: (e: LeaseEvent) => void) => (leaseListeners.add(l), () => leaseListeners.delete(l)),
+    } as unknown as LeaseManager;
+    const busListeners = new Set<(m: { kind: string; from: string; payload: unknown; origin?: string; n?: number }) => void>();
+    const bus = { origin: "r1@0000000a", publish: async () => undefined, subscribe: (l: never) => (busListeners.add(l), () => busListeners.delete(l)), onResync: () => () => undefined } as unknown as ClusterBus;
+    const rpc = new InternalRpc({ secret: "s".repeat(40) });
+    const fleet = new ClusterFleet({ replicaId: "r1", hosts: [{ name: "kvm1", address: "10.0.0.1", port: 22, user: "nimbus" }], local, leases, bus, rpc });
+    await fleet.start();
+    server = createServer((req, res) => void rpc.handle(req, res));
+    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const heard = (origin: string) => busListeners.forEach((l) => l({ kind: "snapshot-request", from: "r2", payload: {}, origin, n: 1 }));
+    const settle = () => new Promise((r) => setTimeout(r, 0));
+
+    heard("r2@00000001");
+    await rpc.call(url, "fleet.request", { host: "kvm1", method: "console.open", params: { domain: "web1", cols: 80, rows: 24 }, from: "r2", boot: "r2@00000001" });
+    calls.length = 0;
+    leaseListeners.forEach((l) => l({ type: "owners" }));
+    heard("r2@00000001");
+    await settle();
+    expect(calls).toEqual([]);
+    // r2 restarted: its first bus message (the new boot's snapshot request) closes the old console.
+    heard("r2@00000002");
+    await settle();
+    expect(calls).toEqual([["console.close", { session: "s1" }]]);
+    await rpc.call(url, "fleet.request", { host: "kvm1", method: "console.open", params: { domain: "web1", cols: 80, rows: 24 }, from: "r2", boot: "r2@00000002" });
+    calls.length = 0;
+    heard("r2@00000001");
+    heard("r2@00000002");
+    await settle();
+    expect(calls).toEqual([]);
+    // A relayed call from yet another boot, before any bus message of it: closed as well.
+    await rpc.call(url, "fleet.request", { host: "kvm1", method: "console.open", params: { domain: "web2", cols: 80, rows: 24 }, from: "r2", boot: "r2@00000003" });
+    await settle();
+    expect(calls).toEqual([["console.close", { session: "s2" }], ["console.open", { domain: "web2", cols: 80, rows: 24 }]]);
     fleet.stop();
   });
 });
