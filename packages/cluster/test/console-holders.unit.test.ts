@@ -59,50 +59,65 @@ describe("ConsoleHolders and a holder restarted under the same id", () => {
   });
 });
 
+/**
+ * r1, owner of kvm1, serving fleet.request over a real loopback listener: the agent calls it makes
+ * (`calls`), its lease rounds (`round`) and the bus messages it hears (`heard`) are the test's.
+ */
+async function ownerOfKvm1(alive: () => string[], servers: Server[]) {
+  const rec: HostRecord = {
+    name: "kvm1", address: "10.0.0.1", port: 22, maintenance: false,
+    connection: { state: "online", since: "2026-01-01T00:00:00.000Z", lastSeen: null, message: null, agentVersion: "1", capabilities: [], pinnedKey: null, offeredKey: null, nextRetryAt: null },
+    inventory: emptyInventory(),
+  };
+  const calls: [string, unknown][] = [];
+  let n = 0;
+  const local = {
+    start: async () => undefined,
+    host: (h: string) => (h === "kvm1" ? rec : undefined),
+    hosts: () => [rec],
+    subscribe: () => () => undefined,
+    request: async (_host: string, method: string, params: unknown) => (calls.push([method, params]), method === "console.open" ? { session: `s${++n}` } : { ok: true }),
+  } as unknown as Fleet;
+  const leaseListeners = new Set<(e: LeaseEvent) => void>();
+  const leases = {
+    owned: () => new Map([["kvm1", 1]]),
+    owns: (h: string) => h === "kvm1",
+    healthy: () => true,
+    ownerOf: () => "r1",
+    directory: { alive: () => alive().map((id) => ({ id, internalUrl: `http://${id}` })), url: () => undefined },
+    subscribe: (l: (e: LeaseEvent) => void) => (leaseListeners.add(l), () => leaseListeners.delete(l)),
+  } as unknown as LeaseManager;
+  const busListeners = new Set<(m: { kind: string; from: string; payload: unknown; origin?: string; n?: number }) => void>();
+  const bus = { origin: "r1@0000000a", publish: async () => undefined, subscribe: (l: never) => (busListeners.add(l), () => busListeners.delete(l)), onResync: () => () => undefined } as unknown as ClusterBus;
+  const rpc = new InternalRpc({ secret: "s".repeat(40) });
+  const configs: HostConfig[] = [{ name: "kvm1", address: "10.0.0.1", port: 22, user: "nimbus" }];
+  const fleet = new ClusterFleet({ replicaId: "r1", hosts: configs, local, leases, bus, rpc });
+  await fleet.start();
+  const server = createServer((req, res) => void rpc.handle(req, res));
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    fleet,
+    calls,
+    round: () => leaseListeners.forEach((l) => l({ type: "owners" })),
+    heard: (from: string, origin: string) => busListeners.forEach((l) => l({ kind: "snapshot-request", from, payload: {}, origin, n: 1 })),
+    open: (domain: string, from: string, boot?: string) => rpc.call(url, "fleet.request", { host: "kvm1", method: "console.open", params: { domain, cols: 80, rows: 24 }, from, boot }),
+    close: (session: string, from: string) => rpc.call(url, "fleet.request", { host: "kvm1", method: "console.close", params: { session }, from }),
+  };
+}
+
 describe("ClusterFleet closes the consoles of a holder that died", () => {
-  let server: Server | null = null;
-  afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+  const servers: Server[] = [];
+  afterEach(() => Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r())))));
 
   it("a console opened through fleet.request by r2 is closed on the agent after the first lease round that finds r2 dead; one r2 closed itself is not", async () => {
-    const configs: HostConfig[] = [{ name: "kvm1", address: "10.0.0.1", port: 22, user: "nimbus" }];
-    const rec: HostRecord = {
-      name: "kvm1", address: "10.0.0.1", port: 22, maintenance: false,
-      connection: { state: "online", since: "2026-01-01T00:00:00.000Z", lastSeen: null, message: null, agentVersion: "1", capabilities: [], pinnedKey: null, offeredKey: null, nextRetryAt: null },
-      inventory: emptyInventory(),
-    };
-    const calls: [string, unknown][] = [];
-    let n = 0;
-    const local = {
-      start: async () => undefined,
-      host: (h: string) => (h === "kvm1" ? rec : undefined),
-      hosts: () => [rec],
-      subscribe: (l: (e: FleetEvent) => void) => (localListeners.add(l), () => localListeners.delete(l)),
-      request: async (_host: string, method: string, params: unknown) => (calls.push([method, params]), method === "console.open" ? { session: `s${++n}` } : { ok: true }),
-    } as unknown as Fleet;
-    const localListeners = new Set<(e: FleetEvent) => void>();
     let alive = ["r1", "r2"];
-    const leaseListeners = new Set<(e: LeaseEvent) => void>();
-    const leases = {
-      owned: () => new Map([["kvm1", 1]]),
-      owns: (h: string) => h === "kvm1",
-      healthy: () => true,
-      ownerOf: () => "r1",
-      directory: { alive: () => alive.map((id) => ({ id, internalUrl: `http://${id}` })), url: () => undefined },
-      subscribe: (l: (e: LeaseEvent) => void) => (leaseListeners.add(l), () => leaseListeners.delete(l)),
-    } as unknown as LeaseManager;
-    const bus = { publish: async () => undefined, subscribe: () => () => undefined, onResync: () => () => undefined } as unknown as ClusterBus;
-    const rpc = new InternalRpc({ secret: "s".repeat(40) });
-    const fleet = new ClusterFleet({ replicaId: "r1", hosts: configs, local, leases, bus, rpc });
-    await fleet.start();
-    server = createServer((req, res) => void rpc.handle(req, res));
-    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const round = () => leaseListeners.forEach((l) => l({ type: "owners" }));
-
-    await rpc.call(url, "fleet.request", { host: "kvm1", method: "console.open", params: { domain: "web1", cols: 80, rows: 24 }, from: "r2" });
-    await rpc.call(url, "fleet.request", { host: "kvm1", method: "console.open", params: { domain: "web2", cols: 80, rows: 24 }, from: "r2" });
+    const { fleet, calls, round, open, close } = await ownerOfKvm1(() => alive, servers);
+    await open("web1", "r2");
+    await open("web2", "r2");
     // r2 closes its second console itself; the agent ends neither otherwise.
-    await rpc.call(url, "fleet.request", { host: "kvm1", method: "console.close", params: { session: "s2" }, from: "r2" });
+    await close("s2", "r2");
     calls.length = 0;
     round();
     expect(calls).toEqual([]);
@@ -117,65 +132,32 @@ describe("ClusterFleet closes the consoles of a holder that died", () => {
 });
 
 describe("ClusterFleet closes the consoles of a holder restarted under the same id", () => {
-  let server: Server | null = null;
-  afterEach(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
+  const servers: Server[] = [];
+  afterEach(() => Promise.all(servers.splice(0).map((s) => new Promise<void>((r) => s.close(() => r())))));
 
   it("r2's console is closed on the agent as soon as a later boot of r2 speaks on the bus, though r2 stays alive; the later boot's console and a straggler of the earlier boot change nothing", async () => {
-    const rec: HostRecord = {
-      name: "kvm1", address: "10.0.0.1", port: 22, maintenance: false,
-      connection: { state: "online", since: "2026-01-01T00:00:00.000Z", lastSeen: null, message: null, agentVersion: "1", capabilities: [], pinnedKey: null, offeredKey: null, nextRetryAt: null },
-      inventory: emptyInventory(),
-    };
-    const calls: [string, unknown][] = [];
-    let n = 0;
-    const local = {
-      start: async () => undefined,
-      host: (h: string) => (h === "kvm1" ? rec : undefined),
-      hosts: () => [rec],
-      subscribe: () => () => undefined,
-      request: async (_host: string, method: string, params: unknown) => (calls.push([method, params]), method === "console.open" ? { session: `s${++n}` } : { ok: true }),
-    } as unknown as Fleet;
-    const leaseListeners = new Set<(e: LeaseEvent) => void>();
-    const leases = {
-      owned: () => new Map([["kvm1", 1]]),
-      owns: (h: string) => h === "kvm1",
-      healthy: () => true,
-      ownerOf: () => "r1",
-      // r2 never stops being alive: its restart took less than a heartbeat window.
-      directory: { alive: () => [{ id: "r1", internalUrl: "http://r1" }, { id: "r2", internalUrl: "http://r2" }], url: () => undefined },
-      subscribe: (l: (e: LeaseEvent) => void) => (leaseListeners.add(l), () => leaseListeners.delete(l)),
-    } as unknown as LeaseManager;
-    const busListeners = new Set<(m: { kind: string; from: string; payload: unknown; origin?: string; n?: number }) => void>();
-    const bus = { origin: "r1@0000000a", publish: async () => undefined, subscribe: (l: never) => (busListeners.add(l), () => busListeners.delete(l)), onResync: () => () => undefined } as unknown as ClusterBus;
-    const rpc = new InternalRpc({ secret: "s".repeat(40) });
-    const fleet = new ClusterFleet({ replicaId: "r1", hosts: [{ name: "kvm1", address: "10.0.0.1", port: 22, user: "nimbus" }], local, leases, bus, rpc });
-    await fleet.start();
-    server = createServer((req, res) => void rpc.handle(req, res));
-    await new Promise<void>((r) => server!.listen(0, "127.0.0.1", r));
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const heard = (origin: string) => busListeners.forEach((l) => l({ kind: "snapshot-request", from: "r2", payload: {}, origin, n: 1 }));
+    // r2 never stops being alive: its restart took less than a heartbeat window.
+    const { fleet, calls, round, heard, open } = await ownerOfKvm1(() => ["r1", "r2"], servers);
     const settle = () => new Promise((r) => setTimeout(r, 0));
-
-    heard("r2@00000001");
-    await rpc.call(url, "fleet.request", { host: "kvm1", method: "console.open", params: { domain: "web1", cols: 80, rows: 24 }, from: "r2", boot: "r2@00000001" });
+    heard("r2", "r2@00000001");
+    await open("web1", "r2", "r2@00000001");
     calls.length = 0;
-    leaseListeners.forEach((l) => l({ type: "owners" }));
-    heard("r2@00000001");
+    round();
+    heard("r2", "r2@00000001");
     await settle();
     expect(calls).toEqual([]);
     // r2 restarted: its first bus message (the new boot's snapshot request) closes the old console.
-    heard("r2@00000002");
+    heard("r2", "r2@00000002");
     await settle();
     expect(calls).toEqual([["console.close", { session: "s1" }]]);
-    await rpc.call(url, "fleet.request", { host: "kvm1", method: "console.open", params: { domain: "web1", cols: 80, rows: 24 }, from: "r2", boot: "r2@00000002" });
+    await open("web1", "r2", "r2@00000002");
     calls.length = 0;
-    heard("r2@00000001");
-    heard("r2@00000002");
+    heard("r2", "r2@00000001");
+    heard("r2", "r2@00000002");
     await settle();
     expect(calls).toEqual([]);
-    // A relayed call from yet another boot, before any bus message of it: closed as well.
-    await rpc.call(url, "fleet.request", { host: "kvm1", method: "console.open", params: { domain: "web2", cols: 80, rows: 24 }, from: "r2", boot: "r2@00000003" });
-    await settle();
+    // A relayed call from yet another boot, before any bus message of it: the old console goes first.
+    await open("web2", "r2", "r2@00000003");
     expect(calls).toEqual([["console.close", { session: "s2" }], ["console.open", { domain: "web2", cols: 80, rows: 24 }]]);
     fleet.stop();
   });
