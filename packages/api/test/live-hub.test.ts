@@ -116,6 +116,38 @@ describe("LiveHub", () => {
     await expect(gen.next()).rejects.toBeInstanceOf(StreamRevoked);
   });
 
+  it("says which instances arrived on and left a host since its last event, each viewer its own names only (a paged list's count moved at a row it has not loaded)", async () => {
+    const { hub, change, hosts } = setup();
+    const staffGen = hub.stream(staff, null, undefined);
+    const acmeGen = hub.stream(acme, null, undefined);
+    await take(staffGen, 1);
+    await take(acmeGen, 1);
+    const instancesEvent = async (gen: AsyncGenerator<{ id: string; event: LiveEvent }>) => {
+      for (;;) {
+        const [m] = await take(gen, 1);
+        if (m!.event.type === "host-instances") return m!.event;
+      }
+    };
+    // kvm1 loses acme-1 and gains acme-2 and a globex VM.
+    hosts[0]!.inventory.virt!.domains = [vm({ name: "acme-2", tenant: "acme" }), vm({ name: "globex-9", tenant: "globex", nics: [] })];
+    change("kvm1", "virt");
+    expect(await instancesEvent(staffGen)).toMatchObject({ host: "kvm1", added: ["acme-2", "globex-9"], removed: ["acme-1"] });
+    const own = await instancesEvent(acmeGen);
+    expect(own).toMatchObject({ added: ["acme-2"], removed: ["acme-1"] });
+    expect(JSON.stringify(own)).not.toContain("globex");
+    // Nothing arrived or left: neither list is sent.
+    hosts[0]!.inventory.virt!.domains[0]!.state = "shutoff";
+    change("kvm1", "virt");
+    const same = await instancesEvent(staffGen);
+    expect("added" in same || "removed" in same).toBe(false);
+    // Globex's VM leaving is not acme's news: its event (if any) names nothing of globex.
+    hosts[0]!.inventory.virt!.domains = hosts[0]!.inventory.virt!.domains.slice(0, 1);
+    change("kvm1", "virt");
+    expect(await instancesEvent(staffGen)).toMatchObject({ removed: ["globex-9"] });
+    await staffGen.return(undefined);
+    await acmeGen.return(undefined);
+  });
+
   it("batches the host summaries of one flush into one event", async () => {
     const { hub, change } = setup();
     const gen = hub.stream(staff, null, undefined);
@@ -197,6 +229,7 @@ describe("LiveHub", () => {
       const first = hub.stream(staff, null, undefined);
       await take(first, 1);
       await first.return(undefined);
+      lookups.count = 0; // a stream takes who runs what as it starts
       change("kvm1", "virt", "net");
       health({ upsert: [check("instance:x")], remove: [] });
       vi.advanceTimersByTime(10);

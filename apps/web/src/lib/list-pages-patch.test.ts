@@ -1,4 +1,4 @@
-import { moveRecord, queryHealth, queryOperations, type HealthCheck, type MoveRecord, type Operation, type Page } from "@nimbus/domain";
+import { moveRecord, queryHealth, queryOperations, type HealthCheck, type MoveRecord, type Operation, type OperationPage, type Page } from "@nimbus/domain";
 import { describe, expect, it } from "vitest";
 import { healthChecks, operations } from "@/fixtures/views";
 import { patchHealthPages, patchMovePages, patchOperationPages, type LoadedPages } from "./list-pages-patch";
@@ -38,6 +38,15 @@ describe("patchOperationPages: one pushed operation against the Operations page'
     // Sorted oldest first with pages still to load: a brand-new one belongs to a later page.
     const oldestFirst = opPages(operations, 2, { desc: false });
     expect(patchOperationPages(oldestFirst, { desc: false }, fresh).refetch).toBe(false);
+  });
+
+  it("one page from the middle of a sparse table: an existing operation of an earlier page changing is not news; a new one before it moved every row", () => {
+    const all = queryOperations(operations, {}, { tenant: null }).items;
+    expect(all.length).toBeGreaterThan(3);
+    const middle: LoadedPages<OperationPage> = { pages: [queryOperations(operations, { offset: 1, limit: 2 }, { tenant: null })], pageParams: [1] };
+    expect(patchOperationPages(middle, {}, later(all[0]!, { summary: "progress" })).refetch).toBe(false);
+    const created = { ...all[0]!, id: "op-created", state: "pending" as const, createdAt: "2099-01-01T00:00:00.000Z", updatedAt: "2099-01-01T00:00:00.000Z" };
+    expect(patchOperationPages(middle, {}, created).refetch).toBe(true);
   });
 
   it("an input it cannot read (a hand-edited cache key) changes nothing", () => {

@@ -36,7 +36,7 @@ export function patchOperationPages(data: LoadedPages<OperationPage> | undefined
   if (!parsed.success) return { data, refetch: false };
   const f = parsed.data;
   const fresh = matchesOperation(op, f, { tenant: null }) ? op : null;
-  const { pages, refetch } = patchPagedRow(data, op.id, fresh, compareOperations(f.sort, f.desc), mergeOperation);
+  const { pages, refetch } = patchPagedRow(data, op.id, fresh, compareOperations(f.sort, f.desc), mergeOperation, op.state === "pending");
   return { data: withPages(data, pages), refetch };
 }
 
@@ -70,7 +70,7 @@ export function patchMovePages(data: LoadedPages<Page<MoveRecord>> | undefined, 
     const c = compareValues(a.startedAt, b.startedAt) || compareValues(a.id, b.id);
     return desc ? -c : c;
   };
-  const { pages, refetch } = patchPagedRow(data, op.id, fresh, compare);
+  const { pages, refetch } = patchPagedRow(data, op.id, fresh, compare, undefined, op.state === "pending");
   return { data: withPages(data, pages), refetch };
 }
 

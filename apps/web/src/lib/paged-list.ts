@@ -55,6 +55,8 @@ export function patchPagedRow<T extends { id: string }, P extends PageLike<T>>(
   fresh: T | null,
   compare: (a: T, b: T) => number,
   merge: (prev: T, next: T) => T = (_prev, next) => next,
+  /** The row was just created (not a change of one the list already counts somewhere). */
+  isNew = false,
 ): { pages: P[] | undefined; refetch: boolean } {
   const loaded = data?.pages;
   if (!loaded || !Array.isArray(loaded) || !loaded.length) return { pages: loaded, refetch: false };
@@ -73,9 +75,14 @@ export function patchPagedRow<T extends { id: string }, P extends PageLike<T>>(
   });
   if (!found && fresh) {
     const rows = loaded.flatMap((p) => p.items);
+    const head = rows[0];
     const last = rows.at(-1);
-    const complete = rows.length >= (loaded[0]?.total ?? 0);
-    if (complete || !last || compare(fresh, last) <= 0) refetch = true;
+    const offset = loaded[0]?.offset ?? 0;
+    const complete = offset + rows.length >= (loaded[0]?.total ?? 0);
+    // Before a middle page (a sparse table's): a row already counted is on an earlier page, not news here;
+    // a new one moved every row of this page by one (pageShifted).
+    if (offset > 0 && head && compare(fresh, head) < 0) refetch ||= isNew;
+    else if (complete || !last || compare(fresh, last) <= 0) refetch = true;
   }
   return { pages: changed ? pages : loaded, refetch };
 }
@@ -100,9 +107,4 @@ export function useStableColumns<V, C>(value: V, build: (value: RefObject<V>) =>
   ref.current = value;
   // eslint-disable-next-line react-hooks/exhaustive-deps -- rebuilt only when what shapes the columns changes
   return useMemo(() => build(ref), deps);
-}
-
-/** The line under a paged table: how many of how many are loaded, and that scrolling loads more. */
-export function moreRowsText(loaded: number, total: number, fetching: boolean): string {
-  return fetching ? "Loading more…" : `Showing ${loaded.toLocaleString("en")} of ${total.toLocaleString("en")}: scroll for more`;
 }

@@ -1,5 +1,5 @@
 import type { QueryClient, QueryKey } from "@tanstack/react-query";
-import type { HealthListQuery, HealthPage, HostListQuery, InstanceListQuery, InstancePage, LiveEvent, MoveRecord, Operation, OperationPage, Page } from "@nimbus/domain";
+import type { HealthListQuery, HealthPage, HostListQuery, HostPage, InstanceListQuery, InstancePage, LiveEvent, MoveRecord, Operation, OperationPage, Page } from "@nimbus/domain";
 import type { AppRouter } from "@nimbus/api";
 import type { inferRouterOutputs } from "@trpc/server";
 import type { useTRPC } from "./trpc";
@@ -18,7 +18,7 @@ import {
   type OperationsFilter,
 } from "./live-patch";
 import { patchInstancePage, patchInstancePages, type InstancePages } from "@/features/instances/instance-pages-patch";
-import { patchHostPages, type HostPages } from "@/features/hosts/host-pages-patch";
+import { patchHostPages } from "@/features/hosts/host-pages-patch";
 import { patchHealthPages, patchMovePages, patchOperationPages, type LoadedPages } from "./list-pages-patch";
 import { applyLoadBalancer } from "@/features/load-balancers/lb-live";
 
@@ -46,12 +46,8 @@ export function storeOperation(qc: QueryClient, trpc: Trpc, op: Operation) {
     const next = upsertOperation(list, op, inputOf(key));
     if (next !== list) qc.setQueryData(key, next);
   }
-  // The Operations page holds loaded pages: the row in place, the pages again only when what they show, count or order may change.
-  for (const [key, pages] of qc.getQueriesData<LoadedPages<OperationPage>>({ queryKey: trpc.operations.page.pathKey() })) {
-    const next = patchOperationPages(pages, (key[1] as { input?: unknown } | undefined)?.input, op);
-    if (next.data !== pages) qc.setQueryData(key, next.data);
-    if (next.refetch) invalidateSoon(qc, key, 250);
-  }
+  // The Operations page holds pages by offset: the row in place, a page again only when what it shows, counts or orders may change.
+  patchPageQueries<OperationPage>(qc, trpc.operations.page.pathKey(), 250, (pages, input) => patchOperationPages(pages, input, op));
   qc.setQueriesData({ queryKey: trpc.instances.get.pathKey() }, (detail: { instance: { name: string }; operations: Operation[] } | undefined) => {
     if (!detail || op.target.type !== "instance" || detail.instance.name !== op.target.name) return detail;
     return { ...detail, operations: upsertOperation(detail.operations, op) ?? detail.operations };
@@ -66,11 +62,7 @@ function storeMove(qc: QueryClient, trpc: Trpc, op: Operation) {
     const next = upsertMove(list, op, (inputOf(key) ?? {}) as MovesFilter, now);
     if (next !== list) qc.setQueryData(key, next);
   }
-  for (const [key, pages] of qc.getQueriesData<LoadedPages<Page<MoveRecord>>>({ queryKey: trpc.history.movesPage.pathKey() })) {
-    const next = patchMovePages(pages, (key[1] as { input?: Parameters<typeof patchMovePages>[1] } | undefined)?.input, op, now);
-    if (next.data !== pages) qc.setQueryData(key, next.data);
-    if (next.refetch) invalidateSoon(qc, key, 250);
-  }
+  patchPageQueries<Page<MoveRecord>>(qc, trpc.history.movesPage.pathKey(), 250, (pages, input) => patchMovePages(pages, input as Parameters<typeof patchMovePages>[1], op, now));
   for (const [key, list] of qc.getQueriesData<MoveRecord[]>({ queryKey: trpc.instances.history.pathKey() })) {
     const input = (key[1] as { input?: { name: string; limit?: number } } | undefined)?.input;
     if (!input) continue;
@@ -86,6 +78,26 @@ function storeMove(qc: QueryClient, trpc: Trpc, op: Operation) {
 function invalidateChecksSoon(qc: QueryClient, trpc: Trpc) {
   for (const key of [trpc.instances.preflight.pathKey(), trpc.datastores.moveTargets.pathKey()])
     if (qc.getQueriesData({ queryKey: key }).length) invalidateSoon(qc, key, 250);
+}
+
+/**
+ * Pushed changes against every cached page query of a paged list: a sparse table caches one page
+ * per query (by offset), an infinite one its loaded pages; both go through the same rule (`patch`,
+ * on loaded pages), each query is reloaded (soon, once) when the rule says so.
+ */
+function patchPageQueries<P extends { items: unknown[]; offset: number }>(
+  qc: QueryClient,
+  pathKey: QueryKey,
+  ms: number,
+  patch: (pages: LoadedPages<P> | undefined, input: unknown) => { data: LoadedPages<P> | undefined; refetch: boolean },
+) {
+  for (const [key, cached] of qc.getQueriesData<LoadedPages<P> | P>({ queryKey: pathKey })) {
+    const single = !!cached && "items" in cached;
+    const loaded = single ? { pages: [cached as P], pageParams: [(cached as P).offset] } : (cached as LoadedPages<P> | undefined);
+    const next = patch(loaded, (key[1] as { input?: unknown } | undefined)?.input);
+    if (next.data !== loaded) qc.setQueryData(key, single ? next.data?.pages[0] : next.data);
+    if (next.refetch) invalidateSoon(qc, key, ms);
+  }
 }
 
 /** Counts on the overview are computed by the server; refresh them at most once a second. */
@@ -122,12 +134,8 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
     case "hosts": {
       const { summaries } = ev;
       qc.setQueryData(trpc.hosts.list.queryKey(), (list) => replaceHostSummaries(list, summaries));
-      // The Hosts page holds loaded pages: rows in place, the pages again only when what they show or count may change.
-      for (const [key, pages] of qc.getQueriesData<HostPages>({ queryKey: trpc.hosts.page.pathKey() })) {
-        const next = patchHostPages(pages, (key[1] as { input?: HostListQuery } | undefined)?.input ?? {}, summaries);
-        if (next.data !== pages) qc.setQueryData(key, next.data);
-        if (next.refetch) invalidateSoon(qc, key, 500);
-      }
+      // The Hosts page holds pages by offset: rows in place, a page again only when what it shows or counts may change.
+      patchPageQueries<HostPage>(qc, trpc.hosts.page.pathKey(), 500, (pages, input) => patchHostPages(pages, (input as HostListQuery | undefined) ?? {}, summaries));
       const byName = new Map(summaries.map((s) => [s.name, s]));
       // One look at the open host pages, not one key lookup per host of the batch.
       for (const [detailKey, detail] of qc.getQueriesData<HostDetail>({ queryKey: trpc.hosts.get.pathKey() })) {
@@ -148,7 +156,7 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
       // The Instances page holds pages by offset, not the fleet: patch the rows they show, reload a page only when what it shows or counts may change.
       for (const [key, cached] of qc.getQueriesData<InstancePages | InstancePage>({ queryKey: trpc.instances.page.pathKey() })) {
         const filter = (key[1] as { input?: InstanceListQuery } | undefined)?.input ?? {};
-        const next = cached && "items" in cached ? patchInstancePage(cached, filter, host, instances) : patchInstancePages(cached, filter, host, instances);
+        const next = cached && "items" in cached ? patchInstancePage(cached, filter, host, instances, ev) : patchInstancePages(cached, filter, host, instances);
         if (next.data !== cached) qc.setQueryData(key, next.data);
         if (next.refetch) invalidateSoon(qc, key, 500);
       }

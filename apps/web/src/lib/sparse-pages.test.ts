@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { currentTotal, pageIsCurrent, pagesForWindow, pagesToEvict, rowAt, type SparsePage } from "./sparse-pages";
+import { currentTotal, pageIsCurrent, pageShifted, pagesForWindow, pagesToEvict, rowAt, type SparsePage } from "./sparse-pages";
 
 /** Pages of `size` rows numbered from 0, as the server answers them, `total` rows in all. */
 const pagesOf = (total: number, size: number, count = total) => {
@@ -80,5 +80,42 @@ describe("pagesToEvict: the cache stays bounded", () => {
     expect(pagesToEvict(cached.slice(0, 5), 12)).toEqual([]);
     // More pages in use than the cap: those stay, every other goes.
     expect(pagesToEvict(cached.map((c) => ({ ...c, inUse: c.key < 20 })), 12).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, k) => 20 + k));
+  });
+});
+
+describe("pageShifted: a row created or deleted outside the loaded pages", () => {
+  const byValue = (a: number, b: number) => a - b;
+  // Rows are their own sort values: 0..999, pages of 100; page 5 holds 500..599.
+  const pages = pagesOf(1_000, 100);
+  const page5 = pages.get(5)!;
+
+  it("pages from the change's position on moved (reloaded); pages wholly before it did not", () => {
+    expect(pageShifted(page5, 250.5, byValue)).toBe(true); // created (or deleted) on page 2, not loaded: page 5 moved by one
+    expect(pageShifted(page5, 550.5, byValue)).toBe(true); // inside it
+    expect(pageShifted(page5, 599, byValue)).toBe(true); // at its last row
+    expect(pageShifted(page5, 650.5, byValue)).toBe(false); // after it: page 5 keeps its rows
+    expect(pageShifted(pages.get(0)!, 650.5, byValue)).toBe(false);
+  });
+
+  it("the last page (and an empty one past it) moves with any change; an unknown position moves every page", () => {
+    expect(pageShifted(pages.get(9)!, 5_000, byValue)).toBe(true);
+    expect(pageShifted({ offset: 1_000, total: 1_000, items: [] }, 5, byValue)).toBe(true);
+    expect(pageShifted(page5, undefined, byValue)).toBe(true);
+  });
+
+  it("with the table's rule, a page reloaded after a change before it makes the other cached pages after it placeholders until fetched again (no repeat or gap at a seam)", () => {
+    // Pages 5 and 6 are loaded; row 250 is deleted (page 2 is not loaded). Both shifted: page 5 is asked again first.
+    expect([5, 6].map((p) => pageShifted(pages.get(p)!, 250, byValue))).toEqual([true, true]);
+    const page5After = { offset: 500, total: 999, items: Array.from({ length: 100 }, (_, i) => 501 + i) };
+    const cached = new Map(pages).set(5, page5After);
+    const total = currentTotal([
+      { total: 1_000, at: 1 },
+      { total: 999, at: 9 },
+      { total: 1_000, at: 2 },
+    ]);
+    // Row 600 (page 6's first, now on page 5) is shown once; page 6 waits as placeholders.
+    expect(rowAt(599, 100, (p) => cached.get(p), total)).toBe(600);
+    expect(rowAt(600, 100, (p) => cached.get(p), total)).toBeUndefined();
+    expect(pageIsCurrent(cached.get(6), total)).toBe(false);
   });
 });

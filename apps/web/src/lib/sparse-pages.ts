@@ -68,3 +68,17 @@ export function pagesToEvict<K>(cached: readonly { key: K; inUse: boolean; at: n
   const room = Math.max(0, cap - (cached.length - spare.length));
   return spare.slice(room).map((c) => c.key);
 }
+
+/**
+ * Whether a row inserted into or removed from the list outside a cached page moves that page's
+ * rows (pure): every page from the change's position on holds rows shifted by one, so it is
+ * fetched again (its new count then marks the other pages after it stale: `pageIsCurrent`).
+ * The change is at `row`'s sort position (`compare` is the list's order), or anywhere when it is
+ * not known (`undefined`: a removed row the browser never had). Pages wholly before the position
+ * keep their rows; the list's last page (or an empty one past it) moves with any change.
+ */
+export function pageShifted<T>(page: SparsePage<T>, row: T | undefined, compare: (a: T, b: T) => number): boolean {
+  const last = page.items.at(-1);
+  if (last === undefined || page.offset + page.items.length >= page.total) return true;
+  return row === undefined || compare(row, last) <= 0;
+}

@@ -2,6 +2,7 @@
 import { keepPreviousData, useQueries, useQueryClient, type QueryKey, type UseQueryOptions, type UseQueryResult } from "@tanstack/react-query";
 import { useCallback, useEffect, useState } from "react";
 import { useDebounced } from "./use-debounced";
+import { useUrlParam } from "./url-state";
 import { currentTotal, pageIsCurrent, pagesForWindow, pagesToEvict, rowAt as rowAtOf, type RowWindow, type SparsePage } from "./sparse-pages";
 
 /**
@@ -12,6 +13,12 @@ export const SPARSE_PAGE_CAP = 12;
 /** The window must rest this long before its pages are asked: dragging the scrollbar over 20,000 rows loads only where it stops. */
 export const SPARSE_SETTLE_MS = 80;
 
+/** Rows per page request: the URL's `per` when given (bounded as the servers bound a page), else `fallback`. */
+export function usePerPage(fallback: number): number {
+  const [per] = useUrlParam("per");
+  return Math.min(500, Math.max(5, Number(per) || fallback));
+}
+
 /**
  * A server-paged list read sparsely by offset (TanStack Query, one query per page): the first
  * page gives the count and the menus, the table is sized to the count, and only the pages under
@@ -19,12 +26,13 @@ export const SPARSE_SETTLE_MS = 80;
  * patches or invalidates page queries like any other query; a page fetched before the count
  * changed is shown as placeholders and fetched again (see `pageIsCurrent`).
  */
-export function useSparsePages<T, P extends SparsePage<T>>({
+export function useSparsePages<T, P>({
   size,
   optionsFor,
   pathKey,
   resetKey,
   aheadRows = Math.floor(size / 4),
+  toPage = (raw) => raw as SparsePage<T>,
 }: {
   /** Rows per page. */
   size: number;
@@ -35,6 +43,8 @@ export function useSparsePages<T, P extends SparsePage<T>>({
   /** Changes with the filters and sort: the window starts again at the top. */
   resetKey: string;
   aheadRows?: number;
+  /** The page in a procedure's own shape (audit.list's records) as rows, offset and count. */
+  toPage?: (raw: P) => SparsePage<T>;
 }) {
   const qc = useQueryClient();
   const [reported, setReported] = useState<{ key: string; window: RowWindow }>({ key: resetKey, window: { start: 0, end: 0 } });
@@ -43,8 +53,8 @@ export function useSparsePages<T, P extends SparsePage<T>>({
   const onWindowChange = useCallback((w: RowWindow) => setReported({ key: resetKey, window: w }), [resetKey]);
 
   // The count as last known (from the cache, before this render's queries are read): sizes the wanted range.
-  const first = qc.getQueryData<P>(optionsFor(0).queryKey);
-  const wanted = pagesForWindow(window, first?.total, size, aheadRows);
+  const cachedFirst = qc.getQueryData<P>(optionsFor(0).queryKey);
+  const wanted = pagesForWindow(window, cachedFirst === undefined ? undefined : toPage(cachedFirst).total, size, aheadRows);
   const results: UseQueryResult<P>[] = useQueries({
     queries: wanted.map(
       (p) =>
@@ -56,12 +66,13 @@ export function useSparsePages<T, P extends SparsePage<T>>({
     ),
   });
   const head = results[0]!;
-  const fresh = results.map((r) => (r.data && !r.isPlaceholderData ? { total: r.data.total, at: r.dataUpdatedAt } : undefined));
-  const total = currentTotal(fresh) ?? head.data?.total;
+  const totalOf = (raw: P | undefined) => (raw === undefined ? undefined : toPage(raw).total);
+  const fresh = results.map((r) => (r.data && !r.isPlaceholderData ? { total: totalOf(r.data)!, at: r.dataUpdatedAt } : undefined));
+  const total = currentTotal(fresh) ?? totalOf(head.data);
 
   // A page that disagrees with the current count was fetched before rows were created or deleted ahead of it: again.
   const staleKeys = results
-    .map((r, k) => (r.data && !r.isPlaceholderData && !r.isFetching && r.data.total !== total ? JSON.stringify(optionsFor(wanted[k]! * size).queryKey) : null))
+    .map((r, k) => (r.data && !r.isPlaceholderData && !r.isFetching && totalOf(r.data) !== total ? JSON.stringify(optionsFor(wanted[k]! * size).queryKey) : null))
     .filter((k): k is string => k !== null)
     .join("\n");
   useEffect(() => {
@@ -79,13 +90,14 @@ export function useSparsePages<T, P extends SparsePage<T>>({
   }, [qc, pathHash, fetchedAt]);
 
   // Rows from the pages this render holds; a page scrolled back to before the window settles is read from the cache.
-  const byPage = new Map<number, P | undefined>(wanted.map((p, k) => [p, results[k]!.data]));
-  const pageOf = (p: number): P | undefined => {
-    if (!byPage.has(p)) byPage.set(p, qc.getQueryData<P>(optionsFor(p * size).queryKey));
+  const asPage = (raw: P | undefined) => (raw === undefined ? undefined : toPage(raw));
+  const byPage = new Map<number, SparsePage<T> | undefined>(wanted.map((p, k) => [p, asPage(results[k]!.data)]));
+  const pageOf = (p: number): SparsePage<T> | undefined => {
+    if (!byPage.has(p)) byPage.set(p, asPage(qc.getQueryData<P>(optionsFor(p * size).queryKey)));
     return byPage.get(p);
   };
   // The first page of the previous filter (shown while the new one loads) counts for itself.
-  const headTotal = head.isPlaceholderData ? head.data?.total : total;
+  const headTotal = head.isPlaceholderData ? totalOf(head.data) : total;
   const rowAt = (index: number): T | undefined =>
     index < size && head.isPlaceholderData ? rowAtOf(index, size, pageOf, headTotal) : rowAtOf(index, size, pageOf, total);
   const loaded = wanted.filter((p) => pageIsCurrent(pageOf(p), total)).length;

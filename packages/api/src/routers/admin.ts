@@ -80,7 +80,8 @@ const AuditFilter = z.object({
 export const auditRouter = router({
   list: staffProcedure("audit:read")
     .input(AuditFilter.extend({ limit: z.number().int().min(1).max(200).default(100), offset: z.number().int().min(0).max(1_000_000).default(0) }))
-    .query(({ ctx, input: { limit, offset, ...filter } }) => ctx.deps.audit.query(filter, { limit, offset })),
+    // Newest first; `offset` comes back so a page read by offset (the Audit page's sparse table) knows where it sits.
+    .query(async ({ ctx, input: { limit, offset, ...filter } }) => ({ ...(await ctx.deps.audit.query(filter, { limit, offset })), offset })),
   /** CSV in chunks, for the server's streamed download (GET /api/audit.csv), which calls it. */
   csv: staffProcedure("audit:read")
     .input(AuditFilter)

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { HealthCheck, HostSummary, LiveEvent, LoadBalancerView, Operation, Viewer } from "@nimbus/domain";
 import type { FleetEvent, FleetView } from "@nimbus/fleet";
-import { scopeFindings, scopeTopology, storageMounts, storageServersOverview } from "@nimbus/domain";
+import { canSeeTenantObject, scopeFindings, scopeTopology, storageMounts, storageServersOverview } from "@nimbus/domain";
 import type { TopologySnapshot } from "./topology.js";
 import type { TenantService } from "../deps.js";
 import type { HealthChanges } from "./health-monitor.js";
@@ -166,6 +166,14 @@ export class LiveHub {
   /** Replica mode: when each health check last changed and when each removed one went (this.now()). */
   private readonly healthChangedAt = new Map<string, number>();
   private readonly healthRemovedAt = new Map<string, number>();
+  /**
+   * Per host, the instances it ran at the last flush (name -> tenant): a host's instances event
+   * says which arrived and which left, so a browser's paged list learns that its count moved at a
+   * row it has not loaded. Names only (shared with the inventory), kept whether or not anyone listens.
+   */
+  private readonly members = new Map<string, Map<string, string | null>>();
+  /** `members` holds every host (false after a flush nobody heard: it costs nothing then, and is taken again by the next stream). */
+  private membersTaken = false;
 
   constructor(
     private readonly fleet: FleetView,
@@ -300,11 +308,28 @@ export class LiveHub {
     }
   }
 
+  /**
+   * Which instances arrived on and left a host since the last call for it (recorded now); null the
+   * first time a host is seen (nothing to compare with: its instances come whole anyway).
+   */
+  private membersChanged(name: string, record = this.fleet.host(name)): { added: [string, string | null][]; removed: [string, string | null][] } | null {
+    const domains = record?.inventory.virt?.domains ?? [];
+    const before = this.members.get(name);
+    const now = new Map(domains.map((d) => [d.name, d.tenant ?? null] as const));
+    this.members.set(name, now);
+    if (!before) return null;
+    return { added: [...now].filter(([n]) => !before.has(n)), removed: [...before].filter(([n]) => !now.has(n)) };
+  }
+
   private project() {
     const dirty = [...this.dirtyHosts];
     this.dirtyHosts.clear();
     const audiences = this.served();
-    if (!audiences.length) return;
+    if (!audiences.length) {
+      this.membersTaken = false;
+      return;
+    }
+    const moved = new Map(dirty.filter(([, changed]) => changed.has("virt") || changed.has("connection")).map(([name]) => [name, this.membersChanged(name)] as const));
     const directory = this.tenants.directory();
     const hosts = dirty.flatMap(([name, changed]) => {
       const host = this.fleet.host(name);
@@ -329,10 +354,22 @@ export class LiveHub {
       for (const audience of audiences) {
         if (audience === "staff" && (changed.has("net") || changed.has("connection"))) this.publishIfNew(audience, `net:${name}`, { type: "host-network", network: networkOf(host) });
         if (changed.has("virt") || changed.has("connection")) {
-          const instances = instancesFor(viewerOf(audience), host, directory);
+          const viewer = viewerOf(audience);
+          const instances = instancesFor(viewer, host, directory);
           // A tenant never hears of a host that runs none of its instances, not even that it changed.
           if (audience !== "staff" && !instances.length && !this.audienceStates.get(audience)!.lastSent.has(`inst:${name}`)) continue;
-          this.publishIfNew(audience, `inst:${name}`, { type: "host-instances", host: audience === "staff" ? name : maskHost(name), instances });
+          // Names of the viewer's own instances only.
+          const seen = (list: [string, string | null][] | undefined) => (list ?? []).filter(([, tenant]) => canSeeTenantObject(viewer, tenant)).map(([n]) => n);
+          const delta = moved.get(name);
+          const added = seen(delta?.added);
+          const removed = seen(delta?.removed);
+          this.publishIfNew(audience, `inst:${name}`, {
+            type: "host-instances",
+            host: audience === "staff" ? name : maskHost(name),
+            instances,
+            ...(added.length ? { added } : {}),
+            ...(removed.length ? { removed } : {}),
+          });
         }
       }
     }
@@ -582,6 +619,12 @@ export class LiveHub {
     const since = Number(seqText);
     const oldest = this.ring[0]?.seq ?? this.seq + 1;
     const audience = this.stateOf(sub.audience);
+    if (!this.membersTaken) {
+      // Who runs what as this browser starts: the changes it hears of from now on say what arrived and left.
+      this.membersTaken = true;
+      this.members.clear();
+      for (const host of this.fleet.hosts()) this.membersChanged(host.name, host);
+    }
     // Replica mode: where a browser coming from another replica (or from a hole here) resumes.
     const changes = this.replay && tilde >= 0 && !(boot === this.bootId && Number.isFinite(since) && since >= oldest - 1 && since >= audience.replayFloor) ? this.replay.changesSince(text.slice(tilde + 1)) : null;
     if (boot === this.bootId && Number.isFinite(since) && since >= oldest - 1 && since >= audience.replayFloor) {

@@ -1,6 +1,6 @@
 "use client";
-import { keepPreviousData, useQuery } from "@tanstack/react-query";
 import { createColumnHelper } from "@tanstack/react-table";
+import { useCallback, useMemo } from "react";
 import { DataTable } from "@/components/table/data-table";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/field";
@@ -9,13 +9,16 @@ import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { Toolbar } from "@/components/ui/toolbar";
 import { formatAbsolute } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
+import { useSparsePages } from "@/lib/use-sparse-pages";
+import { serverSortable } from "@/lib/paged-list";
 import { useUrlParam } from "@/lib/url-state";
 import { useUrlSort } from "@/lib/url-sort";
 import type { AuditRow } from "./types";
 
-const PAGE = 100;
+/** Records per request, by offset, under the window in view (the server gives 200 at most). */
+export const AUDIT_PAGE = 100;
 const col = createColumnHelper<AuditRow>();
-const columns = [
+const allColumns = [
   col.accessor("at", { header: "When", cell: (c) => <time dateTime={c.getValue()} className="tabular-nums">{formatAbsolute(c.getValue())}</time> }),
   col.accessor((r) => r.userName ?? "", {
     id: "user",
@@ -48,6 +51,12 @@ const columns = [
   col.accessor("requestId", { header: "Request", meta: { hideBelow: "xl" }, cell: (c) => <span className="font-mono text-[11px] text-faint">{c.getValue() ?? ""}</span> }),
 ];
 
+/** Newest first, as the log is read: the order is the server's (no column sorts a page it has not got). */
+const columns = serverSortable(allColumns, []);
+
+type AuditPage = { records: AuditRow[]; total: number; offset: number };
+const auditPage = (raw: AuditPage) => ({ items: raw.records, total: raw.total, offset: raw.offset });
+
 /** `datetime-local` gives local wall time; the API wants ISO instants. */
 const toIso = (local: string) => (local ? new Date(local).toISOString() : undefined);
 
@@ -58,17 +67,14 @@ export function AuditPage() {
   const [target, setTarget] = useUrlParam("target");
   const [from, setFrom] = useUrlParam("from");
   const [to, setTo] = useUrlParam("to");
-  const [page, setPage] = useUrlParam("page");
   const [sorting, setSorting] = useUrlSort([{ id: "at", desc: true }]);
-  const offset = (Math.max(1, Number(page) || 1) - 1) * PAGE;
-  const filter = { user: user || undefined, action: action || undefined, target: target || undefined, from: toIso(from), to: toIso(to) };
-  // The audit log is append-only history: it is read on request, not pushed live.
-  const audit = useQuery({ ...trpc.audit.list.queryOptions({ ...filter, limit: PAGE, offset }), placeholderData: keepPreviousData, staleTime: 0 });
-  const total = audit.data?.total ?? 0;
-  const setFilter = (set: (v: string) => void) => (v: string) => {
-    set(v);
-    setPage("");
-  };
+  const filter = useMemo(() => ({ user: user || undefined, action: action || undefined, target: target || undefined, from: toIso(from), to: toIso(to) }), [user, action, target, from, to]);
+  // The audit log is append-only history: read on request (each page when it comes into view), not pushed live.
+  const optionsFor = useCallback((offset: number) => ({ ...trpc.audit.list.queryOptions({ ...filter, limit: AUDIT_PAGE, offset }), staleTime: 0 }), [trpc, filter]);
+  const resetKey = JSON.stringify(filter);
+  const audit = useSparsePages<AuditRow, AuditPage>({ size: AUDIT_PAGE, optionsFor, pathKey: trpc.audit.list.pathKey(), resetKey, toPage: auditPage });
+  const total = audit.total ?? 0;
+  const setFilter = (set: (v: string) => void) => (v: string) => set(v);
 
   // A plain download: the server streams the file (GET /api/audit.csv), the browser writes it to disk.
   const exportCsv = () => {
@@ -90,7 +96,7 @@ export function AuditPage() {
           </Button>
         }
       />
-      <Toolbar count={audit.data ? `${total} records` : ""}>
+      <Toolbar count={audit.first ? `${total.toLocaleString("en")} records` : ""}>
         <Input aria-label="User" placeholder="User" value={user} onChange={(e) => setFilter(setUser)(e.target.value)} className="w-36" />
         <Input aria-label="Action" placeholder="Action, e.g. instances.migrate" value={action} onChange={(e) => setFilter(setAction)(e.target.value)} className="w-56" />
         <Input aria-label="Target" placeholder="Target" value={target} onChange={(e) => setFilter(setTarget)(e.target.value)} className="w-36" />
@@ -105,30 +111,19 @@ export function AuditPage() {
       </Toolbar>
       <DataTable
         testId="audit-table"
-        data={audit.data?.records}
+        data={undefined}
+        sparse={audit.total === undefined ? undefined : { total: audit.total, rowAt: audit.rowAt, onWindowChange: audit.onWindowChange, resetKey }}
         columns={columns}
         getRowId={(r) => String(r.id)}
         isLoading={audit.isPending}
         error={audit.error}
-        onRetry={() => void audit.refetch()}
+        onRetry={audit.refetch}
         sorting={sorting}
         onSortingChange={setSorting}
+        manualSorting
         emptyTitle={user || action || target || from || to ? "No records match" : "No records yet"}
         maxHeight="calc(100vh - 230px)"
       />
-      {total > PAGE && (
-        <div className="mt-3 flex items-center justify-end gap-2 text-[12.5px]">
-          <span className="tabular-nums text-muted">
-            {offset + 1}–{Math.min(offset + PAGE, total)} of {total}
-          </span>
-          <Button size="sm" disabled={offset === 0} onClick={() => setPage(String(offset / PAGE))}>
-            Newer
-          </Button>
-          <Button size="sm" disabled={offset + PAGE >= total} onClick={() => setPage(String(offset / PAGE + 2))}>
-            Older
-          </Button>
-        </div>
-      )}
     </>
   );
 }

@@ -37,3 +37,26 @@ describe("patchHostPages: a pushed batch against the loaded Hosts pages", () => 
     expect(patchHostPages(pagesOf(hostSummaries, hostSummaries.length, "cpu"), { sort: "cpu" }, [fresh]).refetch).toBe(true);
   });
 });
+
+describe("patchHostPages on one page of the sparse Hosts table (by offset)", () => {
+  const pageAt = (offset: number, size = 2): HostPages => {
+    const page: HostPage = { items: sorted.slice(offset, offset + size), total: sorted.length, all: sorted.length, offset, limit: size, problems: 0 };
+    return { pages: [page], pageParams: [offset] };
+  };
+
+  it("a host of an earlier page reporting (live CPU) is not news for a middle page; one inside it or a new last host is", () => {
+    expect(sorted.length).toBeGreaterThan(4);
+    const middle = pageAt(2);
+    expect(patchHostPages(middle, {}, [{ ...sorted[0]!, cpuUsagePct: 42 }]).refetch).toBe(false);
+    const inside = { ...sorted[2]!, name: `${sorted[2]!.name}-0` };
+    expect(patchHostPages(middle, {}, [inside]).refetch).toBe(true);
+    // The last page: a host after its head that it has not got is new (it sorts last); one before is an earlier page's.
+    const last = pageAt(sorted.length - 2);
+    expect(patchHostPages(last, {}, [{ ...sorted[0]!, cpuUsagePct: 42 }]).refetch).toBe(false);
+    expect(patchHostPages(last, {}, [{ ...sorted[0]!, name: "zzzz-new-host" }]).refetch).toBe(true);
+    // Under a live sort, a last page does not reload on every report of another page's host.
+    const byCpu = [...hostSummaries].sort(compareHosts("cpu", false));
+    const lastByCpu: HostPages = { pages: [{ items: byCpu.slice(-2), total: byCpu.length, all: byCpu.length, offset: byCpu.length - 2, limit: 2, problems: 0 }], pageParams: [byCpu.length - 2] };
+    expect(patchHostPages(lastByCpu, { sort: "cpu" }, [{ ...byCpu[0]!, cpuUsagePct: 100 }]).refetch).toBe(false);
+  });
+});

@@ -27,13 +27,17 @@ export function patchHostPages(data: HostPages | undefined, filter: HostListQuer
     return next;
   });
   const loaded = pages.flatMap((p) => p.items);
-  const complete = loaded.length >= (pages[0]?.total ?? 0);
+  // A sparse table's page from the middle of the list: a host sorting before it is on an earlier page (not news here).
+  const offset = pages[0]?.offset ?? 0;
+  const complete = offset + loaded.length >= (pages[0]?.total ?? 0);
+  const head = loaded[0];
   const last = loaded.at(-1);
   const sort = (filter.sort ?? "name") as HostSort;
   const cmp = compareHosts(sort, filter.desc ?? false);
   for (const s of summaries) {
     if (shown.has(s.name) || !matchesHost(s, filter)) continue;
-    if (complete || (sort === "name" && (!last || cmp(s, last) <= 0))) refetch = true;
+    if (offset > 0 && head && cmp(s, head) < 0) continue;
+    if ((complete && offset === 0) || (sort === "name" && (complete || !last || cmp(s, last) <= 0))) refetch = true;
   }
   return { data: changed ? { ...data, pages } : data, refetch };
 }

@@ -1,8 +1,8 @@
 "use client";
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { pagedQuery, useLoadedRows } from "@/lib/paged-list";
-import { HOST_SORTS, type HostSort } from "@nimbus/domain";
-import { useMemo } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { HOST_SORTS, type HostPage, type HostSort, type HostSummary } from "@nimbus/domain";
+import { useCallback, useMemo } from "react";
+import { usePerPage, useSparsePages } from "@/lib/use-sparse-pages";
 import { PageHeader } from "@/components/ui/panel";
 import { SearchInput, Select } from "@/components/ui/field";
 import { Toolbar, countLabel } from "@/components/ui/toolbar";
@@ -16,8 +16,8 @@ import { useUrlSort } from "@/lib/url-sort";
 import { rowOperationFor } from "@/lib/live-patch";
 import { HostsTable } from "./hosts-table";
 
-/** Hosts per request as the table scrolls. */
-const HOST_PAGE = 200;
+/** Hosts per request, by offset, under the window in view. */
+export const HOST_PAGE = 200;
 
 export function HostsPage() {
   const trpc = useTRPC();
@@ -30,7 +30,7 @@ export function HostsPage() {
   const operations = useQuery(trpc.operations.list.queryOptions(RECENT_OPERATIONS));
   const now = useNow();
 
-  // Filtered, sorted and paged by the server; more pages load as the table scrolls.
+  // Filtered, sorted and paged by the server; the pages under the rows in view load, wherever the scroll is.
   const sortId = sorting[0]?.id === "vmsRunning" ? "vms" : (sorting[0]?.id ?? "name");
   const input = useMemo(
     () => ({
@@ -39,12 +39,14 @@ export function HostsPage() {
       role: (["hypervisor", "storage", "swarm"].includes(role) ? role : "") as "" | "hypervisor" | "storage" | "swarm",
       sort: (HOST_SORTS as readonly string[]).includes(sortId) ? (sortId as HostSort) : "name",
       desc: sorting[0]?.desc ?? false,
-      limit: HOST_PAGE,
     }),
     [q, state, role, sortId, sorting],
   );
-  const hosts = useInfiniteQuery(trpc.hosts.page.infiniteQueryOptions(input, pagedQuery));
-  const { first, rows: shown } = useLoadedRows(hosts.data);
+  const perPage = usePerPage(HOST_PAGE);
+  const optionsFor = useCallback((offset: number) => trpc.hosts.page.queryOptions({ ...input, offset, limit: perPage }), [trpc, input, perPage]);
+  const resetKey = JSON.stringify([input, perPage]);
+  const hosts = useSparsePages<HostSummary, HostPage>({ size: perPage, optionsFor, pathKey: trpc.hosts.page.pathKey(), resetKey });
+  const first = hosts.first;
   const filtered = !!(q || state || role);
 
   return (
@@ -66,14 +68,14 @@ export function HostsPage() {
         </Select>
       </Toolbar>
       <HostsTable
-        hosts={shown}
+        hosts={undefined}
+        sparse={hosts.total === undefined ? undefined : { total: hosts.total, rowAt: hosts.rowAt, onWindowChange: hosts.onWindowChange, resetKey }}
         isLoading={hosts.isPending}
         error={hosts.error}
-        onRetry={() => void hosts.refetch()}
+        onRetry={hosts.refetch}
         sorting={sorting}
         onSortingChange={setSorting}
         manualSorting
-        onEndReached={hosts.hasNextPage && !hosts.isFetching ? () => void hosts.fetchNextPage() : undefined}
         filtered={filtered}
         actions={{ enterMaintenance: maintenance.enter && ((h) => maintenance.enter!(h.name)), exitMaintenance: maintenance.exit && ((h) => maintenance.exit!(h.name)) }}
         maintenanceOf={(h) => maintenance.viewOf(h.name)}

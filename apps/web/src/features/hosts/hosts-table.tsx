@@ -3,7 +3,7 @@ import type { HostSummary, Operation } from "@nimbus/domain";
 import { createColumnHelper, type SortingState } from "@tanstack/react-table";
 import Link from "next/link";
 import type { ReactNode } from "react";
-import { DataTable } from "@/components/table/data-table";
+import { DataTable, type SparseRows } from "@/components/table/data-table";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { UsageBar } from "@/components/ui/usage-bar";
 import { ActionMenu, type MenuItem } from "@/components/ui/menu";
@@ -131,6 +131,7 @@ export function HostsTable({
   renderOperation,
   manualSorting,
   onEndReached,
+  sparse,
 }: {
   hosts: HostSummary[] | undefined;
   isLoading?: boolean;
@@ -149,12 +150,15 @@ export function HostsTable({
   manualSorting?: boolean;
   /** Load the next page as the user scrolls near the end. */
   onEndReached?: () => void;
+  /** Rows paged by offset on the server: the count, the row at an index, the window in view (`data` unused). */
+  sparse?: SparseRows<HostSummary>;
 }) {
   return (
     <DataTable
       testId="hosts-table"
       manualSorting={manualSorting}
       onEndReached={onEndReached}
+      sparse={sparse}
       data={hosts}
       columns={columns(actions, maintenanceOf)}
       getRowId={(h) => h.name}

@@ -132,6 +132,34 @@ describe("patchInstancePage: one host's push against one page of the sparse tabl
     expect(patchInstancePage(last, {}, host, [...rowsOfHost(host), behind]).refetch).toBe(true);
   });
 
+  it("a VM created or deleted before a middle page (not loaded here) reloads it: its rows moved by one (issue 16: no repeat or gap at its seams)", () => {
+    const page = pageAt(4);
+    const host = page.items[0]!.host;
+    const ahead = { ...page.items[0]!, name: "0-ahead-of-all", uuid: "u-ahead" };
+    // Already in the list (the host reports it again): not news for this page.
+    expect(patchInstancePage(page, {}, host, [...rowsOfHost(host), ahead]).refetch).toBe(false);
+    // The server says it arrived: every page from its position on shifted.
+    expect(patchInstancePage(page, {}, host, [...rowsOfHost(host), ahead], { added: ["0-ahead-of-all"] }).refetch).toBe(true);
+    // Arrived after this page (not its last): nothing here moved.
+    const behind = { ...page.items[0]!, name: "zzzz-after-all", uuid: "u-behind" };
+    expect(patchInstancePage(page, {}, host, [...rowsOfHost(host), behind], { added: ["zzzz-after-all"] }).refetch).toBe(false);
+    // Arrived but outside the filter: nothing moved. (A middle page of one host's rows, filtered to that host.)
+    const h1 = sorted[0]!.host;
+    const h2 = sorted.find((i) => i.host !== h1)!.host;
+    const ofH1 = { ...page, items: sorted.filter((i) => i.host === h1).slice(0, 2), total: 50 };
+    expect(patchInstancePage(ofH1, { host: h1 }, h2, [...rowsOfHost(h2), { ...ahead, host: h2 }], { added: ["0-ahead-of-all"] }).refetch).toBe(false);
+    expect(patchInstancePage(ofH1, { host: h1 }, h1, [...rowsOfHost(h1), { ...ahead, host: h1 }], { added: ["0-ahead-of-all"] }).refetch).toBe(true);
+    // A row leaving another host was not in a list filtered to this one.
+    expect(patchInstancePage(ofH1, { host: h1, sort: "memoryMiB" }, h2, rowsOfHost(h2), { removed: ["0-gone"] }).refetch).toBe(false);
+    expect(patchInstancePage(ofH1, { host: h1, sort: "memoryMiB" }, h1, rowsOfHost(h1), { removed: ["0-gone"] }).refetch).toBe(true);
+    // Deleted on an earlier page (by name, its place is known), or after this one.
+    const earlier = sorted[0]!;
+    expect(patchInstancePage(page, {}, earlier.host, rowsOfHost(earlier.host).filter((i) => i.name !== earlier.name), { removed: [earlier.name] }).refetch).toBe(true);
+    expect(patchInstancePage(page, {}, host, rowsOfHost(host), { removed: ["zzzz-gone"] }).refetch).toBe(false);
+    // Sorted by something else, a row that left could have been anywhere: reloaded.
+    expect(patchInstancePage(page, { sort: "memoryMiB" }, host, rowsOfHost(host), { removed: ["zzzz-gone"] }).refetch).toBe(true);
+  });
+
   it("a deleted row of the page reloads it (the count moves; the table then fetches its other pages)", () => {
     const page = pageAt(2);
     const row = page.items[1]!;

@@ -1,4 +1,5 @@
 import { replaceLoadedRows } from "@/lib/paged-list";
+import { pageShifted } from "@/lib/sparse-pages";
 import { compareInstances, matchesInstance, type InstanceListQuery, type InstancePage, type InstanceSort, type InstanceView } from "@nimbus/domain";
 
 /** What an infinite query of instances.page caches: the pages loaded so far. */
@@ -62,19 +63,32 @@ export function patchInstancePages(
 /**
  * The same for one page of a sparse table (the Instances page asks each page by offset): the
  * page is reloaded when its rows or their order may change, or when a matching row it has not
- * got sorts between its first and last rows (or after, on the list's last page). A row sorting
- * before a middle page may be on an earlier one: that page (when loaded) reloads, and the new
- * count it brings makes the table fetch its other pages again (`useSparsePages`).
+ * got sorts between its first and last rows (or after, on the list's last page). A row already
+ * in the list that sorts before a middle page is not news there; a row that arrived or left
+ * (`added` / `removed`, as the server says) shifts every page from its position on, loaded or
+ * not (`pageShifted`): this page reloads, and the new count it brings marks the table's other
+ * pages stale (`useSparsePages`), so no row is repeated or missing at a seam.
  */
 export function patchInstancePage(
   page: InstancePage | undefined,
   filter: InstanceListQuery,
   host: string,
   instances: readonly InstanceView[],
+  delta: { added?: readonly string[]; removed?: readonly string[] } = {},
 ): { data: InstancePage | undefined; refetch: boolean } {
   if (!page || !Array.isArray(page.items)) return { data: page, refetch: false };
+  const f = { q: filter.q ?? "", state: filter.state ?? "", host: filter.host ?? "", tenant: filter.tenant ?? "" };
   // An empty page past the end: any new matching row may land on it.
-  if (!page.items.length) return { data: page, refetch: instances.some((i) => matchesInstance(i, { q: filter.q ?? "", state: filter.state ?? "", host: filter.host ?? "", tenant: filter.tenant ?? "" })) };
+  if (!page.items.length) return { data: page, refetch: instances.some((i) => matchesInstance(i, f)) };
   const next = patchInstancePages({ pages: [page], pageParams: [page.offset] }, filter, host, instances);
-  return { data: next.data?.pages[0], refetch: next.refetch };
+  const data = next.data?.pages[0];
+  if (next.refetch || !data) return { data, refetch: next.refetch };
+  const sort = (filter.sort ?? "name") as InstanceSort;
+  const cmp = compareInstances(sort, filter.desc ?? false);
+  const shown = new Set(page.items.map((i) => i.name));
+  const added = new Set(delta.added ?? []);
+  const arrived = instances.some((i) => added.has(i.name) && !shown.has(i.name) && matchesInstance(i, f) && pageShifted(page, i, cmp));
+  // A row that left is not here to match or place: by name, its position is known; otherwise anywhere.
+  const left = (f.host === "" || f.host === host) && (delta.removed ?? []).some((name) => !shown.has(name) && pageShifted(page, sort === "name" ? { ...page.items[0]!, name, host } : undefined, cmp));
+  return { data, refetch: arrived || left };
 }

@@ -2,7 +2,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { INSTANCE_SORTS, type InstancePage, type InstanceSort, type InstanceView } from "@nimbus/domain";
 import { useCallback, useMemo } from "react";
-import { useSparsePages } from "@/lib/use-sparse-pages";
+import { usePerPage, useSparsePages } from "@/lib/use-sparse-pages";
 import { useDebounced } from "@/lib/use-debounced";
 import Link from "next/link";
 import { PageHeader } from "@/components/ui/panel";
@@ -33,9 +33,7 @@ export function InstancesPage() {
   const [host, setHost] = useUrlParam("host");
   const [tenant, setTenant] = useUrlParam("tenant");
   const [sorting, setSorting] = useUrlSort([{ id: "name", desc: false }]);
-  // Rows per request, from the URL when given (bounded as the server bounds it).
-  const [per] = useUrlParam("per");
-  const perPage = Math.min(500, Math.max(5, Number(per) || INSTANCE_PAGE));
+  const perPage = usePerPage(INSTANCE_PAGE);
   const { actions, dialogs } = useInstanceActions();
   const mayCreate = useMayProvision();
   const ownTenant = useSession()?.user.tenant ?? null;

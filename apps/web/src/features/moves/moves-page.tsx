@@ -1,14 +1,13 @@
 "use client";
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { HostName } from "@nimbus/domain";
-import { useId, useMemo } from "react";
+import { useQuery } from "@tanstack/react-query";
+import { HostName, type MoveRecord, type Page } from "@nimbus/domain";
+import { useCallback, useId, useMemo } from "react";
 import { Input, SearchInput, Select } from "@/components/ui/field";
 import { PageHeader } from "@/components/ui/panel";
 import { Toolbar, countLabel } from "@/components/ui/toolbar";
 import { LiveOperationById } from "@/features/operations/live-operation";
 import { useNow } from "@/lib/clock";
-import { pagedQuery, useLoadedRows } from "@/lib/paged-list";
-import { MoreRows } from "@/components/table/more-rows";
+import { usePerPage, useSparsePages } from "@/lib/use-sparse-pages";
 import { useTRPC } from "@/lib/trpc";
 import { useDebounced } from "@/lib/use-debounced";
 import { useUrlParam } from "@/lib/url-state";
@@ -18,7 +17,7 @@ import { MovesTable } from "./moves-table";
 const KINDS = ["migrate", "storage-move"] as const;
 const RESULTS = ["running", "succeeded", "failed", "cancelled"] as const;
 const oneOf = <T extends string>(list: readonly T[], v: string): T | "" => ((list as readonly string[]).includes(v) ? (v as T) : "");
-/** Rows per request as the table scrolls; suggestions offered in a picker. */
+/** Rows per request, by offset, under the window in view; suggestions offered in a picker. */
 export const MOVES_PAGE = 100;
 const SUGGESTIONS = 20;
 
@@ -42,8 +41,11 @@ export function MovesPage() {
   const desc = sorting[0]?.desc ?? true;
   const query = useMemo(() => movesQuery({ instance, host, kind, result, by, q, desc }), [instance, host, kind, result, by, q, desc]);
   const settled = useDebounced(query, 200);
-  const moves = useInfiniteQuery(trpc.history.movesPage.infiniteQueryOptions(settled, pagedQuery));
-  const { first, rows } = useLoadedRows(moves.data);
+  const perPage = usePerPage(MOVES_PAGE);
+  const optionsFor = useCallback((offset: number) => trpc.history.movesPage.queryOptions({ ...settled, offset, limit: perPage }), [trpc, settled, perPage]);
+  const resetKey = JSON.stringify([settled, perPage]);
+  const moves = useSparsePages<MoveRecord, Page<MoveRecord>>({ size: perPage, optionsFor, pathKey: trpc.history.movesPage.pathKey(), resetKey });
+  const first = moves.first;
   // Pickers ask the server for a few names matching what is typed, never the fleet's lists.
   const typedVm = useDebounced(instance, 200);
   const typedHost = useDebounced(host, 200);
@@ -51,7 +53,7 @@ export function MovesPage() {
   const hostHints = useQuery(trpc.hosts.page.queryOptions({ q: typedHost, role: "hypervisor", limit: SUGGESTIONS }));
   const vmList = useId();
   const hostList = useId();
-  const people = [...new Set([...(rows ?? []).map((m) => m.requestedBy), ...(by ? [by] : [])])].sort();
+  const people = [...new Set([...(first?.items ?? []).map((m) => m.requestedBy), ...(by ? [by] : [])])].sort();
   const filtered = !!(instance || host || kind || result || by || q);
 
   return (
@@ -93,16 +95,15 @@ export function MovesPage() {
         </Select>
       </Toolbar>
       <MovesTable
-        moves={rows}
+        moves={undefined}
+        sparse={moves.total === undefined ? undefined : { total: moves.total, rowAt: moves.rowAt, onWindowChange: moves.onWindowChange, resetKey }}
         now={now}
         isLoading={moves.isPending}
         error={moves.error}
-        onRetry={() => void moves.refetch()}
+        onRetry={moves.refetch}
         sorting={sorting}
         onSortingChange={setSorting}
         sortable={["startedAt"]}
-        onEndReached={moves.hasNextPage && !moves.isFetching ? () => void moves.fetchNextPage() : undefined}
-        footer={<MoreRows testId="moves-more" loaded={rows?.length} total={first?.total} fetching={moves.isFetchingNextPage} />}
         filtered={filtered}
         renderRunning={(m) => <LiveOperationById id={m.id} compact />}
       />

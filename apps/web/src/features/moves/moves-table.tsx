@@ -4,7 +4,7 @@ import { createColumnHelper, type SortingState } from "@tanstack/react-table";
 import Link from "next/link";
 import type { ReactNode, RefObject } from "react";
 import { serverSortable, useStableColumns } from "@/lib/paged-list";
-import { DataTable } from "@/components/table/data-table";
+import { DataTable, type SparseRows } from "@/components/table/data-table";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { RelativeTime } from "@/components/ui/time";
 import { formatDuration } from "@/lib/format";
@@ -98,6 +98,7 @@ export function MovesTable({
   sortable,
   onEndReached,
   footer,
+  sparse,
 }: {
   moves: MoveRecord[] | undefined;
   now: number;
@@ -115,6 +116,8 @@ export function MovesTable({
   sortable?: readonly string[];
   onEndReached?: () => void;
   footer?: ReactNode;
+  /** Rows paged by offset on the server: the count, the row at an index, the window in view (`data` unused). */
+  sparse?: SparseRows<MoveRecord>;
 }) {
   const cols = useStableColumns(now, (nowRef) => columns(nowRef, sortable), [sortable?.join()]);
   return (
@@ -125,6 +128,7 @@ export function MovesTable({
       manualSorting={!!sortable}
       onEndReached={onEndReached}
       footer={footer}
+      sparse={sparse}
       getRowId={(r) => r.id}
       rowTestId={(r) => `move-row-${r.id}`}
       isLoading={isLoading}

@@ -1,13 +1,11 @@
 "use client";
-import { useInfiniteQuery } from "@tanstack/react-query";
-import { OPERATION_SORTS, OPERATION_STATE_FILTERS, OperationKind, type OperationListQuery, type OperationSort } from "@nimbus/domain";
-import { useMemo } from "react";
+import { OPERATION_SORTS, OPERATION_STATE_FILTERS, OperationKind, type Operation, type OperationListQuery, type OperationPage, type OperationSort } from "@nimbus/domain";
+import { useCallback, useMemo } from "react";
 import { PageHeader } from "@/components/ui/panel";
 import { SearchInput, Select } from "@/components/ui/field";
 import { Toolbar, countLabel } from "@/components/ui/toolbar";
 import { useNow } from "@/lib/clock";
-import { pagedQuery, useLoadedRows } from "@/lib/paged-list";
-import { MoreRows } from "@/components/table/more-rows";
+import { usePerPage, useSparsePages } from "@/lib/use-sparse-pages";
 import { useTRPC } from "@/lib/trpc";
 import { useDebounced } from "@/lib/use-debounced";
 import { useUrlParam } from "@/lib/url-state";
@@ -15,7 +13,7 @@ import { useUrlSort } from "@/lib/url-sort";
 import { LiveOperation } from "./live-operation";
 import { OperationsTable } from "./operations-table";
 
-/** Rows per request as the table scrolls. */
+/** Rows per request, by offset, under the window in view. */
 export const OPERATION_PAGE = 100;
 const oneOf = <T extends string>(list: readonly T[], v: string): T | "" => ((list as readonly string[]).includes(v) ? (v as T) : "");
 
@@ -40,11 +38,14 @@ export function OperationsPage() {
   const [sorting, setSorting] = useUrlSort([{ id: "createdAt", desc: true }]);
   const sortId = sorting[0]?.id ?? "createdAt";
   const desc = sorting[0]?.desc ?? true;
-  // Filtered, sorted and paged by the database; more pages load as the table scrolls.
+  // Filtered, sorted and paged by the database; the pages under the rows in view load, wherever the scroll is.
   const query = useMemo(() => operationsQuery({ q, kind, state, sort: sortId, desc }), [q, kind, state, sortId, desc]);
   const settled = useDebounced(query, 200);
-  const ops = useInfiniteQuery(trpc.operations.page.infiniteQueryOptions(settled, pagedQuery));
-  const { first, rows } = useLoadedRows(ops.data);
+  const perPage = usePerPage(OPERATION_PAGE);
+  const optionsFor = useCallback((offset: number) => trpc.operations.page.queryOptions({ ...settled, offset, limit: perPage }), [trpc, settled, perPage]);
+  const resetKey = JSON.stringify([settled, perPage]);
+  const ops = useSparsePages<Operation, OperationPage>({ size: perPage, optionsFor, pathKey: trpc.operations.page.pathKey(), resetKey });
+  const first = ops.first;
   return (
     <>
       <PageHeader title="Operations" description="Long work (creates, deletes, migrations, disk moves, evacuations, scaling) as it runs and how it ended. Open one for its steps and log. Updates arrive live." />
@@ -67,16 +68,15 @@ export function OperationsPage() {
         </Select>
       </Toolbar>
       <OperationsTable
-        operations={rows}
+        operations={undefined}
+        sparse={ops.total === undefined ? undefined : { total: ops.total, rowAt: ops.rowAt, onWindowChange: ops.onWindowChange, resetKey }}
         now={now}
         isLoading={ops.isPending}
         error={ops.error}
-        onRetry={() => void ops.refetch()}
+        onRetry={ops.refetch}
         sorting={sorting}
         onSortingChange={setSorting}
         sortable={OPERATION_SORTS satisfies readonly OperationSort[]}
-        onEndReached={ops.hasNextPage && !ops.isFetching ? () => void ops.fetchNextPage() : undefined}
-        footer={<MoreRows testId="operations-more" loaded={rows?.length} total={first?.total} fetching={ops.isFetchingNextPage} />}
         filtered={!!(q || kind || state)}
         renderRunning={(op) => <LiveOperation initial={op} compact />}
       />

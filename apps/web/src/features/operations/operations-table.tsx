@@ -4,7 +4,7 @@ import { createColumnHelper, type SortingState } from "@tanstack/react-table";
 import Link from "next/link";
 import type { ReactNode, RefObject } from "react";
 import { serverSortable, useStableColumns } from "@/lib/paged-list";
-import { DataTable } from "@/components/table/data-table";
+import { DataTable, type SparseRows } from "@/components/table/data-table";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { RelativeTime } from "@/components/ui/time";
 import { formatDuration } from "@/lib/format";
@@ -96,6 +96,7 @@ export function OperationsTable({
   sortable,
   onEndReached,
   footer,
+  sparse,
 }: {
   operations: Operation[] | undefined;
   now: number;
@@ -112,6 +113,8 @@ export function OperationsTable({
   sortable?: readonly string[];
   onEndReached?: () => void;
   footer?: ReactNode;
+  /** Rows paged by offset on the server: the count, the row at an index, the window in view (`data` unused). */
+  sparse?: SparseRows<Operation>;
 }) {
   const cols = useStableColumns(now, (nowRef) => columns(nowRef, showTarget, sortable), [showTarget, sortable?.join()]);
   return (
@@ -122,6 +125,7 @@ export function OperationsTable({
       manualSorting={!!sortable}
       onEndReached={onEndReached}
       footer={footer}
+      sparse={sparse}
       getRowId={(o) => o.id}
       rowTestId={(o) => `operation-row-${o.id}`}
       isLoading={isLoading}
