@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { pino, type Logger } from "pino";
 import { HealthMonitor, LiveHub, MetricsRecorder, PgTenantLocks, RateWindow, TopologyService, findingChecks, shareHostTokens, type ApiDeps, type Context } from "@nimbus/api";
 import { createAuth, resolveAuthSecret } from "@nimbus/auth";
-import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, HistoryEvents, MetricStore, MetricWriter, Retention, TenantQuotas, Tenants, openDatabase } from "@nimbus/db";
+import { DbKnownHosts, DbMaintenanceFlags, DbOperationStore, HealthAcks, HealthHistory, HealthHistoryWriter, HistoryEvents, LOOP_PACE, MetricStore, MetricWriter, Retention, TenantQuotas, Tenants, openDatabase } from "@nimbus/db";
 import { Fleet, OperationManager, agentInstaller, persistMaintenanceFlags, type FleetView } from "@nimbus/fleet";
 import { ConsoleRelay, clusterSqlPool, onLeader, shareCachedState, stampReplica, startCluster, startClusterOperations, type Cluster } from "@nimbus/cluster";
 import { ActiveCheckPlanner, ConsoleChecks, LoadBalancerService, PgLbApplyGuard, consoleRelayHandlers, consoleService } from "@nimbus/api";
@@ -320,7 +320,7 @@ export async function createApp(
       auditDays: env.NIMBUS_RETENTION_AUDIT_DAYS,
       healthDays: env.NIMBUS_RETENTION_HEALTH_DAYS,
       operationsDays: env.NIMBUS_RETENTION_OPERATIONS_DAYS,
-    });
+    }, undefined, LOOP_PACE);
     cleanups.unshift(
       scheduleRetention(() => retention.prune(), {
         onDone: (pruned) => {

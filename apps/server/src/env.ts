@@ -61,6 +61,8 @@ const Env = z.object({
   NIMBUS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Skip Next.js (API-only), for benchmarks and API tests. */
   NIMBUS_NO_WEB: z.stringbool().default(false),
+  /** List every event-loop stall over 20 ms (and the GC in it) on /healthz, for the benchmark (`pnpm bench --only stalls`). */
+  NIMBUS_STALL_WATCH: z.stringbool().default(false),
   /** Largest request body accepted (bytes); a larger one is refused with 413 before it is read. */
   NIMBUS_MAX_BODY_BYTES: z.coerce.number().int().min(16 * 1024).max(64 * 1024 * 1024).default(256 * 1024),
   /** API calls one address may make per minute without a session (the sign-in page makes a few). */

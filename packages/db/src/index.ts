@@ -16,7 +16,7 @@ export { AlertStore, type StoredAlert, type StoredChannel, type DeliveryRecord }
 export { Retention, type RetentionPolicy, type Pruned } from "./stores/retention.js";
 export { AuthRows, DbRateWindow, type AuthRowsCutoffs, type AuthRowsPruned } from "./stores/auth-limits.js";
 export { TenantQuotas } from "./stores/tenant-quotas.js";
-export { MetricStore, MetricWriter } from "./stores/metrics.js";
+export { LOOP_PACE, MetricStore, MetricWriter, type Pace } from "./stores/metrics.js";
 export { HistoryEvents, type CheckSelector } from "./stores/metrics-events.js";
 export { ScalingPolicies } from "./stores/autoscale.js";
 export { LoadBalancerStore, type StoredLoadBalancer } from "./stores/load-balancers.js";

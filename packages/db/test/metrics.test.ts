@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { ROLLUP_MS, SAMPLE_INTERVAL_MS, downsample, type ObjectSample } from "@nimbus/domain";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { HealthHistory, HistoryEvents, MetricStore, MetricWriter, Retention, type Database } from "../src/index.js";
+import { SampleChunk, phaseOf } from "../src/stores/metrics.js";
 import { backend, openTestDatabase } from "../src/testing.js";
 
 let database: Database;
@@ -171,6 +172,39 @@ describe(`MetricStore (${backend})`, () => {
     for (const o of [0, 1, 1_500, 2_999]) expect((await store.series(`instance:slab${o}`, 1, range, "raw", SAMPLE_INTERVAL_MS)).map((p) => p.avg)).toEqual([0, 1, 2]);
     expect((await store.series("instance:slab7", 2, range, "raw", SAMPLE_INTERVAL_MS)).map((p) => p.avg)).toEqual([null, null, 99]);
     expect((await store.series("instance:slab8", 0, range, "raw", SAMPLE_INTERVAL_MS)).map((p) => p.avg)).toEqual([8, 8, 8]);
+  });
+
+  it("paced writes cut a batch into small statements with a pause between them; a staggered writer's charts see every sample once while its rows are carried, open or written", async () => {
+    const t0 = Date.parse("2030-01-07T00:00:00Z");
+    let pauses = 0;
+    const pace = { sampleRows: 100, rollupRows: 150, deleteRows: 1_000, pause: async () => void pauses++ };
+    await store.writeChunks(
+      Array.from({ length: 450 }, (_, i) => {
+        const c = new SampleChunk(`instance:paced${i}`, t0, 1, 1);
+        c.push(t0, [i]);
+        return c;
+      }),
+      pace,
+    );
+    expect(pauses).toBe(4);
+    expect(await count("metric_chunks", "instance:paced449")).toBe(1);
+    await store.writeRollups(Array.from({ length: 301 }, (_, i) => ({ object: `instance:paced${i}`, bucket: t0, n: 1, avg: [i], max: [i] })), pace);
+    expect(pauses).toBe(6);
+    // One object through two bucket ends: after each round the chart has all its samples so far, each once.
+    const writer = new MetricWriter(store, (e) => {
+      throw e;
+    }, { pace });
+    const object = Array.from({ length: 50 }, (_, i) => `host:stag${i}`).find((o) => phaseOf(o, 10) === 6)!;
+    const range = { from: t0, to: t0 + HOUR };
+    for (let i = 0; i < 62; i++) {
+      await writer.record([{ object, at: t0 + i * SAMPLE_INTERVAL_MS, values: [i] }]);
+      if (i % 4 === 1 || i === 30 || i === 61) expect((await writer.series(object, 0, range, "raw", SAMPLE_INTERVAL_MS)).map((p) => p.avg)).toEqual(Array.from({ length: i + 1 }, (_, k) => k));
+    }
+    // Rows 4, 10, 10, 6 of the first bucket (the 6 written with the next 4), 4, 10, 10 of the second; its 6 carried and the third's 2 open are written at flush.
+    expect(await count("metric_chunks", object)).toBe(7);
+    await writer.flush();
+    expect(await count("metric_chunks", object)).toBe(9);
+    expect((await store.series(object, 0, range, "raw", SAMPLE_INTERVAL_MS)).map((p) => p.avg)).toEqual(Array.from({ length: 62 }, (_, k) => k));
   });
 
   it("a failed batch is reported and the next one is still written", async () => {

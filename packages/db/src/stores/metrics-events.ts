@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { HealthState, HistoryEvent, TransitionRow } from "@nimbus/domain";
 import type { Db } from "../open.js";
 import { textArray } from "./sql-arrays.js";
+import type { Pace } from "./metrics.js";
 
 const rowsOf = <T>(r: unknown) => (r as { rows: T[] }).rows;
 const iso = (v: unknown) => (v instanceof Date ? v : new Date(String(v))).toISOString();
@@ -105,9 +106,10 @@ export class HistoryEvents {
   }
 
   /** Removes events older than `days`, keeping each VIP's latest (it says who holds it since when). */
-  async prune(days: number, batch = 5_000): Promise<number> {
+  async prune(days: number, batch = 5_000, pace?: Pace): Promise<number> {
     let total = 0;
     for (;;) {
+      await pace?.pause();
       const n = Number(
         rowsOf<{ n: number }>(
           await this.db.execute(sql`with doomed as (

@@ -1,18 +1,42 @@
 import { sql, type SQL } from "drizzle-orm";
-import { RAW_KEEP_MS, ROLLUP_KEEP_MS, ROLLUP_MS, RollupAccumulator, bucketOf, type MetricRollup, type ObjectSample, type Resolution, type StoredPoint } from "@nimbus/domain";
+import { RAW_KEEP_MS, ROLLUP_KEEP_MS, ROLLUP_MS, RollupAccumulator, SAMPLE_INTERVAL_MS, bucketOf, type MetricRollup, type ObjectSample, type Resolution, type StoredPoint } from "@nimbus/domain";
 import type { Db } from "../open.js";
 import { textArray } from "./sql-arrays.js";
 
 const rowsOf = <T>(r: unknown) => (r as { rows: T[] }).rows;
 
 /**
- * Rows per INSERT. PGlite runs a statement on the server's own thread: 1,000 rollup rows is ~30 ms
- * of it, and the event loop turns between chunks, so a batch of 22,000 (2,000 hosts with 10 VMs
- * each) never holds it for the batch's whole length. A sample row carries up to 30 samples, so
- * fewer of them go in one statement.
+ * Rows per INSERT when nothing waits (flush at shutdown, tests, tools): PGlite runs a statement on
+ * the server's own thread, and statements awaited back to back never let the event loop turn (its
+ * promises settle as microtasks), so the running server writes `Pace`d instead. A sample row
+ * carries up to 30 samples, so fewer of them go in one statement than rollups.
  */
 const CHUNK = 1_000;
 const SAMPLE_ROWS = 250;
+
+/**
+ * How the running server writes: small statements (~3-6 ms each of PGlite's time on this
+ * machine) and a turn of the event loop between them, so a request that arrives meanwhile waits
+ * one statement, not the batch.
+ */
+export interface Pace {
+  /** Sample rows per statement. */
+  sampleRows: number;
+  /** Rollup rows per statement. */
+  rollupRows: number;
+  /** Rows deleted per statement (retention). */
+  deleteRows: number;
+  /** Waited between two statements. */
+  pause: () => Promise<void>;
+}
+
+/** The server's pace: one `setImmediate` between statements (pending I/O is served first). */
+export const LOOP_PACE: Pace = {
+  sampleRows: 100,
+  rollupRows: 150,
+  deleteRows: 1_000,
+  pause: () => new Promise((resolve) => setImmediate(resolve)),
+};
 
 /** `{1.5,NULL,3}`: a row's values as one array literal, cast in SQL (unnest would flatten a 2-D array). */
 const arrayLiteral = (values: readonly (number | null)[]) => `{${values.map((v) => (v === null || !Number.isFinite(v) ? "NULL" : String(v))).join(",")}}`;
@@ -177,10 +201,13 @@ export class MetricStore {
     return this.writeChunks(chunksOf(samples));
   }
 
-  async writeChunks(chunks: readonly SampleChunk[]): Promise<void> {
-    for (let i = 0; i < chunks.length; i += SAMPLE_ROWS) {
-      const part = chunks.slice(i, i + SAMPLE_ROWS).filter((c) => c.n > 0);
+  /** `pace`: statements of `pace.sampleRows` rows with `pace.pause()` between them (else as fast as it goes). */
+  async writeChunks(chunks: readonly SampleChunk[], pace?: Pace): Promise<void> {
+    const size = pace?.sampleRows ?? SAMPLE_ROWS;
+    for (let i = 0; i < chunks.length; i += size) {
+      const part = chunks.slice(i, i + size).filter((c) => c.n > 0);
       if (!part.length) continue;
+      if (i > 0) await pace?.pause();
       // A repeated (object, at) keeps the first: a writer never writes one twice, a replay must not fail the batch.
       await this.db.execute(sql`
         insert into metric_chunks (object, at, dt, v)
@@ -192,9 +219,11 @@ export class MetricStore {
   }
 
   /** Writes rollups; one already stored for the bucket (written before a restart) is merged, weighted by sample counts. */
-  async writeRollups(rollups: readonly MetricRollup[]): Promise<void> {
-    for (let i = 0; i < rollups.length; i += CHUNK) {
-      const part = rollups.slice(i, i + CHUNK);
+  async writeRollups(rollups: readonly MetricRollup[], pace?: Pace): Promise<void> {
+    const size = pace?.rollupRows ?? CHUNK;
+    for (let i = 0; i < rollups.length; i += size) {
+      const part = rollups.slice(i, i + size);
+      if (i > 0) await pace?.pause();
       await this.db.execute(sql`
         insert into metric_rollups as r (object, bucket, n, avg, max)
         select o, to_timestamp(b::double precision / 1000), n::int, a::real[], m::real[]
@@ -259,15 +288,17 @@ export class MetricStore {
     return groupPoints([...rollups, ...samples], step);
   }
 
-  /** Removes samples older than 24 h (rows by their first sample) and rollups older than 30 days (before `now`), `batch` rows a statement. */
-  async prune(now: number, batch = 5_000): Promise<number> {
+  /** Removes samples older than 24 h (rows by their first sample) and rollups older than 30 days (before `now`), `batch` rows a statement (`pace`: `pace.deleteRows`, a pause between). */
+  async prune(now: number, batch = 5_000, pace?: Pace): Promise<number> {
+    if (pace) batch = pace.deleteRows;
     let total = 0;
     for (const [table, column, keep] of [
       ["metric_chunks", "at", RAW_KEEP_MS],
       ["metric_rollups", "bucket", ROLLUP_KEEP_MS],
     ] as const) {
       const cutoff = new Date(now - keep);
-      for (;;) {
+      for (let first = true; ; first = false) {
+        if (!first) await pace?.pause();
         const n = Number(
           rowsOf<{ n: number }>(
             await this.db.execute(sql`with doomed as (
@@ -292,23 +323,61 @@ export interface MetricWriterOptions {
    * other replicas lag by at most a minute.
    */
   rowSamples?: number;
+  /** How record() writes (default `LOOP_PACE`); flush() never waits between statements. */
+  pace?: Pace;
+}
+
+/** Rounds of the sampler in one bucket (30). */
+const ROUNDS = ROLLUP_MS / SAMPLE_INTERVAL_MS;
+
+/** An object's round (0 .. rowSamples-1) for closing its rows: FNV-1a of its id, so it is the same after a restart and on every replica. */
+export function phaseOf(object: string, rowSamples: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < object.length; i++) h = Math.imul(h ^ object.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % rowSamples;
+}
+
+/**
+ * A new row's capacity: it closes on the object's own round, where (round in bucket + phase) is a
+ * multiple of `rowSamples`, or at the bucket's end (`tail`: the row is written with the object's
+ * next one, on its round in the next bucket). So ~1/rowSamples of the objects close a row each
+ * round instead of all of them together every `rowSamples` rounds and at every bucket boundary.
+ */
+export function rowPlan(at: number, phase: number, rowSamples: number): { capacity: number; tail: boolean } {
+  const round = Math.min(ROUNDS - 1, Math.max(0, Math.floor((at - bucketOf(at)) / SAMPLE_INTERVAL_MS)));
+  const toPhase = rowSamples - ((round + phase) % rowSamples);
+  const left = ROUNDS - round;
+  return toPhase <= left ? { capacity: toPhase, tail: false } : { capacity: left, tail: true };
 }
 
 /**
  * Takes each sample batch the server's sampler makes and keeps each object's samples in memory
- * (float4, as the column) until its row is full or its 5-minute bucket closes: then they are
- * written as one row per object, and a closed bucket's rollups (summed as samples passed: no
- * scan of the samples table), one batch at a time, in order. Charts read through it (`series`): what is not written yet is
- * answered from memory. A failed batch is reported, not retried: the live views never depend on it.
+ * (float4, as the column) until its row closes: on the object's own round (`rowPlan`: objects
+ * are staggered over the `rowSamples` rounds by a hash of their id), or, for the last row of a
+ * 5-minute bucket, at the bucket's end; that row waits ("carried") and is written with the
+ * object's first row of the next bucket, so a bucket boundary writes no sample rows of its own
+ * and no object ever has more than `rowSamples` samples unwritten (as before the stagger). A
+ * closed bucket's rollups (summed as samples passed: no scan of the samples table) are written
+ * after that round's rows. Writes go in order, paced (`Pace`: small statements, a turn of the
+ * event loop between them) so PGlite, which runs on the server's thread, never holds it for more
+ * than a statement. Charts read through it (`series`): what is not written yet is answered from
+ * memory. A failed batch is reported, not retried: the live views never depend on it.
  */
 export class MetricWriter {
   private readonly acc = new RollupAccumulator();
   private chain: Promise<void> = Promise.resolve();
   private open = new Map<string, SampleChunk>();
+  /** Open rows that end at their bucket's end (written with the object's next row, see `rowPlan`). */
+  private tails = new Set<SampleChunk>();
+  /** Closed last rows of the previous bucket, waiting for the object's next row (or the next bucket's end). */
+  private carried = new Map<string, SampleChunk>();
   private bucket: number | null = null;
   /** Rows handed to the chain and not written yet, oldest first (charts read them from here meanwhile). */
   private readonly writing: Map<string, SampleChunk[]>[] = [];
   private readonly rowSamples: number;
+  /** Staggered: fewer samples a row than a bucket has rounds (30 samples a row: every row closes with its bucket anyway). */
+  private readonly stagger: boolean;
+  private readonly pace: Pace;
   private slab = new Slab();
 
   constructor(
@@ -316,7 +385,9 @@ export class MetricWriter {
     private readonly onError: (err: unknown) => void,
     opts: MetricWriterOptions = {},
   ) {
-    this.rowSamples = Math.max(1, Math.min(30, opts.rowSamples ?? 10));
+    this.rowSamples = Math.max(1, Math.min(ROUNDS, opts.rowSamples ?? 10));
+    this.stagger = this.rowSamples < ROUNDS;
+    this.pace = opts.pace ?? LOOP_PACE;
   }
 
   /** Queues a batch (samples in time order); resolves once what it closed and every earlier write is stored. */
@@ -324,11 +395,27 @@ export class MetricWriter {
     if (!samples.length) return this.chain;
     const closed = this.acc.add(samples);
     const done: SampleChunk[] = [];
+    const close = (c: SampleChunk) => {
+      const carried = this.carried.get(c.object);
+      if (carried) {
+        done.push(carried);
+        this.carried.delete(c.object);
+      }
+      if (this.tails.delete(c)) this.carried.set(c.object, c);
+      else done.push(c);
+    };
     for (const s of samples) {
       const bucket = bucketOf(s.at);
       if (this.bucket !== null && bucket > this.bucket) {
-        done.push(...this.open.values());
+        // A bucket's end: rows carried from the bucket before whose object sent nothing since (gone) are written now.
+        for (const [object, c] of this.carried) {
+          if (bucketOf(c.at) >= this.bucket) continue;
+          done.push(c);
+          this.carried.delete(object);
+        }
+        for (const c of this.open.values()) close(c);
         this.open = new Map();
+        this.tails = new Set();
         this.slab = new Slab();
       }
       if (this.bucket !== null && bucket < this.bucket) {
@@ -340,35 +427,41 @@ export class MetricWriter {
       }
       this.bucket = bucket;
       let c = this.open.get(s.object);
-      if (!c) this.open.set(s.object, (c = new SampleChunk(s.object, s.at, s.values.length, this.rowSamples, this.slab)));
+      if (!c) {
+        const plan = this.stagger ? rowPlan(s.at, phaseOf(s.object, this.rowSamples), this.rowSamples) : { capacity: this.rowSamples, tail: true };
+        this.open.set(s.object, (c = new SampleChunk(s.object, s.at, s.values.length, plan.capacity, this.slab)));
+        if (plan.tail && this.stagger) this.tails.add(c);
+      }
       c.push(s.at, s.values);
       if (c.full) {
-        done.push(c);
+        close(c);
         this.open.delete(s.object);
       }
     }
-    if (done.length || closed.length) this.write(done, closed);
+    if (done.length || closed.length) this.write(done, closed, this.pace);
     return this.chain;
   }
 
-  /** What the open rows hold (their values and offsets): at 2,000 x 10, ~8 MB just before they are written. */
+  /** What the rows in memory hold (their values and offsets): at 2,000 x 10, ~8 MB at most. */
   held(): { rows: number; bytes: number } {
     let bytes = 0;
-    for (const c of this.open.values()) bytes += c.dt.byteLength + c.v.byteLength;
-    return { rows: this.open.size, bytes };
+    for (const c of [...this.open.values(), ...this.carried.values()]) bytes += c.dt.byteLength + c.v.byteLength;
+    return { rows: this.open.size + this.carried.size, bytes };
   }
 
-  /** At shutdown: writes what is still in memory, and the open buckets as partial rollups (merged with the rest after a restart). */
+  /** At shutdown: writes what is still in memory, and the open buckets as partial rollups (merged with the rest after a restart); no pause between statements. */
   flush(): Promise<void> {
-    const rows = [...this.open.values()];
+    const rows = [...this.carried.values(), ...this.open.values()];
     this.open = new Map();
+    this.carried = new Map();
+    this.tails = new Set();
     this.slab = new Slab();
     const open = this.acc.drain();
     if (rows.length || open.length) this.write(rows, open);
     return this.chain;
   }
 
-  private write(rows: SampleChunk[], rollups: MetricRollup[]) {
+  private write(rows: SampleChunk[], rollups: MetricRollup[], pace?: Pace) {
     const pending = new Map<string, SampleChunk[]>();
     for (const c of rows) {
       const list = pending.get(c.object);
@@ -378,8 +471,9 @@ export class MetricWriter {
     this.writing.push(pending);
     this.chain = this.chain
       .then(async () => {
-        if (rows.length) await this.store.writeChunks(rows);
-        if (rollups.length) await this.store.writeRollups(rollups);
+        if (rows.length) await this.store.writeChunks(rows, pace);
+        if (rows.length && rollups.length) await pace?.pause();
+        if (rollups.length) await this.store.writeRollups(rollups, pace);
       })
       .catch(this.onError)
       .finally(() => this.writing.splice(this.writing.indexOf(pending), 1));
@@ -391,7 +485,7 @@ export class MetricWriter {
    * the rest. Rows the database may hold already but memory still has are read from memory only.
    */
   async series(object: string, index: number, range: { from: number; to: number }, resolution: Resolution, step: number, rawFrom?: number): Promise<StoredPoint[]> {
-    const rows = [...this.writing.flatMap((w) => w.get(object) ?? []), ...(this.open.has(object) ? [this.open.get(object)!] : [])];
+    const rows = [...this.writing.flatMap((w) => w.get(object) ?? []), ...[this.carried.get(object), this.open.get(object)].filter((c) => c !== undefined)];
     const lo = resolution === "raw" ? range.from : rawFrom === undefined ? Number.POSITIVE_INFINITY : Math.max(range.from, rawFrom);
     const mem: StoredPoint[] = [];
     // Read before the query: an open row gains samples meanwhile, and the database answers for rows older than these only.

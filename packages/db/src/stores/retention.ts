@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../open.js";
-import { MetricStore } from "./metrics.js";
+import { MetricStore, type Pace } from "./metrics.js";
 import { HistoryEvents } from "./metrics-events.js";
 
 /** How many days each kind of history is kept. */
@@ -38,7 +38,11 @@ export class Retention {
     private readonly db: Db,
     private readonly policy: RetentionPolicy,
     private readonly batch = 5000,
-  ) {}
+    /** The running server's pace: `pace.deleteRows` a statement and a turn of the event loop between statements (PGlite runs them on its thread). */
+    private readonly pace?: Pace,
+  ) {
+    if (pace) this.batch = pace.deleteRows;
+  }
 
   async prune(): Promise<Pruned> {
     return {
@@ -62,14 +66,15 @@ export class Retention {
           , gone as (delete from operations where id in (select id from doomed) returning 1)
           select count(*)::int as n from gone`,
       ),
-      metrics: await new MetricStore(this.db).prune(Date.now(), this.batch),
-      events: await new HistoryEvents(this.db).prune(this.policy.healthDays, this.batch),
+      metrics: await new MetricStore(this.db).prune(Date.now(), this.batch, this.pace),
+      events: await new HistoryEvents(this.db).prune(this.policy.healthDays, this.batch, this.pace),
     };
   }
 
   private async inBatches(statement: () => ReturnType<typeof sql>): Promise<number> {
     let total = 0;
     for (;;) {
+      await this.pace?.pause();
       const n = Number(rowsOf(await this.db.execute(statement()))[0]?.n ?? 0);
       total += n;
       if (n < this.batch) return total;
