@@ -139,3 +139,31 @@ describe("HealthMonitor samples only what changed", () => {
     expect(monitor.checks().some((c) => c.id === "host:kvm2")).toBe(false);
   });
 });
+
+describe("HealthMonitor during a mass connect", () => {
+  it("samples every third period while a tenth of the hosts (20 at least) are connecting, every period otherwise", () => {
+    const f = healthFleet(40, 1); // 44 hosts
+    const monitor = new HealthMonitor(f.fleet);
+    monitor.sample(at(0));
+    vi.clearAllMocks();
+    const set = (names: string[], state: "connecting" | "online") => names.forEach((name) => f.replace(name, (h) => ({ ...h, connection: { ...h.connection, state } })));
+    const many = Array.from({ length: 20 }, (_, i) => `kvm${i}`);
+    set(many, "connecting");
+    monitor.tick(at(1));
+    monitor.tick(at(2));
+    expect(hostChecks).not.toHaveBeenCalled();
+    monitor.tick(at(3));
+    expect(evaluatedHosts()).toEqual(many);
+    vi.clearAllMocks();
+    // 19 connecting: a few hosts reconnecting, sampled every period.
+    set(["kvm0"], "online");
+    monitor.tick(at(4));
+    expect(evaluatedHosts()).toEqual(["kvm0"]);
+    vi.clearAllMocks();
+    // In a small fleet, one host of seven connecting is no mass connect either.
+    const { monitor: small, replace } = setup();
+    replace("kvm1", (h) => ({ ...h, connection: { ...h.connection, state: "connecting" } }));
+    small.tick(at(5));
+    expect(evaluatedHosts()).toEqual(["kvm1"]);
+  });
+});

@@ -30,6 +30,18 @@ interface CheckEntry {
 
 export type AckEntry = NonNullable<HealthCheck["ack"]>;
 
+/**
+ * A mass connect (a server's start, a fleet back after an outage; every replica sees it whole):
+ * while at least this share of the hosts is connecting, the timer samples only every
+ * MASS_CONNECT_EVERY-th period. Each host changes several times in its first second online (each
+ * pushed section); a sample then evaluates it again each time, on every replica, for checks that
+ * are "unknown" or settling anyway. A host that fails to connect still goes down two samples later.
+ * A few hosts reconnecting in a small fleet are no mass connect (MASS_CONNECT_MIN).
+ */
+const MASS_CONNECT_SHARE = 0.1;
+const MASS_CONNECT_MIN = 20;
+const MASS_CONNECT_EVERY = 3;
+
 /** Host connection checks fall after two samples: the SSH layer already retried. */
 const HOST_HYSTERESIS: Hysteresis = { rise: 1, fall: 2 };
 
@@ -66,8 +78,25 @@ export class HealthMonitor {
 
   start() {
     this.sample();
-    this.timer = setInterval(() => this.sample(), this.opts.intervalMs ?? 1000);
+    this.timer = setInterval(() => this.tick(), this.opts.intervalMs ?? 1000);
     this.timer.unref();
+  }
+
+  /** Periods passed without a sample during a mass connect. */
+  private held = 0;
+
+  /** One period of the timer: a sample, or only every MASS_CONNECT_EVERY-th during a mass connect. Public so tests can step it. */
+  tick(now?: string) {
+    if (this.connectingMany() && ++this.held < MASS_CONNECT_EVERY) return;
+    this.held = 0;
+    this.sample(now);
+  }
+
+  private connectingMany(): boolean {
+    const hosts = this.fleet.hosts();
+    let connecting = 0;
+    for (const h of hosts) if (h.connection.state === "connecting") connecting++;
+    return connecting >= MASS_CONNECT_MIN && connecting >= hosts.length * MASS_CONNECT_SHARE;
   }
 
   stop() {
