@@ -8,7 +8,8 @@
  * every metric row round, one 5-minute bucket boundary with its rollups). Prints:
  *   - the server's own list of stalls > threshold in that window (at, ms, GC ms in it),
  *   - from the CPU profile, every stretch of >= threshold ms in which the loop never went idle,
- *     with the functions of the repository (and GC) that ran in it, grouped by cause,
+ *     how long of it the thread ran (gaps between samples > 5 ms: the machine ran something
+ *     else), with the functions of the repository (and GC) that ran in it, grouped by cause,
  *   - the machine's load average (the figures are wall-clock on a shared machine).
  * Issue 16's target: no stall > 25 ms in steady state except GC.
  */
@@ -71,20 +72,25 @@ function causes(profile: Profile) {
   const parent = new Map<number, number>();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const memo = new Map<number, string>();
-  const frame = (n: ProfileNode) => `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url.replace(/^file:\/\//, "").replace(`${root}/`, "")}:${n.callFrame.lineNumber + 1}`;
+  // Function and file (tsx's transformed modules have no useful line numbers).
+  const frame = (n: ProfileNode) => `${n.callFrame.functionName || "(anonymous)"} ${n.callFrame.url.replace(/^file:\/\//, "").replace(`${root}/`, "")}`;
+  const packageOf = (url: string) => url.match(/node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules)/)?.[1];
   return (id: number): string => {
     const hit = memo.get(id);
     if (hit) return hit;
     const leaf = byId.get(id)!;
     let cause = leaf.callFrame.functionName === "(garbage collector)" ? "(garbage collector)" : "";
     const own: string[] = [];
+    let outerPackage: string | undefined;
     for (let at: number | undefined = id; !cause && at !== undefined; at = parent.get(at)) {
       const n = byId.get(at)!;
       const url = n.callFrame.url;
       if (url.includes(root) && !url.includes("node_modules")) own.push(frame(n));
+      outerPackage = packageOf(url) ?? outerPackage;
     }
-    // The innermost two frames of our own code say both what ran and who asked for it.
-    if (!cause) cause = own.length ? own.slice(0, 2).join(" < ") : frame(leaf);
+    // The innermost two frames of our own code say both what ran and who asked for it; with none
+    // (a promise continuation inside a library, e.g. PGlite's WebAssembly), the outermost library.
+    if (!cause) cause = own.length ? own.slice(0, 2).join(" < ") : outerPackage ? `[${outerPackage}]` : frame(leaf);
     memo.set(id, cause);
     return cause;
   };
@@ -94,11 +100,12 @@ function causes(profile: Profile) {
 function busyStretches(profile: Profile, fromUs: number, toUs: number) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const causeOf = causes(profile);
-  const out: { startUs: number; ms: number; causes: Map<string, number> }[] = [];
+  const out: { startUs: number; ms: number; ranMs: number; causes: Map<string, number> }[] = [];
   let t = profile.startTime;
-  let cur: { startUs: number; endUs: number; causes: Map<string, number> } | null = null;
+  let cur: { startUs: number; endUs: number; ranUs: number; causes: Map<string, number> } | null = null;
   const close = () => {
-    if (cur && (cur.endUs - cur.startUs) / 1000 >= threshold && cur.startUs >= fromUs && cur.endUs <= toUs) out.push({ startUs: cur.startUs, ms: (cur.endUs - cur.startUs) / 1000, causes: cur.causes });
+    if (cur && (cur.endUs - cur.startUs) / 1000 >= threshold && cur.startUs >= fromUs && cur.endUs <= toUs)
+      out.push({ startUs: cur.startUs, ms: (cur.endUs - cur.startUs) / 1000, ranMs: cur.ranUs / 1000, causes: cur.causes });
     cur = null;
   };
   for (let i = 0; i < profile.samples.length; i++) {
@@ -109,8 +116,10 @@ function busyStretches(profile: Profile, fromUs: number, toUs: number) {
       close();
       continue;
     }
-    if (!cur) cur = { startUs: t, endUs: t, causes: new Map() };
+    if (!cur) cur = { startUs: t, endUs: t, ranUs: 0, causes: new Map() };
     cur.endUs = t;
+    // A gap between two samples far above the interval: the sampler (and the thread) did not run.
+    if (profile.timeDeltas[i]! < 5_000) cur.ranUs += profile.timeDeltas[i]!;
     const c = causeOf(id);
     cur.causes.set(c, (cur.causes.get(c) ?? 0) + 1);
   }
@@ -147,18 +156,21 @@ async function main() {
   console.log(`  every host online; watching ${values.seconds} s`);
   await sleep(Number(values.seconds) * 1000);
   const toUs = Number(process.hrtime.bigint() / 1000n);
-  const health = (await (await fetch(`${url}/healthz`)).json()) as { stalls: { at: number; ms: number; gcMs: number }[]; eventLoopDelayMs: { p99: number; max: number } };
+  const health = (await (await fetch(`${url}/healthz`)).json()) as { stalls: { at: number; ms: number; gcMs: number; cpuMs: number }[]; eventLoopDelayMs: { p99: number; max: number } };
   const loadAtEnd = loadavg()[0]!;
   for (const c of children) c.kill("SIGTERM");
   await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once("exit", r)) : null)));
 
   const stalls = health.stalls.filter((s) => s.at >= from && s.ms >= threshold);
   console.log(`\n  the server's stalls >= ${threshold} ms (${stalls.length}):`);
-  for (const s of stalls) console.log(`    +${((s.at - from) / 1000).toFixed(1).padStart(6)} s  ${s.ms.toFixed(0).padStart(5)} ms  GC ${s.gcMs.toFixed(0)} ms`);
-  const over25 = stalls.filter((s) => s.ms > 25 && s.gcMs < s.ms / 2);
-  console.log(`  longest ${Math.max(0, ...stalls.map((s) => s.ms)).toFixed(0)} ms; over 25 ms and not mostly GC: ${over25.length}`);
+  for (const s of stalls) console.log(`    +${((s.at - from) / 1000).toFixed(1).padStart(6)} s  ${s.ms.toFixed(0).padStart(5)} ms  CPU ${s.cpuMs.toFixed(0)} ms, GC ${s.gcMs.toFixed(0)} ms`);
+  // A stall whose CPU is far below its length was the machine running something else (2 shared cores).
+  const own = stalls.filter((s) => s.ms > 25 && s.cpuMs >= s.ms / 2);
+  const over25 = own.filter((s) => s.gcMs < s.ms / 2);
+  console.log(`  longest ${Math.max(0, ...stalls.map((s) => s.ms)).toFixed(0)} ms; over 25 ms with the CPU busy: ${own.length} (longest ${Math.max(0, ...own.map((s) => s.ms)).toFixed(0)} ms), of them not mostly GC: ${over25.length}`);
 
-  const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
+  // CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile: thread 0 is the main thread (the event loop).
+  const file = readdirSync(profDir).find((f) => /\.0\.\d+\.cpuprofile$/.test(f));
   if (!file) throw new Error("the server wrote no CPU profile");
   const profile = JSON.parse(readFileSync(join(profDir, file), "utf8")) as Profile;
   const stretches = busyStretches(profile, fromUs, toUs);
@@ -167,16 +179,16 @@ async function main() {
   for (const s of stretches) {
     const top = [...s.causes].sort((a, b) => b[1] - a[1]);
     const total = top.reduce((a, [, n]) => a + n, 0);
-    console.log(`    +${((s.startUs - fromUs) / 1e6).toFixed(1).padStart(6)} s  ${s.ms.toFixed(0).padStart(5)} ms  ${top.slice(0, 3).map(([c, n]) => `${Math.round((n / total) * 100)}% ${c}`).join("; ")}`);
+    console.log(`    +${((s.startUs - fromUs) / 1e6).toFixed(1).padStart(6)} s  ${s.ms.toFixed(0).padStart(5)} ms (ran ${s.ranMs.toFixed(0)})  ${top.slice(0, 3).map(([c, n]) => `${Math.round((n / total) * 100)}% ${c}`).join("; ")}`);
     const key = top[0]![0];
     const g = groups.get(key) ?? { n: 0, ms: [] };
     g.n++;
-    g.ms.push(s.ms);
+    g.ms.push(s.ranMs);
     groups.set(key, g);
   }
   console.log(`\n  by main cause:`);
   for (const [k, g] of [...groups].sort((a, b) => Math.max(...b[1].ms) - Math.max(...a[1].ms)))
-    console.log(`    ${String(g.n).padStart(4)} x, longest ${Math.max(...g.ms).toFixed(0).padStart(5)} ms: ${k}`);
+    console.log(`    ${String(g.n).padStart(4)} x, longest ran ${Math.max(...g.ms).toFixed(0).padStart(5)} ms: ${k}`);
   console.log(`\n  server event-loop delay (last 10 s window) p99 / max: ${health.eventLoopDelayMs.p99} / ${health.eventLoopDelayMs.max} ms`);
   console.log(`  machine load average (1 min): ${loadAtStart.toFixed(1)} at start, ${loadAtEnd.toFixed(1)} at the end (wall-clock figures on a shared machine)`);
 }
