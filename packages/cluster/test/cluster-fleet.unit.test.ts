@@ -93,6 +93,38 @@ const hostMessage = (name: string, epoch: number, rec: HostRecord, changed: stri
 };
 
 describe("ClusterFleet", () => {
+  it("hosts() is kept in step with host() through every kind of change (remote copies, takes, local changes, releases, maintenance)", async () => {
+    const t = setup();
+    const same = () => expect(t.fleet.hosts()).toEqual(configs.map((c) => t.fleet.host(c.name)));
+    await t.fleet.start();
+    same();
+    t.deliver("hosts", { hosts: [hostMessage("kvm2", 3, record("kvm2", {}, { domains: [] }), ["connection"], true), hostMessage("kvm3", 1, record("kvm3"), ["connection"], true)] });
+    same();
+    expect(t.fleet.hosts().map((h) => h.connection.state)).toEqual(["connecting", "online", "online"]);
+    t.deliver("host", hostMessage("kvm2", 3, record("kvm2", {}, { domains: ["x"] }), ["virt"], false));
+    same();
+    // Taken over (a higher epoch, then ours): the local record.
+    t.take("kvm3", 2);
+    await t.flush();
+    same();
+    t.localEmit({ type: "host", host: record("kvm3", {}, { v: "local" }), changed: ["virt"] });
+    same();
+    expect(t.fleet.hosts()[2]!.inventory.virt).toEqual({ v: "local" });
+    // Handed back: the last record, saying it is being handed over.
+    t.lose("kvm3");
+    same();
+    expect(t.fleet.hosts()[2]!.connection.state).toBe("connecting");
+    // A new owner's copy over it.
+    t.deliver("hosts", { hosts: [hostMessage("kvm3", 5, record("kvm3"), ["connection"], true)] });
+    same();
+    expect(t.fleet.hosts()[2]!.connection.state).toBe("online");
+    // What one gets is a copy: a caller keeping it sees no later change in it.
+    const before = t.fleet.hosts();
+    t.deliver("host", hostMessage("kvm2", 3, record("kvm2", { connection: { ...record("kvm2").connection, state: "unreachable" } }), ["connection"], false));
+    same();
+    expect(before[1]!.connection.state).toBe("online");
+  });
+
   it("lists every configured host: a placeholder until its owner reports, then the owner's copy", async () => {
     const t = setup();
     await t.fleet.start();
