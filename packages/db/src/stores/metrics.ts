@@ -364,7 +364,8 @@ export function rowPlan(at: number, phase: number, rowSamples: number): { capaci
  * memory. A failed batch is reported, not retried: the live views never depend on it.
  */
 export class MetricWriter {
-  private readonly acc = new RollupAccumulator();
+  /** Lazy: each object's bucket closes with its own next sample (a round comes in slices, see MetricsRecorder). */
+  private readonly acc = new RollupAccumulator(ROLLUP_MS, true);
   private chain: Promise<void> = Promise.resolve();
   private open = new Map<string, SampleChunk>();
   /** Open rows that end at their bucket's end (written with the object's next row, see `rowPlan`). */

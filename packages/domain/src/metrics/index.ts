@@ -179,20 +179,26 @@ interface Acc {
 /**
  * Sums samples per object and 5-minute bucket as they are written, so rollups cost no scan of
  * the samples table. A bucket closes when a later bucket's sample of any object arrives (samples
- * come in time order) or on `drain()`.
+ * come in time order) or on `drain()`. `lazy` (the server's writer): an object's bucket closes
+ * with its own next sample instead, so closing 22,000 buckets is spread over the slices of a
+ * round, not one turn of the event loop (~100-240 ms at 2,000 x 10 on a loaded machine); an
+ * object that sent nothing in a whole bucket has its last one closed when the next one starts.
  */
 export class RollupAccumulator {
   private readonly open = new Map<string, Acc>();
   private current: number | null = null;
 
-  constructor(private readonly size = ROLLUP_MS) {}
+  constructor(
+    private readonly size = ROLLUP_MS,
+    private readonly lazy = false,
+  ) {}
 
   /** Adds samples; returns the rollups of buckets this closed. */
   add(samples: readonly ObjectSample[]): MetricRollup[] {
     const closed: MetricRollup[] = [];
     for (const s of samples) {
       const bucket = bucketOf(s.at, this.size);
-      if (this.current !== null && bucket > this.current) closed.push(...this.closeBefore(bucket));
+      if (this.current !== null && bucket > this.current) closed.push(...this.closeBefore(this.lazy ? bucket - this.size : bucket));
       if (this.current === null || bucket > this.current) this.current = bucket;
       let acc = this.open.get(s.object);
       if (acc && acc.bucket !== bucket) {

@@ -74,6 +74,22 @@ describe("rolling samples up into 5-minute buckets", () => {
     expect(closed.map((r) => r.object).sort()).toEqual(["host:a", "host:b"]);
   });
 
+  it("lazily, each object's bucket closes with its own next sample; one silent for a whole bucket closes when the next starts", () => {
+    const acc = new RollupAccumulator(ROLLUP_MS, true);
+    acc.add([sample("host:a", T0, 5), sample("host:b", T0, 7), sample("host:c", T0, 1)]);
+    expect(acc.add([sample("host:b", T0 + ROLLUP_MS + 1, 9)]).map((r) => r.object)).toEqual(["host:b"]);
+    expect(acc.add([sample("host:c", T0 + ROLLUP_MS + 2, 3)]).map((r) => [r.object, r.bucket, r.avg[0]])).toEqual([["host:c", T0, 1]]);
+    // host:a sent nothing in T0 + ROLLUP_MS: its T0 bucket closes when T0 + 2 buckets starts, the others' then with their own samples.
+    expect(acc.add([sample("host:b", T0 + 2 * ROLLUP_MS, 1)]).map((r) => [r.object, r.bucket]).sort()).toEqual([
+      ["host:a", T0],
+      ["host:b", T0 + ROLLUP_MS],
+    ]);
+    expect(acc.drain().map((r) => [r.object, r.bucket]).sort()).toEqual([
+      ["host:b", T0 + 2 * ROLLUP_MS],
+      ["host:c", T0 + ROLLUP_MS],
+    ]);
+  });
+
   it("a bucket with only unknown values has null mean and maximum, not 0", () => {
     const acc = new RollupAccumulator();
     acc.add([sample("host:a", T0, null)]);
