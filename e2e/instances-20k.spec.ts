@@ -352,3 +352,39 @@ test("20,000 VMs on a phone: the count, name and state in view, the DOM bounded 
   for (const scheme of ["light", "dark"] as const) await jumpShots(page, `phone-${scheme}`, scheme);
   await page.context().close();
 });
+
+test("20,000 VMs: a VM deleted on a page the browser never loaded, while it shows the last rows: each row there moves up by one, no repeat or gap, the count follows", async ({ browser }) => {
+  const page = await signedInPage(browser, { width: 1440, height: 900 });
+  const requests: string[] = [];
+  page.on("request", (r) => r.url().includes("instances.page") && requests.push(decodeURIComponent(r.url())));
+  await page.goto("/instances?per=500");
+  await expect(page.getByText(`${label(EXPECTED)} instances`, { exact: true })).toBeVisible();
+  const table = page.getByTestId("instances-table");
+  await table.evaluate((el) => (el.scrollTop = el.scrollHeight));
+  /** Whether every rendered row is the one `order` has at its position in the table (the virtualizer's index). */
+  const atTheirIndex = (order: readonly string[]) =>
+    table.evaluate((el, want) => {
+      const rows = [...el.querySelectorAll('[data-testid^="instance-row-"]')];
+      const wrong = rows.filter((r) => want[Number(r.closest("tbody")!.getAttribute("data-index"))] !== r.getAttribute("data-testid")!.slice("instance-row-".length));
+      return rows.length > 10 && !el.querySelector('[data-testid="row-placeholder"]') ? wrong.length : -1;
+    }, order);
+  const before = everything.map((i) => i.name);
+  await expect.poll(() => atTheirIndex(before)).toBe(0);
+  // Row 700 is on page 1 (rows 500-999), which this browser never asked for: it shows pages 0, 39 and 40.
+  const victim = before[700]!;
+  expect(requests.some((u) => u.includes('"offset":500,'))).toBe(false);
+  const res = await api.post("/api/trpc/instances.delete", { data: { name: victim, confirm: victim }, headers: { origin: fleet.url } });
+  const body = await res.json();
+  expect(res.ok(), JSON.stringify(body)).toBe(true);
+  const operationId = (body.result.data as { operationId: string }).operationId;
+  await expect.poll(async () => (await query("operations.get", { id: operationId })).state, { timeout: 30_000 }).toBe("succeeded");
+  const after = before.filter((n) => n !== victim);
+  // The count, and each row on screen where the server now has it: every one moved up by one (none twice at a seam, none missing).
+  await expect(page.getByText(`${label(EXPECTED - 1)} instances`, { exact: true })).toBeVisible();
+  await expect.poll(() => atTheirIndex(after)).toBe(0);
+  await expect(page.getByTestId(`instance-row-${after.at(-1)}`)).toBeVisible();
+  // Only the pages in view were asked again, never the one the VM was on.
+  expect(requests.some((u) => u.includes('"offset":500,'))).toBe(false);
+  everything = everything.filter((i) => i.name !== victim);
+  await page.context().close();
+});

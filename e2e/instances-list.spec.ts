@@ -117,6 +117,13 @@ test("the Hosts page: role and connection filters and sort go to the server, wit
   await expect.poll(hostRows).toEqual(storage);
   await page.goto("/hosts?q=kvm&sort=-name");
   await expect.poll(hostRows).toEqual(everything.items.map((h) => h.name).filter((n) => n.includes("kvm")).reverse());
+  // Pages by offset (three hosts a request): every host once, in the server's order, no gap or repeat at a seam.
+  const requests: string[] = [];
+  page.on("request", (r) => r.url().includes("hosts.page") && requests.push(decodeURIComponent(r.url())));
+  await page.goto("/hosts?per=5");
+  await expect.poll(hostRows).toEqual(everything.items.map((h) => h.name));
+  expect(everything.total).toBeGreaterThan(5);
+  expect(requests.some((u) => u.includes('"offset":5') && u.includes('"limit":5'))).toBe(true);
 });
 
 test("a row's menu stays open through live changes of another row and of its own", async ({ page, admin }) => {
@@ -170,6 +177,15 @@ test("the Operations, Moves and Health pages: filters in the URL, answered by th
 
   const all = (await query(admin, "operations.page", { limit: 500 })) as Ops;
   const migrations = (await query(admin, "operations.page", { kind: "migrate", limit: 500 })) as Ops;
+  // Pages by offset: rows in the server's order whatever the page size (here five rows a request).
+  await page.goto("/operations?per=5");
+  const opRows = () => page.locator('[data-testid^="operation-row-"]').evaluateAll((rows) => rows.map((r) => r.getAttribute("data-testid")!.slice("operation-row-".length)));
+  const byServer = ((await query(admin, "operations.page", { limit: 500 })) as Ops).items.map((o) => o.id);
+  // The rows drawn (all of them, or the window of a long list) are the server's first rows, in order.
+  await expect.poll(async () => ((rows) => rows.length >= Math.min(byServer.length, 10) && JSON.stringify(rows) === JSON.stringify(byServer.slice(0, rows.length)))(await opRows())).toBe(true);
+  const opRequests = requests.filter((u) => u.includes("operations.page") && u.includes('"limit":5'));
+  expect(opRequests.length).toBeGreaterThanOrEqual(Math.ceil(byServer.length / 5));
+  expect(opRequests.every((u) => /"offset":\d+/.test(u))).toBe(true);
   await page.goto("/operations?kind=migrate");
   await expect(page.getByLabel("Kind")).toHaveValue("migrate");
   await expect(page.getByText(migrations.total === all.all ? `${all.all} operations` : `${migrations.total} of ${all.all} operations`, { exact: true })).toBeVisible();
@@ -190,17 +206,29 @@ test("the Operations, Moves and Health pages: filters in the URL, answered by th
   await expect(page.getByTestId("health-summary")).toBeVisible();
   await expect.poll(() => requests.some((u) => u.includes("health.page") && u.includes('"problems":true'))).toBe(true);
   expect(requests.some((u) => /health\.list|hosts\.list/.test(u))).toBe(false);
+  // Longer than a page (five checks a request here): the cards in view by offset, in the server's order, skeletons until their page is in.
+  const checks = ((await query(admin, "health.page", { limit: 500 })) as { items: { id: string }[]; total: number }).items.map((c) => c.id);
+  expect(checks.length).toBeGreaterThan(5);
+  await page.goto("/health?per=5");
+  const cards = () => page.getByTestId("health-checks").locator('[data-testid^="check-"]').evaluateAll((els) => els.map((e) => e.getAttribute("data-testid")!.slice("check-".length)));
+  await expect.poll(async () => ((shown) => shown.length >= Math.min(checks.length, 10) && JSON.stringify(shown) === JSON.stringify(checks.slice(0, shown.length)))(await cards())).toBe(true);
+  expect(requests.some((u) => u.includes("health.page") && u.includes('"offset":5') && u.includes('"limit":5'))).toBe(true);
+  await page.mouse.move(0, 0);
+  await shot(page, "lists-health-paged-desktop-light");
 
-  for (const [viewport, device] of [[{ width: 1440, height: 900 }, "desktop"], [PHONE, "phone"]] as const) {
-    await page.setViewportSize(viewport);
-    for (const scheme of ["light", "dark"] as const) {
-      await page.emulateMedia({ colorScheme: scheme });
-      for (const [path, name] of [["/operations", "operations"], ["/moves", "moves"], ["/health", "health"]] as const) {
-        await page.goto(path);
-        await expect(page.getByText(/\d+ (operations?|moves?|checks?)$/).first()).toBeVisible();
+  // One load per page, its four looks (desktop and phone, light and dark) without reloading it.
+  for (const [path, name] of [["/hosts", "hosts"], ["/operations", "operations"], ["/moves", "moves"], ["/health", "health"], ["/audit", "audit"]] as const) {
+    await page.setViewportSize({ width: 1440, height: 900 });
+    await page.goto(path);
+    await expect(page.getByText(/\d+ (hosts?|operations?|moves?|checks?|records)$/).first()).toBeVisible();
+    for (const [viewport, device] of [[{ width: 1440, height: 900 }, "desktop"], [PHONE, "phone"]] as const) {
+      await page.setViewportSize(viewport);
+      for (const scheme of ["light", "dark"] as const) {
+        await page.emulateMedia({ colorScheme: scheme });
+        await page.mouse.move(0, 0);
         await shot(page, `lists-${name}-${device}-${scheme}`);
       }
     }
+    await page.emulateMedia({ colorScheme: "light" });
   }
-  await page.emulateMedia({ colorScheme: "light" });
 });

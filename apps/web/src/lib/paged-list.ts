@@ -1,4 +1,3 @@
-import { keepPreviousData } from "@tanstack/react-query";
 import { useMemo, useRef, type RefObject } from "react";
 
 /** One page as the list procedures answer (instances.page, hosts.page). */
@@ -7,12 +6,6 @@ interface PageLike<T> {
   offset: number;
   total: number;
 }
-
-/** The offset of the page after `last`, or none when every matching row is loaded. */
-export const nextOffset = (last: PageLike<unknown>): number | undefined => (last.offset + last.items.length < last.total ? last.offset + last.items.length : undefined);
-
-/** Options every paged table's infinite query shares: offsets as cursors, the previous rows kept while a new filter loads. */
-export const pagedQuery = { initialCursor: 0, getNextPageParam: nextOffset, placeholderData: keepPreviousData } as const;
 
 /**
  * Loaded pages with some rows replaced (pure): `replace` returns the row to show, the same object
@@ -32,13 +25,6 @@ export function replaceLoadedRows<T, P extends PageLike<T>>(pages: readonly P[],
     return { ...page, items };
   });
   return { pages: next, changed };
-}
-
-/** The first page (counts, filter menus) and every loaded row, in order, of an infinite list query. */
-export function useLoadedRows<P extends PageLike<unknown>>(data: { pages: P[] } | undefined): { first: P | undefined; rows: P["items"] | undefined } {
-  const pages = data?.pages;
-  const rows = useMemo(() => pages?.flatMap((p) => p.items) as P["items"] | undefined, [pages]);
-  return { first: pages?.[0], rows };
 }
 
 /**

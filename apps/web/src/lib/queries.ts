@@ -213,11 +213,7 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
       break;
     case "health-changes":
       qc.setQueryData(trpc.health.list.queryKey(), (list) => applyHealthChanges(list, ev.upsert, ev.remove));
-      for (const [key, pages] of qc.getQueriesData<LoadedPages<HealthPage>>({ queryKey: trpc.health.page.pathKey() })) {
-        const next = patchHealthPages(pages, (key[1] as { input?: HealthListQuery } | undefined)?.input, ev.upsert, ev.remove);
-        if (next.data !== pages) qc.setQueryData(key, next.data);
-        if (next.refetch) invalidateSoon(qc, key, 250);
-      }
+      patchPageQueries<HealthPage>(qc, trpc.health.page.pathKey(), 250, (pages, input) => patchHealthPages(pages, input as HealthListQuery | undefined, ev.upsert, ev.remove));
       break;
     case "load-balancer":
       // Backends' states, sessions and request shares, pushed when the edge host's `show stat` moved.

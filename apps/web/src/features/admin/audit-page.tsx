@@ -23,6 +23,8 @@ const allColumns = [
   col.accessor((r) => r.userName ?? "", {
     id: "user",
     header: "Who",
+    // A phone shows when, what and how it ended; who and on what from a tablet up.
+    meta: { hideBelow: "md" },
     cell: (c) => (
       <span>
         {c.getValue() || <span className="text-faint">anonymous</span>}
@@ -31,7 +33,7 @@ const allColumns = [
     ),
   }),
   col.accessor("action", { header: "Action", cell: (c) => <Tag mono>{c.getValue()}</Tag> }),
-  col.accessor((r) => r.target ?? "", { id: "target", header: "Target" }),
+  col.accessor((r) => r.target ?? "", { id: "target", header: "Target", meta: { hideBelow: "md" } }),
   col.accessor("result", {
     header: "Result",
     cell: (c) => <StatusBadge status={c.getValue() === "ok" ? { tone: "ok", label: "ok" } : { tone: "crit", label: c.row.original.errorCode ?? "error" }} />,

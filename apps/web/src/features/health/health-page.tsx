@@ -1,8 +1,8 @@
 "use client";
-import type { HealthCheck } from "@nimbus/domain";
-import { useInfiniteQuery, useQuery } from "@tanstack/react-query";
-import { useMemo, useState } from "react";
-import { pagedQuery, useLoadedRows } from "@/lib/paged-list";
+import type { HealthCheck, HealthPage as HealthPageData } from "@nimbus/domain";
+import { useQuery } from "@tanstack/react-query";
+import { useCallback, useMemo, useState } from "react";
+import { usePerPage, useSparsePages } from "@/lib/use-sparse-pages";
 import { useDebounced } from "@/lib/use-debounced";
 import { Button } from "@/components/ui/button";
 import { ConfirmDialog } from "@/components/ui/confirm-dialog";
@@ -15,12 +15,12 @@ import { useCan } from "@/lib/session";
 import { useTRPC } from "@/lib/trpc";
 import { useAction } from "@/lib/use-action";
 import { useUrlParam } from "@/lib/url-state";
-import { CATEGORIES, HealthList, HealthSummary } from "./health-view";
+import { CATEGORIES, HealthList, HealthSummary, SparseHealthList } from "./health-view";
 import { TimelinePanel } from "@/features/timeline/timeline-panel";
 import { FiringAlerts } from "@/features/alerts/firing-alerts";
 
 const NOTE_MAX = 500;
-/** Checks per request; more with "Show more" (cards, not a table row each). */
+/** Checks per request, by offset, under the cards in view; a list this short is drawn whole, in its groups. */
 export const HEALTH_PAGE = 100;
 
 export function HealthPage() {
@@ -30,13 +30,19 @@ export function HealthPage() {
   const [q, setQ] = useUrlParam("q");
   // Filtered and paged on the server, open problems first, with the fleet's counts.
   const query = useMemo(
-    () => ({ q: q.trim(), category: (CATEGORIES as string[]).includes(category) ? (category as HealthCheck["category"]) : ("" as const), problems: !!problems, limit: HEALTH_PAGE }),
+    () => ({ q: q.trim(), category: (CATEGORIES as string[]).includes(category) ? (category as HealthCheck["category"]) : ("" as const), problems: !!problems }),
     [q, category, problems],
   );
   const settled = useDebounced(query, 200);
-  const health = useInfiniteQuery(trpc.health.page.infiniteQueryOptions(settled, pagedQuery));
-  const { first, rows: shown } = useLoadedRows(health.data);
-  // Names in "Affects" link to hosts when they are hosts: asked for the names shown, not the fleet's list.
+  const perPage = usePerPage(HEALTH_PAGE);
+  const optionsFor = useCallback((offset: number) => trpc.health.page.queryOptions({ ...settled, offset, limit: perPage }), [trpc, settled, perPage]);
+  const resetKey = JSON.stringify([settled, perPage]);
+  const health = useSparsePages<HealthCheck, HealthPageData>({ size: perPage, optionsFor, pathKey: trpc.health.page.pathKey(), resetKey });
+  const first = health.first;
+  // The whole list is in the first page: drawn whole, in its groups (open, acknowledged, the rest).
+  const whole = first && first.total <= first.items.length + first.offset ? first.items : undefined;
+  const shown = whole ?? first?.items;
+  // Names in "Affects" link to hosts when they are hosts: asked for the names of the first page, not the fleet's list.
   const affected = useMemo(() => [...new Set((shown ?? []).flatMap((c) => c.affects))].sort().slice(0, 500), [shown]);
   const hosts = useQuery({ ...trpc.hosts.page.queryOptions({ names: affected, limit: 500 }), enabled: affected.length > 0 });
   const hostNames = useMemo(() => (hosts.data ? new Set(hosts.data.items.map((h) => h.name)) : null), [hosts.data]);
@@ -60,13 +66,25 @@ export function HealthPage() {
     setNote("");
     setAcking(c);
   };
+  const checkAction = mayAck
+    ? (c: HealthCheck) =>
+        c.ack ? (
+          <Button size="sm" variant="ghost" busy={unack.isSending({ id: c.id })} onClick={() => unack.mutate({ id: c.id })} data-testid={`unack-${c.id}`}>
+            Undo
+          </Button>
+        ) : c.state === "crit" || c.state === "warn" ? (
+          <Button size="sm" onClick={() => openAck(c)} data-testid={`ack-${c.id}`}>
+            Acknowledge…
+          </Button>
+        ) : null
+    : undefined;
   return (
     <>
       <PageHeader title="Health" description="Every check, worst first: what is broken, since when, and what it affects." />
       {health.isPending ? (
         <PanelsSkeleton count={2} />
       ) : health.error ? (
-        <ErrorState error={health.error} onRetry={() => void health.refetch()} />
+        <ErrorState error={health.error} onRetry={health.refetch} />
       ) : (
         <div className="flex flex-col gap-4">
           <HealthSummary counts={first!.counts} />
@@ -83,31 +101,11 @@ export function HealthPage() {
             </Select>
             <Checkbox label="Problems only" checked={!!problems} onChange={(e) => setProblems(e.target.checked ? "1" : "")} />
           </Toolbar>
-          <HealthList
-            checks={shown ?? []}
-            hostNames={hostNames}
-            more={
-              health.hasNextPage ? (
-                <Button size="sm" variant="ghost" busy={health.isFetchingNextPage} onClick={() => void health.fetchNextPage()} data-testid="health-more">
-                  Show more ({(first!.total - (shown?.length ?? 0)).toLocaleString("en")} left)
-                </Button>
-              ) : null
-            }
-            action={
-              mayAck
-                ? (c) =>
-                    c.ack ? (
-                      <Button size="sm" variant="ghost" busy={unack.isSending({ id: c.id })} onClick={() => unack.mutate({ id: c.id })} data-testid={`unack-${c.id}`}>
-                        Undo
-                      </Button>
-                    ) : c.state === "crit" || c.state === "warn" ? (
-                      <Button size="sm" onClick={() => openAck(c)} data-testid={`ack-${c.id}`}>
-                        Acknowledge…
-                      </Button>
-                    ) : null
-                : undefined
-            }
-          />
+          {whole || health.total === undefined ? (
+            <HealthList checks={whole ?? []} hostNames={hostNames} action={checkAction} />
+          ) : (
+            <SparseHealthList sparse={{ total: health.total, rowAt: health.rowAt, onWindowChange: health.onWindowChange, resetKey }} hostNames={hostNames} action={checkAction} />
+          )}
           <TimelinePanel subject={{ kind: "fleet" }} defaultRange="6h" />
         </div>
       )}

@@ -5,7 +5,7 @@ import { NOW, ago } from "@/fixtures/hosts";
 import { renderText } from "@/fixtures/render";
 import { healthChecks } from "@/fixtures/views";
 import type { HealthCheck } from "@nimbus/domain";
-import { HealthList, HealthSummary, affectedHref, checkHref, healthHeadline } from "./health-view";
+import { HealthList, HealthSummary, SparseHealthList, affectedHref, checkHref, healthHeadline } from "./health-view";
 
 const html = (el: React.ReactElement) => renderToStaticMarkup(<FixedNowContext.Provider value={NOW}>{el}</FixedNowContext.Provider>);
 const crit = healthChecks.find((c) => c.id === "host:kvm3")!;
@@ -51,5 +51,28 @@ describe("health check texts and links", () => {
     expect(out).toContain('href="/hosts/kvm3"');
     expect(out).toContain('href="/instances/acme-db"');
     expect(out).toContain('href="/hosts/kvm1"');
+  });
+});
+
+describe("SparseHealthList: a long list read by offset", () => {
+  it("draws the cards in view in the server's order, the acknowledged heading where that group starts, placeholders for cards not loaded", () => {
+    // Server order: open problems, then acknowledged, then the rest.
+    const failing = (c: HealthCheck) => c.state === "crit" || c.state === "warn";
+    const open = healthChecks.filter((c) => failing(c) && !c.ack);
+    expect(open.length).toBeGreaterThanOrEqual(2);
+    const acknowledged = [{ ...open[0]!, ack: { by: "Olivia On-call", at: ago(60) } }, ...healthChecks.filter((c) => failing(c) && c.ack)];
+    const ordered = [...open.slice(1), ...acknowledged, ...healthChecks.filter((c) => !failing(c))];
+    const out = html(<SparseHealthList sparse={{ total: 5_000, rowAt: (i) => ordered[i], onWindowChange: () => {} }} />);
+    const at = (id: string) => out.indexOf(`data-testid="check-${id}"`);
+    for (const c of ordered) expect(at(c.id)).toBeGreaterThanOrEqual(0);
+    expect(at(ordered[0]!.id)).toBeLessThan(at(ordered.at(-1)!.id));
+    // The heading once, just before the acknowledged card, after the open ones.
+    expect(out.split("Acknowledged · someone is on it")).toHaveLength(2);
+    expect(out.indexOf("Acknowledged · someone is on it")).toBeGreaterThan(at(open[1]!.id));
+    expect(out.indexOf("Acknowledged · someone is on it")).toBeLessThan(at(open[0]!.id));
+    // Rows past what is loaded are skeleton cards; only a window of 5,000 is in the markup.
+    expect(out).toContain('data-testid="check-placeholder"');
+    expect(out.split('data-index="').length - 1).toBeLessThan(100);
+    expect(html(<SparseHealthList sparse={{ total: 0, rowAt: () => undefined, onWindowChange: () => {} }} />)).toContain("No checks match");
   });
 });

@@ -1,6 +1,10 @@
+"use client";
 import Link from "next/link";
-import type { ReactNode } from "react";
-import { byUrgency, type HealthCheck, type HealthCounts, type HealthState } from "@nimbus/domain";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import { useEffect, useRef, type ReactNode } from "react";
+import { byUrgency, healthGroup, type HealthCheck, type HealthCounts, type HealthState } from "@nimbus/domain";
+import type { SparseRows } from "@/components/table/data-table";
+import { Skeleton } from "@/components/ui/states";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { EmptyState } from "@/components/ui/states";
 import { HumaneText, RelativeTime } from "@/components/ui/time";
@@ -120,12 +124,81 @@ export function HealthList({
       {open.length > 0 && <ul className="flex flex-col gap-2">{open.map(card)}</ul>}
       {acknowledged.length > 0 && (
         <section aria-label="Acknowledged" data-testid="health-acknowledged" className="flex flex-col gap-2">
-          <h2 className="mt-2 text-[12px] font-semibold uppercase tracking-wide text-muted">Acknowledged · someone is on it</h2>
+          {ackHeading}
           <ul className="flex flex-col gap-2">{acknowledged.map(card)}</ul>
         </section>
       )}
       {rest.length > 0 && <ul className={cx("flex flex-col gap-2", (open.length > 0 || acknowledged.length > 0) && "mt-2")}>{rest.map(card)}</ul>}
       {more && <div className="flex justify-center pt-1">{more}</div>}
+    </div>
+  );
+}
+
+const ackHeading = <h2 className="mt-2 text-[12px] font-semibold uppercase tracking-wide text-muted">Acknowledged · someone is on it</h2>;
+
+/**
+ * The checks of a long list (10,000+ at fleet size) read by offset from the server, in its order
+ * (open problems, then acknowledged, then the rest): only the cards in view are in the DOM, cards
+ * not loaded yet are skeleton lines, and the window in view is reported so the container loads the
+ * pages under it (End, Home or a dropped scrollbar land anywhere). Short lists use `HealthList`.
+ */
+export function SparseHealthList({
+  sparse,
+  action,
+  hostNames = null,
+  maxHeight = "70vh",
+}: {
+  sparse: SparseRows<HealthCheck>;
+  action?: (c: HealthCheck) => ReactNode;
+  hostNames?: ReadonlySet<string> | null;
+  maxHeight?: string;
+}) {
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: sparse.total,
+    getScrollElement: () => scrollRef.current,
+    estimateSize: () => 40,
+    overscan: 10,
+    initialRect: { width: 1200, height: 900 },
+  });
+  const items = virtualizer.getVirtualItems();
+  const first = items[0]?.index ?? 0;
+  const last = items.at(-1)?.index ?? 0;
+  const { onWindowChange, resetKey } = sparse;
+  useEffect(() => onWindowChange({ start: first, end: last }), [onWindowChange, first, last]);
+  const resetRef = useRef(resetKey);
+  useEffect(() => {
+    // Another filter: its checks start at the top.
+    if (resetRef.current === resetKey) return;
+    resetRef.current = resetKey;
+    if (scrollRef.current) scrollRef.current.scrollTop = 0;
+  }, [resetKey]);
+  if (!sparse.total) return <EmptyState title="No checks match" />;
+  return (
+    <div ref={scrollRef} data-testid="health-checks" className="overflow-auto" style={{ maxHeight }}>
+      <div className="relative w-full" style={{ height: virtualizer.getTotalSize() }}>
+        {items.map((v) => {
+          const c = sparse.rowAt(v.index);
+          const prev = v.index > 0 ? sparse.rowAt(v.index - 1) : undefined;
+          // Where the acknowledged group starts (the server orders open, acknowledged, rest).
+          const heading = c && healthGroup(c) === 1 && (v.index === 0 || (prev && healthGroup(prev) !== 1));
+          const gap = c && prev && healthGroup(c) === 2 && healthGroup(prev) !== 2;
+          return (
+            <div key={v.key} data-index={v.index} ref={virtualizer.measureElement} className={cx("absolute left-0 top-0 w-full pb-2", gap && "pt-2")} style={{ transform: `translateY(${v.start}px)` }}>
+              {heading && ackHeading}
+              <ul className={cx(heading && "mt-2")}>
+                {c ? (
+                  <CheckCard check={c} action={action} hostNames={hostNames} />
+                ) : (
+                  <li data-testid="check-placeholder" aria-hidden className="rounded-md border border-border bg-panel px-3 py-2.5">
+                    <Skeleton className="w-2/3 opacity-60" />
+                  </li>
+                )}
+              </ul>
+            </div>
+          );
+        })}
+      </div>
     </div>
   );
 }
