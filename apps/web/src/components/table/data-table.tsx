@@ -9,10 +9,20 @@ import {
   type SortingState,
 } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactNode } from "react";
+import { Fragment, useCallback, useEffect, useLayoutEffect, useRef, useState, type ReactNode, type RefObject } from "react";
 import { cx } from "@/lib/cx";
 import type { RowWindow } from "@/lib/sparse-pages";
 import { ErrorState, Skeleton, EmptyState } from "@/components/ui/states";
+
+/** Scrolls `ref` back to the top when `resetKey` changes: another filter or sort, whose rows start at the top. */
+export function useScrollTopOnReset(ref: RefObject<HTMLElement | null>, resetKey: string | undefined) {
+  const resetRef = useRef(resetKey);
+  useEffect(() => {
+    if (resetRef.current === resetKey) return;
+    resetRef.current = resetKey;
+    if (ref.current) ref.current.scrollTop = 0;
+  }, [ref, resetKey]);
+}
 
 /** Per-column presentation hints, read from `columnDef.meta`. */
 export interface ColumnMeta {
@@ -166,14 +176,7 @@ export function DataTable<T>({
   useEffect(() => {
     if (onWindowChange) onWindowChange({ start: firstInView, end: virtual ? lastInView : count - 1 });
   }, [onWindowChange, firstInView, lastInView, virtual, count]);
-  const resetKey = sparse?.resetKey;
-  const resetRef = useRef(resetKey);
-  useEffect(() => {
-    // Another filter or sort: its rows start at the top.
-    if (resetRef.current === resetKey) return;
-    resetRef.current = resetKey;
-    if (scrollRef.current) scrollRef.current.scrollTop = 0;
-  }, [resetKey]);
+  useScrollTopOnReset(scrollRef, sparse?.resetKey);
   const endRef = useRef(-1);
   const asking = onEndReached !== undefined;
   useEffect(() => {

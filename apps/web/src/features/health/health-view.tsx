@@ -3,7 +3,7 @@ import Link from "next/link";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import { useEffect, useRef, type ReactNode } from "react";
 import { byUrgency, healthGroup, type HealthCheck, type HealthCounts, type HealthState } from "@nimbus/domain";
-import type { SparseRows } from "@/components/table/data-table";
+import { useScrollTopOnReset, type SparseRows } from "@/components/table/data-table";
 import { Skeleton } from "@/components/ui/states";
 import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { EmptyState } from "@/components/ui/states";
@@ -166,13 +166,7 @@ export function SparseHealthList({
   const last = items.at(-1)?.index ?? 0;
   const { onWindowChange, resetKey } = sparse;
   useEffect(() => onWindowChange({ start: first, end: last }), [onWindowChange, first, last]);
-  const resetRef = useRef(resetKey);
-  useEffect(() => {
-    // Another filter: its checks start at the top.
-    if (resetRef.current === resetKey) return;
-    resetRef.current = resetKey;
-    if (scrollRef.current) scrollRef.current.scrollTop = 0;
-  }, [resetKey]);
+  useScrollTopOnReset(scrollRef, resetKey);
   if (!sparse.total) return <EmptyState title="No checks match" />;
   return (
     <div ref={scrollRef} data-testid="health-checks" className="overflow-auto" style={{ maxHeight }}>
