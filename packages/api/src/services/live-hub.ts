@@ -329,12 +329,13 @@ export class LiveHub {
       this.membersTaken = false;
       return;
     }
-    const moved = new Map(dirty.filter(([, changed]) => changed.has("virt") || changed.has("connection")).map(([name]) => [name, this.membersChanged(name)] as const));
     const directory = this.tenants.directory();
     const hosts = dirty.flatMap(([name, changed]) => {
       const host = this.fleet.host(name);
       return host ? [{ host, changed }] : [];
     });
+    // Which instances arrived on and left each host whose instances changed (from the records just looked up).
+    const moved = new Map(hosts.filter(({ changed }) => changed.has("virt") || changed.has("connection")).map(({ host }) => [host.name, this.membersChanged(host.name, host)] as const));
     if (audiences.includes("staff")) {
       // One event for every summary of this flush: the browser updates its host list once, not per host.
       const summaries = hosts.map(({ host }) => hostSummary(host)).filter((summary) => this.isNew("staff", `host:${summary.name}`, summary));
