@@ -15,6 +15,7 @@ import { ScalingPolicies } from "@nimbus/db";
 import { createMetrics } from "./http/metrics.js";
 import { replicaConfig, type ServerEnv } from "./env.js";
 import { startingAnnouncement } from "./starting.js";
+import { everyHostAnswered } from "./fleet-answered.js";
 import { hostsSource } from "./hosts-source.js";
 import { scheduleRetention } from "./retention.js";
 import { seedTenants, tenantService } from "./tenants.js";
@@ -381,8 +382,9 @@ export async function createApp(
     };
     // Hosts connect in the background: the console is usable while a big fleet comes up.
     app.fleetStartedAt = clusterStartedAt ?? Date.now();
-    // Replica mode: the cluster started the local fleet; hosts arrive with their leases.
-    void (cluster ? Promise.resolve() : localFleet.start()).then(() => {
+    // Replica mode: the cluster started the local fleet; hosts arrive with their leases, the others'
+    // records over the bus: metric samples and alert decisions wait until every host answered here too.
+    void (cluster ? everyHostAnswered(fleet, { capMs: 30_000, stopped: () => stopped }) : localFleet.start()).then(() => {
       logger.info({ hosts: fleet.hosts().length, ms: Date.now() - app.fleetStartedAt! }, "every host answered its first connection attempt");
       if (!stopped) recorder.start();
       fleetAnswered = true;
