@@ -17,10 +17,16 @@
  * page, <= 100 ms p95 change-to-browser.
  * Then the metrics path (bench/metrics-bench.ts): the hosts' samples every 10 s for an hour of
  * simulated time through the server's writer, and a 24 h chart of one host (< 100 ms).
- * `--only metrics` runs that part alone.
+ * `--only metrics` runs that part alone. `--only connect` brings the fleet up (`--connect-runs R`
+ * times) and prints, per run, the connect time and the CPU seconds of the server and the lab in
+ * each phase (start-up, connect, steady), no browser; with `--cpu-prof DIR` both processes write a
+ * V8 CPU profile there and DIR/phases.json holds the phases' monotonic windows
+ * (`node bench/cpu-profile-summary.mjs DIR` lists the top costs of each phase). The profiler
+ * itself costs CPU (~5 % of a core at 800 hosts, measured): compare shares inside a profile, and
+ * CPU seconds only between unprofiled runs.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -44,6 +50,8 @@ const { values } = parseArgs({
     only: { type: "string" },
     /** N server replicas on PostgreSQL behind HAProxy instead of one server (bench/replicas-bench.ts). */
     replicas: { type: "string" },
+    /** With `--only connect`: write V8 CPU profiles of the server and the lab into this directory. */
+    "cpu-prof": { type: "string" },
   },
 });
 const hosts = Number(values.hosts);
@@ -51,6 +59,7 @@ const samples = Number(values.samples);
 const PASSWORD = "bench-admin-password";
 const work = mkdtempSync(join(tmpdir(), "nimbus-bench-"));
 const children: ChildProcess[] = [];
+const profDir = values["cpu-prof"] ? resolve(values["cpu-prof"]) : null;
 const expectedExit = new WeakSet<ChildProcess>();
 
 function start(name: string, command: string, env: Record<string, string> = {}) {
@@ -96,7 +105,39 @@ const cpuTicks = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
   return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100/s)
 };
+/** CPU ticks (user, system) of each thread of a process, by thread name (/proc/PID/task/TID/stat). */
+function threadTicks(pid: number): Map<string, { user: number; system: number }> {
+  const out = new Map<string, { user: number; system: number }>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = tid === String(pid) ? "main" : stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")")).replace(/\d+$/, "").trim();
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const e = out.get(name) ?? { user: 0, system: 0 };
+      e.user += Number(f[11]);
+      e.system += Number(f[12]);
+      out.set(name, e);
+    } catch {
+      // a thread that just ended
+    }
+  }
+  return out;
+}
+/** "main 9.1+2.0 %, V8 DefaultWorker 3.2+0.1 %": each thread group's user+system share of a core between two readings. */
+function threadShares(a: Map<string, { user: number; system: number }>, b: Map<string, { user: number; system: number }>, seconds: number): string {
+  const rows = [...b].map(([name, t]) => {
+    const t0 = a.get(name) ?? { user: 0, system: 0 };
+    return { name, user: (t.user - t0.user) / seconds, system: (t.system - t0.system) / seconds };
+  });
+  return rows
+    .filter((r) => r.user + r.system > 0)
+    .sort((x, y) => y.user + y.system - (x.user + x.system))
+    .map((r) => `${r.name} ${r.user.toFixed(1)}+${r.system.toFixed(1)} %`)
+    .join(", ");
+}
 const rssMiB = (pid: number) => Number(readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+)/)![1]) / 1024;
+/** CLOCK_MONOTONIC in microseconds: the clock of V8's CPU profiles. */
+const monoUs = () => Number(process.hrtime.bigint() / 1000n);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
 
@@ -116,15 +157,47 @@ async function metricsPath() {
   for (const [k, v, t] of rows) console.log(`  ${k.padEnd(44)} ${v.padStart(36)}   ${t}`);
 }
 
+/**
+ * CPU ticks of a few processes, read every 50 ms with the monotonic time (so a phase known only
+ * afterwards, like the fleet's start, still gets its CPU seconds).
+ */
+class CpuTrace {
+  private readonly samples: { us: number; ticks: number[] }[] = [];
+  private readonly timer: NodeJS.Timeout;
+  constructor(private readonly pids: number[]) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), 50);
+  }
+  sample() {
+    try {
+      this.samples.push({ us: monoUs(), ticks: this.pids.map(cpuTicks) });
+    } catch {
+      // a process that just ended: its last sample stays
+    }
+  }
+  /** CPU seconds of each process between two monotonic instants (the nearest samples). */
+  between(fromUs: number, toUs: number): number[] {
+    const at = (us: number) => this.samples.reduce((best, x) => (Math.abs(x.us - us) < Math.abs(best.us - us) ? x : best));
+    const a = at(fromUs);
+    const b = at(toUs);
+    return this.pids.map((_, i) => (b.ticks[i]! - a.ticks[i]!) / 100);
+  }
+  stop() {
+    clearInterval(this.timer);
+  }
+}
+
 /** A fresh lab and server (run n: their own directories), until every host is connected with its inventory. */
 async function bringUp(run: number) {
   const labDir = join(work, `lab-${run}`);
   mkdirSync(labDir, { recursive: true });
-  const lab = start("lab", `node --import tsx packages/lab/src/cli.ts serve --hosts ${hosts} --vms-per-host ${values["vms-per-host"]} --data ${labDir}`);
+  const prof = (name: string) => (profDir ? `--cpu-prof --cpu-prof-dir=${join(profDir, `${name}-${run}`)} ` : "");
+  const lab = start("lab", `node ${prof("lab")}--import tsx packages/lab/src/cli.ts serve --hosts ${hosts} --vms-per-host ${values["vms-per-host"]} --data ${labDir}`);
   const [fleetPath] = await lines(lab, /\S+fleet\.json/);
   if (run === 1) console.log(`  lab listening (its own process, pid ${lab.pid})`);
 
-  const server = start("server", "node --import tsx apps/server/src/main.ts", {
+  const serverStartUs = monoUs();
+  const server = start("server", `node ${prof("server")}--import tsx apps/server/src/main.ts`, {
     NODE_ENV: "production",
     NIMBUS_CONFIG: fleetPath!,
     NIMBUS_DATA_DIR: join(work, `server-${run}`),
@@ -132,8 +205,9 @@ async function bringUp(run: number) {
     NIMBUS_ADMIN_PASSWORD: PASSWORD,
     NIMBUS_LOG_LEVEL: "warn",
   });
+  const trace = new CpuTrace([server.pid!, lab.pid!]);
   const [, url] = await lines(server, /Nimbus is running: (http:\/\/\S+)/);
-  const serverPid = Number(readFileSync(`/proc/${server.pid}/task/${server.pid}/children`, "utf8").trim().split(" ")[0] || server.pid);
+  const serverPid = server.pid!;
   const cpu0 = [cpuTicks(serverPid), cpuTicks(lab.pid!)] as const;
 
   let health: { hosts: number; online: number; fleetStartedAt: number | null };
@@ -143,8 +217,68 @@ async function bringUp(run: number) {
     await sleep(20);
   }
   const ms = Date.now() - health.fleetStartedAt!;
-  const connect = { ms, serverCpuS: (cpuTicks(serverPid) - cpu0[0]) / 100, labCpuS: (cpuTicks(lab.pid!) - cpu0[1]) / 100, load: loadavg()[0]! };
-  return { lab, server, labDir, url, serverPid, health, connect };
+  trace.sample();
+  const onlineUs = monoUs();
+  const fleetStartUs = onlineUs - ms * 1000;
+  const [serverConnectCpuS, labConnectCpuS] = trace.between(fleetStartUs, onlineUs);
+  const [serverStartupCpuS] = trace.between(serverStartUs, fleetStartUs);
+  const connect = {
+    ms,
+    // Since the server's banner (as the benchmark always measured it) and since the fleet started.
+    serverCpuS: (cpuTicks(serverPid) - cpu0[0]) / 100,
+    labCpuS: (cpuTicks(lab.pid!) - cpu0[1]) / 100,
+    serverConnectCpuS: serverConnectCpuS!,
+    labConnectCpuS: labConnectCpuS!,
+    serverStartupCpuS: serverStartupCpuS!,
+    phases: { serverStartUs, fleetStartUs, onlineUs },
+    load: loadavg()[0]!,
+  };
+  return { lab, server, labDir, url, serverPid, health, connect, trace };
+}
+
+/**
+ * `--only connect`: R bring-ups with the CPU of each phase, then the last one's steady state (the
+ * server's and the lab's CPU per second); with `--cpu-prof DIR`, each process's profile and the
+ * phases' windows (DIR/phases.json) for bench/cpu-profile-summary.mjs.
+ */
+async function connectOnly(runs: number) {
+  console.log(`Nimbus connect benchmark: ${hosts} hypervisors x ${values["vms-per-host"]} VMs, ${runs} run(s)${profDir ? `, CPU profiles in ${profDir}` : ""}`);
+  const phases: Record<string, { startUs: number; endUs: number }>[] = [];
+  const times: number[] = [];
+  for (let run = 1; run <= runs; run++) {
+    const up = await bringUp(run);
+    const c = up.connect;
+    times.push(c.ms);
+    const runPhases: Record<string, { startUs: number; endUs: number }> = {
+      startup: { startUs: c.phases.serverStartUs, endUs: c.phases.fleetStartUs },
+      connect: { startUs: c.phases.fleetStartUs, endUs: c.phases.onlineUs },
+    };
+    console.log(
+      `  run ${run}: connected in ${(c.ms / 1000).toFixed(2)} s; CPU during the connect: server ${c.serverConnectCpuS.toFixed(2)} s, lab ${c.labConnectCpuS.toFixed(2)} s (server start-up before it ${c.serverStartupCpuS.toFixed(2)} s); load ${c.load.toFixed(1)}`,
+    );
+    if (run === runs) {
+      const settleS = 5;
+      const steadyS = Number(values["steady-seconds"]);
+      await sleep(settleS * 1000);
+      const s0 = monoUs();
+      const threads0 = [threadTicks(up.serverPid), threadTicks(up.lab.pid!)];
+      await sleep(steadyS * 1000);
+      up.trace.sample();
+      const s1 = monoUs();
+      const threads1 = [threadTicks(up.serverPid), threadTicks(up.lab.pid!)];
+      const [serverS, labS] = up.trace.between(s0, s1);
+      const wallS = (s1 - s0) / 1e6;
+      runPhases.steady = { startUs: s0, endUs: s1 };
+      console.log(`  steady (${steadyS} s after ${settleS} s): server ${((serverS! / wallS) * 100).toFixed(1)} %, lab ${((labS! / wallS) * 100).toFixed(1)} % of one core; server RSS ${rssMiB(up.serverPid).toFixed(0)} MB`);
+      console.log(`    server threads (user+system): ${threadShares(threads0[0]!, threads1[0]!, wallS)}`);
+      console.log(`    lab threads (user+system):    ${threadShares(threads0[1]!, threads1[1]!, wallS)}`);
+    }
+    phases.push(runPhases);
+    up.trace.stop();
+    await Promise.all([stopChild(up.server), stopChild(up.lab)]);
+  }
+  console.log(`  connect, every run: ${times.map((t) => (t / 1000).toFixed(2)).join(", ")} s (slowest ${(Math.max(...times) / 1000).toFixed(2)}); load now ${loadavg()[0]!.toFixed(1)}`);
+  if (profDir) writeFileSync(join(profDir, "phases.json"), JSON.stringify(phases, null, 1));
 }
 
 /** Stops a child this benchmark is done with (not a failure). */
@@ -166,6 +300,10 @@ async function main() {
     await metricsPath();
     return cleanup(0);
   }
+  if (values.only === "connect") {
+    await connectOnly(Math.max(1, Number(values["connect-runs"])));
+    return cleanup(0);
+  }
   console.log(`Nimbus fleet benchmark: ${hosts} hypervisors x ${values["vms-per-host"]} VMs (+ storage pair and swarm)`);
   const loadAtStart = loadavg()[0]!;
   // Connect time must hold on every run, not only the median: `--connect-runs N` brings a fresh
@@ -176,6 +314,7 @@ async function main() {
   for (let run = 1; ; run++) {
     up = await bringUp(run);
     connects.push(up.connect);
+    up.trace.stop();
     if (runs > 1) console.log(`  run ${run}: connected in ${(up.connect.ms / 1000).toFixed(2)} s (CPU server ${up.connect.serverCpuS.toFixed(1)} s, lab ${up.connect.labCpuS.toFixed(1)} s; load ${up.connect.load.toFixed(1)})`);
     if (run >= runs) break;
     await Promise.all([stopChild(up.server), stopChild(up.lab)]);
