@@ -1,4 +1,4 @@
-import { test, expect, uiSignIn, ADMIN, mutate, query, seedUser } from "./fixtures.js";
+import { test, expect, uiSignIn, apiSignIn, ADMIN, mutate, query, seedUser } from "./fixtures.js";
 import type { Page } from "@playwright/test";
 
 /**
@@ -216,6 +216,15 @@ test("the Operations, Moves and Health pages: filters in the URL, answered by th
   await page.mouse.move(0, 0);
   await shot(page, "lists-health-paged-desktop-light");
 
+  // The audit log by offset too (five records a request): newest first, as the server lists them.
+  for (let k = 0; k < 4; k++) await apiSignIn(admin, ADMIN.email, ADMIN.password);
+  const records = ((await query(admin, "audit.list", { limit: 200 })) as { records: { id: number }[] }).records.map((r) => String(r.id));
+  expect(records.length).toBeGreaterThan(5);
+  await page.goto("/audit?per=5");
+  const auditRows = () => page.locator('[data-testid^="audit-row-"]').evaluateAll((rows) => rows.map((r) => r.getAttribute("data-testid")!.slice("audit-row-".length)));
+  // The rows drawn (all of them, or the window of a long log) are the server's first records, in order (this page's own sign-ins may come on top).
+  await expect.poll(async () => ((rows) => rows.length > 5 && JSON.stringify(rows) === JSON.stringify(records.slice(0, rows.length)))((await auditRows()).filter((id) => Number(id) <= Number(records[0])))).toBe(true);
+  expect(requests.some((u) => u.includes("audit.list") && u.includes('"limit":5') && u.includes('"offset":5'))).toBe(true);
   // One load per page, its four looks (desktop and phone, light and dark) without reloading it.
   for (const [path, name] of [["/hosts", "hosts"], ["/operations", "operations"], ["/moves", "moves"], ["/health", "health"], ["/audit", "audit"]] as const) {
     await page.setViewportSize({ width: 1440, height: 900 });

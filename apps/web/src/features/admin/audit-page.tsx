@@ -9,7 +9,7 @@ import { StatusBadge, Tag } from "@/components/ui/status-badge";
 import { Toolbar } from "@/components/ui/toolbar";
 import { formatAbsolute } from "@/lib/format";
 import { useTRPC } from "@/lib/trpc";
-import { useSparsePages } from "@/lib/use-sparse-pages";
+import { usePerPage, useSparsePages } from "@/lib/use-sparse-pages";
 import { serverSortable } from "@/lib/paged-list";
 import { useUrlParam } from "@/lib/url-state";
 import { useUrlSort } from "@/lib/url-sort";
@@ -17,6 +17,7 @@ import type { AuditRow } from "./types";
 
 /** Records per request, by offset, under the window in view (the server gives 200 at most). */
 export const AUDIT_PAGE = 100;
+const AUDIT_MAX_PAGE = 200;
 const col = createColumnHelper<AuditRow>();
 const allColumns = [
   col.accessor("at", { header: "When", cell: (c) => <time dateTime={c.getValue()} className="tabular-nums">{formatAbsolute(c.getValue())}</time> }),
@@ -72,9 +73,10 @@ export function AuditPage() {
   const [sorting, setSorting] = useUrlSort([{ id: "at", desc: true }]);
   const filter = useMemo(() => ({ user: user || undefined, action: action || undefined, target: target || undefined, from: toIso(from), to: toIso(to) }), [user, action, target, from, to]);
   // The audit log is append-only history: read on request (each page when it comes into view), not pushed live.
-  const optionsFor = useCallback((offset: number) => ({ ...trpc.audit.list.queryOptions({ ...filter, limit: AUDIT_PAGE, offset }), staleTime: 0 }), [trpc, filter]);
-  const resetKey = JSON.stringify(filter);
-  const audit = useSparsePages<AuditRow, AuditPage>({ size: AUDIT_PAGE, optionsFor, pathKey: trpc.audit.list.pathKey(), resetKey, toPage: auditPage });
+  const perPage = Math.min(AUDIT_MAX_PAGE, usePerPage(AUDIT_PAGE));
+  const optionsFor = useCallback((offset: number) => ({ ...trpc.audit.list.queryOptions({ ...filter, limit: perPage, offset }), staleTime: 0 }), [trpc, filter, perPage]);
+  const resetKey = JSON.stringify([filter, perPage]);
+  const audit = useSparsePages<AuditRow, AuditPage>({ size: perPage, optionsFor, pathKey: trpc.audit.list.pathKey(), resetKey, toPage: auditPage });
   const total = audit.total ?? 0;
   const setFilter = (set: (v: string) => void) => (v: string) => set(v);
 
@@ -117,6 +119,7 @@ export function AuditPage() {
         sparse={audit.total === undefined ? undefined : { total: audit.total, rowAt: audit.rowAt, onWindowChange: audit.onWindowChange, resetKey }}
         columns={columns}
         getRowId={(r) => String(r.id)}
+        rowTestId={(r) => `audit-row-${r.id}`}
         isLoading={audit.isPending}
         error={audit.error}
         onRetry={audit.refetch}
