@@ -116,7 +116,7 @@ describe("LiveHub", () => {
     await expect(gen.next()).rejects.toBeInstanceOf(StreamRevoked);
   });
 
-  it("says which instances arrived on and left a host since its last event, each viewer its own names only (a paged list's count moved at a row it has not loaded)", async () => {
+  it("says which instances arrived on, left or changed state on a host since its last event, each viewer its own names only (a paged list's count moved at a row it has not loaded)", async () => {
     const { hub, change, hosts } = setup();
     const staffGen = hub.stream(staff, null, undefined);
     const acmeGen = hub.stream(acme, null, undefined);
@@ -135,11 +135,13 @@ describe("LiveHub", () => {
     const own = await instancesEvent(acmeGen);
     expect(own).toMatchObject({ added: ["acme-2"], removed: ["acme-1"] });
     expect(JSON.stringify(own)).not.toContain("globex");
-    // Nothing arrived or left: neither list is sent.
+    // Nothing arrived or left: neither list is sent; a state change is named (a filter by state gained or lost it).
     hosts[0]!.inventory.virt!.domains[0]!.state = "shutoff";
     change("kvm1", "virt");
     const same = await instancesEvent(staffGen);
     expect("added" in same || "removed" in same).toBe(false);
+    expect(same).toMatchObject({ restated: ["acme-2"] });
+    expect(await instancesEvent(acmeGen)).toMatchObject({ restated: ["acme-2"] });
     // Globex's VM leaving is not acme's news: its event (if any) names nothing of globex.
     hosts[0]!.inventory.virt!.domains = hosts[0]!.inventory.virt!.domains.slice(0, 1);
     change("kvm1", "virt");

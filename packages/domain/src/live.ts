@@ -15,11 +15,12 @@ export type LiveEvent =
   /** Host summaries that changed in one flush, batched so the client updates its list once. */
   | { type: "hosts"; summaries: HostSummary[] }
   /**
-   * `added` / `removed`: names of this viewer's instances that arrived on or left the host since
-   * the previous event for it (left out when none, or when not known): a paged list learns that its
-   * count moved at a row it has not loaded (see apps/web's sparse pages).
+   * `added` / `removed` / `restated`: names of this viewer's instances that arrived on or left the
+   * host, or whose state changed, since the previous event for it (left out when none, or when not
+   * known): a paged list learns that its count or order moved at a row it has not loaded (see
+   * apps/web's sparse pages).
    */
-  | { type: "host-instances"; host: string; instances: InstanceView[]; added?: string[]; removed?: string[] }
+  | { type: "host-instances"; host: string; instances: InstanceView[]; added?: string[]; removed?: string[]; restated?: string[] }
   | { type: "host-network"; network: HostNetworkView }
   | { type: "swarm"; swarm: SwarmOverview }
   /** `mounts` is left out when it did not change since the last storage event. */

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import type { HealthCheck, HostSummary, LiveEvent, LoadBalancerView, Operation, Viewer } from "@nimbus/domain";
 import type { FleetEvent, FleetView } from "@nimbus/fleet";
-import { canSeeTenantObject, scopeFindings, scopeTopology, storageMounts, storageServersOverview } from "@nimbus/domain";
+import { canSeeTenantObject, observedState, scopeFindings, scopeTopology, storageMounts, storageServersOverview } from "@nimbus/domain";
 import type { TopologySnapshot } from "./topology.js";
 import type { TenantService } from "../deps.js";
 import type { HealthChanges } from "./health-monitor.js";
@@ -167,11 +167,12 @@ export class LiveHub {
   private readonly healthChangedAt = new Map<string, number>();
   private readonly healthRemovedAt = new Map<string, number>();
   /**
-   * Per host, the instances it ran at the last flush (name -> tenant): a host's instances event
-   * says which arrived and which left, so a browser's paged list learns that its count moved at a
-   * row it has not loaded. Names only (shared with the inventory), kept whether or not anyone listens.
+   * Per host, the instances it ran at the last flush (name -> tenant and state as pages show it):
+   * a host's instances event says which arrived, which left and which changed state, so a
+   * browser's paged list learns that its count or order moved at a row it has not loaded (a
+   * filter by state gained or lost it). Names and states only (shared with the inventory).
    */
-  private readonly members = new Map<string, Map<string, string | null>>();
+  private readonly members = new Map<string, Map<string, { tenant: string | null; state: string }>>();
   /** `members` holds every host (false after a flush nobody heard: it costs nothing then, and is taken again by the next stream). */
   private membersTaken = false;
 
@@ -312,13 +313,18 @@ export class LiveHub {
    * Which instances arrived on and left a host since the last call for it (recorded now); null the
    * first time a host is seen (nothing to compare with: its instances come whole anyway).
    */
-  private membersChanged(name: string, record = this.fleet.host(name)): { added: [string, string | null][]; removed: [string, string | null][] } | null {
+  private membersChanged(name: string, record = this.fleet.host(name)): Record<"added" | "removed" | "restated", [string, string | null][]> | null {
     const domains = record?.inventory.virt?.domains ?? [];
     const before = this.members.get(name);
-    const now = new Map(domains.map((d) => [d.name, d.tenant ?? null] as const));
+    const now = new Map<string, { tenant: string | null; state: string }>(domains.map((d) => [d.name, { tenant: d.tenant ?? null, state: observedState(record!.connection.state, d.state) }]));
     this.members.set(name, now);
     if (!before) return null;
-    return { added: [...now].filter(([n]) => !before.has(n)), removed: [...before].filter(([n]) => !now.has(n)) };
+    const pick = (from: typeof now, keep: (n: string, m: { state: string }) => boolean): [string, string | null][] => [...from].filter(([n, m]) => keep(n, m)).map(([n, m]) => [n, m.tenant]);
+    return {
+      added: pick(now, (n) => !before.has(n)),
+      removed: pick(before, (n) => !now.has(n)),
+      restated: pick(now, (n, m) => before.has(n) && before.get(n)!.state !== m.state),
+    };
   }
 
   private project() {
@@ -364,13 +370,16 @@ export class LiveHub {
           const delta = moved.get(name);
           const added = seen(delta?.added);
           const removed = seen(delta?.removed);
-          this.publishIfNew(audience, `inst:${name}`, {
-            type: "host-instances",
-            host: audience === "staff" ? name : maskHost(name),
-            instances,
-            ...(added.length ? { added } : {}),
-            ...(removed.length ? { removed } : {}),
-          });
+          const restated = seen(delta?.restated);
+          const event: LiveEvent = { type: "host-instances", host: audience === "staff" ? name : maskHost(name), instances };
+          // Deduped on the instances alone (a change of arrivals or states always changes them too).
+          const json = JSON.stringify(event);
+          if (!this.isNew(audience, `inst:${name}`, event, json)) continue;
+          if (!added.length && !removed.length && !restated.length) this.publish(audience, event, json.length);
+          else {
+            const full: LiveEvent = { ...event, ...(added.length ? { added } : {}), ...(removed.length ? { removed } : {}), ...(restated.length ? { restated } : {}) };
+            this.publish(audience, full, JSON.stringify(full).length);
+          }
         }
       }
     }

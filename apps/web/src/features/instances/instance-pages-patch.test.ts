@@ -160,6 +160,28 @@ describe("patchInstancePage: one host's push against one page of the sparse tabl
     expect(patchInstancePage(page, { sort: "memoryMiB" }, host, rowsOfHost(host), { removed: ["zzzz-gone"] }).refetch).toBe(true);
   });
 
+  it("a VM changing state before a middle page moves it only under a filter or order by state", () => {
+    const page = pageAt(4);
+    const earlier = sorted[0]!;
+    const host = earlier.host;
+    const stopped = rowsOfHost(host).map((i) => (i.name === earlier.name ? { ...i, state: "shutoff" as const } : i));
+    const delta = { restated: [earlier.name] };
+    // Unfiltered, by name: its place is the same, nothing moved.
+    expect(patchInstancePage(page, {}, host, stopped, delta).refetch).toBe(false);
+    // Ordered by state: it may have moved from or to anywhere.
+    expect(patchInstancePage(page, { sort: "state" }, host, stopped, delta).refetch).toBe(true);
+    // Filtered by state (a middle page of one host's running rows): it entered or left the filter before this page.
+    const h1Running = sorted.filter((i) => i.host === host && i.state === "running" && i.name !== earlier.name);
+    expect(h1Running.length).toBeGreaterThan(0);
+    const filter = { state: "running", host };
+    const middle = { ...page, items: h1Running.slice(0, 2), total: 50 };
+    expect(patchInstancePage(middle, filter, host, stopped, delta).refetch).toBe(true);
+    // Without the server's word that it changed, a row of an earlier page is not news.
+    expect(patchInstancePage(middle, filter, host, stopped).refetch).toBe(false);
+    // A list filtered to another host never had it.
+    expect(patchInstancePage({ ...middle, items: sorted.filter((i) => i.host !== host).slice(0, 2) }, { state: "running", host: "elsewhere" }, host, stopped, delta).refetch).toBe(false);
+  });
+
   it("a deleted row of the page reloads it (the count moves; the table then fetches its other pages)", () => {
     const page = pageAt(2);
     const row = page.items[1]!;

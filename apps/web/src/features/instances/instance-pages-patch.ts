@@ -65,8 +65,9 @@ export function patchInstancePages(
  * page is reloaded when its rows or their order may change, or when a matching row it has not
  * got sorts between its first and last rows (or after, on the list's last page). A row already
  * in the list that sorts before a middle page is not news there; a row that arrived or left
- * (`added` / `removed`, as the server says) shifts every page from its position on, loaded or
- * not (`pageShifted`): this page reloads, and the new count it brings marks the table's other
+ * (`added` / `removed`, as the server says), or whose state changed under a filter or order by
+ * state (`restated`), shifts every page from its position on, loaded or not (`pageShifted`):
+ * this page reloads, and the new count it brings marks the table's other
  * pages stale (`useSparsePages`), so no row is repeated or missing at a seam.
  */
 export function patchInstancePage(
@@ -74,7 +75,7 @@ export function patchInstancePage(
   filter: InstanceListQuery,
   host: string,
   instances: readonly InstanceView[],
-  delta: { added?: readonly string[]; removed?: readonly string[] } = {},
+  delta: { added?: readonly string[]; removed?: readonly string[]; restated?: readonly string[] } = {},
 ): { data: InstancePage | undefined; refetch: boolean } {
   if (!page || !Array.isArray(page.items)) return { data: page, refetch: false };
   const f = { q: filter.q ?? "", state: filter.state ?? "", host: filter.host ?? "", tenant: filter.tenant ?? "" };
@@ -90,5 +91,9 @@ export function patchInstancePage(
   const arrived = instances.some((i) => added.has(i.name) && !shown.has(i.name) && matchesInstance(i, f) && pageShifted(page, i, cmp));
   // A row that left is not here to match or place: by name, its position is known; otherwise anywhere.
   const left = (f.host === "" || f.host === host) && (delta.removed ?? []).some((name) => !shown.has(name) && pageShifted(page, sort === "name" ? { ...page.items[0]!, name, host } : undefined, cmp));
-  return { data, refetch: arrived || left };
+  // A row whose state changed entered or left a filter by state (the pages after it moved), or moved in an order by state (from anywhere).
+  const restated = new Set(delta.restated ?? []);
+  const byState = f.state !== "" || sort === "state";
+  const reordered = byState && instances.some((i) => restated.has(i.name) && !shown.has(i.name) && matchesInstance(i, { ...f, state: "" }) && pageShifted(page, sort === "state" ? undefined : i, cmp));
+  return { data, refetch: arrived || left || reordered };
 }
