@@ -1,8 +1,8 @@
 import {
   CounterRates,
+  FleetSampleRound,
   SAMPLE_INTERVAL_MS,
   VipWatch,
-  sampleFleet,
   type HistoryEvent,
   type ObjectSample,
   type Resolution,
@@ -36,8 +36,9 @@ export interface MetricsRecorderOptions {
   /** The VIP watch looks more often than samples are taken: a failover's duration is measured in seconds. */
   vipEveryMs?: number;
   /**
-   * Samples handed to `record` in one turn of the event loop (default 2,000): the writer's work
-   * on a whole round at 2,000 x 10 (22,000 samples: rollup sums, rows) was one ~100 ms turn.
+   * Hosts sampled (with their VMs) and handed to `record` in one turn of the event loop (default
+   * 200, ~2,200 samples at 10 VMs a host): a whole round at 2,000 x 10 (22,000 samples: taking
+   * them, the writer's rollup sums and rows) was one 80-170 ms turn on a loaded machine.
    */
   slice?: number;
   /** Waits for the next turn between two slices (default `setImmediate`). */
@@ -51,7 +52,7 @@ export const vipEvent = (c: VipChange): HistoryEvent =>
 
 /**
  * Records history from the in-memory inventory, never from a host: every 10 s one sample of every
- * host, VM, datastore and service (a loop over the fleet, written in one batch), and every second
+ * host, VM, datastore and service (a loop over the fleet, 200 hosts a turn of the event loop), and every second
  * who holds each NFS VIP (a change is written with its cause). The agents' counters
  * (`stats.counters` pushes, fleet events of type "stats") become rates here as they arrive, and
  * each sample takes the latest fresh ones.
@@ -61,8 +62,8 @@ export class MetricsRecorder {
   private timers: NodeJS.Timeout[] = [];
   readonly rates = new CounterRates();
   private unsubscribe: (() => void) | null = null;
-  /** Slices of taken samples not handed to `record` yet, oldest first (one per turn). */
-  private readonly queue: ObjectSample[][] = [];
+  /** Slices of a round not sampled yet, oldest first (one per turn; each returns its samples). */
+  private readonly queue: (() => ObjectSample[])[] = [];
   private pumping = false;
 
   constructor(
@@ -94,20 +95,28 @@ export class MetricsRecorder {
     this.timers = [];
     this.unsubscribe?.();
     this.unsubscribe = null;
-    for (let next = this.queue.shift(); next; next = this.queue.shift()) this.opts.record(next);
+    for (let next = this.queue.shift(); next; next = this.queue.shift()) this.deliver(next());
   }
 
   /**
-   * One sample of the fleet; public so tests step it without timers. Returns what was taken: the
-   * first slice is recorded at once, the rest one slice a turn, in order (a round never overtakes
-   * an earlier one).
+   * One sample of the fleet (the hosts as they are now); public so tests step it without timers.
+   * The first slice of hosts is sampled and recorded at once, the rest one slice a turn, then the
+   * datastores and services; a round never overtakes an earlier one. Returns the round's number
+   * of slices (turns).
    */
-  sample(now = Date.now()): ObjectSample[] {
-    const samples = sampleFleet(this.fleet.hosts(), Math.floor(now / 1000) * 1000, this.rates);
-    const slice = Math.max(1, this.opts.slice ?? 2_000);
-    for (let i = 0; i < samples.length; i += slice) this.queue.push(samples.slice(i, i + slice));
+  sample(now = Date.now()): number {
+    const hosts = this.fleet.hosts();
+    const round = new FleetSampleRound(Math.floor(now / 1000) * 1000, this.rates);
+    const slice = Math.max(1, this.opts.slice ?? 200);
+    let turns = 0;
+    for (let i = 0; i < hosts.length; i += slice, turns++) this.queue.push(() => round.hosts(hosts.slice(i, i + slice)));
+    this.queue.push(() => round.finish());
     if (!this.pumping) this.pump();
-    return samples;
+    return turns + 1;
+  }
+
+  private deliver(samples: ObjectSample[]) {
+    if (samples.length) this.opts.record(samples);
   }
 
   private pump() {
@@ -117,7 +126,7 @@ export class MetricsRecorder {
       return;
     }
     this.pumping = true;
-    this.opts.record(next);
+    this.deliver(next());
     if (!this.queue.length) {
       this.pumping = false;
       return;
