@@ -10,6 +10,7 @@ import { createHttpServer } from "./http/server.js";
 import { originPolicy, type OriginPolicy } from "./http/origin-policy.js";
 import { startupBanner } from "./banner.js";
 import { metricsHandler } from "./http/metrics.js";
+import { StallWatch } from "./stalls.js";
 import { profileConnect } from "./connect-profile.js";
 
 /**
@@ -44,6 +45,8 @@ setInterval(() => {
   loopWindow = { p50: ms(loopDelay.percentile(50)), p99: ms(loopDelay.percentile(99)), max: ms(loopDelay.max) };
   loopDelay.reset();
 }, 10_000).unref();
+const stallWatch = env.NIMBUS_STALL_WATCH ? new StallWatch() : null;
+stallWatch?.start();
 
 let app: App | null = null;
 /** Replica mode: set as soon as the cluster runs (before `app`), for /internal/cluster/*. */
@@ -80,6 +83,7 @@ const server = createHttpServer({
       fleetStartedAt: app?.fleetStartedAt ?? null,
       subscribers: app?.live.subscriberCount() ?? 0,
       eventLoopDelayMs: loopWindow,
+      ...(stallWatch ? { stalls: stallWatch.since() } : {}),
       // Replica mode: what the leases and the bus did (renew latency, fences, moves; the benchmark prints it).
       ...(app?.cluster ? { cluster: { leases: app.cluster.leases.stats(), fleet: app.cluster.fleet.stats(), bus: { ...app.cluster.bus.stats } } } : {}),
     };
