@@ -10,6 +10,8 @@ import { createHttpServer } from "./http/server.js";
 import { originPolicy, type OriginPolicy } from "./http/origin-policy.js";
 import { startupBanner } from "./banner.js";
 import { metricsHandler } from "./http/metrics.js";
+import { memoryBreakdown } from "./process-memory.js";
+import { preloadNextRuntimes, withoutSourceMaps } from "./source-maps.js";
 import { StallWatch } from "./stalls.js";
 import { profileConnect } from "./connect-profile.js";
 
@@ -26,12 +28,16 @@ async function webHandler(): Promise<((req: IncomingMessage, res: ServerResponse
   if (!dev && !existsSync(join(webDir, ".next", "BUILD_ID"))) {
     throw new Error("the web app is not built: run `pnpm build` (or `npm start`, which builds first)");
   }
-  const { default: next } = await import("next");
-  // webpack, not Turbopack: Turbopack cannot yet map the workspace packages' ".js" import suffixes
-  // to their ".ts" sources (vercel/next.js#82945); `next build --webpack` does the same.
-  const web = next({ dev, dir: webDir, hostname: env.NIMBUS_BIND, port: env.NIMBUS_PORT, webpack: true });
-  await web.prepare();
-  const handle = web.getRequestHandler();
+  // Next's own source maps are not kept (source-maps.ts: ~11 MB of live heap).
+  const handle = await withoutSourceMaps(async () => {
+    const { default: next } = await import("next");
+    // webpack, not Turbopack: Turbopack cannot yet map the workspace packages' ".js" import suffixes
+    // to their ".ts" sources (vercel/next.js#82945); `next build --webpack` does the same.
+    const web = next({ dev, dir: webDir, hostname: env.NIMBUS_BIND, port: env.NIMBUS_PORT, webpack: true });
+    await web.prepare();
+    if (!dev) preloadNextRuntimes(webDir);
+    return web.getRequestHandler();
+  });
   return (req, res) => handle(req, res);
 }
 
@@ -83,6 +89,8 @@ const server = createHttpServer({
       fleetStartedAt: app?.fleetStartedAt ?? null,
       subscribers: app?.live.subscriberCount() ?? 0,
       eventLoopDelayMs: loopWindow,
+      // Where the RSS is (MiB): the benchmark prints it at steady state and after the page queries.
+      memory: memoryBreakdown(),
       ...(stallWatch ? { stalls: stallWatch.since() } : {}),
       // Replica mode: what the leases and the bus did (renew latency, fences, moves; the benchmark prints it).
       ...(app?.cluster ? { cluster: { leases: app.cluster.leases.stats(), fleet: app.cluster.fleet.stats(), bus: { ...app.cluster.bus.stats } } } : {}),
