@@ -36,6 +36,7 @@ import { instancesPageLatency } from "./instances-latency.js";
 import { LabControlClient } from "@nimbus/lab";
 import type { BenchRow } from "./metrics-bench.js";
 import { runReplicasBench } from "./replicas-bench.js";
+import { SERVER_NODE_FLAGS, SERVER_PROCESS_ENV } from "../apps/server/src/process-memory.js";
 
 const root = resolve(import.meta.dirname, "..");
 const { values } = parseArgs({
@@ -197,7 +198,9 @@ async function bringUp(run: number) {
   if (run === 1) console.log(`  lab listening (its own process, pid ${lab.pid})`);
 
   const serverStartUs = monoUs();
-  const server = start("server", `node ${prof("server")}--import tsx apps/server/src/main.ts`, {
+  // Started as its start script starts it (V8's heap growth, malloc's arenas: apps/server/src/process-memory.ts).
+  const server = start("server", `node ${prof("server")}${SERVER_NODE_FLAGS.join(" ")} --import tsx apps/server/src/main.ts`, {
+    ...SERVER_PROCESS_ENV,
     NODE_ENV: "production",
     NIMBUS_CONFIG: fleetPath!,
     NIMBUS_DATA_DIR: join(work, `server-${run}`),
@@ -281,6 +284,12 @@ async function connectOnly(runs: number) {
   if (profDir) writeFileSync(join(profDir, "phases.json"), JSON.stringify(phases, null, 1));
 }
 
+/** The server's own account of its memory (/healthz), as "rss / heapTotal / heapUsed / external / arrayBuffers" in MB. */
+async function serverMemory(url: string): Promise<string> {
+  const m = ((await (await fetch(`${url}/healthz`)).json()) as { memory?: Record<string, number> }).memory;
+  return m ? [m.rss, m.heapTotal, m.heapUsed, m.external, m.arrayBuffers].join(" / ") : "-";
+}
+
 /** Stops a child this benchmark is done with (not a failure). */
 async function stopChild(child: ChildProcess) {
   expectedExit.add(child);
@@ -329,6 +338,7 @@ async function main() {
   await sleep(Number(values["steady-seconds"]) * 1000);
   const cpuPct = ((cpuTicks(serverPid) - t0) / 100 / ((Date.now() - wall0) / 1000)) * 100;
   const rss = rssMiB(serverPid);
+  const memorySteady = await serverMemory(url!);
 
   const browser = await chromium.launch(chromiumLaunchOptions());
   const page = await browser.newPage();
@@ -367,6 +377,7 @@ async function main() {
   // What the Instances page costs the server; the whole unpaged list (6-7 MB at 20,000 VMs, for
   // comparison only: no page of the console asks for it at fleet size) is measured after it.
   const rssAfterLists = rssMiB(serverPid);
+  const memoryAfterLists = await serverMemory(url!);
   const whole = await listOnce("instances.list", null);
   const rssAfterWhole = rssMiB(serverPid);
 
@@ -447,6 +458,10 @@ async function main() {
         ]
       : [["change -> Instances page p95", "not measured", "<= 100 ms"]]),
     ["server RSS (after the page queries)", `${rssAfterLists.toFixed(0)} MB`, "<= 700 MB"],
+    // Where the RSS is: V8's heap (reserved / in use, garbage included), outside it (buffers, the
+    // WebAssembly memories of PGlite and ssh2), the rest is native code and malloc.
+    ["server memory (steady)", memorySteady, "rss / heap total / heap used / external / arrayBuffers"],
+    ["server memory (after the page queries)", memoryAfterLists, "MB"],
     ["instances.page (100 rows, 5 filters) p50", `${pct(listMs, 50).toFixed(1)} ms`, ""],
     ["instances.page p95", `${pct(listMs, 95).toFixed(1)} ms`, "<= 50 ms"],
     ["instances.page body (one page of 100)", `${(pageBytes / 1024).toFixed(1)} KB`, ""],
