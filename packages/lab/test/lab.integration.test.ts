@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createConnection } from "node:net";
+import { createConnection, Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import ssh2 from "ssh2";
@@ -48,6 +48,24 @@ describe("a lab host over SSH", () => {
       lab.faults.restoreMtu("kvm1", "eth0");
       client.end();
     }
+  });
+
+  it("sends the SSH packets of one turn in one write (the ECDH reply and NEWKEYS)", async () => {
+    const { port } = hostOf("nfs2");
+    const proto = Socket.prototype as unknown as { _writev: (chunks: unknown[], cb: unknown) => void };
+    const original = proto._writev;
+    const batched: number[] = [];
+    const spy = vi.spyOn(proto, "_writev").mockImplementation(function (this: Socket, chunks, cb) {
+      if (this.localPort === port) batched.push(chunks.length);
+      return original.call(this, chunks, cb);
+    });
+    try {
+      const { client } = await connect(hostOf("nfs2"), privateKey);
+      client.end();
+    } finally {
+      spy.mockRestore();
+    }
+    expect(Math.max(0, ...batched)).toBeGreaterThanOrEqual(2);
   });
 
   it("runs a live migration as a job, with job.update notifications until it succeeds", async () => {

@@ -29,6 +29,29 @@ type Mode = "open" | "blackhole" | "closed";
 const NO_CLIENT_ALIVE = 2 ** 31 - 1;
 
 /**
+ * What ssh2 writes to the socket in one turn of the event loop (the version line and KEXINIT; the
+ * ECDH reply and NEWKEYS) leaves as one write: with no-delay each packet was a syscall and a
+ * loopback segment of its own (11 writes per connection of the server's agent session, now 9).
+ * Held until the end of the turn only.
+ */
+export function oneWritePerTurn(socket: Socket): void {
+  const original = socket.write as (...args: unknown[]) => boolean;
+  let held = false;
+  const release = () => {
+    held = false;
+    socket.uncork();
+  };
+  socket.write = ((...args: unknown[]) => {
+    if (!held) {
+      held = true;
+      socket.cork();
+      process.nextTick(release);
+    }
+    return original.apply(socket, args);
+  }) as Socket["write"];
+}
+
+/**
  * One lab host's SSH endpoint. We own the TCP listener and hand accepted sockets to an ssh2
  * Server, which lets the endpoint follow the world: a powered-off host closes its listener
  * (connection refused), a cut link keeps accepting but never answers (clients time out), and
@@ -157,6 +180,7 @@ export class HostEndpoint {
     socket.on("error", () => {});
     // Nagle + delayed ACK make each SSH handshake ~20x slower on loopback (toolchain notes).
     socket.setNoDelay(true);
+    oneWritePerTurn(socket);
     if (this.mode === "blackhole") {
       this.held.add(socket);
       socket.once("close", () => this.held.delete(socket));
