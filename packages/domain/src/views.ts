@@ -52,7 +52,10 @@ export interface InstanceView {
   snapshots?: { total: number; current: string | null; newestAt: string | null };
 }
 
-export function instanceView(host: HostRecord, d: Domain, tenants: ReadonlyMap<string, TenantInfo>): InstanceView {
+/** What a view needs of its host (the instance index keeps only this per host, not the record). */
+export type ViewHost = Pick<HostRecord, "name"> & { connection: Pick<HostRecord["connection"], "state"> };
+
+export function instanceView(host: ViewHost, d: Domain, tenants: ReadonlyMap<string, TenantInfo>): InstanceView {
   const vlans = [...new Set(d.nics.flatMap((n) => (n.vlan === null ? [] : [n.vlan])))].sort((a, b) => a - b);
   return {
     name: d.name,
