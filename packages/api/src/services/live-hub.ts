@@ -17,11 +17,7 @@ interface Stored {
   cursor?: string;
   at?: number;
   audience: Audience;
-  /**
-   * The event as sent, as JSON text: what a replay parses again. A ring of objects held 2-3x its
-   * JSON in heap (a summary is ~20 fields); the text is the budget the ring counts.
-   */
-  json: string;
+  event: LiveEvent;
   /** Length of the event's JSON: what the replay ring and queues count against their budgets. */
   size: number;
 }
@@ -379,10 +375,10 @@ export class LiveHub {
           // Deduped on the instances alone (a change of arrivals or states always changes them too).
           const json = JSON.stringify(event);
           if (!this.isNew(audience, `inst:${name}`, event, json)) continue;
-          if (!added.length && !removed.length && !restated.length) this.publish(audience, event, json);
+          if (!added.length && !removed.length && !restated.length) this.publish(audience, event, json.length);
           else {
             const full: LiveEvent = { ...event, ...(added.length ? { added } : {}), ...(removed.length ? { removed } : {}), ...(restated.length ? { restated } : {}) };
-            this.publish(audience, full);
+            this.publish(audience, full, JSON.stringify(full).length);
           }
         }
       }
@@ -415,7 +411,7 @@ export class LiveHub {
   private publishIfNew(audience: Audience, key: string, event: LiveEvent) {
     // One JSON for the dedupe digest and the ring's size count.
     const json = JSON.stringify(event);
-    if (this.isNew(audience, key, event, json)) this.publish(audience, event, json);
+    if (this.isNew(audience, key, event, json)) this.publish(audience, event, json.length);
   }
 
   /**
@@ -423,8 +419,8 @@ export class LiveHub {
    * most RING events and at most `ringSize` characters of them: a few storage events of a big
    * fleet weigh more than thousands of small ones.
    */
-  private publish(audience: Audience, event: LiveEvent, json = JSON.stringify(event)) {
-    const stored: Stored = { seq: ++this.seq, audience, json, size: json.length };
+  private publish(audience: Audience, event: LiveEvent, size = JSON.stringify(event).length) {
+    const stored: Stored = { seq: ++this.seq, audience, event, size };
     if (this.replay) {
       // Within a flush: the previous flush's cursor (until the flush ends). Outside one: now, unless host changes wait to be projected.
       stored.cursor = this.flushLast || this.flushTimer ? this.flushedCursor : this.replay.cursor();
@@ -439,7 +435,7 @@ export class LiveHub {
     while (used > this.limits.ringSize && drop < this.ring.length) used -= this.ring[drop++]!.size;
     if (drop) this.ring.splice(0, drop);
     this.ringUsed = used;
-    for (const s of this.audienceStates.get(audience)!.subscribers) this.deliver(s, stored, event);
+    for (const s of this.audienceStates.get(audience)!.subscribers) this.deliver(s, stored);
   }
 
   private idOf(stored: Stored): string {
@@ -455,7 +451,7 @@ export class LiveHub {
     return Math.floor(this.now() / 1000);
   }
 
-  private deliver(s: Subscriber, stored: Stored, event: LiveEvent) {
+  private deliver(s: Subscriber, stored: Stored) {
     const size = stored.size;
     if (s.queue.length >= MAX_QUEUE || s.queuedSize + size > MAX_QUEUE_SIZE) {
       // A browser that stopped reading gets a reset instead of an unbounded queue.
@@ -464,7 +460,7 @@ export class LiveHub {
       s.queue.push(this.replay ? this.resetMessage() : { id: this.idOf(stored), event: { type: "reset" }, size: RESET_SIZE });
       s.queuedSize = RESET_SIZE;
     } else {
-      s.queue.push({ stored, event, size });
+      s.queue.push({ stored, event: stored.event, size });
       s.queuedSize += size;
     }
     s.wake?.();
@@ -644,7 +640,7 @@ export class LiveHub {
     if (boot === this.bootId && Number.isFinite(since) && since >= oldest - 1 && since >= audience.replayFloor) {
       for (const st of this.ring) {
         if (st.seq <= since || st.audience !== sub.audience) continue;
-        sub.queue.push({ stored: st, event: JSON.parse(st.json) as LiveEvent, size: st.size });
+        sub.queue.push({ stored: st, event: st.event, size: st.size });
         sub.queuedSize += st.size;
       }
     } else if (changes) {
