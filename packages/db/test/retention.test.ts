@@ -35,6 +35,17 @@ describe(`Retention (${backend})`, () => {
     expect((await new AuditLog(database.db).query({}, { limit: 10 })).total).toBe(2);
   });
 
+  it("paced (the running server): the pace's rows a statement, a pause before each one (PGlite holds the event loop for a statement)", async () => {
+    for (const [days, action] of [[400, "paced.a"], [390, "paced.b"], [380, "paced.c"]] as const) await oldAudit(days, action);
+    let pauses = 0;
+    const pace = { sampleRows: 100, rollupRows: 150, deleteRows: 2, pause: async () => void pauses++ };
+    const pruned = await new Retention(database.db, { auditDays: 365, healthDays: 90, operationsDays: 90 }, 5_000, pace).prune();
+    expect(pruned.audit).toBe(3);
+    expect((await auditActions()).filter((a) => a.startsWith("paced."))).toEqual([]);
+    // Without the pace: 0. Audit: 2 + 1 rows (two statements), one each for health, operations and events (the metric tables pause between their own statements only).
+    expect(pauses).toBeGreaterThanOrEqual(5);
+  });
+
   it("still refuses a DELETE of audit records by any other path, even one that names a recent cut-off", async () => {
     const refused = (statement: ReturnType<typeof sql>) =>
       database.db.transaction(async (tx) => {
