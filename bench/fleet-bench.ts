@@ -461,7 +461,7 @@ async function main() {
     // Where the RSS is: V8's heap (reserved / in use, garbage included), outside it (buffers, the
     // WebAssembly memories of PGlite and ssh2), the rest is native code and malloc.
     ["server memory (steady)", memorySteady, "rss / heap total / heap used / external / arrayBuffers"],
-    ["server memory (after the page queries)", memoryAfterLists, "MB"],
+    ["server memory after the page queries", memoryAfterLists, "MB"],
     ["instances.page (100 rows, 5 filters) p50", `${pct(listMs, 50).toFixed(1)} ms`, ""],
     ["instances.page p95", `${pct(listMs, 95).toFixed(1)} ms`, "<= 50 ms"],
     ["instances.page body (one page of 100)", `${(pageBytes / 1024).toFixed(1)} KB`, ""],
