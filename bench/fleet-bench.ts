@@ -36,7 +36,7 @@ import { instancesPageLatency } from "./instances-latency.js";
 import { LabControlClient } from "@nimbus/lab";
 import type { BenchRow } from "./metrics-bench.js";
 import { runReplicasBench } from "./replicas-bench.js";
-import { SERVER_NODE_FLAGS, SERVER_PROCESS_ENV } from "../apps/server/src/process-memory.js";
+import { SERVER_PROCESS_ENV } from "../apps/server/src/process-memory.js";
 
 const root = resolve(import.meta.dirname, "..");
 const { values } = parseArgs({
@@ -198,8 +198,8 @@ async function bringUp(run: number) {
   if (run === 1) console.log(`  lab listening (its own process, pid ${lab.pid})`);
 
   const serverStartUs = monoUs();
-  // Started as its start script starts it (V8's heap growth, malloc's arenas: apps/server/src/process-memory.ts).
-  const server = start("server", `node ${prof("server")}${SERVER_NODE_FLAGS.join(" ")} --import tsx apps/server/src/main.ts`, {
+  // Started as its start script starts it (malloc's arenas: apps/server/src/process-memory.ts).
+  const server = start("server", `node ${prof("server")}--import tsx apps/server/src/main.ts`, {
     ...SERVER_PROCESS_ENV,
     NODE_ENV: "production",
     NIMBUS_CONFIG: fleetPath!,
