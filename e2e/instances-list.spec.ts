@@ -9,7 +9,7 @@ import type { Page } from "@playwright/test";
 type Row = { name: string; host: string; tenant: string | null; state: string; memoryMiB: number; macs: string[] };
 type Page1 = { items: Row[]; total: number; all: number };
 const PHONE = { width: 390, height: 844 };
-const shot = async (page: Page, name: string) => page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true });
+const shot = async (page: Page, name: string) => page.screenshot({ path: `docs/screenshots/${name}.png`, fullPage: true, animations: "disabled" });
 const rowNames = (page: Page) => page.locator('[data-testid^="instance-row-"]').evaluateAll((rows) => rows.map((r) => r.getAttribute("data-testid")!.slice("instance-row-".length)));
 
 test("filters, search and sort go to the server and the URL; counts say how many match", async ({ page, admin }) => {

@@ -32,7 +32,7 @@ export interface ColumnMeta {
    * Hidden below this breakpoint to keep phones legible. A table's name, state and primary
    * action never are: at 390 px they must stay in view without scrolling sideways.
    */
-  hideBelow?: "sm" | "md" | "lg" | "xl";
+  hideBelow?: "sm" | "md" | "lg" | "xl" | "2xl";
 }
 
 export interface DataTableProps<T> {
@@ -83,7 +83,7 @@ export const VIRTUALIZE_AFTER = 100;
 /** A dense row's height before one is measured (then the first plain row's height is the estimate). */
 const ROW_ESTIMATE = 37;
 
-const hide: Record<NonNullable<ColumnMeta["hideBelow"]>, string> = { sm: "hidden sm:table-cell", md: "hidden md:table-cell", lg: "hidden lg:table-cell", xl: "hidden xl:table-cell" };
+const hide: Record<NonNullable<ColumnMeta["hideBelow"]>, string> = { sm: "hidden sm:table-cell", md: "hidden md:table-cell", lg: "hidden lg:table-cell", xl: "hidden xl:table-cell", "2xl": "hidden 2xl:table-cell" };
 
 /**
  * The one table: sortable headers that stay in view, dense rows with tabular numbers, and the

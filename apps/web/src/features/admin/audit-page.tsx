@@ -20,7 +20,19 @@ export const AUDIT_PAGE = 100;
 const AUDIT_MAX_PAGE = 200;
 const col = createColumnHelper<AuditRow>();
 const allColumns = [
-  col.accessor("at", { header: "When", cell: (c) => <time dateTime={c.getValue()} className="tabular-nums">{formatAbsolute(c.getValue())}</time> }),
+  col.accessor("at", {
+    header: "When",
+    cell: (c) => {
+      const at = formatAbsolute(c.getValue());
+      // A phone drops the year: the row then fits when, action and result without scrolling sideways.
+      return (
+        <time dateTime={c.getValue()} className="tabular-nums whitespace-nowrap" title={at}>
+          <span className="hidden sm:inline">{at.slice(0, 5)}</span>
+          {at.slice(5)}
+        </time>
+      );
+    },
+  }),
   col.accessor((r) => r.userName ?? "", {
     id: "user",
     header: "Who",
@@ -51,7 +63,7 @@ const allColumns = [
     ),
   }),
   col.accessor((r) => r.ip ?? "", { id: "ip", header: "Address", meta: { hideBelow: "xl" }, cell: (c) => <span className="font-mono text-[11px]">{c.getValue()}</span> }),
-  col.accessor("requestId", { header: "Request", meta: { hideBelow: "xl" }, cell: (c) => <span className="font-mono text-[11px] text-faint">{c.getValue() ?? ""}</span> }),
+  col.accessor("requestId", { header: "Request", meta: { hideBelow: "2xl" }, cell: (c) => <span className="font-mono text-[11px] text-faint">{c.getValue() ?? ""}</span> }),
 ];
 
 /** Newest first, as the log is read: the order is the server's (no column sorts a page it has not got). */
