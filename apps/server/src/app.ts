@@ -143,6 +143,8 @@ export async function createApp(
       };
       // ensure(): on the very first start the table came with the migrations just run.
       if (!(await announcement!.ensure())) logger.warn("replica not announced as starting: its first lease round takes whatever is free");
+      // A cluster's very first start: replicas booting beside this one could not say "starting" before the tables existed.
+      await announcement!.settleAfterMiss();
       await announcement!.stop();
       clusterStartedAt = Date.now();
       cluster = await startCluster({

@@ -16,17 +16,36 @@ import { withTimeout } from "./sql.js";
 export class StartingAnnouncement {
   private client: pg.Client | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private retry: NodeJS.Timeout | null = null;
   private stopped = false;
   private ok: Promise<boolean>;
+  /**
+   * The first attempt was not stored (on a cluster's very first start the table does not exist
+   * until a replica's migrations create it). Misses are retried every `retryMs`, not only each
+   * heartbeat, so a replica booting beside the one that migrates is announced within `retryMs` of
+   * the table's creation; the one that migrated waits `retryMs` x 3 before its first lease round
+   * (`settleAfterMiss`) so that it sees them.
+   */
+  missedFirst = false;
 
   constructor(
     readonly url: string,
     readonly self: ReplicaInfo,
     private readonly everyMs: number = REPLICA_TIMING.heartbeatMs,
+    private readonly retryMs: number = 100,
   ) {
-    this.ok = this.say();
+    this.ok = this.say().then((ok) => {
+      this.missedFirst = !ok;
+      return ok;
+    });
     this.timer = setInterval(() => void this.say(), this.everyMs);
     this.timer.unref();
+  }
+
+  /** After a first miss: long enough for replicas booting beside this one to be announced (their retries). */
+  async settleAfterMiss(): Promise<void> {
+    if (!this.missedFirst || this.stopped) return;
+    await new Promise((resolve) => setTimeout(resolve, this.retryMs * 3).unref());
   }
 
   /** Whether the last attempt was stored; tries once more when it was not. */
@@ -40,7 +59,9 @@ export class StartingAnnouncement {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.retry) clearTimeout(this.retry);
     this.timer = null;
+    this.retry = null;
     await this.ok.catch(() => undefined);
     const c = this.client;
     this.client = null;
@@ -68,6 +89,14 @@ export class StartingAnnouncement {
       const c = this.client;
       this.client = null;
       await c?.end().catch(() => undefined);
+      // One retry pending at a time, each after the previous attempt ended (an unreachable database is not flooded).
+      if (!this.stopped && !this.retry) {
+        this.retry = setTimeout(() => {
+          this.retry = null;
+          void this.say();
+        }, this.retryMs);
+        this.retry.unref();
+      }
       return false;
     }
   }

@@ -3,6 +3,8 @@ import type pg from "pg";
 import { LEADER_LEASE, LeaseManager, fairShare, preferredOwners, type LeaseEvent, type LeaseTiming } from "../src/leases.js";
 import { ReplicaDirectory } from "../src/replicas.js";
 import { StartingAnnouncement } from "../src/announce.js";
+import { openDatabase } from "@nimbus/db";
+import { createTestTarget } from "@nimbus/db/testing";
 import { freshDatabase, pool } from "./support/pg.js";
 import { TcpProxy } from "./support/tcp-proxy.js";
 
@@ -230,6 +232,28 @@ describe("host leases on PostgreSQL", () => {
     const nowhere = new StartingAnnouncement("postgres://nobody:x@127.0.0.1:1/none", { id: "r8", internalUrl: "http://127.0.0.1/r8" });
     expect(await nowhere.ensure()).toBe(false);
     await nowhere.stop();
+  });
+
+  it("on a cluster's very first start (no tables yet) a booting server is announced right after another's migrations create them, not a heartbeat later, and the one that migrated waits for it", async () => {
+    const target = await createTestTarget();
+    cleanups.push(() => target.remove());
+    const url = (target.options as { url: string }).url;
+    // A heartbeat of a minute: only the retries after a miss can store it in time.
+    const booting = new StartingAnnouncement(url, { id: "r2", internalUrl: "http://127.0.0.1/r2" }, 60_000, 50);
+    cleanups.push(() => booting.stop());
+    expect(await booting.ensure()).toBe(false);
+    expect(booting.missedFirst).toBe(true);
+    // Another server migrates the empty database (as its start does).
+    const migrating = new StartingAnnouncement(url, { id: "r1", internalUrl: "http://127.0.0.1/r1" }, 60_000, 50);
+    cleanups.push(() => migrating.stop());
+    await (await openDatabase(target.options)).close();
+    expect(await migrating.ensure()).toBe(true);
+    await migrating.settleAfterMiss();
+    const admin = pool(url);
+    cleanups.push(() => admin.end());
+    const peer = new ReplicaDirectory(admin, { id: "r1", internalUrl: "http://127.0.0.1/r1" }, FAST.aliveMs, 5_000);
+    await peer.refresh();
+    expect(peer.starting()).toContain("r2");
   });
 
   it("a clean stop hands the leases back at once: the other takes them without waiting for expiry", async () => {
