@@ -20,6 +20,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:
 import { loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { SERVER_PROCESS_ENV } from "../apps/server/src/process-memory.js";
 
 const root = resolve(import.meta.dirname, "..");
 const { values } = parseArgs({
@@ -136,6 +137,8 @@ async function main() {
   const lab = start(`node --import tsx packages/lab/src/cli.ts serve --hosts ${hosts} --vms-per-host ${values["vms-per-host"]} --data ${join(work, "lab")}`);
   const [fleetPath] = await line(lab, /\S+fleet\.json/);
   const server = start(`node --cpu-prof --cpu-prof-interval 500 --cpu-prof-dir=${profDir} --import tsx apps/server/src/main.ts`, {
+    // As its start script starts it (malloc's arenas): the stalls are those of the real process.
+    ...SERVER_PROCESS_ENV,
     NODE_ENV: "production",
     NIMBUS_CONFIG: fleetPath!,
     NIMBUS_DATA_DIR: join(work, "server"),
