@@ -183,8 +183,9 @@ test("the Operations, Moves and Health pages: filters in the URL, answered by th
   const byServer = ((await query(admin, "operations.page", { limit: 500 })) as Ops).items.map((o) => o.id);
   // The rows drawn (all of them, or the window of a long list) are the server's first rows, in order.
   await expect.poll(async () => ((rows) => rows.length >= Math.min(byServer.length, 10) && JSON.stringify(rows) === JSON.stringify(byServer.slice(0, rows.length)))(await opRows())).toBe(true);
+  // One request a five-row page under the window: as many as the rows drawn need (a long list loads only its window).
   const opRequests = requests.filter((u) => u.includes("operations.page") && u.includes('"limit":5'));
-  expect(opRequests.length).toBeGreaterThanOrEqual(Math.ceil(byServer.length / 5));
+  expect(opRequests.length).toBeGreaterThanOrEqual(Math.ceil((await opRows()).length / 5));
   expect(opRequests.every((u) => /"offset":\d+/.test(u))).toBe(true);
   await page.goto("/operations?kind=migrate");
   await expect(page.getByLabel("Kind")).toHaveValue("migrate");
