@@ -35,7 +35,6 @@ export const MovesPageQuery = z.object({
   q: z.string().max(MAX_SEARCH).default(""),
   desc: z.boolean().default(true),
   ...PageWindow,
-  cursor: z.number().int().min(0).max(10_000_000).nullish(),
 });
 
 /** Enough rows to filter by host or result in memory and still fill a page. */
@@ -164,7 +163,7 @@ export const historyRouter = router({
           q: q.q,
           sort: "createdAt",
           desc: q.desc,
-          offset: q.cursor ?? q.offset,
+          offset: q.offset,
           limit: q.limit,
         },
         { tenant: null },

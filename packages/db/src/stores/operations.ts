@@ -84,7 +84,7 @@ export class DbOperationStore {
    */
   async page(input: OperationListQuery, scope: OperationScope): Promise<OperationPage> {
     const f = OperationListQuery.parse(input);
-    const offset = f.cursor ?? f.offset;
+    const offset = f.offset;
     const staff = scope.tenant === null;
     const own = staff ? undefined : eq(operations.tenant, scope.tenant);
     const q = f.q.trim().toLowerCase();

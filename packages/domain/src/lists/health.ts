@@ -15,7 +15,6 @@ export const HealthListQuery = z.object({
   category: z.union([z.enum(HEALTH_CATEGORIES), z.literal("")]).default(""),
   problems: z.boolean().default(false),
   ...PageWindow,
-  cursor: z.number().int().min(0).max(10_000_000).nullish(),
 });
 export type HealthListQuery = z.input<typeof HealthListQuery>;
 
@@ -53,7 +52,7 @@ export function matchesHealthCheck(c: HealthCheck, f: { q?: string; category?: s
 /** One page of the checks held in memory (the health monitor's, a few per host: one sort per query). */
 export function queryHealth(checks: readonly HealthCheck[], input: HealthListQuery): HealthPage {
   const f = HealthListQuery.parse(input);
-  const offset = f.cursor ?? f.offset;
+  const offset = f.offset;
   const ordered = [...checks].sort(compareHealthChecks);
   const { items, total } = pageOf(ordered, (c) => matchesHealthCheck(c, f), offset, f.limit);
   return { items, total, all: checks.length, offset, limit: f.limit, counts: countHealth(checks) };

@@ -15,7 +15,6 @@ export const HostListQuery = z.object({
   sort: z.enum(HOST_SORTS).default("name"),
   desc: z.boolean().default(false),
   ...PageWindow,
-  cursor: z.number().int().min(0).max(10_000_000).nullish(),
 });
 export type HostListQuery = z.input<typeof HostListQuery>;
 
@@ -79,7 +78,7 @@ export interface HostPage extends Page<HostSummary> {
  */
 export function queryHosts(summaries: readonly HostSummary[], input: HostListQuery): HostPage {
   const q = HostListQuery.parse(input);
-  const offset = q.cursor ?? q.offset;
+  const offset = q.offset;
   const keep = (h: HostSummary) => matchesHost(h, q);
   const ordered = [...summaries].sort(compareHosts(q.sort, q.desc));
   const { items, total } = pageOf(ordered, keep, offset, q.limit);

@@ -20,8 +20,6 @@ export const InstanceListQuery = z.object({
   sort: z.enum(INSTANCE_SORTS).default("name"),
   desc: z.boolean().default(false),
   ...PageWindow,
-  /** The offset under the name an infinite query gives it (the browser loads pages as it scrolls). */
-  cursor: z.number().int().min(0).max(10_000_000).nullish(),
 });
 export type InstanceListQuery = z.input<typeof InstanceListQuery>;
 type Query = z.output<typeof InstanceListQuery>;
@@ -224,7 +222,6 @@ export class InstanceIndex {
    */
   query(input: InstanceListQuery, viewer: { tenant: string | null; hostLabel?: HostLabel }): InstancePage {
     const q = InstanceListQuery.parse(input);
-    if (q.cursor !== null && q.cursor !== undefined) q.offset = q.cursor;
     const order = this.ordered(q.sort, q.desc);
     const hostLabel = viewer.hostLabel ?? ((h: string) => h);
     const own = viewer.tenant;

@@ -30,7 +30,6 @@ export const OperationListQuery = z.object({
   sort: z.enum(OPERATION_SORTS).default("createdAt"),
   desc: z.boolean().default(true),
   ...PageWindow,
-  cursor: z.number().int().min(0).max(10_000_000).nullish(),
 });
 export type OperationListQuery = z.input<typeof OperationListQuery>;
 export type OperationListFilter = z.output<typeof OperationListQuery>;
@@ -81,7 +80,7 @@ export function matchesOperation(o: Operation, f: OperationListFilter, scope: Op
 /** One page from operations held in memory (the memory store; the reference for the SQL one). */
 export function queryOperations(ops: readonly Operation[], input: OperationListQuery, scope: OperationScope): OperationPage {
   const f = OperationListQuery.parse(input);
-  const offset = f.cursor ?? f.offset;
+  const offset = f.offset;
   const ordered = [...ops].sort(compareOperations(f.sort, f.desc));
   const { items, total } = pageOf(ordered, (o) => matchesOperation(o, f, scope), offset, f.limit);
   const all = scope.tenant === null ? ops.length : ops.filter((o) => o.tenant === scope.tenant).length;
