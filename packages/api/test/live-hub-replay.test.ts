@@ -67,7 +67,7 @@ const operation = (id: string, host: string, tenant: string | null, state: Opera
 /** The hubs' clock (ms): health replay compares times, and the ids carry seconds. */
 const clock = { now: 1_800_000_000_000 };
 
-function cluster(opts: { maxOperations?: number; publishing?: () => boolean } = {}) {
+function cluster(opts: { maxOperations?: number; publishing?: () => boolean; sections?: boolean } = {}) {
   const hosts: HostRecord[] = [hypervisor("kvm1", [vm({ name: "acme-1", tenant: "acme" })]), hypervisor("kvm2", [vm({ name: "globex-1", tenant: "globex", nics: [] })])];
   const { fleet, emit } = fakeFleet(hosts);
   const tenants = twoTenants();
@@ -99,7 +99,9 @@ function cluster(opts: { maxOperations?: number; publishing?: () => boolean } = 
     const record = hosts.find((h) => h.name === host)!;
     mutate?.(record);
     const owner = owners[host]!;
-    const m = owner.bus.publish("hosts", { hosts: [{ host, epoch: 1, changed, full: false }] });
+    // With `sections`, as ClusterFleet sends it: the base (connection) and the changed sections.
+    const body = opts.sections ? { base: { name: host, connection: record.connection }, sections: changed.includes("virt") ? { virt: record.inventory.virt } : {} } : {};
+    const m = owner.bus.publish("hosts", { hosts: [{ host, epoch: 1, changed, full: false, ...body }] });
     const other = owner === a ? b : a;
     if (delivered) other.bus.deliver(m);
     emit({ type: "host", host: record, changed });
@@ -112,6 +114,13 @@ function cluster(opts: { maxOperations?: number; publishing?: () => boolean } = 
     for (const l of owner.opListeners) l(o);
     if (delivered) for (const l of other.opListeners) l(o);
   };
+  // With `sections`: each owner's first, whole record of its host, received by the other (what later changes are compared with).
+  if (opts.sections)
+    for (const host of ["kvm1", "kvm2"]) {
+      const record = hosts.find((h) => h.name === host)!;
+      const m = owners[host]!.bus.publish("hosts", { hosts: [{ host, epoch: 1, changed: ["connection", "virt"], full: true, base: { name: host, connection: record.connection }, sections: { virt: record.inventory.virt } }] });
+      (owners[host] === a ? b : a).bus.deliver(m);
+    }
   return { hosts, a, b, change, op, emit };
 }
 
@@ -350,5 +359,52 @@ describe("LiveHub replay across replicas (cluster cursor)", () => {
     const next = take(tenantOnB, 1); // (subscribed from here)
     b.opListeners.forEach((l) => l(operation("op-t", "kvm1", "acme")));
     expect((await next)[0]!.event).toMatchObject({ type: "operation", operation: { id: "op-t" } });
+  });
+
+  it("a replay names the instances that arrived on, left or changed state on a host since the cursor, as live events do; a tenant only its own", async () => {
+    const { a, b, change } = cluster({ sections: true });
+    const abort = new AbortController();
+    const onA = a.hub.stream(staff, null, abort.signal);
+    const tenantA = a.hub.stream(acme, null, undefined);
+    await take(onA, 1);
+    const [tenantReset] = await take(tenantA, 1);
+    change("kvm1", ["virt"], setState("acme-1", "paused"));
+    const seen = await take(onA, 2);
+    expect(seen[1]!.event).toMatchObject({ type: "host-instances", host: "kvm1", restated: ["acme-1"] });
+    abort.abort();
+    await onA.next();
+    // Away: acme-1 runs again, globex-1 leaves kvm2 and acme-2 arrives there.
+    change("kvm1", ["virt"], setState("acme-1", "running"));
+    change("kvm2", ["virt"], (h) => {
+      h.inventory.virt!.domains = [vm({ name: "acme-2", tenant: "acme", nics: [] })];
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    const onB = b.hub.stream(staff, seen.at(-1)!.id, undefined);
+    const replayed = (await take(onB, 3)).map((m) => m.event);
+    expect(replayed.map((e) => e.type)).toEqual(["hosts", "host-instances", "host-instances"]);
+    expect(replayed[1]).toMatchObject({ host: "kvm1", restated: ["acme-1"] });
+    expect(replayed[1]).not.toHaveProperty("added");
+    expect(replayed[2]).toMatchObject({ host: "kvm2", added: ["acme-2"], removed: ["globex-1"] });
+    // The tenant (from its opening reset on A): its own instances only, under host tokens; globex-1 is not named.
+    const tenantB = b.hub.stream(acme, tenantReset!.id, undefined);
+    const forTenant = (await take(tenantB, 2)).map((m) => m.event);
+    expect(forTenant).toEqual([
+      expect.objectContaining({ type: "host-instances", host: maskHost("kvm1"), restated: ["acme-1"] }),
+      expect.objectContaining({ type: "host-instances", host: maskHost("kvm2"), added: ["acme-2"] }),
+    ]);
+    const json = JSON.stringify(forTenant);
+    for (const secret of ["kvm1", "kvm2", "globex"]) expect(json).not.toContain(secret);
+  });
+
+  it("a tenant whose last instance on a host left hears of it in a replay (under the token), as live", async () => {
+    const { a, b, change } = cluster({ sections: true });
+    const tenantA = a.hub.stream(acme, null, undefined);
+    const [reset] = await take(tenantA, 1);
+    change("kvm1", ["virt"], (h) => {
+      h.inventory.virt!.domains = [];
+    });
+    await new Promise((r) => setTimeout(r, 5));
+    const tenantB = b.hub.stream(acme, reset!.id, undefined);
+    expect((await take(tenantB, 1))[0]!.event).toEqual({ type: "host-instances", host: maskHost("kvm1"), instances: [], removed: ["acme-1"] });
   });
 });

@@ -1,4 +1,4 @@
-import type { Operation } from "@nimbus/domain";
+import { observedState, type ConnectionState, type DomainState, type Operation } from "@nimbus/domain";
 import type { BusMessage, ClusterBus } from "./bus.js";
 
 /**
@@ -15,9 +15,36 @@ import type { BusMessage, ClusterBus } from "./bus.js";
 
 type Stamp = { origin: string; n: number; order: number };
 
+/** Instances named with their tenant (the live hub keeps a viewer's own). */
+export type NamedInstance = [name: string, tenant: string | null];
+
+/** Which instances arrived on a host, left it, or changed state as pages show it (`observedState`). */
+export interface MemberChanges {
+  added: NamedInstance[];
+  removed: NamedInstance[];
+  restated: NamedInstance[];
+}
+
+/**
+ * One change of a host's instances, with the messages that made it (one per origin, the newest:
+ * one origin's messages arrive in order, so a cursor at or past it saw every earlier one too).
+ */
+type MemberDelta = { stamps: Map<string, number>; added: Map<string, string | null>; removed: Map<string, string | null>; restated: Map<string, string | null> };
+
+/**
+ * Deltas kept per host: older ones are merged into the next (a cursor that saw only part of a
+ * merged delta gets more names than it missed: its pages reload once more, none is left stale).
+ */
+const MAX_MEMBER_DELTAS = 8;
+/** Instances read from one host's message (the inventory's own bound is lower). */
+const MAX_MEMBERS = 10_000;
+
 export interface ReplayChanges {
-  /** Hosts with the sections that changed since the cursor (each with when it arrived, as an order), by their newest change. */
-  hosts: { host: string; changed: Set<string>; order: number; orders: Map<string, number> }[];
+  /**
+   * Hosts with the sections that changed since the cursor (each with when it arrived, as an order), by their newest change;
+   * `members`: the instances that arrived, left or changed state since the cursor (absent when none or not known).
+   */
+  hosts: { host: string; changed: Set<string>; order: number; orders: Map<string, number>; members?: MemberChanges }[];
   /** Operations changed since the cursor, as last published, oldest change first. */
   operations: { operation: Operation; order: number }[];
 }
@@ -73,6 +100,10 @@ export class ReplayIndex implements ReplaySource {
   private order = 0;
   /** Per host, per changed section, the message that last changed it. */
   private readonly hosts = new Map<string, Map<string, Stamp>>();
+  /** Per host, its connection state and instances as last published (name -> tenant, reported state). */
+  private readonly members = new Map<string, { connection: string; domains: Map<string, { tenant: string | null; state: string }> }>();
+  /** Per host, the last changes of its instances (arrived, left, state), oldest first. */
+  private readonly memberDeltas = new Map<string, MemberDelta[]>();
   /** Operations by id, oldest change first (re-inserted on every change). */
   private readonly operations = new Map<string, { stamp: Stamp; operation: Operation }>();
   /** Per origin, the newest message number of something forgotten: a cursor below it is too old. */
@@ -115,12 +146,70 @@ export class ReplayIndex implements ReplaySource {
   }
 
   private recordHost(h: unknown, stamp: Stamp): void {
-    const msg = h as { host?: unknown; changed?: unknown } | null;
+    const msg = h as { host?: unknown; changed?: unknown; base?: { connection?: { state?: unknown } }; sections?: { virt?: { domains?: unknown } | null } } | null;
     if (!msg || typeof msg.host !== "string" || !this.opts.isHost(msg.host) || !Array.isArray(msg.changed)) return;
     let sections = this.hosts.get(msg.host);
     if (!sections) this.hosts.set(msg.host, (sections = new Map()));
     // Bounded by the known section names; a full record (snapshot) counts as a change of each.
-    for (const c of msg.changed.slice(0, 32)) if (typeof c === "string" && SECTION.test(c)) sections.set(c, stamp);
+    const changed = msg.changed.slice(0, 32);
+    for (const c of changed) if (typeof c === "string" && SECTION.test(c)) sections.set(c, stamp);
+    if (changed.includes("virt") || changed.includes("connection")) this.recordMembers(msg.host, msg, stamp);
+  }
+
+  /**
+   * Which instances arrived, left or changed state with this message (as the live hub says it in
+   * `host-instances`), so a replay names them too: a browser's paged list learns that a page it has
+   * not loaded moved. The first message of a host sets what later ones are compared with.
+   */
+  private recordMembers(host: string, msg: { base?: { connection?: { state?: unknown } }; sections?: { virt?: { domains?: unknown } | null } }, stamp: Stamp): void {
+    const before = this.members.get(host);
+    const state = msg.base?.connection?.state;
+    const connection = typeof state === "string" ? state : (before?.connection ?? "connecting");
+    const virt = msg.sections && "virt" in msg.sections ? msg.sections.virt : undefined;
+    let domains = before?.domains;
+    if (virt !== undefined) {
+      domains = new Map();
+      const list = Array.isArray(virt?.domains) ? (virt.domains as unknown[]).slice(0, MAX_MEMBERS) : [];
+      for (const d of list) {
+        const x = d as { name?: unknown; tenant?: unknown; state?: unknown } | null;
+        if (x && typeof x.name === "string" && typeof x.state === "string") domains.set(x.name, { tenant: typeof x.tenant === "string" ? x.tenant : null, state: x.state });
+      }
+    }
+    if (!domains) return;
+    this.members.set(host, { connection, domains });
+    if (!before) return;
+    const shown = (c: string, s: string) => observedState(c as ConnectionState, s as DomainState);
+    const delta: MemberDelta = { stamps: new Map([[stamp.origin, stamp.n]]), added: new Map(), removed: new Map(), restated: new Map() };
+    for (const [name, d] of domains) {
+      const was = before.domains.get(name);
+      if (!was) delta.added.set(name, d.tenant);
+      else if (shown(before.connection, was.state) !== shown(connection, d.state)) delta.restated.set(name, d.tenant);
+    }
+    for (const [name, d] of before.domains) if (!domains.has(name)) delta.removed.set(name, d.tenant);
+    if (!delta.added.size && !delta.removed.size && !delta.restated.size) return;
+    let log = this.memberDeltas.get(host);
+    if (!log) this.memberDeltas.set(host, (log = []));
+    log.push(delta);
+    if (log.length > MAX_MEMBER_DELTAS) {
+      const [oldest, next] = log.splice(0, 2) as [MemberDelta, MemberDelta];
+      for (const [o, n] of oldest.stamps) if (!next.stamps.has(o)) next.stamps.set(o, n);
+      for (const k of ["added", "removed", "restated"] as const) for (const [name, tenant] of oldest[k]) if (!next[k].has(name)) next[k].set(name, tenant);
+      log.unshift(next);
+    }
+  }
+
+  /** The instances that arrived, left or changed state on a host after the cursor; undefined when none. */
+  private membersSince(host: string, seen: (origin: string, n: number) => boolean): MemberChanges | undefined {
+    const log = this.memberDeltas.get(host);
+    if (!log) return undefined;
+    const out = { added: new Map<string, string | null>(), removed: new Map<string, string | null>(), restated: new Map<string, string | null>() };
+    let any = false;
+    for (const delta of log) {
+      if ([...delta.stamps].every(([o, n]) => seen(o, n))) continue;
+      any = true;
+      for (const k of ["added", "removed", "restated"] as const) for (const [name, tenant] of delta[k]) out[k].set(name, tenant);
+    }
+    return any ? { added: [...out.added], removed: [...out.removed], restated: [...out.restated] } : undefined;
   }
 
   private recordOperation(op: Operation, stamp: Stamp): void {
@@ -140,7 +229,8 @@ export class ReplayIndex implements ReplaySource {
     // From this cluster's present: it names at least one origin this replica has heard from.
     const known = this.bus.watermark();
     if (![...cursor.keys()].some((o) => known.has(o))) return null;
-    const seen = (s: Stamp) => (cursor.get(s.origin) ?? 0) >= s.n;
+    const seenAt = (origin: string, n: number) => (cursor.get(origin) ?? 0) >= n;
+    const seen = (s: Stamp) => seenAt(s.origin, s.n);
     for (const [origin, n] of this.floor) if ((cursor.get(origin) ?? 0) < n) return null;
     const hosts: ReplayChanges["hosts"] = [];
     for (const [host, sections] of this.hosts) {
@@ -151,7 +241,9 @@ export class ReplayIndex implements ReplaySource {
         orders.set(section, stamp.order);
         order = Math.max(order, stamp.order);
       }
-      if (orders.size) hosts.push({ host, changed: new Set(orders.keys()), order, orders });
+      if (!orders.size) continue;
+      const members = orders.has("virt") || orders.has("connection") ? this.membersSince(host, seenAt) : undefined;
+      hosts.push({ host, changed: new Set(orders.keys()), order, orders, ...(members ? { members } : {}) });
     }
     hosts.sort((a, b) => a.order - b.order);
     const operations: ReplayChanges["operations"] = [];

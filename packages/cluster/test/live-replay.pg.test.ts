@@ -79,6 +79,7 @@ function hasVm(host: string): boolean {
   }
 }
 const vmOf = (host: string) => [...cluster.lab.world.hypervisor(host).domains.values()][0]!;
+const vmNameOf = (host: string) => [...cluster.lab.world.hypervisor(host).domains.keys()][0]!;
 function setVm(host: string, state: "running" | "paused") {
   vmOf(host).state = state;
   cluster.lab.world.changed(host, "virt");
@@ -144,6 +145,9 @@ describe("live channel across replicas", () => {
     expect(second.got.map((m) => m.event.type)).not.toContain("reset");
     // Nothing the browser had: its host's paused state came before the cut and is not sent again.
     expect(second.got.some((m) => stateIn(m.event, onR1) === "paused")).toBe(false);
+    // Each replayed host's instances name what changed state since the cursor (a paged list places them), as live events do.
+    expect(second.got.find((m) => stateIn(m.event, onR1) === "running")!.event).toMatchObject({ restated: [vmNameOf(onR1)] });
+    expect(second.got.find((m) => stateIn(m.event, onR2) === "paused")!.event).toMatchObject({ restated: [vmNameOf(onR2)] });
     // In the order the changes happened: r2's host first.
     const at = (host: string) => second.got.findIndex((m) => stateIn(m.event, host) !== undefined);
     expect(at(onR2)).toBeLessThan(at(onR1));

@@ -77,3 +77,82 @@ describe("cluster cursor (ReplayIndex)", () => {
     expect(index.changesSince("not a cursor")).toBeNull();
   });
 });
+
+/** A host message as ClusterFleet sends it: the connection in `base`, the virt section when it changed. */
+const virtMsg = (host: string, domains: { name: string; tenant?: string | null; state: string }[] | null, opts: { connection?: string; changed?: string[]; full?: boolean } = {}) => ({
+  hosts: [
+    {
+      host,
+      epoch: 1,
+      base: { name: host, connection: { state: opts.connection ?? "online" } },
+      sections: domains ? { virt: { domains: domains.map((d) => ({ tenant: null, ...d })) } } : {},
+      changed: opts.changed ?? (domains ? ["virt"] : ["connection"]),
+      full: opts.full ?? false,
+    },
+  ],
+});
+
+describe("cluster cursor: instances that arrived, left or changed state (the replay's host-instances)", () => {
+  it("names per host what arrived, left and changed state after the cursor, and nothing the cursor saw", () => {
+    const bus = fakeBus();
+    const index = new ReplayIndex(bus, { isHost: (h) => h.startsWith("kvm") });
+    bus.receive("hosts", virtMsg("kvm1", [{ name: "a", state: "running" }, { name: "b", state: "running", tenant: "acme" }], { full: true, changed: ["connection", "virt"] }), OTHER, 1);
+    bus.receive("hosts", virtMsg("kvm1", [{ name: "a", state: "running" }, { name: "b", state: "running", tenant: "acme" }, { name: "c", state: "shutoff" }]), OTHER, 2);
+    const cursor = index.cursor();
+    // After the cursor: b pauses, c leaves, d arrives (one message), then a pauses (this replica's own message).
+    bus.receive("hosts", virtMsg("kvm1", [{ name: "a", state: "running" }, { name: "b", state: "paused", tenant: "acme" }, { name: "d", state: "running", tenant: "acme" }]), OTHER, 3);
+    bus.publish("hosts", virtMsg("kvm1", [{ name: "a", state: "paused" }, { name: "b", state: "paused", tenant: "acme" }, { name: "d", state: "running", tenant: "acme" }]));
+    const [h] = index.changesSince(cursor)!.hosts;
+    expect(h!.members).toEqual({ added: [["d", "acme"]], removed: [["c", null]], restated: [["b", "acme"], ["a", null]] });
+    // A cursor that saw the first of them gets only the second; the one that saw all, none.
+    expect(index.changesSince(`${OTHER}=3`)!.hosts[0]!.members).toEqual({ added: [], removed: [], restated: [["a", null]] });
+    expect(index.changesSince(index.cursor())!.hosts).toEqual([]);
+  });
+
+  it("a host going offline restates its instances (unknown), coming back restates them again; a host's first record names none", () => {
+    const bus = fakeBus();
+    const index = new ReplayIndex(bus, { isHost: () => true });
+    bus.receive("hosts", virtMsg("kvm1", [{ name: "a", state: "running" }], { full: true, changed: ["connection", "virt"] }), OTHER, 1);
+    expect(index.changesSince(`${OTHER}=0,me@00000001=0`)!.hosts[0]!.members).toBeUndefined();
+    const cursor = index.cursor();
+    bus.receive("hosts", virtMsg("kvm1", null, { connection: "unreachable" }), OTHER, 2);
+    expect(index.changesSince(cursor)!.hosts[0]!.members).toEqual({ added: [], removed: [], restated: [["a", null]] });
+    const offline = index.cursor();
+    bus.receive("hosts", virtMsg("kvm1", null, { connection: "online" }), OTHER, 3);
+    expect(index.changesSince(offline)!.hosts[0]!.members?.restated).toEqual([["a", null]]);
+    // A section change that moves nothing a page shows (storage) names no instance.
+    const now = index.cursor();
+    bus.receive("hosts", { hosts: [{ host: "kvm1", epoch: 1, base: { connection: { state: "online" } }, sections: {}, changed: ["storage"], full: false }] }, OTHER, 4);
+    expect(index.changesSince(now)!.hosts[0]!.members).toBeUndefined();
+  });
+
+  it("keeps a bounded log per host: older changes merge, so an old cursor gets every name it missed (and a few more), never fewer", () => {
+    const bus = fakeBus();
+    const index = new ReplayIndex(bus, { isHost: () => true });
+    bus.receive("hosts", virtMsg("kvm1", [], { full: true, changed: ["connection", "virt"] }), OTHER, 1);
+    const cursor = index.cursor();
+    const names: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      names.push(`vm${i}`);
+      bus.receive("hosts", virtMsg("kvm1", names.map((name) => ({ name, state: "running" }))), OTHER, 2 + i);
+    }
+    expect(index.changesSince(cursor)!.hosts[0]!.members!.added.map(([n]) => n).sort()).toEqual([...names].sort());
+    // Near the end: at least the last two arrivals, at most what the merged deltas hold.
+    const late = index.changesSince(`${OTHER}=39`)!.hosts[0]!.members!.added.map(([n]) => n);
+    expect(late).toEqual(expect.arrayContaining(["vm38", "vm39"]));
+    expect(late.length).toBeLessThan(40);
+  });
+
+  it("hostile or malformed domains are skipped, not thrown on", () => {
+    const bus = fakeBus();
+    const index = new ReplayIndex(bus, { isHost: () => true });
+    bus.receive("hosts", virtMsg("kvm1", [{ name: "a", state: "running" }], { full: true, changed: ["connection", "virt"] }), OTHER, 1);
+    const cursor = index.cursor();
+    const junk = { hosts: [{ host: "kvm1", epoch: 1, base: { connection: { state: 7 } }, sections: { virt: { domains: [null, { name: 5, state: "x" }, { name: "b", state: "running", tenant: { evil: true } }, "zzz"] } }, changed: ["virt"], full: false }] };
+    bus.receive("hosts", junk, OTHER, 2);
+    bus.receive("hosts", { hosts: [{ host: "kvm1", epoch: 1, sections: { virt: { domains: "nope" } }, changed: ["virt"], full: false }] }, OTHER, 3);
+    const m = index.changesSince(cursor)!.hosts[0]!.members!;
+    expect(m.added).toEqual([["b", null]]);
+    expect(m.removed).toEqual([["a", null], ["b", null]]);
+  });
+});

@@ -52,7 +52,14 @@ export interface LiveReplaySource {
   publishing?(): boolean;
   changesSince(cursor: string): {
     /** `orders`: per changed section, when its change arrived (comparable with the operations' order). */
-    hosts: { host: string; changed: ReadonlySet<string>; order: number; orders?: ReadonlyMap<string, number> }[];
+    hosts: {
+      host: string;
+      changed: ReadonlySet<string>;
+      order: number;
+      orders?: ReadonlyMap<string, number>;
+      /** The host's instances that arrived, left or changed state since the cursor, with their tenants (as `host-instances` names them live). */
+      members?: { added: readonly [string, string | null][]; removed: readonly [string, string | null][]; restated: readonly [string, string | null][] };
+    }[];
     operations: { operation: Operation; order: number }[];
   } | null;
 }
@@ -526,9 +533,9 @@ export class LiveHub {
       return visible ? [{ visible, host: operation.host, order }] : [];
     });
     const opHosts = new Set(ops.map((o) => o.host));
-    const hosts = changes.hosts.flatMap(({ host, changed, order, orders }) => {
+    const hosts = changes.hosts.flatMap(({ host, changed, order, orders, members }) => {
       const record = this.fleet.host(host);
-      return record ? [{ record, changed, order, orders }] : [];
+      return record ? [{ record, changed, order, orders, members }] : [];
     });
     if (staff && hosts.length) {
       const summaries = hosts.map(({ record }) => hostSummary(record));
@@ -541,7 +548,9 @@ export class LiveHub {
     // Each event where the change it carries arrived: a host's instances with its virt (or connection)
     // change, its network with its net change, operations with theirs.
     const items: { order: number; event: LiveEvent }[] = ops.map((o) => ({ order: o.order, event: { type: "operation", operation: o.visible } }));
-    for (const { record, changed, order, orders } of hosts) {
+    // Names of the viewer's own instances only (as live events say them).
+    const own = (list: readonly [string, string | null][] | undefined) => (list ?? []).filter(([, tenant]) => canSeeTenantObject(viewer, tenant)).map(([n]) => n);
+    for (const { record, changed, order, orders, members } of hosts) {
       const at = (...sections: string[]) => Math.max(...sections.map((x) => orders?.get(x) ?? (changed.has(x) ? order : -1)));
       const connection = changed.has("connection");
       if (staff && (changed.has("net") || connection)) {
@@ -552,10 +561,14 @@ export class LiveHub {
       }
       if (changed.has("virt") || connection) {
         const instances = instancesFor(viewer, record, directory);
-        if (staff || instances.length || opHosts.has(record.name)) {
+        // A tenant whose last instance there left hears of it too (under the host's token).
+        if (staff || instances.length || opHosts.has(record.name) || own(members?.removed).length) {
           const event: LiveEvent = { type: "host-instances", host: staff ? record.name : maskHost(record.name), instances };
           note(`inst:${record.name}`, event);
-          items.push({ order: at("virt", "connection"), event });
+          // What arrived, left or changed state since the cursor, as the live event said it: a paged list reloads a page it cannot place.
+          const [added, removed, restated] = [own(members?.added), own(members?.removed), own(members?.restated)];
+          const full: LiveEvent = { ...event, ...(added.length ? { added } : {}), ...(removed.length ? { removed } : {}), ...(restated.length ? { restated } : {}) };
+          items.push({ order: at("virt", "connection"), event: full });
           topology = true;
         }
       }
