@@ -2,7 +2,7 @@ import { z } from "zod";
 import type { HostRecord } from "../fleet.js";
 import type { Domain } from "../inventory.js";
 import { instanceView, observedState, type InstanceView, type TenantInfo, type ViewHost } from "../views.js";
-import { MAX_SEARCH, PageWindow, compareValues, pageOf, type Page } from "./page.js";
+import { MAX_SEARCH, PageWindow, compareValues, type Page } from "./page.js";
 
 export const INSTANCE_SORTS = ["name", "host", "tenant", "state", "vcpus", "memoryMiB", "vlan", "vni", "disk"] as const;
 export type InstanceSort = (typeof INSTANCE_SORTS)[number];
@@ -30,6 +30,10 @@ export interface InstancePage extends Page<InstanceView> {
   /** Hosts of those instances, or null when there are too many to offer as a menu (search names them instead). */
   hosts: string[] | null;
 }
+
+/** Filters whose matches the index keeps at once (4 bytes a match: at most ~80 KB each at 20,000 VMs). */
+const MATCH_CACHE = 8;
+const sameName: HostLabel = (h) => h;
 
 /** Beyond this many hosts a menu is no help: the search field matches host names. */
 export const HOST_MENU_MAX = 300;
@@ -97,6 +101,7 @@ interface HostSlot {
   virt: unknown;
   state: string;
   entries: Entry[];
+  round: number;
 }
 
 const entryValue: Record<InstanceSort, (e: Entry) => string | number> = {
@@ -149,6 +154,17 @@ export class InstanceIndex {
   private added: Entry[] = [];
   private rebuild = true;
   private directory: ReadonlyMap<string, TenantInfo> = new Map();
+  /**
+   * The matches of the last few filters (viewer, filters, sort) as positions in their kept order,
+   * until anything changes: a browser scrolling a filtered list asks the same filter at each
+   * offset, and several consoles open on one list ask the same; a page is then a slice, not a walk
+   * of the fleet (3-4 ms at 20,000 VMs on a busy machine). 4 bytes a match, at most MATCH_CACHE filters.
+   */
+  private matches = new Map<string, { label: HostLabel; at: Int32Array }>();
+  /** A tenant's row count and menus, until anything changes (at most MATCH_CACHE tenants). */
+  private viewers = new Map<string, { label: HostLabel; all: number; tenants: string[]; hosts: string[] }>();
+  /** The refresh that last saw each host (hosts missing from a refresh have left). */
+  private round = 0;
 
   /** Bring the index up to date with the fleet; cheap when nothing changed (an identity check per host). */
   refresh(hosts: readonly HostRecord[], directory: ReadonlyMap<string, TenantInfo>): void {
@@ -160,22 +176,27 @@ export class InstanceIndex {
       this.rebuild = true;
       this.version++;
     }
-    const seen = new Set<string>();
+    const round = ++this.round;
+    let seen = 0;
     for (const host of hosts) {
-      seen.add(host.name);
       const slot = this.slots.get(host.name);
+      if (slot && slot.round !== round) seen++;
       const virt = host.inventory.virt ?? null;
-      if (slot && slot.virt === virt && slot.state === host.connection.state) continue;
+      if (slot && slot.virt === virt && slot.state === host.connection.state) {
+        slot.round = round;
+        continue;
+      }
       const stub: ViewHost = { name: host.name, connection: { state: host.connection.state } };
       const entries = (virt?.domains ?? []).map((d) => entryOf(stub, d, directory));
       if (slot) for (const e of slot.entries) this.removed.add(e);
+      else seen++;
       this.added.push(...entries);
-      this.slots.set(host.name, { virt, state: host.connection.state, entries });
+      this.slots.set(host.name, { virt, state: host.connection.state, entries, round });
       this.version++;
     }
-    if (this.slots.size > seen.size)
+    if (this.slots.size > seen)
       for (const [name, slot] of [...this.slots])
-        if (!seen.has(name)) {
+        if (slot.round !== round) {
           for (const e of slot.entries) this.removed.add(e);
           this.slots.delete(name);
           this.version++;
@@ -205,6 +226,8 @@ export class InstanceIndex {
       this.removed = new Set();
       this.added = [];
       this.facets = null;
+      this.matches.clear();
+      this.viewers.clear();
       this.builtVersion = this.version;
     }
     const key = `${sort}:${desc}`;
@@ -223,7 +246,7 @@ export class InstanceIndex {
   query(input: InstanceListQuery, viewer: { tenant: string | null; hostLabel?: HostLabel }): InstancePage {
     const q = InstanceListQuery.parse(input);
     const order = this.ordered(q.sort, q.desc);
-    const hostLabel = viewer.hostLabel ?? ((h: string) => h);
+    const hostLabel = viewer.hostLabel ?? sameName;
     const own = viewer.tenant;
     const text = q.q.trim().toLowerCase();
     const number = /^\d+$/.test(text) ? Number(text) : null;
@@ -239,23 +262,61 @@ export class InstanceIndex {
     };
     // Staff without a filter: the kept order is the answer, a page at any offset a slice (no walk of the fleet).
     const everything = own === null && !q.state && !q.tenant && !q.host && !text;
-    const { items, total } = everything ? { items: order.slice(q.offset, q.offset + q.limit), total: order.length } : pageOf(order, keep, q.offset, q.limit);
-    const visible = own === null ? this.rows : this.rows.filter((e) => e.domain.tenant === own);
+    let items: Entry[];
+    let total: number;
+    if (everything) {
+      items = order.slice(q.offset, q.offset + q.limit);
+      total = order.length;
+    } else {
+      const at = this.matching(`${own === null ? "\u0001" : own}\u0000${q.state}\u0000${q.tenant}\u0000${q.host}\u0000${text}\u0000${q.sort}:${q.desc}`, hostLabel, order, keep);
+      items = Array.from(at.subarray(q.offset, q.offset + q.limit), (i) => order[i]!);
+      total = at.length;
+    }
+    let all: number;
     let tenants: string[];
     let hosts: string[];
     if (own === null) {
       this.facets ??= facetsOf(this.rows, hostLabel);
       ({ tenants, hosts } = this.facets);
-    } else ({ tenants, hosts } = facetsOf(visible, hostLabel));
+      all = this.rows.length;
+    } else ({ tenants, hosts, all } = this.tenantFacets(own, hostLabel));
     return {
       items: items.map((e) => instanceView(e.host, e.domain, this.directory)),
       total,
-      all: visible.length,
+      all,
       offset: q.offset,
       limit: q.limit,
       tenants,
       hosts: hosts.length > HOST_MENU_MAX ? null : hosts,
     };
+  }
+
+  private tenantFacets(own: string, label: HostLabel) {
+    let v = this.viewers.get(own);
+    if (!v || v.label !== label) {
+      const visible = this.rows.filter((e) => e.domain.tenant === own);
+      v = { label, all: visible.length, ...facetsOf(visible, label) };
+      if (this.viewers.size >= MATCH_CACHE) this.viewers.delete(this.viewers.keys().next().value!);
+      this.viewers.set(own, v);
+    }
+    return v;
+  }
+
+  /** Positions in `order` of the rows `keep` accepts, from the cache while nothing changed. */
+  private matching(key: string, label: HostLabel, order: readonly Entry[], keep: (e: Entry) => boolean): Int32Array {
+    const hit = this.matches.get(key);
+    if (hit && hit.label === label) {
+      // Most recently used last: the oldest goes first when the cache is full.
+      this.matches.delete(key);
+      this.matches.set(key, hit);
+      return hit.at;
+    }
+    const found: number[] = [];
+    for (let i = 0; i < order.length; i++) if (keep(order[i]!)) found.push(i);
+    const at = Int32Array.from(found);
+    if (this.matches.size >= MATCH_CACHE) this.matches.delete(this.matches.keys().next().value!);
+    this.matches.set(key, { label, at });
+    return at;
   }
 
   /** Every instance as staff sees it (for tests and callers that need the fleet). */

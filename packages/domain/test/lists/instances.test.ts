@@ -184,6 +184,50 @@ describe("instance list: filter, sort and page from memory", () => {
     expect(local.query({ q: "aaa-moved-in" }, { tenant: null }).total).toBe(0);
   });
 
+  it("a filter asked again is answered from its kept matches until the fleet changes; at most 8 filters are kept", () => {
+    const local = new InstanceIndex();
+    let list = fleet(200, 10);
+    local.refresh(list, directory);
+    let labels = 0;
+    const label = (h: string) => (labels++, `t-${h}`);
+    const q = { host: "t-kvm0010", q: "acme" };
+    const ask = (input: Query) => local.query(input, { tenant: "acme", hostLabel: label });
+    expect(names(ask(q).items)).toEqual(names(brute(list, q, "acme", label).items));
+    expect(labels).toBeGreaterThan(0); // the first ask walks the rows
+    labels = 0;
+    for (const offset of [0, 1, 2]) {
+      const page = ask({ ...q, offset, limit: 1 });
+      expect(names(page.items)).toEqual(names(brute(list, { ...q, offset, limit: 1 }, "acme", (h) => `t-${h}`).items));
+    }
+    expect(labels).toBe(0); // the same filter at other offsets: a slice of the kept matches
+    // Another host label (another viewer kind) never reuses them.
+    const other = (h: string) => `o-${h}`;
+    expect(local.query(q, { tenant: "acme", hostLabel: other }).total).toBe(0);
+    // A change: host 10's VMs replaced; the same filter now answers the new rows.
+    const withVms = (h: HostRecord, domains: ReturnType<typeof vm>[]) => ({ ...h, inventory: { ...h.inventory, virt: { hypervisor: "QEMU", domains } } });
+    list = list.map((h, i) => (i === 10 ? withVms(h, [vm({ name: "acme-fresh", tenant: "acme" })]) : h));
+    local.refresh(list, directory);
+    labels = 0;
+    const after = ask(q);
+    expect(labels).toBeGreaterThan(0);
+    expect(names(after.items)).toEqual(["kvm0010/acme-fresh"]);
+    expect(after.total).toBe(brute(list, q, "acme", (h) => `t-${h}`).total);
+    // A host gone (and one back) between asks: its rows leave and come back.
+    local.refresh(list.filter((_, i) => i !== 10), directory);
+    expect(ask(q).total).toBe(0);
+    local.refresh(list, directory);
+    expect(ask(q).total).toBe(1);
+    // Nine other filters push the first out: it walks again, with the same answer.
+    for (let n = 0; n < 9; n++) ask({ host: `t-kvm00${20 + n}` });
+    labels = 0;
+    expect(ask(q).total).toBe(1);
+    expect(labels).toBeGreaterThan(0);
+    // The eighth most recent is still kept.
+    labels = 0;
+    ask({ host: "t-kvm0022" });
+    expect(labels).toBe(0);
+  });
+
   it("bounds: a page is at most 500 rows, a search at most 200 characters, unknown sorts refused", () => {
     expect(() => index.query({ limit: 501 }, { tenant: null })).toThrow();
     expect(() => index.query({ limit: 0 }, { tenant: null })).toThrow();
