@@ -4,7 +4,7 @@ import { renameDomain } from "./world/rename.js";
 import { joinState } from "./world/swarm-nodes.js";
 import { restoreSwarm, teardownSwarm } from "./world/swarm-lifecycle.js";
 import type { World } from "./world/world.js";
-import { failingServiceImages } from "./world/swarm-services.js";
+import { failingServiceImages, heldServiceUpdates } from "./world/swarm-services.js";
 import { blockedPorts, portKey } from "./world/swarm-ports.js";
 
 function parsePortProto(s: string): [number, "tcp" | "udp"] {
@@ -193,6 +193,17 @@ export class LabFaults {
   restoreServiceImage(image: string): void {
     if (!failingServiceImages(this.world).delete(image)) throw new LabFaultError(`tasks of ${image} are not failing`);
     this.clear("fail-service-image", image);
+  }
+
+  /** Updates to this image hold after their first new task until cancelled or released (a test hook: world/swarm-services.ts). */
+  holdServiceUpdate(image: string): void {
+    heldServiceUpdates(this.world).add(image);
+    this.set("hold-service-update", image);
+  }
+
+  releaseServiceUpdate(image: string): void {
+    if (!heldServiceUpdates(this.world).delete(image)) throw new LabFaultError(`updates to ${image} are not held`);
+    this.clear("hold-service-update", image);
   }
 
   /** A swarm port blocked on a node, e.g. "4789/udp" (world/swarm-ports.ts): the port checks report it. */

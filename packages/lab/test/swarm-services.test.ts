@@ -67,6 +67,32 @@ describe("service update in the lab", () => {
     expect(ctx.reports.some((r) => r.state === "rollback_started" && r.image === "nginx:1.25-alpine")).toBe(true);
   });
 
+  it("a held update (test hook) stays in progress after its first new task until cancelled; its rollback is not held; release lets one go on", async () => {
+    world = testWorld();
+    const faults = new LabFaults(world);
+    faults.holdServiceUpdate("nginx:1.27-alpine");
+    const meant = () => world.swarm!.tasks.filter((t) => t.service === "web" && t.desiredState === "running");
+    const ctx = jobContext<ServiceUpdateProgress>();
+    const job = manager().serviceUpdate!({ jobId: "h1", service: "web", image: "nginx:1.27-alpine" }, ctx);
+    await waitFor(() => meant().some((t) => t.image === "nginx:1.27-alpine" && t.state === "running"), "the first new task running");
+    // Many ticks later (each 250 lab ms; the test world runs fast) it still holds: no old task stopped.
+    const ticks = world.clock.now();
+    await waitFor(() => world.clock.now() - ticks > 20 * 250, "twenty ticks");
+    expect(meant()).toHaveLength(4);
+    expect(world.swarm!.services.get("web")!.update?.state).toBe("updating");
+    ctx.cancel();
+    await expect(job).rejects.toThrow(/cancelled: docker rolled it back to nginx:1\.25-alpine/);
+    expect(running("web").map((t) => t.image)).toEqual(["nginx:1.25-alpine", "nginx:1.25-alpine", "nginx:1.25-alpine"]);
+
+    // Released, a held update goes on to the end.
+    const again = jobContext<ServiceUpdateProgress>();
+    const second = manager().serviceUpdate!({ jobId: "h2", service: "web", image: "nginx:1.27-alpine" }, again);
+    await waitFor(() => meant().some((t) => t.image === "nginx:1.27-alpine" && t.state === "running"), "the first new task running again");
+    faults.releaseServiceUpdate("nginx:1.27-alpine");
+    expect(await second).toMatchObject({ state: "completed", updated: 3, total: 3 });
+    expect(() => faults.releaseServiceUpdate("nginx:1.27-alpine")).toThrow(/not held/);
+  });
+
   it("cancel of a rollback only stops following: docker finishes it", async () => {
     world = testWorld();
     await manager().serviceUpdate!({ jobId: "u4", service: "web", image: "nginx:1.27-alpine" }, jobContext());

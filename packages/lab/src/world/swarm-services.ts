@@ -31,6 +31,18 @@ export const failingServiceImages = (world: World): Set<string> => {
   return s;
 };
 
+const held = new WeakMap<World, Set<string>>();
+/**
+ * Images whose updates hold after their first new task (`hold-service-update IMAGE`, a test
+ * hook): the update stays in progress until cancelled (its rollback is not held) or released,
+ * so a test can act on a running update at any lab speed.
+ */
+export const heldServiceUpdates = (world: World): Set<string> => {
+  let s = held.get(world);
+  if (!s) held.set(world, (s = new Set()));
+  return s;
+};
+
 const imageOf = (svc: ServiceState) => svc.image ?? svc.spec.image;
 const iso = () => new Date().toISOString();
 
@@ -92,6 +104,7 @@ function step(world: World, svc: ServiceState, run: Running) {
   const sw = world.swarm!;
   const name = svc.spec.name;
   const at = iso();
+  if (run.pending && !run.rollback && heldServiceUpdates(world).has(run.target)) return;
   if (run.pending) {
     const fresh = sw.tasks.find((t) => t.id === run.pending!.started);
     if (fresh?.state === "starting") return;
