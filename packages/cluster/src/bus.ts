@@ -24,6 +24,9 @@ export interface BusMessage {
 
 type Wire = { k: string; f: string; p?: unknown; o?: number | string; b?: string; n?: number };
 
+/** Outbox rows read in one query at most (messages waiting when a read starts). */
+const OUTBOX_BATCH = 32;
+
 /** Origins remembered in the watermark (a replica restarted many times leaves one per boot). */
 const MAX_ORIGINS = 16;
 const ORIGIN = /^[A-Za-z0-9._-]{1,64}@[0-9a-f]{8}$/;
@@ -45,8 +48,13 @@ export class ClusterBus {
   private readonly resyncListeners = new Set<() => void>();
   private readonly logger: Logger;
   private readonly maxInline: number;
-  /** Received messages are applied one after the other (an outbox read must not let a later one pass). */
-  private inbound: Promise<void> = Promise.resolve();
+  /**
+   * Received messages, applied one after the other (an outbox read must not let a later one pass).
+   * The outbox rows of the messages waiting when a read starts are read in one query: a replica's
+   * connect sends dozens of large messages in a burst, and one round trip each kept them queued.
+   */
+  private readonly inbound: { client: pg.Client; wire: Wire }[] = [];
+  private draining = false;
   private stopped = false;
   private retryTimer: NodeJS.Timeout | null = null;
   private trimTimer: NodeJS.Timeout | null = null;
@@ -209,32 +217,66 @@ export class ClusterBus {
       return;
     }
     if (typeof wire.k !== "string" || typeof wire.f !== "string" || wire.f === this.opts.replicaId) return;
-    this.inbound = this.inbound.then(async () => {
+    // An outbox id is a bigint: anything else is junk (and must not fail the read of the others' rows).
+    if (wire.o !== undefined && !(Number.isSafeInteger(wire.o) || (typeof wire.o === "string" && /^[0-9]{1,18}$/.test(wire.o)))) return;
+    this.inbound.push({ client, wire });
+    if (!this.draining) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    // Cleared in the same turn the queue is found empty: notifications parsed from one socket read
+    // arrive in one turn, and one queued after the loop's last look would wait for the next message.
+    this.draining = true;
+    try {
+      while (this.inbound.length) await this.applyBatch();
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  /** The next messages of one connection, their outbox rows read in one query. */
+  private async applyBatch(): Promise<void> {
+    // One connection's messages, at most OUTBOX_BATCH of them (rows of ~100 KB each).
+    const client = this.inbound[0]!.client;
+    let end = 0;
+    while (end < this.inbound.length && end < OUTBOX_BATCH && this.inbound[end]!.client === client) end++;
+    const batch = this.inbound.splice(0, end).map((x) => x.wire);
+    const ids = batch.flatMap((w) => (w.o === undefined ? [] : [String(w.o)]));
+    let rows: Map<string, unknown> | null = new Map();
+    if (ids.length) {
+      try {
+        const { rows: found } = await client.query<{ id: string; payload: unknown }>(`select id::text as id, payload from cluster_outbox where id = any($1::bigint[])`, [ids]);
+        rows = new Map(found.map((r) => [r.id, r.payload]));
+      } catch (err) {
+        this.logger.warn({ err }, "cluster bus messages not read from the outbox");
+        rows = null;
+      }
+    }
+    for (const wire of batch) {
       let payload = wire.p;
       if (wire.o !== undefined) {
-        try {
-          const { rows } = await client.query<{ payload: unknown }>(`select payload from cluster_outbox where id = $1`, [wire.o]);
-          if (!rows[0]) return;
-          payload = rows[0].payload;
-        } catch (err) {
-          this.logger.warn({ err }, "cluster bus message not read from the outbox");
-          return;
-        }
+        // Not there (trimmed, or junk): skipped, as a lost message (a resync follows a reconnect).
+        if (!rows?.has(String(wire.o))) continue;
+        payload = rows.get(String(wire.o));
       }
-      this.stats.received++;
-      const message: BusMessage = { kind: wire.k, from: wire.f, payload };
-      if (typeof wire.b === "string" && ORIGIN.test(wire.b) && Number.isSafeInteger(wire.n) && wire.n! > 0) {
-        message.origin = wire.b;
-        message.n = wire.n!;
-        this.mark(wire.b, wire.n!);
+      this.deliver(wire, payload);
+    }
+  }
+
+  private deliver(wire: Wire, payload: unknown): void {
+    this.stats.received++;
+    const message: BusMessage = { kind: wire.k, from: wire.f, payload };
+    if (typeof wire.b === "string" && ORIGIN.test(wire.b) && Number.isSafeInteger(wire.n) && wire.n! > 0) {
+      message.origin = wire.b;
+      message.n = wire.n!;
+      this.mark(wire.b, wire.n!);
+    }
+    for (const l of this.listeners) {
+      try {
+        l(message);
+      } catch (err) {
+        this.logger.error({ err, kind: wire.k }, "cluster bus listener failed");
       }
-      for (const l of this.listeners) {
-        try {
-          l(message);
-        } catch (err) {
-          this.logger.error({ err, kind: wire.k }, "cluster bus listener failed");
-        }
-      }
-    });
+    }
   }
 }

@@ -358,6 +358,10 @@ export class ClusterFleet implements FleetView {
     if (e.type === "host") {
       const epoch = this.opts.leases.owned().get(e.host.name);
       if (epoch === undefined) return;
+      // Not published yet under this lease and still connecting: every other replica shows it
+      // connecting already (not reported yet, or handed over). Its first record goes once it
+      // answered (online or failed), so a fleet's start sends one record per host, not two or three.
+      if (e.host.connection.state === "connecting" && this.fullSent.get(e.host.name) !== epoch && !this.pendingHosts.has(e.host.name) && !e.changed.includes("maintenance")) return;
       // Coalesced for a few milliseconds: a fleet connecting (or a busy host) makes one message
       // per batch of hosts, not one per change; the latest record with every changed part.
       const pending = this.pendingHosts.get(e.host.name);

@@ -89,6 +89,16 @@ export function parseCursor(text: unknown): Map<string, number> | null {
   return out;
 }
 
+/** A host's instances from a message's domain list (untrusted shapes skipped, bounded). */
+function memberMap(list: readonly unknown[]): Map<string, { tenant: string | null; state: string }> {
+  const map = new Map<string, { tenant: string | null; state: string }>();
+  for (const d of list.slice(0, MAX_MEMBERS)) {
+    const x = d as { name?: unknown; tenant?: unknown; state?: unknown } | null;
+    if (x && typeof x.name === "string" && typeof x.state === "string") map.set(x.name, { tenant: typeof x.tenant === "string" ? x.tenant : null, state: x.state });
+  }
+  return map;
+}
+
 export function formatCursor(marks: ReadonlyMap<string, number>): string {
   // The newest origins when there are more than a cursor holds (an older one missing only replays more).
   const entries = [...marks].slice(-MAX_CURSOR_ORIGINS).map(([o, n]) => `${o}=${n}`);
@@ -100,8 +110,12 @@ export class ReplayIndex implements ReplaySource {
   private order = 0;
   /** Per host, per changed section, the message that last changed it. */
   private readonly hosts = new Map<string, Map<string, Stamp>>();
-  /** Per host, its connection state and instances as last published (name -> tenant, reported state). */
-  private readonly members = new Map<string, { connection: string; domains: Map<string, { tenant: string | null; state: string }> }>();
+  /**
+   * Per host, its connection state and instances as last published: the message's own list, read
+   * into a map (name -> tenant, reported state) only when a later message is compared with it (a
+   * fleet's connect, every host's first record, costs nothing here).
+   */
+  private readonly members = new Map<string, { connection: string; list: readonly unknown[]; map: Map<string, { tenant: string | null; state: string }> | null }>();
   /** Per host, the last changes of its instances (arrived, left, state), oldest first. */
   private readonly memberDeltas = new Map<string, MemberDelta[]>();
   /** Operations by id, oldest change first (re-inserted on every change). */
@@ -166,26 +180,20 @@ export class ReplayIndex implements ReplaySource {
     const state = msg.base?.connection?.state;
     const connection = typeof state === "string" ? state : (before?.connection ?? "connecting");
     const virt = msg.sections && "virt" in msg.sections ? msg.sections.virt : undefined;
-    let domains = before?.domains;
-    if (virt !== undefined) {
-      domains = new Map();
-      const list = Array.isArray(virt?.domains) ? (virt.domains as unknown[]).slice(0, MAX_MEMBERS) : [];
-      for (const d of list) {
-        const x = d as { name?: unknown; tenant?: unknown; state?: unknown } | null;
-        if (x && typeof x.name === "string" && typeof x.state === "string") domains.set(x.name, { tenant: typeof x.tenant === "string" ? x.tenant : null, state: x.state });
-      }
-    }
-    if (!domains) return;
-    this.members.set(host, { connection, domains });
-    if (!before) return;
+    if (virt === undefined && (!before || before.connection === connection)) return;
+    const list = virt === undefined ? before!.list : Array.isArray(virt?.domains) ? (virt.domains as unknown[]) : [];
+    if (!before) return void this.members.set(host, { connection, list, map: null });
+    const was = (before.map ??= memberMap(before.list));
+    const domains = virt === undefined ? was : memberMap(list);
+    this.members.set(host, { connection, list, map: domains });
     const shown = (c: string, s: string) => observedState(c as ConnectionState, s as DomainState);
     const delta: MemberDelta = { stamps: new Map([[stamp.origin, stamp.n]]), added: new Map(), removed: new Map(), restated: new Map() };
     for (const [name, d] of domains) {
-      const was = before.domains.get(name);
-      if (!was) delta.added.set(name, d.tenant);
-      else if (shown(before.connection, was.state) !== shown(connection, d.state)) delta.restated.set(name, d.tenant);
+      const old = was.get(name);
+      if (!old) delta.added.set(name, d.tenant);
+      else if (shown(before.connection, old.state) !== shown(connection, d.state)) delta.restated.set(name, d.tenant);
     }
-    for (const [name, d] of before.domains) if (!domains.has(name)) delta.removed.set(name, d.tenant);
+    for (const [name, d] of was) if (!domains.has(name)) delta.removed.set(name, d.tenant);
     if (!delta.added.size && !delta.removed.size && !delta.restated.size) return;
     let log = this.memberDeltas.get(host);
     if (!log) this.memberDeltas.set(host, (log = []));

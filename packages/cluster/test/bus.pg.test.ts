@@ -1,3 +1,4 @@
+import pg from "pg";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ClusterBus, type BusMessage } from "../src/bus.js";
 import { freshDatabase, pool } from "./support/pg.js";
@@ -126,5 +127,41 @@ describe("cluster bus (LISTEN/NOTIFY + outbox) on PostgreSQL", () => {
     cleanups.push(() => admin.end());
     await admin.query(`update cluster_outbox set at = now() - interval '1 hour'`);
     await vi.waitFor(async () => expect((await admin.query(`select count(*)::int as n from cluster_outbox`)).rows[0]!.n).toBe(0), { timeout: 5_000, interval: 100 });
+  });
+
+  it("reads the outbox rows of a burst in a few queries (the messages waiting when a read starts), in publishing order, junk ids skipped", async () => {
+    const { url, target } = await freshDatabase();
+    cleanups.push(() => target.remove());
+    const a = await bus(url, "a");
+    const b = await bus(url, "b");
+    // b's first outbox read is held until the whole burst has arrived (a busy replica).
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const reads: number[] = [];
+    const query = pg.Client.prototype.query;
+    const spy = vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+      const text = typeof args[0] === "string" ? args[0] : "";
+      if (!text.includes("from cluster_outbox where id = any")) return (query as (...a: unknown[]) => unknown).apply(this, args);
+      reads.push((args[1] as string[][])[0]!.length);
+      return (reads.length === 1 ? gate : Promise.resolve()).then(() => (query as (...a: unknown[]) => unknown).apply(this, args));
+    } as never);
+    cleanups.push(() => spy.mockRestore());
+    const admin = pool(url);
+    cleanups.push(() => admin.end());
+    const big = (i: number) => ({ i, blob: "x".repeat(10_000) });
+    await Promise.all(Array.from({ length: 40 }, (_, i) => a.b.publish("m", i % 5 === 4 ? { i } : big(i))));
+    // A forged notification naming an outbox id that is no number is dropped, not sent to PostgreSQL.
+    await admin.query(`select pg_notify('nimbus_cluster', $1)`, [JSON.stringify({ k: "m", f: "x", o: "1; drop table cluster_outbox" })]);
+    await a.b.publish("m", { i: 40 });
+    await vi.waitFor(() => expect((b.b as unknown as { inbound: unknown[] }).inbound.length).toBe(40), { timeout: 10_000, interval: 10 });
+    release();
+    await vi.waitFor(() => expect(b.got).toHaveLength(41), { timeout: 10_000, interval: 20 });
+    expect(b.got.map((m) => (m.payload as { i: number }).i)).toEqual([...Array(41).keys()]);
+    expect(b.got.map((m) => m.n)).toEqual([...Array(41).keys()].map((i) => i + 1));
+    // 32 outbox messages: the first alone (it started the read), then the 31 that waited, in one or two reads (at most 32 rows each).
+    expect(reads[0]).toBe(1);
+    expect(reads.length).toBeLessThanOrEqual(3);
+    expect(reads.reduce((x, y) => x + y, 0)).toBe(32);
+    expect((await admin.query(`select count(*)::int as n from cluster_outbox`)).rows[0]!.n).toBe(32);
   });
 });

@@ -62,7 +62,7 @@ describe("ClusterFleet under a connect storm", () => {
     const { fleet, published, emit } = setup();
     await fleet.start();
     for (const p of published.splice(0)) p.done();
-    emit({ type: "host", host: record("kvm0", "connecting"), changed: ["connection"] });
+    emit({ type: "host", host: record("kvm0", "online"), changed: ["connection"] });
     await vi.waitFor(() => expect(published).toHaveLength(1), { timeout: 2_000, interval: 5 });
     // Every other host connects and comes online in bursts, across many 5 ms windows.
     for (let i = 1; i < configs.length; i += 25) {
@@ -99,5 +99,25 @@ describe("ClusterFleet under a connect storm", () => {
     expect(await twoBursts(setup({ coalesceMs }))).toBe(1);
     // Every host connected: the first left before the second came.
     expect(await twoBursts(setup({ coalesceMs, local: (name) => record(name, "online") }))).toBe(2);
+  });
+
+  it("a host not published yet under its lease goes out once it answered, not while it is connecting; after that, every state goes out", async () => {
+    const { fleet, published, emit } = setup({ coalesceMs: { steady: 1, massConnect: 1 } });
+    await fleet.start();
+    for (const p of published.splice(0)) p.done();
+    const sent = () => published.splice(0).flatMap((p) => (p.done(), hostsIn(p))).map((h) => `${h.host}:${h.base.connection.state}`);
+    // The others show it connecting already: nothing to say.
+    emit({ type: "host", host: record("kvm1", "connecting"), changed: ["connection"] });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(sent()).toEqual([]);
+    // A maintenance flag set meanwhile is news, connecting or not.
+    emit({ type: "host", host: { ...record("kvm2", "connecting"), maintenance: true }, changed: ["maintenance"] });
+    await vi.waitFor(() => expect(sent()).toEqual(["kvm2:connecting"]), { timeout: 2_000, interval: 2 });
+    emit({ type: "host", host: record("kvm1", "online"), changed: ["connection", "virt"] });
+    await vi.waitFor(() => expect(sent()).toEqual(["kvm1:online"]), { timeout: 2_000, interval: 2 });
+    // Published once: it going back to connecting (a reconnect) is news to the others.
+    emit({ type: "host", host: record("kvm1", "connecting"), changed: ["connection"] });
+    await vi.waitFor(() => expect(sent()).toEqual(["kvm1:connecting"]), { timeout: 2_000, interval: 2 });
+    fleet.stop();
   });
 });
