@@ -1,6 +1,7 @@
 import { observe, byUrgency, type HealthCheck, type Hysteresis, type ProbeState, type RawCheck } from "@nimbus/domain";
 import type { FleetView } from "@nimbus/fleet";
-import { HealthSources, sameList, sameRawCheck, type CheckSource } from "./health-sources.js";
+import { setImmediate as nextTurn } from "node:timers/promises";
+import { HealthSources, RoundAbandoned, sameList, sameRawCheck, type CheckSource, type SourcesRound } from "./health-sources.js";
 
 /** What changed in one sample (or acknowledgement): checks new or different, and ids gone. */
 export interface HealthChanges {
@@ -14,6 +15,8 @@ export interface HealthMonitorOptions {
   hysteresis?: Hysteresis;
   /** Called for each reported state change, e.g. to keep a history in the database. */
   onTransition?: (check: HealthCheck) => void;
+  /** Hosts read per turn of the event loop when the timer samples (default SLICE_HOSTS). */
+  sliceHosts?: number;
   /** More raw checks to sample with the fleet's, e.g. network findings. Fresh objects at each
    * call: the monitor compares them with the last call's. */
   extraChecks?: () => RawCheck[];
@@ -41,6 +44,13 @@ export type AckEntry = NonNullable<HealthCheck["ack"]>;
 const MASS_CONNECT_SHARE = 0.1;
 const MASS_CONNECT_MIN = 20;
 const MASS_CONNECT_EVERY = 3;
+
+/**
+ * The timer's sample reads this many hosts' inputs per turn of the event loop, then lets the loop
+ * turn: at 2,000 hosts one pass over every host's inputs was 10-45 ms (a busy machine), a turn a
+ * page request waited behind; a slice is ~1-5 ms.
+ */
+const SLICE_HOSTS = 250;
 
 /** Host connection checks fall after two samples: the SSH layer already retried. */
 const HOST_HYSTERESIS: Hysteresis = { rise: 1, fall: 2 };
@@ -78,18 +88,26 @@ export class HealthMonitor {
 
   start() {
     this.sample();
-    this.timer = setInterval(() => this.tick(), this.opts.intervalMs ?? 1000);
+    this.timer = setInterval(() => {
+      if (!this.slicing && this.due()) void this.sampleInSlices();
+    }, this.opts.intervalMs ?? 1000);
     this.timer.unref();
   }
 
   /** Periods passed without a sample during a mass connect. */
   private held = 0;
+  /** A sample in slices is under way (the timer starts none while it is). */
+  private slicing = false;
 
   /** One period of the timer: a sample, or only every MASS_CONNECT_EVERY-th during a mass connect. Public so tests can step it. */
   tick(now?: string) {
-    if (this.connectingMany() && ++this.held < MASS_CONNECT_EVERY) return;
+    if (this.due()) this.sample(now);
+  }
+
+  private due(): boolean {
+    if (this.connectingMany() && ++this.held < MASS_CONNECT_EVERY) return false;
     this.held = 0;
-    this.sample(now);
+    return true;
   }
 
   private connectingMany(): boolean {
@@ -102,6 +120,8 @@ export class HealthMonitor {
   stop() {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
+    // A sample in slices under way ends without applying.
+    this.sources.abandon();
   }
 
   /** Every check, worst first (the same order the web keeps when it applies changes). */
@@ -174,7 +194,31 @@ export class HealthMonitor {
 
   /** One sample; public so tests can step the monitor without timers. */
   sample(now = new Date().toISOString()) {
-    const { sources, gone } = this.sources.refresh(this.fleet.hosts(), this.opts.extraChecks?.() ?? []);
+    this.applyRound(this.sources.refresh(this.fleet.hosts(), this.opts.extraChecks?.() ?? []), now);
+  }
+
+  /**
+   * One sample as the timer takes it: the hosts' inputs read `sliceHosts` at a time with a turn of
+   * the event loop between, then applied and published in one turn (what changed, usually little).
+   * A synchronous `sample` meanwhile takes over: this one then ends without applying.
+   */
+  async sampleInSlices(now = new Date().toISOString()): Promise<void> {
+    this.slicing = true;
+    try {
+      const steps = this.sources.refreshInSlices(this.fleet.hosts(), () => this.opts.extraChecks?.() ?? [], this.opts.sliceHosts ?? SLICE_HOSTS);
+      for (;;) {
+        const r = steps.next();
+        if (r.done) return this.applyRound(r.value, now);
+        await nextTurn();
+      }
+    } catch (err) {
+      if (!(err instanceof RoundAbandoned)) throw err;
+    } finally {
+      this.slicing = false;
+    }
+  }
+
+  private applyRound({ sources, gone }: SourcesRound, now: string) {
     const upsert: HealthCheck[] = [];
     const retired: string[] = [];
     for (const source of sources) {

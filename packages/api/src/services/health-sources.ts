@@ -19,6 +19,14 @@ interface TrackedSource {
 
 const tracked = (name = ""): TrackedSource => ({ name, tape: new InputTape(), source: { checks: [], applied: [], settled: false }, round: 0 });
 
+export interface SourcesRound {
+  sources: CheckSource[];
+  gone: CheckSource[];
+}
+
+/** Thrown into a sliced round that another round overtook. */
+export class RoundAbandoned extends Error {}
+
 /**
  * The fleet's raw health, split by what each part reads, so a sample re-evaluates only the hosts
  * whose inputs changed and the fleet-wide checks only when one of theirs did. Together the
@@ -34,12 +42,32 @@ export class HealthSources {
   private round = 0;
 
   /** Brings every source up to date; `gone` are the sources of hosts no longer in the fleet. */
-  refresh(hosts: readonly HostRecord[], extra: readonly RawCheck[]): { sources: CheckSource[]; gone: CheckSource[] } {
+  refresh(hosts: readonly HostRecord[], extra: readonly RawCheck[]): SourcesRound {
+    const steps = this.refreshInSlices(hosts, () => extra, Infinity);
+    for (;;) {
+      const r = steps.next();
+      if (r.done) return r.value;
+    }
+  }
+
+  /**
+   * The same, `slice` hosts at a time: the generator pauses after each slice (the caller lets the
+   * event loop turn) and returns the round after the last; the fleet-wide sources are read at the
+   * end. A round that is abandoned leaves no harm: the next one reads every host again.
+   */
+  *refreshInSlices(hosts: readonly HostRecord[], extra: () => readonly RawCheck[], slice: number): Generator<void, SourcesRound, void> {
     const round = ++this.round;
     const sources: CheckSource[] = [];
     const order: TrackedSource[] = [];
     let visited = 0;
+    let inSlice = 0;
     for (const h of hosts) {
+      if (++inSlice > slice) {
+        inSlice = 1;
+        yield;
+        // Another round began meanwhile (a synchronous sample): this one is void.
+        if (round !== this.round) throw new RoundAbandoned();
+      }
       let t = this.order[order.length];
       if (t?.name !== h.name) t = this.hosts.get(h.name);
       if (!t) this.hosts.set(h.name, (t = tracked(h.name)));
@@ -51,10 +79,15 @@ export class HealthSources {
     }
     if (this.storage.tape.changed(storageCheckInputs, hosts)) replace(this.storage.source, storageChecks(hosts));
     if (this.swarm.tape.changed(swarmCheckInputs, hosts)) replace(this.swarm.source, swarmChecks(hosts));
-    replace(this.extra, extra);
+    replace(this.extra, extra());
     sources.push(this.storage.source, this.swarm.source, this.extra);
     this.order = order;
     return { sources, gone: visited < this.hosts.size ? this.forget(round) : [] };
+  }
+
+  /** Voids a sliced round under way (it throws RoundAbandoned at its next slice). */
+  abandon() {
+    this.round++;
   }
 
   private forget(round: number): CheckSource[] {
