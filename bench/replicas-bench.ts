@@ -9,6 +9,9 @@
  *     connected straight to another replica shows it;
  *   - time to re-own after a SIGKILL: until every host of the killed replica has a live lease
  *     held by a survivor.
+ * The connect is counted from the first replica's fleet start (its first lease round), so another
+ * replica's boot still running then is inside it; each replica's boot CPU (until its fleet started,
+ * from /healthz) is printed apart from its connect CPU.
  * Goals (issue 16): connect with N replicas no slower than one server; re-own <= 10 s.
  * Needs PostgreSQL: without DATABASE_URL it runs itself under packages/db/scripts/with-postgres.sh.
  */
@@ -33,6 +36,7 @@ type Health = {
   hosts: number;
   online: number;
   fleetStartedAt: number | null;
+  cpu?: { atFleetStart: number | null; now: number };
   eventLoopDelayMs?: { p50: number; p99: number; max: number };
   cluster?: { leases: LeaseStats & { owned: number }; fleet: { messages: number; recordsSent: number; recordsReceived: number } };
 };
@@ -108,13 +112,16 @@ export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<numb
       // Every 20 ms near the end only: each /healthz walks the fleet on a replica that is connecting it.
       await sleep(nearlyDone ? 20 : 100);
     }
+    // From the first replica's fleet start (its leases' first round) to the last replica seeing every host
+    // online: a second replica's later start (its boot still running) is inside this window, not left out.
     const connectMs = Math.max(...done.values()) - fleetStart;
-    // CPU seconds until then: each replica's since it answered /healthz (its boot apart), the lab's
-    // (this process) and PostgreSQL's since the replicas were spawned.
+    // CPU seconds until then: each replica's since its fleet started (its boot before that: /healthz
+    // says what it had used then), the lab's (this process) and PostgreSQL's since the replicas were spawned.
     const own = process.cpuUsage();
     const dbNow = await c.databaseCpu();
+    const bootOf = (r: (typeof c.replicas)[number]) => lastHealth.get(r.id)?.cpu?.atFleetStart ?? r.cpuAtReady ?? NaN;
     const connectCpu = {
-      replicas: c.replicas.map((r) => ({ id: r.id, s: (r.cpuSeconds() ?? NaN) - (r.cpuAtReady ?? NaN), boot: r.cpuAtReady ?? NaN })),
+      replicas: c.replicas.map((r) => ({ id: r.id, s: (r.cpuSeconds() ?? NaN) - bootOf(r), boot: bootOf(r) })),
       lab: (own.user + own.system) / 1e6 - c.spawnedAt.labCpu,
       db: [...dbNow].reduce((sum, [pid, s]) => sum + s - (c.spawnedAt.databaseCpu.get(pid) ?? 0), 0),
     };
@@ -132,6 +139,8 @@ export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<numb
       new Map((await c.query<{ owner: string; n: number }>(`select owner, count(*)::int as n from host_leases where owner is not null and expires_at > now() group by owner`)).map((r) => [r.owner, r.n]));
     const shares = await owned();
     console.log(`  connect CPU (s): ${connectCpu.replicas.map((r) => `${r.id} ${r.s.toFixed(1)} (+ boot ${r.boot.toFixed(1)})`).join(", ")}, lab ${connectCpu.lab.toFixed(1)}, PostgreSQL ${connectCpu.db.toFixed(1)}; total ${cpuTotal.toFixed(1)}`);
+    // When each replica's fleet started and when it saw every host online, from the first start.
+    console.log(`  per replica (s after the first fleet start): ${c.replicas.map((r) => `${r.id} fleet start ${(((lastHealth.get(r.id)?.fleetStartedAt ?? NaN) - fleetStart) / 1000).toFixed(2)}, all online ${(((done.get(r.id) ?? NaN) - fleetStart) / 1000).toFixed(2)}`).join("; ")}`);
     console.log(`  connected: every replica sees all ${opts.hosts + 5} hosts online ${(connectMs / 1000).toFixed(2)} s after the first fleet start; hosts owned ${[...shares].map(([id, n]) => `${id} ${n}`).join(", ")}`);
 
     console.log(`  steady state: sampling ${opts.steadySeconds} s after 5 s of settling`);

@@ -43,6 +43,8 @@ export interface App {
   startedAt: number;
   /** When the fleet began connecting (epoch ms), for the benchmark's "all hosts loaded" figure. */
   fleetStartedAt: number | null;
+  /** CPU seconds (user + system) this process had used by then: its boot, apart from its connect (the benchmarks). */
+  fleetStartedCpu: number | null;
   stop(): Promise<void>;
 }
 
@@ -132,6 +134,7 @@ export async function createApp(
     let cluster: Cluster | null = null;
     /** Replica mode: when the leases started adding hosts (the fleet's start, for /healthz). */
     let clusterStartedAt: number | null = null;
+    let clusterStartedCpu: number | null = null;
     if (replica) {
       // A tenant's host tokens are the same on every replica (its page mixes their answers).
       shareHostTokens(replica.secret);
@@ -147,6 +150,7 @@ export async function createApp(
       await announcement!.settleAfterMiss();
       await announcement!.stop();
       clusterStartedAt = Date.now();
+      clusterStartedCpu = cpuSeconds();
       cluster = await startCluster({
         url: replica.databaseUrl,
         replicaId: replica.id,
@@ -360,6 +364,7 @@ export async function createApp(
       describeHosts: source.describe,
       startedAt,
       fleetStartedAt: null,
+      fleetStartedCpu: null,
       async context(req, res, requestId) {
         const { viewer, setCookie } = await auth.sessionFromHeaders(req.headers);
         // Sliding sessions: better-auth may hand back a refreshed cookie on any request.
@@ -384,6 +389,7 @@ export async function createApp(
     };
     // Hosts connect in the background: the console is usable while a big fleet comes up.
     app.fleetStartedAt = clusterStartedAt ?? Date.now();
+    app.fleetStartedCpu = clusterStartedCpu ?? cpuSeconds();
     // Replica mode: the cluster started the local fleet; hosts arrive with their leases, the others'
     // records over the bus: metric samples and alert decisions wait until every host answered here too.
     void (cluster ? everyHostAnswered(fleet, { capMs: 30_000, stopped: () => stopped }) : localFleet.start()).then(() => {
@@ -398,4 +404,10 @@ export async function createApp(
     for (const c of cleanups) await Promise.resolve(c()).catch(() => {});
     throw err;
   }
+}
+
+/** CPU seconds (user + system) this process has used. */
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
