@@ -93,7 +93,9 @@ describe("patchInstancePages: one host's push against the loaded pages", () => {
     const qc = new QueryClient();
     const trpc = createTRPCOptionsProxy<AppRouter>({ client: createTRPCClient<AppRouter>({ links: [] }), queryClient: qc });
     const input = { q: "", state: "", host: "", tenant: "", sort: "name" as const, desc: false, limit: 200 };
-    const key = trpc.instances.page.infiniteQueryKey(input);
+    // The key tRPC gives an infinite query (the paged inputs have no cursor any more, so the
+    // proxy's infiniteQueryKey is not typed for them): the path and the input, type "infinite".
+    const key = [...trpc.instances.page.pathKey(), { input, type: "infinite" }] as unknown as ReturnType<typeof trpc.instances.page.queryKey>;
     qc.setQueryData(key, pagesOf(instances, instances.length) as never);
     applyLiveEvent(qc, trpc, { type: "host-instances", host: hostOf(shown.name), instances: rowsOfHost(host).map((i) => (i.name === shown.name ? { ...i, memoryMiB: 99_999 } : i)) });
     const after = qc.getQueryData(key) as unknown as InstancePages;
