@@ -60,15 +60,30 @@ export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
   { id: "backend-down", name: "Load balancer backend down", enabled: true, severity: "critical", forSeconds: 0, condition: { kind: "check", checks: "lb:*:*", states: ["crit"] }, channels: [], escalation: null },
 ];
 
-const patternCache = new Map<string, RegExp>();
+const patternCache = new Map<string, (id: string) => boolean>();
+
+/**
+ * A pattern as a test: without `*` an equality, with one `*` at the end a prefix, else a regular
+ * expression (an alert round tests every check id against the flapping rules' patterns).
+ */
+function compilePattern(pattern: string): (id: string) => boolean {
+  const star = pattern.indexOf("*");
+  if (star === -1) return (id) => id === pattern;
+  if (star === pattern.length - 1) {
+    const prefix = pattern.slice(0, -1);
+    return (id) => id.startsWith(prefix);
+  }
+  const re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "s");
+  return (id) => re.test(id);
+}
 
 /** Whether a check id matches a pattern (`*`: any run of characters, the rest literal). */
 export function matchesPattern(pattern: string, id: string): boolean {
-  let re = patternCache.get(pattern);
-  if (!re) {
-    re = new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`);
+  let test = patternCache.get(pattern);
+  if (!test) {
+    test = compilePattern(pattern);
     if (patternCache.size > 1000) patternCache.clear();
-    patternCache.set(pattern, re);
+    patternCache.set(pattern, test);
   }
-  return re.test(id);
+  return test(id);
 }

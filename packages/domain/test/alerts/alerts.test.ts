@@ -59,6 +59,14 @@ describe("alert rule patterns", () => {
     expect(matchesPattern("network:mesh-incomplete:*", "network:mesh-incomplete:5001")).toBe(true);
   });
 
+  it("equalities and prefixes (the fast paths) agree with the general rule on every shape", () => {
+    // The rule itself: `*` is any run of characters (line breaks included), the rest literal.
+    const reference = (pattern: string, id: string) => new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`, "s").test(id);
+    const patterns = ["storage:vip", "host:*", "lb:*:*", "*", "*:vip", "a.b*", "swarm:service:*", "x*y", "host:kvm1", "**", "(a)*"];
+    const ids = ["storage:vip", "storage:vipx", "host:", "host:kvm1", "hostx:kvm1", "lb:web:s1", "lb:web", "", "a.bc", "axbc", "xy", "x-and-y", "host:kvm\n1", "(a)", "(a)b", "swarm:service:web"];
+    for (const p of patterns) for (const id of ids) expect(matchesPattern(p, id), `${p} ~ ${id}`).toBe(reference(p, id));
+  });
+
   it("ships valid defaults for every case the on-call asked for", () => {
     for (const r of DEFAULT_ALERT_RULES) expect(AlertRule.parse(r)).toEqual(r);
     expect(DEFAULT_ALERT_RULES.map((r) => r.id)).toEqual(["host-down", "datastore-80", "datastore-90", "vip-flapping", "service-replicas", "mesh-incomplete", "backend-down"]);
@@ -230,6 +238,32 @@ describe("notifications", () => {
 });
 
 describe("metricSamples", () => {
+  it("made again only for hosts whose node or VM section was replaced, equal to a fresh reading every time", () => {
+    const node = (cpu: number) => ({ hostname: "h", os: "d", kernel: "k", cpuModel: "c", cpuFeatures: [], cpuCount: 4, cpuUsagePct: cpu, memoryTotalMiB: 1000, memoryUsedMiB: 250, diskTotalBytes: 100, diskUsedBytes: 50, uptimeSeconds: 1 });
+    const virt = (states: string[]) => ({ hypervisor: "QEMU", domains: states.map((state, i) => ({ name: `vm${i}`, state })) });
+    const host = (name: string, n: object, v: object | null, state = "online") =>
+      ({ name, address: "x", port: 22, maintenance: false, connection: { state, capabilities: [] }, inventory: { node: n, virt: v, net: null, swarm: null, storage: null } }) as never;
+    const fresh = (hosts: never[]) => metricSamples(structuredClone(hosts)); // new sections: nothing kept applies
+    const nodeA = node(10);
+    const virtA = virt(["running", "shutoff", "running"]);
+    let hosts = [host("a", nodeA, virtA), host("b", node(20), null)];
+    const first = metricSamples(hosts);
+    expect(first).toEqual(fresh(hosts));
+    expect(first.find((s) => s.subject === "a")!.affects).toEqual(["vm0", "vm2"]);
+    const again = metricSamples(hosts);
+    expect(again[0]).toBe(first[0]); // nothing replaced: the same objects
+    // A's VMs change (a new section), B's node is replaced, A goes down, then a rename sharing A's node.
+    hosts = [host("a", nodeA, virt(["shutoff", "running"])), host("b", node(90), null)];
+    expect(metricSamples(hosts)).toEqual(fresh(hosts));
+    expect(metricSamples(hosts).find((s) => s.subject === "a")!.affects).toEqual(["vm1"]);
+    hosts = [host("a", nodeA, virtA, "unreachable"), host("b", node(90), null)];
+    expect(metricSamples(hosts)).toEqual(fresh(hosts));
+    hosts = [host("c", nodeA, virtA)];
+    expect(metricSamples(hosts)).toEqual(fresh(hosts));
+    expect(metricSamples(hosts).every((s) => s.subject === "c")).toBe(true);
+  });
+
+
   it("reads online hosts' pushed numbers only", () => {
     const node = { hostname: "h", os: "d", kernel: "k", cpuModel: "c", cpuFeatures: [], cpuCount: 4, cpuUsagePct: 42, memoryTotalMiB: 1000, memoryUsedMiB: 250, diskTotalBytes: 100, diskUsedBytes: 50, uptimeSeconds: 1 };
     const host = (name: string, state: string) =>
