@@ -480,7 +480,8 @@ export class OperationManager {
       if (serverSide(op) || op.host !== e.host || op.kind !== e.job.kind)
         return this.logger.warn({ operation: op.id, from: e.host, runsOn: serverSide(op) ? null : op.host, kind: e.job.kind }, "job update ignored: not from the host running that job");
       this.onJob(op, e.job, new Date().toISOString());
-    } else if (e.type === "host" && e.changed.includes("connection") && e.host.connection.state === "online") {
+    } else if (e.type === "host" && e.changed.includes("connection") && e.host.connection.state === "online" && this.active.size) {
+      // Nothing unfinished: nothing to settle (a fleet's start, every host coming online, costs no call each).
       void this.reconcileHost(e.host.name);
     }
   }
