@@ -103,6 +103,8 @@ export class ClusterFleet implements FleetView {
   private wantTimer: NodeJS.Timeout | null = null;
   /** Agent consoles this replica opened for other replicas, closed when their holder dies. */
   readonly consoleHolders = new ConsoleHolders();
+  /** Owned hosts taken while not online anywhere and still connecting: not published until they answer. */
+  private readonly quiet = new Set<string>();
   /** Each replica's boot last heard of (one compare per bus message). */
   private readonly lastBoot = new Map<string, string>();
 
@@ -358,10 +360,12 @@ export class ClusterFleet implements FleetView {
     if (e.type === "host") {
       const epoch = this.opts.leases.owned().get(e.host.name);
       if (epoch === undefined) return;
-      // Not published yet under this lease and still connecting: every other replica shows it
-      // connecting already (not reported yet, or handed over). Its first record goes once it
-      // answered (online or failed), so a fleet's start sends one record per host, not two or three.
-      if (e.host.connection.state === "connecting" && this.fullSent.get(e.host.name) !== epoch && !this.pendingHosts.has(e.host.name) && !e.changed.includes("maintenance")) return;
+      // Taken while no replica showed it online (a fleet's start) and still connecting: the others
+      // show it not reported yet. Its first record goes once it answered (online or failed), so a
+      // fleet's start sends one record per host, not two or three. (Taken from an owner that had it
+      // online, its connecting is news: the others still show it online.)
+      if (e.host.connection.state !== "connecting") this.quiet.delete(e.host.name);
+      else if (this.quiet.has(e.host.name) && this.fullSent.get(e.host.name) !== epoch && !this.pendingHosts.has(e.host.name) && !e.changed.includes("maintenance")) return;
       // Coalesced for a few milliseconds: a fleet connecting (or a busy host) makes one message
       // per batch of hosts, not one per change; the latest record with every changed part.
       const pending = this.pendingHosts.get(e.host.name);
@@ -505,6 +509,7 @@ export class ClusterFleet implements FleetView {
       const add = (maintenance: boolean) => {
         // Still ours and not yet added (the lease may have gone while the flag was read).
         if (!this.opts.leases.owns(e.host) || this.opts.local.host(e.host)) return;
+        if (this.remote.get(e.host)?.record.connection.state !== "online") this.quiet.add(e.host);
         this.opts.local.addHost(config, { maintenance });
         this.heldEpochs.set(e.host, e.epoch);
         this.remote.delete(e.host);
@@ -516,6 +521,7 @@ export class ClusterFleet implements FleetView {
         add(this.remote.get(e.host)?.record.maintenance ?? false);
       });
     } else if (e.type === "released") {
+      this.quiet.delete(e.host);
       this.consoleHolders.hostGone(e.host);
       this.flushHosts();
       const record = this.opts.local.host(e.host);

@@ -279,4 +279,44 @@ describe("ClusterFleet", () => {
     expect(t.local.setMaintenance).toHaveBeenCalledWith("kvm1", true);
     await expect(t.fleet.setMaintenance("nope", true)).rejects.toMatchObject({ code: "NOT_FOUND" });
   });
+
+  it("a host taken while no replica had it online is published once it answered, not while connecting; one taken from an owner that had it online, at once", async () => {
+    const t = setup();
+    await t.fleet.start();
+    t.published.splice(0);
+    const connecting = (name: string, patch: Partial<HostRecord> = {}) => record(name, { ...patch, connection: { ...record(name).connection, state: "connecting" } });
+    const got: string[] = [];
+    // What went out, gathered until `want` did (a connect's changes gather for up to 100 ms): nothing else went with or before it.
+    const sent = async (...want: string[]) => {
+      await vi.waitFor(
+        () => {
+          got.push(...t.published.splice(0).flatMap((p) => (p.kind === "hosts" ? (p.payload as { hosts: { host: string; base: HostRecord }[] }).hosts : [])).map((h) => `${h.host}:${h.base.connection.state}`));
+          expect(got.length).toBeGreaterThanOrEqual(want.length);
+        },
+        { timeout: 2_000, interval: 5 },
+      );
+      return got.splice(0);
+    };
+    // A fleet's start: nobody reported kvm1 yet (the others show it not reported): its connecting is not news.
+    t.take("kvm1", 1);
+    await t.flush();
+    t.localEmit({ type: "host", host: connecting("kvm1"), changed: ["connection"] });
+    // A maintenance flag set meanwhile is news, connecting or not (and the only thing that went out).
+    t.take("kvm2", 1);
+    await t.flush();
+    t.localEmit({ type: "host", host: connecting("kvm2", { maintenance: true }), changed: ["maintenance"] });
+    expect(await sent("kvm2:connecting")).toEqual(["kvm2:connecting"]);
+    t.localEmit({ type: "host", host: record("kvm1"), changed: ["connection", "virt"] });
+    expect(await sent("kvm1:online")).toEqual(["kvm1:online"]);
+    // Published once: going back to connecting (a reconnect) is news.
+    t.localEmit({ type: "host", host: connecting("kvm1"), changed: ["connection"] });
+    expect(await sent("kvm1:connecting")).toEqual(["kvm1:connecting"]);
+    // Taken over from an owner that had it online (killed): the others still show it online, so its connecting goes out.
+    t.deliver("hosts", { hosts: [hostMessage("kvm3", 1, record("kvm3"), ["connection"], true)] });
+    t.take("kvm3", 2);
+    await t.flush();
+    t.localEmit({ type: "host", host: connecting("kvm3"), changed: ["connection"] });
+    expect(await sent("kvm3:connecting")).toEqual(["kvm3:connecting"]);
+    t.fleet.stop();
+  });
 });
