@@ -194,13 +194,9 @@ export interface MetricRollup {
 
 export const bucketOf = (at: number, size = ROLLUP_MS) => Math.floor(at / size) * size;
 
-interface Acc {
-  bucket: number;
-  n: number;
-  sum: number[];
-  count: number[];
-  max: (number | null)[];
-}
+/** An open bucket's slot in the slab: bucket, samples, width, then per metric its sum, count and maximum (NaN: none). */
+const HEAD = 3;
+const PER_METRIC = 3;
 
 /**
  * Sums samples per object and 5-minute bucket as they are written, so rollups cost no scan of
@@ -209,15 +205,29 @@ interface Acc {
  * with its own next sample instead, so closing 22,000 buckets is spread over the slices of a
  * round, not one turn of the event loop (~100-240 ms at 2,000 x 10 on a loaded machine); an
  * object that sent nothing in a whole bucket has its last one closed when the next one starts.
+ *
+ * The open buckets (22,000 objects x ~10 metrics at 2,000 x 10) live in one Float64Array, a slot
+ * per object: arrays of sums, counts and boxed maxima per object were ~0.5 KB and ~15 objects each
+ * on the heap, marked by every full collection; the slab is outside the heap and one object.
  */
 export class RollupAccumulator {
-  private readonly open = new Map<string, Acc>();
+  /** Object -> its slot; insertion order is the order buckets close in. */
+  private readonly open = new Map<string, number>();
   private current: number | null = null;
+  private slab = new Float64Array(0);
+  /** Metrics a slot has room for (grows to the widest sample seen). */
+  private width = 0;
+  private slots = 0;
+  private readonly free: number[] = [];
 
   constructor(
     private readonly size = ROLLUP_MS,
     private readonly lazy = false,
   ) {}
+
+  private get stride() {
+    return HEAD + PER_METRIC * this.width;
+  }
 
   /** Adds samples; returns the rollups of buckets this closed. */
   add(samples: readonly ObjectSample[]): MetricRollup[] {
@@ -226,31 +236,43 @@ export class RollupAccumulator {
       const bucket = bucketOf(s.at, this.size);
       if (this.current !== null && bucket > this.current) closed.push(...this.closeBefore(this.lazy ? bucket - this.size : bucket));
       if (this.current === null || bucket > this.current) this.current = bucket;
-      let acc = this.open.get(s.object);
-      if (acc && acc.bucket !== bucket) {
-        // A late sample of an earlier bucket (or an object's first in a new one) closes what it had.
-        closed.push(finish(s.object, acc));
-        acc = undefined;
-      }
-      if (!acc) {
-        acc = { bucket, n: 0, sum: [], count: [], max: [] };
-        this.open.set(s.object, acc);
-      }
-      acc.n++;
-      // A plain loop: this runs for every value of every object every 10 s (220,000 at 2,000 x 10).
       const values = s.values;
-      for (let i = 0; i < values.length; i++) {
-        if (i >= acc.sum.length) {
-          acc.sum.push(0);
-          acc.count.push(0);
-          acc.max.push(null);
+      if (values.length > this.width) this.widen(values.length);
+      let slot = this.open.get(s.object);
+      let at: number;
+      if (slot === undefined) {
+        slot = this.take();
+        this.open.set(s.object, slot);
+        at = slot * this.stride;
+        this.reset(at, bucket);
+      } else {
+        at = slot * this.stride;
+        if (this.slab[at] !== bucket) {
+          // A late sample of an earlier bucket (or an object's first in a new one) closes what it had.
+          closed.push(this.finish(s.object, at));
+          this.reset(at, bucket);
         }
+      }
+      const slab = this.slab;
+      slab[at + 1]!++;
+      // A plain loop: this runs for every value of every object every 10 s (220,000 at 2,000 x 10).
+      if (values.length > slab[at + 2]!) {
+        for (let i = slab[at + 2]!; i < values.length; i++) {
+          const m = at + HEAD + PER_METRIC * i;
+          slab[m] = 0;
+          slab[m + 1] = 0;
+          slab[m + 2] = NaN;
+        }
+        slab[at + 2] = values.length;
+      }
+      for (let i = 0; i < values.length; i++) {
         const v = values[i];
         if (v === null || v === undefined || !Number.isFinite(v)) continue;
-        acc.sum[i]! += v;
-        acc.count[i]!++;
-        const m = acc.max[i]!;
-        acc.max[i] = m === null || v > m ? v : m;
+        const m = at + HEAD + PER_METRIC * i;
+        slab[m]! += v;
+        slab[m + 1]!++;
+        const max = slab[m + 2]!;
+        if (Number.isNaN(max) || v > max) slab[m + 2] = v;
       }
     }
     return closed;
@@ -258,31 +280,70 @@ export class RollupAccumulator {
 
   /** Rollups of every bucket still open (at shutdown); partial buckets merge with a later write. */
   drain(): MetricRollup[] {
-    const all = [...this.open].map(([object, acc]) => finish(object, acc));
+    const stride = this.stride;
+    const all = [...this.open].map(([object, slot]) => this.finish(object, slot * stride));
     this.open.clear();
+    this.free.length = 0;
+    this.slots = 0;
     return all;
   }
 
   private closeBefore(bucket: number): MetricRollup[] {
     const closed: MetricRollup[] = [];
-    for (const [object, acc] of this.open) {
-      if (acc.bucket < bucket) {
-        closed.push(finish(object, acc));
+    const stride = this.stride;
+    for (const [object, slot] of this.open) {
+      if (this.slab[slot * stride]! < bucket) {
+        closed.push(this.finish(object, slot * stride));
         this.open.delete(object);
+        this.free.push(slot);
       }
     }
     return closed;
   }
-}
 
-function finish(object: string, acc: Acc): MetricRollup {
-  return {
-    object,
-    bucket: acc.bucket,
-    n: acc.n,
-    avg: acc.sum.map((s, i) => (acc.count[i] ? round(s / acc.count[i]!, 4) : null)),
-    max: acc.max.map((m) => m),
-  };
+  private reset(at: number, bucket: number) {
+    this.slab[at] = bucket;
+    this.slab[at + 1] = 0;
+    this.slab[at + 2] = 0;
+  }
+
+  /** A free slot, the slab doubled when full. */
+  private take(): number {
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused;
+    const slot = this.slots++;
+    if ((slot + 1) * this.stride > this.slab.length) {
+      const grown = new Float64Array(Math.max(64, 2 * this.slots) * this.stride);
+      grown.set(this.slab);
+      this.slab = grown;
+    }
+    return slot;
+  }
+
+  /** Room for `width` metrics in every slot: each slot moved to its place in a wider slab. */
+  private widen(width: number) {
+    const before = this.stride;
+    const old = this.slab;
+    this.width = width;
+    const stride = this.stride;
+    const slab = new Float64Array(Math.max(64, this.slots) * stride);
+    for (let slot = 0; slot < this.slots; slot++) slab.set(old.subarray(slot * before, (slot + 1) * before), slot * stride);
+    this.slab = slab;
+  }
+
+  private finish(object: string, at: number): MetricRollup {
+    const slab = this.slab;
+    const width = slab[at + 2]!;
+    const avg: (number | null)[] = new Array(width);
+    const max: (number | null)[] = new Array(width);
+    for (let i = 0; i < width; i++) {
+      const m = at + HEAD + PER_METRIC * i;
+      const count = slab[m + 1]!;
+      avg[i] = count ? round(slab[m]! / count, 4) : null;
+      max[i] = Number.isNaN(slab[m + 2]!) ? null : slab[m + 2]!;
+    }
+    return { object, bucket: slab[at]!, n: slab[at + 1]!, avg, max };
+  }
 }
 
 /** Two rollups of the same bucket (one written before a restart, one after): weighted by their sample counts. */

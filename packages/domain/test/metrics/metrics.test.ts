@@ -90,6 +90,80 @@ describe("rolling samples up into 5-minute buckets", () => {
     ]);
   });
 
+  it("the slab agrees with per-object arrays (the previous accumulator) on random rounds, eager and lazy", () => {
+    // The previous accumulator, kept here as the reference.
+    const reference = (size: number, lazy: boolean) => {
+      const open = new Map<string, { bucket: number; n: number; sum: number[]; count: number[]; max: (number | null)[] }>();
+      let current: number | null = null;
+      const finish = (object: string, a: { bucket: number; n: number; sum: number[]; count: number[]; max: (number | null)[] }) => ({
+        object,
+        bucket: a.bucket,
+        n: a.n,
+        avg: a.sum.map((x, i) => (a.count[i] ? Math.round((x / a.count[i]!) * 1e4) / 1e4 : null)),
+        max: [...a.max],
+      });
+      return {
+        add(samples: ObjectSample[]) {
+          const closed = [];
+          for (const s of samples) {
+            const bucket = bucketOf(s.at, size);
+            if (current !== null && bucket > current) {
+              const before = lazy ? bucket - size : bucket;
+              for (const [o, a] of open)
+                if (a.bucket < before) {
+                  closed.push(finish(o, a));
+                  open.delete(o);
+                }
+            }
+            if (current === null || bucket > current) current = bucket;
+            let a = open.get(s.object);
+            if (a && a.bucket !== bucket) {
+              closed.push(finish(s.object, a));
+              a = undefined;
+            }
+            if (!a) open.set(s.object, (a = { bucket, n: 0, sum: [], count: [], max: [] }));
+            a.n++;
+            s.values.forEach((v, i) => {
+              while (a.sum.length <= i) a.sum.push(0), a.count.push(0), a.max.push(null);
+              if (v === null || !Number.isFinite(v)) return;
+              a.sum[i]! += v;
+              a.count[i]!++;
+              a.max[i] = a.max[i] === null || v > a.max[i]! ? v : a.max[i]!;
+            });
+          }
+          return closed;
+        },
+        drain: () => [...open].map(([o, a]) => finish(o, a)),
+      };
+    };
+    let seed = 7;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (const lazy of [false, true]) {
+      const slab = new RollupAccumulator(ROLLUP_MS, lazy);
+      const ref = reference(ROLLUP_MS, lazy);
+      let t = T0;
+      for (let round = 0; round < 400; round++) {
+        t += Math.floor(rand() * 40_000);
+        const samples: ObjectSample[] = [];
+        for (let k = Math.floor(rand() * 30); k > 0; k--) {
+          // Widths grow over time (the slab widens), some values unknown or not finite, some samples late.
+          const width = 1 + Math.floor(rand() * Math.min(12, 2 + round / 30));
+          const values = Array.from({ length: width }, () => {
+            const r = rand();
+            return r < 0.1 ? null : r < 0.13 ? NaN : r < 0.15 ? Infinity : Math.round(rand() * 1e4) / 100;
+          });
+          samples.push({ object: `vm:${Math.floor(rand() * 60)}`, at: rand() < 0.05 ? t - ROLLUP_MS : t, values });
+        }
+        expect(slab.add(samples), `round ${round}`).toEqual(ref.add(samples));
+      }
+      expect(slab.drain()).toEqual(ref.drain());
+      // Empty after draining, and usable again.
+      expect(slab.drain()).toEqual([]);
+      slab.add([sample("host:a", t, 1, 2)]);
+      expect(slab.drain()).toEqual([{ object: "host:a", bucket: bucketOf(t), n: 1, avg: [1, 2], max: [1, 2] }]);
+    }
+  });
+
   it("a bucket with only unknown values has null mean and maximum, not 0", () => {
     const acc = new RollupAccumulator();
     acc.add([sample("host:a", T0, null)]);
