@@ -7,6 +7,7 @@ import { ConcurrencyLimiter } from "./limiter.js";
 import { ListenerSet } from "./listeners.js";
 import { DEFAULT_LIVENESS, LivenessSweep } from "./liveness.js";
 import { connectHost, parsePrivateKey } from "./ssh/index.js";
+import { warmProtocolSchemas } from "./protocol-schemas.js";
 
 export interface FleetOptions {
   hosts: readonly HostConfig[];
@@ -93,6 +94,8 @@ export class Fleet implements FleetView {
       const byHost = new Map(pins.map((p) => [p.host, { fingerprint: p.fingerprint, key: p.key }]));
       this.startupPins = new Map([...this.connections.keys()].map((h) => [h, byHost.get(h) ?? null]));
     }
+    // Compiled before the first host answers, not by the first answer's turn mid-connect.
+    warmProtocolSchemas();
     this.started = true;
     for (const c of this.connections.values()) c.start();
     await Promise.all([...this.connections.values()].map((c) => c.firstAttempt));

@@ -1,5 +1,4 @@
 import {
-  HostInventory,
   NimbusError,
   emptyInventory,
   type ConnectionState,
@@ -21,6 +20,7 @@ import type { HostConfig, KnownHostsStore } from "./contract.js";
 import type { ConcurrencyLimiter } from "./limiter.js";
 import type { LivenessSweep } from "./liveness.js";
 import type { AgentNotification, ProtocolClient } from "./protocol-client.js";
+import { sectionSchema } from "./protocol-schemas.js";
 import type { PinnedKey, SshSession } from "./ssh/index.js";
 
 export type HostChange = SectionName | "connection" | "maintenance";
@@ -337,7 +337,7 @@ export class HostConnection {
     switch (n.method) {
       case "inventory.section": {
         const { section } = n.params;
-        const parsed = HostInventory.shape[section].safeParse(n.params.data);
+        const parsed = sectionSchema(section).safeParse(n.params.data);
         if (!parsed.success) {
           const issue = parsed.error.issues[0];
           return this.report("error", `${this.name}: pushed ${section} section does not match the schema (${issue?.path.join(".")}: ${issue?.message})`);

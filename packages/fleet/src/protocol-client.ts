@@ -4,10 +4,6 @@ import {
   MAX_SECTION_BYTES,
   NimbusError,
   cutText,
-  RpcNotification,
-  RpcResponse,
-  methods,
-  notificationSchema,
   parseStatsCounters,
   type MethodName,
   type MethodParams,
@@ -18,6 +14,7 @@ import {
 import type { z } from "zod";
 import { agentError } from "./agent-errors.js";
 import { LineSplitter } from "./line-splitter.js";
+import { methodParams, methodResult, notificationParams, wireNotification, wireResponse } from "./protocol-schemas.js";
 
 /**
  * Notifications checked by hand where zod's cost shows at fleet size (every host's counters every
@@ -74,8 +71,9 @@ const quote = (s: string) => JSON.stringify(s.length > 64 ? `${s.slice(0, 64)}â€
 
 /**
  * The server's end of the agent protocol: JSON-RPC 2.0, one message per line. Validates every
- * answer and notification against the schemas in @nimbus/domain; whatever does not fit becomes a
- * typed error naming the host and method, and never takes the process down.
+ * answer and notification against the schemas in @nimbus/domain (compiled: protocol-schemas.ts);
+ * whatever does not fit becomes a typed error naming the host and method, and never takes the
+ * process down.
  */
 export class ProtocolClient {
   readonly host: string;
@@ -118,7 +116,7 @@ export class ProtocolClient {
 
   request<M extends MethodName>(method: M, params: MethodParams<M>, opts?: { timeoutMs?: number }): Promise<MethodResult<M>> {
     if (this.closed) return Promise.reject(this.closedError(method));
-    const parsed = methods[method].params.safeParse(params);
+    const parsed = methodParams(method).safeParse(params);
     if (!parsed.success)
       return Promise.reject(
         new NimbusError("BAD_INPUT", `${this.host}: invalid ${method} request: ${describeIssues(parsed.error)}`, { host: this.host, method }),
@@ -190,7 +188,7 @@ export class ProtocolClient {
       if (long && !(typeof id === "number" && this.pending.has(id))) return refuseLong("an answer to no pending request");
       return this.handleResponse(raw);
     }
-    const note = RpcNotification.safeParse(raw);
+    const note = wireNotification().safeParse(raw);
     if (!note.success) return this.protocolError(`agent sent a message that is neither an answer nor a notification`);
     const method = note.data.method;
     if (long) return refuseLong(`a ${quote(method)}`);
@@ -212,7 +210,7 @@ export class ProtocolClient {
   }
 
   private handleResponse(raw: object) {
-    const msg = RpcResponse.safeParse(raw);
+    const msg = wireResponse().safeParse(raw);
     if (!msg.success) return this.protocolError(`agent sent a malformed answer: ${describeIssues(msg.error)}`);
     const { id } = msg.data;
     const pending = typeof id === "number" ? this.pending.get(id) : undefined;
@@ -223,7 +221,7 @@ export class ProtocolClient {
     this.pending.delete(id as number);
     clearTimeout(pending.timer);
     if ("error" in msg.data) return pending.reject(agentError(this.host, pending.method, msg.data.error));
-    const result = methods[pending.method].result.safeParse(msg.data.result);
+    const result = methodResult(pending.method).safeParse(msg.data.result);
     if (!result.success)
       return pending.reject(
         new NimbusError(
@@ -238,7 +236,7 @@ export class ProtocolClient {
   private handleNotification(method: string, params: unknown) {
     const fast = FAST_NOTIFICATIONS.get(method)?.(params);
     if (fast) return this.opts.onNotification?.({ method, params: fast } as AgentNotification);
-    const schema = notificationSchema(method);
+    const schema = notificationParams(method);
     if (!schema) return this.protocolError(`agent sent unknown notification ${quote(method)}`, { method: method.slice(0, 64) });
     const parsed = schema.safeParse(params);
     if (!parsed.success)
