@@ -4,6 +4,7 @@
  * directory of V8 profiles per process and run: server-1, lab-1, ...). For each process and phase:
  * the CPU seconds the profile saw, then functions by self time and by total time (the function
  * and what it called), and the time per area (ssh2 files, node:crypto, zod, GC, ...).
+ * `--areas N`: how many areas to list (15).
  * `--under NAME`: only samples with a frame whose function name is NAME on their stack, and the
  * functions directly below the outermost such frame (where that time went).
  */
@@ -11,7 +12,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string", default: "25" }, phase: { type: "string" }, under: { type: "string" } } });
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: "string", default: "25" }, areas: { type: "string", default: "15" }, phase: { type: "string" }, under: { type: "string" } } });
 const dir = positionals[0];
 if (!dir) throw new Error("usage: node bench/cpu-profile-summary.mjs DIR [--top N] [--phase NAME]");
 const top = Number(values.top);
@@ -101,7 +102,7 @@ phases.forEach((runPhases, i) => {
       console.log(`\n== ${label}: ${fmt(s.us)} of CPU in ${wall.toFixed(2)} s (${((s.us / 1e6 / wall) * 100).toFixed(1)} % of a core)`);
       if (thread !== "0" && s.us < 0.05 * wall * 1e6) continue;
       if (values.under) console.log(`  directly below ${values.under}:\n${list(s.below, top, s.us)}`);
-      console.log(`  by area:\n${list(s.areas, 15, s.us)}`);
+      console.log(`  by area:\n${list(s.areas, Number(values.areas), s.us)}`);
       console.log(`  self:\n${list(s.self, top, s.us)}`);
       const noise = /^\((root|program|anonymous)\)|^(processTicksAndRejections|listOnTimeout|emit|emitTwo|onStreamRead|readableAddChunk|addChunk|Readable\.push|processImmediate) /;
       console.log(`  total (incl. callees):\n${list(new Map([...s.total].filter(([k]) => !noise.test(k))), top, s.us)}`);

@@ -38,7 +38,8 @@ export class LineSplitter {
   }
 
   private take(): string {
-    const line = Buffer.concat(this.parts, this.size).toString("utf8");
+    // A line that arrived in one chunk (most of them, a snapshot too) is decoded without a copy.
+    const line = (this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts, this.size)).toString("utf8");
     this.parts = [];
     this.size = 0;
     return line.endsWith("\r") ? line.slice(0, -1) : line;
