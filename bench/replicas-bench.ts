@@ -36,7 +36,7 @@ type Health = {
   hosts: number;
   online: number;
   fleetStartedAt: number | null;
-  cpu?: { atFleetStart: number | null; now: number };
+  cpu?: { atFleetStart: number | null; now: number; webLoad?: number | null };
   eventLoopDelayMs?: { p50: number; p99: number; max: number };
   cluster?: { leases: LeaseStats & { owned: number }; fleet: { messages: number; recordsSent: number; recordsReceived: number } };
 };
@@ -138,7 +138,7 @@ export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<numb
     const owned = async () =>
       new Map((await c.query<{ owner: string; n: number }>(`select owner, count(*)::int as n from host_leases where owner is not null and expires_at > now() group by owner`)).map((r) => [r.owner, r.n]));
     const shares = await owned();
-    console.log(`  connect CPU (s): ${connectCpu.replicas.map((r) => `${r.id} ${r.s.toFixed(1)} (+ boot ${r.boot.toFixed(1)})`).join(", ")}, lab ${connectCpu.lab.toFixed(1)}, PostgreSQL ${connectCpu.db.toFixed(1)}; total ${cpuTotal.toFixed(1)}`);
+    console.log(`  connect CPU (s): ${connectCpu.replicas.map((r) => `${r.id} ${r.s.toFixed(1)} (+ boot ${r.boot.toFixed(1)}, of it the web app ${lastHealth.get(r.id)?.cpu?.webLoad?.toFixed(1) ?? "?"})`).join(", ")}, lab ${connectCpu.lab.toFixed(1)}, PostgreSQL ${connectCpu.db.toFixed(1)}; total ${cpuTotal.toFixed(1)}`);
     // When each replica's fleet started and when it saw every host online, from the first start.
     console.log(`  per replica (s after the first fleet start): ${c.replicas.map((r) => `${r.id} fleet start ${(((lastHealth.get(r.id)?.fleetStartedAt ?? NaN) - fleetStart) / 1000).toFixed(2)}, all online ${(((done.get(r.id) ?? NaN) - fleetStart) / 1000).toFixed(2)}`).join("; ")}`);
     console.log(`  connected: every replica sees all ${opts.hosts + 5} hosts online ${(connectMs / 1000).toFixed(2)} s after the first fleet start; hosts owned ${[...shares].map(([id, n]) => `${id} ${n}`).join(", ")}`);
@@ -218,6 +218,7 @@ export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<numb
 
     const rows: [string, string, string][] = [
       [`hosts connected, every replica sees all online`, `${(connectMs / 1000).toFixed(2)} s`, "<= one server's"],
+      [`  from spawning the replicas (boots included)`, `${((Math.max(...done.values()) - c.spawnedAt.at) / 1000).toFixed(2)} s`, ""],
       [`  CPU meanwhile: replicas / lab / PostgreSQL`, `${connectCpu.replicas.reduce((sum, r) => sum + r.s, 0).toFixed(1)} / ${connectCpu.lab.toFixed(1)} / ${connectCpu.db.toFixed(1)} s`, ""],
       ...c.replicas.map((r): [string, string, string] => [`  ${r.id}: hosts owned / CPU (steady) / RSS`, `${shares.get(r.id) ?? 0} / ${cpu.get(r.id)!.toFixed(1)} % / ${rss.get(r.id)!.toFixed(0)} MB`, ""]),
       [`change -> browser, owner ${storageHost?.owner ?? "?"} -> page on ${browserReplica.id}: p50`, `${pct(latencies, 50).toFixed(0)} ms`, ""],

@@ -59,6 +59,8 @@ let app: App | null = null;
 let cluster: Cluster | null = null;
 let web: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
 let origins: OriginPolicy | null = null;
+/** Wall ms and CPU seconds the web app took to load (Next.js prepare), once loaded. */
+let webCost: { ms: number; cpu: number } | null = null;
 const server = createHttpServer({
   logger,
   dev,
@@ -88,7 +90,7 @@ const server = createHttpServer({
       online,
       fleetStartedAt: app?.fleetStartedAt ?? null,
       // CPU seconds used by the fleet's start and now (the benchmarks tell boot from connect with them).
-      cpu: { atFleetStart: app?.fleetStartedCpu ?? null, now: cpuNow() },
+      cpu: { atFleetStart: app?.fleetStartedCpu ?? null, now: cpuNow(), webLoad: webCost?.cpu ?? null },
       subscribers: app?.live.subscriberCount() ?? 0,
       eventLoopDelayMs: loopWindow,
       // Where the RSS is (MiB): the benchmark prints it at steady state and after the page queries.
@@ -120,8 +122,12 @@ async function main() {
       r(port);
     }),
   );
+  const webStart = { at: Date.now(), cpu: cpuNow() };
   const [handler, port] = await Promise.all([webHandler(), listening]);
   web = handler;
+  // What loading the web app cost (the benchmarks print it: a replica's boot before its fleet starts).
+  webCost = { ms: Date.now() - webStart.at, cpu: Math.round((cpuNow() - webStart.cpu) * 1000) / 1000 };
+  logger.info(webCost, "web app loaded");
   const url = env.NIMBUS_PUBLIC_URL ?? `http://${env.NIMBUS_BIND === "0.0.0.0" ? "127.0.0.1" : env.NIMBUS_BIND}:${port}`;
   // better-auth checks Origin on sign-in too: the same pages as the server's own check.
   app = await createApp(env, url, logger, origins?.origins, (c) => {
