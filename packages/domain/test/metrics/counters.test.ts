@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import {
   CounterRates,
   MAX_BYTES_PER_SECOND,
+  MAX_CPU_NS_PER_SECOND,
+  MIN_RATE_WINDOW_MS,
   MAX_RATE_WINDOW_MS,
   RATE_STALE_MS,
   STATS_LIMITS,
@@ -141,6 +143,81 @@ describe("rates from pushed counters", () => {
     expect(r.host("kvm1", T0 + 10_000 + RATE_STALE_MS + 1)).toBeNull();
     r.push("kvm1", push({ busy: 60, total: 200 }, []), T0 + 10_000 + MAX_RATE_WINDOW_MS + 1);
     expect(r.host("kvm1", T0 + 10_000 + MAX_RATE_WINDOW_MS + 1)).toBeNull();
+  });
+
+  it("kept as arrays of numbers: the same rates as the pushes kept whole (the previous rule, here) on random pushes", () => {
+    // The previous CounterRates, kept as the reference: the last push whole, Maps of objects.
+    class Reference {
+      last = new Map<string, { at: number; counters: ReturnType<typeof push>; domains: Map<string, DomainCounters> }>();
+      hosts = new Map<string, object>();
+      doms = new Map<string, Map<string, object>>();
+      stores = new Map<string, Map<string, object>>();
+      push(host: string, counters: ReturnType<typeof push>, at: number) {
+        const prev = this.last.get(host);
+        if (prev && at - prev.at < MIN_RATE_WINDOW_MS) return;
+        this.last.set(host, { at, counters, domains: new Map(counters.domains.map((d) => [d.name, d])) });
+        if (!prev || at - prev.at > MAX_RATE_WINDOW_MS) return void (this.hosts.delete(host), this.doms.delete(host), this.stores.delete(host));
+        const s = (at - prev.at) / 1000;
+        const before = new Map(prev.counters.interfaces.map((i) => [i.name, i]));
+        const up = uplinks(counters.interfaces);
+        const sum = (xs: (number | null)[]) => (xs.length && xs.every((x) => x !== null) ? Math.round((xs as number[]).reduce((x, y) => x + y, 0) * 100) / 100 : null);
+        const cpu = counters.cpu && prev.counters.cpu ? cpuShare(prev.counters.cpu, counters.cpu) : null;
+        this.hosts.set(host, { at, cpuPct: cpu, netRxBps: sum(up.map((i) => counterRate(before.get(i.name)?.rxBytes, i.rxBytes, s))), netTxBps: sum(up.map((i) => counterRate(before.get(i.name)?.txBytes, i.txBytes, s))) });
+        const rates = new Map<string, object>();
+        for (const d of counters.domains) {
+          const p = prev.domains.get(d.name);
+          if (!p) continue;
+          const back = d.cpuTimeNs < p.cpuTimeNs;
+          const ns = back ? null : counterRate(p.cpuTimeNs, d.cpuTimeNs, s, MAX_CPU_NS_PER_SECOND);
+          rates.set(d.name, {
+            at,
+            cpuCores: ns === null ? null : Math.round((ns / 1e9) * 1000) / 1000,
+            netRxBps: back ? null : counterRate(p.netRxBytes, d.netRxBytes, s),
+            netTxBps: back ? null : counterRate(p.netTxBytes, d.netTxBytes, s),
+            diskReadBps: back ? null : counterRate(p.diskReadBytes, d.diskReadBytes, s),
+            diskWriteBps: back ? null : counterRate(p.diskWriteBytes, d.diskWriteBytes, s),
+            memoryMiB: d.memoryRssKiB === null ? null : Math.round((d.memoryRssKiB / 1024) * 10) / 10,
+          });
+        }
+        this.doms.set(host, rates);
+        const sb = new Map(prev.counters.datastores.map((d) => [d.path, d]));
+        this.stores.set(host, new Map(counters.datastores.map((d) => [d.path, { at, readBps: counterRate(sb.get(d.path)?.readBytes, d.readBytes, s), writeBps: counterRate(sb.get(d.path)?.writeBytes, d.writeBytes, s) }])));
+      }
+    }
+    let seed = 11;
+    const rand = (n: number) => Math.floor(((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * n);
+    const big = () => rand(2 ** 20) * 2 ** 20 + rand(2 ** 20); // past 2^31: doubles, not small integers
+    const r = new CounterRates();
+    const ref = new Reference();
+    const hosts = ["kvm1", "kvm2", "nfs1"];
+    const state = new Map<string, number>();
+    let t = T0;
+    for (let step = 0; step < 300; step++) {
+      t += [100, 9_000, 10_000, 11_000, MAX_RATE_WINDOW_MS + 1][rand(5)]!;
+      const host = hosts[rand(3)]!;
+      const k = (state.get(host) ?? 0) + 1;
+      state.set(host, k);
+      // Growing counters, sometimes back to 0 (a restart); VMs that come and go; a repeated name; 20 VMs on kvm2 (the Map path).
+      const count = host === "kvm2" ? 20 : rand(5);
+      const domains = Array.from({ length: count }, (_, i) =>
+        dom(`vm${rand(host === "kvm2" ? 25 : 6)}`, { cpuTimeNs: rand(10) ? k * 1e10 + big() : 0, netRxBytes: k * 1e6 + rand(1e6), netTxBytes: rand(3) ? k * 1e6 : 0, diskReadBytes: big(), diskWriteBytes: k * 1e9, memoryRssKiB: rand(4) ? 1024 * (i + 1) : null }),
+      );
+      const interfaces = [eth(k * 1e9 + rand(1e6), rand(8) ? k * 1e9 : 0), eth(k * 1e8, k * 1e8, { name: rand(4) ? "eth1" : "eth2" }), eth(5, 5, { name: "br0", kind: "bridge" })];
+      const stores = host === "nfs1" ? [{ path: "/instance", readBytes: k * 1e9 + big(), writeBytes: rand(5) ? k * 1e9 : 0 }] : [];
+      const p = push(rand(6) ? { busy: k * 1000 + rand(900), total: k * 4000 } : null, interfaces, domains, stores);
+      if (rand(40) === 0) {
+        r.forget(host);
+        ref.last.delete(host), ref.hosts.delete(host), ref.doms.delete(host), ref.stores.delete(host);
+      }
+      r.push(host, p, t);
+      ref.push(host, p, t);
+      for (const h of hosts) {
+        const fresh = <T extends { at: number }>(x: T | undefined) => (x && t - x.at <= RATE_STALE_MS ? x : null);
+        expect(r.host(h, t), `${step} ${h}`).toEqual(fresh(ref.hosts.get(h) as { at: number } | undefined));
+        for (let v = 0; v < 25; v++) expect(r.domain(h, `vm${v}`, t), `${step} ${h} vm${v}`).toEqual(fresh(ref.doms.get(h)?.get(`vm${v}`) as { at: number } | undefined));
+        expect(r.datastore(h, "/instance", t)).toEqual(fresh(ref.stores.get(h)?.get("/instance") as { at: number } | undefined));
+      }
+    }
   });
 
   it("a host that went offline is forgotten: its next push is a new baseline", () => {
