@@ -1,7 +1,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Page } from "@playwright/test";
-import { test, expect, uiSignIn, mutate, query, seedUser, hostOnline, ADMIN } from "./fixtures.js";
+import { test, expect, signIn, mutate, query, seedUser, hostOnline, ADMIN } from "./fixtures.js";
 
 /**
  * The on-call page on a phone with a host powered off in the lab: the host-down alert fires, says
@@ -30,7 +30,7 @@ test("on a phone, the on-call engineer sees the host-down alert and acknowledges
   try {
     await page.emulateMedia({ colorScheme: "light" });
     // Signed in at desktop width (the user menu folds away on a phone), then the phone.
-    await uiSignIn(page, oncall.email, oncall.password);
+    await signIn(page, oncall.email, oncall.password);
     await page.setViewportSize(PHONE);
     await page.goto("/health");
     const card = page.getByTestId(`alert-${ALERT}`);
@@ -98,7 +98,7 @@ test("an admin adds a webhook channel, sends a test, and sees the delivery with 
   try {
     await page.setViewportSize(DESKTOP);
     await page.emulateMedia({ colorScheme: "light" });
-    await uiSignIn(page, ADMIN.email, ADMIN.password);
+    await signIn(page, ADMIN.email, ADMIN.password);
     await page.goto("/alerts");
     await expect(page.getByTestId("rule-host-down")).toContainText("Host down");
     await page.getByTestId("channel-add").click();

@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { test, expect, uiSignIn, seedUser, mutate, query } from "./fixtures.js";
+import { test, expect, signIn, seedUser, mutate, query } from "./fixtures.js";
 
 /**
  * The serial console in a browser against the embedded lab: a tenant member opens its own
@@ -19,7 +19,7 @@ test("a tenant opens its instance's console, sees the login prompt, types a user
     if (/Content Security Policy|Refused to apply|Refused to load/i.test(m.text())) cspViolations.push(m.text());
   });
   const tenant = await seedUser(admin, "tenant", "acme");
-  await uiSignIn(page, tenant.email, tenant.password);
+  await signIn(page, tenant.email, tenant.password);
   await page.goto("/instances/acme-web1");
   await page.getByTestId("tab-console").click();
   await expect(page).toHaveURL(/tab=console/);
@@ -74,7 +74,7 @@ test("a tenant opens its instance's console, sees the login prompt, types a user
 
 test("the console follows its instance through a live migration: re-attached on the new host, the screen kept, no Reconnect", async ({ page, admin }) => {
   const tenant = await seedUser(admin, "tenant", "globex");
-  await uiSignIn(page, tenant.email, tenant.password);
+  await signIn(page, tenant.email, tenant.password);
   await page.goto("/instances/globex-app1?tab=console");
   await expect(page.getByTestId("console-state")).toHaveText("Connected");
   await expect(screen(page)).toContainText("globex-app1 login:");
@@ -100,7 +100,7 @@ test("the console follows its instance through a live migration: re-attached on 
 
 test("another tenant's instance has no console tab: the page answers as for a missing instance", async ({ page, admin }) => {
   const globex = await seedUser(admin, "tenant", "globex");
-  await uiSignIn(page, globex.email, globex.password);
+  await signIn(page, globex.email, globex.password);
   await page.goto("/instances/acme-web1?tab=console");
   await expect(page.getByText(/not found/i).first()).toBeVisible();
   await expect(page.getByTestId("console-terminal")).toHaveCount(0);
@@ -108,7 +108,7 @@ test("another tenant's instance has no console tab: the page answers as for a mi
 
 test("a stopped instance says it has no console", async ({ page, admin }) => {
   const staff = await seedUser(admin, "operator");
-  await uiSignIn(page, staff.email, staff.password);
+  await signIn(page, staff.email, staff.password);
   await page.goto("/instances/initech-legacy?tab=console");
   await expect(page.getByTestId("console-state")).toHaveText("Not running");
   await expect(page.getByTestId("console-note")).toContainText("not running");

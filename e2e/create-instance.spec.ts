@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { test, expect, uiSignIn, ADMIN, mutate, query, seedUser } from "./fixtures.js";
+import { test, expect, signIn, ADMIN, mutate, query, seedUser } from "./fixtures.js";
 
 /**
  * Instances on demand, walked in a browser against the embedded lab: an admin creates an
@@ -10,7 +10,7 @@ import { test, expect, uiSignIn, ADMIN, mutate, query, seedUser } from "./fixtur
  */
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1440, height: 900 };
-/** A simulated create builds, boots and reports an address in well under a minute at lab speed 2. */
+/** A simulated create builds, boots and reports an address in well under a minute at the e2e lab speed. */
 const BOOT_TIMEOUT = 120_000;
 
 /**
@@ -43,7 +43,7 @@ async function firstImage(page: Page): Promise<string> {
 
 test("an admin creates an instance, follows its steps, and sees it running with an address", async ({ page, admin }) => {
   const name = `e2e-admin-${Date.now().toString(36)}`;
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto("/instances");
   await page.getByTestId("new-instance").click();
   await expect(page).toHaveURL(/\/instances\/new$/);
@@ -115,7 +115,7 @@ test("a tenant member creates within the quota, is refused over it with the reas
   await mutate(admin, "tenants.setQuota", { tenant: "acme", quota: { ...before.quota, instances: before.usage.instances + 1, vcpus: null, memoryMiB: null, diskGiB: null } });
 
   const name = `e2e-tenant-${Date.now().toString(36)}`;
-  await uiSignIn(page, member.email, member.password);
+  await signIn(page, member.email, member.password);
   await page.goto("/instances");
   await expect(page.getByTestId("quota-instances")).toContainText(`${before.usage.instances} of ${before.usage.instances + 1}`);
   await page.getByTestId("new-instance").click();
@@ -174,7 +174,7 @@ test("a tenant member creates within the quota, is refused over it with the reas
 
 test("an admin sets a tenant's quota on the tenants page and sees its usage there", async ({ page, admin }) => {
   const before = await query(admin, "tenants.quota", { tenant: "initech" });
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto("/admin/tenants");
   await page.getByRole("button", { name: "Actions for initech" }).click();
   await page.getByTestId("action-quota").click();
@@ -199,7 +199,7 @@ test("an admin sets a tenant's quota on the tenants page and sees its usage ther
 
 test("a create whose image build fails says which step failed, what the tool printed, and what it cleaned up", async ({ page, admin }) => {
   const name = `e2e-fail-${Date.now().toString(36)}`;
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto("/instances/new");
   await page.getByLabel("Name", { exact: true }).fill(name);
   const image = await firstImage(page);

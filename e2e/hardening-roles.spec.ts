@@ -1,5 +1,5 @@
 import type { APIRequestContext, Page } from "@playwright/test";
-import { test, expect, uiSignIn, ADMIN, mutate, query, seedUser, hostOnline } from "./fixtures.js";
+import { test, expect, signIn, ADMIN, mutate, query, seedUser, hostOnline } from "./fixtures.js";
 
 /**
  * What each role sees, walked in a browser: only the buttons the role may use, a calm page for
@@ -38,7 +38,7 @@ test("a double click on Scale sends one request and starts one operation", async
   page.on("request", (r) => {
     if (r.method() === "POST" && r.url().includes("swarm.scale")) sent.push(r.url());
   });
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto("/swarm");
   await expect(page.getByTestId("replicas-queue")).toContainText("1/1");
   await page.getByTestId("scale-queue").click();
@@ -52,7 +52,7 @@ test("a double click on Scale sends one request and starts one operation", async
 
 test("an operator sees the tenants without the admin's buttons, and a calm no-access page for users", async ({ page, admin }) => {
   const operator = await seedUser(admin, "operator");
-  await uiSignIn(page, operator.email, operator.password);
+  await signIn(page, operator.email, operator.password);
   await page.goto("/admin/tenants");
   await expect(page.getByTestId("tenants-table")).toContainText("acme");
   await expect(page.getByTestId("new-tenant")).toHaveCount(0);
@@ -98,7 +98,7 @@ test("an on-call engineer lands on Health and gets no power, tenant or user butt
 
 test("a tenant member opening an infrastructure page gets the no-access page, not the page over an error", async ({ page, admin }) => {
   const member = await seedUser(admin, "tenant", "acme");
-  await uiSignIn(page, member.email, member.password);
+  await signIn(page, member.email, member.password);
   await page.goto("/hosts/kvm1");
   await expect(page.getByTestId("no-access")).toContainText("No access");
   await expect(page.locator("main")).not.toContainText("kvm1");
@@ -111,7 +111,7 @@ test("Shut down and Reboot ask first; Cancel sends nothing", async ({ page }) =>
   page.on("request", (r) => {
     if (r.method() === "POST" && r.url().includes("instances.power")) sent.push(r.postData() ?? "");
   });
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto("/instances/initech-ci");
   await expect(page.getByRole("heading", { name: "initech-ci" })).toBeVisible();
 
@@ -132,7 +132,7 @@ test("Shut down and Reboot ask first; Cancel sends nothing", async ({ page }) =>
 });
 
 test("refused input is said in words, not in validator text", async ({ page }) => {
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto("/admin/tenants");
   await page.getByTestId("new-tenant").click();
   const dialog = page.getByTestId("tenant-dialog");
@@ -154,7 +154,7 @@ test("refused input is said in words, not in validator text", async ({ page }) =
 test("an acknowledgement takes a note, leaves the red header, can be undone; times read as time ago; names link to objects", async ({ page, admin }) => {
   await mutate(admin, "lab.inject", { name: "cut-link", args: ["kvm2"] });
   try {
-    await uiSignIn(page, ADMIN.email, ADMIN.password);
+    await signIn(page, ADMIN.email, ADMIN.password);
     await page.goto("/health");
     const check = page.getByTestId("check-host:kvm2");
     await expect(check).toHaveAttribute("data-state", "crit", { timeout: 30_000 });

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import type { Locator, Page } from "@playwright/test";
-import { test, expect, uiSignIn, ADMIN, mutate, query, seedUser } from "./fixtures.js";
+import { test, expect, signIn, ADMIN, mutate, query, seedUser } from "./fixtures.js";
 
 /**
  * The screens tell the truth: a powered-off host's VMs are not shown as running, detail panels
@@ -64,7 +64,7 @@ test.describe("a powered-off host", () => {
     expect(vm, "a running VM on kvm2").toBeTruthy();
 
     // The dialog is open when the host goes: it must not keep saying every check passes.
-    await uiSignIn(page, ADMIN.email, ADMIN.password);
+    await signIn(page, ADMIN.email, ADMIN.password);
     await page.goto(`/instances/${vm.name}`);
     await markPage(page);
     await page.getByTestId("migrate-button").click();
@@ -121,7 +121,7 @@ test.describe("a powered-off host", () => {
     const tenant = await seedUser(admin, "tenant", vm.tenant ?? "acme");
     const context = await browser.newContext({ viewport: DESKTOP, colorScheme: "dark" });
     const tenantPage = await context.newPage();
-    await uiSignIn(tenantPage, tenant.email, tenant.password);
+    await signIn(tenantPage, tenant.email, tenant.password);
     await tenantPage.setViewportSize(PHONE);
     await tenantPage.goto("/instances");
     const tenantRow = tenantPage.getByTestId(`instance-row-${vm.name}`);
@@ -139,7 +139,7 @@ test.describe("detail panels after a move", () => {
     const source = vm.host;
     const destination = source === "kvm1" ? "kvm2" : "kvm1";
 
-    await uiSignIn(page, ADMIN.email, ADMIN.password);
+    await signIn(page, ADMIN.email, ADMIN.password);
     const sourcePage = page;
     const destinationPage = await context.newPage();
     await sourcePage.goto(`/hosts/${source}`);
@@ -179,7 +179,7 @@ test.describe("detail panels after a move", () => {
 test.describe("on a phone", () => {
   // Signed in at desktop width (the user menu the sign-in waits for sits in the sidebar), then a phone.
   test.beforeEach(async ({ page }) => {
-    await uiSignIn(page, ADMIN.email, ADMIN.password);
+    await signIn(page, ADMIN.email, ADMIN.password);
     await page.setViewportSize(PHONE);
   });
 

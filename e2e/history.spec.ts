@@ -1,5 +1,5 @@
 import type { Locator, Page } from "@playwright/test";
-import { test, expect, mutate, query, uiSignIn, ADMIN } from "./fixtures.js";
+import { test, expect, mutate, query, signIn, ADMIN } from "./fixtures.js";
 import { DESKTOP, panelShots } from "./panel-shots.js";
 
 /**
@@ -18,7 +18,7 @@ test("the host page charts kvm1's CPU, memory and disk from the pushed inventory
     .poll(async () => ((await query(admin, "metrics.series", { kind: "host", name: "kvm1", metric: "cpu", range: range() })) as { points: unknown[] }).points.length, { timeout: 60_000 })
     .toBeGreaterThanOrEqual(4);
   await page.setViewportSize(DESKTOP);
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto("/hosts/kvm1");
   const panel = page.locator("#metrics-host");
   await expect(panel).toBeVisible();
@@ -61,7 +61,7 @@ test("a VIP failover shows on the health timeline with its cause and duration, a
       .toBe(true);
 
     await page.setViewportSize(DESKTOP);
-    await uiSignIn(page, ADMIN.email, ADMIN.password);
+    await signIn(page, ADMIN.email, ADMIN.password);
     await page.goto("/health");
     const panel = page.locator("#timeline");
     const events = panel.getByTestId("timeline-events");

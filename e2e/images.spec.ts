@@ -1,4 +1,4 @@
-import { test, expect, uiSignIn, ADMIN } from "./fixtures.js";
+import { test, expect, signIn, ADMIN } from "./fixtures.js";
 
 /**
  * The image catalog on the Storage page: an admin imports an image (the lab's storage server
@@ -8,7 +8,7 @@ import { test, expect, uiSignIn, ADMIN } from "./fixtures.js";
 test("an admin imports an image into a datastore and deletes it again", async ({ page }) => {
   test.setTimeout(90_000);
   await page.setViewportSize({ width: 1440, height: 1000 });
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto("/storage");
   const images = page.getByTestId("images");
   await expect(images.getByTestId("image-debian-12").first()).toContainText("debian12");
@@ -45,7 +45,7 @@ test("an admin imports an image into a datastore and deletes it again", async ({
 test("an admin builds the base image, follows the operation and sees the image listed", async ({ page }) => {
   test.setTimeout(120_000);
   await page.setViewportSize({ width: 1440, height: 1000 });
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto("/storage");
   const images = page.getByTestId("images");
   await expect(images.getByTestId("image-debian-12").first()).toBeVisible();

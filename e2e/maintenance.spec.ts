@@ -1,4 +1,4 @@
-import { test, expect, uiSignIn, ADMIN, mutate, query } from "./fixtures.js";
+import { test, expect, signIn, ADMIN, mutate, query } from "./fixtures.js";
 
 interface Plan {
   moves: { instance: string; destination: string }[];
@@ -16,7 +16,7 @@ test.describe("host maintenance", () => {
     const plan = (await query(admin, "maintenance.plan", { host: "kvm1" })) as Plan;
     expect(plan.moves.length).toBeGreaterThan(0);
 
-    await uiSignIn(page, ADMIN.email, ADMIN.password);
+    await signIn(page, ADMIN.email, ADMIN.password);
     await page.goto("/hosts/kvm1");
     await page.getByTestId("maintenance-enter").click();
     const dialog = page.getByTestId("maintenance-dialog");

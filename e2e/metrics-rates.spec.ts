@@ -1,5 +1,5 @@
 import type { APIRequestContext, Locator, Page } from "@playwright/test";
-import { test, expect, query, seedUser, uiSignIn, ADMIN } from "./fixtures.js";
+import { test, expect, query, seedUser, signIn, ADMIN } from "./fixtures.js";
 import { DESKTOP, panelShots } from "./panel-shots.js";
 
 /**
@@ -48,7 +48,7 @@ const RATE = /now \d+(\.\d+)? (B|KiB|MiB|GiB)\/s/;
 test("kvm1's page charts its network in and out from its counters, beside CPU, memory and disk", async ({ page, admin }) => {
   await rated(admin, "host", "kvm1", "netRx");
   await page.setViewportSize(DESKTOP);
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto("/hosts/kvm1");
   const panel = page.locator("#metrics-host");
   await zoomToEnd(page, panel, await drawn(panel, "netRx"));
@@ -65,7 +65,7 @@ test("an instance's page charts its CPU, memory in use, network and disk I/O; it
   for (const m of ["cpu", "netRx", "diskWrite"]) await rated(admin, "instance", "acme-web1", m);
   const tenant = await seedUser(admin, "tenant", "acme");
   await page.setViewportSize(DESKTOP);
-  await uiSignIn(page, tenant.email, tenant.password);
+  await signIn(page, tenant.email, tenant.password);
   await page.goto("/instances/acme-web1");
   const panel = page.locator("#metrics-instance");
   await zoomToEnd(page, panel, await drawn(panel, "cpu"));

@@ -1,4 +1,4 @@
-import { test, expect, uiSignIn, ADMIN, mutate } from "./fixtures.js";
+import { test, expect, signIn, ADMIN, mutate } from "./fixtures.js";
 
 test.describe("live migration", () => {
   test("an admin migrates a VM and watches it move with progress", async ({ page, admin }) => {
@@ -6,7 +6,7 @@ test.describe("live migration", () => {
     const source: string = before.result.data.instance.host;
     const destination = source === "kvm1" ? "kvm2" : "kvm1";
 
-    await uiSignIn(page, ADMIN.email, ADMIN.password);
+    await signIn(page, ADMIN.email, ADMIN.password);
     await page.goto("/instances/acme-web2");
     await page.getByTestId("migrate-button").click();
     const target = page.getByTestId(`target-${destination}`);
@@ -35,7 +35,7 @@ test.describe("live migration", () => {
     });
 
     test("a failing preflight is shown with its reason and cannot be started", async ({ page }) => {
-      await uiSignIn(page, ADMIN.email, ADMIN.password);
+      await signIn(page, ADMIN.email, ADMIN.password);
       await page.goto("/instances/globex-app2");
       await page.getByTestId("migrate-button").click();
       const target = page.getByTestId(`target-${destination}`);

@@ -1,4 +1,4 @@
-import { test, expect, uiSignIn, ADMIN, mutate } from "./fixtures.js";
+import { test, expect, signIn, ADMIN, mutate } from "./fixtures.js";
 
 test.describe("network map", () => {
   test.afterEach(async ({ admin }) => {
@@ -6,7 +6,7 @@ test.describe("network map", () => {
   });
 
   test("filter by tenant, open a host, and watch a broken tunnel's finding come and go without a reload", async ({ page, admin }) => {
-    await uiSignIn(page, ADMIN.email, ADMIN.password);
+    await signIn(page, ADMIN.email, ADMIN.password);
     await page.goto("/network");
     await page.getByLabel("Tenant").selectOption("acme");
     await expect(page).toHaveURL(/tenant=acme/);

@@ -1,5 +1,5 @@
 import type { Locator, Page } from "@playwright/test";
-import { test, expect, uiSignIn, seedUser } from "./fixtures.js";
+import { test, expect, signIn, seedUser } from "./fixtures.js";
 
 /**
  * Instance snapshots in a browser against the embedded lab: a tenant member takes a snapshot of
@@ -21,7 +21,7 @@ async function panelScreenshots(page: Page, panel: Locator) {
 
 test("a tenant takes a snapshot of its running instance, reverts to it after a confirmation, and deletes it", async ({ page, admin }) => {
   const tenant = await seedUser(admin, "tenant", "acme");
-  await uiSignIn(page, tenant.email, tenant.password);
+  await signIn(page, tenant.email, tenant.password);
   await page.goto("/instances/acme-web1");
   const panel = page.locator("section").filter({ has: page.getByTestId("take-snapshot") }).last();
   await expect(page.getByText("No snapshots")).toBeVisible();

@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { test, expect, uiSignIn, ADMIN, apiSignIn, query, seedUser } from "./fixtures.js";
+import { test, expect, signIn, ADMIN, apiSignIn, query, seedUser } from "./fixtures.js";
 
 const DESKTOP = { width: 1440, height: 900 };
 const PHONE = { width: 390, height: 844 };
@@ -31,7 +31,7 @@ async function openDeploy(page: Page, name: string, compose: string) {
 }
 
 test("an admin deploys a stack: live errors, the diff, then its services converge", async ({ page }) => {
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto("/swarm/stacks");
   // The scenario's stacks are listed from the start.
   await expect(page.getByTestId("stack-acme-shop")).toBeVisible();
@@ -90,7 +90,7 @@ test("an admin deploys a stack: live errors, the diff, then its services converg
 test("a tenant deploys a stack in its own namespace and cannot see another tenant's", async ({ page, admin, playwright }) => {
   const acme = await seedUser(admin, "tenant", "acme");
   const globex = await seedUser(admin, "tenant", "globex");
-  await uiSignIn(page, acme.email, acme.password);
+  await signIn(page, acme.email, acme.password);
   await page.goto("/swarm/stacks");
   const dialog = await openDeploy(page, "mine", SHOP.replace("8095", "8096"));
   await expect(dialog.getByText("Deployed as acme-mine")).toBeVisible();
@@ -109,7 +109,7 @@ test("a tenant deploys a stack in its own namespace and cannot see another tenan
   await other.dispose();
 
   const globexPage = await page.context().browser()!.newPage();
-  await uiSignIn(globexPage, globex.email, globex.password);
+  await signIn(globexPage, globex.email, globex.password);
   await globexPage.goto("/swarm/stacks");
   await expect(globexPage.getByTestId("stack-globex")).toBeVisible();
   await expect(globexPage.getByTestId("stack-acme-mine")).toHaveCount(0);

@@ -1,4 +1,4 @@
-import { test, expect, uiSignIn, ADMIN, mutate, query } from "./fixtures.js";
+import { test, expect, signIn, ADMIN, mutate, query } from "./fixtures.js";
 
 interface Capacity {
   suggestions: { datastore: string; moves: { instance: string; disk: string; to: string }[] }[];
@@ -14,7 +14,7 @@ test.describe("storage migration", () => {
 
   test("a disk moves from the capacity suggestion, with its progress, to done", async ({ page, admin }) => {
     test.setTimeout(120_000);
-    await uiSignIn(page, ADMIN.email, ADMIN.password);
+    await signIn(page, ADMIN.email, ADMIN.password);
     await page.goto("/storage");
     // The suggestion the page shows once the pushed capacity crossed 80 %.
     const suggestion = page.getByTestId("suggestion-/instance");

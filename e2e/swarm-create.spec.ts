@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { test, expect, uiSignIn, mutate, query, hostOnline, ADMIN } from "./fixtures.js";
+import { test, expect, signIn, mutate, query, hostOnline, ADMIN } from "./fixtures.js";
 
 /**
  * The swarm's operations from the UI: Cancel of a service update (docker rolls it back), each
@@ -22,22 +22,29 @@ async function shots(page: Page, name: string, phone = true) {
   await page.setViewportSize(DESKTOP);
 }
 
-test("Cancel of a service update: docker rolls it back, and the page says so", async ({ page }) => {
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
-  await page.goto("/swarm/services/web");
-  await expect(page.getByTestId("service-image")).toHaveText("nginx:1.25-alpine");
-  await page.getByTestId("service-update").click();
-  await page.getByTestId("update-image").fill("nginx:1.27-alpine");
-  await page.getByTestId("update-submit").click();
-  // The dialog's overlay is gone before anything else is clicked (it took the first click once).
-  await expect(page.getByTestId("update-dialog")).toHaveCount(0);
-  // While it runs: Cancel, with what it does beside it.
-  await expect(page.getByTestId("operation-cancel-hint")).toContainText("Rolls the service back to its previous image");
-  await page.getByTestId("operation-cancel").click();
-  await expect(page.getByTestId("operation-outcome")).toContainText(/cancelled: docker rolled it back to nginx:1\.25-alpine/, { timeout: 30_000 });
-  await expect(page.getByTestId("operation-outcome")).toHaveAttribute("data-state", "cancelled");
-  await expect(page.getByTestId("service-image")).toHaveText("nginx:1.25-alpine");
-  await shots(page, "swarm-update-cancelled", false);
+test("Cancel of a service update: docker rolls it back, and the page says so", async ({ page, admin }) => {
+  // The lab holds the update after its first new task, so it is still running when Cancel is
+  // clicked at any lab speed (the cancel's rollback is not held).
+  await mutate(admin, "lab.inject", { name: "hold-service-update", args: ["nginx:1.27-alpine"] });
+  try {
+    await signIn(page, ADMIN.email, ADMIN.password);
+    await page.goto("/swarm/services/web");
+    await expect(page.getByTestId("service-image")).toHaveText("nginx:1.25-alpine");
+    await page.getByTestId("service-update").click();
+    await page.getByTestId("update-image").fill("nginx:1.27-alpine");
+    await page.getByTestId("update-submit").click();
+    // The dialog's overlay is gone before anything else is clicked (it took the first click once).
+    await expect(page.getByTestId("update-dialog")).toHaveCount(0);
+    // While it runs: Cancel, with what it does beside it.
+    await expect(page.getByTestId("operation-cancel-hint")).toContainText("Rolls the service back to its previous image");
+    await page.getByTestId("operation-cancel").click();
+    await expect(page.getByTestId("operation-outcome")).toContainText(/cancelled: docker rolled it back to nginx:1\.25-alpine/, { timeout: 30_000 });
+    await expect(page.getByTestId("operation-outcome")).toHaveAttribute("data-state", "cancelled");
+    await expect(page.getByTestId("service-image")).toHaveText("nginx:1.25-alpine");
+    await shots(page, "swarm-update-cancelled", false);
+  } finally {
+    await mutate(admin, "lab.inject", { name: "release-service-update", args: ["nginx:1.27-alpine"] });
+  }
 });
 
 test("each published port says its mode; host mode names the nodes that answer", async ({ page, admin }) => {
@@ -45,7 +52,7 @@ test("each published port says its mode; host mode names the nodes that answer",
   const op = (await mutate(admin, "stacks.deploy", { name: "e2e-edge", compose: [file] })) as { id: string };
   await expect.poll(async () => ((await query(admin, "operations.get", { id: op.id })) as { state: string }).state, { timeout: 30_000 }).toBe("succeeded");
   try {
-    await uiSignIn(page, ADMIN.email, ADMIN.password);
+    await signIn(page, ADMIN.email, ADMIN.password);
     await page.goto("/swarm");
     await expect(page.getByTestId("ports-web").getByTestId("port-8080")).toContainText("mesh · every node");
     const edge = page.getByTestId("ports-e2e-edge_edge").getByTestId("port-8099");
@@ -64,7 +71,7 @@ test("Create swarm from an empty Swarm page: the manager VM is built, runs swarm
   test.setTimeout(180_000);
   await mutate(admin, "lab.inject", { name: "swarm-teardown", args: [] });
   try {
-    await uiSignIn(page, ADMIN.email, ADMIN.password);
+    await signIn(page, ADMIN.email, ADMIN.password);
     await page.goto("/swarm");
     await expect(page.getByTestId("no-swarm")).toContainText("No swarm manager answers", { timeout: 30_000 });
     await expect(page.getByTestId("swarm-nodes")).toContainText("No swarm nodes");

@@ -1,4 +1,4 @@
-import { test, expect, uiSignIn, ADMIN } from "./fixtures.js";
+import { test, expect, signIn, ADMIN } from "./fixtures.js";
 import type { Page } from "@playwright/test";
 
 /**
@@ -13,7 +13,7 @@ const shot = async (page: Page, name: string) => page.screenshot({ path: `docs/s
 test("an admin adds a worker and watches it join; the quorum rule refuses and warns", async ({ page }) => {
   test.setTimeout(180_000);
   await page.setViewportSize({ width: 1440, height: 1000 });
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto("/swarm");
   await expect(page.getByTestId("node-row-worker2")).toContainText("Ready");
 

@@ -1,5 +1,5 @@
 import type { Page } from "@playwright/test";
-import { test, expect, uiSignIn, mutate, ADMIN } from "./fixtures.js";
+import { test, expect, signIn, mutate, ADMIN } from "./fixtures.js";
 
 /**
  * A service's own page: its tasks update live while it scales (pushed, no reload), its logs
@@ -22,7 +22,7 @@ async function shots(page: Page, name: string) {
 }
 
 test("open a service, watch its tasks follow a scale live, read its logs", async ({ page }) => {
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto("/swarm");
   await page.getByTestId("service-link-api").click();
   await expect(page).toHaveURL(/\/swarm\/services\/api$/);
@@ -66,7 +66,7 @@ test("open a service, watch its tasks follow a scale live, read its logs", async
 
 test("an image update that fails pauses with the task's error; rollback puts the old image back", async ({ page, admin }) => {
   await mutate(admin, "lab.inject", { name: "fail-service-image", args: ["rabbitmq-broken"] });
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto("/swarm/services/queue");
   await expect(page.getByTestId("service-image")).toHaveText("rabbitmq:3.12-alpine");
   await page.getByTestId("service-update").click();
@@ -87,7 +87,7 @@ test("an image update that fails pauses with the task's error; rollback puts the
 });
 
 test("a blocked port shows on the Swarm page naming both nodes, and clears", async ({ page, admin }) => {
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto("/swarm");
   await expect(page.getByTestId("port-findings-ok")).toBeVisible();
   await expect(page.getByTestId("overlay-networks")).toContainText("10.0.0.0/24");

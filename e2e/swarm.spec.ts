@@ -1,7 +1,7 @@
-import { test, expect, uiSignIn, ADMIN } from "./fixtures.js";
+import { test, expect, signIn, ADMIN } from "./fixtures.js";
 
 test("an admin scales a swarm service and watches replicas converge", async ({ page }) => {
-  await uiSignIn(page, ADMIN.email, ADMIN.password);
+  await signIn(page, ADMIN.email, ADMIN.password);
   await page.goto("/swarm");
   const replicas = page.getByTestId("replicas-web");
   await expect(replicas).toContainText("3/3");
