@@ -399,6 +399,8 @@ export async function createApp(
     });
     health.start();
     alerts.start();
+    // Replica mode: how long the rest of the wiring took after the fleet started (it runs beside the connect).
+    if (cluster) logger.info({ ms: Date.now() - app.fleetStartedAt }, "server wired after the fleet started");
     return app;
   } catch (err) {
     for (const c of cleanups) await Promise.resolve(c()).catch(() => {});
