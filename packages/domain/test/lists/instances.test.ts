@@ -53,13 +53,20 @@ function fleet(hosts = 2_000, perHost = 10): HostRecord[] {
   });
 }
 
-/** The brute force: every view (built once per fleet), each filtered, all sorted, sliced. */
-const viewsOf = new WeakMap<readonly HostRecord[], InstanceView[]>();
+/**
+ * The brute force: every view (built once per fleet), each filtered, all sorted, sliced. The
+ * order is total (name, then host), so the fleet's views are sorted once per order and filtered
+ * in it: the same rows in the same order as sorting each answer, without 20,000-row sorts per query.
+ */
+const viewsOf = new WeakMap<readonly HostRecord[], { views: InstanceView[]; sorted: Map<string, InstanceView[]> }>();
 function brute(hosts: readonly HostRecord[], input: Query, tenant: string | null, hostLabel = (h: string) => h) {
   const q = InstanceListQuery.parse(input);
-  if (!viewsOf.has(hosts)) viewsOf.set(hosts, hosts.flatMap((h) => instancesOf(h, directory)));
-  const all = viewsOf.get(hosts)!.filter((i) => tenant === null || i.tenant === tenant);
-  const matching = all.filter((i) => matchesInstance(i, q, hostLabel)).sort(compareInstances(q.sort, q.desc));
+  if (!viewsOf.has(hosts)) viewsOf.set(hosts, { views: hosts.flatMap((h) => instancesOf(h, directory)), sorted: new Map() });
+  const fleetViews = viewsOf.get(hosts)!;
+  const key = `${q.sort}:${q.desc}`;
+  if (!fleetViews.sorted.has(key)) fleetViews.sorted.set(key, [...fleetViews.views].sort(compareInstances(q.sort, q.desc)));
+  const all = fleetViews.views.filter((i) => tenant === null || i.tenant === tenant);
+  const matching = fleetViews.sorted.get(key)!.filter((i) => (tenant === null || i.tenant === tenant) && matchesInstance(i, q, hostLabel));
   return { items: matching.slice(q.offset, q.offset + q.limit), total: matching.length, all: all.length };
 }
 
