@@ -116,11 +116,14 @@ describe("instance list: filter, sort and page from memory", () => {
   });
 
   it("every sort column, both directions: pages neither overlap nor skip rows", () => {
+    // 2,000 rows in 40 pages per order (the same seams as 20,000 in pages of 500, a tenth of the views to build).
+    const local = new InstanceIndex();
+    local.refresh(fleet(200, 10), directory);
     for (const sort of INSTANCE_SORTS)
       for (const desc of [false, true]) {
         const seen = new Set<string>();
-        for (let offset = 0; offset < 20_000; offset += 500) for (const i of index.query({ sort, desc, offset, limit: 500 }, { tenant: null }).items) seen.add(`${i.host}/${i.name}`);
-        expect(seen.size).toBe(20_000);
+        for (let offset = 0; offset < 2_000; offset += 50) for (const i of local.query({ sort, desc, offset, limit: 50 }, { tenant: null }).items) seen.add(`${i.host}/${i.name}`);
+        expect(seen.size).toBe(2_000);
       }
   });
 
