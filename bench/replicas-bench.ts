@@ -131,6 +131,8 @@ export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<numb
     const loadAtConnect = loadavg()[0]!;
     console.log(`  lease timeline during connect:\n    ${timeline.join("\n    ")}`);
     for (const r of c.replicas) console.log(`  ${leaseLine(r.id, (await health(r.url)) ?? undefined)}`);
+    // Handshakes that timed out meanwhile (each such host waits out a backoff before it is tried again).
+    console.log(`  SSH handshakes timed out: ${c.replicas.map((r) => `${r.id} ${r.handshakeTimeouts}`).join(", ")}`);
     for (const r of c.replicas) {
       const lines = r.output().split("\n").filter((l) => /lease|fenc|renew/i.test(l));
       if (lines.length) console.log(`  ${r.id} lease log (${lines.length} lines):\n    ${lines.slice(-12).join("\n    ")}`);

@@ -125,6 +125,7 @@ export async function createApp(
       hosts: replica ? [] : source.hosts,
       privateKey: source.privateKey,
       knownHosts: new DbKnownHosts(db),
+      concurrency: env.NIMBUS_SSH_CONCURRENCY,
       maintenance: new Set(await maintenanceFlags.list()),
       logger: logger.child({ component: "fleet" }),
       // Only hosts whose config asks for an upload get one; the embedded lab's run their agent as is.

@@ -58,6 +58,8 @@ const Env = z.object({
   /** Bearer token Prometheus sends to /metrics; without one /metrics answers 404. */
   NIMBUS_METRICS_TOKEN: z.string().min(16, "at least 16 characters").optional(),
   NIMBUS_LAB_SPEED: z.coerce.number().positive().max(100).default(1),
+  /** Simultaneous SSH handshakes of this server (default 768, see packages/fleet/src/fleet.ts); replicas sharing one machine may split it. */
+  NIMBUS_SSH_CONCURRENCY: z.coerce.number().int().min(1).max(10_000).optional(),
   NIMBUS_LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   /** Skip Next.js (API-only), for benchmarks and API tests. */
   NIMBUS_NO_WEB: z.stringbool().default(false),

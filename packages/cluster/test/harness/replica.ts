@@ -26,6 +26,8 @@ export class ReplicaProcess {
   private exited: Promise<void> = Promise.resolve();
   /** CPU seconds (user + system) the process had used when /healthz first answered 200: its boot (the benchmark subtracts it). */
   cpuAtReady: number | null = null;
+  /** SSH handshakes that timed out, as the replica logged them (counted as output arrives, not from the kept tail). */
+  handshakeTimeouts = 0;
 
   constructor(private readonly spec: ReplicaSpec) {
     this.id = spec.id;
@@ -50,12 +52,14 @@ export class ReplicaProcess {
     if (this.running) throw new Error(`replica ${this.id} is already running`);
     mkdirSync(this.spec.dataDir, { recursive: true });
     this.cpuAtReady = null;
+    this.handshakeTimeouts = 0;
     const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
       cwd: join(repoRoot, "apps/server"),
       env: { ...process.env, ...this.spec.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const keep = (d: Buffer) => {
+      this.handshakeTimeouts += String(d).split("Timed out while waiting for handshake").length - 1;
       this.log = (this.log + d).slice(-50_000);
       if (process.env.NIMBUS_HARNESS_VERBOSE) process.stderr.write(`[${this.id}] ${d}`);
     };
