@@ -73,7 +73,13 @@ export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<numb
   let cluster: Cluster | null = null;
   try {
     const started = Date.now();
-    cluster = await startCluster({ replicas: opts.replicas, generated: { hosts: opts.hosts, vmsPerHost: opts.vmsPerHost }, labSpeed: 1, waitOnline: false, web: true });
+    // The replicas share this machine and the one lab process: together they keep as many handshakes in
+    // flight as one server does (768), not 768 each. At 2 x 768 the lab, on 2 cores, let handshakes pass
+    // the 10 s connect timeout (hundreds on a loaded machine; one late host sets the figure, its retry
+    // after a backoff). NIMBUS_SSH_CONCURRENCY set by the caller wins.
+    const concurrency = process.env.NIMBUS_SSH_CONCURRENCY ?? String(Math.ceil(768 / opts.replicas));
+    console.log(`  SSH handshakes in flight per replica: ${concurrency}`);
+    cluster = await startCluster({ replicas: opts.replicas, generated: { hosts: opts.hosts, vmsPerHost: opts.vmsPerHost }, labSpeed: 1, waitOnline: false, web: true, env: { NIMBUS_SSH_CONCURRENCY: concurrency } });
     const c = cluster;
     console.log(`  cluster up (lab in this process, ${opts.replicas} replicas, HAProxy) after ${((Date.now() - started) / 1000).toFixed(1)} s; waiting for every replica to see every host online`);
     // Connect: from the earliest fleet start to the last replica seeing everything online.
