@@ -489,6 +489,8 @@ export class ClusterFleet implements FleetView {
       if (want && !want.has(host)) continue;
       const record = this.opts.local.host(host);
       if (!record) continue;
+      // Still connecting since a take nobody saw online: the asker shows it not reported; it goes once it answered.
+      if (this.quiet.has(host) && record.connection.state === "connecting" && this.fullSent.get(host) !== epoch) continue;
       this.fullSent.set(host, epoch);
       batch.push(hostMessage(record, epoch, ["connection", "maintenance", ...sectionNames(record)], true));
       if (batch.length >= SNAPSHOT_BATCH) this.send("hosts", { hosts: batch.splice(0) });
