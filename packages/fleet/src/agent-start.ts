@@ -33,10 +33,10 @@ export interface AgentHooks {
 }
 
 /**
- * Starts the agent on an open SSH session and greets it: hello (protocol version check), then the
- * first inventory snapshot. Failures whose cause is known become HandshakeFailures: the agent is
- * missing (could not start, or exited before answering: its stderr is quoted) or speaks another
- * protocol.
+ * Starts the agent on an open SSH session and greets it: hello (protocol version check) and the
+ * first inventory snapshot, asked together. Failures whose cause is known become
+ * HandshakeFailures: the agent is missing (could not start, or exited before answering: its stderr
+ * is quoted) or speaks another protocol.
  */
 export async function startAgent(
   session: SshSession,
@@ -74,14 +74,20 @@ export async function startAgent(
   hooks.attached(client);
 
   const timeoutMs = opts.handshakeTimeoutMs;
+  // Both asked at once: they leave in one write (the socket is corked per turn) with no round trip
+  // between them, and the agent's two answers usually come back in one. hello still decides first:
+  // an agent of another protocol is a mismatch whatever its snapshot says, or if it never answers it.
+  const greeting = client.request("hello", { protocol: PROTOCOL_VERSION, server: opts.serverName }, { timeoutMs });
+  const snapshot = client.request("inventory.snapshot", {}, { timeoutMs });
+  snapshot.catch(() => undefined); // read below, once hello passed; never an unhandled rejection
   try {
-    const hello = await client.request("hello", { protocol: PROTOCOL_VERSION, server: opts.serverName }, { timeoutMs });
+    const hello = await greeting;
     if (hello.protocol !== PROTOCOL_VERSION)
       throw new HandshakeFailure({
         state: "protocol-mismatch",
         message: `${host}: agent ${hello.agentVersion} speaks protocol ${hello.protocol}, this server speaks ${PROTOCOL_VERSION}; install a matching agent`,
       });
-    const inventory = await client.request("inventory.snapshot", {}, { timeoutMs });
+    const inventory = await snapshot;
     return { client, hello, inventory };
   } catch (err) {
     if (err instanceof HandshakeFailure) throw err;
