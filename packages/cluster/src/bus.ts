@@ -94,7 +94,7 @@ export class ClusterBus {
     const keep = this.opts.outboxKeepMs ?? 60_000;
     this.trimTimer = setInterval(() => {
       void this.client?.query(`delete from cluster_outbox where at < now() - $1 * interval '1 millisecond'`, [keep]).catch(() => undefined);
-    }, Math.max(1_000, keep / 2));
+    }, Math.max(100, keep / 2));
     this.trimTimer.unref();
   }
 

@@ -121,12 +121,12 @@ describe("cluster bus (LISTEN/NOTIFY + outbox) on PostgreSQL", () => {
   it("trims outbox rows older than outboxKeepMs", async () => {
     const { url, target } = await freshDatabase();
     cleanups.push(() => target.remove());
-    const a = await bus(url, "a", { outboxKeepMs: 1_000 });
+    const a = await bus(url, "a", { outboxKeepMs: 200 });
     await a.b.publish("m", { blob: "x".repeat(20_000) });
     const admin = pool(url);
     cleanups.push(() => admin.end());
     await admin.query(`update cluster_outbox set at = now() - interval '1 hour'`);
-    await vi.waitFor(async () => expect((await admin.query(`select count(*)::int as n from cluster_outbox`)).rows[0]!.n).toBe(0), { timeout: 5_000, interval: 100 });
+    await vi.waitFor(async () => expect((await admin.query(`select count(*)::int as n from cluster_outbox`)).rows[0]!.n).toBe(0), { timeout: 5_000, interval: 20 });
   });
 
   it("reads the outbox rows of a burst in a few queries (the messages waiting when a read starts), in publishing order, junk ids skipped", async () => {
