@@ -14,7 +14,7 @@ async function panelScreenshots(page: Page, panel: Locator) {
   for (const [width, size] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
     await page.setViewportSize(size);
     await panel.scrollIntoViewIfNeeded();
-    await panel.screenshot({ path: `docs/screenshots/snapshots-${width}.png` });
+    if (process.env.NIMBUS_E2E_SCREENSHOTS !== "0") await panel.screenshot({ path: `docs/screenshots/snapshots-${width}.png` });
   }
   await page.setViewportSize(DESKTOP);
 }
