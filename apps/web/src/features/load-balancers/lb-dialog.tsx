@@ -8,7 +8,7 @@ import { Field, Input, Select, Textarea } from "@/components/ui/field";
 import { errorInfo } from "@/lib/errors";
 import { useTRPC } from "@/lib/trpc";
 import { useAction } from "@/lib/use-action";
-import { emptyLbForm, lbFormFrom, parseLbForm, type LbFormErrors, type LbFormValues } from "./lb-form";
+import { emptyLbForm, lbFormFrom, parseLbForm, withLbDefaults, type LbFormErrors, type LbFormValues } from "./lb-form";
 
 const FORM_ID = "lb-form";
 
@@ -21,8 +21,10 @@ export function LbDialog({ existing, onClose, onStarted }: { existing: LoadBalan
   const create = useAction(trpc.loadBalancers.create.mutationOptions({ onSuccess: onStarted }));
   const update = useAction(trpc.loadBalancers.update.mutationOptions({ onSuccess: onStarted }));
   const run = existing ? update : create;
-  // The form starts once the options are known (the first edge host and service are preselected).
-  const v = values ?? emptyLbForm(options.data?.edgeHosts[0] ?? "", options.data?.services[0]?.name ?? "");
+  // The first edge host and service are preselected, also when the name was typed before the options arrived.
+  const firstEdge = options.data?.edgeHosts[0] ?? "";
+  const firstService = options.data?.services[0]?.name ?? "";
+  const v = withLbDefaults(values ?? emptyLbForm(), firstEdge, firstService);
   const set = (k: keyof LbFormValues) => (e: { target: { value: string } }) => setValues({ ...v, [k]: e.target.value });
   const close = () => {
     run.reset();

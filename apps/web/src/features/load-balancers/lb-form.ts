@@ -22,6 +22,10 @@ export interface LbFormValues {
 
 export type LbFormErrors = Partial<Record<keyof LbFormValues, string>>;
 
+/** The first edge host and service fill a form whose fields are still empty: typed before the options arrived, it keeps what was typed and still names both. */
+export const withLbDefaults = (v: LbFormValues, edgeHost = "", service = ""): LbFormValues =>
+  (v.edgeHost || !edgeHost) && (v.service || !service) ? v : { ...v, edgeHost: v.edgeHost || edgeHost, service: v.service || service };
+
 export const emptyLbForm = (edgeHost = "", service = ""): LbFormValues => ({
   name: "",
   edgeHost,

@@ -2,7 +2,7 @@ import { LoadBalancerSpec, type LoadBalancerView } from "@nimbus/domain";
 import { describe, expect, it } from "vitest";
 import { NOW } from "@/fixtures/hosts";
 import { renderHtml, renderText } from "@/fixtures/render";
-import { emptyLbForm, lbFormFrom, parseLbForm } from "./lb-form";
+import { emptyLbForm, lbFormFrom, parseLbForm, withLbDefaults } from "./lb-form";
 import { LoadBalancersView, backendStatus, lbStatus } from "./lb-view";
 
 const spec = LoadBalancerSpec.parse({ name: "shop", edgeHost: "manager", bind: { address: "0.0.0.0", port: 80 }, target: { kind: "service", service: "web" }, check: { httpPath: "/" } });
@@ -65,5 +65,17 @@ describe("load balancers page", () => {
     expect(addresses.spec?.target).toEqual({ kind: "addresses", servers: [{ name: "a", address: "10.0.0.1", port: 80 }, { name: "b", address: "10.0.0.2", port: 81 }] });
     expect(parseLbForm({ ...emptyLbForm("manager"), name: "ext", targetKind: "addresses", servers: "a 10.0.0.1 80" }).errors.servers).toMatch(/not name address:port/);
     expect(parseLbForm({ ...emptyLbForm("manager"), name: "ext", targetKind: "addresses", servers: "a\tb 10.0.0.1:80; rm" }).spec).toBeNull();
+  });
+
+  it("a name typed before the options arrived keeps it, and the first edge host and service still fill the empty fields", () => {
+    const typedEarly = { ...emptyLbForm(), name: "shop" };
+    expect(parseLbForm(typedEarly).spec).toBeNull();
+    const filled = withLbDefaults(typedEarly, "manager", "web");
+    expect(filled).toMatchObject({ name: "shop", edgeHost: "manager", service: "web" });
+    expect(parseLbForm(filled).spec).not.toBeNull();
+    // A choice already made is kept; no options yet leaves the form as it is.
+    const chosen = { ...filled, edgeHost: "edge2", service: "api" };
+    expect(withLbDefaults(chosen, "manager", "web")).toBe(chosen);
+    expect(withLbDefaults(typedEarly)).toBe(typedEarly);
   });
 });
