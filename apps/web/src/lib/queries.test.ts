@@ -83,6 +83,37 @@ describe("applyLiveEvent", () => {
     expect(qc.getQueryData(trpc.swarm.overview.queryKey())).toBe(swarm);
   });
 
+  it("an overview pushed while a fetch of it is in flight is not put back by that fetch landing later with the state before the change", async () => {
+    const { qc, trpc } = setup();
+    const key = trpc.swarm.overview.queryKey();
+    const before = { ...swarm, managerHost: "manager-before-the-change" };
+    qc.setQueryData(key, before);
+    // The refetch after the stream's reset: answered before the change, it lands after the event.
+    let land!: (v: typeof swarm) => void;
+    const inFlight = qc.fetchQuery({ queryKey: key, queryFn: () => new Promise<typeof swarm>((r) => (land = r)), staleTime: 0 }).catch(() => undefined);
+    expect(qc.isFetching({ queryKey: key })).toBe(1);
+    applyLiveEvent(qc, trpc, { type: "swarm", swarm });
+    land(before);
+    await inFlight;
+    await vi.waitFor(() => expect(qc.getQueryData(key)).toEqual(swarm));
+    expect(qc.isFetching({ queryKey: key })).toBe(0);
+    // Nothing in flight: applied at once, as before.
+    applyLiveEvent(qc, trpc, { type: "swarm", swarm: before });
+    expect(qc.getQueryData(key)).toEqual(before);
+  });
+
+  it("a first load in flight is replaced by a whole overview, and lands as it is under an event that carries a part only", async () => {
+    const { qc, trpc } = setup();
+    const key = trpc.storage.overview.queryKey();
+    let land!: (v: typeof storage) => void;
+    const first = qc.fetchQuery({ queryKey: key, queryFn: () => new Promise<typeof storage>((r) => (land = r)) }).catch(() => undefined);
+    // Without mounts the event cannot stand for the page: the first load is left to land.
+    applyLiveEvent(qc, trpc, { type: "storage", storage: { ...storage, mounts: undefined } });
+    land(storage);
+    await first;
+    expect(qc.getQueryData(key)).toEqual(storage);
+  });
+
   it("upserts an operation into the shared list, the per-target list and operations.get", () => {
     const { qc, trpc } = setup();
     qc.setQueryData(trpc.operations.list.queryKey(RECENT_OPERATIONS), []);

@@ -125,6 +125,18 @@ export function capacityMayHaveChanged(before: Datastores | undefined, after: Da
   return after.datastores.some((d) => levels.get(d.path) !== d.level || d.level !== "ok");
 }
 
+/**
+ * A pushed overview wins over a fetch of it still in flight (e.g. the refetch after the stream's
+ * reset): that fetch may have been answered before the change the event carries and land after
+ * it, putting the older state back for good, since the server sends a change once. So the fetch
+ * is cancelled (the query keeps what it had) and the event applied then. Without data yet, only an
+ * event that carries the whole object (`whole`) replaces the first load; a partial one lets it land.
+ */
+function overFetchInFlight(qc: QueryClient, key: QueryKey, apply: () => void, { whole }: { whole: boolean }) {
+  if (!qc.isFetching({ queryKey: key, exact: true }) || (!whole && qc.getQueryData(key) === undefined)) return apply();
+  void qc.cancelQueries({ queryKey: key, exact: true }).then(apply);
+}
+
 /** Patch the cache from one pushed event: no refetch of what the event already carries. */
 export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
   switch (ev.type) {
@@ -192,15 +204,18 @@ export function applyLiveEvent(qc: QueryClient, trpc: Trpc, ev: LiveEvent) {
       invalidateChecksSoon(qc, trpc);
       break;
     }
-    case "swarm":
-      qc.setQueryData(trpc.swarm.overview.queryKey(), ev.swarm);
+    case "swarm": {
+      const key = trpc.swarm.overview.queryKey();
+      overFetchInFlight(qc, key, () => qc.setQueryData(key, ev.swarm), { whole: true });
       // An open migrate dialog shows the tasks its VM runs (they leave while it is drained).
       invalidateSoon(qc, trpc.instances.preflight.pathKey(), 250);
       break;
+    }
     case "storage":
       // Without mounts in the event, the ones already shown still hold (the server sends them on change).
       const before = qc.getQueryData(trpc.storage.overview.queryKey());
-      qc.setQueryData(trpc.storage.overview.queryKey(), (prev) => (ev.storage.mounts ? { ...ev.storage, mounts: ev.storage.mounts } : prev ? { ...ev.storage, mounts: prev.mounts } : prev));
+      const storageKey = trpc.storage.overview.queryKey();
+      overFetchInFlight(qc, storageKey, () => qc.setQueryData(storageKey, (prev) => (ev.storage.mounts ? { ...ev.storage, mounts: ev.storage.mounts } : prev ? { ...ev.storage, mounts: prev.mounts } : prev)), { whole: !!ev.storage.mounts });
       // Suggestions depend on which datastores are over a threshold: refetch them when that may
       // have changed, not on every usage tick (at fleet size they weigh thousands of disks).
       if (capacityMayHaveChanged(before, ev.storage)) invalidateSoon(qc, trpc.datastores.capacity.pathKey());
