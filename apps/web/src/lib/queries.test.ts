@@ -102,12 +102,13 @@ describe("applyLiveEvent", () => {
     expect(qc.getQueryData(key)).toEqual(before);
   });
 
-  it("a first load in flight is replaced by a whole overview, and lands as it is under an event that carries a part only", async () => {
+  it("a fetch in flight lands as it is under an event that carries a part only (it may bring what changed before the stream was open)", async () => {
     const { qc, trpc } = setup();
     const key = trpc.storage.overview.queryKey();
+    qc.setQueryData(key, { ...storage, mounts: [] });
     let land!: (v: typeof storage) => void;
-    const first = qc.fetchQuery({ queryKey: key, queryFn: () => new Promise<typeof storage>((r) => (land = r)) }).catch(() => undefined);
-    // Without mounts the event cannot stand for the page: the first load is left to land.
+    const first = qc.fetchQuery({ queryKey: key, queryFn: () => new Promise<typeof storage>((r) => (land = r)), staleTime: 0 }).catch(() => undefined);
+    // Without mounts the event cannot stand for the overview: the fetch is left to land.
     applyLiveEvent(qc, trpc, { type: "storage", storage: { ...storage, mounts: undefined } });
     land(storage);
     await first;

@@ -129,11 +129,12 @@ export function capacityMayHaveChanged(before: Datastores | undefined, after: Da
  * A pushed overview wins over a fetch of it still in flight (e.g. the refetch after the stream's
  * reset): that fetch may have been answered before the change the event carries and land after
  * it, putting the older state back for good, since the server sends a change once. So the fetch
- * is cancelled (the query keeps what it had) and the event applied then. Without data yet, only an
- * event that carries the whole object (`whole`) replaces the first load; a partial one lets it land.
+ * is cancelled and the event applied then. Only an event that carries the whole object (`whole`)
+ * may stand in for the fetch: a partial one is applied and the fetch lets land (it may bring what
+ * changed before the stream was open).
  */
 function overFetchInFlight(qc: QueryClient, key: QueryKey, apply: () => void, { whole }: { whole: boolean }) {
-  if (!qc.isFetching({ queryKey: key, exact: true }) || (!whole && qc.getQueryData(key) === undefined)) return apply();
+  if (!whole || !qc.isFetching({ queryKey: key, exact: true })) return apply();
   void qc.cancelQueries({ queryKey: key, exact: true }).then(apply);
 }
 
