@@ -1,4 +1,3 @@
-import { appendFileSync } from "node:fs";
 import { test as base, expect, type APIRequestContext, type BrowserContext, type Page } from "@playwright/test";
 
 export const ADMIN = { email: "admin@nimbus.local", password: "e2e-admin-password-1" };
@@ -68,19 +67,14 @@ export async function seedUser(request: APIRequestContext, role: "operator" | "o
  * capture. Failure screenshots and traces are Playwright's own and stay. Every page of every
  * context a spec opens is covered (the browser's newContext is wrapped).
  */
-const skipShots = process.env.NIMBUS_E2E_SCREENSHOTS === "0";
-const shotLog = process.env.NIMBUS_E2E_SHOT_LOG;
+export const screenshotsWritten = process.env.NIMBUS_E2E_SCREENSHOTS !== "0";
 const patched = new WeakSet<object>();
 function patchPage(page: Page) {
   if (patched.has(page)) return;
   patched.add(page);
   const take = page.screenshot.bind(page);
   page.screenshot = (async (options?: Parameters<Page["screenshot"]>[0]) => {
-    if (skipShots) return Buffer.alloc(0);
-    const t0 = Date.now();
-    const out = await take(options);
-    if (shotLog) appendFileSync(shotLog, `${Date.now() - t0}\n`);
-    return out;
+    return screenshotsWritten ? take(options) : Buffer.alloc(0);
   }) as Page["screenshot"];
 }
 function patchContext(context: BrowserContext) {

@@ -1,5 +1,5 @@
 import type { Locator, Page } from "@playwright/test";
-import { expect } from "./fixtures.js";
+import { expect, screenshotsWritten } from "./fixtures.js";
 
 export const PHONE = { width: 390, height: 844 };
 export const DESKTOP = { width: 1440, height: 900 };
@@ -17,7 +17,7 @@ export async function panelShots(page: Page, panel: Locator, name: string, drawn
       await panel.scrollIntoViewIfNeeded();
       await expect(panel.locator(drawn).first()).toBeVisible();
       // Not written under CI (NIMBUS_E2E_SCREENSHOTS=0, see fixtures.ts): the waits above still run.
-      if (process.env.NIMBUS_E2E_SCREENSHOTS !== "0") await panel.screenshot({ path: `docs/screenshots/${name}-${width}-${scheme}.png` });
+      if (screenshotsWritten) await panel.screenshot({ path: `docs/screenshots/${name}-${width}-${scheme}.png` });
     }
   }
   await page.emulateMedia({ colorScheme: "light" });

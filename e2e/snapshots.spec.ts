@@ -1,5 +1,5 @@
 import type { Locator, Page } from "@playwright/test";
-import { test, expect, signIn, seedUser } from "./fixtures.js";
+import { test, expect, signIn, seedUser, screenshotsWritten } from "./fixtures.js";
 
 /**
  * Instance snapshots in a browser against the embedded lab: a tenant member takes a snapshot of
@@ -14,7 +14,7 @@ async function panelScreenshots(page: Page, panel: Locator) {
   for (const [width, size] of [["desktop", DESKTOP], ["phone", PHONE]] as const) {
     await page.setViewportSize(size);
     await panel.scrollIntoViewIfNeeded();
-    if (process.env.NIMBUS_E2E_SCREENSHOTS !== "0") await panel.screenshot({ path: `docs/screenshots/snapshots-${width}.png` });
+    if (screenshotsWritten) await panel.screenshot({ path: `docs/screenshots/snapshots-${width}.png` });
   }
   await page.setViewportSize(DESKTOP);
 }
