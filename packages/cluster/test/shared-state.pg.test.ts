@@ -181,6 +181,9 @@ describe("cached state and once-per-cluster work across replicas", () => {
 
   it("one notification per firing with two replicas; the leader SIGKILLed, the new one carries on without a duplicate", async () => {
     await admin.mutate(cluster.url, "alerts.updateRule", { id: "host-down", patch: { channels: ["ops-hook"] } });
+    // A host back up is seen at its next reconnect attempt: the backoff doubles to 30 s (less jitter)
+    // while it is down, so one down this long may wait up to 30 s before the evaluation that resolves it.
+    const backUpMs = 60_000;
     const first = await waitFor(leader, { timeoutMs: 10_000, what: "a leader" });
     const survivor = cluster.replicas.find((r) => r.id !== first)!;
     // The rule's channel is known on both (each would have sent, before: one notification per replica).
@@ -193,7 +196,7 @@ describe("cached state and once-per-cluster work across replicas", () => {
     // Through the follower, once its own monitor sees the check failing too.
     await waitFor(() => admin.mutate(survivor.url, "health.acknowledge", { id: "host:worker2", note: "rebooting" }), { timeoutMs: 5_000, what: "worker2's check acknowledged" });
     cluster.lab.faults.startHost("worker2");
-    await waitFor(() => count("resolved", "host:worker2") > 0, { timeoutMs: 30_000, what: "worker2 resolved" });
+    await waitFor(() => count("resolved", "host:worker2") > 0, { timeoutMs: backUpMs, what: "worker2 resolved" });
     const unacks = () => cluster.query<{ n: string }>(`select count(*) as n from history_events where kind = 'unack' and subject = 'host:worker2'`).then((r) => Number(r[0]!.n));
     await waitFor(async () => (await unacks()) > 0, { timeoutMs: 5_000, what: "worker2's acknowledgement cleared" });
     // Both replicas have seen it ok (their health lists show it unacknowledged), and one event was written.
@@ -219,14 +222,14 @@ describe("cached state and once-per-cluster work across replicas", () => {
     cluster.lab.faults.stopHost("worker2");
     await waitFor(() => count("firing", "host:worker2") > 1, { timeoutMs: 30_000, what: "worker2's host-down notification from the new leader" });
     cluster.lab.faults.startHost("worker1");
-    await waitFor(() => count("resolved", "host:worker1") > 0, { timeoutMs: 30_000, what: "worker1 resolved by the new leader" });
+    await waitFor(() => count("resolved", "host:worker1") > 0, { timeoutMs: backUpMs, what: "worker1 resolved by the new leader" });
     cluster.lab.faults.startHost("worker2");
-    await waitFor(() => count("resolved", "host:worker2") > 1, { timeoutMs: 30_000, what: "worker2 resolved again" });
+    await waitFor(() => count("resolved", "host:worker2") > 1, { timeoutMs: backUpMs, what: "worker2 resolved again" });
 
     expect([count("firing", "host:worker1"), count("resolved", "host:worker1"), count("firing", "host:worker2"), count("resolved", "host:worker2")]).toEqual([1, 1, 2, 2]);
     // One row per firing, the acknowledgement kept across the hand-over.
     const rows = await cluster.query<{ key: string; ack_by: string | null }>(`select key, ack_by from alerts where key like 'host-down|host:worker%' order by key`);
     expect(rows.map((r) => r.key)).toEqual(["host-down|host:worker1", "host-down|host:worker2", "host-down|host:worker2"]);
     expect(rows[0]!.ack_by).not.toBeNull();
-  }, 150_000);
+  }, 240_000);
 });
