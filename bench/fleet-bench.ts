@@ -1,7 +1,8 @@
 /**
  * `pnpm bench [--hosts N] [--vms-per-host M] [--samples K] [--connect-runs R] [--replicas N]`: the
  * fleet-scale benchmark (`--connect-runs R`: R fresh bring-ups, every connect time printed)
- * (`--replicas N`: the same fleet shared by N replicas, bench/replicas-bench.ts).
+ * (`--replicas N`: the same fleet shared by N replicas, bench/replicas-bench.ts; with
+ * `--cpus-per-replica C` each replica in a C-core CPU budget, with `--versus-one` one replica first).
  *
  * Starts a generated lab of N hypervisors in its own process, then the real server pointed at it
  * (so the server's figures are its own), and prints:
@@ -51,6 +52,10 @@ const { values } = parseArgs({
     only: { type: "string" },
     /** N server replicas on PostgreSQL behind HAProxy instead of one server (bench/replicas-bench.ts). */
     replicas: { type: "string" },
+    /** With --replicas: each replica in a CPU budget of this many cores (a cgroup; root), as if on its own machine. */
+    "cpus-per-replica": { type: "string" },
+    /** With --replicas N: one replica first, the same way, and N held to its connect time. */
+    "versus-one": { type: "boolean" },
     /** With `--only connect`: write V8 CPU profiles of the server and the lab into this directory. */
     "cpu-prof": { type: "string" },
   },
@@ -303,7 +308,11 @@ async function main() {
   if (values.replicas) {
     const replicas = Number(values.replicas);
     if (!Number.isInteger(replicas) || replicas < 1 || replicas > 8) throw new Error(`--replicas wants 1 to 8, got "${values.replicas}"`);
-    return cleanup(await runReplicasBench({ replicas, hosts, vmsPerHost: Number(values["vms-per-host"]), samples, steadySeconds: Number(values["steady-seconds"]) }));
+    const cpusPerReplica = values["cpus-per-replica"] === undefined ? undefined : Number(values["cpus-per-replica"]);
+    if (cpusPerReplica !== undefined && !(cpusPerReplica > 0 && cpusPerReplica <= 64)) throw new Error(`--cpus-per-replica wants a number of cores above 0, got "${values["cpus-per-replica"]}"`);
+    return cleanup(
+      await runReplicasBench({ replicas, hosts, vmsPerHost: Number(values["vms-per-host"]), samples, steadySeconds: Number(values["steady-seconds"]), cpusPerReplica, versusOne: values["versus-one"] }),
+    );
   }
   if (values.only === "metrics") {
     await metricsPath();

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import pg from "pg";
 import { ensureClientKey, generateScenario, startLab, writeFleetConfig, type Lab, type Scenario } from "@nimbus/lab";
 import { createTestTarget, type TestTarget } from "@nimbus/db/testing";
+import { CpuBudget } from "./cpu-budget.js";
 import { startHaproxy, type Haproxy } from "./haproxy.js";
 import { ReplicaProcess } from "./replica.js";
 import { freePort, waitFor } from "./wait.js";
@@ -37,6 +38,8 @@ export interface ClusterOptions {
   replicaEnv?: (id: string, ctx: { databaseUrl: string }) => Record<string, string>;
   /** Wait until every replica sees every host online (default true). */
   waitOnline?: boolean;
+  /** Each replica in its own CPU budget of this many cores (a cgroup; needs root): as if each ran on its own machine. */
+  cpusPerReplica?: number;
 }
 
 export interface Cluster {
@@ -90,11 +93,14 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     for (let i = 1; i <= opts.replicas; i++) {
       const id = `r${i}`;
       const port = await freePort();
+      const cpuBudget = opts.cpusPerReplica === undefined ? undefined : CpuBudget.create(`nimbus-replica-${process.pid}-${id}`, opts.cpusPerReplica);
+      if (cpuBudget) cleanups.push(async () => cpuBudget.remove());
       replicas.push(
         new ReplicaProcess({
           id,
           port,
           dataDir: join(dir, id),
+          cpuBudget,
           env: {
             NODE_ENV: "production",
             NIMBUS_NO_WEB: opts.web ? "0" : "1",

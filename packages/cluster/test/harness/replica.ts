@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { CpuBudget } from "./cpu-budget.js";
 import { GiveUp, waitFor } from "./wait.js";
 
 export const repoRoot = join(import.meta.dirname, "../../../..");
@@ -10,6 +11,8 @@ export interface ReplicaSpec {
   port: number;
   dataDir: string;
   env: Record<string, string>;
+  /** Its own CPU budget (a cgroup), as if on its own machine (the replicas benchmark's --cpus-per-replica). */
+  cpuBudget?: CpuBudget;
 }
 
 /**
@@ -35,6 +38,11 @@ export class ReplicaProcess {
     this.url = `http://127.0.0.1:${spec.port}`;
   }
 
+  /** The CPU budget it runs in, when it has one. */
+  get cpuBudget(): CpuBudget | undefined {
+    return this.spec.cpuBudget;
+  }
+
   get pid(): number | null {
     return this.child?.pid ?? null;
   }
@@ -58,6 +66,8 @@ export class ReplicaProcess {
       env: { ...process.env, ...this.spec.env },
       stdio: ["ignore", "pipe", "pipe"],
     });
+    // Before it has read its first module: its boot runs within the budget too.
+    if (this.spec.cpuBudget && child.pid) this.spec.cpuBudget.add(child.pid);
     const keep = (d: Buffer) => {
       this.handshakeTimeouts += String(d).split("Timed out while waiting for handshake").length - 1;
       this.log = (this.log + d).slice(-50_000);
