@@ -80,6 +80,10 @@ export async function runReplicasBench(opts: ReplicasBenchOptions): Promise<numb
   }
   const budget = opts.cpusPerReplica === undefined ? "sharing this machine's cores" : `each in a CPU budget of ${opts.cpusPerReplica} core(s), as if on its own machine`;
   console.log(`Nimbus replicas benchmark: ${opts.replicas} replicas (${budget}), ${opts.hosts} hypervisors x ${opts.vmsPerHost} VMs (+ storage pair and swarm), PostgreSQL, HAProxy`);
+  // The emulation holds while the budgets, the lab (about a core while 2,000 hosts connect) and
+  // PostgreSQL fit in this machine: beyond that the replicas wait for the machine, not their budgets.
+  if (opts.cpusPerReplica !== undefined && opts.replicas * opts.cpusPerReplica > cpus().length - 1)
+    console.log(`  note: ${opts.replicas} x ${opts.cpusPerReplica} cores of budget and the lab's ~1 core exceed this machine's ${cpus().length}: the replicas also compete for the machine (see the throttled times)`);
   let versus: number | null = null;
   if (opts.versusOne && opts.replicas > 1) {
     console.log(`\n  first, one replica the same way (connect only):`);
