@@ -124,7 +124,9 @@ describe("ConsoleService", () => {
 
   it("closes at once when access is lost (checked on output), when the agent ends the session, and when the host's link drops", async () => {
     const f = fakeFleet();
-    const svc = new ConsoleService(f.fleet, fakeAudit().audit, { recheckMs: 60_000 });
+    // The fake fleet lists no VM anywhere: a session the agent ends closes after the settle (3 s by
+    // default, as long as `until` waits, so a loaded machine timed out), shortened here.
+    const svc = new ConsoleService(f.fleet, fakeAudit().audit, { recheckMs: 60_000, settleMs: 100 });
     let access: string | null = null;
     const r = read(svc.stream(alice, target, async () => access ?? { host: "kvm1", domain: "web1" }, new AbortController().signal));
     await r.until(() => r.events.some((e) => e.kind === "connected"), "connected");

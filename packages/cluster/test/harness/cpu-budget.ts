@@ -40,7 +40,9 @@ export class CpuBudget {
       return new CpuBudget(dir, false, cores);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === "EACCES" || code === "EPERM" || code === "EROFS") throw new Error(`a CPU budget needs root and a writable cgroup file system: ${(err as Error).message}`);
+      // EBUSY: cgroup v2 will not enable a controller under a cgroup that holds processes (a container's root).
+      if (code === "EACCES" || code === "EPERM" || code === "EROFS" || code === "EBUSY")
+        throw new Error(`a CPU budget needs root and a cgroup file system whose cpu controller it may use: ${(err as Error).message}`);
       throw err;
     }
   }
