@@ -101,7 +101,8 @@ export async function createApp(
     const auth = createAuth({
       db,
       baseURL,
-      secret: resolveAuthSecret({ fromEnv: env.NIMBUS_AUTH_SECRET, stateDir: env.NIMBUS_DATA_DIR }),
+      // Replicas without NIMBUS_AUTH_SECRET share one derived from their cluster secret: sessions hold across them.
+      secret: resolveAuthSecret({ fromEnv: env.NIMBUS_AUTH_SECRET, stateDir: env.NIMBUS_DATA_DIR, clusterSecret: starting?.secret }),
       trustedProxies: env.NIMBUS_TRUSTED_PROXIES,
       trustedOrigins: [...trustedOrigins],
       signInRequestsPerMinute: env.NIMBUS_SIGNIN_REQUESTS_PER_MINUTE,

@@ -2,7 +2,7 @@
  * How the server's Node.js process is started: `pnpm --filter @nimbus/server start` (package.json,
  * which `npm start` runs) and the benchmark (bench/fleet-bench.ts) use these; a test keeps the
  * start script in step. Measured at 2,000 hosts x 10 VMs on one lab, one server after the other
- * (README, "Server memory").
+ * (docs/benchmarks.md, "Server memory").
  *
  * - V8's own heap growth is kept: `--heap-growing-percent=30` (a full collection at 1.3x the live
  *   heap) took ~20 MB off steady RSS but cost ~1.3 s more CPU while 2,000 hosts connect (connect

@@ -128,6 +128,22 @@ describe("resolveAuthSecret", () => {
   it("refuses a short NIMBUS_AUTH_SECRET", () => {
     expect(() => resolveAuthSecret({ fromEnv: "short", stateDir: os.tmpdir() })).toThrow(/at least 32/);
   });
+
+  it("replicas without NIMBUS_AUTH_SECRET share one derived from their cluster secret, not a file each (a session holds across them)", () => {
+    const [a, b] = [dir(), dir()];
+    const cluster = "c".repeat(40);
+    const onA = resolveAuthSecret({ stateDir: a, clusterSecret: cluster });
+    expect(resolveAuthSecret({ stateDir: b, clusterSecret: cluster })).toBe(onA);
+    expect(onA.length).toBeGreaterThanOrEqual(32);
+    // A key of its own: not the cluster secret, and another cluster's differs.
+    expect(onA).not.toContain(cluster);
+    expect(resolveAuthSecret({ stateDir: a, clusterSecret: "d".repeat(40) })).not.toBe(onA);
+    expect(fs.existsSync(path.join(a, SECRET_FILE)) || fs.existsSync(path.join(b, SECRET_FILE))).toBe(false);
+    // NIMBUS_AUTH_SECRET still wins.
+    expect(resolveAuthSecret({ fromEnv: "e".repeat(40), stateDir: a, clusterSecret: cluster })).toBe("e".repeat(40));
+    fs.rmSync(a, { recursive: true });
+    fs.rmSync(b, { recursive: true });
+  });
 });
 
 describe("guardAuthRoutes", () => {

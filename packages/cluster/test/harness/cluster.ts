@@ -88,7 +88,6 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     const proxyPort = await freePort();
     const url = `http://127.0.0.1:${proxyPort}`;
     const clusterSecret = randomBytes(32).toString("hex");
-    const authSecret = randomBytes(32).toString("hex");
     const replicas: ReplicaProcess[] = [];
     for (let i = 1; i <= opts.replicas; i++) {
       const id = `r${i}`;
@@ -112,8 +111,8 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
             NIMBUS_REPLICA_ID: id,
             NIMBUS_CLUSTER_SECRET: clusterSecret,
             NIMBUS_INTERNAL_URL: `http://127.0.0.1:${port}`,
-            // Every replica signs and checks session cookies with the same secret.
-            NIMBUS_AUTH_SECRET: authSecret,
+            // No NIMBUS_AUTH_SECRET: the replicas' session key is derived from the cluster secret they share
+            // (the README's minimal configuration), so every test that signs in through one replica and asks another checks it.
             NIMBUS_ADMIN_PASSWORD: HARNESS_ADMIN_PASSWORD,
             NIMBUS_PUBLIC_URL: url,
             NIMBUS_TRUSTED_PROXIES: "127.0.0.1",
