@@ -14,13 +14,13 @@ const MIN_SECRET_LENGTH = 32;
  * through one replica would be refused by the next one the load balancer picks).
  */
 export function resolveAuthSecret(opts: { fromEnv?: string | undefined; stateDir: string; clusterSecret?: string | undefined }): string {
-  if (!opts.fromEnv && opts.clusterSecret) return derivedFromClusterSecret(opts.clusterSecret);
   if (opts.fromEnv) {
     if (opts.fromEnv.length < MIN_SECRET_LENGTH) {
       throw new NimbusError("BAD_INPUT", `NIMBUS_AUTH_SECRET is ${opts.fromEnv.length} characters long; it needs at least ${MIN_SECRET_LENGTH}.`);
     }
     return opts.fromEnv;
   }
+  if (opts.clusterSecret) return derivedFromClusterSecret(opts.clusterSecret);
   const file = path.join(opts.stateDir, SECRET_FILE);
   fs.mkdirSync(opts.stateDir, { recursive: true });
   try {

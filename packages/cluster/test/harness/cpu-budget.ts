@@ -16,7 +16,6 @@ export class CpuBudget {
   private constructor(
     readonly dir: string,
     private readonly v2: boolean,
-    readonly cores: number,
   ) {}
 
   static create(name: string, cores: number): CpuBudget {
@@ -30,14 +29,14 @@ export class CpuBudget {
         const dir = join(V2_ROOT, name);
         mkdirSync(dir, { recursive: true });
         writeFileSync(join(dir, "cpu.max"), `${quota} ${PERIOD_US}`);
-        return new CpuBudget(dir, true, cores);
+        return new CpuBudget(dir, true);
       }
       if (!existsSync(join(V1_CPU, "cpu.cfs_quota_us"))) throw new Error(`no cgroup CPU controller here (neither ${V2_ROOT}/cgroup.controllers nor ${V1_CPU})`);
       const dir = join(V1_CPU, name);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, "cpu.cfs_period_us"), String(PERIOD_US));
       writeFileSync(join(dir, "cpu.cfs_quota_us"), quota);
-      return new CpuBudget(dir, false, cores);
+      return new CpuBudget(dir, false);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       // EBUSY: cgroup v2 will not enable a controller under a cgroup that holds processes (a container's root).
